@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * HearthApplication: the AdwApplication subclass. It owns the application's
+ * state (GSettings for now; the engine, the model library, profiles and chats
+ * join it as they arrive) and the app-wide actions. It knows nothing of the
+ * widgets in ui/: windows are made by a factory that main.c installs, so that
+ * tests can run the application with windows of their own.
+ *
+ * Everything here runs on the main thread.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define HEARTH_TYPE_APPLICATION (hearth_application_get_type ())
+G_DECLARE_FINAL_TYPE (HearthApplication, hearth_application, HEARTH, APPLICATION, AdwApplication)
+
+#define HEARTH_APPLICATION_ERROR (hearth_application_error_quark ())
+
+typedef enum {
+  HEARTH_APPLICATION_ERROR_NO_SCHEMA,
+} HearthApplicationError;
+
+GQuark hearth_application_error_quark (void);
+
+/* Makes a new, shown or not yet shown, window for @app. Returns a borrowed
+ * pointer: the window belongs to the application once added to it. */
+typedef GtkWindow *(*HearthWindowFactory) (HearthApplication *app,
+                                           gpointer           user_data);
+
+/* Returns a new application, or NULL and @error when the settings schema
+ * io.github.hearth.Hearth is not installed (GSettings would abort). */
+HearthApplication *hearth_application_new (GApplicationFlags   flags,
+                                           GError            **error);
+
+void hearth_application_set_window_factory (HearthApplication   *self,
+                                            HearthWindowFactory  factory,
+                                            gpointer             user_data);
+
+/* The application's settings. Borrowed. */
+GSettings *hearth_application_get_settings (HearthApplication *self);
+
+/* Opens and presents a new window through the factory. Borrowed, or NULL
+ * when no factory is set. */
+GtkWindow *hearth_application_open_window (HearthApplication *self);
+
+G_END_DECLS

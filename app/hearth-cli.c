@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "hearth-cli.h"
+
+typedef struct _HearthCliCommand HearthCliCommand;
+
+/* A command's handler: argv[0] is the command's own name. The FILE pointers
+ * are the caller's stdout and stderr. Returns the exit status. */
+typedef int (*HearthCliHandler) (const HearthCliCommand *command,
+                                 int                     argc,
+                                 char                  **argv,
+                                 FILE                   *out,
+                                 FILE                   *err);
+
+struct _HearthCliCommand
+{
+  const char *name;
+  const char *arguments;   /* usage after the name, e.g. "[COMMAND]"; untranslated */
+  const char *summary;     /* one line, marked N_() */
+  const char *description; /* more lines for `hearth help NAME`, N_() or NULL */
+  HearthCliHandler handler;
+};
+
+static int run_help (const HearthCliCommand *, int, char **, FILE *, FILE *);
+static int run_version (const HearthCliCommand *, int, char **, FILE *, FILE *);
+
+/* Each later command (list, pull, run, show, create, rm, cp, bench,
+ * tokenize, template, serve) is one more row here. Keep the rows sorted. */
+static const HearthCliCommand commands[] = {
+  {
+    "help", "[COMMAND]",
+    N_("Show help for Hearth or for one command"),
+    NULL,
+    run_help,
+  },
+  {
+    "version", "",
+    N_("Print the version of Hearth"),
+    NULL,
+    run_version,
+  },
+};
+
+static const HearthCliCommand *
+find_command (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (commands[i].name, name))
+      return &commands[i];
+  return NULL;
+}
+
+static void
+print_usage (FILE *out)
+{
+  gsize width = 0;
+
+  fprintf (out, "%s\n\n", _("Hearth runs large language models on your own computer."));
+  fprintf (out, "%s\n", _("Usage:"));
+  fprintf (out, "  hearth                 %s\n", _("Open the Hearth window"));
+  fprintf (out, "  hearth COMMAND [ARGUMENTS…]\n\n");
+  fprintf (out, "%s\n", _("Commands:"));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    width = MAX (width, strlen (commands[i].name));
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-*s  %s\n", (int) width, commands[i].name, _(commands[i].summary));
+
+  fprintf (out, "\n%s\n", _("Options:"));
+  fprintf (out, "  -h, --help     %s\n", _("Show this help"));
+  fprintf (out, "  -v, --version  %s\n", _("Print the version of Hearth"));
+  fprintf (out, "\n%s\n", _("Run “hearth help COMMAND” for more about a command."));
+}
+
+static void
+print_command_help (const HearthCliCommand *command,
+                    FILE                   *out)
+{
+  fprintf (out, "%s\n  hearth %s%s%s\n\n%s\n",
+           _("Usage:"), command->name,
+           command->arguments[0] != '\0' ? " " : "", command->arguments,
+           _(command->summary));
+  if (command->description != NULL)
+    fprintf (out, "\n%s\n", _(command->description));
+}
+
+static int
+run_help (const HearthCliCommand *command,
+          int                     argc,
+          char                  **argv,
+          FILE                   *out,
+          FILE                   *err)
+{
+  const HearthCliCommand *topic;
+
+  if (argc < 2)
+    {
+      print_usage (out);
+      return 0;
+    }
+  if (argc > 2)
+    {
+      fprintf (err, _("hearth help: too many arguments; usage: hearth help [COMMAND]\n"));
+      return 2;
+    }
+
+  topic = find_command (argv[1]);
+  if (topic == NULL)
+    {
+      fprintf (err, _("hearth help: unknown command “%s”. Run “hearth help” for the list of commands.\n"),
+               argv[1]);
+      return 2;
+    }
+
+  print_command_help (topic, out);
+  return 0;
+}
+
+static int
+run_version (const HearthCliCommand *command,
+             int                     argc,
+             char                  **argv,
+             FILE                   *out,
+             FILE                   *err)
+{
+  if (argc > 1)
+    {
+      fprintf (err, _("hearth version: this command takes no arguments\n"));
+      return 2;
+    }
+  fprintf (out, "hearth %s\n", PACKAGE_VERSION);
+  return 0;
+}
+
+static gboolean
+is_help_flag (const char *arg)
+{
+  return g_str_equal (arg, "--help") || g_str_equal (arg, "-h");
+}
+
+gboolean
+hearth_cli_wants (int    argc,
+                  char **argv)
+{
+  return argc > 1;
+}
+
+int
+hearth_cli_run (int    argc,
+                char **argv,
+                FILE  *out,
+                FILE  *err)
+{
+  const HearthCliCommand *command;
+  const char *name;
+
+  g_return_val_if_fail (argc >= 1 && argv != NULL, 2);
+  g_return_val_if_fail (out != NULL && err != NULL, 2);
+
+  if (argc < 2 || is_help_flag (argv[1]))
+    {
+      print_usage (out);
+      return 0;
+    }
+
+  name = argv[1];
+  if (g_str_equal (name, "--version") || g_str_equal (name, "-v"))
+    name = "version";
+
+  command = find_command (name);
+  if (command == NULL)
+    {
+      if (name[0] == '-')
+        fprintf (err, _("hearth: unknown option “%s”. Run “hearth help” for usage.\n"), name);
+      else
+        fprintf (err, _("hearth: unknown command “%s”. Run “hearth help” for the list of commands.\n"),
+                 name);
+      return 2;
+    }
+
+  /* `hearth COMMAND --help` is `hearth help COMMAND`. */
+  for (int i = 2; i < argc; i++)
+    if (is_help_flag (argv[i]))
+      {
+        print_command_help (command, out);
+        return 0;
+      }
+
+  return command->handler (command, argc - 1, argv + 1, out, err);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-ui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "hearth-resources.h"
+#include "hearth-ui.h"
+#include "hearth-window.h"
+
+static GtkWindow *
+make_window (HearthApplication *app,
+             gpointer           user_data)
+{
+  return GTK_WINDOW (hearth_window_new (app));
+}
+
+void
+hearth_ui_install (HearthApplication *app)
+{
+  g_return_if_fail (HEARTH_IS_APPLICATION (app));
+
+  /* The bundle registers itself from a constructor; referring to it here
+   * makes sure the linker keeps it out of the static library. */
+  g_assert (hearth_get_resource () != NULL);
+  hearth_application_set_window_factory (app, make_window, NULL);
+}
+
+void
+hearth_ui_show_about (GtkWindow *parent)
+{
+  static const char *developers[] = { "The Hearth developers", NULL };
+  AdwAboutWindow *about;
+
+  about = ADW_ABOUT_WINDOW (adw_about_window_new ());
+  g_object_set (about,
+                "transient-for", parent,
+                "application-name", _("Hearth"),
+                "application-icon", APPLICATION_ID,
+                "developer-name", _("The Hearth developers"),
+                "version", PACKAGE_VERSION,
+                "comments", _("Chat with language models that run on your own computer."),
+                "website", "https://github.com/hearth/hearth",
+                "issue-url", "https://github.com/hearth/hearth/issues",
+                "copyright", _("© 2026 The Hearth developers"),
+                "license-type", GTK_LICENSE_GPL_3_0,
+                "developers", developers,
+                /* Translators: put your names here, one per line. */
+                "translator-credits", _("translator-credits"),
+                "release-notes-version", PACKAGE_VERSION,
+                "release-notes", _("<p>The first release: the main window with its sidebar, "
+                                   "preferences with a colour scheme setting, keyboard shortcuts, "
+                                   "and the command-line interface (hearth --version, hearth help).</p>"),
+                NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
