@@ -690,7 +690,7 @@ ember_vulkan_vector_add (ember_vulkan *vk,
   if (n == 0)
     return EMBER_OK;
 
-  groups = (n + 63) / 64;
+  groups = n / 64 + (n % 64 != 0);
   max_groups = vk->limits.maxComputeWorkGroupCount[0];
   if (size > vk->limits.maxStorageBufferRange || groups > max_groups)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,

@@ -42,7 +42,9 @@ hearth_preferences_window_init (HearthPreferencesWindow *self)
 HearthPreferencesWindow *
 hearth_preferences_window_new (GtkWindow *parent)
 {
+  /* The rows act on app.* actions: the window must belong to the application. */
   return g_object_new (HEARTH_TYPE_PREFERENCES_WINDOW,
+                       "application", parent != NULL ? gtk_window_get_application (parent) : NULL,
                        "transient-for", parent,
                        "modal", parent != NULL,
                        NULL);

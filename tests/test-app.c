@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * app/ tests that need no display: the CLI (in process and through the real
+ * binary) and HearthApplication's construction.
+ */
+
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hearth-application.h"
+#include "hearth-cli.h"
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} CliResult;
+
+static void
+cli_result_clear (CliResult *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliResult, cli_result_clear)
+
+/* Runs `hearth ARGS…` in process, capturing both streams. */
+static CliResult
+run_cli (const char *first,
+         ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  CliResult r = { 0 };
+  size_t out_len = 0, err_len = 0;
+  FILE *out, *err;
+  va_list ap;
+
+  g_ptr_array_add (args, (char *) "hearth");
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  out = open_memstream (&r.out, &out_len);
+  err = open_memstream (&r.err, &err_len);
+  r.status = hearth_cli_run ((int) args->len - 1, (char **) args->pdata, out, err);
+  fclose (out);
+  fclose (err);
+  return r;
+}
+
+static void
+test_cli_wants (void)
+{
+  char *none[] = { (char *) "hearth", NULL };
+  char *one[] = { (char *) "hearth", (char *) "--version", NULL };
+
+  g_assert_false (hearth_cli_wants (1, none));
+  g_assert_true (hearth_cli_wants (2, one));
+}
+
+static void
+test_cli_version (void)
+{
+  const char *spellings[] = { "--version", "-v", "version" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (spellings); i++)
+    {
+      g_auto (CliResult) r = run_cli (spellings[i], NULL);
+
+      g_assert_cmpint (r.status, ==, 0);
+      g_assert_cmpstr (r.out, ==, "hearth " PACKAGE_VERSION "\n");
+      g_assert_cmpstr (r.err, ==, "");
+    }
+
+  {
+    g_auto (CliResult) r = run_cli ("version", "extra", NULL);
+
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_cmpstr (r.out, ==, "");
+    g_assert_nonnull (strstr (r.err, "takes no arguments"));
+  }
+}
+
+static void
+test_cli_help (void)
+{
+  const char *spellings[] = { "help", "--help", "-h" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (spellings); i++)
+    {
+      g_auto (CliResult) r = run_cli (spellings[i], NULL);
+
+      g_assert_cmpint (r.status, ==, 0);
+      g_assert_cmpstr (r.err, ==, "");
+      g_assert_true (g_str_has_prefix (r.out, "Hearth runs large language models"));
+      g_assert_nonnull (strstr (r.out, "\n  help     Show help for Hearth or for one command\n"));
+      g_assert_nonnull (strstr (r.out, "\n  version  Print the version of Hearth\n"));
+      g_assert_nonnull (strstr (r.out, "hearth help COMMAND"));
+    }
+}
+
+static void
+test_cli_help_command (void)
+{
+  g_auto (CliResult) r = run_cli ("help", "version", NULL);
+  g_auto (CliResult) r2 = run_cli ("version", "--help", NULL);
+  g_auto (CliResult) r3 = run_cli ("help", "help", NULL);
+
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.out, ==, "Usage:\n  hearth version\n\nPrint the version of Hearth\n");
+  g_assert_cmpint (r2.status, ==, 0);
+  g_assert_cmpstr (r2.out, ==, r.out);
+  g_assert_cmpint (r3.status, ==, 0);
+  g_assert_true (g_str_has_prefix (r3.out, "Usage:\n  hearth help [COMMAND]\n"));
+}
+
+static void
+test_cli_unknown (void)
+{
+  g_auto (CliResult) r = run_cli ("frobnicate", NULL);
+  g_auto (CliResult) r2 = run_cli ("--frobnicate", NULL);
+  g_auto (CliResult) r3 = run_cli ("help", "frobnicate", NULL);
+  g_auto (CliResult) r4 = run_cli ("help", "a", "b", NULL);
+
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_cmpstr (r.err, ==,
+                   "hearth: unknown command “frobnicate”. Run “hearth help” for the list of commands.\n");
+
+  g_assert_cmpint (r2.status, ==, 2);
+  g_assert_nonnull (strstr (r2.err, "unknown option “--frobnicate”"));
+
+  g_assert_cmpint (r3.status, ==, 2);
+  g_assert_nonnull (strstr (r3.err, "unknown command “frobnicate”"));
+
+  g_assert_cmpint (r4.status, ==, 2);
+  g_assert_nonnull (strstr (r4.err, "too many arguments"));
+}
+
+/* The real binary: the CLI must work without any display. */
+static void
+test_binary_without_display (void)
+{
+  const char *binary = g_getenv ("HEARTH_BINARY");
+  g_auto (GStrv) env = g_get_environ ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int wait_status = 0;
+
+  if (binary == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set (run through meson test)");
+      return;
+    }
+
+  env = g_environ_unsetenv (env, "DISPLAY");
+  env = g_environ_unsetenv (env, "WAYLAND_DISPLAY");
+
+  {
+    const char *argv[] = { binary, "--version", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
+                                 &out, &err, &wait_status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+    g_assert_cmpstr (out, ==, "hearth " PACKAGE_VERSION "\n");
+    g_assert_cmpstr (err, ==, "");
+  }
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *argv[] = { binary, "help", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
+                                 &out, &err, &wait_status, &error));
+    g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+    g_assert_nonnull (strstr (out, "Commands:"));
+  }
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *argv[] = { binary, "no-such-command", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
+                                 &out, &err, &wait_status, &error));
+    g_assert_true (WIFEXITED (wait_status));
+    g_assert_cmpint (WEXITSTATUS (wait_status), ==, 2);
+    g_assert_nonnull (strstr (err, "unknown command “no-such-command”"));
+  }
+}
+
+/* Without the settings schema, the window must not abort inside GSettings:
+ * it says what to do and exits 1. */
+static void
+test_binary_without_schema (void)
+{
+  const char *binary = g_getenv ("HEARTH_BINARY");
+  g_auto (GStrv) env = g_get_environ ();
+  g_autofree char *empty_dir = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int wait_status = 0;
+  const char *argv[] = { NULL, NULL };
+
+  if (binary == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set (run through meson test)");
+      return;
+    }
+  argv[0] = binary;
+
+  empty_dir = g_dir_make_tmp ("hearth-no-schema-XXXXXX", &error);
+  g_assert_no_error (error);
+  env = g_environ_unsetenv (env, "DISPLAY");
+  env = g_environ_unsetenv (env, "WAYLAND_DISPLAY");
+  env = g_environ_setenv (env, "GSETTINGS_SCHEMA_DIR", empty_dir, TRUE);
+  env = g_environ_setenv (env, "XDG_DATA_DIRS", empty_dir, TRUE);
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &wait_status, &error));
+  g_assert_true (WIFEXITED (wait_status));
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 1);
+  g_assert_nonnull (strstr (err, "io.github.hearth.Hearth is not installed"));
+  g_assert_nonnull (strstr (err, "meson devenv -C build hearth"));
+  g_rmdir (empty_dir);
+}
+
+static GtkWindow *
+counting_factory (HearthApplication *app,
+                  gpointer           user_data)
+{
+  (*(int *) user_data)++;
+  return NULL;
+}
+
+static void
+test_application_new (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthApplication) app = NULL;
+  int calls = 0;
+
+  app = hearth_application_new (G_APPLICATION_NON_UNIQUE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (app);
+  g_assert_cmpstr (g_application_get_application_id (G_APPLICATION (app)), ==, APPLICATION_ID);
+  g_assert_cmpstr (g_application_get_resource_base_path (G_APPLICATION (app)), ==, RESOURCE_BASE);
+
+  g_assert_nonnull (hearth_application_get_settings (app));
+  g_assert_cmpint (g_settings_get_int (hearth_application_get_settings (app), "window-width"), ==, 960);
+
+  /* No factory: no window, and a warning instead of a crash. */
+  g_test_expect_message ("hearth-application", G_LOG_LEVEL_WARNING, "*No window factory*");
+  g_assert_null (hearth_application_open_window (app));
+  g_test_assert_expected_messages ();
+
+  hearth_application_set_window_factory (app, counting_factory, &calls);
+  g_assert_null (hearth_application_open_window (app));
+  g_assert_cmpint (calls, ==, 1);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+
+  g_test_add_func ("/app/cli/wants", test_cli_wants);
+  g_test_add_func ("/app/cli/version", test_cli_version);
+  g_test_add_func ("/app/cli/help", test_cli_help);
+  g_test_add_func ("/app/cli/help-command", test_cli_help_command);
+  g_test_add_func ("/app/cli/unknown", test_cli_unknown);
+  g_test_add_func ("/app/binary/without-display", test_binary_without_display);
+  g_test_add_func ("/app/binary/without-schema", test_binary_without_schema);
+  g_test_add_func ("/app/application/new", test_application_new);
+
+  return g_test_run ();
+}

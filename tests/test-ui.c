@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * UI tests: the real application with its real windows, on a real display
+ * (meson runs this under xvfb-run). Saves PNG screenshots of what it shows
+ * into $HEARTH_SCREENSHOT_DIR, named after the language under test.
+ *
+ * Without a display every test skips, and says so.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <stdlib.h>
+
+#include "hearth-application.h"
+#include "hearth-preferences-window.h"
+#include "hearth-ui.h"
+#include "hearth-window.h"
+
+static HearthApplication *app;
+static const char *skip_reason;   /* set when the tests cannot run here */
+static const char *language = "en";
+
+/* Iterates the main loop until @done says so, or fails after @seconds. */
+static void
+wait_until (gboolean (*done) (gpointer),
+            gpointer     data,
+            const char  *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting until %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+widget_is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (data));
+}
+
+typedef struct
+{
+  GType type;
+  GtkWindow *found;
+} FindWindow;
+
+static gboolean
+find_toplevel (gpointer data)
+{
+  FindWindow *f = data;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  f->found = NULL;
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, f->type) && gtk_widget_get_mapped (GTK_WIDGET (w)))
+        f->found = w;
+    }
+  return f->found != NULL;
+}
+
+/* Waits for a mapped toplevel of @type and returns it (borrowed). */
+static GtkWindow *
+wait_for_toplevel (GType type)
+{
+  FindWindow f = { type, NULL };
+
+  wait_until (find_toplevel, &f, g_type_name (type));
+  return f.found;
+}
+
+static guint
+count_windows (void)
+{
+  return g_list_length (gtk_application_get_windows (GTK_APPLICATION (app)));
+}
+
+typedef struct
+{
+  GdkFrameClock *clock;
+  gint64 start_frame;
+} FrameWait;
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  FrameWait *w = data;
+
+  return gdk_frame_clock_get_frame_counter (w->clock) >= w->start_frame + 2;
+}
+
+/* Renders @window as it is on screen and saves it as
+ * $HEARTH_SCREENSHOT_DIR/<name>-<language>.png. */
+static void
+save_screenshot (GtkWindow  *window,
+                 const char *name)
+{
+  const char *dir = g_getenv ("HEARTH_SCREENSHOT_DIR");
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GtkSnapshot) snapshot = NULL;
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *file_name = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GdkTexture) reloaded = NULL;
+  g_autoptr (GError) error = NULL;
+  FrameWait fw;
+  graphene_rect_t bounds;
+  int width, height;
+
+  /* The paintable follows what the window draws: let it draw a couple of
+   * frames, so that what we save is what a person sees. */
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  fw.clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  g_assert_nonnull (fw.clock);
+  fw.start_frame = gdk_frame_clock_get_frame_counter (fw.clock);
+  gtk_widget_queue_draw (GTK_WIDGET (window));
+  gdk_frame_clock_request_phase (fw.clock, GDK_FRAME_CLOCK_PHASE_PAINT);
+  wait_until (frames_drawn, &fw, "the window has drawn");
+
+  width = gtk_widget_get_width (GTK_WIDGET (window));
+  height = gtk_widget_get_height (GTK_WIDGET (window));
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+
+  graphene_rect_init (&bounds, 0, 0, width, height);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &bounds);
+  g_assert_nonnull (texture);
+
+  if (dir == NULL)
+    {
+      g_test_message ("HEARTH_SCREENSHOT_DIR is not set; screenshot %s not saved", name);
+      return;
+    }
+
+  g_mkdir_with_parents (dir, 0755);
+  file_name = g_strdup_printf ("%s-%s.png", name, language);
+  path = g_build_filename (dir, file_name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s (%dx%d)", path, width, height);
+
+  /* The file is a real PNG of the right size. */
+  reloaded = gdk_texture_new_from_filename (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_texture_get_width (reloaded), ==, gdk_texture_get_width (texture));
+  g_assert_cmpint (gdk_texture_get_height (reloaded), ==, gdk_texture_get_height (texture));
+}
+
+/* Finds a descendant of @widget of @type whose string @property is @value. */
+static GtkWidget *
+find_widget (GtkWidget  *widget,
+             GType       type,
+             const char *property,
+             const char *value)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    {
+      g_autofree char *v = NULL;
+
+      g_object_get (widget, property, &v, NULL);
+      if (g_strcmp0 (v, value) == 0)
+        return widget;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, property, value);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+collect_check_buttons (GtkWidget *widget,
+                       GPtrArray *found)
+{
+  if (GTK_IS_CHECK_BUTTON (widget))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_check_buttons (child, found);
+}
+
+/* The colour-scheme choice that the preferences window shows as selected. */
+static char *
+shown_color_scheme (GtkWindow *preferences)
+{
+  g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+  char *shown = NULL;
+
+  collect_check_buttons (GTK_WIDGET (preferences), buttons);
+  g_assert_cmpuint (buttons->len, ==, 3);
+  for (guint i = 0; i < buttons->len; i++)
+    {
+      GtkWidget *button = g_ptr_array_index (buttons, i);
+      GVariant *target = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (button));
+
+      g_assert_true (gtk_widget_is_sensitive (button));
+      if (gtk_check_button_get_active (GTK_CHECK_BUTTON (button)))
+        {
+          g_assert_null (shown); /* one at most */
+          shown = g_variant_dup_string (target, NULL);
+        }
+    }
+  return shown;
+}
+
+static HearthWindow *
+main_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (HEARTH_IS_WINDOW (l->data))
+      return HEARTH_WINDOW (l->data);
+  g_assert_not_reached ();
+}
+
+#define REQUIRE_DISPLAY()                                                            \
+  G_STMT_START {                                                                     \
+    if (skip_reason != NULL)                                                         \
+      {                                                                              \
+        g_test_skip (skip_reason);                                                   \
+        return;                                                                      \
+      }                                                                              \
+  } G_STMT_END
+
+static void
+test_window_shown (void)
+{
+  HearthWindow *window;
+
+  REQUIRE_DISPLAY ();
+
+  g_application_activate (G_APPLICATION (app));
+  window = HEARTH_WINDOW (wait_for_toplevel (HEARTH_TYPE_WINDOW));
+
+  g_assert_cmpuint (count_windows (), ==, 1);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (window)));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, _("Hearth"));
+  g_assert_true (gtk_window_get_application (GTK_WINDOW (window)) == GTK_APPLICATION (app));
+
+  /* Activating again presents the same window instead of opening another. */
+  g_application_activate (G_APPLICATION (app));
+  g_assert_cmpuint (count_windows (), ==, 1);
+
+  /* The leaflet's two panes and the empty states are there. */
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, "title",
+                                 _("No Chats Yet")));
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, "title",
+                                 _("Welcome to Hearth")));
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), ADW_TYPE_LEAFLET, "visible-child-name",
+                                 "sidebar"));
+
+  save_screenshot (GTK_WINDOW (window), "hearth-window");
+}
+
+static void
+test_translation (void)
+{
+  const char *expected = "欢迎使用 Hearth";
+
+  REQUIRE_DISPLAY ();
+  if (!g_str_equal (language, "zh_CN"))
+    {
+      g_test_skip ("only in the zh_CN run");
+      return;
+    }
+
+  /* The translation is loaded, and the window shows it. */
+  g_assert_cmpstr (_("Welcome to Hearth"), ==, expected);
+  g_assert_nonnull (find_widget (GTK_WIDGET (main_window ()), ADW_TYPE_STATUS_PAGE, "title",
+                                 expected));
+  g_assert_cmpstr (_("No Chats Yet"), ==, "还没有聊天");
+}
+
+static void
+test_actions (void)
+{
+  const char *app_actions[] = { "quit", "new-window", "color-scheme" };
+  const char *win_actions[] = { "preferences", "about", "show-help-overlay" };
+  g_auto (GStrv) quit_accels = NULL;
+  g_auto (GStrv) new_window_accels = NULL;
+  g_auto (GStrv) preferences_accels = NULL;
+  HearthWindow *window;
+
+  REQUIRE_DISPLAY ();
+  window = main_window ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (app_actions); i++)
+    g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), app_actions[i]));
+  for (gsize i = 0; i < G_N_ELEMENTS (win_actions); i++)
+    g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), win_actions[i]));
+
+  quit_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.quit");
+  new_window_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                             "app.new-window");
+  preferences_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                              "win.preferences");
+  g_assert_cmpstr (quit_accels[0], ==, "<Control>q");
+  g_assert_cmpstr (new_window_accels[0], ==, "<Shift><Control>n");
+  g_assert_cmpstr (preferences_accels[0], ==, "<Control>comma");
+}
+
+static void
+test_new_window_and_size (void)
+{
+  GSettings *settings;
+  GtkWindow *second;
+  int width = 0, height = 0;
+
+  REQUIRE_DISPLAY ();
+  settings = hearth_application_get_settings (app);
+  g_settings_set_int (settings, "window-width", 820);
+  g_settings_set_int (settings, "window-height", 610);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+  g_assert_cmpuint (count_windows (), ==, 2);
+  second = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (HEARTH_IS_WINDOW (second));
+  wait_until (widget_is_mapped, second, "the second window is mapped");
+
+  /* The new window starts at the remembered size … */
+  gtk_window_get_default_size (second, &width, &height);
+  g_assert_cmpint (width, ==, 820);
+  g_assert_cmpint (height, ==, 610);
+
+  /* … and remembers its own when it closes. */
+  gtk_window_set_default_size (second, 700, 500);
+  gtk_window_close (second);
+  g_assert_cmpuint (count_windows (), ==, 1);
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 700);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 500);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+}
+
+static void
+test_narrow_window_folds (void)
+{
+  HearthWindow *window;
+  AdwLeaflet *leaflet;
+
+  REQUIRE_DISPLAY ();
+  window = main_window ();
+  leaflet = ADW_LEAFLET (find_widget (GTK_WIDGET (window), ADW_TYPE_LEAFLET,
+                                      "visible-child-name", "sidebar"));
+  g_assert_nonnull (leaflet);
+  g_assert_false (adw_leaflet_get_folded (leaflet));
+}
+
+static void
+test_preferences (void)
+{
+  GtkWindow *preferences;
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  GSettings *settings;
+
+  REQUIRE_DISPLAY ();
+  settings = hearth_application_get_settings (app);
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.preferences", NULL);
+  preferences = wait_for_toplevel (HEARTH_TYPE_PREFERENCES_WINDOW);
+  g_assert_true (gtk_window_get_transient_for (preferences) == GTK_WINDOW (main_window ()));
+  {
+    g_autofree char *shown = shown_color_scheme (preferences);
+
+    g_assert_cmpstr (shown, ==, "default");
+  }
+  save_screenshot (preferences, "hearth-preferences");
+
+  /* The colour scheme choice is the setting, and it applies at once. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme",
+                                  g_variant_new_string ("dark"));
+  g_assert_cmpstr (g_settings_get_string (settings, "color-scheme"), ==, "dark");
+  g_assert_cmpint (adw_style_manager_get_color_scheme (style), ==, ADW_COLOR_SCHEME_FORCE_DARK);
+  g_assert_true (adw_style_manager_get_dark (style));
+  {
+    g_autofree char *shown = shown_color_scheme (preferences);
+
+    g_assert_cmpstr (shown, ==, "dark");
+  }
+  save_screenshot (GTK_WINDOW (main_window ()), "hearth-window-dark");
+
+  g_settings_set_string (settings, "color-scheme", "default");
+  g_assert_cmpint (adw_style_manager_get_color_scheme (style), ==, ADW_COLOR_SCHEME_DEFAULT);
+
+  gtk_window_destroy (preferences);
+}
+
+static void
+test_about (void)
+{
+  GtkWindow *about;
+  g_autofree char *name = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *icon = NULL;
+
+  REQUIRE_DISPLAY ();
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.about", NULL);
+  about = wait_for_toplevel (ADW_TYPE_ABOUT_WINDOW);
+  g_object_get (about, "application-name", &name, "version", &version,
+                "application-icon", &icon, NULL);
+  g_assert_cmpstr (name, ==, _("Hearth"));
+  g_assert_cmpstr (version, ==, PACKAGE_VERSION);
+  g_assert_cmpstr (icon, ==, APPLICATION_ID);
+  g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                          APPLICATION_ID));
+  save_screenshot (about, "hearth-about");
+  gtk_window_destroy (about);
+}
+
+static void
+test_shortcuts (void)
+{
+  GtkWindow *shortcuts;
+
+  REQUIRE_DISPLAY ();
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.show-help-overlay", NULL);
+  shortcuts = wait_for_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  save_screenshot (shortcuts, "hearth-shortcuts");
+  gtk_window_close (shortcuts);
+}
+
+static void
+test_quit (void)
+{
+  REQUIRE_DISPLAY ();
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+  g_assert_cmpuint (count_windows (), ==, 2);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  g_assert_cmpuint (count_windows (), ==, 0);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) children = NULL;
+  GFileInfo *info;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  while (children != NULL && g_file_enumerator_iterate (children, &info, NULL, NULL, NULL) && info)
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static char *user_dirs_root;
+
+static void
+remove_user_dirs (void)
+{
+  if (user_dirs_root != NULL)
+    remove_tree (user_dirs_root);
+  g_clear_pointer (&user_dirs_root, g_free);
+}
+
+/* Temporary HOME and XDG user dirs for the whole run. (GLib's
+ * G_TEST_OPTION_ISOLATE_DIRS would also hide the system's XDG_DATA_DIRS,
+ * and with them the MIME database GTK needs to load SVG icons.) */
+static void
+isolate_user_dirs (void)
+{
+  const char *vars[][2] = {
+    { "HOME", "home" },
+    { "XDG_DATA_HOME", "data" },
+    { "XDG_CONFIG_HOME", "config" },
+    { "XDG_CACHE_HOME", "cache" },
+    { "XDG_STATE_HOME", "state" },
+    { "XDG_RUNTIME_DIR", "runtime" },
+  };
+  g_autoptr (GError) error = NULL;
+
+  user_dirs_root = g_dir_make_tmp ("hearth-test-ui-XXXXXX", &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (vars); i++)
+    {
+      g_autofree char *dir = g_build_filename (user_dirs_root, vars[i][1], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      g_setenv (vars[i][0], dir, TRUE);
+    }
+  atexit (remove_user_dirs);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  const char *localedir = g_getenv ("HEARTH_LOCALEDIR");
+  const char *want = g_getenv ("HEARTH_TEST_LANGUAGE");
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  isolate_user_dirs ();
+
+  /* The language comes from the environment (LC_ALL, LANGUAGE), as for a
+   * person; meson runs this test once in English and once in Chinese. */
+  setlocale (LC_ALL, "");
+  if (want != NULL && g_str_equal (want, "zh_CN"))
+    {
+      const char *current = setlocale (LC_MESSAGES, NULL);
+
+      language = "zh_CN";
+      if (current == NULL || !g_str_has_prefix (current, "zh_CN"))
+        skip_reason = "the zh_CN.UTF-8 locale is missing (install locales-all)";
+    }
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (skip_reason == NULL && !gtk_init_check ())
+    skip_reason = "no display (run under xvfb-run, as meson test does)";
+
+  g_test_add_func ("/ui/window-shown", test_window_shown);
+  g_test_add_func ("/ui/translation", test_translation);
+  g_test_add_func ("/ui/actions", test_actions);
+  g_test_add_func ("/ui/new-window-and-size", test_new_window_and_size);
+  g_test_add_func ("/ui/leaflet", test_narrow_window_folds);
+  g_test_add_func ("/ui/preferences", test_preferences);
+  g_test_add_func ("/ui/about", test_about);
+  g_test_add_func ("/ui/shortcuts", test_shortcuts);
+  g_test_add_func ("/ui/quit", test_quit);
+
+  if (skip_reason == NULL)
+    {
+      app = hearth_application_new (G_APPLICATION_NON_UNIQUE, &error);
+      g_assert_no_error (error);
+      hearth_ui_install (app);
+      g_application_register (G_APPLICATION (app), NULL, &error);
+      g_assert_no_error (error);
+    }
+
+  status = g_test_run ();
+  g_clear_object (&app);
+  return status;
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Vulkan tests: run real shaders on whatever device exists (lavapipe here)
+ * and check the numbers. With no device at all they skip, visibly, unless
+ * HEARTH_REQUIRE_VULKAN is set (CI), where they fail.
+ */
+
+#include "config.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember.h"
+
+static gboolean
+have_device (void)
+{
+  static int cached = -1;
+
+  if (cached < 0)
+    {
+      ember_device_info *devices = NULL;
+      uint32_t n = 0;
+      ember_error error = { 0 };
+
+      if (ember_vulkan_list_devices (&devices, &n, &error) != EMBER_OK)
+        g_test_message ("listing Vulkan devices failed: %s", error.message);
+      for (uint32_t i = 0; i < n; i++)
+        g_test_message ("Vulkan device %u: %s (%s, %s, Vulkan %u.%u, %s)", devices[i].index,
+                        devices[i].name, ember_device_type_to_string (devices[i].type),
+                        devices[i].driver, devices[i].api_major, devices[i].api_minor,
+                        devices[i].usable ? "usable" : devices[i].unusable_reason);
+      cached = n > 0;
+      free (devices);
+    }
+  return cached;
+}
+
+/* Returns TRUE when the test may go on. */
+static gboolean
+require_device (void)
+{
+  if (have_device ())
+    return TRUE;
+
+  if (g_getenv ("HEARTH_REQUIRE_VULKAN") != NULL)
+    g_test_fail_printf ("no Vulkan device, and HEARTH_REQUIRE_VULKAN is set: "
+                        "install mesa-vulkan-drivers");
+  else
+    g_test_skip ("no Vulkan device on this machine (install mesa-vulkan-drivers for lavapipe)");
+  return FALSE;
+}
+
+static void
+collect_log_cb (ember_log_level level,
+                const char     *message,
+                void           *user_data)
+{
+  GPtrArray *messages = user_data;
+
+  g_ptr_array_add (messages, g_strdup (message));
+}
+
+static void
+test_list_devices (void)
+{
+  ember_device_info *devices = NULL;
+  uint32_t n = 0;
+  ember_error error = { 0 };
+
+  if (!require_device ())
+    return;
+
+  g_assert_cmpint (ember_vulkan_list_devices (&devices, &n, &error), ==, EMBER_OK);
+  g_assert_cmpuint (n, >, 0);
+  for (uint32_t i = 0; i < n; i++)
+    {
+      g_assert_cmpuint (devices[i].index, ==, i);
+      g_assert_cmpstr (devices[i].name, !=, "");
+      g_assert_cmpstr (devices[i].driver, !=, "");
+      if (strstr (devices[i].name, "llvmpipe") != NULL)
+        {
+          /* lavapipe: a CPU device with Vulkan 1.3 */
+          g_assert_cmpint (devices[i].type, ==, EMBER_DEVICE_TYPE_CPU);
+          g_assert_true (devices[i].usable);
+          g_assert_cmpuint (devices[i].api_major * 10 + devices[i].api_minor, >=, 12);
+        }
+    }
+  free (devices);
+
+  g_assert_cmpint (ember_vulkan_list_devices (NULL, &n, &error), ==, EMBER_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+check_vector_add (ember_vulkan *vk,
+                  uint32_t      n,
+                  GRand        *rand)
+{
+  g_autofree float *a = g_new (float, MAX (n, 1));
+  g_autofree float *b = g_new (float, MAX (n, 1));
+  g_autofree float *result = g_new (float, MAX (n, 1));
+  ember_error error = { 0 };
+  uint32_t wrong = 0;
+
+  for (uint32_t i = 0; i < n; i++)
+    {
+      a[i] = (float) g_rand_double_range (rand, -1000.0, 1000.0);
+      b[i] = (float) g_rand_double_range (rand, -1000.0, 1000.0);
+      result[i] = -12345.0f;
+    }
+
+  g_assert_cmpint (ember_vulkan_vector_add (vk, a, b, result, n, &error), ==, EMBER_OK);
+
+  /* IEEE addition is correctly rounded on every Vulkan device: exact match. */
+  for (uint32_t i = 0; i < n; i++)
+    if (result[i] != a[i] + b[i])
+      {
+        if (wrong++ < 5)
+          g_test_message ("n=%u: result[%u] = %g, expected %g", n, i, result[i], a[i] + b[i]);
+      }
+  g_assert_cmpuint (wrong, ==, 0);
+}
+
+static void
+test_vector_add (void)
+{
+  /* Sizes around the 64-wide workgroup, and one large enough for many groups. */
+  static const uint32_t sizes[] = { 1, 2, 63, 64, 65, 127, 1000, 4099, 1u << 20 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261124);
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+  ember_vulkan_options options;
+  ember_vulkan *vk = NULL;
+  ember_error error = { 0 };
+  const ember_device_info *device;
+  gboolean logged_device = FALSE;
+
+  if (!require_device ())
+    return;
+
+  ember_vulkan_options_init (&options);
+  options.log_func = collect_log_cb;
+  options.log_user_data = messages;
+  g_assert_cmpint (ember_vulkan_new (&options, &vk, &error), ==, EMBER_OK);
+  g_assert_nonnull (vk);
+
+  device = ember_vulkan_get_device (vk);
+  g_test_message ("running on %s (%s)", device->name, ember_device_type_to_string (device->type));
+  for (guint i = 0; i < messages->len; i++)
+    if (strstr (g_ptr_array_index (messages, i), device->name) != NULL)
+      logged_device = TRUE;
+  g_assert_true (logged_device);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    check_vector_add (vk, sizes[i], rand);
+
+  /* n = 0 is a no-op, not an error. */
+  g_assert_cmpint (ember_vulkan_vector_add (vk, NULL, NULL, NULL, 0, &error), ==, EMBER_OK);
+
+  ember_vulkan_free (vk);
+}
+
+static void
+test_vector_add_rejects (void)
+{
+  ember_vulkan *vk = NULL;
+  ember_error error = { 0 };
+  float x = 1.0f;
+
+  if (!require_device ())
+    return;
+
+  g_assert_cmpint (ember_vulkan_new (NULL, &vk, &error), ==, EMBER_OK);
+
+  g_assert_cmpint (ember_vulkan_vector_add (vk, NULL, &x, &x, 1, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ember_vulkan_vector_add (NULL, &x, &x, &x, 1, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+
+  /* More than one storage buffer can hold: refused before anything is read
+   * (the pointers point at one float only). */
+  g_assert_cmpint (ember_vulkan_vector_add (vk, &x, &x, &x, UINT32_MAX, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "too many for one dispatch"));
+
+  ember_vulkan_free (vk);
+}
+
+static void
+test_device_override (void)
+{
+  ember_vulkan_options options;
+  ember_vulkan *vk = NULL;
+  ember_error error = { 0 };
+  g_autofree char *saved = g_strdup (g_getenv ("HEARTH_VULKAN_DEVICE"));
+
+  if (!require_device ())
+    return;
+
+  /* An explicit index. */
+  ember_vulkan_options_init (&options);
+  options.device_index = 0;
+  g_assert_cmpint (ember_vulkan_new (&options, &vk, &error), ==, EMBER_OK);
+  g_assert_cmpuint (ember_vulkan_get_device (vk)->index, ==, 0);
+  ember_vulkan_free (vk);
+  vk = NULL;
+
+  options.device_index = 999;
+  g_assert_cmpint (ember_vulkan_new (&options, &vk, &error), ==, EMBER_ERROR_NO_DEVICE);
+  g_assert_null (vk);
+  g_assert_nonnull (strstr (error.message, "HEARTH_VULKAN_DEVICE=999"));
+
+  /* The environment variable, when the options say automatic. */
+  g_setenv ("HEARTH_VULKAN_DEVICE", "0", TRUE);
+  g_assert_cmpint (ember_vulkan_new (NULL, &vk, &error), ==, EMBER_OK);
+  g_assert_cmpuint (ember_vulkan_get_device (vk)->index, ==, 0);
+  ember_vulkan_free (vk);
+  vk = NULL;
+
+  g_setenv ("HEARTH_VULKAN_DEVICE", "first", TRUE);
+  g_assert_cmpint (ember_vulkan_new (NULL, &vk, &error), ==, EMBER_ERROR_INVALID_ARGUMENT);
+  g_assert_null (vk);
+  g_assert_nonnull (strstr (error.message, "HEARTH_VULKAN_DEVICE=\"first\" is not a device index"));
+
+  if (saved != NULL)
+    g_setenv ("HEARTH_VULKAN_DEVICE", saved, TRUE);
+  else
+    g_unsetenv ("HEARTH_VULKAN_DEVICE");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/vulkan/list-devices", test_list_devices);
+  g_test_add_func ("/vulkan/vector-add", test_vector_add);
+  g_test_add_func ("/vulkan/vector-add-rejects", test_vector_add_rejects);
+  g_test_add_func ("/vulkan/device-override", test_device_override);
+
+  return g_test_run ();
+}
