@@ -351,18 +351,55 @@ test_new_window_and_size (void)
   g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
 }
 
-static void
-test_narrow_window_folds (void)
+static gboolean
+leaflet_is_folded (gpointer data)
 {
-  HearthWindow *window;
+  return adw_leaflet_get_folded (ADW_LEAFLET (data));
+}
+
+static void
+test_leaflet (void)
+{
+  GSettings *settings;
+  GtkWindow *narrow;
   AdwLeaflet *leaflet;
+  GtkWidget *back;
 
   REQUIRE_DISPLAY ();
-  window = main_window ();
-  leaflet = ADW_LEAFLET (find_widget (GTK_WIDGET (window), ADW_TYPE_LEAFLET,
+
+  /* A wide window shows both panes. */
+  leaflet = ADW_LEAFLET (find_widget (GTK_WIDGET (main_window ()), ADW_TYPE_LEAFLET,
                                       "visible-child-name", "sidebar"));
   g_assert_nonnull (leaflet);
   g_assert_false (adw_leaflet_get_folded (leaflet));
+
+  /* A narrow one folds: the chat list first, the content one step forward,
+   * and a back button to return. */
+  settings = hearth_application_get_settings (app);
+  g_settings_set_int (settings, "window-width", 400);
+  g_settings_set_int (settings, "window-height", 700);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+  narrow = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (HEARTH_IS_WINDOW (narrow));
+  wait_until (widget_is_mapped, narrow, "the narrow window is mapped");
+
+  leaflet = ADW_LEAFLET (find_widget (GTK_WIDGET (narrow), ADW_TYPE_LEAFLET,
+                                      "visible-child-name", "sidebar"));
+  g_assert_nonnull (leaflet);
+  wait_until (leaflet_is_folded, leaflet, "the leaflet folds");
+  save_screenshot (narrow, "hearth-window-narrow");
+
+  g_assert_true (adw_leaflet_navigate (leaflet, ADW_NAVIGATION_DIRECTION_FORWARD));
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+  back = find_widget (GTK_WIDGET (narrow), GTK_TYPE_BUTTON, "icon-name", "go-previous-symbolic");
+  g_assert_nonnull (back);
+  g_assert_true (gtk_widget_get_visible (back));
+  g_signal_emit_by_name (back, "clicked");
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
+
+  gtk_window_destroy (narrow);
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
 }
 
 static void
@@ -546,7 +583,7 @@ main (int    argc,
   g_test_add_func ("/ui/translation", test_translation);
   g_test_add_func ("/ui/actions", test_actions);
   g_test_add_func ("/ui/new-window-and-size", test_new_window_and_size);
-  g_test_add_func ("/ui/leaflet", test_narrow_window_folds);
+  g_test_add_func ("/ui/leaflet", test_leaflet);
   g_test_add_func ("/ui/preferences", test_preferences);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);
@@ -554,6 +591,8 @@ main (int    argc,
 
   if (skip_reason == NULL)
     {
+      /* Screenshots show settled windows, not frames of an animation. */
+      g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
       app = hearth_application_new (G_APPLICATION_NON_UNIQUE, &error);
       g_assert_no_error (error);
       hearth_ui_install (app);
