@@ -145,6 +145,25 @@ test_cli_unknown (void)
   g_assert_nonnull (strstr (r4.err, "too many arguments"));
 }
 
+/* Runs the real binary with @args under @env; returns its exit status
+ * (-1 when it did not exit normally). */
+static int
+spawn_hearth (const char  *binary,
+              GStrv        env,
+              const char  *arg,
+              char       **out,
+              char       **err)
+{
+  const char *argv[] = { binary, arg, NULL };
+  g_autoptr (GError) error = NULL;
+  int wait_status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
+                               out, err, &wait_status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+}
+
 /* The real binary: the CLI must work without any display. */
 static void
 test_binary_without_display (void)
@@ -153,8 +172,6 @@ test_binary_without_display (void)
   g_auto (GStrv) env = g_get_environ ();
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int wait_status = 0;
 
   if (binary == NULL)
     {
@@ -165,39 +182,19 @@ test_binary_without_display (void)
   env = g_environ_unsetenv (env, "DISPLAY");
   env = g_environ_unsetenv (env, "WAYLAND_DISPLAY");
 
-  {
-    const char *argv[] = { binary, "--version", NULL };
-
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
-                                 &out, &err, &wait_status, &error));
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
-    g_assert_cmpstr (out, ==, "hearth " PACKAGE_VERSION "\n");
-    g_assert_cmpstr (err, ==, "");
-  }
-
+  g_assert_cmpint (spawn_hearth (binary, env, "--version", &out, &err), ==, 0);
+  g_assert_cmpstr (out, ==, "hearth " PACKAGE_VERSION "\n");
+  g_assert_cmpstr (err, ==, "");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  {
-    const char *argv[] = { binary, "help", NULL };
 
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
-                                 &out, &err, &wait_status, &error));
-    g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
-    g_assert_nonnull (strstr (out, "Commands:"));
-  }
-
+  g_assert_cmpint (spawn_hearth (binary, env, "help", &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "Commands:"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  {
-    const char *argv[] = { binary, "no-such-command", NULL };
 
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
-                                 &out, &err, &wait_status, &error));
-    g_assert_true (WIFEXITED (wait_status));
-    g_assert_cmpint (WEXITSTATUS (wait_status), ==, 2);
-    g_assert_nonnull (strstr (err, "unknown command “no-such-command”"));
-  }
+  g_assert_cmpint (spawn_hearth (binary, env, "no-such-command", &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "unknown command “no-such-command”"));
 }
 
 /* Without the settings schema, the window must not abort inside GSettings:
@@ -211,15 +208,12 @@ test_binary_without_schema (void)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr (GError) error = NULL;
-  int wait_status = 0;
-  const char *argv[] = { NULL, NULL };
 
   if (binary == NULL)
     {
       g_test_skip ("HEARTH_BINARY is not set (run through meson test)");
       return;
     }
-  argv[0] = binary;
 
   empty_dir = g_dir_make_tmp ("hearth-no-schema-XXXXXX", &error);
   g_assert_no_error (error);
@@ -228,10 +222,7 @@ test_binary_without_schema (void)
   env = g_environ_setenv (env, "GSETTINGS_SCHEMA_DIR", empty_dir, TRUE);
   env = g_environ_setenv (env, "XDG_DATA_DIRS", empty_dir, TRUE);
 
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &wait_status, &error));
-  g_assert_true (WIFEXITED (wait_status));
-  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 1);
+  g_assert_cmpint (spawn_hearth (binary, env, NULL, &out, &err), ==, 1);
   g_assert_nonnull (strstr (err, "io.github.hearth.Hearth is not installed"));
   g_assert_nonnull (strstr (err, "meson devenv -C build hearth"));
   g_rmdir (empty_dir);
