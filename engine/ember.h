@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ember-types.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
