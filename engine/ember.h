@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ember-types.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -136,3 +134,7 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #ifdef __cplusplus
 }
 #endif
+
+/* The rest of the public API, one header per concern. */
+#include "ember-types.h"
+#include "ember-gguf.h"
