@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ember.h"
+#include "ember-common.h"
 #include "ember-types.h"
 
 #ifdef __cplusplus

@@ -11,46 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ember-common.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- status and errors ------------------------------------------------ */
-
-typedef enum {
-  EMBER_OK = 0,
-  EMBER_ERROR_INVALID_ARGUMENT,
-  EMBER_ERROR_NO_DEVICE,      /* no usable Vulkan device, or the one asked for is missing */
-  EMBER_ERROR_VULKAN,         /* any other failure reported by the Vulkan driver */
-  EMBER_ERROR_OUT_OF_MEMORY,  /* host or device memory */
-  EMBER_ERROR_DEVICE_LOST,
-} ember_status;
-
-#define EMBER_ERROR_MESSAGE_MAX 512
-
-typedef struct {
-  ember_status status;
-  char message[EMBER_ERROR_MESSAGE_MAX];
-} ember_error;
-
-/* A static, untranslated name for @status ("no device"). Never NULL. */
-const char *ember_status_to_string (ember_status status);
-
-/* The engine's version string ("0.1.0"); static. */
-const char *ember_version (void);
-
-/* ---- logging ------------------------------------------------------------ */
-
-typedef enum {
-  EMBER_LOG_LEVEL_DEBUG,
-  EMBER_LOG_LEVEL_INFO,
-  EMBER_LOG_LEVEL_WARNING,
-} ember_log_level;
-
-/* Called synchronously from the thread that made the engine call. */
-typedef void (*ember_log_func) (ember_log_level level,
-                                const char     *message,
-                                void           *user_data);
 
 /* ---- Vulkan devices ----------------------------------------------------- */
 
@@ -138,3 +103,4 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 /* The rest of the public API, one header per concern. */
 #include "ember-types.h"
 #include "ember-gguf.h"
+#include "ember-gguf-writer.h"
