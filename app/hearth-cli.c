@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "hearth-cli.h"
-
-typedef struct _HearthCliCommand HearthCliCommand;
+#include "hearth-cli-commands.h"
 
 /* A command's handler: argv[0] is the command's own name. The FILE pointers
  * are the caller's stdout and stderr. Returns the exit status. */
@@ -39,6 +38,13 @@ static const HearthCliCommand commands[] = {
     N_("Show help for Hearth or for one command"),
     NULL,
     run_help,
+  },
+  {
+    "show", "MODEL [--template | --json [--verbose]]",
+    N_("Show a model's description"),
+    N_("MODEL is a path to a GGUF file. --template prints the model's chat template,\n"
+       "--json prints everything as JSON (--verbose: long arrays in full)."),
+    hearth_cli_show,
   },
   {
     "version", "",
