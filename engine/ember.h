@@ -105,3 +105,4 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-gguf.h"
 #include "ember-gguf-writer.h"
 #include "ember-model-info.h"
+#include "ember-quant.h"
