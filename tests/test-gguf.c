@@ -15,6 +15,7 @@
 
 #include "ember.h"
 #include "gguf-touch.h"
+#include "test-models.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -808,6 +809,97 @@ test_mutations (void)
   g_assert_cmpuint (total - loaded, >, 0);
 }
 
+/* ---- generated models --------------------------------------------------- */
+
+static double
+nmse (const float *a,
+      const float *b,
+      uint64_t     n)
+{
+  double err = 0, ref = 0;
+
+  for (uint64_t i = 0; i < n; i++)
+    {
+      err += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
+      ref += (double) b[i] * b[i];
+    }
+  return ref > 0 ? err / ref : err;
+}
+
+static void
+test_generated_models (void)
+{
+  static const ember_type types[] = {
+    EMBER_TYPE_F32, EMBER_TYPE_F16, EMBER_TYPE_BF16, EMBER_TYPE_Q4_0, EMBER_TYPE_Q4_1,
+    EMBER_TYPE_Q5_0, EMBER_TYPE_Q5_1, EMBER_TYPE_Q8_0, EMBER_TYPE_Q2_K, EMBER_TYPE_Q3_K,
+    EMBER_TYPE_Q4_K, EMBER_TYPE_Q5_K, EMBER_TYPE_Q6_K,
+  };
+  static const char *const archs[] = { "llama", "qwen2", "qwen3" };
+  g_autofree char *dir = g_dir_make_tmp ("hearth-models-XXXXXX", NULL);
+
+  for (gsize a = 0; a < G_N_ELEMENTS (archs); a++)
+    for (gsize t = 0; t < G_N_ELEMENTS (types); t++)
+      {
+        hearth_test_model m;
+        g_autofree char *path = g_build_filename (dir, "model.gguf", NULL);
+        ember_gguf *gguf = NULL;
+        ember_model_info info;
+        ember_error error = { 0 };
+        const ember_gguf_tensor *q;
+        g_autofree float *stored = NULL;
+        g_autofree float *source = NULL;
+        double e;
+
+        /* 256-wide rows, so that every type (K-quants included) is used as is */
+        g_assert_true (hearth_test_model_preset (&m, "tiny"));
+        m.arch = archs[a];
+        m.n_embd = 256;
+        m.n_ff = 512;
+        m.n_head = 4;
+        m.n_head_kv = 2;
+        m.head_dim = g_str_equal (archs[a], "qwen3") ? 64 : 0;
+        m.n_vocab = 320;
+        m.weight_type = types[t];
+        m.seed = 42 + t;
+        if (hearth_test_model_write (&m, path, &error) != EMBER_OK)
+          g_error ("%s %s: %s", archs[a], ember_type_get_info (types[t])->name, error.message);
+
+        if (ember_gguf_open (path, &gguf, &error) != EMBER_OK)
+          g_error ("%s", error.message);
+        gguf_touch (gguf);
+        g_assert_cmpint (ember_model_info_from_gguf (gguf, &info, &error), ==, EMBER_OK);
+        g_assert_cmpstr (info.architecture, ==, archs[a]);
+        g_assert_cmpuint (info.block_count, ==, 2);
+        g_assert_cmpuint (info.embedding_length, ==, 256);
+        g_assert_cmpuint (info.head_count_kv, ==, 2);
+        g_assert_cmpuint (info.key_length, ==, 64);
+        g_assert_cmpuint (info.vocab_size, ==, 320);
+        g_assert_cmpstr (info.tokenizer_model, ==, g_str_equal (archs[a], "llama") ? "llama" : "gpt2");
+        g_assert_true ((info.chat_template != NULL) == !g_str_equal (archs[a], "llama"));
+        g_assert_nonnull (ember_gguf_find_tensor (gguf, "output.weight"));
+        g_assert_true ((ember_gguf_find_tensor (gguf, "blk.1.attn_q.bias") != NULL) == g_str_equal (archs[a], "qwen2"));
+        g_assert_true ((ember_gguf_find_tensor (gguf, "blk.1.attn_k_norm.weight") != NULL) == g_str_equal (archs[a], "qwen3"));
+
+        /* the matrices have the type asked for, and hold the source values */
+        q = ember_gguf_find_tensor (gguf, "blk.0.ffn_down.weight");
+        g_assert_nonnull (q);
+        g_assert_cmpint (q->type->type, ==, types[t]);
+        stored = g_new (float, q->n_elements);
+        g_assert_cmpint (ember_dequantize_row (types[t], q->data, stored, q->n_elements, &error), ==, EMBER_OK);
+        source = hearth_test_model_tensor_values (&m, q->name, q->n_elements);
+        e = nmse (stored, source, q->n_elements);
+        /* Q2_K is the coarsest: ~0.1; the 8-bit and float types far below */
+        if (e > 0.15)
+          g_error ("%s %s: normalised error %g", archs[a], q->type->name, e);
+        if (types[t] == EMBER_TYPE_F32)
+          g_assert_cmpfloat (e, ==, 0.0);
+
+        ember_gguf_close (gguf);
+        g_unlink (path);
+      }
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -821,6 +913,7 @@ main (int    argc,
   g_test_add_func ("/gguf/writer-round-trip", test_writer_round_trip);
   g_test_add_func ("/gguf/validation-messages", test_validation_messages);
   g_test_add_func ("/gguf/mutations", test_mutations);
+  g_test_add_func ("/gguf/generated-models", test_generated_models);
 
   return g_test_run ();
 }
