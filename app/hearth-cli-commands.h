@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 
 typedef struct _HearthCliCommand HearthCliCommand;
 
+int hearth_cli_devices (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_show (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 
 G_END_DECLS

@@ -34,6 +34,12 @@ static int run_version (const HearthCliCommand *, int, char **, FILE *, FILE *);
  * tokenize, template, serve) is one more row here. Keep the rows sorted. */
 static const HearthCliCommand commands[] = {
   {
+    "devices", "",
+    N_("List the Vulkan devices and the one Hearth uses"),
+    NULL,
+    hearth_cli_devices,
+  },
+  {
     "help", "[COMMAND]",
     N_("Show help for Hearth or for one command"),
     NULL,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * `hearth show`, through the real binary: the description of stories260K,
- * --json, --template on a generated model, and bad input.
+ * CLI commands through the real binary: `hearth show` (stories260K, --json,
+ * --template on a generated model, bad input) and `hearth devices`.
  */
 
 #include "config.h"
@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ember.h"
@@ -298,6 +299,36 @@ test_show_errors (void)
   g_rmdir (dir);
 }
 
+static void
+test_devices (void)
+{
+  ember_device_info *devices = NULL;
+  uint32_t n = 0;
+  g_auto (Run) r = { 0 };
+
+  if (!require_binary ())
+    return;
+
+  g_assert_cmpint (ember_vulkan_list_devices (&devices, &n, NULL), ==, EMBER_OK);
+  free (devices);
+  r = hearth ("devices", NULL);
+  if (n == 0)
+    {
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, "no Vulkan device found"));
+      return;
+    }
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_str_has_prefix (r.out, "* ") || strstr (r.out, "\n* ") != NULL);
+  g_assert_nonnull (strstr (r.out, "Vulkan 1."));
+
+  {
+    g_auto (Run) extra = hearth ("devices", "x", NULL);
+
+    g_assert_cmpint (extra.status, ==, 2);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -308,6 +339,7 @@ main (int    argc,
   g_test_add_func ("/cli/show/json", test_show_json);
   g_test_add_func ("/cli/show/template", test_show_template);
   g_test_add_func ("/cli/show/errors", test_show_errors);
+  g_test_add_func ("/cli/devices", test_devices);
 
   return g_test_run ();
 }
