@@ -786,6 +786,35 @@ test_mutations (void)
   total += mutate_file (fixture, fixture_size, 1, &loaded);
   files++;
 
+  /* Generated models: a SentencePiece llama and a BPE qwen2 with K-quants. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("hearth-mutate-XXXXXX", NULL);
+    const struct { const char *arch; ember_type type; } models[] = {
+      { "llama", EMBER_TYPE_Q8_0 },
+      { "qwen2", EMBER_TYPE_Q4_K },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (models); i++)
+      {
+        g_autofree char *path = g_build_filename (dir, "model.gguf", NULL);
+        g_autofree char *contents = NULL;
+        gsize len = 0;
+        hearth_test_model m;
+        ember_error error = { 0 };
+
+        g_assert_true (hearth_test_model_preset (&m, "tiny"));
+        m.arch = models[i].arch;
+        m.n_embd = 256;
+        m.weight_type = models[i].type;
+        g_assert_cmpint (hearth_test_model_write (&m, path, &error), ==, EMBER_OK);
+        g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+        total += mutate_file ((const uint8_t *) contents, len, 10 + (guint32) i, &loaded);
+        files++;
+        g_unlink (path);
+      }
+    g_rmdir (dir);
+  }
+
   for (gsize i = 0; i < G_N_ELEMENTS (shared_files); i++)
     {
       g_autofree char *path = shared_path (shared_files[i]);
