@@ -23,6 +23,8 @@ typedef enum {
   EMBER_ERROR_VULKAN,         /* any other failure reported by the Vulkan driver */
   EMBER_ERROR_OUT_OF_MEMORY,  /* host or device memory */
   EMBER_ERROR_DEVICE_LOST,
+  EMBER_ERROR_CONTEXT_FULL,   /* the tokens do not fit in the context: nothing was changed */
+  EMBER_ERROR_CANCELLED,
 } ember_status;
 
 #define EMBER_ERROR_MESSAGE_MAX 512

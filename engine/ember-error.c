@@ -30,6 +30,10 @@ ember_status_to_string (ember_status status)
       return "out of memory";
     case EMBER_ERROR_DEVICE_LOST:
       return "device lost";
+    case EMBER_ERROR_CONTEXT_FULL:
+      return "context full";
+    case EMBER_ERROR_CANCELLED:
+      return "cancelled";
     default:
       return "unknown status";
     }

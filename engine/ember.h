@@ -105,4 +105,6 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-gguf.h"
 #include "ember-gguf-writer.h"
 #include "ember-model-info.h"
+#include "ember-model.h"
+#include "ember-context.h"
 #include "ember-quant.h"

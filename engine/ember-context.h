@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * An inference context: a KV cache of a chosen length over a loaded model,
+ * the tokens it holds, and the forward pass (the CPU reference here; the
+ * Vulkan backend arrives later behind the same calls). A context is used
+ * from one thread at a time; several contexts may share one model.
+ */
+#pragma once
+
+#include "ember-common.h"
+#include "ember-model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ember_context ember_context;
+
+typedef struct {
+  uint32_t n_ctx;      /* 0: the model's context length capped at 4096 */
+  uint32_t n_threads;  /* 0: the number of online processors */
+} ember_context_options;
+
+void ember_context_options_init (ember_context_options *options);
+
+/* @model must outlive the context. Refuses, with the numbers, a context the
+ * machine has no memory for. */
+ember_status ember_context_new (const ember_model           *model,
+                                const ember_context_options *options,
+                                ember_context              **out,
+                                ember_error                 *error);
+void ember_context_free (ember_context *ctx);
+
+uint32_t ember_context_get_n_ctx (const ember_context *ctx);
+/* How many tokens the cache holds (the next token's position). */
+uint32_t ember_context_get_n_past (const ember_context *ctx);
+/* The tokens the cache holds, n_past of them. Borrowed. */
+const int32_t *ember_context_get_tokens (const ember_context *ctx);
+
+/* Processes @n_tokens tokens after those in the cache, all in one batch,
+ * and writes the logits of the last one to @logits (n_vocab floats; may be
+ * NULL). Fails with EMBER_ERROR_CONTEXT_FULL, changing nothing, when they do
+ * not fit; with EMBER_ERROR_INVALID_ARGUMENT for a token id out of range. */
+ember_status ember_context_decode (ember_context *ctx,
+                                   const int32_t *tokens,
+                                   uint32_t       n_tokens,
+                                   float         *logits,
+                                   ember_error   *error);
+
+/* Forgets the cache from position @n_keep on (n_keep <= n_past). */
+void ember_context_truncate (ember_context *ctx,
+                             uint32_t       n_keep);
+
+/* Makes the cache hold exactly @tokens, processing only what differs from
+ * what it holds (the longest common prefix is kept), and writes the logits
+ * of the last token. *n_reused (may be NULL) says how many were kept. */
+ember_status ember_context_prefill (ember_context *ctx,
+                                    const int32_t *tokens,
+                                    uint32_t       n_tokens,
+                                    float         *logits,
+                                    uint32_t      *n_reused,
+                                    ember_error   *error);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The CPU reference forward pass for llama, qwen2 and qwen3, and the
+ * context (KV cache) it runs in. Plain and obviously correct first: every
+ * Vulkan kernel is tested against it. Weights are read in their stored type,
+ * a few blocks at a time, never dequantized whole. Tokens are processed in
+ * batches: each weight row is dequantized once for the whole batch.
+ */
+
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ember-context.h"
+#include "ember-model-private.h"
+#include "ember-quant.h"
+#include "ember-threads.h"
+
+/* Tokens per forward batch; longer inputs are processed batch after batch. */
+#define MAX_BATCH 64
+/* Elements of a weight row dequantized at once (a multiple of 256). */
+#define CHUNK 1024
+/* Below this many weight elements a matrix product runs on one thread. */
+#define PARALLEL_MIN_ELEMENTS (1u << 16)
+
+struct ember_context {
+  const ember_model *model;
+  uint32_t n_ctx;
+  uint32_t n_past;
+  int32_t *tokens;          /* n_ctx: what the cache holds */
+  float *k_cache;           /* [n_layer][n_ctx][kv_dim] */
+  float *v_cache;
+  ember_pool *pool;
+
+  /* scratch for one batch */
+  float *x, *xn, *q, *k, *v, *att, *gate, *up, *last;
+};
+
+void
+ember_context_options_init (ember_context_options *options)
+{
+  memset (options, 0, sizeof *options);
+}
+
+/* ---- kernels ------------------------------------------------------------- */
+
+static void
+rms_norm (float       *out,
+          const float *x,
+          const float *weight,
+          uint32_t     n,
+          float        eps)
+{
+  double sum = 0.0;
+  float scale;
+
+  for (uint32_t i = 0; i < n; i++)
+    sum += (double) x[i] * x[i];
+  scale = 1.0f / sqrtf ((float) (sum / n) + eps);
+  for (uint32_t i = 0; i < n; i++)
+    out[i] = x[i] * scale * weight[i];
+}
+
+static float
+dot (const float *a,
+     const float *b,
+     uint64_t     n)
+{
+  float sum = 0.0f;
+
+  for (uint64_t i = 0; i < n; i++)
+    sum += a[i] * b[i];
+  return sum;
+}
+
+typedef struct {
+  const ember_matrix *w;
+  const float *x;       /* batch × cols */
+  float *out;           /* batch × rows */
+  uint32_t batch;
+} matmul_job;
+
+static void
+matmul_rows (void    *data,
+             uint64_t begin,
+             uint64_t end)
+{
+  const matmul_job *job = data;
+  const ember_matrix *w = job->w;
+  ember_type type = w->tensor->type->type;
+  uint64_t block_elements = w->tensor->type->block_elements;
+  uint64_t block_bytes = w->tensor->type->block_bytes;
+  float buf[CHUNK];
+  float sums[MAX_BATCH];
+
+  for (uint64_t r = begin; r < end; r++)
+    {
+      const uint8_t *row = w->data + r * w->row_bytes;
+
+      for (uint32_t b = 0; b < job->batch; b++)
+        sums[b] = 0.0f;
+      for (uint64_t c = 0; c < w->cols; c += CHUNK)
+        {
+          uint64_t len = w->cols - c < CHUNK ? w->cols - c : CHUNK;
+
+          /* Validated at load: rows are whole blocks, so chunks are too. */
+          ember_dequantize_row (type, row + c / block_elements * block_bytes, buf, len, NULL);
+          for (uint32_t b = 0; b < job->batch; b++)
+            sums[b] += dot (buf, job->x + (uint64_t) b * w->cols + c, len);
+        }
+      for (uint32_t b = 0; b < job->batch; b++)
+        job->out[(uint64_t) b * w->rows + r] = sums[b];
+    }
+}
+
+/* out[b][r] = W[r] · x[b] */
+static void
+matmul (ember_context      *ctx,
+        const ember_matrix *w,
+        const float        *x,
+        float              *out,
+        uint32_t            batch)
+{
+  matmul_job job = { w, x, out, batch };
+
+  if (w->rows * w->cols * batch < PARALLEL_MIN_ELEMENTS)
+    matmul_rows (&job, 0, w->rows);
+  else
+    ember_pool_run (ctx->pool, matmul_rows, &job, w->rows);
+}
+
+/* Rotates each head of @v (n_heads × head_dim) for position @pos, as ggml's
+ * rope does (theta advanced by a constant factor per pair, in float). */
+static void
+rope (const ember_model *model,
+      float             *v,
+      uint32_t           n_heads,
+      uint32_t           pos)
+{
+  const ember_hparams *hp = &model->hp;
+  uint32_t hd = hp->head_dim;
+  uint32_t n_dims = hp->rope_dims;
+  float theta_scale = powf (hp->rope_freq_base, -2.0f / (float) n_dims);
+
+  for (uint32_t h = 0; h < n_heads; h++)
+    {
+      float *head = v + (uint64_t) h * hd;
+      float theta_base = (float) pos;
+
+      for (uint32_t i0 = 0; i0 < n_dims; i0 += 2)
+        {
+          float factor = model->rope_freqs != NULL ? model->rope_freqs[i0 / 2] : 1.0f;
+          float theta = hp->rope_freq_scale * (theta_base / factor);
+          float c = cosf (theta), s = sinf (theta);
+          uint32_t a, b;
+
+          if (hp->rope_style == EMBER_ROPE_NORMAL)
+            {
+              a = i0;
+              b = i0 + 1;
+            }
+          else
+            {
+              a = i0 / 2;
+              b = i0 / 2 + n_dims / 2;
+            }
+          {
+            float x0 = head[a], x1 = head[b];
+
+            head[a] = x0 * c - x1 * s;
+            head[b] = x0 * s + x1 * c;
+          }
+          theta_base *= theta_scale;
+        }
+    }
+}
+
+typedef struct {
+  ember_context *ctx;
+  uint32_t layer;
+  uint32_t batch;
+  uint32_t pos0;        /* position of the batch's first token */
+} attention_job;
+
+/* One item per (token, head): causal attention over the cache, with an
+ * online softmax (one pass, no score buffer). */
+static void
+attention_items (void    *data,
+                 uint64_t begin,
+                 uint64_t end)
+{
+  const attention_job *job = data;
+  ember_context *ctx = job->ctx;
+  const ember_hparams *hp = &ctx->model->hp;
+  uint32_t hd = hp->head_dim;
+  uint64_t kv_dim = (uint64_t) hp->n_head_kv * hd;
+  uint32_t group = hp->n_head / hp->n_head_kv;
+  float scale = 1.0f / sqrtf ((float) hd);
+  const float *k_layer = ctx->k_cache + (uint64_t) job->layer * ctx->n_ctx * kv_dim;
+  const float *v_layer = ctx->v_cache + (uint64_t) job->layer * ctx->n_ctx * kv_dim;
+  float acc[4096];
+
+  for (uint64_t item = begin; item < end; item++)
+    {
+      uint32_t t = (uint32_t) (item / hp->n_head);
+      uint32_t h = (uint32_t) (item % hp->n_head);
+      uint32_t kvh = h / group;
+      uint32_t pos = job->pos0 + t;
+      const float *q = ctx->q + ((uint64_t) t * hp->n_head + h) * hd;
+      float *out = ctx->att + ((uint64_t) t * hp->n_head + h) * hd;
+      float max = -INFINITY, sum = 0.0f;
+
+      for (uint32_t i = 0; i < hd; i++)
+        acc[i] = 0.0f;
+      for (uint32_t j = 0; j <= pos; j++)
+        {
+          const float *kj = k_layer + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
+          const float *vj = v_layer + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
+          float score = dot (q, kj, hd) * scale;
+          float w;
+
+          if (score > max)
+            {
+              float c = expf (max - score);
+
+              sum *= c;
+              for (uint32_t i = 0; i < hd; i++)
+                acc[i] *= c;
+              max = score;
+            }
+          w = expf (score - max);
+          sum += w;
+          for (uint32_t i = 0; i < hd; i++)
+            acc[i] += w * vj[i];
+        }
+      for (uint32_t i = 0; i < hd; i++)
+        out[i] = acc[i] / sum;
+    }
+}
+
+static void
+add_bias (float       *v,
+          const float *bias,
+          uint32_t     n,
+          uint32_t     batch)
+{
+  if (bias == NULL)
+    return;
+  for (uint32_t b = 0; b < batch; b++)
+    for (uint32_t i = 0; i < n; i++)
+      v[(uint64_t) b * n + i] += bias[i];
+}
+
+/* qwen3: RMS-normalise each head of @v with @weight. */
+static void
+head_norm (float       *v,
+           const float *weight,
+           uint32_t     n_heads,
+           uint32_t     head_dim,
+           float        eps)
+{
+  if (weight == NULL)
+    return;
+  for (uint32_t h = 0; h < n_heads; h++)
+    rms_norm (v + (uint64_t) h * head_dim, v + (uint64_t) h * head_dim, weight, head_dim, eps);
+}
+
+/* ---- one batch through the model ---------------------------------------- */
+
+static void
+forward_batch (ember_context *ctx,
+               const int32_t *tokens,
+               uint32_t       batch,
+               float         *logits)
+{
+  const ember_model *m = ctx->model;
+  const ember_hparams *hp = &m->hp;
+  uint32_t n_embd = hp->n_embd;
+  uint32_t q_dim = hp->n_head * hp->head_dim;
+  uint32_t kv_dim = hp->n_head_kv * hp->head_dim;
+  uint32_t pos0 = ctx->n_past;
+
+  for (uint32_t b = 0; b < batch; b++)
+    {
+      const ember_matrix *e = &m->tok_embd;
+
+      ember_dequantize_row (e->tensor->type->type, e->data + (uint64_t) tokens[b] * e->row_bytes,
+                            ctx->x + (uint64_t) b * n_embd, n_embd, NULL);
+    }
+
+  for (uint32_t l = 0; l < hp->n_layer; l++)
+    {
+      const ember_layer *L = &m->layers[l];
+      float *k_cache = ctx->k_cache + ((uint64_t) l * ctx->n_ctx + pos0) * kv_dim;
+      float *v_cache = ctx->v_cache + ((uint64_t) l * ctx->n_ctx + pos0) * kv_dim;
+      attention_job job = { ctx, l, batch, pos0 };
+
+      /* attention */
+      for (uint32_t b = 0; b < batch; b++)
+        rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
+                  L->attn_norm, n_embd, hp->rms_eps);
+      matmul (ctx, &L->wq, ctx->xn, ctx->q, batch);
+      matmul (ctx, &L->wk, ctx->xn, ctx->k, batch);
+      matmul (ctx, &L->wv, ctx->xn, ctx->v, batch);
+      add_bias (ctx->q, L->bq, q_dim, batch);
+      add_bias (ctx->k, L->bk, kv_dim, batch);
+      add_bias (ctx->v, L->bv, kv_dim, batch);
+      for (uint32_t b = 0; b < batch; b++)
+        {
+          float *q = ctx->q + (uint64_t) b * q_dim;
+          float *k = ctx->k + (uint64_t) b * kv_dim;
+
+          head_norm (q, L->q_norm, hp->n_head, hp->head_dim, hp->rms_eps);
+          head_norm (k, L->k_norm, hp->n_head_kv, hp->head_dim, hp->rms_eps);
+          rope (m, q, hp->n_head, pos0 + b);
+          rope (m, k, hp->n_head_kv, pos0 + b);
+        }
+      memcpy (k_cache, ctx->k, (uint64_t) batch * kv_dim * sizeof (float));
+      memcpy (v_cache, ctx->v, (uint64_t) batch * kv_dim * sizeof (float));
+
+      ember_pool_run (ctx->pool, attention_items, &job, (uint64_t) batch * hp->n_head);
+      matmul (ctx, &L->wo, ctx->att, ctx->xn, batch);
+      for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
+        ctx->x[i] += ctx->xn[i];
+
+      /* feed-forward: SwiGLU */
+      for (uint32_t b = 0; b < batch; b++)
+        rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
+                  L->ffn_norm, n_embd, hp->rms_eps);
+      matmul (ctx, &L->w_gate, ctx->xn, ctx->gate, batch);
+      matmul (ctx, &L->w_up, ctx->xn, ctx->up, batch);
+      for (uint64_t i = 0; i < (uint64_t) batch * hp->n_ff; i++)
+        {
+          float g = ctx->gate[i];
+
+          ctx->gate[i] = g / (1.0f + expf (-g)) * ctx->up[i];
+        }
+      matmul (ctx, &L->w_down, ctx->gate, ctx->xn, batch);
+      for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
+        ctx->x[i] += ctx->xn[i];
+    }
+
+  for (uint32_t b = 0; b < batch; b++)
+    ctx->tokens[pos0 + b] = tokens[b];
+  ctx->n_past += batch;
+
+  if (logits != NULL)
+    {
+      rms_norm (ctx->last, ctx->x + (uint64_t) (batch - 1) * n_embd, m->output_norm, n_embd,
+                hp->rms_eps);
+      matmul (ctx, &m->output, ctx->last, logits, 1);
+    }
+}
+
+/* ---- the context --------------------------------------------------------- */
+
+ember_status
+ember_context_new (const ember_model           *model,
+                   const ember_context_options *options,
+                   ember_context              **out,
+                   ember_error                 *error)
+{
+  ember_context_options defaults;
+  const ember_hparams *hp;
+  ember_context *ctx;
+  uint64_t kv_dim, q_dim, cache_floats;
+  uint32_t n_threads;
+
+  if (model == NULL || out == NULL)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_context_new: missing argument");
+  *out = NULL;
+  if (options == NULL)
+    {
+      ember_context_options_init (&defaults);
+      options = &defaults;
+    }
+  hp = &model->hp;
+
+  ctx = calloc (1, sizeof *ctx);
+  if (ctx == NULL)
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+  ctx->model = model;
+  ctx->n_ctx = options->n_ctx > 0 ? options->n_ctx
+                                  : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
+
+  kv_dim = (uint64_t) hp->n_head_kv * hp->head_dim;
+  q_dim = (uint64_t) hp->n_head * hp->head_dim;
+  cache_floats = (uint64_t) hp->n_layer * ctx->n_ctx * kv_dim;
+
+  ctx->tokens = calloc (ctx->n_ctx, sizeof *ctx->tokens);
+  ctx->k_cache = calloc (cache_floats, sizeof (float));
+  ctx->v_cache = calloc (cache_floats, sizeof (float));
+  ctx->x = calloc ((size_t) MAX_BATCH * hp->n_embd, sizeof (float));
+  ctx->xn = calloc ((size_t) MAX_BATCH * hp->n_embd, sizeof (float));
+  ctx->q = calloc ((size_t) MAX_BATCH * q_dim, sizeof (float));
+  ctx->k = calloc ((size_t) MAX_BATCH * kv_dim, sizeof (float));
+  ctx->v = calloc ((size_t) MAX_BATCH * kv_dim, sizeof (float));
+  ctx->att = calloc ((size_t) MAX_BATCH * q_dim, sizeof (float));
+  ctx->gate = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
+  ctx->up = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
+  ctx->last = calloc (hp->n_embd, sizeof (float));
+  if (ctx->tokens == NULL || ctx->k_cache == NULL || ctx->v_cache == NULL || ctx->x == NULL
+      || ctx->xn == NULL || ctx->q == NULL || ctx->k == NULL || ctx->v == NULL || ctx->att == NULL
+      || ctx->gate == NULL || ctx->up == NULL || ctx->last == NULL)
+    {
+      double gib = (double) cache_floats * 2 * sizeof (float) / (1u << 30);
+
+      ember_context_free (ctx);
+      return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
+                              "not enough memory for a context of %u tokens (its cache needs %.2f GiB); "
+                              "ask for a shorter context", options->n_ctx > 0 ? options->n_ctx : 4096, gib);
+    }
+
+  n_threads = options->n_threads;
+  if (n_threads == 0)
+    {
+      long n = sysconf (_SC_NPROCESSORS_ONLN);
+
+      n_threads = n > 0 ? (uint32_t) n : 1;
+    }
+  ctx->pool = ember_pool_new (n_threads);
+  if (ctx->pool == NULL)
+    {
+      ember_context_free (ctx);
+      return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "cannot start worker threads");
+    }
+
+  *out = ctx;
+  return EMBER_OK;
+}
+
+void
+ember_context_free (ember_context *ctx)
+{
+  if (ctx == NULL)
+    return;
+  ember_pool_free (ctx->pool);
+  free (ctx->tokens);
+  free (ctx->k_cache);
+  free (ctx->v_cache);
+  free (ctx->x);
+  free (ctx->xn);
+  free (ctx->q);
+  free (ctx->k);
+  free (ctx->v);
+  free (ctx->att);
+  free (ctx->gate);
+  free (ctx->up);
+  free (ctx->last);
+  free (ctx);
+}
+
+uint32_t
+ember_context_get_n_ctx (const ember_context *ctx)
+{
+  return ctx->n_ctx;
+}
+
+uint32_t
+ember_context_get_n_past (const ember_context *ctx)
+{
+  return ctx->n_past;
+}
+
+const int32_t *
+ember_context_get_tokens (const ember_context *ctx)
+{
+  return ctx->tokens;
+}
+
+ember_status
+ember_context_decode (ember_context *ctx,
+                      const int32_t *tokens,
+                      uint32_t       n_tokens,
+                      float         *logits,
+                      ember_error   *error)
+{
+  uint32_t n_vocab;
+
+  if (ctx == NULL || (tokens == NULL && n_tokens > 0))
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_context_decode: missing argument");
+  if (n_tokens == 0)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "nothing to decode");
+  if (n_tokens > ctx->n_ctx - ctx->n_past)
+    return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
+                            "the context is full: %u tokens do not fit after the %u it holds "
+                            "(its length is %u)", n_tokens, ctx->n_past, ctx->n_ctx);
+
+  n_vocab = ctx->model->hp.n_vocab;
+  for (uint32_t i = 0; i < n_tokens; i++)
+    if (tokens[i] < 0 || (uint32_t) tokens[i] >= n_vocab)
+      return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                              "token id %d is outside the vocabulary (0 to %u)", tokens[i], n_vocab - 1);
+
+  for (uint32_t done = 0; done < n_tokens;)
+    {
+      uint32_t batch = n_tokens - done < MAX_BATCH ? n_tokens - done : MAX_BATCH;
+      bool last = done + batch == n_tokens;
+
+      forward_batch (ctx, tokens + done, batch, last ? logits : NULL);
+      done += batch;
+    }
+  return EMBER_OK;
+}
+
+void
+ember_context_truncate (ember_context *ctx,
+                        uint32_t       n_keep)
+{
+  if (n_keep < ctx->n_past)
+    ctx->n_past = n_keep;
+}
+
+ember_status
+ember_context_prefill (ember_context *ctx,
+                       const int32_t *tokens,
+                       uint32_t       n_tokens,
+                       float         *logits,
+                       uint32_t      *n_reused,
+                       ember_error   *error)
+{
+  uint32_t common = 0;
+
+  if (ctx == NULL || tokens == NULL || n_tokens == 0)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_context_prefill: nothing to process");
+  if (n_tokens > ctx->n_ctx)
+    return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
+                            "the prompt has %u tokens; the context holds %u", n_tokens, ctx->n_ctx);
+
+  while (common < ctx->n_past && common < n_tokens && ctx->tokens[common] == tokens[common])
+    common++;
+  /* The last token is always processed again: its logits are needed. */
+  if (common == n_tokens)
+    common--;
+  ember_context_truncate (ctx, common);
+  if (n_reused != NULL)
+    *n_reused = common;
+  return ember_context_decode (ctx, tokens + common, n_tokens - common, logits, error);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The model's insides, shared by the loader and the forward passes.
+ */
+#pragma once
+
+#include "ember-model.h"
+#include "ember-private.h"
+
+/* A matrix in its stored type: rows of `cols` elements, `rows` of them. */
+typedef struct {
+  const ember_gguf_tensor *tensor;
+  const uint8_t *data;
+  uint64_t rows;
+  uint64_t cols;
+  uint64_t row_bytes;
+} ember_matrix;
+
+typedef struct {
+  float *attn_norm;         /* n_embd */
+  ember_matrix wq, wk, wv, wo;
+  float *bq, *bk, *bv;      /* qwen2, else NULL */
+  float *q_norm, *k_norm;   /* qwen3 (head_dim), else NULL */
+  float *ffn_norm;          /* n_embd */
+  ember_matrix w_gate, w_up, w_down;
+} ember_layer;
+
+struct ember_model {
+  ember_gguf *gguf;
+  ember_hparams hp;
+  ember_matrix tok_embd;    /* n_vocab rows of n_embd */
+  ember_matrix output;      /* = tok_embd when tied */
+  float *output_norm;       /* n_embd */
+  float *rope_freqs;        /* llama3-style per-dimension factors (rope_dims / 2), or NULL */
+  ember_layer *layers;
+  /* the small 1-D tensors (norms, biases) as float, owned here */
+  float **owned;
+  uint32_t n_owned;
+};
