@@ -107,4 +107,5 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-model-info.h"
 #include "ember-model.h"
 #include "ember-context.h"
+#include "ember-sampler.h"
 #include "ember-quant.h"
