@@ -104,3 +104,4 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-types.h"
 #include "ember-gguf.h"
 #include "ember-gguf-writer.h"
+#include "ember-tokenizer.h"
