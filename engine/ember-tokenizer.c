@@ -886,7 +886,7 @@ ember_tokenizer_token_to_piece (const ember_tokenizer *tok,
     return 0;
   append_piece (tok, id, render_special, false, &b);
   len = b.len;
-  if (buf != NULL && size > 0)
+  if (buf != NULL && size > 0 && len > 0)
     memcpy (buf, b.data, len < size ? len : size);
   free (b.data);
   return len;
