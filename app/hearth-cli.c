@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "hearth-cli.h"
-
-typedef struct _HearthCliCommand HearthCliCommand;
+#include "hearth-cli-commands.h"
 
 /* A command's handler: argv[0] is the command's own name. The FILE pointers
  * are the caller's stdout and stderr. Returns the exit status. */
@@ -39,6 +38,14 @@ static const HearthCliCommand commands[] = {
     N_("Show help for Hearth or for one command"),
     NULL,
     run_help,
+  },
+  {
+    "tokenize", "MODEL TEXT [--no-bos]",
+    N_("Print the token ids a model sees for a text"),
+    N_("MODEL is a GGUF file. The ids are those of TEXT as a prompt: the model’s BOS\n"
+       "token first if it adds one, and special tokens written in TEXT recognised.\n"
+       "--no-bos leaves the BOS token out."),
+    hearth_cli_run_tokenize,
   },
   {
     "version", "",
