@@ -16,7 +16,7 @@
 #include "hearth-cli-commands.h"
 
 int
-hearth_cli_run_tokenize (const HearthCliCommand *command,
+hearth_cli_tokenize (const HearthCliCommand *command,
                          int                     argc,
                          char                  **argv,
                          FILE                   *out,

@@ -34,10 +34,23 @@ static int run_version (const HearthCliCommand *, int, char **, FILE *, FILE *);
  * tokenize, template, serve) is one more row here. Keep the rows sorted. */
 static const HearthCliCommand commands[] = {
   {
+    "devices", "",
+    N_("List the Vulkan devices and the one Hearth uses"),
+    NULL,
+    hearth_cli_devices,
+  },
+  {
     "help", "[COMMAND]",
     N_("Show help for Hearth or for one command"),
     NULL,
     run_help,
+  },
+  {
+    "show", "MODEL [--template | --json [--verbose]]",
+    N_("Show a model's description"),
+    N_("MODEL is a path to a GGUF file. --template prints the model's chat template,\n"
+       "--json prints everything as JSON (--verbose: long arrays in full)."),
+    hearth_cli_show,
   },
   {
     "tokenize", "MODEL TEXT [--no-bos]",
@@ -45,7 +58,7 @@ static const HearthCliCommand commands[] = {
     N_("MODEL is a GGUF file. The ids are those of TEXT as a prompt: the model’s BOS\n"
        "token first if it adds one, and special tokens written in TEXT recognised.\n"
        "--no-bos leaves the BOS token out."),
-    hearth_cli_run_tokenize,
+    hearth_cli_tokenize,
   },
   {
     "version", "",

@@ -478,6 +478,11 @@ ensure_add_pipeline (ember_vulkan *vk,
     .offset = 0,
     .size = sizeof (uint32_t),
   };
+  VkShaderModule module = VK_NULL_HANDLE;
+  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+  VkPipelineLayout pipeline_layout = VK_NULL_HANDLE;
+  VkPipeline pipeline = VK_NULL_HANDLE;
+  ember_status status = EMBER_OK;
   VkResult result;
 
   if (vk->add_pipeline != VK_NULL_HANDLE)
@@ -486,18 +491,6 @@ ensure_add_pipeline (ember_vulkan *vk,
   spirv = ember_spirv_lookup ("vector_add_f32");
   if (spirv == NULL)
     return ember_error_set (error, EMBER_ERROR_VULKAN, "shader vector_add_f32 is not built in");
-
-  {
-    VkShaderModuleCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-      .codeSize = spirv->size,
-      .pCode = spirv->code,
-    };
-
-    result = vkCreateShaderModule (vk->device, &info, NULL, &vk->add_module);
-    if (result != VK_SUCCESS)
-      return vk_fail (error, result, "vkCreateShaderModule");
-  }
 
   for (uint32_t i = 0; i < 3; i++)
     bindings[i] = (VkDescriptorSetLayoutBinding) {
@@ -508,29 +501,50 @@ ensure_add_pipeline (ember_vulkan *vk,
     };
 
   {
+    VkShaderModuleCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+      .codeSize = spirv->size,
+      .pCode = spirv->code,
+    };
+
+    result = vkCreateShaderModule (vk->device, &info, NULL, &module);
+    if (result != VK_SUCCESS)
+      {
+        status = vk_fail (error, result, "vkCreateShaderModule");
+        goto out;
+      }
+  }
+
+  {
     VkDescriptorSetLayoutCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
       .bindingCount = 3,
       .pBindings = bindings,
     };
 
-    result = vkCreateDescriptorSetLayout (vk->device, &info, NULL, &vk->add_set_layout);
+    result = vkCreateDescriptorSetLayout (vk->device, &info, NULL, &set_layout);
     if (result != VK_SUCCESS)
-      return vk_fail (error, result, "vkCreateDescriptorSetLayout");
+      {
+        status = vk_fail (error, result, "vkCreateDescriptorSetLayout");
+        goto out;
+      }
   }
 
   {
     VkPipelineLayoutCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
       .setLayoutCount = 1,
-      .pSetLayouts = &vk->add_set_layout,
+      .pSetLayouts = &set_layout,
       .pushConstantRangeCount = 1,
       .pPushConstantRanges = &push,
     };
 
-    result = vkCreatePipelineLayout (vk->device, &info, NULL, &vk->add_pipeline_layout);
+    result = vkCreatePipelineLayout (vk->device, &info, NULL, &pipeline_layout);
     if (result != VK_SUCCESS)
-      return vk_fail (error, result, "vkCreatePipelineLayout");
+      {
+        status = vk_fail (error, result, "vkCreatePipelineLayout");
+        goto out;
+      }
   }
 
   {
@@ -539,19 +553,35 @@ ensure_add_pipeline (ember_vulkan *vk,
       .stage = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
         .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-        .module = vk->add_module,
+        .module = module,
         .pName = "main",
       },
-      .layout = vk->add_pipeline_layout,
+      .layout = pipeline_layout,
     };
 
-    result = vkCreateComputePipelines (vk->device, VK_NULL_HANDLE, 1, &info, NULL,
-                                       &vk->add_pipeline);
+    result = vkCreateComputePipelines (vk->device, VK_NULL_HANDLE, 1, &info, NULL, &pipeline);
     if (result != VK_SUCCESS)
-      return vk_fail (error, result, "vkCreateComputePipelines");
+      {
+        status = vk_fail (error, result, "vkCreateComputePipelines");
+        goto out;
+      }
   }
 
+  /* Everything was made: the context owns it from here. */
+  vk->add_module = module;
+  vk->add_set_layout = set_layout;
+  vk->add_pipeline_layout = pipeline_layout;
+  vk->add_pipeline = pipeline;
   return EMBER_OK;
+
+out:
+  if (pipeline_layout != VK_NULL_HANDLE)
+    vkDestroyPipelineLayout (vk->device, pipeline_layout, NULL);
+  if (set_layout != VK_NULL_HANDLE)
+    vkDestroyDescriptorSetLayout (vk->device, set_layout, NULL);
+  if (module != VK_NULL_HANDLE)
+    vkDestroyShaderModule (vk->device, module, NULL);
+  return status;
 }
 
 static bool
@@ -789,7 +819,12 @@ ember_vulkan_vector_add (ember_vulkan *vk,
         goto out;
       }
 
-    vkBeginCommandBuffer (cmd, &begin);
+    vr = vkBeginCommandBuffer (cmd, &begin);
+    if (vr != VK_SUCCESS)
+      {
+        status = vk_fail (error, vr, "vkBeginCommandBuffer");
+        goto out;
+      }
     vkCmdBindPipeline (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, vk->add_pipeline);
     vkCmdBindDescriptorSets (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, vk->add_pipeline_layout,
                              0, 1, &set, 0, NULL);

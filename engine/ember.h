@@ -104,4 +104,6 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-types.h"
 #include "ember-gguf.h"
 #include "ember-gguf-writer.h"
+#include "ember-model-info.h"
+#include "ember-quant.h"
 #include "ember-tokenizer.h"

@@ -288,7 +288,7 @@ test_translation (void)
   g_assert_cmpstr (_("Welcome to Hearth"), ==, expected);
   g_assert_nonnull (find_widget (GTK_WIDGET (main_window ()), ADW_TYPE_STATUS_PAGE, "title",
                                  expected));
-  g_assert_cmpstr (_("No Chats Yet"), ==, "还没有聊天");
+  g_assert_cmpstr (_("No Chats Yet"), ==, "暂无对话");
 }
 
 static void
@@ -346,9 +346,15 @@ test_new_window_and_size (void)
   gtk_window_set_default_size (second, 700, 500);
   gtk_window_close (second);
   g_assert_cmpuint (count_windows (), ==, 1);
-  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 700);
-  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 500);
-  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+  /* Written through, not left pending: a second reader of the settings sees it. */
+  g_assert_false (g_settings_get_has_unapplied (settings));
+  {
+    g_autoptr (GSettings) reader = g_settings_new (APPLICATION_ID);
+
+    g_assert_cmpint (g_settings_get_int (reader, "window-width"), ==, 700);
+    g_assert_cmpint (g_settings_get_int (reader, "window-height"), ==, 500);
+    g_assert_false (g_settings_get_boolean (reader, "window-maximized"));
+  }
 }
 
 static gboolean

@@ -47,5 +47,6 @@ hearth_preferences_window_new (GtkWindow *parent)
                        "application", parent != NULL ? gtk_window_get_application (parent) : NULL,
                        "transient-for", parent,
                        "modal", parent != NULL,
+                       "destroy-with-parent", TRUE,
                        NULL);
 }

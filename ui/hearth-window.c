@@ -52,7 +52,6 @@ save_window_state (HearthWindow *self)
   int height = 0;
 
   gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
-  g_settings_delay (self->settings);
   if (width > 0 && height > 0 && !gtk_window_is_maximized (GTK_WINDOW (self)))
     {
       g_settings_set_int (self->settings, "window-width", width);
@@ -60,7 +59,6 @@ save_window_state (HearthWindow *self)
     }
   g_settings_set_boolean (self->settings, "window-maximized",
                           gtk_window_is_maximized (GTK_WINDOW (self)));
-  g_settings_apply (self->settings);
 }
 
 static void
@@ -76,7 +74,8 @@ restore_window_state (HearthWindow *self)
 static gboolean
 hearth_window_close_request (GtkWindow *window)
 {
-  save_window_state (HEARTH_WINDOW (window));
+  if (HEARTH_WINDOW (window)->settings != NULL)
+    save_window_state (HEARTH_WINDOW (window));
 
   return GTK_WINDOW_CLASS (hearth_window_parent_class)->close_request (window);
 }
@@ -177,6 +176,8 @@ hearth_window_new (HearthApplication *app)
 
   g_return_val_if_fail (HEARTH_IS_APPLICATION (app), NULL);
 
+  /* "application" is not a construct property: the settings are taken here,
+   * and a window made otherwise simply does not remember its size. */
   self = g_object_new (HEARTH_TYPE_WINDOW, "application", app, NULL);
   self->settings = g_object_ref (hearth_application_get_settings (app));
   restore_window_state (self);

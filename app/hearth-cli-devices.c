@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * `hearth devices`: the Vulkan devices ember sees, and the one it would use.
+ */
+
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdlib.h>
+
+#include "ember.h"
+#include "hearth-cli-commands.h"
+
+int
+hearth_cli_devices (const HearthCliCommand *command,
+                    int                     argc,
+                    char                  **argv,
+                    FILE                   *out,
+                    FILE                   *err)
+{
+  ember_device_info *devices = NULL;
+  uint32_t n_devices = 0;
+  uint32_t chosen = 0;
+  ember_error error = { 0 };
+  ember_status choice;
+
+  if (argc > 1)
+    {
+      fprintf (err, _("hearth devices: this command takes no arguments\n"));
+      return 2;
+    }
+
+  if (ember_vulkan_list_devices (&devices, &n_devices, &error) != EMBER_OK)
+    {
+      fprintf (err, "hearth devices: %s\n", error.message);
+      return 1;
+    }
+  if (n_devices == 0)
+    {
+      fprintf (err, _("hearth devices: no Vulkan device found; install a Vulkan driver "
+                      "(for example mesa-vulkan-drivers). Hearth will use the CPU.\n"));
+      return 1;
+    }
+
+  choice = ember_device_choose (devices, n_devices, g_getenv ("HEARTH_VULKAN_DEVICE"),
+                                &chosen, &error);
+  for (uint32_t i = 0; i < n_devices; i++)
+    {
+      const ember_device_info *d = &devices[i];
+      g_autofree char *memory = g_format_size (d->device_local_bytes);
+
+      fprintf (out, "%s %u  %s\n", choice == EMBER_OK && i == chosen ? "*" : " ", d->index, d->name);
+      /* Translators: a device's kind ("discrete GPU"), its driver, its Vulkan version, its memory */
+      fprintf (out, _("     %s, %s, Vulkan %u.%u, %s of device memory\n"),
+               ember_device_type_to_string (d->type), d->driver, d->api_major, d->api_minor, memory);
+      if (!d->usable)
+        fprintf (out, _("     cannot be used: %s\n"), d->unusable_reason);
+    }
+  if (choice != EMBER_OK)
+    {
+      fprintf (err, "hearth devices: %s\n", error.message);
+      free (devices);
+      return 1;
+    }
+  fprintf (out, _("\n* the device Hearth uses (HEARTH_VULKAN_DEVICE=<index> picks another)\n"));
+  free (devices);
+  return 0;
+}

@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * `hearth show MODEL [--template | --json [--verbose]]`: a model's
+ * description, as `ollama show` gives it. MODEL is a path to a .gguf file
+ * (names from the model library come with the library).
+ */
+
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "ember.h"
+#include "hearth-cli-commands.h"
+
+/* Arrays longer than this are summarised in --json unless --verbose. */
+#define SHOW_ARRAY_LIMIT 64
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
+
+/* Display columns taken by @s: CJK characters take two. */
+static int
+display_width (const char *s)
+{
+  int width = 0;
+
+  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
+    width += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+  return width;
+}
+
+static void
+print_row (FILE       *out,
+           const char *label,
+           const char *value)
+{
+  int pad = 24 - display_width (label);
+
+  fprintf (out, "    %s%*s%s\n", label, pad > 1 ? pad : 1, "", value);
+}
+
+static void
+print_row_uint (FILE       *out,
+                const char *label,
+                uint64_t    value)
+{
+  g_autofree char *text = NULL;
+
+  if (value == 0)
+    return;
+  text = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+  print_row (out, label, text);
+}
+
+/* "292,800" */
+static char *
+format_thousands (uint64_t value)
+{
+  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+  GString *s = g_string_new (NULL);
+  gsize n = strlen (digits);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      if (i > 0 && (n - i) % 3 == 0)
+        g_string_append_c (s, ',');
+      g_string_append_c (s, digits[i]);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+print_text_block (FILE       *out,
+                  const char *text)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (lines[i + 1] == NULL && lines[i][0] == '\0')
+        break;
+      fprintf (out, "    %s\n", lines[i]);
+    }
+}
+
+static void
+print_description (FILE                   *out,
+                   const char             *path,
+                   const ember_gguf       *gguf,
+                   const ember_model_info *info)
+{
+  g_autofree char *params = format_thousands (info->parameter_count);
+  g_autofree char *params_text = g_strdup_printf ("%s (%s)", info->parameter_label, params);
+  g_autofree char *size = g_format_size (ember_gguf_get_file_size (gguf));
+  g_autofree char *n_tensors = format_thousands (ember_gguf_get_n_tensors (gguf));
+  g_autofree char *file_text = g_strdup_printf (_("%s, GGUF version %u, %s tensors"),
+                                                size, ember_gguf_get_version (gguf), n_tensors);
+
+  fprintf (out, "  %s\n", _("Model"));
+  if (info->name != NULL)
+    print_row (out, _("name"), info->name);
+  print_row (out, _("architecture"), info->architecture);
+  print_row (out, _("parameters"), params_text);
+  print_row (out, _("quantization"), info->file_type);
+  print_row_uint (out, _("context length"), info->context_length);
+  print_row_uint (out, _("embedding length"), info->embedding_length);
+  print_row_uint (out, _("layers"), info->block_count);
+  print_row_uint (out, _("attention heads"), info->head_count);
+  print_row_uint (out, _("key/value heads"), info->head_count_kv);
+  print_row_uint (out, _("head size"), info->key_length);
+  print_row_uint (out, _("feed forward length"), info->feed_forward_length);
+  if (info->rope_dimension_count > 0 || !info->rope_freq_base_default)
+    {
+      g_autofree char *rope = NULL;
+      g_autofree char *dims = format_thousands (info->rope_dimension_count);
+
+      if (info->rope_freq_base_default)
+        /* Translators: RoPE settings: dimensions, then the frequency base */
+        rope = g_strdup_printf (_("%s dimensions, base %g (the default)"),
+                                dims, info->rope_freq_base);
+      else
+        /* Translators: RoPE settings: dimensions, then the frequency base */
+        rope = g_strdup_printf (_("%s dimensions, base %g"), dims, info->rope_freq_base);
+      print_row (out, _("rope"), rope);
+    }
+  if (info->rope_scaling_type != NULL)
+    {
+      g_autofree char *scaling = g_strdup_printf ("%s × %g", info->rope_scaling_type,
+                                                  info->rope_scaling_factor);
+
+      print_row (out, _("rope scaling"), scaling);
+    }
+  if (info->vocab_size > 0)
+    {
+      g_autofree char *n_tokens = format_thousands (info->vocab_size);
+      /* Translators: the vocabulary's size, then its kind (llama, gpt2, bert) */
+      g_autofree char *vocab = g_strdup_printf (_("%s tokens (%s)"), n_tokens,
+                                                info->tokenizer_model != NULL ? info->tokenizer_model : "?");
+
+      print_row (out, _("vocabulary"), vocab);
+    }
+  print_row (out, _("file"), file_text);
+  print_row (out, _("path"), path);
+
+  fprintf (out, "\n  %s\n", _("Tensor types"));
+  for (guint i = 0; i < info->n_types; i++)
+    {
+      g_autofree char *elements = format_thousands (info->types[i].elements);
+      g_autofree char *bytes = g_format_size (info->types[i].bytes);
+      g_autofree char *tensors = format_thousands (info->types[i].tensors);
+      g_autofree char *text = g_strdup_printf (_("%s tensors, %s parameters, %s"),
+                                               tensors, elements, bytes);
+
+      print_row (out, info->types[i].type->name, text);
+    }
+
+  fprintf (out, "\n  %s\n", _("Chat template"));
+  if (info->chat_template != NULL)
+    {
+      guint lines = 1;
+
+      for (const char *p = info->chat_template; *p != '\0'; p++)
+        lines += *p == '\n' && p[1] != '\0';
+      {
+        g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                              "from the model file, %u line (hearth show --template prints it)",
+                                                              "from the model file, %u lines (hearth show --template prints it)",
+                                                              lines),
+                                                 lines);
+
+        print_row (out, _("source"), text);
+      }
+    }
+  else
+    {
+      print_row (out, _("source"), _("none in the file: Hearth uses its default (ChatML)"));
+    }
+
+  if (info->license != NULL)
+    {
+      fprintf (out, "\n  %s\n", _("License"));
+      print_text_block (out, info->license);
+    }
+}
+
+/* ---- --json -------------------------------------------------------------- */
+
+static void add_gguf_value (JsonBuilder *b, const ember_gguf_value *v, gboolean verbose);
+
+static void
+add_array (JsonBuilder            *b,
+           const ember_gguf_value *v,
+           gboolean                verbose)
+{
+  if (!verbose && v->array.count > SHOW_ARRAY_LIMIT)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "type");
+      json_builder_add_string_value (b, "array");
+      json_builder_set_member_name (b, "element_type");
+      json_builder_add_string_value (b, ember_gguf_type_to_string (v->array.type));
+      json_builder_set_member_name (b, "count");
+      json_builder_add_int_value (b, (gint64) v->array.count);
+      json_builder_end_object (b);
+      return;
+    }
+
+  json_builder_begin_array (b);
+  for (uint64_t i = 0; i < v->array.count; i++)
+    {
+      ember_gguf_value item;
+
+      if (v->array.items != NULL)
+        {
+          add_gguf_value (b, &v->array.items[i], verbose);
+          continue;
+        }
+      memset (&item, 0, sizeof item);
+      item.type = v->array.type;
+      switch (v->array.type)
+        {
+        case EMBER_GGUF_TYPE_UINT8:
+          item.u = ((const uint8_t *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_INT8:
+          item.i = ((const int8_t *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_UINT16:
+          item.u = ((const uint16_t *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_INT16:
+          item.i = ((const int16_t *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_UINT32:
+          item.u = ((const uint32_t *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_INT32:
+          item.i = ((const int32_t *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_FLOAT32:
+          item.f = ((const float *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_BOOL:
+          item.b = ((const uint8_t *) v->array.data)[i] != 0;
+          break;
+        case EMBER_GGUF_TYPE_UINT64:
+          item.u = ((const uint64_t *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_INT64:
+          item.i = ((const int64_t *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_FLOAT64:
+          item.f = ((const double *) v->array.data)[i];
+          break;
+        case EMBER_GGUF_TYPE_STRING:
+        case EMBER_GGUF_TYPE_ARRAY:
+        default:
+          break;
+        }
+      add_gguf_value (b, &item, verbose);
+    }
+  json_builder_end_array (b);
+}
+
+static void
+add_gguf_value (JsonBuilder            *b,
+                const ember_gguf_value *v,
+                gboolean                verbose)
+{
+  switch (v->type)
+    {
+    case EMBER_GGUF_TYPE_UINT8:
+    case EMBER_GGUF_TYPE_UINT16:
+    case EMBER_GGUF_TYPE_UINT32:
+    case EMBER_GGUF_TYPE_UINT64:
+      /* JSON integers are signed 64-bit here; larger ones go as doubles. */
+      if (v->u <= G_MAXINT64)
+        json_builder_add_int_value (b, (gint64) v->u);
+      else
+        json_builder_add_double_value (b, (double) v->u);
+      break;
+    case EMBER_GGUF_TYPE_INT8:
+    case EMBER_GGUF_TYPE_INT16:
+    case EMBER_GGUF_TYPE_INT32:
+    case EMBER_GGUF_TYPE_INT64:
+      json_builder_add_int_value (b, v->i);
+      break;
+    case EMBER_GGUF_TYPE_FLOAT32:
+    case EMBER_GGUF_TYPE_FLOAT64:
+      json_builder_add_double_value (b, v->f);
+      break;
+    case EMBER_GGUF_TYPE_BOOL:
+      json_builder_add_boolean_value (b, v->b);
+      break;
+    case EMBER_GGUF_TYPE_STRING:
+      /* JSON strings are text: bytes that are not UTF-8 are replaced. */
+      if (g_utf8_validate_len (v->string.data, v->string.length, NULL))
+        json_builder_add_string_value (b, v->string.data);
+      else
+        {
+          g_autofree char *valid = g_utf8_make_valid (v->string.data, (gssize) v->string.length);
+
+          json_builder_add_string_value (b, valid);
+        }
+      break;
+    case EMBER_GGUF_TYPE_ARRAY:
+      add_array (b, v, verbose);
+      break;
+    default:
+      json_builder_add_null_value (b);
+      break;
+    }
+}
+
+static void
+add_member_uint (JsonBuilder *b,
+                 const char  *name,
+                 uint64_t     value)
+{
+  json_builder_set_member_name (b, name);
+  if (value == 0)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_int_value (b, (gint64) value);
+}
+
+static void
+add_member_string (JsonBuilder *b,
+                   const char  *name,
+                   const char  *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value == NULL)
+    json_builder_add_null_value (b);
+  else if (g_utf8_validate (value, -1, NULL))
+    json_builder_add_string_value (b, value);
+  else
+    {
+      g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+      json_builder_add_string_value (b, valid);
+    }
+}
+
+static char *
+describe_json (const char             *path,
+               const ember_gguf       *gguf,
+               const ember_model_info *info,
+               gboolean                verbose)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  add_member_string (b, "path", path);
+  add_member_string (b, "architecture", info->architecture);
+  add_member_string (b, "name", info->name);
+  json_builder_set_member_name (b, "parameters");
+  json_builder_add_int_value (b, (gint64) info->parameter_count);
+  add_member_string (b, "parameter_size", info->parameter_label);
+  add_member_string (b, "quantization", info->file_type);
+  add_member_uint (b, "context_length", info->context_length);
+  add_member_uint (b, "embedding_length", info->embedding_length);
+  add_member_uint (b, "block_count", info->block_count);
+  add_member_uint (b, "feed_forward_length", info->feed_forward_length);
+  add_member_uint (b, "head_count", info->head_count);
+  add_member_uint (b, "head_count_kv", info->head_count_kv);
+  add_member_uint (b, "key_length", info->key_length);
+  add_member_uint (b, "value_length", info->value_length);
+  add_member_uint (b, "rope_dimension_count", info->rope_dimension_count);
+  json_builder_set_member_name (b, "rope_freq_base");
+  json_builder_add_double_value (b, info->rope_freq_base);
+  add_member_string (b, "rope_scaling_type", info->rope_scaling_type);
+  add_member_string (b, "tokenizer_model", info->tokenizer_model);
+  add_member_uint (b, "vocab_size", info->vocab_size);
+  add_member_string (b, "license", info->license);
+  add_member_string (b, "chat_template", info->chat_template);
+  json_builder_set_member_name (b, "gguf_version");
+  json_builder_add_int_value (b, ember_gguf_get_version (gguf));
+  json_builder_set_member_name (b, "file_size");
+  json_builder_add_int_value (b, (gint64) ember_gguf_get_file_size (gguf));
+
+  json_builder_set_member_name (b, "tensor_types");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < info->n_types; i++)
+    {
+      json_builder_begin_object (b);
+      add_member_string (b, "type", info->types[i].type->name);
+      json_builder_set_member_name (b, "tensors");
+      json_builder_add_int_value (b, (gint64) info->types[i].tensors);
+      json_builder_set_member_name (b, "parameters");
+      json_builder_add_int_value (b, (gint64) info->types[i].elements);
+      json_builder_set_member_name (b, "bytes");
+      json_builder_add_int_value (b, (gint64) info->types[i].bytes);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "metadata");
+  json_builder_begin_object (b);
+  for (uint64_t i = 0; i < ember_gguf_get_n_kv (gguf); i++)
+    {
+      const char *key = ember_gguf_get_key (gguf, i);
+
+      if (!g_utf8_validate (key, -1, NULL))
+        continue;
+      json_builder_set_member_name (b, key);
+      add_gguf_value (b, ember_gguf_get_value (gguf, i), verbose);
+    }
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "tensors");
+  json_builder_begin_array (b);
+  for (uint64_t i = 0; i < ember_gguf_get_n_tensors (gguf); i++)
+    {
+      const ember_gguf_tensor *t = ember_gguf_get_tensor (gguf, i);
+
+      if (!verbose && i >= SHOW_ARRAY_LIMIT)
+        break;
+      json_builder_begin_object (b);
+      add_member_string (b, "name", t->name);
+      add_member_string (b, "type", t->type->name);
+      json_builder_set_member_name (b, "shape");
+      json_builder_begin_array (b);
+      for (uint32_t d = 0; d < t->n_dims; d++)
+        json_builder_add_int_value (b, (gint64) t->dims[d]);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_data (gen, NULL);
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+int
+hearth_cli_show (const HearthCliCommand *command,
+                 int                     argc,
+                 char                  **argv,
+                 FILE                   *out,
+                 FILE                   *err)
+{
+  gboolean want_template = FALSE, want_json = FALSE, verbose = FALSE;
+  const char *path = NULL;
+  g_autoptr (ember_gguf) gguf = NULL;
+  ember_model_info info;
+  ember_error error = { 0 };
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "--template"))
+        want_template = TRUE;
+      else if (g_str_equal (argv[i], "--json"))
+        want_json = TRUE;
+      else if (g_str_equal (argv[i], "--verbose"))
+        verbose = TRUE;
+      else if (argv[i][0] == '-' && argv[i][1] != '\0')
+        {
+          fprintf (err, _("hearth show: unknown option “%s”\n"), argv[i]);
+          return 2;
+        }
+      else if (path == NULL)
+        path = argv[i];
+      else
+        {
+          fprintf (err, _("hearth show: only one model at a time\n"));
+          return 2;
+        }
+    }
+  if (path == NULL)
+    {
+      fprintf (err, _("hearth show: which model? Usage: hearth show MODEL.gguf [--template | --json]\n"));
+      return 2;
+    }
+  if (want_template && want_json)
+    {
+      fprintf (err, _("hearth show: --template and --json cannot be used together\n"));
+      return 2;
+    }
+
+  if (ember_gguf_open (path, &gguf, &error) != EMBER_OK)
+    {
+      fprintf (err, "hearth show: %s\n", error.message);
+      return 1;
+    }
+  if (ember_model_info_from_gguf (gguf, &info, &error) != EMBER_OK)
+    {
+      fprintf (err, "hearth show: %s: %s\n", path, error.message);
+      return 1;
+    }
+
+  if (want_template)
+    {
+      if (info.chat_template == NULL)
+        {
+          fprintf (err, _("hearth show: %s has no chat template; Hearth uses its default (ChatML)\n"),
+                   path);
+          return 0;
+        }
+      fputs (info.chat_template, out);
+      return 0;
+    }
+
+  if (want_json)
+    {
+      g_autofree char *json = describe_json (path, gguf, &info, verbose);
+
+      fprintf (out, "%s\n", json);
+      return 0;
+    }
+
+  print_description (out, path, gguf, &info);
+  return 0;
+}

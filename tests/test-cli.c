@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * CLI commands through the real binary: `hearth show` (stories260K, --json,
+ * --template on a generated model, bad input) and `hearth devices`.
+ */
+
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember.h"
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* Runs `hearth ARGS…`; NULL-terminated. */
+static Run
+hearth (const char *first,
+        ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  Run r = { 0 };
+  int wait_status = 0;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("HEARTH_BINARY"));
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &r.out, &r.err, &wait_status, &error));
+  g_assert_no_error (error);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  return r;
+}
+
+static char *
+stories_path (void)
+{
+  const char *dir = g_getenv ("HEARTH_SHARED_DIR");
+  g_autofree char *path = dir != NULL ? g_build_filename (dir, "models", "stories260K.gguf", NULL) : NULL;
+
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("models/stories260K.gguf is missing (../shared is not beside the checkout)");
+      return NULL;
+    }
+  return g_steal_pointer (&path);
+}
+
+static gboolean
+require_binary (void)
+{
+  if (g_getenv ("HEARTH_BINARY") != NULL)
+    return TRUE;
+  g_test_skip ("HEARTH_BINARY is not set (run through meson test)");
+  return FALSE;
+}
+
+/* The line of the description whose label is @label, value only. */
+static char *
+row_value (const char *text,
+           const char *label)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *l = lines[i];
+
+      while (*l == ' ')
+        l++;
+      if (g_str_has_prefix (l, label) && l[strlen (label)] == ' ')
+        return g_strstrip (g_strdup (l + strlen (label)));
+    }
+  return NULL;
+}
+
+static void
+test_show_stories (void)
+{
+  g_autofree char *path = NULL;
+  g_auto (Run) r = { 0 };
+  struct { const char *label, *value; } expected[] = {
+    { "architecture", "llama" },
+    { "parameters", "292.80K (292,800)" },
+    { "quantization", "F32" },
+    { "context length", "2048" },
+    { "embedding length", "64" },
+    { "layers", "5" },
+    { "attention heads", "8" },
+    { "key/value heads", "4" },
+    { "feed forward length", "172" },
+    { "vocabulary", "512 tokens (llama)" },
+    { "source", "none in the file: Hearth uses its default (ChatML)" },
+  };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+
+  r = hearth ("show", path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.err, ==, "");
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *value = row_value (r.out, expected[i].label);
+
+      if (g_strcmp0 (value, expected[i].value) != 0)
+        g_error ("row %s: expected \"%s\", got \"%s\"\n%s", expected[i].label, expected[i].value,
+                 value, r.out);
+    }
+  g_assert_nonnull (strstr (r.out, "F32                     48 tensors, 292,800 parameters"));
+}
+
+static void
+test_show_json (void)
+{
+  g_autofree char *path = NULL;
+  g_auto (Run) r = { 0 };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *o, *metadata;
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+
+  r = hearth ("show", path, "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, r.out, -1, &error));
+  g_assert_no_error (error);
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (o, "architecture"), ==, "llama");
+  g_assert_cmpint (json_object_get_int_member (o, "parameters"), ==, 292800);
+  g_assert_cmpint (json_object_get_int_member (o, "block_count"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (o, "head_count"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (o, "head_count_kv"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (o, "context_length"), ==, 2048);
+  g_assert_cmpstr (json_object_get_string_member (o, "quantization"), ==, "F32");
+  g_assert_true (json_object_get_null_member (o, "chat_template"));
+  metadata = json_object_get_object_member (o, "metadata");
+  g_assert_cmpint (json_object_get_int_member (metadata, "llama.feed_forward_length"), ==, 172);
+  /* long arrays are summarised unless --verbose */
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (metadata, "tokenizer.ggml.tokens"),
+                                               "count"), ==, 512);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "tensors")), ==, 48);
+
+  {
+    g_auto (Run) v = hearth ("show", path, "--json", "--verbose", NULL);
+    g_autoptr (JsonParser) p2 = json_parser_new ();
+    JsonArray *tokens;
+
+    g_assert_cmpint (v.status, ==, 0);
+    g_assert_true (json_parser_load_from_data (p2, v.out, -1, NULL));
+    tokens = json_object_get_array_member (
+      json_object_get_object_member (json_node_get_object (json_parser_get_root (p2)), "metadata"),
+      "tokenizer.ggml.tokens");
+    g_assert_cmpuint (json_array_get_length (tokens), ==, 512);
+    g_assert_cmpstr (json_array_get_string_element (tokens, 1), ==, "<s>");
+  }
+}
+
+/* A generated model with a chat template, a license and a quantized type. */
+static char *
+write_model_with_template (const char *dir,
+                           const char *template_text)
+{
+  ember_gguf_writer *w = ember_gguf_writer_new ();
+  g_autofree char *path = g_build_filename (dir, "templated.gguf", NULL);
+  const uint64_t dims[2] = { 64, 4 };
+  ember_error error = { 0 };
+
+  ember_gguf_writer_add_string (w, "general.architecture", "qwen2");
+  ember_gguf_writer_add_string (w, "general.name", "测试 model");
+  ember_gguf_writer_add_string (w, "general.license", "apache-2.0");
+  ember_gguf_writer_add_uint32 (w, "general.file_type", 15);
+  ember_gguf_writer_add_uint32 (w, "qwen2.context_length", 32768);
+  ember_gguf_writer_add_string (w, "tokenizer.chat_template", template_text);
+  ember_gguf_writer_add_tensor (w, "token_embd.weight", EMBER_TYPE_Q8_0, 2, dims, NULL);
+  ember_gguf_writer_add_tensor (w, "output_norm.weight", EMBER_TYPE_F32, 1, dims, NULL);
+  g_assert_cmpint (ember_gguf_writer_write_file (w, path, &error), ==, EMBER_OK);
+  ember_gguf_writer_free (w);
+  return g_steal_pointer (&path);
+}
+
+static void
+test_show_template (void)
+{
+  const char *template_text = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}";
+  g_autofree char *dir = g_dir_make_tmp ("hearth-show-XXXXXX", NULL);
+  g_autofree char *path = NULL;
+  g_auto (Run) r = { 0 };
+  g_auto (Run) d = { 0 };
+
+  if (!require_binary ())
+    return;
+  path = write_model_with_template (dir, template_text);
+
+  /* exactly the template, nothing added */
+  r = hearth ("show", path, "--template", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.out, ==, template_text);
+
+  d = hearth ("show", path, NULL);
+  g_assert_cmpint (d.status, ==, 0);
+  {
+    g_autofree char *q = row_value (d.out, "quantization");
+    g_autofree char *src = row_value (d.out, "source");
+    g_autofree char *name = row_value (d.out, "name");
+
+    g_assert_cmpstr (q, ==, "Q4_K_M"); /* from general.file_type */
+    g_assert_cmpstr (src, ==, "from the model file, 2 lines (hearth show --template prints it)");
+    g_assert_cmpstr (name, ==, "测试 model");
+  }
+  g_assert_nonnull (strstr (d.out, "License\n    apache-2.0\n"));
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_show_errors (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-show-XXXXXX", NULL);
+  g_autofree char *junk = g_build_filename (dir, "junk.gguf", NULL);
+  g_autofree char *vocab_only = g_build_filename (dir, "vocab.gguf", NULL);
+
+  if (!require_binary ())
+    return;
+
+  g_assert_true (g_file_set_contents (junk, "GGUF\3\0\0\0garbage", 15, NULL));
+  {
+    ember_gguf_writer *w = ember_gguf_writer_new ();
+
+    ember_gguf_writer_add_string (w, "tokenizer.ggml.model", "llama");
+    g_assert_cmpint (ember_gguf_writer_write_file (w, vocab_only, NULL), ==, EMBER_OK);
+    ember_gguf_writer_free (w);
+  }
+
+  {
+    g_auto (Run) r = hearth ("show", NULL);
+
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "which model?"));
+  }
+  {
+    g_auto (Run) r = hearth ("show", "/nonexistent/model.gguf", NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, "hearth show: cannot open /nonexistent/model.gguf: No such file or directory\n");
+  }
+  {
+    g_auto (Run) r = hearth ("show", junk, NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "truncated"));
+    g_assert_cmpstr (r.out, ==, "");
+  }
+  {
+    g_auto (Run) r = hearth ("show", vocab_only, NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "it is not a model"));
+  }
+  {
+    g_auto (Run) r = hearth ("show", junk, "--frobnicate", NULL);
+
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "unknown option “--frobnicate”"));
+  }
+  {
+    g_auto (Run) r = hearth ("show", junk, "--json", "--template", NULL);
+
+    g_assert_cmpint (r.status, ==, 2);
+  }
+
+  g_unlink (junk);
+  g_unlink (vocab_only);
+  g_rmdir (dir);
+}
+
+static void
+test_devices (void)
+{
+  ember_device_info *devices = NULL;
+  uint32_t n = 0;
+  g_auto (Run) r = { 0 };
+
+  if (!require_binary ())
+    return;
+
+  g_assert_cmpint (ember_vulkan_list_devices (&devices, &n, NULL), ==, EMBER_OK);
+  free (devices);
+  r = hearth ("devices", NULL);
+  if (n == 0)
+    {
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, "no Vulkan device found"));
+      return;
+    }
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_str_has_prefix (r.out, "* ") || strstr (r.out, "\n* ") != NULL);
+  g_assert_nonnull (strstr (r.out, "Vulkan 1."));
+
+  {
+    g_auto (Run) extra = hearth ("devices", "x", NULL);
+
+    g_assert_cmpint (extra.status, ==, 2);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/cli/show/stories260K", test_show_stories);
+  g_test_add_func ("/cli/show/json", test_show_json);
+  g_test_add_func ("/cli/show/template", test_show_template);
+  g_test_add_func ("/cli/show/errors", test_show_errors);
+  g_test_add_func ("/cli/devices", test_devices);
+
+  return g_test_run ();
+}
