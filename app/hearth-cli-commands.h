@@ -16,5 +16,6 @@ typedef struct _HearthCliCommand HearthCliCommand;
 
 int hearth_cli_devices (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_show (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_tokenize (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 
 G_END_DECLS

@@ -53,6 +53,14 @@ static const HearthCliCommand commands[] = {
     hearth_cli_show,
   },
   {
+    "tokenize", "MODEL TEXT [--no-bos]",
+    N_("Print the token ids a model sees for a text"),
+    N_("MODEL is a GGUF file. The ids are those of TEXT as a prompt: the model’s BOS\n"
+       "token first if it adds one, and special tokens written in TEXT recognised.\n"
+       "--no-bos leaves the BOS token out."),
+    hearth_cli_tokenize,
+  },
+  {
     "version", "",
     N_("Print the version of Hearth"),
     NULL,

@@ -109,3 +109,4 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-context.h"
 #include "ember-sampler.h"
 #include "ember-quant.h"
+#include "ember-tokenizer.h"

@@ -101,8 +101,10 @@ test_cli_help (void)
       g_assert_cmpint (r.status, ==, 0);
       g_assert_cmpstr (r.err, ==, "");
       g_assert_true (g_str_has_prefix (r.out, "Hearth runs large language models"));
-      g_assert_nonnull (strstr (r.out, "\n  help     Show help for Hearth or for one command\n"));
-      g_assert_nonnull (strstr (r.out, "\n  version  Print the version of Hearth\n"));
+      /* Names are padded to the longest one, "tokenize". */
+      g_assert_nonnull (strstr (r.out, "\n  help      Show help for Hearth or for one command\n"));
+      g_assert_nonnull (strstr (r.out, "\n  tokenize  Print the token ids a model sees for a text\n"));
+      g_assert_nonnull (strstr (r.out, "\n  version   Print the version of Hearth\n"));
       g_assert_nonnull (strstr (r.out, "hearth help COMMAND"));
     }
 }
@@ -143,6 +145,60 @@ test_cli_unknown (void)
 
   g_assert_cmpint (r4.status, ==, 2);
   g_assert_nonnull (strstr (r4.err, "too many arguments"));
+}
+
+
+/* `hearth tokenize`: the ids of a prompt, BOS first where the model adds one. */
+static void
+test_cli_tokenize (void)
+{
+  const char *shared = g_getenv ("HEARTH_SHARED_DIR");
+  g_autofree char *spm = NULL;
+  g_autofree char *gpt2 = NULL;
+
+  if (shared == NULL)
+    {
+      g_test_skip ("HEARTH_SHARED_DIR is not set (run through meson test)");
+      return;
+    }
+  spm = g_build_filename (shared, "models", "vocab", "ggml-vocab-llama-spm.gguf", NULL);
+  gpt2 = g_build_filename (shared, "models", "vocab", "ggml-vocab-gpt-2.gguf", NULL);
+  if (!g_file_test (spm, G_FILE_TEST_EXISTS) || !g_file_test (gpt2, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("the shared test vocabularies are missing");
+      return;
+    }
+
+  {
+    g_auto (CliResult) r = run_cli ("tokenize", spm, "Hello world", NULL);
+    g_auto (CliResult) r2 = run_cli ("tokenize", spm, "Hello world", "--no-bos", NULL);
+    g_auto (CliResult) r3 = run_cli ("tokenize", gpt2, "Hello<|endoftext|> world", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "1 15043 3186\n");
+    g_assert_cmpstr (r.err, ==, "");
+    g_assert_cmpint (r2.status, ==, 0);
+    g_assert_cmpstr (r2.out, ==, "15043 3186\n");
+    /* gpt2 adds no BOS; the special token in the text is one id. */
+    g_assert_cmpint (r3.status, ==, 0);
+    g_assert_cmpstr (r3.out, ==, "15496 50256 995\n");
+  }
+  {
+    g_auto (CliResult) r = run_cli ("tokenize", spm, NULL);
+    g_auto (CliResult) r2 = run_cli ("tokenize", "/nonexistent/model.gguf", "hi", NULL);
+    g_auto (CliResult) r3 = run_cli ("tokenize", spm, "a", "b", NULL);
+    g_auto (CliResult) r4 = run_cli ("tokenize", spm, "--frobnicate", NULL);
+
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "usage: hearth tokenize MODEL TEXT"));
+    g_assert_cmpint (r2.status, ==, 1);
+    g_assert_nonnull (strstr (r2.err, "cannot read the model “/nonexistent/model.gguf”"));
+    g_assert_cmpint (r3.status, ==, 2);
+    g_assert_nonnull (strstr (r3.err, "too many arguments"));
+    g_assert_cmpint (r4.status, ==, 2);
+    g_assert_nonnull (strstr (r4.err, "unknown option “--frobnicate”"));
+    g_assert_cmpstr (r4.out, ==, "");
+  }
 }
 
 /* Runs the real binary with @args under @env; returns its exit status
@@ -274,6 +330,7 @@ main (int    argc,
   g_test_add_func ("/app/cli/help", test_cli_help);
   g_test_add_func ("/app/cli/help-command", test_cli_help_command);
   g_test_add_func ("/app/cli/unknown", test_cli_unknown);
+  g_test_add_func ("/app/cli/tokenize", test_cli_tokenize);
   g_test_add_func ("/app/binary/without-display", test_binary_without_display);
   g_test_add_func ("/app/binary/without-schema", test_binary_without_schema);
   g_test_add_func ("/app/application/new", test_application_new);
