@@ -138,3 +138,4 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 /* The rest of the public API, one header per concern. */
 #include "ember-types.h"
 #include "ember-gguf.h"
+#include "ember-template.h"

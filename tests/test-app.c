@@ -101,8 +101,8 @@ test_cli_help (void)
       g_assert_cmpint (r.status, ==, 0);
       g_assert_cmpstr (r.err, ==, "");
       g_assert_true (g_str_has_prefix (r.out, "Hearth runs large language models"));
-      g_assert_nonnull (strstr (r.out, "\n  help     Show help for Hearth or for one command\n"));
-      g_assert_nonnull (strstr (r.out, "\n  version  Print the version of Hearth\n"));
+      g_assert_nonnull (strstr (r.out, "\n  help      Show help for Hearth or for one command\n"));
+      g_assert_nonnull (strstr (r.out, "\n  version   Print the version of Hearth\n"));
       g_assert_nonnull (strstr (r.out, "hearth help COMMAND"));
     }
 }

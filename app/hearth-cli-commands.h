@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The CLI's command table entries and the handlers that live in their own
+ * files (hearth-cli-<command>.c). Internal to app/.
+ */
+#pragma once
+
+#include <stdio.h>
+
+#include <glib.h>
+
+#include "ember.h"
+
+G_BEGIN_DECLS
+
+typedef struct _HearthCliCommand HearthCliCommand;
+
+/* A command's handler: argv[0] is the command's own name. The FILE pointers
+ * are the caller's stdout and stderr. Returns the exit status. */
+typedef int (*HearthCliHandler) (const HearthCliCommand *command,
+                                 int                     argc,
+                                 char                  **argv,
+                                 FILE                   *out,
+                                 FILE                   *err);
+
+struct _HearthCliCommand
+{
+  const char *name;
+  const char *arguments;   /* usage after the name, e.g. "[COMMAND]"; untranslated */
+  const char *summary;     /* one line, marked N_() */
+  const char *description; /* more lines for `hearth help NAME`, N_() or NULL */
+  HearthCliHandler handler;
+};
+
+/* `hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]`:
+ * exit 0, 1 (bad input), 2 (usage) or 3 (the template failed). */
+int hearth_cli_run_template (const HearthCliCommand *command,
+                             int                     argc,
+                             char                  **argv,
+                             FILE                   *out,
+                             FILE                   *err);
+
+/* Renders template @source (@len bytes) with the variables of @context (a
+ * dict, or NULL). @now pins strftime_now() (UNIX seconds; 0 for the real
+ * clock). On success *output is newly allocated (g_free() it). Shared by
+ * the FILE.jinja form and the MODEL form of `hearth template`. */
+ember_status render_template_text (const char        *source,
+                                   gsize              len,
+                                   const ember_value *context,
+                                   gint64             now,
+                                   char             **output,
+                                   gsize             *output_len,
+                                   ember_error       *error);
+
+G_END_DECLS
