@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The handlers of the CLI's commands, one per line; hearth-cli.c lists them
- * in its table. Each takes the command's own argv (argv[0] is its name) and
- * the caller's stdout and stderr, and returns the exit status.
+ * The CLI's command table entries and the handlers that live in their own
+ * files (hearth-cli-<command>.c), one per line. Internal to app/.
  */
 #pragma once
 
@@ -10,12 +9,46 @@
 
 #include <glib.h>
 
+#include "ember.h"
+
 G_BEGIN_DECLS
 
 typedef struct _HearthCliCommand HearthCliCommand;
 
+/* A command's handler: argv[0] is the command's own name. The FILE pointers
+ * are the caller's stdout and stderr. Returns the exit status. */
+typedef int (*HearthCliHandler) (const HearthCliCommand *command,
+                                 int                     argc,
+                                 char                  **argv,
+                                 FILE                   *out,
+                                 FILE                   *err);
+
+struct _HearthCliCommand
+{
+  const char *name;
+  const char *arguments;   /* usage after the name, e.g. "[COMMAND]"; untranslated */
+  const char *summary;     /* one line, marked N_() */
+  const char *description; /* more lines for `hearth help NAME`, N_() or NULL */
+  HearthCliHandler handler;
+};
+
 int hearth_cli_devices (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_show (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+/* `hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]`:
+ * exit 0, 1 (bad input), 2 (usage) or 3 (the template failed). */
+int hearth_cli_run_template (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_tokenize (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+
+/* Renders template @source (@len bytes) with the variables of @context (a
+ * dict, or NULL). @now pins strftime_now() (UNIX seconds; 0 for the real
+ * clock). On success *output is newly allocated (g_free() it). Shared by
+ * the FILE.jinja form and the MODEL form of `hearth template`. */
+ember_status render_template_text (const char        *source,
+                                   gsize              len,
+                                   const ember_value *context,
+                                   gint64             now,
+                                   char             **output,
+                                   gsize             *output_len,
+                                   ember_error       *error);
 
 G_END_DECLS

@@ -10,23 +10,6 @@
 #include "hearth-cli.h"
 #include "hearth-cli-commands.h"
 
-/* A command's handler: argv[0] is the command's own name. The FILE pointers
- * are the caller's stdout and stderr. Returns the exit status. */
-typedef int (*HearthCliHandler) (const HearthCliCommand *command,
-                                 int                     argc,
-                                 char                  **argv,
-                                 FILE                   *out,
-                                 FILE                   *err);
-
-struct _HearthCliCommand
-{
-  const char *name;
-  const char *arguments;   /* usage after the name, e.g. "[COMMAND]"; untranslated */
-  const char *summary;     /* one line, marked N_() */
-  const char *description; /* more lines for `hearth help NAME`, N_() or NULL */
-  HearthCliHandler handler;
-};
-
 static int run_help (const HearthCliCommand *, int, char **, FILE *, FILE *);
 static int run_version (const HearthCliCommand *, int, char **, FILE *, FILE *);
 
@@ -51,6 +34,16 @@ static const HearthCliCommand commands[] = {
     N_("MODEL is a path to a GGUF file. --template prints the model's chat template,\n"
        "--json prints everything as JSON (--verbose: long arrays in full)."),
     hearth_cli_show,
+  },
+  {
+    "template", "FILE.jinja --context FILE.json [--now UNIX_SECONDS]",
+    N_("Render a chat template with the variables of a JSON file"),
+    N_("FILE.json holds one JSON object; its keys become the template’s variables\n"
+       "(messages, tools, add_generation_prompt, bos_token, eos_token …). The\n"
+       "template runs as Hugging Face renders chat templates, and the prompt is\n"
+       "printed exactly, with no newline added. --now fixes the time that\n"
+       "strftime_now() sees. Exit status 3 means the template failed."),
+    hearth_cli_run_template,
   },
   {
     "tokenize", "MODEL TEXT [--no-bos]",

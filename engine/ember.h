@@ -110,3 +110,4 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-sampler.h"
 #include "ember-quant.h"
 #include "ember-tokenizer.h"
+#include "ember-template.h"

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * `hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]`:
+ * renders a chat template with ember's Jinja interpreter and prints the
+ * prompt exactly. A later MODEL form (a .gguf's tokenizer.chat_template)
+ * reuses render_template_text().
+ */
+
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth-cli-commands.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_value, ember_value_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_template, ember_template_free)
+
+ember_status
+render_template_text (const char        *source,
+                      gsize              len,
+                      const ember_value *context,
+                      gint64             now,
+                      char             **output,
+                      gsize             *output_len,
+                      ember_error       *error)
+{
+  g_autoptr (ember_template) template = NULL;
+  ember_template_options options;
+  ember_status status;
+  char *text = NULL;
+  size_t text_len = 0;
+
+  g_return_val_if_fail (source != NULL && output != NULL, EMBER_ERROR_INVALID_ARGUMENT);
+
+  status = ember_template_new (source, len, &template, error);
+  if (status != EMBER_OK)
+    return status;
+
+  ember_template_options_init (&options);
+  options.now = now;
+  status = ember_template_render (template, context, &options, &text, &text_len, error);
+  if (status != EMBER_OK)
+    return status;
+
+  /* ember allocates with malloc(); hand the caller GLib memory. */
+  *output = g_memdup2 (text, text_len + 1);
+  if (output_len != NULL)
+    *output_len = text_len;
+  free (text);
+  return EMBER_OK;
+}
+
+static gboolean
+parse_now (const char *text,
+           gint64     *now)
+{
+  char *end = NULL;
+  gint64 value;
+
+  errno = 0;
+  value = g_ascii_strtoll (text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value <= 0)
+    return FALSE;
+  *now = value;
+  return TRUE;
+}
+
+int
+hearth_cli_run_template (const HearthCliCommand *command,
+                         int                     argc,
+                         char                  **argv,
+                         FILE                   *out,
+                         FILE                   *err)
+{
+  const char *template_path = NULL, *context_path = NULL, *now_text = NULL;
+  g_autoptr (GError) gerror = NULL;
+  g_autoptr (ember_value) context = NULL;
+  g_autofree char *source = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *output = NULL;
+  gsize source_len = 0, json_len = 0, output_len = 0;
+  gint64 now = 0;
+  ember_error error = { 0 };
+
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      const char **slot = NULL;
+      const char *value = NULL;
+
+      if (g_str_equal (a, "--context") || g_str_equal (a, "--now"))
+        {
+          slot = g_str_equal (a, "--context") ? &context_path : &now_text;
+          if (i + 1 >= argc)
+            {
+              fprintf (err, _("hearth template: %s needs a value\n"), a);
+              return 2;
+            }
+          value = argv[++i];
+        }
+      else if (g_str_has_prefix (a, "--context="))
+        slot = &context_path, value = a + strlen ("--context=");
+      else if (g_str_has_prefix (a, "--now="))
+        slot = &now_text, value = a + strlen ("--now=");
+      else if (a[0] == '-' && a[1] != '\0')
+        {
+          fprintf (err, _("hearth template: unknown option “%s”. Run “hearth help template” for usage.\n"),
+                   a);
+          return 2;
+        }
+      else if (template_path == NULL)
+        {
+          template_path = a;
+          continue;
+        }
+      else
+        {
+          fprintf (err, _("hearth template: too many arguments. Run “hearth help template” for usage.\n"));
+          return 2;
+        }
+      *slot = value;
+    }
+
+  if (template_path == NULL || context_path == NULL)
+    {
+      fprintf (err, _("hearth template: usage: hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]\n"));
+      return 2;
+    }
+  if (now_text != NULL && !parse_now (now_text, &now))
+    {
+      fprintf (err, _("hearth template: --now wants a positive number of seconds since 1970, not “%s”\n"),
+               now_text);
+      return 2;
+    }
+
+  if (!g_file_get_contents (template_path, &source, &source_len, &gerror))
+    {
+      fprintf (err, _("hearth template: cannot read the template: %s\n"), gerror->message);
+      return 1;
+    }
+  if (!g_file_get_contents (context_path, &json, &json_len, &gerror))
+    {
+      fprintf (err, _("hearth template: cannot read the context: %s\n"), gerror->message);
+      return 1;
+    }
+  if (ember_value_from_json (json, json_len, &context, &error) != EMBER_OK)
+    {
+      fprintf (err, _("hearth template: “%s” is not valid JSON: %s\n"), context_path, error.message);
+      return 1;
+    }
+  if (ember_value_get_type (context) != EMBER_VALUE_DICT)
+    {
+      fprintf (err, _("hearth template: “%s” must hold one JSON object, whose keys become the template’s variables\n"),
+               context_path);
+      return 1;
+    }
+
+  if (render_template_text (source, source_len, context, now, &output, &output_len, &error) != EMBER_OK)
+    {
+      fprintf (err, _("hearth template: %s: %s\n"), template_path, error.message);
+      return 3;
+    }
+
+  fwrite (output, 1, output_len, out);
+  fflush (out);
+  return 0;
+}
