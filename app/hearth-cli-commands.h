@@ -33,6 +33,7 @@ struct _HearthCliCommand
 };
 
 int hearth_cli_devices (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_run_model (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_show (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 /* `hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]`:
  * exit 0, 1 (bad input), 2 (usage) or 3 (the template failed). */

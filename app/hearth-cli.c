@@ -29,6 +29,22 @@ static const HearthCliCommand commands[] = {
     run_help,
   },
   {
+    "run", "MODEL [PROMPT] [OPTIONS]",
+    N_("Generate text: answer PROMPT, or chat"),
+    N_("MODEL is a GGUF file. With PROMPT, Hearth answers it as a user message through\n"
+       "the model's chat template (--raw: PROMPT is plain text to complete) and exits.\n"
+       "Without PROMPT it chats on a terminal (/? lists the chat's commands), or reads\n"
+       "the prompt from standard input. Only the generated text goes to stdout.\n"
+       "\n"
+       "Options (Ollama's parameters and defaults):\n"
+       "  --temperature 0.8  --top-k 40  --top-p 0.9  --min-p 0  --typical-p 1\n"
+       "  --repeat-penalty 1  --repeat-last-n 64  --presence-penalty 0\n"
+       "  --frequency-penalty 0  --seed N  --num-predict -1  --num-ctx N\n"
+       "  --stop TEXT (repeatable)  --system TEXT  --raw  --backend cpu\n"
+       "  --verbose (statistics on stderr)"),
+    hearth_cli_run_model,
+  },
+  {
     "show", "MODEL [--template | --json [--verbose]]",
     N_("Show a model's description"),
     N_("MODEL is a path to a GGUF file. --template prints the model's chat template,\n"

@@ -108,6 +108,7 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-model.h"
 #include "ember-context.h"
 #include "ember-sampler.h"
+#include "ember-generate.h"
 #include "ember-quant.h"
 #include "ember-tokenizer.h"
 #include "ember-template.h"

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
@@ -329,6 +330,158 @@ test_devices (void)
   }
 }
 
+/* ---- hearth run ----------------------------------------------------------- */
+
+/* Runs `hearth ARGS…` with @input on standard input. */
+static Run
+hearth_with_input (const char         *input,
+                   const char *const  *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) p = NULL;
+  g_autoptr (GBytes) out = NULL, err = NULL, in = g_bytes_new (input, strlen (input));
+  g_autoptr (GError) error = NULL;
+  Run r = { 0 };
+
+  g_ptr_array_add (argv, (char *) g_getenv ("HEARTH_BINARY"));
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  p = g_subprocess_newv ((const char *const *) argv->pdata,
+                         G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                         | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate (p, in, NULL, &out, &err, &error));
+  r.out = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  r.err = g_strndup (g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+  r.status = g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : -1;
+  return r;
+}
+
+static void
+test_run_stories_greedy (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *ref_path = NULL;
+  g_autofree char *ref = NULL;
+  g_auto (Run) r = { 0 };
+  const char *text;
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  ref_path = g_build_filename (g_getenv ("HEARTH_SHARED_DIR"), "models",
+                               "stories260K.greedy-reference.txt", NULL);
+  g_assert_true (g_file_get_contents (ref_path, &ref, NULL, NULL));
+  text = strstr (ref, "text: ");
+  g_assert_nonnull (text);
+  text += 6;
+
+  /* from BOS, with an empty prompt: exactly the reference's text, once */
+  r = hearth ("run", "--raw", "--temperature", "0", "--num-predict", "256", path, "", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.err, ==, "");
+  g_assert_cmpstr (r.out, ==, text);
+}
+
+static void
+test_run_raw_prompt (void)
+{
+  g_autofree char *path = NULL;
+  g_auto (Run) r = { 0 };
+  g_auto (Run) stopped = { 0 };
+  g_auto (Run) verbose = { 0 };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+
+  r = hearth ("run", "--raw", "--temperature", "0", path, "Once upon a time", "--num-predict", "40", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  /* only the generated text, and one final newline */
+  g_assert_true (g_str_has_prefix (r.out, ", there was a little girl named Lily."));
+  g_assert_true (g_str_has_suffix (r.out, "\n"));
+  g_assert_false (g_str_has_suffix (r.out, "\n\n"));
+
+  /* a stop string is not printed, nor anything after it */
+  stopped = hearth ("run", "--raw", "--temperature=0", "--stop", "Lily", path, "Once upon a time", NULL);
+  g_assert_cmpint (stopped.status, ==, 0);
+  g_assert_cmpstr (stopped.out, ==, ", there was a little girl named \n");
+
+  verbose = hearth ("run", "--raw", "--temperature", "0", "--num-predict", "10", "--verbose", path,
+                    "Once", NULL);
+  g_assert_cmpint (verbose.status, ==, 0);
+  g_assert_nonnull (strstr (verbose.err, "prompt eval rate:"));
+  g_assert_nonnull (strstr (verbose.err, "eval count:           10 tokens"));
+  g_assert_nonnull (strstr (verbose.err, "time to first token:"));
+  g_assert_nonnull (strstr (verbose.err, "stopped by:           token limit"));
+}
+
+static void
+test_run_seed_and_stdin (void)
+{
+  g_autofree char *path = NULL;
+  const char *seeded[] = { "run", NULL, "--temperature", "1", "--seed", "42", "--num-predict", "30", NULL };
+  const char *other[] = { "run", NULL, "--temperature", "1", "--seed", "43", "--num-predict", "30", NULL };
+  g_auto (Run) a = { 0 };
+  g_auto (Run) b = { 0 };
+  g_auto (Run) c = { 0 };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  seeded[1] = other[1] = path;
+
+  /* the prompt from standard input, through the default (ChatML) template */
+  a = hearth_with_input ("Tell me a story.", seeded);
+  b = hearth_with_input ("Tell me a story.", seeded);
+  c = hearth_with_input ("Tell me a story.", other);
+  g_assert_cmpint (a.status, ==, 0);
+  g_assert_cmpstr (a.out, !=, "\n");
+  g_assert_cmpstr (a.out, ==, b.out);
+  g_assert_cmpstr (a.out, !=, c.out);
+}
+
+static void
+test_run_refusals (void)
+{
+  g_autofree char *path = NULL;
+  const struct { const char *args[8]; int status; const char *message; } cases[] = {
+    { { "run", NULL }, 2, "which model?" },
+    { { "run", "/nonexistent.gguf", "hi", NULL }, 1, "cannot open /nonexistent.gguf" },
+    { { "run", "MODEL", "--temperature", "warm", "hi", NULL }, 2, "temperature needs a number, not “warm”" },
+    { { "run", "MODEL", "--top-p", "2", "hi", NULL }, 2, "top_p must be between 0 and 1" },
+    { { "run", "MODEL", "--top-k", "-3", "hi", NULL }, 2, "top_k needs a whole number" },
+    { { "run", "MODEL", "--backend", "vulkan", "hi", NULL }, 2, "the Vulkan backend is not ready yet" },
+    { { "run", "MODEL", "--frobnicate", "1", "hi", NULL }, 2, "unknown option “--frobnicate”" },
+    { { "run", "MODEL", "--num-ctx", "4", "--raw", "a prompt longer than four tokens", NULL }, 1,
+      "the prompt does not fit in the context (4 tokens)" },
+    { { "run", "MODEL", "hi", "there", NULL }, 2, "give the prompt as one argument" },
+  };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_auto (Run) r = { 0 };
+
+      for (gsize k = 0; cases[i].args[k] != NULL; k++)
+        g_ptr_array_add (args, (char *) (g_str_equal (cases[i].args[k], "MODEL") ? path : cases[i].args[k]));
+      g_ptr_array_add (args, NULL);
+      r = hearth_with_input ("", (const char *const *) args->pdata);
+      if (r.status != cases[i].status || strstr (r.err, cases[i].message) == NULL)
+        g_error ("case %zu: expected status %d and \"%s\", got %d and \"%s\"", i, cases[i].status,
+                 cases[i].message, r.status, r.err);
+    }
+
+  /* the context filling up during a reply is said, not silent */
+  {
+    g_auto (Run) r = hearth ("run", "--raw", "--num-ctx", "20", "--temperature", "0", path, "", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.err, "the context is full (20 tokens): the reply was cut short"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -340,6 +493,10 @@ main (int    argc,
   g_test_add_func ("/cli/show/template", test_show_template);
   g_test_add_func ("/cli/show/errors", test_show_errors);
   g_test_add_func ("/cli/devices", test_devices);
+  g_test_add_func ("/cli/run/stories260K-greedy", test_run_stories_greedy);
+  g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
+  g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
+  g_test_add_func ("/cli/run/refusals", test_run_refusals);
 
   return g_test_run ();
 }
