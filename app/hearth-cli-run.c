@@ -93,8 +93,10 @@ parse_int (const char *name,
 
   if (!g_ascii_string_to_signed (text, 10, min, max, value, &error))
     {
-      fprintf (err, _("hearth run: %s needs a whole number from %" G_GINT64_FORMAT " to %"
-                      G_GINT64_FORMAT ", not “%s”\n"), name, min, max, text);
+      g_autofree char *lo = g_strdup_printf ("%" G_GINT64_FORMAT, min);
+      g_autofree char *hi = g_strdup_printf ("%" G_GINT64_FORMAT, max);
+
+      fprintf (err, _("hearth run: %s needs a whole number from %s to %s, not “%s”\n"), name, lo, hi, text);
       return FALSE;
     }
   return TRUE;

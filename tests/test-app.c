@@ -201,6 +201,70 @@ test_cli_tokenize (void)
   }
 }
 
+/* `hearth template`: exit 0 with the prompt exactly, 1 for bad input, 2 for
+ * usage errors, 3 when the template fails. */
+static void
+test_cli_template (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-template-XXXXXX", NULL);
+  g_autofree char *tpl = g_build_filename (dir, "t.jinja", NULL);
+  g_autofree char *bad_tpl = g_build_filename (dir, "bad.jinja", NULL);
+  g_autofree char *ctx = g_build_filename (dir, "c.json", NULL);
+  g_autofree char *bad_json = g_build_filename (dir, "bad.json", NULL);
+  g_autofree char *list_json = g_build_filename (dir, "list.json", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.json", NULL);
+
+  g_assert_true (g_file_set_contents (tpl, "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
+                                           "{{ strftime_now('%Y') }}", -1, NULL));
+  g_assert_true (g_file_set_contents (bad_tpl, "ok\n{{ raise_exception('roles must alternate') }}", -1, NULL));
+  g_assert_true (g_file_set_contents (ctx, "{\"messages\": [{\"role\": \"user\", \"content\": \"你好\"}]}", -1, NULL));
+  g_assert_true (g_file_set_contents (bad_json, "{\"messages\": [}", -1, NULL));
+  g_assert_true (g_file_set_contents (list_json, "[1]", -1, NULL));
+
+  {
+    g_auto (CliResult) r = run_cli ("template", tpl, "--context", ctx, "--now", "1732406400", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "user: 你好\n2024");
+    g_assert_cmpstr (r.err, ==, "");
+  }
+  {
+    g_auto (CliResult) r = run_cli ("template", bad_tpl, "--context", ctx, NULL);
+
+    g_assert_cmpint (r.status, ==, 3);
+    g_assert_cmpstr (r.out, ==, "");
+    g_assert_nonnull (strstr (r.err, "line 2: roles must alternate"));
+  }
+  {
+    g_auto (CliResult) r = run_cli ("template", tpl, "--context", bad_json, NULL);
+    g_auto (CliResult) r2 = run_cli ("template", tpl, "--context", list_json, NULL);
+    g_auto (CliResult) r3 = run_cli ("template", tpl, "--context", missing, NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "is not valid JSON: JSON error at line 1, column 15"));
+    g_assert_cmpint (r2.status, ==, 1);
+    g_assert_nonnull (strstr (r2.err, "must hold one JSON object"));
+    g_assert_cmpint (r3.status, ==, 1);
+    g_assert_nonnull (strstr (r3.err, "cannot read the context"));
+  }
+  {
+    g_auto (CliResult) r = run_cli ("template", tpl, NULL);
+    g_auto (CliResult) r2 = run_cli ("template", tpl, "--context", ctx, "--now", "soon", NULL);
+    g_auto (CliResult) r3 = run_cli ("template", tpl, "--context", ctx, "--frobnicate", NULL);
+
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_cmpint (r2.status, ==, 2);
+    g_assert_cmpint (r3.status, ==, 2);
+  }
+
+  g_unlink (tpl);
+  g_unlink (bad_tpl);
+  g_unlink (ctx);
+  g_unlink (bad_json);
+  g_unlink (list_json);
+  g_rmdir (dir);
+}
+
 /* Runs the real binary with @args under @env; returns its exit status
  * (-1 when it did not exit normally). */
 static int
@@ -331,6 +395,7 @@ main (int    argc,
   g_test_add_func ("/app/cli/help-command", test_cli_help_command);
   g_test_add_func ("/app/cli/unknown", test_cli_unknown);
   g_test_add_func ("/app/cli/tokenize", test_cli_tokenize);
+  g_test_add_func ("/app/cli/template", test_cli_template);
   g_test_add_func ("/app/binary/without-display", test_binary_without_display);
   g_test_add_func ("/app/binary/without-schema", test_binary_without_schema);
   g_test_add_func ("/app/application/new", test_application_new);
