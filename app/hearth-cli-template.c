@@ -70,6 +70,37 @@ parse_now (const char *text,
   return TRUE;
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
+
+/* Whether @path starts with GGUF's magic: a model, not a template file. */
+static gboolean
+is_gguf_file (const char *path)
+{
+  char magic[4] = { 0 };
+  FILE *f = fopen (path, "rb");
+  gboolean gguf;
+
+  if (f == NULL)
+    return FALSE;
+  gguf = fread (magic, 1, 4, f) == 4 && memcmp (magic, "GGUF", 4) == 0;
+  fclose (f);
+  return gguf;
+}
+
+/* The text of the special token whose id is at @key, or NULL. */
+static char *
+special_token_text (const ember_gguf *gguf,
+                    const char       *key)
+{
+  const ember_gguf_value *tokens = ember_gguf_get_array (gguf, "tokenizer.ggml.tokens");
+  uint64_t id;
+
+  if (tokens == NULL || tokens->array.type != EMBER_GGUF_TYPE_STRING
+      || !ember_gguf_get_uint (gguf, key, &id) || id >= tokens->array.count)
+    return NULL;
+  return g_strndup (tokens->array.items[id].string.data, tokens->array.items[id].string.length);
+}
+
 int
 hearth_cli_run_template (const HearthCliCommand *command,
                          int                     argc,
@@ -80,6 +111,8 @@ hearth_cli_run_template (const HearthCliCommand *command,
   const char *template_path = NULL, *context_path = NULL, *now_text = NULL;
   g_autoptr (GError) gerror = NULL;
   g_autoptr (ember_value) context = NULL;
+  g_autofree char *bos_text = NULL;
+  g_autofree char *eos_text = NULL;
   g_autofree char *source = NULL;
   g_autofree char *json = NULL;
   g_autofree char *output = NULL;
@@ -128,7 +161,7 @@ hearth_cli_run_template (const HearthCliCommand *command,
 
   if (template_path == NULL || context_path == NULL)
     {
-      fprintf (err, _("hearth template: usage: hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]\n"));
+      fprintf (err, _("hearth template: usage: hearth template (MODEL.gguf | FILE.jinja) --context FILE.json [--now UNIX_SECONDS]\n"));
       return 2;
     }
   if (now_text != NULL && !parse_now (now_text, &now))
@@ -138,7 +171,33 @@ hearth_cli_run_template (const HearthCliCommand *command,
       return 2;
     }
 
-  if (!g_file_get_contents (template_path, &source, &source_len, &gerror))
+  if (is_gguf_file (template_path))
+    {
+      /* MODEL: its chat template (or the default), and its BOS and EOS
+       * texts unless the context gives them. */
+      g_autoptr (ember_gguf) gguf = NULL;
+      const char *text;
+      uint64_t len = 0;
+
+      if (ember_gguf_open (template_path, &gguf, &error) != EMBER_OK)
+        {
+          fprintf (err, "hearth template: %s\n", error.message);
+          return 1;
+        }
+      text = ember_gguf_get_string (gguf, "tokenizer.chat_template", &len);
+      if (text == NULL)
+        {
+          fprintf (err, _("hearth template: %s has no chat template; rendering Hearth’s default (ChatML)\n"),
+                   template_path);
+          text = ember_template_default ();
+          len = strlen (text);
+        }
+      source = g_strndup (text, len);
+      source_len = len;
+      bos_text = special_token_text (gguf, "tokenizer.ggml.bos_token_id");
+      eos_text = special_token_text (gguf, "tokenizer.ggml.eos_token_id");
+    }
+  else if (!g_file_get_contents (template_path, &source, &source_len, &gerror))
     {
       fprintf (err, _("hearth template: cannot read the template: %s\n"), gerror->message);
       return 1;
@@ -159,6 +218,11 @@ hearth_cli_run_template (const HearthCliCommand *command,
                context_path);
       return 1;
     }
+
+  if (bos_text != NULL && ember_value_dict_get (context, "bos_token") == NULL)
+    ember_value_dict_set (context, "bos_token", ember_value_new_string (bos_text, strlen (bos_text)), NULL);
+  if (eos_text != NULL && ember_value_dict_get (context, "eos_token") == NULL)
+    ember_value_dict_set (context, "eos_token", ember_value_new_string (eos_text, strlen (eos_text)), NULL);
 
   if (render_template_text (source, source_len, context, now, &output, &output_len, &error) != EMBER_OK)
     {

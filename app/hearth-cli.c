@@ -52,9 +52,12 @@ static const HearthCliCommand commands[] = {
     hearth_cli_show,
   },
   {
-    "template", "FILE.jinja --context FILE.json [--now UNIX_SECONDS]",
+    "template", "(MODEL.gguf | FILE.jinja) --context FILE.json [--now UNIX_SECONDS]",
     N_("Render a chat template with the variables of a JSON file"),
-    N_("FILE.json holds one JSON object; its keys become the template’s variables\n"
+    N_("The template is FILE.jinja, or the chat template of MODEL.gguf (Hearth’s default,\n"
+       "ChatML, when it has none; bos_token and eos_token are the model’s unless\n"
+       "FILE.json gives them).\n"
+       "FILE.json holds one JSON object; its keys become the template’s variables\n"
        "(messages, tools, add_generation_prompt, bos_token, eos_token …). The\n"
        "template runs as Hugging Face renders chat templates, and the prompt is\n"
        "printed exactly, with no newline added. --now fixes the time that\n"

@@ -330,6 +330,60 @@ test_devices (void)
   }
 }
 
+/* `hearth template MODEL.gguf`: the model's template, BOS and EOS texts. */
+static void
+test_template_model (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-template-XXXXXX", NULL);
+  g_autofree char *model = g_build_filename (dir, "m.gguf", NULL);
+  g_autofree char *ctx = g_build_filename (dir, "c.json", NULL);
+  g_autofree char *ctx_bos = g_build_filename (dir, "c2.json", NULL);
+  const char *tokens[] = { "<unk>", "<s>", "</s>", "a" };
+  ember_gguf_writer *w;
+
+  if (!require_binary ())
+    return;
+
+  w = ember_gguf_writer_new ();
+  ember_gguf_writer_add_string (w, "general.architecture", "llama");
+  ember_gguf_writer_add_string_array (w, "tokenizer.ggml.tokens", tokens, 4);
+  ember_gguf_writer_add_uint32 (w, "tokenizer.ggml.bos_token_id", 1);
+  ember_gguf_writer_add_uint32 (w, "tokenizer.ggml.eos_token_id", 2);
+  ember_gguf_writer_add_string (w, "tokenizer.chat_template",
+                                "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}{{ eos_token }}{% endfor %}");
+  g_assert_cmpint (ember_gguf_writer_write_file (w, model, NULL), ==, EMBER_OK);
+  ember_gguf_writer_free (w);
+  g_assert_true (g_file_set_contents (ctx, "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", -1, NULL));
+  g_assert_true (g_file_set_contents (ctx_bos, "{\"messages\": [], \"bos_token\": \"BOS\"}", -1, NULL));
+
+  {
+    g_auto (Run) r = hearth ("template", model, "--context", ctx, NULL);
+    g_auto (Run) r2 = hearth ("template", model, "--context", ctx_bos, NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "<s>[user] hi</s>");
+    g_assert_cmpint (r2.status, ==, 0);
+    g_assert_cmpstr (r2.out, ==, "BOS"); /* the context wins */
+  }
+  {
+    g_autofree char *path = stories_path ();
+
+    if (path != NULL)
+      {
+        /* no template in the file: the default, said on stderr */
+        g_auto (Run) r = hearth ("template", path, "--context", ctx, NULL);
+
+        g_assert_cmpint (r.status, ==, 0);
+        g_assert_cmpstr (r.out, ==, "<|im_start|>user\nhi<|im_end|>\n");
+        g_assert_nonnull (strstr (r.err, "has no chat template"));
+      }
+  }
+  g_unlink (model);
+  g_unlink (ctx);
+  g_unlink (ctx_bos);
+  g_rmdir (dir);
+}
+
 /* ---- hearth run ----------------------------------------------------------- */
 
 /* Runs `hearth ARGS…` with @input on standard input. */
@@ -493,6 +547,7 @@ main (int    argc,
   g_test_add_func ("/cli/show/template", test_show_template);
   g_test_add_func ("/cli/show/errors", test_show_errors);
   g_test_add_func ("/cli/devices", test_devices);
+  g_test_add_func ("/cli/template/model", test_template_model);
   g_test_add_func ("/cli/run/stories260K-greedy", test_run_stories_greedy);
   g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
