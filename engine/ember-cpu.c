@@ -68,6 +68,9 @@ rms_norm (float       *out,
 /* Eight independent partial sums, added pairwise at the end: the compiler
  * turns this into SIMD code without reassociating anything itself, and the
  * result is the same on every machine. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__ ((target_clones ("avx2", "default")))
+#endif
 static float
 dot (const float *a,
      const float *b,
@@ -331,7 +334,12 @@ forward_batch (ember_context *ctx,
       memcpy (k_cache, ctx->k, (uint64_t) batch * kv_dim * sizeof (float));
       memcpy (v_cache, ctx->v, (uint64_t) batch * kv_dim * sizeof (float));
 
-      ember_pool_run (ctx->pool, attention_items, &job, (uint64_t) batch * hp->n_head);
+      /* Waking the workers costs more than a short attention: small ones
+       * (a few thousand multiply-adds) stay on this thread. */
+      if ((uint64_t) batch * hp->n_head * (pos0 + batch) * hp->head_dim < PARALLEL_MIN_ELEMENTS)
+        attention_items (&job, 0, (uint64_t) batch * hp->n_head);
+      else
+        ember_pool_run (ctx->pool, attention_items, &job, (uint64_t) batch * hp->n_head);
       matmul (ctx, &L->wo, ctx->att, ctx->xn, batch);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];

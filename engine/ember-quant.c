@@ -97,7 +97,7 @@ dequantize_bf16 (const void *src,
   *dst = ember_bf16_to_fp32 (h);
 }
 
-static void
+static inline __attribute__ ((always_inline)) void
 dequantize_q4_0 (const void *src,
                  float      *dst)
 {
@@ -172,7 +172,7 @@ dequantize_q5_1 (const void *src,
     dst[j] = q5_value (b.qs, qh, j) * d + m;
 }
 
-static void
+static inline __attribute__ ((always_inline)) void
 dequantize_q8_0 (const void *src,
                  float      *dst)
 {
@@ -243,7 +243,7 @@ k_nibble (const uint8_t *qs,
   return e % 64 < 32 ? byte & 0xf : byte >> 4;
 }
 
-static void
+static inline __attribute__ ((always_inline)) void
 dequantize_q4_K (const void *src,
                  float      *dst)
 {
@@ -303,7 +303,7 @@ q6_K_value (const block_q6_K *b,
   return (g < 2 ? low & 0xf : low >> 4) | ((high >> (2 * g)) & 3) << 4;
 }
 
-static void
+static inline __attribute__ ((always_inline)) void
 dequantize_q6_K (const void *src,
                  float      *dst)
 {
@@ -367,6 +367,12 @@ ember_quant_check_row (ember_type              type,
   return EMBER_OK;
 }
 
+/* An AVX2 build of the row loop where the processor has it (chosen once,
+ * at load time); the baseline build everywhere else. Same results: the
+ * compiler may not reassociate or fuse (-ffp-contract=off). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__ ((target_clones ("avx2", "default")))
+#endif
 ember_status
 ember_dequantize_row (ember_type   type,
                       const void  *src,
@@ -381,6 +387,56 @@ ember_dequantize_row (ember_type   type,
 
   if (status != EMBER_OK)
     return status;
+  /* One-element "blocks": a whole row at once, not a call per element
+   * (the forward pass reads F32 and F16 weights through here). */
+  switch (type)
+    {
+    case EMBER_TYPE_F32:
+      memcpy (dst, src, n * sizeof (float));
+      return EMBER_OK;
+    case EMBER_TYPE_F16:
+      for (uint64_t i = 0; i < n; i++)
+        {
+          uint16_t h;
+
+          memcpy (&h, in + 2 * i, 2);
+          dst[i] = ember_fp16_to_fp32 (h);
+        }
+      return EMBER_OK;
+    case EMBER_TYPE_BF16:
+      for (uint64_t i = 0; i < n; i++)
+        {
+          uint16_t h;
+
+          memcpy (&h, in + 2 * i, 2);
+          dst[i] = ember_bf16_to_fp32 (h);
+        }
+      return EMBER_OK;
+    default:
+      break;
+    }
+
+  /* The common block types: the block function inlined into the loop
+   * rather than called through a pointer per block. */
+#define DEQUANTIZE_ROW(func)                                                 \
+  for (uint64_t i = 0; i < n / info->block_elements; i++)                    \
+    func (in + i * info->block_bytes, dst + i * info->block_elements);       \
+  return EMBER_OK
+  switch (type)
+    {
+    case EMBER_TYPE_Q4_0:
+      DEQUANTIZE_ROW (dequantize_q4_0);
+    case EMBER_TYPE_Q8_0:
+      DEQUANTIZE_ROW (dequantize_q8_0);
+    case EMBER_TYPE_Q4_K:
+      DEQUANTIZE_ROW (dequantize_q4_K);
+    case EMBER_TYPE_Q6_K:
+      DEQUANTIZE_ROW (dequantize_q6_K);
+    default:
+      break;
+    }
+#undef DEQUANTIZE_ROW
+
   for (size_t i = 0; i < sizeof dequantizers / sizeof dequantizers[0]; i++)
     if (dequantizers[i].type == type)
       dequantize = dequantizers[i].dequantize;
