@@ -96,6 +96,71 @@ typedef struct {
   uint32_t batch;
 } matmul_job;
 
+/* Q8_0 and Q4_0 blocks as ggml lays them out: an f16 scale, then the quants. */
+#define QK 32
+
+/* W[r] · x for one row of the common decode types, block by block, without
+ * dequantizing the row into a buffer first: d × Σ q·x per block. Returns
+ * false for the other types (the caller dequantizes). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__ ((target_clones ("avx2", "default")))
+#endif
+static bool
+row_dot (ember_type     type,
+         const uint8_t *row,
+         const float   *x,
+         uint64_t       cols,
+         float         *result)
+{
+  float sum = 0.0f;
+
+  switch (type)
+    {
+    case EMBER_TYPE_Q8_0:
+      for (uint64_t b = 0; b < cols / QK; b++)
+        {
+          const uint8_t *block = row + b * 34;
+          const int8_t *q = (const int8_t *) (block + 2);
+          const float *xb = x + b * QK;
+          float acc[8] = { 0 };
+          uint16_t d;
+
+          memcpy (&d, block, 2);
+          for (int j = 0; j < QK; j += 8)
+            for (int k = 0; k < 8; k++)
+              acc[k] += (float) q[j + k] * xb[j + k];
+          sum += ember_fp16_to_fp32 (d)
+                 * (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+        }
+      break;
+    case EMBER_TYPE_Q4_0:
+      for (uint64_t b = 0; b < cols / QK; b++)
+        {
+          const uint8_t *block = row + b * 18;
+          const uint8_t *qs = block + 2;
+          const float *xb = x + b * QK;
+          float acc[8] = { 0 };
+          uint16_t d;
+
+          memcpy (&d, block, 2);
+          /* element j: low nibble of qs[j]; element j + 16: high nibble */
+          for (int j = 0; j < QK / 2; j += 8)
+            for (int k = 0; k < 8; k++)
+              {
+                acc[k] += (float) ((qs[j + k] & 0x0f) - 8) * xb[j + k];
+                acc[k] += (float) ((qs[j + k] >> 4) - 8) * xb[j + k + QK / 2];
+              }
+          sum += ember_fp16_to_fp32 (d)
+                 * (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+        }
+      break;
+    default:
+      return false;
+    }
+  *result = sum;
+  return true;
+}
+
 static void
 matmul_rows (void    *data,
              uint64_t begin,
@@ -112,6 +177,10 @@ matmul_rows (void    *data,
   for (uint64_t r = begin; r < end; r++)
     {
       const uint8_t *row = w->data + r * w->row_bytes;
+
+      /* one token: the fused row dot product where the type has one */
+      if (job->batch == 1 && row_dot (type, row, job->x, w->cols, &job->out[r]))
+        continue;
 
       for (uint32_t b = 0; b < job->batch; b++)
         sums[b] = 0.0f;
