@@ -32,6 +32,8 @@ struct _HearthCliCommand
   HearthCliHandler handler;
 };
 
+/* `hearth bench MODEL [OPTIONS]`: exit 0, 1 (bad model) or 2 (usage). */
+int hearth_cli_bench (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_devices (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_run_model (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_show (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);

@@ -17,6 +17,23 @@ static int run_version (const HearthCliCommand *, int, char **, FILE *, FILE *);
  * tokenize, template, serve) is one more row here. Keep the rows sorted. */
 static const HearthCliCommand commands[] = {
   {
+    "bench", "MODEL [-p 512] [-n 128] [-r 3] [--threads N] [--backend cpu] [--json]",
+    N_("Measure how fast a model runs"),
+    N_("MODEL is a GGUF file. As llama-bench does: after one warm-up, each repetition\n"
+       "processes a prompt of -p token ids in one batch, then generates -n tokens one\n"
+       "at a time (greedy). Rates are the mean ± the standard deviation over -r\n"
+       "repetitions; the prompt's ids are pseudo-random, the same every run.\n"
+       "\n"
+       "Options:\n"
+       "  -p, --n-prompt 512     prompt tokens\n"
+       "  -n, --n-gen 128        generated tokens\n"
+       "  -r, --repetitions 3    repetitions\n"
+       "  --threads N            CPU threads (0, the default: every processor)\n"
+       "  --backend cpu          cpu (vulkan is not ready yet)\n"
+       "  --json                 one JSON object instead of the table"),
+    hearth_cli_bench,
+  },
+  {
     "devices", "",
     N_("List the Vulkan devices and the one Hearth uses"),
     NULL,

@@ -36,6 +36,10 @@ uint32_t ember_context_get_n_ctx (const ember_context *ctx);
 uint32_t ember_context_get_n_past (const ember_context *ctx);
 /* The tokens the cache holds, n_past of them. Borrowed. */
 const int32_t *ember_context_get_tokens (const ember_context *ctx);
+/* The threads the context computes with (n_threads = 0 resolved). */
+uint32_t ember_context_get_n_threads (const ember_context *ctx);
+/* The bytes the KV cache takes: keys and values, every layer, n_ctx positions. */
+uint64_t ember_context_get_cache_bytes (const ember_context *ctx);
 
 /* Processes @n_tokens tokens after those in the cache, all in one batch,
  * and writes the logits of the last one to @logits (n_vocab floats; may be

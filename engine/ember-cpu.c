@@ -558,6 +558,21 @@ ember_context_get_tokens (const ember_context *ctx)
   return ctx->tokens;
 }
 
+uint32_t
+ember_context_get_n_threads (const ember_context *ctx)
+{
+  return ember_pool_get_n_threads (ctx->pool);
+}
+
+uint64_t
+ember_context_get_cache_bytes (const ember_context *ctx)
+{
+  const ember_hparams *hp = &ctx->model->hp;
+
+  /* K and V, kept as f32 */
+  return 2 * (uint64_t) hp->n_layer * ctx->n_ctx * hp->n_head_kv * hp->head_dim * sizeof (float);
+}
+
 ember_status
 ember_context_decode (ember_context *ctx,
                       const int32_t *tokens,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * CLI commands through the real binary: `hearth show` (stories260K, --json,
- * --template on a generated model, bad input) and `hearth devices`.
+ * --template on a generated model, bad input), `hearth devices`, `hearth
+ * template`, `hearth run` and `hearth bench`.
  */
 
 #include "config.h"
@@ -10,6 +11,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -536,6 +538,167 @@ test_run_refusals (void)
   }
 }
 
+/* ---- hearth bench --------------------------------------------------------- */
+
+static void
+test_bench_json (void)
+{
+  g_autofree char *path = NULL;
+  g_auto (Run) r = { 0 };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  const char *rates[] = {
+    "prompt_tokens_per_second", "generation_tokens_per_second", "time_to_first_token_seconds",
+  };
+  JsonObject *o;
+  g_autofree char *device = NULL;
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+
+  r = hearth ("bench", path, "-p", "8", "-n", "8", "-r", "2", "--threads", "2", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.err, ==, "");
+  g_assert_true (json_parser_load_from_data (parser, r.out, -1, &error));
+  g_assert_no_error (error);
+  o = json_node_get_object (json_parser_get_root (parser));
+
+  g_assert_cmpstr (json_object_get_string_member (o, "backend"), ==, "cpu");
+  g_assert_cmpstr (json_object_get_string_member (o, "device"), ==, "CPU (2 threads)");
+  g_assert_cmpint (json_object_get_int_member (o, "threads"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (o, "model"), ==, path);
+  g_assert_cmpstr (json_object_get_string_member (o, "architecture"), ==, "llama");
+  g_assert_cmpstr (json_object_get_string_member (o, "quantization"), ==, "F32");
+  g_assert_cmpint (json_object_get_int_member (o, "parameters"), ==, 292800);
+  g_assert_cmpint (json_object_get_int_member (o, "prompt_tokens"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (o, "generated_tokens"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (o, "repetitions"), ==, 2);
+  /* no GPU dispatches on the CPU backend: null, not 0 */
+  g_assert_true (json_object_has_member (o, "dispatches_per_token"));
+  g_assert_true (json_object_get_null_member (o, "dispatches_per_token"));
+  g_assert_cmpfloat (json_object_get_double_member (o, "load_seconds"), >=, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (rates); i++)
+    {
+      g_autofree char *sd = g_strconcat (rates[i], "_sd", NULL);
+
+      g_assert_cmpfloat (json_object_get_double_member (o, rates[i]), >, 0);
+      g_assert_true (isfinite (json_object_get_double_member (o, rates[i])));
+      g_assert_cmpfloat (json_object_get_double_member (o, sd), >=, 0);
+    }
+  /* 5 layers × 16 positions × 4 heads × 8 dimensions, K and V, in f32 */
+  g_assert_cmpint (json_object_get_int_member (o, "kv_cache_bytes"), ==, 5 * 16 * 4 * 8 * 2 * 4);
+  g_assert_cmpint (json_object_get_int_member (o, "peak_rss_bytes"), >, 0);
+
+  /* --threads 0 (the default) means every online processor */
+  {
+    g_auto (Run) all = hearth ("bench", path, "-p", "1", "-n", "1", "-r", "1", "--threads=0", "--json", NULL);
+    g_autoptr (JsonParser) p2 = json_parser_new ();
+    JsonObject *o2;
+
+    g_assert_cmpint (all.status, ==, 0);
+    g_assert_true (json_parser_load_from_data (p2, all.out, -1, NULL));
+    o2 = json_node_get_object (json_parser_get_root (p2));
+    g_assert_cmpint (json_object_get_int_member (o2, "threads"), ==, g_get_num_processors ());
+    device = g_strdup_printf ("CPU (%u threads)", g_get_num_processors ());
+    g_assert_cmpstr (json_object_get_string_member (o2, "device"), ==, device);
+    /* with one repetition there is no spread */
+    g_assert_cmpfloat (json_object_get_double_member (o2, "prompt_tokens_per_second_sd"), ==, 0);
+  }
+}
+
+static void
+test_bench_table (void)
+{
+  g_autofree char *path = NULL;
+  g_auto (Run) r = { 0 };
+  const char *labels[] = {
+    "model", "backend", "device", "prompt processing", "generation", "time to first token",
+    "load time", "memory", "repetitions",
+  };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+
+  r = hearth ("bench", path, "-p", "8", "-n", "8", "-r", "2", "--threads", "1", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.err, ==, "");
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    {
+      g_autofree char *value = row_value (r.out, labels[i]);
+
+      if (value == NULL)
+        g_error ("no row “%s” in\n%s", labels[i], r.out);
+    }
+  {
+    g_autofree char *model = row_value (r.out, "model");
+    g_autofree char *backend = row_value (r.out, "backend");
+    g_autofree char *device = row_value (r.out, "device");
+    g_autofree char *prompt = row_value (r.out, "prompt processing");
+    g_autofree char *gen = row_value (r.out, "generation");
+    g_autofree char *memory = row_value (r.out, "memory");
+    g_autofree char *reps = row_value (r.out, "repetitions");
+
+    g_assert_cmpstr (model, ==, "llama (llama, F32, 292.80K parameters)");
+    g_assert_cmpstr (backend, ==, "cpu");
+    g_assert_cmpstr (device, ==, "CPU (1 thread)");
+    g_assert_true (g_str_has_prefix (prompt, "8 tokens: ") && g_str_has_suffix (prompt, " tokens/s"));
+    g_assert_nonnull (strstr (prompt, " ± "));
+    g_assert_true (g_str_has_prefix (gen, "8 tokens: ") && g_str_has_suffix (gen, " tokens/s"));
+    g_assert_nonnull (strstr (memory, "of which the KV cache takes 20.5"));
+    g_assert_cmpstr (reps, ==, "2, after one warm-up");
+  }
+}
+
+static void
+test_bench_refusals (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-bench-XXXXXX", NULL);
+  g_autofree char *junk = g_build_filename (dir, "notes.txt", NULL);
+  g_autofree char *path = NULL;
+  const struct { const char *args[8]; int status; const char *message; } cases[] = {
+    { { "bench", NULL }, 2, "which model?" },
+    { { "bench", "MODEL", "--backend", "vulkan", NULL }, 2, "the Vulkan backend is not ready yet" },
+    { { "bench", "MODEL", "--backend", "metal", NULL }, 2, "unknown backend “metal” (cpu or vulkan)" },
+    { { "bench", "MODEL", "-p", "0", NULL }, 2, "-p needs a whole number from 1 to" },
+    { { "bench", "MODEL", "-n", "lots", NULL }, 2, "-n needs a whole number from 1 to" },
+    { { "bench", "MODEL", "-r", "0", NULL }, 2, "-r needs a whole number from 1 to 1000, not “0”" },
+    { { "bench", "MODEL", "--threads", "-1", NULL }, 2, "--threads needs a whole number from 0 to" },
+    { { "bench", "MODEL", "-r", NULL }, 2, "-r needs a value" },
+    { { "bench", "MODEL", "--frobnicate", NULL }, 2, "unknown option “--frobnicate”" },
+    { { "bench", "MODEL", "MODEL", NULL }, 2, "one model at a time" },
+    { { "bench", "MODEL", "-p", "2000", "-n", "100", NULL }, 2,
+      "-p 2000 and -n 100 make 2100 tokens, more than the model’s context of 2048" },
+    { { "bench", "JUNK", NULL }, 1, "not a GGUF file" },
+    { { "bench", "/nonexistent/model.gguf", NULL }, 1, "cannot open /nonexistent/model.gguf" },
+  };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  g_assert_true (g_file_set_contents (junk, "not a model\n", -1, NULL));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_auto (Run) r = { 0 };
+
+      for (gsize k = 0; cases[i].args[k] != NULL; k++)
+        {
+          const char *a = cases[i].args[k];
+
+          g_ptr_array_add (args, (char *) (g_str_equal (a, "MODEL") ? path : g_str_equal (a, "JUNK") ? junk : a));
+        }
+      g_ptr_array_add (args, NULL);
+      r = hearth_with_input ("", (const char *const *) args->pdata);
+      if (r.status != cases[i].status || strstr (r.err, cases[i].message) == NULL
+          || (r.out != NULL && r.out[0] != '\0'))
+        g_error ("case %zu: expected status %d and \"%s\", got %d and \"%s\"", i, cases[i].status,
+                 cases[i].message, r.status, r.err);
+    }
+
+  g_unlink (junk);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -552,6 +715,9 @@ main (int    argc,
   g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
   g_test_add_func ("/cli/run/refusals", test_run_refusals);
+  g_test_add_func ("/cli/bench/json", test_bench_json);
+  g_test_add_func ("/cli/bench/table", test_bench_table);
+  g_test_add_func ("/cli/bench/refusals", test_bench_refusals);
 
   return g_test_run ();
 }

@@ -333,6 +333,13 @@ test_refusals (void)
   options.n_ctx = 16;
   options.n_threads = 2;
   assert_ok (ember_context_new (model, &options, &ctx, &error), error);
+  g_assert_cmpuint (ember_context_get_n_threads (ctx), ==, 2);
+  {
+    const ember_hparams *hp = ember_model_get_hparams (model);
+
+    g_assert_cmpuint (ember_context_get_cache_bytes (ctx), ==,
+                      2ull * hp->n_layer * 16 * hp->n_head_kv * hp->head_dim * sizeof (float));
+  }
 
   g_assert_cmpint (ember_context_decode (ctx, tokens, 20, NULL, &error), ==, EMBER_ERROR_CONTEXT_FULL);
   g_assert_nonnull (strstr (error.message, "the context is full"));
