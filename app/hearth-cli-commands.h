@@ -42,6 +42,17 @@ int hearth_cli_show (const HearthCliCommand *command, int argc, char **argv, FIL
 int hearth_cli_run_template (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_tokenize (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 
+/* A model's chat template: *source (borrowed from @gguf, or static) and
+ * *length; Hearth's default (ChatML) where the model has none, or where its
+ * template is not text (said on @err). FALSE, said on @err, when the
+ * template cannot be used (a NUL byte inside). */
+gboolean hearth_cli_model_chat_template (const ember_gguf *gguf,
+                                         const char       *path,
+                                         const char      **source,
+                                         size_t           *length,
+                                         gboolean         *is_default,
+                                         FILE             *err);
+
 /* Renders template @source (@len bytes) with the variables of @context (a
  * dict, or NULL). @now pins strftime_now() (UNIX seconds; 0 for the real
  * clock). On success *output is newly allocated (g_free() it). Shared by

@@ -35,6 +35,7 @@ typedef struct
   const char *model_path;
   const char *prompt;
   const char *system;
+  char *system_owned;        /* a system message set with /set system */
   gboolean raw;
   gboolean verbose;
   uint32_t num_ctx;
@@ -49,16 +50,30 @@ typedef struct
   gboolean default_template;
   GPtrArray *messages;       /* ember_value dicts {role, content} */
   double load_seconds;
+  gboolean cancelled;        /* the last reply was stopped with Ctrl+C */
   FILE *out;
   FILE *err;
 } RunState;
 
 static volatile sig_atomic_t interrupted;
 
+/* The first Ctrl+C stops the reply (or the prompt's processing); a second
+ * one, before the first was handled, ends the program as usual. */
 static void
 sigint_cb (int signum)
 {
+  if (interrupted)
+    {
+      signal (SIGINT, SIG_DFL);
+      raise (SIGINT);
+    }
   interrupted = 1;
+}
+
+static bool
+abort_cb (void *user_data)
+{
+  return interrupted != 0;
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -186,6 +201,8 @@ parse_arguments (RunState *s,
                  int       argc,
                  char    **argv)
 {
+  gboolean options_done = FALSE;
+
   for (int i = 1; i < argc; i++)
     {
       const char *arg = argv[i];
@@ -193,7 +210,12 @@ parse_arguments (RunState *s,
       g_autofree char *name = NULL;
       gboolean found = FALSE;
 
-      if (arg[0] != '-' || arg[1] == '\0')
+      if (!options_done && g_str_equal (arg, "--"))
+        {
+          options_done = TRUE; /* what follows is the model and the prompt, even "-5 °C?" */
+          continue;
+        }
+      if (options_done || arg[0] != '-' || arg[1] == '\0')
         {
           if (s->model_path == NULL)
             s->model_path = arg;
@@ -313,14 +335,16 @@ load (RunState *s)
       fprintf (s->err, "hearth run: %s\n", error.message);
       return 1;
     }
+  ember_context_set_abort_func (s->ctx, abort_cb, NULL);
 
   if (!s->raw)
     {
-      source = ember_gguf_get_string (ember_model_get_gguf (s->model), "tokenizer.chat_template", NULL);
-      s->default_template = source == NULL;
-      if (source == NULL)
-        source = ember_template_default ();
-      if (ember_template_new (source, strlen (source), &s->chat_template, &error) != EMBER_OK)
+      size_t source_len = 0;
+
+      if (!hearth_cli_model_chat_template (ember_model_get_gguf (s->model), s->model_path, &source,
+                                           &source_len, &s->default_template, s->err))
+        return 1;
+      if (ember_template_new (source, source_len, &s->chat_template, &error) != EMBER_OK)
         {
           fprintf (s->err, _("hearth run: the model's chat template cannot be used: %s\n"), error.message);
           return 1;
@@ -477,6 +501,7 @@ generate (RunState   *s,
 
   s->gen.stop = (const char *const *) s->stops->pdata;
   interrupted = 0;
+  s->cancelled = FALSE;
   status = ember_generate (s->ctx, s->tok, ids, (uint32_t) n_ids, &s->gen, on_text_cb, &sink,
                            &stats, &error);
   if (status == EMBER_ERROR_CONTEXT_FULL)
@@ -494,6 +519,8 @@ generate (RunState   *s,
   if (!sink.ends_with_newline || reply->len == 0)
     fputc ('\n', s->out);
   fflush (s->out);
+  if (stats.stop_reason == EMBER_STOP_CANCELLED)
+    s->cancelled = TRUE;
 
   if (stats.stop_reason == EMBER_STOP_CONTEXT_FULL)
     fprintf (s->err, _("hearth run: the context is full (%u tokens): the reply was cut short. "
@@ -549,19 +576,28 @@ chat_command (RunState   *s,
         fprintf (s->out, "%s\n", _("Usage: /set parameter NAME VALUE"));
       else if (g_str_equal (words[0], "num_ctx"))
         fprintf (s->out, "%s\n", _("num_ctx cannot change during a chat; start again with --num-ctx."));
-      else if (set_parameter (s, words[0], g_strstrip (words[1])))
+      else
         {
+          /* A value the sampler refuses is not kept. */
+          ember_generate_options saved = s->gen;
           ember_error error = { 0 };
 
-          if (ember_sampler_params_validate (&s->gen.sampler, &error) != EMBER_OK)
-            fprintf (s->out, "%s\n", error.message);
+          if (!set_parameter (s, words[0], g_strstrip (words[1])))
+            s->gen = saved;
+          else if (ember_sampler_params_validate (&s->gen.sampler, &error) != EMBER_OK)
+            {
+              s->gen = saved;
+              fprintf (s->out, "%s\n", error.message);
+            }
           else
             fprintf (s->out, _("Set parameter '%s' to '%s'\n"), words[0], words[1]);
         }
     }
   else if (g_str_has_prefix (line, "/set system "))
     {
-      s->system = NULL;
+      g_free (s->system_owned);
+      s->system_owned = g_strdup (line + strlen ("/set system "));
+      s->system = s->system_owned;
       for (guint i = 0; i < s->messages->len; i++)
         if (g_str_equal (ember_value_get_string (ember_value_dict_get (g_ptr_array_index (s->messages, i), "role"), NULL),
                          "system"))
@@ -607,6 +643,13 @@ read_message (RunState *s)
         }
       if (n > 0 && line[n - 1] == '\n')
         line[--n] = '\0';
+      if (!multi && n >= 6 && g_str_has_prefix (line, "\"\"\"") && g_str_has_suffix (line, "\"\"\""))
+        {
+          /* """a message""" on one line */
+          g_string_append_len (text, line + 3, n - 6);
+          free (line);
+          return g_string_free (g_steal_pointer (&text), FALSE);
+        }
       if (!multi && g_str_has_prefix (line, "\"\"\""))
         {
           multi = TRUE;
@@ -683,6 +726,7 @@ run_state_clear (RunState *s)
   g_clear_pointer (&s->model, ember_model_free);
   g_clear_pointer (&s->messages, g_ptr_array_unref);
   g_clear_pointer (&s->stops, g_ptr_array_unref);
+  g_clear_pointer (&s->system_owned, g_free);
 }
 
 int
@@ -750,6 +794,8 @@ hearth_cli_run_model (const HearthCliCommand *command,
       if (!s.raw)
         g_ptr_array_add (s.messages, message_new ("user", s.prompt != NULL ? s.prompt : input));
       status = generate (&s, s.prompt != NULL ? s.prompt : input, reply) ? 0 : 1;
+      if (status == 0 && s.cancelled)
+        status = 130; /* as a shell reports a program stopped by Ctrl+C */
     }
 
   sigaction (SIGINT, &previous, NULL);

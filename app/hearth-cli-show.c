@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 #include "ember.h"
@@ -32,14 +33,36 @@ display_width (const char *s)
   return width;
 }
 
+/* Text from the file made safe for a terminal: valid UTF-8, and control
+ * characters (escape sequences) shown as U+FFFD; newlines kept if asked. */
+static char *
+printable (const char *text,
+           gboolean    keep_newlines)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if ((c == '\n' && keep_newlines) || c == '\t' || !(g_unichar_iscntrl (c) || (c >= 0x80 && c < 0xa0)))
+        g_string_append_unichar (s, c);
+      else
+        g_string_append_unichar (s, 0xfffd);
+    }
+  return g_string_free (s, FALSE);
+}
+
 static void
 print_row (FILE       *out,
            const char *label,
            const char *value)
 {
   int pad = 24 - display_width (label);
+  g_autofree char *safe = printable (value, FALSE);
 
-  fprintf (out, "    %s%*s%s\n", label, pad > 1 ? pad : 1, "", value);
+  fprintf (out, "    %s%*s%s\n", label, pad > 1 ? pad : 1, "", safe);
 }
 
 static void
@@ -76,7 +99,8 @@ static void
 print_text_block (FILE       *out,
                   const char *text)
 {
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *safe = printable (text, TRUE);
+  g_auto (GStrv) lines = g_strsplit (safe, "\n", -1);
 
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -290,7 +314,11 @@ add_gguf_value (JsonBuilder            *b,
       break;
     case EMBER_GGUF_TYPE_FLOAT32:
     case EMBER_GGUF_TYPE_FLOAT64:
-      json_builder_add_double_value (b, v->f);
+      /* JSON has no NaN or infinity */
+      if (isfinite (v->f))
+        json_builder_add_double_value (b, v->f);
+      else
+        json_builder_add_null_value (b);
       break;
     case EMBER_GGUF_TYPE_BOOL:
       json_builder_add_boolean_value (b, v->b);
@@ -323,6 +351,8 @@ add_member_uint (JsonBuilder *b,
   json_builder_set_member_name (b, name);
   if (value == 0)
     json_builder_add_null_value (b);
+  else if (value > G_MAXINT64)
+    json_builder_add_double_value (b, (double) value);
   else
     json_builder_add_int_value (b, (gint64) value);
 }
@@ -373,7 +403,10 @@ describe_json (const char             *path,
   add_member_uint (b, "value_length", info->value_length);
   add_member_uint (b, "rope_dimension_count", info->rope_dimension_count);
   json_builder_set_member_name (b, "rope_freq_base");
-  json_builder_add_double_value (b, info->rope_freq_base);
+  if (isfinite (info->rope_freq_base))
+    json_builder_add_double_value (b, info->rope_freq_base);
+  else
+    json_builder_add_null_value (b);
   add_member_string (b, "rope_scaling_type", info->rope_scaling_type);
   add_member_string (b, "tokenizer_model", info->tokenizer_model);
   add_member_uint (b, "vocab_size", info->vocab_size);

@@ -87,6 +87,38 @@ is_gguf_file (const char *path)
   return gguf;
 }
 
+gboolean
+hearth_cli_model_chat_template (const ember_gguf *gguf,
+                                const char       *path,
+                                const char      **source,
+                                size_t           *length,
+                                gboolean         *is_default,
+                                FILE             *err)
+{
+  const ember_gguf_value *v = ember_gguf_find_value (gguf, "tokenizer.chat_template");
+
+  *is_default = FALSE;
+  if (v != NULL && v->type == EMBER_GGUF_TYPE_STRING)
+    {
+      if (strlen (v->string.data) != v->string.length)
+        {
+          fprintf (err, _("hearth: the chat template of %s contains a NUL byte; the file is damaged\n"),
+                   path);
+          return FALSE;
+        }
+      *source = v->string.data;
+      *length = v->string.length;
+      return TRUE;
+    }
+  if (v != NULL)
+    fprintf (err, _("hearth: the chat template of %s is not text; Hearth uses its default (ChatML)\n"),
+             path);
+  *is_default = TRUE;
+  *source = ember_template_default ();
+  *length = strlen (*source);
+  return TRUE;
+}
+
 /* The text of the special token whose id is at @key, or NULL. */
 static char *
 special_token_text (const ember_gguf *gguf,
@@ -177,21 +209,20 @@ hearth_cli_run_template (const HearthCliCommand *command,
        * texts unless the context gives them. */
       g_autoptr (ember_gguf) gguf = NULL;
       const char *text;
-      uint64_t len = 0;
+      size_t len = 0;
 
       if (ember_gguf_open (template_path, &gguf, &error) != EMBER_OK)
         {
           fprintf (err, "hearth template: %s\n", error.message);
           return 1;
         }
-      text = ember_gguf_get_string (gguf, "tokenizer.chat_template", &len);
-      if (text == NULL)
-        {
-          fprintf (err, _("hearth template: %s has no chat template; rendering Hearth’s default (ChatML)\n"),
-                   template_path);
-          text = ember_template_default ();
-          len = strlen (text);
-        }
+      gboolean is_default = FALSE;
+
+      if (!hearth_cli_model_chat_template (gguf, template_path, &text, &len, &is_default, err))
+        return 1;
+      if (is_default && ember_gguf_find_value (gguf, "tokenizer.chat_template") == NULL)
+        fprintf (err, _("hearth template: %s has no chat template; rendering Hearth’s default (ChatML)\n"),
+                 template_path);
       source = g_strndup (text, len);
       source_len = len;
       bos_text = special_token_text (gguf, "tokenizer.ggml.bos_token_id");

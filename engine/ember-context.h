@@ -41,6 +41,22 @@ uint32_t ember_context_get_n_threads (const ember_context *ctx);
 /* The bytes the KV cache takes: keys and values, every layer, n_ctx positions. */
 uint64_t ember_context_get_cache_bytes (const ember_context *ctx);
 
+/* The model the context runs. Borrowed. */
+const ember_model *ember_context_get_model (const ember_context *ctx);
+
+/* Asked between batches of a decode (and between tokens by ember_generate):
+ * returning true stops the work, which then fails with
+ * EMBER_ERROR_CANCELLED, keeping the batches already done. Called on the
+ * decoding thread; may be NULL. */
+typedef bool (*ember_abort_func) (void *user_data);
+
+void ember_context_set_abort_func (ember_context   *ctx,
+                                   ember_abort_func func,
+                                   void            *user_data);
+
+/* Whether the abort function asks to stop now. */
+bool ember_context_should_abort (const ember_context *ctx);
+
 /* Processes @n_tokens tokens after those in the cache, all in one batch,
  * and writes the logits of the last one to @logits (n_vocab floats; may be
  * NULL). Fails with EMBER_ERROR_CONTEXT_FULL, changing nothing, when they do

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@
 
 struct ember_context {
   const ember_model *model;
+  ember_abort_func abort_func;
+  void *abort_user_data;
   uint32_t n_ctx;
   uint32_t n_past;
   int32_t *tokens;          /* n_ctx: what the cache holds */
@@ -283,7 +286,7 @@ attention_items (void    *data,
   float scale = 1.0f / sqrtf ((float) hd);
   const float *k_layer = ctx->k_cache + (uint64_t) job->layer * ctx->n_ctx * kv_dim;
   const float *v_layer = ctx->v_cache + (uint64_t) job->layer * ctx->n_ctx * kv_dim;
-  float acc[4096];
+  float acc[EMBER_MAX_HEAD_DIM];
 
   for (uint64_t item = begin; item < end; item++)
     {
@@ -495,17 +498,24 @@ ember_context_new (const ember_model           *model,
     {
       double gib = (double) cache_floats * 2 * sizeof (float) / (1u << 30);
 
+      uint32_t n_ctx = ctx->n_ctx;
+
       ember_context_free (ctx);
       return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
                               "not enough memory for a context of %u tokens (its cache needs %.2f GiB); "
-                              "ask for a shorter context", options->n_ctx > 0 ? options->n_ctx : 4096, gib);
+                              "ask for a shorter context", n_ctx, gib);
     }
 
   n_threads = options->n_threads;
   if (n_threads == 0)
     {
+      /* The processors this process may run on (affinity, cgroup cpusets),
+       * not every processor of the machine. */
+      cpu_set_t set;
       long n = sysconf (_SC_NPROCESSORS_ONLN);
 
+      if (sched_getaffinity (0, sizeof set, &set) == 0 && CPU_COUNT (&set) > 0)
+        n = CPU_COUNT (&set);
       n_threads = n > 0 ? (uint32_t) n : 1;
     }
   ctx->pool = ember_pool_new (n_threads);
@@ -558,6 +568,27 @@ ember_context_get_tokens (const ember_context *ctx)
   return ctx->tokens;
 }
 
+const ember_model *
+ember_context_get_model (const ember_context *ctx)
+{
+  return ctx->model;
+}
+
+void
+ember_context_set_abort_func (ember_context   *ctx,
+                              ember_abort_func func,
+                              void            *user_data)
+{
+  ctx->abort_func = func;
+  ctx->abort_user_data = user_data;
+}
+
+bool
+ember_context_should_abort (const ember_context *ctx)
+{
+  return ctx->abort_func != NULL && ctx->abort_func (ctx->abort_user_data);
+}
+
 uint32_t
 ember_context_get_n_threads (const ember_context *ctx)
 {
@@ -602,6 +633,8 @@ ember_context_decode (ember_context *ctx,
       uint32_t batch = n_tokens - done < MAX_BATCH ? n_tokens - done : MAX_BATCH;
       bool last = done + batch == n_tokens;
 
+      if (ember_context_should_abort (ctx))
+        return ember_error_set (error, EMBER_ERROR_CANCELLED, "stopped on request");
       forward_batch (ctx, tokens + done, batch, last ? logits : NULL);
       done += batch;
     }

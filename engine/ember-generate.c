@@ -113,6 +113,10 @@ ember_generate (ember_context                *ctx,
     return status;
 
   n_vocab = ember_tokenizer_get_n_vocab (tok);
+  if (n_vocab != ember_model_get_hparams (ember_context_get_model (ctx))->n_vocab)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "the tokenizer has %u tokens but the model has %u: they come from different models",
+                            n_vocab, ember_model_get_hparams (ember_context_get_model (ctx))->n_vocab);
   logits = malloc ((size_t) n_vocab * sizeof *logits);
   sampler = ember_sampler_new (&options->sampler, n_vocab);
   detok = ember_detokenizer_new (tok, EMBER_DETOKENIZE_REMOVE_SPECIAL);
@@ -128,6 +132,14 @@ ember_generate (ember_context                *ctx,
   t0 = now ();
   stats->prompt_tokens = n_prompt;
   status = ember_context_prefill (ctx, prompt, n_prompt, logits, &n_reused, error);
+  if (status == EMBER_ERROR_CANCELLED)
+    {
+      /* stopped during the prompt: not an error, and nothing generated */
+      stats->stop_reason = EMBER_STOP_CANCELLED;
+      stats->prompt_seconds = now () - t0;
+      status = EMBER_OK;
+      goto out;
+    }
   if (status != EMBER_OK)
     goto out;
   stats->prompt_processed = n_prompt - n_reused;
@@ -148,6 +160,11 @@ ember_generate (ember_context                *ctx,
       if (options->num_predict >= 0 && stats->generated_tokens >= (uint32_t) options->num_predict)
         {
           stats->stop_reason = EMBER_STOP_LIMIT;
+          break;
+        }
+      if (ember_context_should_abort (ctx))
+        {
+          stats->stop_reason = EMBER_STOP_CANCELLED;
           break;
         }
 
@@ -181,6 +198,11 @@ ember_generate (ember_context                *ctx,
           break;
         }
       status = ember_context_decode (ctx, &token, 1, logits, error);
+      if (status == EMBER_ERROR_CANCELLED)
+        {
+          stats->stop_reason = EMBER_STOP_CANCELLED;
+          break;
+        }
       if (status != EMBER_OK)
         goto out;
     }

@@ -108,7 +108,13 @@ arena_alloc (ember_gguf *gguf,
     return NULL;
   if (chunk == NULL || chunk->size - chunk->used < aligned)
     {
+#ifdef __SANITIZE_ADDRESS__
+      /* One chunk per allocation, so that AddressSanitizer sees a read past
+       * any value's end. */
+      size_t chunk_size = aligned;
+#else
       size_t chunk_size = aligned > (1u << 20) ? aligned : (1u << 20);
+#endif
 
       if (chunk_size > SIZE_MAX - sizeof (arena_chunk))
         return NULL;
@@ -993,6 +999,12 @@ ember_gguf_open (const char  *path,
       close (fd);
       return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                               "%s is empty, not a GGUF file", path);
+    }
+  if ((uint64_t) st.st_size > SIZE_MAX)
+    {
+      close (fd);
+      return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
+                              "%s is too large to map on this system", path);
     }
 
   mapping = mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -121,29 +121,23 @@ derive_file_type (const ember_gguf *gguf,
 
   if (name == NULL)
     {
+      /* Matrices only: norms and biases stay F32 in every quantization. */
+      uint64_t matrix_elements[64] = { 0 };
       uint64_t best = 0;
 
-      /* Matrices only: norms and biases stay F32 in every quantization. */
       for (uint64_t i = 0; i < ember_gguf_get_n_tensors (gguf); i++)
         {
           const ember_gguf_tensor *t = ember_gguf_get_tensor (gguf, i);
-          uint64_t elements = 0;
 
-          if (t->n_dims < 2)
-            continue;
-          for (uint64_t j = 0; j < ember_gguf_get_n_tensors (gguf); j++)
-            {
-              const ember_gguf_tensor *u = ember_gguf_get_tensor (gguf, j);
-
-              if (u->n_dims >= 2 && u->type == t->type)
-                elements += u->n_elements;
-            }
-          if (elements > best)
-            {
-              best = elements;
-              name = t->type->name;
-            }
+          if (t->n_dims >= 2 && (uint32_t) t->type->type < 64)
+            matrix_elements[t->type->type] += t->n_elements;
         }
+      for (uint32_t id = 0; id < 64; id++)
+        if (matrix_elements[id] > best)
+          {
+            best = matrix_elements[id];
+            name = ember_type_get_info (id)->name;
+          }
     }
   snprintf (info->file_type, sizeof info->file_type, "%s", name != NULL ? name : "unknown");
 }

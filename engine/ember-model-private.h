@@ -7,6 +7,10 @@
 #include "ember-model.h"
 #include "ember-private.h"
 
+/* The largest head size the loader accepts; the forward pass keeps one
+ * head on the stack. */
+#define EMBER_MAX_HEAD_DIM 4096
+
 /* A matrix in its stored type: rows of `cols` elements, `rows` of them. */
 typedef struct {
   const ember_gguf_tensor *tensor;

@@ -135,12 +135,17 @@ read_hparams (loader *l)
     return ember_error_set (l->error, EMBER_ERROR_INVALID_ARGUMENT,
                             "embedding length %u is not a multiple of the %u heads",
                             hp->n_embd, hp->n_head), false;
-  if (!get_count (l, "attention.key_length", false, hp->n_embd / hp->n_head, 4096, &hp->head_dim))
+  if (!get_count (l, "attention.key_length", false, hp->n_embd / hp->n_head, EMBER_MAX_HEAD_DIM,
+                  &hp->head_dim))
     return false;
+  if (hp->head_dim == 0 || hp->head_dim % 2 != 0)
+    return ember_error_set (l->error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "the head size (%u) must be even and above 0; the file needs "
+                            "%s.attention.key_length", hp->head_dim, l->arch), false;
   {
     uint32_t value_length;
 
-    if (!get_count (l, "attention.value_length", false, hp->head_dim, 4096, &value_length))
+    if (!get_count (l, "attention.value_length", false, hp->head_dim, EMBER_MAX_HEAD_DIM, &value_length))
       return false;
     if (value_length != hp->head_dim)
       return ember_error_set (l->error, EMBER_ERROR_INVALID_ARGUMENT,
@@ -213,11 +218,15 @@ bind_matrix (loader       *l,
     return !required;
   if (t->n_dims != 2 || t->dims[0] != cols || t->dims[1] != rows)
     {
+      char shape[96];
+      int at = 0;
+
+      for (uint32_t d = 0; d < t->n_dims && at < (int) sizeof shape - 24; d++)
+        at += snprintf (shape + at, sizeof shape - at, "%s%llu", d > 0 ? " × " : "",
+                        (unsigned long long) t->dims[d]);
       ember_error_set (l->error, EMBER_ERROR_INVALID_ARGUMENT,
-                       "tensor %s has shape %llu × %llu; the model's settings need %llu × %llu",
-                       name, (unsigned long long) t->dims[0],
-                       (unsigned long long) (t->n_dims > 1 ? t->dims[1] : 1),
-                       (unsigned long long) cols, (unsigned long long) rows);
+                       "tensor %s has shape %s; the model's settings need %llu × %llu",
+                       name, shape, (unsigned long long) cols, (unsigned long long) rows);
       return false;
     }
   m->tensor = t;

@@ -315,7 +315,10 @@ ember_sampler_new (const ember_sampler_params *params,
     return NULL;
   s->params = *params;
   s->n_vocab = n_vocab;
-  s->history_cap = params->repeat_last_n > 0 ? (uint32_t) params->repeat_last_n : 4096;
+  /* -1 (the whole history) and long windows keep the last 64k tokens:
+   * longer than any context Hearth makes by default. */
+  s->history_cap = params->repeat_last_n > 0 && params->repeat_last_n < 65536
+                     ? (uint32_t) params->repeat_last_n : 65536;
   s->candidates = malloc ((size_t) n_vocab * sizeof *s->candidates);
   s->history = malloc ((size_t) s->history_cap * sizeof *s->history);
   s->recent = malloc ((size_t) s->history_cap * sizeof *s->recent);

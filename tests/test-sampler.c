@@ -84,15 +84,21 @@ test_top_k_top_p_min_p (void)
 static void
 test_typical (void)
 {
-  /* One very likely token and a flat tail: typical sampling keeps the tokens
-   * whose surprise is closest to the entropy, the tail first here. */
+  /* One very likely token (p ≈ 0.93) and a flat tail: the entropy is about
+   * 0.34 nats; token 0's surprise (0.07) is the closest to it, the tail's
+   * (4.07) far, so with p = 0.5 token 0 alone is kept. */
   const float logits[] = { 5.0f, 1.0f, 1.0f, 1.0f, 1.0f };
   ember_candidate buf[5];
   ember_candidates c = make (buf, logits, 5);
 
   ember_sample_typical (&c, 0.5f);
-  g_assert_cmpuint (c.size, >=, 1);
-  g_assert_cmpuint (c.size, <, 5);
+  g_assert_cmpuint (c.size, ==, 1);
+  g_assert_cmpint (c.data[0].id, ==, 0);
+  /* p = 0.95 needs more than token 0 (0.932) and one tail token (0.949):
+   * two tail tokens join */
+  c = make (buf, logits, 5);
+  ember_sample_typical (&c, 0.95f);
+  g_assert_cmpuint (c.size, ==, 3);
   c = make (buf, logits, 5);
   ember_sample_typical (&c, 1.0f);
   g_assert_cmpuint (c.size, ==, 5);
@@ -219,6 +225,53 @@ test_sampler_repeat_penalty (void)
   ember_sampler_accept (s, 2);
   ember_sampler_accept (s, 2); /* 0 has left the window of 2 */
   g_assert_cmpint (ember_sampler_sample (s, logits), ==, 0);
+  ember_sampler_free (s);
+}
+
+/* min_p and top_k really act inside the chain: with them, a token below the
+ * threshold is never drawn. */
+static void
+test_sampler_chain_filters (void)
+{
+  const float logits[] = { 3.0f, 2.9f, 0.0f, -1.0f };
+  ember_sampler_params params;
+  ember_sampler *s;
+
+  ember_sampler_params_init (&params);
+  params.temperature = 1.0f;
+  params.top_p = 1.0f;
+  params.top_k = 0;
+  params.min_p = 0.5f; /* keeps ids 0 and 1 (p ≥ 0.5 × p_max) */
+  params.seed = 5;
+  s = ember_sampler_new (&params, 4);
+  for (int i = 0; i < 2000; i++)
+    g_assert_cmpint (ember_sampler_sample (s, logits), <=, 1);
+  ember_sampler_free (s);
+
+  params.min_p = 0.0f;
+  params.top_k = 1;
+  s = ember_sampler_new (&params, 4);
+  for (int i = 0; i < 200; i++)
+    g_assert_cmpint (ember_sampler_sample (s, logits), ==, 0);
+  ember_sampler_free (s);
+
+  /* repeat_last_n 0: no penalty, however often a token came */
+  params.top_k = 40;
+  params.temperature = 0.0f;
+  params.repeat_penalty = 10.0f;
+  params.repeat_last_n = 0;
+  s = ember_sampler_new (&params, 4);
+  for (int i = 0; i < 10; i++)
+    ember_sampler_accept (s, 0);
+  g_assert_cmpint (ember_sampler_sample (s, logits), ==, 0);
+  ember_sampler_free (s);
+  /* -1: the whole history */
+  params.repeat_last_n = -1;
+  s = ember_sampler_new (&params, 4);
+  ember_sampler_accept (s, 0);
+  for (int i = 0; i < 5000; i++)
+    ember_sampler_accept (s, 3);
+  g_assert_cmpint (ember_sampler_sample (s, logits), ==, 1); /* 0 is still penalised */
   ember_sampler_free (s);
 }
 
@@ -357,6 +410,7 @@ main (int    argc,
   g_test_add_func ("/sampler/distribution", test_sampler_distribution);
   g_test_add_func ("/sampler/seed", test_sampler_seed);
   g_test_add_func ("/sampler/repeat-penalty", test_sampler_repeat_penalty);
+  g_test_add_func ("/sampler/chain-filters", test_sampler_chain_filters);
   g_test_add_func ("/sampler/validate", test_params_validate);
   g_test_add_func ("/stop/across-tokens", test_stop_strings);
   g_test_add_func ("/stop/hold-back", test_stop_holds_back_only_what_it_must);
