@@ -438,6 +438,295 @@ test_load_errors (void)
     }
 }
 
+/* ---- an independent reference -------------------------------------------- */
+
+/* The transformer written again, naively, in double precision, from the
+ * generator's description of the model (not from what the engine's loader
+ * read), recomputing every position from scratch: no cache, no batching,
+ * no threads. For F32 models. */
+typedef struct
+{
+  const hearth_test_model *m;
+  const ember_gguf *gguf;
+  uint32_t head_dim, q_dim, kv_dim, rope_dims;
+  bool neox;
+  double freq_base, freq_scale;
+} RefModel;
+
+static const float *
+ref_tensor (const RefModel *r,
+            const char     *name)
+{
+  const ember_gguf_tensor *t = ember_gguf_find_tensor (r->gguf, name);
+
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->type->type, ==, EMBER_TYPE_F32);
+  return t->data;
+}
+
+static const float *
+ref_layer_tensor (const RefModel *r,
+                  uint32_t        layer,
+                  const char     *suffix)
+{
+  g_autofree char *name = g_strdup_printf ("blk.%u.%s", layer, suffix);
+  const ember_gguf_tensor *t = ember_gguf_find_tensor (r->gguf, name);
+
+  return t != NULL ? t->data : NULL;
+}
+
+static void
+ref_rms_norm (double      *x,
+              const float *w,
+              uint32_t     n,
+              double       eps)
+{
+  double ss = 0;
+
+  for (uint32_t i = 0; i < n; i++)
+    ss += x[i] * x[i];
+  ss = 1.0 / sqrt (ss / n + eps);
+  for (uint32_t i = 0; i < n; i++)
+    x[i] = x[i] * ss * w[i];
+}
+
+/* out[rows] = W (rows × cols, row-major as GGUF stores dims[0] = cols) · in[cols] */
+static void
+ref_matvec (double      *out,
+            const float *w,
+            const double *in,
+            uint32_t     rows,
+            uint32_t     cols)
+{
+  for (uint32_t r = 0; r < rows; r++)
+    {
+      double s = 0;
+
+      for (uint32_t c = 0; c < cols; c++)
+        s += (double) w[(uint64_t) r * cols + c] * in[c];
+      out[r] = s;
+    }
+}
+
+static void
+ref_rope (const RefModel *r,
+          double         *head,
+          uint32_t        pos)
+{
+  const float *freqs = r->m->rope_freqs ? ref_tensor (r, "rope_freqs.weight") : NULL;
+
+  for (uint32_t i = 0; i < r->rope_dims / 2; i++)
+    {
+      double theta = pos * r->freq_scale * pow (r->freq_base, -2.0 * i / r->rope_dims);
+      uint32_t a = r->neox ? i : 2 * i;
+      uint32_t b = r->neox ? i + r->rope_dims / 2 : 2 * i + 1;
+      double x0 = head[a], x1 = head[b];
+
+      if (freqs != NULL)
+        theta /= freqs[i];
+      head[a] = x0 * cos (theta) - x1 * sin (theta);
+      head[b] = x0 * sin (theta) + x1 * cos (theta);
+    }
+}
+
+/* The logits after @tokens. */
+static double *
+ref_forward (const RefModel *r,
+             const int32_t  *tokens,
+             uint32_t        n)
+{
+  const hearth_test_model *m = r->m;
+  uint32_t E = m->n_embd;
+  double eps = 1e-6;
+  g_autofree double *x = g_new0 (double, (gsize) n * E);
+  g_autofree double *keys = g_new0 (double, (gsize) n * r->kv_dim);
+  g_autofree double *values = g_new0 (double, (gsize) n * r->kv_dim);
+  g_autofree double *xn = g_new (double, MAX (E, m->n_ff));
+  g_autofree double *q = g_new (double, r->q_dim);
+  g_autofree double *att = g_new (double, r->q_dim);
+  g_autofree double *tmp = g_new (double, MAX (MAX (E, m->n_ff), r->q_dim));
+  g_autofree double *gate = g_new (double, m->n_ff);
+  g_autofree double *up = g_new (double, m->n_ff);
+  g_autofree double *scores = g_new (double, n);
+  const float *embd = ref_tensor (r, "token_embd.weight");
+  double *logits = g_new (double, m->n_vocab);
+
+  for (uint32_t t = 0; t < n; t++)
+    for (uint32_t i = 0; i < E; i++)
+      x[(gsize) t * E + i] = embd[(gsize) tokens[t] * E + i];
+
+  for (uint32_t l = 0; l < m->n_layer; l++)
+    {
+      const float *bq = ref_layer_tensor (r, l, "attn_q.bias");
+      const float *bk = ref_layer_tensor (r, l, "attn_k.bias");
+      const float *bv = ref_layer_tensor (r, l, "attn_v.bias");
+      const float *qn = ref_layer_tensor (r, l, "attn_q_norm.weight");
+      const float *kn = ref_layer_tensor (r, l, "attn_k_norm.weight");
+      g_autofree double *all_q = g_new (double, (gsize) n * r->q_dim);
+
+      /* q, k, v of every position */
+      for (uint32_t t = 0; t < n; t++)
+        {
+          double *k = keys + (gsize) t * r->kv_dim;
+          double *v = values + (gsize) t * r->kv_dim;
+
+          memcpy (xn, x + (gsize) t * E, E * sizeof (double));
+          ref_rms_norm (xn, ref_layer_tensor (r, l, "attn_norm.weight"), E, eps);
+          ref_matvec (q, ref_layer_tensor (r, l, "attn_q.weight"), xn, r->q_dim, E);
+          ref_matvec (k, ref_layer_tensor (r, l, "attn_k.weight"), xn, r->kv_dim, E);
+          ref_matvec (v, ref_layer_tensor (r, l, "attn_v.weight"), xn, r->kv_dim, E);
+          for (uint32_t i = 0; bq != NULL && i < r->q_dim; i++)
+            q[i] += bq[i];
+          for (uint32_t i = 0; bk != NULL && i < r->kv_dim; i++)
+            k[i] += bk[i], v[i] += bv[i];
+          for (uint32_t h = 0; h < m->n_head; h++)
+            {
+              if (qn != NULL)
+                ref_rms_norm (q + h * r->head_dim, qn, r->head_dim, eps);
+              ref_rope (r, q + h * r->head_dim, t);
+            }
+          for (uint32_t h = 0; h < m->n_head_kv; h++)
+            {
+              if (kn != NULL)
+                ref_rms_norm (k + h * r->head_dim, kn, r->head_dim, eps);
+              ref_rope (r, k + h * r->head_dim, t);
+            }
+          memcpy (all_q + (gsize) t * r->q_dim, q, r->q_dim * sizeof (double));
+        }
+
+      for (uint32_t t = 0; t < n; t++)
+        {
+          /* causal attention, grouped query heads */
+          for (uint32_t h = 0; h < m->n_head; h++)
+            {
+              uint32_t kvh = h / (m->n_head / m->n_head_kv);
+              const double *qh = all_q + (gsize) t * r->q_dim + h * r->head_dim;
+              double max = -INFINITY, sum = 0;
+
+              for (uint32_t j = 0; j <= t; j++)
+                {
+                  const double *kj = keys + (gsize) j * r->kv_dim + kvh * r->head_dim;
+                  double s = 0;
+
+                  for (uint32_t i = 0; i < r->head_dim; i++)
+                    s += qh[i] * kj[i];
+                  scores[j] = s / sqrt ((double) r->head_dim);
+                  max = MAX (max, scores[j]);
+                }
+              for (uint32_t j = 0; j <= t; j++)
+                sum += scores[j] = exp (scores[j] - max);
+              for (uint32_t i = 0; i < r->head_dim; i++)
+                {
+                  double a = 0;
+
+                  for (uint32_t j = 0; j <= t; j++)
+                    a += scores[j] / sum * values[(gsize) j * r->kv_dim + kvh * r->head_dim + i];
+                  att[h * r->head_dim + i] = a;
+                }
+            }
+          ref_matvec (tmp, ref_layer_tensor (r, l, "attn_output.weight"), att, E, r->q_dim);
+          for (uint32_t i = 0; i < E; i++)
+            x[(gsize) t * E + i] += tmp[i];
+
+          /* SwiGLU */
+          memcpy (xn, x + (gsize) t * E, E * sizeof (double));
+          ref_rms_norm (xn, ref_layer_tensor (r, l, "ffn_norm.weight"), E, eps);
+          ref_matvec (gate, ref_layer_tensor (r, l, "ffn_gate.weight"), xn, m->n_ff, E);
+          ref_matvec (up, ref_layer_tensor (r, l, "ffn_up.weight"), xn, m->n_ff, E);
+          for (uint32_t i = 0; i < m->n_ff; i++)
+            gate[i] = gate[i] / (1.0 + exp (-gate[i])) * up[i];
+          ref_matvec (tmp, ref_layer_tensor (r, l, "ffn_down.weight"), gate, E, m->n_ff);
+          for (uint32_t i = 0; i < E; i++)
+            x[(gsize) t * E + i] += tmp[i];
+        }
+    }
+
+  memcpy (xn, x + (gsize) (n - 1) * E, E * sizeof (double));
+  ref_rms_norm (xn, ref_tensor (r, "output_norm.weight"), E, eps);
+  ref_matvec (logits, m->tied_embeddings ? embd : ref_tensor (r, "output.weight"), xn, m->n_vocab, E);
+  return logits;
+}
+
+static void
+test_against_reference (void)
+{
+  /* Shapes where the easy assumptions break: q_dim ≠ n_embd (qwen3's head
+   * size), partial rotation, linear RoPE scaling, llama3 rope_freqs, tied
+   * and untied embeddings, grouped KV heads. */
+  const struct {
+    const char *arch;
+    uint32_t n_head, n_head_kv, head_dim, rope_dims;
+    float linear;
+    bool freqs, tied;
+  } cases[] = {
+    { "llama", 4, 2, 0, 0, 0.0f, false, false },
+    { "llama", 4, 1, 0, 8, 0.0f, true, true },
+    { "llama", 8, 4, 0, 0, 4.0f, false, false },
+    { "qwen2", 4, 2, 0, 0, 0.0f, false, true },
+    { "qwen2", 4, 4, 0, 8, 2.0f, false, false },
+    { "qwen3", 6, 2, 64, 0, 0.0f, false, true },
+    { "qwen3", 4, 2, 96, 64, 0.0f, false, false },
+  };
+  int32_t tokens[12];
+
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      hearth_test_model m;
+      RefModel r;
+      g_autofree char *path = g_build_filename (tmp_dir, "ref.gguf", NULL);
+      g_autofree double *want = NULL;
+      g_autofree float *got = NULL;
+      ember_model *model = NULL;
+      ember_context *ctx = NULL;
+      ember_error error = { 0 };
+      double max_err = 0, max_ref = 0;
+
+      g_assert_true (hearth_test_model_preset (&m, "tiny"));
+      m.arch = cases[c].arch;
+      m.n_embd = 64;
+      m.n_ff = 96;
+      m.n_head = cases[c].n_head;
+      m.n_head_kv = cases[c].n_head_kv;
+      m.head_dim = cases[c].head_dim;
+      m.rope_dims = cases[c].rope_dims;
+      m.rope_linear_factor = cases[c].linear;
+      m.rope_freqs = cases[c].freqs;
+      m.tied_embeddings = cases[c].tied;
+      m.n_vocab = 300;
+      m.seed = 100 + c;
+      assert_ok (hearth_test_model_write (&m, path, &error), error);
+      assert_ok (ember_model_load (path, &model, &error), error);
+
+      r.m = &m;
+      r.gguf = ember_model_get_gguf (model);
+      r.head_dim = m.head_dim > 0 ? m.head_dim : m.n_embd / m.n_head;
+      r.q_dim = m.n_head * r.head_dim;
+      r.kv_dim = m.n_head_kv * r.head_dim;
+      r.rope_dims = m.rope_dims > 0 ? m.rope_dims : r.head_dim;
+      r.neox = !g_str_equal (m.arch, "llama");
+      r.freq_base = r.neox ? 1000000.0 : 10000.0;
+      r.freq_scale = m.rope_linear_factor > 0 ? 1.0 / m.rope_linear_factor : 1.0;
+
+      fill_tokens (tokens, G_N_ELEMENTS (tokens), m.n_vocab, 17 + c);
+      want = ref_forward (&r, tokens, G_N_ELEMENTS (tokens));
+      got = g_new (float, m.n_vocab);
+      assert_ok (ember_context_new (model, NULL, &ctx, &error), error);
+      assert_ok (ember_context_decode (ctx, tokens, G_N_ELEMENTS (tokens), got, &error), error);
+      for (uint32_t i = 0; i < m.n_vocab; i++)
+        {
+          max_err = MAX (max_err, fabs (got[i] - want[i]));
+          max_ref = MAX (max_ref, fabs (want[i]));
+        }
+      g_test_message ("%s case %zu: max |engine - reference| = %.3g (logits up to %.3g)",
+                      m.arch, c, max_err, max_ref);
+      if (max_err > 1e-4 * MAX (1.0, max_ref))
+        g_error ("%s case %zu: the engine's logits differ from the reference by %g", m.arch, c, max_err);
+      ember_context_free (ctx);
+      ember_model_free (model);
+      g_unlink (path);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -448,6 +737,7 @@ main (int    argc,
   tmp_dir = g_dir_make_tmp ("hearth-forward-XXXXXX", NULL);
 
   g_test_add_func ("/forward/stories260K-greedy", test_stories_greedy);
+  g_test_add_func ("/forward/against-reference", test_against_reference);
   g_test_add_func ("/forward/batched-equals-sequential", test_batched_equals_sequential);
   g_test_add_func ("/forward/quantized-close-to-f32", test_quantized_close_to_f32);
   g_test_add_func ("/forward/prefix-reuse", test_prefix_reuse);

@@ -442,7 +442,13 @@ hearth_test_model_write (const hearth_test_model *m,
   ember_gguf_writer_add_uint32 (w, ARCH_KEY ("attention.head_count_kv"), m->n_head_kv);
   ember_gguf_writer_add_float32 (w, ARCH_KEY ("attention.layer_norm_rms_epsilon"), 1e-6f);
   ember_gguf_writer_add_float32 (w, ARCH_KEY ("rope.freq_base"), qwen ? 1000000.0f : 10000.0f);
-  ember_gguf_writer_add_uint32 (w, ARCH_KEY ("rope.dimension_count"), head_dim);
+  ember_gguf_writer_add_uint32 (w, ARCH_KEY ("rope.dimension_count"),
+                                m->rope_dims > 0 ? m->rope_dims : head_dim);
+  if (m->rope_linear_factor > 0.0f)
+    {
+      ember_gguf_writer_add_string (w, ARCH_KEY ("rope.scaling.type"), "linear");
+      ember_gguf_writer_add_float32 (w, ARCH_KEY ("rope.scaling.factor"), m->rope_linear_factor);
+    }
   if (m->head_dim > 0)
     {
       ember_gguf_writer_add_uint32 (w, ARCH_KEY ("attention.key_length"), head_dim);
@@ -458,6 +464,17 @@ hearth_test_model_write (const hearth_test_model *m,
       || !add_tensor (w, m, "output_norm.weight", m->n_embd, 1, error)
       || (!m->tied_embeddings && !add_tensor (w, m, "output.weight", m->n_embd, m->n_vocab, error)))
     status = EMBER_ERROR_INVALID_ARGUMENT;
+  if (status == EMBER_OK && m->rope_freqs)
+    {
+      /* factors of 1 to 4 per rotated pair, as llama3's long-context scaling has */
+      uint32_t n = (m->rope_dims > 0 ? m->rope_dims : head_dim) / 2;
+      uint64_t dims[1] = { n };
+      g_autofree float *factors = g_new (float, n);
+
+      for (uint32_t i = 0; i < n; i++)
+        factors[i] = 1.0f + 3.0f * (float) i / (float) n;
+      ember_gguf_writer_add_tensor (w, "rope_freqs.weight", EMBER_TYPE_F32, 1, dims, factors);
+    }
 
   for (uint32_t l = 0; l < m->n_layer && status == EMBER_OK; l++)
     {

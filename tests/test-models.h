@@ -22,6 +22,9 @@ typedef struct
   uint32_t n_vocab;          /* at least 259 (bytes and specials) */
   uint32_t n_ctx;
   bool tied_embeddings;      /* no output.weight */
+  uint32_t rope_dims;        /* 0: the whole head */
+  float rope_linear_factor;  /* 0: no scaling; else rope.scaling.type "linear" */
+  bool rope_freqs;           /* a llama3-style rope_freqs.weight tensor */
   ember_type weight_type;    /* matrices; norms and biases stay F32 */
   uint64_t seed;
 } hearth_test_model;
