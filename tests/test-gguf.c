@@ -694,6 +694,36 @@ try_mutation (const uint8_t *bytes,
   if (gguf == NULL)
     return FALSE;
   gguf_touch (gguf);
+
+  /* What parses goes on to everything that reads a model: the description,
+   * the tokenizer, the loader; each must succeed or say why. */
+  {
+    ember_model_info info;
+    ember_tokenizer *tok = NULL;
+    ember_model *model = NULL;
+    ember_gguf *again = NULL;
+
+    if (ember_model_info_from_gguf (gguf, &info, &error) != EMBER_OK)
+      g_assert_cmpstr (error.message, !=, "");
+    if (ember_tokenizer_new_from_gguf (gguf, &tok, &error) == EMBER_OK)
+      {
+        int32_t *ids = NULL;
+        size_t n_ids = 0;
+
+        if (ember_tokenizer_encode (tok, "Hello 世界 <s>", strlen ("Hello 世界 <s>"),
+                                    EMBER_TOKENIZE_ADD_SPECIAL | EMBER_TOKENIZE_PARSE_SPECIAL,
+                                    &ids, &n_ids, &error) == EMBER_OK)
+          free (ids);
+        ember_tokenizer_free (tok);
+      }
+    else
+      g_assert_cmpstr (error.message, !=, "");
+    g_assert_cmpint (ember_gguf_open_memory (copy, size, &again, &error), ==, EMBER_OK);
+    if (ember_model_load_gguf (again, &model, &error) == EMBER_OK)
+      ember_model_free (model);
+    else
+      g_assert_cmpstr (error.message, !=, "");
+  }
   ember_gguf_close (gguf);
   return TRUE;
 }
