@@ -156,33 +156,6 @@ put_scalar (buffer          *b,
     }
 }
 
-static size_t
-scalar_size (ember_gguf_type type)
-{
-  switch (type)
-    {
-    case EMBER_GGUF_TYPE_UINT8:
-    case EMBER_GGUF_TYPE_INT8:
-    case EMBER_GGUF_TYPE_BOOL:
-      return 1;
-    case EMBER_GGUF_TYPE_UINT16:
-    case EMBER_GGUF_TYPE_INT16:
-      return 2;
-    case EMBER_GGUF_TYPE_UINT32:
-    case EMBER_GGUF_TYPE_INT32:
-    case EMBER_GGUF_TYPE_FLOAT32:
-      return 4;
-    case EMBER_GGUF_TYPE_UINT64:
-    case EMBER_GGUF_TYPE_INT64:
-    case EMBER_GGUF_TYPE_FLOAT64:
-      return 8;
-    case EMBER_GGUF_TYPE_STRING:
-    case EMBER_GGUF_TYPE_ARRAY:
-    default:
-      return 0;
-    }
-}
-
 static void
 note_problem (ember_gguf_writer *w,
               const char        *what,
@@ -233,7 +206,7 @@ ember_gguf_writer_add_scalar (ember_gguf_writer *w,
                               ember_gguf_type    type,
                               const void        *value)
 {
-  if (key == NULL || value == NULL || scalar_size (type) == 0)
+  if (key == NULL || value == NULL || ember_gguf_type_size (type) == 0)
     {
       note_problem (w, "not a scalar", key);
       return;
@@ -291,7 +264,7 @@ ember_gguf_writer_add_array (ember_gguf_writer *w,
                              const void        *values,
                              uint64_t           count)
 {
-  size_t size = scalar_size (element_type);
+  size_t size = ember_gguf_type_size (element_type);
 
   if (key == NULL || size == 0 || (values == NULL && count > 0))
     {

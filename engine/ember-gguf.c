@@ -323,8 +323,8 @@ read_name (reader      *r,
   return true;
 }
 
-static uint32_t
-scalar_size (ember_gguf_type type)
+uint32_t
+ember_gguf_type_size (ember_gguf_type type)
 {
   switch (type)
     {
@@ -363,7 +363,7 @@ decode_scalar (ember_gguf_type    type,
                ember_gguf_value  *v)
 {
   uint64_t raw = 0;
-  uint32_t size = scalar_size (type);
+  uint32_t size = ember_gguf_type_size (type);
 
   for (uint32_t i = 0; i < size; i++)
     raw |= (uint64_t) p[i] << (8 * i);
@@ -418,7 +418,7 @@ read_numeric_array (reader           *r,
                     uint64_t          count,
                     ember_gguf_value *v)
 {
-  uint32_t size = scalar_size (type);
+  uint32_t size = ember_gguf_type_size (type);
   const uint8_t *src = r->gguf->data + r->pos;
   uint8_t *dst;
 
@@ -522,7 +522,7 @@ read_array (reader           *r,
 
   /* Every element takes at least this many bytes of the file: a count that
    * could not fit is refused before anything is allocated. */
-  min_element_size = scalar_size (element_type);
+  min_element_size = ember_gguf_type_size (element_type);
   if (element_type == EMBER_GGUF_TYPE_STRING)
     min_element_size = 8;
   else if (element_type == EMBER_GGUF_TYPE_ARRAY)
@@ -579,7 +579,7 @@ read_value (reader           *r,
 
   {
     uint8_t bytes[8];
-    uint32_t size = scalar_size (type);
+    uint32_t size = ember_gguf_type_size (type);
 
     if (!read_raw (r, bytes, size, "a value"))
       return false;

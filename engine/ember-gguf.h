@@ -115,6 +115,10 @@ uint64_t ember_gguf_get_n_tensors (const ember_gguf *gguf);
 const ember_gguf_tensor *ember_gguf_get_tensor (const ember_gguf *gguf, uint64_t index);
 const ember_gguf_tensor *ember_gguf_find_tensor (const ember_gguf *gguf, const char *name);
 
+/* Bytes one value of scalar @type takes in a file (and as a host C value):
+ * 1, 2, 4 or 8; 0 for STRING and ARRAY, whose sizes vary. */
+uint32_t ember_gguf_type_size (ember_gguf_type type);
+
 /* A static name for @type ("uint32", "string", "array"). */
 const char *ember_gguf_type_to_string (ember_gguf_type type);
 

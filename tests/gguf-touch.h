@@ -33,34 +33,8 @@ gguf_touch_value (const ember_gguf_value *v,
       else if (v->array.count > 0)
         {
           const uint8_t *bytes = v->array.data;
-          uint64_t size = 0;
+          uint64_t size = ember_gguf_type_size (v->array.type);
 
-          switch (v->array.type)
-            {
-            case EMBER_GGUF_TYPE_UINT8:
-            case EMBER_GGUF_TYPE_INT8:
-            case EMBER_GGUF_TYPE_BOOL:
-              size = 1;
-              break;
-            case EMBER_GGUF_TYPE_UINT16:
-            case EMBER_GGUF_TYPE_INT16:
-              size = 2;
-              break;
-            case EMBER_GGUF_TYPE_UINT32:
-            case EMBER_GGUF_TYPE_INT32:
-            case EMBER_GGUF_TYPE_FLOAT32:
-              size = 4;
-              break;
-            case EMBER_GGUF_TYPE_UINT64:
-            case EMBER_GGUF_TYPE_INT64:
-            case EMBER_GGUF_TYPE_FLOAT64:
-              size = 8;
-              break;
-            case EMBER_GGUF_TYPE_STRING:
-            case EMBER_GGUF_TYPE_ARRAY:
-            default:
-              break;
-            }
           sum += bytes[0] + bytes[v->array.count * size - 1];
         }
       break;
