@@ -1,32 +1,56 @@
-/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A pool of worker threads for data-parallel loops. Decoding one token runs
+ * a few hundred short loops, so waking sleeping threads for each (tens of
+ * microseconds) would cost more than the work: workers and the caller spin
+ * briefly on atomics before they sleep on a condition variable.
+ */
 
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "ember-threads.h"
 
+/* Spins before sleeping: long enough to cover the gap between two loops of
+ * one token, short enough not to burn a core while nothing happens. */
+#define SPIN_ITERATIONS 20000
+
 struct ember_pool {
   uint32_t n_threads;
   pthread_t *workers;
-  pthread_mutex_t lock;
-  pthread_cond_t start;
-  pthread_cond_t done;
 
-  /* the job in progress, under lock */
+  /* The job: written by the caller before it bumps generation (release),
+   * read by the workers after they see the new generation (acquire). */
   ember_pool_func func;
   void *data;
   uint64_t n_items;
-  uint64_t generation;  /* bumped for each job */
-  uint32_t pending;     /* workers still busy with this job */
-  bool quit;
+  atomic_uint_fast64_t generation;
+  atomic_uint pending;      /* workers still busy with this job */
+  atomic_bool quit;
+
+  /* sleeping, under lock */
+  pthread_mutex_t lock;
+  pthread_cond_t start;
+  pthread_cond_t done;
+  uint32_t sleepers;        /* workers waiting on start */
+  bool caller_waiting;      /* the caller waiting on done */
 };
 
 typedef struct {
   ember_pool *pool;
   uint32_t index;       /* 1 .. n_threads - 1; the caller is 0 */
 } worker_arg;
+
+static inline void
+cpu_relax (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#endif
+}
 
 static void
 share (uint64_t  n_items,
@@ -39,37 +63,61 @@ share (uint64_t  n_items,
   *end = n_items * (index + 1) / n_threads;
 }
 
+/* Waits until generation differs from @seen (or quit); returns it. */
+static uint64_t
+wait_for_job (ember_pool *pool,
+              uint64_t    seen)
+{
+  uint64_t g = seen;
+
+  for (int spin = 0; spin < SPIN_ITERATIONS; spin++)
+    {
+      g = atomic_load_explicit (&pool->generation, memory_order_acquire);
+      if (g != seen || atomic_load_explicit (&pool->quit, memory_order_acquire))
+        return g;
+      cpu_relax ();
+    }
+
+  pthread_mutex_lock (&pool->lock);
+  pool->sleepers++;
+  while ((g = atomic_load_explicit (&pool->generation, memory_order_acquire)) == seen
+         && !atomic_load_explicit (&pool->quit, memory_order_acquire))
+    pthread_cond_wait (&pool->start, &pool->lock);
+  pool->sleepers--;
+  pthread_mutex_unlock (&pool->lock);
+  return g;
+}
+
 static void *
 worker_main (void *p)
 {
   worker_arg *arg = p;
   ember_pool *pool = arg->pool;
+  uint32_t index = arg->index;
   uint64_t seen = 0;
 
-  pthread_mutex_lock (&pool->lock);
+  free (arg);
   for (;;)
     {
-      while (!pool->quit && pool->generation == seen)
-        pthread_cond_wait (&pool->start, &pool->lock);
-      if (pool->quit)
-        break;
-      seen = pool->generation;
-      {
-        ember_pool_func func = pool->func;
-        void *data = pool->data;
-        uint64_t begin, end;
+      uint64_t begin, end;
 
-        share (pool->n_items, pool->n_threads, arg->index, &begin, &end);
-        pthread_mutex_unlock (&pool->lock);
-        if (begin < end)
-          func (data, begin, end);
-        pthread_mutex_lock (&pool->lock);
-      }
-      if (--pool->pending == 0)
-        pthread_cond_signal (&pool->done);
+      seen = wait_for_job (pool, seen);
+      if (atomic_load_explicit (&pool->quit, memory_order_acquire))
+        break;
+
+      share (pool->n_items, pool->n_threads, index, &begin, &end);
+      if (begin < end)
+        pool->func (pool->data, begin, end);
+
+      if (atomic_fetch_sub_explicit (&pool->pending, 1, memory_order_acq_rel) == 1)
+        {
+          /* the last one: wake the caller if it went to sleep */
+          pthread_mutex_lock (&pool->lock);
+          if (pool->caller_waiting)
+            pthread_cond_signal (&pool->done);
+          pthread_mutex_unlock (&pool->lock);
+        }
     }
-  pthread_mutex_unlock (&pool->lock);
-  free (arg);
   return NULL;
 }
 
@@ -81,6 +129,9 @@ ember_pool_new (uint32_t n_threads)
   if (pool == NULL)
     return NULL;
   pool->n_threads = n_threads > 0 ? n_threads : 1;
+  atomic_init (&pool->generation, 0);
+  atomic_init (&pool->pending, 0);
+  atomic_init (&pool->quit, false);
   pthread_mutex_init (&pool->lock, NULL);
   pthread_cond_init (&pool->start, NULL);
   pthread_cond_init (&pool->done, NULL);
@@ -121,7 +172,7 @@ ember_pool_free (ember_pool *pool)
   if (pool == NULL)
     return;
   pthread_mutex_lock (&pool->lock);
-  pool->quit = true;
+  atomic_store_explicit (&pool->quit, true, memory_order_release);
   pthread_cond_broadcast (&pool->start);
   pthread_mutex_unlock (&pool->lock);
   for (uint32_t i = 1; i < pool->n_threads; i++)
@@ -154,21 +205,30 @@ ember_pool_run (ember_pool     *pool,
       return;
     }
 
-  pthread_mutex_lock (&pool->lock);
   pool->func = func;
   pool->data = data;
   pool->n_items = n_items;
-  pool->pending = pool->n_threads - 1;
-  pool->generation++;
-  pthread_cond_broadcast (&pool->start);
+  atomic_store_explicit (&pool->pending, pool->n_threads - 1, memory_order_relaxed);
+  atomic_fetch_add_explicit (&pool->generation, 1, memory_order_release);
+  pthread_mutex_lock (&pool->lock);
+  if (pool->sleepers > 0)
+    pthread_cond_broadcast (&pool->start);
   pthread_mutex_unlock (&pool->lock);
 
   share (n_items, pool->n_threads, 0, &begin, &end);
   if (begin < end)
     func (data, begin, end);
 
+  for (int spin = 0; spin < SPIN_ITERATIONS; spin++)
+    {
+      if (atomic_load_explicit (&pool->pending, memory_order_acquire) == 0)
+        return;
+      cpu_relax ();
+    }
   pthread_mutex_lock (&pool->lock);
-  while (pool->pending > 0)
+  pool->caller_waiting = true;
+  while (atomic_load_explicit (&pool->pending, memory_order_acquire) > 0)
     pthread_cond_wait (&pool->done, &pool->lock);
+  pool->caller_waiting = false;
   pthread_mutex_unlock (&pool->lock);
 }
