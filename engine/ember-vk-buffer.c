@@ -28,8 +28,6 @@ ember_vk_max_buffer_bytes (const ember_vulkan *vk)
 
   if (vk->max_allocation_size < max)
     max = vk->max_allocation_size;
-  if (vk->tuning.max_buffer_bytes != 0 && vk->tuning.max_buffer_bytes < max)
-    max = vk->tuning.max_buffer_bytes;
   /* Shaders read 32-bit words: every buffer is a whole number of them. */
   return max & ~(uint64_t) 3;
 }
@@ -95,6 +93,21 @@ list_memory_types (const ember_vulkan *vk,
           types[n++] = i;
       }
   return n;
+}
+
+/* The largest heap a storage buffer may be put in. */
+static VkDeviceSize
+largest_storage_heap (const ember_vulkan *vk)
+{
+  const VkPhysicalDeviceMemoryProperties *mp = &vk->memory_properties;
+  uint32_t types[VK_MAX_MEMORY_TYPES * 3];
+  uint32_t n = list_memory_types (vk, UINT32_MAX, false, types);
+  VkDeviceSize largest = 0;
+
+  for (uint32_t i = 0; i < n; i++)
+    if (mp->memoryHeaps[mp->memoryTypes[types[i]].heapIndex].size > largest)
+      largest = mp->memoryHeaps[mp->memoryTypes[types[i]].heapIndex].size;
+  return largest;
 }
 
 static ember_status
@@ -444,6 +457,8 @@ ember_vk_tensor_new (ember_vulkan     *vk,
                             (unsigned long long) cols, info->name, info->block_elements);
 
   max_bytes = ember_vk_max_buffer_bytes (vk);
+  if (vk->tuning.max_buffer_bytes != 0 && vk->tuning.max_buffer_bytes < max_bytes)
+    max_bytes = vk->tuning.max_buffer_bytes & ~(uint64_t) 3;
   rows_per_part = max_bytes / row_bytes;
   if (rows_per_part == 0)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
@@ -454,6 +469,14 @@ ember_vk_tensor_new (ember_vulkan     *vk,
   if (n_parts > UINT32_MAX || rows > UINT64_MAX / row_bytes)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "a tensor of %llu rows is too large",
                             (unsigned long long) rows);
+
+  /* Refused before any buffer is made or any byte of @data is read. */
+  if (rows * row_bytes > largest_storage_heap (vk))
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
+                            "a %llu × %llu %s tensor (%.1f MiB) does not fit in the memory "
+                            "of \"%s\" (%.1f MiB)", (unsigned long long) rows,
+                            (unsigned long long) cols, info->name, MIB (rows * row_bytes),
+                            vk->info.name, MIB (largest_storage_heap (vk)));
 
   t = calloc (1, sizeof *t);
   if (t != NULL)

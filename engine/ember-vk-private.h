@@ -99,7 +99,8 @@ ember_status ember_vk_fail (ember_vulkan *vk,
 ember_status ember_vk_check_lost (ember_vulkan *vk,
                                   ember_error  *error);
 
-/* The largest buffer a tensor part or any other buffer may be. */
+/* The largest buffer the device allows (tensor parts may be held smaller by
+ * the tuning). */
 uint64_t ember_vk_max_buffer_bytes (const ember_vulkan *vk);
 
 /* ---- pipelines (ember-vk-pipeline.c) ------------------------------------- */
