@@ -139,7 +139,7 @@ save_pipeline_cache (ember_vulkan *vk)
       why = "out of memory";
       goto out;
     }
-  if (!make_dirs (dir))
+  if (dir_len > 0 && !make_dirs (dir))
     {
       why = strerror (errno);
       goto out;
