@@ -13,45 +13,15 @@
 
 #include <vulkan/vulkan.h>
 
-#include "ember-private.h"
-#include "ember-shaders.h"
+#include "ember-vk-private.h"
 
 #define EMBER_VK_MIN_API VK_API_VERSION_1_2
 
-struct ember_vulkan {
-  ember_log_func log_func;
-  void *log_user_data;
-
-  VkInstance instance;
-  VkPhysicalDevice physical_device;
-  ember_device_info info;
-  VkPhysicalDeviceLimits limits;
-  VkPhysicalDeviceMemoryProperties memory_properties;
-
-  VkDevice device;
-  uint32_t queue_family;
-  VkQueue queue;
-  VkCommandPool command_pool;
-
-  /* The vector-add pipeline, built on first use. */
-  VkShaderModule add_module;
-  VkDescriptorSetLayout add_set_layout;
-  VkPipelineLayout add_pipeline_layout;
-  VkPipeline add_pipeline;
-};
-
-/* A host-visible buffer: the smoke kernel copies through mapped memory. */
-typedef struct {
-  VkBuffer buffer;
-  VkDeviceMemory memory;
-  void *mapped;
-  VkDeviceSize size;
-} host_buffer;
-
-static ember_status
-vk_fail (ember_error *error,
-         VkResult     result,
-         const char  *what)
+ember_status
+ember_vk_fail (ember_vulkan *vk,
+               ember_error  *error,
+               VkResult      result,
+               const char   *what)
 {
   ember_status status;
 
@@ -60,10 +30,14 @@ vk_fail (ember_error *error,
     case VK_ERROR_OUT_OF_HOST_MEMORY:
     case VK_ERROR_OUT_OF_DEVICE_MEMORY:
     case VK_ERROR_TOO_MANY_OBJECTS:
+    case VK_ERROR_OUT_OF_POOL_MEMORY:
+    case VK_ERROR_FRAGMENTED_POOL:
       status = EMBER_ERROR_OUT_OF_MEMORY;
       break;
     case VK_ERROR_DEVICE_LOST:
       status = EMBER_ERROR_DEVICE_LOST;
+      if (vk != NULL)
+        vk->lost = true;
       break;
     case VK_ERROR_INCOMPATIBLE_DRIVER:
     case VK_ERROR_INITIALIZATION_FAILED:
@@ -74,8 +48,25 @@ vk_fail (ember_error *error,
       break;
     }
 
+  if (status == EMBER_ERROR_DEVICE_LOST)
+    return ember_error_set (error, status,
+                            "%s failed: the Vulkan device%s%s%s was lost (a driver reset or "
+                            "a hung GPU); restart Hearth to use it again",
+                            what, vk != NULL ? " \"" : "", vk != NULL ? vk->info.name : "",
+                            vk != NULL ? "\"" : "");
   return ember_error_set (error, status, "%s failed: %s (VkResult %d)",
                           what, ember_status_to_string (status), (int) result);
+}
+
+ember_status
+ember_vk_check_lost (ember_vulkan *vk,
+                     ember_error  *error)
+{
+  if (vk->lost)
+    return ember_error_set (error, EMBER_ERROR_DEVICE_LOST,
+                            "the Vulkan device \"%s\" was lost earlier; restart Hearth to "
+                            "use it again", vk->info.name);
+  return EMBER_OK;
 }
 
 static ember_device_type
@@ -216,7 +207,7 @@ create_instance (VkInstance  *instance,
                             "no Vulkan driver could be loaded (VkResult %d); install one "
                             "(for example mesa-vulkan-drivers)", (int) result);
   if (result != VK_SUCCESS)
-    return vk_fail (error, result, "vkCreateInstance");
+    return ember_vk_fail (NULL, error, result, "vkCreateInstance");
   return EMBER_OK;
 }
 
@@ -240,7 +231,7 @@ enumerate_devices (VkInstance          instance,
   if (result == VK_ERROR_INITIALIZATION_FAILED)
     return EMBER_OK; /* the loader says so when there is no driver at all */
   if (result != VK_SUCCESS)
-    return vk_fail (error, result, "vkEnumeratePhysicalDevices");
+    return ember_vk_fail (NULL, error, result, "vkEnumeratePhysicalDevices");
   if (n == 0)
     return EMBER_OK;
 
@@ -262,7 +253,7 @@ enumerate_devices (VkInstance          instance,
       free (*infos);
       *handles = NULL;
       *infos = NULL;
-      return vk_fail (error, result, "vkEnumeratePhysicalDevices");
+      return ember_vk_fail (NULL, error, result, "vkEnumeratePhysicalDevices");
     }
 
   for (uint32_t i = 0; i < n; i++)
@@ -331,15 +322,53 @@ create_device (ember_vulkan *vk,
 
   result = vkCreateDevice (vk->physical_device, &device_info, NULL, &vk->device);
   if (result != VK_SUCCESS)
-    return vk_fail (error, result, "vkCreateDevice");
+    return ember_vk_fail (vk, error, result, "vkCreateDevice");
 
   vkGetDeviceQueue (vk->device, vk->queue_family, 0, &vk->queue);
 
   result = vkCreateCommandPool (vk->device, &pool_info, NULL, &vk->command_pool);
   if (result != VK_SUCCESS)
-    return vk_fail (error, result, "vkCreateCommandPool");
+    return ember_vk_fail (vk, error, result, "vkCreateCommandPool");
+
+  {
+    VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+
+    result = vkCreateFence (vk->device, &fence_info, NULL, &vk->fence);
+    if (result != VK_SUCCESS)
+      return ember_vk_fail (vk, error, result, "vkCreateFence");
+  }
 
   return EMBER_OK;
+}
+
+/* Properties beyond the basic ones: the allocation limit and subgroups. */
+static void
+query_compute_properties (ember_vulkan *vk)
+{
+  VkPhysicalDeviceSubgroupProperties subgroup = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+  };
+  VkPhysicalDeviceMaintenance3Properties maintenance3 = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
+    .pNext = &subgroup,
+  };
+  VkPhysicalDeviceProperties2 props = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+    .pNext = &maintenance3,
+  };
+  const VkSubgroupFeatureFlags wanted = VK_SUBGROUP_FEATURE_BASIC_BIT
+                                        | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+
+  vkGetPhysicalDeviceProperties2 (vk->physical_device, &props);
+  vk->properties = props.properties;
+  vk->limits = props.properties.limits;
+  vk->max_allocation_size = maintenance3.maxMemoryAllocationSize;
+  if (vk->max_allocation_size == 0)
+    vk->max_allocation_size = vk->limits.maxStorageBufferRange;
+  vk->subgroup_size = subgroup.subgroupSize;
+  vk->subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0
+                            && (subgroup.supportedOperations & wanted) == wanted
+                            && subgroup.subgroupSize > 0;
 }
 
 ember_status
@@ -403,12 +432,7 @@ ember_vulkan_new (const ember_vulkan_options *options,
                                 vk->info.name);
       goto fail;
     }
-  {
-    VkPhysicalDeviceProperties props;
-
-    vkGetPhysicalDeviceProperties (vk->physical_device, &props);
-    vk->limits = props.limits;
-  }
+  query_compute_properties (vk);
   vkGetPhysicalDeviceMemoryProperties (vk->physical_device, &vk->memory_properties);
 
   ember_log (vk->log_func, vk->log_user_data, EMBER_LOG_LEVEL_INFO,
@@ -417,7 +441,17 @@ ember_vulkan_new (const ember_vulkan_options *options,
              ember_device_type_to_string (vk->info.type), vk->info.driver,
              vk->info.api_major, vk->info.api_minor);
 
+  ember_log (vk->log_func, vk->log_user_data, EMBER_LOG_LEVEL_DEBUG,
+             "subgroup size %u, subgroup arithmetic in compute shaders: %s; "
+             "storage buffers up to %u bytes, allocations up to %llu bytes",
+             vk->subgroup_size, vk->subgroup_arithmetic ? "yes" : "no",
+             vk->limits.maxStorageBufferRange, (unsigned long long) vk->max_allocation_size);
+
   status = create_device (vk, error);
+  if (status != EMBER_OK)
+    goto fail;
+
+  status = ember_vk_pipelines_init (vk, options->pipeline_cache_dir, error);
   if (status != EMBER_OK)
     goto fail;
 
@@ -442,14 +476,10 @@ ember_vulkan_free (ember_vulkan *vk)
   if (vk->device != VK_NULL_HANDLE)
     {
       vkDeviceWaitIdle (vk->device);
-      if (vk->add_pipeline != VK_NULL_HANDLE)
-        vkDestroyPipeline (vk->device, vk->add_pipeline, NULL);
-      if (vk->add_pipeline_layout != VK_NULL_HANDLE)
-        vkDestroyPipelineLayout (vk->device, vk->add_pipeline_layout, NULL);
-      if (vk->add_set_layout != VK_NULL_HANDLE)
-        vkDestroyDescriptorSetLayout (vk->device, vk->add_set_layout, NULL);
-      if (vk->add_module != VK_NULL_HANDLE)
-        vkDestroyShaderModule (vk->device, vk->add_module, NULL);
+      ember_vk_buffer_free (vk, vk->staging);
+      ember_vk_pipelines_fini (vk);
+      if (vk->fence != VK_NULL_HANDLE)
+        vkDestroyFence (vk->device, vk->fence, NULL);
       if (vk->command_pool != VK_NULL_HANDLE)
         vkDestroyCommandPool (vk->device, vk->command_pool, NULL);
       vkDestroyDevice (vk->device, NULL);
@@ -467,235 +497,6 @@ ember_vulkan_get_device (const ember_vulkan *vk)
 
 /* ---- the vector-add kernel --------------------------------------------- */
 
-static ember_status
-ensure_add_pipeline (ember_vulkan *vk,
-                     ember_error  *error)
-{
-  const ember_spirv *spirv;
-  VkDescriptorSetLayoutBinding bindings[3];
-  VkPushConstantRange push = {
-    .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-    .offset = 0,
-    .size = sizeof (uint32_t),
-  };
-  VkShaderModule module = VK_NULL_HANDLE;
-  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
-  VkPipelineLayout pipeline_layout = VK_NULL_HANDLE;
-  VkPipeline pipeline = VK_NULL_HANDLE;
-  ember_status status = EMBER_OK;
-  VkResult result;
-
-  if (vk->add_pipeline != VK_NULL_HANDLE)
-    return EMBER_OK;
-
-  spirv = ember_spirv_lookup ("vector_add_f32");
-  if (spirv == NULL)
-    return ember_error_set (error, EMBER_ERROR_VULKAN, "shader vector_add_f32 is not built in");
-
-  for (uint32_t i = 0; i < 3; i++)
-    bindings[i] = (VkDescriptorSetLayoutBinding) {
-      .binding = i,
-      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-      .descriptorCount = 1,
-      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-    };
-
-  {
-    VkShaderModuleCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-      .codeSize = spirv->size,
-      .pCode = spirv->code,
-    };
-
-    result = vkCreateShaderModule (vk->device, &info, NULL, &module);
-    if (result != VK_SUCCESS)
-      {
-        status = vk_fail (error, result, "vkCreateShaderModule");
-        goto out;
-      }
-  }
-
-  {
-    VkDescriptorSetLayoutCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-      .bindingCount = 3,
-      .pBindings = bindings,
-    };
-
-    result = vkCreateDescriptorSetLayout (vk->device, &info, NULL, &set_layout);
-    if (result != VK_SUCCESS)
-      {
-        status = vk_fail (error, result, "vkCreateDescriptorSetLayout");
-        goto out;
-      }
-  }
-
-  {
-    VkPipelineLayoutCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-      .setLayoutCount = 1,
-      .pSetLayouts = &set_layout,
-      .pushConstantRangeCount = 1,
-      .pPushConstantRanges = &push,
-    };
-
-    result = vkCreatePipelineLayout (vk->device, &info, NULL, &pipeline_layout);
-    if (result != VK_SUCCESS)
-      {
-        status = vk_fail (error, result, "vkCreatePipelineLayout");
-        goto out;
-      }
-  }
-
-  {
-    VkComputePipelineCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-      .stage = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-        .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-        .module = module,
-        .pName = "main",
-      },
-      .layout = pipeline_layout,
-    };
-
-    result = vkCreateComputePipelines (vk->device, VK_NULL_HANDLE, 1, &info, NULL, &pipeline);
-    if (result != VK_SUCCESS)
-      {
-        status = vk_fail (error, result, "vkCreateComputePipelines");
-        goto out;
-      }
-  }
-
-  /* Everything was made: the context owns it from here. */
-  vk->add_module = module;
-  vk->add_set_layout = set_layout;
-  vk->add_pipeline_layout = pipeline_layout;
-  vk->add_pipeline = pipeline;
-  return EMBER_OK;
-
-out:
-  if (pipeline_layout != VK_NULL_HANDLE)
-    vkDestroyPipelineLayout (vk->device, pipeline_layout, NULL);
-  if (set_layout != VK_NULL_HANDLE)
-    vkDestroyDescriptorSetLayout (vk->device, set_layout, NULL);
-  if (module != VK_NULL_HANDLE)
-    vkDestroyShaderModule (vk->device, module, NULL);
-  return status;
-}
-
-static bool
-find_memory_type (const VkPhysicalDeviceMemoryProperties *props,
-                  uint32_t                                type_bits,
-                  VkMemoryPropertyFlags                   wanted,
-                  uint32_t                               *type_index)
-{
-  for (uint32_t i = 0; i < props->memoryTypeCount; i++)
-    if ((type_bits & (1u << i)) && (props->memoryTypes[i].propertyFlags & wanted) == wanted)
-      {
-        *type_index = i;
-        return true;
-      }
-  return false;
-}
-
-static void
-host_buffer_destroy (ember_vulkan *vk,
-                     host_buffer  *b)
-{
-  if (b->mapped != NULL)
-    vkUnmapMemory (vk->device, b->memory);
-  if (b->buffer != VK_NULL_HANDLE)
-    vkDestroyBuffer (vk->device, b->buffer, NULL);
-  if (b->memory != VK_NULL_HANDLE)
-    vkFreeMemory (vk->device, b->memory, NULL);
-  memset (b, 0, sizeof *b);
-}
-
-static ember_status
-host_buffer_create (ember_vulkan *vk,
-                    VkDeviceSize  size,
-                    host_buffer  *b,
-                    ember_error  *error)
-{
-  VkBufferCreateInfo buffer_info = {
-    .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-    .size = size,
-    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-    .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-  };
-  VkMemoryRequirements req;
-  uint32_t type_index;
-  VkResult result;
-
-  memset (b, 0, sizeof *b);
-  b->size = size;
-
-  result = vkCreateBuffer (vk->device, &buffer_info, NULL, &b->buffer);
-  if (result != VK_SUCCESS)
-    return vk_fail (error, result, "vkCreateBuffer");
-
-  vkGetBufferMemoryRequirements (vk->device, b->buffer, &req);
-  if (!find_memory_type (&vk->memory_properties, req.memoryTypeBits,
-                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                         &type_index))
-    return ember_error_set (error, EMBER_ERROR_VULKAN,
-                            "\"%s\" has no host-visible coherent memory", vk->info.name);
-
-  {
-    VkMemoryAllocateInfo alloc = {
-      .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-      .allocationSize = req.size,
-      .memoryTypeIndex = type_index,
-    };
-
-    result = vkAllocateMemory (vk->device, &alloc, NULL, &b->memory);
-    if (result != VK_SUCCESS)
-      return vk_fail (error, result, "vkAllocateMemory");
-  }
-
-  result = vkBindBufferMemory (vk->device, b->buffer, b->memory, 0);
-  if (result != VK_SUCCESS)
-    return vk_fail (error, result, "vkBindBufferMemory");
-
-  result = vkMapMemory (vk->device, b->memory, 0, size, 0, &b->mapped);
-  if (result != VK_SUCCESS)
-    {
-      b->mapped = NULL;
-      return vk_fail (error, result, "vkMapMemory");
-    }
-
-  return EMBER_OK;
-}
-
-static ember_status
-submit_and_wait (ember_vulkan   *vk,
-                 VkCommandBuffer cmd,
-                 ember_error    *error)
-{
-  VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-  VkSubmitInfo submit = {
-    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &cmd,
-  };
-  VkFence fence;
-  VkResult result;
-
-  result = vkCreateFence (vk->device, &fence_info, NULL, &fence);
-  if (result != VK_SUCCESS)
-    return vk_fail (error, result, "vkCreateFence");
-
-  result = vkQueueSubmit (vk->queue, 1, &submit, fence);
-  if (result == VK_SUCCESS)
-    result = vkWaitForFences (vk->device, 1, &fence, VK_TRUE, UINT64_MAX);
-  vkDestroyFence (vk->device, fence, NULL);
-
-  if (result != VK_SUCCESS)
-    return vk_fail (error, result, "running the compute shader");
-  return EMBER_OK;
-}
-
 ember_status
 ember_vulkan_vector_add (ember_vulkan *vk,
                          const float  *a,
@@ -704,15 +505,13 @@ ember_vulkan_vector_add (ember_vulkan *vk,
                          uint32_t      n,
                          ember_error  *error)
 {
-  host_buffer buffers[3] = { 0 };
-  VkDescriptorPool pool = VK_NULL_HANDLE;
-  VkDescriptorSet set = VK_NULL_HANDLE;
-  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  ember_vk_buffer *buffers[3] = { NULL, NULL, NULL };
+  ember_vk_pipeline *pipeline;
+  VkCommandBuffer cmd;
   VkDeviceSize size = (VkDeviceSize) n * sizeof (float);
   uint32_t max_groups;
   uint32_t groups;
   ember_status status;
-  VkResult vr;
 
   if (vk == NULL || ((a == NULL || b == NULL || result == NULL) && n > 0))
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
@@ -722,135 +521,44 @@ ember_vulkan_vector_add (ember_vulkan *vk,
 
   groups = n / 64 + (n % 64 != 0);
   max_groups = vk->limits.maxComputeWorkGroupCount[0];
-  if (size > vk->limits.maxStorageBufferRange || groups > max_groups)
+  if (size > ember_vk_max_buffer_bytes (vk) || groups > max_groups)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "%u elements are too many for one dispatch on \"%s\" "
-                            "(storage buffers up to %u bytes, %u workgroups)",
-                            n, vk->info.name, vk->limits.maxStorageBufferRange, max_groups);
+                            "(storage buffers up to %llu bytes, %u workgroups)",
+                            n, vk->info.name, (unsigned long long) ember_vk_max_buffer_bytes (vk),
+                            max_groups);
 
-  status = ensure_add_pipeline (vk, error);
+  status = ember_vk_check_lost (vk, error);
+  if (status != EMBER_OK)
+    return status;
+  status = ember_vk_pipeline_get (vk, "vector_add_f32", 3, sizeof n, NULL, 0, &pipeline, error);
   if (status != EMBER_OK)
     return status;
 
-  for (int i = 0; i < 3; i++)
-    {
-      status = host_buffer_create (vk, size, &buffers[i], error);
-      if (status != EMBER_OK)
-        goto out;
-    }
-  memcpy (buffers[0].mapped, a, size);
-  memcpy (buffers[1].mapped, b, size);
-
-  {
-    VkDescriptorPoolSize pool_size = {
-      .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-      .descriptorCount = 3,
-    };
-    VkDescriptorPoolCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-      .maxSets = 1,
-      .poolSizeCount = 1,
-      .pPoolSizes = &pool_size,
-    };
-    VkDescriptorSetAllocateInfo alloc = {
-      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-      .descriptorSetCount = 1,
-      .pSetLayouts = &vk->add_set_layout,
-    };
-    VkDescriptorBufferInfo buffer_infos[3];
-    VkWriteDescriptorSet writes[3];
-
-    vr = vkCreateDescriptorPool (vk->device, &info, NULL, &pool);
-    if (vr != VK_SUCCESS)
-      {
-        status = vk_fail (error, vr, "vkCreateDescriptorPool");
-        goto out;
-      }
-    alloc.descriptorPool = pool;
-    vr = vkAllocateDescriptorSets (vk->device, &alloc, &set);
-    if (vr != VK_SUCCESS)
-      {
-        status = vk_fail (error, vr, "vkAllocateDescriptorSets");
-        goto out;
-      }
-
-    for (uint32_t i = 0; i < 3; i++)
-      {
-        buffer_infos[i] = (VkDescriptorBufferInfo) {
-          .buffer = buffers[i].buffer,
-          .offset = 0,
-          .range = size,
-        };
-        writes[i] = (VkWriteDescriptorSet) {
-          .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-          .dstSet = set,
-          .dstBinding = i,
-          .descriptorCount = 1,
-          .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-          .pBufferInfo = &buffer_infos[i],
-        };
-      }
-    vkUpdateDescriptorSets (vk->device, 3, writes, 0, NULL);
-  }
-
-  {
-    VkCommandBufferAllocateInfo alloc = {
-      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-      .commandPool = vk->command_pool,
-      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-      .commandBufferCount = 1,
-    };
-    VkCommandBufferBeginInfo begin = {
-      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-    };
-    /* Make the shader's writes visible to the host before we read them. */
-    VkMemoryBarrier to_host = {
-      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-      .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-    };
-
-    vr = vkAllocateCommandBuffers (vk->device, &alloc, &cmd);
-    if (vr != VK_SUCCESS)
-      {
-        status = vk_fail (error, vr, "vkAllocateCommandBuffers");
-        cmd = VK_NULL_HANDLE;
-        goto out;
-      }
-
-    vr = vkBeginCommandBuffer (cmd, &begin);
-    if (vr != VK_SUCCESS)
-      {
-        status = vk_fail (error, vr, "vkBeginCommandBuffer");
-        goto out;
-      }
-    vkCmdBindPipeline (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, vk->add_pipeline);
-    vkCmdBindDescriptorSets (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, vk->add_pipeline_layout,
-                             0, 1, &set, 0, NULL);
-    vkCmdPushConstants (cmd, vk->add_pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT,
-                        0, sizeof n, &n);
-    vkCmdDispatch (cmd, groups, 1, 1);
-    vkCmdPipelineBarrier (cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
-                          0, 1, &to_host, 0, NULL, 0, NULL);
-    vr = vkEndCommandBuffer (cmd);
-    if (vr != VK_SUCCESS)
-      {
-        status = vk_fail (error, vr, "vkEndCommandBuffer");
-        goto out;
-      }
-  }
-
-  status = submit_and_wait (vk, cmd, error);
+  for (int i = 0; i < 3 && status == EMBER_OK; i++)
+    status = ember_vk_buffer_new (vk, size, &buffers[i], error);
   if (status == EMBER_OK)
-    memcpy (result, buffers[2].mapped, size);
+    status = ember_vk_buffer_write (vk, buffers[0], 0, a, size, error);
+  if (status == EMBER_OK)
+    status = ember_vk_buffer_write (vk, buffers[1], 0, b, size, error);
+  if (status == EMBER_OK)
+    status = ember_vk_begin (vk, &cmd, error);
+  if (status == EMBER_OK)
+    {
+      ember_vk_binding bindings[3];
 
-out:
-  if (cmd != VK_NULL_HANDLE)
-    vkFreeCommandBuffers (vk->device, vk->command_pool, 1, &cmd);
-  if (pool != VK_NULL_HANDLE)
-    vkDestroyDescriptorPool (vk->device, pool, NULL);
+      for (int i = 0; i < 3; i++)
+        bindings[i] = (ember_vk_binding) { buffers[i], 0, VK_WHOLE_SIZE };
+      status = ember_vk_record_dispatch (vk, cmd, pipeline, bindings, &n, groups, 1, error);
+      if (status == EMBER_OK)
+        status = ember_vk_submit_wait (vk, cmd, error);
+      else
+        ember_vk_abandon (vk, cmd);
+    }
+  if (status == EMBER_OK)
+    status = ember_vk_buffer_read (vk, buffers[2], 0, result, size, error);
+
   for (int i = 0; i < 3; i++)
-    host_buffer_destroy (vk, &buffers[i]);
+    ember_vk_buffer_free (vk, buffers[i]);
   return status;
 }

@@ -74,6 +74,10 @@ typedef struct {
   int32_t device_index;
   ember_log_func log_func;      /* may be NULL */
   void *log_user_data;
+  /* A folder for the compiled-pipeline cache (the app passes
+   * $XDG_CACHE_HOME/hearth); made if missing. NULL: no cache. The engine
+   * reads no environment variable for it. */
+  const char *pipeline_cache_dir;
 } ember_vulkan_options;
 
 void ember_vulkan_options_init (ember_vulkan_options *options);

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Single ops on the Vulkan device, run once: mat-vec and RMS norm. Each call
+ * uploads its inputs, records one command buffer, submits it once, waits
+ * once and reads the result back. The forward pass will record the same
+ * dispatches into one command buffer per step instead.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "ember-vk-private.h"
+
+/* Rows per mat-vec workgroup: fewer workgroups, and x loaded once for all.
+ * On lavapipe (subgroups of 8) 8 rows in workgroups of 16 beat 4 rows in
+ * workgroups of 32 by a third on 576 × 1536 and 49152 × 576 Q8_0/Q4_0. */
+#define MATVEC_ROWS 8
+
+/* A workgroup width for reductions over a row: @per_subgroup subgroups, a
+ * power of two within [@min, 128] and the device's limits. */
+static uint32_t
+reduction_width (const ember_vulkan *vk,
+                 uint32_t            per_subgroup,
+                 uint32_t            min)
+{
+  uint32_t width = vk->subgroup_size > 0 ? vk->subgroup_size * per_subgroup : 64;
+
+  if (width < min)
+    width = min;
+  if (width > 128)
+    width = 128;
+  while (width > vk->limits.maxComputeWorkGroupSize[0]
+         || width > vk->limits.maxComputeWorkGroupInvocations)
+    width /= 2;
+  return width;
+}
+
+static const char *
+matvec_variant (const ember_vulkan *vk,
+                ember_type          type)
+{
+  bool sg = ember_vk_uses_subgroup_ops (vk);
+
+  switch (type)
+    {
+    case EMBER_TYPE_F32:
+      return sg ? "matvec_f32_sg" : "matvec_f32";
+    case EMBER_TYPE_F16:
+      return sg ? "matvec_f16_sg" : "matvec_f16";
+    case EMBER_TYPE_Q8_0:
+      return sg ? "matvec_q8_0_sg" : "matvec_q8_0";
+    case EMBER_TYPE_Q4_0:
+      return sg ? "matvec_q4_0_sg" : "matvec_q4_0";
+    case EMBER_TYPE_Q4_1:
+    case EMBER_TYPE_Q5_0:
+    case EMBER_TYPE_Q5_1:
+    case EMBER_TYPE_Q2_K:
+    case EMBER_TYPE_Q3_K:
+    case EMBER_TYPE_Q4_K:
+    case EMBER_TYPE_Q5_K:
+    case EMBER_TYPE_Q6_K:
+    case EMBER_TYPE_BF16:
+    default:
+      return NULL;
+    }
+}
+
+/* A device buffer holding @size bytes of @data. */
+static ember_status
+upload (ember_vulkan     *vk,
+        const void       *data,
+        uint64_t          size,
+        ember_vk_buffer **out,
+        ember_error      *error)
+{
+  ember_status status = ember_vk_buffer_new (vk, size, out, error);
+
+  if (status == EMBER_OK && data != NULL)
+    status = ember_vk_buffer_write (vk, *out, 0, data, size, error);
+  return status;
+}
+
+ember_status
+ember_vulkan_matvec (ember_vulkan          *vk,
+                     const ember_vk_tensor *w,
+                     const float           *x,
+                     float                 *y,
+                     ember_error           *error)
+{
+  struct {
+    uint32_t rows, cols, row_bytes, y_offset;
+  } push;
+  uint32_t spec[2];
+  ember_vk_pipeline *pipeline;
+  ember_vk_buffer *x_buf = NULL;
+  ember_vk_buffer *y_buf = NULL;
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  const char *variant;
+  ember_status status;
+
+  if (vk == NULL || w == NULL || x == NULL || y == NULL)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "ember_vulkan_matvec: missing argument");
+  variant = matvec_variant (vk, w->type);
+  if (variant == NULL)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "no Vulkan mat-vec kernel for %s weights yet",
+                            ember_type_get_info ((uint32_t) w->type)->name);
+  if (w->cols * sizeof (float) > ember_vk_max_buffer_bytes (vk)
+      || w->rows * sizeof (float) > ember_vk_max_buffer_bytes (vk))
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "a %llu × %llu mat-vec needs vectors larger than one buffer",
+                            (unsigned long long) w->rows, (unsigned long long) w->cols);
+
+  spec[0] = reduction_width (vk, 2, 16);
+  spec[1] = MATVEC_ROWS;
+  status = ember_vk_pipeline_get (vk, variant, 3, sizeof push, spec, 2, &pipeline, error);
+  if (status == EMBER_OK)
+    status = upload (vk, x, w->cols * sizeof (float), &x_buf, error);
+  if (status == EMBER_OK)
+    status = upload (vk, NULL, w->rows * sizeof (float), &y_buf, error);
+  if (status == EMBER_OK)
+    status = ember_vk_begin (vk, &cmd, error);
+
+  /* One dispatch per buffer of W; they write disjoint parts of y. */
+  for (uint32_t i = 0; status == EMBER_OK && i < w->n_parts; i++)
+    {
+      const ember_vk_tensor_part *part = &w->parts[i];
+      ember_vk_binding bindings[3] = {
+        { part->buffer, 0, VK_WHOLE_SIZE },
+        { x_buf, 0, VK_WHOLE_SIZE },
+        { y_buf, 0, VK_WHOLE_SIZE },
+      };
+      uint64_t groups = part->n_rows / MATVEC_ROWS + (part->n_rows % MATVEC_ROWS != 0);
+      uint32_t gx, gy;
+
+      push.rows = (uint32_t) part->n_rows;
+      push.cols = (uint32_t) w->cols;
+      push.row_bytes = (uint32_t) w->row_bytes;
+      push.y_offset = (uint32_t) part->first_row;
+      status = ember_vk_grid (vk, groups, &gx, &gy, error);
+      if (status == EMBER_OK)
+        status = ember_vk_record_dispatch (vk, cmd, pipeline, bindings, &push, gx, gy, error);
+    }
+  if (status == EMBER_OK)
+    {
+      status = ember_vk_submit_wait (vk, cmd, error);
+      cmd = VK_NULL_HANDLE;
+    }
+  if (status == EMBER_OK)
+    status = ember_vk_buffer_read (vk, y_buf, 0, y, w->rows * sizeof (float), error);
+
+  ember_vk_abandon (vk, cmd);
+  ember_vk_buffer_free (vk, x_buf);
+  ember_vk_buffer_free (vk, y_buf);
+  return status;
+}
+
+ember_status
+ember_vulkan_rms_norm (ember_vulkan *vk,
+                       const float  *x,
+                       const float  *weight,
+                       float        *y,
+                       uint32_t      n,
+                       uint32_t      rows,
+                       float         eps,
+                       ember_error  *error)
+{
+  struct {
+    uint32_t n, rows;
+    float eps;
+  } push = { n, rows, eps };
+  uint64_t size = (uint64_t) n * rows * sizeof (float);
+  uint32_t spec[1];
+  ember_vk_pipeline *pipeline;
+  ember_vk_buffer *buffers[3] = { NULL, NULL, NULL };
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  uint32_t gx, gy;
+  ember_status status;
+
+  if (vk == NULL || x == NULL || weight == NULL || y == NULL || n == 0 || rows == 0)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "ember_vulkan_rms_norm: missing argument");
+  if (size > ember_vk_max_buffer_bytes (vk))
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "%u rows of %u elements do not fit in one buffer", rows, n);
+
+  spec[0] = reduction_width (vk, 4, 32);
+  status = ember_vk_pipeline_get (vk, ember_vk_uses_subgroup_ops (vk) ? "rms_norm_sg" : "rms_norm",
+                                  3, sizeof push, spec, 1, &pipeline, error);
+  if (status == EMBER_OK)
+    status = upload (vk, x, size, &buffers[0], error);
+  if (status == EMBER_OK)
+    status = upload (vk, weight, (uint64_t) n * sizeof (float), &buffers[1], error);
+  if (status == EMBER_OK)
+    status = upload (vk, NULL, size, &buffers[2], error);
+  if (status == EMBER_OK)
+    status = ember_vk_grid (vk, rows, &gx, &gy, error);
+  if (status == EMBER_OK)
+    status = ember_vk_begin (vk, &cmd, error);
+  if (status == EMBER_OK)
+    {
+      ember_vk_binding bindings[3];
+
+      for (int i = 0; i < 3; i++)
+        bindings[i] = (ember_vk_binding) { buffers[i], 0, VK_WHOLE_SIZE };
+      status = ember_vk_record_dispatch (vk, cmd, pipeline, bindings, &push, gx, gy, error);
+    }
+  if (status == EMBER_OK)
+    {
+      status = ember_vk_submit_wait (vk, cmd, error);
+      cmd = VK_NULL_HANDLE;
+    }
+  if (status == EMBER_OK)
+    status = ember_vk_buffer_read (vk, buffers[2], 0, y, size, error);
+
+  ember_vk_abandon (vk, cmd);
+  for (int i = 0; i < 3; i++)
+    ember_vk_buffer_free (vk, buffers[i]);
+  return status;
+}

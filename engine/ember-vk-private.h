@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Internal to the Vulkan backend (ember-vulkan.c, ember-vk-*.c): the
+ * context's fields and the helpers the files share. Not installed, not
+ * public.
+ */
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include "ember-private.h"
+#include "ember-vk.h"
+
+#define EMBER_VK_DEFAULT_STAGING_BYTES (16u << 20)
+#define EMBER_VK_MAX_PIPELINES 64
+#define EMBER_VK_MAX_BINDINGS 8
+#define EMBER_VK_MAX_SPEC 4
+/* Descriptor sets one command buffer may use before the pool is reset. */
+#define EMBER_VK_POOL_SETS 256
+
+struct ember_vk_buffer {
+  VkBuffer buffer;
+  VkDeviceMemory memory;
+  VkDeviceSize size;        /* as asked for */
+  VkDeviceSize alloc_size;  /* rounded up to whole 32-bit words */
+  void *mapped;             /* NULL where the host cannot map it */
+};
+
+typedef struct {
+  ember_vk_buffer *buffer;
+  uint64_t first_row;
+  uint64_t n_rows;
+} ember_vk_tensor_part;
+
+struct ember_vk_tensor {
+  ember_type type;
+  uint64_t rows;
+  uint64_t cols;
+  uint64_t row_bytes;
+  uint32_t n_parts;
+  ember_vk_tensor_part *parts;
+};
+
+typedef struct {
+  char name[64];            /* the SPIR-V variant */
+  uint32_t spec[EMBER_VK_MAX_SPEC];
+  uint32_t n_spec;
+  uint32_t n_bindings;
+  uint32_t push_size;
+
+  VkShaderModule module;
+  VkDescriptorSetLayout set_layout;
+  VkPipelineLayout layout;
+  VkPipeline pipeline;
+} ember_vk_pipeline;
+
+struct ember_vulkan {
+  ember_log_func log_func;
+  void *log_user_data;
+
+  VkInstance instance;
+  VkPhysicalDevice physical_device;
+  ember_device_info info;
+  VkPhysicalDeviceProperties properties;
+  VkPhysicalDeviceLimits limits;
+  VkPhysicalDeviceMemoryProperties memory_properties;
+  VkDeviceSize max_allocation_size;    /* maxMemoryAllocationSize */
+  uint32_t subgroup_size;
+  bool subgroup_arithmetic;            /* in compute shaders */
+
+  VkDevice device;
+  uint32_t queue_family;
+  VkQueue queue;
+  VkCommandPool command_pool;
+  VkFence fence;
+  bool lost;                           /* the device was lost: every call fails */
+
+  ember_vk_tuning tuning;
+
+  /* The staging buffer, made on first use, tuning.staging_chunk_bytes. */
+  ember_vk_buffer *staging;
+
+  /* Pipelines, made once and kept until the context goes. */
+  ember_vk_pipeline *pipelines[EMBER_VK_MAX_PIPELINES];
+  uint32_t n_pipelines;
+  VkPipelineCache pipeline_cache;
+  char *pipeline_cache_path;           /* NULL: not saved */
+  VkDescriptorPool descriptor_pool;
+};
+
+/* Maps @result to an ember status and message ("@what failed: …"); marks
+ * @vk lost on VK_ERROR_DEVICE_LOST. @vk may be NULL. */
+ember_status ember_vk_fail (ember_vulkan *vk,
+                            ember_error  *error,
+                            VkResult      result,
+                            const char   *what);
+
+/* EMBER_ERROR_DEVICE_LOST with a message when @vk was lost before. */
+ember_status ember_vk_check_lost (ember_vulkan *vk,
+                                  ember_error  *error);
+
+/* The largest buffer the device allows (tensor parts may be held smaller by
+ * the tuning). */
+uint64_t ember_vk_max_buffer_bytes (const ember_vulkan *vk);
+
+/* ---- pipelines (ember-vk-pipeline.c) ------------------------------------- */
+
+/* Loads the pipeline cache from @dir (NULL: none) and creates the
+ * descriptor pool. Corrupt or foreign cache data is ignored with a log line. */
+ember_status ember_vk_pipelines_init (ember_vulkan *vk,
+                                      const char   *dir,
+                                      ember_error  *error);
+/* Saves the pipeline cache (failures are logged) and destroys every pipeline. */
+void ember_vk_pipelines_fini (ember_vulkan *vk);
+
+/* The compute pipeline for SPIR-V variant @variant with @n_bindings storage
+ * buffers at bindings 0…n-1, @push_size bytes of push constants and
+ * specialization constants @spec[i] at constant_id i. Made on first use,
+ * then returned from the context's list; owned by @vk. */
+ember_status ember_vk_pipeline_get (ember_vulkan       *vk,
+                                    const char         *variant,
+                                    uint32_t            n_bindings,
+                                    uint32_t            push_size,
+                                    const uint32_t     *spec,
+                                    uint32_t            n_spec,
+                                    ember_vk_pipeline **out,
+                                    ember_error        *error);
+
+/* ---- one-shot command buffers (ember-vk-pipeline.c) --------------------- */
+
+/* Allocates and begins a command buffer; resets the descriptor pool, so
+ * only one recording may be under way at a time. */
+ember_status ember_vk_begin (ember_vulkan    *vk,
+                             VkCommandBuffer *cmd,
+                             ember_error     *error);
+/* Ends, submits and waits for @cmd, then frees it (also on failure). */
+ember_status ember_vk_submit_wait (ember_vulkan   *vk,
+                                   VkCommandBuffer cmd,
+                                   ember_error    *error);
+/* Frees a command buffer that will not be submitted. */
+void ember_vk_abandon (ember_vulkan   *vk,
+                       VkCommandBuffer cmd);
+
+typedef struct {
+  const ember_vk_buffer *buffer;
+  VkDeviceSize offset;
+  VkDeviceSize range;       /* VK_WHOLE_SIZE: to the end */
+} ember_vk_binding;
+
+/* Records a dispatch of @pipeline over @groups_x × @groups_y workgroups
+ * with @bindings (pipeline->n_bindings of them) and @push. */
+ember_status ember_vk_record_dispatch (ember_vulkan            *vk,
+                                       VkCommandBuffer          cmd,
+                                       const ember_vk_pipeline *pipeline,
+                                       const ember_vk_binding  *bindings,
+                                       const void              *push,
+                                       uint32_t                 groups_x,
+                                       uint32_t                 groups_y,
+                                       ember_error             *error);
+
+/* A compute-to-compute (and transfer) barrier: writes before it are seen by
+ * reads after it. */
+void ember_vk_record_barrier (VkCommandBuffer cmd);
+
+/* Splits @groups workgroups into an x × y grid within the device's limits
+ * (shaders flatten it back with gl_NumWorkGroups.x). */
+ember_status ember_vk_grid (ember_vulkan *vk,
+                            uint64_t      groups,
+                            uint32_t     *groups_x,
+                            uint32_t     *groups_y,
+                            ember_error  *error);

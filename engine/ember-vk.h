@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The Vulkan backend's building blocks, below the model: device buffers,
+ * weight tensors split across buffers, and single ops run once. The model
+ * loader and the tests use this header; the app does not (it is not
+ * included by ember.h).
+ *
+ * Every object here belongs to the ember_vulkan it was made with and must be
+ * freed before it. Calls on one ember_vulkan are not thread-safe.
+ */
+#pragma once
+
+#include "ember.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- tuning and test hooks ---------------------------------------------- */
+
+typedef struct {
+  /* The largest buffer a tensor part may use, in bytes; 0: the device's
+   * limit (the smaller of maxStorageBufferRange and maxMemoryAllocationSize).
+   * A smaller value only lowers the device's limit (tests split tensors with
+   * it without allocating 128 MiB). */
+  uint64_t max_buffer_bytes;
+  /* The size of the staging buffer that uploads and readbacks go through;
+   * 0: 16 MiB. */
+  uint64_t staging_chunk_bytes;
+  /* Put buffers in memory the host cannot map even where the device has
+   * host-visible device-local memory (lavapipe), so that every upload and
+   * readback goes through the staging buffer. */
+  bool force_staging;
+  /* Use the shared-memory kernel variants even where the device has
+   * subgroup arithmetic. */
+  bool no_subgroup_ops;
+} ember_vk_tuning;
+
+/* Replaces @vk's tuning; @tuning NULL restores the defaults. Limits apply to
+ * buffers and tensors made afterwards. */
+ember_status ember_vk_set_tuning (ember_vulkan          *vk,
+                                  const ember_vk_tuning *tuning,
+                                  ember_error           *error);
+
+/* Whether kernels use subgroup arithmetic on @vk (the device supports it in
+ * compute shaders and the tuning allows it). */
+bool ember_vk_uses_subgroup_ops (const ember_vulkan *vk);
+
+/* ---- buffers ------------------------------------------------------------ */
+
+typedef struct ember_vk_buffer ember_vk_buffer;
+
+/* A storage buffer of @size bytes (at most the device's buffer limit) in
+ * device-local memory where the device has some, else host-visible memory.
+ * Its contents are undefined until written. */
+ember_status ember_vk_buffer_new (ember_vulkan     *vk,
+                                  uint64_t          size,
+                                  ember_vk_buffer **out,
+                                  ember_error      *error);
+void ember_vk_buffer_free (ember_vulkan    *vk,
+                           ember_vk_buffer *buffer);
+uint64_t ember_vk_buffer_get_size (const ember_vk_buffer *buffer);
+/* Whether the host writes and reads @buffer directly (no staging copy). */
+bool ember_vk_buffer_is_mapped (const ember_vk_buffer *buffer);
+
+/* Copies @size bytes between host memory and @buffer at @offset, through the
+ * staging buffer in chunks when the buffer is not host-visible. Synchronous. */
+ember_status ember_vk_buffer_write (ember_vulkan    *vk,
+                                    ember_vk_buffer *buffer,
+                                    uint64_t         offset,
+                                    const void      *data,
+                                    uint64_t         size,
+                                    ember_error     *error);
+ember_status ember_vk_buffer_read (ember_vulkan    *vk,
+                                   ember_vk_buffer *buffer,
+                                   uint64_t         offset,
+                                   void            *data,
+                                   uint64_t         size,
+                                   ember_error     *error);
+
+/* ---- tensors: a matrix of rows in one or more buffers --------------------- */
+
+typedef struct ember_vk_tensor ember_vk_tensor;
+
+/* Uploads a @rows × @cols matrix of @type (rows of @cols elements in ggml's
+ * block layout, @cols a whole number of blocks) from @data. Rows are split
+ * across as many buffers as the device's limits need, never inside a row. */
+ember_status ember_vk_tensor_new (ember_vulkan     *vk,
+                                  ember_type        type,
+                                  uint64_t          rows,
+                                  uint64_t          cols,
+                                  const void       *data,
+                                  ember_vk_tensor **out,
+                                  ember_error      *error);
+void ember_vk_tensor_free (ember_vulkan    *vk,
+                           ember_vk_tensor *tensor);
+
+/* The buffers holding @tensor: part @i has rows [*first_row, *first_row +
+ * *n_rows). */
+uint32_t ember_vk_tensor_get_n_parts (const ember_vk_tensor *tensor);
+void ember_vk_tensor_get_part (const ember_vk_tensor *tensor,
+                               uint32_t               i,
+                               uint64_t              *first_row,
+                               uint64_t              *n_rows);
+
+/* ---- single ops, for tests: one command buffer, one submit, one wait ----- */
+
+/* y = W·x: @x has W's cols elements, @y its rows. W is F32, F16, Q8_0 or
+ * Q4_0. */
+ember_status ember_vulkan_matvec (ember_vulkan          *vk,
+                                  const ember_vk_tensor *w,
+                                  const float           *x,
+                                  float                 *y,
+                                  ember_error           *error);
+
+/* y = x / sqrt(mean(x²) + eps) * weight, for each of @rows rows of @n. */
+ember_status ember_vulkan_rms_norm (ember_vulkan *vk,
+                                    const float  *x,
+                                    const float  *weight,
+                                    float        *y,
+                                    uint32_t      n,
+                                    uint32_t      rows,
+                                    float         eps,
+                                    ember_error  *error);
+
+#ifdef __cplusplus
+}
+#endif

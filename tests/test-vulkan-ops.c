@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The Vulkan backend's foundations on a real device (lavapipe here): buffer
+ * round trips through the staging buffer, tensors split across buffers, the
+ * pipeline cache on disk, and every kernel against the CPU reference with a
+ * normalised mean squared error bound, as ggml's test-backend-ops does. The
+ * kernels get the very weights the CPU dequantizes, so the bound only covers
+ * float rounding. With no device at all the tests skip, visibly, unless
+ * HEARTH_REQUIRE_VULKAN is set.
+ */
+
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember.h"
+#include "ember-vk.h"
+
+/* ggml's test-backend-ops default bound. */
+#define MAX_NMSE 1e-7
+
+static gboolean
+have_device (void)
+{
+  static int cached = -1;
+
+  if (cached < 0)
+    {
+      ember_device_info *devices = NULL;
+      uint32_t n = 0;
+      ember_error error = { 0 };
+
+      if (ember_vulkan_list_devices (&devices, &n, &error) != EMBER_OK)
+        g_test_message ("listing Vulkan devices failed: %s", error.message);
+      cached = n > 0;
+      free (devices);
+    }
+  return cached;
+}
+
+/* Returns TRUE when the test may go on. */
+static gboolean
+require_device (void)
+{
+  if (have_device ())
+    return TRUE;
+
+  if (g_getenv ("HEARTH_REQUIRE_VULKAN") != NULL)
+    g_test_fail_printf ("no Vulkan device, and HEARTH_REQUIRE_VULKAN is set: "
+                        "install mesa-vulkan-drivers");
+  else
+    g_test_skip ("no Vulkan device on this machine (install mesa-vulkan-drivers for lavapipe)");
+  return FALSE;
+}
+
+#define assert_ok(status, error)                                                   \
+  G_STMT_START {                                                                   \
+    ember_status s_ = (status);                                                    \
+    if (s_ != EMBER_OK)                                                            \
+      g_error ("%s failed: %s (%s)", #status, (error).message,                     \
+               ember_status_to_string (s_));                                       \
+  } G_STMT_END
+
+static void
+collect_log_cb (ember_log_level level,
+                const char     *message,
+                void           *user_data)
+{
+  GPtrArray *messages = user_data;
+
+  g_ptr_array_add (messages, g_strdup (message));
+}
+
+static gboolean
+logged (GPtrArray  *messages,
+        const char *needle)
+{
+  for (guint i = 0; i < messages->len; i++)
+    if (strstr (g_ptr_array_index (messages, i), needle) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static ember_vulkan *
+open_device (const char *cache_dir,
+             GPtrArray  *messages)
+{
+  ember_vulkan_options options;
+  ember_vulkan *vk = NULL;
+  ember_error error = { 0 };
+
+  ember_vulkan_options_init (&options);
+  options.pipeline_cache_dir = cache_dir;
+  if (messages != NULL)
+    {
+      options.log_func = collect_log_cb;
+      options.log_user_data = messages;
+    }
+  assert_ok (ember_vulkan_new (&options, &vk, &error), error);
+  return vk;
+}
+
+static void
+set_tuning (ember_vulkan          *vk,
+            const ember_vk_tuning *tuning)
+{
+  ember_error error = { 0 };
+
+  assert_ok (ember_vk_set_tuning (vk, tuning, &error), error);
+}
+
+static void
+fill_random (float  *v,
+             size_t  n,
+             GRand  *rand)
+{
+  for (size_t i = 0; i < n; i++)
+    v[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+}
+
+static double
+nmse (const float  *got,
+      const double *want,
+      size_t        n)
+{
+  double err = 0.0, norm = 0.0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      err += (got[i] - want[i]) * (got[i] - want[i]);
+      norm += want[i] * want[i];
+    }
+  return norm > 0.0 ? err / norm : err;
+}
+
+/* ---- buffers ---------------------------------------------------------------- */
+
+static void
+check_round_trip (ember_vulkan *vk,
+                  uint64_t      size,
+                  uint64_t      offset,
+                  gboolean      expect_mapped,
+                  GRand        *rand)
+{
+  g_autofree guint8 *data = g_malloc (size + 1);
+  g_autofree guint8 *back = g_malloc0 (size + 1);
+  ember_vk_buffer *buffer = NULL;
+  ember_error error = { 0 };
+
+  for (uint64_t i = 0; i < size; i++)
+    data[i] = (guint8) g_rand_int (rand);
+
+  assert_ok (ember_vk_buffer_new (vk, size + offset, &buffer, &error), error);
+  g_assert_cmpint (ember_vk_buffer_is_mapped (buffer), ==, expect_mapped);
+  g_assert_cmpuint (ember_vk_buffer_get_size (buffer), ==, size + offset);
+  assert_ok (ember_vk_buffer_write (vk, buffer, offset, data, size, &error), error);
+  assert_ok (ember_vk_buffer_read (vk, buffer, offset, back, size, &error), error);
+  if (memcmp (data, back, size) != 0)
+    g_error ("round trip of %" G_GUINT64_FORMAT " bytes at offset %" G_GUINT64_FORMAT
+             " changed the data", size, offset);
+
+  /* Outside the buffer: refused, nothing read or written. */
+  g_assert_cmpint (ember_vk_buffer_write (vk, buffer, offset + 1, data, size, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ember_vk_buffer_read (vk, buffer, UINT64_MAX, back, 1, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+  ember_vk_buffer_free (vk, buffer);
+}
+
+static void
+test_buffer_round_trip (void)
+{
+  /* Sizes around the (lowered) staging chunk of 4096 bytes and one of an
+   * odd size, and far above them. */
+  static const uint64_t sizes[] = { 1, 3, 4095, 4096, 4097, 3 * 4096 + 5, 1u << 20 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  ember_vulkan *vk;
+  ember_vk_tuning tuning = { 0 };
+
+  if (!require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+
+  /* Whatever the device gives by default (lavapipe: mapped memory). */
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      ember_vk_buffer *probe = NULL;
+      ember_error error = { 0 };
+      gboolean mapped;
+
+      assert_ok (ember_vk_buffer_new (vk, 4, &probe, &error), error);
+      mapped = ember_vk_buffer_is_mapped (probe);
+      ember_vk_buffer_free (vk, probe);
+      check_round_trip (vk, sizes[i], 0, mapped, rand);
+    }
+
+  /* Through the staging buffer, in chunks of 4096 and then of 1000 bytes
+   * (not a multiple of 4), at odd offsets too. */
+  tuning.force_staging = true;
+  for (int round = 0; round < 2; round++)
+    {
+      tuning.staging_chunk_bytes = round == 0 ? 4096 : 1000;
+      set_tuning (vk, &tuning);
+      for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+        {
+          check_round_trip (vk, sizes[i], 0, FALSE, rand);
+          check_round_trip (vk, sizes[i], 7, FALSE, rand);
+        }
+    }
+
+  ember_vulkan_free (vk);
+}
+
+/* ---- mat-vec ---------------------------------------------------------------- */
+
+typedef struct {
+  ember_type type;
+  uint32_t rows, cols;
+  GByteArray *data;      /* the tensor's bytes */
+  float *dequantized;    /* rows × cols, what the CPU reference reads */
+} weights;
+
+static void
+weights_clear (weights *w)
+{
+  g_clear_pointer (&w->data, g_byte_array_unref);
+  g_clear_pointer (&w->dequantized, g_free);
+}
+
+static void
+make_weights (weights   *w,
+              ember_type type,
+              uint32_t   rows,
+              uint32_t   cols,
+              GRand     *rand)
+{
+  const ember_type_info *info = ember_type_get_info (type);
+  g_autofree float *row = g_new (float, cols);
+  ember_error error = { 0 };
+  uint64_t row_bytes;
+
+  g_assert_true (ember_type_row_bytes (info, cols, &row_bytes));
+  w->type = type;
+  w->rows = rows;
+  w->cols = cols;
+  w->data = g_byte_array_sized_new ((guint) (rows * row_bytes));
+  g_byte_array_set_size (w->data, (guint) (rows * row_bytes));
+  w->dequantized = g_new (float, (gsize) rows * cols);
+  for (uint32_t r = 0; r < rows; r++)
+    {
+      guint8 *dst = w->data->data + r * row_bytes;
+
+      fill_random (row, cols, rand);
+      assert_ok (ember_quantize_row (type, row, dst, cols, &error), error);
+      assert_ok (ember_dequantize_row (type, dst, w->dequantized + (gsize) r * cols, cols,
+                                       &error), error);
+    }
+}
+
+/* y = W·x in double precision over the dequantized weights. */
+static void
+reference_matvec (const weights *w,
+                  const float   *x,
+                  double        *y)
+{
+  for (uint32_t r = 0; r < w->rows; r++)
+    {
+      const float *row = w->dequantized + (gsize) r * w->cols;
+      double sum = 0.0;
+
+      for (uint32_t k = 0; k < w->cols; k++)
+        sum += (double) row[k] * x[k];
+      y[r] = sum;
+    }
+}
+
+/* Runs W·x on @vk and checks it against the reference; returns the result
+ * (g_free it). */
+static float *
+check_matvec (ember_vulkan  *vk,
+              const weights *w,
+              const float   *x,
+              const double  *want,
+              uint32_t      *n_parts)
+{
+  ember_vk_tensor *tensor = NULL;
+  float *y = g_new (float, w->rows);
+  ember_error error = { 0 };
+  double e;
+
+  assert_ok (ember_vk_tensor_new (vk, w->type, w->rows, w->cols, w->data->data, &tensor,
+                                  &error), error);
+  if (n_parts != NULL)
+    *n_parts = ember_vk_tensor_get_n_parts (tensor);
+  for (uint32_t i = 0; i < w->rows; i++)
+    y[i] = NAN;
+  assert_ok (ember_vulkan_matvec (vk, tensor, x, y, &error), error);
+  ember_vk_tensor_free (vk, tensor);
+
+  e = nmse (y, want, w->rows);
+  if (!(e < MAX_NMSE))
+    g_error ("%s %ux%u (%s): NMSE %g, bound %g; y[0] = %g, expected %g",
+             ember_type_get_info (w->type)->name, w->rows, w->cols,
+             ember_vk_uses_subgroup_ops (vk) ? "subgroups" : "shared memory", e, MAX_NMSE,
+             y[0], want[0]);
+  return y;
+}
+
+static const ember_type matvec_types[] = {
+  EMBER_TYPE_F32, EMBER_TYPE_F16, EMBER_TYPE_Q8_0, EMBER_TYPE_Q4_0,
+};
+
+static void
+test_matvec (void)
+{
+  static const uint32_t rows[] = { 1, 7, 63, 65, 1000 };
+  static const uint32_t cols[] = { 32, 64, 172, 576, 1536, 4096 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261125);
+  ember_vulkan *vk;
+  gboolean has_subgroups;
+
+  if (!require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+  has_subgroups = ember_vk_uses_subgroup_ops (vk);
+  g_test_message ("subgroup arithmetic: %s", has_subgroups ? "yes" : "no");
+
+  for (gsize t = 0; t < G_N_ELEMENTS (matvec_types); t++)
+    for (gsize c = 0; c < G_N_ELEMENTS (cols); c++)
+      for (gsize r = 0; r < G_N_ELEMENTS (rows); r++)
+        {
+          ember_type type = matvec_types[t];
+          const ember_type_info *info = ember_type_get_info (type);
+          weights w = { 0 };
+          g_autofree float *x = NULL;
+          g_autofree double *want = NULL;
+
+          if (cols[c] % info->block_elements != 0)
+            continue;
+          make_weights (&w, type, rows[r], cols[c], rand);
+          x = g_new (float, cols[c]);
+          want = g_new (double, rows[r]);
+          fill_random (x, cols[c], rand);
+          reference_matvec (&w, x, want);
+
+          /* Both kernel variants where the device has subgroups. */
+          for (int sg = has_subgroups ? 1 : 0; sg >= 0; sg--)
+            {
+              ember_vk_tuning tuning = { .no_subgroup_ops = !sg };
+
+              set_tuning (vk, &tuning);
+              g_free (check_matvec (vk, &w, x, want, NULL));
+            }
+          weights_clear (&w);
+        }
+
+  ember_vulkan_free (vk);
+}
+
+/* A W split into several buffers gives exactly what one buffer gives. */
+static void
+test_matvec_split (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (99);
+  ember_vulkan *vk;
+
+  if (!require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+
+  for (gsize t = 0; t < G_N_ELEMENTS (matvec_types); t++)
+    {
+      ember_type type = matvec_types[t];
+      weights w = { 0 };
+      ember_vk_tuning tuning = { 0 };
+      g_autofree float *x = g_new (float, 576);
+      g_autofree double *want = g_new (double, 301);
+      g_autofree float *whole = NULL;
+      uint64_t row_bytes;
+      uint32_t n_parts = 0;
+
+      make_weights (&w, type, 301, 576, rand);
+      fill_random (x, 576, rand);
+      reference_matvec (&w, x, want);
+      g_assert_true (ember_type_row_bytes (ember_type_get_info (type), 576, &row_bytes));
+
+      set_tuning (vk, NULL);
+      whole = check_matvec (vk, &w, x, want, &n_parts);
+      g_assert_cmpuint (n_parts, ==, 1);
+
+      /* Limits of 1, 7 and 64 rows and a bit (not a whole number of rows),
+       * uploaded through a staging chunk smaller than a part. */
+      for (int i = 0; i < 3; i++)
+        {
+          static const uint64_t rows_per_part[] = { 1, 7, 64 };
+          g_autofree float *split = NULL;
+          uint64_t first, n, next = 0;
+
+          tuning.max_buffer_bytes = rows_per_part[i] * row_bytes + (i == 2 ? row_bytes / 2 : 0);
+          tuning.force_staging = i == 1;
+          tuning.staging_chunk_bytes = 5000;
+          set_tuning (vk, &tuning);
+          split = check_matvec (vk, &w, x, want, &n_parts);
+          g_assert_cmpuint (n_parts, ==, (301 + rows_per_part[i] - 1) / rows_per_part[i]);
+          g_assert_cmpmem (split, 301 * sizeof (float), whole, 301 * sizeof (float));
+
+          /* The parts cover the rows in order, none larger than the limit. */
+          {
+            ember_vk_tensor *tensor = NULL;
+            ember_error error = { 0 };
+
+            assert_ok (ember_vk_tensor_new (vk, type, 301, 576, w.data->data, &tensor, &error),
+                       error);
+            for (uint32_t p = 0; p < ember_vk_tensor_get_n_parts (tensor); p++)
+              {
+                ember_vk_tensor_get_part (tensor, p, &first, &n);
+                g_assert_cmpuint (first, ==, next);
+                g_assert_cmpuint (n, <=, rows_per_part[i]);
+                next = first + n;
+              }
+            g_assert_cmpuint (next, ==, 301);
+            ember_vk_tensor_free (vk, tensor);
+          }
+        }
+
+      /* A row larger than the largest buffer is refused clearly. */
+      {
+        ember_vk_tensor *tensor = NULL;
+        ember_error error = { 0 };
+
+        tuning.max_buffer_bytes = row_bytes - 4;
+        set_tuning (vk, &tuning);
+        g_assert_cmpint (ember_vk_tensor_new (vk, type, 301, 576, w.data->data, &tensor, &error),
+                         ==, EMBER_ERROR_INVALID_ARGUMENT);
+        g_assert_null (tensor);
+        g_assert_nonnull (strstr (error.message, "larger than the largest buffer"));
+      }
+      weights_clear (&w);
+    }
+
+  ember_vulkan_free (vk);
+}
+
+static void
+test_tensor_rejects (void)
+{
+  ember_vulkan *vk;
+  ember_vk_tensor *tensor = NULL;
+  ember_error error = { 0 };
+  guint8 block[210] = { 0 };
+  float x[256] = { 0 }, y[1];
+
+  if (!require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+
+  /* Not a whole number of blocks. */
+  g_assert_cmpint (ember_vk_tensor_new (vk, EMBER_TYPE_Q8_0, 1, 33, block, &tensor, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "whole number"));
+  g_assert_cmpint (ember_vk_tensor_new (vk, EMBER_TYPE_F32, 0, 4, block, &tensor, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ember_vk_tensor_new (vk, EMBER_TYPE_F32, 1, 4, NULL, &tensor, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+
+  /* More than the device's memory: out of memory, said before any byte of
+   * the (tiny) data is read. */
+  g_assert_cmpint (ember_vk_tensor_new (vk, EMBER_TYPE_F32, 1u << 30, 4096, block, &tensor,
+                                        &error), ==, EMBER_ERROR_OUT_OF_MEMORY);
+  g_assert_null (tensor);
+  g_assert_nonnull (strstr (error.message, "does not fit in the memory"));
+
+  /* A type with no mat-vec kernel yet. */
+  assert_ok (ember_vk_tensor_new (vk, EMBER_TYPE_Q6_K, 1, 256, block, &tensor, &error), error);
+  g_assert_cmpint (ember_vulkan_matvec (vk, tensor, x, y, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "Q6_K"));
+  g_assert_cmpint (ember_vulkan_matvec (vk, tensor, NULL, y, &error), ==,
+                   EMBER_ERROR_INVALID_ARGUMENT);
+  ember_vk_tensor_free (vk, tensor);
+
+  ember_vulkan_free (vk);
+}
+
+/* ---- RMS norm ----------------------------------------------------------------- */
+
+static void
+test_rms_norm (void)
+{
+  static const uint32_t sizes[] = { 1, 64, 172, 576, 4096 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  const float eps = 1e-5f;
+  ember_vulkan *vk;
+  gboolean has_subgroups;
+
+  if (!require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+  has_subgroups = ember_vk_uses_subgroup_ops (vk);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    for (uint32_t rows = 1; rows <= 3; rows += 2)
+      {
+        uint32_t n = sizes[i];
+        g_autofree float *x = g_new (float, (gsize) n * rows);
+        g_autofree float *w = g_new (float, n);
+        g_autofree float *y = g_new (float, (gsize) n * rows);
+        g_autofree double *want = g_new (double, (gsize) n * rows);
+
+        fill_random (x, (gsize) n * rows, rand);
+        fill_random (w, n, rand);
+        for (uint32_t r = 0; r < rows; r++)
+          {
+            const float *xr = x + (gsize) r * n;
+            double sum = 0.0, scale;
+
+            for (uint32_t k = 0; k < n; k++)
+              sum += (double) xr[k] * xr[k];
+            scale = 1.0 / sqrt (sum / n + eps);
+            for (uint32_t k = 0; k < n; k++)
+              want[(gsize) r * n + k] = xr[k] * scale * w[k];
+          }
+
+        for (int sg = has_subgroups ? 1 : 0; sg >= 0; sg--)
+          {
+            ember_vk_tuning tuning = { .no_subgroup_ops = !sg };
+            ember_error error = { 0 };
+            double e;
+
+            set_tuning (vk, &tuning);
+            assert_ok (ember_vulkan_rms_norm (vk, x, w, y, n, rows, eps, &error), error);
+            e = nmse (y, want, (gsize) n * rows);
+            if (!(e < MAX_NMSE))
+              g_error ("rms_norm %ux%u (%s): NMSE %g", rows, n,
+                       sg ? "subgroups" : "shared memory", e);
+          }
+      }
+
+  {
+    ember_error error = { 0 };
+    float v = 1.0f;
+
+    g_assert_cmpint (ember_vulkan_rms_norm (vk, &v, &v, &v, 0, 1, eps, &error), ==,
+                     EMBER_ERROR_INVALID_ARGUMENT);
+  }
+  ember_vulkan_free (vk);
+}
+
+/* ---- the pipeline cache --------------------------------------------------------- */
+
+/* Opens a context with @dir as cache, runs one kernel and closes it. */
+static void
+use_cache (const char *dir,
+           GPtrArray  *messages)
+{
+  ember_vulkan *vk = open_device (dir, messages);
+  ember_error error = { 0 };
+  float x[64], w[64], y[64];
+
+  for (int i = 0; i < 64; i++)
+    x[i] = w[i] = 1.0f;
+  assert_ok (ember_vulkan_rms_norm (vk, x, w, y, 64, 1, 1e-5f, &error), error);
+  g_assert_cmpfloat_with_epsilon (y[0], 1.0f, 1e-4f);
+  ember_vulkan_free (vk);
+}
+
+static char *
+only_cache_file (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_assert_null (found); /* no temporary file left behind */
+      found = g_build_filename (dir, name, NULL);
+    }
+  g_assert_nonnull (found);
+  return found;
+}
+
+static void
+test_pipeline_cache (void)
+{
+  g_autofree char *tmp = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *good = NULL;
+  gsize good_len = 0;
+  ember_device_info *device;
+  ember_vulkan *vk;
+
+  if (!require_device ())
+    return;
+
+  tmp = g_dir_make_tmp ("hearth-pipeline-cache-XXXXXX", NULL);
+  g_assert_nonnull (tmp);
+  /* Two levels that do not exist yet. */
+  dir = g_build_filename (tmp, "cache", "hearth", NULL);
+
+  {
+    g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+
+    use_cache (dir, messages);
+    g_assert_false (logged (messages, "ignoring the pipeline cache"));
+    g_assert_false (logged (messages, "was not saved"));
+  }
+  path = only_cache_file (dir);
+  g_assert_true (g_file_get_contents (path, &good, &good_len, NULL));
+  g_assert_cmpuint (good_len, >=, 32);
+
+  vk = open_device (NULL, NULL);
+  device = g_memdup2 (ember_vulkan_get_device (vk), sizeof *device);
+  ember_vulkan_free (vk);
+  {
+    guint32 header[4];
+
+    memcpy (header, good, sizeof header);
+    g_assert_cmpuint (GUINT32_FROM_LE (header[0]), >=, 32);
+    g_assert_cmpuint (GUINT32_FROM_LE (header[1]), ==, 1);
+    g_assert_cmpuint (GUINT32_FROM_LE (header[2]), ==, device->vendor_id);
+    g_assert_cmpuint (GUINT32_FROM_LE (header[3]), ==, device->device_id);
+  }
+
+  /* A good cache is used without a word. */
+  {
+    g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+
+    use_cache (dir, messages);
+    g_assert_false (logged (messages, "ignoring the pipeline cache"));
+  }
+
+  /* Bad caches are ignored, said why, and replaced by a good one. */
+  {
+    static const struct {
+      const char *why;
+      int kind;
+    } cases[] = {
+      { "too short", 0 },
+      { "header size", 1 },
+      { "header version", 2 },
+      { "another device", 3 },
+      { "another driver version", 4 },
+      { "header size", 5 },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+        g_autofree char *bad = g_memdup2 (good, good_len);
+        gsize bad_len = good_len;
+        g_autofree char *after = NULL;
+        gsize after_len = 0;
+        guint32 v;
+
+        switch (cases[i].kind)
+          {
+          case 0:
+            bad_len = 10;
+            break;
+          case 1:
+            v = GUINT32_TO_LE (4);
+            memcpy (bad, &v, 4);
+            break;
+          case 2:
+            v = GUINT32_TO_LE (7);
+            memcpy (bad + 4, &v, 4);
+            break;
+          case 3:
+            v = GUINT32_TO_LE (device->vendor_id ^ 0x1234);
+            memcpy (bad + 8, &v, 4);
+            break;
+          case 4:
+            bad[16] ^= 0x55;
+            break;
+          default:
+            /* Random bytes. */
+            for (gsize k = 0; k < bad_len; k++)
+              bad[k] = (char) g_random_int ();
+            v = GUINT32_TO_LE (0xffffff00u);
+            memcpy (bad, &v, 4);
+            break;
+          }
+        g_assert_true (g_file_set_contents (path, bad, (gssize) bad_len, NULL));
+        use_cache (dir, messages);
+        if (!logged (messages, cases[i].why))
+          g_error ("case %" G_GSIZE_FORMAT ": no message saying \"%s\"", i, cases[i].why);
+        g_assert_true (logged (messages, "ignoring the pipeline cache"));
+
+        g_assert_true (g_file_get_contents (path, &after, &after_len, NULL));
+        g_assert_cmpuint (after_len, >=, 32);
+        g_assert_cmpmem (after, 32, good, 32);
+      }
+  }
+
+  g_free (device);
+  g_remove (path);
+  g_rmdir (dir);
+  {
+    g_autofree char *parent = g_path_get_dirname (dir);
+
+    g_rmdir (parent);
+  }
+  g_rmdir (tmp);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/vulkan-ops/buffer-round-trip", test_buffer_round_trip);
+  g_test_add_func ("/vulkan-ops/matvec", test_matvec);
+  g_test_add_func ("/vulkan-ops/matvec-split", test_matvec_split);
+  g_test_add_func ("/vulkan-ops/tensor-rejects", test_tensor_rejects);
+  g_test_add_func ("/vulkan-ops/rms-norm", test_rms_norm);
+  g_test_add_func ("/vulkan-ops/pipeline-cache", test_pipeline_cache);
+
+  return g_test_run ();
+}
