@@ -18,52 +18,11 @@
 #include <string.h>
 
 #include "ember.h"
+#include "vulkan-test.h"
 #include "ember-vk.h"
 
 /* ggml's test-backend-ops default bound. */
 #define MAX_NMSE 1e-7
-
-static gboolean
-have_device (void)
-{
-  static int cached = -1;
-
-  if (cached < 0)
-    {
-      ember_device_info *devices = NULL;
-      uint32_t n = 0;
-      ember_error error = { 0 };
-
-      if (ember_vulkan_list_devices (&devices, &n, &error) != EMBER_OK)
-        g_test_message ("listing Vulkan devices failed: %s", error.message);
-      cached = n > 0;
-      free (devices);
-    }
-  return cached;
-}
-
-/* Returns TRUE when the test may go on. */
-static gboolean
-require_device (void)
-{
-  if (have_device ())
-    return TRUE;
-
-  if (g_getenv ("HEARTH_REQUIRE_VULKAN") != NULL)
-    g_test_fail_printf ("no Vulkan device, and HEARTH_REQUIRE_VULKAN is set: "
-                        "install mesa-vulkan-drivers");
-  else
-    g_test_skip ("no Vulkan device on this machine (install mesa-vulkan-drivers for lavapipe)");
-  return FALSE;
-}
-
-#define assert_ok(status, error)                                                   \
-  G_STMT_START {                                                                   \
-    ember_status s_ = (status);                                                    \
-    if (s_ != EMBER_OK)                                                            \
-      g_error ("%s failed: %s (%s)", #status, (error).message,                     \
-               ember_status_to_string (s_));                                       \
-  } G_STMT_END
 
 static void
 collect_log_cb (ember_log_level level,
@@ -181,7 +140,7 @@ test_buffer_round_trip (void)
   ember_vulkan *vk;
   ember_vk_tuning tuning = { 0 };
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
   vk = open_device (NULL, NULL);
 
@@ -323,7 +282,7 @@ test_matvec (void)
   ember_vulkan *vk;
   gboolean has_subgroups;
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
   vk = open_device (NULL, NULL);
   has_subgroups = ember_vk_uses_subgroup_ops (vk);
@@ -368,7 +327,7 @@ test_matvec_split (void)
   g_autoptr (GRand) rand = g_rand_new_with_seed (99);
   ember_vulkan *vk;
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
   vk = open_device (NULL, NULL);
 
@@ -454,7 +413,7 @@ test_tensor_rejects (void)
   guint8 block[210] = { 0 };
   float x[256] = { 0 }, y[1];
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
   vk = open_device (NULL, NULL);
 
@@ -497,7 +456,7 @@ test_rms_norm (void)
   ember_vulkan *vk;
   gboolean has_subgroups;
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
   vk = open_device (NULL, NULL);
   has_subgroups = ember_vk_uses_subgroup_ops (vk);
@@ -596,7 +555,7 @@ test_pipeline_cache (void)
   ember_device_info *device;
   ember_vulkan *vk;
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
 
   tmp = g_dir_make_tmp ("hearth-pipeline-cache-XXXXXX", NULL);

@@ -12,45 +12,7 @@
 #include <string.h>
 
 #include "ember.h"
-
-static gboolean
-have_device (void)
-{
-  static int cached = -1;
-
-  if (cached < 0)
-    {
-      ember_device_info *devices = NULL;
-      uint32_t n = 0;
-      ember_error error = { 0 };
-
-      if (ember_vulkan_list_devices (&devices, &n, &error) != EMBER_OK)
-        g_test_message ("listing Vulkan devices failed: %s", error.message);
-      for (uint32_t i = 0; i < n; i++)
-        g_test_message ("Vulkan device %u: %s (%s, %s, Vulkan %u.%u, %s)", devices[i].index,
-                        devices[i].name, ember_device_type_to_string (devices[i].type),
-                        devices[i].driver, devices[i].api_major, devices[i].api_minor,
-                        devices[i].usable ? "usable" : devices[i].unusable_reason);
-      cached = n > 0;
-      free (devices);
-    }
-  return cached;
-}
-
-/* Returns TRUE when the test may go on. */
-static gboolean
-require_device (void)
-{
-  if (have_device ())
-    return TRUE;
-
-  if (g_getenv ("HEARTH_REQUIRE_VULKAN") != NULL)
-    g_test_fail_printf ("no Vulkan device, and HEARTH_REQUIRE_VULKAN is set: "
-                        "install mesa-vulkan-drivers");
-  else
-    g_test_skip ("no Vulkan device on this machine (install mesa-vulkan-drivers for lavapipe)");
-  return FALSE;
-}
+#include "vulkan-test.h"
 
 static void
 collect_log_cb (ember_log_level level,
@@ -69,7 +31,7 @@ test_list_devices (void)
   uint32_t n = 0;
   ember_error error = { 0 };
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
 
   g_assert_cmpint (ember_vulkan_list_devices (&devices, &n, &error), ==, EMBER_OK);
@@ -91,15 +53,6 @@ test_list_devices (void)
 
   g_assert_cmpint (ember_vulkan_list_devices (NULL, &n, &error), ==, EMBER_ERROR_INVALID_ARGUMENT);
 }
-
-/* Fails the test with the engine's message when @status is not EMBER_OK. */
-#define assert_ok(status, error)                                                   \
-  G_STMT_START {                                                                   \
-    ember_status s_ = (status);                                                    \
-    if (s_ != EMBER_OK)                                                            \
-      g_error ("%s failed: %s (%s)", #status, (error).message,                     \
-               ember_status_to_string (s_));                                       \
-  } G_STMT_END
 
 static void
 check_vector_add (ember_vulkan *vk,
@@ -142,7 +95,7 @@ test_vector_add (void)
   ember_error error = { 0 };
   guint ran = 0;
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
 
   assert_ok (ember_vulkan_list_devices (&devices, &n_devices, &error), error);
@@ -195,7 +148,7 @@ test_vector_add_rejects (void)
   ember_error error = { 0 };
   float x = 1.0f;
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
 
   assert_ok (ember_vulkan_new (NULL, &vk, &error), error);
@@ -222,7 +175,7 @@ test_device_override (void)
   ember_error error = { 0 };
   g_autofree char *saved = g_strdup (g_getenv ("HEARTH_VULKAN_DEVICE"));
 
-  if (!require_device ())
+  if (!vulkan_test_require_device ())
     return;
 
   /* An explicit index. */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What the Vulkan test programs share: whether a device exists, the visible
+ * skip (or, with HEARTH_REQUIRE_VULKAN, the failure) when none does, and an
+ * assertion that prints the engine's message.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdlib.h>
+
+#include "ember.h"
+
+/* Lists the devices once (as test messages) and says whether there is any. */
+static inline gboolean
+vulkan_test_have_device (void)
+{
+  static int cached = -1;
+
+  if (cached < 0)
+    {
+      ember_device_info *devices = NULL;
+      uint32_t n = 0;
+      ember_error error = { 0 };
+
+      if (ember_vulkan_list_devices (&devices, &n, &error) != EMBER_OK)
+        g_test_message ("listing Vulkan devices failed: %s", error.message);
+      for (uint32_t i = 0; i < n; i++)
+        g_test_message ("Vulkan device %u: %s (%s, %s, Vulkan %u.%u, %s)", devices[i].index,
+                        devices[i].name, ember_device_type_to_string (devices[i].type),
+                        devices[i].driver, devices[i].api_major, devices[i].api_minor,
+                        devices[i].usable ? "usable" : devices[i].unusable_reason);
+      cached = n > 0;
+      free (devices);
+    }
+  return cached;
+}
+
+/* Returns TRUE when the test may go on. */
+static inline gboolean
+vulkan_test_require_device (void)
+{
+  if (vulkan_test_have_device ())
+    return TRUE;
+
+  if (g_getenv ("HEARTH_REQUIRE_VULKAN") != NULL)
+    g_test_fail_printf ("no Vulkan device, and HEARTH_REQUIRE_VULKAN is set: "
+                        "install mesa-vulkan-drivers");
+  else
+    g_test_skip ("no Vulkan device on this machine (install mesa-vulkan-drivers for lavapipe)");
+  return FALSE;
+}
+
+/* Fails the test with the engine's message when @status is not EMBER_OK. */
+#define assert_ok(status, error)                                                   \
+  G_STMT_START {                                                                   \
+    ember_status s_ = (status);                                                    \
+    if (s_ != EMBER_OK)                                                            \
+      g_error ("%s failed: %s (%s)", #status, (error).message,                     \
+               ember_status_to_string (s_));                                       \
+  } G_STMT_END
