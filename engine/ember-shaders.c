@@ -18,6 +18,14 @@
 #include "matvec_q8_0_sg.spv.h"
 #include "matvec_q4_0.spv.h"
 #include "matvec_q4_0_sg.spv.h"
+#include "add_rms_norm.spv.h"
+#include "rope_store.spv.h"
+#include "attention.spv.h"
+#include "swiglu.spv.h"
+#include "embed_f32.spv.h"
+#include "embed_f16.spv.h"
+#include "embed_q8_0.spv.h"
+#include "embed_q4_0.spv.h"
 
 #define SPIRV(n) { #n, ember_spirv_##n, sizeof ember_spirv_##n }
 
@@ -33,6 +41,14 @@ static const ember_spirv spirv_table[] = {
   SPIRV (matvec_q8_0_sg),
   SPIRV (matvec_q4_0),
   SPIRV (matvec_q4_0_sg),
+  SPIRV (add_rms_norm),
+  SPIRV (rope_store),
+  SPIRV (attention),
+  SPIRV (swiglu),
+  SPIRV (embed_f32),
+  SPIRV (embed_f16),
+  SPIRV (embed_q8_0),
+  SPIRV (embed_q4_0),
 };
 
 const ember_spirv *

@@ -12,15 +12,8 @@
 
 #include "ember-vk-private.h"
 
-/* Rows per mat-vec workgroup: fewer workgroups, and x loaded once for all.
- * On lavapipe (subgroups of 8) 8 rows in workgroups of 16 beat 4 rows in
- * workgroups of 32 by a third on 576 × 1536 and 49152 × 576 Q8_0/Q4_0. */
-#define MATVEC_ROWS 8
-
-/* A workgroup width for reductions over a row: @per_subgroup subgroups, a
- * power of two within [@min, 128] and the device's limits. */
-static uint32_t
-reduction_width (const ember_vulkan *vk,
+uint32_t
+ember_vk_reduction_width (const ember_vulkan *vk,
                  uint32_t            per_subgroup,
                  uint32_t            min)
 {
@@ -36,8 +29,8 @@ reduction_width (const ember_vulkan *vk,
   return width;
 }
 
-static const char *
-matvec_variant (const ember_vulkan *vk,
+const char *
+ember_vk_matvec_variant (const ember_vulkan *vk,
                 ember_type          type)
 {
   bool sg = ember_vk_uses_subgroup_ops (vk);
@@ -102,7 +95,7 @@ ember_vulkan_matvec (ember_vulkan          *vk,
   if (vk == NULL || w == NULL || x == NULL || y == NULL)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "ember_vulkan_matvec: missing argument");
-  variant = matvec_variant (vk, w->type);
+  variant = ember_vk_matvec_variant (vk, w->type);
   if (variant == NULL)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "no Vulkan mat-vec kernel for %s weights yet",
@@ -113,8 +106,8 @@ ember_vulkan_matvec (ember_vulkan          *vk,
                             "a %llu × %llu mat-vec needs vectors larger than one buffer",
                             (unsigned long long) w->rows, (unsigned long long) w->cols);
 
-  spec[0] = reduction_width (vk, 2, 16);
-  spec[1] = MATVEC_ROWS;
+  spec[0] = ember_vk_reduction_width (vk, 2, 16);
+  spec[1] = EMBER_VK_MATVEC_ROWS;
   status = ember_vk_pipeline_get (vk, variant, 3, sizeof push, spec, 2, &pipeline, error);
   if (status == EMBER_OK)
     status = upload (vk, x, w->cols * sizeof (float), &x_buf, error);
@@ -132,7 +125,7 @@ ember_vulkan_matvec (ember_vulkan          *vk,
         { x_buf, 0, VK_WHOLE_SIZE },
         { y_buf, 0, VK_WHOLE_SIZE },
       };
-      uint64_t groups = part->n_rows / MATVEC_ROWS + (part->n_rows % MATVEC_ROWS != 0);
+      uint64_t groups = part->n_rows / EMBER_VK_MATVEC_ROWS + (part->n_rows % EMBER_VK_MATVEC_ROWS != 0);
       uint32_t gx, gy;
 
       push.rows = (uint32_t) part->n_rows;
@@ -186,7 +179,7 @@ ember_vulkan_rms_norm (ember_vulkan *vk,
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "%u rows of %u elements do not fit in one buffer", rows, n);
 
-  spec[0] = reduction_width (vk, 4, 32);
+  spec[0] = ember_vk_reduction_width (vk, 4, 32);
   status = ember_vk_pipeline_get (vk, ember_vk_uses_subgroup_ops (vk) ? "rms_norm_sg" : "rms_norm",
                                   3, sizeof push, spec, 1, &pipeline, error);
   if (status == EMBER_OK)

@@ -169,3 +169,21 @@ ember_status ember_vk_grid (ember_vulkan *vk,
                             uint32_t     *groups_x,
                             uint32_t     *groups_y,
                             ember_error  *error);
+
+/* ---- kernels shared by the single ops and the model (ember-vk-ops.c) ---- */
+
+/* Rows per mat-vec workgroup: fewer workgroups, and x loaded once for all.
+ * On lavapipe (subgroups of 8) 8 rows in workgroups of 16 beat 4 rows in
+ * workgroups of 32 by a third on 576 × 1536 and 49152 × 576 Q8_0/Q4_0. */
+#define EMBER_VK_MATVEC_ROWS 8
+
+/* A workgroup width for reductions over a row: @per_subgroup subgroups, a
+ * power of two within [@min, 128] and the device's limits. */
+uint32_t ember_vk_reduction_width (const ember_vulkan *vk,
+                                   uint32_t            per_subgroup,
+                                   uint32_t            min);
+
+/* The mat-vec variant for weights of @type on @vk, or NULL where there is no
+ * kernel for that type. */
+const char *ember_vk_matvec_variant (const ember_vulkan *vk,
+                                     ember_type          type);

@@ -123,6 +123,37 @@ ember_status ember_vulkan_rms_norm (ember_vulkan *vk,
                                     float         eps,
                                     ember_error  *error);
 
+/* ---- a whole model on the device ----------------------------------------- */
+
+typedef struct ember_vk_model ember_vk_model;
+
+/* Uploads every weight of @model to @vk once and makes a KV cache of @n_ctx
+ * tokens and the scratch buffers in device memory. Only llama-architecture
+ * models with F32, F16, Q8_0 or Q4_0 matrices run on Vulkan so far; others
+ * are refused with a message naming the architecture or the tensor. @model
+ * must outlive the result. */
+ember_status ember_vk_model_new (ember_vulkan       *vk,
+                                 const ember_model  *model,
+                                 uint32_t            n_ctx,
+                                 ember_vk_model    **out,
+                                 ember_error        *error);
+void ember_vk_model_free (ember_vk_model *vkm);
+
+/* One decode step: @token at position @pos (0 … n_ctx-1; the cache must
+ * hold positions 0 … pos-1 from earlier steps) through every layer, the
+ * final norm and the output projection, recorded into one command buffer,
+ * submitted once and waited for once. @logits gets n_vocab floats. */
+ember_status ember_vk_model_decode (ember_vk_model *vkm,
+                                    int32_t         token,
+                                    uint32_t        pos,
+                                    float          *logits,
+                                    ember_error    *error);
+
+/* The dispatches and the compute barriers the last decode step recorded. */
+void ember_vk_model_get_stats (const ember_vk_model *vkm,
+                               uint32_t             *dispatches,
+                               uint32_t             *barriers);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A loaded model on the Vulkan device: every weight uploaded once, a KV
+ * cache and the scratch vectors in device memory, and the decode step (one
+ * token through every layer, the final norm and the output projection)
+ * recorded into one command buffer, submitted once and waited for once.
+ * The math is the CPU reference's (ember-cpu.c): RMS norm, RoPE with the
+ * very cos/sin values the CPU computes (the host fills a small table per
+ * step with vkCmdUpdateBuffer), softmax attention over the cache, SwiGLU.
+ *
+ * Descriptor sets are made once, when the model is uploaded: every buffer
+ * is fixed, and what changes per token (the position, the embedding row)
+ * goes in push constants.
+ */
+
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember-model-private.h"
+#include "ember-vk-private.h"
+
+/* A mat-vec weight: its tensor, its pipeline and one set per part. */
+typedef struct {
+  ember_vk_tensor *tensor;
+  ember_vk_pipeline *pipeline;
+  VkDescriptorSet *sets;
+} vk_matvec;
+
+typedef struct {
+  ember_vk_buffer *attn_norm, *ffn_norm;
+  ember_vk_buffer *k_cache, *v_cache;   /* n_ctx × kv_dim floats each */
+  vk_matvec wq, wk, wv, wo, gate, up, down;
+  VkDescriptorSet norm1, rope, attn, norm2, swiglu;
+} vk_layer;
+
+struct ember_vk_model {
+  ember_vulkan *vk;
+  const ember_model *model;
+  uint32_t n_ctx;
+
+  ember_vk_tensor *tok_embd;
+  ember_vk_pipeline *embed_pipeline;
+  VkDescriptorSet *embed_sets;          /* one per part of tok_embd */
+  vk_matvec output;                     /* output.tensor == tok_embd when tied */
+  ember_vk_buffer *output_norm;
+  vk_layer *layers;
+
+  /* scratch vectors */
+  ember_vk_buffer *x, *xn, *t, *q, *k, *v, *att, *gate, *up, *scores, *rope, *logits;
+  float *rope_table;                    /* rope_dims floats: cos, sin per pair */
+
+  ember_vk_pipeline *norm_pipeline, *rope_pipeline, *attn_pipeline, *swiglu_pipeline;
+  VkDescriptorSet final_norm;
+  VkDescriptorPool pool;
+
+  uint32_t n_dispatches, n_barriers;
+};
+
+/* ---- setup --------------------------------------------------------------- */
+
+static ember_status
+check_type (const ember_matrix *m,
+            ember_error        *error)
+{
+  switch (m->tensor->type->type)
+    {
+    case EMBER_TYPE_F32:
+    case EMBER_TYPE_F16:
+    case EMBER_TYPE_Q8_0:
+    case EMBER_TYPE_Q4_0:
+      return EMBER_OK;
+    case EMBER_TYPE_Q4_1:
+    case EMBER_TYPE_Q5_0:
+    case EMBER_TYPE_Q5_1:
+    case EMBER_TYPE_Q2_K:
+    case EMBER_TYPE_Q3_K:
+    case EMBER_TYPE_Q4_K:
+    case EMBER_TYPE_Q5_K:
+    case EMBER_TYPE_Q6_K:
+    case EMBER_TYPE_BF16:
+    default:
+      return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                              "tensor %s is %s: Vulkan has no kernel for that type yet "
+                              "(only F32, F16, Q8_0 and Q4_0)",
+                              m->tensor->name, m->tensor->type->name);
+    }
+}
+
+static ember_status
+upload_floats (ember_vulkan     *vk,
+               const float      *data,
+               uint64_t          n,
+               ember_vk_buffer **out,
+               ember_error      *error)
+{
+  ember_status status = ember_vk_buffer_new (vk, n * sizeof (float), out, error);
+
+  if (status == EMBER_OK && data != NULL)
+    status = ember_vk_buffer_write (vk, *out, 0, data, n * sizeof (float), error);
+  return status;
+}
+
+static ember_status
+upload_matrix (ember_vulkan       *vk,
+               const ember_matrix *m,
+               ember_vk_tensor   **out,
+               ember_error        *error)
+{
+  return ember_vk_tensor_new (vk, m->tensor->type->type, m->rows, m->cols, m->data, out, error);
+}
+
+static ember_status
+make_set (ember_vk_model          *vkm,
+          const ember_vk_pipeline *pipeline,
+          const ember_vk_buffer  **buffers,
+          VkDescriptorSet         *out,
+          ember_error             *error)
+{
+  ember_vulkan *vk = vkm->vk;
+  VkDescriptorBufferInfo infos[EMBER_VK_MAX_BINDINGS];
+  VkWriteDescriptorSet writes[EMBER_VK_MAX_BINDINGS];
+  VkDescriptorSetAllocateInfo alloc = {
+    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+    .descriptorPool = vkm->pool,
+    .descriptorSetCount = 1,
+    .pSetLayouts = &pipeline->set_layout,
+  };
+  VkResult result = vkAllocateDescriptorSets (vk->device, &alloc, out);
+
+  if (result != VK_SUCCESS)
+    return ember_vk_fail (vk, error, result, "vkAllocateDescriptorSets");
+  for (uint32_t i = 0; i < pipeline->n_bindings; i++)
+    {
+      infos[i] = (VkDescriptorBufferInfo) {
+        .buffer = buffers[i]->buffer,
+        .offset = 0,
+        .range = buffers[i]->alloc_size,
+      };
+      writes[i] = (VkWriteDescriptorSet) {
+        .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+        .dstSet = *out,
+        .dstBinding = i,
+        .descriptorCount = 1,
+        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        .pBufferInfo = &infos[i],
+      };
+    }
+  vkUpdateDescriptorSets (vk->device, pipeline->n_bindings, writes, 0, NULL);
+  return EMBER_OK;
+}
+
+/* Sets for y = W·x, one per part of @mv's tensor. */
+static ember_status
+make_matvec (ember_vk_model  *vkm,
+             vk_matvec       *mv,
+             ember_vk_buffer *x,
+             ember_vk_buffer *y,
+             ember_error     *error)
+{
+  ember_vulkan *vk = vkm->vk;
+  uint32_t spec[2] = { ember_vk_reduction_width (vk, 2, 16), EMBER_VK_MATVEC_ROWS };
+  ember_status status;
+
+  status = ember_vk_pipeline_get (vk, ember_vk_matvec_variant (vk, mv->tensor->type), 3,
+                                  4 * sizeof (uint32_t), spec, 2, &mv->pipeline, error);
+  if (status != EMBER_OK)
+    return status;
+  mv->sets = calloc (mv->tensor->n_parts, sizeof *mv->sets);
+  if (mv->sets == NULL)
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (uint32_t i = 0; status == EMBER_OK && i < mv->tensor->n_parts; i++)
+    {
+      const ember_vk_buffer *buffers[3] = { mv->tensor->parts[i].buffer, x, y };
+
+      status = make_set (vkm, mv->pipeline, buffers, &mv->sets[i], error);
+    }
+  return status;
+}
+
+static ember_status
+make_norm_set (ember_vk_model  *vkm,
+               ember_vk_buffer *weight,
+               VkDescriptorSet *out,
+               ember_error     *error)
+{
+  const ember_vk_buffer *buffers[4] = { vkm->x, vkm->t, weight, vkm->xn };
+
+  return make_set (vkm, vkm->norm_pipeline, buffers, out, error);
+}
+
+static const char *
+embed_variant (ember_type type)
+{
+  switch (type)
+    {
+    case EMBER_TYPE_F16:
+      return "embed_f16";
+    case EMBER_TYPE_Q8_0:
+      return "embed_q8_0";
+    case EMBER_TYPE_Q4_0:
+      return "embed_q4_0";
+    case EMBER_TYPE_F32:
+    case EMBER_TYPE_Q4_1:
+    case EMBER_TYPE_Q5_0:
+    case EMBER_TYPE_Q5_1:
+    case EMBER_TYPE_Q2_K:
+    case EMBER_TYPE_Q3_K:
+    case EMBER_TYPE_Q4_K:
+    case EMBER_TYPE_Q5_K:
+    case EMBER_TYPE_Q6_K:
+    case EMBER_TYPE_BF16:
+    default:
+      return "embed_f32";
+    }
+}
+
+static ember_status
+setup (ember_vk_model *vkm,
+       ember_error    *error)
+{
+  ember_vulkan *vk = vkm->vk;
+  const ember_model *m = vkm->model;
+  const ember_hparams *hp = &m->hp;
+  uint64_t q_dim = (uint64_t) hp->n_head * hp->head_dim;
+  uint64_t kv_dim = (uint64_t) hp->n_head_kv * hp->head_dim;
+  uint32_t wg = ember_vk_reduction_width (vk, 4, 32);
+  uint32_t n_sets;
+  ember_status status = EMBER_OK;
+
+  /* weights */
+  status = upload_matrix (vk, &m->tok_embd, &vkm->tok_embd, error);
+  if (status == EMBER_OK && m->output.data != m->tok_embd.data)
+    status = upload_matrix (vk, &m->output, &vkm->output.tensor, error);
+  else
+    vkm->output.tensor = vkm->tok_embd;
+  if (status == EMBER_OK)
+    status = upload_floats (vk, m->output_norm, hp->n_embd, &vkm->output_norm, error);
+  for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
+    {
+      const ember_layer *L = &m->layers[l];
+      vk_layer *V = &vkm->layers[l];
+
+      status = upload_floats (vk, L->attn_norm, hp->n_embd, &V->attn_norm, error);
+      if (status == EMBER_OK)
+        status = upload_floats (vk, L->ffn_norm, hp->n_embd, &V->ffn_norm, error);
+      if (status == EMBER_OK)
+        status = upload_matrix (vk, &L->wq, &V->wq.tensor, error);
+      if (status == EMBER_OK)
+        status = upload_matrix (vk, &L->wk, &V->wk.tensor, error);
+      if (status == EMBER_OK)
+        status = upload_matrix (vk, &L->wv, &V->wv.tensor, error);
+      if (status == EMBER_OK)
+        status = upload_matrix (vk, &L->wo, &V->wo.tensor, error);
+      if (status == EMBER_OK)
+        status = upload_matrix (vk, &L->w_gate, &V->gate.tensor, error);
+      if (status == EMBER_OK)
+        status = upload_matrix (vk, &L->w_up, &V->up.tensor, error);
+      if (status == EMBER_OK)
+        status = upload_matrix (vk, &L->w_down, &V->down.tensor, error);
+      if (status == EMBER_OK)
+        status = upload_floats (vk, NULL, (uint64_t) vkm->n_ctx * kv_dim, &V->k_cache, error);
+      if (status == EMBER_OK)
+        status = upload_floats (vk, NULL, (uint64_t) vkm->n_ctx * kv_dim, &V->v_cache, error);
+    }
+
+  /* scratch */
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, hp->n_embd, &vkm->x, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, hp->n_embd, &vkm->xn, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, hp->n_embd, &vkm->t, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, q_dim, &vkm->q, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, kv_dim, &vkm->k, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, kv_dim, &vkm->v, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, q_dim, &vkm->att, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, hp->n_ff, &vkm->gate, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, hp->n_ff, &vkm->up, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, (uint64_t) hp->n_head * vkm->n_ctx, &vkm->scores, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, hp->rope_dims, &vkm->rope, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, hp->n_vocab, &vkm->logits, error);
+  if (status != EMBER_OK)
+    return status;
+
+  /* pipelines */
+  {
+    uint32_t spec[1] = { wg };
+
+    status = ember_vk_pipeline_get (vk, embed_variant (vkm->tok_embd->type), 2,
+                                    3 * sizeof (uint32_t), NULL, 0, &vkm->embed_pipeline, error);
+    if (status == EMBER_OK)
+      status = ember_vk_pipeline_get (vk, "add_rms_norm", 4, 3 * sizeof (uint32_t), spec, 1,
+                                      &vkm->norm_pipeline, error);
+    if (status == EMBER_OK)
+      status = ember_vk_pipeline_get (vk, "rope_store", 6, 6 * sizeof (uint32_t), NULL, 0,
+                                      &vkm->rope_pipeline, error);
+    if (status == EMBER_OK)
+      status = ember_vk_pipeline_get (vk, "attention", 5, 6 * sizeof (uint32_t), spec, 1,
+                                      &vkm->attn_pipeline, error);
+    if (status == EMBER_OK)
+      status = ember_vk_pipeline_get (vk, "swiglu", 2, sizeof (uint32_t), NULL, 0,
+                                      &vkm->swiglu_pipeline, error);
+    if (status != EMBER_OK)
+      return status;
+  }
+
+  /* one descriptor pool for every set */
+  n_sets = vkm->tok_embd->n_parts + vkm->output.tensor->n_parts + 1;
+  for (uint32_t l = 0; l < hp->n_layer; l++)
+    {
+      const vk_layer *V = &vkm->layers[l];
+
+      n_sets += 5 + V->wq.tensor->n_parts + V->wk.tensor->n_parts + V->wv.tensor->n_parts
+                + V->wo.tensor->n_parts + V->gate.tensor->n_parts + V->up.tensor->n_parts
+                + V->down.tensor->n_parts;
+    }
+  {
+    VkDescriptorPoolSize size = {
+      .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .descriptorCount = n_sets * EMBER_VK_MAX_BINDINGS,
+    };
+    VkDescriptorPoolCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+      .maxSets = n_sets,
+      .poolSizeCount = 1,
+      .pPoolSizes = &size,
+    };
+    VkResult result = vkCreateDescriptorPool (vk->device, &info, NULL, &vkm->pool);
+
+    if (result != VK_SUCCESS)
+      {
+        vkm->pool = VK_NULL_HANDLE;
+        return ember_vk_fail (vk, error, result, "vkCreateDescriptorPool");
+      }
+  }
+
+  /* sets */
+  vkm->embed_sets = calloc (vkm->tok_embd->n_parts, sizeof *vkm->embed_sets);
+  if (vkm->embed_sets == NULL)
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (uint32_t i = 0; status == EMBER_OK && i < vkm->tok_embd->n_parts; i++)
+    {
+      const ember_vk_buffer *buffers[2] = { vkm->tok_embd->parts[i].buffer, vkm->x };
+
+      status = make_set (vkm, vkm->embed_pipeline, buffers, &vkm->embed_sets[i], error);
+    }
+  for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
+    {
+      vk_layer *V = &vkm->layers[l];
+      const ember_vk_buffer *rope[6] = { vkm->q, vkm->k, vkm->v, vkm->rope, V->k_cache, V->v_cache };
+      const ember_vk_buffer *attn[5] = { vkm->q, V->k_cache, V->v_cache, vkm->scores, vkm->att };
+      const ember_vk_buffer *swiglu[2] = { vkm->gate, vkm->up };
+
+      status = make_norm_set (vkm, V->attn_norm, &V->norm1, error);
+      if (status == EMBER_OK)
+        status = make_matvec (vkm, &V->wq, vkm->xn, vkm->q, error);
+      if (status == EMBER_OK)
+        status = make_matvec (vkm, &V->wk, vkm->xn, vkm->k, error);
+      if (status == EMBER_OK)
+        status = make_matvec (vkm, &V->wv, vkm->xn, vkm->v, error);
+      if (status == EMBER_OK)
+        status = make_set (vkm, vkm->rope_pipeline, rope, &V->rope, error);
+      if (status == EMBER_OK)
+        status = make_set (vkm, vkm->attn_pipeline, attn, &V->attn, error);
+      if (status == EMBER_OK)
+        status = make_matvec (vkm, &V->wo, vkm->att, vkm->t, error);
+      if (status == EMBER_OK)
+        status = make_norm_set (vkm, V->ffn_norm, &V->norm2, error);
+      if (status == EMBER_OK)
+        status = make_matvec (vkm, &V->gate, vkm->xn, vkm->gate, error);
+      if (status == EMBER_OK)
+        status = make_matvec (vkm, &V->up, vkm->xn, vkm->up, error);
+      if (status == EMBER_OK)
+        status = make_set (vkm, vkm->swiglu_pipeline, swiglu, &V->swiglu, error);
+      if (status == EMBER_OK)
+        status = make_matvec (vkm, &V->down, vkm->gate, vkm->t, error);
+    }
+  if (status == EMBER_OK)
+    status = make_norm_set (vkm, vkm->output_norm, &vkm->final_norm, error);
+  if (status == EMBER_OK)
+    status = make_matvec (vkm, &vkm->output, vkm->xn, vkm->logits, error);
+  return status;
+}
+
+ember_status
+ember_vk_model_new (ember_vulkan       *vk,
+                    const ember_model  *model,
+                    uint32_t            n_ctx,
+                    ember_vk_model    **out,
+                    ember_error        *error)
+{
+  const ember_hparams *hp;
+  ember_vk_model *vkm;
+  ember_status status;
+
+  if (vk == NULL || model == NULL || out == NULL || n_ctx == 0)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "ember_vk_model_new: missing argument");
+  *out = NULL;
+  status = ember_vk_check_lost (vk, error);
+  if (status != EMBER_OK)
+    return status;
+  hp = &model->hp;
+  if (hp->arch != EMBER_ARCH_LLAMA)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "%s models do not run on Vulkan yet (only llama)",
+                            ember_arch_to_string (hp->arch));
+  if (hp->head_dim % 2 != 0 || hp->rope_dims % 2 != 0 || hp->rope_dims > hp->head_dim
+      || hp->n_head_kv == 0 || hp->n_head % hp->n_head_kv != 0)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "this model's head layout does not run on Vulkan yet");
+  status = check_type (&model->tok_embd, error);
+  if (status == EMBER_OK)
+    status = check_type (&model->output, error);
+  for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
+    {
+      const ember_layer *L = &model->layers[l];
+      const ember_matrix *ms[7] = { &L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down };
+
+      for (int i = 0; status == EMBER_OK && i < 7; i++)
+        status = check_type (ms[i], error);
+    }
+  if (status != EMBER_OK)
+    return status;
+
+  vkm = calloc (1, sizeof *vkm);
+  if (vkm == NULL)
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+  vkm->vk = vk;
+  vkm->model = model;
+  vkm->n_ctx = n_ctx;
+  vkm->layers = calloc (hp->n_layer, sizeof *vkm->layers);
+  vkm->rope_table = calloc (hp->rope_dims > 0 ? hp->rope_dims : 1, sizeof (float));
+  if (vkm->layers == NULL || vkm->rope_table == NULL)
+    {
+      ember_vk_model_free (vkm);
+      return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+  status = setup (vkm, error);
+  if (status != EMBER_OK)
+    {
+      ember_vk_model_free (vkm);
+      return status;
+    }
+  *out = vkm;
+  return EMBER_OK;
+}
+
+static void
+matvec_free (ember_vulkan *vk,
+             vk_matvec    *mv,
+             bool          free_tensor)
+{
+  if (free_tensor)
+    ember_vk_tensor_free (vk, mv->tensor);
+  free (mv->sets);
+}
+
+void
+ember_vk_model_free (ember_vk_model *vkm)
+{
+  ember_vulkan *vk;
+
+  if (vkm == NULL)
+    return;
+  vk = vkm->vk;
+  if (vkm->layers != NULL)
+    for (uint32_t l = 0; l < vkm->model->hp.n_layer; l++)
+      {
+        vk_layer *V = &vkm->layers[l];
+
+        ember_vk_buffer_free (vk, V->attn_norm);
+        ember_vk_buffer_free (vk, V->ffn_norm);
+        ember_vk_buffer_free (vk, V->k_cache);
+        ember_vk_buffer_free (vk, V->v_cache);
+        matvec_free (vk, &V->wq, true);
+        matvec_free (vk, &V->wk, true);
+        matvec_free (vk, &V->wv, true);
+        matvec_free (vk, &V->wo, true);
+        matvec_free (vk, &V->gate, true);
+        matvec_free (vk, &V->up, true);
+        matvec_free (vk, &V->down, true);
+      }
+  matvec_free (vk, &vkm->output, vkm->output.tensor != vkm->tok_embd);
+  ember_vk_tensor_free (vk, vkm->tok_embd);
+  free (vkm->embed_sets);
+  ember_vk_buffer_free (vk, vkm->output_norm);
+  ember_vk_buffer_free (vk, vkm->x);
+  ember_vk_buffer_free (vk, vkm->xn);
+  ember_vk_buffer_free (vk, vkm->t);
+  ember_vk_buffer_free (vk, vkm->q);
+  ember_vk_buffer_free (vk, vkm->k);
+  ember_vk_buffer_free (vk, vkm->v);
+  ember_vk_buffer_free (vk, vkm->att);
+  ember_vk_buffer_free (vk, vkm->gate);
+  ember_vk_buffer_free (vk, vkm->up);
+  ember_vk_buffer_free (vk, vkm->scores);
+  ember_vk_buffer_free (vk, vkm->rope);
+  ember_vk_buffer_free (vk, vkm->logits);
+  if (vkm->pool != VK_NULL_HANDLE)
+    vkDestroyDescriptorPool (vk->device, vkm->pool, NULL);
+  free (vkm->layers);
+  free (vkm->rope_table);
+  free (vkm);
+}
+
+/* ---- the decode step ----------------------------------------------------- */
+
+static void
+dispatch (ember_vk_model          *vkm,
+          VkCommandBuffer          cmd,
+          const ember_vk_pipeline *pipeline,
+          VkDescriptorSet          set,
+          const void              *push,
+          uint32_t                 groups_x,
+          uint32_t                 groups_y)
+{
+  vkCmdBindPipeline (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
+  vkCmdBindDescriptorSets (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set,
+                           0, NULL);
+  vkCmdPushConstants (cmd, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                      pipeline->push_size, push);
+  vkCmdDispatch (cmd, groups_x, groups_y, 1);
+  vkm->n_dispatches++;
+}
+
+static void
+barrier (ember_vk_model *vkm,
+         VkCommandBuffer cmd)
+{
+  ember_vk_record_barrier (cmd);
+  vkm->n_barriers++;
+}
+
+/* @n invocations of 64 in a grid. */
+static ember_status
+dispatch_flat (ember_vk_model          *vkm,
+               VkCommandBuffer          cmd,
+               const ember_vk_pipeline *pipeline,
+               VkDescriptorSet          set,
+               const void              *push,
+               uint64_t                 n,
+               ember_error             *error)
+{
+  uint32_t gx, gy;
+  ember_status status = ember_vk_grid (vkm->vk, n / 64 + (n % 64 != 0), &gx, &gy, error);
+
+  if (status == EMBER_OK)
+    dispatch (vkm, cmd, pipeline, set, push, gx, gy);
+  return status;
+}
+
+static ember_status
+record_matvec (ember_vk_model  *vkm,
+               VkCommandBuffer  cmd,
+               const vk_matvec *mv,
+               ember_error     *error)
+{
+  const ember_vk_tensor *w = mv->tensor;
+
+  for (uint32_t i = 0; i < w->n_parts; i++)
+    {
+      const ember_vk_tensor_part *part = &w->parts[i];
+      uint32_t push[4] = { (uint32_t) part->n_rows, (uint32_t) w->cols, (uint32_t) w->row_bytes,
+                           (uint32_t) part->first_row };
+      uint64_t groups = part->n_rows / EMBER_VK_MATVEC_ROWS
+                        + (part->n_rows % EMBER_VK_MATVEC_ROWS != 0);
+      uint32_t gx, gy;
+      ember_status status = ember_vk_grid (vkm->vk, groups, &gx, &gy, error);
+
+      if (status != EMBER_OK)
+        return status;
+      dispatch (vkm, cmd, mv->pipeline, mv->sets[i], push, gx, gy);
+    }
+  return EMBER_OK;
+}
+
+static void
+record_norm (ember_vk_model *vkm,
+             VkCommandBuffer cmd,
+             VkDescriptorSet set,
+             bool            add)
+{
+  struct {
+    uint32_t n, add;
+    float eps;
+  } push = { vkm->model->hp.n_embd, add, vkm->model->hp.rms_eps };
+
+  dispatch (vkm, cmd, vkm->norm_pipeline, set, &push, 1, 1);
+}
+
+/* cos and sin of each rotated pair for @pos, exactly as ember-cpu.c's rope()
+ * computes them. */
+static void
+fill_rope_table (ember_vk_model *vkm,
+                 uint32_t        pos)
+{
+  const ember_model *m = vkm->model;
+  const ember_hparams *hp = &m->hp;
+  uint32_t n_dims = hp->rope_dims;
+  float theta_scale = powf (hp->rope_freq_base, -2.0f / (float) n_dims);
+  float theta_base = (float) pos;
+
+  for (uint32_t i0 = 0; i0 < n_dims; i0 += 2)
+    {
+      float factor = m->rope_freqs != NULL ? m->rope_freqs[i0 / 2] : 1.0f;
+      float theta = hp->rope_freq_scale * (theta_base / factor);
+
+      vkm->rope_table[i0] = cosf (theta);
+      vkm->rope_table[i0 + 1] = sinf (theta);
+      theta_base *= theta_scale;
+    }
+}
+
+static ember_status
+record_step (ember_vk_model *vkm,
+             VkCommandBuffer cmd,
+             int32_t         token,
+             uint32_t        pos,
+             ember_error    *error)
+{
+  const ember_hparams *hp = &vkm->model->hp;
+  uint32_t kv_dim = hp->n_head_kv * hp->head_dim;
+  uint64_t rope_n = (uint64_t) (hp->n_head + hp->n_head_kv) * (hp->head_dim / 2) + kv_dim;
+  ember_status status = EMBER_OK;
+
+  /* the rotation table for this position */
+  fill_rope_table (vkm, pos);
+  if (hp->rope_dims > 0)
+    vkCmdUpdateBuffer (cmd, vkm->rope->buffer, 0, hp->rope_dims * sizeof (float),
+                       vkm->rope_table);
+
+  /* the token's embedding row, from the part that holds it */
+  for (uint32_t i = 0; i < vkm->tok_embd->n_parts; i++)
+    {
+      const ember_vk_tensor_part *part = &vkm->tok_embd->parts[i];
+
+      if ((uint64_t) token >= part->first_row && (uint64_t) token < part->first_row + part->n_rows)
+        {
+          uint32_t push[3] = { (uint32_t) ((uint64_t) token - part->first_row), hp->n_embd,
+                               (uint32_t) vkm->tok_embd->row_bytes };
+
+          status = dispatch_flat (vkm, cmd, vkm->embed_pipeline, vkm->embed_sets[i], push,
+                                  hp->n_embd, error);
+        }
+    }
+  barrier (vkm, cmd);
+
+  for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
+    {
+      const vk_layer *V = &vkm->layers[l];
+      uint32_t rope_push[6] = { hp->n_head, hp->n_head_kv, hp->head_dim, hp->rope_dims,
+                                hp->rope_style == EMBER_ROPE_NEOX, pos * kv_dim };
+      struct {
+        uint32_t n_head, n_head_kv, head_dim, n_pos, n_ctx;
+        float scale;
+      } attn_push = { hp->n_head, hp->n_head_kv, hp->head_dim, pos + 1, vkm->n_ctx,
+                      1.0f / sqrtf ((float) hp->head_dim) };
+      uint32_t swiglu_push[1] = { hp->n_ff };
+
+      /* the first layer's norm adds nothing: x is the embedding */
+      record_norm (vkm, cmd, V->norm1, l > 0);
+      barrier (vkm, cmd);
+      status = record_matvec (vkm, cmd, &V->wq, error);
+      if (status == EMBER_OK)
+        status = record_matvec (vkm, cmd, &V->wk, error);
+      if (status == EMBER_OK)
+        status = record_matvec (vkm, cmd, &V->wv, error);
+      barrier (vkm, cmd);
+      if (status == EMBER_OK)
+        status = dispatch_flat (vkm, cmd, vkm->rope_pipeline, V->rope, rope_push, rope_n, error);
+      barrier (vkm, cmd);
+      dispatch (vkm, cmd, vkm->attn_pipeline, V->attn, &attn_push, hp->n_head, 1);
+      barrier (vkm, cmd);
+      if (status == EMBER_OK)
+        status = record_matvec (vkm, cmd, &V->wo, error);
+      barrier (vkm, cmd);
+      record_norm (vkm, cmd, V->norm2, true);
+      barrier (vkm, cmd);
+      if (status == EMBER_OK)
+        status = record_matvec (vkm, cmd, &V->gate, error);
+      if (status == EMBER_OK)
+        status = record_matvec (vkm, cmd, &V->up, error);
+      barrier (vkm, cmd);
+      if (status == EMBER_OK)
+        status = dispatch_flat (vkm, cmd, vkm->swiglu_pipeline, V->swiglu, swiglu_push,
+                                hp->n_ff, error);
+      barrier (vkm, cmd);
+      if (status == EMBER_OK)
+        status = record_matvec (vkm, cmd, &V->down, error);
+      barrier (vkm, cmd);
+    }
+  if (status == EMBER_OK)
+    {
+      record_norm (vkm, cmd, vkm->final_norm, hp->n_layer > 0);
+      barrier (vkm, cmd);
+      status = record_matvec (vkm, cmd, &vkm->output, error);
+    }
+  return status;
+}
+
+ember_status
+ember_vk_model_decode (ember_vk_model *vkm,
+                       int32_t         token,
+                       uint32_t        pos,
+                       float          *logits,
+                       ember_error    *error)
+{
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  ember_status status;
+
+  if (vkm == NULL || logits == NULL)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "ember_vk_model_decode: missing argument");
+  if (token < 0 || (uint32_t) token >= vkm->model->hp.n_vocab)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "token id %d is outside the vocabulary (0 to %u)", token,
+                            vkm->model->hp.n_vocab - 1);
+  if (pos >= vkm->n_ctx)
+    return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
+                            "position %u is past the context of %u tokens", pos, vkm->n_ctx);
+
+  vkm->n_dispatches = 0;
+  vkm->n_barriers = 0;
+  status = ember_vk_begin (vkm->vk, &cmd, error);
+  if (status == EMBER_OK)
+    status = record_step (vkm, cmd, token, pos, error);
+  if (status == EMBER_OK)
+    {
+      status = ember_vk_submit_wait (vkm->vk, cmd, error);
+      cmd = VK_NULL_HANDLE;
+    }
+  if (status == EMBER_OK)
+    status = ember_vk_buffer_read (vkm->vk, vkm->logits, 0, logits,
+                                   (uint64_t) vkm->model->hp.n_vocab * sizeof (float), error);
+  ember_vk_abandon (vkm->vk, cmd);
+  return status;
+}
+
+void
+ember_vk_model_get_stats (const ember_vk_model *vkm,
+                          uint32_t             *dispatches,
+                          uint32_t             *barriers)
+{
+  if (dispatches != NULL)
+    *dispatches = vkm->n_dispatches;
+  if (barriers != NULL)
+    *barriers = vkm->n_barriers;
+}
