@@ -18,10 +18,17 @@
 #include "matvec_q8_0_sg.spv.h"
 #include "matvec_q4_0.spv.h"
 #include "matvec_q4_0_sg.spv.h"
+#include "matvec_f32_swiglu.spv.h"
+#include "matvec_f32_sg_swiglu.spv.h"
+#include "matvec_f16_swiglu.spv.h"
+#include "matvec_f16_sg_swiglu.spv.h"
+#include "matvec_q8_0_swiglu.spv.h"
+#include "matvec_q8_0_sg_swiglu.spv.h"
+#include "matvec_q4_0_swiglu.spv.h"
+#include "matvec_q4_0_sg_swiglu.spv.h"
 #include "add_rms_norm.spv.h"
 #include "rope_store.spv.h"
 #include "attention.spv.h"
-#include "swiglu.spv.h"
 #include "embed_f32.spv.h"
 #include "embed_f16.spv.h"
 #include "embed_q8_0.spv.h"
@@ -41,10 +48,17 @@ static const ember_spirv spirv_table[] = {
   SPIRV (matvec_q8_0_sg),
   SPIRV (matvec_q4_0),
   SPIRV (matvec_q4_0_sg),
+  SPIRV (matvec_f32_swiglu),
+  SPIRV (matvec_f32_sg_swiglu),
+  SPIRV (matvec_f16_swiglu),
+  SPIRV (matvec_f16_sg_swiglu),
+  SPIRV (matvec_q8_0_swiglu),
+  SPIRV (matvec_q8_0_sg_swiglu),
+  SPIRV (matvec_q4_0_swiglu),
+  SPIRV (matvec_q4_0_sg_swiglu),
   SPIRV (add_rms_norm),
   SPIRV (rope_store),
   SPIRV (attention),
-  SPIRV (swiglu),
   SPIRV (embed_f32),
   SPIRV (embed_f16),
   SPIRV (embed_q8_0),

@@ -16,24 +16,37 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ember-model-private.h"
 #include "ember-vk-private.h"
 
-/* A mat-vec weight: its tensor, its pipeline and one set per part. */
+/* A mat-vec weight: its tensor, its pipeline and one set per part; its
+ * row r goes to y[y_base + r]. */
 typedef struct {
   ember_vk_tensor *tensor;
   ember_vk_pipeline *pipeline;
   VkDescriptorSet *sets;
+  uint32_t y_base;
+  uint32_t up_offset;   /* the SwiGLU variant: where x's up half begins */
 } vk_matvec;
+
+/* Matrices that read the same x are one tensor (their rows one after the
+ * other) where they share a type, so one dispatch does them all: q, k, v
+ * into one qkv vector, gate and up into one gate-up vector. */
+typedef struct {
+  vk_matvec mv[3];
+  uint32_t n;
+} vk_group;
 
 typedef struct {
   ember_vk_buffer *attn_norm, *ffn_norm;
   ember_vk_buffer *k_cache, *v_cache;   /* n_ctx × kv_dim floats each */
-  vk_matvec wq, wk, wv, wo, gate, up, down;
-  VkDescriptorSet norm1, rope, attn, norm2, swiglu;
+  vk_group qkv, gate_up;
+  vk_matvec wo, down;                   /* down: with SwiGLU fused into its x */
+  VkDescriptorSet norm1, rope, attn, norm2;
 } vk_layer;
 
 struct ember_vk_model {
@@ -49,10 +62,10 @@ struct ember_vk_model {
   vk_layer *layers;
 
   /* scratch vectors */
-  ember_vk_buffer *x, *xn, *t, *q, *k, *v, *att, *gate, *up, *scores, *rope, *logits;
+  ember_vk_buffer *x, *xn, *t, *qkv, *att, *gate_up, *scores, *rope, *logits;
   float *rope_table;                    /* rope_dims floats: cos, sin per pair */
 
-  ember_vk_pipeline *norm_pipeline, *rope_pipeline, *attn_pipeline, *swiglu_pipeline;
+  ember_vk_pipeline *norm_pipeline, *rope_pipeline, *attn_pipeline;
   VkDescriptorSet final_norm;
   VkDescriptorPool pool;
 
@@ -112,6 +125,53 @@ upload_matrix (ember_vulkan       *vk,
   return ember_vk_tensor_new (vk, m->tensor->type->type, m->rows, m->cols, m->data, out, error);
 }
 
+/* Uploads @n matrices of the same cols as one tensor where they share a
+ * type, else one tensor each; their outputs follow each other in y. */
+static ember_status
+upload_group (ember_vulkan        *vk,
+              const ember_matrix **ms,
+              uint32_t             n,
+              vk_group            *group,
+              ember_error         *error)
+{
+  bool same = true;
+  uint64_t rows = 0;
+  ember_status status = EMBER_OK;
+
+  for (uint32_t i = 0; i < n; i++)
+    {
+      same = same && ms[i]->tensor->type == ms[0]->tensor->type && ms[i]->cols == ms[0]->cols;
+      rows += ms[i]->rows;
+    }
+  if (same && n > 1 && !vk->tuning.no_fused_matvec)
+    {
+      uint8_t *data = malloc (rows * ms[0]->row_bytes);
+      uint64_t at = 0;
+
+      if (data == NULL)
+        return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+      for (uint32_t i = 0; i < n; i++)
+        {
+          memcpy (data + at, ms[i]->data, ms[i]->rows * ms[i]->row_bytes);
+          at += ms[i]->rows * ms[i]->row_bytes;
+        }
+      status = ember_vk_tensor_new (vk, ms[0]->tensor->type->type, rows, ms[0]->cols, data,
+                                    &group->mv[0].tensor, error);
+      free (data);
+      group->n = 1;
+      return status;
+    }
+  group->n = n;
+  rows = 0;
+  for (uint32_t i = 0; status == EMBER_OK && i < n; i++)
+    {
+      group->mv[i].y_base = (uint32_t) rows;
+      rows += ms[i]->rows;
+      status = upload_matrix (vk, ms[i], &group->mv[i].tensor, error);
+    }
+  return status;
+}
+
 static ember_status
 make_set (ember_vk_model          *vkm,
           const ember_vk_pipeline *pipeline,
@@ -158,14 +218,19 @@ make_matvec (ember_vk_model  *vkm,
              vk_matvec       *mv,
              ember_vk_buffer *x,
              ember_vk_buffer *y,
+             bool             swiglu,
              ember_error     *error)
 {
   ember_vulkan *vk = vkm->vk;
   uint32_t spec[2] = { ember_vk_reduction_width (vk, 2, 16), EMBER_VK_MATVEC_ROWS };
+  char variant[64];
   ember_status status;
 
-  status = ember_vk_pipeline_get (vk, ember_vk_matvec_variant (vk, mv->tensor->type), 3,
-                                  4 * sizeof (uint32_t), spec, 2, &mv->pipeline, error);
+  snprintf (variant, sizeof variant, "%s%s", ember_vk_matvec_variant (vk, mv->tensor->type),
+            swiglu ? "_swiglu" : "");
+  mv->up_offset = swiglu ? (uint32_t) mv->tensor->cols : 0;
+  status = ember_vk_pipeline_get (vk, variant, 3, (swiglu ? 5 : 4) * sizeof (uint32_t), spec, 2,
+                                  &mv->pipeline, error);
   if (status != EMBER_OK)
     return status;
   mv->sets = calloc (mv->tensor->n_parts, sizeof *mv->sets);
@@ -177,6 +242,20 @@ make_matvec (ember_vk_model  *vkm,
 
       status = make_set (vkm, mv->pipeline, buffers, &mv->sets[i], error);
     }
+  return status;
+}
+
+static ember_status
+make_group (ember_vk_model  *vkm,
+            vk_group        *group,
+            ember_vk_buffer *x,
+            ember_vk_buffer *y,
+            ember_error     *error)
+{
+  ember_status status = EMBER_OK;
+
+  for (uint32_t i = 0; status == EMBER_OK && i < group->n; i++)
+    status = make_matvec (vkm, &group->mv[i], x, y, false, error);
   return status;
 }
 
@@ -247,17 +326,19 @@ setup (ember_vk_model *vkm,
       if (status == EMBER_OK)
         status = upload_floats (vk, L->ffn_norm, hp->n_embd, &V->ffn_norm, error);
       if (status == EMBER_OK)
-        status = upload_matrix (vk, &L->wq, &V->wq.tensor, error);
-      if (status == EMBER_OK)
-        status = upload_matrix (vk, &L->wk, &V->wk.tensor, error);
-      if (status == EMBER_OK)
-        status = upload_matrix (vk, &L->wv, &V->wv.tensor, error);
+        {
+          const ember_matrix *qkv[3] = { &L->wq, &L->wk, &L->wv };
+
+          status = upload_group (vk, qkv, 3, &V->qkv, error);
+        }
       if (status == EMBER_OK)
         status = upload_matrix (vk, &L->wo, &V->wo.tensor, error);
       if (status == EMBER_OK)
-        status = upload_matrix (vk, &L->w_gate, &V->gate.tensor, error);
-      if (status == EMBER_OK)
-        status = upload_matrix (vk, &L->w_up, &V->up.tensor, error);
+        {
+          const ember_matrix *gate_up[2] = { &L->w_gate, &L->w_up };
+
+          status = upload_group (vk, gate_up, 2, &V->gate_up, error);
+        }
       if (status == EMBER_OK)
         status = upload_matrix (vk, &L->w_down, &V->down.tensor, error);
       if (status == EMBER_OK)
@@ -274,17 +355,11 @@ setup (ember_vk_model *vkm,
   if (status == EMBER_OK)
     status = upload_floats (vk, NULL, hp->n_embd, &vkm->t, error);
   if (status == EMBER_OK)
-    status = upload_floats (vk, NULL, q_dim, &vkm->q, error);
-  if (status == EMBER_OK)
-    status = upload_floats (vk, NULL, kv_dim, &vkm->k, error);
-  if (status == EMBER_OK)
-    status = upload_floats (vk, NULL, kv_dim, &vkm->v, error);
+    status = upload_floats (vk, NULL, q_dim + 2 * kv_dim, &vkm->qkv, error);
   if (status == EMBER_OK)
     status = upload_floats (vk, NULL, q_dim, &vkm->att, error);
   if (status == EMBER_OK)
-    status = upload_floats (vk, NULL, hp->n_ff, &vkm->gate, error);
-  if (status == EMBER_OK)
-    status = upload_floats (vk, NULL, hp->n_ff, &vkm->up, error);
+    status = upload_floats (vk, NULL, 2 * (uint64_t) hp->n_ff, &vkm->gate_up, error);
   if (status == EMBER_OK)
     status = upload_floats (vk, NULL, (uint64_t) hp->n_head * vkm->n_ctx, &vkm->scores, error);
   if (status == EMBER_OK)
@@ -304,14 +379,11 @@ setup (ember_vk_model *vkm,
       status = ember_vk_pipeline_get (vk, "add_rms_norm", 4, 3 * sizeof (uint32_t), spec, 1,
                                       &vkm->norm_pipeline, error);
     if (status == EMBER_OK)
-      status = ember_vk_pipeline_get (vk, "rope_store", 6, 6 * sizeof (uint32_t), NULL, 0,
+      status = ember_vk_pipeline_get (vk, "rope_store", 4, 8 * sizeof (uint32_t), NULL, 0,
                                       &vkm->rope_pipeline, error);
     if (status == EMBER_OK)
       status = ember_vk_pipeline_get (vk, "attention", 5, 6 * sizeof (uint32_t), spec, 1,
                                       &vkm->attn_pipeline, error);
-    if (status == EMBER_OK)
-      status = ember_vk_pipeline_get (vk, "swiglu", 2, sizeof (uint32_t), NULL, 0,
-                                      &vkm->swiglu_pipeline, error);
     if (status != EMBER_OK)
       return status;
   }
@@ -322,9 +394,11 @@ setup (ember_vk_model *vkm,
     {
       const vk_layer *V = &vkm->layers[l];
 
-      n_sets += 5 + V->wq.tensor->n_parts + V->wk.tensor->n_parts + V->wv.tensor->n_parts
-                + V->wo.tensor->n_parts + V->gate.tensor->n_parts + V->up.tensor->n_parts
-                + V->down.tensor->n_parts;
+      n_sets += 4 + V->wo.tensor->n_parts + V->down.tensor->n_parts;
+      for (uint32_t i = 0; i < V->qkv.n; i++)
+        n_sets += V->qkv.mv[i].tensor->n_parts;
+      for (uint32_t i = 0; i < V->gate_up.n; i++)
+        n_sets += V->gate_up.mv[i].tensor->n_parts;
     }
   {
     VkDescriptorPoolSize size = {
@@ -359,38 +433,29 @@ setup (ember_vk_model *vkm,
   for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
     {
       vk_layer *V = &vkm->layers[l];
-      const ember_vk_buffer *rope[6] = { vkm->q, vkm->k, vkm->v, vkm->rope, V->k_cache, V->v_cache };
-      const ember_vk_buffer *attn[5] = { vkm->q, V->k_cache, V->v_cache, vkm->scores, vkm->att };
-      const ember_vk_buffer *swiglu[2] = { vkm->gate, vkm->up };
+      const ember_vk_buffer *rope[4] = { vkm->qkv, vkm->rope, V->k_cache, V->v_cache };
+      const ember_vk_buffer *attn[5] = { vkm->qkv, V->k_cache, V->v_cache, vkm->scores, vkm->att };
 
       status = make_norm_set (vkm, V->attn_norm, &V->norm1, error);
       if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->wq, vkm->xn, vkm->q, error);
-      if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->wk, vkm->xn, vkm->k, error);
-      if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->wv, vkm->xn, vkm->v, error);
+        status = make_group (vkm, &V->qkv, vkm->xn, vkm->qkv, error);
       if (status == EMBER_OK)
         status = make_set (vkm, vkm->rope_pipeline, rope, &V->rope, error);
       if (status == EMBER_OK)
         status = make_set (vkm, vkm->attn_pipeline, attn, &V->attn, error);
       if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->wo, vkm->att, vkm->t, error);
+        status = make_matvec (vkm, &V->wo, vkm->att, vkm->t, false, error);
       if (status == EMBER_OK)
         status = make_norm_set (vkm, V->ffn_norm, &V->norm2, error);
       if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->gate, vkm->xn, vkm->gate, error);
+        status = make_group (vkm, &V->gate_up, vkm->xn, vkm->gate_up, error);
       if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->up, vkm->xn, vkm->up, error);
-      if (status == EMBER_OK)
-        status = make_set (vkm, vkm->swiglu_pipeline, swiglu, &V->swiglu, error);
-      if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->down, vkm->gate, vkm->t, error);
+        status = make_matvec (vkm, &V->down, vkm->gate_up, vkm->t, true, error);
     }
   if (status == EMBER_OK)
     status = make_norm_set (vkm, vkm->output_norm, &vkm->final_norm, error);
   if (status == EMBER_OK)
-    status = make_matvec (vkm, &vkm->output, vkm->xn, vkm->logits, error);
+    status = make_matvec (vkm, &vkm->output, vkm->xn, vkm->logits, false, error);
   return status;
 }
 
@@ -485,12 +550,12 @@ ember_vk_model_free (ember_vk_model *vkm)
         ember_vk_buffer_free (vk, V->ffn_norm);
         ember_vk_buffer_free (vk, V->k_cache);
         ember_vk_buffer_free (vk, V->v_cache);
-        matvec_free (vk, &V->wq, true);
-        matvec_free (vk, &V->wk, true);
-        matvec_free (vk, &V->wv, true);
+        for (uint32_t i = 0; i < 3; i++)
+          {
+            matvec_free (vk, &V->qkv.mv[i], true);
+            matvec_free (vk, &V->gate_up.mv[i], true);
+          }
         matvec_free (vk, &V->wo, true);
-        matvec_free (vk, &V->gate, true);
-        matvec_free (vk, &V->up, true);
         matvec_free (vk, &V->down, true);
       }
   matvec_free (vk, &vkm->output, vkm->output.tensor != vkm->tok_embd);
@@ -500,12 +565,9 @@ ember_vk_model_free (ember_vk_model *vkm)
   ember_vk_buffer_free (vk, vkm->x);
   ember_vk_buffer_free (vk, vkm->xn);
   ember_vk_buffer_free (vk, vkm->t);
-  ember_vk_buffer_free (vk, vkm->q);
-  ember_vk_buffer_free (vk, vkm->k);
-  ember_vk_buffer_free (vk, vkm->v);
+  ember_vk_buffer_free (vk, vkm->qkv);
   ember_vk_buffer_free (vk, vkm->att);
-  ember_vk_buffer_free (vk, vkm->gate);
-  ember_vk_buffer_free (vk, vkm->up);
+  ember_vk_buffer_free (vk, vkm->gate_up);
   ember_vk_buffer_free (vk, vkm->scores);
   ember_vk_buffer_free (vk, vkm->rope);
   ember_vk_buffer_free (vk, vkm->logits);
@@ -573,8 +635,8 @@ record_matvec (ember_vk_model  *vkm,
   for (uint32_t i = 0; i < w->n_parts; i++)
     {
       const ember_vk_tensor_part *part = &w->parts[i];
-      uint32_t push[4] = { (uint32_t) part->n_rows, (uint32_t) w->cols, (uint32_t) w->row_bytes,
-                           (uint32_t) part->first_row };
+      uint32_t push[5] = { (uint32_t) part->n_rows, (uint32_t) w->cols, (uint32_t) w->row_bytes,
+                           mv->y_base + (uint32_t) part->first_row, mv->up_offset };
       uint64_t groups = part->n_rows / EMBER_VK_MATVEC_ROWS
                         + (part->n_rows % EMBER_VK_MATVEC_ROWS != 0);
       uint32_t gx, gy;
@@ -585,6 +647,19 @@ record_matvec (ember_vk_model  *vkm,
       dispatch (vkm, cmd, mv->pipeline, mv->sets[i], push, gx, gy);
     }
   return EMBER_OK;
+}
+
+static ember_status
+record_group (ember_vk_model *vkm,
+              VkCommandBuffer cmd,
+              const vk_group *group,
+              ember_error    *error)
+{
+  ember_status status = EMBER_OK;
+
+  for (uint32_t i = 0; status == EMBER_OK && i < group->n; i++)
+    status = record_matvec (vkm, cmd, &group->mv[i], error);
+  return status;
 }
 
 static void
@@ -633,6 +708,7 @@ record_step (ember_vk_model *vkm,
 {
   const ember_hparams *hp = &vkm->model->hp;
   uint32_t kv_dim = hp->n_head_kv * hp->head_dim;
+  uint32_t q_dim = hp->n_head * hp->head_dim;
   uint64_t rope_n = (uint64_t) (hp->n_head + hp->n_head_kv) * (hp->head_dim / 2) + kv_dim;
   ember_status status = EMBER_OK;
 
@@ -661,23 +737,19 @@ record_step (ember_vk_model *vkm,
   for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
     {
       const vk_layer *V = &vkm->layers[l];
-      uint32_t rope_push[6] = { hp->n_head, hp->n_head_kv, hp->head_dim, hp->rope_dims,
-                                hp->rope_style == EMBER_ROPE_NEOX, pos * kv_dim };
+      uint32_t rope_push[8] = { hp->n_head, hp->n_head_kv, hp->head_dim, hp->rope_dims,
+                                hp->rope_style == EMBER_ROPE_NEOX, pos * kv_dim,
+                                q_dim, q_dim + kv_dim };
       struct {
         uint32_t n_head, n_head_kv, head_dim, n_pos, n_ctx;
         float scale;
       } attn_push = { hp->n_head, hp->n_head_kv, hp->head_dim, pos + 1, vkm->n_ctx,
                       1.0f / sqrtf ((float) hp->head_dim) };
-      uint32_t swiglu_push[1] = { hp->n_ff };
 
       /* the first layer's norm adds nothing: x is the embedding */
       record_norm (vkm, cmd, V->norm1, l > 0);
       barrier (vkm, cmd);
-      status = record_matvec (vkm, cmd, &V->wq, error);
-      if (status == EMBER_OK)
-        status = record_matvec (vkm, cmd, &V->wk, error);
-      if (status == EMBER_OK)
-        status = record_matvec (vkm, cmd, &V->wv, error);
+      status = record_group (vkm, cmd, &V->qkv, error);
       barrier (vkm, cmd);
       if (status == EMBER_OK)
         status = dispatch_flat (vkm, cmd, vkm->rope_pipeline, V->rope, rope_push, rope_n, error);
@@ -690,13 +762,7 @@ record_step (ember_vk_model *vkm,
       record_norm (vkm, cmd, V->norm2, true);
       barrier (vkm, cmd);
       if (status == EMBER_OK)
-        status = record_matvec (vkm, cmd, &V->gate, error);
-      if (status == EMBER_OK)
-        status = record_matvec (vkm, cmd, &V->up, error);
-      barrier (vkm, cmd);
-      if (status == EMBER_OK)
-        status = dispatch_flat (vkm, cmd, vkm->swiglu_pipeline, V->swiglu, swiglu_push,
-                                hp->n_ff, error);
+        status = record_group (vkm, cmd, &V->gate_up, error);
       barrier (vkm, cmd);
       if (status == EMBER_OK)
         status = record_matvec (vkm, cmd, &V->down, error);

@@ -34,6 +34,10 @@ typedef struct {
   /* Use the shared-memory kernel variants even where the device has
    * subgroup arithmetic. */
   bool no_subgroup_ops;
+  /* Upload q, k, v (and gate, up) of a model as separate tensors even where
+   * they share a type (one dispatch each instead of one for the group), as
+   * models with mixed types get them. */
+  bool no_fused_matvec;
 } ember_vk_tuning;
 
 /* Replaces @vk's tuning; @tuning NULL restores the defaults. Limits apply to

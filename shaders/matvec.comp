@@ -10,7 +10,10 @@
 // per row; the sums are then added across the workgroup with subgroup
 // arithmetic (USE_SUBGROUP, one barrier) or a shared-memory tree.
 //
-// Variants: TYPE_F32, TYPE_F16, TYPE_Q8_0, TYPE_Q4_0; USE_SUBGROUP or not.
+// Variants: TYPE_F32, TYPE_F16, TYPE_Q8_0, TYPE_Q4_0; USE_SUBGROUP or not;
+// SWIGLU: x is silu(g) * u of a gate vector g = x[0 … cols) and an up
+// vector u = x[p.up_offset …) (the feed-forward's down projection, with the
+// SwiGLU fused into its load of x).
 // Specialization: constant 0 the workgroup width (a power of two), 1 the
 // rows per workgroup.
 #version 450
@@ -34,6 +37,9 @@ layout(push_constant) uniform Params {
   uint cols;
   uint row_bytes;
   uint y_offset;
+#ifdef SWIGLU
+  uint up_offset;
+#endif
 } p;
 
 #include "words.glsl"
@@ -45,14 +51,24 @@ layout(push_constant) uniform Params {
 
 shared float partial[NUM_ROWS * WG];
 
+#ifdef SWIGLU
+float x_at (uint i)
+{
+  float g = x[i];
+  return g / (1.0 + exp (-g)) * x[p.up_offset + i];
+}
+#else
+#define x_at(i) x[i]
+#endif
+
 vec4 load_x4 (uint start)
 {
   if (start + 4u <= p.cols)
-    return vec4 (x[start], x[start + 1u], x[start + 2u], x[start + 3u]);
+    return vec4 (x_at (start), x_at (start + 1u), x_at (start + 2u), x_at (start + 3u));
   vec4 v = vec4 (0.0);
   for (uint j = 0u; j < 4u; j++)
     if (start + j < p.cols)
-      v[j] = x[start + j];
+      v[j] = x_at (start + j);
   return v;
 }
 

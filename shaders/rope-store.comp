@@ -6,18 +6,18 @@
 // so both rotate by the very same values. Pair i of a head is (2i, 2i+1)
 // for normal RoPE, (i, i + rope_dims/2) for NeoX; pairs past rope_dims/2
 // are left as they are.
+// q, k and v lie in one buffer (the fused QKV projection's output): q at 0,
+// k at p.k_offset, v at p.v_offset.
 // Invocations: n_head * head_dim/2 pairs of q, n_head_kv * head_dim/2 pairs
 // of k, then kv_dim elements of v.
 #version 450
 
 layout(local_size_x = 64) in;
 
-layout(std430, set = 0, binding = 0) buffer Q { float q[]; };
-layout(std430, set = 0, binding = 1) readonly buffer K { float k[]; };
-layout(std430, set = 0, binding = 2) readonly buffer V { float v[]; };
-layout(std430, set = 0, binding = 3) readonly buffer Rope { float rope[]; };
-layout(std430, set = 0, binding = 4) writeonly buffer KCache { float k_cache[]; };
-layout(std430, set = 0, binding = 5) writeonly buffer VCache { float v_cache[]; };
+layout(std430, set = 0, binding = 0) buffer QKV { float qkv[]; };
+layout(std430, set = 0, binding = 1) readonly buffer Rope { float rope[]; };
+layout(std430, set = 0, binding = 2) writeonly buffer KCache { float k_cache[]; };
+layout(std430, set = 0, binding = 3) writeonly buffer VCache { float v_cache[]; };
 
 layout(push_constant) uniform Params {
   uint n_head;
@@ -26,6 +26,8 @@ layout(push_constant) uniform Params {
   uint rope_dims;
   uint neox;
   uint cache_offset;
+  uint k_offset;
+  uint v_offset;
 } p;
 
 void main ()
@@ -41,7 +43,7 @@ void main ()
   if (g >= q_pairs + k_pairs)
     {
       uint e = g - q_pairs - k_pairs;
-      v_cache[p.cache_offset + e] = v[e];
+      v_cache[p.cache_offset + e] = qkv[p.v_offset + e];
       return;
     }
 
@@ -58,8 +60,8 @@ void main ()
       b = a + 1u;
       if (!is_q)
         {
-          k_cache[p.cache_offset + base + a] = k[base + a];
-          k_cache[p.cache_offset + base + b] = k[base + b];
+          k_cache[p.cache_offset + base + a] = qkv[p.k_offset + base + a];
+          k_cache[p.cache_offset + base + b] = qkv[p.k_offset + base + b];
         }
       return;
     }
@@ -76,13 +78,13 @@ void main ()
   float c = rope[2u * i], s = rope[2u * i + 1u];
   if (is_q)
     {
-      float x0 = q[base + a], x1 = q[base + b];
-      q[base + a] = x0 * c - x1 * s;
-      q[base + b] = x0 * s + x1 * c;
+      float x0 = qkv[base + a], x1 = qkv[base + b];
+      qkv[base + a] = x0 * c - x1 * s;
+      qkv[base + b] = x0 * s + x1 * c;
     }
   else
     {
-      float x0 = k[base + a], x1 = k[base + b];
+      float x0 = qkv[p.k_offset + base + a], x1 = qkv[p.k_offset + base + b];
       k_cache[p.cache_offset + base + a] = x0 * c - x1 * s;
       k_cache[p.cache_offset + base + b] = x0 * s + x1 * c;
     }

@@ -84,7 +84,7 @@ argmax (const float *v,
 
 typedef struct {
   ember_type type;
-  const char *variant;   /* "plain", "partial-rope", "tied" */
+  const char *variant;   /* "plain", "partial-rope", "tied", "separate" */
   double max_nmse;
 } generated_case;
 
@@ -144,10 +144,20 @@ test_generated (gconstpointer data)
   options.n_threads = 1;
   assert_ok (ember_context_new (model, &options, &ctx, &error), error);
 
-  /* The tied case also splits every tensor across buffers of 64 KiB. */
+  /* The tied case also splits every tensor across buffers of 64 KiB; the
+   * separate case keeps q, k, v and gate, up as one tensor each and uses
+   * the shared-memory kernels. */
   if (g_str_equal (c->variant, "tied"))
     {
       ember_vk_tuning tuning = { .max_buffer_bytes = 64 << 10 };
+
+      assert_ok (ember_vk_set_tuning (device (), &tuning, &error), error);
+    }
+  if (g_str_equal (c->variant, "separate"))
+    {
+      ember_vk_tuning tuning = {
+        .max_buffer_bytes = 64 << 10, .no_fused_matvec = true, .no_subgroup_ops = true,
+      };
 
       assert_ok (ember_vk_set_tuning (device (), &tuning, &error), error);
     }
@@ -360,7 +370,7 @@ main (int    argc,
   static const ember_type types[] = {
     EMBER_TYPE_F32, EMBER_TYPE_F16, EMBER_TYPE_Q8_0, EMBER_TYPE_Q4_0,
   };
-  static const char *const variants[] = { "plain", "partial-rope", "tied" };
+  static const char *const variants[] = { "plain", "partial-rope", "tied", "separate" };
   generated_case cases[G_N_ELEMENTS (types) * G_N_ELEMENTS (variants)];
   int status;
 
