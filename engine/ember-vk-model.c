@@ -363,7 +363,7 @@ setup (ember_vk_model *vkm,
   if (status == EMBER_OK)
     status = upload_floats (vk, NULL, (uint64_t) hp->n_head * vkm->n_ctx, &vkm->scores, error);
   if (status == EMBER_OK)
-    status = upload_floats (vk, NULL, hp->rope_dims, &vkm->rope, error);
+    status = upload_floats (vk, NULL, hp->rope_dims > 0 ? hp->rope_dims : 1, &vkm->rope, error);
   if (status == EMBER_OK)
     status = upload_floats (vk, NULL, hp->n_vocab, &vkm->logits, error);
   if (status != EMBER_OK)

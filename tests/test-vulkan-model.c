@@ -7,9 +7,9 @@
  * refuses. With no device at all the tests skip, visibly, unless
  * HEARTH_REQUIRE_VULKAN is set.
  *
- * HEARTH_VK_BENCH_MODEL=path runs one more test that decodes 32 tokens of
- * that model and reports the time per token (for benchmarks; skipped
- * otherwise).
+ * HEARTH_VK_BENCH_MODEL=path runs one more test that decodes 33 tokens of
+ * that model, reports the time per token, and compares the logits with the
+ * CPU's (for benchmarks; skipped otherwise).
  */
 
 #include "config.h"
@@ -144,12 +144,13 @@ test_generated (gconstpointer data)
   options.n_threads = 1;
   assert_ok (ember_context_new (model, &options, &ctx, &error), error);
 
-  /* The tied case also splits every tensor across buffers of 64 KiB; the
+  /* The tied case also splits every tensor across buffers of 64 KiB and
+   * moves every upload and readback through the staging buffer; the
    * separate case keeps q, k, v and gate, up as one tensor each and uses
    * the shared-memory kernels. */
   if (g_str_equal (c->variant, "tied"))
     {
-      ember_vk_tuning tuning = { .max_buffer_bytes = 64 << 10 };
+      ember_vk_tuning tuning = { .max_buffer_bytes = 64 << 10, .force_staging = true };
 
       assert_ok (ember_vk_set_tuning (device (), &tuning, &error), error);
     }
@@ -325,13 +326,17 @@ test_bench (void)
 {
   const char *path = g_getenv ("HEARTH_VK_BENCH_MODEL");
   g_autofree float *logits = NULL;
+  g_autofree float *cpu_logits = NULL;
+  g_autofree int32_t *tokens = NULL;
   ember_model *model = NULL;
   ember_vk_model *vkm = NULL;
+  ember_context *ctx = NULL;
+  ember_context_options options;
   ember_error error = { 0 };
   const ember_hparams *hp;
   uint32_t dispatches = 0, barriers = 0;
-  int32_t token = 1;
-  double start, first;
+  double start, first, cpu_time = 0.0, worst = 0.0;
+  const uint32_t n = 33;
 
   if (path == NULL || *path == '\0')
     {
@@ -344,21 +349,46 @@ test_bench (void)
   hp = ember_model_get_hparams (model);
   start = now ();
   assert_ok (ember_vk_model_new (device (), model, 256, &vkm, &error), error);
-  g_test_message ("upload: %.1f s", now () - start);
+  g_test_message ("upload: %.2f s", now () - start);
   logits = g_new (float, hp->n_vocab);
+  cpu_logits = g_new (float, hp->n_vocab);
+  tokens = g_new (int32_t, n);
+
+  /* greedy on the device */
+  tokens[0] = 1;
   start = now ();
-  assert_ok (ember_vk_model_decode (vkm, token, 0, logits, &error), error);
+  assert_ok (ember_vk_model_decode (vkm, tokens[0], 0, logits, &error), error);
   first = now () - start;
   start = now ();
-  for (uint32_t pos = 1; pos < 33; pos++)
+  for (uint32_t pos = 1; pos < n; pos++)
     {
-      token = argmax (logits, hp->n_vocab);
-      assert_ok (ember_vk_model_decode (vkm, token, pos, logits, &error), error);
+      tokens[pos] = argmax (logits, hp->n_vocab);
+      assert_ok (ember_vk_model_decode (vkm, tokens[pos], pos, logits, &error), error);
     }
   ember_vk_model_get_stats (vkm, &dispatches, &barriers);
-  g_test_message ("%s: first token %.1f ms, then %.1f ms per token; %u dispatches, %u barriers "
-                  "per token", path, first * 1e3, (now () - start) * 1e3 / 32, dispatches,
-                  barriers);
+  g_test_message ("%s on Vulkan: first token %.1f ms, then %.1f ms per token; %u dispatches, "
+                  "%u barriers per token", path, first * 1e3, (now () - start) * 1e3 / (n - 1),
+                  dispatches, barriers);
+
+  /* the same tokens on the CPU, against the device's logits again */
+  ember_context_options_init (&options);
+  options.n_ctx = 256;
+  assert_ok (ember_context_new (model, &options, &ctx, &error), error);
+  for (uint32_t pos = 0; pos < n; pos++)
+    {
+      double e;
+
+      start = now ();
+      assert_ok (ember_context_decode (ctx, &tokens[pos], 1, cpu_logits, &error), error);
+      cpu_time += now () - start;
+      assert_ok (ember_vk_model_decode (vkm, tokens[pos], pos, logits, &error), error);
+      e = nmse (logits, cpu_logits, hp->n_vocab);
+      worst = e > worst ? e : worst;
+    }
+  g_test_message ("the CPU (%u threads): %.1f ms per token; worst NMSE of Vulkan's logits "
+                  "against it %.3g", ember_context_get_n_threads (ctx), cpu_time * 1e3 / n, worst);
+  g_assert_cmpfloat (worst, <, 1e-6);
+  ember_context_free (ctx);
   ember_vk_model_free (vkm);
   ember_model_free (model);
 }
