@@ -4,7 +4,8 @@
  * cache and the scratch vectors in device memory, and the decode step (one
  * token through every layer, the final norm and the output projection)
  * recorded into one command buffer, submitted once and waited for once.
- * The math is the CPU reference's (ember-cpu.c): RMS norm, RoPE with the
+ * The math is the CPU reference's (ember-cpu.c): RMS norm, q/k/v biases
+ * (qwen2) and q/k head norms (qwen3), RoPE with the
  * very cos/sin values the CPU computes (the host fills a small table per
  * step with vkCmdUpdateBuffer), softmax attention over the cache, SwiGLU.
  *
@@ -44,6 +45,8 @@ typedef struct {
 typedef struct {
   ember_vk_buffer *attn_norm, *ffn_norm;
   ember_vk_buffer *k_cache, *v_cache;   /* n_ctx × kv_dim floats each */
+  ember_vk_buffer *bias;                /* qwen2: q, k, v biases as in qkv, else NULL */
+  ember_vk_buffer *q_norm, *k_norm;     /* qwen3: head_dim each, else NULL */
   vk_group qkv, gate_up;
   vk_matvec wo, down;                   /* down: with SwiGLU fused into its x */
   VkDescriptorSet norm1, rope, attn, norm2;
@@ -63,6 +66,7 @@ struct ember_vk_model {
 
   /* scratch vectors */
   ember_vk_buffer *x, *xn, *t, *qkv, *att, *gate_up, *scores, *rope, *logits;
+  ember_vk_buffer *dummy;               /* bound where a layer has no bias or norm */
   float *rope_table;                    /* rope_dims floats: cos, sin per pair */
 
   ember_vk_pipeline *norm_pipeline, *rope_pipeline, *attn_pipeline;
@@ -341,6 +345,28 @@ setup (ember_vk_model *vkm,
         }
       if (status == EMBER_OK)
         status = upload_matrix (vk, &L->w_down, &V->down.tensor, error);
+      if (status == EMBER_OK && (L->bq != NULL || L->bk != NULL || L->bv != NULL))
+        {
+          float *b = calloc (q_dim + 2 * kv_dim, sizeof (float));
+
+          if (b == NULL)
+            return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+          if (L->bq != NULL)
+            memcpy (b, L->bq, q_dim * sizeof (float));
+          if (L->bk != NULL)
+            memcpy (b + q_dim, L->bk, kv_dim * sizeof (float));
+          if (L->bv != NULL)
+            memcpy (b + q_dim + kv_dim, L->bv, kv_dim * sizeof (float));
+          status = upload_floats (vk, b, q_dim + 2 * kv_dim, &V->bias, error);
+          free (b);
+        }
+      if (status == EMBER_OK && (L->q_norm != NULL) != (L->k_norm != NULL))
+        status = ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                                  "layer %u has a norm for only one of q and k", l);
+      if (status == EMBER_OK && L->q_norm != NULL)
+        status = upload_floats (vk, L->q_norm, hp->head_dim, &V->q_norm, error);
+      if (status == EMBER_OK && L->k_norm != NULL)
+        status = upload_floats (vk, L->k_norm, hp->head_dim, &V->k_norm, error);
       if (status == EMBER_OK)
         status = upload_floats (vk, NULL, (uint64_t) vkm->n_ctx * kv_dim, &V->k_cache, error);
       if (status == EMBER_OK)
@@ -366,6 +392,8 @@ setup (ember_vk_model *vkm,
     status = upload_floats (vk, NULL, hp->rope_dims > 0 ? hp->rope_dims : 1, &vkm->rope, error);
   if (status == EMBER_OK)
     status = upload_floats (vk, NULL, hp->n_vocab, &vkm->logits, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, 1, &vkm->dummy, error);
   if (status != EMBER_OK)
     return status;
 
@@ -379,7 +407,7 @@ setup (ember_vk_model *vkm,
       status = ember_vk_pipeline_get (vk, "add_rms_norm", 4, 3 * sizeof (uint32_t), spec, 1,
                                       &vkm->norm_pipeline, error);
     if (status == EMBER_OK)
-      status = ember_vk_pipeline_get (vk, "rope_store", 4, 8 * sizeof (uint32_t), NULL, 0,
+      status = ember_vk_pipeline_get (vk, "rope_store", 7, 10 * sizeof (uint32_t), spec, 1,
                                       &vkm->rope_pipeline, error);
     if (status == EMBER_OK)
       status = ember_vk_pipeline_get (vk, "attention", 5, 6 * sizeof (uint32_t), spec, 1,
@@ -433,7 +461,12 @@ setup (ember_vk_model *vkm,
   for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
     {
       vk_layer *V = &vkm->layers[l];
-      const ember_vk_buffer *rope[4] = { vkm->qkv, vkm->rope, V->k_cache, V->v_cache };
+      const ember_vk_buffer *rope[7] = {
+        vkm->qkv, vkm->rope, V->k_cache, V->v_cache,
+        V->bias != NULL ? V->bias : vkm->dummy,
+        V->q_norm != NULL ? V->q_norm : vkm->dummy,
+        V->k_norm != NULL ? V->k_norm : vkm->dummy,
+      };
       const ember_vk_buffer *attn[5] = { vkm->qkv, V->k_cache, V->v_cache, vkm->scores, vkm->att };
 
       status = make_norm_set (vkm, V->attn_norm, &V->norm1, error);
@@ -478,10 +511,6 @@ ember_vk_model_new (ember_vulkan       *vk,
   if (status != EMBER_OK)
     return status;
   hp = &model->hp;
-  if (hp->arch != EMBER_ARCH_LLAMA)
-    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
-                            "%s models do not run on Vulkan yet (only llama)",
-                            ember_arch_to_string (hp->arch));
   if (hp->head_dim % 2 != 0 || hp->rope_dims % 2 != 0 || hp->rope_dims > hp->head_dim
       || hp->n_head_kv == 0 || hp->n_head % hp->n_head_kv != 0)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
@@ -550,6 +579,9 @@ ember_vk_model_free (ember_vk_model *vkm)
         ember_vk_buffer_free (vk, V->ffn_norm);
         ember_vk_buffer_free (vk, V->k_cache);
         ember_vk_buffer_free (vk, V->v_cache);
+        ember_vk_buffer_free (vk, V->bias);
+        ember_vk_buffer_free (vk, V->q_norm);
+        ember_vk_buffer_free (vk, V->k_norm);
         for (uint32_t i = 0; i < 3; i++)
           {
             matvec_free (vk, &V->qkv.mv[i], true);
@@ -571,6 +603,7 @@ ember_vk_model_free (ember_vk_model *vkm)
   ember_vk_buffer_free (vk, vkm->scores);
   ember_vk_buffer_free (vk, vkm->rope);
   ember_vk_buffer_free (vk, vkm->logits);
+  ember_vk_buffer_free (vk, vkm->dummy);
   if (vkm->pool != VK_NULL_HANDLE)
     vkDestroyDescriptorPool (vk->device, vkm->pool, NULL);
   free (vkm->layers);
@@ -709,7 +742,6 @@ record_step (ember_vk_model *vkm,
   const ember_hparams *hp = &vkm->model->hp;
   uint32_t kv_dim = hp->n_head_kv * hp->head_dim;
   uint32_t q_dim = hp->n_head * hp->head_dim;
-  uint64_t rope_n = (uint64_t) (hp->n_head + hp->n_head_kv) * (hp->head_dim / 2) + kv_dim;
   ember_status status = EMBER_OK;
 
   /* the rotation table for this position */
@@ -737,9 +769,13 @@ record_step (ember_vk_model *vkm,
   for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
     {
       const vk_layer *V = &vkm->layers[l];
-      uint32_t rope_push[8] = { hp->n_head, hp->n_head_kv, hp->head_dim, hp->rope_dims,
-                                hp->rope_style == EMBER_ROPE_NEOX, pos * kv_dim,
-                                q_dim, q_dim + kv_dim };
+      struct {
+        uint32_t n_head, n_head_kv, head_dim, rope_dims, neox, cache_offset, k_offset, v_offset;
+        uint32_t flags;
+        float eps;
+      } rope_push = { hp->n_head, hp->n_head_kv, hp->head_dim, hp->rope_dims,
+                      hp->rope_style == EMBER_ROPE_NEOX, pos * kv_dim, q_dim, q_dim + kv_dim,
+                      (V->bias != NULL ? 1u : 0u) | (V->q_norm != NULL ? 2u : 0u), hp->rms_eps };
       struct {
         uint32_t n_head, n_head_kv, head_dim, n_pos, n_ctx;
         float scale;
@@ -752,7 +788,8 @@ record_step (ember_vk_model *vkm,
       status = record_group (vkm, cmd, &V->qkv, error);
       barrier (vkm, cmd);
       if (status == EMBER_OK)
-        status = dispatch_flat (vkm, cmd, vkm->rope_pipeline, V->rope, rope_push, rope_n, error);
+        dispatch (vkm, cmd, vkm->rope_pipeline, V->rope, &rope_push,
+                  hp->n_head + 2 * hp->n_head_kv, 1);
       barrier (vkm, cmd);
       dispatch (vkm, cmd, vkm->attn_pipeline, V->attn, &attn_push, hp->n_head, 1);
       barrier (vkm, cmd);

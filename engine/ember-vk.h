@@ -132,10 +132,11 @@ ember_status ember_vulkan_rms_norm (ember_vulkan *vk,
 typedef struct ember_vk_model ember_vk_model;
 
 /* Uploads every weight of @model to @vk once and makes a KV cache of @n_ctx
- * tokens and the scratch buffers in device memory. Only llama-architecture
- * models with F32, F16, Q8_0 or Q4_0 matrices run on Vulkan so far; others
- * are refused with a message naming the architecture or the tensor. @model
- * must outlive the result. */
+ * tokens and the scratch buffers in device memory. Every architecture
+ * ember_model loads (llama, qwen2 with its biases, qwen3 with its q/k norms)
+ * runs; matrices must be F32, F16, Q8_0 or Q4_0 so far, others are refused
+ * with a message naming the tensor and its type. @model must outlive the
+ * result. */
 ember_status ember_vk_model_new (ember_vulkan       *vk,
                                  const ember_model  *model,
                                  uint32_t            n_ctx,

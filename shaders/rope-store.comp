@@ -1,23 +1,31 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// RoPE on q (in place) and k for one token, and k and v stored into the
-// layer's KV cache at element offset p.cache_offset. The host computes the
-// rotation of each pair (cos, sin in rope[2i], rope[2i+1]) as the CPU does,
-// so both rotate by the very same values. Pair i of a head is (2i, 2i+1)
-// for normal RoPE, (i, i + rope_dims/2) for NeoX; pairs past rope_dims/2
-// are left as they are.
+// What happens to q, k and v between their projection and attention, for
+// one token, in the CPU's order: the biases added (qwen2), each head of q
+// and k RMS-normalised (qwen3), RoPE on q (in place) and k, and k and v
+// stored into the layer's KV cache at element offset p.cache_offset.
+//
 // q, k and v lie in one buffer (the fused QKV projection's output): q at 0,
-// k at p.k_offset, v at p.v_offset.
-// Invocations: n_head * head_dim/2 pairs of q, n_head_kv * head_dim/2 pairs
-// of k, then kv_dim elements of v.
+// k at p.k_offset, v at p.v_offset; the bias vector has the same layout.
+// The host computes the rotation of each pair (cos, sin in rope[2i],
+// rope[2i+1]) as the CPU does, so both rotate by the very same values. Pair
+// i of a head is (2i, 2i+1) for normal RoPE, (i, i + rope_dims/2) for NeoX;
+// pairs past rope_dims/2 are (2i, 2i+1), left as they are.
+//
+// One workgroup per head: n_head of q, then n_head_kv of k, then n_head_kv
+// of v. Specialization constant 0: the workgroup width (a power of two).
 #version 450
 
-layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint WG = 64;
+layout(local_size_x_id = 0) in;
 
-layout(std430, set = 0, binding = 0) buffer QKV { float qkv[]; };
+layout(std430, set = 0, binding = 0) coherent buffer QKV { float qkv[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Rope { float rope[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer KCache { float k_cache[]; };
 layout(std430, set = 0, binding = 3) writeonly buffer VCache { float v_cache[]; };
+layout(std430, set = 0, binding = 4) readonly buffer Bias { float bias[]; };
+layout(std430, set = 0, binding = 5) readonly buffer QNorm { float q_norm[]; };
+layout(std430, set = 0, binding = 6) readonly buffer KNorm { float k_norm[]; };
 
 layout(push_constant) uniform Params {
   uint n_head;
@@ -28,64 +36,101 @@ layout(push_constant) uniform Params {
   uint cache_offset;
   uint k_offset;
   uint v_offset;
+  uint flags;        // 1: add the biases; 2: normalise q and k heads
+  float eps;
 } p;
+
+shared float partial[WG];
 
 void main ()
 {
-  uint g = gl_GlobalInvocationID.y * gl_NumWorkGroups.x * 64u + gl_GlobalInvocationID.x;
-  uint half_dim = p.head_dim / 2u;
-  uint q_pairs = p.n_head * half_dim;
-  uint k_pairs = p.n_head_kv * half_dim;
-  uint kv_dim = p.n_head_kv * p.head_dim;
+  uint head = gl_WorkGroupID.x;
+  uint tid = gl_LocalInvocationID.x;
+  bool has_bias = (p.flags & 1u) != 0u;
+  bool has_norm = (p.flags & 2u) != 0u;
 
-  if (g >= q_pairs + k_pairs + kv_dim)
-    return;
-  if (g >= q_pairs + k_pairs)
+  // v: bias, then straight into the cache
+  if (head >= p.n_head + p.n_head_kv)
     {
-      uint e = g - q_pairs - k_pairs;
-      v_cache[p.cache_offset + e] = qkv[p.v_offset + e];
-      return;
-    }
-
-  bool is_q = g < q_pairs;
-  uint slot = is_q ? g : g - q_pairs;
-  uint head = slot / half_dim;
-  uint i = slot % half_dim;
-  uint base = head * p.head_dim;
-  uint a, b;
-  if (2u * i >= p.rope_dims)
-    {
-      // Not rotated: the pair (2i, 2i+1) past the rotated dimensions.
-      a = 2u * i;
-      b = a + 1u;
-      if (!is_q)
+      uint base = (head - p.n_head - p.n_head_kv) * p.head_dim;
+      for (uint d = tid; d < p.head_dim; d += WG)
         {
-          k_cache[p.cache_offset + base + a] = qkv[p.k_offset + base + a];
-          k_cache[p.cache_offset + base + b] = qkv[p.k_offset + base + b];
+          float v = qkv[p.v_offset + base + d];
+          if (has_bias)
+            v += bias[p.v_offset + base + d];
+          v_cache[p.cache_offset + base + d] = v;
         }
       return;
     }
-  if (p.neox != 0u)
+
+  bool is_q = head < p.n_head;
+  uint base = is_q ? head * p.head_dim : p.k_offset + (head - p.n_head) * p.head_dim;
+
+  // bias and head norm, in place; each invocation keeps to its own elements
+  if (has_bias || has_norm)
     {
-      a = i;
-      b = i + p.rope_dims / 2u;
+      float sum = 0.0;
+      for (uint d = tid; d < p.head_dim; d += WG)
+        {
+          float v = qkv[base + d];
+          if (has_bias)
+            v += bias[base + d];
+          qkv[base + d] = v;
+          sum += v * v;
+        }
+      if (has_norm)
+        {
+          partial[tid] = sum;
+          barrier ();
+          for (uint w = WG / 2u; w > 0u; w /= 2u)
+            {
+              if (tid < w)
+                partial[tid] += partial[tid + w];
+              barrier ();
+            }
+          float scale = 1.0 / sqrt (partial[0] / float (p.head_dim) + p.eps);
+          for (uint d = tid; d < p.head_dim; d += WG)
+            qkv[base + d] = qkv[base + d] * scale * (is_q ? q_norm[d] : k_norm[d]);
+        }
+      memoryBarrierBuffer ();
+      barrier ();
     }
-  else
+
+  // RoPE over pairs
+  uint k_base = (head - p.n_head) * p.head_dim;
+  for (uint i = tid; i < p.head_dim / 2u; i += WG)
     {
-      a = 2u * i;
-      b = a + 1u;
-    }
-  float c = rope[2u * i], s = rope[2u * i + 1u];
-  if (is_q)
-    {
+      uint a, b;
+      bool rotate = 2u * i < p.rope_dims;
+      if (rotate && p.neox != 0u)
+        {
+          a = i;
+          b = i + p.rope_dims / 2u;
+        }
+      else
+        {
+          a = 2u * i;
+          b = a + 1u;
+        }
       float x0 = qkv[base + a], x1 = qkv[base + b];
-      qkv[base + a] = x0 * c - x1 * s;
-      qkv[base + b] = x0 * s + x1 * c;
-    }
-  else
-    {
-      float x0 = qkv[p.k_offset + base + a], x1 = qkv[p.k_offset + base + b];
-      k_cache[p.cache_offset + base + a] = x0 * c - x1 * s;
-      k_cache[p.cache_offset + base + b] = x0 * s + x1 * c;
+      float y0 = x0, y1 = x1;
+      if (rotate)
+        {
+          float c = rope[2u * i], s = rope[2u * i + 1u];
+          y0 = x0 * c - x1 * s;
+          y1 = x0 * s + x1 * c;
+        }
+      if (is_q)
+        {
+          // all reads of this head are done by the invocation that writes
+          // the same pair: no other invocation touches elements a and b
+          qkv[base + a] = y0;
+          qkv[base + b] = y1;
+        }
+      else
+        {
+          k_cache[p.cache_offset + k_base + a] = y0;
+          k_cache[p.cache_offset + k_base + b] = y1;
+        }
     }
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A whole llama model decoding on the Vulkan device, token by token, against
- * the CPU reference: generated models in every mat-vec type (the logits of
- * every step within a normalised mean squared error bound), stories260K's
- * greedy tokens against llama.cpp's reference, and the models Vulkan
- * refuses. With no device at all the tests skip, visibly, unless
+ * A whole model (llama, qwen2, qwen3) decoding on the Vulkan device, token
+ * by token, against the CPU reference: generated models in every mat-vec
+ * type (the logits of every step within a normalised mean squared error
+ * bound), stories260K's greedy tokens against llama.cpp's reference, and the
+ * models Vulkan refuses. With no device at all the tests skip, visibly, unless
  * HEARTH_REQUIRE_VULKAN is set.
  *
  * HEARTH_VK_BENCH_MODEL=path runs one more test that decodes 33 tokens of
@@ -83,6 +83,7 @@ argmax (const float *v,
 /* ---- generated models ---------------------------------------------------- */
 
 typedef struct {
+  const char *arch;
   ember_type type;
   const char *variant;   /* "plain", "partial-rope", "tied", "separate" */
   double max_nmse;
@@ -92,17 +93,20 @@ static ember_model *
 load_generated (const generated_case *c)
 {
   hearth_test_model m;
-  g_autofree char *name = g_strdup_printf ("llama-%s-%s.gguf",
+  g_autofree char *name = g_strdup_printf ("%s-%s-%s.gguf", c->arch,
                                            ember_type_get_info (c->type)->name, c->variant);
   g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
   ember_model *model = NULL;
   ember_error error = { 0 };
 
   g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.arch = c->arch;
   m.n_embd = 256;
   m.n_ff = 512;
   m.n_head = 4;
   m.n_head_kv = 2;
+  /* qwen3: heads narrower than n_embd / n_head (q is 128 wide, x 256) */
+  m.head_dim = g_str_equal (c->arch, "qwen3") ? 32 : 0;
   m.n_vocab = 320;
   m.n_ctx = 512;
   m.weight_type = c->type;
@@ -117,6 +121,7 @@ load_generated (const generated_case *c)
     m.tied_embeddings = true;
   assert_ok (hearth_test_model_write (&m, path, &error), error);
   assert_ok (ember_model_load (path, &model, &error), error);
+  g_unlink (path);   /* the model keeps its mapping */
   return model;
 }
 
@@ -179,12 +184,12 @@ test_generated (gconstpointer data)
         worst = e;
       agree += argmax (gpu, hp->n_vocab) == argmax (cpu, hp->n_vocab);
       if (!(e < c->max_nmse))
-        g_error ("%s %s: step %u: NMSE %g exceeds %g", ember_type_get_info (c->type)->name,
-                 c->variant, pos, e, c->max_nmse);
+        g_error ("%s %s %s: step %u: NMSE %g exceeds %g", c->arch,
+                 ember_type_get_info (c->type)->name, c->variant, pos, e, c->max_nmse);
     }
-  g_test_message ("%s %s: worst NMSE over %d steps %.3g (bound %g); argmax agrees %u/%d",
-                  ember_type_get_info (c->type)->name, c->variant, N_STEPS, worst, c->max_nmse,
-                  agree, N_STEPS);
+  g_test_message ("%s %s %s: worst NMSE over %d steps %.3g (bound %g); argmax agrees %u/%d",
+                  c->arch, ember_type_get_info (c->type)->name, c->variant, N_STEPS, worst,
+                  c->max_nmse, agree, N_STEPS);
 
   ember_vk_model_free (vkm);
   ember_context_free (ctx);
@@ -197,7 +202,6 @@ static void
 test_refuse (void)
 {
   hearth_test_model m;
-  g_autofree char *path = g_build_filename (tmp_dir, "qwen2-refused.gguf", NULL);
   g_autofree char *path2 = g_build_filename (tmp_dir, "llama-q4_k-refused.gguf", NULL);
   ember_model *model = NULL;
   ember_vk_model *vkm = NULL;
@@ -207,20 +211,12 @@ test_refuse (void)
     return;
 
   g_assert_true (hearth_test_model_preset (&m, "tiny"));
-  m.arch = "qwen2";
-  assert_ok (hearth_test_model_write (&m, path, &error), error);
-  assert_ok (ember_model_load (path, &model, &error), error);
-  g_assert_cmpint (ember_vk_model_new (device (), model, N_CTX, &vkm, &error), !=, EMBER_OK);
-  g_assert_null (vkm);
-  g_assert_nonnull (strstr (error.message, "qwen2 models do not run on Vulkan yet"));
-  ember_model_free (model);
-
-  g_assert_true (hearth_test_model_preset (&m, "tiny"));
   m.n_embd = 256;
   m.n_ff = 512;
   m.weight_type = EMBER_TYPE_Q4_K;
   assert_ok (hearth_test_model_write (&m, path2, &error), error);
   assert_ok (ember_model_load (path2, &model, &error), error);
+  g_unlink (path2);
   memset (&error, 0, sizeof error);
   g_assert_cmpint (ember_vk_model_new (device (), model, N_CTX, &vkm, &error), !=, EMBER_OK);
   g_assert_null (vkm);
@@ -401,32 +397,37 @@ main (int    argc,
     EMBER_TYPE_F32, EMBER_TYPE_F16, EMBER_TYPE_Q8_0, EMBER_TYPE_Q4_0,
   };
   static const char *const variants[] = { "plain", "partial-rope", "tied", "separate" };
-  generated_case cases[G_N_ELEMENTS (types) * G_N_ELEMENTS (variants)];
+  static const char *const archs[] = { "llama", "qwen2", "qwen3" };
+  generated_case cases[G_N_ELEMENTS (archs) * G_N_ELEMENTS (types) * G_N_ELEMENTS (variants)];
+  guint n_cases = 0;
   int status;
 
   g_test_init (&argc, &argv, NULL);
   tmp_dir = g_dir_make_tmp ("hearth-test-vulkan-model-XXXXXX", NULL);
   g_assert_nonnull (tmp_dir);
 
-  for (guint t = 0; t < G_N_ELEMENTS (types); t++)
-    for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
-      {
-        generated_case *c = &cases[t * G_N_ELEMENTS (variants) + v];
-        g_autofree char *test_path = NULL;
-        g_autofree char *type_name = g_ascii_strdown (ember_type_get_info (types[t])->name, -1);
+  for (guint a = 0; a < G_N_ELEMENTS (archs); a++)
+    for (guint t = 0; t < G_N_ELEMENTS (types); t++)
+      for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
+        {
+          generated_case *c = &cases[n_cases++];
+          g_autofree char *test_path = NULL;
+          g_autofree char *type_name = g_ascii_strdown (ember_type_get_info (types[t])->name, -1);
 
-        c->type = types[t];
-        c->variant = variants[v];
-        /* F32/F16: the brief's 1e-6. Q8_0/Q4_0: the device gets the very
-         * blocks the CPU reads and dequantizes them in float as the CPU
-         * does (d * q), so only summation order differs, as for F32: every
-         * type measured at most 3e-13 on lavapipe over 16 steps. 1e-8 keeps
-         * four orders of margin for devices with other exp/FMA rounding,
-         * yet one block dequantized wrong moves the logits by far more. */
-        c->max_nmse = types[t] == EMBER_TYPE_F32 || types[t] == EMBER_TYPE_F16 ? 1e-6 : 1e-8;
-        test_path = g_strdup_printf ("/vulkan-model/generated/%s/%s", type_name, variants[v]);
-        g_test_add_data_func (test_path, c, test_generated);
-      }
+          c->arch = archs[a];
+          c->type = types[t];
+          c->variant = variants[v];
+          /* F32/F16: the brief's 1e-6. Q8_0/Q4_0: the device gets the very
+           * blocks the CPU reads and dequantizes them in float as the CPU
+           * does (d * q), so only summation order differs, as for F32: every
+           * type measured at most 3e-13 on lavapipe over 16 steps. 1e-8 keeps
+           * four orders of margin for devices with other exp/FMA rounding,
+           * yet one block dequantized wrong moves the logits by far more. */
+          c->max_nmse = types[t] == EMBER_TYPE_F32 || types[t] == EMBER_TYPE_F16 ? 1e-6 : 1e-8;
+          test_path = g_strdup_printf ("/vulkan-model/generated/%s/%s/%s", archs[a], type_name,
+                                       variants[v]);
+          g_test_add_data_func (test_path, c, test_generated);
+        }
   g_test_add_func ("/vulkan-model/refuse", test_refuse);
   g_test_add_func ("/vulkan-model/stories260K-greedy", test_stories_greedy);
   g_test_add_func ("/vulkan-model/bench", test_bench);
