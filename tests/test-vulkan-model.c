@@ -223,6 +223,27 @@ test_refuse (void)
   g_test_message ("%s", error.message);
   g_assert_nonnull (strstr (error.message, "is Q4_K: Vulkan has no kernel"));
   ember_model_free (model);
+
+  /* calls outside the vocabulary or the context change nothing */
+  {
+    static const generated_case c = { "llama", EMBER_TYPE_F32, "plain", 1e-6 };
+    float *logits;
+
+    model = load_generated (&c);
+    logits = g_new (float, ember_model_get_hparams (model)->n_vocab);
+    assert_ok (ember_vk_model_new (device (), model, 4, &vkm, &error), error);
+    g_assert_cmpint (ember_vk_model_decode (vkm, -1, 0, logits, &error), ==,
+                     EMBER_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpint (ember_vk_model_decode (vkm, 320, 0, logits, &error), ==,
+                     EMBER_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpint (ember_vk_model_decode (vkm, 1, 4, logits, &error), ==,
+                     EMBER_ERROR_CONTEXT_FULL);
+    g_assert_nonnull (strstr (error.message, "past the context of 4 tokens"));
+    assert_ok (ember_vk_model_decode (vkm, 1, 3, logits, &error), error);
+    ember_vk_model_free (vkm);
+    g_free (logits);
+    ember_model_free (model);
+  }
 }
 
 /* ---- stories260K ----------------------------------------------------------- */
