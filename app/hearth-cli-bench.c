@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * `hearth bench MODEL [--backend cpu|vulkan] [-p 512] [-n 128] [-r 3]
+ * `hearth bench MODEL [--backend auto|cpu|vulkan] [-p 512] [-n 128] [-r 3]
  * [--threads N] [--json]`: how fast the engine runs a model, measured as
  * llama-bench measures it. After one warm-up, each repetition processes a
  * prompt of P pseudo-random token ids in one batch, then generates N tokens
@@ -35,6 +35,7 @@ typedef struct
   uint32_t n_gen;
   uint32_t repetitions;
   uint32_t n_threads;       /* 0: every online processor */
+  ember_backend backend;
   gboolean json;
 } BenchOptions;
 
@@ -53,6 +54,9 @@ typedef struct
   uint32_t n_threads;
   uint64_t cache_bytes;
   uint64_t peak_rss_bytes;
+  ember_backend backend;    /* what ran: CPU or VULKAN */
+  char device[256];
+  uint32_t dispatches;      /* per token on Vulkan; 0 on the CPU */
 } BenchResult;
 
 static double
@@ -192,13 +196,14 @@ parse_arguments (BenchOptions *o,
             return 2;
         }
       else if (g_str_equal (value, "vulkan"))
+        o->backend = EMBER_BACKEND_VULKAN;
+      else if (g_str_equal (value, "cpu"))
+        o->backend = EMBER_BACKEND_CPU;
+      else if (g_str_equal (value, "auto"))
+        o->backend = EMBER_BACKEND_AUTO;
+      else
         {
-          fprintf (err, _("hearth bench: the Vulkan backend is not ready yet; use --backend cpu\n"));
-          return 2;
-        }
-      else if (!g_str_equal (value, "cpu"))
-        {
-          fprintf (err, _("hearth bench: unknown backend “%s” (cpu or vulkan)\n"), value);
+          fprintf (err, _("hearth bench: unknown backend “%s” (auto, cpu or vulkan)\n"), value);
           return 2;
         }
     }
@@ -290,14 +295,21 @@ measure (const BenchOptions *o,
     prompt[i] = (int32_t) g_rand_int_range (rand, 0, (gint32) hp->n_vocab);
   g_rand_free (rand);
 
+  g_autofree char *cache_dir = g_build_filename (g_get_user_cache_dir (), "hearth", NULL);
+
   ember_context_options_init (&options);
   options.n_ctx = o->n_prompt + o->n_gen;
   options.n_threads = o->n_threads;
+  options.backend = o->backend;
+  options.pipeline_cache_dir = cache_dir;
   if (ember_context_new (model, &options, &ctx, &error) != EMBER_OK)
     {
       fprintf (err, "hearth bench: %s\n", error.message);
       return 1;
     }
+  if (ember_context_get_fallback_reason (ctx) != NULL)
+    fprintf (err, _("hearth bench: Vulkan cannot be used (%s); measuring the CPU\n"),
+             ember_context_get_fallback_reason (ctx));
 
   /* The warm-up, as llama-bench does it: the prompt and one token. */
   if (run_once (ctx, prompt, o->n_prompt, 1, hp->n_vocab, logits,
@@ -324,6 +336,9 @@ measure (const BenchOptions *o,
   result->gen_rate = compute_stat (gen_rates, o->repetitions);
   result->first_token = compute_stat (first_tokens, o->repetitions);
   result->n_threads = ember_context_get_n_threads (ctx);
+  result->backend = ember_context_get_backend (ctx);
+  g_strlcpy (result->device, ember_context_get_device_name (ctx), sizeof result->device);
+  result->dispatches = ember_context_get_dispatches_per_token (ctx);
   result->cache_bytes = ember_context_get_cache_bytes (ctx);
   result->peak_rss_bytes = peak_rss_bytes ();
   return 0;
@@ -371,7 +386,8 @@ print_table (FILE                   *out,
   g_autofree char *model = g_strdup_printf (_("%s (%s, %s, %s parameters)"),
                                             info->name != NULL ? info->name : file_name,
                                             info->architecture, info->file_type, info->parameter_label);
-  g_autofree char *device = device_text (res->n_threads);
+  g_autofree char *device = res->backend == EMBER_BACKEND_CPU ? device_text (res->n_threads)
+                                                              : g_strdup (res->device);
   g_autofree char *prompt = NULL;
   g_autofree char *gen = NULL;
   g_autofree char *first = NULL;
@@ -395,7 +411,7 @@ print_table (FILE                   *out,
   repetitions = g_strdup_printf (_("%u, after one warm-up"), o->repetitions);
 
   print_row (out, _("model"), model);
-  print_row (out, _("backend"), "cpu");
+  print_row (out, _("backend"), res->backend == EMBER_BACKEND_VULKAN ? "vulkan" : "cpu");
   print_row (out, _("device"), device);
   print_row (out, _("prompt processing"), prompt);
   print_row (out, _("generation"), gen);
@@ -450,7 +466,9 @@ print_json (FILE                   *out,
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autofree char *device = g_strdup_printf ("CPU (%u threads)", res->n_threads);
+  g_autofree char *device = res->backend == EMBER_BACKEND_CPU
+                              ? g_strdup_printf ("CPU (%u threads)", res->n_threads)
+                              : g_strdup (res->device);
   g_autofree char *text = NULL;
 
   json_builder_begin_object (b);
@@ -459,7 +477,7 @@ print_json (FILE                   *out,
   add_member_string (b, "architecture", info->architecture);
   add_member_string (b, "quantization", info->file_type);
   add_member_int (b, "parameters", (gint64) info->parameter_count);
-  add_member_string (b, "backend", "cpu");
+  add_member_string (b, "backend", res->backend == EMBER_BACKEND_VULKAN ? "vulkan" : "cpu");
   add_member_string (b, "device", device);
   add_member_int (b, "threads", res->n_threads);
   add_member_int (b, "repetitions", o->repetitions);
@@ -473,9 +491,12 @@ print_json (FILE                   *out,
   add_member_double (b, "time_to_first_token_seconds", res->first_token.mean);
   add_member_double (b, "time_to_first_token_seconds_sd", res->first_token.sd);
   /* GPU dispatches per generated token: the CPU backend makes none, so
-   * there is no number to give (the Vulkan backend will count them). */
+   * there is no number to give there. */
   json_builder_set_member_name (b, "dispatches_per_token");
-  json_builder_add_null_value (b);
+  if (res->backend == EMBER_BACKEND_VULKAN)
+    json_builder_add_int_value (b, res->dispatches);
+  else
+    json_builder_add_null_value (b);
   add_member_int (b, "kv_cache_bytes", (gint64) res->cache_bytes);
   add_member_int (b, "peak_rss_bytes", (gint64) res->peak_rss_bytes);
   json_builder_end_object (b);

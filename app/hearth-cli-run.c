@@ -38,6 +38,7 @@ typedef struct
   char *system_owned;        /* a system message set with /set system */
   gboolean raw;
   gboolean verbose;
+  ember_backend backend;
   uint32_t num_ctx;
   ember_generate_options gen;
   GPtrArray *stops;          /* char *, NULL-terminated for ember */
@@ -265,14 +266,17 @@ parse_arguments (RunState *s,
       if (g_str_equal (name, "--backend"))
         {
           if (g_str_equal (value, "cpu"))
-            continue;
-          if (g_str_equal (value, "vulkan"))
+            s->backend = EMBER_BACKEND_CPU;
+          else if (g_str_equal (value, "vulkan"))
+            s->backend = EMBER_BACKEND_VULKAN;
+          else if (g_str_equal (value, "auto"))
+            s->backend = EMBER_BACKEND_AUTO;
+          else
             {
-              fprintf (s->err, _("hearth run: the Vulkan backend is not ready yet; use --backend cpu\n"));
+              fprintf (s->err, _("hearth run: unknown backend “%s” (auto, cpu or vulkan)\n"), value);
               return 2;
             }
-          fprintf (s->err, _("hearth run: unknown backend “%s” (cpu or vulkan)\n"), value);
-          return 2;
+          continue;
         }
       for (gsize k = 0; k < G_N_ELEMENTS (option_parameters); k++)
         if (g_str_equal (name, option_parameters[k].option))
@@ -320,6 +324,7 @@ load (RunState *s)
   ember_error error = { 0 };
   double t0 = now_seconds ();
   const char *source;
+  g_autofree char *cache_dir = NULL;
 
   if (ember_model_load (s->model_path, &s->model, &error) != EMBER_OK
       || ember_tokenizer_new_from_gguf (ember_model_get_gguf (s->model), &s->tok, &error) != EMBER_OK)
@@ -328,14 +333,20 @@ load (RunState *s)
       return 1;
     }
 
+  cache_dir = g_build_filename (g_get_user_cache_dir (), "hearth", NULL);
   ember_context_options_init (&options);
   options.n_ctx = s->num_ctx;
+  options.backend = s->backend;
+  options.pipeline_cache_dir = cache_dir;
   if (ember_context_new (s->model, &options, &s->ctx, &error) != EMBER_OK)
     {
       fprintf (s->err, "hearth run: %s\n", error.message);
       return 1;
     }
   ember_context_set_abort_func (s->ctx, abort_cb, NULL);
+  if (ember_context_get_fallback_reason (s->ctx) != NULL)
+    fprintf (s->err, _("hearth run: Vulkan cannot be used (%s); running on the CPU\n"),
+             ember_context_get_fallback_reason (s->ctx));
 
   if (!s->raw)
     {
@@ -470,6 +481,7 @@ print_stats (RunState                   *s,
   uint32_t after_first = st->generated_tokens > 0 ? st->generated_tokens - 1 : 0;
   double gen_rate = st->generation_seconds > 0 ? after_first / st->generation_seconds : 0;
 
+  fprintf (s->err, _("device:               %s\n"), ember_context_get_device_name (s->ctx));
   fprintf (s->err, _("load duration:        %.3f s\n"), s->load_seconds);
   fprintf (s->err, _("prompt eval count:    %u tokens (%u reused from the cache)\n"),
            st->prompt_processed, st->prompt_tokens - st->prompt_processed);

@@ -17,7 +17,7 @@ static int run_version (const HearthCliCommand *, int, char **, FILE *, FILE *);
  * tokenize, template, serve) is one more row here. Keep the rows sorted. */
 static const HearthCliCommand commands[] = {
   {
-    "bench", "MODEL [-p 512] [-n 128] [-r 3] [--threads N] [--backend cpu] [--json]",
+    "bench", "MODEL [-p 512] [-n 128] [-r 3] [--threads N] [--backend auto|cpu|vulkan] [--json]",
     N_("Measure how fast a model runs"),
     N_("MODEL is a GGUF file. As llama-bench does: after one warm-up, each repetition\n"
        "processes a prompt of -p token ids in one batch, then generates -n tokens one\n"
@@ -29,7 +29,7 @@ static const HearthCliCommand commands[] = {
        "  -n, --n-gen 128        generated tokens\n"
        "  -r, --repetitions 3    repetitions\n"
        "  --threads N            CPU threads (0, the default: every processor)\n"
-       "  --backend cpu          cpu (vulkan is not ready yet)\n"
+       "  --backend auto         auto: Vulkan on a GPU, else the CPU; or cpu, vulkan\n"
        "  --json                 one JSON object instead of the table"),
     hearth_cli_bench,
   },
@@ -57,7 +57,7 @@ static const HearthCliCommand commands[] = {
        "  --temperature 0.8  --top-k 40  --top-p 0.9  --min-p 0  --typical-p 1\n"
        "  --repeat-penalty 1  --repeat-last-n 64  --presence-penalty 0\n"
        "  --frequency-penalty 0  --seed N  --num-predict -1  --num-ctx N\n"
-       "  --stop TEXT (repeatable)  --system TEXT  --raw  --backend cpu\n"
+       "  --stop TEXT (repeatable)  --system TEXT  --raw  --backend auto|cpu|vulkan\n"
        "  --verbose (statistics on stderr)"),
     hearth_cli_run_model,
   },

@@ -16,9 +16,20 @@ extern "C" {
 
 typedef struct ember_context ember_context;
 
+typedef enum {
+  EMBER_BACKEND_AUTO,    /* Vulkan on a GPU; the CPU where the best device is a CPU (lavapipe) */
+  EMBER_BACKEND_CPU,
+  EMBER_BACKEND_VULKAN,
+} ember_backend;
+
 typedef struct {
   uint32_t n_ctx;      /* 0: the model's context length capped at 4096 */
   uint32_t n_threads;  /* 0: the number of online processors */
+  ember_backend backend;
+  int32_t device_index;           /* EMBER_DEVICE_AUTO, or a Vulkan device index */
+  const char *pipeline_cache_dir; /* where Vulkan keeps compiled pipelines, or NULL */
+  ember_log_func log_func;        /* may be NULL */
+  void *log_user_data;
 } ember_context_options;
 
 void ember_context_options_init (ember_context_options *options);
@@ -32,6 +43,16 @@ ember_status ember_context_new (const ember_model           *model,
 void ember_context_free (ember_context *ctx);
 
 uint32_t ember_context_get_n_ctx (const ember_context *ctx);
+
+/* The backend the context runs on: CPU or VULKAN, never AUTO. */
+ember_backend ember_context_get_backend (const ember_context *ctx);
+/* "CPU (2 threads)" or the Vulkan device's name. Borrowed. */
+const char *ember_context_get_device_name (const ember_context *ctx);
+/* Why a context asked for Vulkan runs on the CPU instead ("no Vulkan
+ * device found …", "tensor … is Q4_K: Vulkan has no kernel …"), or NULL. */
+const char *ember_context_get_fallback_reason (const ember_context *ctx);
+/* GPU dispatches of the last single-token step; 0 on the CPU. */
+uint32_t ember_context_get_dispatches_per_token (const ember_context *ctx);
 /* How many tokens the cache holds (the next token's position). */
 uint32_t ember_context_get_n_past (const ember_context *ctx);
 /* The tokens the cache holds, n_past of them. Borrowed. */

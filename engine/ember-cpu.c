@@ -20,6 +20,7 @@
 #include "ember-model-private.h"
 #include "ember-quant.h"
 #include "ember-threads.h"
+#include "ember-vk.h"
 
 /* Tokens per forward batch; longer inputs are processed batch after batch. */
 #define MAX_BATCH 64
@@ -30,6 +31,12 @@
 
 struct ember_context {
   const ember_model *model;
+  ember_backend backend;
+  char device_name[256];
+  char fallback_reason[EMBER_ERROR_MESSAGE_MAX];
+  ember_vulkan *vk;         /* the Vulkan backend, or NULL */
+  ember_vk_model *vkm;
+  float *vk_logits;         /* logits of the steps whose logits nobody wants */
   ember_abort_func abort_func;
   void *abort_user_data;
   uint32_t n_ctx;
@@ -47,6 +54,8 @@ void
 ember_context_options_init (ember_context_options *options)
 {
   memset (options, 0, sizeof *options);
+  options->backend = EMBER_BACKEND_AUTO;
+  options->device_index = EMBER_DEVICE_AUTO;
 }
 
 /* ---- kernels ------------------------------------------------------------- */
@@ -447,6 +456,49 @@ forward_batch (ember_context *ctx,
 
 /* ---- the context --------------------------------------------------------- */
 
+/* Sets the context up on Vulkan if it can and should; otherwise leaves it on
+ * the CPU, with the reason when Vulkan was asked for or a GPU exists. */
+static void
+try_vulkan (ember_context               *ctx,
+            const ember_context_options *options)
+{
+  ember_vulkan_options vo;
+  ember_error e = { 0 };
+  const ember_device_info *device;
+
+  ember_vulkan_options_init (&vo);
+  vo.device_index = options->device_index;
+  vo.log_func = options->log_func;
+  vo.log_user_data = options->log_user_data;
+  vo.pipeline_cache_dir = options->pipeline_cache_dir;
+  if (ember_vulkan_new (&vo, &ctx->vk, &e) != EMBER_OK)
+    {
+      if (options->backend == EMBER_BACKEND_VULKAN)
+        snprintf (ctx->fallback_reason, sizeof ctx->fallback_reason, "%s", e.message);
+      return;
+    }
+
+  device = ember_vulkan_get_device (ctx->vk);
+  /* On its own, Hearth leaves CPU-type devices (lavapipe) to the CPU path:
+   * the same cores, and the CPU path is faster on them. */
+  if (options->backend == EMBER_BACKEND_AUTO && device->type == EMBER_DEVICE_TYPE_CPU)
+    {
+      ember_vulkan_free (ctx->vk);
+      ctx->vk = NULL;
+      return;
+    }
+
+  if (ember_vk_model_new (ctx->vk, ctx->model, ctx->n_ctx, &ctx->vkm, &e) != EMBER_OK)
+    {
+      snprintf (ctx->fallback_reason, sizeof ctx->fallback_reason, "%s", e.message);
+      ember_vulkan_free (ctx->vk);
+      ctx->vk = NULL;
+      return;
+    }
+  ctx->backend = EMBER_BACKEND_VULKAN;
+  snprintf (ctx->device_name, sizeof ctx->device_name, "%s", device->name);
+}
+
 ember_status
 ember_context_new (const ember_model           *model,
                    const ember_context_options *options,
@@ -475,6 +527,25 @@ ember_context_new (const ember_model           *model,
   ctx->model = model;
   ctx->n_ctx = options->n_ctx > 0 ? options->n_ctx
                                   : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
+
+  ctx->backend = EMBER_BACKEND_CPU;
+  if (options->backend != EMBER_BACKEND_CPU)
+    try_vulkan (ctx, options);
+  if (ctx->fallback_reason[0] != '\0')
+    ember_log (options->log_func, options->log_user_data, EMBER_LOG_LEVEL_WARNING,
+               "Vulkan cannot be used (%s); running on the CPU", ctx->fallback_reason);
+  if (ctx->backend == EMBER_BACKEND_VULKAN)
+    {
+      ctx->tokens = calloc (ctx->n_ctx, sizeof *ctx->tokens);
+      ctx->vk_logits = calloc (hp->n_vocab, sizeof (float));
+      if (ctx->tokens == NULL || ctx->vk_logits == NULL)
+        {
+          ember_context_free (ctx);
+          return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+        }
+      *out = ctx;
+      return EMBER_OK;
+    }
 
   kv_dim = (uint64_t) hp->n_head_kv * hp->head_dim;
   q_dim = (uint64_t) hp->n_head * hp->head_dim;
@@ -524,6 +595,8 @@ ember_context_new (const ember_model           *model,
       ember_context_free (ctx);
       return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "cannot start worker threads");
     }
+  snprintf (ctx->device_name, sizeof ctx->device_name, "CPU (%u thread%s)",
+            ember_pool_get_n_threads (ctx->pool), ember_pool_get_n_threads (ctx->pool) == 1 ? "" : "s");
 
   *out = ctx;
   return EMBER_OK;
@@ -534,7 +607,11 @@ ember_context_free (ember_context *ctx)
 {
   if (ctx == NULL)
     return;
-  ember_pool_free (ctx->pool);
+  ember_vk_model_free (ctx->vkm);
+  ember_vulkan_free (ctx->vk);
+  free (ctx->vk_logits);
+  if (ctx->pool != NULL)
+    ember_pool_free (ctx->pool);
   free (ctx->tokens);
   free (ctx->k_cache);
   free (ctx->v_cache);
@@ -554,6 +631,35 @@ uint32_t
 ember_context_get_n_ctx (const ember_context *ctx)
 {
   return ctx->n_ctx;
+}
+
+ember_backend
+ember_context_get_backend (const ember_context *ctx)
+{
+  return ctx->backend;
+}
+
+const char *
+ember_context_get_device_name (const ember_context *ctx)
+{
+  return ctx->device_name;
+}
+
+const char *
+ember_context_get_fallback_reason (const ember_context *ctx)
+{
+  return ctx->fallback_reason[0] != '\0' ? ctx->fallback_reason : NULL;
+}
+
+uint32_t
+ember_context_get_dispatches_per_token (const ember_context *ctx)
+{
+  uint32_t dispatches = 0, barriers = 0;
+
+  if (ctx->vkm == NULL)
+    return 0;
+  ember_vk_model_get_stats (ctx->vkm, &dispatches, &barriers);
+  return dispatches;
 }
 
 uint32_t
@@ -592,7 +698,7 @@ ember_context_should_abort (const ember_context *ctx)
 uint32_t
 ember_context_get_n_threads (const ember_context *ctx)
 {
-  return ember_pool_get_n_threads (ctx->pool);
+  return ctx->pool != NULL ? ember_pool_get_n_threads (ctx->pool) : 0;
 }
 
 uint64_t
@@ -627,6 +733,26 @@ ember_context_decode (ember_context *ctx,
     if (tokens[i] < 0 || (uint32_t) tokens[i] >= n_vocab)
       return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                               "token id %d is outside the vocabulary (0 to %u)", tokens[i], n_vocab - 1);
+
+  if (ctx->vkm != NULL)
+    {
+      /* Vulkan decodes one token per step for now (batched prompt kernels
+       * come later); the cache lives on the device. */
+      for (uint32_t i = 0; i < n_tokens; i++)
+        {
+          ember_status status;
+
+          if (ember_context_should_abort (ctx))
+            return ember_error_set (error, EMBER_ERROR_CANCELLED, "stopped on request");
+          status = ember_vk_model_decode (ctx->vkm, tokens[i], ctx->n_past,
+                                          i + 1 == n_tokens && logits != NULL ? logits : ctx->vk_logits,
+                                          error);
+          if (status != EMBER_OK)
+            return status;
+          ctx->tokens[ctx->n_past++] = tokens[i];
+        }
+      return EMBER_OK;
+    }
 
   for (uint32_t done = 0; done < n_tokens;)
     {

@@ -505,7 +505,7 @@ test_run_refusals (void)
     { { "run", "MODEL", "--temperature", "warm", "hi", NULL }, 2, "temperature needs a number, not “warm”" },
     { { "run", "MODEL", "--top-p", "2", "hi", NULL }, 2, "top_p must be between 0 and 1" },
     { { "run", "MODEL", "--top-k", "-3", "hi", NULL }, 2, "top_k needs a whole number" },
-    { { "run", "MODEL", "--backend", "vulkan", "hi", NULL }, 2, "the Vulkan backend is not ready yet" },
+    { { "run", "MODEL", "--backend", "metal", "hi", NULL }, 2, "unknown backend “metal” (auto, cpu or vulkan)" },
     { { "run", "MODEL", "--frobnicate", "1", "hi", NULL }, 2, "unknown option “--frobnicate”" },
     { { "run", "MODEL", "--num-ctx", "4", "--raw", "a prompt longer than four tokens", NULL }, 1,
       "the prompt does not fit in the context (4 tokens)" },
@@ -657,8 +657,7 @@ test_bench_refusals (void)
   g_autofree char *path = NULL;
   const struct { const char *args[8]; int status; const char *message; } cases[] = {
     { { "bench", NULL }, 2, "which model?" },
-    { { "bench", "MODEL", "--backend", "vulkan", NULL }, 2, "the Vulkan backend is not ready yet" },
-    { { "bench", "MODEL", "--backend", "metal", NULL }, 2, "unknown backend “metal” (cpu or vulkan)" },
+    { { "bench", "MODEL", "--backend", "metal", NULL }, 2, "unknown backend “metal” (auto, cpu or vulkan)" },
     { { "bench", "MODEL", "-p", "0", NULL }, 2, "-p needs a whole number from 1 to" },
     { { "bench", "MODEL", "-n", "lots", NULL }, 2, "-n needs a whole number from 1 to" },
     { { "bench", "MODEL", "-r", "0", NULL }, 2, "-r needs a whole number from 1 to 1000, not “0”" },
@@ -699,6 +698,46 @@ test_bench_refusals (void)
   g_rmdir (dir);
 }
 
+/* --backend vulkan: the same greedy text as the reference on the Vulkan
+ * device (lavapipe here), or, without one, on the CPU with the reason said. */
+static void
+test_run_vulkan (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *ref_path = NULL;
+  g_autofree char *ref = NULL;
+  ember_device_info *devices = NULL;
+  uint32_t n_devices = 0;
+  g_auto (Run) r = { 0 };
+  g_auto (Run) bench = { 0 };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  ref_path = g_build_filename (g_getenv ("HEARTH_SHARED_DIR"), "models",
+                               "stories260K.greedy-reference.txt", NULL);
+  g_assert_true (g_file_get_contents (ref_path, &ref, NULL, NULL));
+  g_assert_cmpint (ember_vulkan_list_devices (&devices, &n_devices, NULL), ==, EMBER_OK);
+  free (devices);
+
+  r = hearth ("run", "--backend", "vulkan", "--raw", "--temperature", "0", "--num-predict", "256",
+              "--verbose", path, "", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.out, ==, strstr (ref, "text: ") + 6);
+  if (n_devices == 0)
+    {
+      g_assert_nonnull (strstr (r.err, "Vulkan cannot be used"));
+      g_assert_nonnull (strstr (r.err, "device:               CPU"));
+      return;
+    }
+  g_assert_null (strstr (r.err, "Vulkan cannot be used"));
+  g_assert_null (strstr (r.err, "device:               CPU"));
+
+  bench = hearth ("bench", "--backend", "vulkan", "-p", "4", "-n", "4", "-r", "1", "--json", path, NULL);
+  g_assert_cmpint (bench.status, ==, 0);
+  g_assert_nonnull (strstr (bench.out, "\"backend\" : \"vulkan\""));
+  g_assert_null (strstr (bench.out, "\"dispatches_per_token\" : null"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -715,6 +754,7 @@ main (int    argc,
   g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
   g_test_add_func ("/cli/run/refusals", test_run_refusals);
+  g_test_add_func ("/cli/run/vulkan", test_run_vulkan);
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/bench/table", test_bench_table);
   g_test_add_func ("/cli/bench/refusals", test_bench_refusals);
