@@ -96,8 +96,8 @@ list_memory_types (const ember_vulkan *vk,
 }
 
 /* The largest heap a storage buffer may be put in. */
-static VkDeviceSize
-largest_storage_heap (const ember_vulkan *vk)
+VkDeviceSize
+ember_vk_largest_storage_heap (const ember_vulkan *vk)
 {
   const VkPhysicalDeviceMemoryProperties *mp = &vk->memory_properties;
   uint32_t types[VK_MAX_MEMORY_TYPES * 3];
@@ -471,12 +471,12 @@ ember_vk_tensor_new (ember_vulkan     *vk,
                             (unsigned long long) rows);
 
   /* Refused before any buffer is made or any byte of @data is read. */
-  if (rows * row_bytes > largest_storage_heap (vk))
+  if (rows * row_bytes > ember_vk_largest_storage_heap (vk))
     return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
                             "a %llu × %llu %s tensor (%.1f MiB) does not fit in the memory "
                             "of \"%s\" (%.1f MiB)", (unsigned long long) rows,
                             (unsigned long long) cols, info->name, MIB (rows * row_bytes),
-                            vk->info.name, MIB (largest_storage_heap (vk)));
+                            vk->info.name, MIB (ember_vk_largest_storage_heap (vk)));
 
   t = calloc (1, sizeof *t);
   if (t != NULL)

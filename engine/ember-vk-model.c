@@ -529,6 +529,26 @@ ember_vk_model_new (ember_vulkan       *vk,
   if (status != EMBER_OK)
     return status;
 
+  /* Before anything is uploaded: does the model fit at all? Refused with
+   * the numbers rather than failing half-way through the upload. */
+  {
+    /* in doubles: a huge context must not wrap around */
+    double weights = 0, cache, heap = (double) ember_vk_largest_storage_heap (vk);
+    const ember_gguf *gguf = ember_model_get_gguf (model);
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+
+    for (uint64_t i = 0; i < ember_gguf_get_n_tensors (gguf); i++)
+      weights += (double) ember_gguf_get_tensor (gguf, i)->size;
+    cache = 2.0 * hp->n_layer * n_ctx * hp->n_head_kv * hp->head_dim * sizeof (float);
+    if (weights + cache > heap)
+      return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
+                              "the model needs %.2f GiB on the device (weights %.2f GiB, a cache of "
+                              "%u tokens %.2f GiB), but \"%s\" has %.2f GiB; ask for a shorter context "
+                              "or run it on the CPU",
+                              (weights + cache) / gib, weights / gib, n_ctx, cache / gib,
+                              vk->info.name, heap / gib);
+  }
+
   vkm = calloc (1, sizeof *vkm);
   if (vkm == NULL)
     return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");

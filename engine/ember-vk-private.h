@@ -187,3 +187,6 @@ uint32_t ember_vk_reduction_width (const ember_vulkan *vk,
  * kernel for that type. */
 const char *ember_vk_matvec_variant (const ember_vulkan *vk,
                                      ember_type          type);
+
+/* The largest memory heap a storage buffer may be put in, in bytes. */
+VkDeviceSize ember_vk_largest_storage_heap (const ember_vulkan *vk);

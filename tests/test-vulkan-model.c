@@ -230,6 +230,12 @@ test_refuse (void)
     float *logits;
 
     model = load_generated (&c);
+    /* a cache that cannot fit is refused with the numbers, before any upload */
+    g_assert_cmpint (ember_vk_model_new (device (), model, 1u << 30, &vkm, &error), ==,
+                     EMBER_ERROR_OUT_OF_MEMORY);
+    g_assert_null (vkm);
+    g_assert_nonnull (strstr (error.message, "the model needs"));
+    g_assert_nonnull (strstr (error.message, "GiB on the device"));
     logits = g_new (float, ember_model_get_hparams (model)->n_vocab);
     assert_ok (ember_vk_model_new (device (), model, 4, &vkm, &error), error);
     g_assert_cmpint (ember_vk_model_decode (vkm, -1, 0, logits, &error), ==,
