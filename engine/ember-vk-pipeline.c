@@ -480,6 +480,21 @@ ember_vk_begin (ember_vulkan    *vk,
       *cmd = VK_NULL_HANDLE;
       return ember_vk_fail (vk, error, result, "vkBeginCommandBuffer");
     }
+
+  /* What earlier submissions wrote (shaders, copies) is visible to this
+   * one's shaders and copies: a fence wait only orders the host. */
+  {
+    VkMemoryBarrier barrier = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+      .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT
+                       | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+    };
+
+    vkCmdPipelineBarrier (*cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          0, 1, &barrier, 0, NULL, 0, NULL);
+  }
   return EMBER_OK;
 }
 
@@ -527,6 +542,13 @@ ember_vk_submit_wait (ember_vulkan   *vk,
     {
       what = "waiting for the device";
       result = vkWaitForFences (vk->device, 1, &vk->fence, VK_TRUE, UINT64_MAX);
+      if (result != VK_SUCCESS)
+        {
+          /* The work may still be running: wait it out before its command
+           * buffer goes; if even that fails, the device is unusable. */
+          if (vkQueueWaitIdle (vk->queue) != VK_SUCCESS)
+            vk->lost = true;
+        }
     }
   ember_vk_abandon (vk, cmd);
   if (result != VK_SUCCESS)
