@@ -36,7 +36,6 @@ struct ember_context {
   char fallback_reason[EMBER_ERROR_MESSAGE_MAX];
   ember_vulkan *vk;         /* the Vulkan backend, or NULL */
   ember_vk_model *vkm;
-  float *vk_logits;         /* logits of the steps whose logits nobody wants */
   ember_abort_func abort_func;
   void *abort_user_data;
   uint32_t n_ctx;
@@ -537,8 +536,7 @@ ember_context_new (const ember_model           *model,
   if (ctx->backend == EMBER_BACKEND_VULKAN)
     {
       ctx->tokens = calloc (ctx->n_ctx, sizeof *ctx->tokens);
-      ctx->vk_logits = calloc (hp->n_vocab, sizeof (float));
-      if (ctx->tokens == NULL || ctx->vk_logits == NULL)
+      if (ctx->tokens == NULL)
         {
           ember_context_free (ctx);
           return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
@@ -609,7 +607,6 @@ ember_context_free (ember_context *ctx)
     return;
   ember_vk_model_free (ctx->vkm);
   ember_vulkan_free (ctx->vk);
-  free (ctx->vk_logits);
   if (ctx->pool != NULL)
     ember_pool_free (ctx->pool);
   free (ctx->tokens);
@@ -745,8 +742,7 @@ ember_context_decode (ember_context *ctx,
           if (ember_context_should_abort (ctx))
             return ember_error_set (error, EMBER_ERROR_CANCELLED, "stopped on request");
           status = ember_vk_model_decode (ctx->vkm, tokens[i], ctx->n_past,
-                                          i + 1 == n_tokens && logits != NULL ? logits : ctx->vk_logits,
-                                          error);
+                                          i + 1 == n_tokens ? logits : NULL, error);
           if (status != EMBER_OK)
             return status;
           ctx->tokens[ctx->n_past++] = tokens[i];

@@ -757,6 +757,7 @@ record_step (ember_vk_model *vkm,
              VkCommandBuffer cmd,
              int32_t         token,
              uint32_t        pos,
+             bool            want_logits,
              ember_error    *error)
 {
   const ember_hparams *hp = &vkm->model->hp;
@@ -825,7 +826,9 @@ record_step (ember_vk_model *vkm,
         status = record_matvec (vkm, cmd, &V->down, error);
       barrier (vkm, cmd);
     }
-  if (status == EMBER_OK)
+  /* A prompt token whose logits nobody reads stops here: its keys and
+   * values are in the cache, which is all the next step needs. */
+  if (status == EMBER_OK && want_logits)
     {
       record_norm (vkm, cmd, vkm->final_norm, hp->n_layer > 0);
       barrier (vkm, cmd);
@@ -844,7 +847,7 @@ ember_vk_model_decode (ember_vk_model *vkm,
   VkCommandBuffer cmd = VK_NULL_HANDLE;
   ember_status status;
 
-  if (vkm == NULL || logits == NULL)
+  if (vkm == NULL)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "ember_vk_model_decode: missing argument");
   if (token < 0 || (uint32_t) token >= vkm->model->hp.n_vocab)
@@ -859,13 +862,13 @@ ember_vk_model_decode (ember_vk_model *vkm,
   vkm->n_barriers = 0;
   status = ember_vk_begin (vkm->vk, &cmd, error);
   if (status == EMBER_OK)
-    status = record_step (vkm, cmd, token, pos, error);
+    status = record_step (vkm, cmd, token, pos, logits != NULL, error);
   if (status == EMBER_OK)
     {
       status = ember_vk_submit_wait (vkm->vk, cmd, error);
       cmd = VK_NULL_HANDLE;
     }
-  if (status == EMBER_OK)
+  if (status == EMBER_OK && logits != NULL)
     status = ember_vk_buffer_read (vkm->vk, vkm->logits, 0, logits,
                                    (uint64_t) vkm->model->hp.n_vocab * sizeof (float), error);
   ember_vk_abandon (vkm->vk, cmd);

@@ -147,7 +147,9 @@ void ember_vk_model_free (ember_vk_model *vkm);
 /* One decode step: @token at position @pos (0 … n_ctx-1; the cache must
  * hold positions 0 … pos-1 from earlier steps) through every layer, the
  * final norm and the output projection, recorded into one command buffer,
- * submitted once and waited for once. @logits gets n_vocab floats. */
+ * submitted once and waited for once. @logits gets n_vocab floats; with
+ * @logits NULL (a prompt token but the last) the step stops after the last
+ * layer: no final norm, no output projection, nothing read back. */
 ember_status ember_vk_model_decode (ember_vk_model *vkm,
                                     int32_t         token,
                                     uint32_t        pos,

@@ -732,6 +732,20 @@ test_run_vulkan (void)
   g_assert_null (strstr (r.err, "Vulkan cannot be used"));
   g_assert_null (strstr (r.err, "device:               CPU"));
 
+  /* a prompt of several tokens (all but the last skip the output projection
+   * on Vulkan): the same continuation as on the CPU */
+  {
+    g_auto (Run) vk = hearth ("run", "--backend", "vulkan", "--raw", "--temperature", "0",
+                              "--num-predict", "60", path, "Once upon a time, Lily", NULL);
+    g_auto (Run) cpu = hearth ("run", "--backend", "cpu", "--raw", "--temperature", "0",
+                               "--num-predict", "60", path, "Once upon a time, Lily", NULL);
+
+    g_assert_cmpint (vk.status, ==, 0);
+    g_assert_cmpint (cpu.status, ==, 0);
+    g_assert_cmpstr (vk.out, ==, cpu.out);
+    g_assert_cmpuint (strlen (vk.out), >, 20);
+  }
+
   bench = hearth ("bench", "--backend", "vulkan", "-p", "4", "-n", "4", "-r", "1", "--json", path, NULL);
   g_assert_cmpint (bench.status, ==, 0);
   g_assert_nonnull (strstr (bench.out, "\"backend\" : \"vulkan\""));
