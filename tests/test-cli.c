@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ember.h"
+#include "test-common.h"
 
 typedef struct
 {
@@ -61,15 +62,7 @@ hearth (const char *first,
 static char *
 stories_path (void)
 {
-  const char *dir = g_getenv ("HEARTH_SHARED_DIR");
-  g_autofree char *path = dir != NULL ? g_build_filename (dir, "models", "stories260K.gguf", NULL) : NULL;
-
-  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_test_skip ("models/stories260K.gguf is missing (../shared is not beside the checkout)");
-      return NULL;
-    }
-  return g_steal_pointer (&path);
+  return hearth_test_shared_file ("models/stories260K.gguf");
 }
 
 static gboolean

@@ -14,23 +14,10 @@
 #include <string.h>
 
 #include "ember.h"
+#include "test-common.h"
 #include "test-models.h"
 
 static char *tmp_dir;
-
-static char *
-shared_file (const char *relative)
-{
-  const char *dir = g_getenv ("HEARTH_SHARED_DIR");
-  g_autofree char *path = dir != NULL ? g_build_filename (dir, relative, NULL) : NULL;
-
-  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_test_skip_printf ("%s is missing (../shared is not beside the checkout)", relative);
-      return NULL;
-    }
-  return g_steal_pointer (&path);
-}
 
 #define assert_ok(call, error)                                                       \
   G_STMT_START {                                                                     \
@@ -39,48 +26,10 @@ shared_file (const char *relative)
       g_error ("%s: %s", #call, (error).message);                                    \
   } G_STMT_END
 
-/* The reference's greedy ids. */
-static GArray *
-read_reference (const char *path)
-{
-  g_autofree char *text = NULL;
-  GArray *ids = g_array_new (FALSE, FALSE, sizeof (int32_t));
-  const char *p;
-
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  p = strstr (text, "ids: [");
-  g_assert_nonnull (p);
-  p += 6;
-  while (*p != ']' && *p != '\0')
-    {
-      char *end;
-      int32_t id = (int32_t) strtol (p, &end, 10);
-
-      g_assert_true (end != p);
-      g_array_append_val (ids, id);
-      p = end;
-      while (*p == ',' || *p == ' ')
-        p++;
-    }
-  return ids;
-}
-
-static int32_t
-argmax (const float *v,
-        uint32_t     n)
-{
-  uint32_t best = 0;
-
-  for (uint32_t i = 1; i < n; i++)
-    if (v[i] > v[best])
-      best = i;
-  return (int32_t) best;
-}
-
 static void
 test_stories_greedy (void)
 {
-  g_autofree char *model_path = shared_file ("models/stories260K.gguf");
+  g_autofree char *model_path = hearth_test_shared_file ("models/stories260K.gguf");
   g_autofree char *ref_path = NULL;
   g_autoptr (GArray) ref = NULL;
   g_autofree float *logits = NULL;
@@ -89,9 +38,9 @@ test_stories_greedy (void)
   ember_error error = { 0 };
   int32_t token = 1; /* BOS */
 
-  if (model_path == NULL || (ref_path = shared_file ("models/stories260K.greedy-reference.txt")) == NULL)
+  if (model_path == NULL || (ref_path = hearth_test_shared_file ("models/stories260K.greedy-reference.txt")) == NULL)
     return;
-  ref = read_reference (ref_path);
+  ref = hearth_test_read_greedy_reference (ref_path);
   g_assert_cmpuint (ref->len, >=, 255);
 
   assert_ok (ember_model_load (model_path, &model, &error), error);
@@ -102,7 +51,7 @@ test_stories_greedy (void)
   for (guint i = 0; i < ref->len; i++)
     {
       assert_ok (ember_context_decode (ctx, &token, 1, logits, &error), error);
-      token = argmax (logits, ember_model_get_hparams (model)->n_vocab);
+      token = hearth_test_argmax (logits, ember_model_get_hparams (model)->n_vocab);
       if (token != g_array_index (ref, int32_t, i))
         g_error ("token %u: %d, llama.cpp's reference says %d", i, token, g_array_index (ref, int32_t, i));
     }

@@ -15,6 +15,7 @@
 
 #include "ember.h"
 #include "gguf-touch.h"
+#include "test-common.h"
 #include "test-models.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
@@ -27,20 +28,6 @@ shared_path (const char *relative)
   if (dir == NULL)
     return NULL;
   return g_build_filename (dir, relative, NULL);
-}
-
-/* Skips the test, visibly, when the shared folder is missing. */
-static char *
-require_shared_file (const char *relative)
-{
-  g_autofree char *path = shared_path (relative);
-
-  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_test_skip_printf ("%s is missing (../shared is not beside the checkout)", relative);
-      return NULL;
-    }
-  return g_steal_pointer (&path);
 }
 
 static ember_gguf *
@@ -139,7 +126,7 @@ make_fixture (size_t *size)
 static void
 test_stories (void)
 {
-  g_autofree char *path = require_shared_file ("models/stories260K.gguf");
+  g_autofree char *path = hearth_test_shared_file ("models/stories260K.gguf");
   ember_gguf *gguf = NULL;
   ember_error error = { 0 };
   const ember_gguf_tensor *t;
@@ -233,7 +220,7 @@ test_vocab_files (void)
 static void
 test_legacy_v1 (void)
 {
-  g_autofree char *path = require_shared_file ("models/legacy/tinyllamas-stories-260k-f32.ggufv1.gguf");
+  g_autofree char *path = hearth_test_shared_file ("models/legacy/tinyllamas-stories-260k-f32.ggufv1.gguf");
   ember_gguf *gguf = NULL;
   ember_error error = { 0 };
 
@@ -870,21 +857,6 @@ test_mutations (void)
 
 /* ---- generated models --------------------------------------------------- */
 
-static double
-nmse (const float *a,
-      const float *b,
-      uint64_t     n)
-{
-  double err = 0, ref = 0;
-
-  for (uint64_t i = 0; i < n; i++)
-    {
-      err += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
-      ref += (double) b[i] * b[i];
-    }
-  return ref > 0 ? err / ref : err;
-}
-
 static void
 test_generated_models (void)
 {
@@ -946,7 +918,7 @@ test_generated_models (void)
         stored = g_new (float, q->n_elements);
         g_assert_cmpint (ember_dequantize_row (types[t], q->data, stored, q->n_elements, &error), ==, EMBER_OK);
         source = hearth_test_model_tensor_values (&m, q->name, q->n_elements);
-        e = nmse (stored, source, q->n_elements);
+        e = hearth_test_nmse (stored, source, q->n_elements);
         /* Q2_K is the coarsest: ~0.1; the 8-bit and float types far below */
         if (e > 0.15)
           g_error ("%s %s: normalised error %g", archs[a], q->type->name, e);

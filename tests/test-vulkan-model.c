@@ -23,6 +23,7 @@
 
 #include "ember.h"
 #include "ember-vk.h"
+#include "test-common.h"
 #include "test-models.h"
 #include "vulkan-test.h"
 
@@ -49,35 +50,6 @@ now (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double
-nmse (const float *got,
-      const float *want,
-      uint32_t     n)
-{
-  double err = 0.0, ref = 0.0;
-
-  for (uint32_t i = 0; i < n; i++)
-    {
-      double d = (double) got[i] - want[i];
-
-      err += d * d;
-      ref += (double) want[i] * want[i];
-    }
-  return ref > 0.0 ? err / ref : err;
-}
-
-static int32_t
-argmax (const float *v,
-        uint32_t     n)
-{
-  uint32_t best = 0;
-
-  for (uint32_t i = 1; i < n; i++)
-    if (v[i] > v[best])
-      best = i;
-  return (int32_t) best;
 }
 
 /* ---- generated models ---------------------------------------------------- */
@@ -179,10 +151,10 @@ test_generated (gconstpointer data)
 
       assert_ok (ember_context_decode (ctx, &token, 1, cpu, &error), error);
       assert_ok (ember_vk_model_decode (vkm, token, pos, gpu, &error), error);
-      e = nmse (gpu, cpu, hp->n_vocab);
+      e = hearth_test_nmse (gpu, cpu, hp->n_vocab);
       if (e > worst)
         worst = e;
-      agree += argmax (gpu, hp->n_vocab) == argmax (cpu, hp->n_vocab);
+      agree += hearth_test_argmax (gpu, hp->n_vocab) == hearth_test_argmax (cpu, hp->n_vocab);
       if (!(e < c->max_nmse))
         g_error ("%s %s %s: step %u: NMSE %g exceeds %g", c->arch,
                  ember_type_get_info (c->type)->name, c->variant, pos, e, c->max_nmse);
@@ -254,46 +226,6 @@ test_refuse (void)
 
 /* ---- stories260K ----------------------------------------------------------- */
 
-static char *
-shared_file (const char *relative)
-{
-  const char *dir = g_getenv ("HEARTH_SHARED_DIR");
-  g_autofree char *path = dir != NULL ? g_build_filename (dir, relative, NULL) : NULL;
-
-  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_test_skip_printf ("%s is missing (../shared is not beside the checkout)", relative);
-      return NULL;
-    }
-  return g_steal_pointer (&path);
-}
-
-/* The reference's greedy ids: a line `ids: [403, 407, ...]`. */
-static GArray *
-read_reference (const char *path)
-{
-  g_autofree char *text = NULL;
-  GArray *ids = g_array_new (FALSE, FALSE, sizeof (int32_t));
-  const char *p;
-
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  p = strstr (text, "ids: [");
-  g_assert_nonnull (p);
-  p += 6;
-  while (*p != ']' && *p != '\0')
-    {
-      char *end;
-      int32_t id = (int32_t) strtol (p, &end, 10);
-
-      g_assert_true (end != p);
-      g_array_append_val (ids, id);
-      p = end;
-      while (*p == ',' || *p == ' ')
-        p++;
-    }
-  return ids;
-}
-
 static void
 test_stories_greedy (void)
 {
@@ -311,10 +243,10 @@ test_stories_greedy (void)
 
   if (!vulkan_test_require_device ())
     return;
-  if ((model_path = shared_file ("models/stories260K.gguf")) == NULL
-      || (ref_path = shared_file ("models/stories260K.greedy-reference.txt")) == NULL)
+  if ((model_path = hearth_test_shared_file ("models/stories260K.gguf")) == NULL
+      || (ref_path = hearth_test_shared_file ("models/stories260K.greedy-reference.txt")) == NULL)
     return;
-  ref = read_reference (ref_path);
+  ref = hearth_test_read_greedy_reference (ref_path);
   g_assert_cmpuint (ref->len, >=, 255);
 
   assert_ok (ember_model_load (model_path, &model, &error), error);
@@ -328,7 +260,7 @@ test_stories_greedy (void)
       int32_t want = g_array_index (ref, int32_t, i);
 
       assert_ok (ember_vk_model_decode (vkm, token, i, logits, &error), error);
-      token = argmax (logits, hp->n_vocab);
+      token = hearth_test_argmax (logits, hp->n_vocab);
       if (token != want)
         g_error ("token %u: %d (logit %.6f), llama.cpp's reference says %d (logit %.6f)", i,
                  token, logits[token], want, logits[want]);
@@ -385,7 +317,7 @@ test_bench (void)
   start = now ();
   for (uint32_t pos = 1; pos < n; pos++)
     {
-      tokens[pos] = argmax (logits, hp->n_vocab);
+      tokens[pos] = hearth_test_argmax (logits, hp->n_vocab);
       assert_ok (ember_vk_model_decode (vkm, tokens[pos], pos, logits, &error), error);
     }
   ember_vk_model_get_stats (vkm, &dispatches, &barriers);
@@ -405,7 +337,7 @@ test_bench (void)
       assert_ok (ember_context_decode (ctx, &tokens[pos], 1, cpu_logits, &error), error);
       cpu_time += now () - start;
       assert_ok (ember_vk_model_decode (vkm, tokens[pos], pos, logits, &error), error);
-      e = nmse (logits, cpu_logits, hp->n_vocab);
+      e = hearth_test_nmse (logits, cpu_logits, hp->n_vocab);
       worst = e > worst ? e : worst;
     }
   g_test_message ("the CPU (%u threads): %.1f ms per token; worst NMSE of Vulkan's logits "

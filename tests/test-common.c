@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "test-common.h"
+
+char *
+hearth_test_shared_file (const char *relative)
+{
+  const char *dir = g_getenv ("HEARTH_SHARED_DIR");
+  g_autofree char *path = dir != NULL ? g_build_filename (dir, relative, NULL) : NULL;
+
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip_printf ("%s is missing (../shared is not beside the checkout)", relative);
+      return NULL;
+    }
+  return g_steal_pointer (&path);
+}
+
+GArray *
+hearth_test_read_greedy_reference (const char *path)
+{
+  g_autofree char *text = NULL;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (int32_t));
+  const char *p;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  p = strstr (text, "ids: [");
+  g_assert_nonnull (p);
+  p += 6;
+  while (*p != ']' && *p != '\0')
+    {
+      char *end;
+      int32_t id = (int32_t) strtol (p, &end, 10);
+
+      g_assert_true (end != p);
+      g_array_append_val (ids, id);
+      p = end;
+      while (*p == ',' || *p == ' ')
+        p++;
+    }
+  return ids;
+}
+
+int32_t
+hearth_test_argmax (const float *v,
+                    uint32_t     n)
+{
+  uint32_t best = 0;
+
+  for (uint32_t i = 1; i < n; i++)
+    if (v[i] > v[best])
+      best = i;
+  return (int32_t) best;
+}
+
+double
+hearth_test_nmse (const float *got,
+                  const float *want,
+                  uint64_t     n)
+{
+  double err = 0.0, ref = 0.0;
+
+  for (uint64_t i = 0; i < n; i++)
+    {
+      double d = (double) got[i] - want[i];
+
+      err += d * d;
+      ref += (double) want[i] * want[i];
+    }
+  return ref > 0.0 ? err / ref : err;
+}
