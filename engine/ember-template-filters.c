@@ -27,32 +27,6 @@ typedef ember_value *(*filter_fn) (tpl_render   *r,
   static ember_value *name (tpl_render *r, ember_value *value, ember_value **args, size_t n_args, \
                             const char **kw_names, ember_value **kw_values, size_t n_kw)
 
-static ember_value *
-or_oom (tpl_render  *r,
-        ember_value *v)
-{
-  return v != NULL ? v : tpl_oom (r);
-}
-
-static ember_value *
-arg (ember_value **args,
-     size_t        n_args,
-     const char  **kw_names,
-     ember_value **kw_values,
-     size_t        n_kw,
-     size_t        i,
-     const char   *name)
-{
-  if (i < n_args)
-    return args[i];
-  for (size_t k = 0; name != NULL && k < n_kw; k++)
-    if (strcmp (kw_names[k], name) == 0)
-      return kw_values[k];
-  return NULL;
-}
-
-#define ARG(i, name) arg (args, n_args, kw_names, kw_values, n_kw, (i), (name))
-
 static bool
 truthy_arg (ember_value *v,
             bool         fallback)
@@ -117,7 +91,7 @@ static ember_value *
 new_list (tpl_render *r,
           size_t      cap)
 {
-  return or_oom (r, pv_list (&r->pool, cap));
+  return tpl_or_oom (r, pv_list (&r->pool, cap));
 }
 
 static bool
@@ -217,10 +191,10 @@ FILTER (f_abs)
 
       if (i == INT64_MIN)
         return tpl_fail (r, "integer overflow");
-      return or_oom (r, pv_int (&r->pool, i < 0 ? -i : i));
+      return tpl_or_oom (r, pv_int (&r->pool, i < 0 ? -i : i));
     }
   if (value->kind == EMBER_VALUE_FLOAT)
-    return or_oom (r, pv_float (&r->pool, fabs (value->u.f)));
+    return tpl_or_oom (r, pv_float (&r->pool, fabs (value->u.f)));
   return tpl_fail (r, "bad operand type for abs(): '%s'", value_type_name (value));
 }
 
@@ -234,15 +208,15 @@ FILTER (f_length)
   switch (value->kind)
     {
     case EMBER_VALUE_STRING:
-      return or_oom (r, pv_int (&r->pool, (int64_t) utf8_length (value->u.s.data, value->u.s.len)));
+      return tpl_or_oom (r, pv_int (&r->pool, (int64_t) utf8_length (value->u.s.data, value->u.s.len)));
     case EMBER_VALUE_LIST:
-      return or_oom (r, pv_int (&r->pool, (int64_t) value->u.list.len));
+      return tpl_or_oom (r, pv_int (&r->pool, (int64_t) value->u.list.len));
     case EMBER_VALUE_DICT:
       if (value->flags & VALUE_NAMESPACE)
         break;
-      return or_oom (r, pv_int (&r->pool, (int64_t) value->u.dict.len));
+      return tpl_or_oom (r, pv_int (&r->pool, (int64_t) value->u.dict.len));
     case EMBER_VALUE_UNDEFINED:
-      return or_oom (r, pv_int (&r->pool, 0));
+      return tpl_or_oom (r, pv_int (&r->pool, 0));
     default:
       break;
     }
@@ -758,10 +732,10 @@ FILTER (f_int)
     case EMBER_VALUE_INT:
       return value;
     case EMBER_VALUE_BOOL:
-      return or_oom (r, pv_int (&r->pool, value->u.b));
+      return tpl_or_oom (r, pv_int (&r->pool, value->u.b));
     case EMBER_VALUE_FLOAT:
       if (isfinite (value->u.f) && fabs (value->u.f) < 9.2e18)
-        return or_oom (r, pv_int (&r->pool, (int64_t) value->u.f));
+        return tpl_or_oom (r, pv_int (&r->pool, (int64_t) value->u.f));
       break;
     case EMBER_VALUE_STRING:
       {
@@ -777,18 +751,18 @@ FILTER (f_int)
         while (*end == ' ' || *end == '\t' || *end == '\n')
           end++;
         if (errno == 0 && end != text && *end == '\0' && n == value->u.s.len)
-          return or_oom (r, pv_int (&r->pool, i));
+          return tpl_or_oom (r, pv_int (&r->pool, i));
         f = strtod (text, &end);
         while (*end == ' ' || *end == '\t' || *end == '\n')
           end++;
         if (end != text && *end == '\0' && isfinite (f) && fabs (f) < 9.2e18)
-          return or_oom (r, pv_int (&r->pool, (int64_t) f));
+          return tpl_or_oom (r, pv_int (&r->pool, (int64_t) f));
       }
       break;
     default:
       break;
     }
-  return def != NULL ? def : or_oom (r, pv_int (&r->pool, 0));
+  return def != NULL ? def : tpl_or_oom (r, pv_int (&r->pool, 0));
 }
 
 FILTER (f_float)
@@ -796,7 +770,7 @@ FILTER (f_float)
   ember_value *def = ARG (0, "default");
 
   if (value_is_number (value))
-    return or_oom (r, pv_float (&r->pool, value_as_double (value)));
+    return tpl_or_oom (r, pv_float (&r->pool, value_as_double (value)));
   if (value->kind == EMBER_VALUE_STRING)
     {
       char text[128], *end;
@@ -809,9 +783,9 @@ FILTER (f_float)
       while (*end == ' ' || *end == '\t' || *end == '\n')
         end++;
       if (end != text && *end == '\0')
-        return or_oom (r, pv_float (&r->pool, f));
+        return tpl_or_oom (r, pv_float (&r->pool, f));
     }
-  return def != NULL ? def : or_oom (r, pv_float (&r->pool, 0.0));
+  return def != NULL ? def : tpl_or_oom (r, pv_float (&r->pool, 0.0));
 }
 
 FILTER (f_round)
@@ -831,14 +805,14 @@ FILTER (f_round)
     {
       scale = pow (10.0, (double) precision);
       x = (method->u.s.data[0] == 'c' ? ceil (x * scale) : floor (x * scale)) / scale;
-      return or_oom (r, pv_float (&r->pool, x));
+      return tpl_or_oom (r, pv_float (&r->pool, x));
     }
   if (method != NULL && !(method->kind == EMBER_VALUE_STRING && strcmp (method->u.s.data, "common") == 0))
     return tpl_fail (r, "method must be common, ceil or floor");
   if (value->kind != EMBER_VALUE_FLOAT)
-    return value->kind == EMBER_VALUE_BOOL ? or_oom (r, pv_int (&r->pool, value->u.b)) : value;
+    return value->kind == EMBER_VALUE_BOOL ? tpl_or_oom (r, pv_int (&r->pool, value->u.b)) : value;
   if (!isfinite (x) || precision > 300 || precision < -300)
-    return or_oom (r, pv_float (&r->pool, x));
+    return tpl_or_oom (r, pv_float (&r->pool, x));
   /* Python rounds half to even on the exact binary value, as printf does. */
   if (precision >= 0)
     {
@@ -850,7 +824,7 @@ FILTER (f_round)
       scale = pow (10.0, (double) -precision);
       x = nearbyint (x / scale) * scale;
     }
-  return or_oom (r, pv_float (&r->pool, x));
+  return tpl_or_oom (r, pv_float (&r->pool, x));
 }
 
 FILTER (f_indent)
@@ -987,7 +961,7 @@ FILTER (f_wordcount)
       in_word = word;
       i += n;
     }
-  return or_oom (r, pv_int (&r->pool, words));
+  return tpl_or_oom (r, pv_int (&r->pool, words));
 }
 
 FILTER (f_tojson)

@@ -17,33 +17,6 @@
 
 /* ---- argument helpers --------------------------------------------------------------- */
 
-static ember_value *
-or_oom (tpl_render  *r,
-        ember_value *v)
-{
-  return v != NULL ? v : tpl_oom (r);
-}
-
-/* Positional argument @i or keyword @name, or NULL. */
-static ember_value *
-arg (ember_value **args,
-     size_t        n_args,
-     const char  **kw_names,
-     ember_value **kw_values,
-     size_t        n_kw,
-     size_t        i,
-     const char   *name)
-{
-  if (i < n_args)
-    return args[i];
-  for (size_t k = 0; name != NULL && k < n_kw; k++)
-    if (strcmp (kw_names[k], name) == 0)
-      return kw_values[k];
-  return NULL;
-}
-
-#define ARG(i, name) arg (args, n_args, kw_names, kw_values, n_kw, (i), (name))
-
 static bool
 want_string (tpl_render  *r,
              ember_value *v,
@@ -100,9 +73,9 @@ str_starts_ends (tpl_render  *r,
       if (c->u.s.len <= self->u.s.len
           && memcmp (self->u.s.data + (ends ? self->u.s.len - c->u.s.len : 0), c->u.s.data,
                      c->u.s.len) == 0)
-        return or_oom (r, pv_bool (&r->pool, true));
+        return tpl_or_oom (r, pv_bool (&r->pool, true));
     }
-  return or_oom (r, pv_bool (&r->pool, false));
+  return tpl_or_oom (r, pv_bool (&r->pool, false));
 }
 
 static ember_value *
@@ -248,13 +221,13 @@ str_method (tpl_render         *r,
       at = str_find (self, a0, name[0] == 'r');
       if (at < 0 && name[0] != 'f' && name[1] != 'f')
         return tpl_fail (r, "substring not found");
-      return or_oom (r, pv_int (&r->pool, at));
+      return tpl_or_oom (r, pv_int (&r->pool, at));
     }
   if (strcmp (name, "count") == 0)
     {
       if (a0 == NULL || !want_string (r, a0, "argument"))
         return a0 == NULL ? tpl_fail (r, "count() takes at least 1 argument") : NULL;
-      return or_oom (r, pv_int (&r->pool, str_count (self, a0)));
+      return tpl_or_oom (r, pv_int (&r->pool, str_count (self, a0)));
     }
   if (strcmp (name, "join") == 0)
     {
@@ -267,7 +240,7 @@ str_method (tpl_render         *r,
   if (strcmp (name, "format") == 0)
     return str_format (r, self, args, n_args, kw_names, kw_values, n_kw);
   if (strncmp (name, "is", 2) == 0)
-    return or_oom (r, pv_bool (&r->pool, str_is (self, name + 2)));
+    return tpl_or_oom (r, pv_bool (&r->pool, str_is (self, name + 2)));
   if (strcmp (name, "center") == 0 || strcmp (name, "ljust") == 0 || strcmp (name, "rjust") == 0
       || strcmp (name, "zfill") == 0)
     {
@@ -371,12 +344,12 @@ list_method (tpl_render         *r,
     if (value_equal (self->u.list.items[i], a0))
       {
         if (strcmp (name, "index") == 0)
-          return or_oom (r, pv_int (&r->pool, (int64_t) i));
+          return tpl_or_oom (r, pv_int (&r->pool, (int64_t) i));
         count++;
       }
   if (strcmp (name, "index") == 0)
     return tpl_fail (r, "the value is not in the list");
-  return or_oom (r, pv_int (&r->pool, count));
+  return tpl_or_oom (r, pv_int (&r->pool, count));
 }
 
 static bool

@@ -27,13 +27,6 @@ fail_undefined (tpl_render        *r,
   return tpl_fail (r, "'%s' is undefined", hint);
 }
 
-static ember_value *
-or_oom (tpl_render  *r,
-        ember_value *v)
-{
-  return v != NULL ? v : tpl_oom (r);
-}
-
 static bool
 is_intlike (const ember_value *v)
 {
@@ -125,26 +118,26 @@ tpl_binop (tpl_render  *r,
         {
         case OP_ADD:
           if (!ints)
-            return or_oom (r, pv_float (&r->pool, x + y));
+            return tpl_or_oom (r, pv_float (&r->pool, x + y));
           if (__builtin_add_overflow (i, j, &k))
             return tpl_fail (r, "integer overflow");
-          return or_oom (r, pv_int (&r->pool, k));
+          return tpl_or_oom (r, pv_int (&r->pool, k));
         case OP_SUB:
           if (!ints)
-            return or_oom (r, pv_float (&r->pool, x - y));
+            return tpl_or_oom (r, pv_float (&r->pool, x - y));
           if (__builtin_sub_overflow (i, j, &k))
             return tpl_fail (r, "integer overflow");
-          return or_oom (r, pv_int (&r->pool, k));
+          return tpl_or_oom (r, pv_int (&r->pool, k));
         case OP_MUL:
           if (!ints)
-            return or_oom (r, pv_float (&r->pool, x * y));
+            return tpl_or_oom (r, pv_float (&r->pool, x * y));
           if (__builtin_mul_overflow (i, j, &k))
             return tpl_fail (r, "integer overflow");
-          return or_oom (r, pv_int (&r->pool, k));
+          return tpl_or_oom (r, pv_int (&r->pool, k));
         case OP_DIV:
           if (y == 0.0)
             return tpl_fail (r, "division by zero");
-          return or_oom (r, pv_float (&r->pool, x / y));
+          return tpl_or_oom (r, pv_float (&r->pool, x / y));
         case OP_FLOORDIV:
         case OP_MOD:
           if (ints)
@@ -162,7 +155,7 @@ tpl_binop (tpl_render  *r,
                   q--;
                   m += j;
                 }
-              return or_oom (r, pv_int (&r->pool, op == OP_MOD ? m : q));
+              return tpl_or_oom (r, pv_int (&r->pool, op == OP_MOD ? m : q));
             }
           if (y == 0.0)
             return tpl_fail (r, "float division by zero");
@@ -172,8 +165,8 @@ tpl_binop (tpl_render  *r,
             if (m != 0.0 && ((m < 0) != (y < 0)))
               m += y;
             if (op == OP_MOD)
-              return or_oom (r, pv_float (&r->pool, m));
-            return or_oom (r, pv_float (&r->pool, floor ((x - m) / y + 0.5)));
+              return tpl_or_oom (r, pv_float (&r->pool, m));
+            return tpl_or_oom (r, pv_float (&r->pool, floor ((x - m) / y + 0.5)));
           }
         case OP_POW:
           if (ints && j >= 0)
@@ -187,11 +180,11 @@ tpl_binop (tpl_render  *r,
                   if (e > 1 && __builtin_mul_overflow (base, base, &base))
                     return tpl_fail (r, "integer overflow");
                 }
-              return or_oom (r, pv_int (&r->pool, result));
+              return tpl_or_oom (r, pv_int (&r->pool, result));
             }
           if (x == 0.0 && y < 0)
             return tpl_fail (r, "0.0 cannot be raised to a negative power");
-          return or_oom (r, pv_float (&r->pool, pow (x, y)));
+          return tpl_or_oom (r, pv_float (&r->pool, pow (x, y)));
         default:
           break;
         }
@@ -515,7 +508,7 @@ tpl_iterate (tpl_render  *r,
     case EMBER_VALUE_LIST:
       return v;
     case EMBER_VALUE_UNDEFINED:
-      return or_oom (r, pv_list (&r->pool, 0));
+      return tpl_or_oom (r, pv_list (&r->pool, 0));
     case EMBER_VALUE_DICT:
       if (v->flags & VALUE_NAMESPACE)
         break;

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <string.h>
+
 #include "ember-private.h"
 
 /* ---- values ----------------------------------------------------------------- */
@@ -280,6 +282,35 @@ ember_value *tpl_fail (tpl_render *r,
                        const char *format,
                        ...) EMBER_PRINTF (2, 3);
 ember_value *tpl_oom (tpl_render *r);
+
+/* @v, or the out-of-memory error value when it is NULL. */
+static inline ember_value *
+tpl_or_oom (tpl_render  *r,
+            ember_value *v)
+{
+  return v != NULL ? v : tpl_oom (r);
+}
+
+/* A filter's or method's positional argument @i, or keyword @name, or NULL. */
+static inline ember_value *
+tpl_arg (ember_value **args,
+         size_t        n_args,
+         const char  **kw_names,
+         ember_value **kw_values,
+         size_t        n_kw,
+         size_t        i,
+         const char   *name)
+{
+  if (i < n_args)
+    return args[i];
+  for (size_t k = 0; name != NULL && k < n_kw; k++)
+    if (strcmp (kw_names[k], name) == 0)
+      return kw_values[k];
+  return NULL;
+}
+
+/* In a function with the filter/method parameter names. */
+#define ARG(i, name) tpl_arg (args, n_args, kw_names, kw_values, n_kw, (i), (name))
 
 /* Values for the renderer. */
 ember_value *tpl_undefined (tpl_render *r,

@@ -144,13 +144,6 @@ tpl_callable (tpl_render        *r,
   return v;
 }
 
-static ember_value *
-or_oom (tpl_render  *r,
-        ember_value *v)
-{
-  return v != NULL ? v : tpl_oom (r);
-}
-
 static bool
 count_step (tpl_render *r)
 {
@@ -387,7 +380,7 @@ eval_test (tpl_render    *r,
   result = tpl_apply_test (r, n->name, v, args, n_args);
   if (result < 0)
     return NULL;
-  return or_oom (r, pv_bool (&r->pool, n->negated ? !result : result));
+  return tpl_or_oom (r, pv_bool (&r->pool, n->negated ? !result : result));
 }
 
 static ember_value *
@@ -486,10 +479,10 @@ eval (tpl_render     *r,
 
           if (n->kind == N_NEG && i == INT64_MIN)
             return tpl_fail (r, "integer overflow");
-          return or_oom (r, pv_int (&r->pool, n->kind == N_NEG ? -i : i));
+          return tpl_or_oom (r, pv_int (&r->pool, n->kind == N_NEG ? -i : i));
         }
       if (a->kind == EMBER_VALUE_FLOAT)
-        return or_oom (r, pv_float (&r->pool, n->kind == N_NEG ? -a->u.f : a->u.f));
+        return tpl_or_oom (r, pv_float (&r->pool, n->kind == N_NEG ? -a->u.f : a->u.f));
       if (a->kind == EMBER_VALUE_UNDEFINED)
         return tpl_fail (r, "'%s' is undefined", a->u.undef.hint != NULL ? a->u.undef.hint : "value");
       return tpl_fail (r, "bad operand type for unary %s: '%s'", n->kind == N_NEG ? "-" : "+",
@@ -498,7 +491,7 @@ eval (tpl_render     *r,
     case N_NOT:
       if ((a = eval (r, scope, n->a)) == NULL)
         return NULL;
-      return or_oom (r, pv_bool (&r->pool, !value_is_true (a)));
+      return tpl_or_oom (r, pv_bool (&r->pool, !value_is_true (a)));
 
     case N_AND:
       if ((a = eval (r, scope, n->a)) == NULL)
@@ -525,10 +518,10 @@ eval (tpl_render     *r,
             if (result < 0)
               return NULL;
             if (!result)
-              return or_oom (r, pv_bool (&r->pool, false));
+              return tpl_or_oom (r, pv_bool (&r->pool, false));
             a = b;
           }
-        return or_oom (r, pv_bool (&r->pool, true));
+        return tpl_or_oom (r, pv_bool (&r->pool, true));
       }
 
     case N_COND:
