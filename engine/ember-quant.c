@@ -253,15 +253,17 @@ dequantize_q4_K (const void *src,
   memcpy (&b, src, sizeof b);
   d = ember_fp16_to_fp32 (b.d);
   dmin = ember_fp16_to_fp32 (b.dmin);
-  for (int e = 0; e < QK_K; e++)
+  /* eight sub-blocks of 32, each with its own scale and min */
+  for (int sub = 0; sub < QK_K / 32; sub++)
     {
       uint8_t sc, m;
       float dl, ml;
 
-      get_scale_min_k4 (b.scales, e / 32, &sc, &m);
+      get_scale_min_k4 (b.scales, sub, &sc, &m);
       dl = d * sc;
       ml = dmin * m;
-      dst[e] = dl * k_nibble (b.qs, e) - ml;
+      for (int e = 32 * sub; e < 32 * sub + 32; e++)
+        dst[e] = dl * k_nibble (b.qs, e) - ml;
     }
 }
 
@@ -275,16 +277,20 @@ dequantize_q5_K (const void *src,
   memcpy (&b, src, sizeof b);
   d = ember_fp16_to_fp32 (b.d);
   dmin = ember_fp16_to_fp32 (b.dmin);
-  for (int e = 0; e < QK_K; e++)
+  for (int sub = 0; sub < QK_K / 32; sub++)
     {
       uint8_t sc, m;
       float dl, ml;
-      int q = k_nibble (b.qs, e) + (((b.qh[e % 32] >> (e / 32)) & 1) ? 16 : 0);
 
-      get_scale_min_k4 (b.scales, e / 32, &sc, &m);
+      get_scale_min_k4 (b.scales, sub, &sc, &m);
       dl = d * sc;
       ml = dmin * m;
-      dst[e] = dl * q - ml;
+      for (int e = 32 * sub; e < 32 * sub + 32; e++)
+        {
+          int q = k_nibble (b.qs, e) + (((b.qh[e % 32] >> (e / 32)) & 1) ? 16 : 0);
+
+          dst[e] = dl * q - ml;
+        }
     }
 }
 
