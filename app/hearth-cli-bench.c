@@ -20,6 +20,7 @@
 
 #include "ember.h"
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_model, ember_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_context, ember_context_free)
@@ -346,27 +347,6 @@ measure (const BenchOptions *o,
 
 /* ---- output -------------------------------------------------------------- */
 
-/* Display columns taken by @s: CJK characters take two. */
-static int
-display_width (const char *s)
-{
-  int width = 0;
-
-  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
-    width += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
-  return width;
-}
-
-static void
-print_row (FILE       *out,
-           const char *label,
-           const char *value)
-{
-  int pad = 22 - display_width (label);
-
-  fprintf (out, "  %s%*s%s\n", label, pad > 1 ? pad : 1, "", value);
-}
-
 static char *
 device_text (uint32_t n_threads)
 {
@@ -410,33 +390,15 @@ print_table (FILE                   *out,
   /* Translators: how many times the measurement was repeated */
   repetitions = g_strdup_printf (_("%u, after one warm-up"), o->repetitions);
 
-  print_row (out, _("model"), model);
-  print_row (out, _("backend"), res->backend == EMBER_BACKEND_VULKAN ? "vulkan" : "cpu");
-  print_row (out, _("device"), device);
-  print_row (out, _("prompt processing"), prompt);
-  print_row (out, _("generation"), gen);
-  print_row (out, _("time to first token"), first);
-  print_row (out, _("load time"), load);
-  print_row (out, _("memory"), memory);
-  print_row (out, _("repetitions"), repetitions);
-}
-
-static void
-add_member_string (JsonBuilder *b,
-                   const char  *name,
-                   const char  *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value == NULL)
-    json_builder_add_null_value (b);
-  else if (g_utf8_validate (value, -1, NULL))
-    json_builder_add_string_value (b, value);
-  else
-    {
-      g_autofree char *valid = g_utf8_make_valid (value, -1);
-
-      json_builder_add_string_value (b, valid);
-    }
+  hearth_cli_print_row (out, 2, 22, _("model"), model);
+  hearth_cli_print_row (out, 2, 22, _("backend"), res->backend == EMBER_BACKEND_VULKAN ? "vulkan" : "cpu");
+  hearth_cli_print_row (out, 2, 22, _("device"), device);
+  hearth_cli_print_row (out, 2, 22, _("prompt processing"), prompt);
+  hearth_cli_print_row (out, 2, 22, _("generation"), gen);
+  hearth_cli_print_row (out, 2, 22, _("time to first token"), first);
+  hearth_cli_print_row (out, 2, 22, _("load time"), load);
+  hearth_cli_print_row (out, 2, 22, _("memory"), memory);
+  hearth_cli_print_row (out, 2, 22, _("repetitions"), repetitions);
 }
 
 static void
@@ -472,13 +434,13 @@ print_json (FILE                   *out,
   g_autofree char *text = NULL;
 
   json_builder_begin_object (b);
-  add_member_string (b, "model", o->model_path);
-  add_member_string (b, "name", info->name);
-  add_member_string (b, "architecture", info->architecture);
-  add_member_string (b, "quantization", info->file_type);
+  hearth_cli_json_add_string (b, "model", o->model_path);
+  hearth_cli_json_add_string (b, "name", info->name);
+  hearth_cli_json_add_string (b, "architecture", info->architecture);
+  hearth_cli_json_add_string (b, "quantization", info->file_type);
   add_member_int (b, "parameters", (gint64) info->parameter_count);
-  add_member_string (b, "backend", res->backend == EMBER_BACKEND_VULKAN ? "vulkan" : "cpu");
-  add_member_string (b, "device", device);
+  hearth_cli_json_add_string (b, "backend", res->backend == EMBER_BACKEND_VULKAN ? "vulkan" : "cpu");
+  hearth_cli_json_add_string (b, "device", device);
   add_member_int (b, "threads", res->n_threads);
   add_member_int (b, "repetitions", o->repetitions);
   add_member_double (b, "load_seconds", res->load_seconds);

@@ -16,22 +16,12 @@
 
 #include "ember.h"
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 
 /* Arrays longer than this are summarised in --json unless --verbose. */
 #define SHOW_ARRAY_LIMIT 64
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
-
-/* Display columns taken by @s: CJK characters take two. */
-static int
-display_width (const char *s)
-{
-  int width = 0;
-
-  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
-    width += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
-  return width;
-}
 
 /* Text from the file made safe for a terminal: valid UTF-8, and control
  * characters (escape sequences) shown as U+FFFD; newlines kept if asked. */
@@ -59,10 +49,9 @@ print_row (FILE       *out,
            const char *label,
            const char *value)
 {
-  int pad = 24 - display_width (label);
   g_autofree char *safe = printable (value, FALSE);
 
-  fprintf (out, "    %s%*s%s\n", label, pad > 1 ? pad : 1, "", safe);
+  hearth_cli_print_row (out, 4, 24, label, safe);
 }
 
 static void
@@ -357,24 +346,6 @@ add_member_uint (JsonBuilder *b,
     json_builder_add_int_value (b, (gint64) value);
 }
 
-static void
-add_member_string (JsonBuilder *b,
-                   const char  *name,
-                   const char  *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value == NULL)
-    json_builder_add_null_value (b);
-  else if (g_utf8_validate (value, -1, NULL))
-    json_builder_add_string_value (b, value);
-  else
-    {
-      g_autofree char *valid = g_utf8_make_valid (value, -1);
-
-      json_builder_add_string_value (b, valid);
-    }
-}
-
 static char *
 describe_json (const char             *path,
                const ember_gguf       *gguf,
@@ -386,13 +357,13 @@ describe_json (const char             *path,
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (b);
-  add_member_string (b, "path", path);
-  add_member_string (b, "architecture", info->architecture);
-  add_member_string (b, "name", info->name);
+  hearth_cli_json_add_string (b, "path", path);
+  hearth_cli_json_add_string (b, "architecture", info->architecture);
+  hearth_cli_json_add_string (b, "name", info->name);
   json_builder_set_member_name (b, "parameters");
   json_builder_add_int_value (b, (gint64) info->parameter_count);
-  add_member_string (b, "parameter_size", info->parameter_label);
-  add_member_string (b, "quantization", info->file_type);
+  hearth_cli_json_add_string (b, "parameter_size", info->parameter_label);
+  hearth_cli_json_add_string (b, "quantization", info->file_type);
   add_member_uint (b, "context_length", info->context_length);
   add_member_uint (b, "embedding_length", info->embedding_length);
   add_member_uint (b, "block_count", info->block_count);
@@ -407,11 +378,11 @@ describe_json (const char             *path,
     json_builder_add_double_value (b, info->rope_freq_base);
   else
     json_builder_add_null_value (b);
-  add_member_string (b, "rope_scaling_type", info->rope_scaling_type);
-  add_member_string (b, "tokenizer_model", info->tokenizer_model);
+  hearth_cli_json_add_string (b, "rope_scaling_type", info->rope_scaling_type);
+  hearth_cli_json_add_string (b, "tokenizer_model", info->tokenizer_model);
   add_member_uint (b, "vocab_size", info->vocab_size);
-  add_member_string (b, "license", info->license);
-  add_member_string (b, "chat_template", info->chat_template);
+  hearth_cli_json_add_string (b, "license", info->license);
+  hearth_cli_json_add_string (b, "chat_template", info->chat_template);
   json_builder_set_member_name (b, "gguf_version");
   json_builder_add_int_value (b, ember_gguf_get_version (gguf));
   json_builder_set_member_name (b, "file_size");
@@ -422,7 +393,7 @@ describe_json (const char             *path,
   for (guint i = 0; i < info->n_types; i++)
     {
       json_builder_begin_object (b);
-      add_member_string (b, "type", info->types[i].type->name);
+      hearth_cli_json_add_string (b, "type", info->types[i].type->name);
       json_builder_set_member_name (b, "tensors");
       json_builder_add_int_value (b, (gint64) info->types[i].tensors);
       json_builder_set_member_name (b, "parameters");
@@ -455,8 +426,8 @@ describe_json (const char             *path,
       if (!verbose && i >= SHOW_ARRAY_LIMIT)
         break;
       json_builder_begin_object (b);
-      add_member_string (b, "name", t->name);
-      add_member_string (b, "type", t->type->name);
+      hearth_cli_json_add_string (b, "name", t->name);
+      hearth_cli_json_add_string (b, "type", t->type->name);
       json_builder_set_member_name (b, "shape");
       json_builder_begin_array (b);
       for (uint32_t d = 0; d < t->n_dims; d++)
