@@ -4,6 +4,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ember-private.h"
 
@@ -56,6 +58,35 @@ ember_error_set (ember_error *error,
   va_end (args);
 
   return status;
+}
+
+bool
+ember_grow (void   *data_ptr,
+            size_t *cap,
+            size_t  need,
+            size_t  elem_size,
+            size_t  first)
+{
+  void *data, *grown;
+  size_t c = *cap > 0 ? *cap : first;
+
+  if (need <= *cap)
+    return true;
+  while (c < need)
+    {
+      if (c > SIZE_MAX / 2)
+        return false;
+      c *= 2;
+    }
+  if (c > SIZE_MAX / elem_size)
+    return false;
+  memcpy (&data, data_ptr, sizeof data);
+  grown = realloc (data, c * elem_size);
+  if (grown == NULL)
+    return false;
+  memcpy (data_ptr, &grown, sizeof grown);
+  *cap = c;
+  return true;
 }
 
 void

@@ -48,28 +48,10 @@ buffer_append (buffer     *b,
 {
   if (b->failed)
     return;
-  if (b->cap - b->len < len)
+  if (len > SIZE_MAX - b->len || !ember_grow (&b->data, &b->cap, b->len + len, 1, 256))
     {
-      size_t cap = b->cap > 0 ? b->cap : 256;
-      uint8_t *grown;
-
-      while (cap - b->len < len)
-        {
-          if (cap > SIZE_MAX / 2)
-            {
-              b->failed = true;
-              return;
-            }
-          cap *= 2;
-        }
-      grown = realloc (b->data, cap);
-      if (grown == NULL)
-        {
-          b->failed = true;
-          return;
-        }
-      b->data = grown;
-      b->cap = cap;
+      b->failed = true;
+      return;
     }
   memcpy (b->data + b->len, data, len);
   b->len += len;

@@ -19,6 +19,15 @@ ember_status ember_error_set (ember_error *error,
                               const char  *format,
                               ...) EMBER_PRINTF (3, 4);
 
+/* Grows the array whose pointer is at @data_ptr (a `T **`), of *cap elements
+ * of @elem_size bytes, so that it holds at least @need; capacities double
+ * from @first. False when memory runs out (the array is then unchanged). */
+bool ember_grow (void   *data_ptr,
+                 size_t *cap,
+                 size_t  need,
+                 size_t  elem_size,
+                 size_t  first);
+
 /* Logs through the callback, if there is one. */
 void ember_log (ember_log_func  func,
                 void           *user_data,

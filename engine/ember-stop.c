@@ -68,33 +68,13 @@ ember_stop_free (ember_stop *s)
   free (s);
 }
 
-static bool
-reserve (char  **buf,
-         size_t *cap,
-         size_t  need)
-{
-  char *grown;
-  size_t c = *cap > 0 ? *cap : 64;
-
-  if (need <= *cap)
-    return true;
-  while (c < need)
-    c *= 2;
-  grown = realloc (*buf, c);
-  if (grown == NULL)
-    return false;
-  *buf = grown;
-  *cap = c;
-  return true;
-}
-
 /* Moves the first @n pending bytes to the output buffer. */
 static size_t
 take (ember_stop  *s,
       size_t       n,
       const char **emit)
 {
-  if (!reserve (&s->out, &s->out_cap, n + 1))
+  if (!ember_grow (&s->out, &s->out_cap, n + 1, 1, 64))
     n = 0; /* no memory: hold everything back rather than lose it */
   memcpy (s->out, s->pending, n);
   memmove (s->pending, s->pending + n, s->pending_len - n);
@@ -117,7 +97,7 @@ ember_stop_feed (ember_stop  *s,
   *emit = "";
   if (s->stopped)
     return 0;
-  if (!reserve (&s->pending, &s->pending_cap, s->pending_len + length + 1))
+  if (!ember_grow (&s->pending, &s->pending_cap, s->pending_len + length + 1, 1, 64))
     return 0;
   memcpy (s->pending + s->pending_len, piece, length);
   s->pending_len += length;

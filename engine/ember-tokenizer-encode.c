@@ -28,18 +28,10 @@ push_id (id_vec  *v,
 {
   if (v->oom)
     return;
-  if (v->len == v->cap)
+  if (!ember_grow (&v->data, &v->cap, v->len + 1, sizeof *v->data, 64))
     {
-      size_t cap = v->cap ? v->cap * 2 : 64;
-      int32_t *d = realloc (v->data, cap * sizeof *d);
-
-      if (d == NULL)
-        {
-          v->oom = true;
-          return;
-        }
-      v->data = d;
-      v->cap = cap;
+      v->oom = true;
+      return;
     }
   v->data[v->len++] = id;
 }
@@ -57,21 +49,10 @@ append_bytes (bytes      *b,
 {
   if (b->oom)
     return;
-  if (b->len + len > b->cap)
+  if (!ember_grow (&b->data, &b->cap, b->len + len, 1, 64))
     {
-      size_t cap = b->cap ? b->cap : 64;
-      char *d;
-
-      while (cap < b->len + len)
-        cap *= 2;
-      d = realloc (b->data, cap);
-      if (d == NULL)
-        {
-          b->oom = true;
-          return;
-        }
-      b->data = d;
-      b->cap = cap;
+      b->oom = true;
+      return;
     }
   memcpy (b->data + b->len, data, len);
   b->len += len;
@@ -98,18 +79,10 @@ push_fragment (fragments *f,
 {
   if (f->oom)
     return;
-  if (f->len == f->cap)
+  if (!ember_grow (&f->data, &f->cap, f->len + 1, sizeof *f->data, 16))
     {
-      size_t cap = f->cap ? f->cap * 2 : 16;
-      fragment *d = realloc (f->data, cap * sizeof *d);
-
-      if (d == NULL)
-        {
-          f->oom = true;
-          return;
-        }
-      f->data = d;
-      f->cap = cap;
+      f->oom = true;
+      return;
     }
   f->data[f->len++] = (fragment) { id, off, len };
 }
@@ -224,18 +197,10 @@ heap_push (heap   *h,
 
   if (h->oom)
     return;
-  if (h->len == h->cap)
+  if (!ember_grow (&h->data, &h->cap, h->len + 1, sizeof *h->data, 64))
     {
-      size_t cap = h->cap ? h->cap * 2 : 64;
-      bigram *d = realloc (h->data, cap * sizeof *d);
-
-      if (d == NULL)
-        {
-          h->oom = true;
-          return;
-        }
-      h->data = d;
-      h->cap = cap;
+      h->oom = true;
+      return;
     }
   i = h->len++;
   while (i > 0 && bigram_before (h, &item, &h->data[(i - 1) / 2]))

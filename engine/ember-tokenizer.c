@@ -776,21 +776,10 @@ buffer_append (buffer     *b,
 {
   if (b->oom)
     return;
-  if (b->len + len + 1 > b->cap)
+  if (!ember_grow (&b->data, &b->cap, b->len + len + 1, 1, 64))
     {
-      size_t cap = b->cap ? b->cap : 64;
-      char *d;
-
-      while (cap < b->len + len + 1)
-        cap *= 2;
-      d = realloc (b->data, cap);
-      if (d == NULL)
-        {
-          b->oom = true;
-          return;
-        }
-      b->data = d;
-      b->cap = cap;
+      b->oom = true;
+      return;
     }
   memcpy (b->data + b->len, data, len);
   b->len += len;
