@@ -47,6 +47,7 @@ struct ember_context {
 
   /* scratch for one batch */
   float *x, *xn, *q, *k, *v, *att, *gate, *up, *last;
+  float *rope;              /* MAX_BATCH rotation tables of rope_dims floats */
 };
 
 void
@@ -225,48 +226,30 @@ matmul (ember_context      *ctx,
     ember_pool_run (ctx->pool, matmul_rows, &job, w->rows);
 }
 
-/* Rotates each head of @v (n_heads × head_dim) for position @pos, as ggml's
- * rope does (theta advanced by a constant factor per pair, in float). */
+/* Rotates each head of @v (n_heads × head_dim) with a table from
+ * ember_rope_table(). */
 static void
 rope (const ember_model *model,
       float             *v,
       uint32_t           n_heads,
-      uint32_t           pos)
+      const float       *table)
 {
   const ember_hparams *hp = &model->hp;
-  uint32_t hd = hp->head_dim;
   uint32_t n_dims = hp->rope_dims;
-  float theta_scale = powf (hp->rope_freq_base, -2.0f / (float) n_dims);
 
   for (uint32_t h = 0; h < n_heads; h++)
     {
-      float *head = v + (uint64_t) h * hd;
-      float theta_base = (float) pos;
+      float *head = v + (uint64_t) h * hp->head_dim;
 
       for (uint32_t i0 = 0; i0 < n_dims; i0 += 2)
         {
-          float factor = model->rope_freqs != NULL ? model->rope_freqs[i0 / 2] : 1.0f;
-          float theta = hp->rope_freq_scale * (theta_base / factor);
-          float c = cosf (theta), s = sinf (theta);
-          uint32_t a, b;
+          float c = table[i0], s = table[i0 + 1];
+          uint32_t a = hp->rope_style == EMBER_ROPE_NORMAL ? i0 : i0 / 2;
+          uint32_t b = hp->rope_style == EMBER_ROPE_NORMAL ? i0 + 1 : i0 / 2 + n_dims / 2;
+          float x0 = head[a], x1 = head[b];
 
-          if (hp->rope_style == EMBER_ROPE_NORMAL)
-            {
-              a = i0;
-              b = i0 + 1;
-            }
-          else
-            {
-              a = i0 / 2;
-              b = i0 / 2 + n_dims / 2;
-            }
-          {
-            float x0 = head[a], x1 = head[b];
-
-            head[a] = x0 * c - x1 * s;
-            head[b] = x0 * s + x1 * c;
-          }
-          theta_base *= theta_scale;
+          head[a] = x0 * c - x1 * s;
+          head[b] = x0 * s + x1 * c;
         }
     }
 }
@@ -376,6 +359,10 @@ forward_batch (ember_context *ctx,
   uint32_t kv_dim = hp->n_head_kv * hp->head_dim;
   uint32_t pos0 = ctx->n_past;
 
+  /* one rotation table per token, for every layer's q and k */
+  for (uint32_t b = 0; b < batch; b++)
+    ember_rope_table (m, pos0 + b, ctx->rope + (uint64_t) b * hp->rope_dims);
+
   for (uint32_t b = 0; b < batch; b++)
     {
       const ember_matrix *e = &m->tok_embd;
@@ -408,8 +395,8 @@ forward_batch (ember_context *ctx,
 
           head_norm (q, L->q_norm, hp->n_head, hp->head_dim, hp->rms_eps);
           head_norm (k, L->k_norm, hp->n_head_kv, hp->head_dim, hp->rms_eps);
-          rope (m, q, hp->n_head, pos0 + b);
-          rope (m, k, hp->n_head_kv, pos0 + b);
+          rope (m, q, hp->n_head, ctx->rope + (uint64_t) b * hp->rope_dims);
+          rope (m, k, hp->n_head_kv, ctx->rope + (uint64_t) b * hp->rope_dims);
         }
       memcpy (k_cache, ctx->k, (uint64_t) batch * kv_dim * sizeof (float));
       memcpy (v_cache, ctx->v, (uint64_t) batch * kv_dim * sizeof (float));
@@ -561,9 +548,10 @@ ember_context_new (const ember_model           *model,
   ctx->gate = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
   ctx->up = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
   ctx->last = calloc (hp->n_embd, sizeof (float));
+  ctx->rope = calloc ((size_t) MAX_BATCH * (hp->rope_dims > 0 ? hp->rope_dims : 1), sizeof (float));
   if (ctx->tokens == NULL || ctx->k_cache == NULL || ctx->v_cache == NULL || ctx->x == NULL
       || ctx->xn == NULL || ctx->q == NULL || ctx->k == NULL || ctx->v == NULL || ctx->att == NULL
-      || ctx->gate == NULL || ctx->up == NULL || ctx->last == NULL)
+      || ctx->gate == NULL || ctx->up == NULL || ctx->last == NULL || ctx->rope == NULL)
     {
       double gib = (double) cache_floats * 2 * sizeof (float) / (1u << 30);
 
@@ -621,6 +609,7 @@ ember_context_free (ember_context *ctx)
   free (ctx->gate);
   free (ctx->up);
   free (ctx->last);
+  free (ctx->rope);
   free (ctx);
 }
 

@@ -29,6 +29,14 @@ typedef struct {
   ember_matrix w_gate, w_up, w_down;
 } ember_layer;
 
+/* cos and sin of each rotated pair of a head at position @pos, interleaved
+ * (rope_dims floats), as ggml computes them: theta advanced by a constant
+ * factor per pair, in float, with linear scaling and rope_freqs. The CPU
+ * forward pass and the Vulkan backend both rotate with this table. */
+void ember_rope_table (const ember_model *model,
+                       uint32_t           pos,
+                       float             *table);
+
 struct ember_model {
   ember_gguf *gguf;
   ember_hparams hp;

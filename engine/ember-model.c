@@ -333,6 +333,27 @@ bind_tensors (loader *l)
   return true;
 }
 
+void
+ember_rope_table (const ember_model *model,
+                  uint32_t           pos,
+                  float             *table)
+{
+  const ember_hparams *hp = &model->hp;
+  uint32_t n_dims = hp->rope_dims;
+  float theta_scale = powf (hp->rope_freq_base, -2.0f / (float) n_dims);
+  float theta_base = (float) pos;
+
+  for (uint32_t i0 = 0; i0 < n_dims; i0 += 2)
+    {
+      float factor = model->rope_freqs != NULL ? model->rope_freqs[i0 / 2] : 1.0f;
+      float theta = hp->rope_freq_scale * (theta_base / factor);
+
+      table[i0] = cosf (theta);
+      table[i0 + 1] = sinf (theta);
+      theta_base *= theta_scale;
+    }
+}
+
 /* ---- public -------------------------------------------------------------- */
 
 ember_status

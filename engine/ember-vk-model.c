@@ -729,29 +729,6 @@ record_norm (ember_vk_model *vkm,
   dispatch (vkm, cmd, vkm->norm_pipeline, set, &push, 1, 1);
 }
 
-/* cos and sin of each rotated pair for @pos, exactly as ember-cpu.c's rope()
- * computes them. */
-static void
-fill_rope_table (ember_vk_model *vkm,
-                 uint32_t        pos)
-{
-  const ember_model *m = vkm->model;
-  const ember_hparams *hp = &m->hp;
-  uint32_t n_dims = hp->rope_dims;
-  float theta_scale = powf (hp->rope_freq_base, -2.0f / (float) n_dims);
-  float theta_base = (float) pos;
-
-  for (uint32_t i0 = 0; i0 < n_dims; i0 += 2)
-    {
-      float factor = m->rope_freqs != NULL ? m->rope_freqs[i0 / 2] : 1.0f;
-      float theta = hp->rope_freq_scale * (theta_base / factor);
-
-      vkm->rope_table[i0] = cosf (theta);
-      vkm->rope_table[i0 + 1] = sinf (theta);
-      theta_base *= theta_scale;
-    }
-}
-
 static ember_status
 record_step (ember_vk_model *vkm,
              VkCommandBuffer cmd,
@@ -766,7 +743,7 @@ record_step (ember_vk_model *vkm,
   ember_status status = EMBER_OK;
 
   /* the rotation table for this position */
-  fill_rope_table (vkm, pos);
+  ember_rope_table (vkm->model, pos, vkm->rope_table);
   if (hp->rope_dims > 0)
     vkCmdUpdateBuffer (cmd, vkm->rope->buffer, 0, hp->rope_dims * sizeof (float),
                        vkm->rope_table);
