@@ -79,31 +79,17 @@ struct ember_vk_model {
 /* ---- setup --------------------------------------------------------------- */
 
 static ember_status
-check_type (const ember_matrix *m,
+check_type (ember_vulkan       *vk,
+            const ember_matrix *m,
             ember_error        *error)
 {
-  switch (m->tensor->type->type)
-    {
-    case EMBER_TYPE_F32:
-    case EMBER_TYPE_F16:
-    case EMBER_TYPE_Q8_0:
-    case EMBER_TYPE_Q4_0:
-      return EMBER_OK;
-    case EMBER_TYPE_Q4_1:
-    case EMBER_TYPE_Q5_0:
-    case EMBER_TYPE_Q5_1:
-    case EMBER_TYPE_Q2_K:
-    case EMBER_TYPE_Q3_K:
-    case EMBER_TYPE_Q4_K:
-    case EMBER_TYPE_Q5_K:
-    case EMBER_TYPE_Q6_K:
-    case EMBER_TYPE_BF16:
-    default:
-      return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
-                              "tensor %s is %s: Vulkan has no kernel for that type yet "
-                              "(only F32, F16, Q8_0 and Q4_0)",
-                              m->tensor->name, m->tensor->type->name);
-    }
+  char variant[64];
+
+  if (!ember_vk_kernel_variant (vk, "matvec", m->tensor->type->type, NULL, variant, sizeof variant))
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "tensor %s is %s: Vulkan has no kernel for that type",
+                            m->tensor->name, m->tensor->type->name);
+  return EMBER_OK;
 }
 
 static ember_status
@@ -230,8 +216,10 @@ make_matvec (ember_vk_model  *vkm,
   char variant[64];
   ember_status status;
 
-  snprintf (variant, sizeof variant, "%s%s", ember_vk_matvec_variant (vk, mv->tensor->type),
-            swiglu ? "_swiglu" : "");
+  if (!ember_vk_kernel_variant (vk, "matvec", mv->tensor->type, swiglu ? "_swiglu" : NULL,
+                                variant, sizeof variant))
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "no Vulkan mat-vec kernel for this weight type");
   mv->up_offset = swiglu ? (uint32_t) mv->tensor->cols : 0;
   status = ember_vk_pipeline_get (vk, variant, 3, (swiglu ? 5 : 4) * sizeof (uint32_t), spec, 2,
                                   &mv->pipeline, error);
@@ -272,32 +260,6 @@ make_norm_set (ember_vk_model  *vkm,
   const ember_vk_buffer *buffers[4] = { vkm->x, vkm->t, weight, vkm->xn };
 
   return make_set (vkm, vkm->norm_pipeline, buffers, out, error);
-}
-
-static const char *
-embed_variant (ember_type type)
-{
-  switch (type)
-    {
-    case EMBER_TYPE_F16:
-      return "embed_f16";
-    case EMBER_TYPE_Q8_0:
-      return "embed_q8_0";
-    case EMBER_TYPE_Q4_0:
-      return "embed_q4_0";
-    case EMBER_TYPE_F32:
-    case EMBER_TYPE_Q4_1:
-    case EMBER_TYPE_Q5_0:
-    case EMBER_TYPE_Q5_1:
-    case EMBER_TYPE_Q2_K:
-    case EMBER_TYPE_Q3_K:
-    case EMBER_TYPE_Q4_K:
-    case EMBER_TYPE_Q5_K:
-    case EMBER_TYPE_Q6_K:
-    case EMBER_TYPE_BF16:
-    default:
-      return "embed_f32";
-    }
 }
 
 static ember_status
@@ -400,8 +362,12 @@ setup (ember_vk_model *vkm,
   /* pipelines */
   {
     uint32_t spec[1] = { wg };
+    char embed[64];
 
-    status = ember_vk_pipeline_get (vk, embed_variant (vkm->tok_embd->type), 2,
+    if (!ember_vk_kernel_variant (vk, "embed", vkm->tok_embd->type, NULL, embed, sizeof embed))
+      return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                              "no Vulkan embedding kernel for the token embedding's type");
+    status = ember_vk_pipeline_get (vk, embed, 2,
                                     3 * sizeof (uint32_t), NULL, 0, &vkm->embed_pipeline, error);
     if (status == EMBER_OK)
       status = ember_vk_pipeline_get (vk, "add_rms_norm", 4, 3 * sizeof (uint32_t), spec, 1,
@@ -515,16 +481,16 @@ ember_vk_model_new (ember_vulkan       *vk,
       || hp->n_head_kv == 0 || hp->n_head % hp->n_head_kv != 0)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "this model's head layout does not run on Vulkan yet");
-  status = check_type (&model->tok_embd, error);
+  status = check_type (vk, &model->tok_embd, error);
   if (status == EMBER_OK)
-    status = check_type (&model->output, error);
+    status = check_type (vk, &model->output, error);
   for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
     {
       const ember_layer *L = &model->layers[l];
       const ember_matrix *ms[7] = { &L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down };
 
       for (int i = 0; status == EMBER_OK && i < 7; i++)
-        status = check_type (ms[i], error);
+        status = check_type (vk, ms[i], error);
     }
   if (status != EMBER_OK)
     return status;
@@ -759,7 +725,7 @@ record_step (ember_vk_model *vkm,
                                (uint32_t) vkm->tok_embd->row_bytes };
 
           status = dispatch_flat (vkm, cmd, vkm->embed_pipeline, vkm->embed_sets[i], push,
-                                  hp->n_embd, error);
+                                  (hp->n_embd + 7) / 8, error);
         }
     }
   barrier (vkm, cmd);

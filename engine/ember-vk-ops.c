@@ -8,8 +8,10 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "ember-shaders.h"
 #include "ember-vk-private.h"
 
 uint32_t
@@ -29,34 +31,29 @@ ember_vk_reduction_width (const ember_vulkan *vk,
   return width;
 }
 
-const char *
-ember_vk_matvec_variant (const ember_vulkan *vk,
-                ember_type          type)
+bool
+ember_vk_kernel_variant (const ember_vulkan *vk,
+                         const char         *kernel,
+                         ember_type          type,
+                         const char         *suffix,
+                         char               *out,
+                         size_t              size)
 {
-  bool sg = ember_vk_uses_subgroup_ops (vk);
+  const ember_type_info *info = ember_type_get_info ((uint32_t) type);
+  bool sg = strcmp (kernel, "matvec") == 0 && ember_vk_uses_subgroup_ops (vk);
+  size_t n;
 
-  switch (type)
-    {
-    case EMBER_TYPE_F32:
-      return sg ? "matvec_f32_sg" : "matvec_f32";
-    case EMBER_TYPE_F16:
-      return sg ? "matvec_f16_sg" : "matvec_f16";
-    case EMBER_TYPE_Q8_0:
-      return sg ? "matvec_q8_0_sg" : "matvec_q8_0";
-    case EMBER_TYPE_Q4_0:
-      return sg ? "matvec_q4_0_sg" : "matvec_q4_0";
-    case EMBER_TYPE_Q4_1:
-    case EMBER_TYPE_Q5_0:
-    case EMBER_TYPE_Q5_1:
-    case EMBER_TYPE_Q2_K:
-    case EMBER_TYPE_Q3_K:
-    case EMBER_TYPE_Q4_K:
-    case EMBER_TYPE_Q5_K:
-    case EMBER_TYPE_Q6_K:
-    case EMBER_TYPE_BF16:
-    default:
-      return NULL;
-    }
+  if (info == NULL)
+    return false;
+  n = (size_t) snprintf (out, size, "%s_%s%s%s", kernel, info->name, sg ? "_sg" : "",
+                         suffix != NULL ? suffix : "");
+  if (n >= size)
+    return false;
+  /* the type's name in lower case: "Q4_K" is the variant "q4_k" */
+  for (char *c = out + strlen (kernel); *c != '\0'; c++)
+    if (*c >= 'A' && *c <= 'Z')
+      *c = (char) (*c - 'A' + 'a');
+  return ember_spirv_lookup (out) != NULL;
 }
 
 /* A device buffer holding @size bytes of @data. */
@@ -89,14 +86,13 @@ ember_vulkan_matvec (ember_vulkan          *vk,
   ember_vk_buffer *x_buf = NULL;
   ember_vk_buffer *y_buf = NULL;
   VkCommandBuffer cmd = VK_NULL_HANDLE;
-  const char *variant;
+  char variant[64];
   ember_status status;
 
   if (vk == NULL || w == NULL || x == NULL || y == NULL)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "ember_vulkan_matvec: missing argument");
-  variant = ember_vk_matvec_variant (vk, w->type);
-  if (variant == NULL)
+  if (!ember_vk_kernel_variant (vk, "matvec", w->type, NULL, variant, sizeof variant))
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "no Vulkan mat-vec kernel for %s weights yet",
                             ember_type_get_info ((uint32_t) w->type)->name);

@@ -12,7 +12,7 @@
 #include "ember-vk.h"
 
 #define EMBER_VK_DEFAULT_STAGING_BYTES (16u << 20)
-#define EMBER_VK_MAX_PIPELINES 64
+#define EMBER_VK_MAX_PIPELINES 512
 #define EMBER_VK_MAX_BINDINGS 8
 #define EMBER_VK_MAX_SPEC 4
 /* Descriptor sets one command buffer may use before the pool is reset. */
@@ -183,10 +183,15 @@ uint32_t ember_vk_reduction_width (const ember_vulkan *vk,
                                    uint32_t            per_subgroup,
                                    uint32_t            min);
 
-/* The mat-vec variant for weights of @type on @vk, or NULL where there is no
- * kernel for that type. */
-const char *ember_vk_matvec_variant (const ember_vulkan *vk,
-                                     ember_type          type);
+/* Writes to @out the name of @kernel's variant ("matvec", "embed",
+ * "matmat") for weights of @type on @vk, with @suffix (or NULL) appended:
+ * "matvec_q4_k_sg_swiglu". False where there is no such variant. */
+bool ember_vk_kernel_variant (const ember_vulkan *vk,
+                              const char         *kernel,
+                              ember_type          type,
+                              const char         *suffix,
+                              char               *out,
+                              size_t              size);
 
 /* The largest memory heap a storage buffer may be put in, in bytes. */
 VkDeviceSize ember_vk_largest_storage_heap (const ember_vulkan *vk);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
 // x = row p.row of a token embedding part, dequantized to f32 as the CPU
-// does (d * q in float): one invocation per element.
-// Variants: TYPE_F32, TYPE_F16, TYPE_Q8_0, TYPE_Q4_0.
+// does: one invocation per 8-weight unit of dequant.glsl.
+// Variants: every TYPE_* of dequant.glsl.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 
@@ -18,32 +18,22 @@ layout(push_constant) uniform Params {
 } p;
 
 #include "words.glsl"
-
-float elem (uint base, uint k)
-{
-#if defined(TYPE_F32)
-  return uintBitsToFloat (w_words[(base >> 2) + k]);
-#elif defined(TYPE_F16)
-  return w_f16 (base + k * 2u);
-#elif defined(TYPE_Q8_0)
-  uint block = base + (k / 32u) * 34u;
-  uint b = block + 2u + (k % 32u);
-  uint word = w_words[b >> 2];
-  int q = int (word << (24u - 8u * (b & 3u))) >> 24;
-  return w_f16 (block) * float (q);
-#elif defined(TYPE_Q4_0)
-  uint block = base + (k / 32u) * 18u;
-  uint j = k % 32u;
-  uint b = block + 2u + (j % 16u);
-  uint byte_ = (w_words[b >> 2] >> (8u * (b & 3u))) & 0xffu;
-  uint nib = j < 16u ? (byte_ & 0xfu) : (byte_ >> 4);
-  return w_f16 (block) * float (int (nib) - 8);
-#endif
-}
+#include "dequant.glsl"
 
 void main ()
 {
-  uint i = gl_GlobalInvocationID.x;
-  if (i < p.cols)
-    x[i] = elem (p.row * p.row_bytes, i);
+  uint u = gl_GlobalInvocationID.x;
+  if (u * 8u >= p.cols)
+    return;
+
+  vec4 a, b;
+  uvec2 xs = unit_x_start (u);
+  unit_weights (p.row * p.row_bytes, u, p.cols, a, b);
+  for (uint j = 0u; j < 4u; j++)
+    {
+      if (xs.x + j < p.cols)
+        x[xs.x + j] = a[j];
+      if (xs.y + j < p.cols)
+        x[xs.y + j] = b[j];
+    }
 }

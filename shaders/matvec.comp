@@ -10,7 +10,7 @@
 // per row; the sums are then added across the workgroup with subgroup
 // arithmetic (USE_SUBGROUP, one barrier) or a shared-memory tree.
 //
-// Variants: TYPE_F32, TYPE_F16, TYPE_Q8_0, TYPE_Q4_0; USE_SUBGROUP or not;
+// Variants: every TYPE_* of dequant.glsl; USE_SUBGROUP or not;
 // SWIGLU: x is silu(g) * u of a gate vector g = x[0 … cols) and an up
 // vector u = x[p.up_offset …) (the feed-forward's down projection, with the
 // SwiGLU fused into its load of x).
@@ -43,11 +43,7 @@ layout(push_constant) uniform Params {
 } p;
 
 #include "words.glsl"
-#if defined(TYPE_F32) || defined(TYPE_F16)
-#include "dequant-float.glsl"
-#else
-#include "dequant-q.glsl"
-#endif
+#include "dequant.glsl"
 
 shared float partial[NUM_ROWS * WG];
 

@@ -32,3 +32,9 @@ vec4 unpack_i8x4 (uint w)
   ivec4 v = ivec4 (int (w << 24), int (w << 16), int (w << 8), int (w)) >> 24;
   return vec4 (v);
 }
+
+// The byte at offset @b.
+uint w_u8 (uint b)
+{
+  return (w_words[b >> 2] >> (8u * (b & 3u))) & 0xffu;
+}
