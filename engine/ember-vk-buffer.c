@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ember-quant.h"
 #include "ember-vk-private.h"
 
 #define HOST_MAPPABLE (VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
@@ -422,6 +423,73 @@ ember_vk_buffer_read (ember_vulkan    *vk,
 
 /* ---- tensors --------------------------------------------------------------- */
 
+/* Quant bytes per block on the device for the repacked types, else 0. */
+static uint32_t
+packed_quant_bytes (ember_type type)
+{
+  return type == EMBER_TYPE_Q4_0 ? 16 : type == EMBER_TYPE_Q8_0 ? 32 : 0;
+}
+
+uint64_t
+ember_vk_row_bytes (ember_type type,
+                    uint64_t   cols)
+{
+  const ember_type_info *info = ember_type_get_info ((uint32_t) type);
+  uint64_t row_bytes;
+
+  if (info == NULL || !ember_type_row_bytes (info, cols, &row_bytes))
+    return 0;
+  if (packed_quant_bytes (type) != 0)
+    return cols / 32 * (packed_quant_bytes (type) + 4);
+  return row_bytes;
+}
+
+/* Writes rows [first, first + n) of a Q4_0 or Q8_0 part of @part_rows rows
+ * in the repacked layout: the quants of every block, then every scale as
+ * f32. @src is the part's first row in ggml's layout. */
+static ember_status
+write_packed (ember_vulkan    *vk,
+              ember_vk_buffer *buffer,
+              ember_type       type,
+              uint64_t         cols,
+              uint64_t         part_rows,
+              const uint8_t   *src,
+              ember_error     *error)
+{
+  const uint32_t qb = packed_quant_bytes (type);
+  const uint32_t block_bytes = qb + 2;   /* f16 scale, then the quants */
+  const uint64_t nb = cols / 32;
+  /* about a MiB of quants at a time */
+  const uint64_t chunk_rows = (1u << 20) / (nb * qb) > 0 ? (1u << 20) / (nb * qb) : 1;
+  uint8_t *quants = malloc (chunk_rows * nb * qb);
+  float *scales = malloc (chunk_rows * nb * sizeof (float));
+  ember_status status = EMBER_OK;
+
+  if (quants == NULL || scales == NULL)
+    status = ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (uint64_t first = 0; status == EMBER_OK && first < part_rows; first += chunk_rows)
+    {
+      uint64_t n = part_rows - first < chunk_rows ? part_rows - first : chunk_rows;
+
+      for (uint64_t b = 0; b < n * nb; b++)
+        {
+          const uint8_t *block = src + (first * nb + b) * block_bytes;
+          uint16_t d;
+
+          memcpy (&d, block, sizeof d);
+          scales[b] = ember_fp16_to_fp32 (d);
+          memcpy (quants + b * qb, block + 2, qb);
+        }
+      status = ember_vk_buffer_write (vk, buffer, first * nb * qb, quants, n * nb * qb, error);
+      if (status == EMBER_OK)
+        status = ember_vk_buffer_write (vk, buffer, part_rows * nb * qb + first * nb * sizeof (float),
+                                        scales, n * nb * sizeof (float), error);
+    }
+  free (quants);
+  free (scales);
+  return status;
+}
+
 ember_status
 ember_vk_tensor_new (ember_vulkan     *vk,
                      ember_type        type,
@@ -434,7 +502,7 @@ ember_vk_tensor_new (ember_vulkan     *vk,
   const ember_type_info *info = ember_type_get_info ((uint32_t) type);
   const uint8_t *bytes = data;
   ember_vk_tensor *t;
-  uint64_t row_bytes;
+  uint64_t row_bytes, file_row_bytes;
   uint64_t max_bytes;
   uint64_t rows_per_part;
   uint64_t n_parts;
@@ -456,6 +524,8 @@ ember_vk_tensor_new (ember_vulkan     *vk,
                             "rows of %llu elements are not a whole number of %s blocks (%u)",
                             (unsigned long long) cols, info->name, info->block_elements);
 
+  file_row_bytes = row_bytes;
+  row_bytes = ember_vk_row_bytes (type, cols);
   max_bytes = ember_vk_max_buffer_bytes (vk);
   if (vk->tuning.max_buffer_bytes != 0 && vk->tuning.max_buffer_bytes < max_bytes)
     max_bytes = vk->tuning.max_buffer_bytes & ~(uint64_t) 3;
@@ -490,7 +560,7 @@ ember_vk_tensor_new (ember_vulkan     *vk,
   t->type = type;
   t->rows = rows;
   t->cols = cols;
-  t->row_bytes = row_bytes;
+  t->row_bytes = file_row_bytes;
 
   for (uint64_t p = 0; p < n_parts && status == EMBER_OK; p++)
     {
@@ -502,7 +572,10 @@ ember_vk_tensor_new (ember_vulkan     *vk,
       part->n_rows = n;
       status = ember_vk_buffer_new (vk, n * row_bytes, &part->buffer, error);
       t->n_parts = (uint32_t) p + (part->buffer != NULL);
-      if (status == EMBER_OK)
+      if (status == EMBER_OK && packed_quant_bytes (type) != 0)
+        status = write_packed (vk, part->buffer, type, cols, n, bytes + first * file_row_bytes,
+                               error);
+      else if (status == EMBER_OK)
         status = ember_vk_buffer_write (vk, part->buffer, 0, bytes + first * row_bytes,
                                         n * row_bytes, error);
     }

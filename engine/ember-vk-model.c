@@ -368,7 +368,7 @@ setup (ember_vk_model *vkm,
       return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                               "no Vulkan embedding kernel for the token embedding's type");
     status = ember_vk_pipeline_get (vk, embed, 2,
-                                    3 * sizeof (uint32_t), NULL, 0, &vkm->embed_pipeline, error);
+                                    4 * sizeof (uint32_t), NULL, 0, &vkm->embed_pipeline, error);
     if (status == EMBER_OK)
       status = ember_vk_pipeline_get (vk, "add_rms_norm", 4, 3 * sizeof (uint32_t), spec, 1,
                                       &vkm->norm_pipeline, error);
@@ -721,8 +721,8 @@ record_step (ember_vk_model *vkm,
 
       if ((uint64_t) token >= part->first_row && (uint64_t) token < part->first_row + part->n_rows)
         {
-          uint32_t push[3] = { (uint32_t) ((uint64_t) token - part->first_row), hp->n_embd,
-                               (uint32_t) vkm->tok_embd->row_bytes };
+          uint32_t push[4] = { (uint32_t) ((uint64_t) token - part->first_row), hp->n_embd,
+                               (uint32_t) vkm->tok_embd->row_bytes, (uint32_t) part->n_rows };
 
           status = dispatch_flat (vkm, cmd, vkm->embed_pipeline, vkm->embed_sets[i], push,
                                   (hp->n_embd + 7) / 8, error);

@@ -88,7 +88,9 @@ typedef struct ember_vk_tensor ember_vk_tensor;
 
 /* Uploads a @rows × @cols matrix of @type (rows of @cols elements in ggml's
  * block layout, @cols a whole number of blocks) from @data. Rows are split
- * across as many buffers as the device's limits need, never inside a row. */
+ * across as many buffers as the device's limits need, never inside a row.
+ * Q4_0 and Q8_0 are repacked on the way (quants in 16-byte vectors, then the
+ * scales as f32; see shaders/dequant.glsl), a few chunks at a time. */
 ember_status ember_vk_tensor_new (ember_vulkan     *vk,
                                   ember_type        type,
                                   uint64_t          rows,
@@ -98,6 +100,12 @@ ember_status ember_vk_tensor_new (ember_vulkan     *vk,
                                   ember_error      *error);
 void ember_vk_tensor_free (ember_vulkan    *vk,
                            ember_vk_tensor *tensor);
+
+/* The bytes a row of @cols elements of @type takes on the device (more than
+ * in the file for the repacked types), or 0 where @cols is not a whole
+ * number of blocks. */
+uint64_t ember_vk_row_bytes (ember_type type,
+                             uint64_t   cols);
 
 /* The buffers holding @tensor: part @i has rows [*first_row, *first_row +
  * *n_rows). */

@@ -43,8 +43,9 @@ vec2 unpack_bf16x2 (uint w)
 }
 #endif
 
-void unit_weights (uint row, uint u, uint cols, out vec4 a, out vec4 b)
+void unit_weights (uint r, uint u, uint cols, out vec4 a, out vec4 b)
 {
+  uint row = r * W_ROW_BYTES;
   uint k = u * 8u;
 
   if (k + 8u <= cols)
@@ -89,8 +90,7 @@ uvec4 bytes4 (uint w)
 // 32-element blocks; unit q (0…3) reads quant bytes 4q…4q+3: elements
 // 4q…4q+3 in their low nibbles, 16+4q…16+4q+3 in their high ones.
 #if defined(TYPE_Q4_0)
-#define BLOCK_BYTES 18u
-#define QS 2u
+// (packed on the device: see below)
 #elif defined(TYPE_Q4_1)
 #define BLOCK_BYTES 20u
 #define QS 4u
@@ -110,8 +110,10 @@ uvec2 unit_x_start (uint u)
   return uvec2 (e, e + 16u);
 }
 
-void unit_weights (uint row, uint u, uint cols, out vec4 a, out vec4 b)
+#if !defined(TYPE_Q4_0)
+void unit_weights (uint r, uint u, uint cols, out vec4 a, out vec4 b)
 {
+  uint row = r * W_ROW_BYTES;
   uint block = row + (u >> 2) * BLOCK_BYTES;
   uint q = u & 3u;
   uint w = w_u32 (block + QS + q * 4u);
@@ -130,34 +132,18 @@ void unit_weights (uint row, uint u, uint cols, out vec4 a, out vec4 b)
   a = vec4 (lo) * d + m;
   b = vec4 (hi) * d + m;
 #else
-#if defined(TYPE_Q4_0)
-  const float bias = 8.0;
-#else
-  const float bias = 16.0;
-#endif
-  a = (vec4 (lo) - bias) * d;
-  b = (vec4 (hi) - bias) * d;
+  a = (vec4 (lo) - 16.0) * d;
+  b = (vec4 (hi) - 16.0) * d;
 #endif
 }
+#endif
 
 #elif defined(TYPE_Q8_0)
-
-#define BLOCK_BYTES 34u
 
 uvec2 unit_x_start (uint u)
 {
   uint e = (u >> 2) * 32u + (u & 3u) * 8u;
   return uvec2 (e, e + 4u);
-}
-
-void unit_weights (uint row, uint u, uint cols, out vec4 a, out vec4 b)
-{
-  uint block = row + (u >> 2) * BLOCK_BYTES;
-  uint q = block + 2u + (u & 3u) * 8u;
-  float d = w_f16 (block);
-
-  a = unpack_i8x4 (w_u32 (q)) * d;
-  b = unpack_i8x4 (w_u32 (q + 4u)) * d;
 }
 
 #else // K-quants: 256-element blocks, 32 units each
@@ -213,8 +199,9 @@ vec2 scale_min_k4 (uint s, uint j)
 }
 #endif
 
-void unit_weights (uint row, uint u, uint cols, out vec4 a, out vec4 b)
+void unit_weights (uint r, uint u, uint cols, out vec4 a, out vec4 b)
 {
+  uint row = r * W_ROW_BYTES;
   uint block = row + (u >> 5) * BLOCK_BYTES;
   uint q = u & 31u;
 #if defined(TYPE_Q2_K) || defined(TYPE_Q3_K) || defined(TYPE_Q6_K)
@@ -287,29 +274,67 @@ void unit_weights (uint row, uint u, uint cols, out vec4 a, out vec4 b)
 #endif // K-quants
 #endif // quantized types
 
-// Q4_0 and Q8_0 take the block's scale out of the sum (one multiply per
-// unit instead of eight); the others use their weights as they are.
+// Q4_0 and Q8_0 are repacked on upload (ember-vk-buffer.c) so that every
+// block's quants are whole 16-byte vectors: a part of n rows of nb blocks
+// holds the quants of block b of row r at uvec4 (r * nb + b) * QV (Q4_0: one
+// uvec4 of 32 nibbles in ggml's order; Q8_0: two of 32 signed bytes), then
+// the scales as f32, scale (r * nb + b) at word n * nb * QV * 4 + r * nb + b.
+// The including shader defines W_PART_ROWS (n) and declares w_vec4 over the
+// same buffer as w_words. unit_dot takes the scale out of the sum (one
+// multiply per unit instead of eight).
+#if defined(TYPE_Q4_0) || defined(TYPE_Q8_0)
+#define PACKED_TYPE 1
 #if defined(TYPE_Q4_0)
-float unit_dot (uint row, uint u, uint cols, vec4 xa, vec4 xb)
+#define QV 1u
+#else
+#define QV 2u
+#endif
+
+float packed_scale (uint r, uint block, uint cols)
 {
-  uint block = row + (u >> 2) * BLOCK_BYTES;
-  uint w = w_u32 (block + 2u + (u & 3u) * 4u);
+  uint nb = cols >> 5;
+  return uintBitsToFloat (w_words[W_PART_ROWS * nb * QV * 4u + r * nb + block]);
+}
+
+// The quant word of unit u: Q4_0 one word (4 low, 4 high nibbles), Q8_0 the
+// first of two.
+uint packed_word_index (uint r, uint u, uint cols)
+{
+  return ((r * (cols >> 5) + (u >> 2)) * QV) * 4u + (u & 3u) * QV;
+}
+
+void unit_weights (uint r, uint u, uint cols, out vec4 a, out vec4 b)
+{
+  uint i = packed_word_index (r, u, cols);
+  float d = packed_scale (r, u >> 2, cols);
+#if defined(TYPE_Q4_0)
+  uint w = w_words[i];
+  a = (vec4 (uvec4 (w, w >> 8, w >> 16, w >> 24) & 0xfu) - 8.0) * d;
+  b = (vec4 (uvec4 (w >> 4, w >> 12, w >> 20, w >> 28) & 0xfu) - 8.0) * d;
+#else
+  a = unpack_i8x4 (w_words[i]) * d;
+  b = unpack_i8x4 (w_words[i + 1u]) * d;
+#endif
+}
+
+float unit_dot (uint r, uint u, uint cols, vec4 xa, vec4 xb)
+{
+  uint i = packed_word_index (r, u, cols);
+#if defined(TYPE_Q4_0)
+  uint w = w_words[i];
   vec4 a = vec4 (uvec4 (w, w >> 8, w >> 16, w >> 24) & 0xfu) - 8.0;
   vec4 b = vec4 (uvec4 (w >> 4, w >> 12, w >> 20, w >> 28) & 0xfu) - 8.0;
-  return w_f16 (block) * (dot (a, xa) + dot (b, xb));
-}
-#elif defined(TYPE_Q8_0)
-float unit_dot (uint row, uint u, uint cols, vec4 xa, vec4 xb)
-{
-  uint block = row + (u >> 2) * BLOCK_BYTES;
-  uint q = block + 2u + (u & 3u) * 8u;
-  return w_f16 (block) * (dot (unpack_i8x4 (w_u32 (q)), xa) + dot (unpack_i8x4 (w_u32 (q + 4u)), xb));
+#else
+  vec4 a = unpack_i8x4 (w_words[i]);
+  vec4 b = unpack_i8x4 (w_words[i + 1u]);
+#endif
+  return packed_scale (r, u >> 2, cols) * (dot (a, xa) + dot (b, xb));
 }
 #else
-float unit_dot (uint row, uint u, uint cols, vec4 xa, vec4 xb)
+float unit_dot (uint r, uint u, uint cols, vec4 xa, vec4 xb)
 {
   vec4 a, b;
-  unit_weights (row, u, cols, a, b);
+  unit_weights (r, u, cols, a, b);
   return dot (a, xa) + dot (b, xb);
 }
 #endif

@@ -15,8 +15,11 @@ layout(push_constant) uniform Params {
   uint row;
   uint cols;
   uint row_bytes;
+  uint n_rows;      // rows in this part
 } p;
 
+#define W_ROW_BYTES p.row_bytes
+#define W_PART_ROWS p.n_rows
 #include "words.glsl"
 #include "dequant.glsl"
 
@@ -28,7 +31,7 @@ void main ()
 
   vec4 a, b;
   uvec2 xs = unit_x_start (u);
-  unit_weights (p.row * p.row_bytes, u, p.cols, a, b);
+  unit_weights (p.row, u, p.cols, a, b);
   for (uint j = 0u; j < 4u; j++)
     {
       if (xs.x + j < p.cols)

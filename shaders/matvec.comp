@@ -42,6 +42,8 @@ layout(push_constant) uniform Params {
 #endif
 } p;
 
+#define W_ROW_BYTES p.row_bytes
+#define W_PART_ROWS p.rows
 #include "words.glsl"
 #include "dequant.glsl"
 
@@ -93,7 +95,7 @@ void main ()
 
       [[unroll]] for (uint r = 0u; r < NUM_ROWS; r++)
         if (r < n_rows)
-          sums[r] += unit_dot ((first + r) * p.row_bytes, u, p.cols, xa, xb);
+          sums[r] += unit_dot (first + r, u, p.cols, xa, xb);
     }
 
 #ifdef USE_SUBGROUP
