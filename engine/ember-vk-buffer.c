@@ -33,6 +33,15 @@ ember_vk_max_buffer_bytes (const ember_vulkan *vk)
   return max & ~(uint64_t) 3;
 }
 
+/* An environment variable set to anything but "" or "0". */
+static bool
+env_flag (const char *name)
+{
+  const char *value = getenv (name);
+
+  return value != NULL && *value != '\0' && strcmp (value, "0") != 0;
+}
+
 ember_status
 ember_vk_set_tuning (ember_vulkan          *vk,
                      const ember_vk_tuning *tuning,
@@ -43,7 +52,21 @@ ember_vk_set_tuning (ember_vulkan          *vk,
   if (vk == NULL)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_vk_set_tuning: vk is NULL");
   if (tuning == NULL)
-    tuning = &defaults;
+    {
+      const char *kernel = getenv ("HEARTH_VK_MATVEC");
+
+      defaults.no_subgroup_ops = env_flag ("HEARTH_VK_NO_SUBGROUP_OPS");
+      defaults.no_fused_matvec = env_flag ("HEARTH_VK_NO_FUSED_MATVEC");
+      if (kernel != NULL && strcmp (kernel, "rows") == 0)
+        defaults.matvec_kernel = EMBER_VK_MATVEC_ROWS;
+      else if (kernel != NULL && strcmp (kernel, "cooperative") == 0)
+        defaults.matvec_kernel = EMBER_VK_MATVEC_COOPERATIVE;
+      else if (kernel != NULL && *kernel != '\0')
+        ember_log (vk->log_func, vk->log_user_data, EMBER_LOG_LEVEL_WARNING,
+                   "HEARTH_VK_MATVEC=%s is neither \"rows\" nor \"cooperative\"; ignored",
+                   kernel);
+      tuning = &defaults;
+    }
 
   if (tuning->staging_chunk_bytes != vk->tuning.staging_chunk_bytes)
     {
@@ -58,6 +81,14 @@ bool
 ember_vk_uses_subgroup_ops (const ember_vulkan *vk)
 {
   return vk->subgroup_arithmetic && !vk->tuning.no_subgroup_ops;
+}
+
+bool
+ember_vk_uses_rows_matvec (const ember_vulkan *vk)
+{
+  if (vk->tuning.matvec_kernel == EMBER_VK_MATVEC_AUTO)
+    return vk->info.type == EMBER_DEVICE_TYPE_CPU;
+  return vk->tuning.matvec_kernel == EMBER_VK_MATVEC_ROWS;
 }
 
 /* The memory types to try for a buffer, best first. */

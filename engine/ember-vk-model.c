@@ -32,7 +32,18 @@ typedef struct {
   VkDescriptorSet *sets;
   uint32_t y_base;
   uint32_t up_offset;   /* the SwiGLU variant: where x's up half begins */
+  uint32_t rows_per_group;  /* rows one workgroup computes */
+  bool glu;             /* rows kernel, GLU variant: y = silu(gate) * up */
 } vk_matvec;
+
+/* What a mat-vec does with x and y: y = W·x; the cooperative kernel's
+ * SwiGLU on the way in (x = silu(gate) * up of a gate-up vector); the rows
+ * kernel's on the way out (W is gate then up, y = silu(gate·x) * up·x). */
+typedef enum {
+  MV_PLAIN,
+  MV_SWIGLU_IN,
+  MV_GLU_OUT,
+} mv_mode;
 
 /* Matrices that read the same x are one tensor (their rows one after the
  * other) where they share a type, so one dispatch does them all: q, k, v
@@ -48,7 +59,7 @@ typedef struct {
   ember_vk_buffer *bias;                /* qwen2: q, k, v biases as in qkv, else NULL */
   ember_vk_buffer *q_norm, *k_norm;     /* qwen3: head_dim each, else NULL */
   vk_group qkv, gate_up;
-  vk_matvec wo, down;                   /* down: with SwiGLU fused into its x */
+  vk_matvec wo, down;                   /* down: see setup () for its SwiGLU */
   VkDescriptorSet norm1, rope, attn, norm2;
 } vk_layer;
 
@@ -202,26 +213,59 @@ make_set (ember_vk_model          *vkm,
   return EMBER_OK;
 }
 
+/* Whether @mv can use the rows kernel: on a device that wants it, and rows
+ * of whole 8-element units (the cooperative kernel handles any width). */
+static bool
+wants_rows_kernel (ember_vk_model  *vkm,
+                   const vk_matvec *mv)
+{
+  return ember_vk_uses_rows_matvec (vkm->vk) && mv->tensor->cols % 8 == 0;
+}
+
 /* Sets for y = W·x, one per part of @mv's tensor. */
 static ember_status
 make_matvec (ember_vk_model  *vkm,
              vk_matvec       *mv,
              ember_vk_buffer *x,
              ember_vk_buffer *y,
-             bool             swiglu,
+             mv_mode          mode,
              ember_error     *error)
 {
   ember_vulkan *vk = vkm->vk;
-  uint32_t spec[2] = { ember_vk_reduction_width (vk, 2, 16), EMBER_VK_MATVEC_ROWS };
+  bool rows = mode != MV_SWIGLU_IN && wants_rows_kernel (vkm, mv);
+  uint32_t spec[2];
+  uint32_t push_words = 4;
   char variant[64];
   ember_status status;
 
-  if (!ember_vk_kernel_variant (vk, "matvec", mv->tensor->type, swiglu ? "_swiglu" : NULL,
-                                variant, sizeof variant))
-    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
-                            "no Vulkan mat-vec kernel for this weight type");
-  mv->up_offset = swiglu ? (uint32_t) mv->tensor->cols : 0;
-  status = ember_vk_pipeline_get (vk, variant, 3, (swiglu ? 5 : 4) * sizeof (uint32_t), spec, 2,
+  if (rows)
+    {
+      spec[0] = EMBER_VK_ROWS_KERNEL_WIDTH;
+      spec[1] = EMBER_VK_ROWS_KERNEL_ROWS;
+      mv->rows_per_group = spec[0] * spec[1];
+      mv->glu = mode == MV_GLU_OUT;
+      if (!ember_vk_kernel_variant (vk, "matvec_rows", mv->tensor->type,
+                                    mv->glu ? "_glu" : NULL, variant, sizeof variant))
+        return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                                "no Vulkan mat-vec kernel for this weight type");
+    }
+  else
+    {
+      spec[0] = ember_vk_reduction_width (vk, 2, 16);
+      spec[1] = EMBER_VK_MATVEC_ROWS;
+      mv->rows_per_group = EMBER_VK_MATVEC_ROWS;
+      if (!ember_vk_kernel_variant (vk, "matvec", mv->tensor->type,
+                                    mode == MV_SWIGLU_IN ? "_swiglu" : NULL, variant,
+                                    sizeof variant))
+        return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                                "no Vulkan mat-vec kernel for this weight type");
+      if (mode == MV_SWIGLU_IN)
+        {
+          mv->up_offset = (uint32_t) mv->tensor->cols;
+          push_words = 5;
+        }
+    }
+  status = ember_vk_pipeline_get (vk, variant, 3, push_words * sizeof (uint32_t), spec, 2,
                                   &mv->pipeline, error);
   if (status != EMBER_OK)
     return status;
@@ -247,7 +291,7 @@ make_group (ember_vk_model  *vkm,
   ember_status status = EMBER_OK;
 
   for (uint32_t i = 0; status == EMBER_OK && i < group->n; i++)
-    status = make_matvec (vkm, &group->mv[i], x, y, false, error);
+    status = make_matvec (vkm, &group->mv[i], x, y, MV_PLAIN, error);
   return status;
 }
 
@@ -443,18 +487,31 @@ setup (ember_vk_model *vkm,
       if (status == EMBER_OK)
         status = make_set (vkm, vkm->attn_pipeline, attn, &V->attn, error);
       if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->wo, vkm->att, vkm->t, false, error);
+        status = make_matvec (vkm, &V->wo, vkm->att, vkm->t, MV_PLAIN, error);
       if (status == EMBER_OK)
         status = make_norm_set (vkm, V->ffn_norm, &V->norm2, error);
-      if (status == EMBER_OK)
-        status = make_group (vkm, &V->gate_up, vkm->xn, vkm->gate_up, error);
-      if (status == EMBER_OK)
-        status = make_matvec (vkm, &V->down, vkm->gate_up, vkm->t, true, error);
+      /* SwiGLU: where gate and up are one tensor in one buffer and the rows
+       * kernel runs, the gate-up mat-vec writes silu(gate) * up and down
+       * reads it as it is; else down's cooperative kernel makes it from the
+       * gate-up vector as it reads x. */
+      if (status == EMBER_OK && V->gate_up.n == 1 && V->gate_up.mv[0].tensor->n_parts == 1
+          && wants_rows_kernel (vkm, &V->gate_up.mv[0]))
+        {
+          status = make_matvec (vkm, &V->gate_up.mv[0], vkm->xn, vkm->gate_up, MV_GLU_OUT, error);
+          if (status == EMBER_OK)
+            status = make_matvec (vkm, &V->down, vkm->gate_up, vkm->t, MV_PLAIN, error);
+        }
+      else if (status == EMBER_OK)
+        {
+          status = make_group (vkm, &V->gate_up, vkm->xn, vkm->gate_up, error);
+          if (status == EMBER_OK)
+            status = make_matvec (vkm, &V->down, vkm->gate_up, vkm->t, MV_SWIGLU_IN, error);
+        }
     }
   if (status == EMBER_OK)
     status = make_norm_set (vkm, vkm->output_norm, &vkm->final_norm, error);
   if (status == EMBER_OK)
-    status = make_matvec (vkm, &vkm->output, vkm->xn, vkm->logits, false, error);
+    status = make_matvec (vkm, &vkm->output, vkm->xn, vkm->logits, MV_PLAIN, error);
   return status;
 }
 
@@ -503,8 +560,15 @@ ember_vk_model_new (ember_vulkan       *vk,
     const ember_gguf *gguf = ember_model_get_gguf (model);
     const double gib = 1024.0 * 1024.0 * 1024.0;
 
+    /* as the device holds them: Q4_0 and Q8_0 grow when repacked */
     for (uint64_t i = 0; i < ember_gguf_get_n_tensors (gguf); i++)
-      weights += (double) ember_gguf_get_tensor (gguf, i)->size;
+      {
+        const ember_gguf_tensor *t = ember_gguf_get_tensor (gguf, i);
+        uint64_t row_bytes = ember_vk_row_bytes (t->type->type, t->dims[0]);
+
+        weights += row_bytes > 0 ? (double) row_bytes * (double) (t->n_elements / t->dims[0])
+                                 : (double) t->size;
+      }
     cache = 2.0 * hp->n_layer * n_ctx * hp->n_head_kv * hp->head_dim * sizeof (float);
     if (weights + cache > heap)
       return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
@@ -654,10 +718,11 @@ record_matvec (ember_vk_model  *vkm,
   for (uint32_t i = 0; i < w->n_parts; i++)
     {
       const ember_vk_tensor_part *part = &w->parts[i];
-      uint32_t push[5] = { (uint32_t) part->n_rows, (uint32_t) w->cols, (uint32_t) w->row_bytes,
+      /* GLU: the part is gate then up; y gets one value per gate row */
+      uint64_t n_rows = mv->glu ? part->n_rows / 2 : part->n_rows;
+      uint32_t push[5] = { (uint32_t) n_rows, (uint32_t) w->cols, (uint32_t) w->row_bytes,
                            mv->y_base + (uint32_t) part->first_row, mv->up_offset };
-      uint64_t groups = part->n_rows / EMBER_VK_MATVEC_ROWS
-                        + (part->n_rows % EMBER_VK_MATVEC_ROWS != 0);
+      uint64_t groups = n_rows / mv->rows_per_group + (n_rows % mv->rows_per_group != 0);
       uint32_t gx, gy;
       ember_status status = ember_vk_grid (vkm->vk, groups, &gx, &gy, error);
 

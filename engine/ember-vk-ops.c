@@ -87,12 +87,16 @@ ember_vulkan_matvec (ember_vulkan          *vk,
   ember_vk_buffer *y_buf = NULL;
   VkCommandBuffer cmd = VK_NULL_HANDLE;
   char variant[64];
+  bool rows_kernel;
+  uint32_t rows_per_group;
   ember_status status;
 
   if (vk == NULL || w == NULL || x == NULL || y == NULL)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "ember_vulkan_matvec: missing argument");
-  if (!ember_vk_kernel_variant (vk, "matvec", w->type, NULL, variant, sizeof variant))
+  rows_kernel = ember_vk_uses_rows_matvec (vk) && w->cols % 8 == 0;
+  if (!ember_vk_kernel_variant (vk, rows_kernel ? "matvec_rows" : "matvec", w->type, NULL, variant,
+                                sizeof variant))
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "no Vulkan mat-vec kernel for %s weights yet",
                             ember_type_get_info ((uint32_t) w->type)->name);
@@ -102,8 +106,19 @@ ember_vulkan_matvec (ember_vulkan          *vk,
                             "a %llu × %llu mat-vec needs vectors larger than one buffer",
                             (unsigned long long) w->rows, (unsigned long long) w->cols);
 
-  spec[0] = ember_vk_reduction_width (vk, 2, 16);
-  spec[1] = EMBER_VK_MATVEC_ROWS;
+  if (rows_kernel)
+    {
+      spec[0] = EMBER_VK_ROWS_KERNEL_WIDTH;
+      spec[1] = EMBER_VK_ROWS_KERNEL_ROWS;
+    }
+  else
+    {
+      spec[0] = ember_vk_reduction_width (vk, 2, 16);
+      spec[1] = EMBER_VK_MATVEC_ROWS;
+    }
+  /* the rows kernel: spec[1] rows for each of spec[0] invocations; the
+   * cooperative one: spec[1] rows for the whole workgroup */
+  rows_per_group = rows_kernel ? spec[0] * spec[1] : spec[1];
   status = ember_vk_pipeline_get (vk, variant, 3, sizeof push, spec, 2, &pipeline, error);
   if (status == EMBER_OK)
     status = upload (vk, x, w->cols * sizeof (float), &x_buf, error);
@@ -121,7 +136,7 @@ ember_vulkan_matvec (ember_vulkan          *vk,
         { x_buf, 0, VK_WHOLE_SIZE },
         { y_buf, 0, VK_WHOLE_SIZE },
       };
-      uint64_t groups = part->n_rows / EMBER_VK_MATVEC_ROWS + (part->n_rows % EMBER_VK_MATVEC_ROWS != 0);
+      uint64_t groups = part->n_rows / rows_per_group + (part->n_rows % rows_per_group != 0);
       uint32_t gx, gy;
 
       push.rows = (uint32_t) part->n_rows;

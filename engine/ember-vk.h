@@ -18,6 +18,15 @@ extern "C" {
 
 /* ---- tuning and test hooks ---------------------------------------------- */
 
+/* The mat-vec kernels: COOPERATIVE (matvec.comp: a workgroup shares each
+ * row and adds its sums across the workgroup; GPUs) or ROWS
+ * (matvec-rows.comp: every invocation its own rows; CPU devices). */
+typedef enum {
+  EMBER_VK_MATVEC_AUTO,
+  EMBER_VK_MATVEC_COOPERATIVE,
+  EMBER_VK_MATVEC_ROWS,
+} ember_vk_matvec_kernel;
+
 typedef struct {
   /* The largest buffer a tensor part may use, in bytes; 0: the device's
    * limit (the smaller of maxStorageBufferRange and maxMemoryAllocationSize).
@@ -38,10 +47,18 @@ typedef struct {
    * they share a type (one dispatch each instead of one for the group), as
    * models with mixed types get them. */
   bool no_fused_matvec;
+  /* Which mat-vec kernel a model uses: EMBER_VK_MATVEC_AUTO (rows on CPU
+   * devices, cooperative elsewhere), or one of the two. */
+  ember_vk_matvec_kernel matvec_kernel;
 } ember_vk_tuning;
 
-/* Replaces @vk's tuning; @tuning NULL restores the defaults. Limits apply to
- * buffers and tensors made afterwards. */
+/* Replaces @vk's tuning; @tuning NULL restores the defaults: every field 0,
+ * except where the environment says otherwise, one variable per optional
+ * path so that paths can be compared (any non-empty value but "0" sets it):
+ *   HEARTH_VK_NO_SUBGROUP_OPS    no_subgroup_ops
+ *   HEARTH_VK_NO_FUSED_MATVEC    no_fused_matvec
+ *   HEARTH_VK_MATVEC=rows|cooperative   matvec_kernel
+ * Limits apply to buffers and tensors made afterwards. */
 ember_status ember_vk_set_tuning (ember_vulkan          *vk,
                                   const ember_vk_tuning *tuning,
                                   ember_error           *error);
@@ -49,6 +66,10 @@ ember_status ember_vk_set_tuning (ember_vulkan          *vk,
 /* Whether kernels use subgroup arithmetic on @vk (the device supports it in
  * compute shaders and the tuning allows it). */
 bool ember_vk_uses_subgroup_ops (const ember_vulkan *vk);
+
+/* Whether models on @vk use the rows mat-vec kernel (the tuning, else
+ * whether @vk is a CPU device). */
+bool ember_vk_uses_rows_matvec (const ember_vulkan *vk);
 
 /* ---- buffers ------------------------------------------------------------ */
 

@@ -450,6 +450,8 @@ ember_vulkan_new (const ember_vulkan_options *options,
   status = create_device (vk, error);
   if (status != EMBER_OK)
     goto fail;
+  /* the defaults, with the environment's kill switches */
+  ember_vk_set_tuning (vk, NULL, NULL);
 
   status = ember_vk_pipelines_init (vk, options->pipeline_cache_dir, error);
   if (status != EMBER_OK)

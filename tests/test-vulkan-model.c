@@ -57,7 +57,7 @@ now (void)
 typedef struct {
   const char *arch;
   ember_type type;
-  const char *variant;   /* "plain", "partial-rope", "tied", "separate" */
+  const char *variant;   /* "plain", "partial-rope", "tied", "separate", "cooperative" */
   double max_nmse;
 } generated_case;
 
@@ -124,10 +124,18 @@ test_generated (gconstpointer data)
   /* The tied case also splits every tensor across buffers of 64 KiB and
    * moves every upload and readback through the staging buffer; the
    * separate case keeps q, k, v and gate, up as one tensor each and uses
-   * the shared-memory kernels. */
+   * the shared-memory kernels; the cooperative case uses the cooperative
+   * mat-vec kernel even on a CPU device (where the rows kernel is the
+   * default: "plain" covers that one there). */
   if (g_str_equal (c->variant, "tied"))
     {
       ember_vk_tuning tuning = { .max_buffer_bytes = 64 << 10, .force_staging = true };
+
+      assert_ok (ember_vk_set_tuning (device (), &tuning, &error), error);
+    }
+  if (g_str_equal (c->variant, "cooperative"))
+    {
+      ember_vk_tuning tuning = { .matvec_kernel = EMBER_VK_MATVEC_COOPERATIVE };
 
       assert_ok (ember_vk_set_tuning (device (), &tuning, &error), error);
     }
@@ -341,7 +349,9 @@ main (int    argc,
     EMBER_TYPE_Q5_0, EMBER_TYPE_Q5_1, EMBER_TYPE_Q8_0, EMBER_TYPE_Q2_K, EMBER_TYPE_Q3_K,
     EMBER_TYPE_Q4_K, EMBER_TYPE_Q5_K, EMBER_TYPE_Q6_K,
   };
-  static const char *const variants[] = { "plain", "partial-rope", "tied", "separate" };
+  static const char *const variants[] = {
+    "plain", "partial-rope", "tied", "separate", "cooperative",
+  };
   static const char *const archs[] = { "llama", "qwen2", "qwen3" };
   generated_case cases[G_N_ELEMENTS (archs) * G_N_ELEMENTS (types) * G_N_ELEMENTS (variants)];
   guint n_cases = 0;

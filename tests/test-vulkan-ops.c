@@ -264,7 +264,8 @@ check_matvec (ember_vulkan  *vk,
   if (!(e < MAX_NMSE))
     g_error ("%s %ux%u (%s): NMSE %g, bound %g; y[0] = %g, expected %g",
              ember_type_get_info (w->type)->name, w->rows, w->cols,
-             ember_vk_uses_subgroup_ops (vk) ? "subgroups" : "shared memory", e, MAX_NMSE,
+             ember_vk_uses_rows_matvec (vk) && w->cols % 8 == 0 ? "rows kernel"
+             : ember_vk_uses_subgroup_ops (vk) ? "subgroups" : "shared memory", e, MAX_NMSE,
              y[0], want[0]);
   return y;
 }
@@ -308,10 +309,14 @@ test_matvec (void)
           fill_random (x, cols[c], rand);
           reference_matvec (&w, x, want);
 
-          /* Both kernel variants where the device has subgroups. */
-          for (int sg = has_subgroups ? 1 : 0; sg >= 0; sg--)
+          /* The rows kernel, and the cooperative one with and without
+           * subgroup arithmetic (where the device has it). */
+          for (int sg = has_subgroups ? 1 : 0; sg >= -1; sg--)
             {
-              ember_vk_tuning tuning = { .no_subgroup_ops = !sg };
+              ember_vk_tuning tuning = {
+                .no_subgroup_ops = sg != 1,
+                .matvec_kernel = sg < 0 ? EMBER_VK_MATVEC_ROWS : EMBER_VK_MATVEC_COOPERATIVE,
+              };
 
               set_tuning (vk, &tuning);
               g_free (check_matvec (vk, &w, x, want, NULL));
