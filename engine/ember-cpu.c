@@ -722,19 +722,27 @@ ember_context_decode (ember_context *ctx,
 
   if (ctx->vkm != NULL)
     {
-      /* Vulkan decodes one token per step for now (batched prompt kernels
-       * come later); the cache lives on the device. */
-      for (uint32_t i = 0; i < n_tokens; i++)
+      /* Vulkan: the prompt in batches where the model has the batched
+       * path (one decode step per token otherwise); the cache lives on the
+       * device. Cancelling is looked at between steps. */
+      uint32_t step = ember_vk_model_get_batch (ctx->vkm);
+
+      if (step == 0)
+        step = 1;
+      for (uint32_t i = 0; i < n_tokens;)
         {
+          uint32_t n = n_tokens - i < step ? n_tokens - i : step;
           ember_status status;
 
           if (ember_context_should_abort (ctx))
             return ember_error_set (error, EMBER_ERROR_CANCELLED, "stopped on request");
-          status = ember_vk_model_decode (ctx->vkm, tokens[i], ctx->n_past,
-                                          i + 1 == n_tokens ? logits : NULL, error);
+          status = ember_vk_model_prefill (ctx->vkm, tokens + i, n, ctx->n_past,
+                                           i + n == n_tokens ? logits : NULL, error);
           if (status != EMBER_OK)
             return status;
-          ctx->tokens[ctx->n_past++] = tokens[i];
+          memcpy (ctx->tokens + ctx->n_past, tokens + i, n * sizeof *tokens);
+          ctx->n_past += n;
+          i += n;
         }
       return EMBER_OK;
     }

@@ -34,6 +34,11 @@ typedef struct {
   uint32_t up_offset;   /* the SwiGLU variant: where x's up half begins */
   uint32_t rows_per_group;  /* rows one workgroup computes */
   bool glu;             /* rows kernel, GLU variant: y = silu(gate) * up */
+  /* the prompt batch's mat-mat (matmat-rows.comp), one set per part */
+  ember_vk_pipeline *mm_pipeline;
+  VkDescriptorSet *mm_sets;
+  uint32_t x_stride, y_stride;          /* floats between tokens' x and y */
+  bool mm_glu;                          /* the mat-mat's GLU variant */
 } vk_matvec;
 
 /* What a mat-vec does with x and y: y = W·x; the cooperative kernel's
@@ -61,6 +66,7 @@ typedef struct {
   vk_group qkv, gate_up;
   vk_matvec wo, down;                   /* down: see setup () for its SwiGLU */
   VkDescriptorSet norm1, rope, attn, norm2;
+  VkDescriptorSet b_norm1, b_rope, b_attn, b_norm2;   /* the prompt batch's */
 } vk_layer;
 
 struct ember_vk_model {
@@ -82,6 +88,13 @@ struct ember_vk_model {
 
   ember_vk_pipeline *norm_pipeline, *rope_pipeline, *attn_pipeline;
   VkDescriptorSet final_norm;
+
+  /* The prompt batch: up to @batch tokens per step (0: token by token), each
+   * scratch vector one row per token. */
+  uint32_t batch;
+  ember_vk_buffer *bx, *bt, *bxn, *bqkv, *batt, *bglu, *bscores, *brope;
+  float *b_host;                        /* batch × max(n_embd, rope_dims) floats */
+  VkDescriptorSet b_final_norm;
   VkDescriptorPool pool;
 
   uint32_t n_dispatches, n_barriers;
@@ -417,10 +430,10 @@ setup (ember_vk_model *vkm,
       status = ember_vk_pipeline_get (vk, "add_rms_norm", 4, 3 * sizeof (uint32_t), spec, 1,
                                       &vkm->norm_pipeline, error);
     if (status == EMBER_OK)
-      status = ember_vk_pipeline_get (vk, "rope_store", 7, 10 * sizeof (uint32_t), spec, 1,
+      status = ember_vk_pipeline_get (vk, "rope_store", 7, 12 * sizeof (uint32_t), spec, 1,
                                       &vkm->rope_pipeline, error);
     if (status == EMBER_OK)
-      status = ember_vk_pipeline_get (vk, "attention", 5, 6 * sizeof (uint32_t), spec, 1,
+      status = ember_vk_pipeline_get (vk, "attention", 5, 7 * sizeof (uint32_t), spec, 1,
                                       &vkm->attn_pipeline, error);
     if (status != EMBER_OK)
       return status;
@@ -439,7 +452,11 @@ setup (ember_vk_model *vkm,
         n_sets += V->gate_up.mv[i].tensor->n_parts;
     }
   {
-    VkDescriptorPoolSize size = {
+    VkDescriptorPoolSize size;
+
+    /* the prompt batch (setup_batch ()) takes as many again, and a final norm */
+    n_sets = 2 * n_sets + 1;
+    size = (VkDescriptorPoolSize) {
       .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
       .descriptorCount = n_sets * EMBER_VK_MAX_BINDINGS,
     };
@@ -512,6 +529,151 @@ setup (ember_vk_model *vkm,
     status = make_norm_set (vkm, vkm->output_norm, &vkm->final_norm, error);
   if (status == EMBER_OK)
     status = make_matvec (vkm, &vkm->output, vkm->xn, vkm->logits, MV_PLAIN, error);
+  return status;
+}
+
+/* Tokens per prompt step: NUM_TOK of matmat-rows.comp times 8. */
+#define PROMPT_BATCH 64
+
+/* Sets for the prompt batch's Y = W·X of @mv, rows of X @x_stride floats
+ * apart, of Y @y_stride. */
+static ember_status
+make_matmat (ember_vk_model  *vkm,
+             vk_matvec       *mv,
+             ember_vk_buffer *x,
+             uint32_t         x_stride,
+             ember_vk_buffer *y,
+             uint32_t         y_stride,
+             bool             glu,
+             ember_error     *error)
+{
+  ember_vulkan *vk = vkm->vk;
+  uint32_t spec[3] = { EMBER_VK_MATMAT_WIDTH, EMBER_VK_MATMAT_ROWS, EMBER_VK_MATMAT_TOKENS };
+  char variant[64];
+  ember_status status;
+
+  if (!ember_vk_kernel_variant (vk, "matmat_rows", mv->tensor->type, glu ? "_glu" : NULL,
+                                variant, sizeof variant))
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "no Vulkan mat-mat kernel for this weight type");
+  mv->x_stride = x_stride;
+  mv->y_stride = y_stride;
+  mv->mm_glu = glu;
+  status = ember_vk_pipeline_get (vk, variant, 3, 7 * sizeof (uint32_t), spec, 3,
+                                  &mv->mm_pipeline, error);
+  if (status != EMBER_OK)
+    return status;
+  mv->mm_sets = calloc (mv->tensor->n_parts, sizeof *mv->mm_sets);
+  if (mv->mm_sets == NULL)
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (uint32_t i = 0; status == EMBER_OK && i < mv->tensor->n_parts; i++)
+    {
+      const ember_vk_buffer *buffers[3] = { mv->tensor->parts[i].buffer, x, y };
+
+      status = make_set (vkm, mv->mm_pipeline, buffers, &mv->mm_sets[i], error);
+    }
+  return status;
+}
+
+/* The prompt batch, where the model's shapes allow it: gate and up one
+ * tensor in one buffer (SwiGLU is done in their mat-mat), every row a whole
+ * number of 8-element units, every vector a whole number of vec4, and a
+ * score buffer of batch × n_head × n_ctx floats within the device's
+ * largest buffer. Else vkm->batch stays 0 and prompts go token by token. */
+static ember_status
+setup_batch (ember_vk_model *vkm,
+             ember_error    *error)
+{
+  ember_vulkan *vk = vkm->vk;
+  const ember_hparams *hp = &vkm->model->hp;
+  uint32_t q_dim = hp->n_head * hp->head_dim;
+  uint32_t qkv_dim = q_dim + 2 * hp->n_head_kv * hp->head_dim;
+  uint64_t per_token_scores = (uint64_t) hp->n_head * vkm->n_ctx * sizeof (float);
+  uint64_t batch = PROMPT_BATCH;
+  ember_status status = EMBER_OK;
+  const char *off = getenv ("HEARTH_VK_NO_PROMPT_BATCH");
+
+  if (off != NULL && *off != '\0' && strcmp (off, "0") != 0)
+    return EMBER_OK;
+  if (hp->n_embd % 8 != 0 || q_dim % 8 != 0 || hp->n_ff % 8 != 0 || qkv_dim % 4 != 0)
+    return EMBER_OK;
+  for (uint32_t l = 0; l < hp->n_layer; l++)
+    {
+      const vk_layer *V = &vkm->layers[l];
+
+      if (V->gate_up.n != 1 || V->gate_up.mv[0].tensor->n_parts != 1)
+        return EMBER_OK;
+    }
+  if (batch * per_token_scores > ember_vk_max_buffer_bytes (vk))
+    batch = ember_vk_max_buffer_bytes (vk) / per_token_scores;
+  if (batch < 2)
+    return EMBER_OK;
+
+  status = upload_floats (vk, NULL, batch * hp->n_embd, &vkm->bx, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, batch * hp->n_embd, &vkm->bt, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, batch * hp->n_embd, &vkm->bxn, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, batch * qkv_dim, &vkm->bqkv, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, batch * q_dim, &vkm->batt, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, batch * hp->n_ff, &vkm->bglu, error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, batch * hp->n_head * (uint64_t) vkm->n_ctx, &vkm->bscores,
+                            error);
+  if (status == EMBER_OK)
+    status = upload_floats (vk, NULL, batch * (hp->rope_dims > 0 ? hp->rope_dims : 1),
+                            &vkm->brope, error);
+  if (status != EMBER_OK)
+    return status;
+  vkm->b_host = calloc (batch * (hp->n_embd > hp->rope_dims ? hp->n_embd : hp->rope_dims),
+                        sizeof (float));
+  if (vkm->b_host == NULL)
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+
+  for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
+    {
+      vk_layer *V = &vkm->layers[l];
+      const ember_vk_buffer *rope[7] = {
+        vkm->bqkv, vkm->brope, V->k_cache, V->v_cache,
+        V->bias != NULL ? V->bias : vkm->dummy,
+        V->q_norm != NULL ? V->q_norm : vkm->dummy,
+        V->k_norm != NULL ? V->k_norm : vkm->dummy,
+      };
+      const ember_vk_buffer *attn[5] = { vkm->bqkv, V->k_cache, V->v_cache, vkm->bscores,
+                                         vkm->batt };
+      const ember_vk_buffer *norm1[4] = { vkm->bx, vkm->bt, V->attn_norm, vkm->bxn };
+      const ember_vk_buffer *norm2[4] = { vkm->bx, vkm->bt, V->ffn_norm, vkm->bxn };
+
+      status = make_set (vkm, vkm->norm_pipeline, norm1, &V->b_norm1, error);
+      for (uint32_t i = 0; status == EMBER_OK && i < V->qkv.n; i++)
+        status = make_matmat (vkm, &V->qkv.mv[i], vkm->bxn, hp->n_embd, vkm->bqkv, qkv_dim, false,
+                              error);
+      if (status == EMBER_OK)
+        status = make_set (vkm, vkm->rope_pipeline, rope, &V->b_rope, error);
+      if (status == EMBER_OK)
+        status = make_set (vkm, vkm->attn_pipeline, attn, &V->b_attn, error);
+      if (status == EMBER_OK)
+        status = make_matmat (vkm, &V->wo, vkm->batt, q_dim, vkm->bt, hp->n_embd, false, error);
+      if (status == EMBER_OK)
+        status = make_set (vkm, vkm->norm_pipeline, norm2, &V->b_norm2, error);
+      if (status == EMBER_OK)
+        status = make_matmat (vkm, &V->gate_up.mv[0], vkm->bxn, hp->n_embd, vkm->bglu, hp->n_ff,
+                              true, error);
+      if (status == EMBER_OK)
+        status = make_matmat (vkm, &V->down, vkm->bglu, hp->n_ff, vkm->bt, hp->n_embd, false,
+                              error);
+    }
+  if (status == EMBER_OK)
+    {
+      const ember_vk_buffer *norm[4] = { vkm->bx, vkm->bt, vkm->output_norm, vkm->bxn };
+
+      status = make_set (vkm, vkm->norm_pipeline, norm, &vkm->b_final_norm, error);
+    }
+  if (status == EMBER_OK)
+    vkm->batch = (uint32_t) batch;
   return status;
 }
 
@@ -593,6 +755,8 @@ ember_vk_model_new (ember_vulkan       *vk,
       return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
     }
   status = setup (vkm, error);
+  if (status == EMBER_OK)
+    status = setup_batch (vkm, error);
   if (status != EMBER_OK)
     {
       ember_vk_model_free (vkm);
@@ -610,6 +774,7 @@ matvec_free (ember_vulkan *vk,
   if (free_tensor)
     ember_vk_tensor_free (vk, mv->tensor);
   free (mv->sets);
+  free (mv->mm_sets);
 }
 
 void
@@ -654,6 +819,15 @@ ember_vk_model_free (ember_vk_model *vkm)
   ember_vk_buffer_free (vk, vkm->rope);
   ember_vk_buffer_free (vk, vkm->logits);
   ember_vk_buffer_free (vk, vkm->dummy);
+  ember_vk_buffer_free (vk, vkm->bx);
+  ember_vk_buffer_free (vk, vkm->bt);
+  ember_vk_buffer_free (vk, vkm->bxn);
+  ember_vk_buffer_free (vk, vkm->bqkv);
+  ember_vk_buffer_free (vk, vkm->batt);
+  ember_vk_buffer_free (vk, vkm->bglu);
+  ember_vk_buffer_free (vk, vkm->bscores);
+  ember_vk_buffer_free (vk, vkm->brope);
+  free (vkm->b_host);
   if (vkm->pool != VK_NULL_HANDLE)
     vkDestroyDescriptorPool (vk->device, vkm->pool, NULL);
   free (vkm->layers);
@@ -760,6 +934,50 @@ record_norm (ember_vk_model *vkm,
   dispatch (vkm, cmd, vkm->norm_pipeline, set, &push, 1, 1);
 }
 
+/* Push constants of rope-store.comp and attention.comp for a step whose
+ * first token is at @pos (a prompt batch's tokens follow it). */
+typedef struct {
+  uint32_t n_head, n_head_kv, head_dim, rope_dims, neox, cache_offset, k_offset, v_offset;
+  uint32_t flags;
+  float eps;
+  uint32_t qkv_stride, rope_stride;
+} rope_push;
+
+typedef struct {
+  uint32_t n_head, n_head_kv, head_dim, n_pos, n_ctx;
+  float scale;
+  uint32_t q_stride;
+} attn_push;
+
+static rope_push
+make_rope_push (const ember_vk_model *vkm,
+                const vk_layer       *V,
+                uint32_t              pos)
+{
+  const ember_hparams *hp = &vkm->model->hp;
+  uint32_t kv_dim = hp->n_head_kv * hp->head_dim;
+  uint32_t q_dim = hp->n_head * hp->head_dim;
+
+  return (rope_push) {
+    hp->n_head, hp->n_head_kv, hp->head_dim, hp->rope_dims, hp->rope_style == EMBER_ROPE_NEOX,
+    pos * kv_dim, q_dim, q_dim + kv_dim,
+    (V->bias != NULL ? 1u : 0u) | (V->q_norm != NULL ? 2u : 0u), hp->rms_eps,
+    q_dim + 2 * kv_dim, hp->rope_dims,
+  };
+}
+
+static attn_push
+make_attn_push (const ember_vk_model *vkm,
+                uint32_t              pos)
+{
+  const ember_hparams *hp = &vkm->model->hp;
+
+  return (attn_push) {
+    hp->n_head, hp->n_head_kv, hp->head_dim, pos + 1, vkm->n_ctx,
+    1.0f / sqrtf ((float) hp->head_dim), (hp->n_head + 2 * hp->n_head_kv) * hp->head_dim,
+  };
+}
+
 static ember_status
 record_step (ember_vk_model *vkm,
              VkCommandBuffer cmd,
@@ -769,8 +987,6 @@ record_step (ember_vk_model *vkm,
              ember_error    *error)
 {
   const ember_hparams *hp = &vkm->model->hp;
-  uint32_t kv_dim = hp->n_head_kv * hp->head_dim;
-  uint32_t q_dim = hp->n_head * hp->head_dim;
   ember_status status = EMBER_OK;
 
   /* the rotation table for this position */
@@ -798,18 +1014,8 @@ record_step (ember_vk_model *vkm,
   for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
     {
       const vk_layer *V = &vkm->layers[l];
-      struct {
-        uint32_t n_head, n_head_kv, head_dim, rope_dims, neox, cache_offset, k_offset, v_offset;
-        uint32_t flags;
-        float eps;
-      } rope_push = { hp->n_head, hp->n_head_kv, hp->head_dim, hp->rope_dims,
-                      hp->rope_style == EMBER_ROPE_NEOX, pos * kv_dim, q_dim, q_dim + kv_dim,
-                      (V->bias != NULL ? 1u : 0u) | (V->q_norm != NULL ? 2u : 0u), hp->rms_eps };
-      struct {
-        uint32_t n_head, n_head_kv, head_dim, n_pos, n_ctx;
-        float scale;
-      } attn_push = { hp->n_head, hp->n_head_kv, hp->head_dim, pos + 1, vkm->n_ctx,
-                      1.0f / sqrtf ((float) hp->head_dim) };
+      rope_push rp = make_rope_push (vkm, V, pos);
+      attn_push ap = make_attn_push (vkm, pos);
 
       /* the first layer's norm adds nothing: x is the embedding */
       record_norm (vkm, cmd, V->norm1, l > 0);
@@ -817,10 +1023,9 @@ record_step (ember_vk_model *vkm,
       status = record_group (vkm, cmd, &V->qkv, error);
       barrier (vkm, cmd);
       if (status == EMBER_OK)
-        dispatch (vkm, cmd, vkm->rope_pipeline, V->rope, &rope_push,
-                  hp->n_head + 2 * hp->n_head_kv, 1);
+        dispatch (vkm, cmd, vkm->rope_pipeline, V->rope, &rp, hp->n_head + 2 * hp->n_head_kv, 1);
       barrier (vkm, cmd);
-      dispatch (vkm, cmd, vkm->attn_pipeline, V->attn, &attn_push, hp->n_head, 1);
+      dispatch (vkm, cmd, vkm->attn_pipeline, V->attn, &ap, hp->n_head, 1);
       barrier (vkm, cmd);
       if (status == EMBER_OK)
         status = record_matvec (vkm, cmd, &V->wo, error);
@@ -842,6 +1047,191 @@ record_step (ember_vk_model *vkm,
       barrier (vkm, cmd);
       status = record_matvec (vkm, cmd, &vkm->output, error);
     }
+  return status;
+}
+
+/* The prompt batch's Y = W·X of @mv for @n tokens. */
+static ember_status
+record_matmat (ember_vk_model  *vkm,
+               VkCommandBuffer  cmd,
+               const vk_matvec *mv,
+               uint32_t         n,
+               ember_error     *error)
+{
+  const ember_vk_tensor *w = mv->tensor;
+  const uint32_t per_group = EMBER_VK_MATMAT_WIDTH * EMBER_VK_MATMAT_ROWS;
+
+  for (uint32_t i = 0; i < w->n_parts; i++)
+    {
+      const ember_vk_tensor_part *part = &w->parts[i];
+      uint64_t n_rows = mv->mm_glu ? part->n_rows / 2 : part->n_rows;
+      uint64_t groups = n_rows / per_group + (n_rows % per_group != 0);
+      uint32_t push[7] = { (uint32_t) n_rows, (uint32_t) w->cols, (uint32_t) w->row_bytes,
+                           mv->y_base + (uint32_t) part->first_row, n, mv->x_stride,
+                           mv->y_stride };
+
+      if (groups > vkm->vk->limits.maxComputeWorkGroupCount[0])
+        return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                                "a mat-mat of %llu rows is more than the device's grid",
+                                (unsigned long long) n_rows);
+      vkCmdBindPipeline (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, mv->mm_pipeline->pipeline);
+      vkCmdBindDescriptorSets (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, mv->mm_pipeline->layout, 0, 1,
+                               &mv->mm_sets[i], 0, NULL);
+      vkCmdPushConstants (cmd, mv->mm_pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                          sizeof push, push);
+      vkCmdDispatch (cmd, (uint32_t) groups,
+                     (n + EMBER_VK_MATMAT_TOKENS - 1) / EMBER_VK_MATMAT_TOKENS, 1);
+      vkm->n_dispatches++;
+    }
+  return EMBER_OK;
+}
+
+/* @n (≤ batch) prompt tokens from @pos on, their embeddings and rotations
+ * already in bx and brope: every layer, with the keys and values into the
+ * cache; then, with @want_logits, the last token's final norm and output
+ * projection as a decode step does them. */
+static ember_status
+record_batch (ember_vk_model *vkm,
+              VkCommandBuffer cmd,
+              uint32_t        n,
+              uint32_t        pos,
+              bool            want_logits,
+              ember_error    *error)
+{
+  const ember_hparams *hp = &vkm->model->hp;
+  ember_status status = EMBER_OK;
+  struct {
+    uint32_t n, add;
+    float eps;
+  } norm = { hp->n_embd, 0, hp->rms_eps };
+
+  for (uint32_t l = 0; status == EMBER_OK && l < hp->n_layer; l++)
+    {
+      const vk_layer *V = &vkm->layers[l];
+      rope_push rp = make_rope_push (vkm, V, pos);
+      attn_push ap = make_attn_push (vkm, pos);
+
+      norm.add = l > 0;
+      dispatch (vkm, cmd, vkm->norm_pipeline, V->b_norm1, &norm, n, 1);
+      barrier (vkm, cmd);
+      for (uint32_t i = 0; status == EMBER_OK && i < V->qkv.n; i++)
+        status = record_matmat (vkm, cmd, &V->qkv.mv[i], n, error);
+      barrier (vkm, cmd);
+      dispatch (vkm, cmd, vkm->rope_pipeline, V->b_rope, &rp, hp->n_head + 2 * hp->n_head_kv, n);
+      barrier (vkm, cmd);
+      dispatch (vkm, cmd, vkm->attn_pipeline, V->b_attn, &ap, hp->n_head, n);
+      barrier (vkm, cmd);
+      if (status == EMBER_OK)
+        status = record_matmat (vkm, cmd, &V->wo, n, error);
+      barrier (vkm, cmd);
+      norm.add = 1;
+      dispatch (vkm, cmd, vkm->norm_pipeline, V->b_norm2, &norm, n, 1);
+      barrier (vkm, cmd);
+      if (status == EMBER_OK)
+        status = record_matmat (vkm, cmd, &V->gate_up.mv[0], n, error);
+      barrier (vkm, cmd);
+      if (status == EMBER_OK)
+        status = record_matmat (vkm, cmd, &V->down, n, error);
+      barrier (vkm, cmd);
+    }
+  if (status == EMBER_OK && want_logits)
+    {
+      /* the residual stream of the last token, as a decode step leaves it
+       * in x and t, then the decode step's tail */
+      VkBufferCopy copy = {
+        .srcOffset = (VkDeviceSize) (n - 1) * hp->n_embd * sizeof (float),
+        .dstOffset = 0,
+        .size = hp->n_embd * sizeof (float),
+      };
+
+      vkCmdCopyBuffer (cmd, vkm->bx->buffer, vkm->x->buffer, 1, &copy);
+      vkCmdCopyBuffer (cmd, vkm->bt->buffer, vkm->t->buffer, 1, &copy);
+      barrier (vkm, cmd);
+      record_norm (vkm, cmd, vkm->final_norm, hp->n_layer > 0);
+      barrier (vkm, cmd);
+      status = record_matvec (vkm, cmd, &vkm->output, error);
+    }
+  return status;
+}
+
+uint32_t
+ember_vk_model_get_batch (const ember_vk_model *vkm)
+{
+  return vkm->batch;
+}
+
+ember_status
+ember_vk_model_prefill (ember_vk_model *vkm,
+                        const int32_t  *tokens,
+                        uint32_t        n,
+                        uint32_t        pos,
+                        float          *logits,
+                        ember_error    *error)
+{
+  const ember_hparams *hp;
+  const ember_matrix *embd;
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  ember_status status = EMBER_OK;
+
+  if (vkm == NULL || tokens == NULL || n == 0)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "ember_vk_model_prefill: missing argument");
+  hp = &vkm->model->hp;
+  if (pos > vkm->n_ctx || n > vkm->n_ctx - pos)
+    return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
+                            "%u tokens from position %u are past the context of %u tokens", n,
+                            pos, vkm->n_ctx);
+  for (uint32_t i = 0; i < n; i++)
+    if (tokens[i] < 0 || (uint32_t) tokens[i] >= hp->n_vocab)
+      return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                              "token id %d is outside the vocabulary (0 to %u)", tokens[i],
+                              hp->n_vocab - 1);
+  if (vkm->batch == 0 || n == 1)
+    {
+      for (uint32_t i = 0; status == EMBER_OK && i < n; i++)
+        status = ember_vk_model_decode (vkm, tokens[i], pos + i, i + 1 == n ? logits : NULL, error);
+      return status;
+    }
+
+  embd = &vkm->model->tok_embd;
+  for (uint32_t done = 0; status == EMBER_OK && done < n;)
+    {
+      uint32_t chunk = n - done < vkm->batch ? n - done : vkm->batch;
+      bool last = done + chunk == n;
+
+      /* The embeddings, dequantized here from the mapped file as the CPU
+       * path does, and the rotations of the chunk's positions. */
+      for (uint32_t i = 0; status == EMBER_OK && i < chunk; i++)
+        status = ember_dequantize_row (embd->tensor->type->type,
+                                       embd->data + (uint64_t) tokens[done + i] * embd->row_bytes,
+                                       vkm->b_host + (uint64_t) i * hp->n_embd, hp->n_embd, error);
+      if (status == EMBER_OK)
+        status = ember_vk_buffer_write (vkm->vk, vkm->bx, 0, vkm->b_host,
+                                        (uint64_t) chunk * hp->n_embd * sizeof (float), error);
+      for (uint32_t i = 0; status == EMBER_OK && i < chunk && hp->rope_dims > 0; i++)
+        ember_rope_table (vkm->model, pos + done + i, vkm->b_host + (uint64_t) i * hp->rope_dims);
+      if (status == EMBER_OK && hp->rope_dims > 0)
+        status = ember_vk_buffer_write (vkm->vk, vkm->brope, 0, vkm->b_host,
+                                        (uint64_t) chunk * hp->rope_dims * sizeof (float), error);
+
+      vkm->n_dispatches = 0;
+      vkm->n_barriers = 0;
+      if (status == EMBER_OK)
+        status = ember_vk_begin (vkm->vk, &cmd, error);
+      if (status == EMBER_OK)
+        status = record_batch (vkm, cmd, chunk, pos + done, last && logits != NULL, error);
+      if (status == EMBER_OK)
+        {
+          status = ember_vk_submit_wait (vkm->vk, cmd, error);
+          cmd = VK_NULL_HANDLE;
+        }
+      ember_vk_abandon (vkm->vk, cmd);
+      cmd = VK_NULL_HANDLE;
+      done += chunk;
+    }
+  if (status == EMBER_OK && logits != NULL)
+    status = ember_vk_buffer_read (vkm->vk, vkm->logits, 0, logits,
+                                   (uint64_t) hp->n_vocab * sizeof (float), error);
   return status;
 }
 

@@ -183,6 +183,12 @@ ember_status ember_vk_grid (ember_vulkan *vk,
 #define EMBER_VK_ROWS_KERNEL_ROWS 8
 #define EMBER_VK_ROWS_KERNEL_WIDTH 8
 
+/* The prompt batch's mat-mat (matmat-rows.comp): workgroup width, rows and
+ * tokens per invocation. */
+#define EMBER_VK_MATMAT_WIDTH 8
+#define EMBER_VK_MATMAT_ROWS 4
+#define EMBER_VK_MATMAT_TOKENS 8
+
 /* A workgroup width for reductions over a row: @per_subgroup subgroups, a
  * power of two within [@min, 128] and the device's limits. */
 uint32_t ember_vk_reduction_width (const ember_vulkan *vk,

@@ -163,9 +163,8 @@ typedef struct ember_vk_model ember_vk_model;
 /* Uploads every weight of @model to @vk once and makes a KV cache of @n_ctx
  * tokens and the scratch buffers in device memory. Every architecture
  * ember_model loads (llama, qwen2 with its biases, qwen3 with its q/k norms)
- * runs; matrices must be F32, F16, Q8_0 or Q4_0 so far, others are refused
- * with a message naming the tensor and its type. @model must outlive the
- * result. */
+ * runs, with matrices of every type the GGUF reader knows. @model must
+ * outlive the result. */
 ember_status ember_vk_model_new (ember_vulkan       *vk,
                                  const ember_model  *model,
                                  uint32_t            n_ctx,
@@ -185,7 +184,26 @@ ember_status ember_vk_model_decode (ember_vk_model *vkm,
                                     float          *logits,
                                     ember_error    *error);
 
-/* The dispatches and the compute barriers the last decode step recorded. */
+/* @n prompt tokens at positions @pos … @pos + n - 1 (the cache holding
+ * 0 … pos - 1), in steps of up to ember_vk_model_get_batch () tokens: each
+ * step one command buffer of mat-mat kernels and causal attention, one
+ * submit, one wait. @logits (or NULL) gets the last token's n_vocab
+ * logits. Where the model has no batched path (get_batch () is 0) the
+ * tokens go one decode step each. */
+ember_status ember_vk_model_prefill (ember_vk_model *vkm,
+                                     const int32_t  *tokens,
+                                     uint32_t        n,
+                                     uint32_t        pos,
+                                     float          *logits,
+                                     ember_error    *error);
+
+/* Tokens per prompt step, or 0 where prompts go token by token: gate and
+ * up of different types or split across buffers, widths that are not whole
+ * vec4s, HEARTH_VK_NO_PROMPT_BATCH set. */
+uint32_t ember_vk_model_get_batch (const ember_vk_model *vkm);
+
+/* The dispatches and the compute barriers the last step (a decode step or
+ * a prompt batch's last chunk) recorded. */
 void ember_vk_model_get_stats (const ember_vk_model *vkm,
                                uint32_t             *dispatches,
                                uint32_t             *barriers);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// The residual add fused with the next RMS norm, for one row of p.n:
+// The residual add fused with the next RMS norm, for row gl_WorkGroupID.x
+// of p.n (one per token of a prompt batch):
 //   if p.add != 0: x += t (written back)
 //   y = x / sqrt(mean(x²) + eps) * w
-// One workgroup; the sum of squares is added with a shared-memory tree.
+// One workgroup per row; the sum of squares is added with a shared-memory
+// tree.
 // Specialization constant 0: the workgroup width (a power of two).
 #version 450
 
@@ -26,10 +28,11 @@ shared float partial[WG];
 void main ()
 {
   uint tid = gl_LocalInvocationID.x;
+  uint o = gl_WorkGroupID.x * p.n;
   float sum = 0.0;
 
   // Each invocation reads back only the elements it wrote itself.
-  for (uint i = tid; i < p.n; i += WG)
+  for (uint i = o + tid; i < o + p.n; i += WG)
     {
       float v = x[i];
       if (p.add != 0u)
@@ -49,5 +52,5 @@ void main ()
     }
   float scale = 1.0 / sqrt (partial[0] / float (p.n) + p.eps);
   for (uint i = tid; i < p.n; i += WG)
-    y[i] = x[i] * scale * w[i];
+    y[o + i] = x[o + i] * scale * w[i];
 }

@@ -5,6 +5,10 @@
 // head h / (n_head / n_head_kv)). Scores go to a scratch row of p.n_ctx
 // floats per head; softmax subtracts the maximum before exp (stable), then
 // out = Σ softmax_j v_j.
+// A prompt batch has a row of workgroups per token (gl_WorkGroupID.y = t):
+// token t sees p.n_pos + t positions (causal), reads its q at
+// t * p.q_stride, writes its output at t * n_head * head_dim and its scores
+// in row t * n_head + h.
 // Specialization constant 0: the workgroup width (a power of two).
 #version 450
 
@@ -24,6 +28,7 @@ layout(push_constant) uniform Params {
   uint n_pos;
   uint n_ctx;
   float scale;
+  uint q_stride;
 } p;
 
 shared float red[WG];
@@ -31,15 +36,18 @@ shared float red[WG];
 void main ()
 {
   uint h = gl_WorkGroupID.x;
+  uint tok = gl_WorkGroupID.y;
   uint tid = gl_LocalInvocationID.x;
   uint kvh = h / (p.n_head / p.n_head_kv);
   uint kv_dim = p.n_head_kv * p.head_dim;
-  uint qb = h * p.head_dim;
+  uint qb = tok * p.q_stride + h * p.head_dim;
+  uint ob = (tok * p.n_head + h) * p.head_dim;
   uint kb = kvh * p.head_dim;
-  uint sb = h * p.n_ctx;
+  uint sb = (tok * p.n_head + h) * p.n_ctx;
+  uint n_pos = p.n_pos + tok;
 
   float mx = -1.0 / 0.0;
-  for (uint j = tid; j < p.n_pos; j += WG)
+  for (uint j = tid; j < n_pos; j += WG)
     {
       uint row = j * kv_dim + kb;
       float s = 0.0;
@@ -61,7 +69,7 @@ void main ()
   barrier ();
 
   float sum = 0.0;
-  for (uint j = tid; j < p.n_pos; j += WG)
+  for (uint j = tid; j < n_pos; j += WG)
     {
       float e = exp (scores[sb + j] - mx);
       scores[sb + j] = e;
@@ -81,8 +89,8 @@ void main ()
   for (uint d = tid; d < p.head_dim; d += WG)
     {
       float acc = 0.0;
-      for (uint j = 0u; j < p.n_pos; j++)
+      for (uint j = 0u; j < n_pos; j++)
         acc += scores[sb + j] * v_cache[j * kv_dim + kb + d];
-      o[qb + d] = acc / total;
+      o[ob + d] = acc / total;
     }
 }

@@ -13,7 +13,10 @@
 // pairs past rope_dims/2 are (2i, 2i+1), left as they are.
 //
 // One workgroup per head: n_head of q, then n_head_kv of k, then n_head_kv
-// of v. Specialization constant 0: the workgroup width (a power of two).
+// of v; in a prompt batch, row gl_WorkGroupID.y per token: token t's q, k, v
+// at t * p.qkv_stride, its rotation at t * p.rope_stride, its cache slot one
+// position after token t - 1's.
+// Specialization constant 0: the workgroup width (a power of two).
 #version 450
 
 layout(constant_id = 0) const uint WG = 64;
@@ -38,6 +41,8 @@ layout(push_constant) uniform Params {
   uint v_offset;
   uint flags;        // 1: add the biases; 2: normalise q and k heads
   float eps;
+  uint qkv_stride;
+  uint rope_stride;
 } p;
 
 shared float partial[WG];
@@ -46,6 +51,10 @@ void main ()
 {
   uint head = gl_WorkGroupID.x;
   uint tid = gl_LocalInvocationID.x;
+  uint tok = gl_WorkGroupID.y;
+  uint tb = tok * p.qkv_stride;       // this token's q, k, v
+  uint rb = tok * p.rope_stride;      // its rotation
+  uint cache_offset = p.cache_offset + tok * p.n_head_kv * p.head_dim;
   bool has_bias = (p.flags & 1u) != 0u;
   bool has_norm = (p.flags & 2u) != 0u;
 
@@ -55,10 +64,10 @@ void main ()
       uint base = (head - p.n_head - p.n_head_kv) * p.head_dim;
       for (uint d = tid; d < p.head_dim; d += WG)
         {
-          float v = qkv[p.v_offset + base + d];
+          float v = qkv[tb + p.v_offset + base + d];
           if (has_bias)
             v += bias[p.v_offset + base + d];
-          v_cache[p.cache_offset + base + d] = v;
+          v_cache[cache_offset + base + d] = v;
         }
       return;
     }
@@ -72,10 +81,10 @@ void main ()
       float sum = 0.0;
       for (uint d = tid; d < p.head_dim; d += WG)
         {
-          float v = qkv[base + d];
+          float v = qkv[tb + base + d];
           if (has_bias)
             v += bias[base + d];
-          qkv[base + d] = v;
+          qkv[tb + base + d] = v;
           sum += v * v;
         }
       if (has_norm)
@@ -90,7 +99,7 @@ void main ()
             }
           float scale = 1.0 / sqrt (partial[0] / float (p.head_dim) + p.eps);
           for (uint d = tid; d < p.head_dim; d += WG)
-            qkv[base + d] = qkv[base + d] * scale * (is_q ? q_norm[d] : k_norm[d]);
+            qkv[tb + base + d] = qkv[tb + base + d] * scale * (is_q ? q_norm[d] : k_norm[d]);
         }
       memoryBarrierBuffer ();
       barrier ();
@@ -112,11 +121,11 @@ void main ()
           a = 2u * i;
           b = a + 1u;
         }
-      float x0 = qkv[base + a], x1 = qkv[base + b];
+      float x0 = qkv[tb + base + a], x1 = qkv[tb + base + b];
       float y0 = x0, y1 = x1;
       if (rotate)
         {
-          float c = rope[2u * i], s = rope[2u * i + 1u];
+          float c = rope[rb + 2u * i], s = rope[rb + 2u * i + 1u];
           y0 = x0 * c - x1 * s;
           y1 = x0 * s + x1 * c;
         }
@@ -124,13 +133,13 @@ void main ()
         {
           // all reads of this head are done by the invocation that writes
           // the same pair: no other invocation touches elements a and b
-          qkv[base + a] = y0;
-          qkv[base + b] = y1;
+          qkv[tb + base + a] = y0;
+          qkv[tb + base + b] = y1;
         }
       else
         {
-          k_cache[p.cache_offset + k_base + a] = y0;
-          k_cache[p.cache_offset + k_base + b] = y1;
+          k_cache[cache_offset + k_base + a] = y0;
+          k_cache[cache_offset + k_base + b] = y1;
         }
     }
 }

@@ -29,6 +29,7 @@
 
 #define N_STEPS 16
 #define N_CTX 64
+#define N_PREFILL_CTX 96
 
 static char *tmp_dir;
 static ember_vulkan *vk;
@@ -105,7 +106,8 @@ test_generated (gconstpointer data)
   const ember_hparams *hp;
   ember_context *ctx = NULL;
   ember_context_options options;
-  ember_vk_model *vkm = NULL;
+  ember_vk_model *vkm = NULL, *vkm2 = NULL;
+  ember_context *ctx2 = NULL;
   ember_error error = { 0 };
   g_autofree float *cpu = NULL;
   g_autofree float *gpu = NULL;
@@ -148,6 +150,7 @@ test_generated (gconstpointer data)
       assert_ok (ember_vk_set_tuning (device (), &tuning, &error), error);
     }
   assert_ok (ember_vk_model_new (device (), model, N_CTX, &vkm, &error), error);
+  assert_ok (ember_vk_model_new (device (), model, N_PREFILL_CTX, &vkm2, &error), error);
   assert_ok (ember_vk_set_tuning (device (), NULL, &error), error);
 
   cpu = g_new (float, hp->n_vocab);
@@ -171,7 +174,38 @@ test_generated (gconstpointer data)
                   c->arch, ember_type_get_info (c->type)->name, c->variant, N_STEPS, worst,
                   c->max_nmse, agree, N_STEPS);
 
+  /* A prompt in batches: 70 tokens (across a batch boundary), 9 more
+   * after them, then one decode step on the cache they left, each against
+   * the CPU. */
+  {
+    static const uint32_t parts[] = { 70, 9, 1 };
+    int32_t tokens[80];
+    uint32_t at = 0;
+
+    options.n_ctx = N_PREFILL_CTX;
+    assert_ok (ember_context_new (model, &options, &ctx2, &error), error);
+    for (uint32_t i = 0; i < G_N_ELEMENTS (tokens); i++)
+      tokens[i] = (int32_t) ((i * 53 + 11) % hp->n_vocab);
+    for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+      {
+        double e;
+
+        assert_ok (ember_context_decode (ctx2, tokens + at, parts[i], cpu, &error), error);
+        assert_ok (ember_vk_model_prefill (vkm2, tokens + at, parts[i], at, gpu, &error), error);
+        at += parts[i];
+        e = hearth_test_nmse (gpu, cpu, hp->n_vocab);
+        if (!(e < c->max_nmse))
+          g_error ("%s %s %s: %u prompt tokens (batches of %u): NMSE %g exceeds %g", c->arch,
+                   ember_type_get_info (c->type)->name, c->variant, at,
+                   ember_vk_model_get_batch (vkm2), e, c->max_nmse);
+      }
+    g_test_message ("prompt batches of %u tokens agree with the CPU",
+                    ember_vk_model_get_batch (vkm2));
+    ember_context_free (ctx2);
+  }
+
   ember_vk_model_free (vkm);
+  ember_vk_model_free (vkm2);
   ember_context_free (ctx);
   ember_model_free (model);
 }
