@@ -87,6 +87,7 @@ struct ember_vk_model {
   float *rope_table;                    /* rope_dims floats: cos, sin per pair */
 
   ember_vk_pipeline *norm_pipeline, *rope_pipeline, *attn_pipeline;
+  bool attn_rows;                       /* attn_pipeline is attention-rows.comp */
   VkDescriptorSet final_norm;
 
   /* The prompt batch: up to @batch tokens per step (0: token by token), each
@@ -432,7 +433,19 @@ setup (ember_vk_model *vkm,
     if (status == EMBER_OK)
       status = ember_vk_pipeline_get (vk, "rope_store", 7, 12 * sizeof (uint32_t), spec, 1,
                                       &vkm->rope_pipeline, error);
-    if (status == EMBER_OK)
+    /* attention: split over the sequence, a workgroup per KV head, on
+     * devices that take the rows kernels; one workgroup per head else */
+    vkm->attn_rows = ember_vk_uses_rows_matvec (vk) && hp->head_dim % 4 == 0
+                     && hp->head_dim / 4 <= 64 && hp->n_head / hp->n_head_kv <= 16;
+    if (status == EMBER_OK && vkm->attn_rows)
+      {
+        uint32_t attn_spec[3] = { EMBER_VK_ATTENTION_WIDTH, hp->n_head / hp->n_head_kv,
+                                  hp->head_dim / 4 };
+
+        status = ember_vk_pipeline_get (vk, "attention_rows", 5, 7 * sizeof (uint32_t), attn_spec,
+                                        3, &vkm->attn_pipeline, error);
+      }
+    else if (status == EMBER_OK)
       status = ember_vk_pipeline_get (vk, "attention", 5, 7 * sizeof (uint32_t), spec, 1,
                                       &vkm->attn_pipeline, error);
     if (status != EMBER_OK)
@@ -1025,7 +1038,8 @@ record_step (ember_vk_model *vkm,
       if (status == EMBER_OK)
         dispatch (vkm, cmd, vkm->rope_pipeline, V->rope, &rp, hp->n_head + 2 * hp->n_head_kv, 1);
       barrier (vkm, cmd);
-      dispatch (vkm, cmd, vkm->attn_pipeline, V->attn, &ap, hp->n_head, 1);
+      dispatch (vkm, cmd, vkm->attn_pipeline, V->attn, &ap,
+                vkm->attn_rows ? hp->n_head_kv : hp->n_head, 1);
       barrier (vkm, cmd);
       if (status == EMBER_OK)
         status = record_matvec (vkm, cmd, &V->wo, error);
@@ -1119,7 +1133,8 @@ record_batch (ember_vk_model *vkm,
       barrier (vkm, cmd);
       dispatch (vkm, cmd, vkm->rope_pipeline, V->b_rope, &rp, hp->n_head + 2 * hp->n_head_kv, n);
       barrier (vkm, cmd);
-      dispatch (vkm, cmd, vkm->attn_pipeline, V->b_attn, &ap, hp->n_head, n);
+      dispatch (vkm, cmd, vkm->attn_pipeline, V->b_attn, &ap,
+                vkm->attn_rows ? hp->n_head_kv : hp->n_head, n);
       barrier (vkm, cmd);
       if (status == EMBER_OK)
         status = record_matmat (vkm, cmd, &V->wo, n, error);

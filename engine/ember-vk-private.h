@@ -189,6 +189,10 @@ ember_status ember_vk_grid (ember_vulkan *vk,
 #define EMBER_VK_MATMAT_ROWS 4
 #define EMBER_VK_MATMAT_TOKENS 8
 
+/* attention-rows.comp's workgroup width: positions are dealt round-robin
+ * to this many invocations. */
+#define EMBER_VK_ATTENTION_WIDTH 16
+
 /* A workgroup width for reductions over a row: @per_subgroup subgroups, a
  * power of two within [@min, 128] and the device's limits. */
 uint32_t ember_vk_reduction_width (const ember_vulkan *vk,
