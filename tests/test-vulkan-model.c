@@ -250,6 +250,64 @@ test_refuse (void)
   }
 }
 
+/* ---- a long context -------------------------------------------------------- */
+
+/* Thousands of positions: every loop over the cache runs long (lavapipe
+ * ends loops silently past 65535 iterations per SIMD vector), and the
+ * prompt goes in many batches. A narrow model keeps it quick. */
+static void
+test_long_context (void)
+{
+  const uint32_t n = 3000;
+  hearth_test_model m;
+  g_autofree char *path = g_build_filename (tmp_dir, "long-context.gguf", NULL);
+  g_autofree int32_t *tokens = g_new (int32_t, n);
+  g_autofree float *cpu = NULL;
+  g_autofree float *gpu = NULL;
+  ember_model *model = NULL;
+  ember_context *ctx = NULL;
+  ember_context_options options;
+  ember_vk_model *vkm = NULL;
+  ember_error error = { 0 };
+  const ember_hparams *hp;
+  double e;
+
+  if (!vulkan_test_require_device ())
+    return;
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.n_embd = 256;      /* two heads of 128 sharing one KV head */
+  m.n_head = 2;
+  m.n_head_kv = 1;
+  m.n_ff = 128;
+  m.n_layer = 1;
+  m.n_ctx = n;
+  m.weight_type = EMBER_TYPE_Q8_0;
+  assert_ok (hearth_test_model_write (&m, path, &error), error);
+  assert_ok (ember_model_load (path, &model, &error), error);
+  g_unlink (path);
+  hp = ember_model_get_hparams (model);
+  for (uint32_t i = 0; i < n; i++)
+    tokens[i] = (int32_t) ((i * 7 + 3) % hp->n_vocab);
+  cpu = g_new (float, hp->n_vocab);
+  gpu = g_new (float, hp->n_vocab);
+
+  ember_context_options_init (&options);
+  options.n_ctx = n;
+  assert_ok (ember_context_new (model, &options, &ctx, &error), error);
+  assert_ok (ember_context_decode (ctx, tokens, n - 1, NULL, &error), error);
+  assert_ok (ember_context_decode (ctx, tokens + n - 1, 1, cpu, &error), error);
+  assert_ok (ember_vk_model_new (device (), model, n, &vkm, &error), error);
+  assert_ok (ember_vk_model_prefill (vkm, tokens, n - 1, 0, NULL, &error), error);
+  assert_ok (ember_vk_model_decode (vkm, tokens[n - 1], n - 1, gpu, &error), error);
+  e = hearth_test_nmse (gpu, cpu, hp->n_vocab);
+  g_test_message ("%u positions (prompt batches of %u): NMSE %.3g against the CPU", n,
+                  ember_vk_model_get_batch (vkm), e);
+  g_assert_cmpfloat (e, <, 1e-8);
+  ember_vk_model_free (vkm);
+  ember_context_free (ctx);
+  ember_model_free (model);
+}
+
 /* ---- stories260K ----------------------------------------------------------- */
 
 static void
@@ -445,6 +503,7 @@ main (int    argc,
           g_test_add_data_func (test_path, c, test_generated);
         }
   g_test_add_func ("/vulkan-model/refuse", test_refuse);
+  g_test_add_func ("/vulkan-model/long-context", test_long_context);
   g_test_add_func ("/vulkan-model/stories260K-greedy", test_stories_greedy);
   g_test_add_func ("/vulkan-model/bench", test_bench);
 
