@@ -39,6 +39,7 @@ typedef struct {
   VkDescriptorSet *mm_sets;
   uint32_t x_stride, y_stride;          /* floats between tokens' x and y */
   bool mm_glu;                          /* the mat-mat's GLU variant */
+  uint32_t mm_rows_per_group, mm_tokens; /* its workgroup's tile */
 } vk_matvec;
 
 /* What a mat-vec does with x and y: y = W·x; the cooperative kernel's
@@ -545,7 +546,7 @@ setup (ember_vk_model *vkm,
   return status;
 }
 
-/* Tokens per prompt step: NUM_TOK of matmat-rows.comp times 8. */
+/* Tokens per prompt step: a few of matmat-rows.comp's token tiles. */
 #define PROMPT_BATCH 64
 
 /* Sets for the prompt batch's Y = W·X of @mv, rows of X @x_stride floats
@@ -561,8 +562,13 @@ make_matmat (ember_vk_model  *vkm,
              ember_error     *error)
 {
   ember_vulkan *vk = vkm->vk;
-  uint32_t spec[3] = { EMBER_VK_MATMAT_WIDTH, EMBER_VK_MATMAT_ROWS, EMBER_VK_MATMAT_TOKENS };
+  /* the repacked types take the large tile; the others' unpacking is
+   * longer code, which a smaller tile keeps quick to compile */
+  bool packed = mv->tensor->type == EMBER_TYPE_Q4_0 || mv->tensor->type == EMBER_TYPE_Q8_0;
+  uint32_t spec[3] = { EMBER_VK_MATMAT_WIDTH, packed ? EMBER_VK_MATMAT_ROWS : EMBER_VK_MATMAT_ROWS / 2,
+                       packed ? EMBER_VK_MATMAT_TOKENS : EMBER_VK_MATMAT_TOKENS / 2 };
   char variant[64];
+
   ember_status status;
 
   if (!ember_vk_kernel_variant (vk, "matmat_rows", mv->tensor->type, glu ? "_glu" : NULL,
@@ -572,6 +578,8 @@ make_matmat (ember_vk_model  *vkm,
   mv->x_stride = x_stride;
   mv->y_stride = y_stride;
   mv->mm_glu = glu;
+  mv->mm_rows_per_group = spec[0] * spec[1];
+  mv->mm_tokens = spec[2];
   status = ember_vk_pipeline_get (vk, variant, 3, 7 * sizeof (uint32_t), spec, 3,
                                   &mv->mm_pipeline, error);
   if (status != EMBER_OK)
@@ -1073,7 +1081,7 @@ record_matmat (ember_vk_model  *vkm,
                ember_error     *error)
 {
   const ember_vk_tensor *w = mv->tensor;
-  const uint32_t per_group = EMBER_VK_MATMAT_WIDTH * EMBER_VK_MATMAT_ROWS;
+  const uint32_t per_group = mv->mm_rows_per_group;
 
   for (uint32_t i = 0; i < w->n_parts; i++)
     {
@@ -1094,7 +1102,7 @@ record_matmat (ember_vk_model  *vkm,
       vkCmdPushConstants (cmd, mv->mm_pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
                           sizeof push, push);
       vkCmdDispatch (cmd, (uint32_t) groups,
-                     (n + EMBER_VK_MATMAT_TOKENS - 1) / EMBER_VK_MATMAT_TOKENS, 1);
+                     (n + mv->mm_tokens - 1) / mv->mm_tokens, 1);
       vkm->n_dispatches++;
     }
   return EMBER_OK;

@@ -184,10 +184,11 @@ ember_status ember_vk_grid (ember_vulkan *vk,
 #define EMBER_VK_ROWS_KERNEL_WIDTH 8
 
 /* The prompt batch's mat-mat (matmat-rows.comp): workgroup width, rows and
- * tokens per invocation. */
+ * tokens per invocation. On lavapipe, SmolLM2-135M Q4_0, 512-token prompt:
+ * 16 rows × 16 tokens 142 tokens/s, 16 × 8 118, 8 × 16 118, 4 × 8 80. */
 #define EMBER_VK_MATMAT_WIDTH 8
-#define EMBER_VK_MATMAT_ROWS 4
-#define EMBER_VK_MATMAT_TOKENS 8
+#define EMBER_VK_MATMAT_ROWS 16
+#define EMBER_VK_MATMAT_TOKENS 16
 
 /* attention-rows.comp's workgroup width: positions are dealt round-robin
  * to this many invocations. */

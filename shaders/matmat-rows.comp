@@ -18,8 +18,8 @@
 #extension GL_GOOGLE_include_directive : require
 
 layout(constant_id = 0) const uint WG = 8;
-layout(constant_id = 1) const uint NUM_ROWS = 4;
-layout(constant_id = 2) const uint NUM_TOK = 8;
+layout(constant_id = 1) const uint NUM_ROWS = 16;
+layout(constant_id = 2) const uint NUM_TOK = 16;
 layout(local_size_x_id = 0) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Weights { uint w_words[]; };
