@@ -257,11 +257,12 @@ run_once (ember_context *ctx,
     return status;
   t1 = now_seconds ();
 
+  /* greedy, as the engine does it: on Vulkan the argmax on the device */
   t2 = t1;
+  token = argmax (logits, n_vocab);
   for (uint32_t i = 0; i < n_gen; i++)
     {
-      token = argmax (logits, n_vocab);
-      status = ember_context_decode (ctx, &token, 1, logits, error);
+      status = ember_context_decode_argmax (ctx, token, &token, error);
       if (status != EMBER_OK)
         return status;
       if (i == 0)

@@ -88,6 +88,15 @@ ember_status ember_context_decode (ember_context *ctx,
                                    float         *logits,
                                    ember_error   *error);
 
+/* Greedy decoding: processes @token after those in the cache and writes
+ * to *next the id of its largest logit (ties: the lowest id, as
+ * ember_sample_greedy ()). On Vulkan the argmax runs on the device and only
+ * it is read back. The same errors as ember_context_decode (). */
+ember_status ember_context_decode_argmax (ember_context *ctx,
+                                          int32_t        token,
+                                          int32_t       *next,
+                                          ember_error   *error);
+
 /* Forgets the cache from position @n_keep on (n_keep <= n_past). */
 void ember_context_truncate (ember_context *ctx,
                              uint32_t       n_keep);

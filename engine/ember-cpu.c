@@ -760,6 +760,51 @@ ember_context_decode (ember_context *ctx,
   return EMBER_OK;
 }
 
+ember_status
+ember_context_decode_argmax (ember_context *ctx,
+                             int32_t        token,
+                             int32_t       *next,
+                             ember_error   *error)
+{
+  const uint32_t n_vocab = ctx != NULL ? ctx->model->hp.n_vocab : 0;
+  float *logits;
+  ember_status status;
+
+  if (ctx == NULL || next == NULL)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "ember_context_decode_argmax: missing argument");
+  if (ctx->vkm != NULL)
+    {
+      if (ctx->n_past >= ctx->n_ctx)
+        return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
+                                "the context is full: 1 token does not fit after the %u it holds "
+                                "(its length is %u)", ctx->n_past, ctx->n_ctx);
+      if (ember_context_should_abort (ctx))
+        return ember_error_set (error, EMBER_ERROR_CANCELLED, "stopped on request");
+      status = ember_vk_model_decode_argmax (ctx->vkm, token, ctx->n_past, next, error);
+      if (status == EMBER_OK)
+        ctx->tokens[ctx->n_past++] = token;
+      return status;
+    }
+
+  logits = malloc (n_vocab * sizeof (float));
+  if (logits == NULL)
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+  status = ember_context_decode (ctx, &token, 1, logits, error);
+  if (status == EMBER_OK)
+    {
+      uint32_t best = 0;
+
+      /* ember_sample_greedy ()'s rule */
+      for (uint32_t i = 1; i < n_vocab; i++)
+        if (logits[i] > logits[best])
+          best = i;
+      *next = (int32_t) best;
+    }
+  free (logits);
+  return status;
+}
+
 void
 ember_context_truncate (ember_context *ctx,
                         uint32_t       n_keep)

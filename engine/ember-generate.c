@@ -96,6 +96,8 @@ ember_generate (ember_context                *ctx,
   double t0, t_first = 0;
   const char *text;
   size_t length;
+  bool greedy;
+  int32_t next = -1;     /* greedy: the argmax of the last step */
 
   if (stats == NULL)
     stats = &local;
@@ -119,6 +121,7 @@ ember_generate (ember_context                *ctx,
                             n_vocab, ember_model_get_hparams (ember_context_get_model (ctx))->n_vocab);
   logits = malloc ((size_t) n_vocab * sizeof *logits);
   sampler = ember_sampler_new (&options->sampler, n_vocab);
+  greedy = sampler != NULL && ember_sampler_is_greedy (sampler);
   detok = ember_detokenizer_new (tok, EMBER_DETOKENIZE_REMOVE_SPECIAL);
   sink.stop = ember_stop_new (options->stop);
   sink.on_text = on_text;
@@ -168,7 +171,8 @@ ember_generate (ember_context                *ctx,
           break;
         }
 
-      token = ember_sampler_sample (sampler, logits);
+      /* greedy: the device's argmax of the last step, else the sampler */
+      token = next >= 0 ? next : ember_sampler_sample (sampler, logits);
       if (stats->generated_tokens == 0)
         t_first = now ();
       stats->generated_tokens++;
@@ -197,7 +201,10 @@ ember_generate (ember_context                *ctx,
           stats->stop_reason = EMBER_STOP_CONTEXT_FULL;
           break;
         }
-      status = ember_context_decode (ctx, &token, 1, logits, error);
+      if (greedy)
+        status = ember_context_decode_argmax (ctx, token, &next, error);
+      else
+        status = ember_context_decode (ctx, &token, 1, logits, error);
       if (status == EMBER_ERROR_CANCELLED)
         {
           stats->stop_reason = EMBER_STOP_CANCELLED;

@@ -367,6 +367,17 @@ ember_sampler_reset (ember_sampler *s)
   s->history_head = 0;
 }
 
+bool
+ember_sampler_is_greedy (const ember_sampler *s)
+{
+  const ember_sampler_params *p = &s->params;
+
+  return p->temperature <= 0.0f
+         && (p->repeat_last_n == 0
+             || (p->repeat_penalty == 1.0f && p->presence_penalty == 0.0f
+                 && p->frequency_penalty == 0.0f));
+}
+
 int32_t
 ember_sampler_sample (ember_sampler *s,
                       const float   *logits)

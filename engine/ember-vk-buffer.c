@@ -54,6 +54,7 @@ ember_vk_set_tuning (ember_vulkan          *vk,
   if (tuning == NULL)
     {
       const char *kernel = getenv ("HEARTH_VK_MATVEC");
+      const char *argmax = getenv ("HEARTH_VK_ARGMAX");
 
       defaults.no_subgroup_ops = env_flag ("HEARTH_VK_NO_SUBGROUP_OPS");
       defaults.no_fused_matvec = env_flag ("HEARTH_VK_NO_FUSED_MATVEC");
@@ -65,6 +66,13 @@ ember_vk_set_tuning (ember_vulkan          *vk,
         ember_log (vk->log_func, vk->log_user_data, EMBER_LOG_LEVEL_WARNING,
                    "HEARTH_VK_MATVEC=%s is neither \"rows\" nor \"cooperative\"; ignored",
                    kernel);
+      if (argmax != NULL && strcmp (argmax, "device") == 0)
+        defaults.argmax = EMBER_VK_ARGMAX_DEVICE;
+      else if (argmax != NULL && strcmp (argmax, "host") == 0)
+        defaults.argmax = EMBER_VK_ARGMAX_HOST;
+      else if (argmax != NULL && *argmax != '\0')
+        ember_log (vk->log_func, vk->log_user_data, EMBER_LOG_LEVEL_WARNING,
+                   "HEARTH_VK_ARGMAX=%s is neither \"device\" nor \"host\"; ignored", argmax);
       tuning = &defaults;
     }
 
@@ -81,6 +89,14 @@ bool
 ember_vk_uses_subgroup_ops (const ember_vulkan *vk)
 {
   return vk->subgroup_arithmetic && !vk->tuning.no_subgroup_ops;
+}
+
+bool
+ember_vk_argmax_on_device (const ember_vulkan *vk)
+{
+  if (vk->tuning.argmax == EMBER_VK_ARGMAX_AUTO)
+    return vk->info.type != EMBER_DEVICE_TYPE_CPU;
+  return vk->tuning.argmax == EMBER_VK_ARGMAX_DEVICE;
 }
 
 bool

@@ -89,6 +89,10 @@ struct ember_vk_model {
 
   ember_vk_pipeline *norm_pipeline, *rope_pipeline, *attn_pipeline;
   bool attn_rows;                       /* attn_pipeline is attention-rows.comp */
+  bool argmax_device;                   /* greedy decoding: the argmax on the device */
+  ember_vk_pipeline *argmax_pipeline;
+  VkDescriptorSet argmax_set;
+  ember_vk_buffer *argmax_out;          /* argmax.comp's output */
   VkDescriptorSet final_norm;
 
   /* The prompt batch: up to @batch tokens per step (0: token by token), each
@@ -468,8 +472,9 @@ setup (ember_vk_model *vkm,
   {
     VkDescriptorPoolSize size;
 
-    /* the prompt batch (setup_batch ()) takes as many again, and a final norm */
-    n_sets = 2 * n_sets + 1;
+    /* the prompt batch (setup_batch ()) takes as many again, a final norm
+     * and the argmax */
+    n_sets = 2 * n_sets + 2;
     size = (VkDescriptorPoolSize) {
       .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
       .descriptorCount = n_sets * EMBER_VK_MAX_BINDINGS,
@@ -543,8 +548,26 @@ setup (ember_vk_model *vkm,
     status = make_norm_set (vkm, vkm->output_norm, &vkm->final_norm, error);
   if (status == EMBER_OK)
     status = make_matvec (vkm, &vkm->output, vkm->xn, vkm->logits, MV_PLAIN, error);
+  vkm->argmax_device = ember_vk_argmax_on_device (vk);
+  if (status == EMBER_OK)
+    {
+      uint32_t spec[1] = { 64 };
+
+      status = ember_vk_pipeline_get (vk, "argmax", 2, 2 * sizeof (uint32_t), spec, 1,
+                                      &vkm->argmax_pipeline, error);
+    }
+  if (status == EMBER_OK)
+    status = ember_vk_buffer_new (vk, (2 * EMBER_VK_ARGMAX_GROUPS + 1) * sizeof (uint32_t),
+                                  &vkm->argmax_out, error);
+  if (status == EMBER_OK)
+    {
+      const ember_vk_buffer *buffers[2] = { vkm->logits, vkm->argmax_out };
+
+      status = make_set (vkm, vkm->argmax_pipeline, buffers, &vkm->argmax_set, error);
+    }
   return status;
 }
+
 
 /* Tokens per prompt step: a few of matmat-rows.comp's token tiles. */
 #define PROMPT_BATCH 64
@@ -840,6 +863,7 @@ ember_vk_model_free (ember_vk_model *vkm)
   ember_vk_buffer_free (vk, vkm->rope);
   ember_vk_buffer_free (vk, vkm->logits);
   ember_vk_buffer_free (vk, vkm->dummy);
+  ember_vk_buffer_free (vk, vkm->argmax_out);
   ember_vk_buffer_free (vk, vkm->bx);
   ember_vk_buffer_free (vk, vkm->bt);
   ember_vk_buffer_free (vk, vkm->bxn);
@@ -1258,6 +1282,23 @@ ember_vk_model_prefill (ember_vk_model *vkm,
   return status;
 }
 
+/* A decode step's token and position, checked. */
+static ember_status
+check_step (const ember_vk_model *vkm,
+            int32_t               token,
+            uint32_t              pos,
+            ember_error          *error)
+{
+  if (token < 0 || (uint32_t) token >= vkm->model->hp.n_vocab)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "token id %d is outside the vocabulary (0 to %u)", token,
+                            vkm->model->hp.n_vocab - 1);
+  if (pos >= vkm->n_ctx)
+    return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
+                            "position %u is past the context of %u tokens", pos, vkm->n_ctx);
+  return EMBER_OK;
+}
+
 ember_status
 ember_vk_model_decode (ember_vk_model *vkm,
                        int32_t         token,
@@ -1271,13 +1312,9 @@ ember_vk_model_decode (ember_vk_model *vkm,
   if (vkm == NULL)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
                             "ember_vk_model_decode: missing argument");
-  if (token < 0 || (uint32_t) token >= vkm->model->hp.n_vocab)
-    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
-                            "token id %d is outside the vocabulary (0 to %u)", token,
-                            vkm->model->hp.n_vocab - 1);
-  if (pos >= vkm->n_ctx)
-    return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
-                            "position %u is past the context of %u tokens", pos, vkm->n_ctx);
+  status = check_step (vkm, token, pos, error);
+  if (status != EMBER_OK)
+    return status;
 
   vkm->n_dispatches = 0;
   vkm->n_barriers = 0;
@@ -1294,6 +1331,71 @@ ember_vk_model_decode (ember_vk_model *vkm,
                                    (uint64_t) vkm->model->hp.n_vocab * sizeof (float), error);
   ember_vk_abandon (vkm->vk, cmd);
   return status;
+}
+
+ember_status
+ember_vk_model_decode_argmax (ember_vk_model *vkm,
+                              int32_t         token,
+                              uint32_t        pos,
+                              int32_t        *next,
+                              ember_error    *error)
+{
+  const uint32_t n_vocab = vkm != NULL ? vkm->model->hp.n_vocab : 0;
+  uint32_t out[2 * EMBER_VK_ARGMAX_GROUPS + 1];
+  struct {
+    uint32_t n, chunk;
+  } push = { n_vocab, (n_vocab + EMBER_VK_ARGMAX_GROUPS - 1) / EMBER_VK_ARGMAX_GROUPS };
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  ember_status status;
+
+  if (vkm == NULL || next == NULL)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "ember_vk_model_decode_argmax: missing argument");
+  status = check_step (vkm, token, pos, error);
+  if (status != EMBER_OK)
+    return status;
+
+  if (!vkm->argmax_device)
+    {
+      /* the host reads a CPU device's logits for free: no dispatch */
+      float *logits = malloc (n_vocab * sizeof (float));
+
+      if (logits == NULL)
+        return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+      status = ember_vk_model_decode (vkm, token, pos, logits, error);
+      if (status == EMBER_OK)
+        {
+          uint32_t best = 0;
+
+          for (uint32_t i = 1; i < n_vocab; i++)
+            if (logits[i] > logits[best])
+              best = i;
+          *next = (int32_t) best;
+        }
+      free (logits);
+      return status;
+    }
+
+  vkm->n_dispatches = 0;
+  vkm->n_barriers = 0;
+  status = ember_vk_begin (vkm->vk, &cmd, error);
+  if (status == EMBER_OK)
+    status = record_step (vkm, cmd, token, pos, true, error);
+  if (status == EMBER_OK)
+    {
+      barrier (vkm, cmd);
+      dispatch (vkm, cmd, vkm->argmax_pipeline, vkm->argmax_set, &push, EMBER_VK_ARGMAX_GROUPS, 1);
+      status = ember_vk_submit_wait (vkm->vk, cmd, error);
+      cmd = VK_NULL_HANDLE;
+    }
+  if (status == EMBER_OK)
+    status = ember_vk_buffer_read (vkm->vk, vkm->argmax_out, 0, out, sizeof out, error);
+  ember_vk_abandon (vkm->vk, cmd);
+  if (status != EMBER_OK)
+    return status;
+
+  *next = ember_vk_argmax_merge (out, EMBER_VK_ARGMAX_GROUPS, n_vocab);
+  return EMBER_OK;
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -221,6 +222,89 @@ ember_vulkan_rms_norm (ember_vulkan *vk,
 
   ember_vk_abandon (vk, cmd);
   for (int i = 0; i < 3; i++)
+    ember_vk_buffer_free (vk, buffers[i]);
+  return status;
+}
+
+int32_t
+ember_vk_argmax_merge (const uint32_t *out,
+                       uint32_t        groups,
+                       uint32_t        n)
+{
+  float first, best = 0.0f;
+  uint32_t best_i = 0;
+  bool found = false;
+
+  /* the groups in order, the first on ties; a NaN first logit wins, as
+   * with ember_sample_greedy (); only NaN and -inf: index 0 */
+  memcpy (&first, &out[2 * groups], sizeof first);
+  for (uint32_t g = 0; !isnan (first) && g < groups; g++)
+    {
+      float v;
+
+      memcpy (&v, &out[2 * g], sizeof v);
+      if (out[2 * g + 1] < n && (!found || v > best))
+        {
+          best = v;
+          best_i = out[2 * g + 1];
+          found = true;
+        }
+    }
+  return (int32_t) best_i;
+}
+
+ember_status
+ember_vulkan_argmax (ember_vulkan *vk,
+                     const float  *x,
+                     uint32_t      n,
+                     int32_t      *index,
+                     ember_error  *error)
+{
+  uint32_t out[2 * EMBER_VK_ARGMAX_GROUPS + 1];
+  struct {
+    uint32_t n, chunk;
+  } push = { n, (n + EMBER_VK_ARGMAX_GROUPS - 1) / EMBER_VK_ARGMAX_GROUPS };
+  uint32_t spec[1] = { 64 };
+  ember_vk_pipeline *pipeline;
+  ember_vk_buffer *buffers[2] = { NULL, NULL };
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  ember_status status;
+
+  if (vk == NULL || x == NULL || index == NULL || n == 0)
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "ember_vulkan_argmax: missing argument");
+  if ((uint64_t) n * sizeof (float) > ember_vk_max_buffer_bytes (vk))
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                            "%u values do not fit in one buffer", n);
+  status = ember_vk_pipeline_get (vk, "argmax", 2, sizeof push, spec, 1, &pipeline, error);
+  if (status == EMBER_OK)
+    status = upload (vk, x, (uint64_t) n * sizeof (float), &buffers[0], error);
+  if (status == EMBER_OK)
+    status = upload (vk, NULL, sizeof out, &buffers[1], error);
+  if (status == EMBER_OK)
+    status = ember_vk_begin (vk, &cmd, error);
+  if (status == EMBER_OK)
+    {
+      ember_vk_binding bindings[2] = {
+        { buffers[0], 0, VK_WHOLE_SIZE },
+        { buffers[1], 0, VK_WHOLE_SIZE },
+      };
+
+      status = ember_vk_record_dispatch (vk, cmd, pipeline, bindings, &push,
+                                         EMBER_VK_ARGMAX_GROUPS, 1, error);
+    }
+  if (status == EMBER_OK)
+    {
+      status = ember_vk_submit_wait (vk, cmd, error);
+      cmd = VK_NULL_HANDLE;
+    }
+  if (status == EMBER_OK)
+    status = ember_vk_buffer_read (vk, buffers[1], 0, out, sizeof out, error);
+  if (status == EMBER_OK)
+    *index = ember_vk_argmax_merge (out, EMBER_VK_ARGMAX_GROUPS, n);
+
+  ember_vk_abandon (vk, cmd);
+  for (int i = 0; i < 2; i++)
     ember_vk_buffer_free (vk, buffers[i]);
   return status;
 }

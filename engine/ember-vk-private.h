@@ -190,6 +190,20 @@ ember_status ember_vk_grid (ember_vulkan *vk,
 #define EMBER_VK_MATMAT_ROWS 16
 #define EMBER_VK_MATMAT_TOKENS 16
 
+/* Workgroups of the argmax (argmax.comp); the host merges their results
+ * with ember_vk_argmax_merge (). */
+#define EMBER_VK_ARGMAX_GROUPS 64
+
+/* Whether greedy decoding takes its argmax on @vk (the tuning, else
+ * whether @vk is not a CPU device). */
+bool ember_vk_argmax_on_device (const ember_vulkan *vk);
+
+/* The index argmax.comp's output words @out (2 * @groups + 1 of them) name
+ * among @n values. */
+int32_t ember_vk_argmax_merge (const uint32_t *out,
+                               uint32_t        groups,
+                               uint32_t        n);
+
 /* attention-rows.comp's workgroup width: positions are dealt round-robin
  * to this many invocations. */
 #define EMBER_VK_ATTENTION_WIDTH 16

@@ -27,6 +27,15 @@ typedef enum {
   EMBER_VK_MATVEC_ROWS,
 } ember_vk_matvec_kernel;
 
+/* Where greedy decoding takes the argmax of the logits: AUTO (the host on
+ * CPU devices, whose memory the host reads for free; the device
+ * elsewhere, so that only a few words cross the bus). */
+typedef enum {
+  EMBER_VK_ARGMAX_AUTO,
+  EMBER_VK_ARGMAX_DEVICE,
+  EMBER_VK_ARGMAX_HOST,
+} ember_vk_argmax_place;
+
 typedef struct {
   /* The largest buffer a tensor part may use, in bytes; 0: the device's
    * limit (the smaller of maxStorageBufferRange and maxMemoryAllocationSize).
@@ -50,6 +59,7 @@ typedef struct {
   /* Which mat-vec kernel a model uses: EMBER_VK_MATVEC_AUTO (rows on CPU
    * devices, cooperative elsewhere), or one of the two. */
   ember_vk_matvec_kernel matvec_kernel;
+  ember_vk_argmax_place argmax;
 } ember_vk_tuning;
 
 /* Replaces @vk's tuning; @tuning NULL restores the defaults: every field 0,
@@ -58,6 +68,7 @@ typedef struct {
  *   HEARTH_VK_NO_SUBGROUP_OPS    no_subgroup_ops
  *   HEARTH_VK_NO_FUSED_MATVEC    no_fused_matvec
  *   HEARTH_VK_MATVEC=rows|cooperative   matvec_kernel
+ *   HEARTH_VK_ARGMAX=device|host        argmax
  * Limits apply to buffers and tensors made afterwards. */
 ember_status ember_vk_set_tuning (ember_vulkan          *vk,
                                   const ember_vk_tuning *tuning,
@@ -156,6 +167,14 @@ ember_status ember_vulkan_rms_norm (ember_vulkan *vk,
                                     float         eps,
                                     ember_error  *error);
 
+/* The index of the largest of @n values of @x, found on the device (ties:
+ * the lowest index; a NaN first value: 0, as ember_sample_greedy ()). */
+ember_status ember_vulkan_argmax (ember_vulkan *vk,
+                                  const float  *x,
+                                  uint32_t      n,
+                                  int32_t      *index,
+                                  ember_error  *error);
+
 /* ---- a whole model on the device ----------------------------------------- */
 
 typedef struct ember_vk_model ember_vk_model;
@@ -183,6 +202,16 @@ ember_status ember_vk_model_decode (ember_vk_model *vkm,
                                     uint32_t        pos,
                                     float          *logits,
                                     ember_error    *error);
+
+/* A decode step for greedy decoding: as ember_vk_model_decode (), then the
+ * id of the largest logit (ties: the lowest id, as ember_sample_greedy ()),
+ * found on the device so that a few words are read back instead of n_vocab
+ * floats, or on the host where the tuning says (CPU devices). */
+ember_status ember_vk_model_decode_argmax (ember_vk_model *vkm,
+                                           int32_t         token,
+                                           uint32_t        pos,
+                                           int32_t        *next,
+                                           ember_error    *error);
 
 /* @n prompt tokens at positions @pos … @pos + n - 1 (the cache holding
  * 0 … pos - 1), in steps of up to ember_vk_model_get_batch () tokens: each

@@ -396,6 +396,43 @@ test_stop_holds_back_only_what_it_must (void)
   ember_stop_free (s);
 }
 
+/* Greedy without penalties may take its argmax anywhere (on the device);
+ * a penalty or a temperature makes the logits matter. */
+static void
+test_is_greedy (void)
+{
+  static const struct {
+    float temperature, repeat, presence, frequency;
+    int32_t last_n;
+    gboolean greedy;
+  } cases[] = {
+    { 0.0f, 1.0f, 0.0f, 0.0f, 64, TRUE },
+    { -1.0f, 1.0f, 0.0f, 0.0f, 64, TRUE },
+    { 0.0f, 1.1f, 0.0f, 0.0f, 64, FALSE },
+    { 0.0f, 1.1f, 0.0f, 0.0f, 0, TRUE },     /* penalties over no history */
+    { 0.0f, 1.0f, 0.5f, 0.0f, 64, FALSE },
+    { 0.0f, 1.0f, 0.0f, 0.5f, -1, FALSE },
+    { 0.8f, 1.0f, 0.0f, 0.0f, 64, FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      ember_sampler_params params;
+      ember_sampler *s;
+
+      ember_sampler_params_init (&params);
+      params.temperature = cases[i].temperature;
+      params.repeat_penalty = cases[i].repeat;
+      params.presence_penalty = cases[i].presence;
+      params.frequency_penalty = cases[i].frequency;
+      params.repeat_last_n = cases[i].last_n;
+      s = ember_sampler_new (&params, 3);
+      g_assert_nonnull (s);
+      g_assert_cmpint (ember_sampler_is_greedy (s), ==, cases[i].greedy);
+      ember_sampler_free (s);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -403,6 +440,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/sampler/softmax-greedy", test_softmax_and_greedy);
+  g_test_add_func ("/sampler/is-greedy", test_is_greedy);
   g_test_add_func ("/sampler/top-k-top-p-min-p", test_top_k_top_p_min_p);
   g_test_add_func ("/sampler/typical", test_typical);
   g_test_add_func ("/sampler/penalties", test_penalties);

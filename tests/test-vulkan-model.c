@@ -127,8 +127,9 @@ test_generated (gconstpointer data)
    * moves every upload and readback through the staging buffer; the
    * separate case keeps q, k, v and gate, up as one tensor each and uses
    * the shared-memory kernels; the cooperative case uses the cooperative
-   * mat-vec kernel even on a CPU device (where the rows kernel is the
-   * default: "plain" covers that one there). */
+   * mat-vec kernel and the device's argmax even on a CPU device (where the
+   * rows kernel and the host's argmax are the defaults: "plain" covers
+   * those there). */
   if (g_str_equal (c->variant, "tied"))
     {
       ember_vk_tuning tuning = { .max_buffer_bytes = 64 << 10, .force_staging = true };
@@ -137,7 +138,9 @@ test_generated (gconstpointer data)
     }
   if (g_str_equal (c->variant, "cooperative"))
     {
-      ember_vk_tuning tuning = { .matvec_kernel = EMBER_VK_MATVEC_COOPERATIVE };
+      ember_vk_tuning tuning = {
+        .matvec_kernel = EMBER_VK_MATVEC_COOPERATIVE, .argmax = EMBER_VK_ARGMAX_DEVICE,
+      };
 
       assert_ok (ember_vk_set_tuning (device (), &tuning, &error), error);
     }
@@ -201,6 +204,15 @@ test_generated (gconstpointer data)
       }
     g_test_message ("prompt batches of %u tokens agree with the CPU",
                     ember_vk_model_get_batch (vkm2));
+
+    /* greedy steps with the argmax on the device, against the CPU's */
+    for (int32_t i = 0, token = tokens[0], next_cpu = -1, next_gpu = -1; i < 4; i++)
+      {
+        assert_ok (ember_context_decode_argmax (ctx2, token, &next_cpu, &error), error);
+        assert_ok (ember_vk_model_decode_argmax (vkm2, token, at++, &next_gpu, &error), error);
+        g_assert_cmpint (next_gpu, ==, next_cpu);
+        token = next_cpu;
+      }
     ember_context_free (ctx2);
   }
 
@@ -355,7 +367,8 @@ test_stories_greedy (void)
                   ref->len, dispatches, barriers, (now () - start) * 1e3 / ref->len);
 
   /* The same text as a prompt in batches: BOS and the first 200 reference
-   * tokens at once, then the greedy continuation must be the reference's. */
+   * tokens at once, then the greedy continuation (the argmax on the device)
+   * must be the reference's. */
   {
     g_autofree int32_t *prompt = g_new (int32_t, 201);
     ember_vk_model *vkm2 = NULL;
@@ -364,14 +377,15 @@ test_stories_greedy (void)
     memcpy (prompt + 1, ref->data, 200 * sizeof (int32_t));
     assert_ok (ember_vk_model_new (device (), model, ref->len + 1, &vkm2, &error), error);
     assert_ok (ember_vk_model_prefill (vkm2, prompt, 201, 0, logits, &error), error);
+    /* then greedy with the argmax on the device */
+    token = hearth_test_argmax (logits, hp->n_vocab);
     for (guint i = 200; i < ref->len; i++)
       {
         int32_t want = g_array_index (ref, int32_t, i);
 
-        token = hearth_test_argmax (logits, hp->n_vocab);
         if (token != want)
           g_error ("after a batched prompt, token %u: %d, the reference says %d", i, token, want);
-        assert_ok (ember_vk_model_decode (vkm2, token, i + 1, logits, &error), error);
+        assert_ok (ember_vk_model_decode_argmax (vkm2, token, i + 1, &token, &error), error);
       }
     /* stories260K's 172-wide feed-forward is not a whole number of
      * 8-element units: its prompts go token by token (batch 0) */

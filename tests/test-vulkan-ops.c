@@ -683,6 +683,72 @@ test_pipeline_cache (void)
   g_rmdir (tmp);
 }
 
+/* ---- argmax ----------------------------------------------------------------- */
+
+/* ember_sample_greedy ()'s rule: the first largest; NaN never wins but at 0. */
+static int32_t
+reference_argmax (const float *x,
+                  uint32_t     n)
+{
+  uint32_t best = 0;
+
+  for (uint32_t i = 1; i < n; i++)
+    if (x[i] > x[best])
+      best = i;
+  return (int32_t) best;
+}
+
+static void
+test_argmax (void)
+{
+  static const uint32_t sizes[] = { 1, 7, 63, 64, 65, 1000, 4097, 49152, 151936 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (31);
+  ember_vulkan *vk;
+
+  if (!vulkan_test_require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (int c = 0; c < 6; c++)
+      {
+        uint32_t n = sizes[s];
+        g_autofree float *x = g_new (float, n);
+        int32_t got = -1;
+        ember_error error = { 0 };
+
+        fill_random (x, n, rand);
+        switch (c)
+          {
+          case 1: /* the largest twice: the first wins */
+            x[n / 3] = x[n - 1] = 100.0f;
+            break;
+          case 2: /* NaN and +inf elsewhere */
+            x[n / 2] = NAN;
+            x[n - 1] = INFINITY;
+            break;
+          case 3: /* a NaN first value wins, as on the CPU */
+            x[0] = NAN;
+            x[n - 1] = 100.0f;
+            break;
+          case 4: /* nothing but -inf: index 0 */
+            for (uint32_t i = 0; i < n; i++)
+              x[i] = -INFINITY;
+            break;
+          case 5: /* all equal: index 0 */
+            for (uint32_t i = 0; i < n; i++)
+              x[i] = 0.5f;
+            break;
+          default:
+            break;
+          }
+        assert_ok (ember_vulkan_argmax (vk, x, n, &got, &error), error);
+        if (got != reference_argmax (x, n))
+          g_error ("argmax of %u values (case %d): %d, the CPU says %d", n, c, got,
+                   reference_argmax (x, n));
+      }
+  ember_vulkan_free (vk);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -692,6 +758,7 @@ main (int    argc,
   g_test_add_func ("/vulkan-ops/buffer-round-trip", test_buffer_round_trip);
   g_test_add_func ("/vulkan-ops/matvec", test_matvec);
   g_test_add_func ("/vulkan-ops/matvec-split", test_matvec_split);
+  g_test_add_func ("/vulkan-ops/argmax", test_argmax);
   g_test_add_func ("/vulkan-ops/tensor-rejects", test_tensor_rejects);
   g_test_add_func ("/vulkan-ops/rms-norm", test_rms_norm);
   g_test_add_func ("/vulkan-ops/pipeline-cache", test_pipeline_cache);
