@@ -776,10 +776,12 @@ ember_vk_model_new (ember_vulkan       *vk,
                                  : (double) t->size;
       }
     cache = 2.0 * hp->n_layer * n_ctx * hp->n_head_kv * hp->head_dim * sizeof (float);
+    /* with the scores of a prompt batch (the largest scratch buffer) */
+    cache += (double) PROMPT_BATCH * hp->n_head * n_ctx * sizeof (float);
     if (weights + cache > heap)
       return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
-                              "the model needs %.2f GiB on the device (weights %.2f GiB, a cache of "
-                              "%u tokens %.2f GiB), but \"%s\" has %.2f GiB; ask for a shorter context "
+                              "the model needs %.2f GiB on the device (weights %.2f GiB, a cache "
+                              "and scratch for %u tokens %.2f GiB), but \"%s\" has %.2f GiB; ask for a shorter context "
                               "or run it on the CPU",
                               (weights + cache) / gib, weights / gib, n_ctx, cache / gib,
                               vk->info.name, heap / gib);
