@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-store"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+#include "ember.h"
+#include "hearth-store.h"
+
+struct _HearthStore
+{
+  GObject parent_instance;
+
+  char *root;
+};
+
+G_DEFINE_FINAL_TYPE (HearthStore, hearth_store, G_TYPE_OBJECT)
+
+static void
+hearth_store_finalize (GObject *object)
+{
+  HearthStore *self = HEARTH_STORE (object);
+
+  g_free (self->root);
+  G_OBJECT_CLASS (hearth_store_parent_class)->finalize (object);
+}
+
+static void
+hearth_store_class_init (HearthStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hearth_store_finalize;
+}
+
+static void
+hearth_store_init (HearthStore *self)
+{
+}
+
+void
+hearth_store_model_free (HearthStoreModel *model)
+{
+  if (model == NULL)
+    return;
+  g_free (model->name);
+  g_free (model->manifest_digest);
+  g_free (model->model_path);
+  g_free (model);
+}
+
+char *
+hearth_store_default_root (void)
+{
+  const char *env = g_getenv ("HEARTH_MODELS");
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  return g_build_filename (g_get_user_data_dir (), "hearth", "models", NULL);
+}
+
+HearthStore *
+hearth_store_new (const char *root)
+{
+  HearthStore *self;
+
+  g_return_val_if_fail (root != NULL, NULL);
+
+  self = g_object_new (HEARTH_TYPE_STORE, NULL);
+  self->root = g_strdup (root);
+  return self;
+}
+
+const char *
+hearth_store_get_root (HearthStore *self)
+{
+  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
+  return self->root;
+}
+
+/* ---- digests and blobs --------------------------------------------------- */
+
+static gboolean
+digest_is_valid (const char *digest)
+{
+  if (digest == NULL || !g_str_has_prefix (digest, "sha256:") || strlen (digest) != 7 + 64)
+    return FALSE;
+  for (const char *c = digest + 7; *c != '\0'; c++)
+    if (!g_ascii_isdigit (*c) && !(*c >= 'a' && *c <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+hearth_store_blob_path (HearthStore  *self,
+                        const char   *digest,
+                        GError      **error)
+{
+  g_autofree char *file = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
+
+  if (!digest_is_valid (digest))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   "“%s” is not a sha256 digest", digest != NULL ? digest : "(null)");
+      return NULL;
+    }
+  file = g_strdup_printf ("sha256-%s", digest + 7);
+  return g_build_filename (self->root, "blobs", file, NULL);
+}
+
+/* The SHA-256 of the file at @path as "sha256:HEX", and its size. */
+static char *
+file_digest (const char    *path,
+             guint64       *size,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (file, cancellable, error);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guchar *buffer = g_malloc (1 << 20);
+  gssize n;
+
+  if (in == NULL)
+    return NULL;
+  *size = 0;
+  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buffer, 1 << 20, cancellable, error)) > 0)
+    {
+      g_checksum_update (sum, buffer, n);
+      *size += (guint64) n;
+    }
+  if (n < 0)
+    return NULL;
+  return g_strdup_printf ("sha256:%s", g_checksum_get_string (sum));
+}
+
+/* Writes @data as a blob (named by its digest); returns the digest. */
+static char *
+write_blob (HearthStore  *self,
+            const char   *data,
+            gsize         len,
+            GError      **error)
+{
+  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data,
+                                                      len);
+  g_autofree char *digest = g_strdup_printf ("sha256:%s", hex);
+  g_autofree char *path = NULL;
+  g_autofree char *dir = g_build_filename (self->root, "blobs", NULL);
+
+  path = hearth_store_blob_path (self, digest, error);
+  if (path == NULL)
+    return NULL;
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int e = errno;
+
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                   "cannot create %s: %s", dir, g_strerror (e));
+      return NULL;
+    }
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)
+      && !g_file_set_contents (path, data, (gssize) len, error))
+    return NULL;
+  return g_steal_pointer (&digest);
+}
+
+/* ---- manifests ----------------------------------------------------------- */
+
+static gboolean
+check_descriptor (JsonNode    *node,
+                  const char  *where,
+                  const char  *path,
+                  GError     **error)
+{
+  JsonObject *o = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  JsonNode *digest = o != NULL ? json_object_get_member (o, "digest") : NULL;
+  JsonNode *size = o != NULL ? json_object_get_member (o, "size") : NULL;
+  JsonNode *type = o != NULL ? json_object_get_member (o, "mediaType") : NULL;
+
+  if (o == NULL || digest == NULL || json_node_get_value_type (digest) != G_TYPE_STRING
+      || !digest_is_valid (json_node_get_string (digest)) || size == NULL
+      || json_node_get_value_type (size) != G_TYPE_INT64 || json_node_get_int (size) < 0
+      || type == NULL || json_node_get_value_type (type) != G_TYPE_STRING)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   "the manifest %s is damaged: its %s needs a mediaType, a sha256 digest and "
+                   "a size", path, where);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static JsonNode *
+read_manifest_file (const char  *path,
+                    GError     **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  JsonObject *o;
+  JsonNode *layers;
+
+  if (!json_parser_load_from_file (parser, path, &local))
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                     "%s does not exist", path);
+      else
+        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                     "the manifest %s cannot be read: %s", path, local->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   "the manifest %s is not a JSON object", path);
+      return NULL;
+    }
+  o = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_get_int_member_with_default (o, "schemaVersion", 0) != 2)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   "the manifest %s is not a version 2 manifest", path);
+      return NULL;
+    }
+  layers = json_object_get_member (o, "layers");
+  if (layers == NULL || !JSON_NODE_HOLDS_ARRAY (layers))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   "the manifest %s has no layers", path);
+      return NULL;
+    }
+  if (json_object_has_member (o, "config")
+      && !check_descriptor (json_object_get_member (o, "config"), "config", path, error))
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (layers)); i++)
+    if (!check_descriptor (json_array_get_element (json_node_get_array (layers), i), "layer",
+                           path, error))
+      return NULL;
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+JsonNode *
+hearth_store_read_manifest (HearthStore            *self,
+                            const HearthModelName  *name,
+                            GError                **error)
+{
+  g_autofree char *path = hearth_model_name_manifest_path (name, self->root);
+  g_autoptr (GError) local = NULL;
+  JsonNode *node = read_manifest_file (path, &local);
+
+  if (node == NULL && g_error_matches (local, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND))
+    {
+      g_autofree char *text = hearth_model_name_to_string (name);
+
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                   "there is no model named “%s” in %s", text, self->root);
+      return NULL;
+    }
+  if (node == NULL)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return node;
+}
+
+gboolean
+hearth_store_write_manifest (HearthStore            *self,
+                             const HearthModelName  *name,
+                             JsonNode               *manifest,
+                             GError                **error)
+{
+  g_autofree char *path = hearth_model_name_manifest_path (name, self->root);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int e = errno;
+
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                   "cannot create %s: %s", dir, g_strerror (e));
+      return FALSE;
+    }
+  json_generator_set_root (gen, manifest);
+  text = json_generator_to_data (gen, NULL);
+  return g_file_set_contents (path, text, -1, error);
+}
+
+/* The digest of the first layer of @type in @manifest, or NULL. */
+static const char *
+layer_digest (JsonNode   *manifest,
+              const char *type)
+{
+  JsonArray *layers = json_object_get_array_member (json_node_get_object (manifest), "layers");
+
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    {
+      JsonObject *layer = json_array_get_object_element (layers, i);
+
+      if (g_strcmp0 (json_object_get_string_member (layer, "mediaType"), type) == 0)
+        return json_object_get_string_member (layer, "digest");
+    }
+  return NULL;
+}
+
+/* Every digest @manifest refers to (config and layers) into @set. */
+static void
+add_digests (JsonNode   *manifest,
+             GHashTable *set)
+{
+  JsonObject *o = json_node_get_object (manifest);
+  JsonArray *layers = json_object_get_array_member (o, "layers");
+
+  if (json_object_has_member (o, "config"))
+    g_hash_table_add (set, g_strdup (json_object_get_string_member (
+                             json_object_get_object_member (o, "config"), "digest")));
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    g_hash_table_add (set, g_strdup (json_object_get_string_member (
+                             json_array_get_object_element (layers, i), "digest")));
+}
+
+/* Calls @func for every manifest file under ROOT/manifests (four levels:
+ * host, namespace, model, tag). */
+typedef void (*ManifestFunc) (HearthStore     *self,
+                              HearthModelName *name,
+                              const char      *path,
+                              gpointer         user_data);
+
+static void
+for_each_manifest (HearthStore  *self,
+                   ManifestFunc  func,
+                   gpointer      user_data)
+{
+  g_autofree char *top = g_build_filename (self->root, "manifests", NULL);
+  g_autoptr (GDir) hosts = g_dir_open (top, 0, NULL);
+  const char *host;
+
+  while (hosts != NULL && (host = g_dir_read_name (hosts)) != NULL)
+    {
+      g_autofree char *host_dir = g_build_filename (top, host, NULL);
+      g_autoptr (GDir) namespaces = g_dir_open (host_dir, 0, NULL);
+      const char *ns;
+
+      while (namespaces != NULL && (ns = g_dir_read_name (namespaces)) != NULL)
+        {
+          g_autofree char *ns_dir = g_build_filename (host_dir, ns, NULL);
+          g_autoptr (GDir) models = g_dir_open (ns_dir, 0, NULL);
+          const char *model;
+
+          while (models != NULL && (model = g_dir_read_name (models)) != NULL)
+            {
+              g_autofree char *model_dir = g_build_filename (ns_dir, model, NULL);
+              g_autoptr (GDir) tags = g_dir_open (model_dir, 0, NULL);
+              const char *tag;
+
+              while (tags != NULL && (tag = g_dir_read_name (tags)) != NULL)
+                {
+                  g_autofree char *text = g_strdup_printf ("%s/%s/%s:%s", host, ns, model, tag);
+                  g_autofree char *path = g_build_filename (model_dir, tag, NULL);
+                  g_autoptr (HearthModelName) name = hearth_model_name_parse (text, NULL);
+
+                  /* files that are not manifests of a valid name (editors'
+                   * backups, temporary files) are not models */
+                  if (name != NULL && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+                    func (self, name, path, user_data);
+                }
+            }
+        }
+    }
+}
+
+static void
+list_one (HearthStore     *self,
+          HearthModelName *name,
+          const char      *path,
+          gpointer         user_data)
+{
+  GPtrArray *models = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) manifest = read_manifest_file (path, &error);
+  g_autofree char *text = NULL;
+  HearthStoreModel *m;
+  JsonArray *layers;
+  const char *model_digest;
+  GStatBuf st;
+  gsize len = 0;
+
+  if (manifest == NULL)
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+  m = g_new0 (HearthStoreModel, 1);
+  m->name = hearth_model_name_to_string (name);
+  if (g_file_get_contents (path, &text, &len, NULL))
+    {
+      g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                                          (const guchar *) text, len);
+
+      m->manifest_digest = g_strdup_printf ("sha256:%s", hex);
+    }
+  layers = json_object_get_array_member (json_node_get_object (manifest), "layers");
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    m->size += (guint64) json_object_get_int_member (json_array_get_object_element (layers, i),
+                                                     "size");
+  model_digest = layer_digest (manifest, HEARTH_MEDIA_TYPE_MODEL);
+  if (model_digest != NULL)
+    m->model_path = hearth_store_blob_path (self, model_digest, NULL);
+  if (g_stat (path, &st) == 0)
+    m->modified = (gint64) st.st_mtime;
+  g_ptr_array_add (models, m);
+}
+
+static int
+compare_models (gconstpointer a,
+                gconstpointer b)
+{
+  const HearthStoreModel *ma = *(HearthStoreModel **) a;
+  const HearthStoreModel *mb = *(HearthStoreModel **) b;
+
+  return g_strcmp0 (ma->name, mb->name);
+}
+
+GPtrArray *
+hearth_store_list (HearthStore  *self,
+                   GError      **error)
+{
+  GPtrArray *models = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_store_model_free);
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
+
+  for_each_manifest (self, list_one, models);
+  g_ptr_array_sort (models, compare_models);
+  return models;
+}
+
+char *
+hearth_store_get_model_path (HearthStore  *self,
+                             const char   *name_text,
+                             GError      **error)
+{
+  g_autoptr (HearthModelName) name = hearth_model_name_parse (name_text, error);
+  g_autoptr (JsonNode) manifest = NULL;
+  const char *digest;
+
+  if (name == NULL)
+    return NULL;
+  manifest = hearth_store_read_manifest (self, name, error);
+  if (manifest == NULL)
+    return NULL;
+  digest = layer_digest (manifest, HEARTH_MEDIA_TYPE_MODEL);
+  if (digest == NULL)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   "the model “%s” has no model layer (no GGUF file)", name_text);
+      return NULL;
+    }
+  return hearth_store_blob_path (self, digest, error);
+}
+
+/* ---- import ---------------------------------------------------------------- */
+
+/* The config blob Ollama writes for a GGUF model. */
+static char *
+config_json (const char *model_digest,
+             const char *path)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  ember_gguf *gguf = NULL;
+  ember_model_info info;
+  ember_error error = { 0 };
+  gboolean have_info = FALSE;
+
+  if (ember_gguf_open (path, &gguf, &error) == EMBER_OK
+      && ember_model_info_from_gguf (gguf, &info, &error) == EMBER_OK)
+    have_info = TRUE;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model_format");
+  json_builder_add_string_value (b, "gguf");
+  if (have_info)
+    {
+      json_builder_set_member_name (b, "model_family");
+      json_builder_add_string_value (b, info.architecture);
+      json_builder_set_member_name (b, "model_families");
+      json_builder_begin_array (b);
+      json_builder_add_string_value (b, info.architecture);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "model_type");
+      json_builder_add_string_value (b, info.parameter_label);
+      json_builder_set_member_name (b, "file_type");
+      json_builder_add_string_value (b, info.file_type);
+    }
+  json_builder_set_member_name (b, "architecture");
+  json_builder_add_string_value (b, "amd64");
+  json_builder_set_member_name (b, "os");
+  json_builder_add_string_value (b, "linux");
+  json_builder_set_member_name (b, "rootfs");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "layers");
+  json_builder_set_member_name (b, "diff_ids");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, model_digest);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  ember_gguf_close (gguf);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static void
+add_descriptor (JsonBuilder *b,
+                const char  *type,
+                const char  *digest,
+                guint64      size)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "mediaType");
+  json_builder_add_string_value (b, type);
+  json_builder_set_member_name (b, "digest");
+  json_builder_add_string_value (b, digest);
+  json_builder_set_member_name (b, "size");
+  json_builder_add_int_value (b, (gint64) size);
+  json_builder_end_object (b);
+}
+
+gboolean
+hearth_store_import (HearthStore   *self,
+                     const char    *path,
+                     const char    *name_text,
+                     gboolean       link,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  g_autoptr (HearthModelName) name = hearth_model_name_parse (name_text, error);
+  g_autofree char *manifest_path = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *blob = NULL;
+  g_autofree char *blob_dir = NULL;
+  g_autofree char *absolute = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_digest = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) manifest = NULL;
+  ember_gguf *gguf = NULL;
+  ember_error e = { 0 };
+  guint64 size = 0;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
+
+  if (name == NULL)
+    return FALSE;
+  manifest_path = hearth_model_name_manifest_path (name, self->root);
+  if (g_file_test (manifest_path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *text = hearth_model_name_to_string (name);
+
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS,
+                   "a model named “%s” exists already", text);
+      return FALSE;
+    }
+  /* only a file the GGUF reader accepts becomes a model */
+  if (ember_gguf_open (path, &gguf, &e) != EMBER_OK)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, "%s: %s", path,
+                   e.message);
+      return FALSE;
+    }
+  ember_gguf_close (gguf);
+
+  digest = file_digest (path, &size, cancellable, error);
+  if (digest == NULL)
+    return FALSE;
+  blob = hearth_store_blob_path (self, digest, error);
+  blob_dir = g_build_filename (self->root, "blobs", NULL);
+  if (blob == NULL)
+    return FALSE;
+  if (g_mkdir_with_parents (blob_dir, 0755) != 0)
+    {
+      int err = errno;
+
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                   "cannot create %s: %s", blob_dir, g_strerror (err));
+      return FALSE;
+    }
+  if (!g_file_test (blob, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr (GFile) src = g_file_new_for_path (path);
+      g_autoptr (GFile) dst = g_file_new_for_path (blob);
+
+      absolute = g_canonicalize_filename (path, NULL);
+      if (link)
+        {
+          if (!g_file_make_symbolic_link (dst, absolute, cancellable, error))
+            return FALSE;
+        }
+      else
+        {
+          /* copied beside the blob, then renamed: no half blob under its name */
+          g_autofree char *tmp = g_strconcat (blob, ".partial", NULL);
+          g_autoptr (GFile) tmp_file = g_file_new_for_path (tmp);
+
+          if (!g_file_copy (src, tmp_file, G_FILE_COPY_OVERWRITE, cancellable, NULL, NULL, error)
+              || !g_file_move (tmp_file, dst, G_FILE_COPY_OVERWRITE, cancellable, NULL, NULL,
+                               error))
+            {
+              g_file_delete (tmp_file, NULL, NULL);
+              return FALSE;
+            }
+        }
+    }
+
+  config = config_json (digest, path);
+  config_digest = write_blob (self, config, strlen (config), error);
+  if (config_digest == NULL)
+    return FALSE;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "schemaVersion");
+  json_builder_add_int_value (b, 2);
+  json_builder_set_member_name (b, "mediaType");
+  json_builder_add_string_value (b, HEARTH_MEDIA_TYPE_MANIFEST);
+  json_builder_set_member_name (b, "config");
+  add_descriptor (b, HEARTH_MEDIA_TYPE_CONFIG, config_digest, strlen (config));
+  json_builder_set_member_name (b, "layers");
+  json_builder_begin_array (b);
+  add_descriptor (b, HEARTH_MEDIA_TYPE_MODEL, digest, size);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  manifest = json_builder_get_root (b);
+  return hearth_store_write_manifest (self, name, manifest, error);
+}
+
+/* ---- remove, copy ---------------------------------------------------------- */
+
+static void
+collect_one (HearthStore     *self,
+             HearthModelName *name,
+             const char      *path,
+             gpointer         user_data)
+{
+  g_autoptr (JsonNode) manifest = read_manifest_file (path, NULL);
+
+  if (manifest != NULL)
+    add_digests (manifest, user_data);
+  else
+    /* a manifest that cannot be read keeps every blob: nothing is removed
+     * that it might need */
+    g_hash_table_add (user_data, g_strdup ("*"));
+}
+
+/* Removes the blobs of @candidates that no manifest refers to. */
+static guint64
+collect_garbage (HearthStore *self,
+                 GHashTable  *candidates)
+{
+  g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key;
+  guint64 freed = 0;
+
+  for_each_manifest (self, collect_one, used);
+  if (g_hash_table_contains (used, "*"))
+    return 0;
+  g_hash_table_iter_init (&iter, candidates);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_autofree char *path = NULL;
+      GStatBuf st;
+
+      if (g_hash_table_contains (used, key))
+        continue;
+      path = hearth_store_blob_path (self, key, NULL);
+      if (path == NULL)
+        continue;
+      /* a linked blob frees only its link */
+      if (g_lstat (path, &st) == 0 && !S_ISLNK (st.st_mode))
+        freed += (guint64) st.st_size;
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        g_warning ("cannot remove %s: %s", path, g_strerror (errno));
+    }
+  return freed;
+}
+
+gboolean
+hearth_store_remove (HearthStore  *self,
+                     const char   *name_text,
+                     guint64      *freed,
+                     GError      **error)
+{
+  g_autoptr (HearthModelName) name = hearth_model_name_parse (name_text, error);
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autoptr (GHashTable) candidates = NULL;
+  g_autofree char *path = NULL;
+  guint64 n;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
+
+  if (name == NULL)
+    return FALSE;
+  manifest = hearth_store_read_manifest (self, name, error);
+  if (manifest == NULL)
+    return FALSE;
+  candidates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  add_digests (manifest, candidates);
+  path = hearth_model_name_manifest_path (name, self->root);
+  if (g_unlink (path) != 0)
+    {
+      int e = errno;
+
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                   "cannot remove %s: %s", path, g_strerror (e));
+      return FALSE;
+    }
+  n = collect_garbage (self, candidates);
+  if (freed != NULL)
+    *freed = n;
+  return TRUE;
+}
+
+gboolean
+hearth_store_copy (HearthStore  *self,
+                   const char   *src_text,
+                   const char   *dst_text,
+                   GError      **error)
+{
+  g_autoptr (HearthModelName) src = hearth_model_name_parse (src_text, error);
+  g_autoptr (HearthModelName) dst = NULL;
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autofree char *dst_path = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
+
+  if (src == NULL || (dst = hearth_model_name_parse (dst_text, error)) == NULL)
+    return FALSE;
+  manifest = hearth_store_read_manifest (self, src, error);
+  if (manifest == NULL)
+    return FALSE;
+  dst_path = hearth_model_name_manifest_path (dst, self->root);
+  if (g_file_test (dst_path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *text = hearth_model_name_to_string (dst);
+
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS,
+                   "a model named “%s” exists already", text);
+      return FALSE;
+    }
+  return hearth_store_write_manifest (self, dst, manifest, error);
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The model store, in Ollama's layout so that Ollama and Hearth can share
+ * one: ROOT/manifests/HOST/NAMESPACE/MODEL/TAG (a Docker v2 manifest whose
+ * layers are Ollama's media types) and ROOT/blobs/sha256-HEX. ROOT is
+ * $HEARTH_MODELS, else $XDG_DATA_HOME/hearth/models (or what the caller
+ * passes, such as ~/.ollama/models).
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "hearth-model-name.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_MEDIA_TYPE_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define HEARTH_MEDIA_TYPE_CONFIG "application/vnd.docker.container.image.v1+json"
+#define HEARTH_MEDIA_TYPE_MODEL "application/vnd.ollama.image.model"
+#define HEARTH_MEDIA_TYPE_PARAMS "application/vnd.ollama.image.params"
+#define HEARTH_MEDIA_TYPE_TEMPLATE "application/vnd.ollama.image.template"
+#define HEARTH_MEDIA_TYPE_SYSTEM "application/vnd.ollama.image.system"
+#define HEARTH_MEDIA_TYPE_LICENSE "application/vnd.ollama.image.license"
+
+#define HEARTH_TYPE_STORE (hearth_store_get_type ())
+G_DECLARE_FINAL_TYPE (HearthStore, hearth_store, HEARTH, STORE, GObject)
+
+/* One installed model, as listed. */
+typedef struct {
+  char *name;          /* as hearth_model_name_to_string () writes it */
+  char *manifest_digest; /* "sha256:…" of the manifest file (Ollama's ID) */
+  char *model_path;    /* the GGUF: its blob (or NULL where the manifest has none) */
+  guint64 size;        /* bytes of every layer */
+  gint64 modified;     /* the manifest's modification time, UNIX seconds */
+} HearthStoreModel;
+
+void hearth_store_model_free (HearthStoreModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthStoreModel, hearth_store_model_free)
+
+/* $HEARTH_MODELS if set and not empty, else $XDG_DATA_HOME/hearth/models. */
+char *hearth_store_default_root (void);
+
+/* A store at @root (created when something is written to it). */
+HearthStore *hearth_store_new (const char *root);
+
+const char *hearth_store_get_root (HearthStore *self);
+
+/* ROOT/blobs/sha256-HEX for @digest ("sha256:" and 64 hex digits), or NULL
+ * with HEARTH_STORE_ERROR_CORRUPT where @digest is not one. */
+char *hearth_store_blob_path (HearthStore  *self,
+                              const char   *digest,
+                              GError      **error);
+
+/* Every model, sorted by name (HearthStoreModel). Manifests that cannot be
+ * read are skipped with a warning. */
+GPtrArray *hearth_store_list (HearthStore  *self,
+                              GError      **error);
+
+/* @name's manifest as JSON, checked: schema version 2, digests well formed,
+ * sizes numbers. */
+JsonNode *hearth_store_read_manifest (HearthStore            *self,
+                                      const HearthModelName  *name,
+                                      GError                **error);
+
+/* Writes @manifest for @name atomically (a temporary file renamed into
+ * place), creating the directories. */
+gboolean hearth_store_write_manifest (HearthStore            *self,
+                                      const HearthModelName  *name,
+                                      JsonNode               *manifest,
+                                      GError                **error);
+
+/* The GGUF file of model @name (its model layer's blob). */
+char *hearth_store_get_model_path (HearthStore  *self,
+                                   const char   *name,
+                                   GError      **error);
+
+/* Adds the GGUF file at @path as model @name: its SHA-256 is computed once
+ * (it names the blob); with @link the blob is a symbolic link to @path (no
+ * copy: @path must stay where it is), else a copy. The manifest gets the
+ * model layer and a config blob describing it. Fails with
+ * HEARTH_STORE_ERROR_EXISTS where @name exists. */
+gboolean hearth_store_import (HearthStore   *self,
+                              const char    *path,
+                              const char    *name,
+                              gboolean       link,
+                              GCancellable  *cancellable,
+                              GError       **error);
+
+/* Removes model @name, then every blob no manifest refers to any more;
+ * *freed (may be NULL) gets the bytes given back. */
+gboolean hearth_store_remove (HearthStore  *self,
+                              const char   *name,
+                              guint64      *freed,
+                              GError      **error);
+
+/* Model @dst: the same manifest as @src (no blob is copied). Fails where
+ * @dst exists. */
+gboolean hearth_store_copy (HearthStore  *self,
+                            const char   *src,
+                            const char   *dst,
+                            GError      **error);
+
+G_END_DECLS

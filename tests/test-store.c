@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The model store: names as Ollama parses them (and the ones that could
+ * leave the store refused), Ollama's layout on disk, import by copy and by
+ * link, copy, remove with its garbage collection.
+ */
+
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hearth-store.h"
+#include "test-models.h"
+
+static char *tmp_dir;
+
+/* ---- names ----------------------------------------------------------------- */
+
+static void
+test_names (void)
+{
+  static const struct {
+    const char *text, *full, *shown;
+  } good[] = {
+    { "qwen2.5:0.5b", "registry.ollama.ai/library/qwen2.5:0.5b", "qwen2.5:0.5b" },
+    { "qwen2.5", "registry.ollama.ai/library/qwen2.5:latest", "qwen2.5:latest" },
+    { "library/qwen2.5:latest", "registry.ollama.ai/library/qwen2.5:latest", "qwen2.5:latest" },
+    { "hf.co/bartowski/SmolLM2-135M-Instruct-GGUF:Q4_K_M",
+      "hf.co/bartowski/SmolLM2-135M-Instruct-GGUF:Q4_K_M",
+      "hf.co/bartowski/SmolLM2-135M-Instruct-GGUF:Q4_K_M" },
+    { "user/model:v1.2-q4_0", "registry.ollama.ai/user/model:v1.2-q4_0",
+      "registry.ollama.ai/user/model:v1.2-q4_0" },
+    { "localhost:8080/ns/m:t", "localhost:8080/ns/m:t", "localhost:8080/ns/m:t" },
+    { "https://registry.ollama.ai/library/llama3:8b", "registry.ollama.ai/library/llama3:8b",
+      "llama3:8b" },
+    { "m:_tag", "registry.ollama.ai/library/m:_tag", "m:_tag" },
+  };
+  static const char *const bad[] = {
+    "", "..", "../etc/passwd", "../../x:latest", "a/../b", "/abs", "/abs/path/model",
+    "a/b/c/d", "model:", ":tag", "model:..", "model:.hidden", "mo del", "mo\\del", "m:t/x",
+    ".hidden", "ns./m", "名字", "model:tag:extra", "a//b", "https://", "m:-t",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (HearthModelName) name = hearth_model_name_parse (good[i].text, &error);
+      g_autofree char *full = NULL;
+      g_autofree char *shown = NULL;
+
+      g_assert_no_error (error);
+      full = hearth_model_name_to_full_string (name);
+      shown = hearth_model_name_to_string (name);
+      g_assert_cmpstr (full, ==, good[i].full);
+      g_assert_cmpstr (shown, ==, good[i].shown);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (HearthModelName) name = hearth_model_name_parse (bad[i], &error);
+
+      if (name != NULL)
+        g_error ("“%s” was accepted as a model name", bad[i]);
+      g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME);
+      g_assert_nonnull (strstr (error->message, "not a model name"));
+    }
+
+  /* the manifest path is Ollama's */
+  {
+    g_autoptr (HearthModelName) name = hearth_model_name_parse ("qwen2.5:0.5b", NULL);
+    g_autofree char *path = hearth_model_name_manifest_path (name, "/root");
+
+    g_assert_cmpstr (path, ==, "/root/manifests/registry.ollama.ai/library/qwen2.5/0.5b");
+  }
+}
+
+/* ---- the store ------------------------------------------------------------- */
+
+static char *
+make_model (const char *file,
+            guint64     seed)
+{
+  hearth_test_model m;
+  char *path = g_build_filename (tmp_dir, file, NULL);
+  ember_error error = { 0 };
+
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.seed = seed;
+  g_assert_cmpint (hearth_test_model_write (&m, path, &error), ==, EMBER_OK);
+  return path;
+}
+
+static char *
+file_sha256 (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autofree char *hex = NULL;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+  return g_strdup_printf ("sha256:%s", hex);
+}
+
+static guint
+count_blobs (const char *root)
+{
+  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static void
+test_import_list_copy_remove (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store", NULL);
+  g_autofree char *gguf = make_model ("tiny.gguf", 1);
+  g_autofree char *digest = file_sha256 (gguf);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) models = NULL;
+  g_autoptr (HearthModelName) name = hearth_model_name_parse ("tiny:q8", NULL);
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autofree char *blob = NULL;
+  g_autofree char *path = NULL;
+  JsonObject *o, *layer, *config;
+  guint64 freed = 0;
+
+  g_assert_true (hearth_store_import (store, gguf, "tiny:q8", FALSE, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Ollama's layout: the manifest where Ollama looks, the blob named by
+   * the file's SHA-256, a copy with the same bytes */
+  path = g_build_filename (root, "manifests", "registry.ollama.ai", "library", "tiny", "q8", NULL);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  blob = hearth_store_blob_path (store, digest, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (blob, G_FILE_TEST_IS_SYMLINK));
+  {
+    g_autofree char *copied = file_sha256 (blob);
+
+    g_assert_cmpstr (copied, ==, digest);
+  }
+  manifest = hearth_store_read_manifest (store, name, &error);
+  g_assert_no_error (error);
+  o = json_node_get_object (manifest);
+  g_assert_cmpint (json_object_get_int_member (o, "schemaVersion"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (o, "mediaType"), ==,
+                   "application/vnd.docker.distribution.manifest.v2+json");
+  layer = json_array_get_object_element (json_object_get_array_member (o, "layers"), 0);
+  g_assert_cmpstr (json_object_get_string_member (layer, "mediaType"), ==,
+                   "application/vnd.ollama.image.model");
+  g_assert_cmpstr (json_object_get_string_member (layer, "digest"), ==, digest);
+  {
+    GStatBuf st;
+
+    g_assert_cmpint (g_stat (gguf, &st), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (layer, "size"), ==, st.st_size);
+  }
+  /* the config blob is what its digest says, and describes the model */
+  config = json_object_get_object_member (o, "config");
+  g_assert_cmpstr (json_object_get_string_member (config, "mediaType"), ==,
+                   "application/vnd.docker.container.image.v1+json");
+  {
+    g_autofree char *config_path = hearth_store_blob_path (
+      store, json_object_get_string_member (config, "digest"), NULL);
+    g_autofree char *config_digest = file_sha256 (config_path);
+    g_autofree char *text = NULL;
+
+    g_assert_cmpstr (config_digest, ==, json_object_get_string_member (config, "digest"));
+    g_assert_true (g_file_get_contents (config_path, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "\"model_format\":\"gguf\""));
+    g_assert_nonnull (strstr (text, "\"model_family\":\"llama\""));
+  }
+
+  /* a second import under the same name is refused; a file that is not a
+   * model is refused and leaves nothing behind */
+  g_assert_false (hearth_store_import (store, gguf, "tiny:q8", FALSE, NULL, &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  {
+    g_autofree char *junk = g_build_filename (tmp_dir, "junk.gguf", NULL);
+
+    g_assert_true (g_file_set_contents (junk, "not a model", -1, NULL));
+    g_assert_false (hearth_store_import (store, junk, "junk", FALSE, NULL, &error));
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+    g_clear_error (&error);
+    g_assert_false (hearth_store_import (store, gguf, "../escape", FALSE, NULL, &error));
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME);
+    g_clear_error (&error);
+  }
+  g_assert_cmpuint (count_blobs (root), ==, 2);
+
+  /* copy: a second name, the same blobs */
+  g_assert_true (hearth_store_copy (store, "tiny:q8", "me/tiny-copy", &error));
+  g_assert_no_error (error);
+  g_assert_false (hearth_store_copy (store, "tiny:q8", "me/tiny-copy", &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_false (hearth_store_copy (store, "nothing", "other", &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  models = hearth_store_list (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (models->len, ==, 2);
+  g_assert_cmpstr (((HearthStoreModel *) models->pdata[0])->name, ==,
+                   "registry.ollama.ai/me/tiny-copy:latest");
+  g_assert_cmpstr (((HearthStoreModel *) models->pdata[1])->name, ==, "tiny:q8");
+  g_assert_cmpstr (((HearthStoreModel *) models->pdata[1])->model_path, ==, blob);
+  g_assert_cmpuint (count_blobs (root), ==, 2);
+  {
+    g_autofree char *resolved = hearth_store_get_model_path (store, "me/tiny-copy", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (resolved, ==, blob);
+  }
+
+  /* remove: the blobs stay while the other name uses them */
+  g_assert_true (hearth_store_remove (store, "tiny:q8", &freed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (freed, ==, 0);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (hearth_store_remove (store, "tiny:q8", NULL, &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "there is no model named “tiny:q8”"));
+  g_clear_error (&error);
+
+  /* the last name goes: so do its blobs, and the bytes are counted */
+  g_assert_true (hearth_store_remove (store, "me/tiny-copy", &freed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (freed, >, 0);
+  g_assert_cmpuint (count_blobs (root), ==, 0);
+}
+
+static void
+test_import_link (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-link", NULL);
+  g_autofree char *gguf = make_model ("linked.gguf", 2);
+  g_autofree char *digest = file_sha256 (gguf);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *blob = NULL;
+  g_autofree char *target = NULL;
+  guint64 freed = 1;
+
+  g_assert_true (hearth_store_import (store, gguf, "linked", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  blob = hearth_store_blob_path (store, digest, NULL);
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_SYMLINK));
+  target = g_file_read_link (blob, NULL);
+  g_assert_cmpstr (target, ==, gguf);
+
+  /* removing the model removes the link, never the user's file */
+  g_assert_true (hearth_store_remove (store, "linked", &freed, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (blob, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (gguf, G_FILE_TEST_IS_REGULAR));
+}
+
+/* A manifest that cannot be read is skipped when listing, and keeps every
+ * blob when another model is removed. */
+static void
+test_damaged_manifest (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-damaged", NULL);
+  g_autofree char *gguf = make_model ("d.gguf", 3);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) models = NULL;
+  g_autofree char *bad = g_build_filename (root, "manifests", "registry.ollama.ai", "library",
+                                           "broken", "latest", NULL);
+  g_autofree char *bad_dir = g_path_get_dirname (bad);
+
+  g_assert_true (hearth_store_import (store, gguf, "a", FALSE, NULL, &error));
+  g_assert_true (hearth_store_copy (store, "a", "b", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (bad_dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (bad, "{\"schemaVersion\": 2, \"layers\": [{}]}", -1, NULL));
+
+  g_test_expect_message ("hearth-store", G_LOG_LEVEL_WARNING, "*manifest*damaged*");
+  models = hearth_store_list (store, &error);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (models->len, ==, 2);
+
+  g_assert_true (hearth_store_remove (store, "a", NULL, &error));
+  g_assert_true (hearth_store_remove (store, "b", NULL, &error));
+  g_assert_no_error (error);
+  /* the damaged manifest might need them: the blobs stay */
+  g_assert_cmpuint (count_blobs (root), ==, 2);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("hearth-test-store-XXXXXX", NULL);
+  g_assert_nonnull (tmp_dir);
+
+  g_test_add_func ("/store/names", test_names);
+  g_test_add_func ("/store/import-list-copy-remove", test_import_list_copy_remove);
+  g_test_add_func ("/store/import-link", test_import_link);
+  g_test_add_func ("/store/damaged-manifest", test_damaged_manifest);
+
+  status = g_test_run ();
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
+
+    if (system (cmd) != 0)
+      g_printerr ("could not remove %s\n", tmp_dir);
+  }
+  return status;
+}
