@@ -488,11 +488,16 @@ hearth_cli_bench (const HearthCliCommand *command,
   const ember_hparams *hp;
   double t0;
   int status;
+  g_autofree char *resolved = NULL;
 
   status = parse_arguments (&o, argc, argv, err);
   if (status != 0)
     return status;
 
+  resolved = hearth_cli_resolve_model ("bench", o.model_path, err);
+  if (resolved == NULL)
+    return 1;
+  o.model_path = resolved;
   t0 = now_seconds ();
   if (ember_model_load (o.model_path, &model, &error) != EMBER_OK)
     {

@@ -33,6 +33,7 @@ typedef struct
 {
   /* options */
   const char *model_path;
+  char *model_path_owned;    /* the store's file where MODEL names a model */
   const char *prompt;
   const char *system;
   char *system_owned;        /* a system message set with /set system */
@@ -739,6 +740,7 @@ run_state_clear (RunState *s)
   g_clear_pointer (&s->messages, g_ptr_array_unref);
   g_clear_pointer (&s->stops, g_ptr_array_unref);
   g_clear_pointer (&s->system_owned, g_free);
+  g_clear_pointer (&s->model_path_owned, g_free);
 }
 
 int
@@ -760,6 +762,13 @@ hearth_cli_run_model (const HearthCliCommand *command,
   ember_generate_options_init (&s.gen);
 
   status = parse_arguments (&s, argc, argv);
+  if (status == 0)
+    {
+      s.model_path_owned = hearth_cli_resolve_model ("run", s.model_path, err);
+      s.model_path = s.model_path_owned;
+      if (s.model_path == NULL)
+        status = 1;
+    }
   if (status == 0)
     status = load (&s);
   if (status != 0)

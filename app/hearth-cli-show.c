@@ -456,6 +456,7 @@ hearth_cli_show (const HearthCliCommand *command,
 {
   gboolean want_template = FALSE, want_json = FALSE, verbose = FALSE;
   const char *path = NULL;
+  g_autofree char *resolved = NULL;
   g_autoptr (ember_gguf) gguf = NULL;
   ember_model_info info;
   ember_error error = { 0 };
@@ -492,6 +493,10 @@ hearth_cli_show (const HearthCliCommand *command,
       return 2;
     }
 
+  resolved = hearth_cli_resolve_model ("show", path, err);
+  if (resolved == NULL)
+    return 1;
+  path = resolved;
   if (ember_gguf_open (path, &gguf, &error) != EMBER_OK)
     {
       fprintf (err, "hearth show: %s\n", error.message);

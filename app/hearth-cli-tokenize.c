@@ -23,6 +23,7 @@ hearth_cli_tokenize (const HearthCliCommand *command,
                          FILE                   *err)
 {
   const char *model = NULL, *text = NULL;
+  g_autofree char *resolved = NULL;
   gboolean no_bos = FALSE;
   ember_error error = { 0 };
   ember_gguf *gguf = NULL;
@@ -57,6 +58,10 @@ hearth_cli_tokenize (const HearthCliCommand *command,
       return 2;
     }
 
+  resolved = hearth_cli_resolve_model ("tokenize", model, err);
+  if (resolved == NULL)
+    return 1;
+  model = resolved;
   if (ember_gguf_open (model, &gguf, &error) != EMBER_OK)
     {
       fprintf (err, _("hearth tokenize: cannot read the model “%s”: %s\n"), model, error.message);

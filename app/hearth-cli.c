@@ -19,10 +19,11 @@ static const HearthCliCommand commands[] = {
   {
     "bench", "MODEL [-p 512] [-n 128] [-r 3] [--threads N] [--backend auto|cpu|vulkan] [--json]",
     N_("Measure how fast a model runs"),
-    N_("MODEL is a GGUF file. As llama-bench does: after one warm-up, each repetition\n"
-       "processes a prompt of -p token ids in one batch, then generates -n tokens one\n"
-       "at a time (greedy). Rates are the mean ± the standard deviation over -r\n"
-       "repetitions; the prompt's ids are pseudo-random, the same every run.\n"
+    N_("MODEL is a GGUF file or a model in the store. As llama-bench does: after one\n"
+       "warm-up, each repetition processes a prompt of -p token ids in one batch, then\n"
+       "generates -n tokens one at a time (greedy). Rates are the mean ± the standard\n"
+       "deviation over -r repetitions; the prompt's ids are pseudo-random, the same\n"
+       "every run.\n"
        "\n"
        "Options:\n"
        "  -p, --n-prompt 512     prompt tokens\n"
@@ -32,6 +33,12 @@ static const HearthCliCommand commands[] = {
        "  --backend auto         auto: Vulkan on a GPU, else the CPU; or cpu, vulkan\n"
        "  --json                 one JSON object instead of the table"),
     hearth_cli_bench,
+  },
+  {
+    "cp", "SOURCE DESTINATION",
+    N_("Copy a model to a new name"),
+    N_("The new name shares the model’s files: nothing is copied on disk."),
+    hearth_cli_cp,
   },
   {
     "devices", "",
@@ -46,10 +53,31 @@ static const HearthCliCommand commands[] = {
     run_help,
   },
   {
+    "import", "FILE.gguf NAME [--link | --copy]",
+    N_("Add a GGUF file to the model store"),
+    N_("The store keeps models as Ollama does (HEARTH_MODELS, else\n"
+       "~/.local/share/hearth/models). --copy (the default) copies the file into it;\n"
+       "--link leaves it where it is (it must stay there) and links to it."),
+    hearth_cli_import,
+  },
+  {
+    "list", "",
+    N_("List the models in the store"),
+    NULL,
+    hearth_cli_list,
+  },
+  {
+    "rm", "MODEL…",
+    N_("Remove models from the store"),
+    N_("Files that no other model uses are deleted with them."),
+    hearth_cli_rm,
+  },
+  {
     "run", "MODEL [PROMPT] [OPTIONS]",
     N_("Generate text: answer PROMPT, or chat"),
-    N_("MODEL is a GGUF file. With PROMPT, Hearth answers it as a user message through\n"
-       "the model's chat template (--raw: PROMPT is plain text to complete) and exits.\n"
+    N_("MODEL is a GGUF file or a model in the store. With PROMPT, Hearth answers it\n"
+       "as a user message through the model's chat template (--raw: PROMPT is plain\n"
+       "text to complete) and exits.\n"
        "Without PROMPT it chats on a terminal (/? lists the chat's commands), or reads\n"
        "the prompt from standard input. Only the generated text goes to stdout.\n"
        "\n"
@@ -64,8 +92,9 @@ static const HearthCliCommand commands[] = {
   {
     "show", "MODEL [--template | --json [--verbose]]",
     N_("Show a model's description"),
-    N_("MODEL is a path to a GGUF file. --template prints the model's chat template,\n"
-       "--json prints everything as JSON (--verbose: long arrays in full)."),
+    N_("MODEL is a GGUF file or a model in the store. --template prints the model's\n"
+       "chat template, --json prints everything as JSON (--verbose: long arrays in\n"
+       "full)."),
     hearth_cli_show,
   },
   {
@@ -84,9 +113,9 @@ static const HearthCliCommand commands[] = {
   {
     "tokenize", "MODEL TEXT [--no-bos]",
     N_("Print the token ids a model sees for a text"),
-    N_("MODEL is a GGUF file. The ids are those of TEXT as a prompt: the model’s BOS\n"
-       "token first if it adds one, and special tokens written in TEXT recognised.\n"
-       "--no-bos leaves the BOS token out."),
+    N_("MODEL is a GGUF file or a model in the store. The ids are those of TEXT as a\n"
+       "prompt: the model’s BOS token first if it adds one, and special tokens written\n"
+       "in TEXT recognised. --no-bos leaves the BOS token out."),
     hearth_cli_tokenize,
   },
   {

@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <string.h>
 
 #include "hearth-model-name.h"
@@ -52,14 +54,14 @@ part_name (Part part)
   switch (part)
     {
     case PART_HOST:
-      return "host";
+      return _("host");
     case PART_NAMESPACE:
-      return "namespace";
+      return _("namespace");
     case PART_MODEL:
-      return "model";
+      return _("model");
     case PART_TAG:
     default:
-      return "tag";
+      return _("tag");
     }
 }
 
@@ -98,7 +100,7 @@ hearth_model_name_parse (const char  *text,
   if (*s == '\0' || !g_utf8_validate (s, -1, NULL))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
-                   "“%s” is not a model name", text);
+                   _("“%s” is not a model name"), text);
       return NULL;
     }
 
@@ -119,8 +121,8 @@ hearth_model_name_parse (const char  *text,
   if (n == 0 || n > 3)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
-                   "“%s” is not a model name: it has %u parts separated by “/” "
-                   "(at most host/namespace/model)", text, n);
+                   _("“%s” is not a model name: it has %u parts separated by “/” "
+                   "(at most host/namespace/model)"), text, n);
       return NULL;
     }
   name->model = g_strdup (parts[n - 1]);
@@ -134,11 +136,16 @@ hearth_model_name_parse (const char  *text,
   for (guint i = 0; i < G_N_ELEMENTS (checks); i++)
     if (!part_is_valid (checks[i].part, *checks[i].value, strlen (*checks[i].value)))
       {
-        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
-                     "“%s” is not a model name: its %s “%s” may hold only letters, digits, "
-                     "“_”, “-”%s and must start with a letter or a digit", text,
-                     part_name (checks[i].part), *checks[i].value,
-                     checks[i].part == PART_NAMESPACE ? "" : " and “.”");
+        if (checks[i].part == PART_NAMESPACE)
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
+                       _("“%s” is not a model name: its %s “%s” may hold only letters, digits, "
+                         "“_” and “-”, and must start with a letter or a digit"),
+                       text, part_name (checks[i].part), *checks[i].value);
+        else
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
+                       _("“%s” is not a model name: its %s “%s” may hold only letters, digits, "
+                         "“_”, “-” and “.”, and must start with a letter or a digit"),
+                       text, part_name (checks[i].part), *checks[i].value);
         return NULL;
       }
   return g_steal_pointer (&name);

@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -107,7 +109,7 @@ hearth_store_blob_path (HearthStore  *self,
   if (!digest_is_valid (digest))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   "“%s” is not a sha256 digest", digest != NULL ? digest : "(null)");
+                   _("“%s” is not a sha256 digest"), digest != NULL ? digest : "(null)");
       return NULL;
     }
   file = g_strdup_printf ("sha256-%s", digest + 7);
@@ -161,7 +163,7 @@ write_blob (HearthStore  *self,
       int e = errno;
 
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                   "cannot create %s: %s", dir, g_strerror (e));
+                   _("cannot create %s: %s"), dir, g_strerror (e));
       return NULL;
     }
   if (!g_file_test (path, G_FILE_TEST_EXISTS)
@@ -189,8 +191,8 @@ check_descriptor (JsonNode    *node,
       || type == NULL || json_node_get_value_type (type) != G_TYPE_STRING)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   "the manifest %s is damaged: its %s needs a mediaType, a sha256 digest and "
-                   "a size", path, where);
+                   _("the manifest %s is damaged: its %s needs a mediaType, a sha256 digest and "
+                   "a size"), path, where);
       return FALSE;
     }
   return TRUE;
@@ -209,37 +211,37 @@ read_manifest_file (const char  *path,
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
-                     "%s does not exist", path);
+                     _("%s does not exist"), path);
       else
         g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                     "the manifest %s cannot be read: %s", path, local->message);
+                     _("the manifest %s cannot be read: %s"), path, local->message);
       return NULL;
     }
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   "the manifest %s is not a JSON object", path);
+                   _("the manifest %s is not a JSON object"), path);
       return NULL;
     }
   o = json_node_get_object (json_parser_get_root (parser));
   if (json_object_get_int_member_with_default (o, "schemaVersion", 0) != 2)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   "the manifest %s is not a version 2 manifest", path);
+                   _("the manifest %s is not a version 2 manifest"), path);
       return NULL;
     }
   layers = json_object_get_member (o, "layers");
   if (layers == NULL || !JSON_NODE_HOLDS_ARRAY (layers))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   "the manifest %s has no layers", path);
+                   _("the manifest %s has no layers"), path);
       return NULL;
     }
   if (json_object_has_member (o, "config")
-      && !check_descriptor (json_object_get_member (o, "config"), "config", path, error))
+      && !check_descriptor (json_object_get_member (o, "config"), _("config"), path, error))
     return NULL;
   for (guint i = 0; i < json_array_get_length (json_node_get_array (layers)); i++)
-    if (!check_descriptor (json_array_get_element (json_node_get_array (layers), i), "layer",
+    if (!check_descriptor (json_array_get_element (json_node_get_array (layers), i), _("layer"),
                            path, error))
       return NULL;
   return json_node_copy (json_parser_get_root (parser));
@@ -259,7 +261,7 @@ hearth_store_read_manifest (HearthStore            *self,
       g_autofree char *text = hearth_model_name_to_string (name);
 
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
-                   "there is no model named “%s” in %s", text, self->root);
+                   _("there is no model named “%s” in %s"), text, self->root);
       return NULL;
     }
   if (node == NULL)
@@ -283,7 +285,7 @@ hearth_store_write_manifest (HearthStore            *self,
       int e = errno;
 
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                   "cannot create %s: %s", dir, g_strerror (e));
+                   _("cannot create %s: %s"), dir, g_strerror (e));
       return FALSE;
     }
   json_generator_set_root (gen, manifest);
@@ -457,7 +459,7 @@ hearth_store_get_model_path (HearthStore  *self,
   if (digest == NULL)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   "the model “%s” has no model layer (no GGUF file)", name_text);
+                   _("the model “%s” has no model layer (no GGUF file)"), name_text);
       return NULL;
     }
   return hearth_store_blob_path (self, digest, error);
@@ -567,7 +569,7 @@ hearth_store_import (HearthStore   *self,
       g_autofree char *text = hearth_model_name_to_string (name);
 
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS,
-                   "a model named “%s” exists already", text);
+                   _("a model named “%s” exists already"), text);
       return FALSE;
     }
   /* only a file the GGUF reader accepts becomes a model */
@@ -591,7 +593,7 @@ hearth_store_import (HearthStore   *self,
       int err = errno;
 
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                   "cannot create %s: %s", blob_dir, g_strerror (err));
+                   _("cannot create %s: %s"), blob_dir, g_strerror (err));
       return FALSE;
     }
   if (!g_file_test (blob, G_FILE_TEST_EXISTS))
@@ -720,9 +722,22 @@ hearth_store_remove (HearthStore  *self,
       int e = errno;
 
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                   "cannot remove %s: %s", path, g_strerror (e));
+                   _("cannot remove %s: %s"), path, g_strerror (e));
       return FALSE;
     }
+  /* the directories the manifest leaves empty (model, namespace, host) */
+  {
+    g_autofree char *dir = g_path_get_dirname (path);
+    g_autofree char *top = g_build_filename (self->root, "manifests", NULL);
+
+    for (int i = 0; i < 3 && !g_str_equal (dir, top) && g_rmdir (dir) == 0; i++)
+      {
+        char *parent = g_path_get_dirname (dir);
+
+        g_free (dir);
+        dir = parent;
+      }
+  }
   n = collect_garbage (self, candidates);
   if (freed != NULL)
     *freed = n;
@@ -753,7 +768,7 @@ hearth_store_copy (HearthStore  *self,
       g_autofree char *text = hearth_model_name_to_string (dst);
 
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS,
-                   "a model named “%s” exists already", text);
+                   _("a model named “%s” exists already"), text);
       return FALSE;
     }
   return hearth_store_write_manifest (self, dst, manifest, error);

@@ -745,6 +745,105 @@ test_run_vulkan (void)
   g_assert_null (strstr (bench.out, "\"dispatches_per_token\" : null"));
 }
 
+/* ---- the store's commands ------------------------------------------------ */
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static void
+test_store_commands (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *blobs = NULL;
+  g_auto (Run) imported = { 0 };
+  g_auto (Run) linked = { 0 };
+  g_auto (Run) again = { 0 };
+  g_auto (Run) bad_name = { 0 };
+  g_auto (Run) copied = { 0 };
+  g_auto (Run) list = { 0 };
+  g_auto (Run) by_name = { 0 };
+  g_auto (Run) by_path = { 0 };
+  g_auto (Run) show = { 0 };
+  g_auto (Run) missing = { 0 };
+  g_auto (Run) removed = { 0 };
+  g_auto (Run) empty = { 0 };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  root = g_dir_make_tmp ("hearth-test-cli-store-XXXXXX", NULL);
+  blobs = g_build_filename (root, "blobs", NULL);
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+
+  imported = hearth ("import", path, "stories:260k", NULL);
+  g_assert_cmpint (imported.status, ==, 0);
+  g_assert_nonnull (strstr (imported.out, "as “stories:260k” (copied into"));
+  linked = hearth ("import", "--link", path, "me/linked", NULL);
+  g_assert_cmpint (linked.status, ==, 0);
+  again = hearth ("import", path, "stories:260k", NULL);
+  g_assert_cmpint (again.status, ==, 1);
+  g_assert_nonnull (strstr (again.err, "exists already"));
+  bad_name = hearth ("import", path, "../escape", NULL);
+  g_assert_cmpint (bad_name.status, ==, 1);
+  g_assert_nonnull (strstr (bad_name.err, "not a model name"));
+  copied = hearth ("cp", "stories:260k", "stories:copy", NULL);
+  g_assert_cmpint (copied.status, ==, 0);
+  /* one model file and one config, whatever the names */
+  g_assert_cmpuint (count_files (blobs), ==, 2);
+
+  list = hearth ("list", NULL);
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_true (g_str_has_prefix (list.out, "NAME "));
+  g_assert_nonnull (strstr (list.out, "registry.ollama.ai/me/linked:latest "));
+  g_assert_nonnull (strstr (list.out, "\nstories:260k "));
+  g_assert_nonnull (strstr (list.out, "\nstories:copy "));
+  g_assert_nonnull (strstr (list.out, "292.80K"));
+  g_assert_nonnull (strstr (list.out, "F32"));
+
+  /* a name runs and shows as its file does */
+  by_name = hearth ("run", "--raw", "--temperature", "0", "--num-predict", "20", "stories:copy",
+                    "Once upon a time", NULL);
+  by_path = hearth ("run", "--raw", "--temperature", "0", "--num-predict", "20", path,
+                    "Once upon a time", NULL);
+  g_assert_cmpint (by_name.status, ==, 0);
+  g_assert_cmpstr (by_name.out, ==, by_path.out);
+  show = hearth ("show", "me/linked", NULL);
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_nonnull (strstr (show.out, "llama"));
+  missing = hearth ("show", "nosuch:model", NULL);
+  g_assert_cmpint (missing.status, ==, 1);
+  g_assert_nonnull (strstr (missing.err, "there is no model of that name"));
+
+  removed = hearth ("rm", "stories:260k", "me/linked", "stories:copy", "stories:copy", NULL);
+  g_assert_cmpint (removed.status, ==, 1);   /* the last one is gone already */
+  /* g_format_size () puts a no-break space before the unit */
+  g_assert_nonnull (strstr (removed.out, "deleted “stories:copy” (1.2"));
+  g_assert_nonnull (strstr (removed.out, "MB freed)"));
+  g_assert_nonnull (strstr (removed.err, "there is no model named “stories:copy”"));
+  g_assert_cmpuint (count_files (blobs), ==, 0);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));   /* the linked file stays */
+  empty = hearth ("list", NULL);
+  g_assert_cmpint (empty.status, ==, 0);
+  g_assert_null (strchr (strchr (empty.out, '\n') + 1, '\n'));  /* the heading only */
+
+  g_unsetenv ("HEARTH_MODELS");
+  {
+    g_autofree char *manifests = g_build_filename (root, "manifests", NULL);
+
+    g_rmdir (blobs);
+    g_rmdir (manifests);
+    g_rmdir (root);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -765,6 +864,7 @@ main (int    argc,
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/bench/table", test_bench_table);
   g_test_add_func ("/cli/bench/refusals", test_bench_refusals);
+  g_test_add_func ("/cli/store", test_store_commands);
 
   return g_test_run ();
 }
