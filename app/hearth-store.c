@@ -198,16 +198,62 @@ check_descriptor (JsonNode    *node,
   return TRUE;
 }
 
-static JsonNode *
-read_manifest_file (const char  *path,
-                    GError     **error)
+JsonNode *
+hearth_store_parse_manifest (const char  *data,
+                             gsize        len,
+                             const char  *what,
+                             GError     **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   JsonObject *o;
   JsonNode *layers;
 
-  if (!json_parser_load_from_file (parser, path, &local))
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("the manifest %s cannot be read: %s"), what, local->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("the manifest %s is not a JSON object"), what);
+      return NULL;
+    }
+  o = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_get_int_member_with_default (o, "schemaVersion", 0) != 2)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("the manifest %s is not a version 2 manifest"), what);
+      return NULL;
+    }
+  layers = json_object_get_member (o, "layers");
+  if (layers == NULL || !JSON_NODE_HOLDS_ARRAY (layers))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("the manifest %s has no layers"), what);
+      return NULL;
+    }
+  if (json_object_has_member (o, "config")
+      && !check_descriptor (json_object_get_member (o, "config"), _("config"), what, error))
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (layers)); i++)
+    if (!check_descriptor (json_array_get_element (json_node_get_array (layers), i), _("layer"),
+                           what, error))
+      return NULL;
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static JsonNode *
+read_manifest_file (const char  *path,
+                    GError     **error)
+{
+  g_autofree char *data = NULL;
+  g_autoptr (GError) local = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &data, &len, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
@@ -217,34 +263,7 @@ read_manifest_file (const char  *path,
                      _("the manifest %s cannot be read: %s"), path, local->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   _("the manifest %s is not a JSON object"), path);
-      return NULL;
-    }
-  o = json_node_get_object (json_parser_get_root (parser));
-  if (json_object_get_int_member_with_default (o, "schemaVersion", 0) != 2)
-    {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   _("the manifest %s is not a version 2 manifest"), path);
-      return NULL;
-    }
-  layers = json_object_get_member (o, "layers");
-  if (layers == NULL || !JSON_NODE_HOLDS_ARRAY (layers))
-    {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   _("the manifest %s has no layers"), path);
-      return NULL;
-    }
-  if (json_object_has_member (o, "config")
-      && !check_descriptor (json_object_get_member (o, "config"), _("config"), path, error))
-    return NULL;
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (layers)); i++)
-    if (!check_descriptor (json_array_get_element (json_node_get_array (layers), i), _("layer"),
-                           path, error))
-      return NULL;
-  return json_node_copy (json_parser_get_root (parser));
+  return hearth_store_parse_manifest (data, len, path, error);
 }
 
 JsonNode *
@@ -267,6 +286,27 @@ hearth_store_read_manifest (HearthStore            *self,
   if (node == NULL)
     g_propagate_error (error, g_steal_pointer (&local));
   return node;
+}
+
+gboolean
+hearth_store_write_manifest_bytes (HearthStore            *self,
+                                   const HearthModelName  *name,
+                                   GBytes                 *manifest,
+                                   GError                **error)
+{
+  g_autofree char *path = hearth_model_name_manifest_path (name, self->root);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int e = errno;
+
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                   _("cannot create %s: %s"), dir, g_strerror (e));
+      return FALSE;
+    }
+  return g_file_set_contents (path, g_bytes_get_data (manifest, NULL),
+                              (gssize) g_bytes_get_size (manifest), error);
 }
 
 gboolean

@@ -63,6 +63,20 @@ JsonNode *hearth_store_read_manifest (HearthStore            *self,
                                       const HearthModelName  *name,
                                       GError                **error);
 
+/* @data (@len bytes) checked as a manifest (as hearth_store_read_manifest ()
+ * does); @what names it in messages. */
+JsonNode *hearth_store_parse_manifest (const char  *data,
+                                       gsize        len,
+                                       const char  *what,
+                                       GError     **error);
+
+/* Writes @manifest, bytes as a registry sent them (so that its digest is
+ * the registry's), for @name atomically. */
+gboolean hearth_store_write_manifest_bytes (HearthStore            *self,
+                                            const HearthModelName  *name,
+                                            GBytes                 *manifest,
+                                            GError                **error);
+
 /* Writes @manifest for @name atomically (a temporary file renamed into
  * place), creating the directories. */
 gboolean hearth_store_write_manifest (HearthStore            *self,
