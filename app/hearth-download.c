@@ -694,7 +694,7 @@ static void begin_attempt (HearthDownload *self);
 static gboolean
 retry_cb (gpointer user_data)
 {
-  HearthDownload *self = user_data;
+  g_autoptr (HearthDownload) self = g_object_ref (user_data);
 
   self->retry_source = 0;
   set_state (self, HEARTH_DOWNLOAD_STATE_RUNNING);
@@ -830,7 +830,7 @@ finish (HearthDownload *self)
 static gboolean
 stall_cb (gpointer user_data)
 {
-  HearthDownload *self = user_data;
+  g_autoptr (HearthDownload) self = g_object_ref (user_data);
 
   if (g_get_monotonic_time () - self->last_activity
       < (gint64) self->stall_timeout_ms * (G_USEC_PER_SEC / 1000))
@@ -1019,6 +1019,8 @@ receive_body (HearthDownload *self,
       return;
     }
   self->out = G_OUTPUT_STREAM (out);
+  self->speed_since = g_get_monotonic_time ();
+  self->speed_bytes = 0;
 
   report_progress (self, TRUE);
   if (self->attempt != attempt)
@@ -1256,7 +1258,11 @@ begin_attempt (HearthDownload *self)
 
   attempt = attempt_new (self);
   self->attempt = attempt;
-  self->speed_since = g_get_monotonic_time ();
+
+  /* Show at once what the partial file holds, even before it is hashed. */
+  report_progress (self, TRUE);
+  if (self->attempt != attempt)
+    return;
 
   if (self->checksum != NULL)
     {

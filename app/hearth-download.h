@@ -74,8 +74,9 @@ GQuark hearth_download_error_quark (void);
 /* Returns a new download of @url into @dest_path, in state IDLE; nothing
  * happens until hearth_download_start(). @session is referenced (pass the
  * application's one: its proxy resolver and TLS database are used as they
- * are). @expected_sha256: 64 lowercase hex digits, or NULL when unknown;
- * @expected_size: in bytes, or 0 when unknown. Either mismatch fails the
+ * are). @expected_sha256: 64 lowercase hex digits, or NULL when unknown
+ * (a precondition: check digests from a manifest before); @expected_size: in
+ * bytes, at most G_MAXINT64, or 0 when unknown. Either mismatch fails the
  * download with HEARTH_DOWNLOAD_ERROR_CORRUPT. An @url that is not http(s)
  * fails at start() with HEARTH_DOWNLOAD_ERROR_HTTP. */
 HearthDownload *hearth_download_new (SoupSession *session,
