@@ -334,25 +334,37 @@ script (Server    *server,
   g_queue_push_tail (&server->script, action);
 }
 
+/* HTTPS with @certificate, else plain HTTP. */
+static void
+server_start_full (Fixture         *f,
+                   Server          *server,
+                   GTlsCertificate *certificate)
+{
+  g_autoptr (GError) error = NULL;
+  SoupServerListenOptions options = SOUP_SERVER_LISTEN_IPV4_ONLY;
+  GSList *uris;
+
+  server->fixture = f;
+  server->server = soup_server_new ("tls-certificate", certificate, NULL);
+  server->log = g_ptr_array_new_with_free_func (g_free);
+  g_queue_init (&server->script);
+  soup_server_add_handler (server->server, NULL, server_cb, server, NULL);
+  if (certificate != NULL)
+    options |= SOUP_SERVER_LISTEN_HTTPS;
+  g_assert_true (soup_server_listen_local (server->server, 0, options, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server->server);
+  g_assert_nonnull (uris);
+  server->base = g_strdup_printf ("%s://127.0.0.1:%d", certificate ? "https" : "http",
+                                  g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+}
+
 static void
 server_start (Fixture *f,
               Server  *server)
 {
-  g_autoptr (GError) error = NULL;
-  GSList *uris;
-
-  server->fixture = f;
-  server->server = soup_server_new (NULL, NULL);
-  server->log = g_ptr_array_new_with_free_func (g_free);
-  g_queue_init (&server->script);
-  soup_server_add_handler (server->server, NULL, server_cb, server, NULL);
-  g_assert_true (soup_server_listen_local (server->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
-                                           &error));
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (server->server);
-  g_assert_nonnull (uris);
-  server->base = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  server_start_full (f, server, NULL);
 }
 
 static void
@@ -1131,6 +1143,57 @@ test_connection_refused (Fixture      *f,
   g_assert_error (f->finished_error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_NETWORK);
 }
 
+/* A self-signed certificate for 127.0.0.1, made for this test only (its key
+ * protects nothing). No trust store knows it. */
+static const char self_signed_pem[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBkTCCATagAwIBAgIUd0STxnz7y24FMR7DzoJtfuNKescwCgYIKoZIzj0EAwIw\n"
+  "FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNDA4MTE1N1oYDzIxMjYxMDMx\n"
+  "MDgxMTU3WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO\n"
+  "PQMBBwNCAARROzR8MArNjlbCih4sPyxzEzENC8V40XsP9uxhv1I0gacLwj/Ffmj0\n"
+  "yOO/kCgxKAO/a+b2DfslwoeNQy40yKhxo2QwYjAdBgNVHQ4EFgQUvU4b2/X3RMiT\n"
+  "KbQ21vSIMt4oBmswHwYDVR0jBBgwFoAUvU4b2/X3RMiTKbQ21vSIMt4oBmswDwYD\n"
+  "VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0kAMEYC\n"
+  "IQClw9FeFGfobr8J/MU8dhYNxImzWtOkjaQfxAA/D3S2xAIhAP1Jxvuy35MYwVSw\n"
+  "j3wtWCMwLAamd8bVHcLEJHZ+7aSN\n"
+  "-----END CERTIFICATE-----\n"
+  "-----BEGIN PRIVATE KEY-----\n"
+  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg9C1NZC6dOBvF/g66\n"
+  "rHhDzh+pF6beeR7Cdv8pzrRdM/OhRANCAARROzR8MArNjlbCih4sPyxzEzENC8V4\n"
+  "0XsP9uxhv1I0gacLwj/Ffmj0yOO/kCgxKAO/a+b2DfslwoeNQy40yKhx\n"
+  "-----END PRIVATE KEY-----\n";
+
+static void
+test_tls_untrusted (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  g_autoptr (HearthDownload) dl = NULL;
+  Server tls = { 0 };
+
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_test_skip ("no TLS backend (glib-networking) is installed");
+      return;
+    }
+  certificate = g_tls_certificate_new_from_pem (self_signed_pem, -1, &error);
+  g_assert_no_error (error);
+  server_start_full (f, &tls, certificate);
+
+  /* The certificate is refused, at once and for good: never retried,
+   * never accepted. */
+  dl = new_download (f, &tls, "/blob", f->sha256, BLOB_SIZE);
+  run (f, dl);
+  g_assert_error (f->finished_error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_TLS);
+  g_test_message ("%s", f->finished_error->message);
+  g_assert_cmpint (hearth_download_get_state (dl), ==, HEARTH_DOWNLOAD_STATE_FAILED);
+  g_assert_cmpuint (tls.log->len, ==, 0);
+  g_assert_false (g_file_test (f->dest, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (f->partial, G_FILE_TEST_EXISTS));
+  server_stop (&tls);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1167,6 +1230,7 @@ main (int    argc,
   ADD ("bogus-range", test_bogus_range);
   ADD ("bad-url", test_bad_url);
   ADD ("connection-refused", test_connection_refused);
+  ADD ("tls-untrusted", test_tls_untrusted);
 #undef ADD
 
   return g_test_run ();
