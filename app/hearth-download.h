@@ -19,7 +19,12 @@
  * resets the count. After max-retries failed attempts in a row the download
  * goes to PAUSED with the reason in the error property, keeping the partial
  * file: hearth_download_start() resumes it later. 404 and 410, other 4xx,
- * TLS failures, a full disk and a corrupt file fail at once (FAILED).
+ * TLS failures, a full disk and a corrupt file fail at once (FAILED). A
+ * failed download keeps its partial file, except a corrupt one, which is
+ * deleted; hearth_download_cancel() deletes it in any state but DONE.
+ *
+ * One object per DEST at a time: two downloads into the same file, in one
+ * process or two, would write over each other.
  *
  * Everything happens asynchronously on the thread-default main context of
  * the thread that called hearth_download_new(), which must be the thread
