@@ -38,6 +38,7 @@ int hearth_cli_cp (const HearthCliCommand *command, int argc, char **argv, FILE 
 int hearth_cli_devices (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_import (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_list (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_pull (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_rm (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_run_model (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_show (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);

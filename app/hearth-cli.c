@@ -67,6 +67,15 @@ static const HearthCliCommand commands[] = {
     hearth_cli_list,
   },
   {
+    "pull", "NAME",
+    N_("Download a model from its registry into the store"),
+    N_("NAME as Ollama names models (qwen2.5:0.5b, namespace/model:tag,\n"
+       "host/namespace/model:tag). A pull that stops keeps what it received: the same\n"
+       "command goes on from there. HEARTH_REGISTRY replaces Ollama's registry\n"
+       "(https://registry.ollama.ai) with a mirror."),
+    hearth_cli_pull,
+  },
+  {
     "rm", "MODEL…",
     N_("Remove models from the store"),
     N_("Files that no other model uses are deleted with them."),

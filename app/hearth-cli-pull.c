@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * `hearth pull NAME`: a model from its registry into the store, with a
+ * progress line on the terminal; what a stopped pull received stays, and the
+ * next pull of the same model goes on from there.
+ */
+
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "hearth-cli-commands.h"
+#include "hearth-pull.h"
+
+typedef struct {
+  GMainLoop *loop;
+  FILE *err;
+  gboolean tty;
+  GError *error;
+  gboolean interrupted;
+  char *last_status;
+  gint64 last_print;
+} PullRun;
+
+static void
+print_progress (HearthPull *pull,
+                PullRun    *run,
+                gboolean    force)
+{
+  guint64 done = hearth_pull_get_bytes_done (pull), total = hearth_pull_get_bytes_total (pull);
+  const char *status = hearth_pull_get_status (pull);
+  gboolean new_status = g_strcmp0 (status, run->last_status) != 0;
+  gint64 now = g_get_monotonic_time ();
+  g_autofree char *done_text = g_format_size (done);
+  g_autofree char *total_text = g_format_size (total);
+  g_autofree char *speed_text = g_format_size ((guint64) hearth_pull_get_speed (pull));
+
+  /* on a terminal a line redrawn five times a second; else one line per step */
+  if (!run->tty && !new_status && !force)
+    return;
+  if (run->tty && !new_status && !force && now - run->last_print < 200000)
+    return;
+  run->last_print = now;
+  if (run->tty && !new_status)
+    fputc ('\r', run->err);
+  else if (run->tty && run->last_status != NULL)
+    fputc ('\n', run->err);
+  if (total > 0)
+    fprintf (run->err, _("%s  %s / %s  %3d%%  %s/s"), status, done_text, total_text,
+             (int) (done * 100 / total), speed_text);
+  else
+    fprintf (run->err, "%s", status);
+  if (!run->tty)
+    fputc ('\n', run->err);
+  fflush (run->err);
+  g_free (run->last_status);
+  run->last_status = g_strdup (status);
+}
+
+static void
+on_progress (HearthPull *pull,
+             PullRun    *run)
+{
+  print_progress (pull, run, FALSE);
+}
+
+static void
+on_finished (HearthPull   *pull,
+             const GError *error,
+             PullRun      *run)
+{
+  print_progress (pull, run, TRUE);
+  if (run->tty)
+    fputc ('\n', run->err);
+  if (error != NULL)
+    run->error = g_error_copy (error);
+  g_main_loop_quit (run->loop);
+}
+
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  PullRun *run = user_data;
+
+  run->interrupted = TRUE;
+  g_main_loop_quit (run->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+hearth_cli_pull (const HearthCliCommand *command,
+                 int                     argc,
+                 char                  **argv,
+                 FILE                   *out,
+                 FILE                   *err)
+{
+  g_autofree char *root = NULL;
+  g_autoptr (HearthStore) store = NULL;
+  g_autoptr (SoupSession) session = NULL;
+  g_autoptr (HearthPull) pull = NULL;
+  g_autoptr (GError) error = NULL;
+  PullRun run = { 0 };
+  guint sigint;
+  int status = 0;
+
+  if (argc != 2 || argv[1][0] == '-')
+    {
+      fprintf (err, _("hearth pull: usage: hearth pull NAME\n"));
+      return 2;
+    }
+  root = hearth_store_default_root ();
+  store = hearth_store_new (root);
+  session = soup_session_new_with_options ("user-agent", "Hearth/" PACKAGE_VERSION, NULL);
+  pull = hearth_pull_new (store, session, argv[1], &error);
+  if (pull == NULL)
+    {
+      fprintf (err, "hearth pull: %s\n", error->message);
+      return 1;
+    }
+
+  run.loop = g_main_loop_new (NULL, FALSE);
+  run.err = err;
+  run.tty = isatty (fileno (err));
+  g_signal_connect (pull, "progress", G_CALLBACK (on_progress), &run);
+  g_signal_connect (pull, "finished", G_CALLBACK (on_finished), &run);
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, &run);
+  hearth_pull_start (pull);
+  g_main_loop_run (run.loop);
+  g_source_remove (sigint);
+  g_signal_handlers_disconnect_by_data (pull, &run);
+
+  if (run.interrupted)
+    {
+      hearth_pull_pause (pull);
+      fprintf (err, _("\nhearth pull: stopped; run the same command again to go on from here\n"));
+      status = 130;
+    }
+  else if (run.error != NULL)
+    {
+      fprintf (err, "hearth pull: %s\n", run.error->message);
+      status = 1;
+    }
+  else
+    fprintf (out, _("pulled “%s”\n"), argv[1]);
+  g_clear_error (&run.error);
+  g_free (run.last_status);
+  g_main_loop_unref (run.loop);
+  return status;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * HearthPull: a model from an Ollama registry into the store. The manifest
+ * first (Accept: Docker's v2 manifest), then every blob it names that the
+ * store lacks, each a HearthDownload checked against its digest (so a pull
+ * that stops, for any reason, resumes where it stopped), and the manifest
+ * written last, exactly as received, once every blob is there.
+ *
+ * The registry is https://HOST for a name's host; for Ollama's own
+ * (registry.ollama.ai), $HEARTH_REGISTRY when set (a mirror, or a test
+ * server). Plain http only for loopback addresses.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "hearth-store.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_TYPE_PULL (hearth_pull_get_type ())
+G_DECLARE_FINAL_TYPE (HearthPull, hearth_pull, HEARTH, PULL, GObject)
+
+/* The registry base URL for @name ("https://registry.ollama.ai"), or NULL
+ * with HEARTH_STORE_ERROR_INVALID_NAME where $HEARTH_REGISTRY is not a
+ * usable URL. */
+char *hearth_pull_registry_base (const HearthModelName  *name,
+                                 GError                **error);
+
+/* A pull of model @name into @store over @session; nothing happens before
+ * hearth_pull_start (). NULL where @name is not a model name. */
+HearthPull *hearth_pull_new (HearthStore  *store,
+                             SoupSession  *session,
+                             const char   *name,
+                             GError      **error);
+
+void hearth_pull_start (HearthPull *self);
+
+/* Stops what is being downloaded; what was received stays for the next
+ * pull of the same model. */
+void hearth_pull_pause (HearthPull *self);
+
+/* Bytes of every blob the model needs, and those present or received so
+ * far (never less than before); 0 total until the manifest is read. */
+guint64 hearth_pull_get_bytes_done (HearthPull *self);
+guint64 hearth_pull_get_bytes_total (HearthPull *self);
+
+/* What is happening, for people: "pulling manifest", "pulling
+ * 3f1a2b4c5d6e", "writing manifest" (borrowed). */
+const char *hearth_pull_get_status (HearthPull *self);
+
+/* Receiving speed of the current blob, bytes per second. */
+double hearth_pull_get_speed (HearthPull *self);
+
+/* Signals: ::progress (void) when bytes or status change; ::finished
+ * (const GError *error), NULL error when the model is in the store. */
+
+G_END_DECLS

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Pulling from an Ollama registry: a local registry (SoupServer on
+ * 127.0.0.1) serves a model whose file is stories260K, and can send the
+ * file slowly so that a `hearth pull` can be killed half-way; the next pull
+ * must go on with a Range request and end with a model that runs.
+ */
+
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <string.h>
+
+#include "hearth-pull.h"
+#include "test-common.h"
+
+typedef struct {
+  SoupServer *server;
+  char *base;
+  GBytes *model;          /* the model blob */
+  char *model_digest;
+  char *config;
+  char *config_digest;
+  char *manifest;
+  gboolean slow;          /* send the model blob 16 KiB every 20 ms */
+  guint range_requests;   /* model blob requests with a Range header */
+  guint64 last_range_start;
+} Registry;
+
+static Registry registry;
+static char *tmp_dir;
+
+static char *
+digest_of (const guchar *data,
+           gsize         len)
+{
+  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+
+  return g_strdup_printf ("sha256:%s", hex);
+}
+
+typedef struct {
+  SoupServerMessage *msg;
+  gsize at, end;
+  gboolean gone;          /* the client went away (killed) */
+} SlowBody;
+
+static void
+on_slow_gone (SoupServerMessage *msg,
+              SlowBody          *b)
+{
+  b->gone = TRUE;
+}
+
+static gboolean
+send_chunk (gpointer user_data)
+{
+  SlowBody *b = user_data;
+  gsize n = MIN ((gsize) 16384, b->end - b->at);
+  SoupMessageBody *body = soup_server_message_get_response_body (b->msg);
+
+  if (b->gone)
+    {
+      g_signal_handlers_disconnect_by_data (b->msg, b);
+      g_object_unref (b->msg);
+      g_free (b);
+      return G_SOURCE_REMOVE;
+    }
+
+  soup_message_body_append (body, SOUP_MEMORY_COPY,
+                            (const char *) g_bytes_get_data (registry.model, NULL) + b->at, n);
+  b->at += n;
+  if (b->at >= b->end)
+    soup_message_body_complete (body);
+  soup_server_message_unpause (b->msg);
+  if (b->at >= b->end)
+    {
+      g_signal_handlers_disconnect_by_data (b->msg, b);
+      g_object_unref (b->msg);
+      g_free (b);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+serve (SoupServer        *server,
+       SoupServerMessage *msg,
+       const char        *path,
+       GHashTable        *query,
+       gpointer           user_data)
+{
+  g_autofree char *manifest_path = g_strdup ("/v2/library/stories/manifests/latest");
+  g_autofree char *model_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
+                                                 registry.model_digest);
+  g_autofree char *config_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
+                                                  registry.config_digest);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (g_str_equal (path, manifest_path))
+    {
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/vnd.docker.distribution.manifest.v2+json",
+                                        SOUP_MEMORY_COPY, registry.manifest,
+                                        strlen (registry.manifest));
+      return;
+    }
+  if (g_str_equal (path, config_path))
+    {
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY,
+                                        registry.config, strlen (registry.config));
+      return;
+    }
+  if (g_str_equal (path, model_path))
+    {
+      const char *range = soup_message_headers_get_one (
+        soup_server_message_get_request_headers (msg), "Range");
+      gsize size = g_bytes_get_size (registry.model);
+      gsize start = 0;
+
+      if (range != NULL && g_str_has_prefix (range, "bytes="))
+        {
+          start = (gsize) g_ascii_strtoull (range + 6, NULL, 10);
+          registry.range_requests++;
+          registry.last_range_start = start;
+        }
+      if (start >= size)
+        {
+          soup_server_message_set_status (msg, 416, NULL);
+          return;
+        }
+      if (start > 0)
+        {
+          g_autofree char *content_range = g_strdup_printf ("bytes %" G_GSIZE_FORMAT "-%"
+                                                            G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
+                                                            start, size - 1, size);
+
+          soup_server_message_set_status (msg, 206, NULL);
+          soup_message_headers_replace (headers, "Content-Range", content_range);
+        }
+      else
+        soup_server_message_set_status (msg, 200, NULL);
+      soup_message_headers_set_content_type (headers, "application/octet-stream", NULL);
+      if (!registry.slow)
+        {
+          soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_COPY,
+                                    (const char *) g_bytes_get_data (registry.model, NULL) + start,
+                                    size - start);
+          return;
+        }
+      {
+        SlowBody *b = g_new0 (SlowBody, 1);
+
+        soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+        b->msg = g_object_ref (msg);
+        b->at = start;
+        b->end = size;
+        g_signal_connect (msg, "disconnected", G_CALLBACK (on_slow_gone), b);
+        g_signal_connect (msg, "finished", G_CALLBACK (on_slow_gone), b);
+        soup_server_message_pause (msg);
+        g_timeout_add (20, send_chunk, b);
+      }
+      return;
+    }
+  soup_server_message_set_status (msg, 404, NULL);
+}
+
+static void
+registry_start (const char *model_file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  GSList *uris;
+
+  g_assert_true (g_file_get_contents (model_file, &data, &len, &error));
+  registry.model = g_bytes_new (data, len);
+  registry.model_digest = digest_of ((const guchar *) data, len);
+  registry.config = g_strdup_printf ("{\"model_format\":\"gguf\",\"model_family\":\"llama\","
+                                     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+                                     registry.model_digest);
+  registry.config_digest = digest_of ((const guchar *) registry.config, strlen (registry.config));
+  registry.manifest = g_strdup_printf (
+    "{\"schemaVersion\":2,"
+    "\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+    "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\","
+    "\"digest\":\"%s\",\"size\":%" G_GSIZE_FORMAT "},"
+    "\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\","
+    "\"digest\":\"%s\",\"size\":%" G_GSIZE_FORMAT "}]}",
+    registry.config_digest, strlen (registry.config), registry.model_digest, len);
+
+  registry.server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (registry.server, NULL, serve, NULL, NULL);
+  g_assert_true (soup_server_listen_local (registry.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
+                                           &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (registry.server);
+  registry.base = g_uri_to_string (uris->data);
+  /* no trailing slash */
+  if (g_str_has_suffix (registry.base, "/"))
+    registry.base[strlen (registry.base) - 1] = '\0';
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_setenv ("HEARTH_REGISTRY", registry.base, TRUE);
+}
+
+/* ---- in process ------------------------------------------------------------ */
+
+typedef struct {
+  gboolean done;
+  GError *error;
+  guint64 last_done;
+  gboolean backwards;
+} PullWait;
+
+static void
+on_progress (HearthPull *pull,
+             PullWait   *w)
+{
+  if (hearth_pull_get_bytes_done (pull) < w->last_done)
+    w->backwards = TRUE;
+  w->last_done = hearth_pull_get_bytes_done (pull);
+}
+
+static void
+on_finished (HearthPull   *pull,
+             const GError *error,
+             PullWait     *w)
+{
+  w->done = TRUE;
+  if (error != NULL)
+    w->error = g_error_copy (error);
+}
+
+static void
+pull_and_wait (HearthStore *store,
+               const char  *name,
+               PullWait    *w)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthPull) pull = hearth_pull_new (store, session, name, &error);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  g_assert_no_error (error);
+  g_signal_connect (pull, "progress", G_CALLBACK (on_progress), w);
+  g_signal_connect (pull, "finished", G_CALLBACK (on_finished), w);
+  hearth_pull_start (pull);
+  while (!w->done && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (w->done);
+}
+
+static void
+test_pull_in_process (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-a", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthModelName) name = hearth_model_name_parse ("stories", NULL);
+  g_autofree char *manifest_path = hearth_model_name_manifest_path (name, root);
+  g_autofree char *manifest = NULL;
+  g_autofree char *model = NULL;
+  g_autoptr (GError) error = NULL;
+  PullWait w = { 0 };
+  PullWait missing = { 0 };
+
+  pull_and_wait (store, "stories", &w);
+  g_assert_no_error (w.error);
+  g_assert_false (w.backwards);
+  /* the manifest byte for byte as the registry sent it, the blobs by digest */
+  g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
+  g_assert_cmpstr (manifest, ==, registry.manifest);
+  model = hearth_store_get_model_path (store, "stories", &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (model, &data, &len, NULL));
+    g_assert_true (g_bytes_get_size (registry.model) == len);
+    g_assert_cmpmem (data, len, g_bytes_get_data (registry.model, NULL), len);
+  }
+
+  /* a name the registry does not have */
+  pull_and_wait (store, "nothing:here", &missing);
+  g_assert_error (missing.error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (missing.error->message, "no model named “nothing:here”"));
+  g_clear_error (&missing.error);
+  g_clear_error (&w.error);
+}
+
+/* ---- the command, killed half-way ------------------------------------------ */
+
+typedef struct {
+  gboolean exited;
+  int status;
+} Child;
+
+static void
+on_child_exit (GPid     pid,
+               int      status,
+               gpointer user_data)
+{
+  Child *c = user_data;
+
+  c->exited = TRUE;
+  c->status = status;
+  g_spawn_close_pid (pid);
+}
+
+static GPid
+spawn_hearth (const char *root,
+              Child      *child,
+              const char *first,
+              ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_auto (GStrv) env = g_get_environ ();
+  g_autoptr (GError) error = NULL;
+  const char *arg;
+  va_list ap;
+  GPid pid;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("HEARTH_BINARY"));
+  va_start (ap, first);
+  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  env = g_environ_setenv (env, "HEARTH_MODELS", root, TRUE);
+  g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, env,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                                | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  g_child_watch_add (pid, on_child_exit, child);
+  return pid;
+}
+
+static guint64
+partial_size (const char *root)
+{
+  g_autofree char *file = g_strdup_printf ("sha256-%s.partial", registry.model_digest + 7);
+  g_autofree char *path = g_build_filename (root, "blobs", file, NULL);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+static void
+wait_for (gboolean *flag,
+          int       seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!*flag && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_pull_killed_and_resumed (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-b", NULL);
+  Child first = { 0 }, second = { 0 };
+  gint64 deadline;
+  GPid pid;
+
+  if (g_getenv ("HEARTH_BINARY") == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set (run through meson test)");
+      return;
+    }
+
+  /* the file comes slowly: the first pull is killed once part of it is on
+   * disk */
+  registry.slow = TRUE;
+  registry.range_requests = 0;
+  pid = spawn_hearth (root, &first, "pull", "stories", NULL);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (partial_size (root) < 64 * 1024 && !first.exited && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (first.exited);
+  g_assert_cmpuint (partial_size (root), >=, 64 * 1024);
+  kill (pid, SIGKILL);
+  wait_for (&first.exited, 10);
+  g_assert_true (first.exited);
+
+  /* the second goes on from there */
+  registry.slow = FALSE;
+  spawn_hearth (root, &second, "pull", "stories", NULL);
+  wait_for (&second.exited, 30);
+  g_assert_true (second.exited);
+  g_assert_true (g_spawn_check_wait_status (second.status, NULL));
+  g_assert_cmpuint (registry.range_requests, >=, 1);
+  g_assert_cmpuint (registry.last_range_start, >=, 64 * 1024);
+  g_assert_cmpuint (partial_size (root), ==, 0);
+
+  /* and the model runs: greedy stories260K from the store */
+  {
+    g_autofree char *out = NULL;
+    g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
+    const char *argv[] = { g_getenv ("HEARTH_BINARY"), "run", "--raw", "--temperature", "0",
+                           "--num-predict", "12", "stories", "Once upon a time", NULL };
+    int status = 0;
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                 NULL, &out, NULL, &status, NULL));
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_true (g_str_has_prefix (out, ", there was a little girl named Lily."));
+  }
+}
+
+static void
+test_needs_shared (void)
+{
+  g_free (hearth_test_shared_file ("models/stories260K.gguf"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *model = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("hearth-test-pull-XXXXXX", NULL);
+  g_assert_nonnull (tmp_dir);
+
+  if (g_getenv ("HEARTH_SHARED_DIR") != NULL)
+    model = g_build_filename (g_getenv ("HEARTH_SHARED_DIR"), "models", "stories260K.gguf", NULL);
+  if (model == NULL || !g_file_test (model, G_FILE_TEST_IS_REGULAR))
+    {
+      /* skips, saying which file is missing */
+      g_test_add_func ("/pull/needs-shared", test_needs_shared);
+      return g_test_run ();
+    }
+  registry_start (model);
+  g_test_add_func ("/pull/in-process", test_pull_in_process);
+  g_test_add_func ("/pull/killed-and-resumed", test_pull_killed_and_resumed);
+  status = g_test_run ();
+
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
+
+    if (system (cmd) != 0)
+      g_printerr ("could not remove %s\n", tmp_dir);
+  }
+  return status;
+}
