@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -585,7 +587,7 @@ prepare_partial (HearthDownload *self,
       int saved_errno = errno;
 
       g_set_error (error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_IO,
-                   "could not create the folder %s: %s", dir, g_strerror (saved_errno));
+                   _("could not create the folder %s: %s"), dir, g_strerror (saved_errno));
       return FALSE;
     }
 
@@ -608,7 +610,7 @@ prepare_partial (HearthDownload *self,
   if (!S_ISREG (st.st_mode))
     {
       g_set_error (error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_IO,
-                   "%s is in the way of the download: it is not a regular file",
+                   _("%s is in the way of the download: it is not a regular file"),
                    self->partial_path);
       return FALSE;
     }
@@ -649,7 +651,7 @@ check_space (HearthDownload *self,
   needed_str = g_format_size (needed);
   free_str = g_format_size (free_bytes);
   g_set_error (error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_NO_SPACE,
-               "not enough space in %s: the download needs %s more, %s are free", dir,
+               _("not enough space in %s: the download needs %s more, %s are free"), dir,
                needed_str, free_str);
   return FALSE;
 }
@@ -752,7 +754,7 @@ finish (HearthDownload *self)
     {
       g_clear_object (&self->out);
       fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_IO,
-                               "could not write %s: %s", self->partial_path, error->message));
+                               _("could not write %s: %s"), self->partial_path, error->message));
       return;
     }
   g_clear_object (&self->out);
@@ -773,7 +775,7 @@ finish (HearthDownload *self)
       if (out == NULL)
         {
           fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_IO,
-                                   "could not write %s: %s", self->partial_path,
+                                   _("could not write %s: %s"), self->partial_path,
                                    error->message));
           return;
         }
@@ -786,11 +788,13 @@ finish (HearthDownload *self)
 
       discard_partial (self);
       self->bytes_done = 0;
+      g_autofree char *want_text = g_strdup_printf ("%" G_GUINT64_FORMAT, self->expected_size);
+      g_autofree char *got_text = g_strdup_printf ("%" G_GUINT64_FORMAT, got);
+
       fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_CORRUPT,
-                               "the downloaded file is corrupt (expected %" G_GUINT64_FORMAT
-                               " bytes, got %" G_GUINT64_FORMAT
-                               "); it will be downloaded again",
-                               self->expected_size, got));
+                               _("the downloaded file is corrupt (expected %s bytes, got %s); "
+                                 "it will be downloaded again"),
+                               want_text, got_text));
       return;
     }
   if (self->expected_sha256 != NULL && strcmp (digest, self->expected_sha256) != 0)
@@ -798,8 +802,8 @@ finish (HearthDownload *self)
       discard_partial (self);
       self->bytes_done = 0;
       fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_CORRUPT,
-                               "the downloaded file is corrupt (expected sha256:%s, got "
-                               "sha256:%s); it will be downloaded again",
+                               _("the downloaded file is corrupt (expected sha256:%s, got "
+                               "sha256:%s); it will be downloaded again"),
                                self->expected_sha256, digest));
       return;
     }
@@ -809,7 +813,7 @@ finish (HearthDownload *self)
       int saved_errno = errno;
 
       fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_IO,
-                               "could not move the download to %s: %s", self->dest_path,
+                               _("could not move the download to %s: %s"), self->dest_path,
                                g_strerror (saved_errno)));
       return;
     }
@@ -857,21 +861,21 @@ fail_from_gerror (HearthDownload *self,
   if (attempt->stalled)
     fail_transient (self,
                     g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_STALLED,
-                                 "%s sent nothing for %.1f seconds", host,
+                                 _("%s sent nothing for %.1f seconds"), host,
                                  self->stall_timeout_ms / 1000.0),
                     -1);
   else if (error->domain == G_TLS_ERROR)
     fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_TLS,
-                             "could not connect securely to %s: %s", host, error->message));
+                             _("could not connect securely to %s: %s"), host, error->message));
   else if (g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_TOO_MANY_REDIRECTS)
            || g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_REDIRECT_NO_LOCATION)
            || g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_REDIRECT_BAD_URI))
     fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_HTTP,
-                             "could not download from %s: %s", host, error->message));
+                             _("could not download from %s: %s"), host, error->message));
   else
     fail_transient (self,
                     g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_NETWORK,
-                                 "could not download from %s: %s", host, error->message),
+                                 _("could not download from %s: %s"), host, error->message),
                     -1);
 }
 
@@ -907,7 +911,7 @@ read_cb (GObject      *source,
       if (end != 0 && self->offset < end)
         fail_transient (self,
                         g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_NETWORK,
-                                     "the connection to %s closed before the end of the file",
+                                     _("the connection to %s closed before the end of the file"),
                                      g_uri_get_host (self->uri)),
                         -1);
       else if (end != 0 && self->offset > end)
@@ -917,7 +921,7 @@ read_cb (GObject      *source,
           restart_partial (self);
           fail_transient (self,
                           g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_HTTP,
-                                       "%s sent more than the whole file",
+                                       _("%s sent more than the whole file"),
                                        g_uri_get_host (self->uri)),
                           -1);
         }
@@ -936,11 +940,11 @@ read_cb (GObject      *source,
           g_autofree char *dir = g_path_get_dirname (self->dest_path);
 
           fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_NO_SPACE,
-                                   "not enough space in %s: %s", dir, error->message));
+                                   _("not enough space in %s: %s"), dir, error->message));
         }
       else
         fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_IO,
-                                 "could not write %s: %s", self->partial_path, error->message));
+                                 _("could not write %s: %s"), self->partial_path, error->message));
       return;
     }
   g_checksum_update (self->checksum, attempt->buffer, (gsize) n);
@@ -981,10 +985,12 @@ receive_body (HearthDownload *self,
     {
       discard_partial (self);
       self->bytes_done = 0;
+      g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
+      g_autofree char *want_text = g_strdup_printf ("%" G_GUINT64_FORMAT, self->expected_size);
+
       fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_CORRUPT,
-                               "the file on %s has %" G_GUINT64_FORMAT
-                               " bytes, not the expected %" G_GUINT64_FORMAT,
-                               g_uri_get_host (self->uri), total, self->expected_size));
+                               _("the file on %s has %s bytes, not the expected %s"),
+                               g_uri_get_host (self->uri), total_text, want_text));
       return;
     }
   if (total != 0)
@@ -1015,7 +1021,7 @@ receive_body (HearthDownload *self,
   if (out == NULL)
     {
       fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_IO,
-                               "could not write %s: %s", self->partial_path, error->message));
+                               _("could not write %s: %s"), self->partial_path, error->message));
       return;
     }
   self->out = G_OUTPUT_STREAM (out);
@@ -1068,7 +1074,7 @@ send_cb (GObject      *source,
           restart_partial (self);
           fail_transient (self,
                           g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_HTTP,
-                                       "%s answered with the wrong part of the file",
+                                       _("%s answered with the wrong part of the file"),
                                        g_uri_get_host (self->uri)),
                           0);
           return;
@@ -1107,7 +1113,7 @@ send_cb (GObject      *source,
       restart_partial (self);
       fail_transient (self,
                       g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_HTTP,
-                                   "%s could not send the rest of the file",
+                                   _("%s could not send the rest of the file"),
                                    g_uri_get_host (self->uri)),
                       0);
       return;
@@ -1122,11 +1128,11 @@ send_cb (GObject      *source,
       reason = soup_status_get_phrase (status);
     phrase = g_strdup (reason != NULL ? reason : "");
     g_strdelimit (phrase, "\r\n\t", ' ');
-    what = g_strdup_printf ("%s answered %u %s", g_uri_get_host (self->uri), status, phrase);
+    what = g_strdup_printf (_("%s answered %u %s"), g_uri_get_host (self->uri), status, phrase);
 
     if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_GONE)
       fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_NOT_FOUND,
-                               "%s: the file is not there", what));
+                               _("%s: the file is not there"), what));
     else if (status == 429 /* Too Many Requests */ || status == SOUP_STATUS_REQUEST_TIMEOUT
              || SOUP_STATUS_IS_SERVER_ERROR (status))
       fail_transient (self,
@@ -1247,7 +1253,7 @@ begin_attempt (HearthDownload *self)
   if (self->uri == NULL)
     {
       fail (self, g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_HTTP,
-                               "“%s” is not an http or https URL", self->url));
+                               _("“%s” is not an http or https URL"), self->url));
       return;
     }
   if (!prepare_partial (self, &error))
@@ -1550,7 +1556,7 @@ hearth_download_cancel (HearthDownload *self)
   if (active)
     {
       error = g_error_new (HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_CANCELLED,
-                           "the download was cancelled");
+                           _("the download was cancelled"));
       g_signal_emit (self, signals[FINISHED], 0, error);
     }
 }
