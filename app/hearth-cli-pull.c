@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hearth-cli-commands.h"
+#include "hearth-fit.h"
 #include "hearth-pull.h"
 
 typedef struct {
@@ -23,6 +24,8 @@ typedef struct {
   gboolean tty;
   GError *error;
   gboolean interrupted;
+  gboolean force;
+  gboolean refused;     /* it would not fit, and no --force */
   char *last_status;
   gint64 last_print;
 } PullRun;
@@ -82,6 +85,27 @@ on_finished (HearthPull   *pull,
   g_main_loop_quit (run->loop);
 }
 
+/* Before any file is downloaded: will it fit? Said with the numbers; a
+ * model that fits nowhere is not downloaded unless --force. */
+static void
+on_manifest (HearthPull *pull,
+             PullRun    *run)
+{
+  HearthFit fit;
+  g_autofree char *text = NULL;
+
+  hearth_fit_estimate (hearth_pull_get_model_bytes (pull), hearth_fit_gpu_memory (),
+                       hearth_fit_system_ram (), &fit);
+  text = hearth_fit_describe (&fit);
+  fprintf (run->err, "%s\n", text);
+  if (fit.verdict == HEARTH_FIT_NONE && !run->force)
+    {
+      run->refused = TRUE;
+      hearth_pull_pause (pull);
+      g_main_loop_quit (run->loop);
+    }
+}
+
 static gboolean
 on_interrupt (gpointer user_data)
 {
@@ -108,15 +132,29 @@ hearth_cli_pull (const HearthCliCommand *command,
   guint sigint;
   int status = 0;
 
-  if (argc != 2 || argv[1][0] == '-')
+  const char *name = NULL;
+
+  for (int i = 1; i < argc; i++)
     {
-      fprintf (err, _("hearth pull: usage: hearth pull NAME\n"));
+      if (g_str_equal (argv[i], "--force"))
+        run.force = TRUE;
+      else if (argv[i][0] == '-' || name != NULL)
+        {
+          fprintf (err, _("hearth pull: usage: hearth pull NAME [--force]\n"));
+          return 2;
+        }
+      else
+        name = argv[i];
+    }
+  if (name == NULL)
+    {
+      fprintf (err, _("hearth pull: usage: hearth pull NAME [--force]\n"));
       return 2;
     }
   root = hearth_store_default_root ();
   store = hearth_store_new (root);
   session = soup_session_new_with_options ("user-agent", "Hearth/" PACKAGE_VERSION, NULL);
-  pull = hearth_pull_new (store, session, argv[1], &error);
+  pull = hearth_pull_new (store, session, name, &error);
   if (pull == NULL)
     {
       fprintf (err, "hearth pull: %s\n", error->message);
@@ -127,6 +165,7 @@ hearth_cli_pull (const HearthCliCommand *command,
   run.err = err;
   run.tty = isatty (fileno (err));
   g_signal_connect (pull, "progress", G_CALLBACK (on_progress), &run);
+  g_signal_connect (pull, "manifest", G_CALLBACK (on_manifest), &run);
   g_signal_connect (pull, "finished", G_CALLBACK (on_finished), &run);
   sigint = g_unix_signal_add (SIGINT, on_interrupt, &run);
   hearth_pull_start (pull);
@@ -134,7 +173,12 @@ hearth_cli_pull (const HearthCliCommand *command,
   g_source_remove (sigint);
   g_signal_handlers_disconnect_by_data (pull, &run);
 
-  if (run.interrupted)
+  if (run.refused)
+    {
+      fprintf (err, _("hearth pull: not downloaded; --force downloads it all the same\n"));
+      status = 1;
+    }
+  else if (run.interrupted)
     {
       hearth_pull_pause (pull);
       fprintf (err, _("\nhearth pull: stopped; run the same command again to go on from here\n"));
@@ -146,7 +190,7 @@ hearth_cli_pull (const HearthCliCommand *command,
       status = 1;
     }
   else
-    fprintf (out, _("pulled “%s”\n"), argv[1]);
+    fprintf (out, _("pulled “%s”\n"), name);
   g_clear_error (&run.error);
   g_free (run.last_status);
   g_main_loop_unref (run.loop);

@@ -67,12 +67,14 @@ static const HearthCliCommand commands[] = {
     hearth_cli_list,
   },
   {
-    "pull", "NAME",
+    "pull", "NAME [--force]",
     N_("Download a model from its registry into the store"),
     N_("NAME as Ollama names models (qwen2.5:0.5b, namespace/model:tag,\n"
        "host/namespace/model:tag). A pull that stops keeps what it received: the same\n"
        "command goes on from there. HEARTH_REGISTRY replaces Ollama's registry\n"
-       "(https://registry.ollama.ai) with a mirror."),
+       "(https://registry.ollama.ai) with a mirror. Before downloading, Hearth says\n"
+       "whether the model will fit this computer; one that fits nowhere is not\n"
+       "downloaded without --force."),
     hearth_cli_pull,
   },
   {

@@ -42,7 +42,7 @@ blob_item_free (BlobItem *item)
   g_free (item);
 }
 
-enum { SIGNAL_PROGRESS, SIGNAL_FINISHED, N_SIGNALS };
+enum { SIGNAL_PROGRESS, SIGNAL_MANIFEST, SIGNAL_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (HearthPull, hearth_pull, G_TYPE_OBJECT)
@@ -86,6 +86,9 @@ hearth_pull_class_init (HearthPullClass *klass)
   object_class->dispose = hearth_pull_dispose;
   object_class->finalize = hearth_pull_finalize;
   signals[SIGNAL_PROGRESS] = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                           G_TYPE_NONE, 0);
+  signals[SIGNAL_MANIFEST] = g_signal_new ("manifest", G_TYPE_FROM_CLASS (klass),
                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                            G_TYPE_NONE, 0);
   signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
@@ -363,7 +366,10 @@ on_manifest (GObject      *source,
     add_blob (self, json_array_get_object_element (layers, i));
   update_bytes (self);
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
-  next_blob (self);
+  /* the sizes are known: a handler may look at them and pause */
+  g_signal_emit (self, signals[SIGNAL_MANIFEST], 0);
+  if (self->running)
+    next_blob (self);
 }
 
 void
@@ -422,6 +428,16 @@ guint64
 hearth_pull_get_bytes_done (HearthPull *self)
 {
   return self->bytes_done;
+}
+
+guint64
+hearth_pull_get_model_bytes (HearthPull *self)
+{
+  guint64 bytes = 0;
+
+  for (guint i = 0; i < self->blobs->len; i++)
+    bytes += ((BlobItem *) self->blobs->pdata[i])->size;
+  return bytes;
 }
 
 guint64

@@ -52,7 +52,13 @@ const char *hearth_pull_get_status (HearthPull *self);
 /* Receiving speed of the current blob, bytes per second. */
 double hearth_pull_get_speed (HearthPull *self);
 
-/* Signals: ::progress (void) when bytes or status change; ::finished
- * (const GError *error), NULL error when the model is in the store. */
+/* Bytes of every file the model has (known once ::manifest is emitted). */
+guint64 hearth_pull_get_model_bytes (HearthPull *self);
+
+/* Signals: ::progress (void) when bytes or status change; ::manifest (void)
+ * once the manifest is read, before any blob is downloaded (a handler may
+ * hearth_pull_pause () there: nothing more happens, ::finished is not
+ * emitted); ::finished (const GError *error), NULL error when the model is
+ * in the store. */
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hearth-pull.h"
 #include "test-common.h"
@@ -396,6 +397,37 @@ test_pull_killed_and_resumed (void)
   g_assert_cmpuint (registry.range_requests, >=, 1);
   g_assert_cmpuint (registry.last_range_start, >=, 64 * 1024);
   g_assert_cmpuint (partial_size (root), ==, 0);
+
+  /* a pull of what is there says whether it fits and downloads nothing */
+  {
+    g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
+    const char *argv[] = { g_getenv ("HEARTH_BINARY"), "pull", "stories", NULL };
+    g_autoptr (GError) error = NULL;
+    guint before = registry.range_requests;
+    Child again = { 0 };
+    char text[4096];
+    gssize n;
+    GPid again_pid;
+    int err_fd = -1;
+
+    g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, env,
+                                             G_SPAWN_DO_NOT_REAP_CHILD
+                                             | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                             NULL, NULL, &again_pid, NULL, NULL, &err_fd,
+                                             &error));
+    g_assert_no_error (error);
+    g_child_watch_add (again_pid, on_child_exit, &again);
+    wait_for (&again.exited, 20);
+    g_assert_true (again.exited);
+    g_assert_true (g_spawn_check_wait_status (again.status, NULL));
+    n = read (err_fd, text, sizeof text - 1);
+    close (err_fd);
+    g_assert_cmpint (n, >, 0);
+    text[n] = '\0';
+    g_assert_nonnull (strstr (text, "needs about"));
+    g_assert_nonnull (strstr (text, "it will run"));
+    g_assert_cmpuint (registry.range_requests, ==, before);
+  }
 
   /* and the model runs: greedy stories260K from the store */
   {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hearth-fit.h"
 #include "hearth-store.h"
 #include "test-models.h"
 
@@ -301,6 +302,46 @@ test_damaged_manifest (void)
   g_assert_cmpuint (count_blobs (root), ==, 2);
 }
 
+/* ---- fit --------------------------------------------------------------- */
+
+static void
+test_fit (void)
+{
+  const guint64 gb = 1000000000ull;
+  HearthFit fit;
+  g_autofree char *gpu = NULL;
+  g_autofree char *cpu = NULL;
+  g_autofree char *slow = NULL;
+  g_autofree char *none = NULL;
+
+  /* a 4.4 GB model: on an 8 GB GPU; on a 4 GB one, slowly on the CPU with
+   * 16 GB of RAM; nowhere with 4 GB of RAM */
+  hearth_fit_estimate (4400000000ull, 8 * gb, 16 * gb, &fit);
+  g_assert_cmpint (fit.verdict, ==, HEARTH_FIT_GPU);
+  g_assert_cmpuint (fit.needed, >, 4400000000ull);
+  gpu = hearth_fit_describe (&fit);
+  g_assert_true (g_str_has_prefix (gpu, "needs about 5."));
+  g_assert_nonnull (strstr (gpu, "it will run on the GPU"));
+
+  hearth_fit_estimate (4400000000ull, 4 * gb, 16 * gb, &fit);
+  g_assert_cmpint (fit.verdict, ==, HEARTH_FIT_CPU);
+  slow = hearth_fit_describe (&fit);
+  g_assert_nonnull (strstr (slow, "4.0"));
+  g_assert_nonnull (strstr (slow, "it will run, slowly, on the CPU"));
+
+  hearth_fit_estimate (4400000000ull, 0, 16 * gb, &fit);
+  cpu = hearth_fit_describe (&fit);
+  g_assert_nonnull (strstr (cpu, "no GPU Hearth can use"));
+
+  hearth_fit_estimate (4400000000ull, 2 * gb, 4 * gb, &fit);
+  g_assert_cmpint (fit.verdict, ==, HEARTH_FIT_NONE);
+  none = hearth_fit_describe (&fit);
+  g_assert_nonnull (strstr (none, "it will not fit"));
+
+  /* this computer has some RAM */
+  g_assert_cmpuint (hearth_fit_system_ram (), >, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -315,6 +356,7 @@ main (int    argc,
   g_test_add_func ("/store/import-list-copy-remove", test_import_list_copy_remove);
   g_test_add_func ("/store/import-link", test_import_link);
   g_test_add_func ("/store/damaged-manifest", test_damaged_manifest);
+  g_test_add_func ("/store/fit", test_fit);
 
   status = g_test_run ();
   {
