@@ -190,7 +190,7 @@ hearth_cli_pull (const HearthCliCommand *command,
       status = 1;
     }
   else
-    fprintf (out, _("pulled “%s”\n"), name);
+    fprintf (out, _("pulled “%s”\n"), hearth_pull_get_name (pull));
   g_clear_error (&run.error);
   g_free (run.last_status);
   g_main_loop_unref (run.loop);

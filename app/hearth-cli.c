@@ -67,14 +67,16 @@ static const HearthCliCommand commands[] = {
     hearth_cli_list,
   },
   {
-    "pull", "NAME [--force]",
+    "pull", "(NAME | URL.gguf) [--force]",
     N_("Download a model from its registry into the store"),
     N_("NAME as Ollama names models (qwen2.5:0.5b, namespace/model:tag,\n"
-       "host/namespace/model:tag). A pull that stops keeps what it received: the same\n"
-       "command goes on from there. HEARTH_REGISTRY replaces Ollama's registry\n"
-       "(https://registry.ollama.ai) with a mirror. Before downloading, Hearth says\n"
-       "whether the model will fit this computer; one that fits nowhere is not\n"
-       "downloaded without --force."),
+       "host/namespace/model:tag, hf.co/user/repo:Q4_K_M), or the https:// address of\n"
+       "a GGUF file. A pull that stops keeps what it received: the same command goes\n"
+       "on from there. HEARTH_REGISTRY replaces Ollama's registry\n"
+       "(https://registry.ollama.ai) with a mirror; HEARTH_HF_ENDPOINT takes\n"
+       "hf.co/user/repo:QUANT from a Hugging Face mirror (https://hf-mirror.com).\n"
+       "Before downloading, Hearth says whether the model will fit this computer; one\n"
+       "that fits nowhere is not downloaded without --force."),
     hearth_cli_pull,
   },
   {

@@ -4,10 +4,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ember.h"
 #include "hearth-download.h"
 #include "hearth-pull.h"
 
@@ -28,6 +31,15 @@ struct _HearthPull
   guint64 bytes_done, bytes_total;
   char *status;
   gboolean running;
+
+  /* a plain file (a URL, or a Hugging Face repository through its API)
+   * rather than a registry's blobs */
+  gboolean file_mode;
+  char *file_url;             /* the GGUF's URL, once known */
+  char *hf_endpoint;          /* with hf_repo: ask which file first */
+  char *hf_repo;              /* "user/repo" */
+  char *download_path;        /* the file's path while it downloads */
+  char *shown_name;
 };
 
 typedef struct {
@@ -72,6 +84,11 @@ hearth_pull_finalize (GObject *object)
 
   hearth_model_name_free (self->name);
   g_free (self->base);
+  g_free (self->file_url);
+  g_free (self->hf_endpoint);
+  g_free (self->hf_repo);
+  g_free (self->download_path);
+  g_free (self->shown_name);
   g_free (self->status);
   g_clear_pointer (&self->manifest, g_bytes_unref);
   g_clear_pointer (&self->blobs, g_ptr_array_unref);
@@ -110,38 +127,85 @@ is_loopback (const char *host)
                           || g_str_has_prefix (host, "127."));
 }
 
+/* Whether @url may be downloaded from: https, or http to this computer. */
+static gboolean
+url_is_allowed (const char *url)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  return uri != NULL && g_uri_get_host (uri) != NULL
+         && (g_strcmp0 (g_uri_get_scheme (uri), "https") == 0
+             || (g_strcmp0 (g_uri_get_scheme (uri), "http") == 0
+                 && is_loopback (g_uri_get_host (uri))));
+}
+
+/* @url without trailing slashes. */
+static char *
+strip_slashes (const char *url)
+{
+  char *base = g_strdup (url);
+  gsize len = strlen (base);
+
+  while (len > 0 && base[len - 1] == '/')
+    base[--len] = '\0';
+  return base;
+}
+
 char *
 hearth_pull_registry_base (const HearthModelName  *name,
                            GError                **error)
 {
   const char *env = g_getenv ("HEARTH_REGISTRY");
-  g_autoptr (GUri) uri = NULL;
 
   if (g_ascii_strcasecmp (name->host, HEARTH_MODEL_NAME_DEFAULT_HOST) != 0)
     return g_strdup_printf ("https://%s", name->host);
   if (env == NULL || *env == '\0')
     return g_strdup ("https://" HEARTH_MODEL_NAME_DEFAULT_HOST);
-
-  uri = g_uri_parse (env, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL || g_uri_get_host (uri) == NULL
-      || (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0
-          && !(g_strcmp0 (g_uri_get_scheme (uri), "http") == 0
-               && is_loopback (g_uri_get_host (uri)))))
+  if (!url_is_allowed (env))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
                    _("HEARTH_REGISTRY=%s is not a registry address: it must be an https:// URL "
                      "(http:// only for this computer)"), env);
       return NULL;
     }
-  /* no trailing slash: paths are appended */
-  {
-    g_autofree char *base = g_strdup (env);
-    gsize len = strlen (base);
+  return strip_slashes (env);
+}
 
-    while (len > 0 && base[len - 1] == '/')
-      base[--len] = '\0';
-    return g_steal_pointer (&base);
-  }
+/* The quantization a GGUF file's name says ("Q4_K_M" in
+ * "SmolLM2-135M-Instruct-Q4_K_M.gguf"), or NULL. */
+static char *
+quant_in_file_name (const char *file)
+{
+  g_autoptr (GRegex) re = g_regex_new ("(?:^|[-_.])((?:I?Q[0-9](?:_[0-9A-Z]+)*)|BF16|F16|F32)"
+                                       "(?=[-_.])", G_REGEX_CASELESS, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  if (re == NULL || !g_regex_match (re, file, 0, &match))
+    return NULL;
+  return g_match_info_fetch (match, 1);
+}
+
+/* The model name a GGUF's URL gets: hf.co/USER/REPO:QUANT for a Hugging Face
+ * style …/USER/REPO/resolve/REV/FILE, else FILE's stem (letters, digits,
+ * "-", "_", ".") with the tag latest. */
+static char *
+name_for_url (GUri *uri)
+{
+  g_auto (GStrv) parts = g_strsplit (g_uri_get_path (uri), "/", -1);
+  guint n = g_strv_length (parts);
+  const char *file = n > 0 ? parts[n - 1] : "";
+  g_autofree char *quant = quant_in_file_name (file);
+  g_autofree char *stem = NULL;
+
+  for (guint i = 0; i + 3 < n; i++)
+    if (g_str_equal (parts[i + 2], "resolve") && *parts[i] != '\0' && *parts[i + 1] != '\0')
+      return g_strdup_printf ("hf.co/%s/%s:%s", parts[i], parts[i + 1],
+                              quant != NULL ? quant : "latest");
+  stem = g_strndup (file, g_str_has_suffix (file, ".gguf") ? strlen (file) - 5 : strlen (file));
+  for (char *c = stem; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_' && *c != '.')
+      *c = '-';
+  return g_strdup_printf ("%s:latest", *stem != '\0' ? stem : "model");
 }
 
 HearthPull *
@@ -150,23 +214,84 @@ hearth_pull_new (HearthStore  *store,
                  const char   *name,
                  GError      **error)
 {
-  g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, error);
+  g_autoptr (HearthModelName) parsed = NULL;
   g_autofree char *base = NULL;
+  g_autofree char *file_url = NULL;
+  g_autofree char *hf_endpoint = NULL;
+  g_autofree char *hf_repo = NULL;
+  const char *hf_env = g_getenv ("HEARTH_HF_ENDPOINT");
   HearthPull *self;
 
   g_return_val_if_fail (HEARTH_IS_STORE (store), NULL);
   g_return_val_if_fail (SOUP_IS_SESSION (session), NULL);
 
-  if (parsed == NULL || (base = hearth_pull_registry_base (parsed, error)) == NULL)
-    return NULL;
+  if ((g_str_has_prefix (name, "https://") || g_str_has_prefix (name, "http://"))
+      && strstr (name, ".gguf") != NULL)
+    {
+      /* a GGUF file's address */
+      g_autoptr (GUri) uri = g_uri_parse (name, G_URI_FLAGS_NONE, NULL);
+      g_autofree char *derived = NULL;
+
+      if (uri == NULL || !url_is_allowed (name))
+        {
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
+                       _("%s cannot be downloaded: only https:// addresses (http:// only for "
+                         "this computer)"), name);
+          return NULL;
+        }
+      derived = name_for_url (uri);
+      parsed = hearth_model_name_parse (derived, error);
+      if (parsed == NULL)
+        return NULL;
+      file_url = g_strdup (name);
+    }
+  else
+    {
+      parsed = hearth_model_name_parse (name, error);
+      if (parsed == NULL)
+        return NULL;
+      /* Hugging Face through a mirror: its files, by its API */
+      if ((g_ascii_strcasecmp (parsed->host, "hf.co") == 0
+           || g_ascii_strcasecmp (parsed->host, "huggingface.co") == 0)
+          && hf_env != NULL && *hf_env != '\0')
+        {
+          if (!url_is_allowed (hf_env))
+            {
+              g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
+                           _("HEARTH_HF_ENDPOINT=%s is not an address: it must be an https:// "
+                             "URL (http:// only for this computer)"), hf_env);
+              return NULL;
+            }
+          hf_endpoint = strip_slashes (hf_env);
+          hf_repo = g_strdup_printf ("%s/%s", parsed->namespace_, parsed->model);
+        }
+      else if ((base = hearth_pull_registry_base (parsed, error)) == NULL)
+        return NULL;
+    }
+
   self = g_object_new (HEARTH_TYPE_PULL, NULL);
   self->store = g_object_ref (store);
   self->session = g_object_ref (session);
   self->name = g_steal_pointer (&parsed);
-  self->base = g_steal_pointer (&base);
+  self->base = base != NULL ? g_steal_pointer (&base)
+                            : g_strdup (hf_endpoint != NULL ? hf_endpoint : file_url);
+  self->file_mode = file_url != NULL || hf_endpoint != NULL;
+  self->file_url = g_steal_pointer (&file_url);
+  self->hf_endpoint = g_steal_pointer (&hf_endpoint);
+  self->hf_repo = g_steal_pointer (&hf_repo);
   self->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) blob_item_free);
   self->status = g_strdup (_("pulling manifest"));
   return self;
+}
+
+const char *
+hearth_pull_get_name (HearthPull *self)
+{
+  g_return_val_if_fail (HEARTH_IS_PULL (self), NULL);
+
+  if (self->shown_name == NULL)
+    self->shown_name = hearth_model_name_to_string (self->name);
+  return self->shown_name;
 }
 
 /* ---- the steps ------------------------------------------------------------ */
@@ -215,8 +340,18 @@ static void
 on_download_progress (HearthDownload *download,
                       HearthPull     *self)
 {
+  gboolean first_total = FALSE;
+
+  if (self->file_mode && hearth_download_get_bytes_total (download) > self->bytes_total)
+    {
+      first_total = self->bytes_total == 0;
+      self->bytes_total = hearth_download_get_bytes_total (download);
+    }
   update_bytes (self);
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
+  /* a plain file's size is known once the server answers */
+  if (first_total)
+    g_signal_emit (self, signals[SIGNAL_MANIFEST], 0);
 }
 
 static void
@@ -372,6 +507,208 @@ on_manifest (GObject      *source,
     next_blob (self);
 }
 
+/* ---- a plain file ---------------------------------------------------------- */
+
+static void
+on_file_finished (HearthDownload *download,
+                  const GError   *error,
+                  HearthPull     *self)
+{
+  g_autoptr (HearthDownload) done = g_steal_pointer (&self->download);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *blob = NULL;
+  ember_gguf *gguf = NULL;
+  ember_error e = { 0 };
+  GStatBuf st;
+
+  g_signal_handlers_disconnect_by_data (done, self);
+  if (error != NULL)
+    {
+      if (g_error_matches (error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_NOT_FOUND))
+        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                                 _("there is no file at %s"), self->file_url));
+      else
+        finish (self, error);
+      return;
+    }
+
+  /* named by its SHA-256, as every blob; only a GGUF file becomes a model */
+  digest = g_strdup_printf ("sha256:%s", hearth_download_get_sha256 (done));
+  blob = hearth_store_blob_path (self->store, digest, &local);
+  if (blob == NULL)
+    {
+      fail (self, g_steal_pointer (&local));
+      return;
+    }
+  if (g_file_test (blob, G_FILE_TEST_EXISTS))
+    g_unlink (self->download_path);
+  else if (g_rename (self->download_path, blob) != 0)
+    {
+      int saved = errno;
+
+      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                               _("cannot move %s to %s: %s"), self->download_path, blob,
+                               g_strerror (saved)));
+      return;
+    }
+  if (ember_gguf_open (blob, &gguf, &e) != EMBER_OK)
+    {
+      g_unlink (blob);
+      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                               _("%s is not a GGUF model file: %s"), self->file_url, e.message));
+      return;
+    }
+  ember_gguf_close (gguf);
+  if (g_stat (blob, &st) != 0
+      || !hearth_store_add_model (self->store, self->name, digest, (guint64) st.st_size, &local))
+    {
+      if (local == NULL)
+        local = g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("%s does not exist"),
+                             blob);
+      fail (self, g_steal_pointer (&local));
+      return;
+    }
+  self->bytes_total = self->bytes_done = (guint64) st.st_size;
+  set_status (self, _("success"));
+  finish (self, NULL);
+}
+
+static void
+file_download (HearthPull *self)
+{
+  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, self->file_url, -1);
+  g_autofree char *file = g_strdup_printf ("download-%.16s", hex);
+  g_autofree char *dir = g_build_filename (hearth_store_get_root (self->store), "blobs", NULL);
+  g_autofree char *status = NULL;
+  g_autofree char *base = g_path_get_basename (self->file_url);
+
+  /* the same URL, the same partial file: a later pull goes on with it */
+  g_free (self->download_path);
+  self->download_path = g_build_filename (dir, file, NULL);
+  g_mkdir_with_parents (dir, 0755);
+  self->download = hearth_download_new (self->session, self->file_url, self->download_path, NULL,
+                                        0);
+  g_signal_connect (self->download, "progress", G_CALLBACK (on_download_progress), self);
+  g_signal_connect (self->download, "finished", G_CALLBACK (on_file_finished), self);
+  status = g_strdup_printf (_("pulling %s"), base);
+  set_status (self, status);
+  hearth_download_start (self->download);
+}
+
+/* The repository's files, from the Hugging Face API: the GGUF file whose
+ * name says the tag's quantization (any case); the tag latest takes the
+ * only GGUF file there is. */
+static void
+on_file_list (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr (HearthPull) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+                                                               &error);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  guint status = msg != NULL ? soup_message_get_status (msg) : 0;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) ggufs = g_ptr_array_new_with_free_func (g_free);
+  const char *tag = self->name->tag;
+  const char *chosen = NULL;
+  JsonNode *root;
+  JsonArray *siblings = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (body == NULL)
+    {
+      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                               _("cannot reach %s: %s"), self->hf_endpoint, error->message));
+      return;
+    }
+  if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_UNAUTHORIZED)
+    {
+      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                               _("no repository named “%s” on %s"), self->hf_repo,
+                               self->hf_endpoint));
+      return;
+    }
+  if (status != SOUP_STATUS_OK
+      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                      (gssize) g_bytes_get_size (body), NULL)
+      || !JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser))
+      || !json_object_has_member (json_node_get_object (root), "siblings")
+      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object (root), "siblings")))
+    {
+      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                               _("%s did not list the files of “%s” (status %u)"),
+                               self->hf_endpoint, self->hf_repo, status));
+      return;
+    }
+  siblings = json_object_get_array_member (json_node_get_object (root), "siblings");
+  for (guint i = 0; i < json_array_get_length (siblings); i++)
+    {
+      JsonNode *node = json_array_get_element (siblings, i);
+      const char *file = JSON_NODE_HOLDS_OBJECT (node)
+                           ? json_object_get_string_member_with_default (
+                               json_node_get_object (node), "rfilename", NULL)
+                           : NULL;
+
+      if (file != NULL && g_str_has_suffix (file, ".gguf") && strstr (file, "..") == NULL
+          && file[0] != '/')
+        g_ptr_array_add (ggufs, g_strdup (file));
+    }
+  for (guint i = 0; i < ggufs->len && chosen == NULL; i++)
+    {
+      g_autofree char *base = g_path_get_basename (ggufs->pdata[i]);
+      g_autofree char *quant = quant_in_file_name (base);
+
+      if (quant != NULL && g_ascii_strcasecmp (quant, tag) == 0)
+        chosen = ggufs->pdata[i];
+    }
+  if (chosen == NULL && g_str_equal (tag, HEARTH_MODEL_NAME_DEFAULT_TAG) && ggufs->len == 1)
+    chosen = ggufs->pdata[0];
+  if (chosen == NULL)
+    {
+      g_autoptr (GString) names = g_string_new (NULL);
+
+      for (guint i = 0; i < ggufs->len; i++)
+        g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", (char *) ggufs->pdata[i]);
+      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                               _("“%s” has no GGUF file for “%s” (its GGUF files: %s)"),
+                               self->hf_repo, tag, ggufs->len > 0 ? names->str : "—"));
+      return;
+    }
+  self->file_url = g_strdup_printf ("%s/%s/resolve/main/%s", self->hf_endpoint, self->hf_repo,
+                                    chosen);
+  file_download (self);
+}
+
+static void
+file_start (HearthPull *self)
+{
+  g_autofree char *url = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+
+  if (self->file_url != NULL)
+    {
+      file_download (self);
+      return;
+    }
+  url = g_strdup_printf ("%s/api/models/%s", self->hf_endpoint, self->hf_repo);
+  msg = soup_message_new (SOUP_METHOD_GET, url);
+  if (msg == NULL)
+    {
+      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
+                               _("%s is not an address"), url));
+      return;
+    }
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  set_status (self, _("listing files"));
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->cancellable,
+                                    on_file_list, g_object_ref (self));
+}
+
 void
 hearth_pull_start (HearthPull *self)
 {
@@ -387,6 +724,11 @@ hearth_pull_start (HearthPull *self)
     {
       /* resumed after a pause: the blob where it was */
       hearth_download_start (self->download);
+      return;
+    }
+  if (self->file_mode)
+    {
+      file_start (self);
       return;
     }
   if (self->manifest != NULL)

@@ -28,13 +28,22 @@ char *hearth_pull_registry_base (const HearthModelName  *name,
                                  GError                **error);
 
 /* A pull of model @name into @store over @session; nothing happens before
- * hearth_pull_start (). NULL where @name is not a model name. */
+ * hearth_pull_start (). NULL where @name is not a model name. @name may
+ * also be a GGUF file's https:// address (the model is then named
+ * hf.co/USER/REPO:QUANT for a Hugging Face …/USER/REPO/resolve/REV/FILE,
+ * else after the file); and where $HEARTH_HF_ENDPOINT is set (a Hugging
+ * Face mirror), hf.co/USER/REPO:QUANT takes the repository's GGUF file for
+ * QUANT from that mirror (without it, hf.co is pulled as a registry, as
+ * Ollama does). */
 HearthPull *hearth_pull_new (HearthStore  *store,
                              SoupSession  *session,
                              const char   *name,
                              GError      **error);
 
 void hearth_pull_start (HearthPull *self);
+
+/* The name the model gets in the store ("hf.co/user/repo:Q4_K_M"). */
+const char *hearth_pull_get_name (HearthPull *self);
 
 /* Stops what is being downloaded; what was received stays for the next
  * pull of the same model. */

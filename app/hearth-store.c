@@ -591,10 +591,6 @@ hearth_store_import (HearthStore   *self,
   g_autofree char *blob = NULL;
   g_autofree char *blob_dir = NULL;
   g_autofree char *absolute = NULL;
-  g_autofree char *config = NULL;
-  g_autofree char *config_digest = NULL;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) manifest = NULL;
   ember_gguf *gguf = NULL;
   ember_error e = { 0 };
   guint64 size = 0;
@@ -663,7 +659,25 @@ hearth_store_import (HearthStore   *self,
         }
     }
 
-  config = config_json (digest, path);
+  return hearth_store_add_model (self, name, digest, size, error);
+}
+
+gboolean
+hearth_store_add_model (HearthStore            *self,
+                        const HearthModelName  *name,
+                        const char             *digest,
+                        guint64                 size,
+                        GError                **error)
+{
+  g_autofree char *blob = hearth_store_blob_path (self, digest, error);
+  g_autofree char *config = NULL;
+  g_autofree char *config_digest = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) manifest = NULL;
+
+  if (blob == NULL)
+    return FALSE;
+  config = config_json (digest, blob);
   config_digest = write_blob (self, config, strlen (config), error);
   if (config_digest == NULL)
     return FALSE;

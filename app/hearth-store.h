@@ -101,6 +101,14 @@ gboolean hearth_store_import (HearthStore   *self,
                               GCancellable  *cancellable,
                               GError       **error);
 
+/* Model @name made of the GGUF blob @digest (already in the store, @size
+ * bytes): a config blob describing it and the manifest. */
+gboolean hearth_store_add_model (HearthStore            *self,
+                                 const HearthModelName  *name,
+                                 const char             *digest,
+                                 guint64                 size,
+                                 GError                **error);
+
 /* Removes model @name, then every blob no manifest refers to any more;
  * *freed (may be NULL) gets the bytes given back. */
 gboolean hearth_store_remove (HearthStore  *self,

@@ -101,6 +101,31 @@ serve (SoupServer        *server,
                                                   registry.config_digest);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
+  /* a Hugging Face mirror: the API's file list, and files by name */
+  if (g_str_equal (path, "/api/models/u/r"))
+    {
+      static const char list[] = "{\"id\":\"u/r\",\"siblings\":[{\"rfilename\":\"README.md\"},"
+                                 "{\"rfilename\":\"stories-Q8_0.gguf\"},"
+                                 "{\"rfilename\":\"sub/other-Q4_K_M.gguf\"},"
+                                 "{\"rfilename\":\"bad-F16.gguf\"}]}";
+
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, list,
+                                        strlen (list));
+      return;
+    }
+  if (g_str_equal (path, "/u/r/resolve/main/bad-F16.gguf"))
+    {
+      static const char junk[] = "this is not a GGUF file";
+
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_STATIC, junk,
+                                        strlen (junk));
+      return;
+    }
+  if (g_str_equal (path, "/u/r/resolve/main/stories-Q8_0.gguf"))
+    path = model_path;   /* served below, with Range */
+
   if (g_str_equal (path, manifest_path))
     {
       soup_server_message_set_status (msg, 200, NULL);
@@ -293,6 +318,73 @@ test_pull_in_process (void)
   g_clear_error (&w.error);
 }
 
+/* ---- Hugging Face files ------------------------------------------------------ */
+
+static void
+test_pull_hf_files (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-hf", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = g_strdup_printf ("%s/u/r/resolve/main/stories-Q8_0.gguf", registry.base);
+  g_autofree char *bad = g_strdup_printf ("%s/u/r/resolve/main/bad-F16.gguf", registry.base);
+  PullWait by_tag = { 0 }, by_url = { 0 }, missing = { 0 }, junk = { 0 };
+
+  g_setenv ("HEARTH_HF_ENDPOINT", registry.base, TRUE);
+
+  /* hf.co/USER/REPO:QUANT through the mirror's file list (any case) */
+  pull_and_wait (store, "hf.co/u/r:q8_0", &by_tag);
+  g_assert_no_error (by_tag.error);
+  {
+    g_autofree char *path = hearth_store_get_model_path (store, "hf.co/u/r:q8_0", &error);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    g_assert_cmpmem (data, len, g_bytes_get_data (registry.model, NULL),
+                     g_bytes_get_size (registry.model));
+  }
+
+  /* a quantization the repository does not have: its GGUF files listed */
+  pull_and_wait (store, "hf.co/u/r:Q5_K_M", &missing);
+  g_assert_error (missing.error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (missing.error->message, "stories-Q8_0.gguf, sub/other-Q4_K_M.gguf"));
+
+  /* a file's address: the model is named after the repository and quant */
+  {
+    g_autoptr (SoupSession) session = soup_session_new ();
+    g_autoptr (HearthPull) pull = hearth_pull_new (store, session, url, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (hearth_pull_get_name (pull), ==, "hf.co/u/r:Q8_0");
+  }
+  pull_and_wait (store, url, &by_url);
+  g_assert_no_error (by_url.error);
+  {
+    g_autofree char *path = hearth_store_get_model_path (store, "hf.co/u/r:Q8_0", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  }
+
+  /* a file that is not a model leaves nothing behind */
+  pull_and_wait (store, bad, &junk);
+  g_assert_error (junk.error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (junk.error->message, "is not a GGUF model file"));
+  {
+    g_autoptr (GPtrArray) models = hearth_store_list (store, NULL);
+
+    g_assert_cmpuint (models->len, ==, 2);
+  }
+
+  g_unsetenv ("HEARTH_HF_ENDPOINT");
+  g_clear_error (&by_tag.error);
+  g_clear_error (&by_url.error);
+  g_clear_error (&missing.error);
+  g_clear_error (&junk.error);
+}
+
 /* ---- the command, killed half-way ------------------------------------------ */
 
 typedef struct {
@@ -471,6 +563,7 @@ main (int    argc,
     }
   registry_start (model);
   g_test_add_func ("/pull/in-process", test_pull_in_process);
+  g_test_add_func ("/pull/hf-files", test_pull_hf_files);
   g_test_add_func ("/pull/killed-and-resumed", test_pull_killed_and_resumed);
   status = g_test_run ();
 
