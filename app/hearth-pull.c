@@ -127,9 +127,8 @@ is_loopback (const char *host)
                           || g_str_has_prefix (host, "127."));
 }
 
-/* Whether @url may be downloaded from: https, or http to this computer. */
-static gboolean
-url_is_allowed (const char *url)
+gboolean
+hearth_pull_url_is_allowed (const char *url)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
 
@@ -151,20 +150,48 @@ strip_slashes (const char *url)
   return base;
 }
 
+/* The setting @key of Hearth's schema, where the schema is installed (a
+ * command run outside `meson devenv` may not see it), else NULL. */
+static char *
+setting (const char *key)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GSettings) settings = NULL;
+
+  if (source == NULL
+      || (schema = g_settings_schema_source_lookup (source, APPLICATION_ID, TRUE)) == NULL
+      || !g_settings_schema_has_key (schema, key))
+    return NULL;
+  settings = g_settings_new (APPLICATION_ID);
+  return g_settings_get_string (settings, key);
+}
+
+char *
+hearth_pull_setting (const char *env_name,
+                     const char *key)
+{
+  const char *env = g_getenv (env_name);
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  return setting (key);
+}
+
 char *
 hearth_pull_registry_base (const HearthModelName  *name,
                            GError                **error)
 {
-  const char *env = g_getenv ("HEARTH_REGISTRY");
+  g_autofree char *env = hearth_pull_setting ("HEARTH_REGISTRY", "registry-url");
 
   if (g_ascii_strcasecmp (name->host, HEARTH_MODEL_NAME_DEFAULT_HOST) != 0)
     return g_strdup_printf ("https://%s", name->host);
   if (env == NULL || *env == '\0')
     return g_strdup ("https://" HEARTH_MODEL_NAME_DEFAULT_HOST);
-  if (!url_is_allowed (env))
+  if (!hearth_pull_url_is_allowed (env))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
-                   _("HEARTH_REGISTRY=%s is not a registry address: it must be an https:// URL "
+                   _("the model registry “%s” is not an address: it must be an https:// URL "
                      "(http:// only for this computer)"), env);
       return NULL;
     }
@@ -219,7 +246,7 @@ hearth_pull_new (HearthStore  *store,
   g_autofree char *file_url = NULL;
   g_autofree char *hf_endpoint = NULL;
   g_autofree char *hf_repo = NULL;
-  const char *hf_env = g_getenv ("HEARTH_HF_ENDPOINT");
+  g_autofree char *hf_env = hearth_pull_setting ("HEARTH_HF_ENDPOINT", "hf-endpoint");
   HearthPull *self;
 
   g_return_val_if_fail (HEARTH_IS_STORE (store), NULL);
@@ -232,7 +259,7 @@ hearth_pull_new (HearthStore  *store,
       g_autoptr (GUri) uri = g_uri_parse (name, G_URI_FLAGS_NONE, NULL);
       g_autofree char *derived = NULL;
 
-      if (uri == NULL || !url_is_allowed (name))
+      if (uri == NULL || !hearth_pull_url_is_allowed (name))
         {
           g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
                        _("%s cannot be downloaded: only https:// addresses (http:// only for "
@@ -255,11 +282,11 @@ hearth_pull_new (HearthStore  *store,
            || g_ascii_strcasecmp (parsed->host, "huggingface.co") == 0)
           && hf_env != NULL && *hf_env != '\0')
         {
-          if (!url_is_allowed (hf_env))
+          if (!hearth_pull_url_is_allowed (hf_env))
             {
               g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
-                           _("HEARTH_HF_ENDPOINT=%s is not an address: it must be an https:// "
-                             "URL (http:// only for this computer)"), hf_env);
+                           _("the Hugging Face mirror “%s” is not an address: it must be an "
+                             "https:// URL (http:// only for this computer)"), hf_env);
               return NULL;
             }
           hf_endpoint = strip_slashes (hf_env);

@@ -7,8 +7,9 @@
  * written last, exactly as received, once every blob is there.
  *
  * The registry is https://HOST for a name's host; for Ollama's own
- * (registry.ollama.ai), $HEARTH_REGISTRY when set (a mirror, or a test
- * server). Plain http only for loopback addresses.
+ * (registry.ollama.ai), $HEARTH_REGISTRY when set, else the registry-url
+ * setting (a mirror, or a test server). Plain http only for loopback
+ * addresses.
  */
 #pragma once
 
@@ -20,6 +21,15 @@ G_BEGIN_DECLS
 
 #define HEARTH_TYPE_PULL (hearth_pull_get_type ())
 G_DECLARE_FINAL_TYPE (HearthPull, hearth_pull, HEARTH, PULL, GObject)
+
+/* Whether models may be downloaded from @url: https, or http to this
+ * computer (a test server). */
+gboolean hearth_pull_url_is_allowed (const char *url);
+
+/* The environment variable @env_name when set, else Hearth's setting @key
+ * (where the settings schema is installed), else NULL. */
+char *hearth_pull_setting (const char *env_name,
+                           const char *key);
 
 /* The registry base URL for @name ("https://registry.ollama.ai"), or NULL
  * with HEARTH_STORE_ERROR_INVALID_NAME where $HEARTH_REGISTRY is not a

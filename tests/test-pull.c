@@ -310,6 +310,33 @@ test_pull_in_process (void)
     g_assert_cmpmem (data, len, g_bytes_get_data (registry.model, NULL), len);
   }
 
+  /* the registry from the setting (the environment variable unset): a
+   * second name for the same model, nothing downloaded again */
+  {
+    g_autoptr (GSettings) settings = g_settings_new ("io.github.hearth.Hearth");
+    g_autoptr (GPtrArray) models = NULL;
+    PullWait again = { 0 };
+
+    g_unsetenv ("HEARTH_REGISTRY");
+    g_settings_set_string (settings, "registry-url", registry.base);
+    pull_and_wait (store, "stories:latest", &again);
+    g_assert_no_error (again.error);
+    g_settings_set_string (settings, "registry-url", "ftp://example.org");
+    {
+      g_autoptr (SoupSession) session = soup_session_new ();
+      g_autoptr (HearthPull) refused = hearth_pull_new (store, session, "stories", &error);
+
+      g_assert_null (refused);
+      g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME);
+      g_assert_nonnull (strstr (error->message, "“ftp://example.org” is not an address"));
+      g_clear_error (&error);
+    }
+    g_settings_reset (settings, "registry-url");
+    g_setenv ("HEARTH_REGISTRY", registry.base, TRUE);
+    models = hearth_store_list (store, NULL);
+    g_assert_cmpuint (models->len, ==, 1);
+  }
+
   /* a name the registry does not have */
   pull_and_wait (store, "nothing:here", &missing);
   g_assert_error (missing.error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND);

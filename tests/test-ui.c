@@ -199,6 +199,19 @@ collect_check_buttons (GtkWidget *widget,
     collect_check_buttons (child, found);
 }
 
+/* Every widget of @type under @widget, in order. */
+static void
+collect_widgets (GtkWidget *widget,
+                 GType      type,
+                 GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_widgets (child, type, found);
+}
+
 /* The colour-scheme choice that the preferences window shows as selected. */
 static char *
 shown_color_scheme (GtkWindow *preferences)
@@ -443,6 +456,55 @@ test_preferences (void)
 
   g_settings_set_string (settings, "color-scheme", "default");
   g_assert_cmpint (adw_style_manager_get_color_scheme (style), ==, ADW_COLOR_SCHEME_DEFAULT);
+
+  /* Downloads: the registry and the Hugging Face mirror, a preset or an
+   * address of one's own, which is kept only when models can come from it */
+  {
+    g_autoptr (GPtrArray) combos = g_ptr_array_new ();
+    g_autoptr (GPtrArray) entries = g_ptr_array_new ();
+    AdwComboRow *registry, *hf;
+    AdwEntryRow *registry_entry, *hf_entry;
+
+    collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_COMBO_ROW, combos);
+    collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW, entries);
+    g_assert_cmpuint (combos->len, ==, 2);
+    g_assert_cmpuint (entries->len, ==, 2);
+    registry = combos->pdata[0];
+    hf = combos->pdata[1];
+    registry_entry = entries->pdata[0];
+    hf_entry = entries->pdata[1];
+    g_assert_cmpuint (adw_combo_row_get_selected (registry), ==, 0);
+    g_assert_cmpuint (adw_combo_row_get_selected (hf), ==, 0);
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (registry_entry)));
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (hf_entry)));
+
+    adw_combo_row_set_selected (hf, 1);
+    g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==, "https://hf-mirror.com");
+    adw_combo_row_set_selected (hf, 2);
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (hf_entry)));
+    gtk_editable_set_text (GTK_EDITABLE (hf_entry), "ftp://mirror.example.org");
+    g_signal_emit_by_name (hf_entry, "apply");
+    g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==, "https://hf-mirror.com");
+    g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (hf_entry), "error"));
+    gtk_editable_set_text (GTK_EDITABLE (hf_entry), " https://mirror.example.org ");
+    g_signal_emit_by_name (hf_entry, "apply");
+    g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==,
+                     "https://mirror.example.org");
+    g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (hf_entry), "error"));
+
+    adw_combo_row_set_selected (registry, 1);
+    gtk_editable_set_text (GTK_EDITABLE (registry_entry), "https://registry.example.cn");
+    g_signal_emit_by_name (registry_entry, "apply");
+    g_assert_cmpstr (g_settings_get_string (settings, "registry-url"), ==,
+                     "https://registry.example.cn");
+    save_screenshot (preferences, "hearth-preferences-downloads");
+
+    adw_combo_row_set_selected (registry, 0);
+    g_assert_cmpstr (g_settings_get_string (settings, "registry-url"), ==,
+                     "https://registry.ollama.ai");
+    adw_combo_row_set_selected (hf, 0);
+    g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==, "");
+  }
 
   gtk_window_destroy (preferences);
 }
