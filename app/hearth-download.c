@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -58,6 +59,8 @@ struct _HearthDownload
   char *dest_path;
   char *partial_path;
   char *state_path;
+  char *lock_path;      /* DEST.partial.lock, flock()ed while the download runs */
+  int lock_fd;
   char *expected_sha256;
   guint64 expected_size;
 
@@ -473,10 +476,64 @@ save_state (HearthDownload *self,
 
 /* ---- observable state */
 
+/* ---- one download per file, in every process ------------------------------ */
+
+/* Takes DEST's lock, so that no other download (in this process or another
+ * Hearth) writes the same partial file; FALSE with
+ * HEARTH_DOWNLOAD_ERROR_BUSY where one holds it. */
+static gboolean
+take_lock (HearthDownload  *self,
+           GError         **error)
+{
+  g_autofree char *dir = NULL;
+  int fd;
+
+  if (self->lock_fd >= 0)
+    return TRUE;
+  dir = g_path_get_dirname (self->lock_path);
+  g_mkdir_with_parents (dir, 0755);
+  fd = g_open (self->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_IO,
+                   _("could not write %s: %s"), self->lock_path, g_strerror (saved));
+      return FALSE;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (fd);
+      g_set_error (error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_BUSY,
+                   _("%s is being downloaded already (by another download or another Hearth); "
+                     "try again when that one ends"), self->dest_path);
+      return FALSE;
+    }
+  self->lock_fd = fd;
+  return TRUE;
+}
+
+/* Lets DEST's lock go; its file goes too once the download is over (done,
+ * or cancelled with its partial file). */
+static void
+drop_lock (HearthDownload *self,
+           gboolean        remove_file)
+{
+  if (self->lock_fd < 0)
+    return;
+  if (remove_file)
+    g_unlink (self->lock_path);
+  close (self->lock_fd);
+  self->lock_fd = -1;
+}
+
 static void
 set_state (HearthDownload     *self,
            HearthDownloadState state)
 {
+  /* the lock is held while running or waiting to retry */
+  if (state != HEARTH_DOWNLOAD_STATE_RUNNING && state != HEARTH_DOWNLOAD_STATE_RETRYING)
+    drop_lock (self, state == HEARTH_DOWNLOAD_STATE_DONE || state == HEARTH_DOWNLOAD_STATE_IDLE);
   if (self->state == state)
     return;
   self->state = state;
@@ -1310,6 +1367,7 @@ hearth_download_constructed (GObject *object)
 
   self->partial_path = g_strconcat (self->dest_path, ".partial", NULL);
   self->state_path = g_strconcat (self->dest_path, ".partial.json", NULL);
+  self->lock_path = g_strconcat (self->dest_path, ".partial.lock", NULL);
   self->bytes_done = 0;
 }
 
@@ -1320,6 +1378,7 @@ hearth_download_dispose (GObject *object)
 
   g_clear_handle_id (&self->retry_source, g_source_remove);
   end_attempt (self);
+  drop_lock (self, FALSE);
   g_clear_object (&self->session);
 
   G_OBJECT_CLASS (hearth_download_parent_class)->dispose (object);
@@ -1335,6 +1394,7 @@ hearth_download_finalize (GObject *object)
   g_free (self->dest_path);
   g_free (self->partial_path);
   g_free (self->state_path);
+  g_free (self->lock_path);
   g_free (self->expected_sha256);
   g_clear_error (&self->error);
   g_free (self->sha256);
@@ -1461,6 +1521,7 @@ hearth_download_class_init (HearthDownloadClass *klass)
 static void
 hearth_download_init (HearthDownload *self)
 {
+  self->lock_fd = -1;
   self->stall_timeout_ms = 30000;
   self->max_retries = 5;
   self->backoff_ms = 1000;
@@ -1505,6 +1566,17 @@ hearth_download_start (HearthDownload *self)
   hold = g_object_ref (self);
   self->failures = 0;
   set_error (self, NULL);
+  {
+    g_autoptr (GError) error = NULL;
+
+    if (!take_lock (self, &error))
+      {
+        set_error (self, g_steal_pointer (&error));
+        set_state (self, HEARTH_DOWNLOAD_STATE_FAILED);
+        g_signal_emit (self, signals[FINISHED], 0, self->error);
+        return;
+      }
+  }
   set_state (self, HEARTH_DOWNLOAD_STATE_RUNNING);
   begin_attempt (self);
 }

@@ -36,6 +36,11 @@
  *
  * Dropping the last reference while a transfer runs stops it as
  * hearth_download_pause() does (the partial file stays).
+ *
+ * One download per DEST: while one runs (or waits to retry) it holds an
+ * flock() on DEST.partial.lock, and another HearthDownload of the same DEST,
+ * in this process or another, fails at start() with
+ * HEARTH_DOWNLOAD_ERROR_BUSY.
  */
 #pragma once
 
@@ -72,6 +77,7 @@ typedef enum {
   HEARTH_DOWNLOAD_ERROR_TLS,       /* the secure connection failed (certificate, …) */
   HEARTH_DOWNLOAD_ERROR_IO,        /* the partial or final file could not be written */
   HEARTH_DOWNLOAD_ERROR_CANCELLED, /* hearth_download_cancel(); never shown to people */
+  HEARTH_DOWNLOAD_ERROR_BUSY,      /* another download (any process) has DEST's lock */
 } HearthDownloadError;
 
 GQuark hearth_download_error_quark (void);

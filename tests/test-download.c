@@ -600,6 +600,35 @@ test_full (Fixture      *f,
   g_assert_cmpuint (f->a.log->len, ==, 1);
 }
 
+/* One download per destination: a second one, while the first runs, is
+ * refused at once with BUSY and touches nothing; the lock file goes with the
+ * finished download. */
+static void
+test_busy (Fixture      *f,
+           gconstpointer data)
+{
+  g_autoptr (HearthDownload) first = new_download (f, &f->a, "/blob", f->sha256, BLOB_SIZE);
+  g_autoptr (HearthDownload) second = NULL;
+  g_autofree char *lock = g_strconcat (f->dest, ".partial.lock", NULL);
+  g_autofree char *url = g_strdup_printf ("%s/blob", f->a.base);
+
+  hearth_download_start (first);
+  g_assert_true (g_file_test (lock, G_FILE_TEST_EXISTS));
+  second = hearth_download_new (f->session, url, f->dest, f->sha256, BLOB_SIZE);
+  hearth_download_start (second);
+  g_assert_cmpint (hearth_download_get_state (second), ==, HEARTH_DOWNLOAD_STATE_FAILED);
+  g_assert_error ((GError *) hearth_download_get_error (second), HEARTH_DOWNLOAD_ERROR,
+                  HEARTH_DOWNLOAD_ERROR_BUSY);
+  g_assert_nonnull (strstr (hearth_download_get_error (second)->message,
+                            "is being downloaded already"));
+
+  f->finished = FALSE;
+  iterate_until (f, &f->finished);
+  assert_done (f, first);
+  g_assert_false (g_file_test (lock, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (f->a.log->len, ==, 1);
+}
+
 static void
 test_unknown_size (Fixture      *f,
                    gconstpointer data)
@@ -1207,6 +1236,7 @@ main (int    argc,
 #define ADD(path, func) \
   g_test_add ("/app/download/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("full", test_full);
+  ADD ("busy", test_busy);
   ADD ("unknown-size", test_unknown_size);
   ADD ("resume-after-drop", test_resume_after_drop);
   ADD ("drops-every-time", test_drops_every_time);
