@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "hearth-fit.h"
+#include "hearth-library.h"
 #include "hearth-store.h"
 #include "test-models.h"
 
@@ -302,6 +303,84 @@ test_damaged_manifest (void)
   g_assert_cmpuint (count_blobs (root), ==, 2);
 }
 
+/* ---- the library (the list the window shows) ----------------------------- */
+
+typedef struct {
+  guint calls;
+  guint position, removed, added;
+} ItemsChanged;
+
+static void
+on_items_changed (GListModel   *model,
+                  guint         position,
+                  guint         removed,
+                  guint         added,
+                  ItemsChanged *c)
+{
+  c->calls++;
+  c->position = position;
+  c->removed = removed;
+  c->added = added;
+}
+
+static void
+test_library (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-library", NULL);
+  g_autofree char *one = make_model ("lib-1.gguf", 11);
+  g_autofree char *two = make_model ("lib-2.gguf", 12);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthLibrary) library = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthModelItem) item = NULL;
+  ItemsChanged changed = { 0 };
+  GStatBuf st1, st2;
+
+  library = hearth_library_new (store);
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (library)) == HEARTH_TYPE_MODEL_ITEM);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 0);
+  g_assert_cmpuint (hearth_library_get_disk_usage (library), ==, 0);
+  g_signal_connect (library, "items-changed", G_CALLBACK (on_items_changed), &changed);
+
+  g_assert_true (hearth_store_import (store, one, "b-model", FALSE, NULL, &error));
+  g_assert_true (hearth_store_import (store, two, "a-model", FALSE, NULL, &error));
+  g_assert_true (hearth_store_copy (store, "b-model", "c-model", &error));
+  g_assert_no_error (error);
+  hearth_library_refresh (library);
+  g_assert_cmpuint (changed.calls, ==, 1);
+  g_assert_cmpuint (changed.added, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 3);
+
+  /* sorted by name, described from the GGUF header */
+  item = g_list_model_get_item (G_LIST_MODEL (library), 0);
+  g_assert_cmpstr (hearth_model_item_get_name (item), ==, "a-model:latest");
+  g_assert_cmpstr (hearth_model_item_get_family (item), ==, "llama");
+  g_assert_cmpstr (hearth_model_item_get_quantization (item), ==, "F32");
+  g_assert_nonnull (hearth_model_item_get_parameter_size (item));
+  g_assert_cmpuint (hearth_model_item_get_context_length (item), >, 0);
+  g_assert_cmpuint (hearth_model_item_get_size (item), >, 0);
+  g_assert_cmpint (hearth_model_item_get_modified (item), >, 0);
+  g_assert_true (g_file_test (hearth_model_item_get_model_path (item), G_FILE_TEST_IS_REGULAR));
+
+  /* the disk: each model file once (c-model shares b-model's), and the
+   * config blobs */
+  g_assert_cmpint (g_stat (one, &st1), ==, 0);
+  g_assert_cmpint (g_stat (two, &st2), ==, 0);
+  g_assert_cmpuint (hearth_library_get_disk_usage (library), >=, (guint64) (st1.st_size + st2.st_size));
+  g_assert_cmpuint (hearth_library_get_disk_usage (library), <, (guint64) (st1.st_size + st2.st_size) + 4096);
+
+  /* nothing changed: no signal; one removed: one signal for that row */
+  hearth_library_refresh (library);
+  g_assert_cmpuint (changed.calls, ==, 1);
+  g_assert_true (hearth_store_remove (store, "b-model", NULL, &error));
+  hearth_library_refresh (library);
+  g_assert_cmpuint (changed.calls, ==, 2);
+  g_assert_cmpuint (changed.position, ==, 1);
+  g_assert_cmpuint (changed.removed, ==, 1);
+  g_assert_cmpuint (changed.added, ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 2);
+}
+
 /* ---- fit --------------------------------------------------------------- */
 
 static void
@@ -357,6 +436,7 @@ main (int    argc,
   g_test_add_func ("/store/import-link", test_import_link);
   g_test_add_func ("/store/damaged-manifest", test_damaged_manifest);
   g_test_add_func ("/store/fit", test_fit);
+  g_test_add_func ("/store/library", test_library);
 
   status = g_test_run ();
   {

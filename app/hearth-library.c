@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-library"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include "ember.h"
+#include "hearth-library.h"
+
+/* ---- an item ----------------------------------------------------------------- */
+
+struct _HearthModelItem
+{
+  GObject parent_instance;
+
+  char *name, *family, *parameter_size, *quantization, *model_path, *digest;
+  guint64 context_length, size;
+  gint64 modified;
+};
+
+G_DEFINE_FINAL_TYPE (HearthModelItem, hearth_model_item, G_TYPE_OBJECT)
+
+static void
+hearth_model_item_finalize (GObject *object)
+{
+  HearthModelItem *self = HEARTH_MODEL_ITEM (object);
+
+  g_free (self->name);
+  g_free (self->family);
+  g_free (self->parameter_size);
+  g_free (self->quantization);
+  g_free (self->model_path);
+  g_free (self->digest);
+  G_OBJECT_CLASS (hearth_model_item_parent_class)->finalize (object);
+}
+
+static void
+hearth_model_item_class_init (HearthModelItemClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hearth_model_item_finalize;
+}
+
+static void
+hearth_model_item_init (HearthModelItem *self)
+{
+}
+
+static HearthModelItem *
+model_item_new (const HearthStoreModel *m)
+{
+  HearthModelItem *self = g_object_new (HEARTH_TYPE_MODEL_ITEM, NULL);
+  ember_gguf *gguf = NULL;
+  ember_model_info info;
+  ember_error error = { 0 };
+
+  self->name = g_strdup (m->name);
+  self->model_path = g_strdup (m->model_path);
+  self->digest = g_strdup (m->manifest_digest);
+  self->size = m->size;
+  self->modified = m->modified;
+  if (m->model_path != NULL && ember_gguf_open (m->model_path, &gguf, &error) == EMBER_OK
+      && ember_model_info_from_gguf (gguf, &info, &error) == EMBER_OK)
+    {
+      self->family = g_strdup (info.architecture);
+      self->parameter_size = g_strdup (info.parameter_label);
+      self->quantization = g_strdup (info.file_type);
+      self->context_length = info.context_length;
+    }
+  ember_gguf_close (gguf);
+  return self;
+}
+
+const char *
+hearth_model_item_get_name (HearthModelItem *self)
+{
+  return self->name;
+}
+
+const char *
+hearth_model_item_get_family (HearthModelItem *self)
+{
+  return self->family;
+}
+
+const char *
+hearth_model_item_get_parameter_size (HearthModelItem *self)
+{
+  return self->parameter_size;
+}
+
+const char *
+hearth_model_item_get_quantization (HearthModelItem *self)
+{
+  return self->quantization;
+}
+
+guint64
+hearth_model_item_get_context_length (HearthModelItem *self)
+{
+  return self->context_length;
+}
+
+guint64
+hearth_model_item_get_size (HearthModelItem *self)
+{
+  return self->size;
+}
+
+gint64
+hearth_model_item_get_modified (HearthModelItem *self)
+{
+  return self->modified;
+}
+
+const char *
+hearth_model_item_get_model_path (HearthModelItem *self)
+{
+  return self->model_path;
+}
+
+/* ---- the library ------------------------------------------------------------- */
+
+struct _HearthLibrary
+{
+  GObject parent_instance;
+
+  HearthStore *store;
+  GPtrArray *items;     /* HearthModelItem, by name */
+};
+
+static void list_model_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (HearthLibrary, hearth_library, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_init))
+
+static GType
+get_item_type (GListModel *model)
+{
+  return HEARTH_TYPE_MODEL_ITEM;
+}
+
+static guint
+get_n_items (GListModel *model)
+{
+  return HEARTH_LIBRARY (model)->items->len;
+}
+
+static gpointer
+get_item (GListModel *model,
+          guint       position)
+{
+  HearthLibrary *self = HEARTH_LIBRARY (model);
+
+  return position < self->items->len ? g_object_ref (self->items->pdata[position]) : NULL;
+}
+
+static void
+list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = get_item_type;
+  iface->get_n_items = get_n_items;
+  iface->get_item = get_item;
+}
+
+static void
+hearth_library_dispose (GObject *object)
+{
+  HearthLibrary *self = HEARTH_LIBRARY (object);
+
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->items, g_ptr_array_unref);
+  G_OBJECT_CLASS (hearth_library_parent_class)->dispose (object);
+}
+
+static void
+hearth_library_class_init (HearthLibraryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = hearth_library_dispose;
+}
+
+static void
+hearth_library_init (HearthLibrary *self)
+{
+  self->items = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+HearthLibrary *
+hearth_library_new (HearthStore *store)
+{
+  HearthLibrary *self;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (store), NULL);
+
+  self = g_object_new (HEARTH_TYPE_LIBRARY, NULL);
+  self->store = g_object_ref (store);
+  hearth_library_refresh (self);
+  return self;
+}
+
+HearthStore *
+hearth_library_get_store (HearthLibrary *self)
+{
+  g_return_val_if_fail (HEARTH_IS_LIBRARY (self), NULL);
+  return self->store;
+}
+
+/* Whether two items show the same thing (the same manifest, unchanged). */
+static gboolean
+same_item (HearthModelItem *a,
+           HearthModelItem *b)
+{
+  return g_strcmp0 (a->name, b->name) == 0 && g_strcmp0 (a->digest, b->digest) == 0
+         && a->modified == b->modified;
+}
+
+void
+hearth_library_refresh (HearthLibrary *self)
+{
+  g_autoptr (GPtrArray) models = NULL;
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  guint old_n, first = 0, old_tail, new_tail;
+
+  g_return_if_fail (HEARTH_IS_LIBRARY (self));
+
+  models = hearth_store_list (self->store, NULL);
+  for (guint i = 0; models != NULL && i < models->len; i++)
+    g_ptr_array_add (items, model_item_new (models->pdata[i]));
+
+  /* one ::items-changed covering what differs between the common head and
+   * the common tail */
+  old_n = self->items->len;
+  while (first < old_n && first < items->len
+         && same_item (self->items->pdata[first], items->pdata[first]))
+    first++;
+  old_tail = old_n, new_tail = items->len;
+  while (old_tail > first && new_tail > first
+         && same_item (self->items->pdata[old_tail - 1], items->pdata[new_tail - 1]))
+    old_tail--, new_tail--;
+  g_ptr_array_unref (self->items);
+  self->items = g_steal_pointer (&items);
+  if (old_tail > first || new_tail > first)
+    g_list_model_items_changed (G_LIST_MODEL (self), first, old_tail - first, new_tail - first);
+}
+
+guint64
+hearth_library_get_disk_usage (HearthLibrary *self)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr (GDir) blobs = NULL;
+  const char *file;
+  guint64 total = 0;
+
+  g_return_val_if_fail (HEARTH_IS_LIBRARY (self), 0);
+
+  dir = g_build_filename (hearth_store_get_root (self->store), "blobs", NULL);
+  blobs = g_dir_open (dir, 0, NULL);
+  while (blobs != NULL && (file = g_dir_read_name (blobs)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      GStatBuf st;
+
+      /* partial downloads count too: they take the space */
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+        total += (guint64) st.st_size;
+    }
+  return total;
+}

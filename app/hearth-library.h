@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The models in the store as the window shows them: HearthLibrary is a
+ * GListModel of HearthModelItem, sorted by name, each described from its
+ * GGUF file's header (family, parameters, quantization, context length) and
+ * its manifest (size, modified). refresh () reads the store again; whoever
+ * changes the store (a pull, an import, a removal) calls it.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hearth-store.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_TYPE_MODEL_ITEM (hearth_model_item_get_type ())
+G_DECLARE_FINAL_TYPE (HearthModelItem, hearth_model_item, HEARTH, MODEL_ITEM, GObject)
+
+const char *hearth_model_item_get_name (HearthModelItem *self);
+const char *hearth_model_item_get_family (HearthModelItem *self);          /* "llama", or NULL */
+const char *hearth_model_item_get_parameter_size (HearthModelItem *self);  /* "494.03M", or NULL */
+const char *hearth_model_item_get_quantization (HearthModelItem *self);    /* "Q4_K_M", or NULL */
+guint64 hearth_model_item_get_context_length (HearthModelItem *self);      /* 0: unknown */
+guint64 hearth_model_item_get_size (HearthModelItem *self);                /* bytes of its files */
+gint64 hearth_model_item_get_modified (HearthModelItem *self);             /* UNIX seconds */
+const char *hearth_model_item_get_model_path (HearthModelItem *self);      /* its GGUF, or NULL */
+
+#define HEARTH_TYPE_LIBRARY (hearth_library_get_type ())
+G_DECLARE_FINAL_TYPE (HearthLibrary, hearth_library, HEARTH, LIBRARY, GObject)
+
+/* The library of @store, read once. */
+HearthLibrary *hearth_library_new (HearthStore *store);
+
+HearthStore *hearth_library_get_store (HearthLibrary *self);
+
+/* Reads the store again; emits ::items-changed where the list changed. */
+void hearth_library_refresh (HearthLibrary *self);
+
+/* Bytes the store's files take on disk (blobs shared by models counted
+ * once; a linked model's file not at all). */
+guint64 hearth_library_get_disk_usage (HearthLibrary *self);
+
+G_END_DECLS
