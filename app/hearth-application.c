@@ -14,6 +14,7 @@ struct _HearthApplication
 
   /* owned */
   GSettings *settings;
+  HearthLibrary *library;
 
   /* set by main.c (or a test) */
   HearthWindowFactory window_factory;
@@ -132,6 +133,7 @@ hearth_application_finalize (GObject *object)
   HearthApplication *self = HEARTH_APPLICATION (object);
 
   g_clear_object (&self->settings);
+  g_clear_object (&self->library);
 
   G_OBJECT_CLASS (hearth_application_parent_class)->finalize (object);
 }
@@ -223,4 +225,19 @@ hearth_application_open_window (HearthApplication *self)
     gtk_window_set_application (window, GTK_APPLICATION (self));
   gtk_window_present (window);
   return window;
+}
+
+HearthLibrary *
+hearth_application_get_library (HearthApplication *self)
+{
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
+
+  if (self->library == NULL)
+    {
+      g_autofree char *root = hearth_store_default_root ();
+      g_autoptr (HearthStore) store = hearth_store_new (root);
+
+      self->library = hearth_library_new (store);
+    }
+  return self->library;
 }

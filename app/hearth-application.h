@@ -12,6 +12,8 @@
 
 #include <adwaita.h>
 
+#include "hearth-library.h"
+
 G_BEGIN_DECLS
 
 #define HEARTH_TYPE_APPLICATION (hearth_application_get_type ())
@@ -41,6 +43,10 @@ void hearth_application_set_window_factory (HearthApplication   *self,
 
 /* The application's settings. Borrowed. */
 GSettings *hearth_application_get_settings (HearthApplication *self);
+
+/* The models in the store ($HEARTH_MODELS, else the default), made on first
+ * use. Borrowed. */
+HearthLibrary *hearth_application_get_library (HearthApplication *self);
 
 /* Opens and presents a new window through the factory. Borrowed, or NULL
  * when no factory is set. */

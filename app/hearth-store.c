@@ -706,7 +706,12 @@ collect_one (HearthStore     *self,
              const char      *path,
              gpointer         user_data)
 {
-  g_autoptr (JsonNode) manifest = read_manifest_file (path, NULL);
+  g_autoptr (JsonNode) manifest = NULL;
+
+  /* the manifest about to go (a dry run's) counts for nothing */
+  if (g_strcmp0 (g_hash_table_lookup (user_data, "ignore:"), path) == 0)
+    return;
+  manifest = read_manifest_file (path, NULL);
 
   if (manifest != NULL)
     add_digests (manifest, user_data);
@@ -716,16 +721,20 @@ collect_one (HearthStore     *self,
     g_hash_table_add (user_data, g_strdup ("*"));
 }
 
-/* Removes the blobs of @candidates that no manifest refers to. */
+/* Removes the blobs of @candidates that no manifest refers to (with
+ * @dry_run, only counts the bytes that would free). */
 static guint64
-collect_garbage (HearthStore *self,
-                 GHashTable  *candidates)
+collect_garbage_full (HearthStore *self,
+                      GHashTable  *candidates,
+                      const char  *ignore_path,
+                      gboolean     dry_run)
 {
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter iter;
   gpointer key;
   guint64 freed = 0;
 
+  g_hash_table_insert (used, g_strdup ("ignore:"), g_strdup (ignore_path));
   for_each_manifest (self, collect_one, used);
   if (g_hash_table_contains (used, "*"))
     return 0;
@@ -743,10 +752,39 @@ collect_garbage (HearthStore *self,
       /* a linked blob frees only its link */
       if (g_lstat (path, &st) == 0 && !S_ISLNK (st.st_mode))
         freed += (guint64) st.st_size;
-      if (g_unlink (path) != 0 && errno != ENOENT)
+      if (!dry_run && g_unlink (path) != 0 && errno != ENOENT)
         g_warning ("cannot remove %s: %s", path, g_strerror (errno));
     }
   return freed;
+}
+
+static guint64
+collect_garbage (HearthStore *self,
+                 GHashTable  *candidates)
+{
+  return collect_garbage_full (self, candidates, NULL, FALSE);
+}
+
+gboolean
+hearth_store_removal_frees (HearthStore  *self,
+                            const char   *name_text,
+                            guint64      *bytes,
+                            GError      **error)
+{
+  g_autoptr (HearthModelName) name = hearth_model_name_parse (name_text, error);
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autoptr (GHashTable) candidates = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
+
+  if (name == NULL || (manifest = hearth_store_read_manifest (self, name, error)) == NULL)
+    return FALSE;
+  candidates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  add_digests (manifest, candidates);
+  path = hearth_model_name_manifest_path (name, self->root);
+  *bytes = collect_garbage_full (self, candidates, path, TRUE);
+  return TRUE;
 }
 
 gboolean

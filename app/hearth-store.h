@@ -116,6 +116,13 @@ gboolean hearth_store_remove (HearthStore  *self,
                               guint64      *freed,
                               GError      **error);
 
+/* The bytes removing model @name would give back (its files no other
+ * model uses), into *@bytes; nothing is removed. */
+gboolean hearth_store_removal_frees (HearthStore  *self,
+                                     const char   *name,
+                                     guint64      *bytes,
+                                     GError      **error);
+
 /* Model @dst: the same manifest as @src (no blob is copied). Fails where
  * @dst exists. */
 gboolean hearth_store_copy (HearthStore  *self,

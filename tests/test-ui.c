@@ -15,7 +15,10 @@
 #include <stdlib.h>
 
 #include "hearth-application.h"
+#include "hearth-models-window.h"
 #include "hearth-preferences-window.h"
+#include "hearth-store.h"
+#include "test-models.h"
 #include "hearth-ui.h"
 #include "hearth-window.h"
 
@@ -308,7 +311,7 @@ static void
 test_actions (void)
 {
   const char *app_actions[] = { "quit", "new-window", "color-scheme" };
-  const char *win_actions[] = { "preferences", "about", "show-help-overlay" };
+  const char *win_actions[] = { "preferences", "models", "about", "show-help-overlay" };
   g_auto (GStrv) quit_accels = NULL;
   g_auto (GStrv) new_window_accels = NULL;
   g_auto (GStrv) preferences_accels = NULL;
@@ -509,6 +512,72 @@ test_preferences (void)
   gtk_window_destroy (preferences);
 }
 
+static char *user_dirs_root;
+
+/* The models window: the store's models with what they are, removing one
+ * says what that frees and does it. */
+static void
+test_models_window (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *gguf = g_build_filename (user_dirs_root, "tiny.gguf", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *remove_first = NULL;
+  g_autofree char *remove_last = NULL;
+  HearthLibrary *library;
+  GtkWindow *models;
+  GtkWindow *dialog;
+  GtkWidget *row, *button;
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  g_assert_true (hearth_store_import (store, gguf, "tiny:q8", FALSE, NULL, &error));
+  g_assert_true (hearth_store_copy (store, "tiny:q8", "tiny:copy", &error));
+  g_assert_no_error (error);
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  library = hearth_application_get_library (app);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 2);
+  row = find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "tiny:copy");
+  g_assert_nonnull (row);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "llama"));
+  save_screenshot (models, "hearth-models");
+
+  /* the first: its files stay, the other name uses them */
+  remove_first = g_strdup_printf (_("Remove “%s”"), "tiny:q8");
+  button = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", remove_first);
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), ==,
+                   _("Its files stay: other models use them."));
+  save_screenshot (dialog, "hearth-models-remove");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
+  gtk_window_destroy (dialog);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 1);
+
+  /* the last: its files go, and the window says there is nothing left */
+  remove_last = g_strdup_printf (_("Remove “%s”"), "tiny:copy");
+  button = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", remove_last);
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), !=,
+                   _("Its files stay: other models use them."));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
+  gtk_window_destroy (dialog);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 0);
+  g_assert_nonnull (find_widget (GTK_WIDGET (models), ADW_TYPE_STATUS_PAGE, "title",
+                                 _("No Models Yet")));
+  save_screenshot (models, "hearth-models-empty");
+  gtk_window_destroy (models);
+}
+
 static void
 test_about (void)
 {
@@ -577,7 +646,6 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
-static char *user_dirs_root;
 
 static void
 remove_user_dirs (void)
@@ -653,6 +721,7 @@ main (int    argc,
   g_test_add_func ("/ui/new-window-and-size", test_new_window_and_size);
   g_test_add_func ("/ui/leaflet", test_leaflet);
   g_test_add_func ("/ui/preferences", test_preferences);
+  g_test_add_func ("/ui/models", test_models_window);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);
   g_test_add_func ("/ui/quit", test_quit);

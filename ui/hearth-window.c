@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "hearth-models-window.h"
 #include "hearth-preferences-window.h"
 #include "hearth-ui.h"
 #include "hearth-window.h"
@@ -99,6 +100,19 @@ preferences_activated (GSimpleAction *action,
 }
 
 static void
+models_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  HearthWindow *self = user_data;
+  HearthApplication *app = HEARTH_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  HearthModelsWindow *models = hearth_models_window_new (GTK_WINDOW (self),
+                                                         hearth_application_get_library (app));
+
+  gtk_window_present (GTK_WINDOW (models));
+}
+
+static void
 about_activated (GSimpleAction *action,
                  GVariant      *parameter,
                  gpointer       user_data)
@@ -108,6 +122,7 @@ about_activated (GSimpleAction *action,
 
 static const GActionEntry win_actions[] = {
   { "preferences", preferences_activated, NULL, NULL, NULL, { 0 } },
+  { "models", models_activated, NULL, NULL, NULL, { 0 } },
   { "about", about_activated, NULL, NULL, NULL, { 0 } },
 };
 

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * HearthModelsWindow: the models in the store (HearthLibrary): what each is,
+ * the space they take, and removing one after saying what that frees. Main
+ * thread only.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "hearth-library.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_TYPE_MODELS_WINDOW (hearth_models_window_get_type ())
+G_DECLARE_FINAL_TYPE (HearthModelsWindow, hearth_models_window, HEARTH, MODELS_WINDOW, AdwWindow)
+
+/* A new window showing @library, transient for @parent (may be NULL). */
+HearthModelsWindow *hearth_models_window_new (GtkWindow     *parent,
+                                              HearthLibrary *library);
+
+G_END_DECLS
