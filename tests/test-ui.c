@@ -548,6 +548,20 @@ test_models_window (void)
   g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "llama"));
   save_screenshot (models, "hearth-models");
 
+  /* searching: every word, any case, in the name, family or quantization */
+  {
+    GtkWidget *entry = find_widget (GTK_WIDGET (models), GTK_TYPE_SEARCH_ENTRY, NULL, NULL);
+
+    g_assert_nonnull (entry);
+    gtk_editable_set_text (GTK_EDITABLE (entry), "LLAMA cop");
+    g_signal_emit_by_name (entry, "search-changed");
+    g_assert_nonnull (find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "tiny:copy"));
+    g_assert_null (find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "tiny:q8"));
+    gtk_editable_set_text (GTK_EDITABLE (entry), "");
+    g_signal_emit_by_name (entry, "search-changed");
+    g_assert_nonnull (find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "tiny:q8"));
+  }
+
   /* the first: its files stay, the other name uses them */
   remove_first = g_strdup_printf (_("Remove “%s”"), "tiny:q8");
   button = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", remove_first);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "hearth-models-window.h"
 
@@ -17,6 +18,10 @@ struct _HearthModelsWindow
   GtkStack *stack;
   GtkListBox *list;
   GtkLabel *usage;
+  GtkSearchBar *search_bar;
+  GtkSearchEntry *search_entry;
+  GtkFilter *filter;
+  GtkFilterListModel *filtered;
 };
 
 G_DEFINE_FINAL_TYPE (HearthModelsWindow, hearth_models_window, ADW_TYPE_WINDOW)
@@ -38,6 +43,47 @@ describe (HearthModelItem *item)
   g_ptr_array_add (parts, g_steal_pointer (&size));
   g_ptr_array_add (parts, NULL);
   return g_strjoinv (" · ", (char **) parts->pdata);
+}
+
+/* A model shows when every word of the search is in its name, family or
+ * quantization (any case). */
+static gboolean
+matches_search (gpointer item,
+                gpointer user_data)
+{
+  HearthModelsWindow *self = HEARTH_MODELS_WINDOW (user_data);
+  HearthModelItem *model = HEARTH_MODEL_ITEM (item);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autofree char *haystack = NULL;
+  g_auto (GStrv) words = NULL;
+
+  if (text == NULL || *text == '\0')
+    return TRUE;
+  {
+    g_autofree char *joined = g_strjoin (" ", hearth_model_item_get_name (model),
+                                         hearth_model_item_get_family (model) != NULL
+                                           ? hearth_model_item_get_family (model) : "",
+                                         hearth_model_item_get_quantization (model) != NULL
+                                           ? hearth_model_item_get_quantization (model) : "",
+                                         NULL);
+
+    haystack = g_utf8_casefold (joined, -1);
+  }
+  words = g_strsplit_set (text, " \t", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      g_autofree char *word = g_utf8_casefold (words[i], -1);
+
+      if (*word != '\0' && strstr (haystack, word) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+search_changed_cb (HearthModelsWindow *self)
+{
+  gtk_filter_changed (self->filter, GTK_FILTER_CHANGE_DIFFERENT);
 }
 
 static void
@@ -148,6 +194,7 @@ hearth_models_window_dispose (GObject *object)
   if (self->library != NULL)
     g_signal_handlers_disconnect_by_data (self->library, self);
   g_clear_object (&self->library);
+  g_clear_object (&self->filtered);
   gtk_widget_dispose_template (GTK_WIDGET (object), HEARTH_TYPE_MODELS_WINDOW);
   G_OBJECT_CLASS (hearth_models_window_parent_class)->dispose (object);
 }
@@ -165,6 +212,8 @@ hearth_models_window_class_init (HearthModelsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, list);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, usage);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, search_entry);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
@@ -172,6 +221,11 @@ static void
 hearth_models_window_init (HearthModelsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* typing anywhere in the window searches */
+  gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
+  gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
+  g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb),
+                            self);
 }
 
 HearthModelsWindow *
@@ -189,7 +243,10 @@ hearth_models_window_new (GtkWindow     *parent,
                        NULL);
   self->library = g_object_ref (library);
   hearth_library_refresh (library);
-  gtk_list_box_bind_model (self->list, G_LIST_MODEL (library), create_row, self, NULL);
+  self->filter = GTK_FILTER (gtk_custom_filter_new (matches_search, self, NULL));
+  self->filtered = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (library)),
+                                              self->filter);
+  gtk_list_box_bind_model (self->list, G_LIST_MODEL (self->filtered), create_row, self, NULL);
   g_signal_connect_swapped (library, "items-changed", G_CALLBACK (update), self);
   update (self);
   return self;
