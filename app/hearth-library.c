@@ -16,8 +16,10 @@ struct _HearthModelItem
 {
   GObject parent_instance;
 
-  char *name, *family, *parameter_size, *quantization, *model_path, *digest;
-  guint64 context_length, size;
+  char *name, *family, *parameter_size, *quantization, *model_path, *digest, *license;
+  guint64 context_length, size, embedding_length, block_count, head_count, head_count_kv;
+  guint64 vocab_size;
+  gboolean chat_template;
   gint64 modified;
 };
 
@@ -34,6 +36,7 @@ hearth_model_item_finalize (GObject *object)
   g_free (self->quantization);
   g_free (self->model_path);
   g_free (self->digest);
+  g_free (self->license);
   G_OBJECT_CLASS (hearth_model_item_parent_class)->finalize (object);
 }
 
@@ -68,6 +71,13 @@ model_item_new (const HearthStoreModel *m)
       self->parameter_size = g_strdup (info.parameter_label);
       self->quantization = g_strdup (info.file_type);
       self->context_length = info.context_length;
+      self->embedding_length = info.embedding_length;
+      self->block_count = info.block_count;
+      self->head_count = info.head_count;
+      self->head_count_kv = info.head_count_kv;
+      self->vocab_size = info.vocab_size;
+      self->license = g_strdup (info.license);
+      self->chat_template = info.chat_template != NULL;
     }
   ember_gguf_close (gguf);
   return self;
@@ -119,6 +129,48 @@ const char *
 hearth_model_item_get_model_path (HearthModelItem *self)
 {
   return self->model_path;
+}
+
+guint64
+hearth_model_item_get_embedding_length (HearthModelItem *self)
+{
+  return self->embedding_length;
+}
+
+guint64
+hearth_model_item_get_block_count (HearthModelItem *self)
+{
+  return self->block_count;
+}
+
+guint64
+hearth_model_item_get_head_count (HearthModelItem *self)
+{
+  return self->head_count;
+}
+
+guint64
+hearth_model_item_get_head_count_kv (HearthModelItem *self)
+{
+  return self->head_count_kv;
+}
+
+guint64
+hearth_model_item_get_vocab_size (HearthModelItem *self)
+{
+  return self->vocab_size;
+}
+
+const char *
+hearth_model_item_get_license (HearthModelItem *self)
+{
+  return self->license;
+}
+
+gboolean
+hearth_model_item_has_chat_template (HearthModelItem *self)
+{
+  return self->chat_template;
 }
 
 /* ---- the library ------------------------------------------------------------- */

@@ -25,6 +25,14 @@ guint64 hearth_model_item_get_context_length (HearthModelItem *self);      /* 0:
 guint64 hearth_model_item_get_size (HearthModelItem *self);                /* bytes of its files */
 gint64 hearth_model_item_get_modified (HearthModelItem *self);             /* UNIX seconds */
 const char *hearth_model_item_get_model_path (HearthModelItem *self);      /* its GGUF, or NULL */
+/* From the GGUF header (0 / NULL where the file does not say) */
+guint64 hearth_model_item_get_embedding_length (HearthModelItem *self);
+guint64 hearth_model_item_get_block_count (HearthModelItem *self);
+guint64 hearth_model_item_get_head_count (HearthModelItem *self);
+guint64 hearth_model_item_get_head_count_kv (HearthModelItem *self);
+guint64 hearth_model_item_get_vocab_size (HearthModelItem *self);
+const char *hearth_model_item_get_license (HearthModelItem *self);
+gboolean hearth_model_item_has_chat_template (HearthModelItem *self);
 
 #define HEARTH_TYPE_LIBRARY (hearth_library_get_type ())
 G_DECLARE_FINAL_TYPE (HearthLibrary, hearth_library, HEARTH, LIBRARY, GObject)

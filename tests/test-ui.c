@@ -562,6 +562,36 @@ test_models_window (void)
     g_assert_nonnull (find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "tiny:q8"));
   }
 
+  /* a row opens the model's details */
+  {
+    GtkWidget *list = gtk_widget_get_parent (row);
+    GtkWindow *details = NULL;
+    g_autoptr (GListModel) toplevels = NULL;
+    gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+    g_signal_emit_by_name (list, "row-activated", row);
+    while (details == NULL && g_get_monotonic_time () < deadline)
+      {
+        g_clear_object (&toplevels);
+        toplevels = gtk_window_get_toplevels ();
+        g_object_ref (toplevels);
+        for (guint i = 0; i < g_list_model_get_n_items (toplevels) && details == NULL; i++)
+          {
+            g_autoptr (GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+            if (g_strcmp0 (gtk_window_get_title (w), "tiny:copy") == 0)
+              details = w;
+          }
+        g_main_context_iteration (NULL, FALSE);
+      }
+    g_assert_nonnull (details);
+    g_assert_nonnull (find_widget (GTK_WIDGET (details), ADW_TYPE_ACTION_ROW, "subtitle", "llama"));
+    g_assert_nonnull (find_widget (GTK_WIDGET (details), ADW_TYPE_ACTION_ROW, "title",
+                                   _("Context length")));
+    save_screenshot (details, "hearth-model-details");
+    gtk_window_destroy (details);
+  }
+
   /* the first: its files stay, the other name uses them */
   remove_first = g_strdup_printf (_("Remove “%s”"), "tiny:q8");
   button = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", remove_first);

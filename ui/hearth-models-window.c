@@ -159,6 +159,106 @@ remove_clicked_cb (GtkButton          *button,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* ---- details ------------------------------------------------------------- */
+
+static void
+add_detail (AdwPreferencesGroup *group,
+            const char          *label,
+            const char          *value)
+{
+  GtkWidget *row;
+
+  if (value == NULL || *value == '\0')
+    return;
+  row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), label);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
+  gtk_widget_add_css_class (row, "property");
+  adw_preferences_group_add (group, row);
+}
+
+static char *
+number (guint64 n)
+{
+  return n > 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT, n) : NULL;
+}
+
+/* What `hearth show` says of a model, and its licence. */
+static void
+show_details (HearthModelsWindow *self,
+              HearthModelItem    *item)
+{
+  GtkWidget *window = adw_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *page = adw_preferences_page_new ();
+  GtkWidget *group = adw_preferences_group_new ();
+  g_autofree char *size = g_format_size (hearth_model_item_get_size (item));
+  g_autofree char *context = number (hearth_model_item_get_context_length (item));
+  g_autofree char *embedding = number (hearth_model_item_get_embedding_length (item));
+  g_autofree char *layers = number (hearth_model_item_get_block_count (item));
+  g_autofree char *vocab = number (hearth_model_item_get_vocab_size (item));
+  g_autofree char *heads = NULL;
+
+  if (hearth_model_item_get_head_count (item) > 0)
+    {
+      g_autofree char *q = number (hearth_model_item_get_head_count (item));
+      g_autofree char *kv = number (hearth_model_item_get_head_count_kv (item));
+
+      heads = g_strdup_printf (_("%s (%s for keys and values)"), q, kv != NULL ? kv : q);
+    }
+  gtk_window_set_title (GTK_WINDOW (window), hearth_model_item_get_name (item));
+  gtk_window_set_transient_for (GTK_WINDOW (window), GTK_WINDOW (self));
+  gtk_window_set_modal (GTK_WINDOW (window), TRUE);
+  gtk_window_set_default_size (GTK_WINDOW (window), 480, 560);
+  gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
+  gtk_widget_set_vexpand (page, TRUE);
+  gtk_box_append (GTK_BOX (box), page);
+  adw_window_set_content (ADW_WINDOW (window), box);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
+
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Family"), hearth_model_item_get_family (item));
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Parameters"),
+              hearth_model_item_get_parameter_size (item));
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Quantization"),
+              hearth_model_item_get_quantization (item));
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Context length"), context);
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Embedding length"), embedding);
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Layers"), layers);
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Attention heads"), heads);
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Vocabulary"), vocab);
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Chat template"),
+              hearth_model_item_has_chat_template (item) ? _("from the model")
+                                                         : _("none (Hearth’s default)"));
+  add_detail (ADW_PREFERENCES_GROUP (group), _("Size on disk"), size);
+  add_detail (ADW_PREFERENCES_GROUP (group), _("File"), hearth_model_item_get_model_path (item));
+  if (hearth_model_item_get_license (item) != NULL)
+    {
+      GtkWidget *licence = adw_preferences_group_new ();
+      GtkWidget *text = gtk_label_new (hearth_model_item_get_license (item));
+
+      adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (licence), _("Licence"));
+      gtk_label_set_wrap (GTK_LABEL (text), TRUE);
+      gtk_label_set_selectable (GTK_LABEL (text), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (text), 0);
+      adw_preferences_group_add (ADW_PREFERENCES_GROUP (licence), text);
+      adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (licence));
+    }
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+row_activated_cb (GtkListBox         *list,
+                  GtkListBoxRow      *row,
+                  HearthModelsWindow *self)
+{
+  g_autoptr (HearthModelItem) item = g_list_model_get_item (
+    G_LIST_MODEL (self->filtered), (guint) gtk_list_box_row_get_index (row));
+
+  if (item != NULL)
+    show_details (self, item);
+}
+
 static GtkWidget *
 create_row (gpointer item,
             gpointer user_data)
@@ -174,6 +274,8 @@ create_row (gpointer item,
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), hearth_model_item_get_name (model));
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("go-next-symbolic"));
   gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (remove, "flat");
   gtk_widget_set_tooltip_text (remove, tooltip);
@@ -247,6 +349,7 @@ hearth_models_window_new (GtkWindow     *parent,
   self->filtered = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (library)),
                                               self->filter);
   gtk_list_box_bind_model (self->list, G_LIST_MODEL (self->filtered), create_row, self, NULL);
+  g_signal_connect (self->list, "row-activated", G_CALLBACK (row_activated_cb), self);
   g_signal_connect_swapped (library, "items-changed", G_CALLBACK (update), self);
   update (self);
   return self;
