@@ -94,7 +94,7 @@ on_manifest (HearthPull *pull,
   HearthFit fit;
   g_autofree char *text = NULL;
 
-  hearth_fit_estimate (hearth_pull_get_model_bytes (pull), hearth_fit_gpu_memory (),
+  hearth_fit_estimate (hearth_pull_get_bytes_total (pull), hearth_fit_gpu_memory (),
                        hearth_fit_system_ram (), &fit);
   text = hearth_fit_describe (&fit);
   fprintf (run->err, "%s\n", text);

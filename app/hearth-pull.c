@@ -800,16 +800,6 @@ hearth_pull_get_bytes_done (HearthPull *self)
 }
 
 guint64
-hearth_pull_get_model_bytes (HearthPull *self)
-{
-  guint64 bytes = 0;
-
-  for (guint i = 0; i < self->blobs->len; i++)
-    bytes += ((BlobItem *) self->blobs->pdata[i])->size;
-  return bytes;
-}
-
-guint64
 hearth_pull_get_bytes_total (HearthPull *self)
 {
   return self->bytes_total;

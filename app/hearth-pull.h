@@ -59,8 +59,8 @@ const char *hearth_pull_get_name (HearthPull *self);
  * pull of the same model. */
 void hearth_pull_pause (HearthPull *self);
 
-/* Bytes of every blob the model needs, and those present or received so
- * far (never less than before); 0 total until the manifest is read. */
+/* Bytes of every file the model has (known when ::manifest is emitted),
+ * and those present or received so far (never less than before). */
 guint64 hearth_pull_get_bytes_done (HearthPull *self);
 guint64 hearth_pull_get_bytes_total (HearthPull *self);
 
@@ -70,9 +70,6 @@ const char *hearth_pull_get_status (HearthPull *self);
 
 /* Receiving speed of the current blob, bytes per second. */
 double hearth_pull_get_speed (HearthPull *self);
-
-/* Bytes of every file the model has (known once ::manifest is emitted). */
-guint64 hearth_pull_get_model_bytes (HearthPull *self);
 
 /* Signals: ::progress (void) when bytes or status change; ::manifest (void)
  * once the manifest is read, before any blob is downloaded (a handler may

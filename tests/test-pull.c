@@ -240,7 +240,15 @@ typedef struct {
   GError *error;
   guint64 last_done;
   gboolean backwards;
+  guint64 manifest_total;   /* the size said when ::manifest came (the fit check's) */
 } PullWait;
+
+static void
+on_manifest (HearthPull *pull,
+             PullWait   *w)
+{
+  w->manifest_total = hearth_pull_get_bytes_total (pull);
+}
 
 static void
 on_progress (HearthPull *pull,
@@ -273,6 +281,7 @@ pull_and_wait (HearthStore *store,
 
   g_assert_no_error (error);
   g_signal_connect (pull, "progress", G_CALLBACK (on_progress), w);
+  g_signal_connect (pull, "manifest", G_CALLBACK (on_manifest), w);
   g_signal_connect (pull, "finished", G_CALLBACK (on_finished), w);
   hearth_pull_start (pull);
   while (!w->done && g_get_monotonic_time () < deadline)
@@ -295,6 +304,8 @@ test_pull_in_process (void)
 
   pull_and_wait (store, "stories", &w);
   g_assert_no_error (w.error);
+  g_assert_cmpuint (w.manifest_total, ==,
+                    g_bytes_get_size (registry.model) + strlen (registry.config));
   g_assert_false (w.backwards);
   /* the manifest byte for byte as the registry sent it, the blobs by digest */
   g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
@@ -388,6 +399,8 @@ test_pull_hf_files (void)
   }
   pull_and_wait (store, url, &by_url);
   g_assert_no_error (by_url.error);
+  /* the size is known before the fit check, for a file as for a registry */
+  g_assert_cmpuint (by_url.manifest_total, ==, g_bytes_get_size (registry.model));
   {
     g_autofree char *path = hearth_store_get_model_path (store, "hf.co/u/r:Q8_0", &error);
 
