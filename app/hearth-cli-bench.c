@@ -219,18 +219,6 @@ parse_arguments (BenchOptions *o,
 
 /* ---- the measurement ----------------------------------------------------- */
 
-static int32_t
-argmax (const float *logits,
-        uint32_t     n)
-{
-  uint32_t best = 0;
-
-  for (uint32_t i = 1; i < n; i++)
-    if (logits[i] > logits[best])
-      best = i;
-  return (int32_t) best;
-}
-
 /* The prompt, then the generated tokens, from an empty cache. Fills the
  * three timings of one repetition; @n_gen may be 1 for the warm-up. */
 static ember_status
@@ -259,7 +247,7 @@ run_once (ember_context *ctx,
 
   /* greedy, as the engine does it: on Vulkan the argmax on the device */
   t2 = t1;
-  token = argmax (logits, n_vocab);
+  token = ember_logits_argmax (logits, n_vocab);
   for (uint32_t i = 0; i < n_gen; i++)
     {
       status = ember_context_decode_argmax (ctx, token, &token, error);

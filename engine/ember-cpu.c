@@ -48,6 +48,7 @@ struct ember_context {
   /* scratch for one batch */
   float *x, *xn, *q, *k, *v, *att, *gate, *up, *last;
   float *rope;              /* MAX_BATCH rotation tables of rope_dims floats */
+  float *greedy_logits;     /* n_vocab: ember_context_decode_argmax ()'s, made on first use */
 };
 
 void
@@ -610,6 +611,7 @@ ember_context_free (ember_context *ctx)
   free (ctx->up);
   free (ctx->last);
   free (ctx->rope);
+  free (ctx->greedy_logits);
   free (ctx);
 }
 
@@ -767,7 +769,6 @@ ember_context_decode_argmax (ember_context *ctx,
                              ember_error   *error)
 {
   const uint32_t n_vocab = ctx != NULL ? ctx->model->hp.n_vocab : 0;
-  float *logits;
   ember_status status;
 
   if (ctx == NULL || next == NULL)
@@ -787,21 +788,12 @@ ember_context_decode_argmax (ember_context *ctx,
       return status;
     }
 
-  logits = malloc (n_vocab * sizeof (float));
-  if (logits == NULL)
+  if (ctx->greedy_logits == NULL
+      && (ctx->greedy_logits = malloc (n_vocab * sizeof (float))) == NULL)
     return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
-  status = ember_context_decode (ctx, &token, 1, logits, error);
+  status = ember_context_decode (ctx, &token, 1, ctx->greedy_logits, error);
   if (status == EMBER_OK)
-    {
-      uint32_t best = 0;
-
-      /* ember_sample_greedy ()'s rule */
-      for (uint32_t i = 1; i < n_vocab; i++)
-        if (logits[i] > logits[best])
-          best = i;
-      *next = (int32_t) best;
-    }
-  free (logits);
+    *next = ember_logits_argmax (ctx->greedy_logits, n_vocab);
   return status;
 }
 

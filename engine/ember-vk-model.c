@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "ember-model-private.h"
+#include "ember-sampler.h"
 #include "ember-vk-private.h"
 
 /* A mat-vec weight: its tensor, its pipeline and one set per part; its
@@ -90,6 +91,7 @@ struct ember_vk_model {
   ember_vk_pipeline *norm_pipeline, *rope_pipeline, *attn_pipeline;
   bool attn_rows;                       /* attn_pipeline is attention-rows.comp */
   bool argmax_device;                   /* greedy decoding: the argmax on the device */
+  float *host_logits;                   /* else n_vocab read back, made on first use */
   ember_vk_pipeline *argmax_pipeline;
   VkDescriptorSet argmax_set;
   ember_vk_buffer *argmax_out;          /* argmax.comp's output */
@@ -866,6 +868,7 @@ ember_vk_model_free (ember_vk_model *vkm)
   ember_vk_buffer_free (vk, vkm->logits);
   ember_vk_buffer_free (vk, vkm->dummy);
   ember_vk_buffer_free (vk, vkm->argmax_out);
+  free (vkm->host_logits);
   ember_vk_buffer_free (vk, vkm->bx);
   ember_vk_buffer_free (vk, vkm->bt);
   ember_vk_buffer_free (vk, vkm->bxn);
@@ -1360,21 +1363,12 @@ ember_vk_model_decode_argmax (ember_vk_model *vkm,
   if (!vkm->argmax_device)
     {
       /* the host reads a CPU device's logits for free: no dispatch */
-      float *logits = malloc (n_vocab * sizeof (float));
-
-      if (logits == NULL)
+      if (vkm->host_logits == NULL
+          && (vkm->host_logits = malloc (n_vocab * sizeof (float))) == NULL)
         return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
-      status = ember_vk_model_decode (vkm, token, pos, logits, error);
+      status = ember_vk_model_decode (vkm, token, pos, vkm->host_logits, error);
       if (status == EMBER_OK)
-        {
-          uint32_t best = 0;
-
-          for (uint32_t i = 1; i < n_vocab; i++)
-            if (logits[i] > logits[best])
-              best = i;
-          *next = (int32_t) best;
-        }
-      free (logits);
+        *next = ember_logits_argmax (vkm->host_logits, n_vocab);
       return status;
     }
 

@@ -396,6 +396,31 @@ test_stop_holds_back_only_what_it_must (void)
   ember_stop_free (s);
 }
 
+/* The plain argmax: the first largest, a NaN first logit wins, other NaN
+ * never do; the same id the greedy sampler picks without penalties. */
+static void
+test_logits_argmax (void)
+{
+  const float ties[] = { 1.0f, 3.0f, 2.0f, 3.0f };
+  const float nan_first[] = { NAN, 5.0f, 7.0f };
+  const float nan_later[] = { 1.0f, NAN, 0.5f, INFINITY, -1.0f };
+  const float all_inf[] = { -INFINITY, -INFINITY };
+  ember_sampler_params params;
+  ember_sampler *s;
+
+  g_assert_cmpint (ember_logits_argmax (ties, 4), ==, 1);
+  g_assert_cmpint (ember_logits_argmax (nan_first, 3), ==, 0);
+  g_assert_cmpint (ember_logits_argmax (nan_later, 5), ==, 3);
+  g_assert_cmpint (ember_logits_argmax (all_inf, 2), ==, 0);
+  g_assert_cmpint (ember_logits_argmax (ties, 1), ==, 0);
+
+  ember_sampler_params_init (&params);
+  params.temperature = 0.0f;
+  s = ember_sampler_new (&params, 4);
+  g_assert_cmpint (ember_sampler_sample (s, ties), ==, ember_logits_argmax (ties, 4));
+  ember_sampler_free (s);
+}
+
 /* Greedy without penalties may take its argmax anywhere (on the device);
  * a penalty or a temperature makes the logits matter. */
 static void
@@ -441,6 +466,7 @@ main (int    argc,
 
   g_test_add_func ("/sampler/softmax-greedy", test_softmax_and_greedy);
   g_test_add_func ("/sampler/is-greedy", test_is_greedy);
+  g_test_add_func ("/sampler/logits-argmax", test_logits_argmax);
   g_test_add_func ("/sampler/top-k-top-p-min-p", test_top_k_top_p_min_p);
   g_test_add_func ("/sampler/typical", test_typical);
   g_test_add_func ("/sampler/penalties", test_penalties);
