@@ -97,6 +97,21 @@ digest_is_valid (const char *digest)
   return TRUE;
 }
 
+/* Makes folder @dir (and its parents), or says why not. */
+static gboolean
+make_dir (const char  *dir,
+          GError     **error)
+{
+  int saved;
+
+  if (g_mkdir_with_parents (dir, 0755) == 0)
+    return TRUE;
+  saved = errno;
+  g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot create %s: %s"), dir,
+               g_strerror (saved));
+  return FALSE;
+}
+
 char *
 hearth_store_blob_path (HearthStore  *self,
                         const char   *digest,
@@ -158,14 +173,8 @@ write_blob (HearthStore  *self,
   path = hearth_store_blob_path (self, digest, error);
   if (path == NULL)
     return NULL;
-  if (g_mkdir_with_parents (dir, 0755) != 0)
-    {
-      int e = errno;
-
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                   _("cannot create %s: %s"), dir, g_strerror (e));
-      return NULL;
-    }
+  if (!make_dir (dir, error))
+    return NULL;
   if (!g_file_test (path, G_FILE_TEST_EXISTS)
       && !g_file_set_contents (path, data, (gssize) len, error))
     return NULL;
@@ -297,14 +306,8 @@ hearth_store_write_manifest_bytes (HearthStore            *self,
   g_autofree char *path = hearth_model_name_manifest_path (name, self->root);
   g_autofree char *dir = g_path_get_dirname (path);
 
-  if (g_mkdir_with_parents (dir, 0755) != 0)
-    {
-      int e = errno;
-
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                   _("cannot create %s: %s"), dir, g_strerror (e));
-      return FALSE;
-    }
+  if (!make_dir (dir, error))
+    return FALSE;
   return g_file_set_contents (path, g_bytes_get_data (manifest, NULL),
                               (gssize) g_bytes_get_size (manifest), error);
 }
@@ -315,22 +318,15 @@ hearth_store_write_manifest (HearthStore            *self,
                              JsonNode               *manifest,
                              GError                **error)
 {
-  g_autofree char *path = hearth_model_name_manifest_path (name, self->root);
-  g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr (JsonGenerator) gen = json_generator_new ();
+  gsize len = 0;
   g_autofree char *text = NULL;
+  g_autoptr (GBytes) bytes = NULL;
 
-  if (g_mkdir_with_parents (dir, 0755) != 0)
-    {
-      int e = errno;
-
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                   _("cannot create %s: %s"), dir, g_strerror (e));
-      return FALSE;
-    }
   json_generator_set_root (gen, manifest);
-  text = json_generator_to_data (gen, NULL);
-  return g_file_set_contents (path, text, -1, error);
+  text = json_generator_to_data (gen, &len);
+  bytes = g_bytes_new_take (g_steal_pointer (&text), len);
+  return hearth_store_write_manifest_bytes (self, name, bytes, error);
 }
 
 /* The digest of the first layer of @type in @manifest, or NULL. */
@@ -624,14 +620,8 @@ hearth_store_import (HearthStore   *self,
   blob_dir = g_build_filename (self->root, "blobs", NULL);
   if (blob == NULL)
     return FALSE;
-  if (g_mkdir_with_parents (blob_dir, 0755) != 0)
-    {
-      int err = errno;
-
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                   _("cannot create %s: %s"), blob_dir, g_strerror (err));
-      return FALSE;
-    }
+  if (!make_dir (blob_dir, error))
+    return FALSE;
   if (!g_file_test (blob, G_FILE_TEST_EXISTS))
     {
       g_autoptr (GFile) src = g_file_new_for_path (path);
