@@ -463,6 +463,51 @@ next_blob (HearthPull *self)
   }
 }
 
+/* GETs @url (Accept: @accept, or none) for @callback, after saying
+ * @status; the pull fails where @url is not an address. */
+static void
+send_get (HearthPull          *self,
+          const char          *url,
+          const char          *accept,
+          const char          *status,
+          GAsyncReadyCallback  callback)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+
+  if (msg == NULL)
+    {
+      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
+                               _("%s is not an address"), url));
+      return;
+    }
+  if (accept != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept", accept);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  set_status (self, status);
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->cancellable,
+                                    callback, g_object_ref (self));
+}
+
+/* A send_get ()'s answer: its body and *@status, or NULL where there is
+ * none (cancelled: nothing to say; else the pull fails, saying why). */
+static GBytes *
+finish_get (HearthPull   *self,
+            GObject      *source,
+            GAsyncResult *result,
+            guint        *status)
+{
+  g_autoptr (GError) error = NULL;
+  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+
+  *status = msg != NULL ? soup_message_get_status (msg) : 0;
+  if (body == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                             _("cannot reach %s: %s"), self->base, error->message));
+  return body;
+}
+
 static void
 add_blob (HearthPull *self,
           JsonObject *descriptor)
@@ -482,23 +527,16 @@ on_manifest (GObject      *source,
 {
   g_autoptr (HearthPull) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
-                                                               &error);
-  g_autoptr (JsonNode) manifest = NULL;
+  guint status = 0;
+  g_autoptr (GBytes) body = finish_get (self, source, result, &status);
   SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  guint status = msg != NULL ? soup_message_get_status (msg) : 0;
+  g_autoptr (JsonNode) manifest = NULL;
   g_autofree char *shown = hearth_model_name_to_string (self->name);
   JsonObject *o;
   JsonArray *layers;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
   if (body == NULL)
-    {
-      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                               _("cannot reach %s: %s"), self->base, error->message));
-      return;
-    }
+    return;
   if (status == SOUP_STATUS_NOT_FOUND)
     {
       fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
@@ -632,11 +670,8 @@ on_file_list (GObject      *source,
               gpointer      user_data)
 {
   g_autoptr (HearthPull) self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
-                                                               &error);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  guint status = msg != NULL ? soup_message_get_status (msg) : 0;
+  guint status = 0;
+  g_autoptr (GBytes) body = finish_get (self, source, result, &status);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GPtrArray) ggufs = g_ptr_array_new_with_free_func (g_free);
   const char *tag = self->name->tag;
@@ -644,14 +679,8 @@ on_file_list (GObject      *source,
   JsonNode *root;
   JsonArray *siblings = NULL;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
   if (body == NULL)
-    {
-      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                               _("cannot reach %s: %s"), self->hf_endpoint, error->message));
-      return;
-    }
+    return;
   if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_UNAUTHORIZED)
     {
       fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
@@ -714,7 +743,6 @@ static void
 file_start (HearthPull *self)
 {
   g_autofree char *url = NULL;
-  g_autoptr (SoupMessage) msg = NULL;
 
   if (self->file_url != NULL)
     {
@@ -722,25 +750,13 @@ file_start (HearthPull *self)
       return;
     }
   url = g_strdup_printf ("%s/api/models/%s", self->hf_endpoint, self->hf_repo);
-  msg = soup_message_new (SOUP_METHOD_GET, url);
-  if (msg == NULL)
-    {
-      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
-                               _("%s is not an address"), url));
-      return;
-    }
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  set_status (self, _("listing files"));
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->cancellable,
-                                    on_file_list, g_object_ref (self));
+  send_get (self, url, NULL, _("listing files"), on_file_list);
 }
 
 void
 hearth_pull_start (HearthPull *self)
 {
   g_autofree char *url = NULL;
-  g_autoptr (SoupMessage) msg = NULL;
 
   g_return_if_fail (HEARTH_IS_PULL (self));
 
@@ -765,20 +781,7 @@ hearth_pull_start (HearthPull *self)
     }
   url = g_strdup_printf ("%s/v2/%s/%s/manifests/%s", self->base, self->name->namespace_,
                          self->name->model, self->name->tag);
-  msg = soup_message_new (SOUP_METHOD_GET, url);
-  if (msg == NULL)
-    {
-      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
-                               _("%s is not an address"), url));
-      return;
-    }
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
-                                HEARTH_MEDIA_TYPE_MANIFEST);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  set_status (self, _("pulling manifest"));
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->cancellable,
-                                    on_manifest, g_object_ref (self));
+  send_get (self, url, HEARTH_MEDIA_TYPE_MANIFEST, _("pulling manifest"), on_manifest);
 }
 
 void
