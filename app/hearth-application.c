@@ -15,6 +15,8 @@ struct _HearthApplication
   /* owned */
   GSettings *settings;
   HearthLibrary *library;
+  SoupSession *session;
+  HearthDownloads *downloads;
 
   /* set by main.c (or a test) */
   HearthWindowFactory window_factory;
@@ -50,6 +52,9 @@ color_scheme_changed_cb (GSettings         *settings,
                          HearthApplication *self)
 {
   apply_color_scheme (self);
+
+  /* downloads that were under way when Hearth last stopped go on */
+  hearth_downloads_restore (hearth_application_get_downloads (self));
 }
 
 static void
@@ -133,6 +138,10 @@ hearth_application_finalize (GObject *object)
   HearthApplication *self = HEARTH_APPLICATION (object);
 
   g_clear_object (&self->settings);
+  if (self->downloads != NULL)
+    g_signal_handlers_disconnect_by_data (self->downloads, self);
+  g_clear_object (&self->downloads);
+  g_clear_object (&self->session);
   g_clear_object (&self->library);
 
   G_OBJECT_CLASS (hearth_application_parent_class)->finalize (object);
@@ -240,4 +249,42 @@ hearth_application_get_library (HearthApplication *self)
       self->library = hearth_library_new (store);
     }
   return self->library;
+}
+
+/* A model arrived: said by a notification when no Hearth window has the
+ * focus (a window that has it shows its own toast). */
+static void
+model_added_cb (HearthDownloads   *downloads,
+                const char        *name,
+                HearthApplication *self)
+{
+  g_autoptr (GNotification) notification = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *id = NULL;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (gtk_window_is_active (l->data))
+      return;
+  notification = g_notification_new (_("Download Finished"));
+  body = g_strdup_printf (_("“%s” is ready to use."), name);
+  g_notification_set_body (notification, body);
+  id = g_strdup_printf ("download-%s", name);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+HearthDownloads *
+hearth_application_get_downloads (HearthApplication *self)
+{
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
+
+  if (self->downloads == NULL)
+    {
+      /* the system's proxy settings (GProxyResolver's default) apply */
+      self->session = soup_session_new_with_options ("user-agent", "Hearth/" PACKAGE_VERSION,
+                                                     NULL);
+      self->downloads = hearth_downloads_new (hearth_application_get_library (self),
+                                              self->session);
+      g_signal_connect (self->downloads, "model-added", G_CALLBACK (model_added_cb), self);
+    }
+  return self->downloads;
 }

@@ -12,6 +12,7 @@
 
 #include <adwaita.h>
 
+#include "hearth-downloads.h"
 #include "hearth-library.h"
 
 G_BEGIN_DECLS
@@ -47,6 +48,10 @@ GSettings *hearth_application_get_settings (HearthApplication *self);
 /* The models in the store ($HEARTH_MODELS, else the default), made on first
  * use. Borrowed. */
 HearthLibrary *hearth_application_get_library (HearthApplication *self);
+
+/* The downloads, made on first use (at startup, which goes on with the
+ * pulls the store has records of). Borrowed. */
+HearthDownloads *hearth_application_get_downloads (HearthApplication *self);
 
 /* Opens and presents a new window through the factory. Borrowed, or NULL
  * when no factory is set. */

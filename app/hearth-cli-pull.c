@@ -20,6 +20,7 @@
 
 typedef struct {
   GMainLoop *loop;
+  HearthStore *store;
   FILE *err;
   gboolean tty;
   GError *error;
@@ -102,6 +103,8 @@ on_manifest (HearthPull *pull,
     {
       run->refused = TRUE;
       hearth_pull_pause (pull);
+      /* not a pull under way for the window to find */
+      hearth_store_pending_forget (run->store, hearth_pull_get_name (pull));
       g_main_loop_quit (run->loop);
     }
 }
@@ -162,6 +165,7 @@ hearth_cli_pull (const HearthCliCommand *command,
     }
 
   run.loop = g_main_loop_new (NULL, FALSE);
+  run.store = store;
   run.err = err;
   run.tty = isatty (fileno (err));
   g_signal_connect (pull, "progress", G_CALLBACK (on_progress), &run);

@@ -23,7 +23,18 @@ hearth_fit_estimate (guint64    model_bytes,
                      guint64    ram_bytes,
                      HearthFit *fit)
 {
-  fit->needed = model_bytes + model_bytes / CACHE_SHARE + OVERHEAD;
+  hearth_fit_estimate_with_cache (model_bytes, model_bytes / CACHE_SHARE, gpu_bytes, ram_bytes,
+                                  fit);
+}
+
+void
+hearth_fit_estimate_with_cache (guint64    model_bytes,
+                                guint64    cache_bytes,
+                                guint64    gpu_bytes,
+                                guint64    ram_bytes,
+                                HearthFit *fit)
+{
+  fit->needed = model_bytes + cache_bytes + OVERHEAD;
   fit->gpu_bytes = gpu_bytes;
   fit->ram_bytes = ram_bytes;
   if (gpu_bytes > 0 && fit->needed <= gpu_bytes)

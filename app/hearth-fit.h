@@ -33,6 +33,14 @@ void hearth_fit_estimate (guint64    model_bytes,
                           guint64    ram_bytes,
                           HearthFit *fit);
 
+/* The same with the KV cache known: @cache_bytes instead of a share of the
+ * weights. */
+void hearth_fit_estimate_with_cache (guint64    model_bytes,
+                                     guint64    cache_bytes,
+                                     guint64    gpu_bytes,
+                                     guint64    ram_bytes,
+                                     HearthFit *fit);
+
 /* This computer's RAM, and the memory of the GPU Hearth would use (0 where
  * it would run on the CPU: no Vulkan device, or only a CPU one). */
 guint64 hearth_fit_system_ram (void);

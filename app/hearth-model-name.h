@@ -23,6 +23,7 @@ typedef enum {
   HEARTH_STORE_ERROR_EXISTS,
   HEARTH_STORE_ERROR_CORRUPT,
   HEARTH_STORE_ERROR_IO,
+  HEARTH_STORE_ERROR_WONT_FIT,    /* too big for this computer's memory */
 } HearthStoreError;
 
 GQuark hearth_store_error_quark (void);

@@ -31,6 +31,9 @@ struct _HearthPull
   guint64 bytes_done, bytes_total;
   char *status;
   gboolean running;
+  HearthPullState state;
+  GError *error;              /* why it stopped */
+  char *source;               /* what was asked for */
 
   /* a plain file (a URL, or a Hugging Face repository through its API)
    * rather than a registry's blobs */
@@ -60,6 +63,8 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (HearthPull, hearth_pull, G_TYPE_OBJECT)
 
 static void next_blob (HearthPull *self);
+static void add_blob (HearthPull *self,
+                      JsonObject *descriptor);
 
 static void
 hearth_pull_dispose (GObject *object)
@@ -90,6 +95,8 @@ hearth_pull_finalize (GObject *object)
   g_free (self->download_path);
   g_free (self->shown_name);
   g_free (self->status);
+  g_free (self->source);
+  g_clear_error (&self->error);
   g_clear_pointer (&self->manifest, g_bytes_unref);
   g_clear_pointer (&self->blobs, g_ptr_array_unref);
   G_OBJECT_CLASS (hearth_pull_parent_class)->finalize (object);
@@ -308,6 +315,7 @@ hearth_pull_new (HearthStore  *store,
   self->hf_repo = g_steal_pointer (&hf_repo);
   self->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) blob_item_free);
   self->status = g_strdup (_("pulling manifest"));
+  self->source = g_strdup (name);
   return self;
 }
 
@@ -332,11 +340,47 @@ set_status (HearthPull *self,
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
 }
 
+/* The store's record of this pull, for a restart. */
+static void
+save_record (HearthPull *self,
+             gboolean    paused)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!hearth_store_pending_save (self->store, hearth_pull_get_name (self), self->source,
+                                  self->manifest, paused, &error))
+    g_warning ("%s", error->message);
+}
+
 static void
 finish (HearthPull   *self,
         const GError *error)
 {
   self->running = FALSE;
+  g_clear_error (&self->error);
+  if (error == NULL)
+    {
+      self->state = HEARTH_PULL_STATE_DONE;
+      hearth_store_pending_forget (self->store, hearth_pull_get_name (self));
+    }
+  else
+    {
+      self->error = g_error_copy (error);
+      /* a download that gave up after its retries pauses; other failures
+       * fail. Either keeps what was received for a later start. */
+      self->state = g_error_matches (error, HEARTH_DOWNLOAD_ERROR, HEARTH_DOWNLOAD_ERROR_STALLED)
+                        || g_error_matches (error, HEARTH_DOWNLOAD_ERROR,
+                                            HEARTH_DOWNLOAD_ERROR_NETWORK)
+                        || g_error_matches (error, HEARTH_DOWNLOAD_ERROR,
+                                            HEARTH_DOWNLOAD_ERROR_HTTP)
+                      ? HEARTH_PULL_STATE_PAUSED
+                      : HEARTH_PULL_STATE_FAILED;
+      if (self->manifest != NULL || self->bytes_done > 0)
+        save_record (self, TRUE);
+      else
+        hearth_store_pending_forget (self->store, hearth_pull_get_name (self));
+    }
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0, error);
 }
 
@@ -558,6 +602,7 @@ on_manifest (GObject      *source,
       return;
     }
   self->manifest = g_bytes_ref (body);
+  save_record (self, FALSE);
   o = json_node_get_object (manifest);
   if (json_object_has_member (o, "config"))
     add_blob (self, json_object_get_object_member (o, "config"));
@@ -639,18 +684,26 @@ on_file_finished (HearthDownload *download,
   finish (self, NULL);
 }
 
-static void
-file_download (HearthPull *self)
+/* Where the file at file_url downloads before it is a blob. */
+static char *
+file_download_path (HearthPull *self)
 {
   g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, self->file_url, -1);
   g_autofree char *file = g_strdup_printf ("download-%.16s", hex);
+
+  return g_build_filename (hearth_store_get_root (self->store), "blobs", file, NULL);
+}
+
+static void
+file_download (HearthPull *self)
+{
   g_autofree char *dir = g_build_filename (hearth_store_get_root (self->store), "blobs", NULL);
   g_autofree char *status = NULL;
   g_autofree char *base = g_path_get_basename (self->file_url);
 
   /* the same URL, the same partial file: a later pull goes on with it */
   g_free (self->download_path);
-  self->download_path = g_build_filename (dir, file, NULL);
+  self->download_path = file_download_path (self);
   g_mkdir_with_parents (dir, 0755);
   self->download = hearth_download_new (self->session, self->file_url, self->download_path, NULL,
                                         0);
@@ -760,9 +813,13 @@ hearth_pull_start (HearthPull *self)
 
   g_return_if_fail (HEARTH_IS_PULL (self));
 
-  if (self->running)
+  if (self->running || self->state == HEARTH_PULL_STATE_DONE)
     return;
   self->running = TRUE;
+  self->state = HEARTH_PULL_STATE_RUNNING;
+  g_clear_error (&self->error);
+  save_record (self, FALSE);
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
   if (self->download != NULL)
     {
       /* resumed after a pause: the blob where it was */
@@ -789,11 +846,126 @@ hearth_pull_pause (HearthPull *self)
 {
   g_return_if_fail (HEARTH_IS_PULL (self));
 
+  if (!self->running)
+    return;
   if (self->download != NULL)
     hearth_download_pause (self->download);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   self->running = FALSE;
+  self->state = HEARTH_PULL_STATE_PAUSED;
+  g_clear_error (&self->error);
+  save_record (self, TRUE);
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
+}
+
+void
+hearth_pull_stop (HearthPull   *self,
+                  const GError *reason)
+{
+  g_return_if_fail (HEARTH_IS_PULL (self));
+  g_return_if_fail (reason != NULL);
+
+  hearth_pull_pause (self);
+  g_clear_error (&self->error);
+  self->error = g_error_copy (reason);
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
+}
+
+/* Deletes what a download into @dest left (its partial file and state). */
+static void
+discard (HearthPull *self,
+         const char *url,
+         const char *dest)
+{
+  g_autoptr (HearthDownload) d = hearth_download_new (self->session, url, dest, NULL, 0);
+  g_autofree char *lock = g_strconcat (dest, ".partial.lock", NULL);
+
+  hearth_download_cancel (d);
+  g_unlink (lock);
+}
+
+void
+hearth_pull_cancel (HearthPull *self)
+{
+  g_return_if_fail (HEARTH_IS_PULL (self));
+
+  if (self->state == HEARTH_PULL_STATE_DONE)
+    return;
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  if (self->download != NULL)
+    {
+      g_autoptr (HearthDownload) d = g_steal_pointer (&self->download);
+
+      g_signal_handlers_disconnect_by_data (d, self);
+      hearth_download_cancel (d);
+    }
+  /* what earlier runs left of the blobs still to come (by the manifest
+   * they recorded, where this run has not read it) */
+  if (self->blobs->len == 0)
+    {
+      g_autoptr (HearthStorePending) record = hearth_store_pending_get (
+        self->store, hearth_pull_get_name (self));
+      g_autoptr (JsonNode) manifest = NULL;
+
+      if (record != NULL && record->manifest != NULL
+          && (manifest = hearth_store_parse_manifest (record->manifest, strlen (record->manifest),
+                                                      record->name, NULL)) != NULL)
+        {
+          JsonObject *o = json_node_get_object (manifest);
+          JsonArray *layers = json_object_get_array_member (o, "layers");
+
+          if (json_object_has_member (o, "config"))
+            add_blob (self, json_object_get_object_member (o, "config"));
+          for (guint i = 0; i < json_array_get_length (layers); i++)
+            add_blob (self, json_array_get_object_element (layers, i));
+        }
+    }
+  for (guint i = self->next; self->blobs != NULL && i < self->blobs->len; i++)
+    {
+      g_autofree char *path = hearth_store_blob_path (
+        self->store, ((BlobItem *) self->blobs->pdata[i])->digest, NULL);
+
+      if (path != NULL)
+        discard (self, self->base, path);
+    }
+  if (self->file_url != NULL)
+    {
+      g_autofree char *path = file_download_path (self);
+
+      discard (self, self->file_url, path);
+    }
+  hearth_store_pending_forget (self->store, hearth_pull_get_name (self));
+  self->running = FALSE;
+  self->state = HEARTH_PULL_STATE_IDLE;
+  self->bytes_done = 0;
+  g_clear_error (&self->error);
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
+}
+
+HearthPullState
+hearth_pull_get_state (HearthPull *self)
+{
+  g_return_val_if_fail (HEARTH_IS_PULL (self), HEARTH_PULL_STATE_IDLE);
+
+  return self->state;
+}
+
+const GError *
+hearth_pull_get_error (HearthPull *self)
+{
+  g_return_val_if_fail (HEARTH_IS_PULL (self), NULL);
+
+  return self->error;
+}
+
+const char *
+hearth_pull_get_source (HearthPull *self)
+{
+  g_return_val_if_fail (HEARTH_IS_PULL (self), NULL);
+
+  return self->source;
 }
 
 guint64

@@ -50,13 +50,43 @@ HearthPull *hearth_pull_new (HearthStore  *store,
                              const char   *name,
                              GError      **error);
 
+typedef enum {
+  HEARTH_PULL_STATE_IDLE,     /* not started, or cancelled */
+  HEARTH_PULL_STATE_RUNNING,
+  HEARTH_PULL_STATE_PAUSED,   /* by pause () or stop (), or a download that gave up retrying */
+  HEARTH_PULL_STATE_FAILED,   /* a failure that retrying as such will not fix */
+  HEARTH_PULL_STATE_DONE,     /* the model is in the store */
+} HearthPullState;
+
+/* Starts the pull, or goes on with it after a pause or a failure. While it
+ * is under way the store has a record of it (hearth_store_pending_save ()),
+ * so that a restart finds it, paused or not; the record goes when the model
+ * is in the store, or with hearth_pull_cancel (). */
 void hearth_pull_start (HearthPull *self);
+
+/* The name or address the pull was made with. */
+const char *hearth_pull_get_source (HearthPull *self);
+
+HearthPullState hearth_pull_get_state (HearthPull *self);
+
+/* Why the pull is PAUSED (stop () or a download that gave up) or FAILED
+ * (borrowed), else NULL. */
+const GError *hearth_pull_get_error (HearthPull *self);
+
+/* Pauses, with @reason as the error (a fit check that said no, say): a
+ * later start () goes on. */
+void hearth_pull_stop (HearthPull   *self,
+                       const GError *reason);
+
+/* Stops the pull and deletes what it received of files not yet complete,
+ * and its record; back to IDLE. ::finished is not emitted. */
+void hearth_pull_cancel (HearthPull *self);
 
 /* The name the model gets in the store ("hf.co/user/repo:Q4_K_M"). */
 const char *hearth_pull_get_name (HearthPull *self);
 
-/* Stops what is being downloaded; what was received stays for the next
- * pull of the same model. */
+/* Stops what is being downloaded (PAUSED); what was received stays for the
+ * next pull of the same model. */
 void hearth_pull_pause (HearthPull *self);
 
 /* Bytes of every file the model has (known when ::manifest is emitted),

@@ -711,6 +711,9 @@ collect_one (HearthStore     *self,
     g_hash_table_add (user_data, g_strdup ("*"));
 }
 
+static void add_pending_digests (HearthStore *self,
+                                 GHashTable  *set);
+
 /* Removes the blobs of @candidates that no manifest refers to (with
  * @dry_run, only counts the bytes that would free). */
 static guint64
@@ -726,6 +729,7 @@ collect_garbage_full (HearthStore *self,
 
   g_hash_table_insert (used, g_strdup ("ignore:"), g_strdup (ignore_path));
   for_each_manifest (self, collect_one, used);
+  add_pending_digests (self, used);
   if (g_hash_table_contains (used, "*"))
     return 0;
   g_hash_table_iter_init (&iter, candidates);
@@ -854,4 +858,204 @@ hearth_store_copy (HearthStore  *self,
       return FALSE;
     }
   return hearth_store_write_manifest (self, dst, manifest, error);
+}
+
+/* ---- pulls under way ------------------------------------------------------- */
+
+void
+hearth_store_pending_free (HearthStorePending *pending)
+{
+  if (pending == NULL)
+    return;
+  g_free (pending->name);
+  g_free (pending->source);
+  g_free (pending->manifest);
+  g_free (pending);
+}
+
+static char *
+pending_dir (HearthStore *self)
+{
+  return g_build_filename (self->root, ".hearth-pulls", NULL);
+}
+
+static char *
+pending_path (HearthStore *self,
+              const char  *name)
+{
+  g_autofree char *dir = pending_dir (self);
+  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, name, -1);
+  g_autofree char *file = g_strdup_printf ("%.16s.json", hex);
+
+  return g_build_filename (dir, file, NULL);
+}
+
+gboolean
+hearth_store_pending_save (HearthStore  *self,
+                           const char   *name,
+                           const char   *source,
+                           GBytes       *manifest,
+                           gboolean      paused,
+                           GError      **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *dir = pending_dir (self);
+  g_autofree char *path = pending_path (self, name);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
+
+  if (!make_dir (dir, error))
+    return FALSE;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, source);
+  json_builder_set_member_name (b, "paused");
+  json_builder_add_boolean_value (b, paused);
+  if (manifest != NULL)
+    {
+      g_autofree char *m = g_strndup (g_bytes_get_data (manifest, NULL),
+                                      g_bytes_get_size (manifest));
+
+      json_builder_set_member_name (b, "manifest");
+      json_builder_add_string_value (b, m);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, &len);
+  return g_file_set_contents (path, text, (gssize) len, error);
+}
+
+void
+hearth_store_pending_forget (HearthStore *self,
+                             const char  *name)
+{
+  g_autofree char *path = pending_path (self, name);
+
+  g_return_if_fail (HEARTH_IS_STORE (self));
+
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    g_warning ("cannot remove %s: %s", path, g_strerror (errno));
+}
+
+/* Calls @func for each record that reads as one: a JSON object with a valid
+ * model name and a source. */
+typedef void (*PendingFunc) (HearthStore *self,
+                             JsonObject  *record,
+                             gpointer     user_data);
+
+static void
+for_each_pending (HearthStore *self,
+                  PendingFunc  func,
+                  gpointer     user_data)
+{
+  g_autofree char *dir = pending_dir (self);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *file;
+
+  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (HearthModelName) name = NULL;
+      JsonNode *root;
+      JsonObject *o;
+
+      if (!g_str_has_suffix (file, ".json"))
+        continue;
+      if (!json_parser_load_from_file (parser, path, &error))
+        {
+          g_warning ("%s: %s", path, error->message);
+          continue;
+        }
+      root = json_parser_get_root (parser);
+      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+        {
+          g_warning ("%s: not a pull record", path);
+          continue;
+        }
+      o = json_node_get_object (root);
+      name = hearth_model_name_parse (json_object_get_string_member_with_default (o, "name", ""),
+                                      NULL);
+      if (name == NULL || json_object_get_string_member_with_default (o, "source", NULL) == NULL)
+        {
+          g_warning ("%s: not a pull record", path);
+          continue;
+        }
+      func (self, o, user_data);
+    }
+}
+
+static void
+pending_digests_one (HearthStore *self,
+                     JsonObject  *record,
+                     gpointer     user_data)
+{
+  const char *text = json_object_get_string_member_with_default (record, "manifest", NULL);
+  g_autoptr (JsonNode) manifest = NULL;
+
+  if (text == NULL)
+    return;
+  manifest = hearth_store_parse_manifest (text, strlen (text), "pull", NULL);
+  if (manifest != NULL)
+    add_digests (manifest, user_data);
+}
+
+static void
+add_pending_digests (HearthStore *self,
+                     GHashTable  *set)
+{
+  for_each_pending (self, pending_digests_one, set);
+}
+
+static void
+pending_list_one (HearthStore *self,
+                  JsonObject  *record,
+                  gpointer     user_data)
+{
+  HearthStorePending *p = g_new0 (HearthStorePending, 1);
+
+  p->name = g_strdup (json_object_get_string_member (record, "name"));
+  p->source = g_strdup (json_object_get_string_member (record, "source"));
+  p->paused = json_object_get_boolean_member_with_default (record, "paused", FALSE);
+  p->manifest = g_strdup (json_object_get_string_member_with_default (record, "manifest", NULL));
+  g_ptr_array_add (user_data, p);
+}
+
+static int
+compare_pending (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 ((*(HearthStorePending **) a)->name, (*(HearthStorePending **) b)->name);
+}
+
+GPtrArray *
+hearth_store_pending_list (HearthStore *self)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_store_pending_free);
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), list);
+
+  for_each_pending (self, pending_list_one, list);
+  g_ptr_array_sort (list, compare_pending);
+  return list;
+}
+
+HearthStorePending *
+hearth_store_pending_get (HearthStore *self,
+                          const char  *name)
+{
+  g_autoptr (GPtrArray) all = hearth_store_pending_list (self);
+
+  for (guint i = 0; i < all->len; i++)
+    if (g_strcmp0 (((HearthStorePending *) all->pdata[i])->name, name) == 0)
+      return g_ptr_array_steal_index (all, i);
+  return NULL;
 }

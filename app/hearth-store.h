@@ -130,4 +130,39 @@ gboolean hearth_store_copy (HearthStore  *self,
                             const char   *dst,
                             GError      **error);
 
+/* Pulls under way, so that a restart finds them again and a removal keeps
+ * the blobs they have received: ROOT/.hearth-pulls/KEY.json (KEY from the
+ * model's name), {"name", "source" (what was asked for: a name or an
+ * address), "paused", "manifest" (the registry's manifest as text, once
+ * received)}. Ollama ignores the folder. */
+typedef struct {
+  char *name;
+  char *source;
+  gboolean paused;
+  char *manifest;      /* or NULL */
+} HearthStorePending;
+
+void hearth_store_pending_free (HearthStorePending *pending);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthStorePending, hearth_store_pending_free)
+
+/* Records (or updates) the pull of @name; @manifest may be NULL. */
+gboolean hearth_store_pending_save (HearthStore  *self,
+                                    const char   *name,
+                                    const char   *source,
+                                    GBytes       *manifest,
+                                    gboolean      paused,
+                                    GError      **error);
+
+/* The record of the pull of @name, or NULL. */
+HearthStorePending *hearth_store_pending_get (HearthStore *self,
+                                              const char  *name);
+
+/* Forgets the pull of @name (done, or cancelled). */
+void hearth_store_pending_forget (HearthStore *self,
+                                  const char  *name);
+
+/* Every recorded pull (HearthStorePending), sorted by name; records that
+ * cannot be read are skipped with a warning. */
+GPtrArray *hearth_store_pending_list (HearthStore *self);
+
 G_END_DECLS

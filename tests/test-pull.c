@@ -15,222 +15,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hearth-downloads.h"
 #include "hearth-pull.h"
 #include "test-common.h"
+#include "test-registry.h"
 
-typedef struct {
-  SoupServer *server;
-  char *base;
-  GBytes *model;          /* the model blob */
-  char *model_digest;
-  char *config;
-  char *config_digest;
-  char *manifest;
-  gboolean slow;          /* send the model blob 16 KiB every 20 ms */
-  guint range_requests;   /* model blob requests with a Range header */
-  guint64 last_range_start;
-} Registry;
-
-static Registry registry;
 static char *tmp_dir;
 
-static char *
-digest_of (const guchar *data,
-           gsize         len)
-{
-  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
-
-  return g_strdup_printf ("sha256:%s", hex);
-}
-
-typedef struct {
-  SoupServerMessage *msg;
-  gsize at, end;
-  gboolean gone;          /* the client went away (killed) */
-} SlowBody;
-
+/* The model "stories" in the store at @root runs: greedy stories260K. */
 static void
-on_slow_gone (SoupServerMessage *msg,
-              SlowBody          *b)
+assert_stories_runs (const char *root)
 {
-  b->gone = TRUE;
-}
+  g_autofree char *out = NULL;
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
+  const char *argv[] = { g_getenv ("HEARTH_BINARY"), "run", "--raw", "--temperature", "0",
+                         "--num-predict", "12", "stories", "Once upon a time", NULL };
+  int status = 0;
 
-static gboolean
-send_chunk (gpointer user_data)
-{
-  SlowBody *b = user_data;
-  gsize n = MIN ((gsize) 16384, b->end - b->at);
-  SoupMessageBody *body = soup_server_message_get_response_body (b->msg);
-
-  if (b->gone)
-    {
-      g_signal_handlers_disconnect_by_data (b->msg, b);
-      g_object_unref (b->msg);
-      g_free (b);
-      return G_SOURCE_REMOVE;
-    }
-
-  soup_message_body_append (body, SOUP_MEMORY_COPY,
-                            (const char *) g_bytes_get_data (registry.model, NULL) + b->at, n);
-  b->at += n;
-  if (b->at >= b->end)
-    soup_message_body_complete (body);
-  soup_server_message_unpause (b->msg);
-  if (b->at >= b->end)
-    {
-      g_signal_handlers_disconnect_by_data (b->msg, b);
-      g_object_unref (b->msg);
-      g_free (b);
-      return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-serve (SoupServer        *server,
-       SoupServerMessage *msg,
-       const char        *path,
-       GHashTable        *query,
-       gpointer           user_data)
-{
-  g_autofree char *manifest_path = g_strdup ("/v2/library/stories/manifests/latest");
-  g_autofree char *model_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
-                                                 registry.model_digest);
-  g_autofree char *config_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
-                                                  registry.config_digest);
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-
-  /* a Hugging Face mirror: the API's file list, and files by name */
-  if (g_str_equal (path, "/api/models/u/r"))
-    {
-      static const char list[] = "{\"id\":\"u/r\",\"siblings\":[{\"rfilename\":\"README.md\"},"
-                                 "{\"rfilename\":\"stories-Q8_0.gguf\"},"
-                                 "{\"rfilename\":\"sub/other-Q4_K_M.gguf\"},"
-                                 "{\"rfilename\":\"bad-F16.gguf\"}]}";
-
-      soup_server_message_set_status (msg, 200, NULL);
-      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, list,
-                                        strlen (list));
-      return;
-    }
-  if (g_str_equal (path, "/u/r/resolve/main/bad-F16.gguf"))
-    {
-      static const char junk[] = "this is not a GGUF file";
-
-      soup_server_message_set_status (msg, 200, NULL);
-      soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_STATIC, junk,
-                                        strlen (junk));
-      return;
-    }
-  if (g_str_equal (path, "/u/r/resolve/main/stories-Q8_0.gguf"))
-    path = model_path;   /* served below, with Range */
-
-  if (g_str_equal (path, manifest_path))
-    {
-      soup_server_message_set_status (msg, 200, NULL);
-      soup_server_message_set_response (msg, "application/vnd.docker.distribution.manifest.v2+json",
-                                        SOUP_MEMORY_COPY, registry.manifest,
-                                        strlen (registry.manifest));
-      return;
-    }
-  if (g_str_equal (path, config_path))
-    {
-      soup_server_message_set_status (msg, 200, NULL);
-      soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY,
-                                        registry.config, strlen (registry.config));
-      return;
-    }
-  if (g_str_equal (path, model_path))
-    {
-      const char *range = soup_message_headers_get_one (
-        soup_server_message_get_request_headers (msg), "Range");
-      gsize size = g_bytes_get_size (registry.model);
-      gsize start = 0;
-
-      if (range != NULL && g_str_has_prefix (range, "bytes="))
-        {
-          start = (gsize) g_ascii_strtoull (range + 6, NULL, 10);
-          registry.range_requests++;
-          registry.last_range_start = start;
-        }
-      if (start >= size)
-        {
-          soup_server_message_set_status (msg, 416, NULL);
-          return;
-        }
-      if (start > 0)
-        {
-          g_autofree char *content_range = g_strdup_printf ("bytes %" G_GSIZE_FORMAT "-%"
-                                                            G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
-                                                            start, size - 1, size);
-
-          soup_server_message_set_status (msg, 206, NULL);
-          soup_message_headers_replace (headers, "Content-Range", content_range);
-        }
-      else
-        soup_server_message_set_status (msg, 200, NULL);
-      soup_message_headers_set_content_type (headers, "application/octet-stream", NULL);
-      if (!registry.slow)
-        {
-          soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_COPY,
-                                    (const char *) g_bytes_get_data (registry.model, NULL) + start,
-                                    size - start);
-          return;
-        }
-      {
-        SlowBody *b = g_new0 (SlowBody, 1);
-
-        soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-        b->msg = g_object_ref (msg);
-        b->at = start;
-        b->end = size;
-        g_signal_connect (msg, "disconnected", G_CALLBACK (on_slow_gone), b);
-        g_signal_connect (msg, "finished", G_CALLBACK (on_slow_gone), b);
-        soup_server_message_pause (msg);
-        g_timeout_add (20, send_chunk, b);
-      }
-      return;
-    }
-  soup_server_message_set_status (msg, 404, NULL);
-}
-
-static void
-registry_start (const char *model_file)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  GSList *uris;
-
-  g_assert_true (g_file_get_contents (model_file, &data, &len, &error));
-  registry.model = g_bytes_new (data, len);
-  registry.model_digest = digest_of ((const guchar *) data, len);
-  registry.config = g_strdup_printf ("{\"model_format\":\"gguf\",\"model_family\":\"llama\","
-                                     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
-                                     registry.model_digest);
-  registry.config_digest = digest_of ((const guchar *) registry.config, strlen (registry.config));
-  registry.manifest = g_strdup_printf (
-    "{\"schemaVersion\":2,"
-    "\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-    "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\","
-    "\"digest\":\"%s\",\"size\":%" G_GSIZE_FORMAT "},"
-    "\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\","
-    "\"digest\":\"%s\",\"size\":%" G_GSIZE_FORMAT "}]}",
-    registry.config_digest, strlen (registry.config), registry.model_digest, len);
-
-  registry.server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (registry.server, NULL, serve, NULL, NULL);
-  g_assert_true (soup_server_listen_local (registry.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
-                                           &error));
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (registry.server);
-  registry.base = g_uri_to_string (uris->data);
-  /* no trailing slash */
-  if (g_str_has_suffix (registry.base, "/"))
-    registry.base[strlen (registry.base) - 1] = '\0';
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  g_setenv ("HEARTH_REGISTRY", registry.base, TRUE);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                               NULL, &out, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (g_str_has_prefix (out, ", there was a little girl named Lily."));
 }
 
 /* ---- in process ------------------------------------------------------------ */
@@ -561,19 +366,193 @@ test_pull_killed_and_resumed (void)
     g_assert_cmpuint (registry.range_requests, ==, before);
   }
 
-  /* and the model runs: greedy stories260K from the store */
-  {
-    g_autofree char *out = NULL;
-    g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
-    const char *argv[] = { g_getenv ("HEARTH_BINARY"), "run", "--raw", "--temperature", "0",
-                           "--num-predict", "12", "stories", "Once upon a time", NULL };
-    int status = 0;
+  assert_stories_runs (root);
+}
 
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                                 NULL, &out, NULL, &status, NULL));
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-    g_assert_true (g_str_has_prefix (out, ", there was a little girl named Lily."));
+
+/* ---- the application's downloads: a dropped connection, then a restart ---- */
+
+typedef struct {
+  guint64 last_done;
+  gboolean backwards;
+  char *added;
+} DownloadsWatch;
+
+static void
+on_pull_progress (HearthPull     *pull,
+                  DownloadsWatch *w)
+{
+  if (hearth_pull_get_bytes_done (pull) < w->last_done)
+    w->backwards = TRUE;
+  w->last_done = hearth_pull_get_bytes_done (pull);
+}
+
+static void
+on_model_added (HearthDownloads *downloads,
+                const char      *name,
+                DownloadsWatch  *w)
+{
+  g_free (w->added);
+  w->added = g_strdup (name);
+}
+
+static void
+iterate_until (gboolean  (*done) (gpointer),
+               gpointer    data,
+               const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting until %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static gboolean
+past_half (gpointer data)
+{
+  return hearth_pull_get_bytes_done (data) > g_bytes_get_size (registry.model) / 2
+         && registry.drops == 1;
+}
+
+static gboolean
+model_added (gpointer data)
+{
+  return ((DownloadsWatch *) data)->added != NULL;
+}
+
+static void
+test_downloads_restart (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-downloads", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthLibrary) library = hearth_library_new (store);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (HearthDownloads) first = hearth_downloads_new (library, session);
+  g_autoptr (HearthDownloads) second = NULL;
+  g_autoptr (GPtrArray) pending = NULL;
+  g_autoptr (GError) error = NULL;
+  DownloadsWatch w = { 0 };
+  HearthPull *pull;
+  guint ranges_before;
+  guint64 done_before;
+
+  registry.slow = TRUE;
+  registry.drops = 0;
+  registry.drop_at = g_bytes_get_size (registry.model) / 4;
+  pull = hearth_downloads_add (first, "stories", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (pull);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (first)), ==, 1);
+  /* asking again is the same download */
+  g_assert_true (hearth_downloads_add (first, "stories:latest", &error) == pull);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (first)), ==, 1);
+  g_signal_connect (pull, "progress", G_CALLBACK (on_pull_progress), &w);
+
+  /* the connection drops at a quarter; the download goes on from there */
+  ranges_before = registry.range_requests;
+  iterate_until (past_half, pull, "half the model is received after a dropped connection");
+  g_assert_cmpuint (registry.range_requests, >, ranges_before);
+  g_assert_false (w.backwards);
+  pending = hearth_store_pending_list (store);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_cmpstr (((HearthStorePending *) pending->pdata[0])->name, ==, "stories:latest");
+  g_assert_false (((HearthStorePending *) pending->pdata[0])->paused);
+  g_clear_pointer (&pending, g_ptr_array_unref);
+
+  /* the application stops in the middle (nothing is said to the pull) */
+  done_before = hearth_pull_get_bytes_done (pull);
+  g_signal_handlers_disconnect_by_data (pull, &w);
+  g_clear_object (&first);
+
+  /* and starts again: the record brings the download back, which goes on
+   * with a Range request from where it was */
+  second = hearth_downloads_new (library, session);
+  g_signal_connect (second, "model-added", G_CALLBACK (on_model_added), &w);
+  ranges_before = registry.range_requests;
+  hearth_downloads_restore (second);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (second)), ==, 1);
+  pull = hearth_downloads_find (second, "stories");
+  g_assert_nonnull (pull);
+  g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_RUNNING);
+  w.last_done = 0;
+  g_signal_connect (pull, "progress", G_CALLBACK (on_pull_progress), &w);
+  iterate_until (model_added, &w, "the model is in the store");
+  g_assert_cmpstr (w.added, ==, "stories:latest");
+  g_assert_cmpuint (registry.range_requests, ==, ranges_before + 1);
+  g_assert_cmpuint (registry.last_range_start, >=, done_before - strlen (registry.config));
+  g_assert_false (w.backwards);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (second)), ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 1);
+  pending = hearth_store_pending_list (store);
+  g_assert_cmpuint (pending->len, ==, 0);
+
+  /* installed: asking again says so */
+  g_assert_null (hearth_downloads_add (second, "stories", &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  registry.slow = FALSE;
+  g_free (w.added);
+  assert_stories_runs (root);
+}
+
+static gboolean
+has_bytes (gpointer data)
+{
+  return hearth_pull_get_bytes_done (data) > strlen (registry.config) + 65536;
+}
+
+/* Paused stays paused across a restart; cancelled leaves nothing. */
+static void
+test_downloads_pause_cancel (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-cancel", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthLibrary) library = hearth_library_new (store);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (HearthDownloads) first = hearth_downloads_new (library, session);
+  g_autoptr (HearthDownloads) second = NULL;
+  g_autoptr (GPtrArray) pending = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *blobs = g_build_filename (root, "blobs", NULL);
+  HearthPull *pull;
+
+  registry.slow = TRUE;
+  registry.drop_at = 0;
+  pull = hearth_downloads_add (first, "stories", &error);
+  g_assert_no_error (error);
+  iterate_until (has_bytes, pull, "some bytes are received");
+  hearth_pull_pause (pull);
+  g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_PAUSED);
+  g_assert_null (hearth_pull_get_error (pull));
+  pending = hearth_store_pending_list (store);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_true (((HearthStorePending *) pending->pdata[0])->paused);
+  g_clear_pointer (&pending, g_ptr_array_unref);
+  g_clear_object (&first);
+
+  second = hearth_downloads_new (library, session);
+  hearth_downloads_restore (second);
+  pull = hearth_downloads_find (second, "stories");
+  g_assert_nonnull (pull);
+  g_assert_cmpint (hearth_pull_get_state (pull), !=, HEARTH_PULL_STATE_RUNNING);
+
+  /* cancelled: off the list, no record, no partial file */
+  hearth_downloads_cancel (second, pull);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (second)), ==, 0);
+  pending = hearth_store_pending_list (store);
+  g_assert_cmpuint (pending->len, ==, 0);
+  {
+    g_autoptr (GDir) dir = g_dir_open (blobs, 0, NULL);
+    const char *file;
+
+    while (dir != NULL && (file = g_dir_read_name (dir)) != NULL)
+      g_assert_false (strstr (file, "partial") != NULL);
   }
+  registry.slow = FALSE;
 }
 
 static void
@@ -601,10 +580,12 @@ main (int    argc,
       g_test_add_func ("/pull/needs-shared", test_needs_shared);
       return g_test_run ();
     }
-  registry_start (model);
+  test_registry_start (model);
   g_test_add_func ("/pull/in-process", test_pull_in_process);
   g_test_add_func ("/pull/hf-files", test_pull_hf_files);
   g_test_add_func ("/pull/killed-and-resumed", test_pull_killed_and_resumed);
+  g_test_add_func ("/pull/downloads-restart", test_downloads_restart);
+  g_test_add_func ("/pull/downloads-pause-cancel", test_downloads_pause_cancel);
   status = g_test_run ();
 
   {

@@ -15,6 +15,7 @@
 
 #include "hearth-fit.h"
 #include "hearth-library.h"
+#include "hearth-catalogue.h"
 #include "hearth-store.h"
 #include "test-models.h"
 
@@ -381,6 +382,165 @@ test_library (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 2);
 }
 
+
+/* ---- pulls under way ------------------------------------------------------- */
+
+/* A pull's record survives (what a restart reads) and its manifest's blobs
+ * are in use: removing the last model that has them keeps them. Broken
+ * records are skipped, saying so. */
+static void
+test_pending (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-pending", NULL);
+  g_autofree char *gguf = make_model ("p.gguf", 5);
+  g_autofree char *digest = file_sha256 (gguf);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (HearthStorePending) one = NULL;
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autoptr (GBytes) manifest_bytes = NULL;
+  g_autoptr (HearthModelName) name = hearth_model_name_parse ("a", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *junk = g_build_filename (root, ".hearth-pulls", "junk.json", NULL);
+  g_autofree char *other = g_build_filename (root, ".hearth-pulls", "other.json", NULL);
+  gsize len = 0;
+
+  g_assert_true (hearth_store_import (store, gguf, "a", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  manifest = hearth_store_read_manifest (store, name, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+
+    json_generator_set_root (gen, manifest);
+    text = json_generator_to_data (gen, &len);
+    manifest_bytes = g_bytes_new (text, len);
+  }
+
+  /* the same model, being pulled under another name */
+  g_assert_true (hearth_store_pending_save (store, "elsewhere/b:q4", "elsewhere/b:q4", NULL,
+                                            FALSE, &error));
+  g_assert_true (hearth_store_pending_save (store, "elsewhere/b:q4", "https://x/b.gguf",
+                                            manifest_bytes, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (junk, "{\"name\": \"../../x\", \"source\": \"y\"}", -1, NULL));
+  g_assert_true (g_file_set_contents (other, "not json", -1, NULL));
+  /* (in the folder's order) */
+  g_test_expect_message ("hearth-store", G_LOG_LEVEL_WARNING, "*.hearth-pulls*.json*");
+  g_test_expect_message ("hearth-store", G_LOG_LEVEL_WARNING, "*.hearth-pulls*.json*");
+  list = hearth_store_pending_list (store);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (list->len, ==, 1);
+  g_unlink (junk);
+  g_unlink (other);
+  one = hearth_store_pending_get (store, "elsewhere/b:q4");
+  g_assert_nonnull (one);
+  g_assert_cmpstr (one->source, ==, "https://x/b.gguf");
+  g_assert_true (one->paused);
+  g_assert_cmpstr (one->manifest, ==, text);
+
+  /* the pull still needs the model's blobs */
+  g_assert_true (hearth_store_remove (store, "a", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_blobs (root), ==, 2);
+  {
+    g_autofree char *blob = hearth_store_blob_path (store, digest, NULL);
+
+    g_assert_true (g_file_test (blob, G_FILE_TEST_IS_REGULAR));
+  }
+
+  hearth_store_pending_forget (store, "elsewhere/b:q4");
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = hearth_store_pending_list (store);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_assert_null (hearth_store_pending_get (store, "elsewhere/b:q4"));
+}
+
+/* ---- the catalogue ----------------------------------------------------------- */
+
+static void
+test_catalogue (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "data", "catalogue.json",
+                                                 NULL);
+  g_autofree char *data = NULL;
+  g_autoptr (GPtrArray) models = NULL;
+  g_autoptr (GPtrArray) chinese = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *zh[] = { "zh_CN.UTF-8", "zh_CN", "zh", "C", NULL };
+  guint n_chinese = 0;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, &error));
+  models = hearth_catalogue_parse (data, len, NULL, &error);
+  g_assert_no_error (error);
+  /* about twenty models Hearth runs, each pullable by name, some strong in
+   * Chinese */
+  g_assert_cmpuint (models->len, >=, 18);
+  for (guint i = 0; i < models->len; i++)
+    {
+      HearthCatalogueModel *m = models->pdata[i];
+      HearthFit fit;
+
+      g_assert_true (g_str_equal (m->family, "llama") || g_str_equal (m->family, "qwen2")
+                     || g_str_equal (m->family, "qwen3"));
+      g_assert_cmpuint (m->quants->len, >=, 1);
+      g_assert_cmpuint (m->cache_bytes, >, 0);
+      n_chinese += m->chinese;
+      hearth_catalogue_fit (m, m->quants->pdata[0], 0, 64ull << 30, &fit);
+      g_assert_cmpuint (fit.needed, >, ((HearthCatalogueQuant *) m->quants->pdata[0])->size);
+    }
+  g_assert_cmpuint (n_chinese, >=, 5);
+
+  /* qwen2.5:0.5b: 24 layers, 2 KV heads of 64: 24·2·64·4096·2·4 bytes of cache */
+  g_assert_cmpstr (((HearthCatalogueModel *) models->pdata[0])->name, ==, "qwen2.5:0.5b");
+  g_assert_cmpuint (((HearthCatalogueModel *) models->pdata[0])->cache_bytes, ==,
+                    24ull * 2 * 64 * 4096 * 2 * 4);
+
+  /* in Chinese, where the file has it */
+  chinese = hearth_catalogue_parse (data, len, zh, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((HearthCatalogueModel *) chinese->pdata[0])->description, !=,
+                   ((HearthCatalogueModel *) models->pdata[0])->description);
+  g_assert_nonnull (g_utf8_strchr (((HearthCatalogueModel *) chinese->pdata[0])->description, -1,
+                                   0x7684 /* 的 */));
+
+  /* a broken file names what is wrong */
+  {
+    static const struct { const char *json, *says; } bad[] = {
+      { "[]", "no list" },
+      { "{\"models\": [1]}", "entry 1" },
+      { "{\"models\": [{\"name\": \"../x\"}]}", "“name”" },
+      { "{\"models\": [{\"name\": \"a\", \"title\": \"A\", \"family\": \"llama\", "
+        "\"parameters\": \"1B\", \"license\": \"MIT\", \"description\": {\"en\": \"x\"}, "
+        "\"languages\": [\"en\"], \"context_length\": 4096, \"layers\": 2, \"kv_heads\": 1, "
+        "\"head_dim\": -64, \"quantizations\": []}]}", "head_dim" },
+      { "{\"models\": [{\"name\": \"a\", \"title\": \"A\", \"family\": \"llama\", "
+        "\"parameters\": \"1B\", \"license\": \"MIT\", \"description\": {\"en\": \"x\"}, "
+        "\"languages\": [\"en\"], \"context_length\": 4096, \"layers\": 2, \"kv_heads\": 1, "
+        "\"head_dim\": 64, \"quantizations\": [{\"tag\": \"a:q\", \"quant\": \"Q4_0\"}]}]}",
+        "“size”" },
+      { "{\"models\": [{\"name\": \"a\", \"title\": \"A\", \"family\": \"llama\", "
+        "\"parameters\": \"1B\", \"license\": \"MIT\", \"description\": {\"zh_CN\": \"x\"}, "
+        "\"languages\": [\"en\"]}]}", "English" },
+      { "{\"models\": [", "not valid JSON" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr (GPtrArray) none = hearth_catalogue_parse (bad[i].json, strlen (bad[i].json),
+                                                             NULL, &error);
+
+        g_assert_null (none);
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+        if (strstr (error->message, bad[i].says) == NULL)
+          g_error ("“%s” should say “%s”: %s", bad[i].json, bad[i].says, error->message);
+        g_clear_error (&error);
+      }
+  }
+}
+
 /* ---- fit --------------------------------------------------------------- */
 
 static void
@@ -437,6 +597,8 @@ main (int    argc,
   g_test_add_func ("/store/damaged-manifest", test_damaged_manifest);
   g_test_add_func ("/store/fit", test_fit);
   g_test_add_func ("/store/library", test_library);
+  g_test_add_func ("/store/pending", test_pending);
+  g_test_add_func ("/store/catalogue", test_catalogue);
 
   status = g_test_run ();
   {

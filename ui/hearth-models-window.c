@@ -5,8 +5,11 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
+#include "hearth-catalogue.h"
+#include "hearth-download-row.h"
 #include "hearth-models-window.h"
 
 struct _HearthModelsWindow
@@ -14,7 +17,17 @@ struct _HearthModelsWindow
   AdwWindow parent_instance;
 
   HearthLibrary *library;
+  HearthDownloads *downloads;
+  GPtrArray *catalogue;       /* HearthCatalogueModel */
+  guint64 gpu_bytes, ram_bytes;
   AdwToastOverlay *toasts;
+  AdwViewStack *view_stack;
+  AdwPreferencesGroup *downloads_group;
+  GtkListBox *downloads_list;
+  GtkListBox *catalogue_list;
+  GtkLabel *catalogue_note;
+  GtkCheckButton *chinese_only;
+  GtkCheckButton *fits_only;
   GtkStack *stack;
   GtkListBox *list;
   GtkLabel *usage;
@@ -45,6 +58,10 @@ describe (HearthModelItem *item)
   return g_strjoinv (" · ", (char **) parts->pdata);
 }
 
+static gboolean search_matches (HearthModelsWindow *self,
+                                const char         *haystack_text);
+static void rebuild_catalogue (HearthModelsWindow *self);
+
 /* A model shows when every word of the search is in its name, family or
  * quantization (any case). */
 static gboolean
@@ -53,22 +70,28 @@ matches_search (gpointer item,
 {
   HearthModelsWindow *self = HEARTH_MODELS_WINDOW (user_data);
   HearthModelItem *model = HEARTH_MODEL_ITEM (item);
+  g_autofree char *joined = g_strjoin (" ", hearth_model_item_get_name (model),
+                                       hearth_model_item_get_family (model) != NULL
+                                         ? hearth_model_item_get_family (model) : "",
+                                       hearth_model_item_get_quantization (model) != NULL
+                                         ? hearth_model_item_get_quantization (model) : "",
+                                       NULL);
+
+  return search_matches (self, joined);
+}
+
+/* Whether every word of the search is in @haystack (any case). */
+static gboolean
+search_matches (HearthModelsWindow *self,
+                const char         *haystack_text)
+{
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
   g_autofree char *haystack = NULL;
   g_auto (GStrv) words = NULL;
 
   if (text == NULL || *text == '\0')
     return TRUE;
-  {
-    g_autofree char *joined = g_strjoin (" ", hearth_model_item_get_name (model),
-                                         hearth_model_item_get_family (model) != NULL
-                                           ? hearth_model_item_get_family (model) : "",
-                                         hearth_model_item_get_quantization (model) != NULL
-                                           ? hearth_model_item_get_quantization (model) : "",
-                                         NULL);
-
-    haystack = g_utf8_casefold (joined, -1);
-  }
+  haystack = g_utf8_casefold (haystack_text, -1);
   words = g_strsplit_set (text, " \t", -1);
   for (guint i = 0; words[i] != NULL; i++)
     {
@@ -84,11 +107,14 @@ static void
 search_changed_cb (HearthModelsWindow *self)
 {
   gtk_filter_changed (self->filter, GTK_FILTER_CHANGE_DIFFERENT);
+  gtk_list_box_invalidate_filter (self->catalogue_list);
 }
 
 static void
 update (HearthModelsWindow *self)
 {
+  if (self->catalogue != NULL)
+    rebuild_catalogue (self);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->library));
   g_autofree char *size = g_format_size (hearth_library_get_disk_usage (self->library));
   g_autofree char *text = g_strdup_printf (_("These models take %s on disk, in %s."), size,
@@ -288,6 +314,521 @@ create_row (gpointer item,
   return row;
 }
 
+
+/* ---- downloads ------------------------------------------------------------ */
+
+static GtkWidget *
+create_download_row (gpointer item,
+                     gpointer user_data)
+{
+  HearthModelsWindow *self = HEARTH_MODELS_WINDOW (user_data);
+
+  return GTK_WIDGET (hearth_download_row_new (self->downloads, HEARTH_PULL (item)));
+}
+
+static void
+downloads_changed_cb (HearthModelsWindow *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->downloads_group),
+                          g_list_model_get_n_items (G_LIST_MODEL (self->downloads)) > 0);
+  rebuild_catalogue (self);
+}
+
+static void
+model_added_cb (HearthDownloads    *downloads,
+                const char         *name,
+                HearthModelsWindow *self)
+{
+  g_autofree char *text = g_strdup_printf (_("“%s” is downloaded and ready"), name);
+
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+}
+
+/* Starts pulling @source; a toast says what went wrong, if anything. */
+static gboolean
+start_pull (HearthModelsWindow *self,
+            const char         *source)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *trimmed = g_strstrip (g_strdup (source));
+
+  if (*trimmed == '\0')
+    return FALSE;
+  if (hearth_downloads_add (self->downloads, trimmed, &error) == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+pull_response_cb (AdwMessageDialog   *dialog,
+                  const char         *response,
+                  HearthModelsWindow *self)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "entry");
+
+  if (g_strcmp0 (response, "download") != 0)
+    return;
+  if (start_pull (self, gtk_editable_get_text (entry)))
+    adw_view_stack_set_visible_child_name (self->view_stack, "installed");
+}
+
+static void
+pull_entry_activate_cb (GtkEntry         *entry,
+                        AdwMessageDialog *dialog)
+{
+  adw_message_dialog_response (dialog, "download");
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+static void
+pull_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  HearthModelsWindow *self = HEARTH_MODELS_WINDOW (widget);
+  GtkWidget *entry = gtk_entry_new ();
+  GtkWidget *dialog = adw_message_dialog_new (
+    GTK_WINDOW (self), _("Download a Model"),
+    _("A name from the Ollama library such as “qwen2.5:0.5b”, a Hugging Face model such as "
+      "“hf.co/user/repo:Q4_K_M”, or the https:// address of a GGUF file."));
+
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), "qwen2.5:0.5b");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Model name or address"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "download", _("_Download"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "download",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "download");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "entry", entry);
+  g_signal_connect (entry, "activate", G_CALLBACK (pull_entry_activate_cb), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (pull_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (entry);
+}
+
+/* ---- import ------------------------------------------------------------- */
+
+typedef struct {
+  char *path;
+  char *name;
+  gboolean link;
+} ImportJob;
+
+static void
+import_job_free (ImportJob *job)
+{
+  g_free (job->path);
+  g_free (job->name);
+  g_free (job);
+}
+
+static void
+import_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  HearthModelsWindow *self = HEARTH_MODELS_WINDOW (source);
+  ImportJob *job = task_data;
+  GError *error = NULL;
+
+  /* hashing a file of gigabytes: not on the main thread */
+  if (hearth_store_import (hearth_library_get_store (self->library), job->path, job->name,
+                           job->link, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+import_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  HearthModelsWindow *self = HEARTH_MODELS_WINDOW (source);
+  ImportJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    text = g_strdup_printf (_("“%s” was not imported: %s"), job->name, error->message);
+  else
+    {
+      hearth_library_refresh (self->library);
+      text = g_strdup_printf (_("Imported “%s”"), job->name);
+    }
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+}
+
+/* A model name from a file's name: "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf" →
+ * "qwen2.5-0.5b-instruct-q4_k_m". */
+static char *
+name_from_file (const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *lower = NULL;
+
+  if (g_str_has_suffix (base, ".gguf"))
+    base[strlen (base) - 5] = '\0';
+  lower = g_ascii_strdown (base, -1);
+  for (char *c = lower; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c) && *c != '.' && *c != '-' && *c != '_')
+      *c = '-';
+  return *lower != '\0' ? g_steal_pointer (&lower) : g_strdup ("model");
+}
+
+static void
+import_name_changed_cb (GtkEditable      *entry,
+                        AdwMessageDialog *dialog)
+{
+  g_autoptr (HearthModelName) name = hearth_model_name_parse (gtk_editable_get_text (entry),
+                                                              NULL);
+
+  adw_message_dialog_set_response_enabled (dialog, "link", name != NULL);
+  adw_message_dialog_set_response_enabled (dialog, "copy", name != NULL);
+  if (name != NULL)
+    gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
+}
+
+static void
+import_response_cb (AdwMessageDialog   *dialog,
+                    const char         *response,
+                    HearthModelsWindow *self)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "entry");
+  const char *path = g_object_get_data (G_OBJECT (dialog), "path");
+  g_autoptr (GTask) task = NULL;
+  g_autofree char *text = NULL;
+  ImportJob *job;
+
+  if (g_strcmp0 (response, "link") != 0 && g_strcmp0 (response, "copy") != 0)
+    return;
+  job = g_new0 (ImportJob, 1);
+  job->path = g_strdup (path);
+  job->name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  job->link = g_str_equal (response, "link");
+  text = g_strdup_printf (_("Importing “%s”…"), job->name);
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+  task = g_task_new (self, NULL, import_done_cb, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) import_job_free);
+  g_task_run_in_thread (task, import_thread);
+}
+
+/* Asks for the model's name and whether to link or copy @path. */
+static void
+ask_import (HearthModelsWindow *self,
+            const char         *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *name = name_from_file (path);
+  g_autofree char *size = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *entry = gtk_entry_new ();
+  GtkWidget *dialog;
+  GStatBuf st;
+
+  size = g_format_size (g_stat (path, &st) == 0 ? (guint64) st.st_size : 0);
+  body = g_strdup_printf (_("Link: the model stays where it is and takes no more space, but "
+                            "moving or deleting the file breaks it.\nCopy: the library keeps "
+                            "its own copy (%s more on disk)."), size);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, body);
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Import “%s”"), base);
+  gtk_editable_set_text (GTK_EDITABLE (entry), name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Model name"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "copy", _("_Copy"), "link", _("_Link"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "link",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "link");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "entry", entry);
+  g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (path), g_free);
+  g_signal_connect (entry, "changed", G_CALLBACK (import_name_changed_cb), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (import_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+chooser_response_cb (GtkNativeDialog    *chooser,
+                     int                 response,
+                     HearthModelsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        ask_import (self, path);
+    }
+  g_object_unref (chooser);
+}
+
+static void
+import_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  HearthModelsWindow *self = HEARTH_MODELS_WINDOW (widget);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+    _("Import a GGUF File"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+    _("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("GGUF models"));
+  gtk_file_filter_add_suffix (filter, "gguf");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_unref (filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ---- discover ------------------------------------------------------------- */
+
+static const char *
+fit_label (HearthFitVerdict verdict)
+{
+  switch (verdict)
+    {
+    case HEARTH_FIT_GPU:
+      return _("Runs on the GPU");
+    case HEARTH_FIT_CPU:
+      return _("Runs on the CPU");
+    case HEARTH_FIT_NONE:
+    default:
+      return _("Too big");
+    }
+}
+
+static const char *
+fit_style (HearthFitVerdict verdict)
+{
+  return verdict == HEARTH_FIT_GPU ? "success" : verdict == HEARTH_FIT_CPU ? "warning" : "error";
+}
+
+static void
+catalogue_download_clicked_cb (GtkButton          *button,
+                               HearthModelsWindow *self)
+{
+  const char *tag = g_object_get_data (G_OBJECT (button), "tag");
+
+  if (start_pull (self, tag))
+    {
+      g_autofree char *text = g_strdup_printf (_("Downloading “%s”"), tag);
+
+      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+    }
+}
+
+/* A model is installed under @tag's name (or "name:latest" for "name"). */
+static gboolean
+is_installed (HearthModelsWindow *self,
+              const char         *tag)
+{
+  g_autoptr (HearthModelName) want = hearth_model_name_parse (tag, NULL);
+  g_autofree char *shown = want != NULL ? hearth_model_name_to_string (want) : NULL;
+
+  for (guint i = 0; shown != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (self->library));
+       i++)
+    {
+      g_autoptr (HearthModelItem) item = g_list_model_get_item (G_LIST_MODEL (self->library), i);
+
+      if (g_str_equal (hearth_model_item_get_name (item), shown))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static GtkWidget *
+badge (const char *text,
+       const char *style)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_widget_set_valign (label, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (label, "caption-heading");
+  gtk_widget_add_css_class (label, style);
+  return label;
+}
+
+static GtkWidget *
+create_catalogue_row (HearthModelsWindow         *self,
+                      const HearthCatalogueModel *model)
+{
+  GtkWidget *row = adw_expander_row_new ();
+  const HearthCatalogueQuant *first = model->quants->pdata[0];
+  g_autofree char *size = g_format_size (first->size);
+  g_autofree char *subtitle = g_strdup_printf (_("%s parameters · %s · %s"), model->parameters,
+                                               model->family, size);
+  g_autofree char *languages = g_strjoinv (", ", model->languages);
+  g_autofree char *context = g_strdup_printf ("%" G_GUINT64_FORMAT, model->context_length);
+  g_autofree char *facts = g_strdup_printf (_("Licence: %s. Context: %s tokens. Languages: %s."),
+                                            model->license, context, languages);
+  g_autofree char *about_text = g_strdup_printf ("%s\n%s", model->description, facts);
+  GtkWidget *about = gtk_label_new (about_text);
+  HearthFit fit;
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), model->title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), subtitle);
+  hearth_catalogue_fit (model, first, self->gpu_bytes, self->ram_bytes, &fit);
+  if (model->chinese)
+    adw_expander_row_add_action (ADW_EXPANDER_ROW (row), badge (_("Chinese"), "accent"));
+  adw_expander_row_add_action (ADW_EXPANDER_ROW (row),
+                               badge (fit_label (fit.verdict), fit_style (fit.verdict)));
+
+  gtk_label_set_wrap (GTK_LABEL (about), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (about), 0);
+  gtk_widget_set_margin_top (about, 12);
+  gtk_widget_set_margin_bottom (about, 12);
+  gtk_widget_set_margin_start (about, 12);
+  gtk_widget_set_margin_end (about, 12);
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), about);
+
+  for (guint i = 0; i < model->quants->len; i++)
+    {
+      const HearthCatalogueQuant *q = model->quants->pdata[i];
+      GtkWidget *qrow = adw_action_row_new ();
+      g_autofree char *qsize = g_format_size (q->size);
+      g_autofree char *title = g_strdup_printf ("%s · %s", q->quant, qsize);
+      g_autofree char *fit_text = NULL;
+      g_autofree char *qsubtitle = NULL;
+      g_autoptr (HearthModelName) tag_name = hearth_model_name_parse (q->tag, NULL);
+      g_autofree char *tag_shown = tag_name != NULL ? hearth_model_name_to_string (tag_name)
+                                                    : g_strdup (q->tag);
+      GtkWidget *suffix;
+
+      hearth_catalogue_fit (model, q, self->gpu_bytes, self->ram_bytes, &fit);
+      fit_text = hearth_fit_describe (&fit);
+      qsubtitle = g_strdup_printf ("%s — %s", q->tag, fit_text);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (qrow), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (qrow), qsubtitle);
+      if (is_installed (self, q->tag))
+        suffix = badge (_("Installed"), "success");
+      else if (hearth_downloads_find (self->downloads, tag_shown) != NULL)
+        suffix = badge (_("Downloading"), "accent");
+      else
+        {
+          g_autofree char *tip = g_strdup_printf (_("Download “%s”"), q->tag);
+
+          suffix = gtk_button_new_with_label (_("Download"));
+          gtk_widget_set_valign (suffix, GTK_ALIGN_CENTER);
+          gtk_widget_set_tooltip_text (suffix, tip);
+          if (fit.verdict != HEARTH_FIT_NONE)
+            gtk_widget_add_css_class (suffix, "suggested-action");
+          g_object_set_data_full (G_OBJECT (suffix), "tag", g_strdup (q->tag), g_free);
+          g_signal_connect (suffix, "clicked", G_CALLBACK (catalogue_download_clicked_cb), self);
+        }
+      adw_action_row_add_suffix (ADW_ACTION_ROW (qrow), suffix);
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), qrow);
+    }
+  g_object_set_data (G_OBJECT (row), "catalogue-model", (gpointer) model);
+  return row;
+}
+
+static gboolean
+catalogue_filter (GtkListBoxRow *row,
+                  gpointer       user_data)
+{
+  HearthModelsWindow *self = HEARTH_MODELS_WINDOW (user_data);
+  const HearthCatalogueModel *model = g_object_get_data (G_OBJECT (row), "catalogue-model");
+  g_autofree char *languages = NULL;
+  g_autofree char *haystack = NULL;
+  gboolean fits = FALSE;
+
+  if (model == NULL)
+    return TRUE;
+  if (gtk_check_button_get_active (self->chinese_only) && !model->chinese)
+    return FALSE;
+  for (guint i = 0; i < model->quants->len; i++)
+    {
+      HearthFit fit;
+
+      hearth_catalogue_fit (model, model->quants->pdata[i], self->gpu_bytes, self->ram_bytes,
+                            &fit);
+      fits = fits || fit.verdict != HEARTH_FIT_NONE;
+    }
+  if (gtk_check_button_get_active (self->fits_only) && !fits)
+    return FALSE;
+  languages = g_strjoinv (" ", model->languages);
+  haystack = g_strjoin (" ", model->name, model->title, model->family, model->description,
+                        languages, model->chinese ? "chinese 中文" : "", NULL);
+  return search_matches (self, haystack);
+}
+
+static void
+catalogue_filters_changed_cb (HearthModelsWindow *self)
+{
+  gtk_list_box_invalidate_filter (self->catalogue_list);
+}
+
+/* The rows again: what is installed or downloading has changed. The rows
+ * that were expanded stay so. */
+static void
+rebuild_catalogue (HearthModelsWindow *self)
+{
+  g_autoptr (GHashTable) expanded = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GtkWidget *child;
+
+  if (self->catalogue == NULL)
+    return;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->catalogue_list))) != NULL)
+    {
+      if (ADW_IS_EXPANDER_ROW (child) && adw_expander_row_get_expanded (ADW_EXPANDER_ROW (child)))
+        g_hash_table_add (expanded, g_object_get_data (G_OBJECT (child), "catalogue-model"));
+      gtk_list_box_remove (self->catalogue_list, child);
+    }
+  for (guint i = 0; i < self->catalogue->len; i++)
+    {
+      GtkWidget *row = create_catalogue_row (self, self->catalogue->pdata[i]);
+
+      adw_expander_row_set_expanded (ADW_EXPANDER_ROW (row),
+                                     g_hash_table_contains (expanded, self->catalogue->pdata[i]));
+      gtk_list_box_append (self->catalogue_list, row);
+    }
+}
+
+static void
+load_catalogue (HearthModelsWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ram = NULL;
+  g_autofree char *gpu = NULL;
+  g_autofree char *note = NULL;
+
+  self->catalogue = hearth_catalogue_load (&error);
+  if (self->catalogue == NULL)
+    {
+      gtk_label_set_text (self->catalogue_note, error->message);
+      return;
+    }
+  self->gpu_bytes = hearth_fit_gpu_memory ();
+  self->ram_bytes = hearth_fit_system_ram ();
+  ram = g_format_size (self->ram_bytes);
+  gpu = g_format_size (self->gpu_bytes);
+  note = self->gpu_bytes > 0
+           ? g_strdup_printf (_("Estimates for this computer: %s of GPU memory, %s of RAM, the "
+                                "default context of 4096 tokens. Sizes other than a model’s "
+                                "first are rounded."), gpu, ram)
+           : g_strdup_printf (_("Estimates for this computer: no GPU Hearth can use, %s of "
+                                "RAM, the default context of 4096 tokens. Sizes other than a "
+                                "model’s first are rounded."), ram);
+  gtk_label_set_text (self->catalogue_note, note);
+  gtk_list_box_set_filter_func (self->catalogue_list, catalogue_filter, self, NULL);
+  rebuild_catalogue (self);
+}
+
 static void
 hearth_models_window_dispose (GObject *object)
 {
@@ -295,7 +836,11 @@ hearth_models_window_dispose (GObject *object)
 
   if (self->library != NULL)
     g_signal_handlers_disconnect_by_data (self->library, self);
+  if (self->downloads != NULL)
+    g_signal_handlers_disconnect_by_data (self->downloads, self);
   g_clear_object (&self->library);
+  g_clear_object (&self->downloads);
+  g_clear_pointer (&self->catalogue, g_ptr_array_unref);
   g_clear_object (&self->filtered);
   gtk_widget_dispose_template (GTK_WIDGET (object), HEARTH_TYPE_MODELS_WINDOW);
   G_OBJECT_CLASS (hearth_models_window_parent_class)->dispose (object);
@@ -316,6 +861,19 @@ hearth_models_window_class_init (HearthModelsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, usage);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, search_bar);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, downloads_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, downloads_list);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, catalogue_list);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, catalogue_note);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, chinese_only);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, fits_only);
+  gtk_widget_class_install_action (widget_class, "models.pull", NULL, pull_activated);
+  gtk_widget_class_install_action (widget_class, "models.import", NULL, import_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
+                                       "models.import", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_d, GDK_CONTROL_MASK,
+                                       "models.pull", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
@@ -328,21 +886,28 @@ hearth_models_window_init (HearthModelsWindow *self)
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
   g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb),
                             self);
+  g_signal_connect_swapped (self->chinese_only, "toggled",
+                            G_CALLBACK (catalogue_filters_changed_cb), self);
+  g_signal_connect_swapped (self->fits_only, "toggled", G_CALLBACK (catalogue_filters_changed_cb),
+                            self);
 }
 
 HearthModelsWindow *
-hearth_models_window_new (GtkWindow     *parent,
-                          HearthLibrary *library)
+hearth_models_window_new (GtkWindow       *parent,
+                          HearthLibrary   *library,
+                          HearthDownloads *downloads)
 {
   HearthModelsWindow *self;
 
   g_return_val_if_fail (HEARTH_IS_LIBRARY (library), NULL);
+  g_return_val_if_fail (HEARTH_IS_DOWNLOADS (downloads), NULL);
 
+  /* not modal: one chats while models download */
   self = g_object_new (HEARTH_TYPE_MODELS_WINDOW,
                        "transient-for", parent,
-                       "modal", parent != NULL,
                        "destroy-with-parent", TRUE,
                        NULL);
+  self->downloads = g_object_ref (downloads);
   self->library = g_object_ref (library);
   hearth_library_refresh (library);
   self->filter = GTK_FILTER (gtk_custom_filter_new (matches_search, self, NULL));
@@ -351,6 +916,12 @@ hearth_models_window_new (GtkWindow     *parent,
   gtk_list_box_bind_model (self->list, G_LIST_MODEL (self->filtered), create_row, self, NULL);
   g_signal_connect (self->list, "row-activated", G_CALLBACK (row_activated_cb), self);
   g_signal_connect_swapped (library, "items-changed", G_CALLBACK (update), self);
+  gtk_list_box_bind_model (self->downloads_list, G_LIST_MODEL (downloads), create_download_row,
+                           self, NULL);
+  g_signal_connect_swapped (downloads, "items-changed", G_CALLBACK (downloads_changed_cb), self);
+  g_signal_connect (downloads, "model-added", G_CALLBACK (model_added_cb), self);
+  load_catalogue (self);
+  downloads_changed_cb (self);
   update (self);
   return self;
 }

@@ -107,7 +107,8 @@ models_activated (GSimpleAction *action,
   HearthWindow *self = user_data;
   HearthApplication *app = HEARTH_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
   HearthModelsWindow *models = hearth_models_window_new (GTK_WINDOW (self),
-                                                         hearth_application_get_library (app));
+                                                         hearth_application_get_library (app),
+                                                         hearth_application_get_downloads (app));
 
   gtk_window_present (GTK_WINDOW (models));
 }

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "test-registry.h"
+
+TestRegistry registry;
+
+static char *
+digest_of (const guchar *data,
+           gsize         len)
+{
+  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+
+  return g_strdup_printf ("sha256:%s", hex);
+}
+
+typedef struct {
+  SoupServerMessage *msg;
+  gsize at, end;
+  gboolean gone;          /* the client went away (killed) */
+} SlowBody;
+
+static void
+on_slow_gone (SoupServerMessage *msg,
+              SlowBody          *b)
+{
+  b->gone = TRUE;
+}
+
+static gboolean
+send_chunk (gpointer user_data)
+{
+  SlowBody *b = user_data;
+  gsize n = MIN ((gsize) 16384, b->end - b->at);
+  SoupMessageBody *body = soup_server_message_get_response_body (b->msg);
+
+  if (b->gone)
+    {
+      g_signal_handlers_disconnect_by_data (b->msg, b);
+      g_object_unref (b->msg);
+      g_free (b);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (registry.drop_at > 0 && b->at >= registry.drop_at)
+    {
+      g_autoptr (GIOStream) conn = soup_server_message_steal_connection (b->msg);
+
+      /* once: the next request is served to the end */
+      registry.drop_at = 0;
+      registry.drops++;
+      if (conn != NULL)
+        g_io_stream_close (conn, NULL, NULL);
+      g_signal_handlers_disconnect_by_data (b->msg, b);
+      g_object_unref (b->msg);
+      g_free (b);
+      return G_SOURCE_REMOVE;
+    }
+  soup_message_body_append (body, SOUP_MEMORY_COPY,
+                            (const char *) g_bytes_get_data (registry.model, NULL) + b->at, n);
+  b->at += n;
+  if (b->at >= b->end)
+    soup_message_body_complete (body);
+  soup_server_message_unpause (b->msg);
+  if (b->at >= b->end)
+    {
+      g_signal_handlers_disconnect_by_data (b->msg, b);
+      g_object_unref (b->msg);
+      g_free (b);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+serve (SoupServer        *server,
+       SoupServerMessage *msg,
+       const char        *path,
+       GHashTable        *query,
+       gpointer           user_data)
+{
+  g_autofree char *manifest_path = g_strdup ("/v2/library/stories/manifests/latest");
+  g_autofree char *model_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
+                                                 registry.model_digest);
+  g_autofree char *config_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
+                                                  registry.config_digest);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  /* a Hugging Face mirror: the API's file list, and files by name */
+  if (g_str_equal (path, "/api/models/u/r"))
+    {
+      static const char list[] = "{\"id\":\"u/r\",\"siblings\":[{\"rfilename\":\"README.md\"},"
+                                 "{\"rfilename\":\"stories-Q8_0.gguf\"},"
+                                 "{\"rfilename\":\"sub/other-Q4_K_M.gguf\"},"
+                                 "{\"rfilename\":\"bad-F16.gguf\"}]}";
+
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, list,
+                                        strlen (list));
+      return;
+    }
+  if (g_str_equal (path, "/u/r/resolve/main/bad-F16.gguf"))
+    {
+      static const char junk[] = "this is not a GGUF file";
+
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_STATIC, junk,
+                                        strlen (junk));
+      return;
+    }
+  if (g_str_equal (path, "/u/r/resolve/main/stories-Q8_0.gguf"))
+    path = model_path;   /* served below, with Range */
+
+  if (g_str_equal (path, manifest_path))
+    {
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/vnd.docker.distribution.manifest.v2+json",
+                                        SOUP_MEMORY_COPY, registry.manifest,
+                                        strlen (registry.manifest));
+      return;
+    }
+  if (g_str_equal (path, config_path))
+    {
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY,
+                                        registry.config, strlen (registry.config));
+      return;
+    }
+  if (g_str_equal (path, model_path))
+    {
+      const char *range = soup_message_headers_get_one (
+        soup_server_message_get_request_headers (msg), "Range");
+      gsize size = g_bytes_get_size (registry.model);
+      gsize start = 0;
+
+      if (range != NULL && g_str_has_prefix (range, "bytes="))
+        {
+          start = (gsize) g_ascii_strtoull (range + 6, NULL, 10);
+          registry.range_requests++;
+          registry.last_range_start = start;
+        }
+      if (start >= size)
+        {
+          soup_server_message_set_status (msg, 416, NULL);
+          return;
+        }
+      if (start > 0)
+        {
+          g_autofree char *content_range = g_strdup_printf ("bytes %" G_GSIZE_FORMAT "-%"
+                                                            G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
+                                                            start, size - 1, size);
+
+          soup_server_message_set_status (msg, 206, NULL);
+          soup_message_headers_replace (headers, "Content-Range", content_range);
+        }
+      else
+        soup_server_message_set_status (msg, 200, NULL);
+      soup_message_headers_set_content_type (headers, "application/octet-stream", NULL);
+      if (!registry.slow)
+        {
+          soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_COPY,
+                                    (const char *) g_bytes_get_data (registry.model, NULL) + start,
+                                    size - start);
+          return;
+        }
+      {
+        SlowBody *b = g_new0 (SlowBody, 1);
+
+        soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+        b->msg = g_object_ref (msg);
+        b->at = start;
+        b->end = size;
+        g_signal_connect (msg, "disconnected", G_CALLBACK (on_slow_gone), b);
+        g_signal_connect (msg, "finished", G_CALLBACK (on_slow_gone), b);
+        soup_server_message_pause (msg);
+        g_timeout_add (20, send_chunk, b);
+      }
+      return;
+    }
+  soup_server_message_set_status (msg, 404, NULL);
+}
+
+void
+test_registry_start (const char *model_file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  GSList *uris;
+
+  g_assert_true (g_file_get_contents (model_file, &data, &len, &error));
+  registry.model = g_bytes_new (data, len);
+  registry.model_digest = digest_of ((const guchar *) data, len);
+  registry.config = g_strdup_printf ("{\"model_format\":\"gguf\",\"model_family\":\"llama\","
+                                     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+                                     registry.model_digest);
+  registry.config_digest = digest_of ((const guchar *) registry.config, strlen (registry.config));
+  registry.manifest = g_strdup_printf (
+    "{\"schemaVersion\":2,"
+    "\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+    "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\","
+    "\"digest\":\"%s\",\"size\":%" G_GSIZE_FORMAT "},"
+    "\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\","
+    "\"digest\":\"%s\",\"size\":%" G_GSIZE_FORMAT "}]}",
+    registry.config_digest, strlen (registry.config), registry.model_digest, len);
+
+  registry.server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (registry.server, NULL, serve, NULL, NULL);
+  g_assert_true (soup_server_listen_local (registry.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
+                                           &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (registry.server);
+  registry.base = g_uri_to_string (uris->data);
+  /* no trailing slash */
+  if (g_str_has_suffix (registry.base, "/"))
+    registry.base[strlen (registry.base) - 1] = '\0';
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_setenv ("HEARTH_REGISTRY", registry.base, TRUE);
+}
+
+void
+test_registry_stop (void)
+{
+  if (registry.server != NULL)
+    soup_server_disconnect (registry.server);
+  g_clear_object (&registry.server);
+  g_clear_pointer (&registry.base, g_free);
+  g_clear_pointer (&registry.model, g_bytes_unref);
+  g_clear_pointer (&registry.model_digest, g_free);
+  g_clear_pointer (&registry.config, g_free);
+  g_clear_pointer (&registry.config_digest, g_free);
+  g_clear_pointer (&registry.manifest, g_free);
+}

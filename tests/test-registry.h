@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A local Ollama registry for tests: a SoupServer on 127.0.0.1 that serves
+ * one model, "stories" (library/stories:latest), whose file is the GGUF it
+ * is started with, plus a Hugging Face mirror's routes for repository
+ * "u/r" (its file list and files by name). The model's file may be sent
+ * slowly (16 KiB every 20 ms) and may be cut once, the connection closed,
+ * after a number of bytes. HEARTH_REGISTRY is set to its address.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+typedef struct {
+  SoupServer *server;
+  char *base;
+  GBytes *model;          /* the model blob */
+  char *model_digest;
+  char *config;
+  char *config_digest;
+  char *manifest;
+  gboolean slow;          /* send the model blob 16 KiB every 20 ms */
+  gsize drop_at;          /* with slow: close the connection once this many bytes are sent (0: never) */
+  guint drops;            /* connections closed so */
+  guint range_requests;   /* model blob requests with a Range header */
+  guint64 last_range_start;
+} TestRegistry;
+
+extern TestRegistry registry;
+
+void test_registry_start (const char *model_file);
+void test_registry_stop (void);
