@@ -110,11 +110,11 @@ test_pull_in_process (void)
   pull_and_wait (store, "stories", &w);
   g_assert_no_error (w.error);
   g_assert_cmpuint (w.manifest_total, ==,
-                    g_bytes_get_size (registry.model) + strlen (registry.config));
+                    g_bytes_get_size (test_registry.model) + strlen (test_registry.config));
   g_assert_false (w.backwards);
   /* the manifest byte for byte as the registry sent it, the blobs by digest */
   g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
-  g_assert_cmpstr (manifest, ==, registry.manifest);
+  g_assert_cmpstr (manifest, ==, test_registry.manifest);
   model = hearth_store_get_model_path (store, "stories", &error);
   g_assert_no_error (error);
   {
@@ -122,8 +122,8 @@ test_pull_in_process (void)
     gsize len = 0;
 
     g_assert_true (g_file_get_contents (model, &data, &len, NULL));
-    g_assert_true (g_bytes_get_size (registry.model) == len);
-    g_assert_cmpmem (data, len, g_bytes_get_data (registry.model, NULL), len);
+    g_assert_true (g_bytes_get_size (test_registry.model) == len);
+    g_assert_cmpmem (data, len, g_bytes_get_data (test_registry.model, NULL), len);
   }
 
   /* the registry from the setting (the environment variable unset): a
@@ -134,7 +134,7 @@ test_pull_in_process (void)
     PullWait again = { 0 };
 
     g_unsetenv ("HEARTH_REGISTRY");
-    g_settings_set_string (settings, "registry-url", registry.base);
+    g_settings_set_string (settings, "registry-url", test_registry.base);
     pull_and_wait (store, "stories:latest", &again);
     g_assert_no_error (again.error);
     g_settings_set_string (settings, "registry-url", "ftp://example.org");
@@ -148,7 +148,7 @@ test_pull_in_process (void)
       g_clear_error (&error);
     }
     g_settings_reset (settings, "registry-url");
-    g_setenv ("HEARTH_REGISTRY", registry.base, TRUE);
+    g_setenv ("HEARTH_REGISTRY", test_registry.base, TRUE);
     models = hearth_store_list (store, NULL);
     g_assert_cmpuint (models->len, ==, 1);
   }
@@ -169,11 +169,11 @@ test_pull_hf_files (void)
   g_autofree char *root = g_build_filename (tmp_dir, "store-hf", NULL);
   g_autoptr (HearthStore) store = hearth_store_new (root);
   g_autoptr (GError) error = NULL;
-  g_autofree char *url = g_strdup_printf ("%s/u/r/resolve/main/stories-Q8_0.gguf", registry.base);
-  g_autofree char *bad = g_strdup_printf ("%s/u/r/resolve/main/bad-F16.gguf", registry.base);
+  g_autofree char *url = g_strdup_printf ("%s/u/r/resolve/main/stories-Q8_0.gguf", test_registry.base);
+  g_autofree char *bad = g_strdup_printf ("%s/u/r/resolve/main/bad-F16.gguf", test_registry.base);
   PullWait by_tag = { 0 }, by_url = { 0 }, missing = { 0 }, junk = { 0 };
 
-  g_setenv ("HEARTH_HF_ENDPOINT", registry.base, TRUE);
+  g_setenv ("HEARTH_HF_ENDPOINT", test_registry.base, TRUE);
 
   /* hf.co/USER/REPO:QUANT through the mirror's file list (any case) */
   pull_and_wait (store, "hf.co/u/r:q8_0", &by_tag);
@@ -185,8 +185,8 @@ test_pull_hf_files (void)
 
     g_assert_no_error (error);
     g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-    g_assert_cmpmem (data, len, g_bytes_get_data (registry.model, NULL),
-                     g_bytes_get_size (registry.model));
+    g_assert_cmpmem (data, len, g_bytes_get_data (test_registry.model, NULL),
+                     g_bytes_get_size (test_registry.model));
   }
 
   /* a quantization the repository does not have: its GGUF files listed */
@@ -205,7 +205,7 @@ test_pull_hf_files (void)
   pull_and_wait (store, url, &by_url);
   g_assert_no_error (by_url.error);
   /* the size is known before the fit check, for a file as for a registry */
-  g_assert_cmpuint (by_url.manifest_total, ==, g_bytes_get_size (registry.model));
+  g_assert_cmpuint (by_url.manifest_total, ==, g_bytes_get_size (test_registry.model));
   {
     g_autofree char *path = hearth_store_get_model_path (store, "hf.co/u/r:Q8_0", &error);
 
@@ -280,7 +280,7 @@ spawn_hearth (const char *root,
 static guint64
 partial_size (const char *root)
 {
-  g_autofree char *file = g_strdup_printf ("sha256-%s.partial", registry.model_digest + 7);
+  g_autofree char *file = g_strdup_printf ("sha256-%s.partial", test_registry.model_digest + 7);
   g_autofree char *path = g_build_filename (root, "blobs", file, NULL);
   GStatBuf st;
 
@@ -313,8 +313,8 @@ test_pull_killed_and_resumed (void)
 
   /* the file comes slowly: the first pull is killed once part of it is on
    * disk */
-  registry.slow = TRUE;
-  registry.range_requests = 0;
+  test_registry.slow = TRUE;
+  test_registry.range_requests = 0;
   pid = spawn_hearth (root, &first, "pull", "stories", NULL);
   deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   while (partial_size (root) < 64 * 1024 && !first.exited && g_get_monotonic_time () < deadline)
@@ -326,13 +326,13 @@ test_pull_killed_and_resumed (void)
   g_assert_true (first.exited);
 
   /* the second goes on from there */
-  registry.slow = FALSE;
+  test_registry.slow = FALSE;
   spawn_hearth (root, &second, "pull", "stories", NULL);
   wait_for (&second.exited, 30);
   g_assert_true (second.exited);
   g_assert_true (g_spawn_check_wait_status (second.status, NULL));
-  g_assert_cmpuint (registry.range_requests, >=, 1);
-  g_assert_cmpuint (registry.last_range_start, >=, 64 * 1024);
+  g_assert_cmpuint (test_registry.range_requests, >=, 1);
+  g_assert_cmpuint (test_registry.last_range_start, >=, 64 * 1024);
   g_assert_cmpuint (partial_size (root), ==, 0);
 
   /* a pull of what is there says whether it fits and downloads nothing */
@@ -340,7 +340,7 @@ test_pull_killed_and_resumed (void)
     g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
     const char *argv[] = { g_getenv ("HEARTH_BINARY"), "pull", "stories", NULL };
     g_autoptr (GError) error = NULL;
-    guint before = registry.range_requests;
+    guint before = test_registry.range_requests;
     Child again = { 0 };
     char text[4096];
     gssize n;
@@ -363,7 +363,7 @@ test_pull_killed_and_resumed (void)
     text[n] = '\0';
     g_assert_nonnull (strstr (text, "needs about"));
     g_assert_nonnull (strstr (text, "it will run"));
-    g_assert_cmpuint (registry.range_requests, ==, before);
+    g_assert_cmpuint (test_registry.range_requests, ==, before);
   }
 
   assert_stories_runs (root);
@@ -414,8 +414,8 @@ iterate_until (gboolean  (*done) (gpointer),
 static gboolean
 past_half (gpointer data)
 {
-  return hearth_pull_get_bytes_done (data) > g_bytes_get_size (registry.model) / 2
-         && registry.drops == 1;
+  return hearth_pull_get_bytes_done (data) > g_bytes_get_size (test_registry.model) / 2
+         && test_registry.drops == 1;
 }
 
 static gboolean
@@ -440,9 +440,9 @@ test_downloads_restart (void)
   guint ranges_before;
   guint64 done_before;
 
-  registry.slow = TRUE;
-  registry.drops = 0;
-  registry.drop_at = g_bytes_get_size (registry.model) / 4;
+  test_registry.slow = TRUE;
+  test_registry.drops = 0;
+  test_registry.drop_at = g_bytes_get_size (test_registry.model) / 4;
   pull = hearth_downloads_add (first, "stories", &error);
   g_assert_no_error (error);
   g_assert_nonnull (pull);
@@ -453,9 +453,9 @@ test_downloads_restart (void)
   g_signal_connect (pull, "progress", G_CALLBACK (on_pull_progress), &w);
 
   /* the connection drops at a quarter; the download goes on from there */
-  ranges_before = registry.range_requests;
+  ranges_before = test_registry.range_requests;
   iterate_until (past_half, pull, "half the model is received after a dropped connection");
-  g_assert_cmpuint (registry.range_requests, >, ranges_before);
+  g_assert_cmpuint (test_registry.range_requests, >, ranges_before);
   g_assert_false (w.backwards);
   pending = hearth_store_pending_list (store);
   g_assert_cmpuint (pending->len, ==, 1);
@@ -472,7 +472,7 @@ test_downloads_restart (void)
    * with a Range request from where it was */
   second = hearth_downloads_new (library, session);
   g_signal_connect (second, "model-added", G_CALLBACK (on_model_added), &w);
-  ranges_before = registry.range_requests;
+  ranges_before = test_registry.range_requests;
   hearth_downloads_restore (second);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (second)), ==, 1);
   pull = hearth_downloads_find (second, "stories");
@@ -482,8 +482,8 @@ test_downloads_restart (void)
   g_signal_connect (pull, "progress", G_CALLBACK (on_pull_progress), &w);
   iterate_until (model_added, &w, "the model is in the store");
   g_assert_cmpstr (w.added, ==, "stories:latest");
-  g_assert_cmpuint (registry.range_requests, ==, ranges_before + 1);
-  g_assert_cmpuint (registry.last_range_start, >=, done_before - strlen (registry.config));
+  g_assert_cmpuint (test_registry.range_requests, ==, ranges_before + 1);
+  g_assert_cmpuint (test_registry.last_range_start, >=, done_before - strlen (test_registry.config));
   g_assert_false (w.backwards);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (second)), ==, 0);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 1);
@@ -494,7 +494,7 @@ test_downloads_restart (void)
   g_assert_null (hearth_downloads_add (second, "stories", &error));
   g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
   g_clear_error (&error);
-  registry.slow = FALSE;
+  test_registry.slow = FALSE;
   g_free (w.added);
   assert_stories_runs (root);
 }
@@ -502,7 +502,7 @@ test_downloads_restart (void)
 static gboolean
 has_bytes (gpointer data)
 {
-  return hearth_pull_get_bytes_done (data) > strlen (registry.config) + 65536;
+  return hearth_pull_get_bytes_done (data) > strlen (test_registry.config) + 65536;
 }
 
 /* Paused stays paused across a restart; cancelled leaves nothing. */
@@ -520,8 +520,8 @@ test_downloads_pause_cancel (void)
   g_autofree char *blobs = g_build_filename (root, "blobs", NULL);
   HearthPull *pull;
 
-  registry.slow = TRUE;
-  registry.drop_at = 0;
+  test_registry.slow = TRUE;
+  test_registry.drop_at = 0;
   pull = hearth_downloads_add (first, "stories", &error);
   g_assert_no_error (error);
   iterate_until (has_bytes, pull, "some bytes are received");
@@ -552,7 +552,7 @@ test_downloads_pause_cancel (void)
     while (dir != NULL && (file = g_dir_read_name (dir)) != NULL)
       g_assert_false (strstr (file, "partial") != NULL);
   }
-  registry.slow = FALSE;
+  test_registry.slow = FALSE;
 }
 
 static void

@@ -6,7 +6,7 @@
 
 #include "test-registry.h"
 
-TestRegistry registry;
+TestRegistry test_registry;
 
 static char *
 digest_of (const guchar *data,
@@ -45,13 +45,13 @@ send_chunk (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  if (registry.drop_at > 0 && b->at >= registry.drop_at)
+  if (test_registry.drop_at > 0 && b->at >= test_registry.drop_at)
     {
       g_autoptr (GIOStream) conn = soup_server_message_steal_connection (b->msg);
 
       /* once: the next request is served to the end */
-      registry.drop_at = 0;
-      registry.drops++;
+      test_registry.drop_at = 0;
+      test_registry.drops++;
       if (conn != NULL)
         g_io_stream_close (conn, NULL, NULL);
       g_signal_handlers_disconnect_by_data (b->msg, b);
@@ -60,7 +60,7 @@ send_chunk (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
   soup_message_body_append (body, SOUP_MEMORY_COPY,
-                            (const char *) g_bytes_get_data (registry.model, NULL) + b->at, n);
+                            (const char *) g_bytes_get_data (test_registry.model, NULL) + b->at, n);
   b->at += n;
   if (b->at >= b->end)
     soup_message_body_complete (body);
@@ -84,9 +84,9 @@ serve (SoupServer        *server,
 {
   g_autofree char *manifest_path = g_strdup ("/v2/library/stories/manifests/latest");
   g_autofree char *model_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
-                                                 registry.model_digest);
+                                                 test_registry.model_digest);
   g_autofree char *config_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
-                                                  registry.config_digest);
+                                                  test_registry.config_digest);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
   /* a Hugging Face mirror: the API's file list, and files by name */
@@ -118,29 +118,29 @@ serve (SoupServer        *server,
     {
       soup_server_message_set_status (msg, 200, NULL);
       soup_server_message_set_response (msg, "application/vnd.docker.distribution.manifest.v2+json",
-                                        SOUP_MEMORY_COPY, registry.manifest,
-                                        strlen (registry.manifest));
+                                        SOUP_MEMORY_COPY, test_registry.manifest,
+                                        strlen (test_registry.manifest));
       return;
     }
   if (g_str_equal (path, config_path))
     {
       soup_server_message_set_status (msg, 200, NULL);
       soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY,
-                                        registry.config, strlen (registry.config));
+                                        test_registry.config, strlen (test_registry.config));
       return;
     }
   if (g_str_equal (path, model_path))
     {
       const char *range = soup_message_headers_get_one (
         soup_server_message_get_request_headers (msg), "Range");
-      gsize size = g_bytes_get_size (registry.model);
+      gsize size = g_bytes_get_size (test_registry.model);
       gsize start = 0;
 
       if (range != NULL && g_str_has_prefix (range, "bytes="))
         {
           start = (gsize) g_ascii_strtoull (range + 6, NULL, 10);
-          registry.range_requests++;
-          registry.last_range_start = start;
+          test_registry.range_requests++;
+          test_registry.last_range_start = start;
         }
       if (start >= size)
         {
@@ -159,10 +159,10 @@ serve (SoupServer        *server,
       else
         soup_server_message_set_status (msg, 200, NULL);
       soup_message_headers_set_content_type (headers, "application/octet-stream", NULL);
-      if (!registry.slow)
+      if (!test_registry.slow)
         {
           soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_COPY,
-                                    (const char *) g_bytes_get_data (registry.model, NULL) + start,
+                                    (const char *) g_bytes_get_data (test_registry.model, NULL) + start,
                                     size - start);
           return;
         }
@@ -192,45 +192,45 @@ test_registry_start (const char *model_file)
   GSList *uris;
 
   g_assert_true (g_file_get_contents (model_file, &data, &len, &error));
-  registry.model = g_bytes_new (data, len);
-  registry.model_digest = digest_of ((const guchar *) data, len);
-  registry.config = g_strdup_printf ("{\"model_format\":\"gguf\",\"model_family\":\"llama\","
+  test_registry.model = g_bytes_new (data, len);
+  test_registry.model_digest = digest_of ((const guchar *) data, len);
+  test_registry.config = g_strdup_printf ("{\"model_format\":\"gguf\",\"model_family\":\"llama\","
                                      "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
-                                     registry.model_digest);
-  registry.config_digest = digest_of ((const guchar *) registry.config, strlen (registry.config));
-  registry.manifest = g_strdup_printf (
+                                     test_registry.model_digest);
+  test_registry.config_digest = digest_of ((const guchar *) test_registry.config, strlen (test_registry.config));
+  test_registry.manifest = g_strdup_printf (
     "{\"schemaVersion\":2,"
     "\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
     "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\","
     "\"digest\":\"%s\",\"size\":%" G_GSIZE_FORMAT "},"
     "\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\","
     "\"digest\":\"%s\",\"size\":%" G_GSIZE_FORMAT "}]}",
-    registry.config_digest, strlen (registry.config), registry.model_digest, len);
+    test_registry.config_digest, strlen (test_registry.config), test_registry.model_digest, len);
 
-  registry.server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (registry.server, NULL, serve, NULL, NULL);
-  g_assert_true (soup_server_listen_local (registry.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
+  test_registry.server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (test_registry.server, NULL, serve, NULL, NULL);
+  g_assert_true (soup_server_listen_local (test_registry.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
                                            &error));
   g_assert_no_error (error);
-  uris = soup_server_get_uris (registry.server);
-  registry.base = g_uri_to_string (uris->data);
+  uris = soup_server_get_uris (test_registry.server);
+  test_registry.base = g_uri_to_string (uris->data);
   /* no trailing slash */
-  if (g_str_has_suffix (registry.base, "/"))
-    registry.base[strlen (registry.base) - 1] = '\0';
+  if (g_str_has_suffix (test_registry.base, "/"))
+    test_registry.base[strlen (test_registry.base) - 1] = '\0';
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  g_setenv ("HEARTH_REGISTRY", registry.base, TRUE);
+  g_setenv ("HEARTH_REGISTRY", test_registry.base, TRUE);
 }
 
 void
 test_registry_stop (void)
 {
-  if (registry.server != NULL)
-    soup_server_disconnect (registry.server);
-  g_clear_object (&registry.server);
-  g_clear_pointer (&registry.base, g_free);
-  g_clear_pointer (&registry.model, g_bytes_unref);
-  g_clear_pointer (&registry.model_digest, g_free);
-  g_clear_pointer (&registry.config, g_free);
-  g_clear_pointer (&registry.config_digest, g_free);
-  g_clear_pointer (&registry.manifest, g_free);
+  if (test_registry.server != NULL)
+    soup_server_disconnect (test_registry.server);
+  g_clear_object (&test_registry.server);
+  g_clear_pointer (&test_registry.base, g_free);
+  g_clear_pointer (&test_registry.model, g_bytes_unref);
+  g_clear_pointer (&test_registry.model_digest, g_free);
+  g_clear_pointer (&test_registry.config, g_free);
+  g_clear_pointer (&test_registry.config_digest, g_free);
+  g_clear_pointer (&test_registry.manifest, g_free);
 }

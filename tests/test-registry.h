@@ -26,7 +26,7 @@ typedef struct {
   guint64 last_range_start;
 } TestRegistry;
 
-extern TestRegistry registry;
+extern TestRegistry test_registry;
 
 void test_registry_start (const char *model_file);
 void test_registry_stop (void);

@@ -17,7 +17,10 @@
 #include "hearth-application.h"
 #include "hearth-models-window.h"
 #include "hearth-preferences-window.h"
+#include "hearth-download-row.h"
 #include "hearth-store.h"
+#include "test-common.h"
+#include "test-registry.h"
 #include "test-models.h"
 #include "hearth-ui.h"
 #include "hearth-window.h"
@@ -99,7 +102,11 @@ frames_drawn (gpointer data)
 {
   FrameWait *w = data;
 
-  return gdk_frame_clock_get_frame_counter (w->clock) >= w->start_frame + 2;
+  if (gdk_frame_clock_get_frame_counter (w->clock) >= w->start_frame + 2)
+    return TRUE;
+  /* a window where nothing moves draws one frame per request */
+  gdk_frame_clock_request_phase (w->clock, GDK_FRAME_CLOCK_PHASE_PAINT);
+  return FALSE;
 }
 
 /* Renders @window as it is on screen and saves it as
@@ -622,6 +629,257 @@ test_models_window (void)
   gtk_window_destroy (models);
 }
 
+
+/* A notification service on the session bus (Xvfb's session has none):
+ * what a finished download tells a person whose Hearth window is not
+ * focused. */
+static char *notified_body;
+
+static void
+notifications_method (GDBusConnection       *connection,
+                      const char            *sender,
+                      const char            *object_path,
+                      const char            *interface_name,
+                      const char            *method_name,
+                      GVariant              *parameters,
+                      GDBusMethodInvocation *invocation,
+                      gpointer               user_data)
+{
+  if (g_str_equal (method_name, "Notify"))
+    {
+      const char *summary = NULL, *body = NULL;
+
+      g_variant_get_child (parameters, 3, "&s", &summary);
+      g_variant_get_child (parameters, 4, "&s", &body);
+      g_free (notified_body);
+      notified_body = g_strdup_printf ("%s: %s", summary, body);
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", 1));
+      return;
+    }
+  if (g_str_equal (method_name, "GetCapabilities"))
+    {
+      const char *caps[] = { "body", NULL };
+
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(^as)", (char **) caps));
+      return;
+    }
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+serve_notifications (void)
+{
+  static const char xml[] =
+    "<node><interface name='org.freedesktop.Notifications'>"
+    "<method name='Notify'><arg type='s' direction='in'/><arg type='u' direction='in'/>"
+    "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+    "<arg type='as' direction='in'/><arg type='a{sv}' direction='in'/>"
+    "<arg type='i' direction='in'/><arg type='u' direction='out'/></method>"
+    "<method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+    "<method name='CloseNotification'><arg type='u' direction='in'/></method>"
+    "</interface></node>";
+  static const GDBusInterfaceVTable vtable = { notifications_method, NULL, NULL, { 0 } };
+  static gboolean serving;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr (GDBusNodeInfo) info = NULL;
+
+  if (serving)
+    return TRUE;
+  if (bus == NULL)
+    return FALSE;
+  info = g_dbus_node_info_new_for_xml (xml, NULL);
+  g_assert_nonnull (info);
+  g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications", info->interfaces[0],
+                                     &vtable, NULL, NULL, NULL);
+  g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
+                                G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
+  serving = TRUE;
+  return TRUE;
+}
+
+static gboolean
+notified (gpointer data)
+{
+  return notified_body != NULL;
+}
+
+static gboolean
+pull_is_running_with_bytes (gpointer data)
+{
+  return hearth_pull_get_state (data) == HEARTH_PULL_STATE_RUNNING
+         && hearth_pull_get_bytes_done (data) > 100000;
+}
+
+static gboolean
+library_has_stories (gpointer data)
+{
+  HearthLibrary *library = data;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (library)); i++)
+    {
+      g_autoptr (HearthModelItem) item = g_list_model_get_item (G_LIST_MODEL (library), i);
+
+      if (g_str_equal (hearth_model_item_get_name (item), "stories:latest"))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+chooser_has_file (gpointer data)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (data));
+
+  return file != NULL;
+}
+
+static gboolean
+import_done (gpointer data)
+{
+  HearthLibrary *library = data;
+
+  return g_list_model_get_n_items (G_LIST_MODEL (library)) == 2;
+}
+
+/* Downloading from the window: a name typed in the dialog, its row with
+ * progress, paused and resumed, the model in the list at the end; the
+ * catalogue, filtered; a GGUF file imported by link. */
+static void
+test_models_downloads (void)
+{
+  g_autofree char *model = NULL;
+  HearthLibrary *library;
+  HearthDownloads *downloads;
+  GtkWindow *models, *dialog;
+  GtkWidget *entry, *row;
+  HearthPull *pull;
+  gboolean have_bus;
+
+  REQUIRE_DISPLAY ();
+  have_bus = serve_notifications ();
+  model = hearth_test_shared_file ("models/stories260K.gguf");
+  if (model == NULL)
+    return;
+  if (test_registry.server == NULL)
+    test_registry_start (model);
+  test_registry.slow = TRUE;
+  library = hearth_application_get_library (app);
+  downloads = hearth_application_get_downloads (app);
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  gtk_widget_activate_action (GTK_WIDGET (models), "models.pull", NULL);
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+  g_assert_nonnull (entry);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "stories");
+  save_screenshot (dialog, "hearth-models-pull");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "download");
+  gtk_window_destroy (dialog);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (downloads)), ==, 1);
+  pull = hearth_downloads_find (downloads, "stories");
+  g_assert_nonnull (pull);
+  wait_until (pull_is_running_with_bytes, pull, "the download is under way");
+  row = find_widget (GTK_WIDGET (models), HEARTH_TYPE_DOWNLOAD_ROW, NULL, NULL);
+  g_assert_nonnull (row);
+  g_assert_true (gtk_widget_get_mapped (row));
+  save_screenshot (models, "hearth-models-downloading");
+
+  /* paused from its row: it says so; resumed, it goes on to the end */
+  gtk_widget_activate_action (row, "download.toggle", NULL);
+  g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_PAUSED);
+  {
+    g_autofree char *text = hearth_download_row_describe (pull);
+
+    g_assert_true (g_str_has_prefix (text, _("Paused")));
+    g_assert_nonnull (find_widget (row, GTK_TYPE_LABEL, "label", text));
+  }
+  save_screenshot (models, "hearth-models-paused");
+  test_registry.slow = FALSE;
+  gtk_widget_activate_action (row, "download.toggle", NULL);
+  wait_until (library_has_stories, library, "the model is in the library");
+  /* no window has the focus here (Xvfb has no window manager): it says so
+   * with a notification */
+  if (!gtk_window_is_active (models) && !gtk_window_is_active (GTK_WINDOW (main_window ())) && have_bus)
+    {
+      g_autofree char *body = g_strdup_printf (_("“%s” is ready to use."), "stories:latest");
+
+      wait_until (notified, NULL, "a notification");
+      g_assert_nonnull (strstr (notified_body, body));
+      g_clear_pointer (&notified_body, g_free);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (downloads)), ==, 0);
+  g_assert_nonnull (find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title",
+                                 "stories:latest"));
+
+  /* the catalogue: every model with a fit badge; "strong in Chinese"
+   * leaves out Llama */
+  {
+    AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (models), ADW_TYPE_VIEW_STACK,
+                                                       NULL, NULL));
+    GtkWidget *llama, *qwen, *check;
+    g_autofree char *chinese_label = NULL;
+
+    adw_view_stack_set_visible_child_name (stack, "discover");
+    llama = find_widget (GTK_WIDGET (models), ADW_TYPE_EXPANDER_ROW, "title", "Llama 3.2 1B");
+    qwen = find_widget (GTK_WIDGET (models), ADW_TYPE_EXPANDER_ROW, "title", "Qwen2.5 0.5B");
+    g_assert_nonnull (llama);
+    g_assert_nonnull (qwen);
+    adw_expander_row_set_expanded (ADW_EXPANDER_ROW (qwen), TRUE);
+    save_screenshot (models, "hearth-models-discover");
+    check = find_widget (GTK_WIDGET (models), GTK_TYPE_CHECK_BUTTON, "label",
+                         _("_Strong in Chinese"));
+    g_assert_nonnull (check);
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+    g_assert_false (gtk_widget_get_child_visible (llama));
+    g_assert_true (gtk_widget_get_child_visible (qwen));
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (check), FALSE);
+    g_assert_true (gtk_widget_get_child_visible (llama));
+    adw_view_stack_set_visible_child_name (stack, "installed");
+  }
+
+  /* importing: the file chooser, then the name and link or copy */
+  {
+    g_autofree char *copy = g_build_filename (user_dirs_root, "My Stories.gguf", NULL);
+    g_autoptr (GFile) file = g_file_new_for_path (copy);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    GtkWindow *chooser;
+    GtkWidget *name_entry;
+
+    g_assert_true (g_file_get_contents (model, &data, &len, NULL));
+    g_assert_true (g_file_set_contents (copy, data, (gssize) len, NULL));
+    gtk_widget_activate_action (GTK_WIDGET (models), "models.import", NULL);
+    chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+    g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
+    /* the chooser selects the file once it has read the folder */
+    wait_until (chooser_has_file, chooser, "the file chooser selects the file");
+    save_screenshot (chooser, "hearth-models-import-chooser");
+    gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+    dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    name_entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_entry)), ==, "my-stories");
+    /* a name that could leave the store cannot be chosen */
+    gtk_editable_set_text (GTK_EDITABLE (name_entry), "../../etc");
+    g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "link"));
+    gtk_editable_set_text (GTK_EDITABLE (name_entry), "my-stories");
+    g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "link"));
+    save_screenshot (dialog, "hearth-models-import");
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "link");
+    gtk_window_destroy (dialog);
+    wait_until (import_done, library, "the file is imported");
+    g_assert_nonnull (find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title",
+                                   "my-stories:latest"));
+  }
+  gtk_window_destroy (models);
+  g_assert_true (hearth_store_remove (hearth_library_get_store (library), "stories", NULL, NULL));
+  g_assert_true (hearth_store_remove (hearth_library_get_store (library), "my-stories", NULL,
+                                      NULL));
+  hearth_library_refresh (library);
+}
+
 static void
 test_about (void)
 {
@@ -766,6 +1024,7 @@ main (int    argc,
   g_test_add_func ("/ui/leaflet", test_leaflet);
   g_test_add_func ("/ui/preferences", test_preferences);
   g_test_add_func ("/ui/models", test_models_window);
+  g_test_add_func ("/ui/models-downloads", test_models_downloads);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);
   g_test_add_func ("/ui/quit", test_quit);
