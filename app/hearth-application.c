@@ -288,3 +288,46 @@ hearth_application_get_downloads (HearthApplication *self)
     }
   return self->downloads;
 }
+
+char *
+hearth_application_ollama_offer (HearthApplication *self,
+                                 guint             *n_models)
+{
+  const char *env = g_getenv ("HEARTH_MODELS");
+  g_autofree char *chosen = NULL;
+  g_autofree char *root = NULL;
+  guint n = 0;
+
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
+
+  if ((env != NULL && *env != '\0') || g_settings_get_boolean (self->settings, "ollama-offer-shown"))
+    return NULL;
+  chosen = g_settings_get_string (self->settings, "models-dir");
+  if (*chosen != '\0')
+    return NULL;
+  root = hearth_store_ollama_root (&n);
+  if (root == NULL || n == 0)
+    return NULL;
+  if (n_models != NULL)
+    *n_models = n;
+  return g_steal_pointer (&root);
+}
+
+void
+hearth_application_answer_ollama_offer (HearthApplication *self,
+                                        const char        *root,
+                                        gboolean           use)
+{
+  g_return_if_fail (HEARTH_IS_APPLICATION (self));
+
+  g_settings_set_boolean (self->settings, "ollama-offer-shown", TRUE);
+  if (use)
+    {
+      g_autoptr (HearthStore) store = hearth_store_new (root);
+
+      g_settings_set_string (self->settings, "models-dir", root);
+      hearth_library_set_store (hearth_application_get_library (self), store);
+      /* downloads under way there go on too */
+      hearth_downloads_restore (hearth_application_get_downloads (self));
+    }
+}

@@ -53,6 +53,19 @@ HearthLibrary *hearth_application_get_library (HearthApplication *self);
  * pulls the store has records of). Borrowed. */
 HearthDownloads *hearth_application_get_downloads (HearthApplication *self);
 
+/* Ollama's models folder when Hearth should offer, once, to use it: it
+ * exists with models, and neither $HEARTH_MODELS nor a chosen folder nor an
+ * earlier offer says otherwise. *@n_models gets how many it has. NULL
+ * otherwise. */
+char *hearth_application_ollama_offer (HearthApplication *self,
+                                       guint             *n_models);
+
+/* Records the answer to the offer: with @use, the store is @root from now
+ * on (the models-dir setting) and the library shows it. */
+void hearth_application_answer_ollama_offer (HearthApplication *self,
+                                             const char        *root,
+                                             gboolean           use);
+
 /* Opens and presents a new window through the factory. Borrowed, or NULL
  * when no factory is set. */
 GtkWindow *hearth_application_open_window (HearthApplication *self);

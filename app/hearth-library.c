@@ -259,6 +259,17 @@ hearth_library_get_store (HearthLibrary *self)
   return self->store;
 }
 
+void
+hearth_library_set_store (HearthLibrary *self,
+                          HearthStore   *store)
+{
+  g_return_if_fail (HEARTH_IS_LIBRARY (self));
+  g_return_if_fail (HEARTH_IS_STORE (store));
+
+  g_set_object (&self->store, store);
+  hearth_library_refresh (self);
+}
+
 /* Whether two items show the same thing (the same manifest, unchanged). */
 static gboolean
 same_item (HearthModelItem *a,

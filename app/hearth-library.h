@@ -42,6 +42,10 @@ HearthLibrary *hearth_library_new (HearthStore *store);
 
 HearthStore *hearth_library_get_store (HearthLibrary *self);
 
+/* Shows the models of @store instead (another folder chosen). */
+void hearth_library_set_store (HearthLibrary *self,
+                               HearthStore   *store);
+
 /* Reads the store again; emits ::items-changed where the list changed. */
 void hearth_library_refresh (HearthLibrary *self);
 

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "ember.h"
+#include "hearth-pull.h"
 #include "hearth-store.h"
 
 struct _HearthStore
@@ -58,11 +59,28 @@ hearth_store_model_free (HearthStoreModel *model)
 char *
 hearth_store_default_root (void)
 {
-  const char *env = g_getenv ("HEARTH_MODELS");
+  g_autofree char *chosen = hearth_pull_setting ("HEARTH_MODELS", "models-dir");
 
-  if (env != NULL && *env != '\0')
-    return g_strdup (env);
+  if (chosen != NULL && *chosen != '\0')
+    return g_steal_pointer (&chosen);
   return g_build_filename (g_get_user_data_dir (), "hearth", "models", NULL);
+}
+
+char *
+hearth_store_ollama_root (guint *n_models)
+{
+  g_autofree char *root = g_build_filename (g_get_home_dir (), ".ollama", "models", NULL);
+  g_autofree char *manifests = g_build_filename (root, "manifests", NULL);
+  g_autoptr (HearthStore) store = NULL;
+  g_autoptr (GPtrArray) models = NULL;
+
+  if (!g_file_test (manifests, G_FILE_TEST_IS_DIR))
+    return NULL;
+  store = hearth_store_new (root);
+  models = hearth_store_list (store, NULL);
+  if (n_models != NULL)
+    *n_models = models != NULL ? models->len : 0;
+  return g_steal_pointer (&root);
 }
 
 HearthStore *

@@ -38,8 +38,15 @@ typedef struct {
 void hearth_store_model_free (HearthStoreModel *model);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthStoreModel, hearth_store_model_free)
 
-/* $HEARTH_MODELS if set and not empty, else $XDG_DATA_HOME/hearth/models. */
+/* $HEARTH_MODELS if set and not empty, else the models-dir setting if not
+ * empty (where the settings schema is installed), else
+ * $XDG_DATA_HOME/hearth/models. */
 char *hearth_store_default_root (void);
+
+/* ~/.ollama/models where Ollama has a store there (its manifests folder),
+ * with the number of models it has in *@n_models (may be NULL); else
+ * NULL. */
+char *hearth_store_ollama_root (guint *n_models);
 
 /* A store at @root (created when something is written to it). */
 HearthStore *hearth_store_new (const char *root);

@@ -880,6 +880,65 @@ test_models_downloads (void)
   hearth_library_refresh (library);
 }
 
+
+/* Ollama's store in ~/.ollama/models is offered once; taken, its models are
+ * the library's with no copy. */
+static void
+test_ollama_offer (void)
+{
+  g_autofree char *root = g_build_filename (g_get_home_dir (), ".ollama", "models", NULL);
+  g_autofree char *gguf = g_build_filename (user_dirs_root, "ollama-tiny.gguf", NULL);
+  g_autofree char *heading = NULL;
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  GSettings *settings;
+  HearthLibrary *library;
+  GtkWindow *dialog, *second;
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  REQUIRE_DISPLAY ();
+  settings = hearth_application_get_settings (app);
+  library = hearth_application_get_library (app);
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  g_assert_true (hearth_store_import (store, gguf, "tiny:ollama", FALSE, NULL, &error));
+  g_assert_no_error (error);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+  second = gtk_application_get_active_window (GTK_APPLICATION (app));
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  heading = g_strdup (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)));
+  g_assert_cmpstr (heading, ==, _("Use Ollama’s Models?"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), root));
+  save_screenshot (dialog, "hearth-ollama-offer");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "use");
+  gtk_window_destroy (dialog);
+  g_assert_true (g_settings_get_boolean (settings, "ollama-offer-shown"));
+  g_assert_cmpstr (hearth_store_get_root (hearth_library_get_store (library)), ==, root);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 1);
+  {
+    g_autofree char *chosen = g_settings_get_string (settings, "models-dir");
+    g_autofree char *now = hearth_store_default_root ();
+
+    g_assert_cmpstr (chosen, ==, root);
+    g_assert_cmpstr (now, ==, root);
+  }
+  gtk_window_close (second);
+
+  /* once: another window does not ask again */
+  g_assert_null (hearth_application_ollama_offer (app, NULL));
+
+  /* back to Hearth's own folder for the tests that follow */
+  g_settings_reset (settings, "models-dir");
+  {
+    g_autofree char *own = hearth_store_default_root ();
+    g_autoptr (HearthStore) own_store = hearth_store_new (own);
+
+    hearth_library_set_store (library, own_store);
+  }
+}
+
 static void
 test_about (void)
 {
@@ -1025,6 +1084,7 @@ main (int    argc,
   g_test_add_func ("/ui/preferences", test_preferences);
   g_test_add_func ("/ui/models", test_models_window);
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
+  g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);
   g_test_add_func ("/ui/quit", test_quit);

@@ -137,6 +137,60 @@ hearth_window_dispose (GObject *object)
   G_OBJECT_CLASS (hearth_window_parent_class)->dispose (object);
 }
 
+/* ---- Ollama's models, offered once ------------------------------------------ */
+
+static void
+ollama_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    HearthWindow     *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  const char *root = g_object_get_data (G_OBJECT (dialog), "root");
+
+  if (app != NULL)
+    hearth_application_answer_ollama_offer (HEARTH_APPLICATION (app), root,
+                                            g_strcmp0 (response, "use") == 0);
+}
+
+static void
+offer_ollama (HearthWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autofree char *root = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+  guint n = 0;
+
+  if (app == NULL
+      || (root = hearth_application_ollama_offer (HEARTH_APPLICATION (app), &n)) == NULL)
+    return;
+  body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "Ollama keeps %u model in %s. Hearth can use that folder "
+                                       "as its own: the model appears here with no copy, and "
+                                       "what Hearth downloads there works in Ollama too.",
+                                       "Ollama keeps %u models in %s. Hearth can use that folder "
+                                       "as its own: its models appear here with no copy, and "
+                                       "what Hearth downloads there works in Ollama too.",
+                                       n), n, root);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Use Ollama’s Models?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "keep", _("_Keep Separate"),
+                                    "use", _("_Use Ollama’s Folder"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "use",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "use");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  g_object_set_data_full (G_OBJECT (dialog), "root", g_steal_pointer (&root), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (ollama_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+hearth_window_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (hearth_window_parent_class)->map (widget);
+  offer_ollama (HEARTH_WINDOW (widget));
+}
+
 static void
 hearth_window_finalize (GObject *object)
 {
@@ -158,6 +212,7 @@ hearth_window_class_init (HearthWindowClass *klass)
   object_class->dispose = hearth_window_dispose;
   object_class->finalize = hearth_window_finalize;
   window_class->close_request = hearth_window_close_request;
+  widget_class->map = hearth_window_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/hearth-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, leaflet);
