@@ -264,15 +264,3 @@ hearth_downloads_cancel (HearthDownloads *self,
   forget (self, pull);
   hearth_pull_cancel (pull);
 }
-
-gint64
-hearth_downloads_eta (HearthPull *pull)
-{
-  guint64 done = hearth_pull_get_bytes_done (pull), total = hearth_pull_get_bytes_total (pull);
-  double speed = hearth_pull_get_speed (pull);
-
-  if (hearth_pull_get_state (pull) != HEARTH_PULL_STATE_RUNNING || total == 0 || done > total
-      || speed < 1.0)
-    return -1;
-  return (gint64) ((double) (total - done) / speed + 0.5);
-}

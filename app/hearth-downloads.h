@@ -50,7 +50,4 @@ HearthPull *hearth_downloads_find (HearthDownloads *self,
 void hearth_downloads_cancel (HearthDownloads *self,
                               HearthPull      *pull);
 
-/* Seconds until @pull is done at its present speed, or -1 when unknown. */
-gint64 hearth_downloads_eta (HearthPull *pull);
-
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "ember.h"
 #include "hearth-download.h"
 #include "hearth-pull.h"
+#include "hearth-setting.h"
 
 struct _HearthPull
 {
@@ -63,8 +64,8 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (HearthPull, hearth_pull, G_TYPE_OBJECT)
 
 static void next_blob (HearthPull *self);
-static void add_blob (HearthPull *self,
-                      JsonObject *descriptor);
+static void add_blobs (HearthPull *self,
+                       JsonNode   *manifest);
 
 static void
 hearth_pull_dispose (GObject *object)
@@ -157,39 +158,11 @@ strip_slashes (const char *url)
   return base;
 }
 
-/* The setting @key of Hearth's schema, where the schema is installed (a
- * command run outside `meson devenv` may not see it), else NULL. */
-static char *
-setting (const char *key)
-{
-  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
-  g_autoptr (GSettingsSchema) schema = NULL;
-  g_autoptr (GSettings) settings = NULL;
-
-  if (source == NULL
-      || (schema = g_settings_schema_source_lookup (source, APPLICATION_ID, TRUE)) == NULL
-      || !g_settings_schema_has_key (schema, key))
-    return NULL;
-  settings = g_settings_new (APPLICATION_ID);
-  return g_settings_get_string (settings, key);
-}
-
-char *
-hearth_pull_setting (const char *env_name,
-                     const char *key)
-{
-  const char *env = g_getenv (env_name);
-
-  if (env != NULL && *env != '\0')
-    return g_strdup (env);
-  return setting (key);
-}
-
 char *
 hearth_pull_registry_base (const HearthModelName  *name,
                            GError                **error)
 {
-  g_autofree char *env = hearth_pull_setting ("HEARTH_REGISTRY", "registry-url");
+  g_autofree char *env = hearth_setting_get_string ("HEARTH_REGISTRY", "registry-url");
 
   if (g_ascii_strcasecmp (name->host, HEARTH_MODEL_NAME_DEFAULT_HOST) != 0)
     return g_strdup_printf ("https://%s", name->host);
@@ -253,7 +226,7 @@ hearth_pull_new (HearthStore  *store,
   g_autofree char *file_url = NULL;
   g_autofree char *hf_endpoint = NULL;
   g_autofree char *hf_repo = NULL;
-  g_autofree char *hf_env = hearth_pull_setting ("HEARTH_HF_ENDPOINT", "hf-endpoint");
+  g_autofree char *hf_env = hearth_setting_get_string ("HEARTH_HF_ENDPOINT", "hf-endpoint");
   HearthPull *self;
 
   g_return_val_if_fail (HEARTH_IS_STORE (store), NULL);
@@ -564,6 +537,20 @@ add_blob (HearthPull *self,
   g_ptr_array_add (self->blobs, item);
 }
 
+/* Every file @manifest (checked) names, the config first. */
+static void
+add_blobs (HearthPull *self,
+           JsonNode   *manifest)
+{
+  JsonObject *o = json_node_get_object (manifest);
+  JsonArray *layers = json_object_get_array_member (o, "layers");
+
+  if (json_object_has_member (o, "config"))
+    add_blob (self, json_object_get_object_member (o, "config"));
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    add_blob (self, json_array_get_object_element (layers, i));
+}
+
 static void
 on_manifest (GObject      *source,
              GAsyncResult *result,
@@ -576,8 +563,6 @@ on_manifest (GObject      *source,
   SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
   g_autoptr (JsonNode) manifest = NULL;
   g_autofree char *shown = hearth_model_name_to_string (self->name);
-  JsonObject *o;
-  JsonArray *layers;
 
   if (body == NULL)
     return;
@@ -603,12 +588,7 @@ on_manifest (GObject      *source,
     }
   self->manifest = g_bytes_ref (body);
   save_record (self, FALSE);
-  o = json_node_get_object (manifest);
-  if (json_object_has_member (o, "config"))
-    add_blob (self, json_object_get_object_member (o, "config"));
-  layers = json_object_get_array_member (o, "layers");
-  for (guint i = 0; i < json_array_get_length (layers); i++)
-    add_blob (self, json_array_get_object_element (layers, i));
+  add_blobs (self, manifest);
   update_bytes (self);
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
   /* the sizes are known: a handler may look at them and pause */
@@ -912,15 +892,7 @@ hearth_pull_cancel (HearthPull *self)
       if (record != NULL && record->manifest != NULL
           && (manifest = hearth_store_parse_manifest (record->manifest, strlen (record->manifest),
                                                       record->name, NULL)) != NULL)
-        {
-          JsonObject *o = json_node_get_object (manifest);
-          JsonArray *layers = json_object_get_array_member (o, "layers");
-
-          if (json_object_has_member (o, "config"))
-            add_blob (self, json_object_get_object_member (o, "config"));
-          for (guint i = 0; i < json_array_get_length (layers); i++)
-            add_blob (self, json_array_get_object_element (layers, i));
-        }
+        add_blobs (self, manifest);
     }
   for (guint i = self->next; self->blobs != NULL && i < self->blobs->len; i++)
     {
@@ -990,4 +962,15 @@ double
 hearth_pull_get_speed (HearthPull *self)
 {
   return self->download != NULL ? hearth_download_get_speed (self->download) : 0.0;
+}
+
+gint64
+hearth_pull_get_eta (HearthPull *self)
+{
+  guint64 done = self->bytes_done, total = self->bytes_total;
+  double speed = hearth_pull_get_speed (self);
+
+  if (self->state != HEARTH_PULL_STATE_RUNNING || total == 0 || done > total || speed < 1.0)
+    return -1;
+  return (gint64) ((double) (total - done) / speed + 0.5);
 }

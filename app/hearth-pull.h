@@ -26,11 +26,6 @@ G_DECLARE_FINAL_TYPE (HearthPull, hearth_pull, HEARTH, PULL, GObject)
  * computer (a test server). */
 gboolean hearth_pull_url_is_allowed (const char *url);
 
-/* The environment variable @env_name when set, else Hearth's setting @key
- * (where the settings schema is installed), else NULL. */
-char *hearth_pull_setting (const char *env_name,
-                           const char *key);
-
 /* The registry base URL for @name ("https://registry.ollama.ai"), or NULL
  * with HEARTH_STORE_ERROR_INVALID_NAME where $HEARTH_REGISTRY is not a
  * usable URL. */
@@ -100,6 +95,10 @@ const char *hearth_pull_get_status (HearthPull *self);
 
 /* Receiving speed of the current blob, bytes per second. */
 double hearth_pull_get_speed (HearthPull *self);
+
+/* Seconds until the pull is done at its present speed, or -1 when unknown
+ * (not running, size not known yet, nothing received lately). */
+gint64 hearth_pull_get_eta (HearthPull *pull);
 
 /* Signals: ::progress (void) when bytes or status change; ::manifest (void)
  * once the manifest is read, before any blob is downloaded (a handler may

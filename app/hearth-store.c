@@ -13,7 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "ember.h"
-#include "hearth-pull.h"
+#include "hearth-setting.h"
 #include "hearth-store.h"
 
 struct _HearthStore
@@ -59,7 +59,7 @@ hearth_store_model_free (HearthStoreModel *model)
 char *
 hearth_store_default_root (void)
 {
-  g_autofree char *chosen = hearth_pull_setting ("HEARTH_MODELS", "models-dir");
+  g_autofree char *chosen = hearth_setting_get_string ("HEARTH_MODELS", "models-dir");
 
   if (chosen != NULL && *chosen != '\0')
     return g_steal_pointer (&chosen);
@@ -962,89 +962,61 @@ hearth_store_pending_forget (HearthStore *self,
     g_warning ("cannot remove %s: %s", path, g_strerror (errno));
 }
 
-/* Calls @func for each record that reads as one: a JSON object with a valid
- * model name and a source. */
-typedef void (*PendingFunc) (HearthStore *self,
-                             JsonObject  *record,
-                             gpointer     user_data);
-
-static void
-for_each_pending (HearthStore *self,
-                  PendingFunc  func,
-                  gpointer     user_data)
+/* The record at @path, or NULL: nothing there (quietly), or a file that
+ * is not a record (a JSON object with a valid model name and a source),
+ * with a warning. */
+static HearthStorePending *
+read_pending (const char *path)
 {
-  g_autofree char *dir = pending_dir (self);
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *file;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthModelName) name = NULL;
+  HearthStorePending *p;
+  JsonNode *root;
+  JsonObject *o;
 
-  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return NULL;
+  if (!json_parser_load_from_file (parser, path, &error))
     {
-      g_autofree char *path = g_build_filename (dir, file, NULL);
-      g_autoptr (JsonParser) parser = json_parser_new ();
-      g_autoptr (GError) error = NULL;
-      g_autoptr (HearthModelName) name = NULL;
-      JsonNode *root;
-      JsonObject *o;
-
-      if (!g_str_has_suffix (file, ".json"))
-        continue;
-      if (!json_parser_load_from_file (parser, path, &error))
-        {
-          g_warning ("%s: %s", path, error->message);
-          continue;
-        }
-      root = json_parser_get_root (parser);
-      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-        {
-          g_warning ("%s: not a pull record", path);
-          continue;
-        }
-      o = json_node_get_object (root);
-      name = hearth_model_name_parse (json_object_get_string_member_with_default (o, "name", ""),
-                                      NULL);
-      if (name == NULL || json_object_get_string_member_with_default (o, "source", NULL) == NULL)
-        {
-          g_warning ("%s: not a pull record", path);
-          continue;
-        }
-      func (self, o, user_data);
+      g_warning ("%s: %s", path, error->message);
+      return NULL;
     }
+  root = json_parser_get_root (parser);
+  o = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  if (o != NULL)
+    name = hearth_model_name_parse (json_object_get_string_member_with_default (o, "name", ""),
+                                    NULL);
+  if (name == NULL || json_object_get_string_member_with_default (o, "source", NULL) == NULL)
+    {
+      g_warning ("%s: not a pull record", path);
+      return NULL;
+    }
+  p = g_new0 (HearthStorePending, 1);
+  p->name = g_strdup (json_object_get_string_member (o, "name"));
+  p->source = g_strdup (json_object_get_string_member (o, "source"));
+  p->paused = json_object_get_boolean_member_with_default (o, "paused", FALSE);
+  p->manifest = g_strdup (json_object_get_string_member_with_default (o, "manifest", NULL));
+  return p;
 }
 
-static void
-pending_digests_one (HearthStore *self,
-                     JsonObject  *record,
-                     gpointer     user_data)
-{
-  const char *text = json_object_get_string_member_with_default (record, "manifest", NULL);
-  g_autoptr (JsonNode) manifest = NULL;
-
-  if (text == NULL)
-    return;
-  manifest = hearth_store_parse_manifest (text, strlen (text), "pull", NULL);
-  if (manifest != NULL)
-    add_digests (manifest, user_data);
-}
-
+/* The digests the manifests of pulls under way name, into @set. */
 static void
 add_pending_digests (HearthStore *self,
                      GHashTable  *set)
 {
-  for_each_pending (self, pending_digests_one, set);
-}
+  g_autoptr (GPtrArray) pending = hearth_store_pending_list (self);
 
-static void
-pending_list_one (HearthStore *self,
-                  JsonObject  *record,
-                  gpointer     user_data)
-{
-  HearthStorePending *p = g_new0 (HearthStorePending, 1);
+  for (guint i = 0; i < pending->len; i++)
+    {
+      HearthStorePending *p = pending->pdata[i];
+      g_autoptr (JsonNode) manifest = NULL;
 
-  p->name = g_strdup (json_object_get_string_member (record, "name"));
-  p->source = g_strdup (json_object_get_string_member (record, "source"));
-  p->paused = json_object_get_boolean_member_with_default (record, "paused", FALSE);
-  p->manifest = g_strdup (json_object_get_string_member_with_default (record, "manifest", NULL));
-  g_ptr_array_add (user_data, p);
+      if (p->manifest != NULL
+          && (manifest = hearth_store_parse_manifest (p->manifest, strlen (p->manifest), p->name,
+                                                      NULL)) != NULL)
+        add_digests (manifest, set);
+    }
 }
 
 static int
@@ -1058,10 +1030,22 @@ GPtrArray *
 hearth_store_pending_list (HearthStore *self)
 {
   GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_store_pending_free);
+  g_autofree char *dir = NULL;
+  g_autoptr (GDir) d = NULL;
+  const char *file;
 
   g_return_val_if_fail (HEARTH_IS_STORE (self), list);
 
-  for_each_pending (self, pending_list_one, list);
+  dir = pending_dir (self);
+  d = g_dir_open (dir, 0, NULL);
+  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      HearthStorePending *p = g_str_has_suffix (file, ".json") ? read_pending (path) : NULL;
+
+      if (p != NULL)
+        g_ptr_array_add (list, p);
+    }
   g_ptr_array_sort (list, compare_pending);
   return list;
 }
@@ -1070,10 +1054,15 @@ HearthStorePending *
 hearth_store_pending_get (HearthStore *self,
                           const char  *name)
 {
-  g_autoptr (GPtrArray) all = hearth_store_pending_list (self);
+  g_autofree char *path = NULL;
+  HearthStorePending *p;
 
-  for (guint i = 0; i < all->len; i++)
-    if (g_strcmp0 (((HearthStorePending *) all->pdata[i])->name, name) == 0)
-      return g_ptr_array_steal_index (all, i);
-  return NULL;
+  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
+
+  path = pending_path (self, name);
+  p = read_pending (path);
+  /* a record under this key for another name is not this one's */
+  if (p != NULL && g_strcmp0 (p->name, name) != 0)
+    g_clear_pointer (&p, hearth_store_pending_free);
+  return p;
 }

@@ -74,3 +74,20 @@ hearth_test_nmse (const float *got,
     }
   return ref > 0.0 ? err / ref : err;
 }
+
+void
+hearth_test_wait_until (gboolean   (*done) (gpointer),
+                        gpointer     data,
+                        guint        seconds,
+                        const char  *what)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting until %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * What several test programs need: files from ../shared (skipping visibly
- * when it is missing), llama.cpp's greedy reference for stories260K, and
- * the small numeric helpers that compare logits.
+ * when it is missing), llama.cpp's greedy reference for stories260K, the
+ * small numeric helpers that compare logits, and waiting on the main loop.
  */
 #pragma once
 
@@ -24,3 +24,12 @@ int32_t hearth_test_argmax (const float *v,
 double hearth_test_nmse (const float *got,
                          const float *want,
                          uint64_t     n);
+
+/* Iterates the default main context until @done (@data) says so; fails,
+ * saying "timed out waiting until @what", after @seconds. Polls (1 ms
+ * apart) rather than blocks, so that sources nobody wakes (a window's frame
+ * clock) run too. */
+void hearth_test_wait_until (gboolean   (*done) (gpointer),
+                             gpointer     data,
+                             guint        seconds,
+                             const char  *what);

@@ -373,19 +373,9 @@ test_pull_killed_and_resumed (void)
 /* ---- the application's downloads: a dropped connection, then a restart ---- */
 
 typedef struct {
-  guint64 last_done;
-  gboolean backwards;
+  PullWait progress;      /* on_progress () watches the bytes */
   char *added;
 } DownloadsWatch;
-
-static void
-on_pull_progress (HearthPull     *pull,
-                  DownloadsWatch *w)
-{
-  if (hearth_pull_get_bytes_done (pull) < w->last_done)
-    w->backwards = TRUE;
-  w->last_done = hearth_pull_get_bytes_done (pull);
-}
 
 static void
 on_model_added (HearthDownloads *downloads,
@@ -394,21 +384,6 @@ on_model_added (HearthDownloads *downloads,
 {
   g_free (w->added);
   w->added = g_strdup (name);
-}
-
-static void
-iterate_until (gboolean  (*done) (gpointer),
-               gpointer    data,
-               const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting until %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
 }
 
 static gboolean
@@ -450,13 +425,14 @@ test_downloads_restart (void)
   /* asking again is the same download */
   g_assert_true (hearth_downloads_add (first, "stories:latest", &error) == pull);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (first)), ==, 1);
-  g_signal_connect (pull, "progress", G_CALLBACK (on_pull_progress), &w);
+  g_signal_connect (pull, "progress", G_CALLBACK (on_progress), &w.progress);
 
   /* the connection drops at a quarter; the download goes on from there */
   ranges_before = test_registry.range_requests;
-  iterate_until (past_half, pull, "half the model is received after a dropped connection");
+  hearth_test_wait_until (past_half, pull, 30,
+                          "half the model is received after a dropped connection");
   g_assert_cmpuint (test_registry.range_requests, >, ranges_before);
-  g_assert_false (w.backwards);
+  g_assert_false (w.progress.backwards);
   pending = hearth_store_pending_list (store);
   g_assert_cmpuint (pending->len, ==, 1);
   g_assert_cmpstr (((HearthStorePending *) pending->pdata[0])->name, ==, "stories:latest");
@@ -465,7 +441,7 @@ test_downloads_restart (void)
 
   /* the application stops in the middle (nothing is said to the pull) */
   done_before = hearth_pull_get_bytes_done (pull);
-  g_signal_handlers_disconnect_by_data (pull, &w);
+  g_signal_handlers_disconnect_by_data (pull, &w.progress);
   g_clear_object (&first);
 
   /* and starts again: the record brings the download back, which goes on
@@ -478,13 +454,13 @@ test_downloads_restart (void)
   pull = hearth_downloads_find (second, "stories");
   g_assert_nonnull (pull);
   g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_RUNNING);
-  w.last_done = 0;
-  g_signal_connect (pull, "progress", G_CALLBACK (on_pull_progress), &w);
-  iterate_until (model_added, &w, "the model is in the store");
+  w.progress.last_done = 0;
+  g_signal_connect (pull, "progress", G_CALLBACK (on_progress), &w.progress);
+  hearth_test_wait_until (model_added, &w, 30, "the model is in the store");
   g_assert_cmpstr (w.added, ==, "stories:latest");
   g_assert_cmpuint (test_registry.range_requests, ==, ranges_before + 1);
   g_assert_cmpuint (test_registry.last_range_start, >=, done_before - strlen (test_registry.config));
-  g_assert_false (w.backwards);
+  g_assert_false (w.progress.backwards);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (second)), ==, 0);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 1);
   pending = hearth_store_pending_list (store);
@@ -524,7 +500,7 @@ test_downloads_pause_cancel (void)
   test_registry.drop_at = 0;
   pull = hearth_downloads_add (first, "stories", &error);
   g_assert_no_error (error);
-  iterate_until (has_bytes, pull, "some bytes are received");
+  hearth_test_wait_until (has_bytes, pull, 30, "some bytes are received");
   hearth_pull_pause (pull);
   g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_PAUSED);
   g_assert_null (hearth_pull_get_error (pull));

@@ -29,21 +29,13 @@ static HearthApplication *app;
 static const char *skip_reason;   /* set when the tests cannot run here */
 static const char *language = "en";
 
-/* Iterates the main loop until @done says so, or fails after @seconds. */
+/* Iterates the main loop until @done says so, or fails after 20 s. */
 static void
 wait_until (gboolean (*done) (gpointer),
             gpointer     data,
             const char  *what)
 {
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting until %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  hearth_test_wait_until (done, data, 20, what);
 }
 
 static gboolean

@@ -58,7 +58,7 @@ hearth_download_row_describe (HearthPull *pull)
         g_autofree char *d = g_format_size (done);
         g_autofree char *t = g_format_size (total);
         double speed = hearth_pull_get_speed (pull);
-        gint64 eta = hearth_downloads_eta (pull);
+        gint64 eta = hearth_pull_get_eta (pull);
 
         g_ptr_array_add (parts, g_strdup_printf (_("%s of %s"), d, t));
         if (speed >= 1.0)

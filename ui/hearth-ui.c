@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "hearth-resources.h"
 #include "hearth-ui.h"
@@ -55,4 +56,25 @@ hearth_ui_show_about (GtkWindow *parent)
                                    "and the command-line interface (hearth --version, hearth help).</p>"),
                 NULL);
   gtk_window_present (GTK_WINDOW (about));
+}
+
+gboolean
+hearth_ui_search_matches (const char *query,
+                          const char *text)
+{
+  g_autofree char *haystack = NULL;
+  g_auto (GStrv) words = NULL;
+
+  if (query == NULL || *query == '\0')
+    return TRUE;
+  haystack = g_utf8_casefold (text, -1);
+  words = g_strsplit_set (query, " \t", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      g_autofree char *word = g_utf8_casefold (words[i], -1);
+
+      if (*word != '\0' && strstr (haystack, word) == NULL)
+        return FALSE;
+    }
+  return TRUE;
 }

@@ -12,6 +12,11 @@ G_BEGIN_DECLS
 /* Makes @app open HearthWindows. Call before g_application_run(). */
 void hearth_ui_install (HearthApplication *app);
 
+/* Whether every word of @query (split at spaces and tabs) is in @text,
+ * in any case; an empty or NULL @query matches everything. */
+gboolean hearth_ui_search_matches (const char *query,
+                                   const char *text);
+
 /* Shows the About window, transient for @parent. */
 void hearth_ui_show_about (GtkWindow *parent);
 

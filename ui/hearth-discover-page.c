@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-discover-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "hearth-catalogue.h"
+#include "hearth-discover-page.h"
+#include "hearth-ui.h"
+
+struct _HearthDiscoverPage
+{
+  AdwBin parent_instance;
+
+  HearthLibrary *library;
+  HearthDownloads *downloads;
+  GPtrArray *catalogue;       /* HearthCatalogueModel */
+  guint64 gpu_bytes, ram_bytes;
+  char *query;
+  GtkListBox *catalogue_list;
+  GtkLabel *catalogue_note;
+  GtkCheckButton *chinese_only;
+  GtkCheckButton *fits_only;
+};
+
+G_DEFINE_FINAL_TYPE (HearthDiscoverPage, hearth_discover_page, ADW_TYPE_BIN)
+
+/* Says @text in the window's toast overlay. */
+static void
+toast (HearthDiscoverPage *self,
+       const char         *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+}
+
+static const char *
+fit_label (HearthFitVerdict verdict)
+{
+  switch (verdict)
+    {
+    case HEARTH_FIT_GPU:
+      return _("Runs on the GPU");
+    case HEARTH_FIT_CPU:
+      return _("Runs on the CPU");
+    case HEARTH_FIT_NONE:
+    default:
+      return _("Too big");
+    }
+}
+
+static const char *
+fit_style (HearthFitVerdict verdict)
+{
+  return verdict == HEARTH_FIT_GPU ? "success" : verdict == HEARTH_FIT_CPU ? "warning" : "error";
+}
+
+static void
+catalogue_download_clicked_cb (GtkButton          *button,
+                               HearthDiscoverPage *self)
+{
+  const char *tag = g_object_get_data (G_OBJECT (button), "tag");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (hearth_downloads_add (self->downloads, tag, &error) == NULL)
+    text = g_strdup (error->message);
+  else
+    text = g_strdup_printf (_("Downloading “%s”"), tag);
+  toast (self, text);
+}
+
+/* A model is installed under @tag's name (or "name:latest" for "name"). */
+static gboolean
+is_installed (HearthDiscoverPage *self,
+              const char         *tag)
+{
+  g_autoptr (HearthModelName) want = hearth_model_name_parse (tag, NULL);
+  g_autofree char *shown = want != NULL ? hearth_model_name_to_string (want) : NULL;
+
+  for (guint i = 0; shown != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (self->library));
+       i++)
+    {
+      g_autoptr (HearthModelItem) item = g_list_model_get_item (G_LIST_MODEL (self->library), i);
+
+      if (g_str_equal (hearth_model_item_get_name (item), shown))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static GtkWidget *
+badge (const char *text,
+       const char *style)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_widget_set_valign (label, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (label, "caption-heading");
+  gtk_widget_add_css_class (label, style);
+  return label;
+}
+
+static GtkWidget *
+create_catalogue_row (HearthDiscoverPage         *self,
+                      const HearthCatalogueModel *model)
+{
+  GtkWidget *row = adw_expander_row_new ();
+  const HearthCatalogueQuant *first = model->quants->pdata[0];
+  g_autofree char *size = g_format_size (first->size);
+  g_autofree char *subtitle = g_strdup_printf (_("%s parameters · %s · %s"), model->parameters,
+                                               model->family, size);
+  g_autofree char *languages = g_strjoinv (", ", model->languages);
+  g_autofree char *context = g_strdup_printf ("%" G_GUINT64_FORMAT, model->context_length);
+  g_autofree char *facts = g_strdup_printf (_("Licence: %s. Context: %s tokens. Languages: %s."),
+                                            model->license, context, languages);
+  g_autofree char *about_text = g_strdup_printf ("%s\n%s", model->description, facts);
+  GtkWidget *about = gtk_label_new (about_text);
+  HearthFit fit;
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), model->title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), subtitle);
+  hearth_catalogue_fit (model, first, self->gpu_bytes, self->ram_bytes, &fit);
+  if (model->chinese)
+    adw_expander_row_add_action (ADW_EXPANDER_ROW (row), badge (_("Chinese"), "accent"));
+  adw_expander_row_add_action (ADW_EXPANDER_ROW (row),
+                               badge (fit_label (fit.verdict), fit_style (fit.verdict)));
+
+  gtk_label_set_wrap (GTK_LABEL (about), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (about), 0);
+  gtk_widget_set_margin_top (about, 12);
+  gtk_widget_set_margin_bottom (about, 12);
+  gtk_widget_set_margin_start (about, 12);
+  gtk_widget_set_margin_end (about, 12);
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), about);
+
+  for (guint i = 0; i < model->quants->len; i++)
+    {
+      const HearthCatalogueQuant *q = model->quants->pdata[i];
+      GtkWidget *qrow = adw_action_row_new ();
+      g_autofree char *qsize = g_format_size (q->size);
+      g_autofree char *title = g_strdup_printf ("%s · %s", q->quant, qsize);
+      g_autofree char *fit_text = NULL;
+      g_autofree char *qsubtitle = NULL;
+      g_autoptr (HearthModelName) tag_name = hearth_model_name_parse (q->tag, NULL);
+      g_autofree char *tag_shown = tag_name != NULL ? hearth_model_name_to_string (tag_name)
+                                                    : g_strdup (q->tag);
+      GtkWidget *suffix;
+
+      hearth_catalogue_fit (model, q, self->gpu_bytes, self->ram_bytes, &fit);
+      fit_text = hearth_fit_describe (&fit);
+      qsubtitle = g_strdup_printf ("%s — %s", q->tag, fit_text);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (qrow), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (qrow), qsubtitle);
+      if (is_installed (self, q->tag))
+        suffix = badge (_("Installed"), "success");
+      else if (hearth_downloads_find (self->downloads, tag_shown) != NULL)
+        suffix = badge (_("Downloading"), "accent");
+      else
+        {
+          g_autofree char *tip = g_strdup_printf (_("Download “%s”"), q->tag);
+
+          suffix = gtk_button_new_with_label (_("Download"));
+          gtk_widget_set_valign (suffix, GTK_ALIGN_CENTER);
+          gtk_widget_set_tooltip_text (suffix, tip);
+          if (fit.verdict != HEARTH_FIT_NONE)
+            gtk_widget_add_css_class (suffix, "suggested-action");
+          g_object_set_data_full (G_OBJECT (suffix), "tag", g_strdup (q->tag), g_free);
+          g_signal_connect (suffix, "clicked", G_CALLBACK (catalogue_download_clicked_cb), self);
+        }
+      adw_action_row_add_suffix (ADW_ACTION_ROW (qrow), suffix);
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), qrow);
+    }
+  g_object_set_data (G_OBJECT (row), "catalogue-model", (gpointer) model);
+  return row;
+}
+
+static gboolean
+catalogue_filter (GtkListBoxRow *row,
+                  gpointer       user_data)
+{
+  HearthDiscoverPage *self = HEARTH_DISCOVER_PAGE (user_data);
+  const HearthCatalogueModel *model = g_object_get_data (G_OBJECT (row), "catalogue-model");
+  g_autofree char *languages = NULL;
+  g_autofree char *haystack = NULL;
+  gboolean fits = FALSE;
+
+  if (model == NULL)
+    return TRUE;
+  if (gtk_check_button_get_active (self->chinese_only) && !model->chinese)
+    return FALSE;
+  for (guint i = 0; i < model->quants->len; i++)
+    {
+      HearthFit fit;
+
+      hearth_catalogue_fit (model, model->quants->pdata[i], self->gpu_bytes, self->ram_bytes,
+                            &fit);
+      fits = fits || fit.verdict != HEARTH_FIT_NONE;
+    }
+  if (gtk_check_button_get_active (self->fits_only) && !fits)
+    return FALSE;
+  languages = g_strjoinv (" ", model->languages);
+  haystack = g_strjoin (" ", model->name, model->title, model->family, model->description,
+                        languages, model->chinese ? "chinese 中文" : "", NULL);
+  return hearth_ui_search_matches (self->query, haystack);
+}
+
+static void
+catalogue_filters_changed_cb (HearthDiscoverPage *self)
+{
+  gtk_list_box_invalidate_filter (self->catalogue_list);
+}
+
+/* The rows again: what is installed or downloading has changed. The rows
+ * that were expanded stay so. */
+static void
+rebuild_catalogue (HearthDiscoverPage *self)
+{
+  g_autoptr (GHashTable) expanded = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GtkWidget *child;
+
+  if (self->catalogue == NULL)
+    return;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->catalogue_list))) != NULL)
+    {
+      if (ADW_IS_EXPANDER_ROW (child) && adw_expander_row_get_expanded (ADW_EXPANDER_ROW (child)))
+        g_hash_table_add (expanded, g_object_get_data (G_OBJECT (child), "catalogue-model"));
+      gtk_list_box_remove (self->catalogue_list, child);
+    }
+  for (guint i = 0; i < self->catalogue->len; i++)
+    {
+      GtkWidget *row = create_catalogue_row (self, self->catalogue->pdata[i]);
+
+      adw_expander_row_set_expanded (ADW_EXPANDER_ROW (row),
+                                     g_hash_table_contains (expanded, self->catalogue->pdata[i]));
+      gtk_list_box_append (self->catalogue_list, row);
+    }
+}
+
+static void
+load_catalogue (HearthDiscoverPage *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ram = NULL;
+  g_autofree char *gpu = NULL;
+  g_autofree char *note = NULL;
+
+  self->catalogue = hearth_catalogue_load (&error);
+  if (self->catalogue == NULL)
+    {
+      gtk_label_set_text (self->catalogue_note, error->message);
+      return;
+    }
+  self->gpu_bytes = hearth_fit_gpu_memory ();
+  self->ram_bytes = hearth_fit_system_ram ();
+  ram = g_format_size (self->ram_bytes);
+  gpu = g_format_size (self->gpu_bytes);
+  note = self->gpu_bytes > 0
+           ? g_strdup_printf (_("Estimates for this computer: %s of GPU memory, %s of RAM, the "
+                                "default context of 4096 tokens. Sizes other than a model’s "
+                                "first are rounded."), gpu, ram)
+           : g_strdup_printf (_("Estimates for this computer: no GPU Hearth can use, %s of "
+                                "RAM, the default context of 4096 tokens. Sizes other than a "
+                                "model’s first are rounded."), ram);
+  gtk_label_set_text (self->catalogue_note, note);
+  gtk_list_box_set_filter_func (self->catalogue_list, catalogue_filter, self, NULL);
+}
+
+static void
+hearth_discover_page_dispose (GObject *object)
+{
+  HearthDiscoverPage *self = HEARTH_DISCOVER_PAGE (object);
+
+  if (self->library != NULL)
+    g_signal_handlers_disconnect_by_data (self->library, self);
+  if (self->downloads != NULL)
+    g_signal_handlers_disconnect_by_data (self->downloads, self);
+  g_clear_object (&self->library);
+  g_clear_object (&self->downloads);
+  g_clear_pointer (&self->catalogue, g_ptr_array_unref);
+  g_clear_pointer (&self->query, g_free);
+  gtk_widget_dispose_template (GTK_WIDGET (object), HEARTH_TYPE_DISCOVER_PAGE);
+  G_OBJECT_CLASS (hearth_discover_page_parent_class)->dispose (object);
+}
+
+static void
+hearth_discover_page_class_init (HearthDiscoverPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hearth_discover_page_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_BASE "/hearth-discover-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthDiscoverPage, catalogue_list);
+  gtk_widget_class_bind_template_child (widget_class, HearthDiscoverPage, catalogue_note);
+  gtk_widget_class_bind_template_child (widget_class, HearthDiscoverPage, chinese_only);
+  gtk_widget_class_bind_template_child (widget_class, HearthDiscoverPage, fits_only);
+}
+
+static void
+hearth_discover_page_init (HearthDiscoverPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->chinese_only, "toggled",
+                            G_CALLBACK (catalogue_filters_changed_cb), self);
+  g_signal_connect_swapped (self->fits_only, "toggled", G_CALLBACK (catalogue_filters_changed_cb),
+                            self);
+}
+
+void
+hearth_discover_page_set_models (HearthDiscoverPage *self,
+                                 HearthLibrary      *library,
+                                 HearthDownloads    *downloads)
+{
+  g_return_if_fail (HEARTH_IS_DISCOVER_PAGE (self));
+  g_return_if_fail (HEARTH_IS_LIBRARY (library));
+  g_return_if_fail (HEARTH_IS_DOWNLOADS (downloads));
+  g_return_if_fail (self->library == NULL);
+
+  self->library = g_object_ref (library);
+  self->downloads = g_object_ref (downloads);
+  load_catalogue (self);
+  /* a row says whether its model is installed or downloading */
+  g_signal_connect_swapped (library, "items-changed", G_CALLBACK (rebuild_catalogue), self);
+  g_signal_connect_swapped (downloads, "items-changed", G_CALLBACK (rebuild_catalogue), self);
+  rebuild_catalogue (self);
+}
+
+void
+hearth_discover_page_set_query (HearthDiscoverPage *self,
+                                const char         *query)
+{
+  g_return_if_fail (HEARTH_IS_DISCOVER_PAGE (self));
+
+  g_free (self->query);
+  self->query = g_strdup (query);
+  gtk_list_box_invalidate_filter (self->catalogue_list);
+}
