@@ -11,6 +11,7 @@
 
 #include "hearth-catalogue.h"
 #include "hearth-model-name.h"
+#include "hearth-app-data.h"
 
 /* Hearth's default context, and the cache's element size (f32 keys and
  * values) */
@@ -222,8 +223,7 @@ hearth_catalogue_parse (const char          *data,
 GPtrArray *
 hearth_catalogue_load (GError **error)
 {
-  g_autoptr (GBytes) bytes = g_resources_lookup_data (RESOURCE_BASE "/catalogue.json",
-                                                      G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  g_autoptr (GBytes) bytes = hearth_app_data_lookup ("catalogue.json", error);
 
   if (bytes == NULL)
     return NULL;

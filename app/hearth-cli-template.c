@@ -2,7 +2,8 @@
  *
  * `hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]`:
  * renders a chat template with ember's Jinja interpreter and prints the
- * prompt exactly. A later MODEL form (a .gguf's tokenizer.chat_template)
+ * prompt exactly. `--ollama` prints instead, as JSON, the Go template, stop
+ * strings and default system prompt Hearth writes for Ollama. A later MODEL form (a .gguf's tokenizer.chat_template)
  * reuses render_template_text().
  */
 
@@ -15,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "hearth-cli-commands.h"
+#include "hearth-ollama-template.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_value, ember_value_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_template, ember_template_free)
@@ -133,6 +137,65 @@ special_token_text (const ember_gguf *gguf,
   return g_strndup (tokens->array.items[id].string.data, tokens->array.items[id].string.length);
 }
 
+/* --ollama: what Hearth writes into the store for Ollama, as JSON. */
+static int
+print_ollama (const char *source,
+              gsize       len,
+              const char *bos,
+              const char *eos,
+              const char *path,
+              FILE       *out,
+              FILE       *err)
+{
+  g_autoptr (HearthOllamaTemplate) chat = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  if (strlen (source) != len || !g_utf8_validate (source, (gssize) len, NULL))
+    {
+      fprintf (err, _("hearth template: %s is not UTF-8 text\n"), path);
+      return 1;
+    }
+  chat = hearth_ollama_template_new (source, (gssize) len, bos, eos);
+  if (chat == NULL)
+    fprintf (err, _("hearth template: Hearth does not know the format of this chat template; Ollama "
+                    "would use its plain “{{ .Prompt }}”\n"));
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "family");
+  if (chat != NULL)
+    json_builder_add_string_value (b, chat->family);
+  else
+    json_builder_add_null_value (b);
+  if (chat != NULL)
+    {
+      json_builder_set_member_name (b, "template");
+      json_builder_add_string_value (b, chat->template);
+      json_builder_set_member_name (b, "system");
+      if (chat->system != NULL)
+        json_builder_add_string_value (b, chat->system);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "parameters");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "stop");
+      json_builder_begin_array (b);
+      for (char **stop = chat->stop; *stop != NULL; stop++)
+        json_builder_add_string_value (b, *stop);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  fprintf (out, "%s\n", text);
+  return 0;
+}
+
 int
 hearth_cli_run_template (const HearthCliCommand *command,
                          int                     argc,
@@ -150,6 +213,7 @@ hearth_cli_run_template (const HearthCliCommand *command,
   g_autofree char *output = NULL;
   gsize source_len = 0, json_len = 0, output_len = 0;
   gint64 now = 0;
+  gboolean ollama = FALSE;
   ember_error error = { 0 };
 
   for (int i = 1; i < argc; i++)
@@ -158,6 +222,11 @@ hearth_cli_run_template (const HearthCliCommand *command,
       const char **slot = NULL;
       const char *value = NULL;
 
+      if (g_str_equal (a, "--ollama"))
+        {
+          ollama = TRUE;
+          continue;
+        }
       if (g_str_equal (a, "--context") || g_str_equal (a, "--now"))
         {
           slot = g_str_equal (a, "--context") ? &context_path : &now_text;
@@ -191,9 +260,9 @@ hearth_cli_run_template (const HearthCliCommand *command,
       *slot = value;
     }
 
-  if (template_path == NULL || context_path == NULL)
+  if (template_path == NULL || (context_path == NULL) == !ollama)
     {
-      fprintf (err, _("hearth template: usage: hearth template (MODEL.gguf | FILE.jinja) --context FILE.json [--now UNIX_SECONDS]\n"));
+      fprintf (err, _("hearth template: usage: hearth template (MODEL.gguf | FILE.jinja) (--context FILE.json [--now UNIX_SECONDS] | --ollama)\n"));
       return 2;
     }
   if (now_text != NULL && !parse_now (now_text, &now))
@@ -233,6 +302,8 @@ hearth_cli_run_template (const HearthCliCommand *command,
       fprintf (err, _("hearth template: cannot read the template: %s\n"), gerror->message);
       return 1;
     }
+  if (ollama)
+    return print_ollama (source, source_len, bos_text, eos_text, template_path, out, err);
   if (!g_file_get_contents (context_path, &json, &json_len, &gerror))
     {
       fprintf (err, _("hearth template: cannot read the context: %s\n"), gerror->message);

@@ -111,7 +111,7 @@ static const HearthCliCommand commands[] = {
     hearth_cli_show,
   },
   {
-    "template", "(MODEL.gguf | FILE.jinja) --context FILE.json [--now UNIX_SECONDS]",
+    "template", "(MODEL.gguf | FILE.jinja) (--context FILE.json [--now UNIX_SECONDS] | --ollama)",
     N_("Render a chat template with the variables of a JSON file"),
     N_("The template is FILE.jinja, or the chat template of MODEL.gguf (Hearth’s default,\n"
        "ChatML, when it has none; bos_token and eos_token are the model’s unless\n"
@@ -120,7 +120,10 @@ static const HearthCliCommand commands[] = {
        "(messages, tools, add_generation_prompt, bos_token, eos_token …). The\n"
        "template runs as Hugging Face renders chat templates, and the prompt is\n"
        "printed exactly, with no newline added. --now fixes the time that\n"
-       "strftime_now() sees. Exit status 3 means the template failed."),
+       "strftime_now() sees. Exit status 3 means the template failed.\n"
+       "--ollama prints, as JSON, what Hearth writes into the model library for\n"
+       "Ollama: the Go template, the stop strings and the default system prompt\n"
+       "(family null: a format Hearth does not know)."),
     hearth_cli_run_template,
   },
   {

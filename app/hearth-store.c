@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "ember.h"
+#include "hearth-ollama-template.h"
 #include "hearth-setting.h"
 #include "hearth-store.h"
 
@@ -524,19 +525,14 @@ hearth_store_get_model_path (HearthStore  *self,
 /* The config blob Ollama writes for a GGUF model. */
 static char *
 config_json (const char *model_digest,
-             const char *path)
+             ember_gguf *gguf)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
-  ember_gguf *gguf = NULL;
   ember_model_info info;
   ember_error error = { 0 };
-  gboolean have_info = FALSE;
-
-  if (ember_gguf_open (path, &gguf, &error) == EMBER_OK
-      && ember_model_info_from_gguf (gguf, &info, &error) == EMBER_OK)
-    have_info = TRUE;
+  gboolean have_info = gguf != NULL && ember_model_info_from_gguf (gguf, &info, &error) == EMBER_OK;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model_format");
@@ -568,7 +564,6 @@ config_json (const char *model_digest,
   json_builder_end_array (b);
   json_builder_end_object (b);
   json_builder_end_object (b);
-  ember_gguf_close (gguf);
 
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -670,6 +665,25 @@ hearth_store_import (HearthStore   *self,
   return hearth_store_add_model (self, name, digest, size, error);
 }
 
+/* A text layer (template, system, params) written as a blob and described
+ * in @layers. */
+static gboolean
+add_text_layer (HearthStore  *self,
+                JsonBuilder  *layers,
+                const char   *type,
+                const char   *text,
+                GError      **error)
+{
+  g_autofree char *digest = write_blob (self, text, strlen (text), error);
+
+  if (digest == NULL)
+    return FALSE;
+  add_descriptor (layers, type, digest, strlen (text));
+  return TRUE;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
+
 gboolean
 hearth_store_add_model (HearthStore            *self,
                         const HearthModelName  *name,
@@ -680,15 +694,24 @@ hearth_store_add_model (HearthStore            *self,
   g_autofree char *blob = hearth_store_blob_path (self, digest, error);
   g_autofree char *config = NULL;
   g_autofree char *config_digest = NULL;
+  g_autofree char *params = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) manifest = NULL;
+  g_autoptr (ember_gguf) gguf = NULL;
+  g_autoptr (HearthOllamaTemplate) chat = NULL;
+  ember_error e = { 0 };
 
   if (blob == NULL)
     return FALSE;
-  config = config_json (digest, blob);
+  if (ember_gguf_open (blob, &gguf, &e) != EMBER_OK)
+    gguf = NULL;
+  config = config_json (digest, gguf);
   config_digest = write_blob (self, config, strlen (config), error);
   if (config_digest == NULL)
     return FALSE;
+  /* what Ollama needs to chat with the model as it was trained to */
+  if (gguf != NULL)
+    chat = hearth_ollama_template_new_for_gguf (gguf);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "schemaVersion");
@@ -700,6 +723,15 @@ hearth_store_add_model (HearthStore            *self,
   json_builder_set_member_name (b, "layers");
   json_builder_begin_array (b);
   add_descriptor (b, HEARTH_MEDIA_TYPE_MODEL, digest, size);
+  if (chat != NULL)
+    {
+      params = hearth_ollama_template_params (chat);
+      if (!add_text_layer (self, b, HEARTH_MEDIA_TYPE_TEMPLATE, chat->template, error)
+          || (chat->system != NULL
+              && !add_text_layer (self, b, HEARTH_MEDIA_TYPE_SYSTEM, chat->system, error))
+          || !add_text_layer (self, b, HEARTH_MEDIA_TYPE_PARAMS, params, error))
+        return FALSE;
+    }
   json_builder_end_array (b);
   json_builder_end_object (b);
   manifest = json_builder_get_root (b);

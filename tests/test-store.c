@@ -15,6 +15,7 @@
 
 #include "hearth-fit.h"
 #include "hearth-library.h"
+#include "hearth-ollama-template.h"
 #include "hearth-catalogue.h"
 #include "hearth-store.h"
 #include "test-models.h"
@@ -581,6 +582,158 @@ test_fit (void)
   g_assert_cmpuint (hearth_fit_system_ram (), >, 0);
 }
 
+/* The layer of @type in @manifest read from the store, or NULL. */
+static char *
+layer_text (HearthStore *store,
+            JsonNode    *manifest,
+            const char  *type)
+{
+  JsonArray *layers = json_object_get_array_member (json_node_get_object (manifest), "layers");
+
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    {
+      JsonObject *layer = json_array_get_object_element (layers, i);
+      const char *digest = json_object_get_string_member (layer, "digest");
+
+      if (g_str_equal (json_object_get_string_member (layer, "mediaType"), type))
+        {
+          g_autofree char *path = hearth_store_blob_path (store, digest, NULL);
+          g_autofree char *actual = file_sha256 (path);
+          char *text = NULL;
+          gsize len = 0;
+
+          /* each layer is what its digest and size say */
+          g_assert_cmpstr (actual, ==, digest);
+          g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+          g_assert_cmpint (json_object_get_int_member (layer, "size"), ==, (gint64) len);
+          return text;
+        }
+    }
+  return NULL;
+}
+
+/* Import writes what Ollama needs to chat with the model: the template,
+ * params (stop strings) and system layers the GGUF's chat template implies;
+ * none for a model without one. */
+static void
+test_import_ollama_layers (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-layers", NULL);
+  g_autofree char *qwen = g_build_filename (tmp_dir, "qwen-tiny.gguf", NULL);
+  g_autofree char *llama = make_model ("llama-tiny.gguf", 5);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthModelName) qwen_name = hearth_model_name_parse ("qwen-tiny", NULL);
+  g_autoptr (HearthModelName) llama_name = hearth_model_name_parse ("llama-tiny", NULL);
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autoptr (GBytes) chatml = g_resources_lookup_data ("/io/github/hearth/Hearth/ollama/chatml.gotmpl",
+                                                       G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autofree char *template = NULL;
+  g_autofree char *params = NULL;
+  g_autofree char *system = NULL;
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.arch = "qwen2"; /* the fixtures give qwen models a ChatML template */
+  g_assert_cmpint (hearth_test_model_write (&m, qwen, &e), ==, EMBER_OK);
+
+  g_assert_true (hearth_store_import (store, qwen, "qwen-tiny", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  manifest = hearth_store_read_manifest (store, qwen_name, &error);
+  g_assert_no_error (error);
+  template = layer_text (store, manifest, HEARTH_MEDIA_TYPE_TEMPLATE);
+  params = layer_text (store, manifest, HEARTH_MEDIA_TYPE_PARAMS);
+  system = layer_text (store, manifest, HEARTH_MEDIA_TYPE_SYSTEM);
+  g_assert_nonnull (chatml);
+  g_assert_cmpstr (template, ==, g_bytes_get_data (chatml, NULL));
+  g_assert_cmpstr (params, ==, "{\"stop\":[\"<|im_start|>\",\"<|im_end|>\"]}");
+  g_assert_null (system); /* the fixture's template adds no system prompt */
+  g_clear_pointer (&manifest, json_node_unref);
+
+  /* a GGUF without a chat template: the model layer alone */
+  g_assert_true (hearth_store_import (store, llama, "llama-tiny", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  manifest = hearth_store_read_manifest (store, llama_name, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                      json_node_get_object (manifest), "layers")), ==, 1);
+
+  /* removing the model removes its text layers too */
+  g_assert_true (hearth_store_remove (store, "qwen-tiny", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_store_remove (store, "llama-tiny", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_blobs (root), ==, 0);
+}
+
+static void
+test_ollama_template (void)
+{
+  /* a default system prompt, as Qwen2.5's template writes one */
+  static const char qwen_like[] =
+    "{%- if messages[0].role != 'system' %}<|im_start|>system\nYou are Qwen.<|im_end|>\n{%- endif %}"
+    "{%- for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{%- endfor %}"
+    "{%- if add_generation_prompt %}<|im_start|>assistant\n{%- endif %}";
+  /* one that carries today's date is no default */
+  static const char dated[] =
+    "{{ bos_token }}<|start_header_id|>system<|end_header_id|>\n\n"
+    "{%- if messages[0].role == 'system' %}{{ messages[0].content }}"
+    "{%- else %}Today is {{ strftime_now('%d %b %Y') }}.{%- endif %}<|eot_id|>"
+    "{%- for m in messages if m.role != 'system' %}<|start_header_id|>{{ m.role }}"
+    "<|end_header_id|>\n\n{{ m.content }}<|eot_id|>{%- endfor %}";
+  /* a template that does not parse still has a recognisable family */
+  static const char broken[] = "{% for m in messages %}<start_of_turn>{{ m.content";
+  static const char zephyr[] = "{% for m in messages %}<|user|>\n{{ m.content }}</s>{% endfor %}";
+  static const char *const families[][2] = {
+    { "<|im_start|>", "chatml" },
+    { "<|start_header_id|>", "llama3" },
+    { "<start_of_turn>", "gemma" },
+    { "<|user|><|assistant|><|end|>", "phi3" },
+    { "[INST] ", "mistral" },
+    { "'[INST]' + x", "mistral-tekken" },
+    { "[SYSTEM_PROMPT][INST]", "mistral-v7" },
+    { "<｜User｜><｜Assistant｜>", "deepseek-r1" },
+  };
+  g_autoptr (HearthOllamaTemplate) chat = NULL;
+  g_autofree char *params = NULL;
+
+  chat = hearth_ollama_template_new (qwen_like, -1, NULL, NULL);
+  g_assert_nonnull (chat);
+  g_assert_cmpstr (chat->family, ==, "chatml");
+  g_assert_cmpstr (chat->system, ==, "You are Qwen.");
+  g_assert_cmpstr (chat->stop[0], ==, "<|im_start|>");
+  g_clear_pointer (&chat, hearth_ollama_template_free);
+
+  chat = hearth_ollama_template_new (dated, -1, "<|begin_of_text|>", "<|eot_id|>");
+  g_assert_nonnull (chat);
+  g_assert_cmpstr (chat->family, ==, "llama3");
+  g_assert_null (chat->system);
+  params = hearth_ollama_template_params (chat);
+  g_assert_cmpstr (params, ==,
+                   "{\"stop\":[\"<|start_header_id|>\",\"<|end_header_id|>\",\"<|eot_id|>\"]}");
+  g_clear_pointer (&chat, hearth_ollama_template_free);
+
+  chat = hearth_ollama_template_new (broken, -1, NULL, NULL);
+  g_assert_nonnull (chat);
+  g_assert_cmpstr (chat->family, ==, "gemma");
+  g_assert_null (chat->system);
+  g_assert_nonnull (strstr (chat->template, "<start_of_turn>model"));
+  g_clear_pointer (&chat, hearth_ollama_template_free);
+
+  g_assert_null (hearth_ollama_template_new (zephyr, -1, NULL, NULL));
+  g_assert_null (hearth_ollama_template_new ("", 0, NULL, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (families); i++)
+    {
+      chat = hearth_ollama_template_new (families[i][0], -1, NULL, NULL);
+      g_assert_nonnull (chat);
+      g_assert_cmpstr (chat->family, ==, families[i][1]);
+      g_assert_nonnull (chat->stop[0]);
+      g_assert_true (strlen (chat->template) > 50);
+      g_clear_pointer (&chat, hearth_ollama_template_free);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -594,6 +747,8 @@ main (int    argc,
   g_test_add_func ("/store/names", test_names);
   g_test_add_func ("/store/import-list-copy-remove", test_import_list_copy_remove);
   g_test_add_func ("/store/import-link", test_import_link);
+  g_test_add_func ("/store/import-ollama-layers", test_import_ollama_layers);
+  g_test_add_func ("/store/ollama-template", test_ollama_template);
   g_test_add_func ("/store/damaged-manifest", test_damaged_manifest);
   g_test_add_func ("/store/fit", test_fit);
   g_test_add_func ("/store/library", test_library);
