@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "hearth-application.h"
 
@@ -321,13 +323,45 @@ hearth_application_answer_ollama_offer (HearthApplication *self,
   g_return_if_fail (HEARTH_IS_APPLICATION (self));
 
   g_settings_set_boolean (self->settings, "ollama-offer-shown", TRUE);
-  if (use)
-    {
-      g_autoptr (HearthStore) store = hearth_store_new (root);
+  if (use && !hearth_application_set_models_dir (self, root, NULL))
+    g_warning ("cannot use %s for models", root);
+}
 
-      g_settings_set_string (self->settings, "models-dir", root);
-      hearth_library_set_store (hearth_application_get_library (self), store);
-      /* downloads under way there go on too */
-      hearth_downloads_restore (hearth_application_get_downloads (self));
+gboolean
+hearth_application_set_models_dir (HearthApplication  *self,
+                                   const char         *dir,
+                                   GError            **error)
+{
+  g_autoptr (HearthStore) store = NULL;
+  g_autofree char *root = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), FALSE);
+
+  if (dir != NULL && *dir != '\0')
+    {
+      if (!g_path_is_absolute (dir))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                       _("“%s” is not a full path to a folder"), dir);
+          return FALSE;
+        }
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY, _("“%s” is not a folder"), dir);
+          return FALSE;
+        }
+      if (g_access (dir, W_OK | X_OK) != 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                       _("Hearth cannot write to “%s”, where downloads and imports would go"), dir);
+          return FALSE;
+        }
     }
+  g_settings_set_string (self->settings, "models-dir", dir != NULL ? dir : "");
+  root = hearth_store_default_root ();
+  store = hearth_store_new (root);
+  hearth_library_set_store (hearth_application_get_library (self), store);
+  /* downloads under way there go on too */
+  hearth_downloads_restore (hearth_application_get_downloads (self));
+  return TRUE;
 }

@@ -66,6 +66,14 @@ void hearth_application_answer_ollama_offer (HearthApplication *self,
                                              const char        *root,
                                              gboolean           use);
 
+/* Keeps models in @dir from now on (an existing folder Hearth can write
+ * to, such as Ollama's ~/.ollama/models), or in Hearth's own folder when
+ * @dir is NULL or empty: the models-dir setting, and the library shows the
+ * folder's models at once. $HEARTH_MODELS, when set, still wins. */
+gboolean hearth_application_set_models_dir (HearthApplication  *self,
+                                            const char         *dir,
+                                            GError            **error);
+
 /* Opens and presents a new window through the factory. Borrowed, or NULL
  * when no factory is set. */
 GtkWindow *hearth_application_open_window (HearthApplication *self);

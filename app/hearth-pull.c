@@ -42,6 +42,8 @@ struct _HearthPull
   char *file_url;             /* the GGUF's URL, once known */
   char *hf_endpoint;          /* with hf_repo: ask which file first */
   char *hf_repo;              /* "user/repo" */
+  char *file_sha256;          /* the file's SHA-256 (hex), when the listing gave it */
+  guint64 file_size;          /* and its size; 0: unknown */
   char *download_path;        /* the file's path while it downloads */
   char *shown_name;
 };
@@ -93,6 +95,7 @@ hearth_pull_finalize (GObject *object)
   g_free (self->file_url);
   g_free (self->hf_endpoint);
   g_free (self->hf_repo);
+  g_free (self->file_sha256);
   g_free (self->download_path);
   g_free (self->shown_name);
   g_free (self->status);
@@ -685,8 +688,8 @@ file_download (HearthPull *self)
   g_free (self->download_path);
   self->download_path = file_download_path (self);
   g_mkdir_with_parents (dir, 0755);
-  self->download = hearth_download_new (self->session, self->file_url, self->download_path, NULL,
-                                        0);
+  self->download = hearth_download_new (self->session, self->file_url, self->download_path,
+                                        self->file_sha256, self->file_size);
   g_signal_connect (self->download, "progress", G_CALLBACK (on_download_progress), self);
   g_signal_connect (self->download, "finished", G_CALLBACK (on_file_finished), self);
   status = g_strdup_printf (_("pulling %s"), base);
@@ -694,9 +697,157 @@ file_download (HearthPull *self)
   hearth_download_start (self->download);
 }
 
-/* The repository's files, from the Hugging Face API: the GGUF file whose
- * name says the tag's quantization (any case); the tag latest takes the
- * only GGUF file there is. */
+/* The GGUF file of @files (repository paths) whose name says the tag's
+ * quantization (any case); the tag latest takes the only GGUF file there
+ * is. NULL (the pull failed, saying which files there are) when none. */
+static const char *
+choose_gguf (HearthPull *self,
+             GPtrArray  *files)
+{
+  const char *tag = self->name->tag;
+  g_autoptr (GPtrArray) ggufs = g_ptr_array_new ();
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *file = files->pdata[i];
+
+      if (g_str_has_suffix (file, ".gguf") && strstr (file, "..") == NULL && file[0] != '/'
+          && g_utf8_validate (file, -1, NULL))
+        g_ptr_array_add (ggufs, (gpointer) file);
+    }
+  for (guint i = 0; i < ggufs->len; i++)
+    {
+      g_autofree char *base = g_path_get_basename (ggufs->pdata[i]);
+      g_autofree char *quant = quant_in_file_name (base);
+
+      if (quant != NULL && g_ascii_strcasecmp (quant, tag) == 0)
+        return ggufs->pdata[i];
+    }
+  if (g_str_equal (tag, HEARTH_MODEL_NAME_DEFAULT_TAG) && ggufs->len == 1)
+    return ggufs->pdata[0];
+
+  for (guint i = 0; i < ggufs->len; i++)
+    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", (char *) ggufs->pdata[i]);
+  fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                           _("“%s” has no GGUF file for “%s” (its GGUF files: %s)"),
+                           self->hf_repo, tag, ggufs->len > 0 ? names->str : "—"));
+  return NULL;
+}
+
+/* @body as a JSON object, or NULL. */
+static JsonObject *
+parse_object (JsonParser *parser,
+              GBytes     *body)
+{
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                   (gssize) g_bytes_get_size (body), NULL)
+      || !JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser)))
+    return NULL;
+  return json_node_get_object (root);
+}
+
+static void file_list_modelscope (HearthPull *self);
+
+/* A repository path in a URL: each part escaped, the slashes kept. */
+static char *
+escape_path (const char *path)
+{
+  return g_uri_escape_string (path, "/", FALSE);
+}
+
+/* The repository's files, from ModelScope's API ({"Code": 200, "Data":
+ * {"Files": [{"Path", "Type": "blob", "Size", "Sha256"}]}}): the size and
+ * SHA-256 it gives are checked as the file arrives. */
+static void
+on_modelscope_file_list (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr (HearthPull) self = user_data;
+  guint status = 0;
+  g_autoptr (GBytes) body = finish_get (self, source, result, &status);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  g_autoptr (GPtrArray) entries = g_ptr_array_new ();
+  g_autofree char *escaped = NULL;
+  JsonObject *root, *data;
+  JsonArray *files;
+  const char *chosen;
+
+  if (body == NULL)
+    return;
+  root = status == SOUP_STATUS_OK ? parse_object (parser, body) : NULL;
+  data = root != NULL && json_object_has_member (root, "Data")
+             && JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "Data"))
+           ? json_object_get_object_member (root, "Data") : NULL;
+  files = data != NULL && json_object_has_member (data, "Files")
+              && JSON_NODE_HOLDS_ARRAY (json_object_get_member (data, "Files"))
+            ? json_object_get_array_member (data, "Files") : NULL;
+  if (files == NULL)
+    {
+      /* 404, or a revision without files ("Files": null) */
+      if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_UNAUTHORIZED
+          || status == SOUP_STATUS_FORBIDDEN || data != NULL)
+        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                                 _("no repository named “%s” on %s"), self->hf_repo,
+                                 self->hf_endpoint));
+      else
+        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                                 _("%s did not list the files of “%s” (status %u)"),
+                                 self->hf_endpoint, self->hf_repo, status));
+      return;
+    }
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonNode *node = json_array_get_element (files, i);
+      JsonObject *file = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      const char *path = file != NULL ? json_object_get_string_member_with_default (file, "Path", NULL)
+                                      : NULL;
+
+      if (path != NULL
+          && g_strcmp0 (json_object_get_string_member_with_default (file, "Type", "blob"), "blob") == 0)
+        {
+          g_ptr_array_add (paths, (gpointer) path);
+          g_ptr_array_add (entries, file);
+        }
+    }
+  chosen = choose_gguf (self, paths);
+  if (chosen == NULL)
+    return;
+  for (guint i = 0; i < paths->len; i++)
+    if (paths->pdata[i] == chosen)
+      {
+        JsonObject *file = entries->pdata[i];
+        const char *sha = json_object_get_string_member_with_default (file, "Sha256", NULL);
+        gint64 size = json_object_get_int_member_with_default (file, "Size", 0);
+
+        g_clear_pointer (&self->file_sha256, g_free);
+        if (sha != NULL && strlen (sha) == 64 && strspn (sha, "0123456789abcdefABCDEF") == 64)
+          self->file_sha256 = g_ascii_strdown (sha, -1);
+        self->file_size = size > 0 ? (guint64) size : 0;
+      }
+  escaped = escape_path (chosen);
+  /* ModelScope's default branch is master */
+  self->file_url = g_strdup_printf ("%s/models/%s/resolve/master/%s", self->hf_endpoint,
+                                    self->hf_repo, escaped);
+  file_download (self);
+}
+
+static void
+file_list_modelscope (HearthPull *self)
+{
+  g_autofree char *url = g_strdup_printf ("%s/api/v1/models/%s/repo/files?Revision=master"
+                                          "&Recursive=True", self->hf_endpoint, self->hf_repo);
+
+  send_get (self, url, "application/json", _("listing files"), on_modelscope_file_list);
+}
+
+/* The repository's files, from the Hugging Face API ({"siblings":
+ * [{"rfilename"}]}). A mirror that does not answer it is asked as
+ * ModelScope is. */
 static void
 on_file_list (GObject      *source,
               GAsyncResult *result,
@@ -706,34 +857,33 @@ on_file_list (GObject      *source,
   guint status = 0;
   g_autoptr (GBytes) body = finish_get (self, source, result, &status);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GPtrArray) ggufs = g_ptr_array_new_with_free_func (g_free);
-  const char *tag = self->name->tag;
-  const char *chosen = NULL;
-  JsonNode *root;
+  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  g_autofree char *escaped = NULL;
+  JsonObject *root;
   JsonArray *siblings = NULL;
+  const char *chosen;
 
   if (body == NULL)
     return;
-  if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_UNAUTHORIZED)
+  root = status == SOUP_STATUS_OK ? parse_object (parser, body) : NULL;
+  if (root != NULL && json_object_has_member (root, "siblings")
+      && JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "siblings")))
+    siblings = json_object_get_array_member (root, "siblings");
+  if (siblings == NULL)
     {
-      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
-                               _("no repository named “%s” on %s"), self->hf_repo,
-                               self->hf_endpoint));
+      /* not Hugging Face's API: perhaps ModelScope's */
+      if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_OK)
+        file_list_modelscope (self);
+      else if (status == SOUP_STATUS_UNAUTHORIZED)
+        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                                 _("no repository named “%s” on %s"), self->hf_repo,
+                                 self->hf_endpoint));
+      else
+        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                                 _("%s did not list the files of “%s” (status %u)"),
+                                 self->hf_endpoint, self->hf_repo, status));
       return;
     }
-  if (status != SOUP_STATUS_OK
-      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-                                      (gssize) g_bytes_get_size (body), NULL)
-      || !JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser))
-      || !json_object_has_member (json_node_get_object (root), "siblings")
-      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object (root), "siblings")))
-    {
-      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                               _("%s did not list the files of “%s” (status %u)"),
-                               self->hf_endpoint, self->hf_repo, status));
-      return;
-    }
-  siblings = json_object_get_array_member (json_node_get_object (root), "siblings");
   for (guint i = 0; i < json_array_get_length (siblings); i++)
     {
       JsonNode *node = json_array_get_element (siblings, i);
@@ -742,34 +892,27 @@ on_file_list (GObject      *source,
                                json_node_get_object (node), "rfilename", NULL)
                            : NULL;
 
-      if (file != NULL && g_str_has_suffix (file, ".gguf") && strstr (file, "..") == NULL
-          && file[0] != '/')
-        g_ptr_array_add (ggufs, g_strdup (file));
+      if (file != NULL)
+        g_ptr_array_add (paths, (gpointer) file);
     }
-  for (guint i = 0; i < ggufs->len && chosen == NULL; i++)
-    {
-      g_autofree char *base = g_path_get_basename (ggufs->pdata[i]);
-      g_autofree char *quant = quant_in_file_name (base);
-
-      if (quant != NULL && g_ascii_strcasecmp (quant, tag) == 0)
-        chosen = ggufs->pdata[i];
-    }
-  if (chosen == NULL && g_str_equal (tag, HEARTH_MODEL_NAME_DEFAULT_TAG) && ggufs->len == 1)
-    chosen = ggufs->pdata[0];
+  chosen = choose_gguf (self, paths);
   if (chosen == NULL)
-    {
-      g_autoptr (GString) names = g_string_new (NULL);
-
-      for (guint i = 0; i < ggufs->len; i++)
-        g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", (char *) ggufs->pdata[i]);
-      fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
-                               _("“%s” has no GGUF file for “%s” (its GGUF files: %s)"),
-                               self->hf_repo, tag, ggufs->len > 0 ? names->str : "—"));
-      return;
-    }
+    return;
+  escaped = escape_path (chosen);
   self->file_url = g_strdup_printf ("%s/%s/resolve/main/%s", self->hf_endpoint, self->hf_repo,
-                                    chosen);
+                                    escaped);
   file_download (self);
+}
+
+/* Whether @endpoint is ModelScope's own site (its API needs no probing). */
+static gboolean
+is_modelscope (const char *endpoint)
+{
+  g_autoptr (GUri) uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
+  const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
+
+  return host != NULL
+         && (g_ascii_strcasecmp (host, "modelscope.cn") == 0 || g_str_has_suffix (host, ".modelscope.cn"));
 }
 
 static void
@@ -782,8 +925,13 @@ file_start (HearthPull *self)
       file_download (self);
       return;
     }
+  if (is_modelscope (self->hf_endpoint))
+    {
+      file_list_modelscope (self);
+      return;
+    }
   url = g_strdup_printf ("%s/api/models/%s", self->hf_endpoint, self->hf_repo);
-  send_get (self, url, NULL, _("listing files"), on_file_list);
+  send_get (self, url, "application/json", _("listing files"), on_file_list);
 }
 
 void

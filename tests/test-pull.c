@@ -230,6 +230,58 @@ test_pull_hf_files (void)
   g_clear_error (&junk.error);
 }
 
+/* A mirror that speaks ModelScope's API (found after Hugging Face's list is
+ * a 404): the file by quantization from its master branch, through a
+ * redirect, checked against the SHA-256 the list gives; a wrong one is
+ * refused and removed; a missing repository or an empty revision named. */
+static void
+test_pull_modelscope (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-ms", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  PullWait good = { 0 }, wrong = { 0 }, none = { 0 }, empty = { 0 };
+
+  g_setenv ("HEARTH_HF_ENDPOINT", test_registry.base, TRUE);
+  test_registry.modelscope_requests = 0;
+
+  pull_and_wait (store, "hf.co/ms/r:Q8_0", &good);
+  g_assert_no_error (good.error);
+  g_assert_cmpuint (test_registry.modelscope_requests, ==, 1);
+  {
+    g_autofree char *path = hearth_store_get_model_path (store, "hf.co/ms/r:Q8_0", &error);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    g_assert_cmpmem (data, len, g_bytes_get_data (test_registry.model, NULL),
+                     g_bytes_get_size (test_registry.model));
+  }
+
+  /* the bytes do not match the listed SHA-256: corrupt, nothing kept */
+  pull_and_wait (store, "hf.co/ms/r:q4_0", &wrong);
+  g_assert_nonnull (wrong.error);
+  g_assert_nonnull (strstr (wrong.error->message, "corrupt"));
+  {
+    g_autoptr (GPtrArray) models = hearth_store_list (store, NULL);
+
+    g_assert_cmpuint (models->len, ==, 1);
+  }
+
+  pull_and_wait (store, "hf.co/ms/nothing:Q8_0", &none);
+  g_assert_error (none.error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (none.error->message, "no repository named “ms/nothing”"));
+  pull_and_wait (store, "hf.co/ms/empty:Q8_0", &empty);
+  g_assert_error (empty.error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND);
+
+  g_unsetenv ("HEARTH_HF_ENDPOINT");
+  g_clear_error (&good.error);
+  g_clear_error (&wrong.error);
+  g_clear_error (&none.error);
+  g_clear_error (&empty.error);
+}
+
 /* ---- the command, killed half-way ------------------------------------------ */
 
 typedef struct {
@@ -559,6 +611,7 @@ main (int    argc,
   test_registry_start (model);
   g_test_add_func ("/pull/in-process", test_pull_in_process);
   g_test_add_func ("/pull/hf-files", test_pull_hf_files);
+  g_test_add_func ("/pull/modelscope", test_pull_modelscope);
   g_test_add_func ("/pull/killed-and-resumed", test_pull_killed_and_resumed);
   g_test_add_func ("/pull/downloads-restart", test_downloads_restart);
   g_test_add_func ("/pull/downloads-pause-cancel", test_downloads_pause_cancel);

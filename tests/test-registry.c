@@ -114,6 +114,54 @@ serve (SoupServer        *server,
   if (g_str_equal (path, "/u/r/resolve/main/stories-Q8_0.gguf"))
     path = model_path;   /* served below, with Range */
 
+  /* a ModelScope mirror for "ms/r" (its API only: Hugging Face's list is a
+   * 404 here): the file list with sizes and SHA-256s, files by name on the
+   * master branch, redirected to a "CDN" */
+  if (g_str_equal (path, "/api/v1/models/ms/r/repo/files"))
+    {
+      const char *revision = query != NULL ? g_hash_table_lookup (query, "Revision") : NULL;
+      g_autofree char *list = NULL;
+
+      if (g_strcmp0 (revision, "master") != 0)
+        list = g_strdup ("{\"Code\":200,\"Data\":{\"Files\":null},\"Success\":true}");
+      else
+        list = g_strdup_printf (
+          "{\"Code\":200,\"Data\":{\"Files\":["
+          "{\"Name\":\"sub\",\"Path\":\"sub\",\"Type\":\"tree\",\"Size\":0},"
+          "{\"Name\":\"README.md\",\"Path\":\"README.md\",\"Type\":\"blob\",\"Size\":10},"
+          "{\"Name\":\"stories-Q8_0.gguf\",\"Path\":\"stories-Q8_0.gguf\",\"Type\":\"blob\","
+          "\"Size\":%" G_GSIZE_FORMAT ",\"Sha256\":\"%s\"},"
+          "{\"Name\":\"wrong-Q4_0.gguf\",\"Path\":\"sub/wrong-Q4_0.gguf\",\"Type\":\"blob\","
+          "\"Size\":%" G_GSIZE_FORMAT ",\"Sha256\":\"%064d\"}]},\"Success\":true}",
+          g_bytes_get_size (test_registry.model), test_registry.model_digest + 7,
+          g_bytes_get_size (test_registry.model), 0);
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, list,
+                                        strlen (list));
+      return;
+    }
+  if (g_str_equal (path, "/api/v1/models/ms/empty/repo/files"))
+    {
+      static const char list[] = "{\"Code\":200,\"Data\":{\"Files\":null},\"Success\":true}";
+
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, list,
+                                        strlen (list));
+      return;
+    }
+  if (g_str_equal (path, "/models/ms/r/resolve/master/stories-Q8_0.gguf")
+      || g_str_equal (path, "/models/ms/r/resolve/master/sub/wrong-Q4_0.gguf"))
+    {
+      g_autofree char *cdn = g_strdup_printf ("%s/cdn/%s", test_registry.base,
+                                              strstr (path, "wrong") ? "wrong.gguf" : "stories.gguf");
+
+      test_registry.modelscope_requests++;
+      soup_server_message_set_redirect (msg, 302, cdn);
+      return;
+    }
+  if (g_str_equal (path, "/cdn/stories.gguf") || g_str_equal (path, "/cdn/wrong.gguf"))
+    path = model_path;   /* served below, with Range */
+
   if (g_str_equal (path, manifest_path))
     {
       soup_server_message_set_status (msg, 200, NULL);

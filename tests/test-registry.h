@@ -3,7 +3,8 @@
  * A local Ollama registry for tests: a SoupServer on 127.0.0.1 that serves
  * one model, "stories" (library/stories:latest), whose file is the GGUF it
  * is started with, plus a Hugging Face mirror's routes for repository
- * "u/r" (its file list and files by name). The model's file may be sent
+ * "u/r" (its file list and files by name) and a ModelScope mirror's for
+ * "ms/r" (its file list with SHA-256s, files redirected to a CDN path). The model's file may be sent
  * slowly (16 KiB every 20 ms) and may be cut once, the connection closed,
  * after a number of bytes. HEARTH_REGISTRY is set to its address.
  */
@@ -24,6 +25,7 @@ typedef struct {
   guint drops;            /* connections closed so */
   guint range_requests;   /* model blob requests with a Range header */
   guint64 last_range_start;
+  guint modelscope_requests; /* files asked for from the ModelScope mirror */
 } TestRegistry;
 
 extern TestRegistry test_registry;

@@ -423,6 +423,17 @@ test_leaflet (void)
   g_settings_reset (settings, "window-height");
 }
 
+static char *user_dirs_root;
+
+/* A file chooser with a file or folder selected. */
+static gboolean
+chooser_has_file (gpointer data)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (data));
+
+  return file != NULL;
+}
+
 static void
 test_preferences (void)
 {
@@ -483,10 +494,14 @@ test_preferences (void)
     adw_combo_row_set_selected (hf, 1);
     g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==, "https://hf-mirror.com");
     adw_combo_row_set_selected (hf, 2);
+    g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==,
+                     "https://www.modelscope.cn");
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (hf_entry)));
+    adw_combo_row_set_selected (hf, 3);
     g_assert_true (gtk_widget_get_visible (GTK_WIDGET (hf_entry)));
     gtk_editable_set_text (GTK_EDITABLE (hf_entry), "ftp://mirror.example.org");
     g_signal_emit_by_name (hf_entry, "apply");
-    g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==, "https://hf-mirror.com");
+    g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==, "https://www.modelscope.cn");
     g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (hf_entry), "error"));
     gtk_editable_set_text (GTK_EDITABLE (hf_entry), " https://mirror.example.org ");
     g_signal_emit_by_name (hf_entry, "apply");
@@ -508,10 +523,66 @@ test_preferences (void)
     g_assert_cmpstr (g_settings_get_string (settings, "hf-endpoint"), ==, "");
   }
 
+  /* The models folder: another one chosen through the file chooser, and
+   * the library shows that folder at once; a path that is no folder is
+   * refused; back to Hearth's own */
+  {
+    g_autofree char *other = g_build_filename (user_dirs_root, "Other Models", NULL);
+    g_autofree char *own = g_build_filename (g_get_user_data_dir (), "hearth", "models", NULL);
+    g_autoptr (GFile) file = g_file_new_for_path (other);
+    g_autoptr (GError) error = NULL;
+    HearthLibrary *library = hearth_application_get_library (app);
+    GtkWidget *folder_row = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, "name",
+                                         "folder-row");
+    GtkWidget *own_row = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, "name",
+                                      "own-row");
+    GtkWidget *choose = find_widget (GTK_WIDGET (preferences), GTK_TYPE_BUTTON, "name",
+                                     "choose-button");
+    GtkWidget *use_own = find_widget (GTK_WIDGET (preferences), GTK_TYPE_BUTTON, "name",
+                                      "own-button");
+    GtkWindow *chooser;
+
+    g_assert_nonnull (folder_row);
+    g_assert_nonnull (own_row);
+    g_assert_nonnull (choose);
+    g_assert_nonnull (use_own);
+    g_assert_cmpint (g_mkdir_with_parents (other, 0755), ==, 0);
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (folder_row)), ==, own);
+    g_assert_false (gtk_widget_get_visible (own_row));
+
+    gtk_widget_activate (choose);
+    chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+    g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
+    wait_until (chooser_has_file, chooser, "the file chooser selects the folder");
+    save_screenshot (chooser, "hearth-preferences-folder-chooser");
+    gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+    {
+      g_autofree char *chosen = g_settings_get_string (settings, "models-dir");
+
+      g_assert_cmpstr (chosen, ==, other);
+    }
+    g_assert_cmpstr (hearth_store_get_root (hearth_library_get_store (library)), ==, other);
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (folder_row)), ==, other);
+    g_assert_true (gtk_widget_get_visible (own_row));
+    save_screenshot (preferences, "hearth-preferences-library");
+
+    g_assert_false (hearth_application_set_models_dir (app, "/nonexistent/models", &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+    g_assert_cmpstr (hearth_store_get_root (hearth_library_get_store (library)), ==, other);
+
+    g_signal_emit_by_name (use_own, "clicked");
+    {
+      g_autofree char *chosen = g_settings_get_string (settings, "models-dir");
+
+      g_assert_cmpstr (chosen, ==, "");
+    }
+    g_assert_cmpstr (hearth_store_get_root (hearth_library_get_store (library)), ==, own);
+    g_assert_false (gtk_widget_get_visible (own_row));
+  }
+
   gtk_window_destroy (preferences);
 }
 
-static char *user_dirs_root;
 
 /* The models window: the store's models with what they are, removing one
  * says what that frees and does it. */
@@ -716,14 +787,6 @@ library_has_stories (gpointer data)
         return TRUE;
     }
   return FALSE;
-}
-
-static gboolean
-chooser_has_file (gpointer data)
-{
-  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (data));
-
-  return file != NULL;
 }
 
 static gboolean

@@ -7,10 +7,13 @@
 #include <glib/gi18n.h>
 
 #include "hearth-preferences-window.h"
+#include "hearth-application.h"
 #include "hearth-pull.h"
+#include "hearth-store.h"
 
 #define OLLAMA_REGISTRY "https://registry.ollama.ai"
 #define HF_MIRROR "https://hf-mirror.com"
+#define MODELSCOPE "https://www.modelscope.cn"
 
 struct _HearthPreferencesWindow
 {
@@ -21,12 +24,22 @@ struct _HearthPreferencesWindow
   AdwEntryRow *registry_entry;
   AdwComboRow *hf_row;
   AdwEntryRow *hf_entry;
+  AdwActionRow *folder_row;
+  GtkWidget *choose_button;
+  AdwActionRow *own_row;
+  GtkWidget *own_button;
+  AdwActionRow *ollama_row;
+  GtkWidget *ollama_button;
+  GtkFileChooserNative *chooser;
   gboolean updating;    /* showing the settings: no writing back */
 };
 
 G_DEFINE_FINAL_TYPE (HearthPreferencesWindow, hearth_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
 /* ---- downloads: the registry and the Hugging Face mirror ------------------ */
+
+/* The Hugging Face row's choices, in the order of the .ui file's list */
+enum { HF_OFFICIAL, HF_MIRROR_COM, HF_MODELSCOPE, HF_CUSTOM };
 
 /* The rows as the settings are: a preset, or Custom with its address shown
  * for editing. */
@@ -36,7 +49,10 @@ show_sources (HearthPreferencesWindow *self)
   g_autofree char *registry = g_settings_get_string (self->settings, "registry-url");
   g_autofree char *hf = g_settings_get_string (self->settings, "hf-endpoint");
   gboolean registry_custom = g_strcmp0 (registry, OLLAMA_REGISTRY) != 0;
-  guint hf_choice = *hf == '\0' ? 0 : g_str_equal (hf, HF_MIRROR) ? 1 : 2;
+  guint hf_choice = *hf == '\0'                   ? HF_OFFICIAL
+                    : g_str_equal (hf, HF_MIRROR)  ? HF_MIRROR_COM
+                    : g_str_equal (hf, MODELSCOPE) ? HF_MODELSCOPE
+                                                   : HF_CUSTOM;
 
   self->updating = TRUE;
   adw_combo_row_set_selected (self->registry_row, registry_custom ? 1 : 0);
@@ -44,8 +60,8 @@ show_sources (HearthPreferencesWindow *self)
   if (registry_custom)
     gtk_editable_set_text (GTK_EDITABLE (self->registry_entry), registry);
   adw_combo_row_set_selected (self->hf_row, hf_choice);
-  gtk_widget_set_visible (GTK_WIDGET (self->hf_entry), hf_choice == 2);
-  if (hf_choice == 2)
+  gtk_widget_set_visible (GTK_WIDGET (self->hf_entry), hf_choice == HF_CUSTOM);
+  if (hf_choice == HF_CUSTOM)
     gtk_editable_set_text (GTK_EDITABLE (self->hf_entry), hf);
   self->updating = FALSE;
 }
@@ -71,11 +87,13 @@ on_hf_selected (HearthPreferencesWindow *self)
 
   if (self->updating)
     return;
-  gtk_widget_set_visible (GTK_WIDGET (self->hf_entry), choice == 2);
-  if (choice == 0)
+  gtk_widget_set_visible (GTK_WIDGET (self->hf_entry), choice == HF_CUSTOM);
+  if (choice == HF_OFFICIAL)
     g_settings_set_string (self->settings, "hf-endpoint", "");
-  else if (choice == 1)
+  else if (choice == HF_MIRROR_COM)
     g_settings_set_string (self->settings, "hf-endpoint", HF_MIRROR);
+  else if (choice == HF_MODELSCOPE)
+    g_settings_set_string (self->settings, "hf-endpoint", MODELSCOPE);
   else
     gtk_widget_grab_focus (GTK_WIDGET (self->hf_entry));
 }
@@ -114,11 +132,131 @@ on_hf_apply (HearthPreferencesWindow *self)
   apply_address (self, self->hf_entry, "hf-endpoint");
 }
 
+/* ---- the models folder ----------------------------------------------------- */
+
+static void
+show_folder (HearthPreferencesWindow *self)
+{
+  const char *env = g_getenv ("HEARTH_MODELS");
+  gboolean fixed = env != NULL && *env != '\0';
+  g_autofree char *chosen = g_settings_get_string (self->settings, "models-dir");
+  g_autofree char *current = hearth_store_default_root ();
+  g_autofree char *own = g_build_filename (g_get_user_data_dir (), "hearth", "models", NULL);
+  guint n_ollama = 0;
+  g_autofree char *ollama = hearth_store_ollama_root (&n_ollama);
+
+  if (fixed)
+    {
+      g_autofree char *text = g_strdup_printf (_("%s (set by HEARTH_MODELS)"), env);
+
+      adw_action_row_set_subtitle (self->folder_row, text);
+    }
+  else
+    adw_action_row_set_subtitle (self->folder_row, current);
+  gtk_widget_set_sensitive (self->choose_button, !fixed);
+
+  adw_action_row_set_subtitle (self->own_row, own);
+  gtk_widget_set_visible (GTK_WIDGET (self->own_row), !fixed && *chosen != '\0');
+
+  gtk_widget_set_visible (GTK_WIDGET (self->ollama_row),
+                          !fixed && ollama != NULL && g_strcmp0 (ollama, current) != 0);
+  if (ollama != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s · %u model",
+                                                            "%s · %u models", n_ollama),
+                                               ollama, n_ollama);
+
+      adw_action_row_set_subtitle (self->ollama_row, text);
+    }
+}
+
+static void
+use_folder (HearthPreferencesWindow *self,
+            const char              *dir)
+{
+  GApplication *app = g_application_get_default ();
+  g_autoptr (GError) error = NULL;
+
+  if (HEARTH_IS_APPLICATION (app))
+    {
+      if (!hearth_application_set_models_dir (HEARTH_APPLICATION (app), dir, &error))
+        adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                          adw_toast_new (error->message));
+    }
+  else
+    g_settings_set_string (self->settings, "models-dir", dir != NULL ? dir : "");
+  show_folder (self);
+}
+
+static void
+on_chooser_response (HearthPreferencesWindow *self,
+                     int                      response,
+                     GtkFileChooserNative    *chooser)
+{
+  g_autoptr (GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_clear_object (&self->chooser);
+  if (file != NULL)
+    {
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path == NULL)
+        adw_preferences_window_add_toast (
+          ADW_PREFERENCES_WINDOW (self),
+          adw_toast_new (_("Models can only be kept in a folder on this computer")));
+      else
+        use_folder (self, path);
+    }
+}
+
+static void
+on_choose (HearthPreferencesWindow *self)
+{
+  g_autofree char *current = hearth_store_default_root ();
+  g_autoptr (GFile) folder = g_file_new_for_path (current);
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new (_("Choose a Models Folder"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                               _("_Use This Folder"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  if (g_file_query_exists (folder, NULL))
+    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), folder, NULL);
+  g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+on_use_own (HearthPreferencesWindow *self)
+{
+  use_folder (self, NULL);
+}
+
+static void
+on_use_ollama (HearthPreferencesWindow *self)
+{
+  g_autofree char *ollama = hearth_store_ollama_root (NULL);
+
+  if (ollama != NULL)
+    use_folder (self, ollama);
+}
+
 static void
 hearth_preferences_window_dispose (GObject *object)
 {
   HearthPreferencesWindow *self = HEARTH_PREFERENCES_WINDOW (object);
 
+  if (self->chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->chooser, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+      g_clear_object (&self->chooser);
+    }
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (object), HEARTH_TYPE_PREFERENCES_WINDOW);
 
@@ -139,6 +277,12 @@ hearth_preferences_window_class_init (HearthPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, registry_entry);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, hf_row);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, hf_entry);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, folder_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, choose_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, own_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, own_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, ollama_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, ollama_button);
 }
 
 static void
@@ -153,6 +297,13 @@ hearth_preferences_window_init (HearthPreferencesWindow *self)
   g_signal_connect_swapped (self->hf_row, "notify::selected", G_CALLBACK (on_hf_selected), self);
   g_signal_connect_swapped (self->registry_entry, "apply", G_CALLBACK (on_registry_apply), self);
   g_signal_connect_swapped (self->hf_entry, "apply", G_CALLBACK (on_hf_apply), self);
+
+  show_folder (self);
+  g_signal_connect_swapped (self->choose_button, "clicked", G_CALLBACK (on_choose), self);
+  g_signal_connect_swapped (self->own_button, "clicked", G_CALLBACK (on_use_own), self);
+  g_signal_connect_swapped (self->ollama_button, "clicked", G_CALLBACK (on_use_ollama), self);
+  /* the Ollama offer, or another window, may choose meanwhile */
+  g_signal_connect_swapped (self->settings, "changed::models-dir", G_CALLBACK (show_folder), self);
 }
 
 HearthPreferencesWindow *
