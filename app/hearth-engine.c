@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-engine"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth-engine.h"
+#include "hearth-generation-private.h"
+
+#define DEFAULT_KEEP_ALIVE 300
+#define DEFAULT_MAX_SESSIONS 2
+
+/* ---- requests ----------------------------------------------------------------- */
+
+HearthEngineRequest *
+hearth_engine_request_new (const char *model_path,
+                           const char *session)
+{
+  HearthEngineRequest *request = g_new0 (HearthEngineRequest, 1);
+
+  g_return_val_if_fail (model_path != NULL, NULL);
+
+  request->model_path = g_strdup (model_path);
+  request->session = g_strdup (session);
+  request->roles = g_ptr_array_new_with_free_func (g_free);
+  request->contents = g_ptr_array_new_with_free_func (g_free);
+  ember_generate_options_init (&request->options);
+  return request;
+}
+
+void
+hearth_engine_request_add_message (HearthEngineRequest *request,
+                                   const char          *role,
+                                   const char          *content)
+{
+  g_return_if_fail (request != NULL && role != NULL && content != NULL);
+
+  g_ptr_array_add (request->roles, g_strdup (role));
+  g_ptr_array_add (request->contents, g_strdup (content));
+}
+
+void
+hearth_engine_request_free (HearthEngineRequest *request)
+{
+  if (request == NULL)
+    return;
+  g_free (request->model_path);
+  g_free (request->session);
+  g_ptr_array_unref (request->roles);
+  g_ptr_array_unref (request->contents);
+  g_strfreev (request->stop);
+  g_free (request);
+}
+
+/* ---- a loaded model and its thread ---------------------------------------- */
+
+typedef struct
+{
+  HearthGeneration *generation; /* NULL: the thread should end */
+  HearthEngineRequest *request;
+  guint max_sessions;
+} Job;
+
+typedef struct
+{
+  char *name;                   /* "" for the scratch session */
+  ember_context *ctx;
+} Session;
+
+typedef struct
+{
+  /* main thread */
+  char *path;
+  GThread *thread;
+  GAsyncQueue *queue;
+  guint busy;                   /* requests queued or under way */
+  guint unload_id;
+  GPtrArray *running;           /* HearthGeneration, asked and not finished */
+  HearthEngine *engine;
+
+  /* worker thread */
+  ember_model *model;
+  ember_tokenizer *tok;
+  ember_template *chat_template;
+  char *bos;
+  char *eos;
+  GQueue sessions;              /* Session, most recent first */
+} Loaded;
+
+struct _HearthEngine
+{
+  GObject parent_instance;
+
+  GHashTable *models;           /* path → Loaded */
+  int keep_alive;
+  guint max_sessions;
+};
+
+G_DEFINE_FINAL_TYPE (HearthEngine, hearth_engine, G_TYPE_OBJECT)
+
+static void
+job_free (Job *job)
+{
+  g_clear_object (&job->generation);
+  hearth_engine_request_free (job->request);
+  g_free (job);
+}
+
+static void
+session_free (Session *session)
+{
+  g_free (session->name);
+  ember_context_free (session->ctx);
+  g_free (session);
+}
+
+static char *
+token_text (const ember_tokenizer *tok,
+            int32_t                id)
+{
+  size_t len = 0;
+  const char *text;
+
+  if (id < 0)
+    return g_strdup ("");
+  text = ember_tokenizer_get_token_text (tok, id, &len);
+  return text != NULL ? g_strndup (text, len) : g_strdup ("");
+}
+
+/* Worker: the model, its tokenizer and chat template. */
+static gboolean
+load (Loaded      *lm,
+      ember_error *error)
+{
+  const ember_gguf *gguf;
+  const ember_gguf_value *v;
+  const char *source;
+  size_t len;
+
+  if (ember_model_load (lm->path, &lm->model, error) != EMBER_OK)
+    return FALSE;
+  gguf = ember_model_get_gguf (lm->model);
+  if (ember_tokenizer_new_from_gguf (gguf, &lm->tok, error) != EMBER_OK)
+    return FALSE;
+  /* the model's chat template, or Hearth's default (ChatML) */
+  v = ember_gguf_find_value (gguf, "tokenizer.chat_template");
+  if (v != NULL && v->type == EMBER_GGUF_TYPE_STRING && strlen (v->string.data) == v->string.length)
+    source = v->string.data, len = v->string.length;
+  else
+    source = ember_template_default (), len = strlen (source);
+  if (ember_template_new (source, len, &lm->chat_template, error) != EMBER_OK)
+    return FALSE;
+  lm->bos = token_text (lm->tok, ember_tokenizer_get_bos (lm->tok));
+  lm->eos = token_text (lm->tok, ember_tokenizer_get_eos (lm->tok));
+  return TRUE;
+}
+
+static void
+unload_worker (Loaded *lm)
+{
+  Session *session;
+
+  while ((session = g_queue_pop_head (&lm->sessions)) != NULL)
+    session_free (session);
+  g_clear_pointer (&lm->chat_template, ember_template_free);
+  g_clear_pointer (&lm->tok, ember_tokenizer_free);
+  g_clear_pointer (&lm->model, ember_model_free);
+  g_clear_pointer (&lm->bos, g_free);
+  g_clear_pointer (&lm->eos, g_free);
+}
+
+/* Worker: the cache of @request's session, made (or remade for another
+ * context length) as needed; the least recent sessions beyond @max go. */
+static ember_context *
+session_context (Loaded              *lm,
+                 HearthEngineRequest *request,
+                 guint                max,
+                 HearthGeneration    *generation,
+                 ember_error         *error)
+{
+  const char *name = request->session != NULL ? request->session : "";
+  g_autofree char *cache_dir = g_build_filename (g_get_user_cache_dir (), "hearth", NULL);
+  ember_context_options options;
+  Session *session = NULL;
+
+  for (GList *l = lm->sessions.head; l != NULL; l = l->next)
+    if (g_str_equal (((Session *) l->data)->name, name))
+      {
+        session = l->data;
+        g_queue_unlink (&lm->sessions, l);
+        g_list_free_1 (l);
+        break;
+      }
+  ember_context_options_init (&options);
+  options.n_ctx = request->num_ctx;
+  options.pipeline_cache_dir = cache_dir;
+  if (session != NULL && request->num_ctx != 0
+      && ember_context_get_n_ctx (session->ctx) != request->num_ctx)
+    {
+      g_autofree char *notice = g_strdup_printf (
+        _("The context length changed to %u tokens: the conversation is read again"),
+        request->num_ctx);
+
+      hearth_generation_set_notice_internal (generation, notice);
+      g_clear_pointer (&session, session_free);
+    }
+  if (session == NULL)
+    {
+      ember_context *ctx = NULL;
+
+      if (ember_context_new (lm->model, &options, &ctx, error) != EMBER_OK)
+        return NULL;
+      session = g_new0 (Session, 1);
+      session->name = g_strdup (name);
+      session->ctx = ctx;
+    }
+  g_queue_push_head (&lm->sessions, session);
+  while (g_queue_get_length (&lm->sessions) > MAX (max, 1))
+    session_free (g_queue_pop_tail (&lm->sessions));
+  return session->ctx;
+}
+
+/* Worker: the conversation as the model reads it. */
+static gboolean
+prompt_tokens (Loaded              *lm,
+               HearthEngineRequest *request,
+               int32_t            **ids,
+               size_t              *n_ids,
+               GError             **error)
+{
+  ember_value *context = ember_value_new_dict ();
+  ember_value *messages = ember_value_new_list ();
+  ember_template_options options;
+  ember_error e = { 0 };
+  char *text = NULL;
+  size_t text_len = 0;
+  int flags = EMBER_TOKENIZE_PARSE_SPECIAL;
+  gboolean ok;
+
+  for (guint i = 0; i < request->roles->len; i++)
+    {
+      ember_value *m = ember_value_new_dict ();
+
+      ember_value_dict_set (m, "role",
+                            ember_value_new_string (request->roles->pdata[i], (size_t) -1), NULL);
+      ember_value_dict_set (m, "content",
+                            ember_value_new_string (request->contents->pdata[i], (size_t) -1), NULL);
+      ember_value_list_append (messages, m, NULL);
+    }
+  ember_value_dict_set (context, "messages", messages, NULL);
+  ember_value_dict_set (context, "add_generation_prompt", ember_value_new_bool (true), NULL);
+  ember_value_dict_set (context, "bos_token", ember_value_new_string (lm->bos, (size_t) -1), NULL);
+  ember_value_dict_set (context, "eos_token", ember_value_new_string (lm->eos, (size_t) -1), NULL);
+  ember_template_options_init (&options);
+  ok = ember_template_render (lm->chat_template, context, &options, &text, &text_len, &e) == EMBER_OK;
+  ember_value_unref (context);
+  if (!ok)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
+                   _("The model’s chat template failed: %s"), e.message);
+      return FALSE;
+    }
+  /* BOS as the model says, unless the template wrote it */
+  if (ember_tokenizer_get_add_bos (lm->tok)
+      && !(lm->bos[0] != '\0' && g_str_has_prefix (text, lm->bos)))
+    flags |= EMBER_TOKENIZE_ADD_SPECIAL;
+  ok = ember_tokenizer_encode (lm->tok, text, text_len, flags, ids, n_ids, &e) == EMBER_OK;
+  free (text);
+  if (!ok)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED, "%s", e.message);
+      return FALSE;
+    }
+  if (*n_ids == 0)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
+                   _("The conversation is empty and the model has no token to start from"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static bool
+on_text (const char *text,
+         size_t      length,
+         void       *user_data)
+{
+  return hearth_generation_append_internal (user_data, text, length);
+}
+
+static bool
+should_abort (void *user_data)
+{
+  return hearth_generation_is_cancelled_internal (user_data);
+}
+
+/* Worker: one reply. */
+static void
+run_job (Loaded *lm,
+         Job    *job)
+{
+  HearthGeneration *generation = job->generation;
+  HearthEngineRequest *request = job->request;
+  HearthGenerationStats stats = { 0 };
+  ember_generate_stats st = { 0 };
+  ember_generate_options options;
+  ember_error e = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree int32_t *ids = NULL;
+  size_t n_ids = 0;
+  ember_context *ctx;
+  ember_status status;
+  double started;
+
+  if (hearth_generation_is_cancelled_internal (generation))
+    {
+      stats.stop_reason = EMBER_STOP_CANCELLED;
+      hearth_generation_finish_internal (generation, &stats, NULL);
+      return;
+    }
+  if (lm->model == NULL)
+    {
+      hearth_generation_set_phase_internal (generation, HEARTH_GENERATION_LOADING);
+      if (!load (lm, &e))
+        {
+          unload_worker (lm);
+          hearth_generation_finish_internal (
+            generation, NULL,
+            g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
+                         _("The model cannot be loaded: %s"), e.message));
+          return;
+        }
+    }
+  ctx = session_context (lm, request, job->max_sessions, generation, &e);
+  if (ctx == NULL)
+    {
+      hearth_generation_finish_internal (
+        generation, NULL,
+        g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
+                     _("The model cannot run: %s"), e.message));
+      return;
+    }
+  hearth_generation_set_device_internal (generation, ember_context_get_device_name (ctx));
+  if (!prompt_tokens (lm, request, &ids, &n_ids, &error))
+    {
+      hearth_generation_finish_internal (generation, NULL, g_steal_pointer (&error));
+      return;
+    }
+  stats.n_ctx = ember_context_get_n_ctx (ctx);
+  stats.prompt_tokens = (guint) n_ids;
+  if (n_ids >= stats.n_ctx)
+    {
+      hearth_generation_finish_internal (
+        generation, &stats,
+        g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_CONTEXT_FULL,
+                     _("The conversation is %u tokens long, and the model’s context holds %u"),
+                     (guint) n_ids, stats.n_ctx));
+      return;
+    }
+
+  hearth_generation_set_phase_internal (generation, HEARTH_GENERATION_READING);
+  ember_context_set_abort_func (ctx, should_abort, generation);
+  options = request->options;
+  options.stop = (const char *const *) request->stop;
+  started = hearth_generation_elapsed_internal (generation);
+  status = ember_generate (ctx, lm->tok, ids, (uint32_t) n_ids, &options, on_text, generation, &st,
+                           &e);
+  ember_context_set_abort_func (ctx, NULL, NULL);
+
+  stats.prompt_tokens = st.prompt_tokens;
+  stats.prompt_reused = st.prompt_tokens - st.prompt_processed;
+  stats.generated_tokens = st.generated_tokens;
+  stats.prompt_seconds = st.prompt_seconds;
+  stats.generation_seconds = st.generation_seconds;
+  stats.first_token_seconds = st.generated_tokens > 0 ? started + st.first_token_seconds : 0;
+  stats.tokens_per_second = st.generation_seconds > 0 && st.generated_tokens > 1
+                              ? (st.generated_tokens - 1) / st.generation_seconds : 0;
+  stats.stop_reason = st.stop_reason;
+
+  if (status == EMBER_ERROR_CANCELLED)
+    {
+      stats.stop_reason = EMBER_STOP_CANCELLED;
+      status = EMBER_OK;
+    }
+  if (status == EMBER_ERROR_CONTEXT_FULL)
+    error = g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_CONTEXT_FULL,
+                         _("The conversation is %u tokens long, and the model’s context holds %u"),
+                         (guint) n_ids, stats.n_ctx);
+  else if (status != EMBER_OK)
+    {
+      error = g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED, "%s", e.message);
+      /* a cache in an unknown state is not reused */
+      ember_context_truncate (ctx, 0);
+    }
+  hearth_generation_finish_internal (generation, &stats, g_steal_pointer (&error));
+}
+
+static gpointer
+worker (gpointer data)
+{
+  Loaded *lm = data;
+
+  for (;;)
+    {
+      Job *job = g_async_queue_pop (lm->queue);
+      gboolean quit = job->generation == NULL;
+
+      if (!quit)
+        run_job (lm, job);
+      job_free (job);
+      if (quit)
+        break;
+    }
+  unload_worker (lm);
+  return NULL;
+}
+
+/* ---- the main thread's side --------------------------------------------------- */
+
+static Loaded *
+loaded_new (HearthEngine *engine,
+            const char   *path)
+{
+  Loaded *lm = g_new0 (Loaded, 1);
+
+  lm->engine = engine;
+  lm->path = g_strdup (path);
+  lm->queue = g_async_queue_new ();
+  lm->running = g_ptr_array_new_with_free_func (g_object_unref);
+  g_queue_init (&lm->sessions);
+  lm->thread = g_thread_new ("hearth-model", worker, lm);
+  return lm;
+}
+
+static void on_generation_finished (HearthGeneration *generation,
+                                    Loaded           *lm);
+
+/* Ends the thread (after its current job) and frees everything. */
+static void
+loaded_free (Loaded *lm)
+{
+  Job *quit = g_new0 (Job, 1);
+
+  for (guint i = 0; i < lm->running->len; i++)
+    {
+      hearth_generation_cancel (lm->running->pdata[i]);
+      g_signal_handlers_disconnect_by_func (lm->running->pdata[i], on_generation_finished, lm);
+    }
+  g_clear_handle_id (&lm->unload_id, g_source_remove);
+  g_async_queue_push (lm->queue, quit);
+  g_thread_join (lm->thread);
+  g_async_queue_unref (lm->queue);
+  g_ptr_array_unref (lm->running);
+  g_free (lm->path);
+  g_free (lm);
+}
+
+static gboolean
+unload_cb (gpointer data)
+{
+  Loaded *lm = data;
+
+  lm->unload_id = 0;
+  if (lm->busy == 0)
+    g_hash_table_remove (lm->engine->models, lm->path);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_generation_finished (HearthGeneration *generation,
+                        Loaded           *lm)
+{
+  int keep_alive = lm->engine->keep_alive;
+
+  g_signal_handlers_disconnect_by_func (generation, on_generation_finished, lm);
+  g_ptr_array_remove (lm->running, generation);
+  lm->busy--;
+  if (lm->busy > 0 || keep_alive < 0)
+    return;
+  g_clear_handle_id (&lm->unload_id, g_source_remove);
+  if (keep_alive == 0)
+    lm->unload_id = g_idle_add (unload_cb, lm);
+  else
+    lm->unload_id = g_timeout_add_seconds ((guint) keep_alive, unload_cb, lm);
+}
+
+HearthGeneration *
+hearth_engine_generate (HearthEngine        *self,
+                        HearthEngineRequest *request)
+{
+  HearthGeneration *generation;
+  Loaded *lm;
+  Job *job;
+
+  g_return_val_if_fail (HEARTH_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (request != NULL, NULL);
+
+  generation = hearth_generation_new_internal ();
+  lm = g_hash_table_lookup (self->models, request->model_path);
+  if (lm == NULL)
+    {
+      lm = loaded_new (self, request->model_path);
+      g_hash_table_insert (self->models, lm->path, lm);
+    }
+  g_clear_handle_id (&lm->unload_id, g_source_remove);
+  lm->busy++;
+  g_ptr_array_add (lm->running, g_object_ref (generation));
+  g_signal_connect (generation, "finished", G_CALLBACK (on_generation_finished), lm);
+
+  job = g_new0 (Job, 1);
+  job->generation = g_object_ref (generation);
+  job->request = request;
+  job->max_sessions = self->max_sessions;
+  g_async_queue_push (lm->queue, job);
+  return generation;
+}
+
+void
+hearth_engine_set_keep_alive (HearthEngine *self,
+                              int           seconds)
+{
+  g_return_if_fail (HEARTH_IS_ENGINE (self));
+  self->keep_alive = seconds;
+}
+
+int
+hearth_engine_get_keep_alive (HearthEngine *self)
+{
+  g_return_val_if_fail (HEARTH_IS_ENGINE (self), 0);
+  return self->keep_alive;
+}
+
+void
+hearth_engine_set_max_sessions (HearthEngine *self,
+                                guint         n)
+{
+  g_return_if_fail (HEARTH_IS_ENGINE (self));
+  self->max_sessions = MAX (n, 1);
+}
+
+guint
+hearth_engine_get_n_loaded (HearthEngine *self)
+{
+  g_return_val_if_fail (HEARTH_IS_ENGINE (self), 0);
+  return g_hash_table_size (self->models);
+}
+
+static gboolean
+is_idle (gpointer key,
+         gpointer value,
+         gpointer user_data)
+{
+  return ((Loaded *) value)->busy == 0;
+}
+
+void
+hearth_engine_unload_idle (HearthEngine *self)
+{
+  g_return_if_fail (HEARTH_IS_ENGINE (self));
+  g_hash_table_foreach_remove (self->models, is_idle, NULL);
+}
+
+HearthEngine *
+hearth_engine_new (void)
+{
+  return g_object_new (HEARTH_TYPE_ENGINE, NULL);
+}
+
+static void
+hearth_engine_dispose (GObject *object)
+{
+  HearthEngine *self = HEARTH_ENGINE (object);
+
+  /* replies under way are cancelled; each thread ends after its job */
+  g_clear_pointer (&self->models, g_hash_table_unref);
+
+  G_OBJECT_CLASS (hearth_engine_parent_class)->dispose (object);
+}
+
+static void
+hearth_engine_class_init (HearthEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hearth_engine_dispose;
+}
+
+static void
+hearth_engine_init (HearthEngine *self)
+{
+  self->models = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                        (GDestroyNotify) loaded_free);
+  self->keep_alive = DEFAULT_KEEP_ALIVE;
+  self->max_sessions = DEFAULT_MAX_SESSIONS;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * HearthGeneration's side for HearthEngine: created on the main context,
+ * then fed from the model's worker thread (the functions marked "worker"
+ * take a lock; the main context sees the result at its next tick).
+ */
+#pragma once
+
+#include "hearth-generation.h"
+
+G_BEGIN_DECLS
+
+/* Main thread: a generation delivering to the thread-default main context. */
+HearthGeneration *hearth_generation_new_internal (void);
+
+/* Worker: */
+void hearth_generation_set_phase_internal (HearthGeneration      *self,
+                                           HearthGenerationPhase  phase);
+void hearth_generation_set_device_internal (HearthGeneration *self,
+                                            const char       *device);
+void hearth_generation_set_notice_internal (HearthGeneration *self,
+                                            const char       *notice);
+/* Adds generated text; FALSE once the generation was cancelled. */
+gboolean hearth_generation_append_internal (HearthGeneration *self,
+                                            const char       *text,
+                                            gsize             len);
+gboolean hearth_generation_is_cancelled_internal (HearthGeneration *self);
+/* Seconds since the generation was asked for. */
+double hearth_generation_elapsed_internal (HearthGeneration *self);
+/* The end: @stats (may be NULL on an error) and @error (taken; NULL: none). */
+void hearth_generation_finish_internal (HearthGeneration            *self,
+                                        const HearthGenerationStats *stats,
+                                        GError                      *error);
+
+G_END_DECLS

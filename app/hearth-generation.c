@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-generation"
+
+#include "config.h"
+
+#include "hearth-generation-private.h"
+
+/* How often the main context takes the text the worker has written. */
+#define TICK_MS 30
+
+struct _HearthGeneration
+{
+  GObject parent_instance;
+
+  /* main context only */
+  GString *text;
+  HearthGenerationPhase phase;
+  gboolean finished;
+  GError *error;
+  HearthGenerationStats stats;
+  char *device;
+  char *notice;
+  GSource *tick;
+
+  /* shared with the worker, under lock */
+  GMutex lock;
+  GString *pending;
+  HearthGenerationPhase next_phase;
+  gboolean done;
+  GError *done_error;
+  HearthGenerationStats done_stats;
+  char *next_device;
+  char *next_notice;
+
+  gint cancelled;           /* atomic */
+  gint64 started;           /* monotonic µs */
+};
+
+enum { PROP_0, PROP_PHASE, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
+enum { SIGNAL_TEXT, SIGNAL_FINISHED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (HearthGeneration, hearth_generation, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (hearth-engine-error-quark, hearth_engine_error)
+
+/* The main context's side: what the worker wrote since the last tick. */
+static gboolean
+tick (gpointer user_data)
+{
+  HearthGeneration *self = user_data;
+  g_autoptr (GString) text = NULL;
+  g_autoptr (GObject) keep = g_object_ref (G_OBJECT (self));
+  HearthGenerationPhase phase;
+  gboolean done;
+
+  g_mutex_lock (&self->lock);
+  if (self->pending->len > 0)
+    {
+      text = self->pending;
+      self->pending = g_string_new (NULL);
+    }
+  phase = self->next_phase;
+  done = self->done;
+  if (self->next_device != NULL)
+    {
+      g_free (self->device);
+      self->device = g_steal_pointer (&self->next_device);
+    }
+  if (self->next_notice != NULL)
+    {
+      g_free (self->notice);
+      self->notice = g_steal_pointer (&self->next_notice);
+    }
+  if (done)
+    {
+      self->error = g_steal_pointer (&self->done_error);
+      self->stats = self->done_stats;
+    }
+  g_mutex_unlock (&self->lock);
+
+  if (phase != self->phase && phase != HEARTH_GENERATION_DONE)
+    {
+      self->phase = phase;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PHASE]);
+    }
+  if (text != NULL)
+    {
+      g_string_append_len (self->text, text->str, (gssize) text->len);
+      g_signal_emit (self, signals[SIGNAL_TEXT], 0, text->str);
+    }
+  if (done)
+    {
+      self->finished = TRUE;
+      self->tick = NULL;
+      if (self->phase != HEARTH_GENERATION_DONE)
+        {
+          self->phase = HEARTH_GENERATION_DONE;
+          g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PHASE]);
+        }
+      g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+HearthGeneration *
+hearth_generation_new_internal (void)
+{
+  HearthGeneration *self = g_object_new (HEARTH_TYPE_GENERATION, NULL);
+
+  self->tick = g_timeout_source_new (TICK_MS);
+  g_source_set_priority (self->tick, G_PRIORITY_DEFAULT);
+  g_source_set_name (self->tick, "[hearth] generation text");
+  /* the source holds a reference: the generation lives until it is done */
+  g_source_set_callback (self->tick, tick, g_object_ref (self), g_object_unref);
+  g_source_attach (self->tick, g_main_context_get_thread_default ());
+  g_source_unref (self->tick);
+  return self;
+}
+
+void
+hearth_generation_set_phase_internal (HearthGeneration      *self,
+                                      HearthGenerationPhase  phase)
+{
+  g_mutex_lock (&self->lock);
+  self->next_phase = phase;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+hearth_generation_set_device_internal (HearthGeneration *self,
+                                       const char       *device)
+{
+  g_mutex_lock (&self->lock);
+  g_free (self->next_device);
+  self->next_device = g_strdup (device);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+hearth_generation_set_notice_internal (HearthGeneration *self,
+                                       const char       *notice)
+{
+  g_mutex_lock (&self->lock);
+  g_free (self->next_notice);
+  self->next_notice = g_strdup (notice);
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+hearth_generation_append_internal (HearthGeneration *self,
+                                   const char       *text,
+                                   gsize             len)
+{
+  g_mutex_lock (&self->lock);
+  g_string_append_len (self->pending, text, (gssize) len);
+  self->next_phase = HEARTH_GENERATION_WRITING;
+  g_mutex_unlock (&self->lock);
+  return !g_atomic_int_get (&self->cancelled);
+}
+
+gboolean
+hearth_generation_is_cancelled_internal (HearthGeneration *self)
+{
+  return g_atomic_int_get (&self->cancelled);
+}
+
+double
+hearth_generation_elapsed_internal (HearthGeneration *self)
+{
+  return (double) (g_get_monotonic_time () - self->started) / G_USEC_PER_SEC;
+}
+
+void
+hearth_generation_finish_internal (HearthGeneration            *self,
+                                   const HearthGenerationStats *stats,
+                                   GError                      *error)
+{
+  g_mutex_lock (&self->lock);
+  if (stats != NULL)
+    self->done_stats = *stats;
+  g_clear_error (&self->done_error);
+  self->done_error = error;
+  self->next_phase = HEARTH_GENERATION_DONE;
+  self->done = TRUE;
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+HearthGenerationPhase
+hearth_generation_get_phase (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), HEARTH_GENERATION_DONE);
+  return self->phase;
+}
+
+const char *
+hearth_generation_get_text (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  return self->text->str;
+}
+
+gboolean
+hearth_generation_is_finished (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), TRUE);
+  return self->finished;
+}
+
+const GError *
+hearth_generation_get_error (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  return self->error;
+}
+
+const HearthGenerationStats *
+hearth_generation_get_stats (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  return &self->stats;
+}
+
+const char *
+hearth_generation_get_device (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  return self->device;
+}
+
+const char *
+hearth_generation_get_notice (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  return self->notice;
+}
+
+void
+hearth_generation_cancel (HearthGeneration *self)
+{
+  g_return_if_fail (HEARTH_IS_GENERATION (self));
+  g_atomic_int_set (&self->cancelled, TRUE);
+}
+
+static void
+hearth_generation_finalize (GObject *object)
+{
+  HearthGeneration *self = HEARTH_GENERATION (object);
+
+  g_string_free (self->text, TRUE);
+  g_string_free (self->pending, TRUE);
+  g_clear_error (&self->error);
+  g_clear_error (&self->done_error);
+  g_free (self->device);
+  g_free (self->notice);
+  g_free (self->next_device);
+  g_free (self->next_notice);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (hearth_generation_parent_class)->finalize (object);
+}
+
+static void
+hearth_generation_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  HearthGeneration *self = HEARTH_GENERATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_PHASE:
+      g_value_set_int (value, self->phase);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hearth_generation_class_init (HearthGenerationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hearth_generation_finalize;
+  object_class->get_property = hearth_generation_get_property;
+
+  props[PROP_PHASE] = g_param_spec_int ("phase", NULL, NULL, HEARTH_GENERATION_QUEUED,
+                                        HEARTH_GENERATION_DONE, HEARTH_GENERATION_QUEUED,
+                                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
+                                          | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  /* ::text (const char *batch): text added since the last ::text */
+  signals[SIGNAL_TEXT] = g_signal_new ("text", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                           0);
+}
+
+static void
+hearth_generation_init (HearthGeneration *self)
+{
+  g_mutex_init (&self->lock);
+  self->text = g_string_new (NULL);
+  self->pending = g_string_new (NULL);
+  self->started = g_get_monotonic_time ();
+}
