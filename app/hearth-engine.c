@@ -284,6 +284,33 @@ prompt_tokens (Loaded              *lm,
   return TRUE;
 }
 
+/* The tokens to keep free for the reply when turns are dropped to fit. */
+static size_t
+reply_room (HearthEngineRequest *request,
+            guint                n_ctx)
+{
+  size_t room = n_ctx / 4;
+
+  if (request->options.num_predict > 0 && (size_t) request->options.num_predict < room)
+    room = (size_t) request->options.num_predict;
+  return MAX (room, 1);
+}
+
+/* Leaves out the oldest message that is neither a system message nor the
+ * last one; FALSE when there is none left to drop. */
+static gboolean
+drop_oldest_turn (HearthEngineRequest *request)
+{
+  for (guint i = 0; i + 1 < request->roles->len; i++)
+    if (!g_str_equal (request->roles->pdata[i], "system"))
+      {
+        g_ptr_array_remove_index (request->roles, i);
+        g_ptr_array_remove_index (request->contents, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static bool
 on_text (const char *text,
          size_t      length,
@@ -352,6 +379,20 @@ run_job (Loaded *lm,
     }
   stats.n_ctx = ember_context_get_n_ctx (ctx);
   stats.prompt_tokens = (guint) n_ids;
+  /* asked to: the oldest turns go until the rest fits with room for a
+   * reply (a quarter of the context, or num_predict if less) */
+  while (request->drop_oldest && n_ids + reply_room (request, stats.n_ctx) > stats.n_ctx
+         && drop_oldest_turn (request))
+    {
+      stats.dropped_messages++;
+      g_clear_pointer (&ids, free);
+      if (!prompt_tokens (lm, request, &ids, &n_ids, &error))
+        {
+          hearth_generation_finish_internal (generation, NULL, g_steal_pointer (&error));
+          return;
+        }
+      stats.prompt_tokens = (guint) n_ids;
+    }
   if (n_ids >= stats.n_ctx)
     {
       hearth_generation_finish_internal (

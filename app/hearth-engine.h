@@ -37,6 +37,9 @@ typedef struct
   ember_generate_options options;   /* sampling, num_predict (stop is set from @stop) */
   GStrv stop;                       /* stop strings, or NULL */
   guint num_ctx;                    /* 0: the model's length, capped at 4096 */
+  gboolean drop_oldest;             /* when the conversation does not fit: leave out its
+                                       oldest turns (never a system message, never the
+                                       last message) until it does, with room for a reply */
 } HearthEngineRequest;
 
 HearthEngineRequest *hearth_engine_request_new (const char *model_path,

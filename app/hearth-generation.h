@@ -46,6 +46,7 @@ typedef struct
   double first_token_seconds; /* from the request to the first token (loading included) */
   double tokens_per_second;   /* generation, after the first token */
   guint n_ctx;                /* the context's length */
+  guint dropped_messages;     /* left out to fit (HearthEngineRequest.drop_oldest) */
   ember_stop_reason stop_reason;
 } HearthGenerationStats;
 

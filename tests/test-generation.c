@@ -490,6 +490,32 @@ test_errors (void)
     watch_clear (&w);
   }
 
+  /* the same, asked to leave out the oldest turns: it fits, with room for
+   * a reply, and says how many went */
+  {
+    g_autofree char *roomy = tiny_model ("drop.gguf", 256);
+    g_autoptr (HearthEngineRequest) r = greedy_request (roomy, "long", 4);
+    const HearthGenerationStats *stats;
+
+    r->drop_oldest = TRUE;
+    hearth_engine_request_add_message (r, "system", "Be brief.");
+    for (int i = 0; i < 12; i++)
+      {
+        hearth_engine_request_add_message (r, "user", "some words here");
+        hearth_engine_request_add_message (r, "assistant", "and more words");
+      }
+    hearth_engine_request_add_message (r, "user", "last");
+    run (engine, g_steal_pointer (&r), &w);
+    if (hearth_generation_get_error (w.generation) != NULL)
+      g_test_message ("%s", hearth_generation_get_error (w.generation)->message);
+    g_assert_null (hearth_generation_get_error (w.generation));
+    stats = hearth_generation_get_stats (w.generation);
+    g_assert_cmpuint (stats->dropped_messages, >, 0);
+    g_assert_cmpuint (stats->prompt_tokens + 4, <=, 256);
+    g_assert_cmpuint (stats->prompt_tokens + 40, >, 256); /* only what had to go */
+    watch_clear (&w);
+  }
+
   /* a longer context for the same chat: rebuilt, and said */
   {
     g_autoptr (HearthEngineRequest) r = greedy_request (model, "ctx", 2);
