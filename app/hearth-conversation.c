@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-conversation"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "hearth-conversation.h"
+
+/* A streaming reply is saved at least this often. */
+#define SAVE_INTERVAL_US G_USEC_PER_SEC
+
+struct _HearthConversation
+{
+  GObject parent_instance;
+
+  HearthChatStore *chats;
+  HearthEngine *engine;
+  HearthStore *models;
+  gint64 chat_id;
+
+  HearthGeneration *generation;
+  gint64 reply_id;
+  GString *reply;
+  gint64 last_save;
+  ember_generate_options options;
+  guint num_ctx;
+  guint used, length;
+};
+
+enum { PROP_0, PROP_GENERATING, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
+enum { SIGNAL_REPLY_TEXT, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (HearthConversation, hearth_conversation, G_TYPE_OBJECT)
+
+HearthConversation *
+hearth_conversation_new (HearthChatStore *chats,
+                         HearthEngine    *engine,
+                         HearthStore     *models,
+                         gint64           chat_id)
+{
+  HearthConversation *self;
+
+  g_return_val_if_fail (HEARTH_IS_CHAT_STORE (chats), NULL);
+  g_return_val_if_fail (HEARTH_IS_ENGINE (engine), NULL);
+  g_return_val_if_fail (HEARTH_IS_STORE (models), NULL);
+
+  self = g_object_new (HEARTH_TYPE_CONVERSATION, NULL);
+  self->chats = g_object_ref (chats);
+  self->engine = g_object_ref (engine);
+  self->models = g_object_ref (models);
+  self->chat_id = chat_id;
+  return self;
+}
+
+gint64
+hearth_conversation_get_chat_id (HearthConversation *self)
+{
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), 0);
+  return self->chat_id;
+}
+
+void
+hearth_conversation_set_options (HearthConversation           *self,
+                                 const ember_generate_options *options,
+                                 guint                         num_ctx)
+{
+  g_return_if_fail (HEARTH_IS_CONVERSATION (self));
+  g_return_if_fail (options != NULL);
+
+  self->options = *options;
+  self->options.stop = NULL;
+  self->num_ctx = num_ctx;
+}
+
+gboolean
+hearth_conversation_set_model (HearthConversation  *self,
+                               const char          *model,
+                               GError             **error)
+{
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), FALSE);
+  return hearth_chat_store_set_chat_model (self->chats, self->chat_id, model, error);
+}
+
+/* The file of the chat's model, or NULL with a message a person can act on. */
+static char *
+model_file (HearthConversation  *self,
+            char               **model,
+            GError             **error)
+{
+  g_autoptr (HearthChat) chat = hearth_chat_store_get_chat (self->chats, self->chat_id, error);
+  g_autoptr (GError) local = NULL;
+  char *path;
+
+  if (chat == NULL)
+    return NULL;
+  if (chat->model == NULL || *chat->model == '\0')
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
+                   _("Choose a model for this chat first"));
+      return NULL;
+    }
+  *model = g_strdup (chat->model);
+  if (g_path_is_absolute (chat->model))
+    {
+      if (!g_file_test (chat->model, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
+                       _("The model file %s is not there any more"), chat->model);
+          return NULL;
+        }
+      return g_strdup (chat->model);
+    }
+  path = hearth_store_get_model_path (self->models, chat->model, &local);
+  if (path == NULL)
+    g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
+                 _("The model “%s” is not in the library any more (%s)"), chat->model,
+                 local->message);
+  return path;
+}
+
+static char *
+params_json (const HearthEngineRequest *request)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  const ember_sampler_params *p = &request->options.sampler;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "temperature");
+  json_builder_add_double_value (b, p->temperature);
+  json_builder_set_member_name (b, "top_k");
+  json_builder_add_int_value (b, p->top_k);
+  json_builder_set_member_name (b, "top_p");
+  json_builder_add_double_value (b, p->top_p);
+  json_builder_set_member_name (b, "min_p");
+  json_builder_add_double_value (b, p->min_p);
+  json_builder_set_member_name (b, "repeat_penalty");
+  json_builder_add_double_value (b, p->repeat_penalty);
+  json_builder_set_member_name (b, "num_predict");
+  json_builder_add_int_value (b, request->options.num_predict);
+  json_builder_set_member_name (b, "num_ctx");
+  json_builder_add_int_value (b, request->num_ctx);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static char *
+stats_json (HearthGeneration *generation)
+{
+  const HearthGenerationStats *s = hearth_generation_get_stats (generation);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "prompt_tokens");
+  json_builder_add_int_value (b, s->prompt_tokens);
+  json_builder_set_member_name (b, "prompt_reused");
+  json_builder_add_int_value (b, s->prompt_reused);
+  json_builder_set_member_name (b, "generated_tokens");
+  json_builder_add_int_value (b, s->generated_tokens);
+  json_builder_set_member_name (b, "tokens_per_second");
+  json_builder_add_double_value (b, s->tokens_per_second);
+  json_builder_set_member_name (b, "first_token_seconds");
+  json_builder_add_double_value (b, s->first_token_seconds);
+  json_builder_set_member_name (b, "prompt_seconds");
+  json_builder_add_double_value (b, s->prompt_seconds);
+  json_builder_set_member_name (b, "generation_seconds");
+  json_builder_add_double_value (b, s->generation_seconds);
+  json_builder_set_member_name (b, "n_ctx");
+  json_builder_add_int_value (b, s->n_ctx);
+  json_builder_set_member_name (b, "dropped_messages");
+  json_builder_add_int_value (b, s->dropped_messages);
+  json_builder_set_member_name (b, "stop_reason");
+  json_builder_add_string_value (b, ember_stop_reason_to_string (s->stop_reason));
+  if (hearth_generation_get_device (generation) != NULL)
+    {
+      json_builder_set_member_name (b, "device");
+      json_builder_add_string_value (b, hearth_generation_get_device (generation));
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static void
+save_reply (HearthConversation *self,
+            gboolean            complete)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *stats = NULL;
+  const char *error_text = NULL;
+
+  if (complete)
+    {
+      const GError *failed = hearth_generation_get_error (self->generation);
+
+      stats = stats_json (self->generation);
+      error_text = failed != NULL ? failed->message : NULL;
+    }
+  if (!hearth_chat_store_update_message (self->chats, self->reply_id, self->reply->str, complete,
+                                         stats, error_text, &error))
+    g_warning ("the reply could not be saved: %s", error->message);
+  self->last_save = g_get_monotonic_time ();
+}
+
+static void
+on_text (HearthGeneration   *generation,
+         const char         *batch,
+         HearthConversation *self)
+{
+  g_string_append (self->reply, batch);
+  if (g_get_monotonic_time () - self->last_save >= SAVE_INTERVAL_US)
+    save_reply (self, FALSE);
+  g_signal_emit (self, signals[SIGNAL_REPLY_TEXT], 0, self->reply_id, batch);
+}
+
+static void
+on_finished (HearthGeneration   *generation,
+             HearthConversation *self)
+{
+  const HearthGenerationStats *s = hearth_generation_get_stats (generation);
+
+  g_signal_handlers_disconnect_by_data (generation, self);
+  if (s->n_ctx > 0)
+    {
+      self->length = s->n_ctx;
+      self->used = s->prompt_tokens + s->generated_tokens;
+    }
+  save_reply (self, TRUE);
+  self->reply_id = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_GENERATING]);
+}
+
+/* A reply after @parent_id, from the conversation that leads to it. */
+static gboolean
+reply_after (HearthConversation  *self,
+             gint64               parent_id,
+             gboolean             drop_oldest,
+             GError             **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *params = NULL;
+  g_autoptr (GPtrArray) shown = NULL;
+  g_autoptr (HearthEngineRequest) request = NULL;
+  g_autofree char *session = NULL;
+
+  if (self->generation != NULL && !hearth_generation_is_finished (self->generation))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
+                   _("A reply is being written; stop it first"));
+      return FALSE;
+    }
+  path = model_file (self, &model, error);
+  if (path == NULL)
+    return FALSE;
+  shown = hearth_chat_store_get_conversation (self->chats, self->chat_id, error);
+  if (shown == NULL)
+    return FALSE;
+
+  session = g_strdup_printf ("chat-%" G_GINT64_FORMAT, self->chat_id);
+  request = hearth_engine_request_new (path, session);
+  request->drop_oldest = drop_oldest;
+  request->options = self->options;
+  request->options.stop = NULL;
+  request->num_ctx = self->num_ctx;
+  /* the conversation up to @parent_id, as shown */
+  for (guint i = 0; i < shown->len; i++)
+    {
+      HearthChatMessage *m = shown->pdata[i];
+
+      hearth_engine_request_add_message (request, m->role, m->content);
+      if (m->id == parent_id)
+        break;
+    }
+  params = params_json (request);
+
+  self->reply_id = hearth_chat_store_add_message (self->chats, self->chat_id, parent_id,
+                                                  "assistant", "", model, params, FALSE, error);
+  if (self->reply_id == 0)
+    return FALSE;
+  g_string_truncate (self->reply, 0);
+  self->last_save = g_get_monotonic_time ();
+  g_clear_object (&self->generation);
+  self->generation = hearth_engine_generate (self->engine, g_steal_pointer (&request));
+  g_signal_connect (self->generation, "text", G_CALLBACK (on_text), self);
+  g_signal_connect (self->generation, "finished", G_CALLBACK (on_finished), self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_GENERATING]);
+  return TRUE;
+}
+
+/* The last message of the conversation shown, or 0. */
+static gint64
+last_shown (HearthConversation  *self,
+            GError             **error)
+{
+  g_autoptr (GPtrArray) shown = hearth_chat_store_get_conversation (self->chats, self->chat_id, error);
+
+  if (shown == NULL)
+    return -1;
+  return shown->len > 0 ? ((HearthChatMessage *) shown->pdata[shown->len - 1])->id : 0;
+}
+
+gboolean
+hearth_conversation_send (HearthConversation  *self,
+                          const char          *text,
+                          GError             **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *model = NULL;
+  gint64 parent, id;
+
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  if (hearth_conversation_is_generating (self))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
+                   _("A reply is being written; stop it first"));
+      return FALSE;
+    }
+  /* nothing is saved for a chat that cannot answer */
+  path = model_file (self, &model, error);
+  if (path == NULL)
+    return FALSE;
+  parent = last_shown (self, error);
+  if (parent < 0)
+    return FALSE;
+  id = hearth_chat_store_add_message (self->chats, self->chat_id, parent, "user", text, NULL, NULL,
+                                      TRUE, error);
+  if (id == 0)
+    return FALSE;
+  return reply_after (self, id, FALSE, error);
+}
+
+gboolean
+hearth_conversation_regenerate (HearthConversation  *self,
+                                gint64               reply_id,
+                                gboolean             drop_oldest,
+                                GError             **error)
+{
+  g_autoptr (HearthChatMessage) reply = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), FALSE);
+
+  reply = hearth_chat_store_get_message (self->chats, reply_id, error);
+  if (reply == NULL)
+    return FALSE;
+  if (reply->chat_id != self->chat_id || !g_str_equal (reply->role, "assistant")
+      || reply->parent_id == 0)
+    {
+      g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                   _("Only a reply in this chat can be written again"));
+      return FALSE;
+    }
+  return reply_after (self, reply->parent_id, drop_oldest, error);
+}
+
+gboolean
+hearth_conversation_edit (HearthConversation  *self,
+                          gint64               message_id,
+                          const char          *text,
+                          GError             **error)
+{
+  g_autoptr (HearthChatMessage) message = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *model = NULL;
+  gint64 id;
+
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  message = hearth_chat_store_get_message (self->chats, message_id, error);
+  if (message == NULL)
+    return FALSE;
+  if (message->chat_id != self->chat_id || !g_str_equal (message->role, "user"))
+    {
+      g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                   _("Only your own messages in this chat can be edited"));
+      return FALSE;
+    }
+  if (hearth_conversation_is_generating (self))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
+                   _("A reply is being written; stop it first"));
+      return FALSE;
+    }
+  path = model_file (self, &model, error);
+  if (path == NULL)
+    return FALSE;
+  id = hearth_chat_store_add_message (self->chats, self->chat_id, message->parent_id, "user", text,
+                                      NULL, NULL, TRUE, error);
+  if (id == 0)
+    return FALSE;
+  return reply_after (self, id, FALSE, error);
+}
+
+void
+hearth_conversation_stop (HearthConversation *self)
+{
+  g_return_if_fail (HEARTH_IS_CONVERSATION (self));
+
+  if (self->generation != NULL)
+    hearth_generation_cancel (self->generation);
+}
+
+gboolean
+hearth_conversation_is_generating (HearthConversation *self)
+{
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), FALSE);
+  return self->reply_id != 0;
+}
+
+gint64
+hearth_conversation_get_reply_id (HearthConversation *self)
+{
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), 0);
+  return self->reply_id;
+}
+
+const char *
+hearth_conversation_get_reply_text (HearthConversation *self)
+{
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), NULL);
+  return self->reply->str;
+}
+
+HearthGeneration *
+hearth_conversation_get_generation (HearthConversation *self)
+{
+  g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), NULL);
+  return self->generation;
+}
+
+void
+hearth_conversation_get_context_use (HearthConversation *self,
+                                     guint              *used,
+                                     guint              *length)
+{
+  g_return_if_fail (HEARTH_IS_CONVERSATION (self));
+
+  if (used != NULL)
+    *used = self->used;
+  if (length != NULL)
+    *length = self->length;
+}
+
+static void
+hearth_conversation_dispose (GObject *object)
+{
+  HearthConversation *self = HEARTH_CONVERSATION (object);
+
+  if (self->generation != NULL)
+    {
+      /* a reply under way: stopped, and what it wrote saved */
+      if (!hearth_generation_is_finished (self->generation) && self->reply_id != 0)
+        {
+          hearth_generation_cancel (self->generation);
+          g_signal_handlers_disconnect_by_data (self->generation, self);
+          hearth_chat_store_update_message (self->chats, self->reply_id, self->reply->str, TRUE,
+                                            NULL, NULL, NULL);
+          self->reply_id = 0;
+        }
+      g_signal_handlers_disconnect_by_data (self->generation, self);
+      g_clear_object (&self->generation);
+    }
+  g_clear_object (&self->chats);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->models);
+
+  G_OBJECT_CLASS (hearth_conversation_parent_class)->dispose (object);
+}
+
+static void
+hearth_conversation_finalize (GObject *object)
+{
+  HearthConversation *self = HEARTH_CONVERSATION (object);
+
+  g_string_free (self->reply, TRUE);
+
+  G_OBJECT_CLASS (hearth_conversation_parent_class)->finalize (object);
+}
+
+static void
+hearth_conversation_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  HearthConversation *self = HEARTH_CONVERSATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_GENERATING:
+      g_value_set_boolean (value, hearth_conversation_is_generating (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hearth_conversation_class_init (HearthConversationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hearth_conversation_dispose;
+  object_class->finalize = hearth_conversation_finalize;
+  object_class->get_property = hearth_conversation_get_property;
+
+  props[PROP_GENERATING] = g_param_spec_boolean ("generating", NULL, NULL, FALSE,
+                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
+                                                   | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_REPLY_TEXT] = g_signal_new ("reply-text", G_TYPE_FROM_CLASS (klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                             2, G_TYPE_INT64, G_TYPE_STRING);
+}
+
+static void
+hearth_conversation_init (HearthConversation *self)
+{
+  self->reply = g_string_new (NULL);
+  ember_generate_options_init (&self->options);
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * HearthConversation, without a display: a chat with a model from the
+ * store (a generated one, or stories260K from ../shared); sending, the
+ * next turn reusing the cache, regenerating and editing as branches,
+ * stopping, a reply saved while it streams, errors saved in place and the
+ * choice to leave out old turns, a chat without a model.
+ */
+
+#include "config.h"
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth-conversation.h"
+#include "test-common.h"
+#include "test-models.h"
+
+static char *tmp_dir;
+
+typedef struct
+{
+  HearthChatStore *chats;
+  HearthEngine *engine;
+  HearthStore *models;
+  HearthConversation *conversation;
+  gint64 chat;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  static guint n;
+  g_autofree char *db = g_strdup_printf ("%s/chats-%u.db", tmp_dir, n);
+  g_autofree char *root = g_strdup_printf ("%s/models-%u", tmp_dir, n);
+  g_autofree char *gguf = g_strdup_printf ("%s/tiny-%u.gguf", tmp_dir, n++);
+  g_autoptr (GError) error = NULL;
+  hearth_test_model m;
+  ember_error e = { 0 };
+  ember_generate_options options;
+
+  /* a generated model whose greedy text runs on (see test-generation.c) */
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.seed = 2;
+  m.n_ctx = data != NULL ? GPOINTER_TO_UINT (data) : 2048;
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+
+  f->chats = hearth_chat_store_open (db, &error);
+  g_assert_no_error (error);
+  f->engine = hearth_engine_new ();
+  f->models = hearth_store_new (root);
+  g_assert_true (hearth_store_import (f->models, gguf, "tiny", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  f->chat = hearth_chat_store_create_chat (f->chats, "tiny", &error);
+  g_assert_no_error (error);
+  f->conversation = hearth_conversation_new (f->chats, f->engine, f->models, f->chat);
+  ember_generate_options_init (&options);
+  options.sampler.temperature = 0;
+  options.num_predict = 24;
+  hearth_conversation_set_options (f->conversation, &options, 0);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_clear_object (&f->conversation);
+  g_clear_object (&f->engine);
+  g_clear_object (&f->models);
+  g_clear_object (&f->chats);
+}
+
+static gboolean
+idle (gpointer data)
+{
+  return !hearth_conversation_is_generating (data);
+}
+
+static void
+wait_reply (Fixture *f)
+{
+  hearth_test_wait_until (idle, f->conversation, 120, "the reply is finished");
+}
+
+static GPtrArray *
+shown (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *path = hearth_chat_store_get_conversation (f->chats, f->chat, &error);
+
+  g_assert_no_error (error);
+  return path;
+}
+
+#define MESSAGE(path, i) ((HearthChatMessage *) (path)->pdata[i])
+
+static gint64
+stat_of (HearthChatMessage *m,
+         const char        *name)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  g_assert_nonnull (m->stats);
+  g_assert_true (json_parser_load_from_data (parser, m->stats, -1, NULL));
+  return json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)), name);
+}
+
+static void
+test_send (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  guint used = 0, length = 0;
+
+  g_assert_true (hearth_conversation_send (f->conversation, "Once upon a time", &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_conversation_is_generating (f->conversation));
+  /* one reply at a time */
+  g_assert_false (hearth_conversation_send (f->conversation, "again", &error));
+  g_assert_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED);
+  g_clear_error (&error);
+  wait_reply (f);
+
+  path = shown (f);
+  g_assert_cmpuint (path->len, ==, 2);
+  g_assert_cmpstr (MESSAGE (path, 0)->role, ==, "user");
+  g_assert_cmpstr (MESSAGE (path, 0)->content, ==, "Once upon a time");
+  g_assert_cmpstr (MESSAGE (path, 1)->role, ==, "assistant");
+  g_assert_cmpstr (MESSAGE (path, 1)->model, ==, "tiny");
+  g_assert_true (MESSAGE (path, 1)->complete);
+  g_assert_null (MESSAGE (path, 1)->error);
+  g_assert_cmpuint (strlen (MESSAGE (path, 1)->content), >, 0);
+  g_assert_cmpstr (MESSAGE (path, 1)->content, ==,
+                   hearth_generation_get_text (hearth_conversation_get_generation (f->conversation)));
+  g_assert_cmpint (stat_of (MESSAGE (path, 1), "generated_tokens"), ==, 24);
+  g_assert_cmpint (stat_of (MESSAGE (path, 1), "prompt_reused"), ==, 0);
+  g_assert_nonnull (strstr (MESSAGE (path, 1)->params, "\"temperature\":0"));
+  hearth_conversation_get_context_use (f->conversation, &used, &length);
+  g_assert_cmpuint (length, ==, 2048);
+  g_assert_cmpuint (used, >, 24);
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* the next turn: only the new tokens are read */
+  g_assert_true (hearth_conversation_send (f->conversation, "And then?", &error));
+  wait_reply (f);
+  path = shown (f);
+  g_assert_cmpuint (path->len, ==, 4);
+  g_assert_cmpint (stat_of (MESSAGE (path, 3), "prompt_reused"), >, 20);
+}
+
+static void
+test_branches (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  gint64 first_reply, first_user;
+  g_autofree char *first_text = NULL;
+
+  g_assert_true (hearth_conversation_send (f->conversation, "Hello", &error));
+  wait_reply (f);
+  path = shown (f);
+  first_user = MESSAGE (path, 0)->id;
+  first_reply = MESSAGE (path, 1)->id;
+  first_text = g_strdup (MESSAGE (path, 1)->content);
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* regenerate: a second reply beside the first (greedy: the same text) */
+  g_assert_true (hearth_conversation_regenerate (f->conversation, first_reply, FALSE, &error));
+  g_assert_no_error (error);
+  wait_reply (f);
+  path = shown (f);
+  g_assert_cmpuint (path->len, ==, 2);
+  g_assert_cmpint (MESSAGE (path, 1)->id, !=, first_reply);
+  g_assert_cmpuint (MESSAGE (path, 1)->n_siblings, ==, 2);
+  g_assert_cmpuint (MESSAGE (path, 1)->sibling_index, ==, 1);
+  g_assert_cmpstr (MESSAGE (path, 1)->content, ==, first_text);
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* edit the question: a second question beside the first, answered */
+  g_assert_true (hearth_conversation_edit (f->conversation, first_user, "Hi there", &error));
+  g_assert_no_error (error);
+  wait_reply (f);
+  path = shown (f);
+  g_assert_cmpuint (path->len, ==, 2);
+  g_assert_cmpstr (MESSAGE (path, 0)->content, ==, "Hi there");
+  g_assert_cmpuint (MESSAGE (path, 0)->n_siblings, ==, 2);
+  g_assert_true (MESSAGE (path, 1)->complete);
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* what cannot be regenerated or edited */
+  g_assert_false (hearth_conversation_regenerate (f->conversation, first_user, FALSE, &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (hearth_conversation_edit (f->conversation, first_reply, "x", &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+}
+
+typedef struct
+{
+  Fixture *f;
+  guint batches;
+  gboolean saved_mid_reply;
+} StreamCheck;
+
+/* The first batch waits a second and more; by the next one the reply is
+ * in the database, incomplete, as far as it had come. */
+static void
+on_reply_text (HearthConversation *conversation,
+               gint64              id,
+               const char         *batch,
+               StreamCheck        *check)
+{
+  if (check->batches++ == 0)
+    g_usleep (1100 * 1000);
+  else if (!check->saved_mid_reply)
+    {
+      g_autoptr (HearthChatMessage) m = hearth_chat_store_get_message (check->f->chats, id, NULL);
+
+      g_assert_nonnull (m);
+      g_assert_false (m->complete);
+      g_assert_cmpstr (m->content, ==, hearth_conversation_get_reply_text (conversation));
+      check->saved_mid_reply = TRUE;
+    }
+}
+
+static void
+test_streaming_saved (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  ember_generate_options options;
+  StreamCheck check = { f, 0, FALSE };
+
+  ember_generate_options_init (&options);
+  options.sampler.temperature = 0;
+  options.num_predict = 1500;
+  hearth_conversation_set_options (f->conversation, &options, 0);
+  g_signal_connect (f->conversation, "reply-text", G_CALLBACK (on_reply_text), &check);
+  g_assert_true (hearth_conversation_send (f->conversation, "A long story, please", &error));
+  wait_reply (f);
+  g_assert_cmpuint (check.batches, >=, 2);
+  g_assert_true (check.saved_mid_reply);
+  path = shown (f);
+  g_assert_true (MESSAGE (path, 1)->complete);
+}
+
+static void
+stop_at_first_text (HearthConversation *conversation,
+                    gint64              id,
+                    const char         *batch,
+                    gpointer            data)
+{
+  hearth_conversation_stop (conversation);
+}
+
+static void
+test_stop (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  ember_generate_options options;
+
+  ember_generate_options_init (&options);
+  options.sampler.temperature = 0;
+  options.num_predict = -1;
+  hearth_conversation_set_options (f->conversation, &options, 0);
+  g_signal_connect (f->conversation, "reply-text", G_CALLBACK (stop_at_first_text), NULL);
+  g_assert_true (hearth_conversation_send (f->conversation, "Go on forever", &error));
+  wait_reply (f);
+  path = shown (f);
+  g_assert_true (MESSAGE (path, 1)->complete);
+  g_assert_null (MESSAGE (path, 1)->error);
+  g_assert_cmpuint (strlen (MESSAGE (path, 1)->content), >, 0);
+  g_assert_nonnull (strstr (MESSAGE (path, 1)->stats, "\"stop_reason\":\"cancelled\""));
+  g_assert_cmpint (stat_of (MESSAGE (path, 1), "generated_tokens"), <, 1900);
+}
+
+/* A conversation too long for the context (256 tokens): the error is
+ * saved with the reply; written again leaving out old turns, it fits. */
+static void
+test_context_full (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  ember_generate_options options;
+  gint64 failed;
+
+  ember_generate_options_init (&options);
+  options.sampler.temperature = 0;
+  options.num_predict = 40;
+  hearth_conversation_set_options (f->conversation, &options, 0);
+  for (int i = 0; i < 8; i++)
+    {
+      g_assert_true (hearth_conversation_send (f->conversation, "Tell me more about it", &error));
+      g_assert_no_error (error);
+      wait_reply (f);
+      g_clear_pointer (&path, g_ptr_array_unref);
+      path = shown (f);
+      if (MESSAGE (path, path->len - 1)->error != NULL)
+        break;
+    }
+  failed = MESSAGE (path, path->len - 1)->id;
+  g_assert_nonnull (MESSAGE (path, path->len - 1)->error);
+  g_assert_nonnull (strstr (MESSAGE (path, path->len - 1)->error, "context holds 256"));
+  g_assert_true (MESSAGE (path, path->len - 1)->complete);
+
+  g_assert_true (hearth_conversation_regenerate (f->conversation, failed, TRUE, &error));
+  wait_reply (f);
+  g_clear_pointer (&path, g_ptr_array_unref);
+  path = shown (f);
+  g_assert_null (MESSAGE (path, path->len - 1)->error);
+  g_assert_cmpint (stat_of (MESSAGE (path, path->len - 1), "dropped_messages"), >, 0);
+}
+
+static void
+test_no_model (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+
+  g_assert_true (hearth_conversation_set_model (f->conversation, NULL, &error));
+  g_assert_false (hearth_conversation_send (f->conversation, "Hello?", &error));
+  g_assert_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD);
+  g_assert_nonnull (strstr (error->message, "Choose a model"));
+  g_clear_error (&error);
+  /* nothing was saved for a message that could not be answered */
+  path = shown (f);
+  g_assert_cmpuint (path->len, ==, 0);
+
+  g_assert_true (hearth_conversation_set_model (f->conversation, "gone:latest", &error));
+  g_assert_false (hearth_conversation_send (f->conversation, "Hello?", &error));
+  g_assert_nonnull (strstr (error->message, "not in the library"));
+  g_clear_error (&error);
+  g_assert_true (hearth_conversation_set_model (f->conversation, "/nonexistent/file.gguf", &error));
+  g_assert_false (hearth_conversation_send (f->conversation, "Hello?", &error));
+  g_assert_nonnull (strstr (error->message, "not there any more"));
+}
+
+/* stories260K, the one trained model: a real story comes back. */
+static void
+test_stories (void)
+{
+  g_autofree char *model = hearth_test_shared_file ("models/stories260K.gguf");
+  g_autofree char *db = g_build_filename (tmp_dir, "stories.db", NULL);
+  g_autofree char *root = g_build_filename (tmp_dir, "stories-models", NULL);
+  g_autoptr (HearthChatStore) chats = NULL;
+  g_autoptr (HearthEngine) engine = NULL;
+  g_autoptr (HearthStore) models = NULL;
+  g_autoptr (HearthConversation) conversation = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 chat;
+
+  if (model == NULL)
+    return;
+  chats = hearth_chat_store_open (db, &error);
+  engine = hearth_engine_new ();
+  models = hearth_store_new (root);
+  chat = hearth_chat_store_create_chat (chats, model, &error);
+  conversation = hearth_conversation_new (chats, engine, models, chat);
+  g_assert_true (hearth_conversation_send (conversation, "Once upon a time, there was a little girl",
+                                           &error));
+  hearth_test_wait_until (idle, conversation, 120, "the story is told");
+  path = hearth_chat_store_get_conversation (chats, chat, &error);
+  g_assert_cmpuint (path->len, ==, 2);
+  g_assert_null (MESSAGE (path, 1)->error);
+  g_test_message ("stories260K: %s", MESSAGE (path, 1)->content);
+  g_assert_cmpuint (strlen (MESSAGE (path, 1)->content), >, 10);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("hearth-test-conversation-XXXXXX", NULL);
+  g_assert_nonnull (tmp_dir);
+  g_setenv ("XDG_CACHE_HOME", tmp_dir, TRUE);
+
+  g_test_add ("/conversation/send", Fixture, NULL, fixture_set_up, test_send, fixture_tear_down);
+  g_test_add ("/conversation/branches", Fixture, NULL, fixture_set_up, test_branches,
+              fixture_tear_down);
+  g_test_add ("/conversation/streaming-saved", Fixture, GUINT_TO_POINTER (4096), fixture_set_up,
+              test_streaming_saved, fixture_tear_down);
+  g_test_add ("/conversation/stop", Fixture, NULL, fixture_set_up, test_stop, fixture_tear_down);
+  g_test_add ("/conversation/context-full", Fixture, GUINT_TO_POINTER (256), fixture_set_up,
+              test_context_full, fixture_tear_down);
+  g_test_add ("/conversation/no-model", Fixture, NULL, fixture_set_up, test_no_model,
+              fixture_tear_down);
+  g_test_add_func ("/conversation/stories260K", test_stories);
+
+  status = g_test_run ();
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
+
+    if (system (cmd) != 0)
+      g_printerr ("could not remove %s\n", tmp_dir);
+  }
+  return status;
+}
