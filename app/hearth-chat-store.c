@@ -355,7 +355,7 @@ not_found (GError **error,
            gint64   id)
 {
   g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_NOT_FOUND,
-               _("There is no chat or message %" G_GINT64_FORMAT), id);
+               _("There is no chat or message %lld"), (long long) id);
   return FALSE;
 }
 
@@ -577,13 +577,12 @@ valid_role (const char *role)
 
 static gboolean
 valid_text (const char  *text,
-            const char  *what,
             GError     **error)
 {
   if (text != NULL && !g_utf8_validate (text, -1, NULL))
     {
       g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
-                   _("The %s is not valid UTF-8 text"), what);
+                   _("The message is not valid UTF-8 text"));
       return FALSE;
     }
   return TRUE;
@@ -640,7 +639,7 @@ hearth_chat_store_add_message (HearthChatStore  *self,
     }
   if (content == NULL)
     content = "";
-  if (!valid_text (content, _("message"), error))
+  if (!valid_text (content, error))
     return 0;
   chat = hearth_chat_store_get_chat (self, chat_id, error);
   if (chat == NULL)
@@ -654,7 +653,7 @@ hearth_chat_store_add_message (HearthChatStore  *self,
       if (parent->chat_id != chat_id)
         {
           g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
-                       _("Message %" G_GINT64_FORMAT " belongs to another chat"), parent_id);
+                       _("Message %lld belongs to another chat"), (long long) parent_id);
           return 0;
         }
     }
@@ -732,7 +731,7 @@ hearth_chat_store_update_message (HearthChatStore  *self,
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), FALSE);
   g_return_val_if_fail (content != NULL, FALSE);
 
-  if (!valid_text (content, _("message"), error))
+  if (!valid_text (content, error))
     return FALSE;
   stmt = prepare (self, "UPDATE messages SET content = ?, complete = ?, "
                         "stats = coalesce (?, stats), error = coalesce (?, error) WHERE id = ?",
@@ -1238,7 +1237,7 @@ import_messages (HearthChatStore  *self,
         return bad_file (error, _("message %u has no numeric “id”"), i + 1);
       old_id = json_node_get_int (id_node);
       if (g_hash_table_contains (ids, &old_id))
-        return bad_file (error, _("message %u repeats the id %" G_GINT64_FORMAT), i + 1, old_id);
+        return bad_file (error, _("message %u repeats the id %lld"), i + 1, (long long) old_id);
       parent_node = json_object_get_member (o, "parent");
       if (parent_node != NULL && !JSON_NODE_HOLDS_NULL (parent_node))
         {
@@ -1250,8 +1249,8 @@ import_messages (HearthChatStore  *self,
           mapped = g_hash_table_lookup (ids, &old_parent);
           /* parents come first: no cycles, no dangling branches */
           if (mapped == NULL)
-            return bad_file (error, _("message %u answers message %" G_GINT64_FORMAT
-                                      ", which does not come before it"), i + 1, old_parent);
+            return bad_file (error, _("message %u answers message %lld, which does not come before it"),
+                             i + 1, (long long) old_parent);
           parent = *mapped;
         }
       if (!optional_string (o, "role", i, &role, error)
