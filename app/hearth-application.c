@@ -54,9 +54,6 @@ color_scheme_changed_cb (GSettings         *settings,
                          HearthApplication *self)
 {
   apply_color_scheme (self);
-
-  /* downloads that were under way when Hearth last stopped go on */
-  hearth_downloads_restore (hearth_application_get_downloads (self));
 }
 
 static void
@@ -121,6 +118,9 @@ hearth_application_startup (GApplication *app)
   g_signal_connect_object (self->settings, "changed::color-scheme",
                            G_CALLBACK (color_scheme_changed_cb), self, 0);
   apply_color_scheme (self);
+
+  /* downloads that were under way when Hearth last stopped go on */
+  hearth_downloads_restore (hearth_application_get_downloads (self));
 }
 
 static void

@@ -934,7 +934,10 @@ pending_path (HearthStore *self,
               const char  *name)
 {
   g_autofree char *dir = pending_dir (self);
-  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, name, -1);
+  g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, NULL);
+  /* one record per model, however its name is written ("x" = "x:latest") */
+  g_autofree char *canonical = parsed != NULL ? hearth_model_name_to_string (parsed) : g_strdup (name);
+  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, canonical, -1);
   g_autofree char *file = g_strdup_printf ("%.16s.json", hex);
 
   return g_build_filename (dir, file, NULL);

@@ -256,6 +256,24 @@ main_window (void)
       }                                                                              \
   } G_STMT_END
 
+/* What was paused at the last stop is in the downloads at startup,
+ * still paused. */
+static void
+test_downloads_restored (void)
+{
+  HearthDownloads *downloads;
+  HearthPull *pull;
+
+  REQUIRE_DISPLAY ();
+  downloads = hearth_application_get_downloads (app);
+  pull = hearth_downloads_find (downloads, "restored");
+  g_assert_nonnull (pull);
+  /* not started: shown as paused */
+  g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_IDLE);
+  hearth_downloads_cancel (downloads, pull);
+  g_assert_null (hearth_downloads_find (downloads, "restored"));
+}
+
 static void
 test_window_shown (void)
 {
@@ -434,6 +452,17 @@ chooser_has_file (gpointer data)
   return file != NULL;
 }
 
+/* The folder a folder chooser should have selected. */
+static GFile *wanted_folder;
+
+static gboolean
+chooser_has_wanted_folder (gpointer data)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (data));
+
+  return file != NULL && g_file_equal (file, wanted_folder);
+}
+
 static void
 test_preferences (void)
 {
@@ -552,8 +581,17 @@ test_preferences (void)
 
     gtk_widget_activate (choose);
     chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
-    g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
-    wait_until (chooser_has_file, chooser, "the file chooser selects the folder");
+    /* it opens with the folder in use selected */
+    {
+      g_autoptr (GFile) current = g_file_new_for_path (own);
+
+      wanted_folder = current;
+      wait_until (chooser_has_wanted_folder, chooser, "the file chooser shows the folder in use");
+    }
+    /* as a person would: into the other folder, then "Use This Folder" */
+    g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), file, NULL));
+    wanted_folder = file;
+    wait_until (chooser_has_wanted_folder, chooser, "the file chooser selects the folder");
     save_screenshot (chooser, "hearth-preferences-folder-chooser");
     gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
     {
@@ -1132,6 +1170,7 @@ main (int    argc,
     skip_reason = "no display (run under xvfb-run, as meson test does)";
 
   g_test_add_func ("/ui/window-shown", test_window_shown);
+  g_test_add_func ("/ui/downloads-restored", test_downloads_restored);
   g_test_add_func ("/ui/translation", test_translation);
   g_test_add_func ("/ui/actions", test_actions);
   g_test_add_func ("/ui/new-window-and-size", test_new_window_and_size);
@@ -1146,6 +1185,13 @@ main (int    argc,
 
   if (skip_reason == NULL)
     {
+      /* a download paused when Hearth last stopped: the app takes it up */
+      g_autofree char *root = hearth_store_default_root ();
+      g_autoptr (HearthStore) store = hearth_store_new (root);
+
+      g_assert_true (hearth_store_pending_save (store, "restored", "restored", NULL, TRUE, &error));
+      g_assert_no_error (error);
+
       /* Screenshots show settled windows, not frames of an animation. */
       g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
       app = hearth_application_new (G_APPLICATION_NON_UNIQUE, &error);

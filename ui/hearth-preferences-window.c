@@ -223,8 +223,9 @@ on_choose (HearthPreferencesWindow *self)
                                                GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
                                                _("_Use This Folder"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  /* the folder in use, selected in its parent */
   if (g_file_query_exists (folder, NULL))
-    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), folder, NULL);
+    gtk_file_chooser_set_file (GTK_FILE_CHOOSER (self->chooser), folder, NULL);
   g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
