@@ -19,6 +19,10 @@ struct _HearthApplication
   HearthLibrary *library;
   SoupSession *session;
   HearthDownloads *downloads;
+  HearthChatStore *chats;
+  GError *chats_error;
+  HearthEngine *engine;
+  GHashTable *conversations;  /* chat id → HearthConversation (weak) */
 
   /* set by main.c (or a test) */
   HearthWindowFactory window_factory;
@@ -134,6 +138,9 @@ hearth_application_activate (GApplication *app)
     hearth_application_open_window (HEARTH_APPLICATION (app));
 }
 
+static void conversation_gone (gpointer  data,
+                               GObject  *where);
+
 static void
 hearth_application_finalize (GObject *object)
 {
@@ -144,6 +151,19 @@ hearth_application_finalize (GObject *object)
     g_signal_handlers_disconnect_by_data (self->downloads, self);
   g_clear_object (&self->downloads);
   g_clear_object (&self->session);
+  if (self->conversations != NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, self->conversations);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        g_object_weak_unref (value, conversation_gone, self);
+      g_clear_pointer (&self->conversations, g_hash_table_unref);
+    }
+  g_clear_object (&self->engine);
+  g_clear_object (&self->chats);
+  g_clear_error (&self->chats_error);
   g_clear_object (&self->library);
 
   G_OBJECT_CLASS (hearth_application_parent_class)->finalize (object);
@@ -164,6 +184,7 @@ static void
 hearth_application_init (HearthApplication *self)
 {
   self->settings = g_settings_new (APPLICATION_ID);
+  self->conversations = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 }
 
 /* ---- public API ---------------------------------------------------------- */
@@ -364,4 +385,84 @@ hearth_application_set_models_dir (HearthApplication  *self,
   /* downloads under way there go on too */
   hearth_downloads_restore (hearth_application_get_downloads (self));
   return TRUE;
+}
+
+/* ---- chats ------------------------------------------------------------------- */
+
+HearthChatStore *
+hearth_application_get_chat_store (HearthApplication  *self,
+                                   GError            **error)
+{
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
+
+  if (self->chats == NULL && self->chats_error == NULL)
+    {
+      self->chats = hearth_chat_store_open (NULL, &self->chats_error);
+      /* chats deleted in an earlier run: their undo is long gone */
+      if (self->chats != NULL)
+        hearth_chat_store_purge_deleted (self->chats, NULL);
+    }
+  if (self->chats == NULL && error != NULL)
+    *error = g_error_copy (self->chats_error);
+  return self->chats;
+}
+
+static void
+keep_alive_changed_cb (GSettings         *settings,
+                       const char        *key,
+                       HearthApplication *self)
+{
+  hearth_engine_set_keep_alive (self->engine, g_settings_get_int (settings, "keep-alive"));
+}
+
+HearthEngine *
+hearth_application_get_engine (HearthApplication *self)
+{
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
+
+  if (self->engine == NULL)
+    {
+      self->engine = hearth_engine_new ();
+      keep_alive_changed_cb (self->settings, "keep-alive", self);
+      g_signal_connect_object (self->settings, "changed::keep-alive",
+                               G_CALLBACK (keep_alive_changed_cb), self, 0);
+    }
+  return self->engine;
+}
+
+static void
+conversation_gone (gpointer  data,
+                   GObject  *where)
+{
+  HearthApplication *self = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->conversations);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (value == (gpointer) where)
+      g_hash_table_iter_remove (&iter);
+}
+
+HearthConversation *
+hearth_application_get_conversation (HearthApplication *self,
+                                     gint64             chat_id)
+{
+  HearthChatStore *chats;
+  HearthConversation *conversation;
+
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
+
+  conversation = g_hash_table_lookup (self->conversations, &chat_id);
+  if (conversation != NULL)
+    return g_object_ref (conversation);
+  chats = hearth_application_get_chat_store (self, NULL);
+  if (chats == NULL)
+    return NULL;
+  conversation = hearth_conversation_new (chats, hearth_application_get_engine (self),
+                                          hearth_library_get_store (hearth_application_get_library (self)),
+                                          chat_id);
+  g_hash_table_insert (self->conversations, g_memdup2 (&chat_id, sizeof chat_id), conversation);
+  g_object_weak_ref (G_OBJECT (conversation), conversation_gone, self);
+  return conversation;
 }

@@ -12,7 +12,10 @@
 
 #include <adwaita.h>
 
+#include "hearth-chat-store.h"
+#include "hearth-conversation.h"
 #include "hearth-downloads.h"
+#include "hearth-engine.h"
 #include "hearth-library.h"
 
 G_BEGIN_DECLS
@@ -52,6 +55,20 @@ HearthLibrary *hearth_application_get_library (HearthApplication *self);
 /* The downloads, made on first use (at startup, which goes on with the
  * pulls the store has records of). Borrowed. */
 HearthDownloads *hearth_application_get_downloads (HearthApplication *self);
+
+/* The chat history, opened on first use; NULL (and @error, once) when it
+ * cannot be opened: a damaged file or one from a newer Hearth is left as it
+ * is, and the windows say why. Borrowed. */
+HearthChatStore *hearth_application_get_chat_store (HearthApplication  *self,
+                                                   GError            **error);
+
+/* The engine (keep-alive from the settings). Borrowed. */
+HearthEngine *hearth_application_get_engine (HearthApplication *self);
+
+/* The conversation of chat @chat_id, shared by every window that shows it
+ * (a new reference), or NULL without a chat store. */
+HearthConversation *hearth_application_get_conversation (HearthApplication *self,
+                                                         gint64             chat_id);
 
 /* Ollama's models folder when Hearth should offer, once, to use it: it
  * exists with models, and neither $HEARTH_MODELS nor a chosen folder nor an
