@@ -6,8 +6,8 @@
 
 #include "hearth-generation-private.h"
 
-/* How often the main context takes the text the worker has written. */
-#define TICK_MS 30
+/* Text reaches the main context in batches at least this far apart. */
+#define BATCH_MS 30
 
 struct _HearthGeneration
 {
@@ -21,7 +21,7 @@ struct _HearthGeneration
   HearthGenerationStats stats;
   char *device;
   char *notice;
-  GSource *tick;
+  GMainContext *context;    /* where the signals are emitted */
 
   /* shared with the worker, under lock */
   GMutex lock;
@@ -32,6 +32,7 @@ struct _HearthGeneration
   HearthGenerationStats done_stats;
   char *next_device;
   char *next_notice;
+  gboolean scheduled;       /* a delivery is on its way to the main context */
 
   gint cancelled;           /* atomic */
   gint64 started;           /* monotonic µs */
@@ -58,6 +59,7 @@ tick (gpointer user_data)
   gboolean done;
 
   g_mutex_lock (&self->lock);
+  self->scheduled = FALSE;
   if (self->pending->len > 0)
     {
       text = self->pending;
@@ -92,19 +94,36 @@ tick (gpointer user_data)
       g_string_append_len (self->text, text->str, (gssize) text->len);
       g_signal_emit (self, signals[SIGNAL_TEXT], 0, text->str);
     }
-  if (done)
+  if (done && !self->finished)
     {
       self->finished = TRUE;
-      self->tick = NULL;
       if (self->phase != HEARTH_GENERATION_DONE)
         {
           self->phase = HEARTH_GENERATION_DONE;
           g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PHASE]);
         }
       g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
-      return G_SOURCE_REMOVE;
     }
-  return G_SOURCE_CONTINUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* With the lock held: a delivery to the main context in @delay_ms, unless
+ * one is on its way (whose batch then takes in this change too). */
+static void
+schedule (HearthGeneration *self,
+          guint             delay_ms)
+{
+  GSource *source;
+
+  if (self->scheduled)
+    return;
+  self->scheduled = TRUE;
+  source = delay_ms > 0 ? g_timeout_source_new (delay_ms) : g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_name (source, "[hearth] generation delivery");
+  g_source_set_callback (source, tick, g_object_ref (self), g_object_unref);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 HearthGeneration *
@@ -112,13 +131,7 @@ hearth_generation_new_internal (void)
 {
   HearthGeneration *self = g_object_new (HEARTH_TYPE_GENERATION, NULL);
 
-  self->tick = g_timeout_source_new (TICK_MS);
-  g_source_set_priority (self->tick, G_PRIORITY_DEFAULT);
-  g_source_set_name (self->tick, "[hearth] generation text");
-  /* the source holds a reference: the generation lives until it is done */
-  g_source_set_callback (self->tick, tick, g_object_ref (self), g_object_unref);
-  g_source_attach (self->tick, g_main_context_get_thread_default ());
-  g_source_unref (self->tick);
+  self->context = g_main_context_ref_thread_default ();
   return self;
 }
 
@@ -128,6 +141,7 @@ hearth_generation_set_phase_internal (HearthGeneration      *self,
 {
   g_mutex_lock (&self->lock);
   self->next_phase = phase;
+  schedule (self, 0);
   g_mutex_unlock (&self->lock);
 }
 
@@ -138,6 +152,7 @@ hearth_generation_set_device_internal (HearthGeneration *self,
   g_mutex_lock (&self->lock);
   g_free (self->next_device);
   self->next_device = g_strdup (device);
+  schedule (self, 0);
   g_mutex_unlock (&self->lock);
 }
 
@@ -148,6 +163,7 @@ hearth_generation_set_notice_internal (HearthGeneration *self,
   g_mutex_lock (&self->lock);
   g_free (self->next_notice);
   self->next_notice = g_strdup (notice);
+  schedule (self, 0);
   g_mutex_unlock (&self->lock);
 }
 
@@ -159,6 +175,7 @@ hearth_generation_append_internal (HearthGeneration *self,
   g_mutex_lock (&self->lock);
   g_string_append_len (self->pending, text, (gssize) len);
   self->next_phase = HEARTH_GENERATION_WRITING;
+  schedule (self, BATCH_MS);
   g_mutex_unlock (&self->lock);
   return !g_atomic_int_get (&self->cancelled);
 }
@@ -187,6 +204,8 @@ hearth_generation_finish_internal (HearthGeneration            *self,
   self->done_error = error;
   self->next_phase = HEARTH_GENERATION_DONE;
   self->done = TRUE;
+  /* the last batch keeps its distance from the one before */
+  schedule (self, self->pending->len > 0 ? BATCH_MS : 0);
   g_mutex_unlock (&self->lock);
 }
 
@@ -261,6 +280,7 @@ hearth_generation_finalize (GObject *object)
   g_free (self->notice);
   g_free (self->next_device);
   g_free (self->next_notice);
+  g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (hearth_generation_parent_class)->finalize (object);
