@@ -98,6 +98,10 @@ static const struct
 } app_accels[] = {
   { "app.quit", { "<Control>q", NULL } },
   { "app.new-window", { "<Control><Shift>n", NULL } },
+  { "win.new-chat", { "<Control>n", NULL } },
+  { "win.search", { "<Control>f", NULL } },
+  { "win.delete-chat", { "<Control>Delete", NULL } },
+  { "win.rename-chat", { "F2", NULL } },
   { "win.preferences", { "<Control>comma", NULL } },
   { "window.close", { "<Control>w", NULL } },
 };

@@ -183,6 +183,13 @@ stats_json (HearthGeneration *generation)
   json_builder_add_int_value (b, s->dropped_messages);
   json_builder_set_member_name (b, "stop_reason");
   json_builder_add_string_value (b, ember_stop_reason_to_string (s->stop_reason));
+  if (g_error_matches (hearth_generation_get_error (generation), HEARTH_ENGINE_ERROR,
+                       HEARTH_ENGINE_ERROR_CONTEXT_FULL))
+    {
+      /* the window offers to leave out old turns, or a new chat */
+      json_builder_set_member_name (b, "error");
+      json_builder_add_string_value (b, "context-full");
+    }
   if (hearth_generation_get_device (generation) != NULL)
     {
       json_builder_set_member_name (b, "device");

@@ -311,6 +311,7 @@ test_context_full (Fixture       *f,
   failed = MESSAGE (path, path->len - 1)->id;
   g_assert_nonnull (MESSAGE (path, path->len - 1)->error);
   g_assert_nonnull (strstr (MESSAGE (path, path->len - 1)->error, "context holds 256"));
+  g_assert_nonnull (strstr (MESSAGE (path, path->len - 1)->stats, "\"error\":\"context-full\""));
   g_assert_true (MESSAGE (path, path->len - 1)->complete);
 
   g_assert_true (hearth_conversation_regenerate (f->conversation, failed, TRUE, &error));

@@ -6,6 +6,8 @@
 
 #include <glib/gi18n.h>
 
+#include "hearth-chat-list.h"
+#include "hearth-chat-view.h"
 #include "hearth-models-window.h"
 #include "hearth-preferences-window.h"
 #include "hearth-ui.h"
@@ -16,24 +18,94 @@ struct _HearthWindow
   AdwApplicationWindow parent_instance;
 
   /* template children */
+  AdwToastOverlay *toast_overlay;
   AdwLeaflet *leaflet;
+  GtkSearchEntry *search_entry;
   GtkStack *sidebar_stack;
   GtkListView *chat_list;
   GtkWidget *content_pane;
+  AdwWindowTitle *content_title;
+  GtkWidget *chat_menu_button;
+  GtkStack *content_stack;
+  HearthChatView *chat_view;
+  AdwStatusPage *error_page;
 
   /* owned */
-  GListStore *chats;          /* the chat list's items; filled by the chat store later */
+  HearthChatList *chats;      /* the sidebar's chats (NULL without a chat store) */
+  GtkSingleSelection *selection;
   GSettings *settings;
+  GtkFileChooserNative *chooser;
+
+  /* borrowed */
+  HearthApplication *app;
+  HearthChatStore *store;
 };
 
 G_DEFINE_FINAL_TYPE (HearthWindow, hearth_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void
+toast (HearthWindow *self,
+       const char   *text)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+static void
 update_sidebar_page (HearthWindow *self)
 {
-  gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->chats)) == 0;
+  gboolean empty = self->chats == NULL || g_list_model_get_n_items (G_LIST_MODEL (self->chats)) == 0;
+  const char *search = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
 
-  gtk_stack_set_visible_child_name (self->sidebar_stack, empty ? "empty" : "chats");
+  gtk_stack_set_visible_child_name (self->sidebar_stack, empty && *search == '\0' ? "empty" : "chats");
+}
+
+static HearthChatItem *
+selected_chat (HearthWindow *self)
+{
+  return self->selection != NULL ? gtk_single_selection_get_selected_item (self->selection) : NULL;
+}
+
+static gboolean
+have_models (HearthWindow *self)
+{
+  return self->app != NULL
+         && g_list_model_get_n_items (G_LIST_MODEL (hearth_application_get_library (self->app))) > 0;
+}
+
+/* The content as the selection is: a chat, or the welcome (or, with no
+ * model at all, the way to get one). */
+static void
+show_selected (HearthWindow *self)
+{
+  HearthChatItem *item = selected_chat (self);
+  gboolean has_chat = item != NULL;
+
+  for (const char *const *name = (const char *const[]) { "rename-chat", "delete-chat",
+                                                          "export-markdown", "export-json", NULL };
+       *name != NULL; name++)
+    {
+      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), *name);
+
+      if (action != NULL)
+        g_simple_action_set_enabled (G_SIMPLE_ACTION (action), has_chat);
+    }
+  gtk_widget_set_visible (self->chat_menu_button, has_chat);
+  if (self->store == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->content_stack, "error");
+      return;
+    }
+  if (item == NULL)
+    {
+      hearth_chat_view_set_chat (self->chat_view, self->app, 0);
+      adw_window_title_set_title (self->content_title, _("Hearth"));
+      gtk_stack_set_visible_child_name (self->content_stack, have_models (self) ? "welcome" : "no-models");
+      return;
+    }
+  adw_window_title_set_title (self->content_title, hearth_chat_item_get_title (item));
+  if (hearth_chat_view_get_chat_id (self->chat_view) != hearth_chat_item_get_id (item))
+    hearth_chat_view_set_chat (self->chat_view, self->app, hearth_chat_item_get_id (item));
+  gtk_stack_set_visible_child_name (self->content_stack, "chat");
 }
 
 static void
@@ -44,6 +116,373 @@ chats_changed_cb (GListModel   *model,
                   HearthWindow *self)
 {
   update_sidebar_page (self);
+  show_selected (self);
+}
+
+static void
+selection_changed_cb (GtkSingleSelection *selection,
+                      GParamSpec         *pspec,
+                      HearthWindow       *self)
+{
+  show_selected (self);
+}
+
+/* A click (or Enter) on a chat: on a narrow window, over to it. */
+static void
+chat_activated_cb (GtkListView  *list,
+                   guint         position,
+                   HearthWindow *self)
+{
+  gtk_single_selection_set_selected (self->selection, position);
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+  hearth_chat_view_focus_composer (self->chat_view);
+}
+
+static void
+search_changed_cb (GtkSearchEntry *entry,
+                   HearthWindow   *self)
+{
+  if (self->chats != NULL)
+    hearth_chat_list_set_search (self->chats, gtk_editable_get_text (GTK_EDITABLE (entry)));
+  update_sidebar_page (self);
+}
+
+static void
+select_chat (HearthWindow *self,
+             gint64        chat_id)
+{
+  int position = self->chats != NULL ? hearth_chat_list_find (self->chats, chat_id) : -1;
+
+  if (position >= 0)
+    gtk_single_selection_set_selected (self->selection, (guint) position);
+}
+
+/* ---- the chat list's rows ------------------------------------------------------------ */
+
+static void
+setup_chat_row (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                gpointer                  user_data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_margin_top (label, 6);
+  gtk_widget_set_margin_bottom (label, 6);
+  gtk_list_item_set_child (list_item, label);
+}
+
+static void
+bind_chat_row (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               gpointer                  user_data)
+{
+  HearthChatItem *item = gtk_list_item_get_item (list_item);
+
+  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (list_item)),
+                       hearth_chat_item_get_title (item));
+}
+
+/* ---- chats: new, rename, delete, export, import ------------------------------------------ */
+
+/* The model a new chat starts with: the one used last, else the first. */
+static char *
+default_model (HearthWindow *self)
+{
+  GListModel *library = G_LIST_MODEL (hearth_application_get_library (self->app));
+  g_autofree char *last = g_settings_get_string (self->settings, "last-model");
+  guint n = g_list_model_get_n_items (library);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (HearthModelItem) item = g_list_model_get_item (library, i);
+
+      if (g_str_equal (hearth_model_item_get_name (item), last))
+        return g_steal_pointer (&last);
+    }
+  if (*last != '\0' && g_path_is_absolute (last) && g_file_test (last, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&last);
+  if (n > 0)
+    {
+      g_autoptr (HearthModelItem) item = g_list_model_get_item (library, 0);
+
+      return g_strdup (hearth_model_item_get_name (item));
+    }
+  return NULL;
+}
+
+static void
+new_chat_activated (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  HearthWindow *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = NULL;
+  gint64 id;
+
+  if (self->store == NULL)
+    return;
+  /* an empty chat on top is the new chat already */
+  if (self->chats != NULL && g_list_model_get_n_items (G_LIST_MODEL (self->chats)) > 0)
+    {
+      g_autoptr (HearthChatItem) first = g_list_model_get_item (G_LIST_MODEL (self->chats), 0);
+      g_autoptr (GPtrArray) shown = hearth_chat_store_get_conversation (
+        self->store, hearth_chat_item_get_id (first), NULL);
+
+      if (shown != NULL && shown->len == 0)
+        {
+          gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+          select_chat (self, hearth_chat_item_get_id (first));
+          adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+          hearth_chat_view_focus_composer (self->chat_view);
+          return;
+        }
+    }
+  if (!have_models (self))
+    {
+      gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+      gtk_stack_set_visible_child_name (self->content_stack, "no-models");
+      adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+      return;
+    }
+  model = default_model (self);
+  id = hearth_chat_store_create_chat (self->store, model, &error);
+  if (id == 0)
+    {
+      toast (self, error->message);
+      return;
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  select_chat (self, id);
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+  hearth_chat_view_focus_composer (self->chat_view);
+}
+
+static void
+rename_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    HearthWindow     *self)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "hearth-entry");
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "hearth-id"));
+  g_autoptr (GError) error = NULL;
+
+  if (g_str_equal (response, "rename")
+      && !hearth_chat_store_rename_chat (self->store, id, gtk_editable_get_text (entry), &error))
+    toast (self, error->message);
+}
+
+static void
+rename_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  HearthWindow *self = user_data;
+  HearthChatItem *item = selected_chat (self);
+  GtkWidget *dialog, *entry;
+
+  if (item == NULL)
+    return;
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Rename Chat"), NULL);
+  entry = gtk_entry_new ();
+  gtk_editable_set_text (GTK_EDITABLE (entry), hearth_chat_item_get_title (item));
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Title"),
+                                  -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "rename",
+                                    _("_Rename"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "rename",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
+  g_object_set_data (G_OBJECT (dialog), "hearth-entry", entry);
+  g_object_set_data (G_OBJECT (dialog), "hearth-id",
+                     GSIZE_TO_POINTER ((gsize) hearth_chat_item_get_id (item)));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (rename_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+undo_delete_cb (AdwToast     *toast_,
+                HearthWindow *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (toast_), "hearth-id"));
+  g_autoptr (GError) error = NULL;
+
+  if (!hearth_chat_store_restore_chat (self->store, id, &error))
+    toast (self, error->message);
+  else
+    select_chat (self, id);
+}
+
+static void
+delete_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  HearthWindow *self = user_data;
+  HearthChatItem *item = selected_chat (self);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  AdwToast *undo;
+  gint64 id;
+
+  if (item == NULL)
+    return;
+  id = hearth_chat_item_get_id (item);
+  text = g_strdup_printf (_("“%s” deleted"), hearth_chat_item_get_title (item));
+  if (!hearth_chat_store_delete_chat (self->store, id, &error))
+    {
+      toast (self, error->message);
+      return;
+    }
+  undo = adw_toast_new (text);
+  adw_toast_set_button_label (undo, _("_Undo"));
+  adw_toast_set_priority (undo, ADW_TOAST_PRIORITY_HIGH);
+  g_object_set_data (G_OBJECT (undo), "hearth-id", GSIZE_TO_POINTER ((gsize) id));
+  g_signal_connect_object (undo, "button-clicked", G_CALLBACK (undo_delete_cb), self, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, undo);
+}
+
+static void
+export_response_cb (HearthWindow         *self,
+                    int                   response,
+                    GtkFileChooserNative *chooser)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  gboolean json = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "hearth-json"));
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (chooser), "hearth-id"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_clear_object (&self->chooser);
+  if (file == NULL)
+    return;
+  text = json ? hearth_chat_store_export_json (self->store, id, &error)
+              : hearth_chat_store_export_markdown (self->store, id, &error);
+  if (text == NULL
+      || !g_file_replace_contents (file, text, strlen (text), NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
+                                   NULL, NULL, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("The chat could not be exported: %s"),
+                                                  error->message);
+
+      toast (self, message);
+      return;
+    }
+  toast (self, _("Chat exported"));
+}
+
+static void
+export_chat (HearthWindow *self,
+             gboolean      json)
+{
+  HearthChatItem *item = selected_chat (self);
+  g_autofree char *name = NULL;
+
+  if (item == NULL || self->chooser != NULL)
+    return;
+  name = g_strdup_printf ("%s.%s", hearth_chat_item_get_title (item), json ? "json" : "md");
+  g_strdelimit (name, "/\\", '-');
+  self->chooser = gtk_file_chooser_native_new (json ? _("Export as JSON") : _("Export as Markdown"),
+                                               GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                               _("_Export"), _("_Cancel"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_object_set_data (G_OBJECT (self->chooser), "hearth-json", GINT_TO_POINTER (json));
+  g_object_set_data (G_OBJECT (self->chooser), "hearth-id",
+                     GSIZE_TO_POINTER ((gsize) hearth_chat_item_get_id (item)));
+  g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+export_markdown_activated (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  export_chat (user_data, FALSE);
+}
+
+static void
+export_json_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  export_chat (user_data, TRUE);
+}
+
+/* Chats exported as JSON are small; a file far larger is not one. */
+#define IMPORT_MAX_BYTES (256 * 1024 * 1024)
+
+static void
+import_response_cb (HearthWindow         *self,
+                    int                   response,
+                    GtkFileChooserNative *chooser)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFileInfo) info = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  gint64 id = 0;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_clear_object (&self->chooser);
+  if (file == NULL || self->store == NULL)
+    return;
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, &error);
+  if (info != NULL && g_file_info_get_size (info) > IMPORT_MAX_BYTES)
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, _("the file is too large to be a chat"));
+  else if (info != NULL && g_file_load_contents (file, NULL, &data, &len, NULL, &error))
+    id = hearth_chat_store_import_json (self->store, data, (gssize) len, &error);
+  if (id == 0)
+    {
+      g_autofree char *message = g_strdup_printf (_("The chat could not be imported: %s"),
+                                                  error != NULL ? error->message : "");
+
+      toast (self, message);
+      return;
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  select_chat (self, id);
+}
+
+static void
+import_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  HearthWindow *self = user_data;
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  if (self->chooser != NULL || self->store == NULL)
+    return;
+  gtk_file_filter_set_name (filter, _("Chats Exported as JSON"));
+  gtk_file_filter_add_pattern (filter, "*.json");
+  self->chooser = gtk_file_chooser_native_new (_("Import a Chat"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"),
+                                               _("_Cancel"));
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (import_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+search_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  HearthWindow *self = user_data;
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void
@@ -122,6 +561,13 @@ about_activated (GSimpleAction *action,
 }
 
 static const GActionEntry win_actions[] = {
+  { "new-chat", new_chat_activated, NULL, NULL, NULL, { 0 } },
+  { "rename-chat", rename_activated, NULL, NULL, NULL, { 0 } },
+  { "delete-chat", delete_activated, NULL, NULL, NULL, { 0 } },
+  { "export-markdown", export_markdown_activated, NULL, NULL, NULL, { 0 } },
+  { "export-json", export_json_activated, NULL, NULL, NULL, { 0 } },
+  { "import-chat", import_activated, NULL, NULL, NULL, { 0 } },
+  { "search", search_activated, NULL, NULL, NULL, { 0 } },
   { "preferences", preferences_activated, NULL, NULL, NULL, { 0 } },
   { "models", models_activated, NULL, NULL, NULL, { 0 } },
   { "about", about_activated, NULL, NULL, NULL, { 0 } },
@@ -132,6 +578,16 @@ hearth_window_dispose (GObject *object)
 {
   HearthWindow *self = HEARTH_WINDOW (object);
 
+  if (self->chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->chooser, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+      g_clear_object (&self->chooser);
+    }
+  if (self->chats != NULL)
+    g_signal_handlers_disconnect_by_data (self->chats, self);
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->selection, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_WINDOW);
 
   G_OBJECT_CLASS (hearth_window_parent_class)->dispose (object);
@@ -196,6 +652,7 @@ hearth_window_finalize (GObject *object)
 {
   HearthWindow *self = HEARTH_WINDOW (object);
 
+  g_clear_object (&self->selection);
   g_clear_object (&self->chats);
   g_clear_object (&self->settings);
 
@@ -215,29 +672,64 @@ hearth_window_class_init (HearthWindowClass *klass)
   widget_class->map = hearth_window_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/hearth-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, sidebar_stack);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, chat_list);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, content_pane);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, content_title);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, chat_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, chat_view);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, error_page);
   gtk_widget_class_bind_template_callback (widget_class, back_clicked_cb);
 }
 
 static void
 hearth_window_init (HearthWindow *self)
 {
-  g_autoptr (GtkSingleSelection) selection = NULL;
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
 
+  g_type_ensure (HEARTH_TYPE_CHAT_VIEW);
   gtk_widget_init_template (GTK_WIDGET (self));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions,
                                    G_N_ELEMENTS (win_actions), self);
 
-  self->chats = g_list_store_new (G_TYPE_OBJECT);
-  selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->chats)));
-  gtk_list_view_set_model (self->chat_list, GTK_SELECTION_MODEL (selection));
-  g_signal_connect_object (self->chats, "items-changed",
-                           G_CALLBACK (chats_changed_cb), self, 0);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_chat_row), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_chat_row), NULL);
+  gtk_list_view_set_factory (self->chat_list, factory);
+  g_object_unref (factory);
+  gtk_list_view_set_single_click_activate (self->chat_list, TRUE);
+  g_signal_connect (self->chat_list, "activate", G_CALLBACK (chat_activated_cb), self);
+  g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
+}
+
+/* The chats of @app's chat store in the sidebar, the most recent shown. */
+static void
+setup_chats (HearthWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  self->store = hearth_application_get_chat_store (self->app, &error);
+  if (self->store == NULL)
+    {
+      adw_status_page_set_description (self->error_page, error->message);
+      update_sidebar_page (self);
+      show_selected (self);
+      return;
+    }
+  self->chats = hearth_chat_list_new (self->store);
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->chats)));
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_list_view_set_model (self->chat_list, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect (self->chats, "items-changed", G_CALLBACK (chats_changed_cb), self);
+  g_signal_connect (self->selection, "notify::selected", G_CALLBACK (selection_changed_cb), self);
+  g_signal_connect_object (hearth_application_get_library (self->app), "items-changed",
+                           G_CALLBACK (show_selected), self, G_CONNECT_SWAPPED);
   update_sidebar_page (self);
+  show_selected (self);
 }
 
 HearthWindow *
@@ -250,7 +742,17 @@ hearth_window_new (HearthApplication *app)
   /* "application" is not a construct property: the settings are taken here,
    * and a window made otherwise simply does not remember its size. */
   self = g_object_new (HEARTH_TYPE_WINDOW, "application", app, NULL);
+  self->app = app;
   self->settings = g_object_ref (hearth_application_get_settings (app));
   restore_window_state (self);
+  setup_chats (self);
   return self;
+}
+
+/* The chat view of @self (for tests and the application). */
+GtkWidget *
+hearth_window_get_chat_view (HearthWindow *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->chat_view);
 }

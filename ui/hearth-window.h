@@ -18,4 +18,7 @@ G_DECLARE_FINAL_TYPE (HearthWindow, hearth_window, HEARTH, WINDOW, AdwApplicatio
 /* A new window of @app; floating until presented (owned by @app then). */
 HearthWindow *hearth_window_new (HearthApplication *app);
 
+/* The window's chat view (borrowed). */
+GtkWidget *hearth_window_get_chat_view (HearthWindow *self);
+
 G_END_DECLS

@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-chat-view"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "hearth-chat-view.h"
+#include "hearth-message-row.h"
+
+struct _HearthChatView
+{
+  AdwBin parent_instance;
+
+  /* template children */
+  GtkStack *messages_stack;
+  GtkScrolledWindow *scroller;
+  GtkListView *message_list;
+  GtkDropDown *model_dropdown;
+  GtkLabel *context_label;
+  GtkTextView *composer;
+  GtkButton *send_button;
+
+  /* owned */
+  GListStore *messages;         /* HearthMessageItem, the conversation shown */
+  HearthConversation *conversation;
+  HearthChatStore *chats;
+  HearthLibrary *library;
+  GSettings *settings;
+  GtkStringList *model_names;   /* what the drop-down shows */
+  GPtrArray *model_ids;         /* the model each entry stands for ("" for "Open…") */
+  GtkFileChooserNative *chooser;
+
+  gint64 chat_id;
+  gboolean updating_models;
+  gboolean stick_to_bottom;     /* follow the end while text comes */
+};
+
+G_DEFINE_FINAL_TYPE (HearthChatView, hearth_chat_view, ADW_TYPE_BIN)
+
+static void
+toast (HearthChatView *self,
+       const char     *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+  else
+    g_message ("%s", text);
+}
+
+/* ---- messages ---------------------------------------------------------------- */
+
+static HearthMessageItem *
+find_item (HearthChatView *self,
+           gint64          id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr (HearthMessageItem) item = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
+
+      if (hearth_message_item_get_message (item)->id == id)
+        return item;
+    }
+  return NULL;
+}
+
+static void
+scroll_to_end (HearthChatView *self)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+}
+
+static void
+update_context_label (HearthChatView *self)
+{
+  guint used = 0, length = 0;
+
+  if (self->conversation != NULL)
+    hearth_conversation_get_context_use (self->conversation, &used, &length);
+  if (length == 0)
+    gtk_label_set_label (self->context_label, "");
+  else
+    {
+      g_autofree char *text = g_strdup_printf (_("Context: %u of %u tokens"), used, length);
+
+      gtk_label_set_label (self->context_label, text);
+    }
+}
+
+/* The list as the store has the conversation: unchanged rows stay, the
+ * reply being written keeps its live text. */
+static void
+reload (HearthChatView *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  GListModel *model = G_LIST_MODEL (self->messages);
+  gint64 streaming = self->conversation != NULL
+                       ? hearth_conversation_get_reply_id (self->conversation) : 0;
+  guint n, i;
+
+  if (self->chat_id == 0)
+    {
+      g_list_store_remove_all (self->messages);
+      gtk_stack_set_visible_child_name (self->messages_stack, "empty");
+      return;
+    }
+  path = hearth_chat_store_get_conversation (self->chats, self->chat_id, &error);
+  if (path == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+  n = g_list_model_get_n_items (model);
+  for (i = 0; i < path->len; i++)
+    {
+      HearthChatMessage *m = path->pdata[i];
+      g_autoptr (HearthMessageItem) item = i < n ? g_list_model_get_item (model, i) : NULL;
+
+      if (m->id == streaming)
+        {
+          g_free (m->content);
+          m->content = g_strdup (hearth_conversation_get_reply_text (self->conversation));
+        }
+      if (item != NULL && hearth_message_item_get_message (item)->id == m->id)
+        {
+          if (hearth_message_item_differs (item, m))
+            hearth_message_item_update (item, m);
+          hearth_message_item_set_live_text (item, m->content, m->id == streaming);
+          continue;
+        }
+      /* from here on the list differs: the rest is new */
+      {
+        g_autoptr (GPtrArray) rest = g_ptr_array_new_with_free_func (g_object_unref);
+
+        for (guint j = i; j < path->len; j++)
+          {
+            HearthChatMessage *mj = path->pdata[j];
+            HearthMessageItem *fresh = hearth_message_item_new (mj);
+
+            if (mj->id == streaming)
+              hearth_message_item_set_live_text (fresh, mj->content, TRUE);
+            g_ptr_array_add (rest, fresh);
+          }
+        g_list_store_splice (self->messages, i, n - i, rest->pdata, rest->len);
+        n = path->len;
+        break;
+      }
+    }
+  if (n > path->len)
+    g_list_store_splice (self->messages, path->len, n - path->len, NULL, 0);
+  gtk_stack_set_visible_child_name (self->messages_stack, path->len > 0 ? "messages" : "empty");
+}
+
+static void
+on_chat_changed (HearthChatStore *chats,
+                 gint64           chat_id,
+                 HearthChatView  *self)
+{
+  if (chat_id == self->chat_id)
+    reload (self);
+}
+
+static void
+on_reply_text (HearthConversation *conversation,
+               gint64              id,
+               const char         *batch,
+               HearthChatView     *self)
+{
+  HearthMessageItem *item = find_item (self, id);
+
+  if (item != NULL)
+    hearth_message_item_set_live_text (item, hearth_conversation_get_reply_text (conversation), TRUE);
+}
+
+static void
+update_send_button (HearthChatView *self)
+{
+  gboolean generating = self->conversation != NULL
+                        && hearth_conversation_is_generating (self->conversation);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->send_button),
+                                  generating ? "chat.stop" : "chat.send");
+  gtk_button_set_icon_name (self->send_button,
+                            generating ? "media-playback-stop-symbolic" : "go-up-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->send_button), generating ? _("Stop") : _("Send"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->send_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  generating ? _("Stop") : _("Send"), -1);
+  if (generating)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->send_button), "suggested-action");
+      gtk_widget_add_css_class (GTK_WIDGET (self->send_button), "destructive-action");
+    }
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->send_button), "destructive-action");
+      gtk_widget_add_css_class (GTK_WIDGET (self->send_button), "suggested-action");
+    }
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.send", !generating && self->chat_id != 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", generating);
+}
+
+static void
+on_generating (HearthConversation *conversation,
+               GParamSpec         *pspec,
+               HearthChatView     *self)
+{
+  update_send_button (self);
+  update_context_label (self);
+  if (!hearth_conversation_is_generating (conversation))
+    {
+      reload (self);
+      /* the reply is finished: said to whoever listens */
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->message_list),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, _("The reply is finished"),
+                                      -1);
+    }
+}
+
+/* ---- the model drop-down ------------------------------------------------------ */
+
+static gint64
+chat_model_index (HearthChatView *self,
+                  const char     *model)
+{
+  for (guint i = 0; model != NULL && i < self->model_ids->len; i++)
+    if (g_str_equal (self->model_ids->pdata[i], model))
+      return i;
+  return -1;
+}
+
+static void
+rebuild_models (HearthChatView *self)
+{
+  g_autoptr (HearthChat) chat = self->chat_id != 0
+                                  ? hearth_chat_store_get_chat (self->chats, self->chat_id, NULL)
+                                  : NULL;
+  GListModel *library = G_LIST_MODEL (self->library);
+  guint n = self->library != NULL ? g_list_model_get_n_items (library) : 0;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  gint64 index;
+
+  self->updating_models = TRUE;
+  g_ptr_array_set_size (self->model_ids, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (HearthModelItem) item = g_list_model_get_item (library, i);
+
+      g_ptr_array_add (self->model_ids, g_strdup (hearth_model_item_get_name (item)));
+      g_ptr_array_add (names, g_strdup (hearth_model_item_get_name (item)));
+    }
+  /* a GGUF file outside the store, or a model no longer in it */
+  if (chat != NULL && chat->model != NULL && chat_model_index (self, chat->model) < 0)
+    {
+      g_ptr_array_add (self->model_ids, g_strdup (chat->model));
+      g_ptr_array_add (names, g_path_is_absolute (chat->model) ? g_path_get_basename (chat->model)
+                                                                : g_strdup (chat->model));
+    }
+  g_ptr_array_add (self->model_ids, g_strdup (""));
+  g_ptr_array_add (names, g_strdup (_("Open a GGUF File…")));
+  g_ptr_array_add (names, NULL);
+  gtk_string_list_splice (self->model_names, 0,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->model_names)),
+                          (const char *const *) names->pdata);
+  index = chat != NULL ? chat_model_index (self, chat->model) : -1;
+  gtk_drop_down_set_selected (self->model_dropdown, index >= 0 ? (guint) index : GTK_INVALID_LIST_POSITION);
+  self->updating_models = FALSE;
+}
+
+static void
+use_model (HearthChatView *self,
+           const char     *model)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->conversation == NULL)
+    return;
+  if (!hearth_conversation_set_model (self->conversation, model, &error))
+    toast (self, error->message);
+  else if (self->settings != NULL)
+    g_settings_set_string (self->settings, "last-model", model);
+  rebuild_models (self);
+}
+
+static void
+on_gguf_chosen (HearthChatView       *self,
+                int                   response,
+                GtkFileChooserNative *chooser)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_clear_object (&self->chooser);
+  path = file != NULL ? g_file_get_path (file) : NULL;
+  if (path != NULL)
+    use_model (self, path);
+  else
+    rebuild_models (self); /* back to the model there was */
+}
+
+static void
+on_model_selected (HearthChatView *self)
+{
+  guint selected = gtk_drop_down_get_selected (self->model_dropdown);
+  const char *model;
+
+  if (self->updating_models || selected >= self->model_ids->len)
+    return;
+  model = self->model_ids->pdata[selected];
+  if (*model != '\0')
+    {
+      use_model (self, model);
+      return;
+    }
+  if (self->chooser != NULL)
+    return;
+  {
+    g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+    gtk_file_filter_set_name (filter, _("GGUF Models"));
+    gtk_file_filter_add_pattern (filter, "*.gguf");
+    gtk_file_filter_add_pattern (filter, "*.GGUF");
+    self->chooser = gtk_file_chooser_native_new (_("Open a GGUF File"),
+                                                 GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+                                                 _("_Cancel"));
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+    gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+    g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (on_gguf_chosen), self);
+    gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+  }
+}
+
+/* ---- actions --------------------------------------------------------------------- */
+
+static void
+send_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *parameter)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (widget);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  GtkTextIter start, end;
+
+  if (self->conversation == NULL)
+    return;
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  g_strstrip (text);
+  if (*text == '\0')
+    return;
+  if (!hearth_conversation_send (self->conversation, text, &error))
+    {
+      toast (self, error->message);
+      return;
+    }
+  gtk_text_buffer_set_text (buffer, "", 0);
+  self->stick_to_bottom = TRUE;
+}
+
+static void
+stop_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *parameter)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (widget);
+
+  if (self->conversation != NULL)
+    hearth_conversation_stop (self->conversation);
+}
+
+static void
+copy_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *parameter)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (widget);
+  HearthMessageItem *item = find_item (self, g_variant_get_int64 (parameter));
+
+  if (item == NULL)
+    return;
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget),
+                          hearth_message_item_get_message (item)->content);
+  toast (self, _("Copied"));
+}
+
+static void
+regenerate (HearthChatView *self,
+            gint64          id,
+            gboolean        drop_oldest)
+{
+  g_autoptr (GError) error = NULL;
+
+  self->stick_to_bottom = TRUE;
+  if (self->conversation != NULL
+      && !hearth_conversation_regenerate (self->conversation, id, drop_oldest, &error))
+    toast (self, error->message);
+}
+
+static void
+regenerate_activated (GtkWidget  *widget,
+                      const char *action,
+                      GVariant   *parameter)
+{
+  regenerate (HEARTH_CHAT_VIEW (widget), g_variant_get_int64 (parameter), FALSE);
+}
+
+static void
+leave_out_oldest_activated (GtkWidget  *widget,
+                            const char *action,
+                            GVariant   *parameter)
+{
+  regenerate (HEARTH_CHAT_VIEW (widget), g_variant_get_int64 (parameter), TRUE);
+}
+
+static void
+show_version (HearthChatView *self,
+              gint64          id,
+              int             offset)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 sibling = hearth_chat_store_get_sibling (self->chats, id, offset, &error);
+
+  if (sibling != 0 && !hearth_chat_store_select_message (self->chats, sibling, &error))
+    toast (self, error->message);
+}
+
+static void
+previous_activated (GtkWidget  *widget,
+                    const char *action,
+                    GVariant   *parameter)
+{
+  show_version (HEARTH_CHAT_VIEW (widget), g_variant_get_int64 (parameter), -1);
+}
+
+static void
+next_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *parameter)
+{
+  show_version (HEARTH_CHAT_VIEW (widget), g_variant_get_int64 (parameter), 1);
+}
+
+static void
+on_edit_response (AdwMessageDialog *dialog,
+                  const char       *response,
+                  HearthChatView   *self)
+{
+  GtkTextView *view = g_object_get_data (G_OBJECT (dialog), "hearth-text");
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "hearth-id"));
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  GtkTextIter start, end;
+
+  if (!g_str_equal (response, "send"))
+    return;
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  g_strstrip (text);
+  if (*text == '\0')
+    return;
+  self->stick_to_bottom = TRUE;
+  if (!hearth_conversation_edit (self->conversation, id, text, &error))
+    toast (self, error->message);
+}
+
+static void
+edit_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *parameter)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (widget);
+  gint64 id = g_variant_get_int64 (parameter);
+  HearthMessageItem *item = find_item (self, id);
+  GtkWidget *dialog, *scroller, *view;
+
+  if (item == NULL || self->conversation == NULL)
+    return;
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Edit Message"),
+                                   _("The reply that follows is written again; the earlier "
+                                     "version stays, one click away."));
+  view = gtk_text_view_new ();
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
+  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)),
+                            hearth_message_item_get_message (item)->content, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Message"), -1);
+  scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), view);
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scroller), 120);
+  gtk_widget_add_css_class (scroller, "card");
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), scroller);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "send",
+                                    _("_Send"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "send",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "send");
+  g_object_set_data (G_OBJECT (dialog), "hearth-text", view);
+  g_object_set_data (G_OBJECT (dialog), "hearth-id", GSIZE_TO_POINTER ((gsize) id));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_edit_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (view);
+}
+
+/* Enter sends, Shift+Enter is a new line, Escape stops. */
+static gboolean
+on_composer_key (GtkEventControllerKey *controller,
+                 guint                  keyval,
+                 guint                  keycode,
+                 GdkModifierType        state,
+                 HearthChatView        *self)
+{
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter)
+      && !(state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "chat.send", NULL);
+      return TRUE;
+    }
+  if (keyval == GDK_KEY_Escape && self->conversation != NULL
+      && hearth_conversation_is_generating (self->conversation))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "chat.stop", NULL);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* ---- the list's rows ---------------------------------------------------------------- */
+
+static void
+setup_row (GtkSignalListItemFactory *factory,
+           GtkListItem              *list_item,
+           gpointer                  user_data)
+{
+  gtk_list_item_set_child (list_item, hearth_message_row_new ());
+  gtk_list_item_set_activatable (list_item, FALSE);
+}
+
+static void
+bind_row (GtkSignalListItemFactory *factory,
+          GtkListItem              *list_item,
+          gpointer                  user_data)
+{
+  hearth_message_row_set_item (HEARTH_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
+                               gtk_list_item_get_item (list_item));
+}
+
+static void
+unbind_row (GtkSignalListItemFactory *factory,
+            GtkListItem              *list_item,
+            gpointer                  user_data)
+{
+  hearth_message_row_set_item (HEARTH_MESSAGE_ROW (gtk_list_item_get_child (list_item)), NULL);
+}
+
+/* Following the end: while at the end, growing text keeps it in view. */
+static void
+on_adjustment_changed (GtkAdjustment  *adj,
+                       HearthChatView *self)
+{
+  if (self->stick_to_bottom)
+    scroll_to_end (self);
+}
+
+static void
+on_adjustment_value (GtkAdjustment  *adj,
+                     HearthChatView *self)
+{
+  double end = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+
+  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= end - 48;
+}
+
+/* ---- public ------------------------------------------------------------------------- */
+
+void
+hearth_chat_view_set_chat (HearthChatView    *self,
+                           HearthApplication *app,
+                           gint64             chat_id)
+{
+  g_return_if_fail (HEARTH_IS_CHAT_VIEW (self));
+
+  if (self->conversation != NULL)
+    g_signal_handlers_disconnect_by_data (self->conversation, self);
+  g_clear_object (&self->conversation);
+  if (self->chats == NULL && app != NULL)
+    {
+      self->chats = hearth_application_get_chat_store (app, NULL);
+      if (self->chats != NULL)
+        {
+          g_object_ref (self->chats);
+          g_signal_connect_object (self->chats, "chat-changed", G_CALLBACK (on_chat_changed), self, 0);
+        }
+    }
+  if (self->library == NULL && app != NULL)
+    {
+      self->library = g_object_ref (hearth_application_get_library (app));
+      g_signal_connect_object (self->library, "items-changed", G_CALLBACK (rebuild_models), self,
+                               G_CONNECT_SWAPPED);
+      self->settings = g_object_ref (hearth_application_get_settings (app));
+    }
+  self->chat_id = self->chats != NULL ? chat_id : 0;
+  if (self->chat_id != 0 && app != NULL)
+    {
+      self->conversation = hearth_application_get_conversation (app, chat_id);
+      g_signal_connect (self->conversation, "reply-text", G_CALLBACK (on_reply_text), self);
+      g_signal_connect (self->conversation, "notify::generating", G_CALLBACK (on_generating), self);
+    }
+  g_list_store_remove_all (self->messages);
+  self->stick_to_bottom = TRUE;
+  reload (self);
+  rebuild_models (self);
+  update_send_button (self);
+  update_context_label (self);
+}
+
+gint64
+hearth_chat_view_get_chat_id (HearthChatView *self)
+{
+  g_return_val_if_fail (HEARTH_IS_CHAT_VIEW (self), 0);
+  return self->chat_id;
+}
+
+void
+hearth_chat_view_focus_composer (HearthChatView *self)
+{
+  g_return_if_fail (HEARTH_IS_CHAT_VIEW (self));
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+GtkWidget *
+hearth_chat_view_new (void)
+{
+  return g_object_new (HEARTH_TYPE_CHAT_VIEW, NULL);
+}
+
+static void
+hearth_chat_view_dispose (GObject *object)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (object);
+
+  if (self->conversation != NULL)
+    g_signal_handlers_disconnect_by_data (self->conversation, self);
+  g_clear_object (&self->conversation);
+  if (self->chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->chooser, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+      g_clear_object (&self->chooser);
+    }
+  g_clear_object (&self->chats);
+  g_clear_object (&self->library);
+  g_clear_object (&self->settings);
+  gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_CHAT_VIEW);
+  G_OBJECT_CLASS (hearth_chat_view_parent_class)->dispose (object);
+}
+
+static void
+hearth_chat_view_finalize (GObject *object)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (object);
+
+  g_clear_object (&self->messages);
+  g_clear_object (&self->model_names);
+  g_ptr_array_unref (self->model_ids);
+  G_OBJECT_CLASS (hearth_chat_view_parent_class)->finalize (object);
+}
+
+static void
+hearth_chat_view_class_init (HearthChatViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hearth_chat_view_dispose;
+  object_class->finalize = hearth_chat_view_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/hearth-chat-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, messages_stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, scroller);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, message_list);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, model_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, context_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, composer);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, send_button);
+
+  gtk_widget_class_install_action (widget_class, "chat.send", NULL, send_activated);
+  gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_activated);
+  gtk_widget_class_install_action (widget_class, "chat.copy-message", "x", copy_activated);
+  gtk_widget_class_install_action (widget_class, "chat.edit-message", "x", edit_activated);
+  gtk_widget_class_install_action (widget_class, "chat.regenerate", "x", regenerate_activated);
+  gtk_widget_class_install_action (widget_class, "chat.leave-out-oldest", "x",
+                                   leave_out_oldest_activated);
+  gtk_widget_class_install_action (widget_class, "chat.previous-version", "x", previous_activated);
+  gtk_widget_class_install_action (widget_class, "chat.next-version", "x", next_activated);
+}
+
+static void
+hearth_chat_view_init (HearthChatView *self)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkEventController *keys = gtk_event_controller_key_new ();
+  GtkAdjustment *adj;
+
+  g_type_ensure (HEARTH_TYPE_MESSAGE_ROW);
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->messages = g_list_store_new (HEARTH_TYPE_MESSAGE_ITEM);
+  self->model_names = gtk_string_list_new (NULL);
+  self->model_ids = g_ptr_array_new_with_free_func (g_free);
+  self->stick_to_bottom = TRUE;
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row), NULL);
+  gtk_list_view_set_factory (self->message_list, factory);
+  g_object_unref (factory);
+  {
+    GtkNoSelection *selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->messages)));
+
+    gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+    g_object_unref (selection);
+  }
+
+  gtk_drop_down_set_model (self->model_dropdown, G_LIST_MODEL (self->model_names));
+  g_signal_connect_swapped (self->model_dropdown, "notify::selected", G_CALLBACK (on_model_selected),
+                            self);
+
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (on_composer_key), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
+
+  adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+  g_signal_connect (adj, "changed", G_CALLBACK (on_adjustment_changed), self);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (on_adjustment_value), self);
+
+  update_send_button (self);
+}
