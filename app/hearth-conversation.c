@@ -243,7 +243,8 @@ on_finished (HearthGeneration   *generation,
   if (s->n_ctx > 0)
     {
       self->length = s->n_ctx;
-      self->used = s->prompt_tokens + s->generated_tokens;
+      /* the last token written is not in the cache yet */
+      self->used = MIN (s->prompt_tokens + s->generated_tokens, s->n_ctx);
     }
   save_reply (self, TRUE);
   self->reply_id = 0;

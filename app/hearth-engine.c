@@ -146,14 +146,15 @@ load (Loaded      *lm,
   gguf = ember_model_get_gguf (lm->model);
   if (ember_tokenizer_new_from_gguf (gguf, &lm->tok, error) != EMBER_OK)
     return FALSE;
-  /* the model's chat template, or Hearth's default (ChatML) */
+  /* the model's chat template; none (a base model): the conversation as
+   * plain text, as Ollama's "{{ .Prompt }}" gives it */
   v = ember_gguf_find_value (gguf, "tokenizer.chat_template");
   if (v != NULL && v->type == EMBER_GGUF_TYPE_STRING && strlen (v->string.data) == v->string.length)
-    source = v->string.data, len = v->string.length;
-  else
-    source = ember_template_default (), len = strlen (source);
-  if (ember_template_new (source, len, &lm->chat_template, error) != EMBER_OK)
-    return FALSE;
+    {
+      source = v->string.data, len = v->string.length;
+      if (ember_template_new (source, len, &lm->chat_template, error) != EMBER_OK)
+        return FALSE;
+    }
   lm->bos = token_text (lm->tok, ember_tokenizer_get_bos (lm->tok));
   lm->eos = token_text (lm->tok, ember_tokenizer_get_eos (lm->tok));
   return TRUE;
@@ -241,6 +242,33 @@ prompt_tokens (Loaded              *lm,
   int flags = EMBER_TOKENIZE_PARSE_SPECIAL;
   gboolean ok;
 
+  if (lm->chat_template == NULL)
+    {
+      /* a base model continues the text: the turns' words, one after
+       * another (system messages are not part of it, as in Ollama) */
+      GString *raw = g_string_new (NULL);
+
+      for (guint i = 0; i < request->roles->len; i++)
+        if (!g_str_equal (request->roles->pdata[i], "system"))
+          g_string_append (raw, request->contents->pdata[i]);
+      ember_value_unref (context);
+      ember_value_unref (messages);
+      flags = ember_tokenizer_get_add_bos (lm->tok) ? EMBER_TOKENIZE_ADD_SPECIAL : 0;
+      ok = ember_tokenizer_encode (lm->tok, raw->str, raw->len, flags, ids, n_ids, &e) == EMBER_OK;
+      g_string_free (raw, TRUE);
+      if (!ok)
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED, "%s", e.message);
+          return FALSE;
+        }
+      if (*n_ids == 0)
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
+                       _("The conversation is empty and the model has no token to start from"));
+          return FALSE;
+        }
+      return TRUE;
+    }
   for (guint i = 0; i < request->roles->len; i++)
     {
       ember_value *m = ember_value_new_dict ();

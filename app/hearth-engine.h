@@ -12,6 +12,10 @@
  * once, a negative value keeps it until the engine goes). Requests for the
  * same model share it, whichever chat they come from.
  *
+ * The prompt is the conversation through the model's chat template; a model
+ * without one (a base model such as stories260K) continues the text of the
+ * conversation's turns, as Ollama's "{{ .Prompt }}" does.
+ *
  * KV cache reuse: each request names a session (a chat); the model keeps a
  * cache per session for the most recent "max-sessions" sessions (default
  * 2), so that the next turn of a chat processes only its new tokens, and

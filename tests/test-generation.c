@@ -224,10 +224,9 @@ test_reply (void)
   g_assert_nonnull (hearth_generation_get_device (w.generation));
   g_assert_cmpuint (w.batches, >=, 1);
 
-  /* the model has no chat template: Hearth's default, ChatML, as ember
-   * runs it; the same greedy text */
-  expected = ember_reply (model, "<|im_start|>user\nOnce upon a time<|im_end|>\n<|im_start|>assistant\n",
-                          60);
+  /* the model has no chat template: it continues the text, and the
+   * greedy text is ember's own for that prompt */
+  expected = ember_reply (model, "Once upon a time", 60);
   g_assert_cmpstr (hearth_generation_get_text (w.generation), ==, expected);
 
   /* the phases, in order: loading, reading the prompt, writing, done */

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 
 #include "hearth-application.h"
+#include "hearth-chat-view.h"
+#include "hearth-message-row.h"
 #include "hearth-models-window.h"
 #include "hearth-preferences-window.h"
 #include "hearth-download-row.h"
@@ -1112,6 +1114,285 @@ remove_user_dirs (void)
 /* Temporary HOME and XDG user dirs for the whole run. (GLib's
  * G_TEST_OPTION_ISOLATE_DIRS would also hide the system's XDG_DATA_DIRS,
  * and with them the MIME database GTK needs to load SVG icons.) */
+
+/* ---- chatting ------------------------------------------------------------------ */
+
+static gboolean
+conversation_idle (gpointer data)
+{
+  return !hearth_conversation_is_generating (data);
+}
+
+static gboolean
+rows_shown (gpointer data)
+{
+  /* every message of the conversation has a mapped row */
+  GtkWidget *view = data;
+  GPtrArray *rows = g_ptr_array_new ();
+  guint mapped = 0;
+  gboolean done;
+
+  /* the list makes rows for what is in view and near it: with a few
+   * messages, a row each, mapped or scrolled just out of view */
+  collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+  for (guint i = 0; i < rows->len; i++)
+    if (gtk_widget_get_child_visible (rows->pdata[i]) || gtk_widget_get_mapped (rows->pdata[i]))
+      mapped++;
+  done = mapped >= GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (view), "hearth-want-rows"));
+  g_ptr_array_unref (rows);
+  return done;
+}
+
+/* Every message's text is given the height it needs. */
+static gboolean
+texts_laid_out (gpointer data)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  collect_widgets (data, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkWidget *label = labels->pdata[i];
+      int natural = 0;
+
+      if (!gtk_widget_get_mapped (label) || !gtk_widget_has_css_class (label, "message-text"))
+        continue;
+      gtk_widget_measure (label, GTK_ORIENTATION_VERTICAL, gtk_widget_get_allocated_width (label),
+                          NULL, &natural, NULL, NULL);
+      if (gtk_widget_get_allocated_height (label) < natural)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The text of the reply @id shown on screen, as a reader sees it. */
+static char *
+reply_on_screen (GtkWidget *view)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  GString *text = g_string_new (NULL);
+
+  collect_widgets (view, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (gtk_widget_has_css_class (labels->pdata[i], "message-text"))
+      g_string_append (text, gtk_label_get_text (labels->pdata[i]));
+  return g_string_free (text, FALSE);
+}
+
+static GPtrArray *
+shown_messages (HearthChatStore *chats,
+                gint64           chat)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *path = hearth_chat_store_get_conversation (chats, chat, &error);
+
+  g_assert_no_error (error);
+  return path;
+}
+
+#define MSG(path, i) ((HearthChatMessage *) (path)->pdata[i])
+
+static void
+wait_rows (GtkWidget *view,
+           guint      n)
+{
+  g_object_set_data (G_OBJECT (view), "hearth-want-rows", GUINT_TO_POINTER (n));
+  wait_until (rows_shown, view, "the messages are shown");
+}
+
+static void
+type_and_send (GtkWidget  *view,
+               const char *text)
+{
+  GtkWidget *composer = find_widget (view, GTK_TYPE_TEXT_VIEW, "name", "composer");
+
+  g_assert_nonnull (composer);
+  g_assert_true (gtk_widget_has_focus (composer) || gtk_widget_get_mapped (composer));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer)), text, -1);
+  g_assert_true (gtk_widget_activate_action (view, "chat.send", NULL));
+  /* the composer is empty again for the next message */
+  {
+    GtkTextIter start, end;
+    g_autofree char *left = NULL;
+
+    gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer)), &start, &end);
+    left = gtk_text_buffer_get_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer)), &start,
+                                     &end, FALSE);
+    g_assert_cmpstr (left, ==, "");
+  }
+}
+
+/* A new user with stories260K: a new chat starts with the model, a message
+ * is answered with streamed text, the reply can be written again (two
+ * versions, "< 2/2 >"), a question edited (a branch), a reply stopped; the
+ * chat is deleted and brought back with Undo; a second window opens the same
+ * history. */
+static void
+test_chat (void)
+{
+  g_autofree char *model = NULL;
+  HearthLibrary *library;
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *view;
+  g_autoptr (HearthConversation) conversation = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 chat;
+
+  REQUIRE_DISPLAY ();
+  model = hearth_test_shared_file ("models/stories260K.gguf");
+  if (model == NULL)
+    return;
+  library = hearth_application_get_library (app);
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  window = main_window ();
+  view = hearth_window_get_chat_view (window);
+
+  /* with a model, a new chat is one Ctrl+N away, with the model chosen */
+  g_assert_true (hearth_store_import (hearth_library_get_store (library), model, "stories", TRUE, NULL,
+                                      &error));
+  g_assert_no_error (error);
+  hearth_library_refresh (library);
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-welcome");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.new-chat", NULL);
+  chat = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
+  g_assert_cmpint (chat, >, 0);
+  {
+    g_autoptr (HearthChat) c = hearth_chat_store_get_chat (chats, chat, &error);
+
+    g_assert_cmpstr (c->model, ==, "stories:latest");
+  }
+  {
+    GtkWidget *dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
+    GtkStringObject *shown = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (dropdown));
+
+    g_assert_nonnull (shown);
+    g_assert_cmpstr (gtk_string_object_get_string (shown), ==, "stories:latest");
+  }
+  conversation = hearth_application_get_conversation (app, chat);
+
+  /* a message, and the story streams in */
+  type_and_send (view, "Once upon a time, there was a little dog");
+  g_assert_true (hearth_conversation_is_generating (conversation));
+  /* the send button is the stop button while the reply is written */
+  g_assert_nonnull (find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat.stop"));
+  wait_until (conversation_idle, conversation, "the reply is written");
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 2);
+  g_assert_cmpstr (MSG (path, 0)->content, ==, "Once upon a time, there was a little dog");
+  g_assert_cmpuint (strlen (MSG (path, 1)->content), >, 0);
+  g_assert_true (MSG (path, 1)->complete);
+  wait_rows (view, 2);
+  /* the reply's text is on screen, as the model wrote it */
+  g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, "label", "stories:latest"));
+  wait_until (texts_laid_out, view, "the reply's text is laid out");
+  {
+    g_autofree char *seen = reply_on_screen (view);
+
+    /* the question and the story, as written */
+    g_assert_true (g_str_has_prefix (seen, "Once upon a time, there was a little dog"));
+    g_autofree char *start = g_strndup (MSG (path, 1)->content, 40);
+
+    g_assert_nonnull (strstr (seen, g_strstrip (start)));
+  }
+  save_screenshot (GTK_WINDOW (window), "hearth-chat");
+  /* the chat took its title from the question */
+  {
+    g_autoptr (HearthChat) c = hearth_chat_store_get_chat (chats, chat, &error);
+
+    g_assert_cmpstr (c->title, ==, "Once upon a time, there was a little dog");
+  }
+
+  /* written again: two versions of the reply */
+  g_assert_true (gtk_widget_activate_action (view, "chat.regenerate", "x", MSG (path, 1)->id));
+  wait_until (conversation_idle, conversation, "the second reply is written");
+  g_clear_pointer (&path, g_ptr_array_unref);
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (MSG (path, 1)->n_siblings, ==, 2);
+  wait_rows (view, 2);
+  g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, "label", "2/2"));
+  /* "<": back to the first version */
+  g_assert_true (gtk_widget_activate_action (view, "chat.previous-version", "x", MSG (path, 1)->id));
+  g_clear_pointer (&path, g_ptr_array_unref);
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (MSG (path, 1)->sibling_index, ==, 0);
+  wait_until (rows_shown, view, "the first version is shown");
+  g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, "label", "1/2"));
+  /* the version shown is laid out in full, however long */
+  wait_until (texts_laid_out, view, "the messages' text is laid out");
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-versions");
+
+  /* a second question, stopped at once: what was written stays */
+  type_and_send (view, "What happened next?");
+  g_assert_true (gtk_widget_activate_action (view, "chat.stop", NULL));
+  wait_until (conversation_idle, conversation, "the stopped reply ends");
+  g_clear_pointer (&path, g_ptr_array_unref);
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 4);
+  g_assert_true (MSG (path, 3)->complete);
+
+  /* the question edited: a branch, answered */
+  g_assert_true (gtk_widget_activate_action (view, "chat.edit-message", "x", MSG (path, 2)->id));
+  {
+    GtkWindow *dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    GtkWidget *text = find_widget (GTK_WIDGET (dialog), GTK_TYPE_TEXT_VIEW, NULL, NULL);
+
+    gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (text)), "Where did the dog go?",
+                              -1);
+    save_screenshot (dialog, "hearth-chat-edit");
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "send");
+    gtk_window_destroy (dialog);
+  }
+  wait_until (conversation_idle, conversation, "the edited question is answered");
+  g_clear_pointer (&path, g_ptr_array_unref);
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 4);
+  g_assert_cmpstr (MSG (path, 2)->content, ==, "Where did the dog go?");
+  g_assert_cmpuint (MSG (path, 2)->n_siblings, ==, 2);
+
+  /* deleted, then Undo */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.delete-chat", NULL);
+  {
+    g_autoptr (GPtrArray) listed = hearth_chat_store_list_chats (chats, NULL, &error);
+
+    g_assert_cmpuint (listed->len, ==, 0);
+  }
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-deleted");
+  g_assert_true (hearth_chat_store_restore_chat (chats, chat, &error));
+  {
+    g_autoptr (GPtrArray) listed = hearth_chat_store_list_chats (chats, NULL, &error);
+
+    g_assert_cmpuint (listed->len, ==, 1);
+  }
+
+  /* another window: the same chats, read from the history */
+  {
+    GtkWindow *second = hearth_application_open_window (app);
+    GtkWidget *second_view = hearth_window_get_chat_view (HEARTH_WINDOW (second));
+
+    gtk_widget_activate_action (GTK_WIDGET (second), "win.search", NULL);
+    g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (second_view)), ==, chat);
+    wait_rows (second_view, 4);
+    wait_until (texts_laid_out, second_view, "the history's text is laid out");
+    save_screenshot (second, "hearth-chat-second-window");
+    gtk_window_destroy (second);
+  }
+
+  /* the history file as a fresh start would read it */
+  {
+    g_autoptr (HearthChatStore) again = hearth_chat_store_open (hearth_chat_store_get_filename (chats),
+                                                                &error);
+    g_autoptr (GPtrArray) reread = NULL;
+
+    g_assert_no_error (error);
+    reread = shown_messages (again, chat);
+    g_assert_cmpuint (reread->len, ==, 4);
+    g_assert_cmpstr (MSG (reread, 1)->content, ==, MSG (path, 1)->content);
+  }
+}
+
 static void
 isolate_user_dirs (void)
 {
@@ -1179,6 +1460,7 @@ main (int    argc,
   g_test_add_func ("/ui/models", test_models_window);
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
+  g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);
   g_test_add_func ("/ui/quit", test_quit);

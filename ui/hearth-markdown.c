@@ -15,120 +15,353 @@
 
 typedef struct
 {
-  GtkTextBuffer *buffer;
-  GtkTextView *view;
-  GPtrArray *tags;           /* GtkTextTag active now (spans and blocks) */
+  GPtrArray *blocks;         /* HearthMarkdownBlock */
+  GString *markup;           /* the text run being written */
   guint pending_breaks;      /* newlines owed before the next text */
   GArray *lists;             /* int per open list: -1 bullets, else the next number */
-  GString *code;             /* inside a fenced or indented code block */
+  guint quotes;              /* open block quotes */
+  GString *code;             /* inside a code block */
   char *code_language;
-  GString *cell_line;        /* inside a table row */
+  GString *cell_line;        /* inside a table row: its cells so far */
   guint cells;
-  gboolean started;          /* something was written */
 } Renderer;
 
-static GtkTextTag *
-named_tag (Renderer   *r,
-           const char *name)
+void
+hearth_markdown_block_free (HearthMarkdownBlock *block)
 {
-  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (r->buffer);
-  GtkTextTag *tag = gtk_text_tag_table_lookup (table, name);
-
-  if (tag != NULL)
-    return tag;
-  tag = gtk_text_tag_new (name);
-  if (g_str_equal (name, "h1"))
-    g_object_set (tag, "weight", PANGO_WEIGHT_BOLD, "scale", 1.5, NULL);
-  else if (g_str_equal (name, "h2"))
-    g_object_set (tag, "weight", PANGO_WEIGHT_BOLD, "scale", 1.3, NULL);
-  else if (g_str_equal (name, "h3"))
-    g_object_set (tag, "weight", PANGO_WEIGHT_BOLD, "scale", 1.15, NULL);
-  else if (g_str_has_prefix (name, "h"))
-    g_object_set (tag, "weight", PANGO_WEIGHT_BOLD, NULL);
-  else if (g_str_equal (name, "strong"))
-    g_object_set (tag, "weight", PANGO_WEIGHT_BOLD, NULL);
-  else if (g_str_equal (name, "em"))
-    g_object_set (tag, "style", PANGO_STYLE_ITALIC, NULL);
-  else if (g_str_equal (name, "del"))
-    g_object_set (tag, "strikethrough", TRUE, NULL);
-  else if (g_str_equal (name, "code"))
-    g_object_set (tag, "family", "monospace", "background-rgba", &(GdkRGBA) { 0.5, 0.5, 0.5, 0.15 },
-                  NULL);
-  else if (g_str_equal (name, "code-block") || g_str_equal (name, "table"))
-    g_object_set (tag, "family", "monospace", "wrap-mode", GTK_WRAP_NONE, "paragraph-background-rgba",
-                  &(GdkRGBA) { 0.5, 0.5, 0.5, 0.1 }, NULL);
-  else if (g_str_equal (name, "quote"))
-    g_object_set (tag, "left-margin", 16, "style", PANGO_STYLE_ITALIC, "foreground-rgba",
-                  &(GdkRGBA) { 0.45, 0.45, 0.45, 1 }, NULL);
-  else if (g_str_equal (name, "link"))
-    g_object_set (tag, "underline", PANGO_UNDERLINE_SINGLE, "foreground-rgba",
-                  &(GdkRGBA) { 0.11, 0.44, 0.85, 1 }, NULL);
-  else if (g_str_has_prefix (name, "indent-"))
-    g_object_set (tag, "left-margin", 18 * atoi (name + 7), NULL);
-  gtk_text_tag_table_add (table, tag);
-  g_object_unref (tag);
-  return tag;
+  if (block == NULL)
+    return;
+  g_free (block->text);
+  g_free (block->language);
+  g_free (block);
 }
 
 static void
-push (Renderer   *r,
-      GtkTextTag *tag)
+add_block (Renderer           *r,
+           HearthMarkdownKind  kind,
+           char               *text,
+           char               *language)
 {
-  g_ptr_array_add (r->tags, tag);
+  HearthMarkdownBlock *block = g_new0 (HearthMarkdownBlock, 1);
+
+  block->kind = kind;
+  block->text = text;
+  block->language = language;
+  g_ptr_array_add (r->blocks, block);
+}
+
+/* The text run so far becomes a block. */
+static void
+flush_text (Renderer *r)
+{
+  if (r->markup->len > 0)
+    add_block (r, HEARTH_MARKDOWN_TEXT, g_strdup (r->markup->str), NULL);
+  g_string_truncate (r->markup, 0);
+  r->pending_breaks = 0;
+}
+
+/* Markup at the end of the run, after the newlines owed. */
+static void
+append_markup (Renderer   *r,
+               const char *markup)
+{
+  GString *out = r->cell_line != NULL ? r->cell_line : r->markup;
+
+  if (out == r->markup && r->markup->len > 0)
+    for (; r->pending_breaks > 0; r->pending_breaks--)
+      g_string_append_c (r->markup, '\n');
+  if (out == r->markup)
+    r->pending_breaks = 0;
+  g_string_append (out, markup);
 }
 
 static void
-pop (Renderer   *r,
-     GtkTextTag *tag)
+append_text (Renderer   *r,
+             const char *text,
+             gssize      len)
 {
-  for (guint i = r->tags->len; i > 0; i--)
-    if (r->tags->pdata[i - 1] == tag)
-      {
-        g_ptr_array_remove_index (r->tags, i - 1);
-        return;
-      }
-}
-
-/* Text at the end of the buffer, with the tags active now. */
-static void
-insert (Renderer   *r,
-        const char *text,
-        gssize      len)
-{
-  GtkTextIter end;
-  int offset;
+  g_autofree char *escaped = NULL;
+  g_autofree char *valid = NULL;
 
   if (len < 0)
     len = (gssize) strlen (text);
   if (len == 0)
     return;
-  gtk_text_buffer_get_end_iter (r->buffer, &end);
-  if (r->started)
-    for (; r->pending_breaks > 0; r->pending_breaks--)
-      {
-        gtk_text_buffer_insert (r->buffer, &end, "\n", 1);
-      }
-  r->pending_breaks = 0;
-  offset = gtk_text_iter_get_offset (&end);
-  gtk_text_buffer_insert (r->buffer, &end, text, (int) len);
-  if (r->tags->len > 0)
-    {
-      GtkTextIter start;
-
-      gtk_text_buffer_get_iter_at_offset (r->buffer, &start, offset);
-      gtk_text_buffer_get_end_iter (r->buffer, &end);
-      for (guint i = 0; i < r->tags->len; i++)
-        gtk_text_buffer_apply_tag (r->buffer, r->tags->pdata[i], &start, &end);
-    }
-  r->started = TRUE;
+  valid = g_utf8_make_valid (text, len);
+  escaped = g_markup_escape_text (valid, -1);
+  append_markup (r, escaped);
 }
 
 static void
 owe_breaks (Renderer *r,
             guint     n)
 {
-  if (r->started)
+  if (r->markup->len > 0)
     r->pending_breaks = MAX (r->pending_breaks, n);
+}
+
+/* At the start of a line in a quote: its mark. */
+static void
+quote_mark (Renderer *r)
+{
+  for (guint i = 0; i < r->quotes; i++)
+    append_markup (r, "<span alpha=\"50%\">▎</span> ");
+}
+
+static const char *const heading_open[] = {
+  "<span weight=\"bold\" size=\"xx-large\">", "<span weight=\"bold\" size=\"x-large\">",
+  "<span weight=\"bold\" size=\"large\">", "<span weight=\"bold\">",
+};
+
+static int
+enter_block (MD_BLOCKTYPE  type,
+             void         *detail,
+             void         *user_data)
+{
+  Renderer *r = user_data;
+
+  switch (type)
+    {
+    case MD_BLOCK_H:
+      {
+        guint level = ((MD_BLOCK_H_DETAIL *) detail)->level;
+
+        owe_breaks (r, 2);
+        quote_mark (r);
+        append_markup (r, heading_open[MIN (level, 4) - 1]);
+      }
+      break;
+    case MD_BLOCK_P:
+      owe_breaks (r, r->lists->len > 0 ? 1 : 2);
+      if (r->lists->len == 0)
+        quote_mark (r);
+      break;
+    case MD_BLOCK_QUOTE:
+      owe_breaks (r, 2);
+      r->quotes++;
+      break;
+    case MD_BLOCK_UL:
+    case MD_BLOCK_OL:
+      {
+        int start = type == MD_BLOCK_OL ? (int) ((MD_BLOCK_OL_DETAIL *) detail)->start : -1;
+
+        owe_breaks (r, r->lists->len > 0 ? 1 : 2);
+        g_array_append_val (r->lists, start);
+      }
+      break;
+    case MD_BLOCK_LI:
+      {
+        int *next = &g_array_index (r->lists, int, r->lists->len - 1);
+        MD_BLOCK_LI_DETAIL *li = detail;
+        g_autoptr (GString) lead = g_string_new (NULL);
+
+        owe_breaks (r, 1);
+        quote_mark (r);
+        for (guint i = 1; i < r->lists->len; i++)
+          g_string_append (lead, "    ");
+        if (li->is_task)
+          g_string_append (lead, li->task_mark == ' ' ? "☐ " : "☑ ");
+        else if (*next < 0)
+          g_string_append (lead, r->lists->len % 2 == 1 ? "• " : "◦ ");
+        else
+          g_string_append_printf (lead, "%d. ", (*next)++);
+        append_markup (r, lead->str);
+      }
+      break;
+    case MD_BLOCK_CODE:
+      {
+        MD_BLOCK_CODE_DETAIL *code = detail;
+
+        flush_text (r);
+        r->code = g_string_new (NULL);
+        if (code->lang.text != NULL && code->lang.size > 0)
+          r->code_language = g_strndup (code->lang.text, code->lang.size);
+      }
+      break;
+    case MD_BLOCK_HR:
+      owe_breaks (r, 2);
+      append_markup (r, "<span alpha=\"50%\">────────</span>");
+      owe_breaks (r, 2);
+      break;
+    case MD_BLOCK_TABLE:
+      owe_breaks (r, 2);
+      break;
+    case MD_BLOCK_TR:
+      r->cell_line = g_string_new (NULL);
+      r->cells = 0;
+      break;
+    case MD_BLOCK_TH:
+    case MD_BLOCK_TD:
+      if (r->cell_line != NULL && r->cells++ > 0)
+        g_string_append (r->cell_line, " │ ");
+      if (type == MD_BLOCK_TH && r->cell_line != NULL)
+        g_string_append (r->cell_line, "<b>");
+      break;
+    default:
+      break;
+    }
+  return 0;
+}
+
+static void
+flush_code (Renderer *r)
+{
+  g_autoptr (GString) code = g_steal_pointer (&r->code);
+
+  /* the block's last newline ends it; it is not a line of its own */
+  if (code->len > 0 && code->str[code->len - 1] == '\n')
+    g_string_truncate (code, code->len - 1);
+  add_block (r, HEARTH_MARKDOWN_CODE, g_strdup (code->str), g_steal_pointer (&r->code_language));
+}
+
+static int
+leave_block (MD_BLOCKTYPE  type,
+             void         *detail,
+             void         *user_data)
+{
+  Renderer *r = user_data;
+
+  switch (type)
+    {
+    case MD_BLOCK_H:
+      append_markup (r, "</span>");
+      owe_breaks (r, 2);
+      break;
+    case MD_BLOCK_P:
+      owe_breaks (r, r->lists->len > 0 ? 1 : 2);
+      break;
+    case MD_BLOCK_QUOTE:
+      r->quotes--;
+      owe_breaks (r, 2);
+      break;
+    case MD_BLOCK_UL:
+    case MD_BLOCK_OL:
+      g_array_set_size (r->lists, r->lists->len - 1);
+      owe_breaks (r, r->lists->len > 0 ? 1 : 2);
+      break;
+    case MD_BLOCK_CODE:
+      flush_code (r);
+      break;
+    case MD_BLOCK_TABLE:
+      owe_breaks (r, 2);
+      break;
+    case MD_BLOCK_TH:
+      if (r->cell_line != NULL)
+        g_string_append (r->cell_line, "</b>");
+      break;
+    case MD_BLOCK_TR:
+      {
+        g_autoptr (GString) line = g_steal_pointer (&r->cell_line);
+        g_autofree char *row = g_strconcat ("<tt>", line->str, "</tt>", NULL);
+
+        owe_breaks (r, 1);
+        append_markup (r, row);
+      }
+      break;
+    default:
+      break;
+    }
+  return 0;
+}
+
+static const char *
+span_open (MD_SPANTYPE type)
+{
+  switch (type)
+    {
+    case MD_SPAN_EM:
+      return "<i>";
+    case MD_SPAN_STRONG:
+      return "<b>";
+    case MD_SPAN_CODE:
+      return "<span font_family=\"monospace\" background=\"#80808033\">";
+    case MD_SPAN_DEL:
+      return "<s>";
+    case MD_SPAN_U:
+      return "<u>";
+    default:
+      return NULL;
+    }
+}
+
+static const char *
+span_close (MD_SPANTYPE type)
+{
+  switch (type)
+    {
+    case MD_SPAN_EM:
+      return "</i>";
+    case MD_SPAN_STRONG:
+      return "</b>";
+    case MD_SPAN_CODE:
+      return "</span>";
+    case MD_SPAN_DEL:
+      return "</s>";
+    case MD_SPAN_U:
+      return "</u>";
+    default:
+      return NULL;
+    }
+}
+
+/* Only addresses a browser or mail program should open become links. */
+static gboolean
+safe_link (const char *href)
+{
+  return g_str_has_prefix (href, "https://") || g_str_has_prefix (href, "http://")
+         || g_str_has_prefix (href, "mailto:");
+}
+
+static int
+enter_span (MD_SPANTYPE  type,
+            void        *detail,
+            void        *user_data)
+{
+  Renderer *r = user_data;
+  const char *open = span_open (type);
+
+  if (r->code != NULL)
+    return 0;
+  if (open != NULL)
+    append_markup (r, open);
+  else if (type == MD_SPAN_A)
+    {
+      MD_SPAN_A_DETAIL *a = detail;
+      g_autofree char *href = g_strndup (a->href.text, a->href.size);
+
+      if (safe_link (href))
+        {
+          g_autofree char *escaped = g_markup_escape_text (href, -1);
+          g_autofree char *tag = g_strdup_printf ("<a href=\"%s\">", escaped);
+
+          append_markup (r, tag);
+        }
+      else
+        append_markup (r, "<u>");
+    }
+  return 0;
+}
+
+static int
+leave_span (MD_SPANTYPE  type,
+            void        *detail,
+            void        *user_data)
+{
+  Renderer *r = user_data;
+  const char *close = span_close (type);
+
+  if (r->code != NULL)
+    return 0;
+  if (close != NULL)
+    append_markup (r, close);
+  else if (type == MD_SPAN_A)
+    {
+      MD_SPAN_A_DETAIL *a = detail;
+      g_autofree char *href = g_strndup (a->href.text, a->href.size);
+
+      append_markup (r, safe_link (href) ? "</a>" : "</u>");
+    }
+  return 0;
 }
 
 static void
@@ -143,9 +376,9 @@ copy_code (GtkButton *button,
 }
 
 /* A code block as a widget in the view: highlighted, with a copy button. */
-static GtkWidget *
-code_widget (const char *code,
-             const char *language)
+GtkWidget *
+hearth_markdown_code_view_new (const char *code,
+                               const char *language)
 {
   GtkSourceLanguageManager *languages = gtk_source_language_manager_get_default ();
   GtkSourceStyleSchemeManager *schemes = gtk_source_style_scheme_manager_get_default ();
@@ -192,7 +425,7 @@ code_widget (const char *code,
                                   GTK_POLICY_NEVER);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), view);
-  gtk_widget_set_size_request (scroller, 420, -1);
+  gtk_widget_set_hexpand (scroller, TRUE);
   gtk_widget_add_css_class (scroller, "card");
 
   copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
@@ -211,246 +444,6 @@ code_widget (const char *code,
   gtk_widget_set_margin_top (overlay, 4);
   gtk_widget_set_margin_bottom (overlay, 4);
   return overlay;
-}
-
-static void
-flush_code (Renderer *r)
-{
-  g_autoptr (GString) code = g_steal_pointer (&r->code);
-  g_autofree char *language = g_steal_pointer (&r->code_language);
-
-  /* the block's last newline is the block's end, not a line of its own */
-  if (code->len > 0 && code->str[code->len - 1] == '\n')
-    g_string_truncate (code, code->len - 1);
-  owe_breaks (r, 2);
-  if (r->view != NULL)
-    {
-      GtkTextIter end;
-      GtkTextChildAnchor *anchor;
-
-      insert (r, "\xe2\x80\x8b", -1); /* a zero-width space keeps the breaks */
-      gtk_text_buffer_get_end_iter (r->buffer, &end);
-      anchor = gtk_text_buffer_create_child_anchor (r->buffer, &end);
-      gtk_text_view_add_child_at_anchor (r->view, code_widget (code->str, language), anchor);
-    }
-  else
-    {
-      GtkTextTag *tag = named_tag (r, "code-block");
-
-      push (r, tag);
-      insert (r, code->len > 0 ? code->str : " ", -1);
-      pop (r, tag);
-    }
-  owe_breaks (r, 2);
-}
-
-static GtkTextTag *
-indent_tag (Renderer *r)
-{
-  g_autofree char *name = g_strdup_printf ("indent-%u", r->lists->len);
-
-  return named_tag (r, name);
-}
-
-static int
-enter_block (MD_BLOCKTYPE  type,
-             void         *detail,
-             void         *user_data)
-{
-  Renderer *r = user_data;
-
-  switch (type)
-    {
-    case MD_BLOCK_H:
-      {
-        g_autofree char *name = g_strdup_printf ("h%u", ((MD_BLOCK_H_DETAIL *) detail)->level);
-
-        owe_breaks (r, 2);
-        push (r, named_tag (r, name));
-      }
-      break;
-    case MD_BLOCK_P:
-      owe_breaks (r, r->lists->len > 0 ? 1 : 2);
-      break;
-    case MD_BLOCK_QUOTE:
-      owe_breaks (r, 2);
-      push (r, named_tag (r, "quote"));
-      break;
-    case MD_BLOCK_UL:
-    case MD_BLOCK_OL:
-      {
-        int start = type == MD_BLOCK_OL ? (int) ((MD_BLOCK_OL_DETAIL *) detail)->start : -1;
-
-        owe_breaks (r, r->lists->len > 0 ? 1 : 2);
-        g_array_append_val (r->lists, start);
-        push (r, indent_tag (r));
-      }
-      break;
-    case MD_BLOCK_LI:
-      {
-        int *next = &g_array_index (r->lists, int, r->lists->len - 1);
-        MD_BLOCK_LI_DETAIL *li = detail;
-
-        owe_breaks (r, 1);
-        if (li->is_task)
-          insert (r, li->task_mark == ' ' ? "☐ " : "☑ ", -1);
-        else if (*next < 0)
-          insert (r, r->lists->len % 2 == 1 ? "• " : "◦ ", -1);
-        else
-          {
-            g_autofree char *number = g_strdup_printf ("%d. ", (*next)++);
-
-            insert (r, number, -1);
-          }
-      }
-      break;
-    case MD_BLOCK_CODE:
-      {
-        MD_BLOCK_CODE_DETAIL *code = detail;
-
-        r->code = g_string_new (NULL);
-        if (code->lang.text != NULL)
-          r->code_language = g_strndup (code->lang.text, code->lang.size);
-      }
-      break;
-    case MD_BLOCK_HR:
-      owe_breaks (r, 2);
-      insert (r, "────────", -1);
-      owe_breaks (r, 2);
-      break;
-    case MD_BLOCK_TABLE:
-      owe_breaks (r, 2);
-      push (r, named_tag (r, "table"));
-      break;
-    case MD_BLOCK_TR:
-      r->cell_line = g_string_new (NULL);
-      r->cells = 0;
-      break;
-    case MD_BLOCK_TH:
-    case MD_BLOCK_TD:
-      if (r->cell_line != NULL && r->cells++ > 0)
-        g_string_append (r->cell_line, " │ ");
-      break;
-    default:
-      break;
-    }
-  return 0;
-}
-
-static int
-leave_block (MD_BLOCKTYPE  type,
-             void         *detail,
-             void         *user_data)
-{
-  Renderer *r = user_data;
-
-  switch (type)
-    {
-    case MD_BLOCK_H:
-      {
-        g_autofree char *name = g_strdup_printf ("h%u", ((MD_BLOCK_H_DETAIL *) detail)->level);
-
-        pop (r, named_tag (r, name));
-        owe_breaks (r, 2);
-      }
-      break;
-    case MD_BLOCK_P:
-      owe_breaks (r, r->lists->len > 0 ? 1 : 2);
-      break;
-    case MD_BLOCK_QUOTE:
-      pop (r, named_tag (r, "quote"));
-      owe_breaks (r, 2);
-      break;
-    case MD_BLOCK_UL:
-    case MD_BLOCK_OL:
-      pop (r, indent_tag (r));
-      g_array_set_size (r->lists, r->lists->len - 1);
-      owe_breaks (r, r->lists->len > 0 ? 1 : 2);
-      break;
-    case MD_BLOCK_CODE:
-      flush_code (r);
-      break;
-    case MD_BLOCK_TABLE:
-      pop (r, named_tag (r, "table"));
-      owe_breaks (r, 2);
-      break;
-    case MD_BLOCK_TR:
-      owe_breaks (r, 1);
-      insert (r, r->cell_line->str, (gssize) r->cell_line->len);
-      g_string_free (g_steal_pointer (&r->cell_line), TRUE);
-      break;
-    default:
-      break;
-    }
-  return 0;
-}
-
-static const char *
-span_tag_name (MD_SPANTYPE type)
-{
-  switch (type)
-    {
-    case MD_SPAN_EM:
-      return "em";
-    case MD_SPAN_STRONG:
-      return "strong";
-    case MD_SPAN_CODE:
-      return "code";
-    case MD_SPAN_DEL:
-      return "del";
-    default:
-      return NULL;
-    }
-}
-
-static int
-enter_span (MD_SPANTYPE  type,
-            void        *detail,
-            void        *user_data)
-{
-  Renderer *r = user_data;
-  const char *name = span_tag_name (type);
-
-  if (name != NULL)
-    push (r, named_tag (r, name));
-  else if (type == MD_SPAN_A)
-    {
-      MD_SPAN_A_DETAIL *a = detail;
-      GtkTextTag *tag = gtk_text_tag_new (NULL);
-
-      /* each link its own tag, carrying its address */
-      g_object_set (tag, "underline", PANGO_UNDERLINE_SINGLE, "foreground-rgba",
-                    &(GdkRGBA) { 0.11, 0.44, 0.85, 1 }, NULL);
-      g_object_set_data_full (G_OBJECT (tag), "hearth-href",
-                              g_strndup (a->href.text, a->href.size), g_free);
-      gtk_text_tag_table_add (gtk_text_buffer_get_tag_table (r->buffer), tag);
-      g_object_unref (tag);
-      push (r, tag);
-    }
-  return 0;
-}
-
-static int
-leave_span (MD_SPANTYPE  type,
-            void        *detail,
-            void        *user_data)
-{
-  Renderer *r = user_data;
-  const char *name = span_tag_name (type);
-
-  if (name != NULL)
-    pop (r, named_tag (r, name));
-  else if (type == MD_SPAN_A && r->tags->len > 0)
-    {
-      /* the link's tag is the last one pushed that carries an address */
-      for (guint i = r->tags->len; i > 0; i--)
-        if (g_object_get_data (r->tags->pdata[i - 1], "hearth-href") != NULL)
-          {
-            g_ptr_array_remove_index (r->tags, i - 1);
-            break;
-          }
-    }
-  return 0;
 }
 
 static const char *
@@ -481,40 +474,33 @@ on_text (MD_TEXTTYPE   type,
       g_string_append_len (r->code, text, size);
       return 0;
     }
-  if (r->cell_line != NULL)
-    {
-      g_string_append_len (r->cell_line, text, size);
-      return 0;
-    }
   switch (type)
     {
     case MD_TEXT_NULLCHAR:
-      insert (r, "\xef\xbf\xbd", -1);
+      append_text (r, "\xef\xbf\xbd", -1);
       break;
     case MD_TEXT_BR:
-      insert (r, "\n", 1);
+      append_markup (r, "\n");
       break;
     case MD_TEXT_SOFTBR:
-      insert (r, " ", 1);
+      append_markup (r, " ");
       break;
     case MD_TEXT_ENTITY:
       {
         const char *decoded = entity (text, size);
 
-        insert (r, decoded != NULL ? decoded : text, decoded != NULL ? -1 : (gssize) size);
+        append_text (r, decoded != NULL ? decoded : text, decoded != NULL ? -1 : (gssize) size);
       }
       break;
     default:
-      insert (r, text, (gssize) size);
+      append_text (r, text, (gssize) size);
       break;
     }
   return 0;
 }
 
-void
-hearth_markdown_render (GtkTextBuffer *buffer,
-                        GtkTextView   *view,
-                        const char    *markdown)
+GPtrArray *
+hearth_markdown_to_blocks (const char *markdown)
 {
   MD_PARSER parser = {
     .abi_version = 0,
@@ -527,38 +513,31 @@ hearth_markdown_render (GtkTextBuffer *buffer,
   };
   Renderer r = { 0 };
 
-  g_return_if_fail (GTK_IS_TEXT_BUFFER (buffer));
-  g_return_if_fail (markdown != NULL);
+  g_return_val_if_fail (markdown != NULL, NULL);
 
-  gtk_text_buffer_set_text (buffer, "", 0);
-  r.buffer = buffer;
-  r.view = view;
-  r.tags = g_ptr_array_new ();
+  r.blocks = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_markdown_block_free);
+  r.markup = g_string_new (NULL);
   r.lists = g_array_new (FALSE, FALSE, sizeof (int));
   if (md_parse (markdown, (MD_SIZE) strlen (markdown), &parser, &r) != 0)
-    gtk_text_buffer_set_text (buffer, markdown, -1);
+    {
+      /* md4c gave up (out of memory): the text as it is */
+      g_ptr_array_set_size (r.blocks, 0);
+      g_string_truncate (r.markup, 0);
+      append_text (&r, markdown, -1);
+    }
+  /* text still streaming may leave a code block open */
   if (r.code != NULL)
-    flush_code (&r);
+    {
+      flush_text (&r);
+      flush_code (&r);
+    }
   if (r.cell_line != NULL)
     g_string_free (r.cell_line, TRUE);
+  flush_text (&r);
   g_free (r.code_language);
-  g_ptr_array_unref (r.tags);
+  g_string_free (r.markup, TRUE);
   g_array_unref (r.lists);
-}
-
-const char *
-hearth_markdown_link_at (const GtkTextIter *iter)
-{
-  g_autoptr (GSList) tags = gtk_text_iter_get_tags (iter);
-
-  for (GSList *l = tags; l != NULL; l = l->next)
-    {
-      const char *href = g_object_get_data (l->data, "hearth-href");
-
-      if (href != NULL)
-        return href;
-    }
-  return NULL;
+  return r.blocks;
 }
 
 void

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Markdown (CommonMark with GitHub's tables, strikethrough and autolinks,
- * parsed by md4c) into a GtkTextBuffer: headings, emphasis, lists, links,
- * block quotes, tables, inline code and fenced code blocks.
+ * Markdown (CommonMark with GitHub's tables, strikethrough, task lists and
+ * autolinks, parsed by md4c) into the blocks a message shows: runs of text
+ * as Pango markup for a GtkLabel (headings, emphasis, inline code, links as
+ * <a href>, lists, block quotes, tables), and fenced code blocks apart, with
+ * their language, for a highlighted code view with a copy button.
  *
- * With a @view, each fenced code block becomes a child widget: a read-only
- * GtkSourceView highlighted for the block's language, with a copy button.
- * Without one (tests, no display), code blocks are text with the
- * "code-block" tag. Links are tagged "link" and carry their address as the
- * tag's "hearth-href" data; hearth_markdown_link_at () finds it.
+ * Raw HTML in the Markdown is shown as text, never interpreted; everything
+ * from the message is escaped before it becomes markup.
  */
 #pragma once
 
@@ -16,13 +15,28 @@
 
 G_BEGIN_DECLS
 
-/* Replaces the text of @buffer with @markdown rendered. */
-void hearth_markdown_render (GtkTextBuffer *buffer,
-                             GtkTextView   *view,
-                             const char    *markdown);
+typedef enum
+{
+  HEARTH_MARKDOWN_TEXT, /* @text is Pango markup */
+  HEARTH_MARKDOWN_CODE, /* @text is the code, as written */
+} HearthMarkdownKind;
 
-/* The address of the link at @iter, or NULL. */
-const char *hearth_markdown_link_at (const GtkTextIter *iter);
+typedef struct
+{
+  HearthMarkdownKind kind;
+  char *text;
+  char *language;       /* CODE: the fence's info word, or NULL */
+} HearthMarkdownBlock;
+
+void hearth_markdown_block_free (HearthMarkdownBlock *block);
+
+/* The blocks of @markdown (HearthMarkdownBlock), in order. */
+GPtrArray *hearth_markdown_to_blocks (const char *markdown);
+
+/* A widget for a code block: read-only, highlighted for @language, with a
+ * copy button. */
+GtkWidget *hearth_markdown_code_view_new (const char *code,
+                                          const char *language);
 
 /* Splits a reply into its reasoning (the text of a leading <think> block,
  * which may still be open while it streams) and its answer. *@reasoning

@@ -146,7 +146,7 @@ struct _HearthMessageRow
   GtkWidget *next_button;
   GtkWidget *reasoning_expander;
   GtkLabel *reasoning_label;
-  GtkTextView *text_view;
+  GtkWidget *body;
   GtkWidget *error_box;
   GtkLabel *error_label;
   GtkWidget *retry_button;
@@ -190,6 +190,14 @@ hearth_message_row_describe_stats (const char *stats)
     g_ptr_array_add (parts, g_strdup_printf (_("first token after %.2f s"), first));
   if (g_strcmp0 (json_object_get_string_member_with_default (o, "stop_reason", NULL), "cancelled") == 0)
     g_ptr_array_add (parts, g_strdup (_("stopped")));
+  else if (g_strcmp0 (json_object_get_string_member_with_default (o, "stop_reason", NULL),
+                      "context full") == 0)
+    g_ptr_array_add (parts, g_strdup (_("cut short: the context is full")));
+  if (json_object_get_int_member_with_default (o, "dropped_messages", 0) > 0)
+    g_ptr_array_add (parts, g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "%u earlier message left out", "%u earlier messages left out",
+                   (gulong) json_object_get_int_member_with_default (o, "dropped_messages", 0)),
+      (guint) json_object_get_int_member_with_default (o, "dropped_messages", 0)));
   g_ptr_array_add (parts, NULL);
   return g_strjoinv (" · ", (char **) parts->pdata);
 }
@@ -212,11 +220,114 @@ stats_tooltip (const char *stats)
                           json_object_get_string_member_with_default (o, "device", "—"));
 }
 
+/* @button acts on message @id (its action and target set together: an
+ * action with an int64 parameter and no target yet would be refused). */
 static void
-set_target (GtkWidget *button,
-            gint64     id)
+set_target (GtkWidget  *button,
+            const char *action,
+            gint64      id)
 {
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_int64 (id));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+}
+
+/* Links open in the browser only when they are web or mail addresses (the
+ * Markdown renderer makes no others). */
+static gboolean
+on_activate_link (GtkLabel   *label,
+                  const char *uri,
+                  gpointer    user_data)
+{
+  if (g_str_has_prefix (uri, "https://") || g_str_has_prefix (uri, "http://")
+      || g_str_has_prefix (uri, "mailto:"))
+    return FALSE;
+  return TRUE;
+}
+
+static GtkWidget *
+text_block_new (void)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_use_markup (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, "message-text");
+  g_signal_connect (label, "activate-link", G_CALLBACK (on_activate_link), NULL);
+  return label;
+}
+
+/* The body's children as @text's blocks: a label per run of text, a code
+ * view per code block. While a reply streams only its end changes, so the
+ * children that are still right are kept. */
+static void
+render_body (HearthMessageRow *self,
+             const char       *text,
+             gboolean          user)
+{
+  g_autoptr (GPtrArray) blocks = NULL;
+  GtkWidget *child = gtk_widget_get_first_child (self->body);
+
+  if (user)
+    {
+      HearthMarkdownBlock *block = g_new0 (HearthMarkdownBlock, 1);
+
+      blocks = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_markdown_block_free);
+      block->kind = HEARTH_MARKDOWN_TEXT;
+      block->text = g_markup_escape_text (text, -1);
+      g_ptr_array_add (blocks, block);
+    }
+  else
+    blocks = hearth_markdown_to_blocks (text);
+
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      HearthMarkdownBlock *block = blocks->pdata[i];
+      GtkWidget *next = child != NULL ? gtk_widget_get_next_sibling (child) : NULL;
+      const char *shown = child != NULL ? g_object_get_data (G_OBJECT (child), "hearth-text") : NULL;
+      gboolean is_code = child != NULL && g_object_get_data (G_OBJECT (child), "hearth-code") != NULL;
+
+      if (child != NULL && is_code == (block->kind == HEARTH_MARKDOWN_CODE)
+          && g_strcmp0 (shown, block->text) == 0)
+        {
+          child = next;
+          continue;
+        }
+      if (child != NULL && !is_code && block->kind == HEARTH_MARKDOWN_TEXT)
+        {
+          /* the text that grows: the same label */
+          gtk_label_set_markup (GTK_LABEL (child), block->text);
+          g_object_set_data_full (G_OBJECT (child), "hearth-text", g_strdup (block->text), g_free);
+          child = next;
+          continue;
+        }
+      {
+        GtkWidget *fresh = block->kind == HEARTH_MARKDOWN_CODE
+                             ? hearth_markdown_code_view_new (block->text, block->language)
+                             : text_block_new ();
+
+        if (block->kind == HEARTH_MARKDOWN_TEXT)
+          gtk_label_set_markup (GTK_LABEL (fresh), block->text);
+        else
+          g_object_set_data (G_OBJECT (fresh), "hearth-code", GINT_TO_POINTER (1));
+        g_object_set_data_full (G_OBJECT (fresh), "hearth-text", g_strdup (block->text), g_free);
+        gtk_widget_insert_before (fresh, self->body, child);
+        if (child != NULL)
+          {
+            gtk_widget_unparent (child);
+            child = next;
+          }
+      }
+    }
+  while (child != NULL)
+    {
+      GtkWidget *next = gtk_widget_get_next_sibling (child);
+
+      gtk_widget_unparent (child);
+      child = next;
+    }
 }
 
 static void
@@ -270,16 +381,12 @@ update (HearthMessageRow *self)
     }
   if (g_strcmp0 (self->shown_text, answer) != 0)
     {
-      /* a user's message is shown as typed; a reply as Markdown */
-      if (user)
-        gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), answer, -1);
-      else
-        hearth_markdown_render (gtk_text_view_get_buffer (self->text_view), self->text_view, answer);
+      render_body (self, answer, user);
       g_free (self->shown_text);
       self->shown_text = g_steal_pointer (&answer);
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->text_view), *self->shown_text != '\0' || streaming);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->text_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+  gtk_widget_set_visible (self->body, *self->shown_text != '\0' || streaming);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->body), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   user ? _("Your message") : _("Reply"), -1);
 
   gtk_widget_set_visible (self->error_box, m->error != NULL && !streaming);
@@ -297,12 +404,13 @@ update (HearthMessageRow *self)
   gtk_widget_set_visible (self->regenerate_button, assistant);
   gtk_widget_set_sensitive (self->footer, !streaming);
 
-  for (GtkWidget *const *b = (GtkWidget *const[]) { self->previous_button, self->next_button,
-                                                    self->retry_button, self->drop_button,
-                                                    self->copy_button, self->edit_button,
-                                                    self->regenerate_button, NULL };
-       *b != NULL; b++)
-    set_target (*b, m->id);
+  set_target (self->previous_button, "chat.previous-version", m->id);
+  set_target (self->next_button, "chat.next-version", m->id);
+  set_target (self->retry_button, "chat.regenerate", m->id);
+  set_target (self->drop_button, "chat.leave-out-oldest", m->id);
+  set_target (self->copy_button, "chat.copy-message", m->id);
+  set_target (self->edit_button, "chat.edit-message", m->id);
+  set_target (self->regenerate_button, "chat.regenerate", m->id);
 }
 
 void
@@ -321,28 +429,6 @@ hearth_message_row_set_item (HearthMessageRow  *self,
     return;
   g_signal_connect_swapped (item, "changed", G_CALLBACK (update), self);
   update (self);
-}
-
-/* A click on a link opens it. */
-static void
-on_click (GtkGestureClick  *gesture,
-          int               n_press,
-          double            x,
-          double            y,
-          HearthMessageRow *self)
-{
-  GtkTextIter iter;
-  int bx, by;
-  const char *href;
-
-  gtk_text_view_window_to_buffer_coords (self->text_view, GTK_TEXT_WINDOW_WIDGET, (int) x, (int) y,
-                                         &bx, &by);
-  if (!gtk_text_view_get_iter_at_location (self->text_view, &iter, bx, by))
-    return;
-  href = hearth_markdown_link_at (&iter);
-  if (href != NULL && (g_str_has_prefix (href, "https://") || g_str_has_prefix (href, "http://")
-                       || g_str_has_prefix (href, "mailto:")))
-    gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), href, GDK_CURRENT_TIME);
 }
 
 GtkWidget *
@@ -377,7 +463,7 @@ hearth_message_row_class_init (HearthMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, next_button);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, reasoning_expander);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, reasoning_label);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, text_view);
+  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, body);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, error_box);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, error_label);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, retry_button);
@@ -393,9 +479,5 @@ hearth_message_row_class_init (HearthMessageRowClass *klass)
 static void
 hearth_message_row_init (HearthMessageRow *self)
 {
-  GtkGesture *click = gtk_gesture_click_new ();
-
   gtk_widget_init_template (GTK_WIDGET (self));
-  g_signal_connect (click, "released", G_CALLBACK (on_click), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->text_view), GTK_EVENT_CONTROLLER (click));
 }
