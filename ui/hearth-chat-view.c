@@ -35,6 +35,7 @@ struct _HearthChatView
   gint64 chat_id;
   gboolean updating_models;
   gboolean stick_to_bottom;     /* follow the end while text comes */
+  guint scroll_frames;          /* frames still to scroll to the end (a chat just opened) */
 };
 
 G_DEFINE_FINAL_TYPE (HearthChatView, hearth_chat_view, ADW_TYPE_BIN)
@@ -587,6 +588,21 @@ on_adjustment_value (GtkAdjustment  *adj,
   self->stick_to_bottom = gtk_adjustment_get_value (adj) >= end - 48;
 }
 
+/* A chat opens at its end: the list knows its height only after a few
+ * frames of layout, so the end is sought on each of them. */
+static gboolean
+scroll_tick (GtkWidget     *widget,
+             GdkFrameClock *clock,
+             gpointer       user_data)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (widget);
+
+  scroll_to_end (self);
+  if (self->scroll_frames > 0 && --self->scroll_frames > 0)
+    return G_SOURCE_CONTINUE;
+  return G_SOURCE_REMOVE;
+}
+
 /* ---- public ------------------------------------------------------------------------- */
 
 void
@@ -628,6 +644,9 @@ hearth_chat_view_set_chat (HearthChatView    *self,
   rebuild_models (self);
   update_send_button (self);
   update_context_label (self);
+  if (self->scroll_frames == 0)
+    gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick, NULL, NULL);
+  self->scroll_frames = 5;
 }
 
 gint64
