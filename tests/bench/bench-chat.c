@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The chat window's benchmark (not a test: `meson test` does not run it):
+ *
+ *  1. While a reply streams at full speed, how long the main loop stalls:
+ *     a 1 ms probe on the main context records the longest gap between two
+ *     of its runs (the goal: under 16 ms, one frame).
+ *  2. How long a chat of 2,000 messages takes to open: from choosing it to
+ *     the first frame with its messages laid out (the goal: under 300 ms).
+ *
+ * usage: xvfb-run -a meson devenv -C build tests/bench/bench-chat [MODEL.gguf] [-n TOKENS]
+ *
+ * MODEL defaults to ../shared/models/stories260K.gguf; the reply is TOKENS
+ * long (default 1000). Everything runs in a temporary home, removed after.
+ * Time a build without sanitizers.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth-application.h"
+#include "hearth-chat-view.h"
+#include "hearth-message-row.h"
+#include "hearth-ui.h"
+#include "hearth-window.h"
+
+static HearthApplication *app;
+
+/* ---- the main loop's stalls ---------------------------------------------- */
+
+typedef struct
+{
+  gint64 last;
+  gint64 longest;
+  GArray *gaps;     /* µs */
+} Probe;
+
+static gboolean
+probe_tick (gpointer data)
+{
+  Probe *probe = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (probe->last != 0)
+    {
+      gint64 gap = now - probe->last;
+
+      g_array_append_val (probe->gaps, gap);
+      probe->longest = MAX (probe->longest, gap);
+    }
+  probe->last = now;
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+compare_gaps (gconstpointer a,
+              gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+iterate_until (gboolean (*done) (gpointer),
+               gpointer   data,
+               double     seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (!done (data) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+idle_conversation (gpointer data)
+{
+  return !hearth_conversation_is_generating (data);
+}
+
+static gboolean
+rows_mapped (gpointer data)
+{
+  GtkWidget *view = data;
+
+  for (GtkWidget *w = gtk_widget_get_first_child (view); w != NULL;)
+    {
+      if (HEARTH_IS_MESSAGE_ROW (w) && gtk_widget_get_mapped (w))
+        return TRUE;
+      /* depth first */
+      if (gtk_widget_get_first_child (w) != NULL)
+        w = gtk_widget_get_first_child (w);
+      else
+        {
+          while (w != NULL && w != view && gtk_widget_get_next_sibling (w) == NULL)
+            w = gtk_widget_get_parent (w);
+          w = (w == NULL || w == view) ? NULL : gtk_widget_get_next_sibling (w);
+        }
+    }
+  return FALSE;
+}
+
+static gboolean
+opened_tick (GtkWidget     *widget,
+             GdkFrameClock *clock,
+             gpointer       data)
+{
+  gint64 *opened = data;
+
+  if (*opened == 0 && rows_mapped (widget))
+    *opened = g_get_monotonic_time ();
+  return *opened == 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+is_set (gpointer data)
+{
+  return *(gint64 *) data != 0;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *home = g_dir_make_tmp ("hearth-bench-chat-XXXXXX", NULL);
+  g_autofree char *model = NULL;
+  g_autoptr (GError) error = NULL;
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *view;
+  int tokens = 1000;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "-n") && i + 1 < argc)
+        tokens = atoi (argv[++i]);
+      else
+        model = g_canonicalize_filename (argv[i], NULL);
+    }
+  if (model == NULL)
+    model = g_canonicalize_filename ("../shared/models/stories260K.gguf", NULL);
+  if (!g_file_test (model, G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr ("bench-chat: no model at %s\n", model);
+      return 2;
+    }
+  g_setenv ("HOME", home, TRUE);
+  g_setenv ("XDG_DATA_HOME", home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  if (!gtk_init_check ())
+    {
+      g_printerr ("bench-chat: no display (run it under xvfb-run)\n");
+      return 2;
+    }
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  app = hearth_application_new (G_APPLICATION_NON_UNIQUE, &error);
+  if (app == NULL)
+    {
+      g_printerr ("bench-chat: %s\n", error->message);
+      return 2;
+    }
+  hearth_ui_install (app);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  if (!hearth_store_import (hearth_library_get_store (hearth_application_get_library (app)), model,
+                            "bench", TRUE, NULL, &error))
+    {
+      g_printerr ("bench-chat: %s\n", error->message);
+      return 2;
+    }
+  hearth_library_refresh (hearth_application_get_library (app));
+  chats = hearth_application_get_chat_store (app, &error);
+  window = HEARTH_WINDOW (hearth_application_open_window (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  view = hearth_window_get_chat_view (window);
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+
+  /* 1. a reply at full speed, the main loop watched */
+  {
+    g_autoptr (HearthConversation) conversation = NULL;
+    ember_generate_options options;
+    Probe probe = { 0, 0, g_array_new (FALSE, FALSE, sizeof (gint64)) };
+    const HearthGenerationStats *stats;
+    guint source;
+    gint64 p99;
+
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.new-chat", NULL);
+    conversation = hearth_application_get_conversation (
+      app, hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)));
+    ember_generate_options_init (&options);
+    options.sampler.temperature = 0;
+    options.num_predict = tokens;
+    hearth_conversation_set_options (conversation, &options, 4096);
+    if (!hearth_conversation_send (conversation, "Once upon a time", &error))
+      {
+        g_printerr ("bench-chat: %s\n", error->message);
+        return 1;
+      }
+    source = g_timeout_add (1, probe_tick, &probe);
+    iterate_until (idle_conversation, conversation, 600);
+    g_source_remove (source);
+    stats = hearth_generation_get_stats (hearth_conversation_get_generation (conversation));
+    g_array_sort (probe.gaps, compare_gaps);
+    p99 = probe.gaps->len > 0 ? g_array_index (probe.gaps, gint64, probe.gaps->len * 99 / 100) : 0;
+    g_print ("| streaming a reply | %u tokens at %.1f tokens/s | longest main-loop stall %.1f ms "
+             "(99th percentile %.1f ms; goal < 16 ms) |\n",
+             stats->generated_tokens, stats->tokens_per_second, probe.longest / 1000.0, p99 / 1000.0);
+    g_array_unref (probe.gaps);
+  }
+
+  /* 2. a chat of 2,000 messages, opened */
+  {
+    gint64 chat = hearth_chat_store_create_chat (chats, "bench", NULL);
+    gint64 parent = 0, started, opened = 0;
+
+    for (int i = 0; i < 2000; i++)
+      {
+        g_autofree char *text = g_strdup_printf (
+          "Message %d. Lily and her dog **Max** went to the park, where they found a `red ball` and "
+          "played until the sun went down over the hills.", i);
+
+        parent = hearth_chat_store_add_message (chats, chat, parent, i % 2 == 0 ? "user" : "assistant",
+                                                text, i % 2 == 0 ? NULL : "bench", NULL, TRUE, NULL);
+      }
+    for (int i = 0; i < 50; i++)
+      g_main_context_iteration (NULL, FALSE);
+    started = g_get_monotonic_time ();
+    hearth_chat_view_set_chat (HEARTH_CHAT_VIEW (view), app, chat);
+    gtk_widget_add_tick_callback (view, opened_tick, &opened, NULL);
+    iterate_until (is_set, &opened, 30);
+    g_print ("| opening a chat | 2000 messages | %.1f ms to the first frame with them (goal < 300 ms) |\n",
+             (opened - started) / 1000.0);
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_clear_object (&app);
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", home);
+
+    if (system (cmd) != 0)
+      g_printerr ("bench-chat: could not remove %s\n", home);
+  }
+  return 0;
+}
