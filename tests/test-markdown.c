@@ -32,19 +32,44 @@ plain (const char *markup)
   return text;
 }
 
+/* The text of every block, plain, one blank line between blocks (code as
+ * it is); all markup joined. */
+static char *
+all_plain (GPtrArray *blocks,
+           char     **markup)
+{
+  GString *text = g_string_new (NULL);
+  GString *all = g_string_new (NULL);
+
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      HearthMarkdownBlock *block = blocks->pdata[i];
+      g_autofree char *one = block->kind == HEARTH_MARKDOWN_TEXT ? plain (block->text)
+                                                                 : g_strdup (block->text);
+
+      g_string_append_printf (text, "%s%s", i > 0 ? "\n\n" : "", one);
+      g_string_append (all, block->text);
+    }
+  if (markup != NULL)
+    *markup = g_string_free (all, FALSE);
+  else
+    g_string_free (all, TRUE);
+  return g_string_free (text, FALSE);
+}
+
 static void
 test_blocks (void)
 {
   g_autoptr (GPtrArray) blocks = hearth_markdown_to_blocks (
     "# Title\n\nSome **bold**, *italic*, `code` and ~~gone~~.\n\n"
     "- one\n- two\n  1. inner\n\n> quoted\n\n---\n\nLast.");
-  g_autofree char *text = NULL;
-  const char *markup;
+  g_autofree char *markup = NULL;
+  g_autofree char *text = all_plain (blocks, &markup);
 
-  g_assert_cmpuint (blocks->len, ==, 1);
-  g_assert_cmpint (BLOCK (blocks, 0)->kind, ==, HEARTH_MARKDOWN_TEXT);
-  markup = BLOCK (blocks, 0)->text;
-  text = plain (markup);
+  /* a label per top-level block: heading, paragraph, list, quote, rule, paragraph */
+  g_assert_cmpuint (blocks->len, ==, 6);
+  for (guint i = 0; i < blocks->len; i++)
+    g_assert_cmpint (BLOCK (blocks, i)->kind, ==, HEARTH_MARKDOWN_TEXT);
   g_assert_cmpstr (text, ==,
                    "Title\n\nSome bold, italic, code and gone.\n\n• one\n• two\n    1. inner\n\n"
                    "▎ quoted\n\n────────\n\nLast.");
@@ -63,24 +88,24 @@ test_links_tables_code (void)
     "not [this](javascript:alert(1)).\n\n"
     "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
     "```python\nprint(\"hi\")\n```\n\nAfter &amp; done <b>not bold</b>");
-  g_autofree char *first = NULL;
+  g_autofree char *markup = NULL;
+  g_autofree char *text = all_plain (blocks, &markup);
   g_autofree char *last = NULL;
 
-  g_assert_cmpuint (blocks->len, ==, 3);
-  g_assert_cmpint (BLOCK (blocks, 0)->kind, ==, HEARTH_MARKDOWN_TEXT);
-  first = plain (BLOCK (blocks, 0)->text);
-  g_assert_cmpstr (first, ==, "See the site or https://gnome.org, not this.\n\na │ b\n1 │ 2");
-  g_assert_nonnull (strstr (BLOCK (blocks, 0)->text, "<a href=\"https://example.org/a?b=1&amp;c=2\">"));
-  g_assert_nonnull (strstr (BLOCK (blocks, 0)->text, "<a href=\"https://gnome.org\">"));
-  g_assert_null (strstr (BLOCK (blocks, 0)->text, "javascript"));
-  g_assert_nonnull (strstr (BLOCK (blocks, 0)->text, "<tt><b>a</b> │ <b>b</b></tt>"));
+  g_assert_cmpuint (blocks->len, ==, 4);
+  g_assert_cmpstr (text, ==, "See the site or https://gnome.org, not this.\n\na │ b\n1 │ 2\n\n"
+                             "print(\"hi\")\n\nAfter & done <b>not bold</b>");
+  g_assert_nonnull (strstr (markup, "<a href=\"https://example.org/a?b=1&amp;c=2\">"));
+  g_assert_nonnull (strstr (markup, "<a href=\"https://gnome.org\">"));
+  g_assert_null (strstr (markup, "javascript"));
+  g_assert_nonnull (strstr (BLOCK (blocks, 1)->text, "<tt><b>a</b> │ <b>b</b></tt>"));
 
-  g_assert_cmpint (BLOCK (blocks, 1)->kind, ==, HEARTH_MARKDOWN_CODE);
-  g_assert_cmpstr (BLOCK (blocks, 1)->text, ==, "print(\"hi\")");
-  g_assert_cmpstr (BLOCK (blocks, 1)->language, ==, "python");
+  g_assert_cmpint (BLOCK (blocks, 2)->kind, ==, HEARTH_MARKDOWN_CODE);
+  g_assert_cmpstr (BLOCK (blocks, 2)->text, ==, "print(\"hi\")");
+  g_assert_cmpstr (BLOCK (blocks, 2)->language, ==, "python");
 
   /* entities decoded, raw HTML shown as text */
-  last = plain (BLOCK (blocks, 2)->text);
+  last = plain (BLOCK (blocks, 3)->text);
   g_assert_cmpstr (last, ==, "After & done <b>not bold</b>");
 }
 
@@ -92,6 +117,7 @@ test_streaming (void)
   g_autoptr (GPtrArray) open_em = hearth_markdown_to_blocks ("a *b");
   g_autoptr (GPtrArray) empty = hearth_markdown_to_blocks ("");
   g_autoptr (GPtrArray) chinese = hearth_markdown_to_blocks ("## 标题\n\n中文 **加粗** 文本");
+  g_autofree char *zh_all = NULL;
   g_autoptr (GPtrArray) broken = hearth_markdown_to_blocks ("bad \xff bytes & <tags>");
   g_autofree char *here = NULL;
   g_autofree char *em = NULL;
@@ -107,10 +133,45 @@ test_streaming (void)
   g_assert_cmpstr (em, ==, "a *b");
   g_assert_cmpuint (empty->len, ==, 0);
   zh = plain (BLOCK (chinese, 0)->text);
-  g_assert_cmpstr (zh, ==, "标题\n\n中文 加粗 文本");
+  g_assert_cmpstr (zh, ==, "标题");
+  zh_all = all_plain (chinese, NULL);
+  g_assert_cmpstr (zh_all, ==, "标题\n\n中文 加粗 文本");
   fixed = plain (BLOCK (broken, 0)->text);
   g_assert_true (g_utf8_validate (fixed, -1, NULL));
   g_assert_nonnull (strstr (fixed, "& <tags>"));
+}
+
+/* A long paragraph comes in pieces cut at spaces outside markup; the pieces
+ * make up the paragraph, and the first pieces stay the same as it grows. */
+static void
+test_long_paragraph (void)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GPtrArray) blocks = NULL;
+  g_autoptr (GPtrArray) longer = NULL;
+  g_autoptr (GString) joined = g_string_new (NULL);
+
+  for (int i = 0; i < 400; i++)
+    g_string_append_printf (text, "word%d **bold%d** ", i, i);
+  blocks = hearth_markdown_to_blocks (text->str);
+  g_assert_cmpuint (blocks->len, >, 3);
+  g_assert_false (BLOCK (blocks, 0)->continues);
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      g_autofree char *piece = plain (BLOCK (blocks, i)->text);
+
+      g_assert_cmpuint (strlen (BLOCK (blocks, i)->text), <=, 1500);
+      if (i > 0)
+        g_assert_true (BLOCK (blocks, i)->continues);
+      g_string_append (joined, piece);
+    }
+  g_assert_true (g_str_has_prefix (joined->str, "word0 bold0 word1 bold1 "));
+  g_assert_true (g_str_has_suffix (g_strchomp (joined->str), "word399 bold399"));
+
+  g_string_append (text, "and more words at the end");
+  longer = hearth_markdown_to_blocks (text->str);
+  for (guint i = 0; i + 1 < blocks->len; i++)
+    g_assert_cmpstr (BLOCK (longer, i)->text, ==, BLOCK (blocks, i)->text);
 }
 
 static void
@@ -145,6 +206,7 @@ main (int    argc,
   g_test_add_func ("/markdown/blocks", test_blocks);
   g_test_add_func ("/markdown/links-tables-code", test_links_tables_code);
   g_test_add_func ("/markdown/streaming", test_streaming);
+  g_test_add_func ("/markdown/long-paragraph", test_long_paragraph);
   g_test_add_func ("/markdown/reasoning", test_reasoning);
 
   return g_test_run ();

@@ -50,12 +50,63 @@ add_block (Renderer           *r,
   g_ptr_array_add (r->blocks, block);
 }
 
-/* The text run so far becomes a block. */
+/* Text blocks longer than this are cut, at a space outside any markup tag,
+ * into pieces: a label is laid out whole each time its text changes. */
+#define PIECE_BYTES 1500
+
+/* Where to cut @markup (at most @limit bytes in): after the last space at
+ * tag depth 0, or 0 when there is none. */
+static gsize
+cut_point (const char *markup,
+           gsize       limit)
+{
+  int depth = 0;
+  gsize best = 0;
+  gboolean in_tag = FALSE, closing = FALSE;
+
+  for (gsize i = 0; markup[i] != '\0' && i < limit; i++)
+    {
+      char c = markup[i];
+
+      if (c == '<')
+        {
+          in_tag = TRUE;
+          closing = markup[i + 1] == '/';
+        }
+      else if (c == '>' && in_tag)
+        {
+          in_tag = FALSE;
+          depth += closing ? -1 : 1;
+        }
+      else if (!in_tag && depth == 0 && (c == ' ' || c == '\n'))
+        best = i + 1;
+    }
+  return best;
+}
+
+/* The text run so far becomes a block (or several, when long). */
 static void
 flush_text (Renderer *r)
 {
-  if (r->markup->len > 0)
-    add_block (r, HEARTH_MARKDOWN_TEXT, g_strdup (r->markup->str), NULL);
+  const char *rest = r->markup->str;
+  gboolean continues = FALSE;
+
+  while (strlen (rest) > PIECE_BYTES)
+    {
+      gsize cut = cut_point (rest, PIECE_BYTES);
+
+      if (cut == 0)
+        break;
+      add_block (r, HEARTH_MARKDOWN_TEXT, g_strndup (rest, cut), NULL);
+      ((HearthMarkdownBlock *) r->blocks->pdata[r->blocks->len - 1])->continues = continues;
+      continues = TRUE;
+      rest += cut;
+    }
+  if (*rest != '\0')
+    {
+      add_block (r, HEARTH_MARKDOWN_TEXT, g_strdup (rest), NULL);
+      ((HearthMarkdownBlock *) r->blocks->pdata[r->blocks->len - 1])->continues = continues;
+    }
   g_string_truncate (r->markup, 0);
   r->pending_breaks = 0;
 }
@@ -214,6 +265,15 @@ flush_code (Renderer *r)
   add_block (r, HEARTH_MARKDOWN_CODE, g_strdup (code->str), g_steal_pointer (&r->code_language));
 }
 
+/* Each top-level block is a label of its own: while a reply streams, only
+ * the last one changes, and the others keep their layout. */
+static void
+end_of_top_block (Renderer *r)
+{
+  if (r->lists->len == 0 && r->quotes == 0 && r->cell_line == NULL)
+    flush_text (r);
+}
+
 static int
 leave_block (MD_BLOCKTYPE  type,
              void         *detail,
@@ -261,6 +321,9 @@ leave_block (MD_BLOCKTYPE  type,
     default:
       break;
     }
+  if (type == MD_BLOCK_H || type == MD_BLOCK_P || type == MD_BLOCK_QUOTE || type == MD_BLOCK_UL
+      || type == MD_BLOCK_OL || type == MD_BLOCK_TABLE || type == MD_BLOCK_HR)
+    end_of_top_block (r);
   return 0;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Markdown (CommonMark with GitHub's tables, strikethrough, task lists and
- * autolinks, parsed by md4c) into the blocks a message shows: runs of text
- * as Pango markup for a GtkLabel (headings, emphasis, inline code, links as
+ * autolinks, parsed by md4c) into the blocks a message shows: each
+ * top-level block of text (a paragraph, heading, list, quote, table) as
+ * Pango markup for a GtkLabel (headings, emphasis, inline code, links as
  * <a href>, lists, block quotes, tables), and fenced code blocks apart, with
  * their language, for a highlighted code view with a copy button.
  *
@@ -26,6 +27,8 @@ typedef struct
   HearthMarkdownKind kind;
   char *text;
   char *language;       /* CODE: the fence's info word, or NULL */
+  gboolean continues;   /* TEXT: the rest of the block before (a long paragraph is cut
+                           into pieces, so that a growing reply lays out only its end) */
 } HearthMarkdownBlock;
 
 void hearth_markdown_block_free (HearthMarkdownBlock *block);

@@ -161,6 +161,9 @@ struct _HearthMessageRow
   /* borrowed: the item shown */
   HearthMessageItem *item;
   char *shown_text;           /* the Markdown rendered last */
+  gint64 rendered_at;         /* when, and how long it took (µs): a streaming reply */
+  gint64 render_cost;         /* is drawn again no sooner than 4× that later */
+  guint render_id;
 };
 
 G_DEFINE_FINAL_TYPE (HearthMessageRow, hearth_message_row, GTK_TYPE_BOX)
@@ -299,6 +302,7 @@ render_body (HearthMessageRow *self,
         {
           /* the text that grows: the same label */
           gtk_label_set_markup (GTK_LABEL (child), block->text);
+          gtk_widget_set_margin_top (child, i == 0 || block->continues ? 0 : 8);
           g_object_set_data_full (G_OBJECT (child), "hearth-text", g_strdup (block->text), g_free);
           child = next;
           continue;
@@ -312,6 +316,8 @@ render_body (HearthMessageRow *self,
           gtk_label_set_markup (GTK_LABEL (fresh), block->text);
         else
           g_object_set_data (G_OBJECT (fresh), "hearth-code", GINT_TO_POINTER (1));
+        /* blocks apart, the pieces of one paragraph together */
+        gtk_widget_set_margin_top (fresh, i == 0 || block->continues ? 0 : 8);
         g_object_set_data_full (G_OBJECT (fresh), "hearth-text", g_strdup (block->text), g_free);
         gtk_widget_insert_before (fresh, self->body, child);
         if (child != NULL)
@@ -328,6 +334,20 @@ render_body (HearthMessageRow *self,
       gtk_widget_unparent (child);
       child = next;
     }
+}
+
+static void update (HearthMessageRow *self);
+
+static gboolean
+render_later (gpointer data)
+{
+  HearthMessageRow *self = data;
+
+  self->render_id = 0;
+  self->rendered_at = 0;
+  if (self->item != NULL)
+    update (self);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -379,9 +399,22 @@ update (HearthMessageRow *self)
       gtk_expander_set_label (GTK_EXPANDER (self->reasoning_expander),
                               *answer == '\0' && streaming ? _("Thinking…") : _("Thought"));
     }
-  if (g_strcmp0 (self->shown_text, answer) != 0)
+  if (g_strcmp0 (self->shown_text, answer) != 0 && streaming
+      && g_get_monotonic_time () - self->rendered_at < 4 * self->render_cost)
     {
+      /* a long reply costs time to lay out: while it streams, the main loop
+       * is left at least three quarters of it */
+      if (self->render_id == 0)
+        self->render_id = g_timeout_add ((guint) MAX (1, 4 * self->render_cost / 1000), render_later,
+                                         self);
+    }
+  else if (g_strcmp0 (self->shown_text, answer) != 0)
+    {
+      gint64 start = g_get_monotonic_time ();
+
       render_body (self, answer, user);
+      self->rendered_at = g_get_monotonic_time ();
+      self->render_cost = self->rendered_at - start;
       g_free (self->shown_text);
       self->shown_text = g_steal_pointer (&answer);
     }
@@ -424,6 +457,8 @@ hearth_message_row_set_item (HearthMessageRow  *self,
   if (self->item != NULL)
     g_signal_handlers_disconnect_by_data (self->item, self);
   g_clear_pointer (&self->shown_text, g_free);
+  g_clear_handle_id (&self->render_id, g_source_remove);
+  self->rendered_at = self->render_cost = 0;
   self->item = item;
   if (item == NULL)
     return;

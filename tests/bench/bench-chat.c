@@ -33,6 +33,7 @@ static HearthApplication *app;
 
 typedef struct
 {
+  gint64 start;
   gint64 last;
   gint64 longest;
   GArray *gaps;     /* µs */
@@ -50,6 +51,8 @@ probe_tick (gpointer data)
 
       g_array_append_val (probe->gaps, gap);
       probe->longest = MAX (probe->longest, gap);
+      if (g_getenv ("BENCH_VERBOSE") != NULL && gap > 16000)
+        g_printerr ("stall %.1f ms at +%.1f ms\n", gap / 1000.0, (now - probe->start) / 1000.0);
     }
   probe->last = now;
   return G_SOURCE_CONTINUE;
@@ -184,7 +187,7 @@ main (int    argc,
   {
     g_autoptr (HearthConversation) conversation = NULL;
     ember_generate_options options;
-    Probe probe = { 0, 0, g_array_new (FALSE, FALSE, sizeof (gint64)) };
+    Probe probe = { 0, 0, 0, g_array_new (FALSE, FALSE, sizeof (gint64)) };
     const HearthGenerationStats *stats;
     guint source;
     gint64 p99;
@@ -201,6 +204,7 @@ main (int    argc,
         g_printerr ("bench-chat: %s\n", error->message);
         return 1;
       }
+    probe.start = g_get_monotonic_time ();
     source = g_timeout_add (1, probe_tick, &probe);
     iterate_until (idle_conversation, conversation, 600);
     g_source_remove (source);
