@@ -464,7 +464,7 @@ hearth_application_get_conversation (HearthApplication *self,
   if (chats == NULL)
     return NULL;
   conversation = hearth_conversation_new (chats, hearth_application_get_engine (self),
-                                          hearth_library_get_store (hearth_application_get_library (self)),
+                                          hearth_application_get_library (self),
                                           chat_id);
   g_hash_table_insert (self->conversations, g_memdup2 (&chat_id, sizeof chat_id), conversation);
   g_object_weak_ref (G_OBJECT (conversation), conversation_gone, self);

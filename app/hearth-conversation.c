@@ -19,7 +19,7 @@ struct _HearthConversation
 
   HearthChatStore *chats;
   HearthEngine *engine;
-  HearthStore *models;
+  HearthLibrary *models;      /* its store, whichever folder is chosen now */
   gint64 chat_id;
 
   HearthGeneration *generation;
@@ -42,14 +42,14 @@ G_DEFINE_FINAL_TYPE (HearthConversation, hearth_conversation, G_TYPE_OBJECT)
 HearthConversation *
 hearth_conversation_new (HearthChatStore *chats,
                          HearthEngine    *engine,
-                         HearthStore     *models,
+                         HearthLibrary   *models,
                          gint64           chat_id)
 {
   HearthConversation *self;
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (chats), NULL);
   g_return_val_if_fail (HEARTH_IS_ENGINE (engine), NULL);
-  g_return_val_if_fail (HEARTH_IS_STORE (models), NULL);
+  g_return_val_if_fail (HEARTH_IS_LIBRARY (models), NULL);
 
   self = g_object_new (HEARTH_TYPE_CONVERSATION, NULL);
   self->chats = g_object_ref (chats);
@@ -117,7 +117,7 @@ model_file (HearthConversation  *self,
         }
       return g_strdup (chat->model);
     }
-  path = hearth_store_get_model_path (self->models, chat->model, &local);
+  path = hearth_store_get_model_path (hearth_library_get_store (self->models), chat->model, &local);
   if (path == NULL)
     g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
                  _("The model “%s” is not in the library any more (%s)"), chat->model,

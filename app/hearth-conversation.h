@@ -19,16 +19,18 @@
 
 #include "hearth-chat-store.h"
 #include "hearth-engine.h"
-#include "hearth-store.h"
+#include "hearth-library.h"
 
 G_BEGIN_DECLS
 
 #define HEARTH_TYPE_CONVERSATION (hearth_conversation_get_type ())
 G_DECLARE_FINAL_TYPE (HearthConversation, hearth_conversation, HEARTH, CONVERSATION, GObject)
 
+/* @models: the library whose store names the chat's model (the folder in
+ * use when a reply is asked for). */
 HearthConversation *hearth_conversation_new (HearthChatStore *chats,
                                              HearthEngine    *engine,
-                                             HearthStore     *models,
+                                             HearthLibrary   *models,
                                              gint64           chat_id);
 
 gint64 hearth_conversation_get_chat_id (HearthConversation *self);

@@ -25,6 +25,7 @@ typedef struct
   HearthChatStore *chats;
   HearthEngine *engine;
   HearthStore *models;
+  HearthLibrary *library;
   HearthConversation *conversation;
   gint64 chat;
 } Fixture;
@@ -56,7 +57,8 @@ fixture_set_up (Fixture       *f,
   g_assert_no_error (error);
   f->chat = hearth_chat_store_create_chat (f->chats, "tiny", &error);
   g_assert_no_error (error);
-  f->conversation = hearth_conversation_new (f->chats, f->engine, f->models, f->chat);
+  f->library = hearth_library_new (f->models);
+  f->conversation = hearth_conversation_new (f->chats, f->engine, f->library, f->chat);
   ember_generate_options_init (&options);
   options.sampler.temperature = 0;
   options.num_predict = 24;
@@ -69,6 +71,7 @@ fixture_tear_down (Fixture       *f,
 {
   g_clear_object (&f->conversation);
   g_clear_object (&f->engine);
+  g_clear_object (&f->library);
   g_clear_object (&f->models);
   g_clear_object (&f->chats);
 }
@@ -357,6 +360,7 @@ test_stories (void)
   g_autoptr (HearthChatStore) chats = NULL;
   g_autoptr (HearthEngine) engine = NULL;
   g_autoptr (HearthStore) models = NULL;
+  g_autoptr (HearthLibrary) library = NULL;
   g_autoptr (HearthConversation) conversation = NULL;
   g_autoptr (GPtrArray) path = NULL;
   g_autoptr (GError) error = NULL;
@@ -368,7 +372,8 @@ test_stories (void)
   engine = hearth_engine_new ();
   models = hearth_store_new (root);
   chat = hearth_chat_store_create_chat (chats, model, &error);
-  conversation = hearth_conversation_new (chats, engine, models, chat);
+  library = hearth_library_new (models);
+  conversation = hearth_conversation_new (chats, engine, library, chat);
   g_assert_true (hearth_conversation_send (conversation, "Once upon a time, there was a little girl",
                                            &error));
   hearth_test_wait_until (idle, conversation, 120, "the story is told");
