@@ -123,19 +123,6 @@ hearth_cli_model_chat_template (const ember_gguf *gguf,
   return TRUE;
 }
 
-/* The text of the special token whose id is at @key, or NULL. */
-static char *
-special_token_text (const ember_gguf *gguf,
-                    const char       *key)
-{
-  const ember_gguf_value *tokens = ember_gguf_get_array (gguf, "tokenizer.ggml.tokens");
-  uint64_t id;
-
-  if (tokens == NULL || tokens->array.type != EMBER_GGUF_TYPE_STRING
-      || !ember_gguf_get_uint (gguf, key, &id) || id >= tokens->array.count)
-    return NULL;
-  return g_strndup (tokens->array.items[id].string.data, tokens->array.items[id].string.length);
-}
 
 /* --ollama: what Hearth writes into the store for Ollama, as JSON. */
 static int
@@ -294,8 +281,8 @@ hearth_cli_run_template (const HearthCliCommand *command,
                  template_path);
       source = g_strndup (text, len);
       source_len = len;
-      bos_text = special_token_text (gguf, "tokenizer.ggml.bos_token_id");
-      eos_text = special_token_text (gguf, "tokenizer.ggml.eos_token_id");
+      bos_text = hearth_gguf_special_token (gguf, "tokenizer.ggml.bos_token_id");
+      eos_text = hearth_gguf_special_token (gguf, "tokenizer.ggml.eos_token_id");
     }
   else if (!g_file_get_contents (template_path, &source, &source_len, &gerror))
     {

@@ -251,6 +251,21 @@ on_finished (HearthGeneration   *generation,
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_GENERATING]);
 }
 
+/* FALSE, saying so, while a reply is being written. */
+static gboolean
+check_not_busy (HearthConversation  *self,
+                GError             **error)
+{
+  if (hearth_conversation_is_generating (self)
+      || (self->generation != NULL && !hearth_generation_is_finished (self->generation)))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
+                   _("A reply is being written; stop it first"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* A reply after @parent_id, from the conversation that leads to it. */
 static gboolean
 reply_after (HearthConversation  *self,
@@ -265,12 +280,8 @@ reply_after (HearthConversation  *self,
   g_autoptr (HearthEngineRequest) request = NULL;
   g_autofree char *session = NULL;
 
-  if (self->generation != NULL && !hearth_generation_is_finished (self->generation))
-    {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
-                   _("A reply is being written; stop it first"));
-      return FALSE;
-    }
+  if (!check_not_busy (self, error))
+    return FALSE;
   path = model_file (self, &model, error);
   if (path == NULL)
     return FALSE;
@@ -333,12 +344,8 @@ hearth_conversation_send (HearthConversation  *self,
   g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), FALSE);
   g_return_val_if_fail (text != NULL, FALSE);
 
-  if (hearth_conversation_is_generating (self))
-    {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
-                   _("A reply is being written; stop it first"));
-      return FALSE;
-    }
+  if (!check_not_busy (self, error))
+    return FALSE;
   /* nothing is saved for a chat that cannot answer */
   path = model_file (self, &model, error);
   if (path == NULL)
@@ -399,12 +406,8 @@ hearth_conversation_edit (HearthConversation  *self,
                    _("Only your own messages in this chat can be edited"));
       return FALSE;
     }
-  if (hearth_conversation_is_generating (self))
-    {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
-                   _("A reply is being written; stop it first"));
-      return FALSE;
-    }
+  if (!check_not_busy (self, error))
+    return FALSE;
   path = model_file (self, &model, error);
   if (path == NULL)
     return FALSE;

@@ -225,6 +225,51 @@ session_context (Loaded              *lm,
   return session->ctx;
 }
 
+/* Worker: @text (@len bytes) as the model's tokens. */
+static gboolean
+encode (Loaded      *lm,
+        const char  *text,
+        size_t       len,
+        int          flags,
+        int32_t    **ids,
+        size_t      *n_ids,
+        GError     **error)
+{
+  ember_error e = { 0 };
+
+  if (ember_tokenizer_encode (lm->tok, text, len, flags, ids, n_ids, &e) != EMBER_OK)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED, "%s", e.message);
+      return FALSE;
+    }
+  if (*n_ids == 0)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
+                   _("The conversation is empty and the model has no token to start from"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Worker: a base model continues the text: the turns' words, one after
+ * another (system messages are not part of it, as in Ollama). */
+static gboolean
+raw_prompt (Loaded              *lm,
+            HearthEngineRequest *request,
+            int32_t            **ids,
+            size_t              *n_ids,
+            GError             **error)
+{
+  g_autoptr (GString) raw = g_string_new (NULL);
+
+  for (guint i = 0; i < request->roles->len; i++)
+    if (!g_str_equal (request->roles->pdata[i], "system"))
+      g_string_append (raw, request->contents->pdata[i]);
+  return encode (lm, raw->str, raw->len,
+                 ember_tokenizer_get_add_bos (lm->tok) ? EMBER_TOKENIZE_ADD_SPECIAL : 0, ids, n_ids,
+                 error);
+}
+
 /* Worker: the conversation as the model reads it. */
 static gboolean
 prompt_tokens (Loaded              *lm,
@@ -233,8 +278,7 @@ prompt_tokens (Loaded              *lm,
                size_t              *n_ids,
                GError             **error)
 {
-  ember_value *context = ember_value_new_dict ();
-  ember_value *messages = ember_value_new_list ();
+  ember_value *context, *messages;
   ember_template_options options;
   ember_error e = { 0 };
   char *text = NULL;
@@ -243,32 +287,9 @@ prompt_tokens (Loaded              *lm,
   gboolean ok;
 
   if (lm->chat_template == NULL)
-    {
-      /* a base model continues the text: the turns' words, one after
-       * another (system messages are not part of it, as in Ollama) */
-      GString *raw = g_string_new (NULL);
-
-      for (guint i = 0; i < request->roles->len; i++)
-        if (!g_str_equal (request->roles->pdata[i], "system"))
-          g_string_append (raw, request->contents->pdata[i]);
-      ember_value_unref (context);
-      ember_value_unref (messages);
-      flags = ember_tokenizer_get_add_bos (lm->tok) ? EMBER_TOKENIZE_ADD_SPECIAL : 0;
-      ok = ember_tokenizer_encode (lm->tok, raw->str, raw->len, flags, ids, n_ids, &e) == EMBER_OK;
-      g_string_free (raw, TRUE);
-      if (!ok)
-        {
-          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED, "%s", e.message);
-          return FALSE;
-        }
-      if (*n_ids == 0)
-        {
-          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
-                       _("The conversation is empty and the model has no token to start from"));
-          return FALSE;
-        }
-      return TRUE;
-    }
+    return raw_prompt (lm, request, ids, n_ids, error);
+  context = ember_value_new_dict ();
+  messages = ember_value_new_list ();
   for (guint i = 0; i < request->roles->len; i++)
     {
       ember_value *m = ember_value_new_dict ();
@@ -296,20 +317,9 @@ prompt_tokens (Loaded              *lm,
   if (ember_tokenizer_get_add_bos (lm->tok)
       && !(lm->bos[0] != '\0' && g_str_has_prefix (text, lm->bos)))
     flags |= EMBER_TOKENIZE_ADD_SPECIAL;
-  ok = ember_tokenizer_encode (lm->tok, text, text_len, flags, ids, n_ids, &e) == EMBER_OK;
+  ok = encode (lm, text, text_len, flags, ids, n_ids, error);
   free (text);
-  if (!ok)
-    {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED, "%s", e.message);
-      return FALSE;
-    }
-  if (*n_ids == 0)
-    {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
-                   _("The conversation is empty and the model has no token to start from"));
-      return FALSE;
-    }
-  return TRUE;
+  return ok;
 }
 
 /* The tokens to keep free for the reply when turns are dropped to fit. */

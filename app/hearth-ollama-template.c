@@ -260,10 +260,9 @@ hearth_ollama_template_new (const char *jinja,
   return self;
 }
 
-/* The text of the special token whose id is at @key, or NULL. */
-static char *
-special_token (const ember_gguf *gguf,
-               const char       *key)
+char *
+hearth_gguf_special_token (const ember_gguf *gguf,
+                           const char       *key)
 {
   const ember_gguf_value *tokens = ember_gguf_get_array (gguf, "tokenizer.ggml.tokens");
   uint64_t id;
@@ -288,8 +287,8 @@ hearth_ollama_template_new_for_gguf (const ember_gguf *gguf)
   jinja = g_strndup (v->string.data, v->string.length);
   if (strlen (jinja) != v->string.length)
     return NULL;
-  bos = special_token (gguf, "tokenizer.ggml.bos_token_id");
-  eos = special_token (gguf, "tokenizer.ggml.eos_token_id");
+  bos = hearth_gguf_special_token (gguf, "tokenizer.ggml.bos_token_id");
+  eos = hearth_gguf_special_token (gguf, "tokenizer.ggml.eos_token_id");
   return hearth_ollama_template_new (jinja, -1, bos, eos);
 }
 

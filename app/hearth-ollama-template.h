@@ -42,6 +42,11 @@ HearthOllamaTemplate *hearth_ollama_template_new (const char *jinja,
 /* The same for a GGUF's tokenizer.chat_template; NULL when it has none. */
 HearthOllamaTemplate *hearth_ollama_template_new_for_gguf (const ember_gguf *gguf);
 
+/* The text of the special token whose id the GGUF keeps at @key
+ * ("tokenizer.ggml.bos_token_id"), or NULL. */
+char *hearth_gguf_special_token (const ember_gguf *gguf,
+                                 const char       *key);
+
 /* The params layer: {"stop": [...]} as JSON text. */
 char *hearth_ollama_template_params (const HearthOllamaTemplate *self);
 
