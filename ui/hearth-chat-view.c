@@ -638,7 +638,7 @@ hearth_chat_view_set_chat (HearthChatView    *self,
       g_signal_connect (self->conversation, "reply-text", G_CALLBACK (on_reply_text), self);
       g_signal_connect (self->conversation, "notify::generating", G_CALLBACK (on_generating), self);
     }
-  g_list_store_remove_all (self->messages);
+  /* one change for the list: rows are reused rather than remade */
   self->stick_to_bottom = TRUE;
   reload (self);
   rebuild_models (self);

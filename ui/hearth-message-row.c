@@ -144,10 +144,10 @@ struct _HearthMessageRow
   GtkWidget *previous_button;
   GtkLabel *siblings_label;
   GtkWidget *next_button;
-  GtkWidget *reasoning_expander;
+  GtkWidget *reasoning_expander;  /* made when a reply has reasoning */
   GtkLabel *reasoning_label;
   GtkWidget *body;
-  GtkWidget *error_box;
+  GtkWidget *error_box;           /* made when a message has an error */
   GtkLabel *error_label;
   GtkWidget *retry_button;
   GtkWidget *drop_button;
@@ -336,6 +336,62 @@ render_body (HearthMessageRow *self,
     }
 }
 
+/* Rows are made by the hundred when a long chat opens: the parts few
+ * messages need are made when one does. */
+static void
+ensure_reasoning (HearthMessageRow *self)
+{
+  GtkWidget *label;
+
+  if (self->reasoning_expander != NULL)
+    return;
+  self->reasoning_expander = gtk_expander_new (_("Thinking"));
+  label = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_set_margin_start (label, 12);
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_expander_set_child (GTK_EXPANDER (self->reasoning_expander), label);
+  self->reasoning_label = GTK_LABEL (label);
+  gtk_widget_insert_before (self->reasoning_expander, GTK_WIDGET (self), self->body);
+}
+
+static GtkWidget *
+error_button (const char *label)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (label);
+
+  return button;
+}
+
+static void
+ensure_error (HearthMessageRow *self)
+{
+  GtkWidget *buttons;
+
+  if (self->error_box != NULL)
+    return;
+  self->error_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  self->error_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->error_label, 0);
+  gtk_label_set_wrap (self->error_label, TRUE);
+  gtk_label_set_selectable (self->error_label, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->error_label), "error");
+  gtk_box_append (GTK_BOX (self->error_box), GTK_WIDGET (self->error_label));
+  buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  self->retry_button = error_button (_("_Try Again"));
+  self->drop_button = error_button (_("_Leave Out Oldest Turns"));
+  self->new_chat_button = error_button (_("Start a _New Chat"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->new_chat_button), "win.new-chat");
+  gtk_box_append (GTK_BOX (buttons), self->retry_button);
+  gtk_box_append (GTK_BOX (buttons), self->drop_button);
+  gtk_box_append (GTK_BOX (buttons), self->new_chat_button);
+  gtk_box_append (GTK_BOX (self->error_box), buttons);
+  gtk_widget_insert_after (self->error_box, GTK_WIDGET (self), self->body);
+}
+
 static void update (HearthMessageRow *self);
 
 static gboolean
@@ -392,7 +448,10 @@ update (HearthMessageRow *self)
     hearth_markdown_split_reasoning (m->content, &reasoning, &answer);
   else
     answer = g_strdup (m->content);
-  gtk_widget_set_visible (self->reasoning_expander, reasoning != NULL);
+  if (reasoning != NULL)
+    ensure_reasoning (self);
+  if (self->reasoning_expander != NULL)
+    gtk_widget_set_visible (self->reasoning_expander, reasoning != NULL);
   if (reasoning != NULL)
     {
       gtk_label_set_label (self->reasoning_label, reasoning);
@@ -422,12 +481,18 @@ update (HearthMessageRow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->body), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   user ? _("Your message") : _("Reply"), -1);
 
-  gtk_widget_set_visible (self->error_box, m->error != NULL && !streaming);
   if (m->error != NULL)
-    gtk_label_set_label (self->error_label, m->error);
-  gtk_widget_set_visible (self->drop_button, context_full);
-  gtk_widget_set_visible (self->new_chat_button, context_full);
-  gtk_widget_set_visible (self->retry_button, !context_full);
+    ensure_error (self);
+  if (self->error_box != NULL)
+    {
+      gtk_widget_set_visible (self->error_box, m->error != NULL && !streaming);
+      gtk_label_set_label (self->error_label, m->error != NULL ? m->error : "");
+      gtk_widget_set_visible (self->drop_button, context_full);
+      gtk_widget_set_visible (self->new_chat_button, context_full);
+      gtk_widget_set_visible (self->retry_button, !context_full);
+      set_target (self->retry_button, "chat.regenerate", m->id);
+      set_target (self->drop_button, "chat.leave-out-oldest", m->id);
+    }
 
   stats = streaming ? g_strdup (_("Writing…")) : hearth_message_row_describe_stats (m->stats);
   gtk_label_set_label (self->stats_label, stats != NULL ? stats : "");
@@ -439,8 +504,6 @@ update (HearthMessageRow *self)
 
   set_target (self->previous_button, "chat.previous-version", m->id);
   set_target (self->next_button, "chat.next-version", m->id);
-  set_target (self->retry_button, "chat.regenerate", m->id);
-  set_target (self->drop_button, "chat.leave-out-oldest", m->id);
   set_target (self->copy_button, "chat.copy-message", m->id);
   set_target (self->edit_button, "chat.edit-message", m->id);
   set_target (self->regenerate_button, "chat.regenerate", m->id);
@@ -496,14 +559,7 @@ hearth_message_row_class_init (HearthMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, previous_button);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, siblings_label);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, next_button);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, reasoning_expander);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, reasoning_label);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, body);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, error_box);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, error_label);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, retry_button);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, drop_button);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, new_chat_button);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, footer);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, stats_label);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, copy_button);

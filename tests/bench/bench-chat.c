@@ -91,7 +91,9 @@ rows_mapped (gpointer data)
 
   for (GtkWidget *w = gtk_widget_get_first_child (view); w != NULL;)
     {
-      if (HEARTH_IS_MESSAGE_ROW (w) && gtk_widget_get_mapped (w))
+      /* a row of the long chat (its messages begin so), on screen */
+      if (GTK_IS_LABEL (w) && gtk_widget_get_mapped (w) && gtk_widget_has_css_class (w, "message-text")
+          && g_str_has_prefix (gtk_label_get_text (GTK_LABEL (w)), "Message "))
         return TRUE;
       /* depth first */
       if (gtk_widget_get_first_child (w) != NULL)
@@ -106,16 +108,19 @@ rows_mapped (gpointer data)
   return FALSE;
 }
 
-static gboolean
-opened_tick (GtkWidget     *widget,
-             GdkFrameClock *clock,
-             gpointer       data)
+typedef struct
 {
-  gint64 *opened = data;
+  GtkWidget *view;
+  gint64 opened;
+} Opening;
 
-  if (*opened == 0 && rows_mapped (widget))
-    *opened = g_get_monotonic_time ();
-  return *opened == 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+/* After a frame is painted: does it show the long chat? */
+static void
+after_paint (GdkFrameClock *clock,
+             Opening       *o)
+{
+  if (o->opened == 0 && rows_mapped (o->view))
+    o->opened = g_get_monotonic_time ();
 }
 
 static gboolean
@@ -220,7 +225,7 @@ main (int    argc,
   /* 2. a chat of 2,000 messages, opened */
   {
     gint64 chat = hearth_chat_store_create_chat (chats, "bench", NULL);
-    gint64 parent = 0, started, opened = 0;
+    gint64 parent = 0, started, opened;
 
     for (int i = 0; i < 2000; i++)
       {
@@ -233,12 +238,44 @@ main (int    argc,
       }
     for (int i = 0; i < 50; i++)
       g_main_context_iteration (NULL, FALSE);
-    started = g_get_monotonic_time ();
-    hearth_chat_view_set_chat (HEARTH_CHAT_VIEW (view), app, chat);
-    gtk_widget_add_tick_callback (view, opened_tick, &opened, NULL);
-    iterate_until (is_set, &opened, 30);
-    g_print ("| opening a chat | 2000 messages | %.1f ms to the first frame with them (goal < 300 ms) |\n",
-             (opened - started) / 1000.0);
+    {
+      Opening o = { view, 0 };
+      GdkFrameClock *clock = gtk_widget_get_frame_clock (view);
+      gulong handler = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint), &o);
+
+      started = g_get_monotonic_time ();
+      hearth_chat_view_set_chat (HEARTH_CHAT_VIEW (view), app, chat);
+      gtk_widget_queue_draw (view);
+      iterate_until (is_set, &o.opened, 30);
+      g_signal_handler_disconnect (clock, handler);
+      opened = o.opened;
+    }
+    g_print ("| opening a chat | 2000 messages | %.1f ms to the first painted frame with them "
+             "(goal < 300 ms) |\n", (opened - started) / 1000.0);
+
+    /* the same in a new window: every row made anew */
+    {
+      HearthWindow *second = HEARTH_WINDOW (hearth_application_open_window (app));
+      GtkWidget *second_view = hearth_window_get_chat_view (second);
+      Opening o = { second_view, 0 };
+      GdkFrameClock *clock;
+      gulong handler;
+
+      gtk_window_set_default_size (GTK_WINDOW (second), 1000, 700);
+      for (int i = 0; i < 50; i++)
+        g_main_context_iteration (NULL, FALSE);
+      clock = gtk_widget_get_frame_clock (second_view);
+      handler = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint), &o);
+      started = g_get_monotonic_time ();
+      hearth_chat_view_set_chat (HEARTH_CHAT_VIEW (second_view), app, 0);
+      hearth_chat_view_set_chat (HEARTH_CHAT_VIEW (second_view), app, chat);
+      gtk_widget_queue_draw (second_view);
+      iterate_until (is_set, &o.opened, 30);
+      g_signal_handler_disconnect (clock, handler);
+      g_print ("| opening it in a new window | 2000 messages | %.1f ms (goal < 300 ms) |\n",
+               (o.opened - started) / 1000.0);
+      gtk_window_destroy (GTK_WINDOW (second));
+    }
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
