@@ -1297,6 +1297,33 @@ test_chat (void)
 
     g_assert_nonnull (strstr (seen, g_strstrip (start)));
   }
+  /* a row's actions come with the pointer (or the focus; Xvfb has no
+   * window manager to give the window focus, so the pointer's "enter" is
+   * what the test can give) */
+  {
+    g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+    GtkWidget *copy;
+
+    g_assert_null (find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat.copy-message"));
+    collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+    for (guint i = 0; i < rows->len; i++)
+      if (gtk_widget_get_mapped (rows->pdata[i]))
+        {
+          g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (rows->pdata[i]);
+
+          for (guint j = 0; j < g_list_model_get_n_items (controllers); j++)
+            {
+              g_autoptr (GObject) c = g_list_model_get_item (controllers, j);
+
+              if (GTK_IS_EVENT_CONTROLLER_MOTION (c))
+                g_signal_emit_by_name (c, "enter", 10.0, 10.0);
+            }
+          break;
+        }
+    copy = find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat.copy-message");
+    g_assert_nonnull (copy);
+    g_assert_true (gtk_widget_get_mapped (copy));
+  }
   save_screenshot (GTK_WINDOW (window), "hearth-chat");
   /* the chat took its title from the question */
   {

@@ -139,8 +139,9 @@ struct _HearthMessageRow
   GtkBox parent_instance;
 
   /* template children */
+  GtkWidget *header;
   GtkLabel *role_label;
-  GtkWidget *siblings_box;
+  GtkWidget *siblings_box;        /* made when a message has other versions */
   GtkWidget *previous_button;
   GtkLabel *siblings_label;
   GtkWidget *next_button;
@@ -154,7 +155,8 @@ struct _HearthMessageRow
   GtkWidget *new_chat_button;
   GtkWidget *footer;
   GtkLabel *stats_label;
-  GtkWidget *copy_button;
+  GtkWidget *copy_button;         /* the actions: made when the pointer or the focus
+                                     comes to the row */
   GtkWidget *edit_button;
   GtkWidget *regenerate_button;
 
@@ -392,6 +394,84 @@ ensure_error (HearthMessageRow *self)
   gtk_widget_insert_after (self->error_box, GTK_WIDGET (self), self->body);
 }
 
+static GtkWidget *
+version_button (const char *icon,
+                const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_add_css_class (button, "circular");
+  return button;
+}
+
+static void
+ensure_siblings (HearthMessageRow *self)
+{
+  if (self->siblings_box != NULL)
+    return;
+  self->siblings_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+  self->previous_button = version_button ("go-previous-symbolic", _("Previous Version"));
+  self->siblings_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_add_css_class (GTK_WIDGET (self->siblings_label), "caption");
+  gtk_widget_add_css_class (GTK_WIDGET (self->siblings_label), "numeric");
+  self->next_button = version_button ("go-next-symbolic", _("Next Version"));
+  gtk_box_append (GTK_BOX (self->siblings_box), self->previous_button);
+  gtk_box_append (GTK_BOX (self->siblings_box), GTK_WIDGET (self->siblings_label));
+  gtk_box_append (GTK_BOX (self->siblings_box), self->next_button);
+  gtk_box_append (GTK_BOX (self->header), self->siblings_box);
+}
+
+static GtkWidget *
+action_button (const char *icon,
+               const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  return button;
+}
+
+/* Copy, edit and write-again, for the message shown. */
+static void
+update_actions (HearthMessageRow *self)
+{
+  const HearthChatMessage *m;
+  gboolean streaming;
+
+  if (self->copy_button == NULL || self->item == NULL)
+    return;
+  m = hearth_message_item_get_message (self->item);
+  streaming = hearth_message_item_is_streaming (self->item);
+  gtk_widget_set_visible (self->edit_button, g_str_equal (m->role, "user"));
+  gtk_widget_set_visible (self->regenerate_button, g_str_equal (m->role, "assistant"));
+  for (GtkWidget *const *b = (GtkWidget *const[]) { self->copy_button, self->edit_button,
+                                                    self->regenerate_button, NULL };
+       *b != NULL; b++)
+    gtk_widget_set_sensitive (*b, !streaming);
+  set_target (self->copy_button, "chat.copy-message", m->id);
+  set_target (self->edit_button, "chat.edit-message", m->id);
+  set_target (self->regenerate_button, "chat.regenerate", m->id);
+}
+
+static void
+ensure_actions (HearthMessageRow *self)
+{
+  if (self->copy_button == NULL)
+    {
+      self->copy_button = action_button ("edit-copy-symbolic", _("Copy Message"));
+      self->edit_button = action_button ("document-edit-symbolic", _("Edit Message"));
+      self->regenerate_button = action_button ("view-refresh-symbolic", _("Write the Reply Again"));
+      gtk_box_append (GTK_BOX (self->footer), self->copy_button);
+      gtk_box_append (GTK_BOX (self->footer), self->edit_button);
+      gtk_box_append (GTK_BOX (self->footer), self->regenerate_button);
+    }
+  update_actions (self);
+}
+
 static void update (HearthMessageRow *self);
 
 static gboolean
@@ -429,7 +509,10 @@ update (HearthMessageRow *self)
                               (const char *[]) { "message", user ? "from-user" : "from-model", NULL });
 
   /* "< 2/3 >" between the versions of this message */
-  gtk_widget_set_visible (self->siblings_box, m->n_siblings > 1);
+  if (m->n_siblings > 1)
+    ensure_siblings (self);
+  if (self->siblings_box != NULL)
+    gtk_widget_set_visible (self->siblings_box, m->n_siblings > 1);
   if (m->n_siblings > 1)
     {
       g_autofree char *position = g_strdup_printf ("%u/%u", m->sibling_index + 1, m->n_siblings);
@@ -498,15 +581,13 @@ update (HearthMessageRow *self)
   gtk_label_set_label (self->stats_label, stats != NULL ? stats : "");
   tooltip = streaming ? NULL : stats_tooltip (m->stats);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->stats_label), tooltip);
-  gtk_widget_set_visible (self->edit_button, user);
-  gtk_widget_set_visible (self->regenerate_button, assistant);
-  gtk_widget_set_sensitive (self->footer, !streaming);
+  update_actions (self);
 
-  set_target (self->previous_button, "chat.previous-version", m->id);
-  set_target (self->next_button, "chat.next-version", m->id);
-  set_target (self->copy_button, "chat.copy-message", m->id);
-  set_target (self->edit_button, "chat.edit-message", m->id);
-  set_target (self->regenerate_button, "chat.regenerate", m->id);
+  if (self->siblings_box != NULL)
+    {
+      set_target (self->previous_button, "chat.previous-version", m->id);
+      set_target (self->next_button, "chat.next-version", m->id);
+    }
 }
 
 void
@@ -554,21 +635,23 @@ hearth_message_row_class_init (HearthMessageRowClass *klass)
   object_class->dispose = hearth_message_row_dispose;
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/hearth-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, header);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, role_label);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, siblings_box);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, previous_button);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, siblings_label);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, next_button);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, body);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, footer);
   gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, stats_label);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, copy_button);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, edit_button);
-  gtk_widget_class_bind_template_child (widget_class, HearthMessageRow, regenerate_button);
 }
 
 static void
 hearth_message_row_init (HearthMessageRow *self)
 {
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* the actions appear for the row a person points at or moves into */
+  g_signal_connect_swapped (motion, "enter", G_CALLBACK (ensure_actions), self);
+  g_signal_connect_swapped (focus, "enter", G_CALLBACK (ensure_actions), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  gtk_widget_add_controller (GTK_WIDGET (self), focus);
 }
