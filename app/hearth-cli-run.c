@@ -2,7 +2,8 @@
  *
  * `hearth run MODEL [PROMPT]`: generate text on the CPU reference engine.
  * With PROMPT, one reply to one user message (through the model's chat
- * template, or ChatML where it has none), or with --raw a plain completion.
+ * template; a model without one continues the conversation's text), or
+ * with --raw a plain completion.
  * Without PROMPT: a chat on a terminal, or the prompt from standard input.
  * Only the generated text goes to stdout; --verbose adds statistics on
  * stderr.
@@ -362,7 +363,7 @@ load (RunState *s)
           return 1;
         }
       if (s->default_template && s->verbose)
-        fprintf (s->err, _("The model has no chat template; Hearth uses its default (ChatML).\n"));
+        fprintf (s->err, _("The model has no chat template: it continues the text of the conversation.\n"));
     }
   s->load_seconds = now_seconds () - t0;
   return 0;
@@ -410,6 +411,24 @@ build_prompt (RunState    *s,
       text = g_strdup (raw_text);
       text_len = strlen (text);
       flags = 0; /* a plain completion: special-token text is text */
+    }
+  else if (s->default_template)
+    {
+      /* no chat template (a base model): the conversation's turns as one
+       * text to continue, as in the window and as Ollama's "{{ .Prompt }}" */
+      GString *joined = g_string_new (NULL);
+
+      for (guint i = 0; i < s->messages->len; i++)
+        {
+          const ember_value *m = g_ptr_array_index (s->messages, i);
+          const char *role = ember_value_get_string (ember_value_dict_get (m, "role"), NULL);
+
+          if (g_strcmp0 (role, "system") != 0)
+            g_string_append (joined, ember_value_get_string (ember_value_dict_get (m, "content"), NULL));
+        }
+      text_len = joined->len;
+      text = g_string_free (joined, FALSE);
+      flags = 0;
     }
   else
     {

@@ -189,7 +189,7 @@ print_description (FILE                   *out,
     }
   else
     {
-      print_row (out, _("source"), _("none in the file: Hearth uses its default (ChatML)"));
+      print_row (out, _("source"), _("none in the file: the model continues the text of a chat"));
     }
 
   if (info->license != NULL)
@@ -512,7 +512,7 @@ hearth_cli_show (const HearthCliCommand *command,
     {
       if (info.chat_template == NULL)
         {
-          fprintf (err, _("hearth show: %s has no chat template; Hearth uses its default (ChatML)\n"),
+          fprintf (err, _("hearth show: %s has no chat template: in a chat it continues the text\n"),
                    path);
           return 0;
         }

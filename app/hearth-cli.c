@@ -89,8 +89,8 @@ static const HearthCliCommand commands[] = {
     "run", "MODEL [PROMPT] [OPTIONS]",
     N_("Generate text: answer PROMPT, or chat"),
     N_("MODEL is a GGUF file or a model in the store. With PROMPT, Hearth answers it\n"
-       "as a user message through the model's chat template (--raw: PROMPT is plain\n"
-       "text to complete) and exits.\n"
+       "as a user message through the model's chat template (a model without one\n"
+       "continues the text; --raw: PROMPT is plain text to complete) and exits.\n"
        "Without PROMPT it chats on a terminal (/? lists the chat's commands), or reads\n"
        "the prompt from standard input. Only the generated text goes to stdout.\n"
        "\n"

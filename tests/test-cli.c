@@ -109,7 +109,7 @@ test_show_stories (void)
     { "key/value heads", "4" },
     { "feed forward length", "172" },
     { "vocabulary", "512 tokens (llama)" },
-    { "source", "none in the file: Hearth uses its default (ChatML)" },
+    { "source", "none in the file: the model continues the text of a chat" },
   };
 
   if (!require_binary () || (path = stories_path ()) == NULL)
@@ -478,7 +478,7 @@ test_run_seed_and_stdin (void)
     return;
   seeded[1] = other[1] = path;
 
-  /* the prompt from standard input, through the default (ChatML) template */
+  /* the prompt from standard input (no chat template: the text continued) */
   a = hearth_with_input ("Tell me a story.", seeded);
   b = hearth_with_input ("Tell me a story.", seeded);
   c = hearth_with_input ("Tell me a story.", other);

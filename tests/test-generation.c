@@ -131,7 +131,7 @@ tiny_model (const char *file,
   ember_error error = { 0 };
 
   g_assert_true (hearth_test_model_preset (&m, "tiny"));
-  /* llama: no chat template, so Hearth's ChatML; greedy text from this
+  /* llama: no chat template, so the text is continued; greedy text from this
    * seed runs on without an end-of-generation token */
   m.n_ctx = n_ctx;
   m.seed = 2;
