@@ -511,7 +511,7 @@ test_preferences (void)
 
     collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_COMBO_ROW, combos);
     collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW, entries);
-    g_assert_cmpuint (combos->len, ==, 2);
+    g_assert_cmpuint (combos->len, ==, 3); /* registry, Hugging Face, keep-alive */
     g_assert_cmpuint (entries->len, ==, 2);
     registry = combos->pdata[0];
     hf = combos->pdata[1];
@@ -618,6 +618,21 @@ test_preferences (void)
     }
     g_assert_cmpstr (hearth_store_get_root (hearth_library_get_store (library)), ==, own);
     g_assert_false (gtk_widget_get_visible (own_row));
+  }
+
+  /* how long a model stays loaded: the setting, and the engine follows */
+  {
+    GtkWidget *keep = find_widget (GTK_WIDGET (preferences), ADW_TYPE_COMBO_ROW, "name",
+                                   "keep-alive-row");
+
+    g_assert_nonnull (keep);
+    g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (keep)), ==, 0);
+    adw_combo_row_set_selected (ADW_COMBO_ROW (keep), 2);
+    g_assert_cmpint (g_settings_get_int (settings, "keep-alive"), ==, -1);
+    g_assert_cmpint (hearth_engine_get_keep_alive (hearth_application_get_engine (app)), ==, -1);
+    adw_combo_row_set_selected (ADW_COMBO_ROW (keep), 0);
+    g_assert_cmpint (g_settings_get_int (settings, "keep-alive"), ==, 300);
+    g_assert_cmpint (hearth_engine_get_keep_alive (hearth_application_get_engine (app)), ==, 300);
   }
 
   gtk_window_destroy (preferences);

@@ -31,6 +31,7 @@ struct _HearthPreferencesWindow
   AdwActionRow *ollama_row;
   GtkWidget *ollama_button;
   GtkFileChooserNative *chooser;
+  AdwComboRow *keep_alive_row;
   gboolean updating;    /* showing the settings: no writing back */
 };
 
@@ -130,6 +131,34 @@ static void
 on_hf_apply (HearthPreferencesWindow *self)
 {
   apply_address (self, self->hf_entry, "hf-endpoint");
+}
+
+/* ---- how long a model stays loaded ------------------------------------------ */
+
+/* The keep-alive row's choices, in the order of the .ui file's list */
+static const int keep_alive_seconds[] = { 300, 1800, -1, 0 };
+
+static void
+show_keep_alive (HearthPreferencesWindow *self)
+{
+  int seconds = g_settings_get_int (self->settings, "keep-alive");
+  guint choice = GTK_INVALID_LIST_POSITION;
+
+  for (guint i = 0; i < G_N_ELEMENTS (keep_alive_seconds); i++)
+    if (keep_alive_seconds[i] == seconds)
+      choice = i;
+  self->updating = TRUE;
+  adw_combo_row_set_selected (self->keep_alive_row, choice);
+  self->updating = FALSE;
+}
+
+static void
+on_keep_alive_selected (HearthPreferencesWindow *self)
+{
+  guint choice = adw_combo_row_get_selected (self->keep_alive_row);
+
+  if (!self->updating && choice < G_N_ELEMENTS (keep_alive_seconds))
+    g_settings_set_int (self->settings, "keep-alive", keep_alive_seconds[choice]);
 }
 
 /* ---- the models folder ----------------------------------------------------- */
@@ -284,6 +313,7 @@ hearth_preferences_window_class_init (HearthPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, own_button);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, ollama_row);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, ollama_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, keep_alive_row);
 }
 
 static void
@@ -303,6 +333,9 @@ hearth_preferences_window_init (HearthPreferencesWindow *self)
   g_signal_connect_swapped (self->choose_button, "clicked", G_CALLBACK (on_choose), self);
   g_signal_connect_swapped (self->own_button, "clicked", G_CALLBACK (on_use_own), self);
   g_signal_connect_swapped (self->ollama_button, "clicked", G_CALLBACK (on_use_ollama), self);
+  show_keep_alive (self);
+  g_signal_connect_swapped (self->keep_alive_row, "notify::selected",
+                            G_CALLBACK (on_keep_alive_selected), self);
   /* the Ollama offer, or another window, may choose meanwhile */
   g_signal_connect_swapped (self->settings, "changed::models-dir", G_CALLBACK (show_folder), self);
 }
