@@ -1346,6 +1346,22 @@ test_chat (void)
 
     g_assert_cmpstr (c->title, ==, "Once upon a time, there was a little dog");
   }
+  /* renamed through its dialog: the sidebar and the header follow */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.rename-chat", NULL);
+  {
+    GtkWindow *dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    GtkWidget *entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+    g_autoptr (HearthChat) c = NULL;
+
+    g_assert_nonnull (entry);
+    gtk_editable_set_text (GTK_EDITABLE (entry), "The little dog");
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "rename");
+    gtk_window_destroy (dialog);
+    c = hearth_chat_store_get_chat (chats, chat, &error);
+    g_assert_cmpstr (c->title, ==, "The little dog");
+    g_assert_true (c->title_set);
+    g_assert_nonnull (find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, "label", "The little dog"));
+  }
 
   /* written again: two versions of the reply */
   g_assert_true (gtk_widget_activate_action (view, "chat.regenerate", "x", MSG (path, 1)->id));
@@ -1402,7 +1418,23 @@ test_chat (void)
     g_assert_cmpuint (listed->len, ==, 0);
   }
   save_screenshot (GTK_WINDOW (window), "hearth-chat-deleted");
-  g_assert_true (hearth_chat_store_restore_chat (chats, chat, &error));
+  /* the toast's Undo button brings it back */
+  {
+    g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+    GtkWidget *undo = NULL;
+
+    collect_widgets (GTK_WIDGET (window), GTK_TYPE_BUTTON, buttons);
+    for (guint i = 0; i < buttons->len && undo == NULL; i++)
+      for (GtkWidget *w = buttons->pdata[i]; w != NULL; w = gtk_widget_get_parent (w))
+        if (g_str_equal (G_OBJECT_TYPE_NAME (w), "AdwToastWidget")
+            && gtk_button_get_label (buttons->pdata[i]) != NULL)
+          {
+            undo = buttons->pdata[i];
+            break;
+          }
+    g_assert_nonnull (undo);
+    g_signal_emit_by_name (undo, "clicked");
+  }
   {
     g_autoptr (GPtrArray) listed = hearth_chat_store_list_chats (chats, NULL, &error);
 
