@@ -46,6 +46,20 @@ hearth_chat_free (HearthChat *chat)
   g_free (chat);
 }
 
+HearthChatMessage *
+hearth_chat_message_copy (const HearthChatMessage *message)
+{
+  HearthChatMessage *copy = g_memdup2 (message, sizeof *message);
+
+  copy->role = g_strdup (message->role);
+  copy->content = g_strdup (message->content);
+  copy->model = g_strdup (message->model);
+  copy->params = g_strdup (message->params);
+  copy->stats = g_strdup (message->stats);
+  copy->error = g_strdup (message->error);
+  return copy;
+}
+
 void
 hearth_chat_message_free (HearthChatMessage *message)
 {

@@ -64,6 +64,7 @@ typedef struct
 } HearthChatMessage;
 
 void hearth_chat_free (HearthChat *chat);
+HearthChatMessage *hearth_chat_message_copy (const HearthChatMessage *message);
 void hearth_chat_message_free (HearthChatMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthChat, hearth_chat_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthChatMessage, hearth_chat_message_free)

@@ -256,8 +256,7 @@ static gboolean
 check_not_busy (HearthConversation  *self,
                 GError             **error)
 {
-  if (hearth_conversation_is_generating (self)
-      || (self->generation != NULL && !hearth_generation_is_finished (self->generation)))
+  if (hearth_conversation_is_generating (self))
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
                    _("A reply is being written; stop it first"));

@@ -697,15 +697,16 @@ file_download (HearthPull *self)
   hearth_download_start (self->download);
 }
 
-/* The GGUF file of @files (repository paths) whose name says the tag's
- * quantization (any case); the tag latest takes the only GGUF file there
- * is. NULL (the pull failed, saying which files there are) when none. */
-static const char *
+/* The index in @files (repository paths) of the GGUF file whose name says
+ * the tag's quantization (any case); the tag latest takes the only GGUF
+ * file there is. -1 (the pull failed, saying which files there are) when
+ * none. */
+static int
 choose_gguf (HearthPull *self,
              GPtrArray  *files)
 {
   const char *tag = self->name->tag;
-  g_autoptr (GPtrArray) ggufs = g_ptr_array_new ();
+  g_autoptr (GArray) ggufs = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GString) names = g_string_new (NULL);
 
   for (guint i = 0; i < files->len; i++)
@@ -714,25 +715,43 @@ choose_gguf (HearthPull *self,
 
       if (g_str_has_suffix (file, ".gguf") && strstr (file, "..") == NULL && file[0] != '/'
           && g_utf8_validate (file, -1, NULL))
-        g_ptr_array_add (ggufs, (gpointer) file);
+        g_array_append_val (ggufs, i);
     }
   for (guint i = 0; i < ggufs->len; i++)
     {
-      g_autofree char *base = g_path_get_basename (ggufs->pdata[i]);
+      guint index = g_array_index (ggufs, guint, i);
+      g_autofree char *base = g_path_get_basename (files->pdata[index]);
       g_autofree char *quant = quant_in_file_name (base);
 
       if (quant != NULL && g_ascii_strcasecmp (quant, tag) == 0)
-        return ggufs->pdata[i];
+        return (int) index;
     }
   if (g_str_equal (tag, HEARTH_MODEL_NAME_DEFAULT_TAG) && ggufs->len == 1)
-    return ggufs->pdata[0];
+    return (int) g_array_index (ggufs, guint, 0);
 
   for (guint i = 0; i < ggufs->len; i++)
-    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", (char *) ggufs->pdata[i]);
+    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
+                            (char *) files->pdata[g_array_index (ggufs, guint, i)]);
   fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
                            _("“%s” has no GGUF file for “%s” (its GGUF files: %s)"),
                            self->hf_repo, tag, ggufs->len > 0 ? names->str : "—"));
-  return NULL;
+  return -1;
+}
+
+/* A file list that did not come: the repository is missing (@missing), or
+ * the mirror answered something else. */
+static void
+list_failed (HearthPull *self,
+             gboolean    missing,
+             guint       status)
+{
+  if (missing)
+    fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                             _("no repository named “%s” on %s"), self->hf_repo, self->hf_endpoint));
+  else
+    fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                             _("%s did not list the files of “%s” (status %u)"), self->hf_endpoint,
+                             self->hf_repo, status));
 }
 
 /* @body as a JSON object, or NULL. */
@@ -775,7 +794,7 @@ on_modelscope_file_list (GObject      *source,
   g_autofree char *escaped = NULL;
   JsonObject *root, *data;
   JsonArray *files;
-  const char *chosen;
+  int chosen;
 
   if (body == NULL)
     return;
@@ -789,15 +808,8 @@ on_modelscope_file_list (GObject      *source,
   if (files == NULL)
     {
       /* 404, or a revision without files ("Files": null) */
-      if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_UNAUTHORIZED
-          || status == SOUP_STATUS_FORBIDDEN || data != NULL)
-        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
-                                 _("no repository named “%s” on %s"), self->hf_repo,
-                                 self->hf_endpoint));
-      else
-        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                                 _("%s did not list the files of “%s” (status %u)"),
-                                 self->hf_endpoint, self->hf_repo, status));
+      list_failed (self, status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_UNAUTHORIZED
+                           || status == SOUP_STATUS_FORBIDDEN || data != NULL, status);
       return;
     }
   for (guint i = 0; i < json_array_get_length (files); i++)
@@ -815,21 +827,19 @@ on_modelscope_file_list (GObject      *source,
         }
     }
   chosen = choose_gguf (self, paths);
-  if (chosen == NULL)
+  if (chosen < 0)
     return;
-  for (guint i = 0; i < paths->len; i++)
-    if (paths->pdata[i] == chosen)
-      {
-        JsonObject *file = entries->pdata[i];
-        const char *sha = json_object_get_string_member_with_default (file, "Sha256", NULL);
-        gint64 size = json_object_get_int_member_with_default (file, "Size", 0);
+  {
+    JsonObject *file = entries->pdata[chosen];
+    const char *sha = json_object_get_string_member_with_default (file, "Sha256", NULL);
+    gint64 size = json_object_get_int_member_with_default (file, "Size", 0);
 
-        g_clear_pointer (&self->file_sha256, g_free);
-        if (sha != NULL && strlen (sha) == 64 && strspn (sha, "0123456789abcdefABCDEF") == 64)
-          self->file_sha256 = g_ascii_strdown (sha, -1);
-        self->file_size = size > 0 ? (guint64) size : 0;
-      }
-  escaped = escape_path (chosen);
+    g_clear_pointer (&self->file_sha256, g_free);
+    if (sha != NULL && strlen (sha) == 64 && strspn (sha, "0123456789abcdefABCDEF") == 64)
+      self->file_sha256 = g_ascii_strdown (sha, -1);
+    self->file_size = size > 0 ? (guint64) size : 0;
+  }
+  escaped = escape_path (paths->pdata[chosen]);
   /* ModelScope's default branch is master */
   self->file_url = g_strdup_printf ("%s/models/%s/resolve/master/%s", self->hf_endpoint,
                                     self->hf_repo, escaped);
@@ -861,7 +871,7 @@ on_file_list (GObject      *source,
   g_autofree char *escaped = NULL;
   JsonObject *root;
   JsonArray *siblings = NULL;
-  const char *chosen;
+  int chosen;
 
   if (body == NULL)
     return;
@@ -874,14 +884,8 @@ on_file_list (GObject      *source,
       /* not Hugging Face's API: perhaps ModelScope's */
       if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_OK)
         file_list_modelscope (self);
-      else if (status == SOUP_STATUS_UNAUTHORIZED)
-        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
-                                 _("no repository named “%s” on %s"), self->hf_repo,
-                                 self->hf_endpoint));
       else
-        fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-                                 _("%s did not list the files of “%s” (status %u)"),
-                                 self->hf_endpoint, self->hf_repo, status));
+        list_failed (self, status == SOUP_STATUS_UNAUTHORIZED, status);
       return;
     }
   for (guint i = 0; i < json_array_get_length (siblings); i++)
@@ -896,9 +900,9 @@ on_file_list (GObject      *source,
         g_ptr_array_add (paths, (gpointer) file);
     }
   chosen = choose_gguf (self, paths);
-  if (chosen == NULL)
+  if (chosen < 0)
     return;
-  escaped = escape_path (chosen);
+  escaped = escape_path (paths->pdata[chosen]);
   self->file_url = g_strdup_printf ("%s/%s/resolve/main/%s", self->hf_endpoint, self->hf_repo,
                                     escaped);
   file_download (self);

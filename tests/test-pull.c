@@ -94,6 +94,22 @@ pull_and_wait (HearthStore *store,
   g_assert_true (w->done);
 }
 
+/* The store's model @name holds the bytes the test registry serves. */
+static void
+assert_model_is_served (HearthStore *store,
+                        const char  *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = hearth_store_get_model_path (store, name, &error);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_cmpmem (data, len, g_bytes_get_data (test_registry.model, NULL),
+                   g_bytes_get_size (test_registry.model));
+}
+
 static void
 test_pull_in_process (void)
 {
@@ -117,14 +133,7 @@ test_pull_in_process (void)
   g_assert_cmpstr (manifest, ==, test_registry.manifest);
   model = hearth_store_get_model_path (store, "stories", &error);
   g_assert_no_error (error);
-  {
-    g_autofree char *data = NULL;
-    gsize len = 0;
-
-    g_assert_true (g_file_get_contents (model, &data, &len, NULL));
-    g_assert_true (g_bytes_get_size (test_registry.model) == len);
-    g_assert_cmpmem (data, len, g_bytes_get_data (test_registry.model, NULL), len);
-  }
+  assert_model_is_served (store, "stories");
 
   /* the registry from the setting (the environment variable unset): a
    * second name for the same model, nothing downloaded again */
@@ -178,16 +187,7 @@ test_pull_hf_files (void)
   /* hf.co/USER/REPO:QUANT through the mirror's file list (any case) */
   pull_and_wait (store, "hf.co/u/r:q8_0", &by_tag);
   g_assert_no_error (by_tag.error);
-  {
-    g_autofree char *path = hearth_store_get_model_path (store, "hf.co/u/r:q8_0", &error);
-    g_autofree char *data = NULL;
-    gsize len = 0;
-
-    g_assert_no_error (error);
-    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-    g_assert_cmpmem (data, len, g_bytes_get_data (test_registry.model, NULL),
-                     g_bytes_get_size (test_registry.model));
-  }
+  assert_model_is_served (store, "hf.co/u/r:q8_0");
 
   /* a quantization the repository does not have: its GGUF files listed */
   pull_and_wait (store, "hf.co/u/r:Q5_K_M", &missing);
@@ -248,16 +248,7 @@ test_pull_modelscope (void)
   pull_and_wait (store, "hf.co/ms/r:Q8_0", &good);
   g_assert_no_error (good.error);
   g_assert_cmpuint (test_registry.modelscope_requests, ==, 1);
-  {
-    g_autofree char *path = hearth_store_get_model_path (store, "hf.co/ms/r:Q8_0", &error);
-    g_autofree char *data = NULL;
-    gsize len = 0;
-
-    g_assert_no_error (error);
-    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-    g_assert_cmpmem (data, len, g_bytes_get_data (test_registry.model, NULL),
-                     g_bytes_get_size (test_registry.model));
-  }
+  assert_model_is_served (store, "hf.co/ms/r:Q8_0");
 
   /* the bytes do not match the listed SHA-256: corrupt, nothing kept */
   pull_and_wait (store, "hf.co/ms/r:q4_0", &wrong);

@@ -8,6 +8,7 @@
 
 #include "hearth-chat-view.h"
 #include "hearth-message-row.h"
+#include "hearth-ui.h"
 
 struct _HearthChatView
 {
@@ -132,9 +133,7 @@ reload (HearthChatView *self)
         }
       if (item != NULL && hearth_message_item_get_message (item)->id == m->id)
         {
-          if (hearth_message_item_differs (item, m))
-            hearth_message_item_update (item, m);
-          hearth_message_item_set_live_text (item, m->content, m->id == streaming);
+          hearth_message_item_update (item, m, m->id == streaming);
           continue;
         }
       /* from here on the list differs: the rest is new */
@@ -144,11 +143,8 @@ reload (HearthChatView *self)
         for (guint j = i; j < path->len; j++)
           {
             HearthChatMessage *mj = path->pdata[j];
-            HearthMessageItem *fresh = hearth_message_item_new (mj);
 
-            if (mj->id == streaming)
-              hearth_message_item_set_live_text (fresh, mj->content, TRUE);
-            g_ptr_array_add (rest, fresh);
+            g_ptr_array_add (rest, hearth_message_item_new (mj, mj->id == streaming));
           }
         g_list_store_splice (self->messages, i, n - i, rest->pdata, rest->len);
         n = path->len;
@@ -178,7 +174,7 @@ on_reply_text (HearthConversation *conversation,
   HearthMessageItem *item = find_item (self, id);
 
   if (item != NULL)
-    hearth_message_item_set_live_text (item, hearth_conversation_get_reply_text (conversation), TRUE);
+    hearth_message_item_set_live_text (item, hearth_conversation_get_reply_text (conversation));
 }
 
 static void
@@ -324,21 +320,10 @@ on_model_selected (HearthChatView *self)
     }
   if (self->chooser != NULL)
     return;
-  {
-    g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
-
-    gtk_file_filter_set_name (filter, _("GGUF Models"));
-    gtk_file_filter_add_pattern (filter, "*.gguf");
-    gtk_file_filter_add_pattern (filter, "*.GGUF");
-    self->chooser = gtk_file_chooser_native_new (_("Open a GGUF File"),
-                                                 GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
-                                                 _("_Cancel"));
-    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
-    gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
-    g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (on_gguf_chosen), self);
-    gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
-  }
+  self->chooser = hearth_ui_gguf_chooser_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                              _("Open a GGUF File"));
+  g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (on_gguf_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
 /* ---- actions --------------------------------------------------------------------- */
@@ -677,12 +662,7 @@ hearth_chat_view_dispose (GObject *object)
   if (self->conversation != NULL)
     g_signal_handlers_disconnect_by_data (self->conversation, self);
   g_clear_object (&self->conversation);
-  if (self->chooser != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->chooser, self);
-      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-      g_clear_object (&self->chooser);
-    }
+  hearth_ui_clear_chooser (&self->chooser, self);
   g_clear_object (&self->chats);
   g_clear_object (&self->library);
   g_clear_object (&self->settings);

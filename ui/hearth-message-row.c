@@ -17,7 +17,7 @@ struct _HearthMessageItem
 {
   GObject parent_instance;
 
-  HearthChatMessage message;   /* strings owned */
+  HearthChatMessage *message;
   gboolean streaming;
 };
 
@@ -27,33 +27,9 @@ static guint item_signals[ITEM_N_SIGNALS];
 G_DEFINE_FINAL_TYPE (HearthMessageItem, hearth_message_item, G_TYPE_OBJECT)
 
 static void
-message_clear (HearthChatMessage *m)
-{
-  g_free (m->role);
-  g_free (m->content);
-  g_free (m->model);
-  g_free (m->params);
-  g_free (m->stats);
-  g_free (m->error);
-}
-
-static void
-message_copy (HearthChatMessage       *to,
-              const HearthChatMessage *from)
-{
-  *to = *from;
-  to->role = g_strdup (from->role);
-  to->content = g_strdup (from->content);
-  to->model = g_strdup (from->model);
-  to->params = g_strdup (from->params);
-  to->stats = g_strdup (from->stats);
-  to->error = g_strdup (from->error);
-}
-
-static void
 hearth_message_item_finalize (GObject *object)
 {
-  message_clear (&HEARTH_MESSAGE_ITEM (object)->message);
+  hearth_chat_message_free (HEARTH_MESSAGE_ITEM (object)->message);
   G_OBJECT_CLASS (hearth_message_item_parent_class)->finalize (object);
 }
 
@@ -72,11 +48,13 @@ hearth_message_item_init (HearthMessageItem *self)
 }
 
 HearthMessageItem *
-hearth_message_item_new (const HearthChatMessage *message)
+hearth_message_item_new (const HearthChatMessage *message,
+                         gboolean                 streaming)
 {
   HearthMessageItem *self = g_object_new (HEARTH_TYPE_MESSAGE_ITEM, NULL);
 
-  message_copy (&self->message, message);
+  self->message = hearth_chat_message_copy (message);
+  self->streaming = streaming;
   return self;
 }
 
@@ -84,44 +62,47 @@ const HearthChatMessage *
 hearth_message_item_get_message (HearthMessageItem *self)
 {
   g_return_val_if_fail (HEARTH_IS_MESSAGE_ITEM (self), NULL);
-  return &self->message;
+  return self->message;
 }
 
-gboolean
-hearth_message_item_differs (HearthMessageItem       *self,
-                             const HearthChatMessage *m)
+/* Whether @m (the same message) reads differently from what @self shows. */
+static gboolean
+differs (const HearthChatMessage *mine,
+         const HearthChatMessage *m)
 {
-  const HearthChatMessage *mine = &self->message;
-
-  return mine->id != m->id || g_strcmp0 (mine->content, m->content) != 0
-         || mine->complete != m->complete || g_strcmp0 (mine->stats, m->stats) != 0
-         || g_strcmp0 (mine->error, m->error) != 0 || mine->n_siblings != m->n_siblings
-         || mine->sibling_index != m->sibling_index || g_strcmp0 (mine->model, m->model) != 0;
+  return g_strcmp0 (mine->content, m->content) != 0 || mine->complete != m->complete
+         || g_strcmp0 (mine->stats, m->stats) != 0 || g_strcmp0 (mine->error, m->error) != 0
+         || mine->n_siblings != m->n_siblings || mine->sibling_index != m->sibling_index
+         || g_strcmp0 (mine->model, m->model) != 0;
 }
 
 void
 hearth_message_item_update (HearthMessageItem       *self,
-                            const HearthChatMessage *message)
+                            const HearthChatMessage *message,
+                            gboolean                 streaming)
 {
   g_return_if_fail (HEARTH_IS_MESSAGE_ITEM (self));
+  g_return_if_fail (message->id == self->message->id);
 
-  message_clear (&self->message);
-  message_copy (&self->message, message);
+  if (!differs (self->message, message) && self->streaming == streaming)
+    return;
+  hearth_chat_message_free (self->message);
+  self->message = hearth_chat_message_copy (message);
+  self->streaming = streaming;
   g_signal_emit (self, item_signals[ITEM_SIGNAL_CHANGED], 0);
 }
 
 void
 hearth_message_item_set_live_text (HearthMessageItem *self,
-                                   const char        *text,
-                                   gboolean           streaming)
+                                   const char        *text)
 {
   g_return_if_fail (HEARTH_IS_MESSAGE_ITEM (self));
 
-  if (g_strcmp0 (self->message.content, text) == 0 && self->streaming == streaming)
+  if (g_strcmp0 (self->message->content, text) == 0 && self->streaming)
     return;
-  g_free (self->message.content);
-  self->message.content = g_strdup (text);
-  self->streaming = streaming;
+  g_free (self->message->content);
+  self->message->content = g_strdup (text);
+  self->streaming = TRUE;
   g_signal_emit (self, item_signals[ITEM_SIGNAL_CHANGED], 0);
 }
 

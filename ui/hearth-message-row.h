@@ -21,19 +21,18 @@ G_BEGIN_DECLS
 #define HEARTH_TYPE_MESSAGE_ITEM (hearth_message_item_get_type ())
 G_DECLARE_FINAL_TYPE (HearthMessageItem, hearth_message_item, HEARTH, MESSAGE_ITEM, GObject)
 
-/* An item for @message (copied). */
-HearthMessageItem *hearth_message_item_new (const HearthChatMessage *message);
+/* An item for @message (copied); @streaming: a reply being written. */
+HearthMessageItem *hearth_message_item_new (const HearthChatMessage *message,
+                                            gboolean                 streaming);
 const HearthChatMessage *hearth_message_item_get_message (HearthMessageItem *self);
-/* Whether @message differs from what the item shows. */
-gboolean hearth_message_item_differs (HearthMessageItem       *self,
-                                      const HearthChatMessage *message);
-/* Shows @message instead (the same id). */
+/* Shows @message (the same id) instead; ::changed only if anything reads
+ * differently. */
 void hearth_message_item_update (HearthMessageItem       *self,
-                                 const HearthChatMessage *message);
+                                 const HearthChatMessage *message,
+                                 gboolean                 streaming);
 /* A reply being written: its text so far. */
 void hearth_message_item_set_live_text (HearthMessageItem *self,
-                                        const char        *text,
-                                        gboolean           streaming);
+                                        const char        *text);
 gboolean hearth_message_item_is_streaming (HearthMessageItem *self);
 
 #define HEARTH_TYPE_MESSAGE_ROW (hearth_message_row_get_type ())

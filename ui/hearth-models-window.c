@@ -548,16 +548,9 @@ import_activated (GtkWidget  *widget,
                   GVariant   *parameter)
 {
   HearthModelsWindow *self = HEARTH_MODELS_WINDOW (widget);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
-    _("Import a GGUF File"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
-    _("_Cancel"));
-  GtkFileFilter *filter = gtk_file_filter_new ();
+  GtkFileChooserNative *chooser = hearth_ui_gguf_chooser_new (GTK_WINDOW (self),
+                                                              _("Import a GGUF File"));
 
-  gtk_file_filter_set_name (filter, _("GGUF models"));
-  gtk_file_filter_add_suffix (filter, "gguf");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_object_unref (filter);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }

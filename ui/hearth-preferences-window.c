@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "hearth-preferences-window.h"
+#include "hearth-ui.h"
 #include "hearth-application.h"
 #include "hearth-pull.h"
 #include "hearth-store.h"
@@ -279,12 +280,7 @@ hearth_preferences_window_dispose (GObject *object)
 {
   HearthPreferencesWindow *self = HEARTH_PREFERENCES_WINDOW (object);
 
-  if (self->chooser != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->chooser, self);
-      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-      g_clear_object (&self->chooser);
-    }
+  hearth_ui_clear_chooser (&self->chooser, self);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);

@@ -29,6 +29,33 @@ hearth_ui_install (HearthApplication *app)
   hearth_application_set_window_factory (app, make_window, NULL);
 }
 
+GtkFileChooserNative *
+hearth_ui_gguf_chooser_new (GtkWindow  *parent,
+                            const char *title)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (title, parent,
+                                                               GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                               _("_Open"), _("_Cancel"));
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("GGUF models"));
+  gtk_file_filter_add_suffix (filter, "gguf");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  return chooser;
+}
+
+void
+hearth_ui_clear_chooser (GtkFileChooserNative **chooser,
+                         gpointer               owner)
+{
+  if (*chooser == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (*chooser, owner);
+  gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (*chooser));
+  g_clear_object (chooser);
+}
+
 void
 hearth_ui_show_about (GtkWindow *parent)
 {

@@ -17,6 +17,16 @@ void hearth_ui_install (HearthApplication *app);
 gboolean hearth_ui_search_matches (const char *query,
                                    const char *text);
 
+/* A modal chooser for one GGUF model file, for @parent, with @title: its
+ * response is connected by the caller. */
+GtkFileChooserNative *hearth_ui_gguf_chooser_new (GtkWindow  *parent,
+                                                  const char *title);
+
+/* Takes down *@chooser, still open when its owner (@owner, whose signal
+ * handlers are taken off it) goes away, and clears the pointer. */
+void hearth_ui_clear_chooser (GtkFileChooserNative **chooser,
+                              gpointer               owner);
+
 /* Shows the About window, transient for @parent. */
 void hearth_ui_show_about (GtkWindow *parent);
 

@@ -578,12 +578,7 @@ hearth_window_dispose (GObject *object)
 {
   HearthWindow *self = HEARTH_WINDOW (object);
 
-  if (self->chooser != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->chooser, self);
-      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-      g_clear_object (&self->chooser);
-    }
+  hearth_ui_clear_chooser (&self->chooser, self);
   if (self->chats != NULL)
     g_signal_handlers_disconnect_by_data (self->chats, self);
   if (self->selection != NULL)
