@@ -11,13 +11,10 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "hearth-chat-store.h"
+#include "hearth-chat-store-private.h"
 
 /* A title made from a first message: at most this many characters. */
 #define TITLE_CHARS 48
-/* What an imported file may hold. */
-#define IMPORT_MAX_MESSAGES 100000
-#define IMPORT_MAX_TEXT (16 * 1024 * 1024)
 
 struct _HearthChatStore
 {
@@ -33,8 +30,6 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (HearthChatStore, hearth_chat_store, G_TYPE_OBJECT)
 
 G_DEFINE_QUARK (hearth-chat-store-error-quark, hearth_chat_store_error)
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 void
 hearth_chat_free (HearthChat *chat)
@@ -76,9 +71,9 @@ hearth_chat_message_free (HearthChatMessage *message)
 
 /* ---- SQLite helpers ----------------------------------------------------------- */
 
-static gboolean
-fail (HearthChatStore  *self,
-      GError          **error)
+gboolean
+hearth_chat_store_fail (HearthChatStore  *self,
+                        GError          **error)
 {
   int code = sqlite3_errcode (self->db);
 
@@ -88,16 +83,16 @@ fail (HearthChatStore  *self,
   return FALSE;
 }
 
-static sqlite3_stmt *
-prepare (HearthChatStore  *self,
-         const char       *sql,
-         GError          **error)
+sqlite3_stmt *
+hearth_chat_store_prepare (HearthChatStore  *self,
+                           const char       *sql,
+                           GError          **error)
 {
   sqlite3_stmt *stmt = NULL;
 
   if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
     {
-      fail (self, error);
+      hearth_chat_store_fail (self, error);
       return NULL;
     }
   return stmt;
@@ -109,20 +104,20 @@ exec (HearthChatStore  *self,
       GError          **error)
 {
   if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return fail (self, error);
+    return hearth_chat_store_fail (self, error);
   return TRUE;
 }
 
-static gboolean
-begin (HearthChatStore  *self,
-       GError          **error)
+gboolean
+hearth_chat_store_begin (HearthChatStore  *self,
+                         GError          **error)
 {
   return exec (self, "BEGIN IMMEDIATE", error);
 }
 
-static gboolean
-commit (HearthChatStore  *self,
-        GError          **error)
+gboolean
+hearth_chat_store_commit (HearthChatStore  *self,
+                          GError          **error)
 {
   if (!exec (self, "COMMIT", error))
     {
@@ -132,16 +127,16 @@ commit (HearthChatStore  *self,
   return TRUE;
 }
 
-static void
-rollback (HearthChatStore *self)
+void
+hearth_chat_store_rollback (HearthChatStore *self)
 {
   sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           i,
-           const char   *text)
+void
+hearth_chat_store_bind_text (sqlite3_stmt *stmt,
+                             int           i,
+                             const char   *text)
 {
   if (text != NULL)
     sqlite3_bind_text (stmt, i, text, -1, SQLITE_TRANSIENT);
@@ -158,8 +153,8 @@ column_text (sqlite3_stmt *stmt,
   return text != NULL ? g_strdup ((const char *) text) : NULL;
 }
 
-static gint64
-now (void)
+gint64
+hearth_chat_store_now (void)
 {
   return g_get_real_time () / G_USEC_PER_SEC;
 }
@@ -236,14 +231,14 @@ migrate (HearthChatStore  *self,
       g_autofree char *set = g_strdup_printf ("PRAGMA user_version = %d", v + 1);
 
       /* each step and its version number in one transaction */
-      if (!begin (self, error))
+      if (!hearth_chat_store_begin (self, error))
         return FALSE;
       if (!exec (self, migrations[v], error) || !exec (self, set, error))
         {
-          rollback (self);
+          hearth_chat_store_rollback (self);
           return FALSE;
         }
-      if (!commit (self, error))
+      if (!hearth_chat_store_commit (self, error))
         return FALSE;
     }
   return TRUE;
@@ -313,10 +308,10 @@ hearth_chat_store_get_filename (HearthChatStore *self)
   return self->path;
 }
 
-static void
-changed (HearthChatStore *self,
-         gint64           chat_id,
-         gboolean         list_too)
+void
+hearth_chat_store_changed (HearthChatStore *self,
+                           gint64           chat_id,
+                           gboolean         list_too)
 {
   g_signal_emit (self, signals[SIGNAL_CHAT_CHANGED], 0, chat_id);
   if (list_too)
@@ -331,20 +326,21 @@ hearth_chat_store_create_chat (HearthChatStore  *self,
                                GError          **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  gint64 id, t = now ();
+  gint64 id, t = hearth_chat_store_now ();
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), 0);
 
-  stmt = prepare (self, "INSERT INTO chats (model, created, updated) VALUES (?, ?, ?)", error);
+  stmt = hearth_chat_store_prepare (
+    self, "INSERT INTO chats (model, created, updated) VALUES (?, ?, ?)", error);
   if (stmt == NULL)
     return 0;
-  bind_text (stmt, 1, model);
+  hearth_chat_store_bind_text (stmt, 1, model);
   sqlite3_bind_int64 (stmt, 2, t);
   sqlite3_bind_int64 (stmt, 3, t);
   if (sqlite3_step (stmt) != SQLITE_DONE)
-    return fail (self, error);
+    return hearth_chat_store_fail (self, error);
   id = sqlite3_last_insert_rowid (self->db);
-  changed (self, id, TRUE);
+  hearth_chat_store_changed (self, id, TRUE);
   return id;
 }
 
@@ -383,7 +379,8 @@ hearth_chat_store_get_chat (HearthChatStore  *self,
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), NULL);
 
-  stmt = prepare (self, "SELECT " CHAT_COLUMNS " FROM chats c WHERE c.id = ?", error);
+  stmt = hearth_chat_store_prepare (self, "SELECT " CHAT_COLUMNS " FROM chats c WHERE c.id = ?",
+                                    error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, chat_id);
@@ -393,7 +390,7 @@ hearth_chat_store_get_chat (HearthChatStore  *self,
   if (rc == SQLITE_DONE)
     not_found (error, chat_id);
   else
-    fail (self, error);
+    hearth_chat_store_fail (self, error);
   return NULL;
 }
 
@@ -440,7 +437,7 @@ hearth_chat_store_list_chats (HearthChatStore  *self,
           }
     }
   g_string_append (sql, " ORDER BY c.updated DESC, c.id DESC");
-  stmt = prepare (self, sql->str, error);
+  stmt = hearth_chat_store_prepare (self, sql->str, error);
   if (stmt == NULL)
     return NULL;
   for (guint i = 0, k = 0; words != NULL && words[i] != NULL && k < n; i++)
@@ -448,15 +445,15 @@ hearth_chat_store_list_chats (HearthChatStore  *self,
       {
         g_autofree char *pattern = like_pattern (words[i]);
 
-        bind_text (stmt, (int) (2 * k + 1), pattern);
-        bind_text (stmt, (int) (2 * k + 2), pattern);
+        hearth_chat_store_bind_text (stmt, (int) (2 * k + 1), pattern);
+        hearth_chat_store_bind_text (stmt, (int) (2 * k + 2), pattern);
         k++;
       }
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (chats, chat_from_row (stmt));
   if (rc != SQLITE_DONE)
     {
-      fail (self, error);
+      hearth_chat_store_fail (self, error);
       return NULL;
     }
   return g_steal_pointer (&chats);
@@ -473,19 +470,19 @@ update_chat (HearthChatStore  *self,
              gboolean          list_too,
              GError          **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare (self, sql, error);
+  g_autoptr (sqlite3_stmt) stmt = hearth_chat_store_prepare (self, sql, error);
   int i = 1;
 
   if (stmt == NULL)
     return FALSE;
   if (with_text)
-    bind_text (stmt, i++, text);
+    hearth_chat_store_bind_text (stmt, i++, text);
   sqlite3_bind_int64 (stmt, i, chat_id);
   if (sqlite3_step (stmt) != SQLITE_DONE)
-    return fail (self, error);
+    return hearth_chat_store_fail (self, error);
   if (sqlite3_changes (self->db) == 0)
     return not_found (error, chat_id);
-  changed (self, chat_id, list_too);
+  hearth_chat_store_changed (self, chat_id, list_too);
   return TRUE;
 }
 
@@ -535,7 +532,8 @@ hearth_chat_store_rename_chat (HearthChatStore  *self,
                    _("A chat’s title cannot be empty"));
       return FALSE;
     }
-  return update_chat (self, chat_id, "UPDATE chats SET title = ?, title_set = 1 WHERE id = ?", TRUE, clean,
+  return update_chat (self, chat_id, "UPDATE chats SET title = ?, title_set = 1 WHERE id = ?",
+                      TRUE, clean,
                       TRUE, error);
 }
 
@@ -582,8 +580,8 @@ hearth_chat_store_purge_deleted (HearthChatStore  *self,
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-static gboolean
-valid_role (const char *role)
+gboolean
+hearth_chat_store_valid_role (const char *role)
 {
   return g_strcmp0 (role, "system") == 0 || g_strcmp0 (role, "user") == 0
          || g_strcmp0 (role, "assistant") == 0;
@@ -604,25 +602,27 @@ valid_text (const char  *text,
 
 /* Within a transaction: the message @id is what @parent_id (or the chat,
  * for a first message) shows. */
-static gboolean
-select_in_parent (HearthChatStore  *self,
-                  gint64            chat_id,
-                  gint64            parent_id,
-                  gint64            id,
-                  GError          **error)
+gboolean
+hearth_chat_store_select_in_parent (HearthChatStore  *self,
+                                    gint64            chat_id,
+                                    gint64            parent_id,
+                                    gint64            id,
+                                    GError          **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
   if (parent_id != 0)
-    stmt = prepare (self, "UPDATE messages SET selected_child = ? WHERE id = ?", error);
+    stmt = hearth_chat_store_prepare (self, "UPDATE messages SET selected_child = ? WHERE id = ?",
+                                      error);
   else
-    stmt = prepare (self, "UPDATE chats SET selected_root = ? WHERE id = ?", error);
+    stmt = hearth_chat_store_prepare (self, "UPDATE chats SET selected_root = ? WHERE id = ?",
+                                      error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
   sqlite3_bind_int64 (stmt, 2, parent_id != 0 ? parent_id : chat_id);
   if (sqlite3_step (stmt) != SQLITE_DONE)
-    return fail (self, error);
+    return hearth_chat_store_fail (self, error);
   return TRUE;
 }
 
@@ -640,11 +640,11 @@ hearth_chat_store_add_message (HearthChatStore  *self,
   g_autoptr (sqlite3_stmt) insert = NULL;
   g_autoptr (sqlite3_stmt) touch = NULL;
   g_autoptr (HearthChat) chat = NULL;
-  gint64 id, t = now ();
+  gint64 id, t = hearth_chat_store_now ();
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), 0);
 
-  if (!valid_role (role))
+  if (!hearth_chat_store_valid_role (role))
     {
       g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
                    _("“%s” is not a role a message can have (system, user or assistant)"),
@@ -672,10 +672,11 @@ hearth_chat_store_add_message (HearthChatStore  *self,
         }
     }
 
-  if (!begin (self, error))
+  if (!hearth_chat_store_begin (self, error))
     return 0;
-  insert = prepare (self, "INSERT INTO messages (chat_id, parent_id, role, content, model, params, "
-                          "complete, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
+  insert = hearth_chat_store_prepare (
+    self, "INSERT INTO messages (chat_id, parent_id, role, content, model, params, "
+          "complete, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (insert == NULL)
     goto failed;
   sqlite3_bind_int64 (insert, 1, chat_id);
@@ -683,19 +684,19 @@ hearth_chat_store_add_message (HearthChatStore  *self,
     sqlite3_bind_int64 (insert, 2, parent_id);
   else
     sqlite3_bind_null (insert, 2);
-  bind_text (insert, 3, role);
-  bind_text (insert, 4, content);
-  bind_text (insert, 5, model);
-  bind_text (insert, 6, params);
+  hearth_chat_store_bind_text (insert, 3, role);
+  hearth_chat_store_bind_text (insert, 4, content);
+  hearth_chat_store_bind_text (insert, 5, model);
+  hearth_chat_store_bind_text (insert, 6, params);
   sqlite3_bind_int (insert, 7, complete ? 1 : 0);
   sqlite3_bind_int64 (insert, 8, t);
   if (sqlite3_step (insert) != SQLITE_DONE)
     {
-      fail (self, error);
+      hearth_chat_store_fail (self, error);
       goto failed;
     }
   id = sqlite3_last_insert_rowid (self->db);
-  if (!select_in_parent (self, chat_id, parent_id, id, error))
+  if (!hearth_chat_store_select_in_parent (self, chat_id, parent_id, id, error))
     goto failed;
 
   /* the chat moves to the top; its first question names it */
@@ -703,30 +704,31 @@ hearth_chat_store_add_message (HearthChatStore  *self,
     {
       g_autofree char *title = one_line (content, TITLE_CHARS);
 
-      touch = prepare (self, "UPDATE chats SET updated = ?, title = ? WHERE id = ?", error);
+      touch = hearth_chat_store_prepare (
+        self, "UPDATE chats SET updated = ?, title = ? WHERE id = ?", error);
       if (touch != NULL)
-        bind_text (touch, 2, title);
+        hearth_chat_store_bind_text (touch, 2, title);
     }
   else
-    touch = prepare (self, "UPDATE chats SET updated = ? WHERE id = ?", error);
+    touch = hearth_chat_store_prepare (self, "UPDATE chats SET updated = ? WHERE id = ?", error);
   if (touch == NULL)
     goto failed;
   sqlite3_bind_int64 (touch, 1, t);
   sqlite3_bind_int64 (touch, sqlite3_bind_parameter_count (touch), chat_id);
   if (sqlite3_step (touch) != SQLITE_DONE)
     {
-      fail (self, error);
+      hearth_chat_store_fail (self, error);
       goto failed;
     }
   g_clear_pointer (&insert, sqlite3_finalize);
   g_clear_pointer (&touch, sqlite3_finalize);
-  if (!commit (self, error))
+  if (!hearth_chat_store_commit (self, error))
     return 0;
-  changed (self, chat_id, TRUE);
+  hearth_chat_store_changed (self, chat_id, TRUE);
   return id;
 
 failed:
-  rollback (self);
+  hearth_chat_store_rollback (self);
   return 0;
 }
 
@@ -747,23 +749,23 @@ hearth_chat_store_update_message (HearthChatStore  *self,
 
   if (!valid_text (content, error))
     return FALSE;
-  stmt = prepare (self, "UPDATE messages SET content = ?, complete = ?, "
+  stmt = hearth_chat_store_prepare (self, "UPDATE messages SET content = ?, complete = ?, "
                         "stats = coalesce (?, stats), error = coalesce (?, error) WHERE id = ?",
                   error);
   if (stmt == NULL)
     return FALSE;
-  bind_text (stmt, 1, content);
+  hearth_chat_store_bind_text (stmt, 1, content);
   sqlite3_bind_int (stmt, 2, complete ? 1 : 0);
-  bind_text (stmt, 3, stats);
-  bind_text (stmt, 4, error_text);
+  hearth_chat_store_bind_text (stmt, 3, stats);
+  hearth_chat_store_bind_text (stmt, 4, error_text);
   sqlite3_bind_int64 (stmt, 5, message_id);
   if (sqlite3_step (stmt) != SQLITE_DONE)
-    return fail (self, error);
+    return hearth_chat_store_fail (self, error);
   if (sqlite3_changes (self->db) == 0)
     return not_found (error, message_id);
   message = hearth_chat_store_get_message (self, message_id, NULL);
   if (message != NULL)
-    changed (self, message->chat_id, FALSE);
+    hearth_chat_store_changed (self, message->chat_id, FALSE);
   return TRUE;
 }
 
@@ -804,7 +806,8 @@ hearth_chat_store_get_message (HearthChatStore  *self,
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), NULL);
 
-  stmt = prepare (self, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = ?", error);
+  stmt = hearth_chat_store_prepare (self, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = ?",
+                                    error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, message_id);
@@ -814,7 +817,7 @@ hearth_chat_store_get_message (HearthChatStore  *self,
   if (rc == SQLITE_DONE)
     not_found (error, message_id);
   else
-    fail (self, error);
+    hearth_chat_store_fail (self, error);
   return NULL;
 }
 
@@ -853,17 +856,18 @@ tree_load (HearthChatStore  *self,
                                           (GDestroyNotify) g_array_unref);
   tree->selected = g_array_new (FALSE, FALSE, sizeof (gint64));
 
-  chat = prepare (self, "SELECT coalesce (selected_root, 0) FROM chats WHERE id = ?", error);
+  chat = hearth_chat_store_prepare (
+    self, "SELECT coalesce (selected_root, 0) FROM chats WHERE id = ?", error);
   if (chat == NULL)
     return FALSE;
   sqlite3_bind_int64 (chat, 1, chat_id);
   rc = sqlite3_step (chat);
   if (rc != SQLITE_ROW)
-    return rc == SQLITE_DONE ? not_found (error, chat_id) : fail (self, error);
+    return rc == SQLITE_DONE ? not_found (error, chat_id) : hearth_chat_store_fail (self, error);
   tree->selected_root = sqlite3_column_int64 (chat, 0);
 
-  stmt = prepare (self, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ? ORDER BY id",
-                  error);
+  stmt = hearth_chat_store_prepare (
+    self, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ? ORDER BY id", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, chat_id);
@@ -880,12 +884,13 @@ tree_load (HearthChatStore  *self,
       if (siblings == NULL)
         {
           siblings = g_array_new (FALSE, FALSE, sizeof (guint));
-          g_hash_table_insert (tree->children, g_memdup2 (&m->parent_id, sizeof (gint64)), siblings);
+          g_hash_table_insert (tree->children, g_memdup2 (&m->parent_id, sizeof (gint64)),
+                               siblings);
         }
       g_array_append_val (siblings, index);
     }
   if (rc != SQLITE_DONE)
-    return fail (self, error);
+    return hearth_chat_store_fail (self, error);
   return TRUE;
 }
 
@@ -915,6 +920,20 @@ tree_pick (Tree   *tree,
     }
   *position = siblings->len - 1;
   return (int) g_array_index (siblings, guint, siblings->len - 1);
+}
+
+GPtrArray *
+hearth_chat_store_get_all_messages (HearthChatStore  *self,
+                                    gint64            chat_id,
+                                    GError          **error)
+{
+  Tree tree = { 0 };
+  GPtrArray *all = NULL;
+
+  if (tree_load (self, chat_id, &tree, error))
+    all = g_steal_pointer (&tree.all);
+  tree_clear (&tree);
+  return all;
 }
 
 GPtrArray *
@@ -970,9 +989,9 @@ hearth_chat_store_select_message (HearthChatStore  *self,
   m = hearth_chat_store_get_message (self, message_id, error);
   if (m == NULL)
     return FALSE;
-  if (!select_in_parent (self, m->chat_id, m->parent_id, m->id, error))
+  if (!hearth_chat_store_select_in_parent (self, m->chat_id, m->parent_id, m->id, error))
     return FALSE;
-  changed (self, m->chat_id, FALSE);
+  hearth_chat_store_changed (self, m->chat_id, FALSE);
   return TRUE;
 }
 
@@ -992,8 +1011,9 @@ hearth_chat_store_get_sibling (HearthChatStore  *self,
   m = hearth_chat_store_get_message (self, message_id, error);
   if (m == NULL)
     return 0;
-  stmt = prepare (self, "SELECT id FROM messages WHERE chat_id = ? AND coalesce (parent_id, 0) = ? "
-                        "ORDER BY id", error);
+  stmt = hearth_chat_store_prepare (
+    self, "SELECT id FROM messages WHERE chat_id = ? AND coalesce (parent_id, 0) = ? "
+          "ORDER BY id", error);
   if (stmt == NULL)
     return 0;
   sqlite3_bind_int64 (stmt, 1, m->chat_id);
@@ -1005,7 +1025,7 @@ hearth_chat_store_get_sibling (HearthChatStore  *self,
       g_array_append_val (ids, id);
     }
   if (rc != SQLITE_DONE)
-    return fail (self, error);
+    return hearth_chat_store_fail (self, error);
   for (guint i = 0; i < ids->len; i++)
     if (g_array_index (ids, gint64, i) == message_id)
       {
@@ -1015,360 +1035,6 @@ hearth_chat_store_get_sibling (HearthChatStore  *self,
           return 0;
         return g_array_index (ids, gint64, (guint) target);
       }
-  return 0;
-}
-
-/* ---- export and import ---------------------------------------------------------- */
-
-static const char *
-role_heading (const char *role)
-{
-  if (g_str_equal (role, "system"))
-    return _("System");
-  if (g_str_equal (role, "user"))
-    return _("You");
-  return _("Assistant");
-}
-
-char *
-hearth_chat_store_export_markdown (HearthChatStore  *self,
-                                   gint64            chat_id,
-                                   GError          **error)
-{
-  g_autoptr (HearthChat) chat = hearth_chat_store_get_chat (self, chat_id, error);
-  g_autoptr (GPtrArray) path = NULL;
-  g_autoptr (GDateTime) created = NULL;
-  g_autofree char *date = NULL;
-  GString *out;
-
-  if (chat == NULL || (path = hearth_chat_store_get_conversation (self, chat_id, error)) == NULL)
-    return NULL;
-  out = g_string_new (NULL);
-  g_string_append_printf (out, "# %s\n\n", *chat->title != '\0' ? chat->title : _("New Chat"));
-  created = g_date_time_new_from_unix_local (chat->created);
-  date = created != NULL ? g_date_time_format (created, "%Y-%m-%d %H:%M") : g_strdup ("");
-  if (chat->model != NULL)
-    g_string_append_printf (out, "*%s · %s*\n\n", chat->model, date);
-  else
-    g_string_append_printf (out, "*%s*\n\n", date);
-  for (guint i = 0; i < path->len; i++)
-    {
-      HearthChatMessage *m = path->pdata[i];
-
-      if (g_str_equal (m->role, "assistant") && m->model != NULL)
-        g_string_append_printf (out, "## %s (%s)\n\n", role_heading (m->role), m->model);
-      else
-        g_string_append_printf (out, "## %s\n\n", role_heading (m->role));
-      g_string_append (out, m->content);
-      if (m->error != NULL)
-        g_string_append_printf (out, "\n\n> %s", m->error);
-      g_string_append (out, "\n\n");
-    }
-  return g_string_free (out, FALSE);
-}
-
-static void
-add_json_text (JsonBuilder *b,
-               const char  *name,
-               const char  *text)
-{
-  json_builder_set_member_name (b, name);
-  if (text != NULL)
-    json_builder_add_string_value (b, text);
-  else
-    json_builder_add_null_value (b);
-}
-
-/* @text (JSON kept as text) as a value: parsed, or null. */
-static void
-add_json_raw (JsonBuilder *b,
-              const char  *name,
-              const char  *text)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-
-  json_builder_set_member_name (b, name);
-  if (text != NULL && json_parser_load_from_data (parser, text, -1, NULL))
-    json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
-  else
-    json_builder_add_null_value (b);
-}
-
-char *
-hearth_chat_store_export_json (HearthChatStore  *self,
-                               gint64            chat_id,
-                               GError          **error)
-{
-  g_autoptr (HearthChat) chat = hearth_chat_store_get_chat (self, chat_id, error);
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autoptr (GHashTable) shown = g_hash_table_new (g_int64_hash, g_int64_equal);
-  g_autoptr (GPtrArray) path = NULL;
-  Tree tree = { 0 };
-
-  if (chat == NULL || (path = hearth_chat_store_get_conversation (self, chat_id, error)) == NULL)
-    return NULL;
-  if (!tree_load (self, chat_id, &tree, error))
-    {
-      tree_clear (&tree);
-      return NULL;
-    }
-  for (guint i = 0; i < path->len; i++)
-    g_hash_table_add (shown, &((HearthChatMessage *) path->pdata[i])->id);
-
-  json_builder_begin_object (b);
-  add_json_text (b, "format", "hearth-chat");
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, 1);
-  add_json_text (b, "title", chat->title);
-  json_builder_set_member_name (b, "title_set");
-  json_builder_add_boolean_value (b, chat->title_set);
-  add_json_text (b, "model", chat->model);
-  json_builder_set_member_name (b, "created");
-  json_builder_add_int_value (b, chat->created);
-  json_builder_set_member_name (b, "updated");
-  json_builder_add_int_value (b, chat->updated);
-  json_builder_set_member_name (b, "messages");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < tree.all->len; i++)
-    {
-      HearthChatMessage *m = tree.all->pdata[i];
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "id");
-      json_builder_add_int_value (b, m->id);
-      json_builder_set_member_name (b, "parent");
-      if (m->parent_id != 0)
-        json_builder_add_int_value (b, m->parent_id);
-      else
-        json_builder_add_null_value (b);
-      add_json_text (b, "role", m->role);
-      add_json_text (b, "content", m->content);
-      add_json_text (b, "model", m->model);
-      add_json_raw (b, "params", m->params);
-      add_json_raw (b, "stats", m->stats);
-      add_json_text (b, "error", m->error);
-      json_builder_set_member_name (b, "complete");
-      json_builder_add_boolean_value (b, m->complete);
-      json_builder_set_member_name (b, "created");
-      json_builder_add_int_value (b, m->created);
-      json_builder_set_member_name (b, "shown");
-      json_builder_add_boolean_value (b, g_hash_table_contains (shown, &m->id));
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  tree_clear (&tree);
-
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  return json_generator_to_data (gen, NULL);
-}
-
-static gboolean
-bad_file (GError     **error,
-          const char  *format,
-          ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-bad_file (GError     **error,
-          const char  *format,
-          ...)
-{
-  va_list args;
-  g_autofree char *what = NULL;
-
-  va_start (args, format);
-  what = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
-               _("This is not a chat Hearth can import: %s"), what);
-  return FALSE;
-}
-
-/* A string member, or NULL; FALSE (with an error) when it is something else. */
-static gboolean
-optional_string (JsonObject  *o,
-                 const char  *name,
-                 guint        index,
-                 const char **out,
-                 GError     **error)
-{
-  JsonNode *node = json_object_get_member (o, name);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return bad_file (error, _("message %u: “%s” is not text"), index + 1, name);
-  *out = json_node_get_string (node);
-  if (!g_utf8_validate (*out, -1, NULL) || strlen (*out) > IMPORT_MAX_TEXT)
-    return bad_file (error, _("message %u: “%s” is not valid text, or too long"), index + 1, name);
-  return TRUE;
-}
-
-static char *
-raw_json (JsonObject *o,
-          const char *name)
-{
-  JsonNode *node = json_object_get_member (o, name);
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return NULL;
-  return json_to_string (node, FALSE);
-}
-
-static gint64
-import_messages (HearthChatStore  *self,
-                 gint64            chat_id,
-                 JsonArray        *messages,
-                 GError          **error)
-{
-  g_autoptr (GHashTable) ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  guint n = json_array_get_length (messages);
-
-  if (n > IMPORT_MAX_MESSAGES)
-    return bad_file (error, _("it has %u messages, more than %u"), n, IMPORT_MAX_MESSAGES);
-  for (guint i = 0; i < n; i++)
-    {
-      JsonNode *node = json_array_get_element (messages, i);
-      JsonObject *o;
-      JsonNode *id_node, *parent_node;
-      const char *role, *content, *model, *error_text;
-      g_autofree char *params = NULL;
-      g_autofree char *stats = NULL;
-      gint64 old_id, new_id, parent = 0;
-      gint64 *mapped;
-      g_autoptr (sqlite3_stmt) stmt = NULL;
-
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        return bad_file (error, _("message %u is not an object"), i + 1);
-      o = json_node_get_object (node);
-      id_node = json_object_get_member (o, "id");
-      if (id_node == NULL || json_node_get_value_type (id_node) != G_TYPE_INT64)
-        return bad_file (error, _("message %u has no numeric “id”"), i + 1);
-      old_id = json_node_get_int (id_node);
-      if (g_hash_table_contains (ids, &old_id))
-        return bad_file (error, _("message %u repeats the id %lld"), i + 1, (long long) old_id);
-      parent_node = json_object_get_member (o, "parent");
-      if (parent_node != NULL && !JSON_NODE_HOLDS_NULL (parent_node))
-        {
-          gint64 old_parent;
-
-          if (json_node_get_value_type (parent_node) != G_TYPE_INT64)
-            return bad_file (error, _("message %u: “parent” is not a number"), i + 1);
-          old_parent = json_node_get_int (parent_node);
-          mapped = g_hash_table_lookup (ids, &old_parent);
-          /* parents come first: no cycles, no dangling branches */
-          if (mapped == NULL)
-            return bad_file (error, _("message %u answers message %lld, which does not come before it"),
-                             i + 1, (long long) old_parent);
-          parent = *mapped;
-        }
-      if (!optional_string (o, "role", i, &role, error)
-          || !optional_string (o, "content", i, &content, error)
-          || !optional_string (o, "model", i, &model, error)
-          || !optional_string (o, "error", i, &error_text, error))
-        return 0;
-      if (!valid_role (role))
-        return bad_file (error, _("message %u: “%s” is not a role (system, user or assistant)"),
-                         i + 1, role != NULL ? role : "");
-      if (content == NULL)
-        return bad_file (error, _("message %u has no “content”"), i + 1);
-      params = raw_json (o, "params");
-      stats = raw_json (o, "stats");
-
-      stmt = prepare (self, "INSERT INTO messages (chat_id, parent_id, role, content, model, params, "
-                            "stats, error, complete, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      error);
-      if (stmt == NULL)
-        return 0;
-      sqlite3_bind_int64 (stmt, 1, chat_id);
-      if (parent != 0)
-        sqlite3_bind_int64 (stmt, 2, parent);
-      else
-        sqlite3_bind_null (stmt, 2);
-      bind_text (stmt, 3, role);
-      bind_text (stmt, 4, content);
-      bind_text (stmt, 5, model);
-      bind_text (stmt, 6, params);
-      bind_text (stmt, 7, stats);
-      bind_text (stmt, 8, error_text);
-      sqlite3_bind_int (stmt, 9, json_object_get_boolean_member_with_default (o, "complete", TRUE));
-      sqlite3_bind_int64 (stmt, 10, json_object_get_int_member_with_default (o, "created", now ()));
-      if (sqlite3_step (stmt) != SQLITE_DONE)
-        return fail (self, error);
-      new_id = sqlite3_last_insert_rowid (self->db);
-      g_hash_table_insert (ids, g_memdup2 (&old_id, sizeof old_id), g_memdup2 (&new_id, sizeof new_id));
-      if (json_object_get_boolean_member_with_default (o, "shown", FALSE)
-          && !select_in_parent (self, chat_id, parent, new_id, error))
-        return 0;
-    }
-  return chat_id;
-}
-
-gint64
-hearth_chat_store_import_json (HearthChatStore  *self,
-                               const char       *json,
-                               gssize            len,
-                               GError          **error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) local = NULL;
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  JsonObject *o;
-  JsonNode *messages;
-  const char *title = NULL, *model = NULL;
-  gint64 chat_id, t = now ();
-
-  g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), 0);
-  g_return_val_if_fail (json != NULL, 0);
-
-  if (!json_parser_load_from_data (parser, json, len, &local))
-    return bad_file (error, "%s", local->message);
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return bad_file (error, _("it is not a JSON object"));
-  o = json_node_get_object (json_parser_get_root (parser));
-  if (g_strcmp0 (json_object_get_string_member_with_default (o, "format", NULL), "hearth-chat") != 0)
-    return bad_file (error, _("it has no “format”: “hearth-chat”"));
-  if (json_object_get_int_member_with_default (o, "version", 0) != 1)
-    return bad_file (error, _("its version is not 1"));
-  messages = json_object_get_member (o, "messages");
-  if (messages == NULL || !JSON_NODE_HOLDS_ARRAY (messages))
-    return bad_file (error, _("it has no list of “messages”"));
-  if (!optional_string (o, "title", 0, &title, error) || !optional_string (o, "model", 0, &model, error))
-    return 0;
-
-  if (!begin (self, error))
-    return 0;
-  stmt = prepare (self, "INSERT INTO chats (title, title_set, model, created, updated) "
-                        "VALUES (?, ?, ?, ?, ?)", error);
-  if (stmt == NULL)
-    goto failed;
-  bind_text (stmt, 1, title != NULL ? title : "");
-  sqlite3_bind_int (stmt, 2, json_object_get_boolean_member_with_default (o, "title_set", FALSE));
-  bind_text (stmt, 3, model);
-  sqlite3_bind_int64 (stmt, 4, json_object_get_int_member_with_default (o, "created", t));
-  /* an imported chat comes first in the list */
-  sqlite3_bind_int64 (stmt, 5, t);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      fail (self, error);
-      goto failed;
-    }
-  chat_id = sqlite3_last_insert_rowid (self->db);
-  g_clear_pointer (&stmt, sqlite3_finalize);
-  if (import_messages (self, chat_id, json_node_get_array (messages), error) == 0)
-    goto failed;
-  if (!commit (self, error))
-    return 0;
-  changed (self, chat_id, TRUE);
-  return chat_id;
-
-failed:
-  rollback (self);
   return 0;
 }
 
@@ -1397,7 +1063,8 @@ hearth_chat_store_class_init (HearthChatStoreClass *klass)
   signals[SIGNAL_CHAT_CHANGED] = g_signal_new ("chat-changed", G_TYPE_FROM_CLASS (klass),
                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                G_TYPE_NONE, 1, G_TYPE_INT64);
-  /* ::chats-changed: the list of chats changed (added, deleted, renamed, reordered) */
+  /* ::chats-changed: the list of chats hearth_chat_store_changed (added, deleted, renamed,
+                                                                   reordered) */
   signals[SIGNAL_CHATS_CHANGED] = g_signal_new ("chats-changed", G_TYPE_FROM_CLASS (klass),
                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                 G_TYPE_NONE, 0);
