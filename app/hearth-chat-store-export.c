@@ -99,7 +99,6 @@ hearth_chat_store_export_json (HearthChatStore  *self,
 {
   g_autoptr (HearthChat) chat = hearth_chat_store_get_chat (self, chat_id, error);
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GHashTable) shown = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_autoptr (GPtrArray) path = NULL;
@@ -155,9 +154,7 @@ hearth_chat_store_export_json (HearthChatStore  *self,
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  return json_generator_to_data (gen, NULL);
+  return json_to_string (root, TRUE);
 }
 
 static gboolean

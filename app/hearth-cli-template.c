@@ -136,7 +136,6 @@ print_ollama (const char *source,
 {
   g_autoptr (HearthOllamaTemplate) chat = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autofree char *text = NULL;
 
@@ -176,9 +175,7 @@ print_ollama (const char *source,
     }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
+  text = json_to_string (root, TRUE);
   fprintf (out, "%s\n", text);
   return 0;
 }

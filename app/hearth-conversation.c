@@ -129,7 +129,6 @@ static char *
 params_json (const HearthEngineRequest *request)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   const ember_sampler_params *p = &request->options.sampler;
 
@@ -150,8 +149,7 @@ params_json (const HearthEngineRequest *request)
   json_builder_add_int_value (b, request->num_ctx);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return json_to_string (root, FALSE);
 }
 
 static char *
@@ -159,7 +157,6 @@ stats_json (HearthGeneration *generation)
 {
   const HearthGenerationStats *s = hearth_generation_get_stats (generation);
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (b);
@@ -197,8 +194,7 @@ stats_json (HearthGeneration *generation)
     }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return json_to_string (root, FALSE);
 }
 
 static void

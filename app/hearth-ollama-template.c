@@ -296,7 +296,6 @@ char *
 hearth_ollama_template_params (const HearthOllamaTemplate *self)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
 
   g_return_val_if_fail (self != NULL, NULL);
@@ -309,8 +308,7 @@ hearth_ollama_template_params (const HearthOllamaTemplate *self)
   json_builder_end_array (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return json_to_string (root, FALSE);
 }
 
 void

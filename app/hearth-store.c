@@ -528,7 +528,6 @@ config_json (const char *model_digest,
              ember_gguf *gguf)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   ember_model_info info;
   ember_error error = { 0 };
@@ -566,8 +565,7 @@ config_json (const char *model_digest,
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return json_to_string (root, FALSE);
 }
 
 static void
