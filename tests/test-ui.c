@@ -12,7 +12,12 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hearth-application.h"
 #include "hearth-chat-view.h"
@@ -30,6 +35,7 @@
 static HearthApplication *app;
 static const char *skip_reason;   /* set when the tests cannot run here */
 static const char *language = "en";
+static const char *self_path;     /* this program, run again for /ui/restart */
 
 /* Iterates the main loop until @done says so, or fails after 20 s. */
 static void
@@ -1467,6 +1473,378 @@ test_chat (void)
   }
 }
 
+
+/* ---- a restart: Hearth killed with SIGKILL mid-reply, then started again ------ */
+
+/* A key press in @widget, given to its key controllers as GTK would: those
+ * of the capture phase first, then the others, until one handles it. (The
+ * text view's own controller inserts text, as for a person.) */
+static gboolean
+press_key (GtkWidget       *widget,
+           guint            keyval,
+           GdkModifierType  state)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (widget);
+  gboolean handled = FALSE;
+
+  for (int capture = 1; capture >= 0 && !handled; capture--)
+    for (guint i = 0; i < g_list_model_get_n_items (controllers) && !handled; i++)
+      {
+        g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
+        GtkPropagationPhase phase;
+
+        if (!GTK_IS_EVENT_CONTROLLER_KEY (c))
+          continue;
+        phase = gtk_event_controller_get_propagation_phase (GTK_EVENT_CONTROLLER (c));
+        if ((phase == GTK_PHASE_CAPTURE) == capture)
+          g_signal_emit_by_name (c, "key-pressed", keyval, 0, state, &handled);
+      }
+  return handled;
+}
+
+static char *
+text_of (GtkWidget *text_view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (text_view));
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static void
+writer_text (HearthConversation *conversation,
+             gint64              id,
+             const char         *batch)
+{
+  g_autofree char *escaped = g_strescape (batch, NULL);
+
+  /* the store has the reply up to at least a second ago (saved before
+   * this batch is handed on) */
+  printf ("text %s\n", escaped);
+  fflush (stdout);
+}
+
+static void
+writer_generating (HearthConversation *conversation)
+{
+  if (!hearth_conversation_is_generating (conversation))
+    {
+      printf ("done\n");
+      fflush (stdout);
+    }
+}
+
+/* The child that is killed: a new chat, a question typed and sent with
+ * Enter, every batch of the reply printed as it arrives. */
+static int
+run_writer (void)
+{
+  g_autoptr (GError) error = NULL;
+  HearthWindow *window;
+  GtkWidget *view, *composer;
+  HearthConversation *conversation;
+  ember_generate_options options;
+  gint64 chat;
+
+  g_application_activate (G_APPLICATION (app));
+  window = HEARTH_WINDOW (wait_for_toplevel (HEARTH_TYPE_WINDOW));
+  view = hearth_window_get_chat_view (window);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.new-chat", NULL);
+  chat = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
+  g_assert_cmpint (chat, >, 0);
+  conversation = hearth_application_get_conversation (app, chat);
+  g_assert_true (hearth_conversation_set_model (conversation, "stories:latest", &error));
+  g_assert_no_error (error);
+  /* a long reply: room for 8192 tokens, so that it is still being
+   * written when the parent kills this process */
+  ember_generate_options_init (&options);
+  hearth_conversation_set_options (conversation, &options, 8192);
+  g_signal_connect (conversation, "reply-text", G_CALLBACK (writer_text), NULL);
+  g_signal_connect (conversation, "notify::generating", G_CALLBACK (writer_generating), NULL);
+
+  composer = find_widget (view, GTK_TYPE_TEXT_VIEW, "name", "composer");
+  g_assert_nonnull (composer);
+  gtk_widget_grab_focus (composer);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer)),
+                            "Once upon a time, a cat found a red ball", -1);
+  /* Shift+Enter: a new line (the text view's); Enter sends */
+  press_key (composer, GDK_KEY_Return, GDK_SHIFT_MASK);
+  {
+    g_autofree char *typed = text_of (composer);
+
+    g_assert_cmpstr (typed, ==, "Once upon a time, a cat found a red ball\n");
+  }
+  g_assert_false (hearth_conversation_is_generating (conversation));
+  g_assert_true (press_key (composer, GDK_KEY_Return, 0));
+  g_assert_true (hearth_conversation_is_generating (conversation));
+  {
+    g_autofree char *left = text_of (composer);
+
+    g_assert_cmpstr (left, ==, "");
+  }
+  printf ("chat %" G_GINT64_FORMAT "\n", chat);
+  fflush (stdout);
+  for (;;)
+    g_main_context_iteration (NULL, TRUE);
+  return 0;
+}
+
+static gboolean
+error_shown (gpointer data)
+{
+  GtkWidget *retry = find_widget (data, GTK_TYPE_BUTTON, "label", _("_Try Again"));
+
+  return retry != NULL && gtk_widget_get_mapped (retry);
+}
+
+static gboolean
+chat_listed (gpointer data)
+{
+  return find_widget (data, GTK_TYPE_LABEL, "label", "Once upon a time, a cat found a red ball") != NULL;
+}
+
+/* The child started after the kill: the chat is in the sidebar; opened,
+ * it shows the question and what was saved of the reply, said to be cut
+ * off, with Try Again, which writes the reply anew. */
+static int
+run_reader (gint64      chat,
+            const char *saved)
+{
+  HearthWindow *window;
+  GtkWidget *view, *list;
+  HearthConversation *conversation;
+  g_autofree char *start = g_strndup (saved, 40);
+
+  g_application_activate (G_APPLICATION (app));
+  window = HEARTH_WINDOW (wait_for_toplevel (HEARTH_TYPE_WINDOW));
+  view = hearth_window_get_chat_view (window);
+  /* the chat, newest first in the sidebar: a click on it */
+  wait_until (chat_listed, window, "the chat is in the sidebar");
+  list = NULL;
+  {
+    g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+    collect_widgets (GTK_WIDGET (window), GTK_TYPE_LABEL, labels);
+    for (guint i = 0; i < labels->len && list == NULL; i++)
+      if (g_str_equal (gtk_label_get_label (labels->pdata[i]), "Once upon a time, a cat found a red ball"))
+        for (list = labels->pdata[i]; list != NULL && !GTK_IS_LIST_VIEW (list);)
+          list = gtk_widget_get_parent (list);
+  }
+  g_assert_nonnull (list);
+  g_signal_emit_by_name (list, "activate", 0);
+  g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
+  wait_rows (view, 2);
+  wait_until (texts_laid_out, view, "the history's text is laid out");
+  {
+    g_autofree char *seen = reply_on_screen (view);
+
+    g_assert_true (g_str_has_prefix (seen, "Once upon a time, a cat found a red ball"));
+    g_assert_nonnull (strstr (seen, g_strstrip (start)));
+  }
+  g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, "label",
+                                 _("Hearth stopped before this reply was finished.")));
+  wait_until (error_shown, view, "Try Again is shown");
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-after-restart");
+
+  /* Try Again: a second version, written to its end */
+  conversation = hearth_application_get_conversation (app, chat);
+  g_signal_emit_by_name (find_widget (view, GTK_TYPE_BUTTON, "label", _("_Try Again")), "clicked");
+  g_assert_true (hearth_conversation_is_generating (conversation));
+  hearth_conversation_stop (conversation);
+  wait_until (conversation_idle, conversation, "the new version stops");
+  g_object_unref (conversation);
+  {
+    g_autoptr (GError) error = NULL;
+    HearthChatStore *chats = hearth_application_get_chat_store (app, &error);
+    g_autoptr (GPtrArray) path = shown_messages (chats, chat);
+
+    g_assert_cmpuint (path->len, ==, 2);
+    g_assert_cmpuint (MSG (path, 1)->n_siblings, ==, 2);
+    g_assert_true (MSG (path, 1)->complete);
+  }
+  return 0;
+}
+
+typedef struct
+{
+  gint64 at;        /* µs, when the parent read it */
+  gsize length;     /* of the reply so far */
+} Seen;
+
+/* Runs this program again as @role; its standard output (a pipe) in @out. */
+static GPid
+spawn_role (const char  *role,
+            const char  *chat,
+            int         *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) env = g_get_environ ();
+  const char *argv[] = { self_path, NULL };
+  GPid pid;
+
+  env = g_environ_setenv (env, "HEARTH_TEST_ROLE", role, TRUE);
+  if (chat != NULL)
+    env = g_environ_setenv (env, "HEARTH_TEST_CHAT", chat, TRUE);
+  g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                           NULL, &pid, NULL, out, NULL, &error));
+  g_assert_no_error (error);
+  return pid;
+}
+
+
+static void
+read_writer_lines (GString *pending,
+                   GString *reply,
+                   GArray  *seen,
+                   gint64  *chat,
+                   gboolean *done)
+{
+  char *end;
+
+  while ((end = strchr (pending->str, '\n')) != NULL)
+    {
+      g_autofree char *line = g_strndup (pending->str, (gsize) (end - pending->str));
+
+      g_string_erase (pending, 0, (gssize) (end - pending->str) + 1);
+      if (g_str_has_prefix (line, "chat "))
+        *chat = g_ascii_strtoll (line + 5, NULL, 10);
+      else if (g_str_has_prefix (line, "text "))
+        {
+          g_autofree char *batch = g_strcompress (line + 5);
+          Seen s = { g_get_monotonic_time (), 0 };
+
+          g_string_append (reply, batch);
+          s.length = reply->len;
+          g_array_append_val (seen, s);
+        }
+      else if (g_str_equal (line, "done"))
+        *done = TRUE;
+    }
+}
+
+/* Hearth killed with SIGKILL while a reply streams: the history passes
+ * SQLite's integrity check and holds the reply up to at most a second or so
+ * before the kill; Hearth started again shows it (see run_reader). */
+static void
+test_restart (void)
+{
+  g_autofree char *model = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *chat_arg = NULL;
+  g_autofree char *reader_out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (Seen));
+  g_autoptr (GString) reply = g_string_new (NULL);
+  g_autoptr (GString) pending = g_string_new (NULL);
+  g_autoptr (HearthChatStore) reopened = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  HearthChatStore *chats;
+  gint64 chat = 0, killed_at = 0, deadline;
+  gsize a_second_before = 0;
+  gboolean done = FALSE;
+  const char *reader_argv[] = { NULL, NULL };
+  char buffer[65536];
+  int out, status;
+  GPid pid;
+
+  REQUIRE_DISPLAY ();
+  model = hearth_test_shared_file ("models/stories260K.gguf");
+  if (model == NULL)
+    return;
+  if (!hearth_store_import (hearth_library_get_store (hearth_application_get_library (app)), model,
+                            "stories", TRUE, NULL, &error))
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  db = g_strdup (hearth_chat_store_get_filename (chats));
+
+  /* the writer: killed 2 s into its reply */
+  pid = spawn_role ("writer", NULL, &out);
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (killed_at == 0)
+    {
+      struct pollfd p = { out, POLLIN, 0 };
+      gint64 now = g_get_monotonic_time ();
+
+      if (now > deadline)
+        {
+          kill (pid, SIGKILL);
+          g_error ("the writer wrote no reply in 60 s");
+        }
+      if (poll (&p, 1, 20) > 0)
+        {
+          gssize n = read (out, buffer, sizeof buffer);
+
+          if (n <= 0)
+            g_error ("the writer ended before it was killed (see its messages above)");
+          g_string_append_len (pending, buffer, n);
+          read_writer_lines (pending, reply, seen, &chat, &done);
+        }
+      if (done)
+        g_error ("the reply ended within 2 s; it must be longer to be cut off");
+      if (seen->len > 0 && now - g_array_index (seen, Seen, 0).at >= 2 * G_USEC_PER_SEC)
+        {
+          g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+          killed_at = g_get_monotonic_time ();
+        }
+    }
+  /* what it wrote before it died, still in the pipe */
+  for (gssize n; (n = read (out, buffer, sizeof buffer)) > 0;)
+    g_string_append_len (pending, buffer, n);
+  read_writer_lines (pending, reply, seen, &chat, &done);
+  close (out);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+  g_assert_cmpint (chat, >, 0);
+  for (guint i = 0; i < seen->len; i++)
+    if (g_array_index (seen, Seen, i).at <= killed_at - 3 * G_USEC_PER_SEC / 2)
+      a_second_before = g_array_index (seen, Seen, i).length;
+
+  /* the history: whole, with the reply up to (at most) about a second
+   * before the kill, marked as not finished */
+  {
+    sqlite3 *handle = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_open_v2 (db, &handle, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (handle, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
+                     SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+    sqlite3_finalize (stmt);
+    sqlite3_close (handle);
+  }
+  reopened = hearth_chat_store_open (db, &error);
+  g_assert_no_error (error);
+  path = shown_messages (reopened, chat);
+  g_assert_cmpuint (path->len, ==, 2);
+  g_assert_cmpstr (MSG (path, 0)->content, ==, "Once upon a time, a cat found a red ball");
+  g_assert_false (MSG (path, 1)->complete);
+  g_assert_true (g_str_has_prefix (reply->str, MSG (path, 1)->content));
+  g_assert_cmpuint (strlen (MSG (path, 1)->content), >, 0);
+  g_assert_cmpuint (strlen (MSG (path, 1)->content), >=, a_second_before);
+  g_test_message ("killed 2 s into the reply: %" G_GSIZE_FORMAT " bytes written, %" G_GSIZE_FORMAT
+                  " saved, %" G_GSIZE_FORMAT " written 1.5 s before the kill",
+                  reply->len, strlen (MSG (path, 1)->content), a_second_before);
+
+  /* Hearth again, on the same history */
+  chat_arg = g_strdup_printf ("%" G_GINT64_FORMAT, chat);
+  {
+    g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_TEST_ROLE", "reader", TRUE);
+
+    env = g_environ_setenv (env, "HEARTH_TEST_CHAT", chat_arg, TRUE);
+    reader_argv[0] = self_path;
+    g_assert_true (g_spawn_sync (NULL, (char **) reader_argv, env, G_SPAWN_DEFAULT, NULL, NULL,
+                                 &reader_out, NULL, &status, &error));
+    g_assert_no_error (error);
+  }
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("Hearth started again failed its checks (%s); its messages are above", error->message);
+}
+
 static void
 isolate_user_dirs (void)
 {
@@ -1492,6 +1870,37 @@ isolate_user_dirs (void)
   atexit (remove_user_dirs);
 }
 
+static int
+run_role (const char *role)
+{
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (skip_reason != NULL)
+    g_error ("%s", skip_reason);
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  app = hearth_application_new (G_APPLICATION_NON_UNIQUE, &error);
+  g_assert_no_error (error);
+  hearth_ui_install (app);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  if (g_str_equal (role, "writer"))
+    status = run_writer ();
+  else
+    {
+      gint64 chat = g_ascii_strtoll (g_getenv ("HEARTH_TEST_CHAT"), NULL, 10);
+      HearthChatStore *chats = hearth_application_get_chat_store (app, &error);
+      g_autoptr (GPtrArray) path = NULL;
+
+      g_assert_no_error (error);
+      path = shown_messages (chats, chat);
+      g_assert_cmpuint (path->len, ==, 2);
+      status = run_reader (chat, MSG (path, 1)->content);
+    }
+  g_clear_object (&app);
+  return status;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1501,10 +1910,18 @@ main (int    argc,
   const char *want = g_getenv ("HEARTH_TEST_LANGUAGE");
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  isolate_user_dirs ();
+  /* /ui/restart runs this program again, in the same user dirs, as the
+   * Hearth that is killed ("writer") and the one started after ("reader") */
+  const char *role = g_getenv ("HEARTH_TEST_ROLE");
+
+  self_path = argv[0];
+  if (role == NULL)
+    {
+      g_test_init (&argc, &argv, NULL);
+      g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+      g_setenv ("GTK_A11Y", "none", TRUE);
+      isolate_user_dirs ();
+    }
 
   /* The language comes from the environment (LC_ALL, LANGUAGE), as for a
    * person; meson runs this test once in English and once in Chinese. */
@@ -1523,6 +1940,8 @@ main (int    argc,
 
   if (skip_reason == NULL && !gtk_init_check ())
     skip_reason = "no display (run under xvfb-run, as meson test does)";
+  if (role != NULL)
+    return run_role (role);
 
   g_test_add_func ("/ui/window-shown", test_window_shown);
   g_test_add_func ("/ui/downloads-restored", test_downloads_restored);
@@ -1535,6 +1954,7 @@ main (int    argc,
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
+  g_test_add_func ("/ui/restart", test_restart);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);
   g_test_add_func ("/ui/quit", test_quit);

@@ -37,6 +37,7 @@ struct _HearthChatView
   gboolean updating_models;
   gboolean stick_to_bottom;     /* follow the end while text comes */
   guint scroll_frames;          /* frames still to scroll to the end (a chat just opened) */
+  double scroll_upper;          /* the list's height at the last of them */
 };
 
 G_DEFINE_FINAL_TYPE (HearthChatView, hearth_chat_view, ADW_TYPE_BIN)
@@ -211,9 +212,11 @@ on_generating (HearthConversation *conversation,
 {
   update_send_button (self);
   update_context_label (self);
+  /* the new reply is marked as being written (not as cut off), and the
+   * finished one as finished */
+  reload (self);
   if (!hearth_conversation_is_generating (conversation))
     {
-      reload (self);
       /* the reply is finished: said to whoever listens */
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->message_list),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, _("The reply is finished"),
@@ -555,13 +558,31 @@ unbind_row (GtkSignalListItemFactory *factory,
   hearth_message_row_set_item (HEARTH_MESSAGE_ROW (gtk_list_item_get_child (list_item)), NULL);
 }
 
-/* Following the end: while at the end, growing text keeps it in view. */
+static gboolean scroll_tick (GtkWidget     *widget,
+                             GdkFrameClock *clock,
+                             gpointer       user_data);
+
+/* Scrolls to the end on the next @frames frames (and for as long as the
+ * list's height still changes). */
+static void
+scroll_to_end_soon (HearthChatView *self,
+                    guint           frames)
+{
+  if (self->scroll_frames == 0)
+    gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick, NULL, NULL);
+  self->scroll_frames = MAX (self->scroll_frames, frames);
+}
+
+/* Following the end: while at the end, growing text keeps it in view. Not
+ * at once: the list view changes its adjustment with its own handler
+ * blocked (GTK 4.8), and a value set from here would be shown by the
+ * scroll bar but not by the list. */
 static void
 on_adjustment_changed (GtkAdjustment  *adj,
                        HearthChatView *self)
 {
   if (self->stick_to_bottom)
-    scroll_to_end (self);
+    scroll_to_end_soon (self, 1);
 }
 
 static void
@@ -574,17 +595,26 @@ on_adjustment_value (GtkAdjustment  *adj,
 }
 
 /* A chat opens at its end: the list knows its height only after a few
- * frames of layout, so the end is sought on each of them. */
+ * frames of layout (rows are measured as they are made), so the end is
+ * sought on each frame until the height has stayed the same for three. */
 static gboolean
 scroll_tick (GtkWidget     *widget,
              GdkFrameClock *clock,
              gpointer       user_data)
 {
   HearthChatView *self = HEARTH_CHAT_VIEW (widget);
+  double upper = gtk_adjustment_get_upper (gtk_scrolled_window_get_vadjustment (self->scroller));
 
-  scroll_to_end (self);
-  if (self->scroll_frames > 0 && --self->scroll_frames > 0)
+  if (self->stick_to_bottom)
+    scroll_to_end (self);
+  if (upper != self->scroll_upper)
+    {
+      self->scroll_upper = upper;
+      self->scroll_frames = MAX (self->scroll_frames, 3);
+    }
+  if (self->scroll_frames > 0 && --self->scroll_frames > 0 && self->stick_to_bottom)
     return G_SOURCE_CONTINUE;
+  self->scroll_frames = 0;
   return G_SOURCE_REMOVE;
 }
 
@@ -629,9 +659,7 @@ hearth_chat_view_set_chat (HearthChatView    *self,
   rebuild_models (self);
   update_send_button (self);
   update_context_label (self);
-  if (self->scroll_frames == 0)
-    gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick, NULL, NULL);
-  self->scroll_frames = 5;
+  scroll_to_end_soon (self, 5);
 }
 
 gint64

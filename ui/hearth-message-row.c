@@ -475,6 +475,11 @@ update (HearthMessageRow *self)
   gboolean assistant = g_str_equal (m->role, "assistant");
   gboolean streaming = hearth_message_item_is_streaming (self->item);
   gboolean context_full = m->stats != NULL && strstr (m->stats, "\"error\":\"context-full\"") != NULL;
+  /* a reply left half-written when Hearth stopped (a crash, a power cut) */
+  gboolean interrupted = assistant && !m->complete && !streaming;
+  const char *error = m->error != NULL ? m->error
+                      : interrupted    ? _("Hearth stopped before this reply was finished.")
+                                       : NULL;
   g_autofree char *reasoning = NULL;
   g_autofree char *answer = NULL;
   g_autofree char *stats = NULL;
@@ -545,12 +550,12 @@ update (HearthMessageRow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->body), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   user ? _("Your message") : _("Reply"), -1);
 
-  if (m->error != NULL)
+  if (error != NULL)
     ensure_error (self);
   if (self->error_box != NULL)
     {
-      gtk_widget_set_visible (self->error_box, m->error != NULL && !streaming);
-      gtk_label_set_label (self->error_label, m->error != NULL ? m->error : "");
+      gtk_widget_set_visible (self->error_box, error != NULL && !streaming);
+      gtk_label_set_label (self->error_label, error != NULL ? error : "");
       gtk_widget_set_visible (self->drop_button, context_full);
       gtk_widget_set_visible (self->new_chat_button, context_full);
       gtk_widget_set_visible (self->retry_button, !context_full);
