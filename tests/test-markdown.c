@@ -174,6 +174,40 @@ test_long_paragraph (void)
     g_assert_cmpstr (BLOCK (longer, i)->text, ==, BLOCK (blocks, i)->text);
 }
 
+/* Pieces start on lines of their own, so they are cut after a sentence
+ * where one ends in the second half of a piece: English and Chinese. */
+static void
+test_pieces_at_sentences (void)
+{
+  g_autoptr (GString) english = g_string_new (NULL);
+  g_autoptr (GString) chinese = g_string_new (NULL);
+  g_autoptr (GPtrArray) blocks = NULL;
+
+  for (int i = 0; i < 120; i++)
+    g_string_append_printf (english, "The cat %d saw a ball and ran after it. ", i);
+  blocks = hearth_markdown_to_blocks (english->str);
+  g_assert_cmpuint (blocks->len, >, 2);
+  for (guint i = 0; i + 1 < blocks->len; i++)
+    {
+      const char *t = BLOCK (blocks, i)->text;
+
+      g_assert_cmpuint (strlen (t), >=, 750);
+      g_assert_true (g_str_has_suffix (t, "it. "));
+    }
+  g_clear_pointer (&blocks, g_ptr_array_unref);
+
+  /* no spaces at all: cut after 。 */
+  for (int i = 0; i < 120; i++)
+    g_string_append (chinese, "小猫看见一个红色的球，就跑过去追它。");
+  blocks = hearth_markdown_to_blocks (chinese->str);
+  g_assert_cmpuint (blocks->len, >, 2);
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      g_assert_true (g_utf8_validate (BLOCK (blocks, i)->text, -1, NULL));
+      g_assert_true (g_str_has_suffix (BLOCK (blocks, i)->text, "追它。"));
+    }
+}
+
 static void
 test_reasoning (void)
 {
@@ -207,6 +241,7 @@ main (int    argc,
   g_test_add_func ("/markdown/links-tables-code", test_links_tables_code);
   g_test_add_func ("/markdown/streaming", test_streaming);
   g_test_add_func ("/markdown/long-paragraph", test_long_paragraph);
+  g_test_add_func ("/markdown/pieces-at-sentences", test_pieces_at_sentences);
   g_test_add_func ("/markdown/reasoning", test_reasoning);
 
   return g_test_run ();

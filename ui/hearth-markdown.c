@@ -54,14 +54,16 @@ add_block (Renderer           *r,
  * into pieces: a label is laid out whole each time its text changes. */
 #define PIECE_BYTES 1500
 
-/* Where to cut @markup (at most @limit bytes in): after the last space at
- * tag depth 0, or 0 when there is none. */
+/* Where to cut @markup (at most @limit bytes in), outside any tag: each
+ * piece is a label of its own and so starts on a line of its own, so after
+ * a line break or a sentence's end where there is one in the second half,
+ * else after the last space; 0 when there is nowhere to cut. */
 static gsize
 cut_point (const char *markup,
            gsize       limit)
 {
   int depth = 0;
-  gsize best = 0;
+  gsize space = 0, sentence = 0, line = 0;
   gboolean in_tag = FALSE, closing = FALSE;
 
   for (gsize i = 0; markup[i] != '\0' && i < limit; i++)
@@ -78,10 +80,27 @@ cut_point (const char *markup,
           in_tag = FALSE;
           depth += closing ? -1 : 1;
         }
-      else if (!in_tag && depth == 0 && (c == ' ' || c == '\n'))
-        best = i + 1;
+      else if (in_tag || depth != 0)
+        continue;
+      else if (c == '\n')
+        line = i + 1;
+      else if (c == ' ')
+        {
+          space = i + 1;
+          if (i > 0 && strchr (".!?:;", markup[i - 1]) != NULL)
+            sentence = i + 1;
+        }
+      /* 。！？ end a sentence in Chinese, with no space after them */
+      else if (i + 3 <= limit
+               && (strncmp (markup + i, "\xe3\x80\x82", 3) == 0 || strncmp (markup + i, "\xef\xbc\x81", 3) == 0
+                   || strncmp (markup + i, "\xef\xbc\x9f", 3) == 0))
+        sentence = i + 3;
     }
-  return best;
+  if (line >= limit / 2)
+    return line;
+  if (sentence >= limit / 2)
+    return sentence;
+  return space;
 }
 
 /* The text run so far becomes a block (or several, when long). */
