@@ -1243,6 +1243,40 @@ type_and_send (GtkWidget  *view,
   }
 }
 
+/* The composer's and the send button's accessible description: "Reply
+ * finished" (or "stopped") with the start of @reply, as a screen reader
+ * reads it. */
+static void
+check_announced (GtkWidget  *view,
+                 gboolean    stopped,
+                 const char *reply)
+{
+  GtkWidget *composer = find_widget (view, GTK_TYPE_TEXT_VIEW, "name", "composer");
+  GtkWidget *send = find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat.send");
+  g_autofree char *start = g_utf8_substring (reply, 0, MIN (g_utf8_strlen (reply, -1), 200));
+  g_autofree char *expected = NULL;
+
+  g_strstrip (start);
+  expected = stopped ? g_strdup_printf (_("Reply stopped: %s"), start)
+                     : g_strdup_printf (_("Reply finished: %s"), start);
+  if (g_utf8_strlen (reply, -1) > 200)
+    {
+      /* cut at 200 characters, with an ellipsis */
+      char *longer = g_strconcat (expected, "…", NULL);
+
+      g_free (expected);
+      expected = longer;
+    }
+  for (GtkWidget *const *w = (GtkWidget *const[]) { composer, send, NULL }; *w != NULL; w++)
+    {
+      g_autofree char *differs = gtk_test_accessible_check_property (
+        GTK_ACCESSIBLE (*w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, expected);
+
+      if (differs != NULL)
+        g_error ("the reply was not announced as “%s”: %s", expected, differs);
+    }
+}
+
 /* A new user with stories260K: a new chat starts with the model, a message
  * is answered with streamed text, the reply can be written again (two
  * versions, "< 2/2 >"), a question edited (a branch), a reply stopped; the
@@ -1306,6 +1340,9 @@ test_chat (void)
   g_assert_cmpuint (strlen (MSG (path, 1)->content), >, 0);
   g_assert_true (MSG (path, 1)->complete);
   wait_rows (view, 2);
+  /* the end of the reply is said to a screen reader: the focused composer's
+   * description changes */
+  check_announced (view, FALSE, MSG (path, 1)->content);
   /* the reply's text is on screen, as the model wrote it */
   g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, "label", "stories:latest"));
   wait_until (texts_laid_out, view, "the reply's text is laid out");
@@ -1396,6 +1433,8 @@ test_chat (void)
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 4);
   g_assert_true (MSG (path, 3)->complete);
+  if (*MSG (path, 3)->content != '\0')
+    check_announced (view, TRUE, MSG (path, 3)->content);
 
   /* the question edited: a branch, answered */
   g_assert_true (gtk_widget_activate_action (view, "chat.edit-message", "x", MSG (path, 2)->id));
@@ -1919,7 +1958,9 @@ main (int    argc,
     {
       g_test_init (&argc, &argv, NULL);
       g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-      g_setenv ("GTK_A11Y", "none", TRUE);
+      /* an accessible context that keeps what a screen reader would read,
+       * with no accessibility bus */
+      g_setenv ("GTK_A11Y", "test", TRUE);
       isolate_user_dirs ();
     }
 

@@ -205,6 +205,62 @@ update_send_button (HearthChatView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", generating);
 }
 
+/* Said to a screen reader: GTK 4.8 has no announcements, but a change of
+ * the accessible description of the focused widget is read out (Orca's
+ * advice to application developers), and the focus is in the composer
+ * (or on the send button) while a reply is written. NULL clears it. */
+static void
+announce (HearthChatView *self,
+          const char     *text)
+{
+  for (GtkWidget *const *w = (GtkWidget *const[]) { GTK_WIDGET (self->composer),
+                                                    GTK_WIDGET (self->send_button), NULL };
+       *w != NULL; w++)
+    {
+      if (text != NULL)
+        gtk_accessible_update_property (GTK_ACCESSIBLE (*w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text,
+                                        -1);
+      else
+        gtk_accessible_reset_property (GTK_ACCESSIBLE (*w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+    }
+}
+
+/* How long the start of a reply read out with "finished" is, in characters */
+#define ANNOUNCED_CHARS 200
+
+/* "Reply finished: Once upon a time…", "Reply stopped: …", or why it failed. */
+static void
+announce_reply (HearthChatView   *self,
+                HearthGeneration *generation)
+{
+  const GError *error;
+  g_autofree char *start = NULL;
+  g_autofree char *text = NULL;
+  const char *reply;
+
+  if (generation == NULL || !hearth_generation_is_finished (generation))
+    return;
+  error = hearth_generation_get_error (generation);
+  reply = hearth_generation_get_text (generation);
+  start = g_utf8_substring (reply, 0, MIN (g_utf8_strlen (reply, -1), ANNOUNCED_CHARS));
+  if (g_utf8_strlen (reply, -1) > ANNOUNCED_CHARS)
+    {
+      char *longer = g_strconcat (start, "…", NULL);
+
+      g_free (start);
+      start = longer;
+    }
+  g_strstrip (start);
+  if (error != NULL)
+    text = g_strdup_printf (_("The reply failed: %s"), error->message);
+  else if (hearth_generation_get_stats (generation)->stop_reason == EMBER_STOP_CANCELLED)
+    text = *start != '\0' ? g_strdup_printf (_("Reply stopped: %s"), start) : g_strdup (_("Reply stopped"));
+  else
+    text = *start != '\0' ? g_strdup_printf (_("Reply finished: %s"), start)
+                           : g_strdup (_("The model wrote nothing"));
+  announce (self, text);
+}
+
 static void
 on_generating (HearthConversation *conversation,
                GParamSpec         *pspec,
@@ -215,13 +271,10 @@ on_generating (HearthConversation *conversation,
   /* the new reply is marked as being written (not as cut off), and the
    * finished one as finished */
   reload (self);
-  if (!hearth_conversation_is_generating (conversation))
-    {
-      /* the reply is finished: said to whoever listens */
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->message_list),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, _("The reply is finished"),
-                                      -1);
-    }
+  if (hearth_conversation_is_generating (conversation))
+    announce (self, NULL);
+  else
+    announce_reply (self, hearth_conversation_get_generation (conversation));
 }
 
 /* ---- the model drop-down ------------------------------------------------------ */
