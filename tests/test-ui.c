@@ -1277,6 +1277,322 @@ check_announced (GtkWidget  *view,
     }
 }
 
+
+/* The pointer comes to @widget (its motion controllers' "enter"). */
+static void
+hover (GtkWidget *widget)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint j = 0; j < g_list_model_get_n_items (controllers); j++)
+    {
+      g_autoptr (GObject) c = g_list_model_get_item (controllers, j);
+
+      if (GTK_IS_EVENT_CONTROLLER_MOTION (c))
+        g_signal_emit_by_name (c, "enter", 10.0, 10.0);
+    }
+}
+
+/* A button with the (translated, with mnemonic) @label inside @widget, or NULL. */
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  return find_widget (widget, GTK_TYPE_BUTTON, "label", label);
+}
+
+static void
+clipboard_read (GObject      *clipboard,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  char **text = data;
+  g_autoptr (GError) error = NULL;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (clipboard), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+text_read (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
+static gboolean
+file_exists (gpointer data)
+{
+  return g_file_test (data, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+chooser_has (GtkWindow *chooser,
+             GFile     *want)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+
+  return file != NULL && g_file_equal (file, want);
+}
+
+/* The file chooser dialog that is open, given @file and accepted (saved as
+ * @file in a save dialog). The dialog settles on its first folder in idles
+ * of its own after it maps: the file is given again until it stays. */
+static void
+choose_file (GFile      *file,
+             const char *screenshot)
+{
+  GtkWindow *chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  gboolean save = gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)) == GTK_FILE_CHOOSER_ACTION_SAVE;
+
+  wait_until (widget_is_mapped, chooser, "the file chooser is shown");
+  for (guint settled = 0, tries = 0; settled < 5; tries++)
+    {
+      gint64 until = g_get_monotonic_time () + 40 * 1000;
+
+      if (tries > 500)
+        g_error ("the file chooser does not take %s", g_file_peek_path (file));
+      if (chooser_has (chooser, file))
+        settled++;
+      else if (save)
+        {
+          g_autoptr (GFile) folder = g_file_get_parent (file);
+          g_autofree char *name = g_file_get_basename (file);
+
+          settled = 0;
+          gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL);
+          gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+        }
+      else
+        {
+          settled = 0;
+          gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL);
+        }
+      while (g_get_monotonic_time () < until)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (1000);
+        }
+    }
+  if (screenshot != NULL)
+    save_screenshot (chooser, screenshot);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+}
+
+static guint
+count_chats (HearthChatStore *chats)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) listed = hearth_chat_store_list_chats (chats, NULL, &error);
+
+  g_assert_no_error (error);
+  return listed->len;
+}
+
+typedef struct
+{
+  HearthChatStore *chats;
+  guint n;
+} ChatCount;
+
+static gboolean
+chats_counted (gpointer data)
+{
+  ChatCount *c = data;
+
+  return count_chats (c->chats) == c->n;
+}
+
+static gboolean
+retry_hidden_drop_shown (gpointer data)
+{
+  GtkWidget *drop = find_button (data, _("_Leave Out Oldest Turns"));
+  GtkWidget *fresh = find_button (data, _("Start a _New Chat"));
+
+  return drop != NULL && fresh != NULL && gtk_widget_get_mapped (drop) && gtk_widget_get_mapped (fresh);
+}
+
+/* What a chat's buttons and menus do with files and the clipboard: a reply
+ * copied; the chat exported as Markdown and as JSON through the save
+ * dialog, the JSON imported back through the open dialog; the next turn
+ * not fitting in the context (the choices shown in place, the oldest turns
+ * left out); a GGUF file outside the store opened from the model
+ * drop-down. */
+static void
+test_chat_tools (void)
+{
+  g_autofree char *model = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *markdown_path = NULL;
+  g_autofree char *json_path = NULL;
+  g_autofree char *copied = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthConversation) conversation = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *view, *row = NULL, *copy;
+  ember_generate_options options;
+  gint64 chat;
+
+  REQUIRE_DISPLAY ();
+  model = hearth_test_shared_file ("models/stories260K.gguf");
+  if (model == NULL)
+    return;
+  if (!hearth_store_import (hearth_library_get_store (hearth_application_get_library (app)), model,
+                            "stories", TRUE, NULL, &error))
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  hearth_library_refresh (hearth_application_get_library (app));
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  window = main_window ();
+  view = hearth_window_get_chat_view (window);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.new-chat", NULL);
+  chat = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
+  conversation = hearth_application_get_conversation (app, chat);
+  g_assert_true (hearth_conversation_set_model (conversation, "stories:latest", &error));
+  g_assert_no_error (error);
+  /* a short context: the reply ends soon, and the next turn will not fit */
+  ember_generate_options_init (&options);
+  hearth_conversation_set_options (conversation, &options, 160);
+  type_and_send (view, "A frog sat on a log");
+  wait_until (conversation_idle, conversation, "the reply is written");
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 2);
+  wait_rows (view, 2);
+
+  /* the reply's copy button: its text on the clipboard */
+  {
+    g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+
+    collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+    for (guint i = 0; i < rows->len && row == NULL; i++)
+      if (gtk_widget_get_mapped (rows->pdata[i])
+          && find_widget (rows->pdata[i], GTK_TYPE_LABEL, "label", "stories:latest") != NULL)
+        row = rows->pdata[i];
+  }
+  g_assert_nonnull (row);
+  hover (row);
+  copy = find_widget (row, GTK_TYPE_BUTTON, "action-name", "chat.copy-message");
+  g_assert_nonnull (copy);
+  g_signal_emit_by_name (copy, "clicked");
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (view), NULL, clipboard_read, &copied);
+  wait_until (text_read, &copied, "the clipboard is read");
+  g_assert_cmpstr (copied, ==, MSG (path, 1)->content);
+
+  /* exported through the save dialog */
+  folder = g_build_filename (g_get_home_dir (), "exports", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  markdown_path = g_build_filename (folder, "frog.md", NULL);
+  json_path = g_build_filename (folder, "frog.json", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.export-markdown", NULL);
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (markdown_path);
+
+    choose_file (file, "hearth-chat-export");
+  }
+  wait_until (file_exists, markdown_path, "the Markdown file is written");
+  {
+    g_autofree char *text = NULL;
+
+    g_assert_true (g_file_get_contents (markdown_path, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "A frog sat on a log"));
+    g_assert_nonnull (strstr (text, MSG (path, 1)->content));
+  }
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.export-json", NULL);
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (json_path);
+
+    choose_file (file, NULL);
+  }
+  wait_until (file_exists, json_path, "the JSON file is written");
+
+  /* imported back through the open dialog: a new chat, the same messages */
+  {
+    ChatCount count = { chats, count_chats (chats) + 1 };
+    g_autoptr (GFile) file = g_file_new_for_path (json_path);
+    g_autoptr (GPtrArray) imported = NULL;
+    gint64 copy_id;
+
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.import-chat", NULL);
+    choose_file (file, NULL);
+    wait_until (chats_counted, &count, "the chat is imported");
+    /* the window shows the imported chat */
+    copy_id = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
+    g_assert_cmpint (copy_id, !=, chat);
+    imported = shown_messages (chats, copy_id);
+    g_assert_cmpuint (imported->len, ==, 2);
+    g_assert_cmpstr (MSG (imported, 0)->content, ==, "A frog sat on a log");
+    g_assert_cmpstr (MSG (imported, 1)->content, ==, MSG (path, 1)->content);
+  }
+
+  /* back to the first chat: a next turn that does not fit in 64 tokens */
+  {
+    g_autoptr (GPtrArray) lists = g_ptr_array_new ();
+    GtkWidget *sidebar = NULL;
+
+    collect_widgets (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, lists);
+    for (guint i = 0; i < lists->len; i++)
+      if (!gtk_widget_is_ancestor (lists->pdata[i], view))
+        sidebar = lists->pdata[i];
+    g_assert_nonnull (sidebar);
+    /* newest first: the imported copy, then the chat */
+    g_signal_emit_by_name (sidebar, "activate", 1);
+    g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
+  }
+  hearth_conversation_set_options (conversation, &options, 64);
+  type_and_send (view, "What did the frog do next, and where did it go after that?");
+  wait_until (conversation_idle, conversation, "the context-full error");
+  g_clear_pointer (&path, g_ptr_array_unref);
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 4);
+  g_assert_nonnull (MSG (path, 3)->error);
+  wait_rows (view, 4);
+  wait_until (retry_hidden_drop_shown, view, "the context-full choices are shown");
+  {
+    GtkWidget *retry = find_button (view, _("_Try Again"));
+
+    g_assert_true (retry == NULL || !gtk_widget_get_visible (retry));
+  }
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-context-full");
+  /* the oldest turns left out: the question answered */
+  g_signal_emit_by_name (find_button (view, _("_Leave Out Oldest Turns")), "clicked");
+  g_assert_true (hearth_conversation_is_generating (conversation));
+  wait_until (conversation_idle, conversation, "the reply without the oldest turns");
+  g_clear_pointer (&path, g_ptr_array_unref);
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 4);
+  g_assert_cmpuint (MSG (path, 3)->n_siblings, ==, 2);
+  if (MSG (path, 3)->error != NULL)
+    g_error ("the reply without the oldest turns failed: %s", MSG (path, 3)->error);
+  g_assert_nonnull (strstr (MSG (path, 3)->stats, "\"dropped_messages\":2"));
+
+  /* a GGUF file outside the store, from the drop-down's last entry */
+  {
+    GtkWidget *dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
+    GListModel *names = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+    guint last = g_list_model_get_n_items (names) - 1;
+    g_autoptr (GtkStringObject) open = g_list_model_get_item (names, last);
+    g_autoptr (GFile) file = g_file_new_for_path (model);
+    g_autoptr (HearthChat) c = NULL;
+    g_autofree char *chosen = g_file_get_path (file);
+
+    g_assert_cmpstr (gtk_string_object_get_string (open), ==, _("Open a GGUF File…"));
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), last);
+    choose_file (file, "hearth-chat-open-gguf");
+    c = hearth_chat_store_get_chat (chats, chat, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (c->model, ==, chosen);
+    /* the drop-down names the file */
+    {
+      GtkStringObject *shown = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (dropdown));
+
+      g_assert_nonnull (shown);
+      g_assert_cmpstr (gtk_string_object_get_string (shown), ==, "stories260K.gguf");
+    }
+  }
+}
+
 /* A new user with stories260K: a new chat starts with the model, a message
  * is answered with streamed text, the reply can be written again (two
  * versions, "< 2/2 >"), a question edited (a branch), a reply stopped; the
@@ -1367,15 +1683,7 @@ test_chat (void)
     for (guint i = 0; i < rows->len; i++)
       if (gtk_widget_get_mapped (rows->pdata[i]))
         {
-          g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (rows->pdata[i]);
-
-          for (guint j = 0; j < g_list_model_get_n_items (controllers); j++)
-            {
-              g_autoptr (GObject) c = g_list_model_get_item (controllers, j);
-
-              if (GTK_IS_EVENT_CONTROLLER_MOTION (c))
-                g_signal_emit_by_name (c, "enter", 10.0, 10.0);
-            }
+          hover (rows->pdata[i]);
           break;
         }
     copy = find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat.copy-message");
@@ -1995,6 +2303,7 @@ main (int    argc,
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
+  g_test_add_func ("/ui/chat-tools", test_chat_tools);
   g_test_add_func ("/ui/restart", test_restart);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "hearth-chat-view.h"
+#include "hearth-markdown.h"
 #include "hearth-message-row.h"
 #include "hearth-ui.h"
 
@@ -36,8 +37,8 @@ struct _HearthChatView
   gint64 chat_id;
   gboolean updating_models;
   gboolean stick_to_bottom;     /* follow the end while text comes */
-  guint scroll_frames;          /* frames still to scroll to the end (a chat just opened) */
-  double scroll_upper;          /* the list's height at the last of them */
+  GdkFrameClock *layout_clock;  /* while mapped: the end followed after each layout */
+  gulong layout_id;
 };
 
 G_DEFINE_FINAL_TYPE (HearthChatView, hearth_chat_view, ADW_TYPE_BIN)
@@ -242,7 +243,7 @@ announce_reply (HearthChatView   *self,
     return;
   error = hearth_generation_get_error (generation);
   reply = hearth_generation_get_text (generation);
-  start = g_utf8_substring (reply, 0, MIN (g_utf8_strlen (reply, -1), ANNOUNCED_CHARS));
+  start = g_strstrip (g_utf8_substring (reply, 0, MIN (g_utf8_strlen (reply, -1), ANNOUNCED_CHARS)));
   if (g_utf8_strlen (reply, -1) > ANNOUNCED_CHARS)
     {
       char *longer = g_strconcat (start, "…", NULL);
@@ -250,7 +251,6 @@ announce_reply (HearthChatView   *self,
       g_free (start);
       start = longer;
     }
-  g_strstrip (start);
   if (error != NULL)
     text = g_strdup_printf (_("The reply failed: %s"), error->message);
   else if (hearth_generation_get_stats (generation)->stop_reason == EMBER_STOP_CANCELLED)
@@ -430,10 +430,17 @@ copy_activated (GtkWidget  *widget,
   HearthChatView *self = HEARTH_CHAT_VIEW (widget);
   HearthMessageItem *item = find_item (self, g_variant_get_int64 (parameter));
 
+  const HearthChatMessage *m;
+  g_autofree char *reasoning = NULL;
+  g_autofree char *answer = NULL;
+
   if (item == NULL)
     return;
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget),
-                          hearth_message_item_get_message (item)->content);
+  /* a reply's answer, without its reasoning */
+  m = hearth_message_item_get_message (item);
+  if (g_str_equal (m->role, "assistant"))
+    hearth_markdown_split_reasoning (m->content, &reasoning, &answer);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), answer != NULL ? answer : m->content);
   toast (self, _("Copied"));
 }
 
@@ -611,31 +618,44 @@ unbind_row (GtkSignalListItemFactory *factory,
   hearth_message_row_set_item (HEARTH_MESSAGE_ROW (gtk_list_item_get_child (list_item)), NULL);
 }
 
-static gboolean scroll_tick (GtkWidget     *widget,
-                             GdkFrameClock *clock,
-                             gpointer       user_data);
-
-/* Scrolls to the end on the next @frames frames (and for as long as the
- * list's height still changes). */
+/* Following the end: while the end is in view, growing text (and a chat
+ * just opened, whose rows are measured over a few frames) keeps it in
+ * view. Done in the frame's layout phase, once the list is allocated: a
+ * value set from the adjustment's "changed" would be set while GTK 4.8's
+ * list view has its own handler blocked (the scroll bar would move, not the
+ * list), and one set before the list is allocated anew may point past its
+ * rows. */
 static void
-scroll_to_end_soon (HearthChatView *self,
-                    guint           frames)
-{
-  if (self->scroll_frames == 0)
-    gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick, NULL, NULL);
-  self->scroll_frames = MAX (self->scroll_frames, frames);
-}
-
-/* Following the end: while at the end, growing text keeps it in view. Not
- * at once: the list view changes its adjustment with its own handler
- * blocked (GTK 4.8), and a value set from here would be shown by the
- * scroll bar but not by the list. */
-static void
-on_adjustment_changed (GtkAdjustment  *adj,
-                       HearthChatView *self)
+on_layout (GdkFrameClock  *clock,
+           HearthChatView *self)
 {
   if (self->stick_to_bottom)
-    scroll_to_end_soon (self, 1);
+    scroll_to_end (self);
+}
+
+static void
+hearth_chat_view_map (GtkWidget *widget)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (widget);
+
+  GTK_WIDGET_CLASS (hearth_chat_view_parent_class)->map (widget);
+  self->layout_clock = g_object_ref (gtk_widget_get_frame_clock (widget));
+  self->layout_id = g_signal_connect (self->layout_clock, "layout", G_CALLBACK (on_layout), self);
+}
+
+static void
+stop_following (HearthChatView *self)
+{
+  if (self->layout_clock != NULL)
+    g_clear_signal_handler (&self->layout_id, self->layout_clock);
+  g_clear_object (&self->layout_clock);
+}
+
+static void
+hearth_chat_view_unmap (GtkWidget *widget)
+{
+  stop_following (HEARTH_CHAT_VIEW (widget));
+  GTK_WIDGET_CLASS (hearth_chat_view_parent_class)->unmap (widget);
 }
 
 static void
@@ -645,30 +665,6 @@ on_adjustment_value (GtkAdjustment  *adj,
   double end = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
 
   self->stick_to_bottom = gtk_adjustment_get_value (adj) >= end - 48;
-}
-
-/* A chat opens at its end: the list knows its height only after a few
- * frames of layout (rows are measured as they are made), so the end is
- * sought on each frame until the height has stayed the same for three. */
-static gboolean
-scroll_tick (GtkWidget     *widget,
-             GdkFrameClock *clock,
-             gpointer       user_data)
-{
-  HearthChatView *self = HEARTH_CHAT_VIEW (widget);
-  double upper = gtk_adjustment_get_upper (gtk_scrolled_window_get_vadjustment (self->scroller));
-
-  if (self->stick_to_bottom)
-    scroll_to_end (self);
-  if (upper != self->scroll_upper)
-    {
-      self->scroll_upper = upper;
-      self->scroll_frames = MAX (self->scroll_frames, 3);
-    }
-  if (self->scroll_frames > 0 && --self->scroll_frames > 0 && self->stick_to_bottom)
-    return G_SOURCE_CONTINUE;
-  self->scroll_frames = 0;
-  return G_SOURCE_REMOVE;
 }
 
 /* ---- public ------------------------------------------------------------------------- */
@@ -712,7 +708,7 @@ hearth_chat_view_set_chat (HearthChatView    *self,
   rebuild_models (self);
   update_send_button (self);
   update_context_label (self);
-  scroll_to_end_soon (self, 5);
+  gtk_widget_queue_allocate (GTK_WIDGET (self));
 }
 
 gint64
@@ -744,6 +740,7 @@ hearth_chat_view_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->conversation, self);
   g_clear_object (&self->conversation);
   hearth_ui_clear_chooser (&self->chooser, self);
+  stop_following (self);
   g_clear_object (&self->chats);
   g_clear_object (&self->library);
   g_clear_object (&self->settings);
@@ -769,6 +766,8 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hearth_chat_view_dispose;
+  widget_class->map = hearth_chat_view_map;
+  widget_class->unmap = hearth_chat_view_unmap;
   object_class->finalize = hearth_chat_view_finalize;
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/hearth-chat-view.ui");
@@ -827,7 +826,6 @@ hearth_chat_view_init (HearthChatView *self)
   gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
 
   adj = gtk_scrolled_window_get_vadjustment (self->scroller);
-  g_signal_connect (adj, "changed", G_CALLBACK (on_adjustment_changed), self);
   g_signal_connect (adj, "value-changed", G_CALLBACK (on_adjustment_value), self);
 
   update_send_button (self);

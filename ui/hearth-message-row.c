@@ -563,7 +563,10 @@ update (HearthMessageRow *self)
       set_target (self->drop_button, "chat.leave-out-oldest", m->id);
     }
 
-  stats = streaming ? g_strdup (_("Writing…")) : hearth_message_row_describe_stats (m->stats);
+  /* (a reply that failed before it wrote anything has no figures to show) */
+  stats = streaming                            ? g_strdup (_("Writing…"))
+          : error != NULL && *m->content == '\0' ? NULL
+                                               : hearth_message_row_describe_stats (m->stats);
   gtk_label_set_label (self->stats_label, stats != NULL ? stats : "");
   tooltip = streaming ? NULL : stats_tooltip (m->stats);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->stats_label), tooltip);
