@@ -1402,6 +1402,17 @@ chats_counted (gpointer data)
   return count_chats (c->chats) == c->n;
 }
 
+/* The chat (data "hearth-chat") of the store @data uses the model (data
+ * "hearth-model"). */
+static gboolean
+chat_has_model (gpointer data)
+{
+  g_autoptr (HearthChat) c = hearth_chat_store_get_chat (data, *(gint64 *) g_object_get_data (data, "hearth-chat"),
+                                                         NULL);
+
+  return c != NULL && g_strcmp0 (c->model, g_object_get_data (data, "hearth-model")) == 0;
+}
+
 static gboolean
 retry_hidden_drop_shown (gpointer data)
 {
@@ -1580,6 +1591,9 @@ test_chat_tools (void)
     g_assert_cmpstr (gtk_string_object_get_string (open), ==, _("Open a GGUF File…"));
     gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), last);
     choose_file (file, "hearth-chat-open-gguf");
+    g_object_set_data (G_OBJECT (chats), "hearth-chat", &chat);
+    g_object_set_data (G_OBJECT (chats), "hearth-model", chosen);
+    wait_until (chat_has_model, chats, "the chat uses the chosen file");
     c = hearth_chat_store_get_chat (chats, chat, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (c->model, ==, chosen);
@@ -1820,6 +1834,132 @@ test_chat (void)
   }
 }
 
+
+
+/* ---- accessible names --------------------------------------------------------- */
+
+/* Whether a screen reader has a name for @widget: its accessible label,
+ * the title of the preferences row it is in, or a label with text inside
+ * it. */
+static gboolean
+has_accessible_name (GtkWidget *widget)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  GtkWidget *row = gtk_widget_get_ancestor (widget, ADW_TYPE_PREFERENCES_ROW);
+
+  /* (GTK 4.8's test context claims a labelled-by relation for any button
+   * with a tooltip: relations are not trusted here) */
+  if (gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    return TRUE;
+  /* a control in a preferences row is named by the row's title */
+  if (row != NULL && *adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)) != '\0')
+    return TRUE;
+  collect_widgets (widget, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (*gtk_label_get_text (labels->pdata[i]) != '\0')
+      return TRUE;
+  return FALSE;
+}
+
+/* Every button, toggle, drop-down, entry and text view mapped in @window
+ * has a name a screen reader can say. Returns how many were checked. */
+static guint
+check_accessible_names (GtkWidget *window)
+{
+  GType types[] = { GTK_TYPE_BUTTON, GTK_TYPE_MENU_BUTTON, GTK_TYPE_DROP_DOWN, GTK_TYPE_TEXT_VIEW,
+                    GTK_TYPE_SEARCH_ENTRY, GTK_TYPE_ENTRY, GTK_TYPE_SWITCH };
+  g_autoptr (GString) nameless = g_string_new (NULL);
+  guint checked = 0;
+
+  for (gsize t = 0; t < G_N_ELEMENTS (types); t++)
+    {
+      g_autoptr (GPtrArray) widgets = g_ptr_array_new ();
+
+      collect_widgets (window, types[t], widgets);
+      for (guint i = 0; i < widgets->len; i++)
+        {
+          GtkWidget *w = widgets->pdata[i];
+          GtkWidget *outer;
+
+          if (!gtk_widget_get_mapped (w))
+            continue;
+          /* a button inside a menu button, a drop-down or a search entry
+           * is named by it */
+          outer = gtk_widget_get_ancestor (gtk_widget_get_parent (w), GTK_TYPE_MENU_BUTTON);
+          if (outer == NULL)
+            outer = gtk_widget_get_ancestor (gtk_widget_get_parent (w), GTK_TYPE_DROP_DOWN);
+          if (outer != NULL && types[t] == GTK_TYPE_BUTTON)
+            continue;
+          /* libadwaita 1.2's toast has a close button without a name: not
+           * ours to name */
+          if (g_str_equal (G_OBJECT_TYPE_NAME (gtk_widget_get_parent (w)), "AdwToastWidget"))
+            continue;
+          /* a text view that shows code is text, not a control */
+          if (types[t] == GTK_TYPE_TEXT_VIEW && !gtk_text_view_get_editable (GTK_TEXT_VIEW (w)))
+            continue;
+          checked++;
+          if (!has_accessible_name (w))
+            g_string_append_printf (nameless, " %s (%s, in %s)", G_OBJECT_TYPE_NAME (w),
+                                    gtk_widget_get_tooltip_text (w) != NULL ? gtk_widget_get_tooltip_text (w)
+                                    : gtk_widget_get_name (w),
+                                    G_OBJECT_TYPE_NAME (gtk_widget_get_parent (w)));
+        }
+    }
+  if (nameless->len > 0)
+    g_error ("widgets without an accessible name:%s", nameless->str);
+  return checked;
+}
+
+/* The main window with a chat (its rows' actions and versions shown), the
+ * models window and the preferences: every control has a name. */
+static void
+test_accessible_names (void)
+{
+  HearthWindow *window;
+  GtkWidget *view;
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  guint checked;
+
+  REQUIRE_DISPLAY ();
+  /* the check itself: an icon with a tooltip is not a name */
+  {
+    GtkWidget *icon = g_object_ref_sink (gtk_button_new_from_icon_name ("edit-copy-symbolic"));
+
+    gtk_widget_set_tooltip_text (icon, "Copy");
+    g_assert_false (has_accessible_name (icon));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL, "Copy", -1);
+    g_assert_true (has_accessible_name (icon));
+    g_object_unref (icon);
+  }
+  window = main_window ();
+  view = hearth_window_get_chat_view (window);
+  wait_until (texts_laid_out, view, "the chat is laid out");
+  collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+  for (guint i = 0; i < rows->len; i++)
+    if (gtk_widget_get_mapped (rows->pdata[i]))
+      hover (rows->pdata[i]);
+  checked = check_accessible_names (GTK_WIDGET (window));
+  g_test_message ("main window: %u controls named", checked);
+  g_assert_cmpuint (checked, >, 10);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.models", NULL);
+  {
+    GtkWindow *models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+
+    wait_until (widget_is_mapped, models, "the models window is shown");
+    g_test_message ("models window: %u controls named", check_accessible_names (GTK_WIDGET (models)));
+    gtk_window_destroy (models);
+  }
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL);
+  {
+    GtkWindow *preferences = wait_for_toplevel (HEARTH_TYPE_PREFERENCES_WINDOW);
+
+    wait_until (widget_is_mapped, preferences, "the preferences are shown");
+    g_test_message ("preferences: %u controls named", check_accessible_names (GTK_WIDGET (preferences)));
+    gtk_window_destroy (preferences);
+  }
+}
 
 /* ---- a restart: Hearth killed with SIGKILL mid-reply, then started again ------ */
 
@@ -2304,6 +2444,7 @@ main (int    argc,
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);
+  g_test_add_func ("/ui/accessible-names", test_accessible_names);
   g_test_add_func ("/ui/restart", test_restart);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);

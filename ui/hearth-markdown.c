@@ -512,6 +512,7 @@ hearth_markdown_code_view_new (const char *code,
 
   copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
   gtk_widget_set_tooltip_text (copy, _("Copy Code"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (copy), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Copy Code"), -1);
   gtk_widget_set_halign (copy, GTK_ALIGN_END);
   gtk_widget_set_valign (copy, GTK_ALIGN_START);
   gtk_widget_set_margin_top (copy, 4);
