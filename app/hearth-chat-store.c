@@ -436,7 +436,10 @@ hearth_chat_store_list_chats (HearthChatStore  *self,
             n++;
           }
     }
-  g_string_append (sql, " ORDER BY c.updated DESC, c.id DESC");
+  /* most recent first; within the same second, the chat with the newest
+   * message */
+  g_string_append (sql, " ORDER BY c.updated DESC, (SELECT MAX(m.id) FROM messages m WHERE m.chat_id = c.id) "
+                        "DESC, c.id DESC");
   stmt = hearth_chat_store_prepare (self, sql->str, error);
   if (stmt == NULL)
     return NULL;

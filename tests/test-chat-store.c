@@ -136,6 +136,13 @@ test_chats (void)
   g_assert_cmpuint (chats->len, ==, 2);
   g_assert_cmpint (((HearthChat *) chats->pdata[0])->id, ==, second);
   g_clear_pointer (&chats, g_ptr_array_unref);
+  /* the older chat written to again (within the same second, as a test
+   * is): it goes to the top */
+  add (store, first, 0, "user", "And then?");
+  chats = hearth_chat_store_list_chats (store, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (((HearthChat *) chats->pdata[0])->id, ==, first);
+  g_clear_pointer (&chats, g_ptr_array_unref);
 
   /* a title the user chose stays */
   g_assert_true (hearth_chat_store_rename_chat (store, first, "  Dogs\nand skies  ", &error));

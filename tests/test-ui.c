@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hearth-application.h"
+#include "hearth-chat-list.h"
 #include "hearth-chat-view.h"
 #include "hearth-message-row.h"
 #include "hearth-models-window.h"
@@ -69,7 +70,9 @@ find_toplevel (gpointer data)
     {
       g_autoptr (GtkWindow) w = g_list_model_get_item (toplevels, i);
 
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, f->type) && gtk_widget_get_mapped (GTK_WIDGET (w)))
+      /* (a dialog already answered may still be mapped for a moment) */
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, f->type) && gtk_widget_get_mapped (GTK_WIDGET (w))
+          && g_object_get_data (G_OBJECT (w), "hearth-answered") == NULL)
         f->found = w;
     }
   return f->found != NULL;
@@ -1375,6 +1378,7 @@ choose_file (GFile      *file,
     }
   if (screenshot != NULL)
     save_screenshot (chooser, screenshot);
+  g_object_set_data (G_OBJECT (chooser), "hearth-answered", GINT_TO_POINTER (TRUE));
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
 }
 
@@ -1400,6 +1404,17 @@ chats_counted (gpointer data)
   ChatCount *c = data;
 
   return count_chats (c->chats) == c->n;
+}
+
+/* The sidebar @data lists the chat (data "hearth-chat") first. */
+static gboolean
+chat_on_top (gpointer data)
+{
+  GListModel *chats = G_LIST_MODEL (gtk_list_view_get_model (data));
+  g_autoptr (HearthChatItem) first = g_list_model_get_item (chats, 0);
+
+  return first != NULL
+         && hearth_chat_item_get_id (first) == *(gint64 *) g_object_get_data (data, "hearth-chat");
 }
 
 /* The chat (data "hearth-chat") of the store @data uses the model (data
@@ -1441,7 +1456,7 @@ test_chat_tools (void)
   g_autoptr (GPtrArray) path = NULL;
   HearthChatStore *chats;
   HearthWindow *window;
-  GtkWidget *view, *row = NULL, *copy;
+  GtkWidget *view, *row = NULL, *copy, *sidebar = NULL;
   ember_generate_options options;
   gint64 chat;
 
@@ -1540,7 +1555,6 @@ test_chat_tools (void)
   /* back to the first chat: a next turn that does not fit in 64 tokens */
   {
     g_autoptr (GPtrArray) lists = g_ptr_array_new ();
-    GtkWidget *sidebar = NULL;
 
     collect_widgets (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, lists);
     for (guint i = 0; i < lists->len; i++)
@@ -1554,6 +1568,8 @@ test_chat_tools (void)
   hearth_conversation_set_options (conversation, &options, 64);
   type_and_send (view, "What did the frog do next, and where did it go after that?");
   wait_until (conversation_idle, conversation, "the context-full error");
+  /* the chat moved to the top of the sidebar: still the one shown */
+  g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
   g_clear_pointer (&path, g_ptr_array_unref);
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 4);
@@ -1574,6 +1590,13 @@ test_chat_tools (void)
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 4);
   g_assert_cmpuint (MSG (path, 3)->n_siblings, ==, 2);
+  /* the chat written to went to the top of the sidebar, above the imported
+   * copy: still the chat selected and shown */
+  g_object_set_data (G_OBJECT (sidebar), "hearth-chat", &chat);
+  wait_until (chat_on_top, sidebar, "the chat goes to the top of the sidebar");
+  g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
+  g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (gtk_list_view_get_model (
+                      GTK_LIST_VIEW (sidebar)))), ==, 0);
   if (MSG (path, 3)->error != NULL)
     g_error ("the reply without the oldest turns failed: %s", MSG (path, 3)->error);
   g_assert_nonnull (strstr (MSG (path, 3)->stats, "\"dropped_messages\":2"));

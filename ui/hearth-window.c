@@ -32,6 +32,8 @@ struct _HearthWindow
 
   /* owned */
   HearthChatList *chats;      /* the sidebar's chats (NULL without a chat store) */
+  gboolean changing;          /* inside the list's items-changed */
+  gint64 kept_chat;           /* the chat shown when it began */
   GtkSingleSelection *selection;
   GSettings *settings;
   GtkFileChooserNative *chooser;
@@ -108,6 +110,25 @@ show_selected (HearthWindow *self)
   gtk_stack_set_visible_child_name (self->content_stack, "chat");
 }
 
+static void select_chat (HearthWindow *self,
+                         gint64        chat_id);
+
+/* The list changes (a chat written to moves to the top): the selection
+ * model keeps the selected position, not the chat, so the chat shown is
+ * noted first (this runs before the selection's own handler)... */
+static void
+chats_changing_cb (GListModel   *model,
+                   guint         position,
+                   guint         removed,
+                   guint         added,
+                   HearthWindow *self)
+{
+  self->changing = TRUE;
+  self->kept_chat = hearth_chat_view_get_chat_id (self->chat_view);
+}
+
+/* ...and selected again where it went (after every other handler), unless
+ * it is gone. */
 static void
 chats_changed_cb (GListModel   *model,
                   guint         position,
@@ -115,7 +136,10 @@ chats_changed_cb (GListModel   *model,
                   guint         added,
                   HearthWindow *self)
 {
+  self->changing = FALSE;
   update_sidebar_page (self);
+  if (self->kept_chat != 0)
+    select_chat (self, self->kept_chat);
   show_selected (self);
 }
 
@@ -124,7 +148,8 @@ selection_changed_cb (GtkSingleSelection *selection,
                       GParamSpec         *pspec,
                       HearthWindow       *self)
 {
-  show_selected (self);
+  if (!self->changing)
+    show_selected (self);
 }
 
 /* A click (or Enter) on a chat: on a narrow window, over to it. */
@@ -716,10 +741,11 @@ setup_chats (HearthWindow *self)
       return;
     }
   self->chats = hearth_chat_list_new (self->store);
+  g_signal_connect (self->chats, "items-changed", G_CALLBACK (chats_changing_cb), self);
   self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->chats)));
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_list_view_set_model (self->chat_list, GTK_SELECTION_MODEL (self->selection));
-  g_signal_connect (self->chats, "items-changed", G_CALLBACK (chats_changed_cb), self);
+  g_signal_connect_after (self->chats, "items-changed", G_CALLBACK (chats_changed_cb), self);
   g_signal_connect (self->selection, "notify::selected", G_CALLBACK (selection_changed_cb), self);
   g_signal_connect_object (hearth_application_get_library (self->app), "items-changed",
                            G_CALLBACK (show_selected), self, G_CONNECT_SWAPPED);
