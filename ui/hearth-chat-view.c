@@ -148,7 +148,18 @@ reload (HearthChatView *self)
 
             g_ptr_array_add (rest, hearth_message_item_new (mj, mj->id == streaming));
           }
-        g_list_store_splice (self->messages, i, n - i, rest->pdata, rest->len);
+        if (i == 0 && rest->len > 1)
+          {
+            /* another chat: its last message first, then the rest before
+             * it. The list view (GTK 4.8) makes rows around the item it is
+             * anchored to at once, for ~200 items: this way that item is the
+             * last message, not the first, and the rows made are the ones
+             * at the end, where the chat opens. */
+            g_list_store_splice (self->messages, 0, n, rest->pdata + rest->len - 1, 1);
+            g_list_store_splice (self->messages, 0, 0, rest->pdata, rest->len - 1);
+          }
+        else
+          g_list_store_splice (self->messages, i, n - i, rest->pdata, rest->len);
         n = path->len;
         break;
       }
