@@ -4,6 +4,10 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <glib/gi18n.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,10 +482,21 @@ run_job (Loaded *lm,
   hearth_generation_finish_internal (generation, &stats, g_steal_pointer (&error));
 }
 
+/* The model's threads (this one, and the pool ember starts from it, which
+ * inherits it) are a little nicer than the window's: on a machine whose
+ * cores all compute, the main loop otherwise waits for a time slice while
+ * a reply streams. The window takes little CPU, so the reply barely slows. */
+#define WORKER_NICE 5
+
 static gpointer
 worker (gpointer data)
 {
   Loaded *lm = data;
+
+#ifdef __linux__
+  if (setpriority (PRIO_PROCESS, (id_t) gettid (), WORKER_NICE) != 0)
+    g_debug ("the model's thread keeps its priority: %s", g_strerror (errno));
+#endif
 
   for (;;)
     {

@@ -285,6 +285,46 @@ test_downloads_restored (void)
   g_assert_null (hearth_downloads_find (downloads, "restored"));
 }
 
+/* GTK's GL renderer is not asked for where it would run on the CPU: a
+ * folder without render nodes, or LIBGL_ALWAYS_SOFTWARE, means cairo; a
+ * render node leaves GTK's choice. This machine's windows use what the
+ * pick says. */
+static void
+test_renderer (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *node = NULL;
+  g_autofree char *saved = g_strdup (g_getenv ("LIBGL_ALWAYS_SOFTWARE"));
+  g_autoptr (GError) error = NULL;
+  GtkWindow *window;
+
+  REQUIRE_DISPLAY ();
+  dir = g_dir_make_tmp ("hearth-dri-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_unsetenv ("LIBGL_ALWAYS_SOFTWARE");
+  g_assert_cmpstr (hearth_ui_pick_renderer ("/nonexistent/dri"), ==, "cairo");
+  g_assert_cmpstr (hearth_ui_pick_renderer (dir), ==, "cairo");
+  node = g_build_filename (dir, "renderD128", NULL);
+  g_assert_true (g_file_set_contents (node, "", 0, NULL));
+  g_assert_null (hearth_ui_pick_renderer (dir));
+  g_setenv ("LIBGL_ALWAYS_SOFTWARE", "1", TRUE);
+  g_assert_cmpstr (hearth_ui_pick_renderer (dir), ==, "cairo");
+  if (saved != NULL)
+    g_setenv ("LIBGL_ALWAYS_SOFTWARE", saved, TRUE);
+  else
+    g_unsetenv ("LIBGL_ALWAYS_SOFTWARE");
+  g_unlink (node);
+  g_rmdir (dir);
+
+  /* the window on this machine */
+  window = GTK_WINDOW (main_window ());
+  if (g_strcmp0 (g_getenv ("GSK_RENDERER"), "cairo") == 0)
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))), ==,
+                     "GskCairoRenderer");
+  g_test_message ("this machine draws with %s",
+                  G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))));
+}
+
 static void
 test_window_shown (void)
 {
@@ -2456,6 +2496,7 @@ main (int    argc,
     return run_role (role);
 
   g_test_add_func ("/ui/window-shown", test_window_shown);
+  g_test_add_func ("/ui/renderer", test_renderer);
   g_test_add_func ("/ui/downloads-restored", test_downloads_restored);
   g_test_add_func ("/ui/translation", test_translation);
   g_test_add_func ("/ui/actions", test_actions);

@@ -12,6 +12,11 @@ G_BEGIN_DECLS
 /* Makes @app open HearthWindows. Call before g_application_run(). */
 void hearth_ui_install (HearthApplication *app);
 
+/* "cairo" when GTK's GL renderer would run on the CPU (no render node in
+ * @dri_dir, or LIBGL_ALWAYS_SOFTWARE), else NULL (GTK's own choice).
+ * hearth_ui_install () sets GSK_RENDERER to it unless already set. */
+const char *hearth_ui_pick_renderer (const char *dri_dir);
+
 /* Whether every word of @query (split at spaces and tabs) is in @text,
  * in any case; an empty or NULL @query matches everything. */
 gboolean hearth_ui_search_matches (const char *query,

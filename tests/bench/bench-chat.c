@@ -58,6 +58,45 @@ probe_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* With BENCH_VERBOSE: how long each frame's layout and paint take (our
+ * handlers run after GTK's own for each phase). */
+typedef struct
+{
+  gint64 update, layout;
+  gint64 layout_total, paint_total, layout_max, paint_max;
+  guint frames;
+} FrameTimes;
+
+static void
+frame_update (GdkFrameClock *clock,
+              FrameTimes    *f)
+{
+  f->update = g_get_monotonic_time ();
+}
+
+static void
+frame_layout (GdkFrameClock *clock,
+              FrameTimes    *f)
+{
+  f->layout = g_get_monotonic_time ();
+}
+
+static void
+frame_paint (GdkFrameClock *clock,
+             FrameTimes    *f)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (f->update == 0 || f->layout < f->update)
+    return;
+  f->layout_total += f->layout - f->update;
+  f->layout_max = MAX (f->layout_max, f->layout - f->update);
+  f->paint_total += now - f->layout;
+  f->paint_max = MAX (f->paint_max, now - f->layout);
+  f->frames++;
+  f->update = 0;
+}
+
 static int
 compare_gaps (gconstpointer a,
               gconstpointer b)
@@ -226,10 +265,29 @@ main (int    argc,
         g_printerr ("bench-chat: %s\n", error->message);
         return 1;
       }
+    FrameTimes frames = { 0 };
+    GdkFrameClock *clock = gtk_widget_get_frame_clock (view);
+    gulong handlers[3] = { 0 };
+
+    if (g_getenv ("BENCH_VERBOSE") != NULL)
+      {
+        handlers[0] = g_signal_connect (clock, "update", G_CALLBACK (frame_update), &frames);
+        handlers[1] = g_signal_connect (clock, "layout", G_CALLBACK (frame_layout), &frames);
+        handlers[2] = g_signal_connect (clock, "paint", G_CALLBACK (frame_paint), &frames);
+      }
     probe.start = g_get_monotonic_time ();
     source = g_timeout_add (1, probe_tick, &probe);
     iterate_until (idle_conversation, conversation, 600);
     g_source_remove (source);
+    for (guint i = 0; i < G_N_ELEMENTS (handlers); i++)
+      if (handlers[i] != 0)
+        g_signal_handler_disconnect (clock, handlers[i]);
+    if (frames.frames > 0)
+      g_printerr ("%s: ", G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))));
+    if (frames.frames > 0)
+      g_printerr ("%u frames: layout %.1f ms on average (longest %.1f), paint %.1f ms (longest %.1f)\n",
+                  frames.frames, frames.layout_total / 1000.0 / frames.frames, frames.layout_max / 1000.0,
+                  frames.paint_total / 1000.0 / frames.frames, frames.paint_max / 1000.0);
     stats = hearth_generation_get_stats (hearth_conversation_get_generation (conversation));
     g_array_sort (probe.gaps, compare_gaps);
     p99 = probe.gaps->len > 0 ? g_array_index (probe.gaps, gint64, probe.gaps->len * 99 / 100) : 0;
