@@ -450,6 +450,38 @@ hearth_conversation_get_generation (HearthConversation *self)
   return self->generation;
 }
 
+/* The context's length and use from the statistics of the last reply
+ * shown that has them. */
+static void
+context_use_from_history (HearthConversation *self)
+{
+  g_autoptr (GPtrArray) path = hearth_chat_store_get_conversation (self->chats, self->chat_id, NULL);
+
+  for (guint i = path != NULL ? path->len : 0; i > 0; i--)
+    {
+      HearthChatMessage *m = path->pdata[i - 1];
+      g_autoptr (JsonParser) parser = NULL;
+      JsonObject *stats;
+      gint64 n_ctx, tokens;
+
+      if (m->stats == NULL)
+        continue;
+      parser = json_parser_new ();
+      if (!json_parser_load_from_data (parser, m->stats, -1, NULL)
+          || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        continue;
+      stats = json_node_get_object (json_parser_get_root (parser));
+      n_ctx = json_object_get_int_member_with_default (stats, "n_ctx", 0);
+      tokens = json_object_get_int_member_with_default (stats, "prompt_tokens", 0)
+               + json_object_get_int_member_with_default (stats, "generated_tokens", 0);
+      if (n_ctx <= 0 || n_ctx > G_MAXUINT || tokens < 0)
+        continue;
+      self->length = (guint) n_ctx;
+      self->used = (guint) MIN (tokens, n_ctx);
+      return;
+    }
+}
+
 void
 hearth_conversation_get_context_use (HearthConversation *self,
                                      guint              *used,
@@ -457,6 +489,10 @@ hearth_conversation_get_context_use (HearthConversation *self,
 {
   g_return_if_fail (HEARTH_IS_CONVERSATION (self));
 
+  /* before any reply here (Hearth just started): as the chat's last reply
+   * left it */
+  if (self->length == 0)
+    context_use_from_history (self);
   if (used != NULL)
     *used = self->used;
   if (length != NULL)

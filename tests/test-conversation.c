@@ -146,6 +146,15 @@ test_send (Fixture       *f,
   g_assert_cmpuint (length, ==, 2048);
   g_assert_cmpuint (used, >, 24);
   g_clear_pointer (&path, g_ptr_array_unref);
+  /* Hearth started again: the chat's context use, from its history */
+  {
+    g_autoptr (HearthConversation) again = hearth_conversation_new (f->chats, f->engine, f->library, f->chat);
+    guint used_again = 0, length_again = 0;
+
+    hearth_conversation_get_context_use (again, &used_again, &length_again);
+    g_assert_cmpuint (length_again, ==, length);
+    g_assert_cmpuint (used_again, ==, used);
+  }
 
   /* the next turn: only the new tokens are read */
   g_assert_true (hearth_conversation_send (f->conversation, "And then?", &error));

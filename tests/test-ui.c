@@ -2148,6 +2148,46 @@ error_shown (gpointer data)
   return retry != NULL && gtk_widget_get_mapped (retry);
 }
 
+/* The chat @data is shown at its end: the scroll bar at the bottom, and
+ * the last row's bottom edge in view (GTK 4.8's list could show one while
+ * the other was not true). */
+static gboolean
+at_end (gpointer data)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  GtkWidget *scroller, *last = NULL;
+  GtkAdjustment *adj;
+  graphene_point_t bottom;
+  float lowest = 0;
+
+  collect_widgets (data, HEARTH_TYPE_MESSAGE_ROW, rows);
+  if (rows->len == 0)
+    return FALSE;
+  for (scroller = rows->pdata[0]; scroller != NULL && !GTK_IS_SCROLLED_WINDOW (scroller);)
+    scroller = gtk_widget_get_parent (scroller);
+  adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
+  if (gtk_adjustment_get_value (adj) < gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) - 1)
+    return FALSE;
+  /* the last message's row: the lowest one */
+  for (guint i = 0; i < rows->len; i++)
+    {
+      graphene_point_t top;
+
+      if (gtk_widget_get_mapped (rows->pdata[i])
+          && gtk_widget_compute_point (rows->pdata[i], scroller, &GRAPHENE_POINT_INIT (0, 0), &top)
+          && (last == NULL || top.y > lowest))
+        {
+          last = rows->pdata[i];
+          lowest = top.y;
+        }
+    }
+  if (last == NULL
+      || !gtk_widget_compute_point (last, scroller,
+                                    &GRAPHENE_POINT_INIT (0, gtk_widget_get_height (last)), &bottom))
+    return FALSE;
+  return bottom.y <= gtk_widget_get_height (scroller) + 1 && bottom.y > 0;
+}
+
 static gboolean
 chat_listed (gpointer data)
 {
@@ -2195,6 +2235,7 @@ run_reader (gint64      chat,
   g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, "label",
                                  _("Hearth stopped before this reply was finished.")));
   wait_until (error_shown, view, "Try Again is shown");
+  wait_until (at_end, view, "the chat is shown at its end");
   save_screenshot (GTK_WINDOW (window), "hearth-chat-after-restart");
 
   /* Try Again: a second version, written to its end */

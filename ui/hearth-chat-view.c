@@ -37,6 +37,7 @@ struct _HearthChatView
   gint64 chat_id;
   gboolean updating_models;
   gboolean stick_to_bottom;     /* follow the end while text comes */
+  gboolean list_moved;          /* the adjustment's size changed: the list moves, not the person */
   GdkFrameClock *layout_clock;  /* while mapped: the end followed after each layout */
   gulong layout_id;
 };
@@ -642,6 +643,8 @@ on_layout (GdkFrameClock  *clock,
 {
   if (self->stick_to_bottom)
     scroll_to_end (self);
+  /* (a change of size with no change of value leaves the mark) */
+  self->list_moved = FALSE;
 }
 
 static void
@@ -669,12 +672,30 @@ hearth_chat_view_unmap (GtkWidget *widget)
   GTK_WIDGET_CLASS (hearth_chat_view_parent_class)->unmap (widget);
 }
 
+/* The list sets its adjustment's size and value together (gtk_adjustment_
+ * configure: "changed", then "value-changed") when its rows are measured or
+ * the item it is anchored to moves; that is not the person scrolling, and
+ * must not stop the end being followed. */
+static void
+on_adjustment_changed (GtkAdjustment  *adj,
+                       HearthChatView *self)
+{
+  self->list_moved = TRUE;
+}
+
+/* Scrolled by the person: the end is followed again once they are back at
+ * it. */
 static void
 on_adjustment_value (GtkAdjustment  *adj,
                      HearthChatView *self)
 {
   double end = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
 
+  if (self->list_moved)
+    {
+      self->list_moved = FALSE;
+      return;
+    }
   self->stick_to_bottom = gtk_adjustment_get_value (adj) >= end - 48;
 }
 
@@ -837,6 +858,7 @@ hearth_chat_view_init (HearthChatView *self)
   gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
 
   adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+  g_signal_connect (adj, "changed", G_CALLBACK (on_adjustment_changed), self);
   g_signal_connect (adj, "value-changed", G_CALLBACK (on_adjustment_value), self);
 
   update_send_button (self);
