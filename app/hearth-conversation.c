@@ -223,8 +223,11 @@ on_text (HearthGeneration   *generation,
          const char         *batch,
          HearthConversation *self)
 {
+  gboolean first = self->reply->len == 0;
+
   g_string_append (self->reply, batch);
-  if (g_get_monotonic_time () - self->last_save >= SAVE_INTERVAL_US)
+  /* the first words at once, then at most a second apart */
+  if (first || g_get_monotonic_time () - self->last_save >= SAVE_INTERVAL_US)
     save_reply (self, FALSE);
   g_signal_emit (self, signals[SIGNAL_REPLY_TEXT], 0, self->reply_id, batch);
 }
