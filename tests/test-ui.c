@@ -1286,6 +1286,23 @@ type_and_send (GtkWidget  *view,
   }
 }
 
+/* stories260K in the library as "stories" (imported if it is not yet),
+ * or NULL, the test skipped, where ../shared lacks it. */
+static char *
+stories_in_library (void)
+{
+  g_autofree char *model = hearth_test_shared_file ("models/stories260K.gguf");
+  HearthLibrary *library = hearth_application_get_library (app);
+  g_autoptr (GError) error = NULL;
+
+  if (model == NULL)
+    return NULL;
+  if (!hearth_store_import (hearth_library_get_store (library), model, "stories", TRUE, NULL, &error))
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  hearth_library_refresh (library);
+  return g_steal_pointer (&model);
+}
+
 /* The composer's and the send button's accessible description: "Reply
  * finished" (or "stopped") with the start of @reply, as a screen reader
  * reads it. */
@@ -1501,14 +1518,9 @@ test_chat_tools (void)
   gint64 chat;
 
   REQUIRE_DISPLAY ();
-  model = hearth_test_shared_file ("models/stories260K.gguf");
+  model = stories_in_library ();
   if (model == NULL)
     return;
-  if (!hearth_store_import (hearth_library_get_store (hearth_application_get_library (app)), model,
-                            "stories", TRUE, NULL, &error))
-    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
-  g_clear_error (&error);
-  hearth_library_refresh (hearth_application_get_library (app));
   chats = hearth_application_get_chat_store (app, &error);
   g_assert_no_error (error);
   window = main_window ();
@@ -2340,13 +2352,9 @@ test_restart (void)
   GPid pid;
 
   REQUIRE_DISPLAY ();
-  model = hearth_test_shared_file ("models/stories260K.gguf");
+  model = stories_in_library ();
   if (model == NULL)
     return;
-  if (!hearth_store_import (hearth_library_get_store (hearth_application_get_library (app)), model,
-                            "stories", TRUE, NULL, &error))
-    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
-  g_clear_error (&error);
   chats = hearth_application_get_chat_store (app, &error);
   g_assert_no_error (error);
   db = g_strdup (hearth_chat_store_get_filename (chats));
