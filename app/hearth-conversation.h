@@ -4,9 +4,10 @@
  * replies, and the model store that turns the chat's model into a file.
  *
  * Sending adds the user's message after the conversation shown and a reply
- * after it; the reply's text is saved while it streams (at most a second
- * apart, and at its end with its statistics or its error), so that a crash
- * loses at most a second of it. Regenerating adds a sibling reply, editing
+ * after it; the reply's text is saved while it streams (its first words at
+ * once, then a quarter of a second apart, and at its end with its
+ * statistics or its error), so that a crash loses well under a second of
+ * it. Regenerating adds a sibling reply, editing
  * a sibling message and a reply to it: nothing already said is replaced.
  *
  * ::reply-text (gint64 message id, const char *batch) comes with each batch
