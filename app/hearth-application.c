@@ -23,6 +23,7 @@ struct _HearthApplication
   GError *chats_error;
   HearthEngine *engine;
   GHashTable *conversations;  /* chat id → HearthConversation (weak) */
+  gboolean ollama_offered;    /* the offer is out, not answered yet */
 
   /* set by main.c (or a test) */
   HearthWindowFactory window_factory;
@@ -327,7 +328,8 @@ hearth_application_ollama_offer (HearthApplication *self,
 
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
 
-  if ((env != NULL && *env != '\0') || g_settings_get_boolean (self->settings, "ollama-offer-shown"))
+  if ((env != NULL && *env != '\0') || g_settings_get_boolean (self->settings, "ollama-offer-shown")
+      || self->ollama_offered)
     return NULL;
   chosen = g_settings_get_string (self->settings, "models-dir");
   if (*chosen != '\0')
@@ -337,6 +339,8 @@ hearth_application_ollama_offer (HearthApplication *self,
     return NULL;
   if (n_models != NULL)
     *n_models = n;
+  /* one window asks: another one opening meanwhile does not */
+  self->ollama_offered = TRUE;
   return g_steal_pointer (&root);
 }
 
@@ -347,6 +351,7 @@ hearth_application_answer_ollama_offer (HearthApplication *self,
 {
   g_return_if_fail (HEARTH_IS_APPLICATION (self));
 
+  self->ollama_offered = FALSE;
   g_settings_set_boolean (self->settings, "ollama-offer-shown", TRUE);
   if (use && !hearth_application_set_models_dir (self, root, NULL))
     g_warning ("cannot use %s for models", root);

@@ -72,8 +72,8 @@ HearthConversation *hearth_application_get_conversation (HearthApplication *self
 
 /* Ollama's models folder when Hearth should offer, once, to use it: it
  * exists with models, and neither $HEARTH_MODELS nor a chosen folder nor an
- * earlier offer says otherwise. *@n_models gets how many it has. NULL
- * otherwise. */
+ * earlier offer (answered, or still out: two windows opening at once ask
+ * once) says otherwise. *@n_models gets how many it has. NULL otherwise. */
 char *hearth_application_ollama_offer (HearthApplication *self,
                                        guint             *n_models);
 

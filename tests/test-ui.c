@@ -1067,6 +1067,8 @@ test_ollama_offer (void)
   g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
   second = gtk_application_get_active_window (GTK_APPLICATION (app));
   dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  /* a window opening while the offer is out does not ask too */
+  g_assert_null (hearth_application_ollama_offer (app, NULL));
   heading = g_strdup (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)));
   g_assert_cmpstr (heading, ==, _("Use Ollama’s Models?"));
   g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), root));
