@@ -432,19 +432,19 @@ build_prompt (RunState    *s,
     }
   else
     {
-      g_autoptr (ember_value) context = ember_value_new_dict ();
-      g_autoptr (ember_value) messages = ember_value_new_list ();
+      ember_value *messages = ember_value_new_list ();
+      g_autoptr (ember_value) context = NULL;
       const char *eos = special_text (s->tok, ember_tokenizer_get_eos (s->tok));
       ember_template_options options;
 
       for (guint i = 0; i < s->messages->len; i++)
         ember_value_list_append (messages, ember_value_ref (g_ptr_array_index (s->messages, i)), NULL);
-      ember_value_dict_set (context, "messages", ember_value_ref (messages), NULL);
-      ember_value_dict_set (context, "add_generation_prompt", ember_value_new_bool (true), NULL);
-      ember_value_dict_set (context, "bos_token", ember_value_new_string (bos, strlen (bos)), NULL);
-      ember_value_dict_set (context, "eos_token", ember_value_new_string (eos, strlen (eos)), NULL);
+      context = ember_template_chat_context (messages, bos, eos);
       ember_template_options_init (&options);
-      if (ember_template_render (s->chat_template, context, &options, &text, &text_len, &error) != EMBER_OK)
+      if (context == NULL)
+        g_strlcpy (error.message, g_strerror (ENOMEM), sizeof error.message);
+      if (context == NULL
+          || ember_template_render (s->chat_template, context, &options, &text, &text_len, &error) != EMBER_OK)
         {
           fprintf (s->err, _("hearth run: the chat template failed: %s\n"), error.message);
           return FALSE;

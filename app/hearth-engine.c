@@ -292,7 +292,6 @@ prompt_tokens (Loaded              *lm,
 
   if (lm->chat_template == NULL)
     return raw_prompt (lm, request, ids, n_ids, error);
-  context = ember_value_new_dict ();
   messages = ember_value_new_list ();
   for (guint i = 0; i < request->roles->len; i++)
     {
@@ -304,12 +303,12 @@ prompt_tokens (Loaded              *lm,
                             ember_value_new_string (request->contents->pdata[i], (size_t) -1), NULL);
       ember_value_list_append (messages, m, NULL);
     }
-  ember_value_dict_set (context, "messages", messages, NULL);
-  ember_value_dict_set (context, "add_generation_prompt", ember_value_new_bool (true), NULL);
-  ember_value_dict_set (context, "bos_token", ember_value_new_string (lm->bos, (size_t) -1), NULL);
-  ember_value_dict_set (context, "eos_token", ember_value_new_string (lm->eos, (size_t) -1), NULL);
+  context = ember_template_chat_context (messages, lm->bos, lm->eos);
   ember_template_options_init (&options);
-  ok = ember_template_render (lm->chat_template, context, &options, &text, &text_len, &e) == EMBER_OK;
+  ok = context != NULL
+       && ember_template_render (lm->chat_template, context, &options, &text, &text_len, &e) == EMBER_OK;
+  if (context == NULL)
+    g_strlcpy (e.message, g_strerror (ENOMEM), sizeof e.message);
   ember_value_unref (context);
   if (!ok)
     {

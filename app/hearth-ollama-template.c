@@ -110,33 +110,18 @@ probe_context (gboolean    with_system,
                const char *bos,
                const char *eos)
 {
-  ember_value *context = ember_value_new_dict ();
   ember_value *messages = ember_value_new_list ();
-  gboolean ok = context != NULL && messages != NULL;
+  gboolean ok = messages != NULL;
 
   if (ok && with_system)
     ok = ember_value_list_append (messages, message ("system", SYSTEM_PROBE), NULL) == EMBER_OK;
   ok = ok && ember_value_list_append (messages, message ("user", USER_PROBE), NULL) == EMBER_OK;
-  if (ok)
-    {
-      /* the dict takes the list, also when it fails */
-      ok = ember_value_dict_set (context, "messages", messages, NULL) == EMBER_OK;
-      messages = NULL;
-    }
-  ok = ok
-       && ember_value_dict_set (context, "add_generation_prompt", ember_value_new_bool (true), NULL)
-            == EMBER_OK
-       && ember_value_dict_set (context, "bos_token", ember_value_new_string (bos ? bos : "", (size_t) -1),
-                                NULL) == EMBER_OK
-       && ember_value_dict_set (context, "eos_token", ember_value_new_string (eos ? eos : "", (size_t) -1),
-                                NULL) == EMBER_OK;
-  ember_value_unref (messages);
   if (!ok)
     {
-      ember_value_unref (context);
+      ember_value_unref (messages);
       return NULL;
     }
-  return context;
+  return ember_template_chat_context (messages, bos, eos);
 }
 
 /* @t rendered for the probe conversation at @now, or NULL if it fails. */

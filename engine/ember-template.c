@@ -1138,3 +1138,32 @@ ember_template_default (void)
 {
   return default_template;
 }
+
+ember_value *
+ember_template_chat_context (ember_value *messages,
+                             const char  *bos_token,
+                             const char  *eos_token)
+{
+  ember_value *context = ember_value_new_dict ();
+
+  if (context == NULL || messages == NULL)
+    {
+      ember_value_unref (messages);
+      ember_value_unref (context);
+      return NULL;
+    }
+  /* each set takes its value, also when it fails */
+  if (ember_value_dict_set (context, "messages", messages, NULL) != EMBER_OK
+      || ember_value_dict_set (context, "add_generation_prompt", ember_value_new_bool (true), NULL) != EMBER_OK
+      || ember_value_dict_set (context, "bos_token",
+                               ember_value_new_string (bos_token != NULL ? bos_token : "", (size_t) -1),
+                               NULL) != EMBER_OK
+      || ember_value_dict_set (context, "eos_token",
+                               ember_value_new_string (eos_token != NULL ? eos_token : "", (size_t) -1),
+                               NULL) != EMBER_OK)
+    {
+      ember_value_unref (context);
+      return NULL;
+    }
+  return context;
+}

@@ -129,6 +129,14 @@ ember_status ember_template_render (ember_template               *t,
                                     size_t                       *output_len,
                                     ember_error                  *error);
 
+/* The variables chat templates are written for, as transformers gives
+ * them: "messages" (@messages, a list of {"role", "content"} dicts; the
+ * context takes it over, also on failure), "add_generation_prompt" (true),
+ * "bos_token" and "eos_token" (NULL: ""). NULL when out of memory. */
+ember_value *ember_template_chat_context (ember_value *messages,
+                                          const char  *bos_token,
+                                          const char  *eos_token);
+
 /* The template for models that carry none: ChatML,
  * "<|im_start|>ROLE\nCONTENT<|im_end|>\n" per message, then
  * "<|im_start|>assistant\n" when add_generation_prompt. Static. */

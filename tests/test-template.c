@@ -300,6 +300,37 @@ test_default_template (void)
   g_assert_cmpstr (out2, ==, "<|im_start|>user\nHi<|im_end|>\n");
 }
 
+/* The context the app renders chat templates with: the messages, the
+ * generation prompt asked for, BOS and EOS (NULL ones empty). */
+static void
+test_chat_context (void)
+{
+  ember_template *t = NULL;
+  ember_value *messages = ember_value_new_list ();
+  ember_value *m = ember_value_new_dict ();
+  ember_value *context;
+  ember_error error = { 0 };
+  char *out = NULL;
+  size_t len = 0;
+
+  ember_value_dict_set (m, "role", ember_value_new_string ("user", (size_t) -1), NULL);
+  ember_value_dict_set (m, "content", ember_value_new_string ("Hi", (size_t) -1), NULL);
+  ember_value_list_append (messages, m, NULL);
+  context = ember_template_chat_context (messages, "<s>", NULL);
+  g_assert_nonnull (context);
+  const char *source = "{{ bos_token }}|{{ eos_token }}|{{ add_generation_prompt }}|"
+                       "{{ messages[0].role }}:{{ messages[0].content }}";
+
+  g_assert_cmpint (ember_template_new (source, strlen (source), &t, &error), ==, EMBER_OK);
+  g_assert_cmpint (ember_template_render (t, context, NULL, &out, &len, &error), ==, EMBER_OK);
+  g_assert_cmpstr (out, ==, "<s>||True|user:Hi");
+  free (out);
+  ember_template_free (t);
+  ember_value_unref (context);
+  /* no messages (out of memory upstream): no context, nothing leaked */
+  g_assert_null (ember_template_chat_context (NULL, NULL, NULL));
+}
+
 static void
 test_errors (void)
 {
@@ -491,6 +522,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/template/expressions", test_expressions);
+  g_test_add_func ("/template/chat-context", test_chat_context);
   g_test_add_func ("/template/statements", test_statements);
   g_test_add_func ("/template/whitespace", test_whitespace);
   g_test_add_func ("/template/filters", test_filters);
