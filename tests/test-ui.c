@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtksourceview/gtksource.h>
+
 #include "hearth-application.h"
 #include "hearth-chat-list.h"
 #include "hearth-chat-view.h"
@@ -1209,7 +1211,8 @@ rows_shown (gpointer data)
   return done;
 }
 
-/* Every message's text is given the height it needs. */
+/* Every message's text is given the height it needs for its width (the
+ * list view gives rows their minimum height). */
 static gboolean
 texts_laid_out (gpointer data)
 {
@@ -1219,13 +1222,15 @@ texts_laid_out (gpointer data)
   for (guint i = 0; i < labels->len; i++)
     {
       GtkWidget *label = labels->pdata[i];
-      int natural = 0;
+      int minimum = 0;
 
       if (!gtk_widget_get_mapped (label) || !gtk_widget_has_css_class (label, "message-text"))
         continue;
       gtk_widget_measure (label, GTK_ORIENTATION_VERTICAL, gtk_widget_get_allocated_width (label),
-                          NULL, &natural, NULL, NULL);
-      if (gtk_widget_get_allocated_height (label) < natural)
+                          &minimum, NULL, NULL, NULL);
+      /* (what is measured includes the margins; what is allocated not) */
+      minimum -= gtk_widget_get_margin_top (label) + gtk_widget_get_margin_bottom (label);
+      if (gtk_widget_get_allocated_height (label) < minimum)
         return FALSE;
     }
   return TRUE;
@@ -1913,6 +1918,88 @@ test_chat (void)
 
 
 
+/* A reply with what models write (reasoning, a heading, a list, a table,
+ * code, Chinese), as history: imported, opened from the sidebar, shown with
+ * its reasoning folded and its code highlighted, in light and dark. */
+static void
+test_chat_markdown (void)
+{
+  static const char json[] =
+    "{\"format\":\"hearth-chat\",\"version\":1,\"title\":\"Sorting in Python\",\"title_set\":true,"
+    "\"model\":\"qwen2.5:0.5b\",\"created\":1764000000,\"updated\":1764000000,\"messages\":["
+    "{\"id\":1,\"parent\":null,\"role\":\"user\",\"content\":\"How do I sort a list of words by "
+    "length? 也请用中文解释。\",\"complete\":true,\"created\":1764000000,\"shown\":true},"
+    "{\"id\":2,\"parent\":1,\"role\":\"assistant\",\"model\":\"qwen2.5:0.5b\",\"content\":"
+    "\"<think>\\nThe user wants sorted() with key=len.\\n</think>\\n\\n## Sorting by length\\n\\n"
+    "Use **`sorted()`** with a *key*:\\n\\n```python\\nwords = [\\\"pear\\\", \\\"fig\\\", "
+    "\\\"banana\\\"]\\nprint(sorted(words, key=len))\\n```\\n\\n- `key=len` compares lengths\\n"
+    "- add `reverse=True` for the longest first\\n\\n| word | length |\\n|---|---|\\n| fig | 3 |\\n"
+    "| pear | 4 |\\n\\n> 用 `key=len` 按长度排序，`sorted()` 返回一个新列表。\\n\\n"
+    "See [the Python docs](https://docs.python.org/3/howto/sorting.html).\",\"stats\":"
+    "{\"prompt_tokens\":31,\"generated_tokens\":120,\"tokens_per_second\":42.5,"
+    "\"first_token_seconds\":0.4,\"n_ctx\":4096,\"stop_reason\":\"end of generation\"},"
+    "\"complete\":true,\"created\":1764000001,\"shown\":true}]}";
+  g_autoptr (GError) error = NULL;
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *view, *expander, *code;
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  gint64 chat;
+
+  REQUIRE_DISPLAY ();
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  chat = hearth_chat_store_import_json (chats, json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chat, >, 0);
+  window = main_window ();
+  view = hearth_window_get_chat_view (window);
+  {
+    g_autoptr (GPtrArray) lists = g_ptr_array_new ();
+    GtkWidget *sidebar = NULL;
+
+    collect_widgets (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, lists);
+    for (guint i = 0; i < lists->len; i++)
+      if (!gtk_widget_is_ancestor (lists->pdata[i], view))
+        sidebar = lists->pdata[i];
+    g_object_set_data (G_OBJECT (sidebar), "hearth-chat", &chat);
+    wait_until (chat_on_top, sidebar, "the imported chat is listed first");
+    g_signal_emit_by_name (sidebar, "activate", 0);
+  }
+  g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
+  wait_rows (view, 2);
+  wait_until (texts_laid_out, view, "the reply is laid out");
+  /* the reasoning folded, the code in a highlighted view with its copy
+   * button, the link a link */
+  expander = find_widget (view, GTK_TYPE_EXPANDER, NULL, NULL);
+  g_assert_nonnull (expander);
+  g_assert_false (gtk_expander_get_expanded (GTK_EXPANDER (expander)));
+  code = find_widget (view, GTK_SOURCE_TYPE_VIEW, NULL, NULL);
+  g_assert_nonnull (code);
+  g_assert_nonnull (find_widget (view, GTK_TYPE_BUTTON, "tooltip-text", _("Copy Code")));
+  g_assert_true (gtk_test_accessible_has_property (
+    GTK_ACCESSIBLE (find_widget (view, GTK_TYPE_BUTTON, "tooltip-text", _("Copy Code"))),
+    GTK_ACCESSIBLE_PROPERTY_LABEL));
+  {
+    g_autofree char *seen = reply_on_screen (view);
+
+    g_assert_nonnull (strstr (seen, "Sorting by length"));
+    g_assert_nonnull (strstr (seen, "返回一个新列表"));
+    g_assert_null (strstr (seen, "```"));
+  }
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-markdown");
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  /* the code follows the window into the dark */
+  {
+    GtkSourceBuffer *buffer = GTK_SOURCE_BUFFER (gtk_text_view_get_buffer (GTK_TEXT_VIEW (code)));
+
+    g_assert_cmpstr (gtk_source_style_scheme_get_id (gtk_source_buffer_get_style_scheme (buffer)), ==,
+                     "Adwaita-dark");
+  }
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-markdown-dark");
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}
+
 /* ---- accessible names --------------------------------------------------------- */
 
 /* Whether a screen reader has a name for @widget: its accessible label,
@@ -2559,6 +2646,7 @@ main (int    argc,
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);
+  g_test_add_func ("/ui/chat-markdown", test_chat_markdown);
   g_test_add_func ("/ui/accessible-names", test_accessible_names);
   g_test_add_func ("/ui/restart", test_restart);
   g_test_add_func ("/ui/about", test_about);

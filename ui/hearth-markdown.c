@@ -457,18 +457,29 @@ copy_code (GtkButton *button,
   gtk_widget_set_tooltip_text (GTK_WIDGET (button), _("Copied"));
 }
 
+static void
+follow_dark (AdwStyleManager *style,
+             GParamSpec      *pspec,
+             GtkSourceBuffer *buffer)
+{
+  GtkSourceStyleSchemeManager *schemes = gtk_source_style_scheme_manager_get_default ();
+  GtkSourceStyleScheme *scheme = gtk_source_style_scheme_manager_get_scheme (
+    schemes, adw_style_manager_get_dark (style) ? "Adwaita-dark" : "Adwaita");
+
+  if (scheme != NULL)
+    gtk_source_buffer_set_style_scheme (buffer, scheme);
+}
+
 /* A code block as a widget in the view: highlighted, with a copy button. */
 GtkWidget *
 hearth_markdown_code_view_new (const char *code,
                                const char *language)
 {
   GtkSourceLanguageManager *languages = gtk_source_language_manager_get_default ();
-  GtkSourceStyleSchemeManager *schemes = gtk_source_style_scheme_manager_get_default ();
   GtkSourceLanguage *lang = NULL;
   GtkSourceBuffer *buffer = gtk_source_buffer_new (NULL);
   GtkWidget *view, *scroller, *overlay, *copy;
   AdwStyleManager *style = adw_style_manager_get_default ();
-  GtkSourceStyleScheme *scheme;
 
   if (language != NULL && *language != '\0')
     {
@@ -484,10 +495,9 @@ hearth_markdown_code_view_new (const char *code,
     }
   if (lang != NULL)
     gtk_source_buffer_set_language (buffer, lang);
-  scheme = gtk_source_style_scheme_manager_get_scheme (
-    schemes, adw_style_manager_get_dark (style) ? "Adwaita-dark" : "Adwaita");
-  if (scheme != NULL)
-    gtk_source_buffer_set_style_scheme (buffer, scheme);
+  follow_dark (style, NULL, buffer);
+  /* light or dark with the rest of the window, also when it changes */
+  g_signal_connect_object (style, "notify::dark", G_CALLBACK (follow_dark), buffer, 0);
   gtk_text_buffer_set_text (GTK_TEXT_BUFFER (buffer), code, -1);
 
   view = gtk_source_view_new_with_buffer (buffer);
