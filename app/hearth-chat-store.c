@@ -766,6 +766,10 @@ hearth_chat_store_update_message (HearthChatStore  *self,
     return hearth_chat_store_fail (self, error);
   if (sqlite3_changes (self->db) == 0)
     return not_found (error, message_id);
+  /* the text of a reply still being written is the conversation's to hand
+   * on (as it streams, several times a second); its end is announced */
+  if (!complete && stats == NULL && error_text == NULL)
+    return TRUE;
   message = hearth_chat_store_get_message (self, message_id, NULL);
   if (message != NULL)
     hearth_chat_store_changed (self, message->chat_id, FALSE);

@@ -127,7 +127,9 @@ gint64 hearth_chat_store_add_message (HearthChatStore  *self,
                                       gboolean          complete,
                                       GError          **error);
 /* A streaming reply's text so far (or its end: @complete); @stats and
- * @error_text may be NULL (left as they are). */
+ * @error_text may be NULL (left as they are). Only an update that ends the
+ * reply or gives it statistics or an error emits ::chat-changed: the text
+ * on the way is saved for a crash, and shown from the HearthConversation. */
 gboolean hearth_chat_store_update_message (HearthChatStore  *self,
                                            gint64            message_id,
                                            const char       *content,

@@ -1271,6 +1271,17 @@ wait_rows (GtkWidget *view,
   wait_until (rows_shown, view, "the messages are shown");
 }
 
+/* Everything in the text view @text_view. */
+static char *
+text_of (GtkWidget *text_view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (text_view));
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
 static void
 type_and_send (GtkWidget  *view,
                const char *text)
@@ -1283,14 +1294,25 @@ type_and_send (GtkWidget  *view,
   g_assert_true (gtk_widget_activate_action (view, "chat.send", NULL));
   /* the composer is empty again for the next message */
   {
-    GtkTextIter start, end;
-    g_autofree char *left = NULL;
+    g_autofree char *left = text_of (composer);
 
-    gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer)), &start, &end);
-    left = gtk_text_buffer_get_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer)), &start,
-                                     &end, FALSE);
     g_assert_cmpstr (left, ==, "");
   }
+}
+
+/* The list of chats in @window's sidebar (the list view outside the chat
+ * view). */
+static GtkWidget *
+sidebar_list (HearthWindow *window)
+{
+  g_autoptr (GPtrArray) lists = g_ptr_array_new ();
+  GtkWidget *view = hearth_window_get_chat_view (window);
+
+  collect_widgets (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, lists);
+  for (guint i = 0; i < lists->len; i++)
+    if (!gtk_widget_is_ancestor (lists->pdata[i], view))
+      return lists->pdata[i];
+  g_assert_not_reached ();
 }
 
 /* stories260K in the library as "stories" (imported if it is not yet),
@@ -1612,18 +1634,10 @@ test_chat_tools (void)
   }
 
   /* back to the first chat: a next turn that does not fit in 64 tokens */
-  {
-    g_autoptr (GPtrArray) lists = g_ptr_array_new ();
-
-    collect_widgets (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, lists);
-    for (guint i = 0; i < lists->len; i++)
-      if (!gtk_widget_is_ancestor (lists->pdata[i], view))
-        sidebar = lists->pdata[i];
-    g_assert_nonnull (sidebar);
-    /* newest first: the imported copy, then the chat */
-    g_signal_emit_by_name (sidebar, "activate", 1);
-    g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
-  }
+  sidebar = sidebar_list (window);
+  /* newest first: the imported copy, then the chat */
+  g_signal_emit_by_name (sidebar, "activate", 1);
+  g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
   hearth_conversation_set_options (conversation, &options, 64);
   type_and_send (view, "What did the frog do next, and where did it go after that?");
   wait_until (conversation_idle, conversation, "the context-full error");
@@ -1955,13 +1969,8 @@ test_chat_markdown (void)
   window = main_window ();
   view = hearth_window_get_chat_view (window);
   {
-    g_autoptr (GPtrArray) lists = g_ptr_array_new ();
-    GtkWidget *sidebar = NULL;
+    GtkWidget *sidebar = sidebar_list (window);
 
-    collect_widgets (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, lists);
-    for (guint i = 0; i < lists->len; i++)
-      if (!gtk_widget_is_ancestor (lists->pdata[i], view))
-        sidebar = lists->pdata[i];
     g_object_set_data (G_OBJECT (sidebar), "hearth-chat", &chat);
     wait_until (chat_on_top, sidebar, "the imported chat is listed first");
     g_signal_emit_by_name (sidebar, "activate", 0);
@@ -2153,16 +2162,6 @@ press_key (GtkWidget       *widget,
   return handled;
 }
 
-static char *
-text_of (GtkWidget *text_view)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (text_view));
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
 static void
 writer_text (HearthConversation *conversation,
              gint64              id,
@@ -2310,19 +2309,11 @@ run_reader (gint64      chat,
   g_application_activate (G_APPLICATION (app));
   window = HEARTH_WINDOW (wait_for_toplevel (HEARTH_TYPE_WINDOW));
   view = hearth_window_get_chat_view (window);
-  /* the chat, newest first in the sidebar: a click on it */
-  wait_until (chat_listed, window, "the chat is in the sidebar");
-  list = NULL;
-  {
-    g_autoptr (GPtrArray) labels = g_ptr_array_new ();
-
-    collect_widgets (GTK_WIDGET (window), GTK_TYPE_LABEL, labels);
-    for (guint i = 0; i < labels->len && list == NULL; i++)
-      if (g_str_equal (gtk_label_get_label (labels->pdata[i]), "Once upon a time, a cat found a red ball"))
-        for (list = labels->pdata[i]; list != NULL && !GTK_IS_LIST_VIEW (list);)
-          list = gtk_widget_get_parent (list);
-  }
-  g_assert_nonnull (list);
+  /* the chat, newest first in the sidebar, with its title: a click on it */
+  list = sidebar_list (window);
+  g_object_set_data (G_OBJECT (list), "hearth-chat", &chat);
+  wait_until (chat_on_top, list, "the chat is at the top of the sidebar");
+  wait_until (chat_listed, list, "the chat's title is in the sidebar");
   g_signal_emit_by_name (list, "activate", 0);
   g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
   wait_rows (view, 2);

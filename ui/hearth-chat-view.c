@@ -396,30 +396,38 @@ on_model_selected (HearthChatView *self)
 
 /* ---- actions --------------------------------------------------------------------- */
 
+/* What is typed in @view, without the spaces around it; NULL if nothing. */
+static char *
+typed_text (GtkTextView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start, end;
+  char *text;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = g_strstrip (gtk_text_buffer_get_text (buffer, &start, &end, FALSE));
+  if (*text == '\0')
+    g_clear_pointer (&text, g_free);
+  return text;
+}
+
 static void
 send_activated (GtkWidget  *widget,
                 const char *action,
                 GVariant   *parameter)
 {
   HearthChatView *self = HEARTH_CHAT_VIEW (widget);
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
   g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
-  GtkTextIter start, end;
 
-  if (self->conversation == NULL)
-    return;
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-  g_strstrip (text);
-  if (*text == '\0')
+  if (self->conversation == NULL || (text = typed_text (self->composer)) == NULL)
     return;
   if (!hearth_conversation_send (self->conversation, text, &error))
     {
       toast (self, error->message);
       return;
     }
-  gtk_text_buffer_set_text (buffer, "", 0);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
   self->stick_to_bottom = TRUE;
 }
 
@@ -520,17 +528,10 @@ on_edit_response (AdwMessageDialog *dialog,
 {
   GtkTextView *view = g_object_get_data (G_OBJECT (dialog), "hearth-text");
   gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "hearth-id"));
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
   g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
-  GtkTextIter start, end;
 
-  if (!g_str_equal (response, "send"))
-    return;
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-  g_strstrip (text);
-  if (*text == '\0')
+  if (!g_str_equal (response, "send") || (text = typed_text (view)) == NULL)
     return;
   self->stick_to_bottom = TRUE;
   if (!hearth_conversation_edit (self->conversation, id, text, &error))
