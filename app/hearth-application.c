@@ -293,6 +293,14 @@ model_added_cb (HearthDownloads   *downloads,
   for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
     if (gtk_window_is_active (l->data))
       return;
+  /* Without a session bus (a server, a container, SSH) nobody can be told:
+   * GLib's notification backends need a connection and fail loudly
+   * without one. The Downloads list already shows the model as ready. */
+  if (g_application_get_dbus_connection (G_APPLICATION (self)) == NULL)
+    {
+      g_debug ("no session bus: “%s” is ready, but no notification is sent", name);
+      return;
+    }
   notification = g_notification_new (_("Download Finished"));
   body = g_strdup_printf (_("“%s” is ready to use."), name);
   g_notification_set_body (notification, body);
