@@ -456,11 +456,14 @@ hearth_conversation_get_generation (HearthConversation *self)
 }
 
 /* The context's length and use from the statistics of the last reply
- * shown that has them. */
+ * shown that has them (none: 0 and 0). */
 static void
 context_use_from_history (HearthConversation *self)
 {
   g_autoptr (GPtrArray) path = hearth_chat_store_get_conversation (self->chats, self->chat_id, NULL);
+
+  self->length = 0;
+  self->used = 0;
 
   for (guint i = path != NULL ? path->len : 0; i > 0; i--)
     {
@@ -494,9 +497,10 @@ hearth_conversation_get_context_use (HearthConversation *self,
 {
   g_return_if_fail (HEARTH_IS_CONVERSATION (self));
 
-  /* before any reply here (Hearth just started): as the chat's last reply
-   * left it */
-  if (self->length == 0)
+  /* as the reply shown last left it — another version of it, chosen with
+   * "< 2/3 >", or an edit, shows another — except while a reply is being
+   * written, when it is the one at work */
+  if (!hearth_conversation_is_generating (self))
     context_use_from_history (self);
   if (used != NULL)
     *used = self->used;

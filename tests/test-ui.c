@@ -32,6 +32,7 @@
 #include "test-common.h"
 #include "test-registry.h"
 #include "test-models.h"
+#include "ui-input.h"
 #include "hearth-ui.h"
 #include "hearth-window.h"
 
@@ -919,6 +920,15 @@ test_models_downloads (void)
 
   REQUIRE_DISPLAY ();
   have_bus = serve_notifications ();
+  /* meson runs one language with a private session bus and one with none
+   * at all: each must really be what it claims */
+  if (g_strcmp0 (g_getenv ("HEARTH_TEST_BUS"), "private") == 0)
+    g_assert_true (have_bus);
+  else if (g_strcmp0 (g_getenv ("HEARTH_TEST_BUS"), "none") == 0)
+    {
+      g_assert_false (have_bus);
+      g_assert_null (g_application_get_dbus_connection (G_APPLICATION (app)));
+    }
   model = hearth_test_shared_file ("models/stories260K.gguf");
   if (model == NULL)
     return;
@@ -962,7 +972,8 @@ test_models_downloads (void)
   gtk_widget_activate_action (row, "download.toggle", NULL);
   wait_until (library_has_stories, library, "the model is in the library");
   /* no window has the focus here (Xvfb has no window manager): it says so
-   * with a notification */
+   * with a notification, where there is a session bus to send it on (with
+   * none, the model arrives all the same and nothing crashes) */
   if (!gtk_window_is_active (models) && !gtk_window_is_active (GTK_WINDOW (main_window ())) && have_bus)
     {
       g_autofree char *body = g_strdup_printf (_("“%s” is ready to use."), "stories:latest");
@@ -2014,6 +2025,308 @@ test_chat_markdown (void)
 /* Whether a screen reader has a name for @widget: its accessible label,
  * the title of the preferences row it is in, or a label with text inside
  * it. */
+/* ---- real clicks: the menus and the drop-down, as a person uses them ---------------- */
+
+#define REQUIRE_INPUT()                                                              \
+  G_STMT_START {                                                                     \
+    REQUIRE_DISPLAY ();                                                              \
+    if (ui_input_unavailable () != NULL)                                             \
+      {                                                                              \
+        g_test_skip (ui_input_unavailable ());                                       \
+        return;                                                                      \
+      }                                                                              \
+  } G_STMT_END
+
+/* Only @keep is on screen (Xvfb has no window manager: windows left from
+ * other tests would take the clicks meant for it). */
+static void
+close_other_windows (GtkWindow *keep)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = g_list_model_get_n_items (toplevels); i > 0; i--)
+    {
+      g_autoptr (GtkWindow) w = g_list_model_get_item (toplevels, i - 1);
+
+      if (w != keep && gtk_widget_get_visible (GTK_WIDGET (w)))
+        gtk_window_destroy (w);
+    }
+  gtk_window_present (keep);
+}
+
+/* The sidebar's row showing @title, clicked with the pointer. */
+static void
+click_chat_row (HearthWindow *window,
+                const char   *title)
+{
+  GtkWidget *label = find_widget (sidebar_list (window), GTK_TYPE_LABEL, "label", title);
+
+  g_assert_nonnull (label);
+  ui_input_click (label);
+}
+
+static gint64
+shown_chat (HearthWindow *window)
+{
+  return hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (hearth_window_get_chat_view (window)));
+}
+
+static gboolean
+popover_shown (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+static gboolean
+popover_hidden (gpointer data)
+{
+  return !gtk_widget_get_mapped (data);
+}
+
+/* Opens @button's menu with a click and clicks its item @label. */
+static void
+click_menu_item (GtkWidget  *button,
+                 const char *label)
+{
+  GtkPopover *popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (button));
+  GtkWidget *item;
+
+  ui_input_click (button);
+  popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (button));
+  g_assert_nonnull (popover);
+  wait_until (popover_shown, popover, "the menu opens");
+  item = find_widget (GTK_WIDGET (popover), GTK_TYPE_LABEL, "label", label);
+  g_assert_nonnull (item);
+  ui_input_click (item);
+  wait_until (popover_hidden, popover, "the menu closes");
+}
+
+static guint last_model_writes;
+
+static void
+last_model_written_cb (GSettings  *settings,
+                       const char *key,
+                       gpointer    data)
+{
+  last_model_writes++;
+}
+
+/* Three chats; the second clicked in the sidebar, then the first; the chat
+ * menu's Delete Chat clicked: the first is deleted, the one shown (it once
+ * deleted the second: the sidebar's selection had moved while the menu was
+ * in use). The main menu leaves the chat shown as it was. Then the model
+ * drop-down above the composer, clicked open and the other model clicked:
+ * the chat takes it once and the popup closes (it once rebuilt its list
+ * under the pointer, about 70 times a second, and the window froze). */
+static void
+test_chat_pointer (void)
+{
+  g_autofree char *model = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSettings) settings = NULL;
+  const char *titles[] = { "Alpha chat", "Beta chat", "Gamma chat" };
+  gint64 ids[3];
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *menu_button, *primary_button, *dropdown, *view, *popup_label;
+  GtkPopover *popup;
+  AdwToastOverlay *overlay;
+
+  REQUIRE_INPUT ();
+  model = stories_in_library ();
+  if (model == NULL)
+    return;
+  /* a second model: the same file under another name */
+  if (!hearth_store_import (hearth_library_get_store (hearth_application_get_library (app)), model,
+                            "tales", TRUE, NULL, &error))
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  hearth_library_refresh (hearth_application_get_library (app));
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    {
+      ids[i] = hearth_chat_store_create_chat (chats, "stories:latest", &error);
+      g_assert_no_error (error);
+      g_assert_true (hearth_chat_store_add_message (chats, ids[i], 0, "user", "Hello", NULL, NULL,
+                                                    TRUE, &error) != 0);
+      g_assert_true (hearth_chat_store_rename_chat (chats, ids[i], titles[i], &error));
+      g_assert_no_error (error);
+      g_usleep (G_USEC_PER_SEC / 50); /* (a clear order in the sidebar) */
+    }
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  wait_until (widget_is_mapped, window, "the main window is shown");
+  ui_input_spin (200);
+
+  /* newest first: Gamma, Beta, Alpha */
+  click_chat_row (window, "Beta chat");
+  g_assert_cmpint (shown_chat (window), ==, ids[1]);
+  click_chat_row (window, "Gamma chat");
+  g_assert_cmpint (shown_chat (window), ==, ids[2]);
+
+  /* the main menu, opened and closed again: the chat shown stays */
+  primary_button = find_widget (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON, "icon-name",
+                                "open-menu-symbolic");
+  g_assert_nonnull (primary_button);
+  ui_input_click (primary_button);
+  wait_until (popover_shown, gtk_menu_button_get_popover (GTK_MENU_BUTTON (primary_button)),
+              "the main menu opens");
+  ui_input_key (GDK_KEY_Escape, 0);
+  wait_until (popover_hidden, gtk_menu_button_get_popover (GTK_MENU_BUTTON (primary_button)),
+              "the main menu closes");
+  g_assert_cmpint (shown_chat (window), ==, ids[2]);
+
+  /* ⋮ → Delete Chat */
+  menu_button = find_widget (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON, "icon-name",
+                             "view-more-symbolic");
+  g_assert_nonnull (menu_button);
+  click_menu_item (menu_button, _("_Delete Chat"));
+  {
+    g_autoptr (GPtrArray) listed = hearth_chat_store_list_chats (chats, NULL, &error);
+    gboolean gamma = FALSE, beta = FALSE;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < listed->len; i++)
+      {
+        HearthChat *c = listed->pdata[i];
+
+        gamma |= c->id == ids[2];
+        beta |= c->id == ids[1];
+      }
+    g_assert_false (gamma);
+    g_assert_true (beta);
+  }
+  /* the toast names the chat deleted */
+  overlay = ADW_TOAST_OVERLAY (find_widget (GTK_WIDGET (window), ADW_TYPE_TOAST_OVERLAY, NULL, NULL));
+  g_assert_nonnull (overlay);
+  {
+    g_autofree char *text = g_strdup_printf (_("“%s” deleted"), "Gamma chat");
+
+    g_assert_nonnull (find_widget (GTK_WIDGET (overlay), GTK_TYPE_LABEL, "label", text));
+  }
+  /* the chat that took its row is shown */
+  g_assert_cmpint (shown_chat (window), ==, ids[1]);
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-deleted-from-menu");
+
+  /* the model drop-down: open it with a click, click the other model */
+  click_chat_row (window, "Alpha chat");
+  g_assert_cmpint (shown_chat (window), ==, ids[0]);
+  view = hearth_window_get_chat_view (window);
+  dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, "name", "model_dropdown");
+  if (dropdown == NULL)
+    {
+      g_autoptr (GPtrArray) found = g_ptr_array_new ();
+
+      collect_widgets (view, GTK_TYPE_DROP_DOWN, found);
+      g_assert_cmpuint (found->len, ==, 1);
+      dropdown = found->pdata[0];
+    }
+  settings = g_settings_new ("io.github.hearth.Hearth");
+  g_signal_connect (settings, "changed::last-model", G_CALLBACK (last_model_written_cb), NULL);
+  g_settings_get_string (settings, "last-model"); /* (changes are told only once read) */
+  last_model_writes = 0;
+  ui_input_click (dropdown);
+  popup = GTK_POPOVER (find_widget (dropdown, GTK_TYPE_POPOVER, NULL, NULL));
+  g_assert_nonnull (popup);
+  wait_until (popover_shown, popup, "the model list opens");
+  popup_label = find_widget (GTK_WIDGET (popup), GTK_TYPE_LABEL, "label", "tales:latest");
+  g_assert_nonnull (popup_label);
+  ui_input_click (popup_label);
+  ui_input_spin (500);
+  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (popup)));
+  {
+    g_autoptr (HearthChat) chat = hearth_chat_store_get_chat (chats, ids[0], &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (chat->model, ==, "tales:latest");
+  }
+  g_assert_cmpuint (last_model_writes, ==, 1);
+  g_signal_handlers_disconnect_by_func (settings, last_model_written_cb, NULL);
+}
+
+/* want[0] (a chat view) shows a label whose text is want[1]. */
+static gboolean
+label_says (gpointer data)
+{
+  const char **want = data;
+
+  return find_widget ((GtkWidget *) want[0], GTK_TYPE_LABEL, "label", want[1]) != NULL;
+}
+
+/* A reply with two versions, written with different amounts of context:
+ * "<" and ">" clicked with the pointer, and the context indicator follows
+ * the version shown (it once kept the figure of the last reply written). */
+static void
+test_chat_versions_context (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *first_text = NULL, *second_text = NULL;
+  const char *want[2];
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *view, *button;
+  gint64 chat, question, first, second;
+
+  REQUIRE_INPUT ();
+  model = stories_in_library ();
+  if (model == NULL)
+    return;
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  chat = hearth_chat_store_create_chat (chats, "stories:latest", &error);
+  question = hearth_chat_store_add_message (chats, chat, 0, "user", "Tell a story", NULL, NULL,
+                                            TRUE, &error);
+  first = hearth_chat_store_add_message (chats, chat, question, "assistant", "Once upon a time.",
+                                         "stories:latest", NULL, TRUE, &error);
+  g_assert_true (hearth_chat_store_update_message (
+    chats, first, "Once upon a time.", TRUE,
+    "{\"n_ctx\":512,\"prompt_tokens\":20,\"generated_tokens\":80}", NULL, &error));
+  second = hearth_chat_store_add_message (chats, chat, question, "assistant", "A frog sat.",
+                                          "stories:latest", NULL, TRUE, &error);
+  g_assert_true (hearth_chat_store_update_message (
+    chats, second, "A frog sat.", TRUE,
+    "{\"n_ctx\":512,\"prompt_tokens\":20,\"generated_tokens\":200}", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_chat_store_rename_chat (chats, chat, "Versions chat", &error));
+
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  ui_input_spin (200);
+  click_chat_row (window, "Versions chat");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+  view = hearth_window_get_chat_view (window);
+  wait_rows (view, 2);
+  first_text = g_strdup_printf (_("Context: %u of %u tokens"), 100, 512);
+  second_text = g_strdup_printf (_("Context: %u of %u tokens"), 220, 512);
+  want[0] = (const char *) view;
+  want[1] = second_text;
+  wait_until (label_says, want, "the context of the version shown (2/2)");
+
+  /* "<": version 1 of 2 */
+  button = NULL;
+  {
+    g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+
+    collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+    for (guint i = 0; i < rows->len && button == NULL; i++)
+      if (gtk_widget_get_mapped (rows->pdata[i]))
+        {
+          ui_input_hover (rows->pdata[i]);
+          button = find_widget (rows->pdata[i], GTK_TYPE_BUTTON, "icon-name", "go-previous-symbolic");
+          if (button != NULL && !gtk_widget_get_mapped (button))
+            button = NULL;
+        }
+  }
+  g_assert_nonnull (button);
+  ui_input_click (button);
+  want[1] = first_text;
+  wait_until (label_says, want, "the context of the version shown (1/2)");
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-version-context");
+}
+
 static gboolean
 has_accessible_name (GtkWidget *widget)
 {
@@ -2637,6 +2950,8 @@ main (int    argc,
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);
+  g_test_add_func ("/ui/chat-pointer", test_chat_pointer);
+  g_test_add_func ("/ui/chat-versions-context", test_chat_versions_context);
   g_test_add_func ("/ui/chat-markdown", test_chat_markdown);
   g_test_add_func ("/ui/accessible-names", test_accessible_names);
   g_test_add_func ("/ui/restart", test_restart);

@@ -175,8 +175,11 @@ on_chat_changed (HearthChatStore *chats,
                  gint64           chat_id,
                  HearthChatView  *self)
 {
-  if (chat_id == self->chat_id)
-    reload (self);
+  if (chat_id != self->chat_id)
+    return;
+  reload (self);
+  /* (another version shown, a message edited: the context used follows) */
+  update_context_label (self);
 }
 
 static void
@@ -301,6 +304,20 @@ chat_model_index (HearthChatView *self,
   return -1;
 }
 
+static gboolean
+same_names (GtkStringList *list,
+            GPtrArray     *names)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (list));
+
+  if (n != names->len)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (gtk_string_list_get_string (list, i), names->pdata[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 rebuild_models (HearthChatView *self)
 {
@@ -330,12 +347,22 @@ rebuild_models (HearthChatView *self)
     }
   g_ptr_array_add (self->model_ids, g_strdup (""));
   g_ptr_array_add (names, g_strdup (_("Open a GGUF File…")));
-  g_ptr_array_add (names, NULL);
-  gtk_string_list_splice (self->model_names, 0,
-                          g_list_model_get_n_items (G_LIST_MODEL (self->model_names)),
-                          (const char *const *) names->pdata);
+  /* The list is replaced only when it changed: its rows are the popup's,
+   * and a row made anew under the pointer is selected by it (GTK's lists
+   * that activate on a single click select on hover) — which chose the
+   * model again, which rebuilt the list, about 70 times a second. */
+  if (!same_names (self->model_names, names))
+    {
+      g_ptr_array_add (names, NULL);
+      gtk_string_list_splice (self->model_names, 0,
+                              g_list_model_get_n_items (G_LIST_MODEL (self->model_names)),
+                              (const char *const *) names->pdata);
+    }
   index = chat != NULL ? chat_model_index (self, chat->model) : -1;
-  gtk_drop_down_set_selected (self->model_dropdown, index >= 0 ? (guint) index : GTK_INVALID_LIST_POSITION);
+  if (gtk_drop_down_get_selected (self->model_dropdown)
+      != (index >= 0 ? (guint) index : GTK_INVALID_LIST_POSITION))
+    gtk_drop_down_set_selected (self->model_dropdown,
+                                index >= 0 ? (guint) index : GTK_INVALID_LIST_POSITION);
   self->updating_models = FALSE;
 }
 
@@ -345,7 +372,13 @@ use_model (HearthChatView *self,
 {
   g_autoptr (GError) error = NULL;
 
+  g_autoptr (HearthChat) chat = NULL;
+
   if (self->conversation == NULL)
+    return;
+  /* the model it has already: nothing to do, nothing to write */
+  chat = hearth_chat_store_get_chat (self->chats, self->chat_id, NULL);
+  if (chat != NULL && g_strcmp0 (chat->model, model) == 0)
     return;
   if (!hearth_conversation_set_model (self->conversation, model, &error))
     toast (self, error->message);

@@ -33,7 +33,8 @@ struct _HearthWindow
   /* owned */
   HearthChatList *chats;      /* the sidebar's chats (NULL without a chat store) */
   gboolean changing;          /* inside the list's items-changed */
-  gint64 kept_chat;           /* the chat shown when it began */
+  int kept_position;          /* where the chat shown was when it began */
+  gboolean selecting;         /* the selection is being set to the chat shown */
   GtkSingleSelection *selection;
   GSettings *settings;
   GtkFileChooserNative *chooser;
@@ -61,12 +62,6 @@ update_sidebar_page (HearthWindow *self)
   gtk_stack_set_visible_child_name (self->sidebar_stack, empty && *search == '\0' ? "empty" : "chats");
 }
 
-static HearthChatItem *
-selected_chat (HearthWindow *self)
-{
-  return self->selection != NULL ? gtk_single_selection_get_selected_item (self->selection) : NULL;
-}
-
 static gboolean
 have_models (HearthWindow *self)
 {
@@ -74,14 +69,46 @@ have_models (HearthWindow *self)
          && g_list_model_get_n_items (G_LIST_MODEL (hearth_application_get_library (self->app))) > 0;
 }
 
-/* The content as the selection is: a chat, or the welcome (or, with no
- * model at all, the way to get one). */
-static void
-show_selected (HearthWindow *self)
+/* The chat shown (0: none). Every command that acts on "the chat" acts on
+ * this one, never on the sidebar's selection: GTK moves that selection on
+ * its own (a list that activates on a single click selects the row under
+ * the pointer, and a menu closing over the sidebar puts the pointer there). */
+static gint64
+shown_chat (HearthWindow *self)
 {
-  HearthChatItem *item = selected_chat (self);
-  gboolean has_chat = item != NULL;
+  return hearth_chat_view_get_chat_id (self->chat_view);
+}
 
+/* The sidebar's selection marks the chat shown (or nothing, when the chat
+ * shown is not in the list, such as while a search leaves it out). */
+static void
+sync_selection (HearthWindow *self)
+{
+  gint64 shown = shown_chat (self);
+  int position = shown != 0 && self->chats != NULL ? hearth_chat_list_find (self->chats, shown) : -1;
+
+  if (self->selection == NULL)
+    return;
+  self->selecting = TRUE;
+  gtk_single_selection_set_selected (self->selection,
+                                     position >= 0 ? (guint) position : GTK_INVALID_LIST_POSITION);
+  self->selecting = FALSE;
+}
+
+/* Shows @chat_id (0: the welcome, or with no model at all, the way to get
+ * one). The chat shown changes only here: when a person picks a chat (a
+ * click or Enter on its row), makes one, brings one back, or the chat shown
+ * is deleted. */
+static void
+show_chat (HearthWindow *self,
+           gint64        chat_id)
+{
+  g_autoptr (HearthChat) chat = NULL;
+
+  if (chat_id != 0 && self->store != NULL)
+    chat = hearth_chat_store_get_chat (self->store, chat_id, NULL);
+  if (chat == NULL)
+    chat_id = 0;
   for (const char *const *name = (const char *const[]) { "rename-chat", "delete-chat",
                                                           "export-markdown", "export-json", NULL };
        *name != NULL; name++)
@@ -89,33 +116,51 @@ show_selected (HearthWindow *self)
       GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), *name);
 
       if (action != NULL)
-        g_simple_action_set_enabled (G_SIMPLE_ACTION (action), has_chat);
+        g_simple_action_set_enabled (G_SIMPLE_ACTION (action), chat != NULL);
     }
-  gtk_widget_set_visible (self->chat_menu_button, has_chat);
+  gtk_widget_set_visible (self->chat_menu_button, chat != NULL);
   if (self->store == NULL)
     {
       gtk_stack_set_visible_child_name (self->content_stack, "error");
       return;
     }
-  if (item == NULL)
+  if (shown_chat (self) != chat_id)
+    hearth_chat_view_set_chat (self->chat_view, self->app, chat_id);
+  sync_selection (self);
+  if (chat == NULL)
     {
-      hearth_chat_view_set_chat (self->chat_view, self->app, 0);
       adw_window_title_set_title (self->content_title, _("Hearth"));
       gtk_stack_set_visible_child_name (self->content_stack, have_models (self) ? "welcome" : "no-models");
       return;
     }
-  adw_window_title_set_title (self->content_title, hearth_chat_item_get_title (item));
-  if (hearth_chat_view_get_chat_id (self->chat_view) != hearth_chat_item_get_id (item))
-    hearth_chat_view_set_chat (self->chat_view, self->app, hearth_chat_item_get_id (item));
+  adw_window_title_set_title (self->content_title,
+                              *chat->title != '\0' ? chat->title : _("New Chat"));
   gtk_stack_set_visible_child_name (self->content_stack, "chat");
 }
 
-static void select_chat (HearthWindow *self,
-                         gint64        chat_id);
+/* The content as it is, again (a model came or went, a chat was renamed). */
+static void
+refresh_content (HearthWindow *self)
+{
+  show_chat (self, shown_chat (self));
+}
 
-/* The list changes (a chat written to moves to the top): the selection
- * model keeps the selected position, not the chat, so the chat shown is
- * noted first (this runs before the selection's own handler)... */
+/* Is @chat_id a chat of the store that is not deleted? */
+static gboolean
+chat_exists (HearthWindow *self,
+             gint64        chat_id)
+{
+  g_autoptr (GPtrArray) chats = hearth_chat_store_list_chats (self->store, NULL, NULL);
+
+  for (guint i = 0; chats != NULL && i < chats->len; i++)
+    if (((HearthChat *) chats->pdata[i])->id == chat_id)
+      return TRUE;
+  return FALSE;
+}
+
+/* The list changes (a chat written to moves to the top, a search leaves
+ * chats out, a chat is deleted): where the chat shown was is noted first
+ * (this runs before the selection's own handler)... */
 static void
 chats_changing_cb (GListModel   *model,
                    guint         position,
@@ -123,12 +168,17 @@ chats_changing_cb (GListModel   *model,
                    guint         added,
                    HearthWindow *self)
 {
+  guint selected = gtk_single_selection_get_selected (self->selection);
+
+  /* (the list holds its new items already; the selection, whose handler
+   * comes after this one, still has the old position) */
   self->changing = TRUE;
-  self->kept_chat = hearth_chat_view_get_chat_id (self->chat_view);
+  self->kept_position = selected != GTK_INVALID_LIST_POSITION ? (int) selected : -1;
 }
 
-/* ...and selected again where it went (after every other handler), unless
- * it is gone. */
+/* ...and then the selection marks it where it went. A chat a search leaves
+ * out stays shown; a chat deleted (here or in another window) gives its
+ * place to the chat that took its row. */
 static void
 chats_changed_cb (GListModel   *model,
                   guint         position,
@@ -136,29 +186,50 @@ chats_changed_cb (GListModel   *model,
                   guint         added,
                   HearthWindow *self)
 {
+  gint64 shown = shown_chat (self);
+  guint n = g_list_model_get_n_items (model);
+
   self->changing = FALSE;
   update_sidebar_page (self);
-  if (self->kept_chat != 0)
-    select_chat (self, self->kept_chat);
-  show_selected (self);
+  if (shown != 0 && hearth_chat_list_find (self->chats, shown) < 0 && !chat_exists (self, shown))
+    {
+      g_autoptr (HearthChatItem) next = NULL;
+
+      if (self->kept_position >= 0 && n > 0)
+        next = g_list_model_get_item (model, MIN ((guint) self->kept_position, n - 1));
+      show_chat (self, next != NULL ? hearth_chat_item_get_id (next) : 0);
+      return;
+    }
+  refresh_content (self);
 }
 
+/* GTK moved the selection by itself (the pointer passing over a row of a
+ * list that activates on a single click, the focus coming back to the list
+ * when a menu closes, the keyboard's cursor): the chat shown stays, and the
+ * selection goes back to it. Picking a chat is a click or Enter on its row. */
 static void
 selection_changed_cb (GtkSingleSelection *selection,
                       GParamSpec         *pspec,
                       HearthWindow       *self)
 {
-  if (!self->changing)
-    show_selected (self);
+  if (self->changing || self->selecting)
+    return;
+  if (gtk_single_selection_get_selected (selection)
+      != (guint) (shown_chat (self) != 0 ? hearth_chat_list_find (self->chats, shown_chat (self)) : -1))
+    sync_selection (self);
 }
 
-/* A click (or Enter) on a chat: on a narrow window, over to it. */
+/* A click (or Enter) on a chat: shown, and on a narrow window, over to it. */
 static void
 chat_activated_cb (GtkListView  *list,
                    guint         position,
                    HearthWindow *self)
 {
-  gtk_single_selection_set_selected (self->selection, position);
+  g_autoptr (HearthChatItem) item = g_list_model_get_item (G_LIST_MODEL (self->chats), position);
+
+  if (item == NULL)
+    return;
+  show_chat (self, hearth_chat_item_get_id (item));
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
   hearth_chat_view_focus_composer (self->chat_view);
 }
@@ -170,16 +241,6 @@ search_changed_cb (GtkSearchEntry *entry,
   if (self->chats != NULL)
     hearth_chat_list_set_search (self->chats, gtk_editable_get_text (GTK_EDITABLE (entry)));
   update_sidebar_page (self);
-}
-
-static void
-select_chat (HearthWindow *self,
-             gint64        chat_id)
-{
-  int position = self->chats != NULL ? hearth_chat_list_find (self->chats, chat_id) : -1;
-
-  if (position >= 0)
-    gtk_single_selection_set_selected (self->selection, (guint) position);
 }
 
 /* ---- the chat list's rows ------------------------------------------------------------ */
@@ -259,7 +320,7 @@ new_chat_activated (GSimpleAction *action,
       if (shown != NULL && shown->len == 0)
         {
           gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
-          select_chat (self, hearth_chat_item_get_id (first));
+          show_chat (self, hearth_chat_item_get_id (first));
           adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
           hearth_chat_view_focus_composer (self->chat_view);
           return;
@@ -267,8 +328,7 @@ new_chat_activated (GSimpleAction *action,
     }
   if (!have_models (self))
     {
-      gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
-      gtk_stack_set_visible_child_name (self->content_stack, "no-models");
+      show_chat (self, 0);
       adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
       return;
     }
@@ -280,7 +340,7 @@ new_chat_activated (GSimpleAction *action,
       return;
     }
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
-  select_chat (self, id);
+  show_chat (self, id);
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
   hearth_chat_view_focus_composer (self->chat_view);
 }
@@ -305,14 +365,16 @@ rename_activated (GSimpleAction *action,
                   gpointer       user_data)
 {
   HearthWindow *self = user_data;
-  HearthChatItem *item = selected_chat (self);
+  g_autoptr (HearthChat) chat = shown_chat (self) != 0
+                                  ? hearth_chat_store_get_chat (self->store, shown_chat (self), NULL)
+                                  : NULL;
   GtkWidget *dialog, *entry;
 
-  if (item == NULL)
+  if (chat == NULL)
     return;
   dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Rename Chat"), NULL);
   entry = gtk_entry_new ();
-  gtk_editable_set_text (GTK_EDITABLE (entry), hearth_chat_item_get_title (item));
+  gtk_editable_set_text (GTK_EDITABLE (entry), chat->title);
   gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Title"),
                                   -1);
@@ -324,7 +386,7 @@ rename_activated (GSimpleAction *action,
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
   g_object_set_data (G_OBJECT (dialog), "hearth-entry", entry);
   g_object_set_data (G_OBJECT (dialog), "hearth-id",
-                     GSIZE_TO_POINTER ((gsize) hearth_chat_item_get_id (item)));
+                     GSIZE_TO_POINTER ((gsize) chat->id));
   g_signal_connect_object (dialog, "response", G_CALLBACK (rename_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -339,7 +401,7 @@ undo_delete_cb (AdwToast     *toast_,
   if (!hearth_chat_store_restore_chat (self->store, id, &error))
     toast (self, error->message);
   else
-    select_chat (self, id);
+    show_chat (self, id);
 }
 
 static void
@@ -348,16 +410,18 @@ delete_activated (GSimpleAction *action,
                   gpointer       user_data)
 {
   HearthWindow *self = user_data;
-  HearthChatItem *item = selected_chat (self);
+  g_autoptr (HearthChat) chat = shown_chat (self) != 0
+                                  ? hearth_chat_store_get_chat (self->store, shown_chat (self), NULL)
+                                  : NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
   AdwToast *undo;
   gint64 id;
 
-  if (item == NULL)
+  if (chat == NULL)
     return;
-  id = hearth_chat_item_get_id (item);
-  text = g_strdup_printf (_("“%s” deleted"), hearth_chat_item_get_title (item));
+  id = chat->id;
+  text = g_strdup_printf (_("“%s” deleted"), *chat->title != '\0' ? chat->title : _("New Chat"));
   if (!hearth_chat_store_delete_chat (self->store, id, &error))
     {
       toast (self, error->message);
@@ -406,12 +470,15 @@ static void
 export_chat (HearthWindow *self,
              gboolean      json)
 {
-  HearthChatItem *item = selected_chat (self);
+  g_autoptr (HearthChat) chat = shown_chat (self) != 0
+                                  ? hearth_chat_store_get_chat (self->store, shown_chat (self), NULL)
+                                  : NULL;
   g_autofree char *name = NULL;
 
-  if (item == NULL || self->chooser != NULL)
+  if (chat == NULL || self->chooser != NULL)
     return;
-  name = g_strdup_printf ("%s.%s", hearth_chat_item_get_title (item), json ? "json" : "md");
+  name = g_strdup_printf ("%s.%s", *chat->title != '\0' ? chat->title : _("New Chat"),
+                          json ? "json" : "md");
   g_strdelimit (name, "/\\", '-');
   self->chooser = gtk_file_chooser_native_new (json ? _("Export as JSON") : _("Export as Markdown"),
                                                GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
@@ -420,7 +487,7 @@ export_chat (HearthWindow *self,
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
   g_object_set_data (G_OBJECT (self->chooser), "hearth-json", GINT_TO_POINTER (json));
   g_object_set_data (G_OBJECT (self->chooser), "hearth-id",
-                     GSIZE_TO_POINTER ((gsize) hearth_chat_item_get_id (item)));
+                     GSIZE_TO_POINTER ((gsize) chat->id));
   g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (export_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
@@ -475,7 +542,7 @@ import_response_cb (HearthWindow         *self,
       return;
     }
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
-  select_chat (self, id);
+  show_chat (self, id);
 }
 
 static void
@@ -737,7 +804,7 @@ setup_chats (HearthWindow *self)
     {
       adw_status_page_set_description (self->error_page, error->message);
       update_sidebar_page (self);
-      show_selected (self);
+      show_chat (self, 0);
       return;
     }
   self->chats = hearth_chat_list_new (self->store);
@@ -748,9 +815,17 @@ setup_chats (HearthWindow *self)
   g_signal_connect_after (self->chats, "items-changed", G_CALLBACK (chats_changed_cb), self);
   g_signal_connect (self->selection, "notify::selected", G_CALLBACK (selection_changed_cb), self);
   g_signal_connect_object (hearth_application_get_library (self->app), "items-changed",
-                           G_CALLBACK (show_selected), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (refresh_content), self, G_CONNECT_SWAPPED);
   update_sidebar_page (self);
-  show_selected (self);
+  /* the most recent chat, as it was left */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->chats)) > 0)
+    {
+      g_autoptr (HearthChatItem) first = g_list_model_get_item (G_LIST_MODEL (self->chats), 0);
+
+      show_chat (self, hearth_chat_item_get_id (first));
+    }
+  else
+    show_chat (self, 0);
 }
 
 HearthWindow *
