@@ -188,6 +188,8 @@ static const char *const migrations[] = {
   "CREATE INDEX messages_by_chat ON messages (chat_id);"
   "CREATE INDEX messages_by_parent ON messages (parent_id);"
   "CREATE INDEX chats_by_update ON chats (deleted, updated);",
+  /* 1 → 2: what is typed in a chat's composer and not sent yet */
+  "ALTER TABLE chats ADD COLUMN draft TEXT NOT NULL DEFAULT '';",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == HEARTH_CHAT_STORE_SCHEMA);
@@ -538,6 +540,62 @@ hearth_chat_store_rename_chat (HearthChatStore  *self,
   return update_chat (self, chat_id, "UPDATE chats SET title = ?, title_set = 1 WHERE id = ?",
                       TRUE, clean,
                       TRUE, error);
+}
+
+gboolean
+hearth_chat_store_set_draft (HearthChatStore  *self,
+                             gint64            chat_id,
+                             const char       *text,
+                             GError          **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                   _("The message is not valid UTF-8 text"));
+      return FALSE;
+    }
+  /* (not a change of the chat: no signal, no new place in the list) */
+  stmt = hearth_chat_store_prepare (self, "UPDATE chats SET draft = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  hearth_chat_store_bind_text (stmt, 1, text);
+  sqlite3_bind_int64 (stmt, 2, chat_id);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return hearth_chat_store_fail (self, error);
+  if (sqlite3_changes (self->db) == 0)
+    return not_found (error, chat_id);
+  return TRUE;
+}
+
+char *
+hearth_chat_store_get_draft (HearthChatStore  *self,
+                             gint64            chat_id,
+                             GError          **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), NULL);
+
+  stmt = hearth_chat_store_prepare (self, "SELECT draft FROM chats WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, chat_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  if (rc == SQLITE_DONE)
+    {
+      not_found (error, chat_id);
+      return NULL;
+    }
+  hearth_chat_store_fail (self, error);
+  return NULL;
 }
 
 gboolean

@@ -34,7 +34,7 @@ typedef enum
 GQuark hearth_chat_store_error_quark (void);
 
 /* The schema version this Hearth writes. */
-#define HEARTH_CHAT_STORE_SCHEMA 1
+#define HEARTH_CHAT_STORE_SCHEMA 2
 
 typedef struct
 {
@@ -97,6 +97,17 @@ gboolean hearth_chat_store_rename_chat (HearthChatStore  *self,
                                         gint64            chat_id,
                                         const char       *title,
                                         GError          **error);
+/* The text typed in a chat's composer and not sent yet ("": none), kept
+ * with the chat so that it waits there for the person, across chats and
+ * restarts. Setting it is not a change of the chat: no ::chat-changed, no
+ * new place in the list. get_draft returns a new string, "" for none. */
+gboolean hearth_chat_store_set_draft (HearthChatStore  *self,
+                                      gint64            chat_id,
+                                      const char       *text,
+                                      GError          **error);
+char *hearth_chat_store_get_draft (HearthChatStore  *self,
+                                   gint64            chat_id,
+                                   GError          **error);
 gboolean hearth_chat_store_set_chat_model (HearthChatStore  *self,
                                            gint64            chat_id,
                                            const char       *model,

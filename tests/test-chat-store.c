@@ -583,6 +583,127 @@ test_long_chat (void)
                    "message 1999 with some text in it");
 }
 
+static guint changes_seen;
+
+static void
+chat_changed_cb (HearthChatStore *store,
+                 gint64           chat_id,
+                 gpointer         data)
+{
+  changes_seen++;
+}
+
+static void
+chats_changed_cb (HearthChatStore *store,
+                  gpointer         data)
+{
+  changes_seen++;
+}
+
+/* What is typed and not sent waits with its chat: another chat has its own
+ * (or none), it survives closing the store, bad text is refused, setting it
+ * is not a change of the chat; a database of schema 1 gains the column and
+ * keeps its chats. */
+static void
+test_drafts (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "drafts.db", NULL);
+  g_autofree char *old_path = g_build_filename (tmp_dir, "schema1.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthChatStore) store = open_store ("drafts.db");
+  g_autofree char *draft = NULL;
+  gint64 a, b;
+  const char *typed = "half a question,\nand 一半的问题 ";
+
+  a = hearth_chat_store_create_chat (store, NULL, &error);
+  b = hearth_chat_store_create_chat (store, NULL, &error);
+  g_assert_no_error (error);
+  add (store, a, 0, "user", "first");
+  g_signal_connect (store, "chat-changed", G_CALLBACK (chat_changed_cb), NULL);
+  g_signal_connect (store, "chats-changed", G_CALLBACK (chats_changed_cb), NULL);
+  changes_seen = 0;
+  g_assert_true (hearth_chat_store_set_draft (store, a, typed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes_seen, ==, 0);
+  draft = hearth_chat_store_get_draft (store, a, &error);
+  g_assert_cmpstr (draft, ==, typed);
+  g_clear_pointer (&draft, g_free);
+  draft = hearth_chat_store_get_draft (store, b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (draft, ==, "");
+  g_clear_pointer (&draft, g_free);
+  /* refused, and what was there stays */
+  g_assert_false (hearth_chat_store_set_draft (store, a, "bad \xff text", &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (hearth_chat_store_set_draft (store, 999999, "x", &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (hearth_chat_store_get_draft (store, 999999, &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_signal_handlers_disconnect_by_func (store, chat_changed_cb, NULL);
+  g_signal_handlers_disconnect_by_func (store, chats_changed_cb, NULL);
+  g_clear_object (&store);
+
+  /* closed and opened again: still there */
+  store = open_store ("drafts.db");
+  draft = hearth_chat_store_get_draft (store, a, &error);
+  g_assert_cmpstr (draft, ==, typed);
+  g_clear_pointer (&draft, g_free);
+  g_assert_true (hearth_chat_store_set_draft (store, a, "", &error));
+  draft = hearth_chat_store_get_draft (store, a, &error);
+  g_assert_cmpstr (draft, ==, "");
+  g_clear_pointer (&draft, g_free);
+  g_clear_object (&store);
+
+  /* a file of schema 1 (before drafts) */
+  {
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (old_path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db,
+                                   "CREATE TABLE chats (id INTEGER PRIMARY KEY, title TEXT NOT NULL DEFAULT '',"
+                                   " title_set INTEGER NOT NULL DEFAULT 0, model TEXT, created INTEGER NOT NULL,"
+                                   " updated INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
+                                   " selected_root INTEGER REFERENCES messages (id) ON DELETE SET NULL);"
+                                   "CREATE TABLE messages (id INTEGER PRIMARY KEY,"
+                                   " chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,"
+                                   " parent_id INTEGER REFERENCES messages (id) ON DELETE CASCADE,"
+                                   " role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),"
+                                   " content TEXT NOT NULL, model TEXT, params TEXT, stats TEXT, error TEXT,"
+                                   " complete INTEGER NOT NULL DEFAULT 1, created INTEGER NOT NULL,"
+                                   " selected_child INTEGER REFERENCES messages (id) ON DELETE SET NULL);"
+                                   "CREATE INDEX messages_by_chat ON messages (chat_id);"
+                                   "CREATE INDEX messages_by_parent ON messages (parent_id);"
+                                   "CREATE INDEX chats_by_update ON chats (deleted, updated);"
+                                   "INSERT INTO chats (id, title, created, updated) VALUES (7, 'Old', 1, 1);"
+                                   "INSERT INTO messages (chat_id, role, content, created) VALUES (7, 'user', 'kept', 1);"
+                                   "UPDATE chats SET selected_root = 1;"
+                                   "PRAGMA user_version = 1;",
+                                   NULL, NULL, NULL),
+                     ==, SQLITE_OK);
+    sqlite3_close (db);
+  }
+  store = open_store ("schema1.db");
+  draft = hearth_chat_store_get_draft (store, 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (draft, ==, "");
+  g_clear_pointer (&draft, g_free);
+  {
+    g_autofree char *text = shown (store, 7);
+
+    g_assert_cmpstr (text, ==, "user:kept");
+  }
+  g_clear_object (&store);
+  {
+    g_autofree char *version = pragma (old_path, "user_version");
+
+    g_assert_cmpint (atoi (version), ==, HEARTH_CHAT_STORE_SCHEMA);
+  }
+  (void) path;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -597,6 +718,7 @@ main (int    argc,
   g_test_add_func ("/chat-store/branches", test_branches);
   g_test_add_func ("/chat-store/search", test_search);
   g_test_add_func ("/chat-store/schema", test_schema);
+  g_test_add_func ("/chat-store/drafts", test_drafts);
   g_test_add_func ("/chat-store/export-import", test_export_import);
   g_test_add_func ("/chat-store/killed-writer", test_killed_writer);
   g_test_add_func ("/chat-store/long-chat", test_long_chat);

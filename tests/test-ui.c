@@ -2055,14 +2055,30 @@ close_other_windows (GtkWindow *keep)
 }
 
 /* The sidebar's row showing @title, clicked with the pointer. */
+typedef struct
+{
+  HearthWindow *window;
+  const char *title;
+  GtkWidget *label;
+} RowWait;
+
+static gboolean
+row_on_screen (gpointer data)
+{
+  RowWait *w = data;
+
+  w->label = find_widget (sidebar_list (w->window), GTK_TYPE_LABEL, "label", w->title);
+  return w->label != NULL && gtk_widget_get_mapped (w->label);
+}
+
 static void
 click_chat_row (HearthWindow *window,
                 const char   *title)
 {
-  GtkWidget *label = find_widget (sidebar_list (window), GTK_TYPE_LABEL, "label", title);
+  RowWait w = { window, title, NULL };
 
-  g_assert_nonnull (label);
-  ui_input_click (label);
+  wait_until (row_on_screen, &w, title);
+  ui_input_click (w.label);
 }
 
 static gint64
@@ -2325,6 +2341,154 @@ test_chat_versions_context (void)
   want[1] = first_text;
   wait_until (label_says, want, "the context of the version shown (1/2)");
   save_screenshot (GTK_WINDOW (window), "hearth-chat-version-context");
+}
+
+/* A first message that gives the chat its @title. */
+static void
+add_titled_message (HearthChatStore *chats,
+                    gint64           chat,
+                    const char      *title)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (hearth_chat_store_add_message (chats, chat, 0, "user", "Hello", NULL, NULL, TRUE,
+                                                &error) != 0);
+  g_assert_true (hearth_chat_store_rename_chat (chats, chat, title, &error));
+  g_assert_no_error (error);
+}
+
+/* The editable text view of a chat view that is not on screen. */
+static GtkWidget *
+composer_of_unmapped (GtkWidget *view)
+{
+  g_autoptr (GPtrArray) views = g_ptr_array_new ();
+
+  collect_widgets (view, GTK_TYPE_TEXT_VIEW, views);
+  for (guint i = 0; i < views->len; i++)
+    if (gtk_text_view_get_editable (views->pdata[i]))
+      return views->pdata[i];
+  g_assert_not_reached ();
+}
+
+static GtkWidget *
+composer_of (GtkWidget *view)
+{
+  GtkWidget *composer = find_widget (view, GTK_TYPE_TEXT_VIEW, "name", "composer");
+
+  if (composer == NULL)
+    {
+      g_autoptr (GPtrArray) views = g_ptr_array_new ();
+
+      collect_widgets (view, GTK_TYPE_TEXT_VIEW, views);
+      for (guint i = 0; i < views->len && composer == NULL; i++)
+        if (gtk_text_view_get_editable (views->pdata[i]) && gtk_widget_get_mapped (views->pdata[i]))
+          composer = views->pdata[i];
+    }
+  g_assert_nonnull (composer);
+  return composer;
+}
+
+/* Text typed with the keyboard and not sent stays with its chat: another
+ * chat's composer is empty, the text is back when its chat is, and it is
+ * in the history for the next start. Typing in the chat search leaves the
+ * chat shown as it is (it once switched to whatever row was selected). */
+static void
+test_chat_drafts_and_search (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *draft = NULL;
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *view, *composer, *search;
+  gint64 one, two;
+
+  REQUIRE_INPUT ();
+  model = stories_in_library ();
+  if (model == NULL)
+    return;
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  one = hearth_chat_store_create_chat (chats, "stories:latest", &error);
+  add_titled_message (chats, one, "Draft one");
+  g_usleep (G_USEC_PER_SEC / 50);
+  two = hearth_chat_store_create_chat (chats, "stories:latest", &error);
+  add_titled_message (chats, two, "Draft two");
+  g_assert_no_error (error);
+
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  ui_input_spin (200);
+  view = hearth_window_get_chat_view (window);
+  click_chat_row (window, "Draft one");
+  g_assert_cmpint (shown_chat (window), ==, one);
+  composer = composer_of (view);
+  ui_input_click (composer);
+  g_assert_true (gtk_widget_has_focus (composer));
+  ui_input_type ("unsent words");
+  {
+    g_autofree char *typed = text_of (composer);
+
+    g_assert_cmpstr (typed, ==, "unsent words");
+  }
+
+  /* another chat: its own, empty composer */
+  click_chat_row (window, "Draft two");
+  g_assert_cmpint (shown_chat (window), ==, two);
+  {
+    g_autofree char *typed = text_of (composer_of (view));
+
+    g_assert_cmpstr (typed, ==, "");
+  }
+  /* back: the words wait there, and in the history */
+  click_chat_row (window, "Draft one");
+  {
+    g_autofree char *typed = text_of (composer_of (view));
+
+    g_assert_cmpstr (typed, ==, "unsent words");
+  }
+  draft = hearth_chat_store_get_draft (chats, one, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (draft, ==, "unsent words");
+  /* as Hearth started again shows it: a new view of the chat */
+  {
+    GtkWidget *fresh = g_object_ref_sink (hearth_chat_view_new ());
+    GtkTextBuffer *buffer;
+    GtkTextIter start, end;
+    g_autofree char *text = NULL;
+
+    hearth_chat_view_set_chat (HEARTH_CHAT_VIEW (fresh), app, one);
+    buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer_of_unmapped (fresh)));
+    gtk_text_buffer_get_bounds (buffer, &start, &end);
+    text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+    g_assert_cmpstr (text, ==, "unsent words");
+    g_object_unref (fresh);
+  }
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-draft");
+
+  /* the search, typed: the chat shown stays while the list narrows */
+  {
+    g_autoptr (GPtrArray) entries = g_ptr_array_new ();
+
+    /* (the sidebar's: the model drop-down's popup has one too) */
+    collect_widgets (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, entries);
+    search = NULL;
+    for (guint i = 0; i < entries->len && search == NULL; i++)
+      if (gtk_widget_get_mapped (entries->pdata[i]))
+        search = entries->pdata[i];
+  }
+  g_assert_nonnull (search);
+  ui_input_click (search);
+  ui_input_type ("draft tw");
+  ui_input_spin (400); /* (the search entry waits before it searches) */
+  g_assert_cmpint (shown_chat (window), ==, one);
+  g_assert_null (find_widget (sidebar_list (window), GTK_TYPE_LABEL, "label", "Draft one"));
+  g_assert_nonnull (find_widget (sidebar_list (window), GTK_TYPE_LABEL, "label", "Draft two"));
+  /* its row clicked: now that one */
+  click_chat_row (window, "Draft two");
+  g_assert_cmpint (shown_chat (window), ==, two);
+  gtk_editable_set_text (GTK_EDITABLE (search), "");
+  ui_input_spin (300);
 }
 
 static gboolean
@@ -2952,6 +3116,7 @@ main (int    argc,
   g_test_add_func ("/ui/chat-tools", test_chat_tools);
   g_test_add_func ("/ui/chat-pointer", test_chat_pointer);
   g_test_add_func ("/ui/chat-versions-context", test_chat_versions_context);
+  g_test_add_func ("/ui/chat-drafts-and-search", test_chat_drafts_and_search);
   g_test_add_func ("/ui/chat-markdown", test_chat_markdown);
   g_test_add_func ("/ui/accessible-names", test_accessible_names);
   g_test_add_func ("/ui/restart", test_restart);

@@ -64,7 +64,8 @@ root_point (GtkWidget *widget,
   double nx, ny;
   Window child;
 
-  g_assert_true (gtk_widget_get_mapped (widget));
+  if (!gtk_widget_get_mapped (widget))
+    g_error ("cannot click or point at a %s that is not on screen", G_OBJECT_TYPE_NAME (widget));
   g_assert_nonnull (native);
   g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (native), &bounds));
   gtk_native_get_surface_transform (native, &nx, &ny);
@@ -126,4 +127,14 @@ ui_input_key (guint           keyval,
   if (mods & GDK_CONTROL_MASK)
     press_keysym (XK_Control_L, False);
   settle (60);
+}
+
+void
+ui_input_type (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      g_assert_true (g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == ' ');
+      ui_input_key (*p == ' ' ? XK_space : (guint) *p, 0);
+    }
 }

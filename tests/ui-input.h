@@ -31,6 +31,9 @@ void ui_input_click (GtkWidget *widget);
 void ui_input_key (guint           keyval,
                    GdkModifierType mods);
 
+/* Types @text (lowercase ASCII letters, digits and spaces) key by key. */
+void ui_input_type (const char *text);
+
 /* Iterates the main loop for @ms milliseconds. */
 void ui_input_spin (guint ms);
 

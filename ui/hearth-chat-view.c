@@ -35,6 +35,8 @@ struct _HearthChatView
   GtkFileChooserNative *chooser;
 
   gint64 chat_id;
+  guint draft_save_id;          /* a draft to save soon */
+  gboolean loading_draft;       /* the composer is given the chat's draft */
   gboolean updating_models;
   gboolean stick_to_bottom;     /* follow the end while text comes */
   gboolean list_moved;          /* the adjustment's size changed: the list moves, not the person */
@@ -292,6 +294,61 @@ on_generating (HearthConversation *conversation,
     announce_reply (self, hearth_conversation_get_generation (conversation));
 }
 
+/* ---- drafts: what is typed and not sent waits with its chat -------------------------- */
+
+static void
+save_draft (HearthChatView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  GtkTextIter start, end;
+
+  g_clear_handle_id (&self->draft_save_id, g_source_remove);
+  if (self->chats == NULL || self->chat_id == 0)
+    return;
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  /* (a chat deleted meanwhile has nowhere to keep it) */
+  if (!hearth_chat_store_set_draft (self->chats, self->chat_id, text, &error)
+      && !g_error_matches (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_NOT_FOUND))
+    g_warning ("the draft of chat %" G_GINT64_FORMAT " was not saved: %s", self->chat_id,
+               error->message);
+}
+
+static gboolean
+save_draft_cb (gpointer data)
+{
+  HearthChatView *self = data;
+
+  self->draft_save_id = 0;
+  save_draft (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Typing: the draft is saved half a second after the last key, so that a
+ * crash or a restart keeps it too. */
+static void
+on_composer_changed (HearthChatView *self)
+{
+  if (self->loading_draft || self->chat_id == 0)
+    return;
+  g_clear_handle_id (&self->draft_save_id, g_source_remove);
+  self->draft_save_id = g_timeout_add (500, save_draft_cb, self);
+}
+
+static void
+load_draft (HearthChatView *self)
+{
+  g_autofree char *draft = self->chats != NULL && self->chat_id != 0
+                             ? hearth_chat_store_get_draft (self->chats, self->chat_id, NULL)
+                             : NULL;
+
+  self->loading_draft = TRUE;
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), draft != NULL ? draft : "", -1);
+  self->loading_draft = FALSE;
+}
+
 /* ---- the model drop-down ------------------------------------------------------ */
 
 static gint64
@@ -461,6 +518,7 @@ send_activated (GtkWidget  *widget,
       return;
     }
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
+  save_draft (self); /* sent: no draft left */
   self->stick_to_bottom = TRUE;
 }
 
@@ -740,8 +798,13 @@ hearth_chat_view_set_chat (HearthChatView    *self,
                            HearthApplication *app,
                            gint64             chat_id)
 {
+  gboolean other_chat = chat_id != self->chat_id;
+
   g_return_if_fail (HEARTH_IS_CHAT_VIEW (self));
 
+  /* the text typed in the chat left waits there */
+  if (other_chat && self->draft_save_id != 0)
+    save_draft (self);
   if (self->conversation != NULL)
     g_signal_handlers_disconnect_by_data (self->conversation, self);
   g_clear_object (&self->conversation);
@@ -768,6 +831,8 @@ hearth_chat_view_set_chat (HearthChatView    *self,
       g_signal_connect (self->conversation, "reply-text", G_CALLBACK (on_reply_text), self);
       g_signal_connect (self->conversation, "notify::generating", G_CALLBACK (on_generating), self);
     }
+  if (other_chat)
+    load_draft (self);
   /* one change for the list: rows are reused rather than remade */
   self->stick_to_bottom = TRUE;
   reload (self);
@@ -802,6 +867,8 @@ hearth_chat_view_dispose (GObject *object)
 {
   HearthChatView *self = HEARTH_CHAT_VIEW (object);
 
+  if (self->draft_save_id != 0)
+    save_draft (self);
   if (self->conversation != NULL)
     g_signal_handlers_disconnect_by_data (self->conversation, self);
   g_clear_object (&self->conversation);
@@ -887,6 +954,8 @@ hearth_chat_view_init (HearthChatView *self)
   g_signal_connect_swapped (self->model_dropdown, "notify::selected", G_CALLBACK (on_model_selected),
                             self);
 
+  g_signal_connect_swapped (gtk_text_view_get_buffer (self->composer), "changed",
+                            G_CALLBACK (on_composer_changed), self);
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
   g_signal_connect (keys, "key-pressed", G_CALLBACK (on_composer_key), self);
   gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
