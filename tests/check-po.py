@@ -133,6 +133,24 @@ def check_languages(root, entries):
             report(r.returncode == 0 and not fuzzy, lang + ' has no fuzzy string', '\n'.join(fuzzy))
             r = run(['msgfmt', '--check', '--output-file=' + os.devnull, po])
             report(r.returncode == 0, lang + '.po passes msgfmt --check', r.stderr.strip())
+            if lang == 'zh_CN':
+                check_zh_cn_address(po)
+
+
+def check_zh_cn_address(po):
+    """One form of address throughout, the polite 您 as GNOME's zh_CN
+    translations use it: a translation mixing 您 and 你 reads as careless."""
+    informal = []
+    with open(po, encoding='utf-8') as f:
+        msgstr = False
+        for number, line in enumerate(f, 1):
+            if line.startswith('msgstr'):
+                msgstr = True
+            elif line.startswith('msgid') or line.startswith('#'):
+                msgstr = False
+            if msgstr and '你' in line:
+                informal.append('line %d: %s' % (number, line.strip()))
+    report(not informal, 'zh_CN addresses the user as 您 throughout (no 你)', '\n'.join(informal))
 
 
 def main():

@@ -117,9 +117,21 @@ frames_drawn (gpointer data)
 
 /* Renders @window as it is on screen and saves it as
  * $HEARTH_SCREENSHOT_DIR/<name>-<language>.png. */
+static void save_native_screenshot (GtkWidget  *native,
+                                    const char *name);
+
 static void
 save_screenshot (GtkWindow  *window,
                  const char *name)
+{
+  save_native_screenshot (GTK_WIDGET (window), name);
+}
+
+/* Renders @native (a window, a tooltip, a popover) as it is on screen and
+ * saves it as $HEARTH_SCREENSHOT_DIR/<name>-<language>.png. */
+static void
+save_native_screenshot (GtkWidget  *window,
+                        const char *name)
 {
   const char *dir = g_getenv ("HEARTH_SCREENSHOT_DIR");
   g_autoptr (GdkPaintable) paintable = NULL;
@@ -136,16 +148,16 @@ save_screenshot (GtkWindow  *window,
 
   /* The paintable follows what the window draws: let it draw a couple of
    * frames, so that what we save is what a person sees. */
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  fw.clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  paintable = gtk_widget_paintable_new (window);
+  fw.clock = gtk_widget_get_frame_clock (window);
   g_assert_nonnull (fw.clock);
   fw.start_frame = gdk_frame_clock_get_frame_counter (fw.clock);
-  gtk_widget_queue_draw (GTK_WIDGET (window));
+  gtk_widget_queue_draw (window);
   gdk_frame_clock_request_phase (fw.clock, GDK_FRAME_CLOCK_PHASE_PAINT);
   wait_until (frames_drawn, &fw, "the window has drawn");
 
-  width = gtk_widget_get_width (GTK_WIDGET (window));
-  height = gtk_widget_get_height (GTK_WIDGET (window));
+  width = gtk_widget_get_width (window);
+  height = gtk_widget_get_height (window);
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
 
@@ -2491,6 +2503,202 @@ test_chat_drafts_and_search (void)
   ui_input_spin (300);
 }
 
+typedef struct
+{
+  GtkWidget *root;
+  const char *text;
+  GtkWidget *found;
+} FindLabel;
+
+static gboolean
+label_mapped (gpointer data)
+{
+  FindLabel *f = data;
+
+  f->found = find_widget (f->root, GTK_TYPE_LABEL, "label", f->text);
+  return f->found != NULL && gtk_widget_get_mapped (f->found);
+}
+
+/* @label shows all its text inside @window: not ellipsized, not past the
+ * window's edge. */
+static void
+assert_label_whole (GtkWidget  *label,
+                    GtkWidget  *window,
+                    const char *what)
+{
+  graphene_rect_t bounds;
+
+  g_assert_nonnull (label);
+  g_assert_true (gtk_widget_get_mapped (label));
+  if (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))))
+    g_error ("%s is cut off: “%s”", what, gtk_label_get_label (GTK_LABEL (label)));
+  g_assert_true (gtk_widget_compute_bounds (label, window, &bounds));
+  if (bounds.origin.x < 0 || bounds.origin.x + bounds.size.width > gtk_widget_get_width (window) + 0.5)
+    g_error ("%s runs past the window's edge (%.0f–%.0f of %d)", what, bounds.origin.x,
+             bounds.origin.x + bounds.size.width, gtk_widget_get_width (window));
+}
+
+static gboolean
+stats_laid_out (gpointer data)
+{
+  GtkWidget **w = data;
+
+  return w[1] != NULL && gtk_widget_get_mapped (w[1]) && gtk_widget_get_width (w[1]) > 0
+         && gtk_widget_get_width (w[0]) <= 400;
+}
+
+/* At phone width (360 px) a long reply's statistics ("… · cut short: the
+ * context is full") and the context indicator are shown whole (they were
+ * cut off with "…", hiding why the reply ended). */
+static void
+test_chat_narrow (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *stats_text = NULL;
+  g_autofree char *context_text = NULL;
+  const char *stats = "{\"n_ctx\":2048,\"prompt_tokens\":10,\"generated_tokens\":2038,"
+                      "\"tokens_per_second\":2204.1,\"first_token_seconds\":0.02,"
+                      "\"stop_reason\":\"context full\"}";
+  GSettings *settings;
+  HearthChatStore *chats;
+  GtkWindow *narrow;
+  AdwLeaflet *leaflet;
+  GtkWidget *view, *w[2] = { NULL, NULL };
+  gint64 chat, question, reply;
+
+  REQUIRE_DISPLAY ();
+  model = stories_in_library ();
+  if (model == NULL)
+    return;
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  chat = hearth_chat_store_create_chat (chats, "stories:latest", &error);
+  question = hearth_chat_store_add_message (chats, chat, 0, "user", "Once upon a time", NULL, NULL,
+                                            TRUE, &error);
+  reply = hearth_chat_store_add_message (chats, chat, question, "assistant",
+                                         "there was a little girl who liked to play in the park.",
+                                         "stories:latest", NULL, TRUE, &error);
+  g_assert_true (hearth_chat_store_update_message (
+    chats, reply, "there was a little girl who liked to play in the park.", TRUE, stats, NULL, &error));
+  g_assert_true (hearth_chat_store_rename_chat (chats, chat, "Narrow chat", &error));
+  g_assert_no_error (error);
+
+  settings = hearth_application_get_settings (app);
+  g_settings_set_int (settings, "window-width", 360);
+  g_settings_set_int (settings, "window-height", 640);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+  narrow = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (HEARTH_IS_WINDOW (narrow));
+  wait_until (widget_is_mapped, narrow, "the narrow window is mapped");
+  leaflet = ADW_LEAFLET (find_widget (GTK_WIDGET (narrow), ADW_TYPE_LEAFLET, "visible-child-name",
+                                      "sidebar"));
+  g_assert_nonnull (leaflet);
+  wait_until (leaflet_is_folded, leaflet, "the leaflet folds");
+  view = hearth_window_get_chat_view (HEARTH_WINDOW (narrow));
+  click_chat_row (HEARTH_WINDOW (narrow), "Narrow chat");
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+  wait_rows (view, 2);
+  stats_text = hearth_message_row_describe_stats (stats);
+  context_text = g_strdup_printf (_("Context: %u of %u tokens"), 2048, 2048);
+  w[0] = GTK_WIDGET (narrow);
+  {
+    FindLabel f = { view, stats_text };
+
+    wait_until (label_mapped, &f, "the statistics are shown");
+    w[1] = f.found;
+  }
+  wait_until (stats_laid_out, w, "the narrow window is laid out");
+  ui_input_spin (200);
+  assert_label_whole (w[1], GTK_WIDGET (narrow), "the statistics line");
+  assert_label_whole (find_widget (view, GTK_TYPE_LABEL, "label", context_text), GTK_WIDGET (narrow),
+                      "the context indicator");
+  save_screenshot (narrow, "hearth-chat-narrow-stats");
+
+  /* its tooltip, pointed at: a few lines, not a character a line (GTK
+   * 4.8 lets a wrapping tooltip shrink to its minimum width: Chinese, which
+   * may break between any two characters, stood in one column) */
+  {
+    const char *tip = gtk_widget_get_tooltip_text (w[1]);
+    FindLabel f = { GTK_WIDGET (narrow), tip, NULL };
+    PangoLayout *layout;
+
+    g_assert_nonnull (tip);
+    ui_input_hover (w[1]);
+    wait_until (label_mapped, &f, "the tooltip is shown");
+    ui_input_spin (100);
+    layout = gtk_label_get_layout (GTK_LABEL (f.found));
+    g_test_message ("tooltip: %d lines, %d px wide", pango_layout_get_line_count (layout),
+                    gtk_widget_get_width (f.found));
+    /* three lines of text, each of which fits a 360 px screen */
+    g_assert_cmpint (pango_layout_get_line_count (layout), <=, 4);
+    save_native_screenshot (GTK_WIDGET (gtk_widget_get_native (f.found)), "hearth-tooltip");
+  }
+
+  gtk_window_destroy (narrow);
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
+}
+
+/* A short tooltip stays on one line wherever its widget is, at the screen's
+ * right edge too (there GTK 4.8 may give a tooltip less than its width, and
+ * Chinese, which can break between any two characters, stood one character
+ * a line). */
+static void
+check_tooltip (GtkWidget  *widget,
+               const char *screenshot)
+{
+  const char *tip = gtk_widget_get_tooltip_text (widget);
+  FindLabel f = { GTK_WIDGET (gtk_widget_get_root (widget)), tip, NULL };
+  PangoLayout *layout;
+
+  g_assert_nonnull (tip);
+  ui_input_hover (widget);
+  wait_until (label_mapped, &f, tip);
+  ui_input_spin (100);
+  layout = gtk_label_get_layout (GTK_LABEL (f.found));
+  g_test_message ("tooltip “%s”: %d line(s), %d px wide", tip, pango_layout_get_line_count (layout),
+                  gtk_widget_get_width (f.found));
+  if (screenshot != NULL)
+    save_native_screenshot (GTK_WIDGET (gtk_widget_get_native (f.found)), screenshot);
+  g_assert_cmpint (pango_layout_get_line_count (layout), ==, 1);
+  /* away, so that it goes before the next */
+  ui_input_hover (GTK_WIDGET (gtk_widget_get_root (widget)));
+  ui_input_spin (300);
+}
+
+static void
+test_tooltips (void)
+{
+  HearthWindow *window;
+  GtkWidget *menu, *chat_menu, *send;
+
+  g_autofree char *model = NULL;
+
+  REQUIRE_INPUT ();
+  model = stories_in_library ();
+  if (model == NULL)
+    return;
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  /* as wide as the screen: its last buttons at the screen's edge */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 900);
+  ui_input_spin (300);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.new-chat", NULL);
+  ui_input_spin (200);
+  menu = find_widget (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON, "icon-name", "open-menu-symbolic");
+  chat_menu = find_widget (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON, "icon-name",
+                           "view-more-symbolic");
+  send = find_widget (hearth_window_get_chat_view (window), GTK_TYPE_BUTTON, "tooltip-text", _("Send"));
+  g_assert_nonnull (menu);
+  g_assert_nonnull (chat_menu);
+  g_assert_nonnull (send);
+  check_tooltip (menu, NULL);
+  check_tooltip (chat_menu, "hearth-tooltip-edge");
+  check_tooltip (send, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+}
+
 static gboolean
 has_accessible_name (GtkWidget *widget)
 {
@@ -3117,6 +3325,8 @@ main (int    argc,
   g_test_add_func ("/ui/chat-pointer", test_chat_pointer);
   g_test_add_func ("/ui/chat-versions-context", test_chat_versions_context);
   g_test_add_func ("/ui/chat-drafts-and-search", test_chat_drafts_and_search);
+  g_test_add_func ("/ui/chat-narrow", test_chat_narrow);
+  g_test_add_func ("/ui/tooltips", test_tooltips);
   g_test_add_func ("/ui/chat-markdown", test_chat_markdown);
   g_test_add_func ("/ui/accessible-names", test_accessible_names);
   g_test_add_func ("/ui/restart", test_restart);

@@ -41,6 +41,63 @@ hearth_ui_pick_renderer (const char *dri_dir)
   return "cairo";
 }
 
+/* GTK 4.8 gives a tooltip's wrapping label as many "characters" of width
+ * as its text has characters — measured in Latin characters, half as wide
+ * as Chinese ones: a short tooltip ("主菜单", 3 characters) wrapped one
+ * character a line. The label is given twice that, still at most GTK's
+ * own 50, each time GTK sets it (on every new tooltip text). */
+static void
+widen_tooltip_label (GtkLabel *label)
+{
+  int want = MIN (2 * (int) g_utf8_strlen (gtk_label_get_text (label), -1), 50);
+
+  if (gtk_label_get_wrap (label) && gtk_label_get_max_width_chars (label) < want)
+    gtk_label_set_max_width_chars (label, want);
+}
+
+static gboolean
+tooltip_realized_hook (GSignalInvocationHint *hint,
+                       guint                  n_values,
+                       const GValue          *values,
+                       gpointer               data)
+{
+  GType tooltip_window = g_type_from_name ("GtkTooltipWindow");
+  GtkWidget *widget = g_value_get_object (&values[0]);
+  g_autoptr (GPtrArray) labels = NULL;
+
+  if (tooltip_window == 0 || !G_TYPE_CHECK_INSTANCE_TYPE (widget, tooltip_window))
+    return TRUE;
+  labels = g_ptr_array_new ();
+  hearth_ui_collect_widgets (widget, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkLabel *label = labels->pdata[i];
+
+      widen_tooltip_label (label);
+      if (g_object_get_data (G_OBJECT (label), "hearth-widened") == NULL)
+        {
+          g_object_set_data (G_OBJECT (label), "hearth-widened", GINT_TO_POINTER (1));
+          g_signal_connect (label, "notify::max-width-chars", G_CALLBACK (widen_tooltip_label), NULL);
+        }
+    }
+  return TRUE;
+}
+
+static void
+startup_cb (GApplication *app,
+            gpointer      data)
+{
+  static gsize hooked;
+
+  if (g_once_init_enter (&hooked))
+    {
+      g_type_class_unref (g_type_class_ref (GTK_TYPE_WIDGET));
+      g_signal_add_emission_hook (g_signal_lookup ("realize", GTK_TYPE_WIDGET), 0,
+                                  tooltip_realized_hook, NULL, NULL);
+      g_once_init_leave (&hooked, 1);
+    }
+}
+
 void
 hearth_ui_install (HearthApplication *app)
 {
@@ -58,6 +115,19 @@ hearth_ui_install (HearthApplication *app)
    * makes sure the linker keeps it out of the static library. */
   g_assert (hearth_get_resource () != NULL);
   hearth_application_set_window_factory (app, make_window, NULL);
+  g_signal_connect (app, "startup", G_CALLBACK (startup_cb), NULL);
+}
+
+void
+hearth_ui_collect_widgets (GtkWidget *widget,
+                           GType      type,
+                           GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    hearth_ui_collect_widgets (child, type, found);
 }
 
 GtkFileChooserNative *

@@ -35,4 +35,9 @@ void hearth_ui_clear_chooser (GtkFileChooserNative **chooser,
 /* Shows the About window, transient for @parent. */
 void hearth_ui_show_about (GtkWindow *parent);
 
+/* Every widget of @type under @widget (itself included), in order. */
+void hearth_ui_collect_widgets (GtkWidget *widget,
+                                GType      type,
+                                GPtrArray *found);
+
 G_END_DECLS
