@@ -52,7 +52,11 @@ settle (guint ms)
   ui_input_spin (ms);
 }
 
-/* @widget's middle in root-window coordinates. */
+/* Where in a widget the next click goes, as fractions of its size. */
+static double at_x = 0.5, at_y = 0.5;
+
+/* A point of @widget (at_x, at_y of its size) in root-window coordinates;
+ * fails when another widget covers it there (a toast, a popover). */
 static void
 root_point (GtkWidget *widget,
             int       *x,
@@ -68,12 +72,62 @@ root_point (GtkWidget *widget,
     g_error ("cannot click or point at a %s that is not on screen", G_OBJECT_TYPE_NAME (widget));
   g_assert_nonnull (native);
   g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (native), &bounds));
-  gtk_native_get_surface_transform (native, &nx, &ny);
-  surface = gtk_native_get_surface (native);
-  XTranslateCoordinates (x_display (), gdk_x11_surface_get_xid (surface),
-                         DefaultRootWindow (x_display ()),
-                         (int) (nx + bounds.origin.x + bounds.size.width / 2),
-                         (int) (ny + bounds.origin.y + bounds.size.height / 2), x, y, &child);
+  {
+    double px = bounds.origin.x + bounds.size.width * at_x;
+    double py = bounds.origin.y + bounds.size.height * at_y;
+    GtkWidget *picked = gtk_widget_pick (GTK_WIDGET (native), px, py, GTK_PICK_DEFAULT);
+
+    if (picked == NULL || (picked != widget && !gtk_widget_is_ancestor (picked, widget)))
+      g_error ("a %s covers the %s where it would be clicked", picked != NULL ? G_OBJECT_TYPE_NAME (picked) : "nothing",
+               G_OBJECT_TYPE_NAME (widget));
+    gtk_native_get_surface_transform (native, &nx, &ny);
+    surface = gtk_native_get_surface (native);
+    XTranslateCoordinates (x_display (), gdk_x11_surface_get_xid (surface),
+                           DefaultRootWindow (x_display ()), (int) (nx + px), (int) (ny + py), x, y,
+                           &child);
+  }
+}
+
+void
+ui_input_click_at (GtkWidget *widget,
+                   double     fx,
+                   double     fy)
+{
+  at_x = fx;
+  at_y = fy;
+  ui_input_click (widget);
+  at_x = at_y = 0.5;
+}
+
+/* The X window under the root point (@x, @y) is @widget's own, not another
+ * window left over it. */
+static void
+check_on_top (GtkWidget *widget,
+              int        x,
+              int        y)
+{
+  Display *dpy = x_display ();
+  Window want = gdk_x11_surface_get_xid (gtk_native_get_surface (gtk_widget_get_native (widget)));
+  Window root = DefaultRootWindow (dpy), child = 0, top = 0, r, c;
+  int rx, ry, wx, wy;
+  unsigned int mask;
+
+  XQueryPointer (dpy, root, &r, &child, &rx, &ry, &wx, &wy, &mask);
+  g_assert_cmpint (rx, ==, x);
+  g_assert_cmpint (ry, ==, y);
+  top = child;
+  if (top != want)
+    {
+      /* a window above @widget's took the pointer: say which */
+      XTextProperty name = { 0 };
+
+      if (top != 0)
+        XGetWMName (dpy, top, &name);
+      g_error ("the pointer at %d,%d is over X window 0x%lx (%s), not over the %s's 0x%lx", x, y,
+               (unsigned long) top, name.value != NULL ? (char *) name.value : "no name",
+               G_OBJECT_TYPE_NAME (widget), (unsigned long) want);
+    }
+  (void) c;
 }
 
 void
@@ -87,6 +141,7 @@ ui_input_hover (GtkWidget *widget)
   settle (20);
   XTestFakeMotionEvent (x_display (), -1, x, y, CurrentTime);
   settle (50);
+  check_on_top (widget, x, y);
 }
 
 void

@@ -25,6 +25,12 @@ void ui_input_hover (GtkWidget *widget);
  * button; returns once GTK has handled the press and the release. */
 void ui_input_click (GtkWidget *widget);
 
+/* The same, at a point of @widget given as fractions of its width and
+ * height (0.5, 0.5 is its middle). */
+void ui_input_click_at (GtkWidget *widget,
+                        double     fx,
+                        double     fy);
+
 /* Presses and releases the key @keyval with the @mods held (GDK_CONTROL_MASK,
  * GDK_SHIFT_MASK), on the window under the pointer (Xvfb has no window
  * manager: the focus follows the pointer). */

@@ -34,7 +34,9 @@ struct _HearthWindow
   HearthChatList *chats;      /* the sidebar's chats (NULL without a chat store) */
   gboolean changing;          /* inside the list's items-changed */
   int kept_position;          /* where the chat shown was when it began */
+  int shown_position;         /* the chat shown's row when last looked (-1: none) */
   gboolean selecting;         /* the selection is being set to the chat shown */
+  gboolean pointer_in_list;   /* the pointer is over the sidebar's list */
   GtkSingleSelection *selection;
   GSettings *settings;
   GtkFileChooserNative *chooser;
@@ -87,6 +89,7 @@ sync_selection (HearthWindow *self)
   gint64 shown = shown_chat (self);
   int position = shown != 0 && self->chats != NULL ? hearth_chat_list_find (self->chats, shown) : -1;
 
+  self->shown_position = position;
   if (self->selection == NULL)
     return;
   self->selecting = TRUE;
@@ -168,12 +171,10 @@ chats_changing_cb (GListModel   *model,
                    guint         added,
                    HearthWindow *self)
 {
-  guint selected = gtk_single_selection_get_selected (self->selection);
-
-  /* (the list holds its new items already; the selection, whose handler
-   * comes after this one, still has the old position) */
+  /* (the list holds its new items already: the row is the one noted when
+   * the selection last marked the chat shown) */
   self->changing = TRUE;
-  self->kept_position = selected != GTK_INVALID_LIST_POSITION ? (int) selected : -1;
+  self->kept_position = self->shown_position;
 }
 
 /* ...and then the selection marks it where it went. A chat a search leaves
@@ -204,19 +205,38 @@ chats_changed_cb (GListModel   *model,
 }
 
 /* GTK moved the selection by itself (the pointer passing over a row of a
- * list that activates on a single click, the focus coming back to the list
- * when a menu closes, the keyboard's cursor): the chat shown stays, and the
- * selection goes back to it. Picking a chat is a click or Enter on its row. */
+ * list that activates on a single click, the keyboard's cursor): the chat
+ * shown stays. Picking a chat is a click or Enter on its row. While the
+ * pointer is over the list the highlight follows it, as GTK means it to in
+ * such lists (putting it back at once made GTK lose clicks); once the
+ * pointer leaves, the selection marks the chat shown again. */
 static void
 selection_changed_cb (GtkSingleSelection *selection,
                       GParamSpec         *pspec,
                       HearthWindow       *self)
 {
-  if (self->changing || self->selecting)
+  if (self->changing || self->selecting || self->pointer_in_list)
     return;
   if (gtk_single_selection_get_selected (selection)
       != (guint) (shown_chat (self) != 0 ? hearth_chat_list_find (self->chats, shown_chat (self)) : -1))
     sync_selection (self);
+}
+
+static void
+pointer_entered_list_cb (GtkEventControllerMotion *motion,
+                         double                    x,
+                         double                    y,
+                         HearthWindow             *self)
+{
+  self->pointer_in_list = TRUE;
+}
+
+static void
+pointer_left_list_cb (GtkEventControllerMotion *motion,
+                      HearthWindow             *self)
+{
+  self->pointer_in_list = FALSE;
+  sync_selection (self);
 }
 
 /* A click (or Enter) on a chat: shown, and on a narrow window, over to it. */
@@ -790,6 +810,13 @@ hearth_window_init (HearthWindow *self)
   g_object_unref (factory);
   gtk_list_view_set_single_click_activate (self->chat_list, TRUE);
   g_signal_connect (self->chat_list, "activate", G_CALLBACK (chat_activated_cb), self);
+  {
+    GtkEventController *motion = gtk_event_controller_motion_new ();
+
+    g_signal_connect (motion, "enter", G_CALLBACK (pointer_entered_list_cb), self);
+    g_signal_connect (motion, "leave", G_CALLBACK (pointer_left_list_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->chat_list), motion);
+  }
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
 }
 
