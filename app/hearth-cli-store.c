@@ -213,6 +213,9 @@ hearth_cli_import (const HearthCliCommand *command,
 {
   g_autoptr (HearthStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *blob = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *absolute = NULL;
   const char *file = NULL, *name = NULL;
   gboolean link = FALSE;
 
@@ -248,8 +251,22 @@ hearth_cli_import (const HearthCliCommand *command,
       fprintf (err, "hearth import: %s\n", error->message);
       return 1;
     }
-  fprintf (out, link ? _("imported “%s” as “%s” (linked: keep the file where it is)\n")
-                     : _("imported “%s” as “%s” (copied into %s)\n"),
-           file, name, hearth_store_get_root (store));
+  /* what the store holds now, which is not always what was asked for */
+  blob = hearth_store_get_model_path (store, name, NULL);
+  target = blob != NULL ? g_file_read_link (blob, NULL) : NULL;
+  absolute = g_canonicalize_filename (file, NULL);
+  if (target == NULL && link)
+    fprintf (out, _("imported “%s” as “%s” (the store has a copy of this file already, so it "
+                    "is not linked: the file may be moved or deleted)\n"),
+             file, name);
+  else if (target == NULL)
+    fprintf (out, _("imported “%s” as “%s” (copied into %s)\n"), file, name,
+             hearth_store_get_root (store));
+  else if (g_str_equal (target, absolute))
+    fprintf (out, _("imported “%s” as “%s” (linked: keep the file where it is)\n"), file, name);
+  else
+    fprintf (out, _("imported “%s” as “%s” (linked to %s, which has the same bytes: keep that "
+                    "file where it is)\n"),
+             file, name, target);
   return 0;
 }

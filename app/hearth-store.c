@@ -7,8 +7,10 @@
 #include <glib/gi18n.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -584,6 +586,152 @@ add_descriptor (JsonBuilder *b,
   json_builder_end_object (b);
 }
 
+/* A name beside @blob for a file on its way there (never a blob's name,
+ * nor a download's). */
+static char *
+blob_temp_path (const char *blob)
+{
+  return g_strdup_printf ("%s.import-%u-%08x", blob, (guint) getpid (), g_random_int ());
+}
+
+/* Copies the file at @path to a new file beside @blob, hashing the bytes
+ * as they go, and renames it to @blob once they are the ones @digest
+ * names; over a link there, atomically, so that every model that shares
+ * the blob keeps working. */
+static gboolean
+copy_blob (const char    *path,
+           const char    *digest,
+           const char    *blob,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autoptr (GFile) src = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (src, cancellable, error);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guchar *buffer = g_malloc (1 << 20);
+  g_autofree char *tmp = blob_temp_path (blob);
+  g_autofree char *got = NULL;
+  gssize n;
+  int fd, saved;
+
+  if (in == NULL)
+    return FALSE;
+  fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      saved = errno;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot write %s: %s"),
+                   tmp, g_strerror (saved));
+      return FALSE;
+    }
+  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buffer, 1 << 20, cancellable, error)) > 0)
+    {
+      g_checksum_update (sum, buffer, n);
+      for (gssize done = 0; done < n;)
+        {
+          gssize w = write (fd, buffer + done, (size_t) (n - done));
+
+          if (w < 0 && errno == EINTR)
+            continue;
+          if (w < 0)
+            {
+              saved = errno;
+              g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                           _("cannot write %s: %s"), tmp, g_strerror (saved));
+              n = -1;
+              break;
+            }
+          done += w;
+        }
+      if (n < 0)
+        break;
+    }
+  /* the blob's name must never point at bytes only in memory */
+  if (n == 0 && fsync (fd) != 0)
+    {
+      saved = errno;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot write %s: %s"),
+                   tmp, g_strerror (saved));
+      n = -1;
+    }
+  close (fd);
+  if (n < 0)
+    {
+      g_unlink (tmp);
+      return FALSE;
+    }
+  got = g_strdup_printf ("sha256:%s", g_checksum_get_string (sum));
+  if (!g_str_equal (got, digest))
+    {
+      g_unlink (tmp);
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("%s changed while it was being imported; import it again"), path);
+      return FALSE;
+    }
+  if (g_rename (tmp, blob) != 0)
+    {
+      saved = errno;
+      g_unlink (tmp);
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot move %s to %s: %s"),
+                   tmp, blob, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Makes @blob a symbolic link to @path (made beside it, then renamed over
+ * what is there: a link whose file is gone). */
+static gboolean
+link_blob (const char    *path,
+           const char    *blob,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  g_autofree char *tmp = blob_temp_path (blob);
+  g_autoptr (GFile) tmp_file = g_file_new_for_path (tmp);
+  int saved;
+
+  if (!g_file_make_symbolic_link (tmp_file, absolute, cancellable, error))
+    return FALSE;
+  if (g_rename (tmp, blob) != 0)
+    {
+      saved = errno;
+      g_unlink (tmp);
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot move %s to %s: %s"),
+                   tmp, blob, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Puts the file at @path, whose SHA-256 is @digest, into the store as
+ * @blob: a copy, or with @link a symbolic link to it. A file of its own at
+ * @blob stays whatever is asked (it is the same bytes, and a copy is what
+ * breaks least); a link there stays for a link, and is replaced by a copy
+ * where a copy is asked for (a copy must not depend on a file the user may
+ * move) or by either where its file is gone. */
+static gboolean
+place_blob (const char    *path,
+            const char    *digest,
+            const char    *blob,
+            gboolean       link,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  GStatBuf st;
+  gboolean present = g_lstat (blob, &st) == 0;
+  gboolean is_link = present && S_ISLNK (st.st_mode);
+
+  if (present && !is_link)
+    return TRUE;
+  if (is_link && link && g_file_test (blob, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (link)
+    return link_blob (path, blob, cancellable, error);
+  return copy_blob (path, digest, blob, cancellable, error);
+}
+
 gboolean
 hearth_store_import (HearthStore   *self,
                      const char    *path,
@@ -597,7 +745,6 @@ hearth_store_import (HearthStore   *self,
   g_autofree char *digest = NULL;
   g_autofree char *blob = NULL;
   g_autofree char *blob_dir = NULL;
-  g_autofree char *absolute = NULL;
   ember_gguf *gguf = NULL;
   ember_error e = { 0 };
   guint64 size = 0;
@@ -633,32 +780,8 @@ hearth_store_import (HearthStore   *self,
     return FALSE;
   if (!make_dir (blob_dir, error))
     return FALSE;
-  if (!g_file_test (blob, G_FILE_TEST_EXISTS))
-    {
-      g_autoptr (GFile) src = g_file_new_for_path (path);
-      g_autoptr (GFile) dst = g_file_new_for_path (blob);
-
-      absolute = g_canonicalize_filename (path, NULL);
-      if (link)
-        {
-          if (!g_file_make_symbolic_link (dst, absolute, cancellable, error))
-            return FALSE;
-        }
-      else
-        {
-          /* copied beside the blob, then renamed: no half blob under its name */
-          g_autofree char *tmp = g_strconcat (blob, ".partial", NULL);
-          g_autoptr (GFile) tmp_file = g_file_new_for_path (tmp);
-
-          if (!g_file_copy (src, tmp_file, G_FILE_COPY_OVERWRITE, cancellable, NULL, NULL, error)
-              || !g_file_move (tmp_file, dst, G_FILE_COPY_OVERWRITE, cancellable, NULL, NULL,
-                               error))
-            {
-              g_file_delete (tmp_file, NULL, NULL);
-              return FALSE;
-            }
-        }
-    }
+  if (!place_blob (path, digest, blob, link, cancellable, error))
+    return FALSE;
 
   return hearth_store_add_model (self, name, digest, size, error);
 }

@@ -98,9 +98,14 @@ char *hearth_store_get_model_path (HearthStore  *self,
 
 /* Adds the GGUF file at @path as model @name: its SHA-256 is computed once
  * (it names the blob); with @link the blob is a symbolic link to @path (no
- * copy: @path must stay where it is), else a copy. The manifest gets the
+ * copy: @path must stay where it is), else a copy, checked against that
+ * SHA-256 as it is written. A blob with those bytes that is a file of its
+ * own stays as it is, even for @link; a link there is replaced by the copy
+ * when a copy is asked for (atomically: the models sharing it keep working),
+ * and by the link or the copy where its file is gone. The manifest gets the
  * model layer and a config blob describing it. Fails with
- * HEARTH_STORE_ERROR_EXISTS where @name exists. */
+ * HEARTH_STORE_ERROR_EXISTS where @name exists. Whether the model ended up
+ * linked: hearth_store_get_model_path () is then a symbolic link. */
 gboolean hearth_store_import (HearthStore   *self,
                               const char    *path,
                               const char    *name,

@@ -844,6 +844,84 @@ test_store_commands (void)
   }
 }
 
+/* `hearth import` says what the store holds: a link to this file, a link
+ * to another file with the same bytes, or a copy (a copy import replaces a
+ * link, so the file may go; a link import over a copy keeps the copy). */
+static void
+test_import_link_then_copy (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *a_absolute = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  root = g_dir_make_tmp ("hearth-test-cli-link-XXXXXX", NULL);
+  dir = g_dir_make_tmp ("hearth-test-cli-files-XXXXXX", NULL);
+  a = g_build_filename (dir, "a.gguf", NULL);
+  b = g_build_filename (dir, "b.gguf", NULL);
+  a_absolute = g_canonicalize_filename (a, NULL);
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (a, data, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+
+  {
+    g_auto (Run) r = hearth ("import", "--link", a, "one", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "(linked: keep the file where it is)"));
+  }
+  {
+    g_auto (Run) r = hearth ("import", "--link", b, "two", NULL);
+    g_autofree char *expected = g_strdup_printf ("(linked to %s, which has the same bytes: keep "
+                                                 "that file where it is)", a_absolute);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, expected));
+  }
+  {
+    g_auto (Run) r = hearth ("import", a, "three", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "(copied into"));
+  }
+  /* the files go: every model still shows and runs */
+  g_unlink (a);
+  {
+    g_auto (Run) show = hearth ("show", "one", NULL);
+    g_auto (Run) run = hearth ("run", "--raw", "--temperature", "0", "--num-predict", "4", "two",
+                               "Once upon a time", NULL);
+
+    g_assert_cmpint (show.status, ==, 0);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    g_auto (Run) r = hearth ("import", "--link", b, "four", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "(the store has a copy of this file already, so it is not "
+                                     "linked: the file may be moved or deleted)"));
+  }
+  g_unlink (b);
+  {
+    g_auto (Run) r = hearth ("rm", "one", "two", "three", "four", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+  }
+  g_unsetenv ("HEARTH_MODELS");
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s' '%s'", root, dir);
+
+    g_assert_cmpint (system (cmd), ==, 0);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -865,6 +943,7 @@ main (int    argc,
   g_test_add_func ("/cli/bench/table", test_bench_table);
   g_test_add_func ("/cli/bench/refusals", test_bench_refusals);
   g_test_add_func ("/cli/store", test_store_commands);
+  g_test_add_func ("/cli/import/link-then-copy", test_import_link_then_copy);
 
   return g_test_run ();
 }

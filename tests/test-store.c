@@ -273,6 +273,99 @@ test_import_link (void)
   g_assert_true (g_file_test (gguf, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Every entry of ROOT/blobs is a blob named by its digest: nothing half
+ * written is left beside them. */
+static void
+assert_only_blobs (const char *root)
+{
+  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *file;
+
+  g_assert_nonnull (d);
+  while ((file = g_dir_read_name (d)) != NULL)
+    {
+      if (!g_str_has_prefix (file, "sha256-") || strlen (file) != 7 + 64
+          || strspn (file + 7, "0123456789abcdef") != 64)
+        g_error ("%s/%s is not a blob", dir, file);
+    }
+}
+
+/* The blob @digest is a file of its own (no link) whose bytes have that
+ * SHA-256, and model @name loads from it. */
+static void
+assert_real_blob (HearthStore *store,
+                  const char  *digest,
+                  const char  *name)
+{
+  g_autofree char *blob = hearth_store_blob_path (store, digest, NULL);
+  g_autofree char *got = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  ember_gguf *gguf = NULL;
+  ember_error e = { 0 };
+
+  g_assert_false (g_file_test (blob, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_REGULAR));
+  got = file_sha256 (blob);
+  g_assert_cmpstr (got, ==, digest);
+  path = hearth_store_get_model_path (store, name, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ember_gguf_open (path, &gguf, &e), ==, EMBER_OK);
+  ember_gguf_close (gguf);
+}
+
+/* A copy is a copy: importing by copy a file that another model has linked
+ * replaces the link with the file's bytes (so moving the file breaks
+ * nothing, for either model), and repairs a link whose file is gone; a link
+ * import where the store has the bytes already keeps them. */
+static void
+test_import_copy_over_link (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-copy-over-link", NULL);
+  g_autofree char *gguf = make_model ("moving.gguf", 4);
+  g_autofree char *moved = g_build_filename (tmp_dir, "moved.gguf", NULL);
+  g_autofree char *digest = file_sha256 (gguf);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *blob = hearth_store_blob_path (store, digest, NULL);
+
+  g_assert_true (hearth_store_import (store, gguf, "linked", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (hearth_store_import (store, gguf, "copied", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  assert_real_blob (store, digest, "copied");
+  assert_only_blobs (root);
+
+  /* the user moves the file: both models still load */
+  g_assert_cmpint (g_rename (gguf, moved), ==, 0);
+  assert_real_blob (store, digest, "linked");
+  assert_real_blob (store, digest, "copied");
+
+  /* a link asked for where the bytes are in the store already: they stay */
+  g_assert_true (hearth_store_import (store, moved, "linked-again", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  assert_real_blob (store, digest, "linked-again");
+  g_assert_true (hearth_store_remove (store, "linked", NULL, &error));
+  g_assert_true (hearth_store_remove (store, "copied", NULL, &error));
+  g_assert_true (hearth_store_remove (store, "linked-again", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (blob, G_FILE_TEST_EXISTS));
+
+  /* a link whose file was deleted: a copy import mends the model */
+  g_assert_true (hearth_store_import (store, moved, "broken", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_SYMLINK));
+  g_assert_cmpint (g_rename (moved, gguf), ==, 0);
+  g_assert_false (g_file_test (blob, G_FILE_TEST_EXISTS));   /* it dangles */
+  g_assert_true (hearth_store_import (store, gguf, "mended", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  assert_real_blob (store, digest, "broken");
+  assert_only_blobs (root);
+  g_unlink (gguf);
+}
+
 /* A manifest that cannot be read is skipped when listing, and keeps every
  * blob when another model is removed. */
 static void
@@ -747,6 +840,7 @@ main (int    argc,
   g_test_add_func ("/store/names", test_names);
   g_test_add_func ("/store/import-list-copy-remove", test_import_list_copy_remove);
   g_test_add_func ("/store/import-link", test_import_link);
+  g_test_add_func ("/store/import-copy-over-link", test_import_copy_over_link);
   g_test_add_func ("/store/import-ollama-layers", test_import_ollama_layers);
   g_test_add_func ("/store/ollama-template", test_ollama_template);
   g_test_add_func ("/store/damaged-manifest", test_damaged_manifest);
