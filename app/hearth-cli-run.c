@@ -54,6 +54,7 @@ typedef struct
   GPtrArray *messages;       /* ember_value dicts {role, content} */
   double load_seconds;
   gboolean cancelled;        /* the last reply was stopped with Ctrl+C */
+  gboolean chatting;         /* the interactive chat, where /clear exists */
   FILE *out;
   FILE *err;
 } RunState;
@@ -538,9 +539,14 @@ generate (RunState   *s,
                            &stats, &error);
   if (status == EMBER_ERROR_CONTEXT_FULL)
     {
-      fprintf (s->err, _("hearth run: the prompt does not fit in the context (%u tokens); "
-                         "use a shorter prompt or a longer context (--num-ctx, or /clear in a chat)\n"),
-               ember_context_get_n_ctx (s->ctx));
+      if (s->chatting)
+        fprintf (s->err, _("hearth run: the prompt does not fit in the context (%u tokens); "
+                           "use a shorter prompt or a longer context (--num-ctx, or /clear in a chat)\n"),
+                 ember_context_get_n_ctx (s->ctx));
+      else
+        fprintf (s->err, _("hearth run: the prompt does not fit in the context (%u tokens); "
+                           "use a shorter prompt or a longer context (--num-ctx)\n"),
+                 ember_context_get_n_ctx (s->ctx));
       return FALSE;
     }
   if (status != EMBER_OK)
@@ -554,9 +560,14 @@ generate (RunState   *s,
   if (stats.stop_reason == EMBER_STOP_CANCELLED)
     s->cancelled = TRUE;
 
-  if (stats.stop_reason == EMBER_STOP_CONTEXT_FULL)
+  /* a one-shot run simply ends there (status 0); a chat can go on after /clear */
+  if (stats.stop_reason == EMBER_STOP_CONTEXT_FULL && s->chatting)
     fprintf (s->err, _("hearth run: the context is full (%u tokens): the reply was cut short. "
                        "Start again with /clear, or use a longer context (--num-ctx).\n"),
+             ember_context_get_n_ctx (s->ctx));
+  else if (stats.stop_reason == EMBER_STOP_CONTEXT_FULL)
+    fprintf (s->err, _("hearth run: the reply stopped at the end of the context (%u tokens); "
+                       "a longer context (--num-ctx) lets it go further\n"),
              ember_context_get_n_ctx (s->ctx));
   if (s->verbose)
     print_stats (s, &stats);
@@ -715,6 +726,7 @@ read_message (RunState *s)
 static int
 chat (RunState *s)
 {
+  s->chatting = TRUE;
   for (;;)
     {
       g_autofree char *line = read_message (s);

@@ -522,12 +522,70 @@ test_run_refusals (void)
                  cases[i].message, r.status, r.err);
     }
 
-  /* the context filling up during a reply is said, not silent */
+}
+
+/* A one-shot run that fills the context ends there, cleanly (status 0),
+ * and says so in words that fit a one-shot run: the chat's /clear is no
+ * advice here. A prompt that does not fit is refused without it too. */
+static void
+test_run_context_end (void)
+{
+  g_autofree char *path = NULL;
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
   {
     g_auto (Run) r = hearth ("run", "--raw", "--num-ctx", "20", "--temperature", "0", path, "", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
-    g_assert_nonnull (strstr (r.err, "the context is full (20 tokens): the reply was cut short"));
+    g_assert_cmpstr (r.err, ==, "hearth run: the reply stopped at the end of the context (20 tokens); "
+                                "a longer context (--num-ctx) lets it go further\n");
+  }
+  {
+    g_auto (Run) r = hearth ("run", "--num-ctx", "32", "--temperature", "0", path, "Once upon a time",
+                             NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.err, "the reply stopped at the end of the context (32 tokens)"));
+    g_assert_null (strstr (r.err, "/clear"));
+  }
+  {
+    g_auto (Run) r = hearth ("run", "--num-ctx", "4", "--raw", path, "a prompt longer than four tokens",
+                             NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, "hearth run: the prompt does not fit in the context (4 tokens); use a "
+                                "shorter prompt or a longer context (--num-ctx)\n");
+  }
+
+  /* the chat on a terminal (through script(1)), where /clear exists, keeps
+   * its advice */
+  {
+    g_autofree char *script = g_find_program_in_path ("script");
+    g_autofree char *binary = g_shell_quote (g_getenv ("HEARTH_BINARY"));
+    g_autofree char *model = g_shell_quote (path);
+    g_autofree char *command = g_strdup_printf ("%s run --num-ctx 24 --temperature 0 %s", binary,
+                                                model);
+    g_autoptr (GSubprocess) p = NULL;
+    g_autoptr (GBytes) in = g_bytes_new_static ("Once upon a time\n/bye\n", 22);
+    g_autoptr (GBytes) out = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autofree char *text = NULL;
+
+    if (script == NULL)
+      {
+        g_test_message ("script(1) is missing: the chat's message is not checked");
+        return;
+      }
+    p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                          script, "-qec", command, "/dev/null", NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate (p, in, NULL, &out, NULL, &error));
+    g_assert_no_error (error);
+    text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+    g_assert_nonnull (strstr (text, "hearth run: the context is full (24 tokens): the reply was cut "
+                                    "short. Start again with /clear, or use a longer context "
+                                    "(--num-ctx)."));
   }
 }
 
@@ -938,6 +996,7 @@ main (int    argc,
   g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
   g_test_add_func ("/cli/run/refusals", test_run_refusals);
+  g_test_add_func ("/cli/run/context-end", test_run_context_end);
   g_test_add_func ("/cli/run/vulkan", test_run_vulkan);
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/bench/table", test_bench_table);
