@@ -12,6 +12,7 @@
 
 #include "ember.h"
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 
 int
 hearth_cli_devices (const HearthCliCommand *command,
@@ -26,6 +27,8 @@ hearth_cli_devices (const HearthCliCommand *command,
   ember_error error = { 0 };
   ember_status choice;
 
+  if (argc > 1 && hearth_cli_is_option (argv[1]))
+    return hearth_cli_unknown_option (err, "devices", argv[1]);
   if (argc > 1)
     {
       fprintf (err, _("hearth devices: this command takes no arguments\n"));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 #include "hearth-fit.h"
 #include "hearth-pull.h"
 
@@ -141,7 +142,9 @@ hearth_cli_pull (const HearthCliCommand *command,
     {
       if (g_str_equal (argv[i], "--force"))
         run.force = TRUE;
-      else if (argv[i][0] == '-' || name != NULL)
+      else if (hearth_cli_is_option (argv[i]))
+        return hearth_cli_unknown_option (err, "pull", argv[i]);
+      else if (name != NULL)
         {
           fprintf (err, _("hearth pull: usage: hearth pull NAME [--force]\n"));
           return 2;

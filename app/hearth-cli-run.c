@@ -23,6 +23,7 @@
 
 #include "ember.h"
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_model, ember_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_context, ember_context_free)
@@ -200,6 +201,18 @@ static const struct
   { "--num-predict", "num_predict" }, { "--num-ctx", "num_ctx" }, { "--stop", "stop" },
 };
 
+/* Whether @name is an option of `hearth run` that takes a value. */
+static gboolean
+option_takes_value (const char *name)
+{
+  if (g_str_equal (name, "--system") || g_str_equal (name, "--backend"))
+    return TRUE;
+  for (gsize k = 0; k < G_N_ELEMENTS (option_parameters); k++)
+    if (g_str_equal (name, option_parameters[k].option))
+      return TRUE;
+  return FALSE;
+}
+
 static int
 parse_arguments (RunState *s,
                  int       argc,
@@ -212,7 +225,6 @@ parse_arguments (RunState *s,
       const char *arg = argv[i];
       const char *value = NULL;
       g_autofree char *name = NULL;
-      gboolean found = FALSE;
 
       if (!options_done && g_str_equal (arg, "--"))
         {
@@ -243,23 +255,18 @@ parse_arguments (RunState *s,
           continue;
         }
 
-      /* --name=value or --name value */
+      /* --name=value or --name value; a name it does not know is said as
+       * such, wherever it is, before any value is taken for it */
+      name = strchr (arg, '=') != NULL ? g_strndup (arg, (gsize) (strchr (arg, '=') - arg))
+                                       : g_strdup (arg);
+      if (!option_takes_value (name))
+        return hearth_cli_unknown_option (s->err, "run", name);
       if (strchr (arg, '=') != NULL)
-        {
-          name = g_strndup (arg, (gsize) (strchr (arg, '=') - arg));
-          value = strchr (arg, '=') + 1;
-        }
+        value = strchr (arg, '=') + 1;
+      else if (i + 1 < argc)
+        value = argv[++i];
       else
-        {
-          name = g_strdup (arg);
-          if (i + 1 < argc)
-            value = argv[i + 1], i++;
-        }
-      if (value == NULL)
-        {
-          fprintf (s->err, _("hearth run: %s needs a value\n"), name);
-          return 2;
-        }
+        return hearth_cli_missing_value (s->err, "run", name);
 
       if (g_str_equal (name, "--system"))
         {
@@ -282,17 +289,9 @@ parse_arguments (RunState *s,
           continue;
         }
       for (gsize k = 0; k < G_N_ELEMENTS (option_parameters); k++)
-        if (g_str_equal (name, option_parameters[k].option))
-          {
-            if (!set_parameter (s, option_parameters[k].parameter, value))
-              return 2;
-            found = TRUE;
-          }
-      if (!found)
-        {
-          fprintf (s->err, _("hearth run: unknown option “%s”\n"), name);
+        if (g_str_equal (name, option_parameters[k].option)
+            && !set_parameter (s, option_parameters[k].parameter, value))
           return 2;
-        }
     }
 
   if (s->model_path == NULL)

@@ -89,6 +89,8 @@ hearth_cli_list (const HearthCliCommand *command,
   g_autoptr (GError) error = NULL;
   int widths[COLUMNS] = { 0 };
 
+  if (argc > 1 && hearth_cli_is_option (argv[1]))
+    return hearth_cli_unknown_option (err, "list", argv[1]);
   if (argc > 1)
     {
       fprintf (err, _("hearth list: no arguments expected; usage: hearth list\n"));
@@ -153,6 +155,10 @@ hearth_cli_rm (const HearthCliCommand *command,
   g_autoptr (HearthStore) store = NULL;
   int status = 0;
 
+  /* nothing is removed where the command line is wrong */
+  for (int i = 1; i < argc; i++)
+    if (hearth_cli_is_option (argv[i]))
+      return hearth_cli_unknown_option (err, "rm", argv[i]);
   if (argc < 2)
     {
       fprintf (err, _("hearth rm: which model? Usage: hearth rm MODEL…\n"));
@@ -189,6 +195,9 @@ hearth_cli_cp (const HearthCliCommand *command,
   g_autoptr (HearthStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
+  for (int i = 1; i < argc; i++)
+    if (hearth_cli_is_option (argv[i]))
+      return hearth_cli_unknown_option (err, "cp", argv[i]);
   if (argc != 3)
     {
       fprintf (err, _("hearth cp: usage: hearth cp SOURCE DESTINATION\n"));
@@ -225,11 +234,8 @@ hearth_cli_import (const HearthCliCommand *command,
         link = TRUE;
       else if (g_str_equal (argv[i], "--copy"))
         link = FALSE;
-      else if (argv[i][0] == '-' && argv[i][1] != '\0')
-        {
-          fprintf (err, _("hearth import: unknown option “%s”\n"), argv[i]);
-          return 2;
-        }
+      else if (hearth_cli_is_option (argv[i]))
+        return hearth_cli_unknown_option (err, "import", argv[i]);
       else if (file == NULL)
         file = argv[i];
       else if (name == NULL)

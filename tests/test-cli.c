@@ -589,6 +589,60 @@ test_run_context_end (void)
   }
 }
 
+/* Every command says that an option it does not know is unknown (wherever
+ * it is, and how to get help), and that a known option lacks its value. */
+static void
+test_options (void)
+{
+  const struct { const char *args[6]; const char *message; } cases[] = {
+    { { "run", "m.gguf", "Once", "--bogus", NULL }, "hearth run: unknown option “--bogus”" },
+    { { "run", "--bogus", "m.gguf", "Once", NULL }, "hearth run: unknown option “--bogus”" },
+    { { "run", "--bogus=1", "m.gguf", NULL }, "hearth run: unknown option “--bogus”" },
+    { { "run", "m.gguf", "Once", "--num-ctx", NULL }, "hearth run: --num-ctx needs a value" },
+    { { "run", "m.gguf", "--system", NULL }, "hearth run: --system needs a value" },
+    { { "bench", "m.gguf", "--bogus", NULL }, "hearth bench: unknown option “--bogus”" },
+    { { "bench", "--bogus", "m.gguf", NULL }, "hearth bench: unknown option “--bogus”" },
+    { { "bench", "m.gguf", "-p", NULL }, "hearth bench: -p needs a value" },
+    { { "cp", "a", "--bogus", NULL }, "hearth cp: unknown option “--bogus”" },
+    { { "cp", "--bogus", "a", "b", NULL }, "hearth cp: unknown option “--bogus”" },
+    { { "devices", "--bogus", NULL }, "hearth devices: unknown option “--bogus”" },
+    { { "help", "--bogus", NULL }, "hearth help: unknown option “--bogus”" },
+    { { "import", "f.gguf", "name", "--bogus", NULL }, "hearth import: unknown option “--bogus”" },
+    { { "list", "--bogus", NULL }, "hearth list: unknown option “--bogus”" },
+    { { "pull", "stories", "--bogus", NULL }, "hearth pull: unknown option “--bogus”" },
+    { { "pull", "--bogus", "stories", NULL }, "hearth pull: unknown option “--bogus”" },
+    { { "rm", "--bogus", NULL }, "hearth rm: unknown option “--bogus”" },
+    { { "rm", "a", "--bogus", NULL }, "hearth rm: unknown option “--bogus”" },
+    { { "show", "m.gguf", "--bogus", NULL }, "hearth show: unknown option “--bogus”" },
+    { { "template", "t.jinja", "--bogus", NULL }, "hearth template: unknown option “--bogus”" },
+    { { "template", "t.jinja", "--context", NULL }, "hearth template: --context needs a value" },
+    { { "tokenize", "m.gguf", "text", "--bogus", NULL }, "hearth tokenize: unknown option “--bogus”" },
+    { { "tokenize", "--bogus", "m.gguf", "text", NULL }, "hearth tokenize: unknown option “--bogus”" },
+    { { "version", "--bogus", NULL }, "hearth version: unknown option “--bogus”" },
+  };
+
+  if (!require_binary ())
+    return;
+  g_setenv ("HEARTH_MODELS", "/nonexistent/hearth-models", TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_autofree char *help = g_strdup_printf ("Run “hearth help %s” for usage.\n", cases[i].args[0]);
+      g_auto (Run) r = { 0 };
+
+      for (gsize k = 0; cases[i].args[k] != NULL; k++)
+        g_ptr_array_add (args, (char *) cases[i].args[k]);
+      g_ptr_array_add (args, NULL);
+      r = hearth_with_input ("", (const char *const *) args->pdata);
+      if (r.status != 2 || !g_str_has_prefix (r.err, cases[i].message)
+          || !g_str_has_suffix (r.err, help) || strchr (r.err, '\n') != r.err + strlen (r.err) - 1
+          || (r.out != NULL && *r.out != '\0'))
+        g_error ("case %zu (hearth %s …): expected status 2 and the one line \"%s… %s\", got %d "
+                 "and \"%s\"", i, cases[i].args[0], cases[i].message, help, r.status, r.err);
+    }
+  g_unsetenv ("HEARTH_MODELS");
+}
+
 /* ---- hearth bench --------------------------------------------------------- */
 
 static void
@@ -997,6 +1051,7 @@ main (int    argc,
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
   g_test_add_func ("/cli/run/refusals", test_run_refusals);
   g_test_add_func ("/cli/run/context-end", test_run_context_end);
+  g_test_add_func ("/cli/options", test_options);
   g_test_add_func ("/cli/run/vulkan", test_run_vulkan);
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/bench/table", test_bench_table);
