@@ -64,7 +64,8 @@ hearth_cli_tokenize (const HearthCliCommand *command,
   model = resolved;
   if (ember_gguf_open (model, &gguf, &error) != EMBER_OK)
     {
-      fprintf (err, _("hearth tokenize: cannot read the model “%s”: %s\n"), model, error.message);
+      /* the reader's message names the file */
+      fprintf (err, "hearth tokenize: %s\n", error.message);
       return 1;
     }
   if (ember_tokenizer_new_from_gguf (gguf, &tok, &error) != EMBER_OK)

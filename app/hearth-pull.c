@@ -647,9 +647,15 @@ on_file_finished (HearthDownload *download,
     }
   if (ember_gguf_open (blob, &gguf, &e) != EMBER_OK)
     {
+      /* the reader names the blob it read; people know the file by its
+       * address, and the blob goes */
+      const char *reason = e.message;
+
+      if (g_str_has_prefix (reason, blob) && g_str_has_prefix (reason + strlen (blob), ": "))
+        reason += strlen (blob) + 2;
       g_unlink (blob);
       fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                               _("%s is not a GGUF model file: %s"), self->file_url, e.message));
+                               _("%s is not a GGUF model file: %s"), self->file_url, reason));
       return;
     }
   ember_gguf_close (gguf);

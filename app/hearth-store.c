@@ -762,11 +762,11 @@ hearth_store_import (HearthStore   *self,
                    _("a model named “%s” exists already"), text);
       return FALSE;
     }
-  /* only a file the GGUF reader accepts becomes a model */
+  /* only a file the GGUF reader accepts becomes a model (its message names
+   * the file) */
   if (ember_gguf_open (path, &gguf, &e) != EMBER_OK)
     {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, "%s: %s", path,
-                   e.message);
+      g_set_error_literal (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, e.message);
       return FALSE;
     }
   ember_gguf_close (gguf);

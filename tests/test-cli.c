@@ -1034,6 +1034,53 @@ test_import_link_then_copy (void)
   }
 }
 
+/* How many times @needle is in @haystack. */
+static guint
+count_of (const char *haystack,
+          const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* A file that is not a model is named once in every command's message. */
+static void
+test_errors_name_the_file_once (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-cli-junk-XXXXXX", NULL);
+  g_autofree char *junk = g_build_filename (dir, "notamodel.gguf", NULL);
+  const char *commands[][4] = {
+    { "import", "JUNK", "junk", NULL }, { "show", "JUNK", NULL }, { "run", "JUNK", "hi", NULL },
+    { "bench", "JUNK", NULL }, { "tokenize", "JUNK", "hi", NULL },
+  };
+
+  if (!require_binary ())
+    return;
+  g_assert_true (g_file_set_contents (junk, "this is not a model", -1, NULL));
+  g_setenv ("HEARTH_MODELS", dir, TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_autofree char *expected = g_strdup_printf ("hearth %s: %s: not a GGUF file (it does not start "
+                                                   "with \"GGUF\")\n", commands[i][0], junk);
+      g_auto (Run) r = { 0 };
+
+      for (gsize k = 0; commands[i][k] != NULL; k++)
+        g_ptr_array_add (args, (char *) (g_str_equal (commands[i][k], "JUNK") ? junk : commands[i][k]));
+      g_ptr_array_add (args, NULL);
+      r = hearth_with_input ("", (const char *const *) args->pdata);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_cmpuint (count_of (r.err, junk), ==, 1);
+      g_assert_cmpstr (r.err, ==, expected);
+    }
+  g_unsetenv ("HEARTH_MODELS");
+  g_unlink (junk);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1058,6 +1105,7 @@ main (int    argc,
   g_test_add_func ("/cli/bench/refusals", test_bench_refusals);
   g_test_add_func ("/cli/store", test_store_commands);
   g_test_add_func ("/cli/import/link-then-copy", test_import_link_then_copy);
+  g_test_add_func ("/cli/errors/file-named-once", test_errors_name_the_file_once);
 
   return g_test_run ();
 }

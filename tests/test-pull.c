@@ -217,6 +217,13 @@ test_pull_hf_files (void)
   pull_and_wait (store, bad, &junk);
   g_assert_error (junk.error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
   g_assert_nonnull (strstr (junk.error->message, "is not a GGUF model file"));
+  /* named by its address, not by where it lay in the store for a moment */
+  {
+    g_autofree char *expected = g_strdup_printf ("%s is not a GGUF model file: not a GGUF file (it "
+                                                 "does not start with \"GGUF\")", bad);
+
+    g_assert_cmpstr (junk.error->message, ==, expected);
+  }
   {
     g_autoptr (GPtrArray) models = hearth_store_list (store, NULL);
 

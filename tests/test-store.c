@@ -197,6 +197,13 @@ test_import_list_copy_remove (void)
     g_assert_true (g_file_set_contents (junk, "not a model", -1, NULL));
     g_assert_false (hearth_store_import (store, junk, "junk", FALSE, NULL, &error));
     g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+    /* the window shows it after "… was not imported:": the file named once */
+    {
+      g_autofree char *expected = g_strdup_printf ("%s: not a GGUF file (it does not start with "
+                                                   "\"GGUF\")", junk);
+
+      g_assert_cmpstr (error->message, ==, expected);
+    }
     g_clear_error (&error);
     g_assert_false (hearth_store_import (store, gguf, "../escape", FALSE, NULL, &error));
     g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME);
