@@ -52,8 +52,8 @@ hearth_cli_resolve_model (const char *command,
     {
       if (g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND))
         fprintf (err, _("hearth %s: “%s” is not a file, and there is no model of that name in %s "
-                        "(hearth list shows them)\n"),
-                 command, arg, hearth_store_get_root (store));
+                        "(“hearth pull %s” downloads it; “hearth list” shows the models there)\n"),
+                 command, arg, hearth_store_get_root (store), arg);
       else
         fprintf (err, "hearth %s: %s\n", command, error->message);
       return NULL;
@@ -145,6 +145,20 @@ hearth_cli_list (const HearthCliCommand *command,
 
 /* ---- rm, cp, import ------------------------------------------------------ */
 
+/* "hearth COMMAND: MESSAGE", with where to see the models when @error is
+ * about one that is not there. */
+static void
+print_store_error (FILE         *err,
+                   const char   *command,
+                   const GError *error)
+{
+  if (g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND))
+    fprintf (err, _("hearth %s: %s (“hearth list” shows the models there)\n"), command,
+             error->message);
+  else
+    fprintf (err, "hearth %s: %s\n", command, error->message);
+}
+
 int
 hearth_cli_rm (const HearthCliCommand *command,
                int                     argc,
@@ -178,7 +192,7 @@ hearth_cli_rm (const HearthCliCommand *command,
         }
       else
         {
-          fprintf (err, "hearth rm: %s\n", error->message);
+          print_store_error (err, "rm", error);
           status = 1;
         }
     }
@@ -206,7 +220,7 @@ hearth_cli_cp (const HearthCliCommand *command,
   store = open_store ();
   if (!hearth_store_copy (store, argv[1], argv[2], &error))
     {
-      fprintf (err, "hearth cp: %s\n", error->message);
+      print_store_error (err, "cp", error);
       return 1;
     }
   fprintf (out, _("copied “%s” to “%s”\n"), argv[1], argv[2]);

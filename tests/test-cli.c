@@ -1081,6 +1081,47 @@ test_errors_name_the_file_once (void)
   g_rmdir (dir);
 }
 
+/* A name that is neither a file nor in the store: said so, with the way
+ * to get it (run, show) or to see what there is (every command). */
+static void
+test_unknown_model (void)
+{
+  g_autofree char *root = NULL;
+  const char *commands[][4] = {
+    { "run", "nosuch:7b", "hi", NULL }, { "show", "nosuch:7b", NULL },
+    { "bench", "nosuch:7b", NULL }, { "tokenize", "nosuch:7b", "hi", NULL },
+    { "cp", "nosuch:7b", "other", NULL }, { "rm", "nosuch:7b", NULL },
+  };
+
+  if (!require_binary ())
+    return;
+  root = g_dir_make_tmp ("hearth-test-cli-unknown-XXXXXX", NULL);
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      gboolean uses = !g_str_equal (commands[i][0], "cp") && !g_str_equal (commands[i][0], "rm");
+      g_auto (Run) r = { 0 };
+
+      for (gsize k = 0; commands[i][k] != NULL; k++)
+        g_ptr_array_add (args, (char *) commands[i][k]);
+      g_ptr_array_add (args, NULL);
+      r = hearth_with_input ("", (const char *const *) args->pdata);
+      g_test_message ("hearth %s: %s", commands[i][0], r.err);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_true (strstr (r.err, "no model of that name") != NULL
+                     || strstr (r.err, "there is no model named “nosuch:7b”") != NULL);
+      g_assert_nonnull (strstr (r.err, "“hearth list” shows the models there"));
+      /* a model to use can be pulled; one to copy or remove is not there to pull */
+      if (uses)
+        g_assert_nonnull (strstr (r.err, "“hearth pull nosuch:7b” downloads it"));
+      else
+        g_assert_null (strstr (r.err, "hearth pull"));
+    }
+  g_unsetenv ("HEARTH_MODELS");
+  g_rmdir (root);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1106,6 +1147,7 @@ main (int    argc,
   g_test_add_func ("/cli/store", test_store_commands);
   g_test_add_func ("/cli/import/link-then-copy", test_import_link_then_copy);
   g_test_add_func ("/cli/errors/file-named-once", test_errors_name_the_file_once);
+  g_test_add_func ("/cli/unknown-model", test_unknown_model);
 
   return g_test_run ();
 }
