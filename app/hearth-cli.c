@@ -43,7 +43,7 @@ static const HearthCliCommand commands[] = {
   },
   {
     "devices", "",
-    N_("List the Vulkan devices and the one Hearth uses"),
+    N_("List the Vulkan devices and what each backend uses"),
     NULL,
     hearth_cli_devices,
   },

@@ -318,6 +318,36 @@ test_devices (void)
   g_assert_true (g_str_has_prefix (r.out, "* ") || strstr (r.out, "\n* ") != NULL);
   g_assert_nonnull (strstr (r.out, "Vulkan 1."));
 
+  /* what each --backend uses, as `hearth run` finds when it runs a model
+   * (on llvmpipe: auto takes the CPU, vulkan the device) */
+  {
+    g_autofree char *path = stories_path ();
+    const char *backends[] = { "auto", "vulkan", "cpu" };
+
+    for (gsize i = 0; path != NULL && i < G_N_ELEMENTS (backends); i++)
+      {
+        g_autofree char *prefix = g_strdup_printf ("\n--backend %s", backends[i]);
+        g_auto (Run) run = hearth ("run", "--verbose", "--raw", "--num-predict", "1", "--backend",
+                                   backends[i], path, "", NULL);
+        const char *said = strstr (r.out, prefix);
+        const char *device = strstr (run.err, "device:");
+        g_autofree char *said_line = NULL;
+        g_autofree char *device_name = NULL;
+
+        g_assert_cmpint (run.status, ==, 0);
+        g_assert_nonnull (said);
+        g_assert_nonnull (device);
+        said_line = g_strndup (said + 1, strcspn (said + 1, "\n"));
+        device = device + strlen ("device:") + strspn (device + strlen ("device:"), " ");
+        device_name = g_strndup (device, strcspn (device, "\n"));
+        g_test_message ("devices: %s; run: %s", said_line, device_name);
+        if (g_str_has_prefix (device_name, "CPU"))
+          g_assert_nonnull (strstr (said_line, ": the CPU"));
+        else
+          g_assert_nonnull (strstr (said_line, device_name));
+      }
+  }
+
   {
     g_auto (Run) extra = hearth ("devices", "x", NULL);
 
