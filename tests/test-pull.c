@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hearth-downloads.h"
+#include "hearth-fit.h"
 #include "hearth-pull.h"
 #include "test-common.h"
 #include "test-registry.h"
@@ -420,6 +421,167 @@ test_pull_killed_and_resumed (void)
 }
 
 
+/* `hearth pull ARGS…` with the store at @root, to its end; its stderr lines
+ * into *@lines, with the speed and sizes after each status cut off. */
+static int
+pull_command (const char   *root,
+              const char   *name,
+              GStrv        *lines)
+{
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
+  const char *argv[] = { g_getenv ("HEARTH_BINARY"), "pull", name, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  Child child = { 0 };
+  char buffer[4096];
+  gssize n;
+  GPid pid;
+  int err_fd = -1;
+
+  g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, env,
+                                           G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                           NULL, NULL, &pid, NULL, NULL, &err_fd, &error));
+  g_assert_no_error (error);
+  g_child_watch_add (pid, on_child_exit, &child);
+  wait_for (&child.exited, 30);
+  g_assert_true (child.exited);
+  while ((n = read (err_fd, buffer, sizeof buffer)) > 0)
+    g_string_append_len (text, buffer, n);
+  close (err_fd);
+  *lines = g_strsplit (text->str, "\n", -1);
+  for (guint i = 0; (*lines)[i] != NULL; i++)
+    {
+      char *cut = strstr ((*lines)[i], "  ");
+
+      if (cut != NULL)
+        *cut = '\0';
+    }
+  return WIFEXITED (child.status) ? WEXITSTATUS (child.status) : -1;
+}
+
+/* `hearth pull NAME` on a terminal (through script(1)), to its end: its
+ * lines, each a step redrawn in place (every redraw of a line must be the
+ * same step), cut as pull_command () cuts them. NULL where script(1) is
+ * missing. */
+static GStrv
+pull_command_on_terminal (const char *root,
+                          const char *name)
+{
+  g_autofree char *script = g_find_program_in_path ("script");
+  g_autofree char *binary = g_shell_quote (g_getenv ("HEARTH_BINARY"));
+  g_autofree char *command = NULL;
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GPtrArray) lines = g_ptr_array_new ();
+  g_auto (GStrv) raw = NULL;
+  Child child = { 0 };
+  char buffer[4096];
+  gssize n;
+  GPid pid;
+  int out_fd = -1;
+
+  if (script == NULL)
+    return NULL;
+  command = g_strdup_printf ("%s pull %s", binary, name);
+  {
+    const char *argv[] = { script, "-qec", command, "/dev/null", NULL };
+
+    g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD,
+                                             NULL, NULL, &pid, NULL, &out_fd, NULL, &error));
+  }
+  g_assert_no_error (error);
+  g_child_watch_add (pid, on_child_exit, &child);
+  wait_for (&child.exited, 30);
+  g_assert_true (child.exited);
+  while ((n = read (out_fd, buffer, sizeof buffer)) > 0)
+    g_string_append_len (text, buffer, n);
+  close (out_fd);
+
+  /* the terminal writes "\r\n" for "\n" */
+  raw = g_strsplit (text->str, "\r\n", -1);
+  for (guint i = 0; raw[i] != NULL; i++)
+    {
+      g_auto (GStrv) redraws = g_strsplit (raw[i], "\r", -1);
+      char *step = NULL;
+
+      for (guint k = 0; redraws[k] != NULL; k++)
+        {
+          char *cut = strstr (redraws[k], "  ");
+
+          if (cut != NULL)
+            *cut = '\0';
+          if (*redraws[k] == '\0')
+            continue;
+          if (step == NULL)
+            step = g_strdup (redraws[k]);
+          else if (!g_str_equal (step, redraws[k]))
+            g_error ("on a terminal, “%s” was drawn over “%s”", redraws[k], step);
+        }
+      if (step != NULL && !g_str_has_prefix (step, "pulled "))
+        g_ptr_array_add (lines, step);
+    }
+  g_ptr_array_add (lines, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
+}
+
+/* Each step of `hearth pull` on its own line, once (on a pipe, one line per
+ * step; on a terminal, one line redrawn per step): the manifest, the fit
+ * check, each file, the manifest written. */
+static void
+test_pull_command_lines (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-lines", NULL);
+  g_auto (GStrv) lines = NULL;
+  g_auto (GStrv) missing = NULL;
+  g_autofree char *config = g_strdup_printf ("pulling %.12s", test_registry.config_digest + 7);
+  g_autofree char *model = g_strdup_printf ("pulling %.12s", test_registry.model_digest + 7);
+  g_autofree char *fit_text = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *expected = NULL;
+  HearthFit fit;
+
+  if (g_getenv ("HEARTH_BINARY") == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set (run through meson test)");
+      return;
+    }
+  hearth_fit_estimate (g_bytes_get_size (test_registry.model) + strlen (test_registry.config),
+                       hearth_fit_gpu_memory (), hearth_fit_system_ram (), &fit);
+  fit_text = hearth_fit_describe (&fit);
+  /* the fit check's line has two spaces nowhere: cut only statuses */
+  g_assert_null (strstr (fit_text, "  "));
+
+  g_assert_cmpint (pull_command (root, "stories", &lines), ==, 0);
+  got = g_strjoinv ("|", lines);
+  expected = g_strjoin ("|", "pulling manifest", fit_text, config, model, "writing manifest",
+                        "success", "", NULL);
+  g_assert_cmpstr (got, ==, expected);
+
+  /* the same steps on a terminal, in a store of its own */
+  {
+    g_autofree char *tty_root = g_build_filename (tmp_dir, "store-lines-tty", NULL);
+    g_auto (GStrv) tty = pull_command_on_terminal (tty_root, "stories");
+    g_autofree char *tty_got = NULL;
+    g_autofree char *tty_expected = g_strjoin ("|", "pulling manifest", fit_text, config, model,
+                                               "writing manifest", "success", NULL);
+
+    if (tty == NULL)
+      g_test_message ("script(1) is missing: the terminal's lines are not checked");
+    else
+      {
+        tty_got = g_strjoinv ("|", tty);
+        g_assert_cmpstr (tty_got, ==, tty_expected);
+      }
+  }
+
+  /* a model the registry does not have: the one step, then why */
+  g_assert_cmpint (pull_command (root, "nothing:here", &missing), ==, 1);
+  g_clear_pointer (&got, g_free);
+  got = g_strjoinv ("|", missing);
+  g_assert_true (g_str_has_prefix (got, "pulling manifest|hearth pull: no model named"));
+}
+
 /* ---- the application's downloads: a dropped connection, then a restart ---- */
 
 typedef struct {
@@ -611,6 +773,7 @@ main (int    argc,
   g_test_add_func ("/pull/hf-files", test_pull_hf_files);
   g_test_add_func ("/pull/modelscope", test_pull_modelscope);
   g_test_add_func ("/pull/killed-and-resumed", test_pull_killed_and_resumed);
+  g_test_add_func ("/pull/command-lines", test_pull_command_lines);
   g_test_add_func ("/pull/downloads-restart", test_downloads_restart);
   g_test_add_func ("/pull/downloads-pause-cancel", test_downloads_pause_cancel);
   status = g_test_run ();
