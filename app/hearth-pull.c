@@ -1067,6 +1067,16 @@ hearth_pull_cancel (HearthPull *self)
       discard (self, self->file_url, path);
     }
   hearth_store_pending_forget (self->store, hearth_pull_get_name (self));
+  /* and the files it completed that nothing else uses (the config blob,
+   * say): with its record gone, nobody would see them again */
+  {
+    g_autoptr (GPtrArray) released = g_ptr_array_new ();
+
+    for (guint i = 0; i < self->blobs->len; i++)
+      g_ptr_array_add (released, ((BlobItem *) self->blobs->pdata[i])->digest);
+    g_ptr_array_add (released, NULL);
+    hearth_store_prune (self->store, (const char *const *) released->pdata);
+  }
   self->running = FALSE;
   self->state = HEARTH_PULL_STATE_IDLE;
   self->bytes_done = 0;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -885,37 +886,148 @@ collect_one (HearthStore     *self,
 static void add_pending_digests (HearthStore *self,
                                  GHashTable  *set);
 
-/* Removes the blobs of @candidates that no manifest refers to (with
- * @dry_run, only counts the bytes that would free). */
+/* What a file in ROOT/blobs is, by its name. */
+typedef enum {
+  BLOBS_ENTRY_OTHER,     /* not Hearth's (Ollama's own partial files, say): left alone */
+  BLOBS_ENTRY_BLOB,      /* sha256-HEX */
+  BLOBS_ENTRY_PARTIAL,   /* sha256-HEX.partial{,.json,.lock}: a registry pull's download */
+  BLOBS_ENTRY_DOWNLOAD,  /* download-HEX16{,.partial,.partial.json,.partial.lock}: a file pull's */
+} BlobsEntry;
+
+static gboolean
+is_lower_hex (const char *text,
+              gsize       len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (text[i]) && !(text[i] >= 'a' && text[i] <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+/* @file's kind; for a blob or a registry download, *@digest gets its
+ * "sha256:HEX", and for downloads *@lock the name of their lock file. */
+static BlobsEntry
+classify_blobs_entry (const char  *file,
+                      char       **digest,
+                      char       **lock)
+{
+  static const char *const partial_suffixes[] = { ".partial", ".partial.json", ".partial.lock" };
+  gsize len = strlen (file);
+  gsize stem;
+  BlobsEntry kind;
+
+  if (g_str_has_prefix (file, "sha256-") && len >= 7 + 64 && is_lower_hex (file + 7, 64))
+    {
+      stem = 7 + 64;
+      kind = BLOBS_ENTRY_PARTIAL;
+    }
+  else if (g_str_has_prefix (file, "download-") && len >= 9 + 16 && is_lower_hex (file + 9, 16))
+    {
+      stem = 9 + 16;
+      kind = BLOBS_ENTRY_DOWNLOAD;
+    }
+  else
+    return BLOBS_ENTRY_OTHER;
+
+  if (file[stem] == '\0' && kind == BLOBS_ENTRY_PARTIAL)
+    kind = BLOBS_ENTRY_BLOB;
+  else if (file[stem] != '\0')
+    {
+      gboolean known = FALSE;
+
+      for (gsize i = 0; i < G_N_ELEMENTS (partial_suffixes); i++)
+        known = known || g_str_equal (file + stem, partial_suffixes[i]);
+      if (!known)
+        return BLOBS_ENTRY_OTHER;
+    }
+  if (kind != BLOBS_ENTRY_DOWNLOAD)
+    *digest = g_strdup_printf ("sha256:%.64s", file + 7);
+  if (kind != BLOBS_ENTRY_BLOB)
+    *lock = g_strdup_printf ("%.*s.partial.lock", (int) stem, file);
+  return kind;
+}
+
+/* Whether a download holds the lock file at @path now (in this process or
+ * another). */
+static gboolean
+lock_is_held (const char *path)
+{
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  gboolean held;
+
+  if (fd < 0)
+    return FALSE;
+  held = flock (fd, LOCK_EX | LOCK_NB) != 0;
+  close (fd);
+  return held;
+}
+
+/* Files in ROOT/blobs that a removal leaves alone a while whatever they
+ * are, so that an import or a pull that is writing its manifest right now
+ * (in this process or another) keeps the blob it has just put there. */
+#define BLOBS_GRACE_SECONDS (10 * 60)
+
+/* Removes what in ROOT/blobs nothing refers to: blobs no manifest and no
+ * recorded pull (.hearth-pulls) names, and the partial files of downloads
+ * that no recorded pull will go on with (one running holds its lock and is
+ * left alone). @released (may be NULL): the digests just given up (a
+ * removed model's, a cancelled pull's), removed at once; anything else
+ * only once it is BLOBS_GRACE_SECONDS old. The manifest at @ignore_path
+ * counts for nothing (a dry run's model). With @dry_run, only counts the
+ * bytes it would free. A manifest that cannot be read keeps everything. */
 static guint64
 collect_garbage_full (HearthStore *self,
-                      GHashTable  *candidates,
+                      GHashTable  *released,
                       const char  *ignore_path,
                       gboolean     dry_run)
 {
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter iter;
-  gpointer key;
+  g_autoptr (GHashTable) pulling = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) pending = NULL;
+  g_autofree char *dir = g_build_filename (self->root, "blobs", NULL);
+  g_autoptr (GDir) d = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean file_pulls = FALSE;
+  const char *file;
   guint64 freed = 0;
 
   g_hash_table_insert (used, g_strdup ("ignore:"), g_strdup (ignore_path));
   for_each_manifest (self, collect_one, used);
-  add_pending_digests (self, used);
   if (g_hash_table_contains (used, "*"))
     return 0;
-  g_hash_table_iter_init (&iter, candidates);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
+  /* blobs stay for a manifest or a recorded pull; partial files for a
+   * recorded pull only */
+  add_pending_digests (self, pulling);
+  add_pending_digests (self, used);
+  /* a pull of a file (no manifest) may own any download-* file: the name
+   * comes from an address its record may not hold */
+  pending = hearth_store_pending_list (self);
+  for (guint i = 0; i < pending->len; i++)
+    file_pulls = file_pulls || ((HearthStorePending *) pending->pdata[i])->manifest == NULL;
+
+  d = g_dir_open (dir, 0, NULL);
+  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
     {
-      g_autofree char *path = NULL;
+      g_autofree char *digest = NULL;
+      g_autofree char *lock = NULL;
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      g_autofree char *lock_path = NULL;
+      BlobsEntry kind = classify_blobs_entry (file, &digest, &lock);
       GStatBuf st;
 
-      if (g_hash_table_contains (used, key))
+      if (kind == BLOBS_ENTRY_OTHER || g_lstat (path, &st) != 0
+          || (kind == BLOBS_ENTRY_BLOB && g_hash_table_contains (used, digest))
+          || (kind == BLOBS_ENTRY_PARTIAL && g_hash_table_contains (pulling, digest))
+          || (kind == BLOBS_ENTRY_DOWNLOAD && file_pulls))
         continue;
-      path = hearth_store_blob_path (self, key, NULL);
-      if (path == NULL)
+      if (!(kind == BLOBS_ENTRY_BLOB && released != NULL && g_hash_table_contains (released, digest))
+          && now - (gint64) st.st_mtime < BLOBS_GRACE_SECONDS)
+        continue;
+      lock_path = lock != NULL ? g_build_filename (dir, lock, NULL) : NULL;
+      if (lock_path != NULL && lock_is_held (lock_path))
         continue;
       /* a linked blob frees only its link */
-      if (g_lstat (path, &st) == 0 && !S_ISLNK (st.st_mode))
+      if (!S_ISLNK (st.st_mode))
         freed += (guint64) st.st_size;
       if (!dry_run && g_unlink (path) != 0 && errno != ENOENT)
         g_warning ("cannot remove %s: %s", path, g_strerror (errno));
@@ -925,9 +1037,22 @@ collect_garbage_full (HearthStore *self,
 
 static guint64
 collect_garbage (HearthStore *self,
-                 GHashTable  *candidates)
+                 GHashTable  *released)
 {
-  return collect_garbage_full (self, candidates, NULL, FALSE);
+  return collect_garbage_full (self, released, NULL, FALSE);
+}
+
+guint64
+hearth_store_prune (HearthStore        *self,
+                    const char * const *released)
+{
+  g_autoptr (GHashTable) set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), 0);
+
+  for (gsize i = 0; released != NULL && released[i] != NULL; i++)
+    g_hash_table_add (set, g_strdup (released[i]));
+  return collect_garbage (self, set);
 }
 
 gboolean

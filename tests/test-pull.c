@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "hearth-downloads.h"
 #include "hearth-fit.h"
@@ -743,6 +744,98 @@ test_downloads_pause_cancel (void)
   test_registry.slow = FALSE;
 }
 
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* The names in ROOT/blobs, sorted, joined by "|". */
+static char *
+list_blobs (const char *root)
+{
+  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *file;
+
+  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (file));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv ("|", (char **) names->pdata);
+}
+
+static gboolean
+pull_ended (gpointer data)
+{
+  HearthPullState state = hearth_pull_get_state (data);
+
+  return state == HEARTH_PULL_STATE_FAILED || state == HEARTH_PULL_STATE_PAUSED
+         || state == HEARTH_PULL_STATE_DONE;
+}
+
+/* blobs/ holds blobs and the partial files of the pulls in the Downloads
+ * list, nothing else: a pull that fails on a corrupt file leaves its
+ * config blob (the pull is listed, and goes on from there) but no lock;
+ * cancelling it from the list takes the config blob too; and a config blob
+ * that an earlier version left for a pull nobody sees goes with the next
+ * removal. */
+static void
+test_corrupt_blob_leaves_nothing (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-corrupt", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthLibrary) library = hearth_library_new (store);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (HearthDownloads) downloads = hearth_downloads_new (library, session);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) pending = NULL;
+  g_autofree char *config = g_strdup_printf ("sha256-%s", test_registry.config_digest + 7);
+  g_autofree char *config_path = g_build_filename (root, "blobs", config, NULL);
+  g_autofree char *listed = NULL;
+  HearthPull *pull;
+
+  test_registry.corrupt = TRUE;
+  pull = hearth_downloads_add (downloads, "stories", &error);
+  g_assert_no_error (error);
+  hearth_test_wait_until (pull_ended, pull, 30, "the pull fails");
+  test_registry.corrupt = FALSE;
+  g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_FAILED);
+  g_assert_nonnull (strstr (hearth_pull_get_error (pull)->message, "corrupt"));
+  /* listed, so its config blob stays; the corrupt file and its lock go */
+  listed = list_blobs (root);
+  g_assert_cmpstr (listed, ==, config);
+  pending = hearth_store_pending_list (store);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_clear_pointer (&pending, g_ptr_array_unref);
+
+  /* taken off the list: nothing of it stays */
+  hearth_downloads_cancel (downloads, pull);
+  g_clear_pointer (&listed, g_free);
+  listed = list_blobs (root);
+  g_assert_cmpstr (listed, ==, "");
+
+  /* a config blob whose pull nobody sees (its record gone, as an earlier
+   * Hearth left it), written a while ago: the next removal takes it */
+  g_assert_true (g_file_set_contents (config_path, test_registry.config, -1, NULL));
+  {
+    struct utimbuf past = { time (NULL) - 3600, time (NULL) - 3600 };
+    g_autofree char *gguf = g_build_filename (g_getenv ("HEARTH_SHARED_DIR"), "models",
+                                              "stories260K.gguf", NULL);
+
+    g_assert_cmpint (g_utime (config_path, &past), ==, 0);
+    g_assert_true (hearth_store_import (store, gguf, "only", FALSE, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (hearth_store_remove (store, "only", NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_clear_pointer (&listed, g_free);
+  listed = list_blobs (root);
+  g_assert_cmpstr (listed, ==, "");
+}
+
 static void
 test_needs_shared (void)
 {
@@ -776,6 +869,7 @@ main (int    argc,
   g_test_add_func ("/pull/command-lines", test_pull_command_lines);
   g_test_add_func ("/pull/downloads-restart", test_downloads_restart);
   g_test_add_func ("/pull/downloads-pause-cancel", test_downloads_pause_cancel);
+  g_test_add_func ("/pull/corrupt-blob-leaves-nothing", test_corrupt_blob_leaves_nothing);
   status = g_test_run ();
 
   {
