@@ -145,35 +145,23 @@ parse_arguments (BenchOptions *o,
           continue;
         }
 
-      /* --name=value or --name value */
+      /* --name=value or --name value; a name it does not know is said as
+       * such before any value is taken for it */
       if (g_str_has_prefix (arg, "--") && strchr (arg, '=') != NULL)
-        {
-          name = g_strndup (arg, (gsize) (strchr (arg, '=') - arg));
-          value = strchr (arg, '=') + 1;
-        }
+        name = g_strndup (arg, (gsize) (strchr (arg, '=') - arg));
       else
-        {
-          name = g_strdup (arg);
-          if (i + 1 < argc)
-            value = argv[++i];
-        }
-
-      if (g_str_equal (name, "-p") || g_str_equal (name, "--n-prompt")
-          || g_str_equal (name, "-n") || g_str_equal (name, "--n-gen")
-          || g_str_equal (name, "-r") || g_str_equal (name, "--repetitions")
-          || g_str_equal (name, "--threads") || g_str_equal (name, "--backend"))
-        {
-          if (value == NULL)
-            {
-              fprintf (err, _("hearth bench: %s needs a value\n"), name);
-              return 2;
-            }
-        }
+        name = g_strdup (arg);
+      if (!g_str_equal (name, "-p") && !g_str_equal (name, "--n-prompt")
+          && !g_str_equal (name, "-n") && !g_str_equal (name, "--n-gen")
+          && !g_str_equal (name, "-r") && !g_str_equal (name, "--repetitions")
+          && !g_str_equal (name, "--threads") && !g_str_equal (name, "--backend"))
+        return hearth_cli_unknown_option (err, "bench", name);
+      if (g_str_has_prefix (arg, "--") && strchr (arg, '=') != NULL)
+        value = strchr (arg, '=') + 1;
+      else if (i + 1 < argc)
+        value = argv[++i];
       else
-        {
-          fprintf (err, _("hearth bench: unknown option “%s”\n"), name);
-          return 2;
-        }
+        return hearth_cli_missing_value (err, "bench", name);
 
       if (g_str_equal (name, "-p") || g_str_equal (name, "--n-prompt"))
         {

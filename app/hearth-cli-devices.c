@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * `hearth devices`: the Vulkan devices ember sees, and the one it would use.
+ * `hearth devices`: the Vulkan devices ember sees, the one it would pick,
+ * and what each --backend choice uses on this machine.
  */
 
 #define G_LOG_DOMAIN "hearth-cli"
@@ -12,6 +13,7 @@
 
 #include "ember.h"
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 
 int
 hearth_cli_devices (const HearthCliCommand *command,
@@ -26,6 +28,8 @@ hearth_cli_devices (const HearthCliCommand *command,
   ember_error error = { 0 };
   ember_status choice;
 
+  if (argc > 1 && hearth_cli_is_option (argv[1]))
+    return hearth_cli_unknown_option (err, "devices", argv[1]);
   if (argc > 1)
     {
       fprintf (err, _("hearth devices: this command takes no arguments\n"));
@@ -64,7 +68,36 @@ hearth_cli_devices (const HearthCliCommand *command,
       free (devices);
       return 1;
     }
-  fprintf (out, _("\n* the device Hearth uses (HEARTH_VULKAN_DEVICE=<index> picks another)\n"));
+  fprintf (out, _("\n* the Vulkan device Hearth picks (HEARTH_VULKAN_DEVICE=<index> picks another)\n\n"));
+
+  /* what run, bench and the window do with it: the engine's own rule */
+  {
+    const ember_device_info *d = &devices[chosen];
+    static const struct {
+      ember_backend backend;
+      const char *option;
+    } backends[] = {
+      { EMBER_BACKEND_AUTO, "--backend auto" },
+      { EMBER_BACKEND_VULKAN, "--backend vulkan" },
+      { EMBER_BACKEND_CPU, "--backend cpu" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (backends); i++)
+      {
+        fprintf (out, "%s%s: ", backends[i].option,
+                 backends[i].backend == EMBER_BACKEND_AUTO ? _(" (the default)") : "");
+        if (ember_backend_uses_device (backends[i].backend, d))
+          /* Translators: a device's index and name */
+          fprintf (out, _("device %u, %s\n"), d->index, d->name);
+        else if (backends[i].backend == EMBER_BACKEND_AUTO)
+          /* Translators: the device's index, then its name */
+          fprintf (out, _("the CPU, not device %u: %s is a CPU-type Vulkan device (it runs on "
+                          "the processor), where Hearth’s own CPU path is faster\n"),
+                   d->index, d->name);
+        else
+          fprintf (out, _("the CPU\n"));
+      }
+  }
   free (devices);
   return 0;
 }

@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "hearth-cli-output.h"
 
 int
@@ -44,4 +46,30 @@ hearth_cli_json_add_string (JsonBuilder *b,
 
       json_builder_add_string_value (b, valid);
     }
+}
+
+gboolean
+hearth_cli_is_option (const char *arg)
+{
+  return arg[0] == '-' && arg[1] != '\0';
+}
+
+int
+hearth_cli_unknown_option (FILE       *err,
+                           const char *command,
+                           const char *option)
+{
+  fprintf (err, _("hearth %s: unknown option “%s”. Run “hearth help %s” for usage.\n"), command,
+           option, command);
+  return 2;
+}
+
+int
+hearth_cli_missing_value (FILE       *err,
+                          const char *command,
+                          const char *option)
+{
+  fprintf (err, _("hearth %s: %s needs a value. Run “hearth help %s” for usage.\n"), command,
+           option, command);
+  return 2;
 }

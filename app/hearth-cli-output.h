@@ -2,7 +2,8 @@
  *
  * Output helpers the CLI's commands share: aligned "label  value" rows that
  * count CJK characters as two columns, and JSON members that stay valid
- * whatever bytes a model file holds. Internal to app/.
+ * whatever bytes a model file holds; the messages every command gives for
+ * an unknown option or a missing value. Internal to app/.
  */
 #pragma once
 
@@ -28,5 +29,19 @@ void hearth_cli_print_row (FILE       *out,
 void hearth_cli_json_add_string (JsonBuilder *b,
                                  const char  *name,
                                  const char  *value);
+
+/* Whether @arg reads as an option: "-x", "--x…" ("-" alone is an
+ * argument, standard input by convention). */
+gboolean hearth_cli_is_option (const char *arg);
+
+/* Say on @err that @command does not know @option (the name only, without
+ * any "=value"), or that @option needs a value, with where to find the
+ * usage; both return 2, the exit status for a usage error. */
+int hearth_cli_unknown_option (FILE       *err,
+                               const char *command,
+                               const char *option);
+int hearth_cli_missing_value (FILE       *err,
+                              const char *command,
+                              const char *option);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 #include "hearth-fit.h"
 #include "hearth-pull.h"
 
@@ -29,6 +30,7 @@ typedef struct {
   gboolean refused;     /* it would not fit, and no --force */
   char *last_status;
   gint64 last_print;
+  gboolean line_open;   /* on a terminal: a progress line without its newline */
 } PullRun;
 
 static void
@@ -44,16 +46,15 @@ print_progress (HearthPull *pull,
   g_autofree char *total_text = g_format_size (total);
   g_autofree char *speed_text = g_format_size ((guint64) hearth_pull_get_speed (pull));
 
-  /* on a terminal a line redrawn five times a second; else one line per step */
-  if (!run->tty && !new_status && !force)
+  /* on a terminal a line redrawn five times a second (@force: its last
+   * state); else one line per step, once */
+  if (!run->tty && !new_status)
     return;
   if (run->tty && !new_status && !force && now - run->last_print < 200000)
     return;
   run->last_print = now;
-  if (run->tty && !new_status)
-    fputc ('\r', run->err);
-  else if (run->tty && run->last_status != NULL)
-    fputc ('\n', run->err);
+  if (run->tty && run->line_open)
+    fputc (new_status ? '\n' : '\r', run->err);
   if (total > 0)
     fprintf (run->err, _("%s  %s / %s  %3d%%  %s/s"), status, done_text, total_text,
              (int) (done * 100 / total), speed_text);
@@ -61,6 +62,7 @@ print_progress (HearthPull *pull,
     fprintf (run->err, "%s", status);
   if (!run->tty)
     fputc ('\n', run->err);
+  run->line_open = run->tty;
   fflush (run->err);
   g_free (run->last_status);
   run->last_status = g_strdup (status);
@@ -79,8 +81,9 @@ on_finished (HearthPull   *pull,
              PullRun      *run)
 {
   print_progress (pull, run, TRUE);
-  if (run->tty)
+  if (run->line_open)
     fputc ('\n', run->err);
+  run->line_open = FALSE;
   if (error != NULL)
     run->error = g_error_copy (error);
   g_main_loop_quit (run->loop);
@@ -98,6 +101,10 @@ on_manifest (HearthPull *pull,
   hearth_fit_estimate (hearth_pull_get_bytes_total (pull), hearth_fit_gpu_memory (),
                        hearth_fit_system_ram (), &fit);
   text = hearth_fit_describe (&fit);
+  /* a line of its own, below the progress line */
+  if (run->line_open)
+    fputc ('\n', run->err);
+  run->line_open = FALSE;
   fprintf (run->err, "%s\n", text);
   if (fit.verdict == HEARTH_FIT_NONE && !run->force)
     {
@@ -141,7 +148,9 @@ hearth_cli_pull (const HearthCliCommand *command,
     {
       if (g_str_equal (argv[i], "--force"))
         run.force = TRUE;
-      else if (argv[i][0] == '-' || name != NULL)
+      else if (hearth_cli_is_option (argv[i]))
+        return hearth_cli_unknown_option (err, "pull", argv[i]);
+      else if (name != NULL)
         {
           fprintf (err, _("hearth pull: usage: hearth pull NAME [--force]\n"));
           return 2;

@@ -23,6 +23,7 @@
 
 #include "ember.h"
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_model, ember_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_context, ember_context_free)
@@ -54,6 +55,7 @@ typedef struct
   GPtrArray *messages;       /* ember_value dicts {role, content} */
   double load_seconds;
   gboolean cancelled;        /* the last reply was stopped with Ctrl+C */
+  gboolean chatting;         /* the interactive chat, where /clear exists */
   FILE *out;
   FILE *err;
 } RunState;
@@ -199,6 +201,18 @@ static const struct
   { "--num-predict", "num_predict" }, { "--num-ctx", "num_ctx" }, { "--stop", "stop" },
 };
 
+/* Whether @name is an option of `hearth run` that takes a value. */
+static gboolean
+option_takes_value (const char *name)
+{
+  if (g_str_equal (name, "--system") || g_str_equal (name, "--backend"))
+    return TRUE;
+  for (gsize k = 0; k < G_N_ELEMENTS (option_parameters); k++)
+    if (g_str_equal (name, option_parameters[k].option))
+      return TRUE;
+  return FALSE;
+}
+
 static int
 parse_arguments (RunState *s,
                  int       argc,
@@ -211,7 +225,6 @@ parse_arguments (RunState *s,
       const char *arg = argv[i];
       const char *value = NULL;
       g_autofree char *name = NULL;
-      gboolean found = FALSE;
 
       if (!options_done && g_str_equal (arg, "--"))
         {
@@ -242,23 +255,18 @@ parse_arguments (RunState *s,
           continue;
         }
 
-      /* --name=value or --name value */
+      /* --name=value or --name value; a name it does not know is said as
+       * such, wherever it is, before any value is taken for it */
+      name = strchr (arg, '=') != NULL ? g_strndup (arg, (gsize) (strchr (arg, '=') - arg))
+                                       : g_strdup (arg);
+      if (!option_takes_value (name))
+        return hearth_cli_unknown_option (s->err, "run", name);
       if (strchr (arg, '=') != NULL)
-        {
-          name = g_strndup (arg, (gsize) (strchr (arg, '=') - arg));
-          value = strchr (arg, '=') + 1;
-        }
+        value = strchr (arg, '=') + 1;
+      else if (i + 1 < argc)
+        value = argv[++i];
       else
-        {
-          name = g_strdup (arg);
-          if (i + 1 < argc)
-            value = argv[i + 1], i++;
-        }
-      if (value == NULL)
-        {
-          fprintf (s->err, _("hearth run: %s needs a value\n"), name);
-          return 2;
-        }
+        return hearth_cli_missing_value (s->err, "run", name);
 
       if (g_str_equal (name, "--system"))
         {
@@ -281,17 +289,9 @@ parse_arguments (RunState *s,
           continue;
         }
       for (gsize k = 0; k < G_N_ELEMENTS (option_parameters); k++)
-        if (g_str_equal (name, option_parameters[k].option))
-          {
-            if (!set_parameter (s, option_parameters[k].parameter, value))
-              return 2;
-            found = TRUE;
-          }
-      if (!found)
-        {
-          fprintf (s->err, _("hearth run: unknown option “%s”\n"), name);
+        if (g_str_equal (name, option_parameters[k].option)
+            && !set_parameter (s, option_parameters[k].parameter, value))
           return 2;
-        }
     }
 
   if (s->model_path == NULL)
@@ -538,9 +538,14 @@ generate (RunState   *s,
                            &stats, &error);
   if (status == EMBER_ERROR_CONTEXT_FULL)
     {
-      fprintf (s->err, _("hearth run: the prompt does not fit in the context (%u tokens); "
-                         "use a shorter prompt or a longer context (--num-ctx, or /clear in a chat)\n"),
-               ember_context_get_n_ctx (s->ctx));
+      if (s->chatting)
+        fprintf (s->err, _("hearth run: the prompt does not fit in the context (%u tokens); "
+                           "use a shorter prompt or a longer context (--num-ctx, or /clear in a chat)\n"),
+                 ember_context_get_n_ctx (s->ctx));
+      else
+        fprintf (s->err, _("hearth run: the prompt does not fit in the context (%u tokens); "
+                           "use a shorter prompt or a longer context (--num-ctx)\n"),
+                 ember_context_get_n_ctx (s->ctx));
       return FALSE;
     }
   if (status != EMBER_OK)
@@ -554,9 +559,14 @@ generate (RunState   *s,
   if (stats.stop_reason == EMBER_STOP_CANCELLED)
     s->cancelled = TRUE;
 
-  if (stats.stop_reason == EMBER_STOP_CONTEXT_FULL)
+  /* a one-shot run simply ends there (status 0); a chat can go on after /clear */
+  if (stats.stop_reason == EMBER_STOP_CONTEXT_FULL && s->chatting)
     fprintf (s->err, _("hearth run: the context is full (%u tokens): the reply was cut short. "
                        "Start again with /clear, or use a longer context (--num-ctx).\n"),
+             ember_context_get_n_ctx (s->ctx));
+  else if (stats.stop_reason == EMBER_STOP_CONTEXT_FULL)
+    fprintf (s->err, _("hearth run: the reply stopped at the end of the context (%u tokens); "
+                       "a longer context (--num-ctx) lets it go further\n"),
              ember_context_get_n_ctx (s->ctx));
   if (s->verbose)
     print_stats (s, &stats);
@@ -715,6 +725,7 @@ read_message (RunState *s)
 static int
 chat (RunState *s)
 {
+  s->chatting = TRUE;
   for (;;)
     {
       g_autofree char *line = read_message (s);

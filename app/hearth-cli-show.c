@@ -469,11 +469,8 @@ hearth_cli_show (const HearthCliCommand *command,
         want_json = TRUE;
       else if (g_str_equal (argv[i], "--verbose"))
         verbose = TRUE;
-      else if (argv[i][0] == '-' && argv[i][1] != '\0')
-        {
-          fprintf (err, _("hearth show: unknown option “%s”\n"), argv[i]);
-          return 2;
-        }
+      else if (hearth_cli_is_option (argv[i]))
+        return hearth_cli_unknown_option (err, "show", argv[i]);
       else if (path == NULL)
         path = argv[i];
       else

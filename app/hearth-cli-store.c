@@ -52,8 +52,8 @@ hearth_cli_resolve_model (const char *command,
     {
       if (g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND))
         fprintf (err, _("hearth %s: “%s” is not a file, and there is no model of that name in %s "
-                        "(hearth list shows them)\n"),
-                 command, arg, hearth_store_get_root (store));
+                        "(“hearth pull %s” downloads it; “hearth list” shows the models there)\n"),
+                 command, arg, hearth_store_get_root (store), arg);
       else
         fprintf (err, "hearth %s: %s\n", command, error->message);
       return NULL;
@@ -89,6 +89,8 @@ hearth_cli_list (const HearthCliCommand *command,
   g_autoptr (GError) error = NULL;
   int widths[COLUMNS] = { 0 };
 
+  if (argc > 1 && hearth_cli_is_option (argv[1]))
+    return hearth_cli_unknown_option (err, "list", argv[1]);
   if (argc > 1)
     {
       fprintf (err, _("hearth list: no arguments expected; usage: hearth list\n"));
@@ -143,6 +145,20 @@ hearth_cli_list (const HearthCliCommand *command,
 
 /* ---- rm, cp, import ------------------------------------------------------ */
 
+/* "hearth COMMAND: MESSAGE", with where to see the models when @error is
+ * about one that is not there. */
+static void
+print_store_error (FILE         *err,
+                   const char   *command,
+                   const GError *error)
+{
+  if (g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND))
+    fprintf (err, _("hearth %s: %s (“hearth list” shows the models there)\n"), command,
+             error->message);
+  else
+    fprintf (err, "hearth %s: %s\n", command, error->message);
+}
+
 int
 hearth_cli_rm (const HearthCliCommand *command,
                int                     argc,
@@ -153,6 +169,10 @@ hearth_cli_rm (const HearthCliCommand *command,
   g_autoptr (HearthStore) store = NULL;
   int status = 0;
 
+  /* nothing is removed where the command line is wrong */
+  for (int i = 1; i < argc; i++)
+    if (hearth_cli_is_option (argv[i]))
+      return hearth_cli_unknown_option (err, "rm", argv[i]);
   if (argc < 2)
     {
       fprintf (err, _("hearth rm: which model? Usage: hearth rm MODEL…\n"));
@@ -172,7 +192,7 @@ hearth_cli_rm (const HearthCliCommand *command,
         }
       else
         {
-          fprintf (err, "hearth rm: %s\n", error->message);
+          print_store_error (err, "rm", error);
           status = 1;
         }
     }
@@ -189,6 +209,9 @@ hearth_cli_cp (const HearthCliCommand *command,
   g_autoptr (HearthStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
+  for (int i = 1; i < argc; i++)
+    if (hearth_cli_is_option (argv[i]))
+      return hearth_cli_unknown_option (err, "cp", argv[i]);
   if (argc != 3)
     {
       fprintf (err, _("hearth cp: usage: hearth cp SOURCE DESTINATION\n"));
@@ -197,7 +220,7 @@ hearth_cli_cp (const HearthCliCommand *command,
   store = open_store ();
   if (!hearth_store_copy (store, argv[1], argv[2], &error))
     {
-      fprintf (err, "hearth cp: %s\n", error->message);
+      print_store_error (err, "cp", error);
       return 1;
     }
   fprintf (out, _("copied “%s” to “%s”\n"), argv[1], argv[2]);
@@ -213,6 +236,9 @@ hearth_cli_import (const HearthCliCommand *command,
 {
   g_autoptr (HearthStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *blob = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *absolute = NULL;
   const char *file = NULL, *name = NULL;
   gboolean link = FALSE;
 
@@ -222,11 +248,8 @@ hearth_cli_import (const HearthCliCommand *command,
         link = TRUE;
       else if (g_str_equal (argv[i], "--copy"))
         link = FALSE;
-      else if (argv[i][0] == '-' && argv[i][1] != '\0')
-        {
-          fprintf (err, _("hearth import: unknown option “%s”\n"), argv[i]);
-          return 2;
-        }
+      else if (hearth_cli_is_option (argv[i]))
+        return hearth_cli_unknown_option (err, "import", argv[i]);
       else if (file == NULL)
         file = argv[i];
       else if (name == NULL)
@@ -248,8 +271,22 @@ hearth_cli_import (const HearthCliCommand *command,
       fprintf (err, "hearth import: %s\n", error->message);
       return 1;
     }
-  fprintf (out, link ? _("imported “%s” as “%s” (linked: keep the file where it is)\n")
-                     : _("imported “%s” as “%s” (copied into %s)\n"),
-           file, name, hearth_store_get_root (store));
+  /* what the store holds now, which is not always what was asked for */
+  blob = hearth_store_get_model_path (store, name, NULL);
+  target = blob != NULL ? g_file_read_link (blob, NULL) : NULL;
+  absolute = g_canonicalize_filename (file, NULL);
+  if (target == NULL && link)
+    fprintf (out, _("imported “%s” as “%s” (the store has a copy of this file already, so it "
+                    "is not linked: the file may be moved or deleted)\n"),
+             file, name);
+  else if (target == NULL)
+    fprintf (out, _("imported “%s” as “%s” (copied into %s)\n"), file, name,
+             hearth_store_get_root (store));
+  else if (g_str_equal (target, absolute))
+    fprintf (out, _("imported “%s” as “%s” (linked: keep the file where it is)\n"), file, name);
+  else
+    fprintf (out, _("imported “%s” as “%s” (linked to %s, which has the same bytes: keep that "
+                    "file where it is)\n"),
+             file, name, target);
   return 0;
 }

@@ -19,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 #include "hearth-ollama-template.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_value, ember_value_unref)
@@ -215,21 +216,18 @@ hearth_cli_run_template (const HearthCliCommand *command,
         {
           slot = g_str_equal (a, "--context") ? &context_path : &now_text;
           if (i + 1 >= argc)
-            {
-              fprintf (err, _("hearth template: %s needs a value\n"), a);
-              return 2;
-            }
+            return hearth_cli_missing_value (err, "template", a);
           value = argv[++i];
         }
       else if (g_str_has_prefix (a, "--context="))
         slot = &context_path, value = a + strlen ("--context=");
       else if (g_str_has_prefix (a, "--now="))
         slot = &now_text, value = a + strlen ("--now=");
-      else if (a[0] == '-' && a[1] != '\0')
+      else if (hearth_cli_is_option (a))
         {
-          fprintf (err, _("hearth template: unknown option “%s”. Run “hearth help template” for usage.\n"),
-                   a);
-          return 2;
+          g_autofree char *name = g_strndup (a, strcspn (a, "="));
+
+          return hearth_cli_unknown_option (err, "template", name);
         }
       else if (template_path == NULL)
         {

@@ -14,6 +14,7 @@
 
 #include "ember.h"
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 
 int
 hearth_cli_tokenize (const HearthCliCommand *command,
@@ -25,6 +26,7 @@ hearth_cli_tokenize (const HearthCliCommand *command,
   const char *model = NULL, *text = NULL;
   g_autofree char *resolved = NULL;
   gboolean no_bos = FALSE;
+  gboolean options_done = FALSE;
   ember_error error = { 0 };
   ember_gguf *gguf = NULL;
   ember_tokenizer *tok = NULL;
@@ -34,14 +36,12 @@ hearth_cli_tokenize (const HearthCliCommand *command,
 
   for (int i = 1; i < argc; i++)
     {
-      if (g_str_equal (argv[i], "--no-bos"))
+      if (!options_done && g_str_equal (argv[i], "--"))
+        options_done = TRUE;   /* what follows is MODEL and TEXT, even "-1" */
+      else if (!options_done && g_str_equal (argv[i], "--no-bos"))
         no_bos = TRUE;
-      else if (argv[i][0] == '-' && argv[i][1] != '\0' && text == NULL && model != NULL &&
-               !g_str_equal (argv[i], "--"))
-        {
-          fprintf (err, _("hearth tokenize: unknown option “%s”\n"), argv[i]);
-          return 2;
-        }
+      else if (!options_done && hearth_cli_is_option (argv[i]))
+        return hearth_cli_unknown_option (err, "tokenize", argv[i]);
       else if (model == NULL)
         model = argv[i];
       else if (text == NULL)
@@ -64,7 +64,8 @@ hearth_cli_tokenize (const HearthCliCommand *command,
   model = resolved;
   if (ember_gguf_open (model, &gguf, &error) != EMBER_OK)
     {
-      fprintf (err, _("hearth tokenize: cannot read the model “%s”: %s\n"), model, error.message);
+      /* the reader's message names the file */
+      fprintf (err, "hearth tokenize: %s\n", error.message);
       return 1;
     }
   if (ember_tokenizer_new_from_gguf (gguf, &tok, &error) != EMBER_OK)

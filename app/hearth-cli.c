@@ -9,6 +9,7 @@
 
 #include "hearth-cli.h"
 #include "hearth-cli-commands.h"
+#include "hearth-cli-output.h"
 
 static int run_help (const HearthCliCommand *, int, char **, FILE *, FILE *);
 static int run_version (const HearthCliCommand *, int, char **, FILE *, FILE *);
@@ -42,7 +43,7 @@ static const HearthCliCommand commands[] = {
   },
   {
     "devices", "",
-    N_("List the Vulkan devices and the one Hearth uses"),
+    N_("List the Vulkan devices and what each backend uses"),
     NULL,
     hearth_cli_devices,
   },
@@ -199,6 +200,8 @@ run_help (const HearthCliCommand *command,
       print_usage (out);
       return 0;
     }
+  if (hearth_cli_is_option (argv[1]))
+    return hearth_cli_unknown_option (err, "help", argv[1]);
   if (argc > 2)
     {
       fprintf (err, _("hearth help: too many arguments; usage: hearth help [COMMAND]\n"));
@@ -224,6 +227,8 @@ run_version (const HearthCliCommand *command,
              FILE                   *out,
              FILE                   *err)
 {
+  if (argc > 1 && hearth_cli_is_option (argv[1]))
+    return hearth_cli_unknown_option (err, "version", argv[1]);
   if (argc > 1)
     {
       fprintf (err, _("hearth version: this command takes no arguments\n"));

@@ -514,14 +514,15 @@ take_lock (HearthDownload  *self,
 }
 
 /* Lets DEST's lock go; its file goes too once the download is over (done,
- * or cancelled with its partial file). */
+ * or cancelled with its partial file) or has no partial file to guard (a
+ * corrupt one, deleted): the lock lives beside a partial file only. */
 static void
 drop_lock (HearthDownload *self,
            gboolean        remove_file)
 {
   if (self->lock_fd < 0)
     return;
-  if (remove_file)
+  if (remove_file || !g_file_test (self->partial_path, G_FILE_TEST_EXISTS))
     g_unlink (self->lock_path);
   close (self->lock_fd);
   self->lock_fd = -1;

@@ -64,7 +64,7 @@ hearth_fit_gpu_memory (void)
   if (ember_vulkan_list_devices (&devices, &n, &error) == EMBER_OK && n > 0
       && ember_device_choose (devices, n, g_getenv ("HEARTH_VULKAN_DEVICE"), &chosen,
                               &error) == EMBER_OK
-      && devices[chosen].type != EMBER_DEVICE_TYPE_CPU)
+      && ember_backend_uses_device (EMBER_BACKEND_AUTO, &devices[chosen]))
     bytes = devices[chosen].device_local_bytes;
   free (devices);
   return bytes;

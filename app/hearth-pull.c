@@ -647,9 +647,15 @@ on_file_finished (HearthDownload *download,
     }
   if (ember_gguf_open (blob, &gguf, &e) != EMBER_OK)
     {
+      /* the reader names the blob it read; people know the file by its
+       * address, and the blob goes */
+      const char *reason = e.message;
+
+      if (g_str_has_prefix (reason, blob) && g_str_has_prefix (reason + strlen (blob), ": "))
+        reason += strlen (blob) + 2;
       g_unlink (blob);
       fail (self, g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                               _("%s is not a GGUF model file: %s"), self->file_url, e.message));
+                               _("%s is not a GGUF model file: %s"), self->file_url, reason));
       return;
     }
   ember_gguf_close (gguf);
@@ -1061,6 +1067,16 @@ hearth_pull_cancel (HearthPull *self)
       discard (self, self->file_url, path);
     }
   hearth_store_pending_forget (self->store, hearth_pull_get_name (self));
+  /* and the files it completed that nothing else uses (the config blob,
+   * say): with its record gone, nobody would see them again */
+  {
+    g_autoptr (GPtrArray) released = g_ptr_array_new ();
+
+    for (guint i = 0; i < self->blobs->len; i++)
+      g_ptr_array_add (released, ((BlobItem *) self->blobs->pdata[i])->digest);
+    g_ptr_array_add (released, NULL);
+    hearth_store_prune (self->store, (const char *const *) released->pdata);
+  }
   self->running = FALSE;
   self->state = HEARTH_PULL_STATE_IDLE;
   self->bytes_done = 0;

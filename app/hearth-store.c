@@ -7,8 +7,11 @@
 #include <glib/gi18n.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -584,6 +587,152 @@ add_descriptor (JsonBuilder *b,
   json_builder_end_object (b);
 }
 
+/* A name beside @blob for a file on its way there (never a blob's name,
+ * nor a download's). */
+static char *
+blob_temp_path (const char *blob)
+{
+  return g_strdup_printf ("%s.import-%u-%08x", blob, (guint) getpid (), g_random_int ());
+}
+
+/* Copies the file at @path to a new file beside @blob, hashing the bytes
+ * as they go, and renames it to @blob once they are the ones @digest
+ * names; over a link there, atomically, so that every model that shares
+ * the blob keeps working. */
+static gboolean
+copy_blob (const char    *path,
+           const char    *digest,
+           const char    *blob,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autoptr (GFile) src = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (src, cancellable, error);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guchar *buffer = g_malloc (1 << 20);
+  g_autofree char *tmp = blob_temp_path (blob);
+  g_autofree char *got = NULL;
+  gssize n;
+  int fd, saved;
+
+  if (in == NULL)
+    return FALSE;
+  fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      saved = errno;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot write %s: %s"),
+                   tmp, g_strerror (saved));
+      return FALSE;
+    }
+  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buffer, 1 << 20, cancellable, error)) > 0)
+    {
+      g_checksum_update (sum, buffer, n);
+      for (gssize done = 0; done < n;)
+        {
+          gssize w = write (fd, buffer + done, (size_t) (n - done));
+
+          if (w < 0 && errno == EINTR)
+            continue;
+          if (w < 0)
+            {
+              saved = errno;
+              g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                           _("cannot write %s: %s"), tmp, g_strerror (saved));
+              n = -1;
+              break;
+            }
+          done += w;
+        }
+      if (n < 0)
+        break;
+    }
+  /* the blob's name must never point at bytes only in memory */
+  if (n == 0 && fsync (fd) != 0)
+    {
+      saved = errno;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot write %s: %s"),
+                   tmp, g_strerror (saved));
+      n = -1;
+    }
+  close (fd);
+  if (n < 0)
+    {
+      g_unlink (tmp);
+      return FALSE;
+    }
+  got = g_strdup_printf ("sha256:%s", g_checksum_get_string (sum));
+  if (!g_str_equal (got, digest))
+    {
+      g_unlink (tmp);
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("%s changed while it was being imported; import it again"), path);
+      return FALSE;
+    }
+  if (g_rename (tmp, blob) != 0)
+    {
+      saved = errno;
+      g_unlink (tmp);
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot move %s to %s: %s"),
+                   tmp, blob, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Makes @blob a symbolic link to @path (made beside it, then renamed over
+ * what is there: a link whose file is gone). */
+static gboolean
+link_blob (const char    *path,
+           const char    *blob,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  g_autofree char *tmp = blob_temp_path (blob);
+  g_autoptr (GFile) tmp_file = g_file_new_for_path (tmp);
+  int saved;
+
+  if (!g_file_make_symbolic_link (tmp_file, absolute, cancellable, error))
+    return FALSE;
+  if (g_rename (tmp, blob) != 0)
+    {
+      saved = errno;
+      g_unlink (tmp);
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot move %s to %s: %s"),
+                   tmp, blob, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Puts the file at @path, whose SHA-256 is @digest, into the store as
+ * @blob: a copy, or with @link a symbolic link to it. A file of its own at
+ * @blob stays whatever is asked (it is the same bytes, and a copy is what
+ * breaks least); a link there stays for a link, and is replaced by a copy
+ * where a copy is asked for (a copy must not depend on a file the user may
+ * move) or by either where its file is gone. */
+static gboolean
+place_blob (const char    *path,
+            const char    *digest,
+            const char    *blob,
+            gboolean       link,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  GStatBuf st;
+  gboolean present = g_lstat (blob, &st) == 0;
+  gboolean is_link = present && S_ISLNK (st.st_mode);
+
+  if (present && !is_link)
+    return TRUE;
+  if (is_link && link && g_file_test (blob, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (link)
+    return link_blob (path, blob, cancellable, error);
+  return copy_blob (path, digest, blob, cancellable, error);
+}
+
 gboolean
 hearth_store_import (HearthStore   *self,
                      const char    *path,
@@ -597,7 +746,6 @@ hearth_store_import (HearthStore   *self,
   g_autofree char *digest = NULL;
   g_autofree char *blob = NULL;
   g_autofree char *blob_dir = NULL;
-  g_autofree char *absolute = NULL;
   ember_gguf *gguf = NULL;
   ember_error e = { 0 };
   guint64 size = 0;
@@ -615,11 +763,11 @@ hearth_store_import (HearthStore   *self,
                    _("a model named “%s” exists already"), text);
       return FALSE;
     }
-  /* only a file the GGUF reader accepts becomes a model */
+  /* only a file the GGUF reader accepts becomes a model (its message names
+   * the file) */
   if (ember_gguf_open (path, &gguf, &e) != EMBER_OK)
     {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, "%s: %s", path,
-                   e.message);
+      g_set_error_literal (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, e.message);
       return FALSE;
     }
   ember_gguf_close (gguf);
@@ -633,32 +781,8 @@ hearth_store_import (HearthStore   *self,
     return FALSE;
   if (!make_dir (blob_dir, error))
     return FALSE;
-  if (!g_file_test (blob, G_FILE_TEST_EXISTS))
-    {
-      g_autoptr (GFile) src = g_file_new_for_path (path);
-      g_autoptr (GFile) dst = g_file_new_for_path (blob);
-
-      absolute = g_canonicalize_filename (path, NULL);
-      if (link)
-        {
-          if (!g_file_make_symbolic_link (dst, absolute, cancellable, error))
-            return FALSE;
-        }
-      else
-        {
-          /* copied beside the blob, then renamed: no half blob under its name */
-          g_autofree char *tmp = g_strconcat (blob, ".partial", NULL);
-          g_autoptr (GFile) tmp_file = g_file_new_for_path (tmp);
-
-          if (!g_file_copy (src, tmp_file, G_FILE_COPY_OVERWRITE, cancellable, NULL, NULL, error)
-              || !g_file_move (tmp_file, dst, G_FILE_COPY_OVERWRITE, cancellable, NULL, NULL,
-                               error))
-            {
-              g_file_delete (tmp_file, NULL, NULL);
-              return FALSE;
-            }
-        }
-    }
+  if (!place_blob (path, digest, blob, link, cancellable, error))
+    return FALSE;
 
   return hearth_store_add_model (self, name, digest, size, error);
 }
@@ -762,37 +886,148 @@ collect_one (HearthStore     *self,
 static void add_pending_digests (HearthStore *self,
                                  GHashTable  *set);
 
-/* Removes the blobs of @candidates that no manifest refers to (with
- * @dry_run, only counts the bytes that would free). */
+/* What a file in ROOT/blobs is, by its name. */
+typedef enum {
+  BLOBS_ENTRY_OTHER,     /* not Hearth's (Ollama's own partial files, say): left alone */
+  BLOBS_ENTRY_BLOB,      /* sha256-HEX */
+  BLOBS_ENTRY_PARTIAL,   /* sha256-HEX.partial{,.json,.lock}: a registry pull's download */
+  BLOBS_ENTRY_DOWNLOAD,  /* download-HEX16{,.partial,.partial.json,.partial.lock}: a file pull's */
+} BlobsEntry;
+
+static gboolean
+is_lower_hex (const char *text,
+              gsize       len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (text[i]) && !(text[i] >= 'a' && text[i] <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+/* @file's kind; for a blob or a registry download, *@digest gets its
+ * "sha256:HEX", and for downloads *@lock the name of their lock file. */
+static BlobsEntry
+classify_blobs_entry (const char  *file,
+                      char       **digest,
+                      char       **lock)
+{
+  static const char *const partial_suffixes[] = { ".partial", ".partial.json", ".partial.lock" };
+  gsize len = strlen (file);
+  gsize stem;
+  BlobsEntry kind;
+
+  if (g_str_has_prefix (file, "sha256-") && len >= 7 + 64 && is_lower_hex (file + 7, 64))
+    {
+      stem = 7 + 64;
+      kind = BLOBS_ENTRY_PARTIAL;
+    }
+  else if (g_str_has_prefix (file, "download-") && len >= 9 + 16 && is_lower_hex (file + 9, 16))
+    {
+      stem = 9 + 16;
+      kind = BLOBS_ENTRY_DOWNLOAD;
+    }
+  else
+    return BLOBS_ENTRY_OTHER;
+
+  if (file[stem] == '\0' && kind == BLOBS_ENTRY_PARTIAL)
+    kind = BLOBS_ENTRY_BLOB;
+  else if (file[stem] != '\0')
+    {
+      gboolean known = FALSE;
+
+      for (gsize i = 0; i < G_N_ELEMENTS (partial_suffixes); i++)
+        known = known || g_str_equal (file + stem, partial_suffixes[i]);
+      if (!known)
+        return BLOBS_ENTRY_OTHER;
+    }
+  if (kind != BLOBS_ENTRY_DOWNLOAD)
+    *digest = g_strdup_printf ("sha256:%.64s", file + 7);
+  if (kind != BLOBS_ENTRY_BLOB)
+    *lock = g_strdup_printf ("%.*s.partial.lock", (int) stem, file);
+  return kind;
+}
+
+/* Whether a download holds the lock file at @path now (in this process or
+ * another). */
+static gboolean
+lock_is_held (const char *path)
+{
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  gboolean held;
+
+  if (fd < 0)
+    return FALSE;
+  held = flock (fd, LOCK_EX | LOCK_NB) != 0;
+  close (fd);
+  return held;
+}
+
+/* Files in ROOT/blobs that a removal leaves alone a while whatever they
+ * are, so that an import or a pull that is writing its manifest right now
+ * (in this process or another) keeps the blob it has just put there. */
+#define BLOBS_GRACE_SECONDS (10 * 60)
+
+/* Removes what in ROOT/blobs nothing refers to: blobs no manifest and no
+ * recorded pull (.hearth-pulls) names, and the partial files of downloads
+ * that no recorded pull will go on with (one running holds its lock and is
+ * left alone). @released (may be NULL): the digests just given up (a
+ * removed model's, a cancelled pull's), removed at once; anything else
+ * only once it is BLOBS_GRACE_SECONDS old. The manifest at @ignore_path
+ * counts for nothing (a dry run's model). With @dry_run, only counts the
+ * bytes it would free. A manifest that cannot be read keeps everything. */
 static guint64
 collect_garbage_full (HearthStore *self,
-                      GHashTable  *candidates,
+                      GHashTable  *released,
                       const char  *ignore_path,
                       gboolean     dry_run)
 {
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter iter;
-  gpointer key;
+  g_autoptr (GHashTable) pulling = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) pending = NULL;
+  g_autofree char *dir = g_build_filename (self->root, "blobs", NULL);
+  g_autoptr (GDir) d = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean file_pulls = FALSE;
+  const char *file;
   guint64 freed = 0;
 
   g_hash_table_insert (used, g_strdup ("ignore:"), g_strdup (ignore_path));
   for_each_manifest (self, collect_one, used);
-  add_pending_digests (self, used);
   if (g_hash_table_contains (used, "*"))
     return 0;
-  g_hash_table_iter_init (&iter, candidates);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
+  /* blobs stay for a manifest or a recorded pull; partial files for a
+   * recorded pull only */
+  add_pending_digests (self, pulling);
+  add_pending_digests (self, used);
+  /* a pull of a file (no manifest) may own any download-* file: the name
+   * comes from an address its record may not hold */
+  pending = hearth_store_pending_list (self);
+  for (guint i = 0; i < pending->len; i++)
+    file_pulls = file_pulls || ((HearthStorePending *) pending->pdata[i])->manifest == NULL;
+
+  d = g_dir_open (dir, 0, NULL);
+  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
     {
-      g_autofree char *path = NULL;
+      g_autofree char *digest = NULL;
+      g_autofree char *lock = NULL;
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      g_autofree char *lock_path = NULL;
+      BlobsEntry kind = classify_blobs_entry (file, &digest, &lock);
       GStatBuf st;
 
-      if (g_hash_table_contains (used, key))
+      if (kind == BLOBS_ENTRY_OTHER || g_lstat (path, &st) != 0
+          || (kind == BLOBS_ENTRY_BLOB && g_hash_table_contains (used, digest))
+          || (kind == BLOBS_ENTRY_PARTIAL && g_hash_table_contains (pulling, digest))
+          || (kind == BLOBS_ENTRY_DOWNLOAD && file_pulls))
         continue;
-      path = hearth_store_blob_path (self, key, NULL);
-      if (path == NULL)
+      if (!(kind == BLOBS_ENTRY_BLOB && released != NULL && g_hash_table_contains (released, digest))
+          && now - (gint64) st.st_mtime < BLOBS_GRACE_SECONDS)
+        continue;
+      lock_path = lock != NULL ? g_build_filename (dir, lock, NULL) : NULL;
+      if (lock_path != NULL && lock_is_held (lock_path))
         continue;
       /* a linked blob frees only its link */
-      if (g_lstat (path, &st) == 0 && !S_ISLNK (st.st_mode))
+      if (!S_ISLNK (st.st_mode))
         freed += (guint64) st.st_size;
       if (!dry_run && g_unlink (path) != 0 && errno != ENOENT)
         g_warning ("cannot remove %s: %s", path, g_strerror (errno));
@@ -802,9 +1037,22 @@ collect_garbage_full (HearthStore *self,
 
 static guint64
 collect_garbage (HearthStore *self,
-                 GHashTable  *candidates)
+                 GHashTable  *released)
 {
-  return collect_garbage_full (self, candidates, NULL, FALSE);
+  return collect_garbage_full (self, released, NULL, FALSE);
+}
+
+guint64
+hearth_store_prune (HearthStore        *self,
+                    const char * const *released)
+{
+  g_autoptr (GHashTable) set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), 0);
+
+  for (gsize i = 0; released != NULL && released[i] != NULL; i++)
+    g_hash_table_add (set, g_strdup (released[i]));
+  return collect_garbage (self, set);
 }
 
 gboolean

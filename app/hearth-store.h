@@ -98,9 +98,14 @@ char *hearth_store_get_model_path (HearthStore  *self,
 
 /* Adds the GGUF file at @path as model @name: its SHA-256 is computed once
  * (it names the blob); with @link the blob is a symbolic link to @path (no
- * copy: @path must stay where it is), else a copy. The manifest gets the
+ * copy: @path must stay where it is), else a copy, checked against that
+ * SHA-256 as it is written. A blob with those bytes that is a file of its
+ * own stays as it is, even for @link; a link there is replaced by the copy
+ * when a copy is asked for (atomically: the models sharing it keep working),
+ * and by the link or the copy where its file is gone. The manifest gets the
  * model layer and a config blob describing it. Fails with
- * HEARTH_STORE_ERROR_EXISTS where @name exists. */
+ * HEARTH_STORE_ERROR_EXISTS where @name exists. Whether the model ended up
+ * linked: hearth_store_get_model_path () is then a symbolic link. */
 gboolean hearth_store_import (HearthStore   *self,
                               const char    *path,
                               const char    *name,
@@ -116,19 +121,36 @@ gboolean hearth_store_add_model (HearthStore            *self,
                                  guint64                 size,
                                  GError                **error);
 
-/* Removes model @name, then every blob no manifest refers to any more;
- * *freed (may be NULL) gets the bytes given back. */
+/* Removes model @name, then what in ROOT/blobs nothing refers to any more
+ * (hearth_store_prune (), its blobs released); *freed (may be NULL) gets
+ * the bytes given back. */
 gboolean hearth_store_remove (HearthStore  *self,
                               const char   *name,
                               guint64      *freed,
                               GError      **error);
 
 /* The bytes removing model @name would give back (its files no other
- * model uses), into *@bytes; nothing is removed. */
+ * model uses, and what else a removal would prune), into *@bytes; nothing
+ * is removed. */
 gboolean hearth_store_removal_frees (HearthStore  *self,
                                      const char   *name,
                                      guint64      *bytes,
                                      GError      **error);
+
+/* ROOT/blobs holds blobs and the partial files of the pulls recorded with
+ * hearth_store_pending_save () (the Downloads list), nothing else. This
+ * removes the rest: blobs that no manifest and no recorded pull names (a
+ * config blob a failed pull left, say), partial files and lock files of
+ * downloads that no recorded pull will go on with (one running, which
+ * holds its lock, is left alone), Hearth's own files only. The blobs in
+ * @released (NULL-terminated "sha256:…" digests, may be NULL: those of
+ * a model just removed, or a pull just cancelled) go at once; anything
+ * else only once it is a few minutes old, so that an import or a pull
+ * writing its manifest right now, here or in another process, keeps what
+ * it has just written. Nothing is removed while a manifest cannot be
+ * read. Returns the bytes freed. */
+guint64 hearth_store_prune (HearthStore        *self,
+                            const char * const *released);
 
 /* Model @dst: the same manifest as @src (no blob is copied). Fails where
  * @dst exists. */

@@ -468,7 +468,7 @@ try_vulkan (ember_context               *ctx,
   device = ember_vulkan_get_device (ctx->vk);
   /* On its own, Hearth leaves CPU-type devices (lavapipe) to the CPU path:
    * the same cores, and the CPU path is faster on them. */
-  if (options->backend == EMBER_BACKEND_AUTO && device->type == EMBER_DEVICE_TYPE_CPU)
+  if (!ember_backend_uses_device (options->backend, device))
     {
       ember_vulkan_free (ctx->vk);
       ctx->vk = NULL;

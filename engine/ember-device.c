@@ -154,3 +154,14 @@ ember_device_choose (const ember_device_info *devices,
   *chosen = best_pos;
   return EMBER_OK;
 }
+
+bool
+ember_backend_uses_device (ember_backend            backend,
+                           const ember_device_info *device)
+{
+  if (device == NULL || backend == EMBER_BACKEND_CPU)
+    return false;
+  if (backend == EMBER_BACKEND_VULKAN)
+    return true;
+  return device->type != EMBER_DEVICE_TYPE_CPU;
+}

@@ -21,6 +21,7 @@
 
 #include "ember-gguf.h"
 #include "ember-private.h"
+#include "ember-unicode.h"
 
 #define GGUF_MAGIC "GGUF"
 #define GGUF_DEFAULT_ALIGNMENT 32
@@ -303,13 +304,19 @@ read_string (reader      *r,
   return true;
 }
 
-/* A key or tensor name: not empty, no NUL byte inside, not absurdly long. */
+/* A key or tensor name: not empty, no NUL byte inside, not absurdly long,
+ * and strict UTF-8 (no overlong forms, no surrogates, nothing past
+ * U+10FFFF), as llama.cpp requires: names are shown to people and looked
+ * up as text. */
 static bool
 read_name (reader      *r,
            const char **out,
            const char  *what)
 {
   uint64_t len;
+  size_t valid;
+  bool incomplete;
+  char a[32], b[32];
 
   if (!read_string (r, out, &len, what))
     return false;
@@ -318,6 +325,16 @@ read_name (reader      *r,
       ember_error_set (r->error, EMBER_ERROR_INVALID_ARGUMENT,
                        "%s: %s is %s", r->where, what,
                        len == 0 ? "empty" : len > GGUF_MAX_NAME ? "too long" : "not text (it contains a NUL byte)");
+      return false;
+    }
+  valid = ember_utf8_valid_prefix (*out, (size_t) len, &incomplete);
+  if (valid != len)
+    {
+      /* the name ends just before r->pos */
+      ember_error_set (r->error, EMBER_ERROR_INVALID_ARGUMENT,
+                       "%s: %s is not valid UTF-8 (byte %s of it, at byte %s of the file)",
+                       r->where, what, format_count (valid, a),
+                       format_count (r->pos - len + valid, b));
       return false;
     }
   return true;

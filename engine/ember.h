@@ -116,3 +116,21 @@ ember_status ember_vulkan_vector_add (ember_vulkan *vk,
 #include "ember-quant.h"
 #include "ember-tokenizer.h"
 #include "ember-template.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Whether a context asked for @backend runs on @device (the device
+ * ember_device_choose () picks) rather than on the CPU path: never for
+ * EMBER_BACKEND_CPU, always for EMBER_BACKEND_VULKAN (where the model can
+ * run there), and for EMBER_BACKEND_AUTO only where @device is not a
+ * CPU-type device (lavapipe, llvmpipe): those run on the same cores, where
+ * the CPU path is faster. The one place this rule lives: contexts follow
+ * it, and `hearth devices` says what it decides. Pure. */
+bool ember_backend_uses_device (ember_backend            backend,
+                                const ember_device_info *device);
+
+#ifdef __cplusplus
+}
+#endif

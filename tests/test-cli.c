@@ -318,6 +318,36 @@ test_devices (void)
   g_assert_true (g_str_has_prefix (r.out, "* ") || strstr (r.out, "\n* ") != NULL);
   g_assert_nonnull (strstr (r.out, "Vulkan 1."));
 
+  /* what each --backend uses, as `hearth run` finds when it runs a model
+   * (on llvmpipe: auto takes the CPU, vulkan the device) */
+  {
+    g_autofree char *path = stories_path ();
+    const char *backends[] = { "auto", "vulkan", "cpu" };
+
+    for (gsize i = 0; path != NULL && i < G_N_ELEMENTS (backends); i++)
+      {
+        g_autofree char *prefix = g_strdup_printf ("\n--backend %s", backends[i]);
+        g_auto (Run) run = hearth ("run", "--verbose", "--raw", "--num-predict", "1", "--backend",
+                                   backends[i], path, "", NULL);
+        const char *said = strstr (r.out, prefix);
+        const char *device = strstr (run.err, "device:");
+        g_autofree char *said_line = NULL;
+        g_autofree char *device_name = NULL;
+
+        g_assert_cmpint (run.status, ==, 0);
+        g_assert_nonnull (said);
+        g_assert_nonnull (device);
+        said_line = g_strndup (said + 1, strcspn (said + 1, "\n"));
+        device = device + strlen ("device:") + strspn (device + strlen ("device:"), " ");
+        device_name = g_strndup (device, strcspn (device, "\n"));
+        g_test_message ("devices: %s; run: %s", said_line, device_name);
+        if (g_str_has_prefix (device_name, "CPU"))
+          g_assert_nonnull (strstr (said_line, ": the CPU"));
+        else
+          g_assert_nonnull (strstr (said_line, device_name));
+      }
+  }
+
   {
     g_auto (Run) extra = hearth ("devices", "x", NULL);
 
@@ -522,13 +552,125 @@ test_run_refusals (void)
                  cases[i].message, r.status, r.err);
     }
 
-  /* the context filling up during a reply is said, not silent */
+}
+
+/* A one-shot run that fills the context ends there, cleanly (status 0),
+ * and says so in words that fit a one-shot run: the chat's /clear is no
+ * advice here. A prompt that does not fit is refused without it too. */
+static void
+test_run_context_end (void)
+{
+  g_autofree char *path = NULL;
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
   {
     g_auto (Run) r = hearth ("run", "--raw", "--num-ctx", "20", "--temperature", "0", path, "", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
-    g_assert_nonnull (strstr (r.err, "the context is full (20 tokens): the reply was cut short"));
+    g_assert_cmpstr (r.err, ==, "hearth run: the reply stopped at the end of the context (20 tokens); "
+                                "a longer context (--num-ctx) lets it go further\n");
   }
+  {
+    g_auto (Run) r = hearth ("run", "--num-ctx", "32", "--temperature", "0", path, "Once upon a time",
+                             NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.err, "the reply stopped at the end of the context (32 tokens)"));
+    g_assert_null (strstr (r.err, "/clear"));
+  }
+  {
+    g_auto (Run) r = hearth ("run", "--num-ctx", "4", "--raw", path, "a prompt longer than four tokens",
+                             NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, "hearth run: the prompt does not fit in the context (4 tokens); use a "
+                                "shorter prompt or a longer context (--num-ctx)\n");
+  }
+
+  /* the chat on a terminal (through script(1)), where /clear exists, keeps
+   * its advice */
+  {
+    g_autofree char *script = g_find_program_in_path ("script");
+    g_autofree char *binary = g_shell_quote (g_getenv ("HEARTH_BINARY"));
+    g_autofree char *model = g_shell_quote (path);
+    g_autofree char *command = g_strdup_printf ("%s run --num-ctx 24 --temperature 0 %s", binary,
+                                                model);
+    g_autoptr (GSubprocess) p = NULL;
+    g_autoptr (GBytes) in = g_bytes_new_static ("Once upon a time\n/bye\n", 22);
+    g_autoptr (GBytes) out = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autofree char *text = NULL;
+
+    if (script == NULL)
+      {
+        g_test_message ("script(1) is missing: the chat's message is not checked");
+        return;
+      }
+    p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                          script, "-qec", command, "/dev/null", NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate (p, in, NULL, &out, NULL, &error));
+    g_assert_no_error (error);
+    text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+    g_assert_nonnull (strstr (text, "hearth run: the context is full (24 tokens): the reply was cut "
+                                    "short. Start again with /clear, or use a longer context "
+                                    "(--num-ctx)."));
+  }
+}
+
+/* Every command says that an option it does not know is unknown (wherever
+ * it is, and how to get help), and that a known option lacks its value. */
+static void
+test_options (void)
+{
+  const struct { const char *args[6]; const char *message; } cases[] = {
+    { { "run", "m.gguf", "Once", "--bogus", NULL }, "hearth run: unknown option “--bogus”" },
+    { { "run", "--bogus", "m.gguf", "Once", NULL }, "hearth run: unknown option “--bogus”" },
+    { { "run", "--bogus=1", "m.gguf", NULL }, "hearth run: unknown option “--bogus”" },
+    { { "run", "m.gguf", "Once", "--num-ctx", NULL }, "hearth run: --num-ctx needs a value" },
+    { { "run", "m.gguf", "--system", NULL }, "hearth run: --system needs a value" },
+    { { "bench", "m.gguf", "--bogus", NULL }, "hearth bench: unknown option “--bogus”" },
+    { { "bench", "--bogus", "m.gguf", NULL }, "hearth bench: unknown option “--bogus”" },
+    { { "bench", "m.gguf", "-p", NULL }, "hearth bench: -p needs a value" },
+    { { "cp", "a", "--bogus", NULL }, "hearth cp: unknown option “--bogus”" },
+    { { "cp", "--bogus", "a", "b", NULL }, "hearth cp: unknown option “--bogus”" },
+    { { "devices", "--bogus", NULL }, "hearth devices: unknown option “--bogus”" },
+    { { "help", "--bogus", NULL }, "hearth help: unknown option “--bogus”" },
+    { { "import", "f.gguf", "name", "--bogus", NULL }, "hearth import: unknown option “--bogus”" },
+    { { "list", "--bogus", NULL }, "hearth list: unknown option “--bogus”" },
+    { { "pull", "stories", "--bogus", NULL }, "hearth pull: unknown option “--bogus”" },
+    { { "pull", "--bogus", "stories", NULL }, "hearth pull: unknown option “--bogus”" },
+    { { "rm", "--bogus", NULL }, "hearth rm: unknown option “--bogus”" },
+    { { "rm", "a", "--bogus", NULL }, "hearth rm: unknown option “--bogus”" },
+    { { "show", "m.gguf", "--bogus", NULL }, "hearth show: unknown option “--bogus”" },
+    { { "template", "t.jinja", "--bogus", NULL }, "hearth template: unknown option “--bogus”" },
+    { { "template", "t.jinja", "--context", NULL }, "hearth template: --context needs a value" },
+    { { "tokenize", "m.gguf", "text", "--bogus", NULL }, "hearth tokenize: unknown option “--bogus”" },
+    { { "tokenize", "--bogus", "m.gguf", "text", NULL }, "hearth tokenize: unknown option “--bogus”" },
+    { { "version", "--bogus", NULL }, "hearth version: unknown option “--bogus”" },
+  };
+
+  if (!require_binary ())
+    return;
+  g_setenv ("HEARTH_MODELS", "/nonexistent/hearth-models", TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_autofree char *help = g_strdup_printf ("Run “hearth help %s” for usage.\n", cases[i].args[0]);
+      g_auto (Run) r = { 0 };
+
+      for (gsize k = 0; cases[i].args[k] != NULL; k++)
+        g_ptr_array_add (args, (char *) cases[i].args[k]);
+      g_ptr_array_add (args, NULL);
+      r = hearth_with_input ("", (const char *const *) args->pdata);
+      if (r.status != 2 || !g_str_has_prefix (r.err, cases[i].message)
+          || !g_str_has_suffix (r.err, help) || strchr (r.err, '\n') != r.err + strlen (r.err) - 1
+          || (r.out != NULL && *r.out != '\0'))
+        g_error ("case %zu (hearth %s …): expected status 2 and the one line \"%s… %s\", got %d "
+                 "and \"%s\"", i, cases[i].args[0], cases[i].message, help, r.status, r.err);
+    }
+  g_unsetenv ("HEARTH_MODELS");
 }
 
 /* ---- hearth bench --------------------------------------------------------- */
@@ -844,6 +986,172 @@ test_store_commands (void)
   }
 }
 
+/* `hearth import` says what the store holds: a link to this file, a link
+ * to another file with the same bytes, or a copy (a copy import replaces a
+ * link, so the file may go; a link import over a copy keeps the copy). */
+static void
+test_import_link_then_copy (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *a_absolute = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  root = g_dir_make_tmp ("hearth-test-cli-link-XXXXXX", NULL);
+  dir = g_dir_make_tmp ("hearth-test-cli-files-XXXXXX", NULL);
+  a = g_build_filename (dir, "a.gguf", NULL);
+  b = g_build_filename (dir, "b.gguf", NULL);
+  a_absolute = g_canonicalize_filename (a, NULL);
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (a, data, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+
+  {
+    g_auto (Run) r = hearth ("import", "--link", a, "one", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "(linked: keep the file where it is)"));
+  }
+  {
+    g_auto (Run) r = hearth ("import", "--link", b, "two", NULL);
+    g_autofree char *expected = g_strdup_printf ("(linked to %s, which has the same bytes: keep "
+                                                 "that file where it is)", a_absolute);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, expected));
+  }
+  {
+    g_auto (Run) r = hearth ("import", a, "three", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "(copied into"));
+  }
+  /* the files go: every model still shows and runs */
+  g_unlink (a);
+  {
+    g_auto (Run) show = hearth ("show", "one", NULL);
+    g_auto (Run) run = hearth ("run", "--raw", "--temperature", "0", "--num-predict", "4", "two",
+                               "Once upon a time", NULL);
+
+    g_assert_cmpint (show.status, ==, 0);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    g_auto (Run) r = hearth ("import", "--link", b, "four", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "(the store has a copy of this file already, so it is not "
+                                     "linked: the file may be moved or deleted)"));
+  }
+  g_unlink (b);
+  {
+    g_auto (Run) r = hearth ("rm", "one", "two", "three", "four", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+  }
+  g_unsetenv ("HEARTH_MODELS");
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s' '%s'", root, dir);
+
+    g_assert_cmpint (system (cmd), ==, 0);
+  }
+}
+
+/* How many times @needle is in @haystack. */
+static guint
+count_of (const char *haystack,
+          const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* A file that is not a model is named once in every command's message. */
+static void
+test_errors_name_the_file_once (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-cli-junk-XXXXXX", NULL);
+  g_autofree char *junk = g_build_filename (dir, "notamodel.gguf", NULL);
+  const char *commands[][4] = {
+    { "import", "JUNK", "junk", NULL }, { "show", "JUNK", NULL }, { "run", "JUNK", "hi", NULL },
+    { "bench", "JUNK", NULL }, { "tokenize", "JUNK", "hi", NULL },
+  };
+
+  if (!require_binary ())
+    return;
+  g_assert_true (g_file_set_contents (junk, "this is not a model", -1, NULL));
+  g_setenv ("HEARTH_MODELS", dir, TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_autofree char *expected = g_strdup_printf ("hearth %s: %s: not a GGUF file (it does not start "
+                                                   "with \"GGUF\")\n", commands[i][0], junk);
+      g_auto (Run) r = { 0 };
+
+      for (gsize k = 0; commands[i][k] != NULL; k++)
+        g_ptr_array_add (args, (char *) (g_str_equal (commands[i][k], "JUNK") ? junk : commands[i][k]));
+      g_ptr_array_add (args, NULL);
+      r = hearth_with_input ("", (const char *const *) args->pdata);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_cmpuint (count_of (r.err, junk), ==, 1);
+      g_assert_cmpstr (r.err, ==, expected);
+    }
+  g_unsetenv ("HEARTH_MODELS");
+  g_unlink (junk);
+  g_rmdir (dir);
+}
+
+/* A name that is neither a file nor in the store: said so, with the way
+ * to get it (run, show) or to see what there is (every command). */
+static void
+test_unknown_model (void)
+{
+  g_autofree char *root = NULL;
+  const char *commands[][4] = {
+    { "run", "nosuch:7b", "hi", NULL }, { "show", "nosuch:7b", NULL },
+    { "bench", "nosuch:7b", NULL }, { "tokenize", "nosuch:7b", "hi", NULL },
+    { "cp", "nosuch:7b", "other", NULL }, { "rm", "nosuch:7b", NULL },
+  };
+
+  if (!require_binary ())
+    return;
+  root = g_dir_make_tmp ("hearth-test-cli-unknown-XXXXXX", NULL);
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      gboolean uses = !g_str_equal (commands[i][0], "cp") && !g_str_equal (commands[i][0], "rm");
+      g_auto (Run) r = { 0 };
+
+      for (gsize k = 0; commands[i][k] != NULL; k++)
+        g_ptr_array_add (args, (char *) commands[i][k]);
+      g_ptr_array_add (args, NULL);
+      r = hearth_with_input ("", (const char *const *) args->pdata);
+      g_test_message ("hearth %s: %s", commands[i][0], r.err);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_true (strstr (r.err, "no model of that name") != NULL
+                     || strstr (r.err, "there is no model named “nosuch:7b”") != NULL);
+      g_assert_nonnull (strstr (r.err, "“hearth list” shows the models there"));
+      /* a model to use can be pulled; one to copy or remove is not there to pull */
+      if (uses)
+        g_assert_nonnull (strstr (r.err, "“hearth pull nosuch:7b” downloads it"));
+      else
+        g_assert_null (strstr (r.err, "hearth pull"));
+    }
+  g_unsetenv ("HEARTH_MODELS");
+  g_rmdir (root);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -860,11 +1168,16 @@ main (int    argc,
   g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
   g_test_add_func ("/cli/run/refusals", test_run_refusals);
+  g_test_add_func ("/cli/run/context-end", test_run_context_end);
+  g_test_add_func ("/cli/options", test_options);
   g_test_add_func ("/cli/run/vulkan", test_run_vulkan);
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/bench/table", test_bench_table);
   g_test_add_func ("/cli/bench/refusals", test_bench_refusals);
   g_test_add_func ("/cli/store", test_store_commands);
+  g_test_add_func ("/cli/import/link-then-copy", test_import_link_then_copy);
+  g_test_add_func ("/cli/errors/file-named-once", test_errors_name_the_file_once);
+  g_test_add_func ("/cli/unknown-model", test_unknown_model);
 
   return g_test_run ();
 }

@@ -179,12 +179,31 @@ test_spirv_embedded (void)
   g_assert_null (ember_spirv_lookup ("no_such_shader"));
 }
 
+/* What each backend runs on, given the device the choice picks: --backend
+ * auto leaves a CPU-type device (lavapipe) to the CPU path. */
+static void
+test_backend_uses_device (void)
+{
+  ember_device_info cpu = make_device (0, EMBER_DEVICE_TYPE_CPU, 2ull << 30, true);
+  ember_device_info gpu = make_device (1, EMBER_DEVICE_TYPE_DISCRETE, 8ull << 30, true);
+  ember_device_info igpu = make_device (2, EMBER_DEVICE_TYPE_INTEGRATED, 1ull << 30, true);
+
+  g_assert_false (ember_backend_uses_device (EMBER_BACKEND_AUTO, &cpu));
+  g_assert_true (ember_backend_uses_device (EMBER_BACKEND_AUTO, &gpu));
+  g_assert_true (ember_backend_uses_device (EMBER_BACKEND_AUTO, &igpu));
+  g_assert_true (ember_backend_uses_device (EMBER_BACKEND_VULKAN, &cpu));
+  g_assert_true (ember_backend_uses_device (EMBER_BACKEND_VULKAN, &gpu));
+  g_assert_false (ember_backend_uses_device (EMBER_BACKEND_CPU, &gpu));
+  g_assert_false (ember_backend_uses_device (EMBER_BACKEND_AUTO, NULL));
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/engine/device/backend-uses-device", test_backend_uses_device);
   g_test_add_func ("/engine/status-strings", test_status_strings);
   g_test_add_func ("/engine/device/choose-prefers-type", test_choose_prefers_type);
   g_test_add_func ("/engine/device/choose-ties", test_choose_ties);

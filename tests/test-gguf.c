@@ -554,6 +554,86 @@ test_validation_messages (void)
   }
 }
 
+/* Metadata keys and tensor names are text (llama.cpp refuses a file whose
+ * names are not UTF-8, and the window shows the keys): a name that is not
+ * strict UTF-8 is refused, the message saying which entry and where; names
+ * in other scripts load. String values are not checked here: the tokenizer
+ * and the template read them with llama.cpp's handling of bad bytes. */
+static void
+test_utf8_names (void)
+{
+  static const struct {
+    const char *bytes;
+    const char *why;
+  } bad[] = {
+    { "general.\xC3", "a truncated sequence" },
+    { "general.\xC0\xAFname", "an overlong '/'" },
+    { "general.\xE0\x80\xAFname", "an overlong '/' in three bytes" },
+    { "general.\xED\xA0\x80name", "a surrogate (U+D800)" },
+    { "general.\xF4\x90\x80\x80name", "past U+10FFFF" },
+    { "general.\xFFname", "a byte that never starts a sequence" },
+    { "general.\x80name", "a stray continuation byte" },
+  };
+  const uint64_t dims_64x2[] = { 64, 2 };
+  GByteArray *b;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_test_message ("a key with %s", bad[i].why);
+      /* entry 1, the bad byte 8 bytes into its key: at byte 24 + 27 + 8 + 8 */
+      b = header (3, 0, 2);
+      putstr (b, "general.architecture");
+      put32 (b, EMBER_GGUF_TYPE_STRING);
+      putstr (b, "llama");
+      putstr (b, bad[i].bytes);
+      put32 (b, EMBER_GGUF_TYPE_UINT32);
+      put32 (b, 1);
+      expect_error (b, "metadata entry 1: the key is not valid UTF-8 (byte 8 of it, at byte 85 of the "
+                       "file)");
+    }
+
+  b = header (3, 1, 0);
+  tensor_info (b, "blk.0.\xED\xBF\xBF", 2, dims_64x2, EMBER_TYPE_F32, 0);
+  data_section (b, 1024);
+  expect_error (b, "tensor 0: the name is not valid UTF-8 (byte 6 of it, at byte 38 of the file)");
+
+  /* other scripts are text: a key and a tensor name in Chinese load */
+  {
+    g_autoptr (GByteArray) good = header (3, 1, 1);
+    ember_error error = { 0 };
+    ember_gguf *gguf;
+
+    putstr (good, "general.名称");
+    put32 (good, EMBER_GGUF_TYPE_STRING);
+    putstr (good, "小故事");
+    tensor_info (good, "权重.\xF0\x9F\x94\xA5", 2, dims_64x2, EMBER_TYPE_F32, 0);
+    data_section (good, 1024);
+    gguf = open_bytes (good->data, good->len, &error);
+    g_assert_nonnull (gguf);
+    g_assert_nonnull (ember_gguf_find_value (gguf, "general.名称"));
+    ember_gguf_close (gguf);
+  }
+
+  /* a file written by the writer, read from disk as the store does */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("hearth-gguf-utf8-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (dir, "bad-key.gguf", NULL);
+    ember_gguf_writer *w = ember_gguf_writer_new ();
+    ember_error error = { 0 };
+    ember_gguf *gguf = NULL;
+
+    ember_gguf_writer_add_string (w, "general.architecture", "llama");
+    ember_gguf_writer_add_string (w, "tokenizer.ggml.\xC3\x28", "x");
+    g_assert_cmpint (ember_gguf_writer_write_file (w, path, NULL), ==, EMBER_OK);
+    ember_gguf_writer_free (w);
+    g_assert_cmpint (ember_gguf_open (path, &gguf, &error), !=, EMBER_OK);
+    g_assert_null (gguf);
+    g_assert_nonnull (strstr (error.message, "metadata entry 1: the key is not valid UTF-8 (byte 15 of it"));
+    g_unlink (path);
+    g_rmdir (dir);
+  }
+}
+
 /* ---- mutations ----------------------------------------------------------- */
 
 /* Where the structural fields of a valid file are: counts, lengths, types
@@ -943,6 +1023,7 @@ main (int    argc,
   g_test_add_func ("/gguf/open-errors", test_open_errors);
   g_test_add_func ("/gguf/writer-round-trip", test_writer_round_trip);
   g_test_add_func ("/gguf/validation-messages", test_validation_messages);
+  g_test_add_func ("/gguf/utf8-names", test_utf8_names);
   g_test_add_func ("/gguf/mutations", test_mutations);
   g_test_add_func ("/gguf/generated-models", test_generated_models);
 

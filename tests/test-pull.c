@@ -14,8 +14,10 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "hearth-downloads.h"
+#include "hearth-fit.h"
 #include "hearth-pull.h"
 #include "test-common.h"
 #include "test-registry.h"
@@ -217,6 +219,13 @@ test_pull_hf_files (void)
   pull_and_wait (store, bad, &junk);
   g_assert_error (junk.error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
   g_assert_nonnull (strstr (junk.error->message, "is not a GGUF model file"));
+  /* named by its address, not by where it lay in the store for a moment */
+  {
+    g_autofree char *expected = g_strdup_printf ("%s is not a GGUF model file: not a GGUF file (it "
+                                                 "does not start with \"GGUF\")", bad);
+
+    g_assert_cmpstr (junk.error->message, ==, expected);
+  }
   {
     g_autoptr (GPtrArray) models = hearth_store_list (store, NULL);
 
@@ -413,6 +422,167 @@ test_pull_killed_and_resumed (void)
 }
 
 
+/* `hearth pull ARGS…` with the store at @root, to its end; its stderr lines
+ * into *@lines, with the speed and sizes after each status cut off. */
+static int
+pull_command (const char   *root,
+              const char   *name,
+              GStrv        *lines)
+{
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
+  const char *argv[] = { g_getenv ("HEARTH_BINARY"), "pull", name, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  Child child = { 0 };
+  char buffer[4096];
+  gssize n;
+  GPid pid;
+  int err_fd = -1;
+
+  g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, env,
+                                           G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                           NULL, NULL, &pid, NULL, NULL, &err_fd, &error));
+  g_assert_no_error (error);
+  g_child_watch_add (pid, on_child_exit, &child);
+  wait_for (&child.exited, 30);
+  g_assert_true (child.exited);
+  while ((n = read (err_fd, buffer, sizeof buffer)) > 0)
+    g_string_append_len (text, buffer, n);
+  close (err_fd);
+  *lines = g_strsplit (text->str, "\n", -1);
+  for (guint i = 0; (*lines)[i] != NULL; i++)
+    {
+      char *cut = strstr ((*lines)[i], "  ");
+
+      if (cut != NULL)
+        *cut = '\0';
+    }
+  return WIFEXITED (child.status) ? WEXITSTATUS (child.status) : -1;
+}
+
+/* `hearth pull NAME` on a terminal (through script(1)), to its end: its
+ * lines, each a step redrawn in place (every redraw of a line must be the
+ * same step), cut as pull_command () cuts them. NULL where script(1) is
+ * missing. */
+static GStrv
+pull_command_on_terminal (const char *root,
+                          const char *name)
+{
+  g_autofree char *script = g_find_program_in_path ("script");
+  g_autofree char *binary = g_shell_quote (g_getenv ("HEARTH_BINARY"));
+  g_autofree char *command = NULL;
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "HEARTH_MODELS", root, TRUE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GPtrArray) lines = g_ptr_array_new ();
+  g_auto (GStrv) raw = NULL;
+  Child child = { 0 };
+  char buffer[4096];
+  gssize n;
+  GPid pid;
+  int out_fd = -1;
+
+  if (script == NULL)
+    return NULL;
+  command = g_strdup_printf ("%s pull %s", binary, name);
+  {
+    const char *argv[] = { script, "-qec", command, "/dev/null", NULL };
+
+    g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD,
+                                             NULL, NULL, &pid, NULL, &out_fd, NULL, &error));
+  }
+  g_assert_no_error (error);
+  g_child_watch_add (pid, on_child_exit, &child);
+  wait_for (&child.exited, 30);
+  g_assert_true (child.exited);
+  while ((n = read (out_fd, buffer, sizeof buffer)) > 0)
+    g_string_append_len (text, buffer, n);
+  close (out_fd);
+
+  /* the terminal writes "\r\n" for "\n" */
+  raw = g_strsplit (text->str, "\r\n", -1);
+  for (guint i = 0; raw[i] != NULL; i++)
+    {
+      g_auto (GStrv) redraws = g_strsplit (raw[i], "\r", -1);
+      char *step = NULL;
+
+      for (guint k = 0; redraws[k] != NULL; k++)
+        {
+          char *cut = strstr (redraws[k], "  ");
+
+          if (cut != NULL)
+            *cut = '\0';
+          if (*redraws[k] == '\0')
+            continue;
+          if (step == NULL)
+            step = g_strdup (redraws[k]);
+          else if (!g_str_equal (step, redraws[k]))
+            g_error ("on a terminal, “%s” was drawn over “%s”", redraws[k], step);
+        }
+      if (step != NULL && !g_str_has_prefix (step, "pulled "))
+        g_ptr_array_add (lines, step);
+    }
+  g_ptr_array_add (lines, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
+}
+
+/* Each step of `hearth pull` on its own line, once (on a pipe, one line per
+ * step; on a terminal, one line redrawn per step): the manifest, the fit
+ * check, each file, the manifest written. */
+static void
+test_pull_command_lines (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-lines", NULL);
+  g_auto (GStrv) lines = NULL;
+  g_auto (GStrv) missing = NULL;
+  g_autofree char *config = g_strdup_printf ("pulling %.12s", test_registry.config_digest + 7);
+  g_autofree char *model = g_strdup_printf ("pulling %.12s", test_registry.model_digest + 7);
+  g_autofree char *fit_text = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *expected = NULL;
+  HearthFit fit;
+
+  if (g_getenv ("HEARTH_BINARY") == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set (run through meson test)");
+      return;
+    }
+  hearth_fit_estimate (g_bytes_get_size (test_registry.model) + strlen (test_registry.config),
+                       hearth_fit_gpu_memory (), hearth_fit_system_ram (), &fit);
+  fit_text = hearth_fit_describe (&fit);
+  /* the fit check's line has two spaces nowhere: cut only statuses */
+  g_assert_null (strstr (fit_text, "  "));
+
+  g_assert_cmpint (pull_command (root, "stories", &lines), ==, 0);
+  got = g_strjoinv ("|", lines);
+  expected = g_strjoin ("|", "pulling manifest", fit_text, config, model, "writing manifest",
+                        "success", "", NULL);
+  g_assert_cmpstr (got, ==, expected);
+
+  /* the same steps on a terminal, in a store of its own */
+  {
+    g_autofree char *tty_root = g_build_filename (tmp_dir, "store-lines-tty", NULL);
+    g_auto (GStrv) tty = pull_command_on_terminal (tty_root, "stories");
+    g_autofree char *tty_got = NULL;
+    g_autofree char *tty_expected = g_strjoin ("|", "pulling manifest", fit_text, config, model,
+                                               "writing manifest", "success", NULL);
+
+    if (tty == NULL)
+      g_test_message ("script(1) is missing: the terminal's lines are not checked");
+    else
+      {
+        tty_got = g_strjoinv ("|", tty);
+        g_assert_cmpstr (tty_got, ==, tty_expected);
+      }
+  }
+
+  /* a model the registry does not have: the one step, then why */
+  g_assert_cmpint (pull_command (root, "nothing:here", &missing), ==, 1);
+  g_clear_pointer (&got, g_free);
+  got = g_strjoinv ("|", missing);
+  g_assert_true (g_str_has_prefix (got, "pulling manifest|hearth pull: no model named"));
+}
+
 /* ---- the application's downloads: a dropped connection, then a restart ---- */
 
 typedef struct {
@@ -574,6 +744,98 @@ test_downloads_pause_cancel (void)
   test_registry.slow = FALSE;
 }
 
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* The names in ROOT/blobs, sorted, joined by "|". */
+static char *
+list_blobs (const char *root)
+{
+  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *file;
+
+  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (file));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv ("|", (char **) names->pdata);
+}
+
+static gboolean
+pull_ended (gpointer data)
+{
+  HearthPullState state = hearth_pull_get_state (data);
+
+  return state == HEARTH_PULL_STATE_FAILED || state == HEARTH_PULL_STATE_PAUSED
+         || state == HEARTH_PULL_STATE_DONE;
+}
+
+/* blobs/ holds blobs and the partial files of the pulls in the Downloads
+ * list, nothing else: a pull that fails on a corrupt file leaves its
+ * config blob (the pull is listed, and goes on from there) but no lock;
+ * cancelling it from the list takes the config blob too; and a config blob
+ * that an earlier version left for a pull nobody sees goes with the next
+ * removal. */
+static void
+test_corrupt_blob_leaves_nothing (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-corrupt", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthLibrary) library = hearth_library_new (store);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (HearthDownloads) downloads = hearth_downloads_new (library, session);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) pending = NULL;
+  g_autofree char *config = g_strdup_printf ("sha256-%s", test_registry.config_digest + 7);
+  g_autofree char *config_path = g_build_filename (root, "blobs", config, NULL);
+  g_autofree char *listed = NULL;
+  HearthPull *pull;
+
+  test_registry.corrupt = TRUE;
+  pull = hearth_downloads_add (downloads, "stories", &error);
+  g_assert_no_error (error);
+  hearth_test_wait_until (pull_ended, pull, 30, "the pull fails");
+  test_registry.corrupt = FALSE;
+  g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_FAILED);
+  g_assert_nonnull (strstr (hearth_pull_get_error (pull)->message, "corrupt"));
+  /* listed, so its config blob stays; the corrupt file and its lock go */
+  listed = list_blobs (root);
+  g_assert_cmpstr (listed, ==, config);
+  pending = hearth_store_pending_list (store);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_clear_pointer (&pending, g_ptr_array_unref);
+
+  /* taken off the list: nothing of it stays */
+  hearth_downloads_cancel (downloads, pull);
+  g_clear_pointer (&listed, g_free);
+  listed = list_blobs (root);
+  g_assert_cmpstr (listed, ==, "");
+
+  /* a config blob whose pull nobody sees (its record gone, as an earlier
+   * Hearth left it), written a while ago: the next removal takes it */
+  g_assert_true (g_file_set_contents (config_path, test_registry.config, -1, NULL));
+  {
+    struct utimbuf past = { time (NULL) - 3600, time (NULL) - 3600 };
+    g_autofree char *gguf = g_build_filename (g_getenv ("HEARTH_SHARED_DIR"), "models",
+                                              "stories260K.gguf", NULL);
+
+    g_assert_cmpint (g_utime (config_path, &past), ==, 0);
+    g_assert_true (hearth_store_import (store, gguf, "only", FALSE, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (hearth_store_remove (store, "only", NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_clear_pointer (&listed, g_free);
+  listed = list_blobs (root);
+  g_assert_cmpstr (listed, ==, "");
+}
+
 static void
 test_needs_shared (void)
 {
@@ -604,8 +866,10 @@ main (int    argc,
   g_test_add_func ("/pull/hf-files", test_pull_hf_files);
   g_test_add_func ("/pull/modelscope", test_pull_modelscope);
   g_test_add_func ("/pull/killed-and-resumed", test_pull_killed_and_resumed);
+  g_test_add_func ("/pull/command-lines", test_pull_command_lines);
   g_test_add_func ("/pull/downloads-restart", test_downloads_restart);
   g_test_add_func ("/pull/downloads-pause-cancel", test_downloads_pause_cancel);
+  g_test_add_func ("/pull/corrupt-blob-leaves-nothing", test_corrupt_blob_leaves_nothing);
   status = g_test_run ();
 
   {

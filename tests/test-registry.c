@@ -207,6 +207,17 @@ serve (SoupServer        *server,
       else
         soup_server_message_set_status (msg, 200, NULL);
       soup_message_headers_set_content_type (headers, "application/octet-stream", NULL);
+      if (test_registry.corrupt)
+        {
+          g_autofree char *bytes = g_memdup2 ((const char *) g_bytes_get_data (test_registry.model,
+                                                                               NULL) + start,
+                                              size - start);
+
+          bytes[(size - start) / 2] ^= 0x5a;
+          soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_COPY,
+                                    bytes, size - start);
+          return;
+        }
       if (!test_registry.slow)
         {
           soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_COPY,

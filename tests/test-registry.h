@@ -26,6 +26,7 @@ typedef struct {
   guint range_requests;   /* model blob requests with a Range header */
   guint64 last_range_start;
   guint modelscope_requests; /* files asked for from the ModelScope mirror */
+  gboolean corrupt;       /* send the model blob with one byte changed (its size kept) */
 } TestRegistry;
 
 extern TestRegistry test_registry;

@@ -11,7 +11,12 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <utime.h>
 
 #include "hearth-fit.h"
 #include "hearth-library.h"
@@ -197,6 +202,13 @@ test_import_list_copy_remove (void)
     g_assert_true (g_file_set_contents (junk, "not a model", -1, NULL));
     g_assert_false (hearth_store_import (store, junk, "junk", FALSE, NULL, &error));
     g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+    /* the window shows it after "… was not imported:": the file named once */
+    {
+      g_autofree char *expected = g_strdup_printf ("%s: not a GGUF file (it does not start with "
+                                                   "\"GGUF\")", junk);
+
+      g_assert_cmpstr (error->message, ==, expected);
+    }
     g_clear_error (&error);
     g_assert_false (hearth_store_import (store, gguf, "../escape", FALSE, NULL, &error));
     g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME);
@@ -273,6 +285,99 @@ test_import_link (void)
   g_assert_true (g_file_test (gguf, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Every entry of ROOT/blobs is a blob named by its digest: nothing half
+ * written is left beside them. */
+static void
+assert_only_blobs (const char *root)
+{
+  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *file;
+
+  g_assert_nonnull (d);
+  while ((file = g_dir_read_name (d)) != NULL)
+    {
+      if (!g_str_has_prefix (file, "sha256-") || strlen (file) != 7 + 64
+          || strspn (file + 7, "0123456789abcdef") != 64)
+        g_error ("%s/%s is not a blob", dir, file);
+    }
+}
+
+/* The blob @digest is a file of its own (no link) whose bytes have that
+ * SHA-256, and model @name loads from it. */
+static void
+assert_real_blob (HearthStore *store,
+                  const char  *digest,
+                  const char  *name)
+{
+  g_autofree char *blob = hearth_store_blob_path (store, digest, NULL);
+  g_autofree char *got = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  ember_gguf *gguf = NULL;
+  ember_error e = { 0 };
+
+  g_assert_false (g_file_test (blob, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_REGULAR));
+  got = file_sha256 (blob);
+  g_assert_cmpstr (got, ==, digest);
+  path = hearth_store_get_model_path (store, name, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ember_gguf_open (path, &gguf, &e), ==, EMBER_OK);
+  ember_gguf_close (gguf);
+}
+
+/* A copy is a copy: importing by copy a file that another model has linked
+ * replaces the link with the file's bytes (so moving the file breaks
+ * nothing, for either model), and repairs a link whose file is gone; a link
+ * import where the store has the bytes already keeps them. */
+static void
+test_import_copy_over_link (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-copy-over-link", NULL);
+  g_autofree char *gguf = make_model ("moving.gguf", 4);
+  g_autofree char *moved = g_build_filename (tmp_dir, "moved.gguf", NULL);
+  g_autofree char *digest = file_sha256 (gguf);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *blob = hearth_store_blob_path (store, digest, NULL);
+
+  g_assert_true (hearth_store_import (store, gguf, "linked", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (hearth_store_import (store, gguf, "copied", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  assert_real_blob (store, digest, "copied");
+  assert_only_blobs (root);
+
+  /* the user moves the file: both models still load */
+  g_assert_cmpint (g_rename (gguf, moved), ==, 0);
+  assert_real_blob (store, digest, "linked");
+  assert_real_blob (store, digest, "copied");
+
+  /* a link asked for where the bytes are in the store already: they stay */
+  g_assert_true (hearth_store_import (store, moved, "linked-again", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  assert_real_blob (store, digest, "linked-again");
+  g_assert_true (hearth_store_remove (store, "linked", NULL, &error));
+  g_assert_true (hearth_store_remove (store, "copied", NULL, &error));
+  g_assert_true (hearth_store_remove (store, "linked-again", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (blob, G_FILE_TEST_EXISTS));
+
+  /* a link whose file was deleted: a copy import mends the model */
+  g_assert_true (hearth_store_import (store, moved, "broken", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (blob, G_FILE_TEST_IS_SYMLINK));
+  g_assert_cmpint (g_rename (moved, gguf), ==, 0);
+  g_assert_false (g_file_test (blob, G_FILE_TEST_EXISTS));   /* it dangles */
+  g_assert_true (hearth_store_import (store, gguf, "mended", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  assert_real_blob (store, digest, "broken");
+  assert_only_blobs (root);
+  g_unlink (gguf);
+}
+
 /* A manifest that cannot be read is skipped when listing, and keeps every
  * blob when another model is removed. */
 static void
@@ -303,6 +408,204 @@ test_damaged_manifest (void)
   g_assert_no_error (error);
   /* the damaged manifest might need them: the blobs stay */
   g_assert_cmpuint (count_blobs (root), ==, 2);
+}
+
+/* The digests @manifest names (config and layers), into @set. */
+static void
+add_digests_of (JsonNode   *manifest,
+                GHashTable *set)
+{
+  JsonObject *o = json_node_get_object (manifest);
+  JsonArray *layers = json_object_get_array_member (o, "layers");
+
+  g_hash_table_add (set, g_strdup (json_object_get_string_member (
+                           json_object_get_object_member (o, "config"), "digest")));
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    g_hash_table_add (set, g_strdup (json_object_get_string_member (
+                             json_array_get_object_element (layers, i), "digest")));
+}
+
+/* Writes ROOT/blobs/@file (@text), last modified @age seconds ago. */
+static void
+put_blobs_file (const char *root,
+                const char *file,
+                const char *text,
+                gint64      age)
+{
+  g_autofree char *path = g_build_filename (root, "blobs", file, NULL);
+  struct utimbuf when = { time (NULL) - age, time (NULL) - age };
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_cmpint (g_utime (path, &when), ==, 0);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* ROOT/blobs's names, sorted, joined by "|". */
+static char *
+list_blobs (const char *root)
+{
+  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *file;
+
+  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (file));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv ("|", (char **) names->pdata);
+}
+
+/* A removal leaves in blobs/ the blobs of the models that remain and the
+ * files of the pulls in the Downloads list (.hearth-pulls), and removes
+ * what nothing refers to: a config blob a failed pull left, the partial
+ * and lock files of pulls nobody will go on with, a file pull's leftover;
+ * not what is a few minutes old (an import may be about to write its
+ * manifest), not a download that holds its lock, not files that are not
+ * Hearth's. */
+static void
+test_prune (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-prune", NULL);
+  g_autofree char *keep_gguf = make_model ("keep.gguf", 5);
+  g_autofree char *gone_gguf = make_model ("gone.gguf", 6);
+  g_autofree char *keep_digest = file_sha256 (keep_gguf);
+  g_autofree char *gone_digest = file_sha256 (gone_gguf);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) keep_manifest = NULL;
+  g_autoptr (HearthModelName) keep_name = hearth_model_name_parse ("keep", NULL);
+  g_autoptr (GBytes) pulling_manifest = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *held_lock = NULL;
+  /* digests of nothing in particular, each a different role */
+  const char *pulled = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+  const char *pulling = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+  guint64 freed = 0, would_free = 0;
+  int fd;
+
+  g_assert_true (hearth_store_import (store, keep_gguf, "keep", FALSE, NULL, &error));
+  g_assert_true (hearth_store_import (store, gone_gguf, "gone", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  keep_manifest = hearth_store_read_manifest (store, keep_name, &error);
+  g_assert_no_error (error);
+
+  /* a pull in the Downloads list: its finished config and its partial model */
+  pulling_manifest = g_bytes_new_take (g_strdup_printf (
+    "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+    "\"digest\":\"%s\",\"size\":2},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\","
+    "\"size\":100}]}", HEARTH_MEDIA_TYPE_MANIFEST, HEARTH_MEDIA_TYPE_CONFIG, pulled,
+    HEARTH_MEDIA_TYPE_MODEL, pulling), 0);
+  /* g_bytes_new_take () with 0 bytes keeps none: the text's own length */
+  {
+    gsize len = 0;
+    char *text = g_bytes_unref_to_data (g_steal_pointer (&pulling_manifest), &len);
+
+    pulling_manifest = g_bytes_new_take (text, strlen (text));
+  }
+  g_assert_true (hearth_store_pending_save (store, "other:1b", "other:1b", pulling_manifest, TRUE,
+                                            &error));
+  g_assert_no_error (error);
+  put_blobs_file (root, "sha256-1111111111111111111111111111111111111111111111111111111111111111",
+                  "{}", 3600);
+  put_blobs_file (root, "sha256-2222222222222222222222222222222222222222222222222222222222222222"
+                  ".partial", "half", 3600);
+  put_blobs_file (root, "sha256-2222222222222222222222222222222222222222222222222222222222222222"
+                  ".partial.json", "{}", 3600);
+
+  /* what nothing refers to, an hour old: goes */
+  put_blobs_file (root, "sha256-3333333333333333333333333333333333333333333333333333333333333333",
+                  "{\"model_format\":\"gguf\"}", 3600);
+  put_blobs_file (root, "sha256-4444444444444444444444444444444444444444444444444444444444444444"
+                  ".partial", "half", 3600);
+  put_blobs_file (root, "sha256-4444444444444444444444444444444444444444444444444444444444444444"
+                  ".partial.json", "{}", 3600);
+  put_blobs_file (root, "sha256-4444444444444444444444444444444444444444444444444444444444444444"
+                  ".partial.lock", "", 3600);
+  put_blobs_file (root, "sha256-5555555555555555555555555555555555555555555555555555555555555555"
+                  ".partial.lock", "", 3600);
+  put_blobs_file (root, "download-0123456789abcdef.partial", "half", 3600);
+  put_blobs_file (root, "download-0123456789abcdef.partial.json", "{}", 3600);
+
+  /* stays: a minute old, a download that holds its lock, not Hearth's */
+  put_blobs_file (root, "sha256-6666666666666666666666666666666666666666666666666666666666666666",
+                  "{}", 60);
+  put_blobs_file (root, "sha256-7777777777777777777777777777777777777777777777777777777777777777"
+                  ".partial", "half", 3600);
+  put_blobs_file (root, "sha256-7777777777777777777777777777777777777777777777777777777777777777"
+                  ".partial.lock", "", 3600);
+  held_lock = g_build_filename (root, "blobs", "sha256-77777777777777777777777777777777777777777777"
+                                "77777777777777777777.partial.lock", NULL);
+  fd = g_open (held_lock, O_RDWR | O_CLOEXEC, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+  put_blobs_file (root, "sha256-8888888888888888888888888888888888888888888888888888888888888888"
+                  "-partial-0", "Ollama's", 3600);
+  put_blobs_file (root, "notes.txt", "mine", 3600);
+
+  before = list_blobs (root);
+  g_test_message ("before: %s", before);
+  g_assert_true (hearth_store_removal_frees (store, "gone", &would_free, &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_store_remove (store, "gone", &freed, &error));
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_cmpuint (freed, ==, would_free);
+  /* the model's bytes, and the orphans' */
+  {
+    GStatBuf st;
+    g_autofree char *gone_path = g_strdup (gone_gguf);
+
+    g_assert_cmpint (g_stat (gone_path, &st), ==, 0);
+    g_assert_cmpuint (freed, >, (guint64) st.st_size);
+  }
+
+  after = list_blobs (root);
+  {
+    g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GHashTable) keep_digests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                                 NULL);
+    GHashTableIter iter;
+    gpointer key;
+
+    add_digests_of (keep_manifest, keep_digests);
+    g_hash_table_iter_init (&iter, keep_digests);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      g_ptr_array_add (names, g_strdup_printf ("sha256-%s", (char *) key + 7));
+    g_ptr_array_add (names, g_strdup ("sha256-1111111111111111111111111111111111111111111111111111111111111111"));
+    g_ptr_array_add (names, g_strdup ("sha256-2222222222222222222222222222222222222222222222222222222222222222.partial"));
+    g_ptr_array_add (names, g_strdup ("sha256-2222222222222222222222222222222222222222222222222222222222222222.partial.json"));
+    g_ptr_array_add (names, g_strdup ("sha256-6666666666666666666666666666666666666666666666666666666666666666"));
+    g_ptr_array_add (names, g_strdup ("sha256-7777777777777777777777777777777777777777777777777777777777777777.partial"));
+    g_ptr_array_add (names, g_strdup ("sha256-7777777777777777777777777777777777777777777777777777777777777777.partial.lock"));
+    g_ptr_array_add (names, g_strdup ("sha256-8888888888888888888888888888888888888888888888888888888888888888-partial-0"));
+    g_ptr_array_add (names, g_strdup ("notes.txt"));
+    g_ptr_array_sort (names, compare_names);
+    g_ptr_array_add (names, NULL);
+    expected = g_strjoinv ("|", (char **) names->pdata);
+  }
+  g_assert_cmpstr (after, ==, expected);
+  g_assert_false (g_str_equal (gone_digest, keep_digest));
+
+  /* the pull leaves the list: pruning now takes its files too */
+  hearth_store_pending_forget (store, "other:1b");
+  {
+    const char *released[] = { pulled, pulling, NULL };
+
+    g_assert_cmpuint (hearth_store_prune (store, released), >, 0);
+  }
+  g_clear_pointer (&after, g_free);
+  after = list_blobs (root);
+  g_assert_null (strstr (after, "sha256-1111"));
+  g_assert_null (strstr (after, "sha256-2222"));
 }
 
 /* ---- the library (the list the window shows) ----------------------------- */
@@ -747,9 +1050,11 @@ main (int    argc,
   g_test_add_func ("/store/names", test_names);
   g_test_add_func ("/store/import-list-copy-remove", test_import_list_copy_remove);
   g_test_add_func ("/store/import-link", test_import_link);
+  g_test_add_func ("/store/import-copy-over-link", test_import_copy_over_link);
   g_test_add_func ("/store/import-ollama-layers", test_import_ollama_layers);
   g_test_add_func ("/store/ollama-template", test_ollama_template);
   g_test_add_func ("/store/damaged-manifest", test_damaged_manifest);
+  g_test_add_func ("/store/prune", test_prune);
   g_test_add_func ("/store/fit", test_fit);
   g_test_add_func ("/store/library", test_library);
   g_test_add_func ("/store/pending", test_pending);
