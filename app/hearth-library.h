@@ -3,8 +3,13 @@
  * The models in the store as the window shows them: HearthLibrary is a
  * GListModel of HearthModelItem, sorted by name, each described from its
  * GGUF file's header (family, parameters, quantization, context length) and
- * its manifest (size, modified). refresh () reads the store again; whoever
- * changes the store (a pull, an import, a removal) calls it.
+ * its manifest (size, modified). It follows the store: a model added or
+ * removed by anyone (this Hearth, `hearth` on the command line, another
+ * Hearth, Ollama writing the same store) is in the list, or out of it, a
+ * moment later (the store's manifests folders are watched; a burst of
+ * changes is read once, ~200 ms after it ends, on the main context that
+ * made the library). refresh () reads the store at once; whoever changes
+ * the store calls it, so that the change shows without waiting.
  */
 #pragma once
 

@@ -1042,6 +1042,129 @@ test_models_downloads (void)
 }
 
 
+/* ---- issue 14: the Models window ---------------------------------------------- */
+
+/* Runs the real `hearth` (HEARTH_BINARY) with @args in this test's user
+ * dirs, so that it writes to the store the window shows; FALSE where the
+ * binary is not known. */
+static gboolean
+run_hearth (const char *const *args)
+{
+  const char *binary = g_getenv ("HEARTH_BINARY");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (binary == NULL)
+    return FALSE;
+  g_ptr_array_add (argv, (char *) binary);
+  for (const char *const *a = args; *a != NULL; a++)
+    g_ptr_array_add (argv, (char *) *a);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("hearth %s failed: %s%s", args[0], out, err);
+  return TRUE;
+}
+
+typedef struct {
+  GtkWidget *window;
+  const char *title;
+  gboolean present;     /* wanted: the row there, or not */
+} RowWait;
+
+static gboolean
+row_is (gpointer data)
+{
+  RowWait *w = data;
+
+  return (find_widget (w->window, ADW_TYPE_ACTION_ROW, "title", w->title) != NULL) == w->present;
+}
+
+/* Waits until the models window @models has (or has not) a row @title. */
+static void
+wait_row (GtkWindow  *models,
+          const char *title,
+          gboolean    present)
+{
+  RowWait w = { GTK_WIDGET (models), title, present };
+  g_autofree char *what = g_strdup_printf ("the row “%s” %s", title,
+                                           present ? "appears" : "goes");
+
+  wait_until (row_is, &w, what);
+}
+
+/* Whether the main window's model drop-down offers @name. */
+static gboolean
+dropdown_offers (const char *name)
+{
+  GtkWidget *dropdown = find_widget (GTK_WIDGET (main_window ()), GTK_TYPE_DROP_DOWN, NULL, NULL);
+  GListModel *names;
+
+  g_assert_nonnull (dropdown);
+  names = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+  for (guint i = 0; i < g_list_model_get_n_items (names); i++)
+    if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (names), i), name))
+      return TRUE;
+  return FALSE;
+}
+
+/* The window follows the store while it is open: a model imported with
+ * `hearth import` shows, one removed with `hearth rm` goes, and one written
+ * into folders that did not exist yet (another host) shows too; the main
+ * window's model drop-down follows as well. */
+static void
+test_models_follow_store (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *gguf = g_build_filename (user_dirs_root, "follow.gguf", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  GtkWindow *models;
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  g_assert_null (find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "follow:latest"));
+
+  /* from the command line, while the window is open */
+  if (!run_hearth ((const char *const[]) { "import", gguf, "follow", "--copy", NULL }))
+    g_assert_true (hearth_store_import (store, gguf, "follow", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  wait_row (models, "follow:latest", TRUE);
+  g_assert_true (dropdown_offers ("follow:latest"));
+  save_screenshot (models, "hearth-models-follow");
+
+  /* folders made at once (a new host, namespace and model) are followed */
+  g_assert_true (hearth_store_copy (store, "follow", "example.com/team/other:v1", &error));
+  g_assert_no_error (error);
+  wait_row (models, "example.com/team/other:v1", TRUE);
+  /* ... and a tag added later in them, by the store's API */
+  g_assert_true (hearth_store_copy (store, "follow", "example.com/team/other:v2", &error));
+  g_assert_no_error (error);
+  wait_row (models, "example.com/team/other:v2", TRUE);
+
+  /* removed from outside */
+  if (!run_hearth ((const char *const[]) { "rm", "follow", NULL }))
+    g_assert_true (hearth_store_remove (store, "follow", NULL, &error));
+  g_assert_no_error (error);
+  wait_row (models, "follow:latest", FALSE);
+  g_assert_false (dropdown_offers ("follow:latest"));
+  g_assert_true (hearth_store_remove (store, "example.com/team/other:v1", NULL, &error));
+  g_assert_true (hearth_store_remove (store, "example.com/team/other:v2", NULL, &error));
+  g_assert_no_error (error);
+  wait_row (models, "example.com/team/other:v2", FALSE);
+  gtk_widget_activate_action (GTK_WIDGET (models), "window.close", NULL);
+}
+
+
 /* Ollama's store in ~/.ollama/models is offered once; taken, its models are
  * the library's with no copy. */
 static void
@@ -2634,6 +2757,7 @@ main (int    argc,
   g_test_add_func ("/ui/preferences", test_preferences);
   g_test_add_func ("/ui/models", test_models_window);
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
+  g_test_add_func ("/ui/models-follow-store", test_models_follow_store);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);
