@@ -17,6 +17,7 @@ struct _HearthModelItem
   GObject parent_instance;
 
   char *name, *family, *parameter_size, *quantization, *model_path, *digest, *license;
+  char *link_target;
   guint64 context_length, size, embedding_length, block_count, head_count, head_count_kv;
   guint64 vocab_size;
   gboolean chat_template;
@@ -37,6 +38,7 @@ hearth_model_item_finalize (GObject *object)
   g_free (self->model_path);
   g_free (self->digest);
   g_free (self->license);
+  g_free (self->link_target);
   G_OBJECT_CLASS (hearth_model_item_parent_class)->finalize (object);
 }
 
@@ -64,6 +66,15 @@ model_item_new (const HearthStoreModel *m)
   self->digest = g_strdup (m->manifest_digest);
   self->size = m->size;
   self->modified = m->modified;
+  if (m->model_path != NULL && g_file_test (m->model_path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autofree char *target = g_file_read_link (m->model_path, NULL);
+      g_autofree char *dir = g_path_get_dirname (m->model_path);
+
+      /* (a relative link is relative to the blobs folder) */
+      if (target != NULL)
+        self->link_target = g_canonicalize_filename (target, dir);
+    }
   if (m->model_path != NULL && ember_gguf_open (m->model_path, &gguf, &error) == EMBER_OK
       && ember_model_info_from_gguf (gguf, &info, &error) == EMBER_OK)
     {
@@ -171,6 +182,12 @@ gboolean
 hearth_model_item_has_chat_template (HearthModelItem *self)
 {
   return self->chat_template;
+}
+
+const char *
+hearth_model_item_get_link_target (HearthModelItem *self)
+{
+  return self->link_target;
 }
 
 /* ---- the library ------------------------------------------------------------- */
@@ -460,6 +477,7 @@ hearth_library_get_disk_usage (HearthLibrary *self)
 {
   g_autofree char *dir = NULL;
   g_autoptr (GDir) blobs = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const char *file;
   guint64 total = 0;
 
@@ -472,9 +490,26 @@ hearth_library_get_disk_usage (HearthLibrary *self)
       g_autofree char *path = g_build_filename (dir, file, NULL);
       GStatBuf st;
 
-      /* partial downloads count too: they take the space */
-      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+      /* a linked blob takes what its file takes (a link that leads
+       * nowhere, nothing); a file counts once however many blobs lead to
+       * it; partial downloads count too: they take the space */
+      if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode)
+          && g_hash_table_add (seen, g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
+                                                      (guint64) st.st_dev, (guint64) st.st_ino)))
         total += (guint64) st.st_size;
     }
   return total;
+}
+
+guint
+hearth_library_get_n_linked (HearthLibrary *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (HEARTH_IS_LIBRARY (self), 0);
+
+  for (guint i = 0; i < self->items->len; i++)
+    if (HEARTH_MODEL_ITEM (self->items->pdata[i])->link_target != NULL)
+      n++;
+  return n;
 }

@@ -38,6 +38,9 @@ guint64 hearth_model_item_get_head_count_kv (HearthModelItem *self);
 guint64 hearth_model_item_get_vocab_size (HearthModelItem *self);
 const char *hearth_model_item_get_license (HearthModelItem *self);
 gboolean hearth_model_item_has_chat_template (HearthModelItem *self);
+/* Where a model imported by link has its file (the blob is a symbolic link
+ * to it), or NULL for a file in the store. */
+const char *hearth_model_item_get_link_target (HearthModelItem *self);
 
 #define HEARTH_TYPE_LIBRARY (hearth_library_get_type ())
 G_DECLARE_FINAL_TYPE (HearthLibrary, hearth_library, HEARTH, LIBRARY, GObject)
@@ -54,8 +57,12 @@ void hearth_library_set_store (HearthLibrary *self,
 /* Reads the store again; emits ::items-changed where the list changed. */
 void hearth_library_refresh (HearthLibrary *self);
 
-/* Bytes the store's files take on disk (blobs shared by models counted
- * once; a linked model's file not at all). */
+/* Bytes the store's models take on disk: every blob, a linked one as the
+ * size of the file it links to; a file counted once however many models
+ * or blobs lead to it. */
 guint64 hearth_library_get_disk_usage (HearthLibrary *self);
+
+/* How many of the models have their file linked from elsewhere. */
+guint hearth_library_get_n_linked (HearthLibrary *self);
 
 G_END_DECLS

@@ -384,6 +384,50 @@ test_library (void)
 }
 
 
+/* Linked models count with the size of their files (a file once, however
+ * many blobs lead to it), and the library knows which are linked. */
+static void
+test_library_linked (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-library-linked", NULL);
+  g_autofree char *one = make_model ("linked-1.gguf", 31);
+  g_autofree char *two = make_model ("linked-2.gguf", 32);
+  g_autofree char *blobs = g_build_filename (root, "blobs", NULL);
+  g_autofree char *extra = g_build_filename (blobs, "sha256-extra-link", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthLibrary) library = NULL;
+  g_autoptr (HearthModelItem) item = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 usage;
+  GStatBuf st1, st2;
+
+  g_assert_true (hearth_store_import (store, one, "linked", TRUE, NULL, &error));
+  g_assert_true (hearth_store_import (store, two, "copied", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  library = hearth_library_new (store);
+  g_assert_cmpuint (hearth_library_get_n_linked (library), ==, 1);
+  item = g_list_model_get_item (G_LIST_MODEL (library), 1);
+  g_assert_cmpstr (hearth_model_item_get_name (item), ==, "linked:latest");
+  g_assert_cmpstr (hearth_model_item_get_link_target (item), ==, one);
+  g_clear_object (&item);
+  item = g_list_model_get_item (G_LIST_MODEL (library), 0);
+  g_assert_null (hearth_model_item_get_link_target (item));
+
+  g_assert_cmpint (g_stat (one, &st1), ==, 0);
+  g_assert_cmpint (g_stat (two, &st2), ==, 0);
+  usage = hearth_library_get_disk_usage (library);
+  g_assert_cmpuint (usage, >=, (guint64) (st1.st_size + st2.st_size));
+  g_assert_cmpuint (usage, <, (guint64) (st1.st_size + st2.st_size) + 4096);
+  /* a second link to the same file takes no more; a link that leads
+   * nowhere takes nothing */
+  g_assert_cmpint (symlink (one, extra), ==, 0);
+  g_assert_cmpuint (hearth_library_get_disk_usage (library), ==, usage);
+  g_assert_cmpint (g_unlink (extra), ==, 0);
+  g_assert_cmpint (symlink ("/nonexistent/file.gguf", extra), ==, 0);
+  g_assert_cmpuint (hearth_library_get_disk_usage (library), ==, usage);
+  g_assert_cmpint (g_unlink (extra), ==, 0);
+}
+
 /* ---- pulls under way ------------------------------------------------------- */
 
 /* A pull's record survives (what a restart reads) and its manifest's blobs
@@ -752,6 +796,7 @@ main (int    argc,
   g_test_add_func ("/store/damaged-manifest", test_damaged_manifest);
   g_test_add_func ("/store/fit", test_fit);
   g_test_add_func ("/store/library", test_library);
+  g_test_add_func ("/store/library-linked", test_library_linked);
   g_test_add_func ("/store/pending", test_pending);
   g_test_add_func ("/store/catalogue", test_catalogue);
 

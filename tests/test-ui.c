@@ -1165,6 +1165,168 @@ test_models_follow_store (void)
 }
 
 
+typedef struct {
+  const char *title;
+  GtkWindow *found;
+} TitledWait;
+
+static gboolean
+titled_shown (gpointer data)
+{
+  TitledWait *w = data;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (g_strcmp0 (gtk_window_get_title (window), w->title) == 0
+          && gtk_widget_get_mapped (GTK_WIDGET (window)))
+        w->found = window;
+    }
+  return w->found != NULL;
+}
+
+/* Waits for a mapped window titled @title (borrowed). */
+static GtkWindow *
+wait_for_titled (const char *title)
+{
+  TitledWait w = { title, NULL };
+
+  wait_until (titled_shown, &w, title);
+  return w.found;
+}
+
+/* A generated model file (@seed makes it differ) in the test's folder. */
+static char *
+make_gguf (const char *file,
+           guint64     seed)
+{
+  char *path = g_build_filename (user_dirs_root, file, NULL);
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.seed = seed;
+  g_assert_cmpint (hearth_test_model_write (&m, path, &e), ==, EMBER_OK);
+  return path;
+}
+
+static guint64
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return (guint64) st.st_size;
+}
+
+/* Models imported by link count with the size of their files, and the
+ * window says how many are linked; a linked model's details say where its
+ * file is. */
+static void
+test_models_linked_size (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *blobs_dir = g_build_filename (root, "blobs", NULL);
+  g_autofree char *a = make_gguf ("linked-a.gguf", 21);
+  g_autofree char *b = make_gguf ("linked-b.gguf", 22);
+  g_autofree char *c = make_gguf ("copied-c.gguf", 23);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) blobs = NULL;
+  g_autofree char *total_text = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *model_size = NULL;
+  const char *file;
+  guint64 total;
+  GtkWindow *models, *details;
+  GtkWidget *row, *detail;
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (hearth_store_import (store, a, "linked-a", TRUE, NULL, &error));
+  g_assert_true (hearth_store_import (store, b, "linked-b", TRUE, NULL, &error));
+  g_assert_true (hearth_store_import (store, c, "copied-c", FALSE, NULL, &error));
+  g_assert_no_error (error);
+
+  /* the two linked files, and the files in the store (the copy, the
+   * configs) */
+  total = file_size (a) + file_size (b);
+  blobs = g_dir_open (blobs_dir, 0, NULL);
+  g_assert_nonnull (blobs);
+  while ((file = g_dir_read_name (blobs)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (blobs_dir, file, NULL);
+      GStatBuf st;
+
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+        total += (guint64) st.st_size;
+    }
+  g_assert_cmpuint (total, >, file_size (a) + file_size (b) + file_size (c));
+  total_text = g_format_size (total);
+  expected = g_strdup_printf (ngettext ("These models take %s on disk, in %s; %u of them is "
+                                        "linked to a file elsewhere.",
+                                        "These models take %s on disk, in %s; %u of them are "
+                                        "linked to files elsewhere.", 2),
+                              total_text, root, 2);
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  {
+    GtkWidget *usage = find_widget (GTK_WIDGET (models), GTK_TYPE_LABEL, "label", expected);
+
+    if (usage == NULL)
+      {
+        g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+        collect_widgets (GTK_WIDGET (models), GTK_TYPE_LABEL, labels);
+        for (guint i = 0; i < labels->len; i++)
+          g_test_message ("label: %s", gtk_label_get_label (labels->pdata[i]));
+        g_error ("no label says “%s”", expected);
+      }
+  }
+  save_screenshot (models, "hearth-models-linked");
+
+  /* the details of a linked model: its size, and where its file is */
+  row = find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "linked-a:latest");
+  g_assert_nonnull (row);
+  g_signal_emit_by_name (gtk_widget_get_parent (row), "row-activated", row);
+  details = wait_for_titled ("linked-a:latest");
+  detail = find_widget (GTK_WIDGET (details), ADW_TYPE_ACTION_ROW, "title", _("Linked to"));
+  g_assert_nonnull (detail);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (detail)), ==, a);
+  detail = find_widget (GTK_WIDGET (details), ADW_TYPE_ACTION_ROW, "title", _("Size on disk"));
+  g_assert_nonnull (detail);
+  {
+    GListModel *library = G_LIST_MODEL (hearth_application_get_library (app));
+    g_autofree char *shown = NULL;
+
+    for (guint i = 0; i < g_list_model_get_n_items (library); i++)
+      {
+        g_autoptr (HearthModelItem) item = g_list_model_get_item (library, i);
+
+        if (g_str_equal (hearth_model_item_get_name (item), "linked-a:latest"))
+          {
+            /* its layers: the file */
+            g_assert_cmpuint (hearth_model_item_get_size (item), ==, file_size (a));
+            model_size = g_format_size (hearth_model_item_get_size (item));
+          }
+      }
+    g_assert_nonnull (model_size);
+    shown = g_strdup_printf (_("%s, in the linked file"), model_size);
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (detail)), ==, shown);
+  }
+  save_screenshot (details, "hearth-model-details-linked");
+  gtk_window_destroy (details);
+
+  gtk_window_destroy (models);
+  for (const char *const *n = (const char *const[]) { "linked-a", "linked-b", "copied-c", NULL };
+       *n != NULL; n++)
+    g_assert_true (hearth_store_remove (store, *n, NULL, NULL));
+  hearth_library_refresh (hearth_application_get_library (app));
+}
+
+
 /* Ollama's store in ~/.ollama/models is offered once; taken, its models are
  * the library's with no copy. */
 static void
@@ -2758,6 +2920,7 @@ main (int    argc,
   g_test_add_func ("/ui/models", test_models_window);
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
   g_test_add_func ("/ui/models-follow-store", test_models_follow_store);
+  g_test_add_func ("/ui/models-linked-size", test_models_linked_size);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);

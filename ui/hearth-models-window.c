@@ -85,10 +85,20 @@ static void
 update (HearthModelsWindow *self)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->library));
+  guint linked = hearth_library_get_n_linked (self->library);
   g_autofree char *size = g_format_size (hearth_library_get_disk_usage (self->library));
-  g_autofree char *text = g_strdup_printf (_("These models take %s on disk, in %s."), size,
-                                           hearth_store_get_root (
-                                             hearth_library_get_store (self->library)));
+  const char *root = hearth_store_get_root (hearth_library_get_store (self->library));
+  g_autofree char *text = NULL;
+
+  /* linked files count with their size, and the text says how many */
+  if (linked == 0)
+    text = g_strdup_printf (_("These models take %s on disk, in %s."), size, root);
+  else
+    text = g_strdup_printf (ngettext ("These models take %s on disk, in %s; %u of them is "
+                                      "linked to a file elsewhere.",
+                                      "These models take %s on disk, in %s; %u of them are "
+                                      "linked to files elsewhere.", linked),
+                            size, root, linked);
 
   gtk_stack_set_visible_child_name (self->stack, n > 0 ? "list" : "empty");
   gtk_label_set_text (self->usage, text);
@@ -188,7 +198,11 @@ show_details (HearthModelsWindow *self,
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *page = adw_preferences_page_new ();
   GtkWidget *group = adw_preferences_group_new ();
-  g_autofree char *size = g_format_size (hearth_model_item_get_size (item));
+  g_autofree char *bytes = g_format_size (hearth_model_item_get_size (item));
+  /* a linked model's file is outside the store, where the link leads */
+  const char *target = hearth_model_item_get_link_target (item);
+  g_autofree char *size = target != NULL ? g_strdup_printf (_("%s, in the linked file"), bytes)
+                                         : g_strdup (bytes);
   g_autofree char *context = number (hearth_model_item_get_context_length (item));
   g_autofree char *embedding = number (hearth_model_item_get_embedding_length (item));
   g_autofree char *layers = number (hearth_model_item_get_block_count (item));
@@ -226,7 +240,10 @@ show_details (HearthModelsWindow *self,
               hearth_model_item_has_chat_template (item) ? _("from the model")
                                                          : _("none (Hearth’s default)"));
   add_detail (ADW_PREFERENCES_GROUP (group), _("Size on disk"), size);
-  add_detail (ADW_PREFERENCES_GROUP (group), _("File"), hearth_model_item_get_model_path (item));
+  if (target != NULL)
+    add_detail (ADW_PREFERENCES_GROUP (group), _("Linked to"), target);
+  else
+    add_detail (ADW_PREFERENCES_GROUP (group), _("File"), hearth_model_item_get_model_path (item));
   if (hearth_model_item_get_license (item) != NULL)
     {
       GtkWidget *licence = adw_preferences_group_new ();
