@@ -26,6 +26,9 @@ typedef struct {
   guint range_requests;   /* model blob requests with a Range header */
   guint64 last_range_start;
   guint modelscope_requests; /* files asked for from the ModelScope mirror */
+  const char *alias;      /* another repository ("library/qwen2.5") served as stories: its
+                           * manifests (any tag) and blobs */
+  gboolean blob_missing;  /* the model blob is answered 404 (a registry that lost it) */
 } TestRegistry;
 
 extern TestRegistry test_registry;

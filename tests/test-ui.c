@@ -1327,6 +1327,151 @@ test_models_linked_size (void)
 }
 
 
+/* What Discover's row for @tag says at its end: a badge's text, or
+ * "button" where it offers the Download button. */
+static char *
+discover_suffix (GtkWindow  *models,
+                 const char *tag)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  g_autofree char *prefix = g_strdup_printf ("%s — ", tag);
+
+  collect_widgets (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, rows);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const char *subtitle = adw_action_row_get_subtitle (rows->pdata[i]);
+      g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+      g_autofree char *tip = g_strdup_printf (_("Download “%s”"), tag);
+
+      if (subtitle == NULL || !g_str_has_prefix (subtitle, prefix))
+        continue;
+      if (find_widget (rows->pdata[i], GTK_TYPE_BUTTON, "tooltip-text", tip) != NULL)
+        return g_strdup ("button");
+      collect_widgets (rows->pdata[i], GTK_TYPE_LABEL, labels);
+      for (guint j = 0; j < labels->len; j++)
+        if (gtk_widget_has_css_class (labels->pdata[j], "caption-heading"))
+          return g_strdup (gtk_label_get_label (labels->pdata[j]));
+    }
+  return NULL;
+}
+
+typedef struct {
+  GtkWindow *models;
+  const char *tag;
+  const char *want;
+} SuffixWait;
+
+static gboolean
+suffix_is (gpointer data)
+{
+  SuffixWait *w = data;
+  g_autofree char *shown = discover_suffix (w->models, w->tag);
+
+  return g_strcmp0 (shown, w->want) == 0;
+}
+
+/* Waits until Discover's row for @tag says @want (a badge, or "button"). */
+static void
+wait_suffix (GtkWindow  *models,
+             const char *tag,
+             const char *want)
+{
+  SuffixWait w = { models, tag, want };
+  g_autofree char *what = NULL;
+  g_autofree char *shown = discover_suffix (models, tag);
+
+  what = g_strdup_printf ("Discover's “%s” says “%s” (it says “%s”)", tag, want, shown);
+  wait_until (suffix_is, &w, what);
+}
+
+static gboolean
+pull_has_failed (gpointer data)
+{
+  return hearth_pull_get_state (data) == HEARTH_PULL_STATE_FAILED;
+}
+
+/* Discover's badge follows the pull of its model: downloading, paused,
+ * failed (the registry lost the file), cancelled (the button again), and
+ * installed at the end. */
+static void
+test_models_discover_state (void)
+{
+  const char *tag = "qwen2.5:0.5b";
+  g_autofree char *model = NULL;
+  g_autofree char *tip = g_strdup_printf (_("Download “%s”"), tag);
+  HearthDownloads *downloads;
+  GtkWindow *models;
+  AdwViewStack *stack;
+  GtkWidget *button, *row;
+  HearthPull *pull;
+
+  REQUIRE_DISPLAY ();
+  model = hearth_test_shared_file ("models/stories260K.gguf");
+  if (model == NULL)
+    return;
+  if (test_registry.server == NULL)
+    test_registry_start (model);
+  /* the catalogue's Qwen, played by stories */
+  test_registry.alias = "library/qwen2.5";
+  test_registry.slow = TRUE;
+  downloads = hearth_application_get_downloads (app);
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (models), ADW_TYPE_VIEW_STACK, NULL, NULL));
+  adw_view_stack_set_visible_child_name (stack, "discover");
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (find_widget (GTK_WIDGET (models),
+                                                                ADW_TYPE_EXPANDER_ROW, "title",
+                                                                "Qwen2.5 0.5B")), TRUE);
+  button = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", tip);
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  pull = hearth_downloads_find (downloads, tag);
+  g_assert_nonnull (pull);
+  wait_until (pull_is_running_with_bytes, pull, "the download is under way");
+  wait_suffix (models, tag, _("Downloading"));
+
+  /* paused from its row under Installed */
+  row = find_widget (GTK_WIDGET (models), HEARTH_TYPE_DOWNLOAD_ROW, NULL, NULL);
+  g_assert_nonnull (row);
+  gtk_widget_activate_action (row, "download.toggle", NULL);
+  g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_PAUSED);
+  wait_suffix (models, tag, _("Paused"));
+
+  /* resumed, and the registry has lost the file: it fails */
+  test_registry.slow = FALSE;
+  test_registry.blob_missing = TRUE;
+  gtk_widget_activate_action (row, "download.toggle", NULL);
+  wait_until (pull_has_failed, pull, "the download fails");
+  wait_suffix (models, tag, _("Download Failed"));
+  save_screenshot (models, "hearth-models-discover-failed");
+
+  /* cancelled: the button again */
+  row = find_widget (GTK_WIDGET (models), HEARTH_TYPE_DOWNLOAD_ROW, NULL, NULL);
+  gtk_widget_activate_action (row, "download.cancel", NULL);
+  {
+    GtkWindow *dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "cancel-download");
+    gtk_window_destroy (dialog);
+  }
+  g_assert_null (hearth_downloads_find (downloads, tag));
+  wait_suffix (models, tag, "button");
+
+  /* downloaded to the end: installed */
+  test_registry.blob_missing = FALSE;
+  button = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", tip);
+  g_signal_emit_by_name (button, "clicked");
+  wait_suffix (models, tag, _("Installed"));
+
+  test_registry.alias = NULL;
+  gtk_window_destroy (models);
+  g_assert_true (hearth_store_remove (hearth_library_get_store (hearth_application_get_library (app)),
+                                      tag, NULL, NULL));
+  hearth_library_refresh (hearth_application_get_library (app));
+}
+
+
 /* Ollama's store in ~/.ollama/models is offered once; taken, its models are
  * the library's with no copy. */
 static void
@@ -2921,6 +3066,7 @@ main (int    argc,
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
   g_test_add_func ("/ui/models-follow-store", test_models_follow_store);
   g_test_add_func ("/ui/models-linked-size", test_models_linked_size);
+  g_test_add_func ("/ui/models-discover-state", test_models_discover_state);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);
