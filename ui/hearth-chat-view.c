@@ -376,6 +376,7 @@ static void
 on_model_selected (HearthChatView *self)
 {
   guint selected = gtk_drop_down_get_selected (self->model_dropdown);
+  g_autoptr (HearthChat) chat = NULL;
   const char *model;
 
   if (self->updating_models || selected >= self->model_ids->len)
@@ -383,7 +384,13 @@ on_model_selected (HearthChatView *self)
   model = self->model_ids->pdata[selected];
   if (*model != '\0')
     {
-      use_model (self, model);
+      /* the drop-down says "selected" again once the list is made anew
+       * (its notifications are held while it selects): the chat has that
+       * model already, and making the list again would never end */
+      if (self->chat_id != 0)
+        chat = hearth_chat_store_get_chat (self->chats, self->chat_id, NULL);
+      if (chat == NULL || g_strcmp0 (chat->model, model) != 0)
+        use_model (self, model);
       return;
     }
   if (self->chooser != NULL)
