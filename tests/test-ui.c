@@ -1472,6 +1472,129 @@ test_models_discover_state (void)
 }
 
 
+/* (defined with the chat tests, below) */
+static GtkWidget *sidebar_list (HearthWindow *window);
+static gboolean chat_on_top (gpointer data);
+
+static gboolean
+popover_shown (gpointer data)
+{
+  GtkWidget *popover = find_widget (data, GTK_TYPE_POPOVER, NULL, NULL);
+
+  return popover != NULL && gtk_widget_get_mapped (popover);
+}
+
+/* Removing a model that chats use says which before; such a chat then says
+ * in place that its model is gone, and its button opens the model
+ * drop-down, where another is chosen. */
+static void
+test_models_remove_used (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *used_file = make_gguf ("used.gguf", 41);
+  g_autofree char *spare_file = make_gguf ("spare.gguf", 42);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tip = g_strdup_printf (_("Remove “%s”"), "used:latest");
+  g_autofree char *gone = NULL;
+  const char *subjects[] = { "Oldest story", "A second story", "A third story", "The newest story" };
+  HearthChatStore *chats;
+  HearthWindow *window = main_window ();
+  GtkWidget *view = hearth_window_get_chat_view (window);
+  GtkWidget *bar, *dropdown, *sidebar;
+  GtkWindow *models, *dialog;
+  gint64 ids[G_N_ELEMENTS (subjects)];
+  const char *body;
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (hearth_store_import (store, used_file, "used", FALSE, NULL, &error));
+  g_assert_true (hearth_store_import (store, spare_file, "spare", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  hearth_library_refresh (hearth_application_get_library (app));
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (subjects); i++)
+    {
+      ids[i] = hearth_chat_store_create_chat (chats, "used:latest", &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (hearth_chat_store_add_message (chats, ids[i], 0, "user", subjects[i], NULL,
+                                                      NULL, TRUE, &error), >, 0);
+      g_assert_no_error (error);
+      /* one second apart: the newest is listed first */
+      g_usleep (i + 1 < G_N_ELEMENTS (subjects) ? G_USEC_PER_SEC : 0);
+    }
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  g_signal_emit_by_name (find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", tip),
+                         "clicked");
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog));
+  {
+    g_autofree char *count = g_strdup_printf (ngettext ("%u chat uses it and will ask for another "
+                                                        "model:",
+                                                        "%u chats use it and will ask for another "
+                                                        "model:", 4), 4);
+    g_autofree char *more = g_strdup_printf (ngettext ("and %u more", "and %u more", 1), 1);
+
+    g_test_message ("the confirmation says: %s", body);
+    g_assert_nonnull (strstr (body, count));
+    /* the three latest by title, then how many more */
+    for (guint i = 1; i < G_N_ELEMENTS (subjects); i++)
+      g_assert_nonnull (strstr (body, subjects[i]));
+    g_assert_null (strstr (body, subjects[0]));
+    g_assert_true (g_str_has_suffix (body, more));
+  }
+  save_screenshot (dialog, "hearth-models-remove-used");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
+  gtk_window_destroy (dialog);
+  wait_row (models, "used:latest", FALSE);
+  gtk_window_destroy (models);
+
+  /* the newest of those chats, opened from the sidebar */
+  sidebar = sidebar_list (window);
+  g_object_set_data (G_OBJECT (sidebar), "hearth-chat", &ids[3]);
+  wait_until (chat_on_top, sidebar, "the newest chat is listed first");
+  g_signal_emit_by_name (sidebar, "activate", 0);
+  g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, ids[3]);
+  bar = find_widget (view, GTK_TYPE_INFO_BAR, NULL, NULL);
+  g_assert_nonnull (bar);
+  g_assert_true (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
+  gone = g_strdup_printf (_("The model “%s” is no longer installed. Choose another model to go on "
+                            "with this chat."), "used:latest");
+  g_assert_nonnull (find_widget (bar, GTK_TYPE_LABEL, "label", gone));
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-model-gone");
+
+  /* its button opens the model drop-down; another model chosen there, the
+   * message goes */
+  dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
+  g_signal_emit_by_name (find_widget (bar, GTK_TYPE_BUTTON, "label", _("_Choose Another Model")),
+                         "clicked");
+  wait_until (popover_shown, dropdown, "the model drop-down opens");
+  {
+    GListModel *names = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+    g_autoptr (HearthChat) chat = NULL;
+    guint spare = GTK_INVALID_LIST_POSITION;
+
+    for (guint i = 0; i < g_list_model_get_n_items (names); i++)
+      if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (names), i), "spare:latest"))
+        spare = i;
+    g_assert_cmpuint (spare, !=, GTK_INVALID_LIST_POSITION);
+    gtk_popover_popdown (GTK_POPOVER (find_widget (dropdown, GTK_TYPE_POPOVER, NULL, NULL)));
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), spare);
+    g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
+    chat = hearth_chat_store_get_chat (chats, ids[3], &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (chat->model, ==, "spare:latest");
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (subjects); i++)
+    g_assert_true (hearth_chat_store_delete_chat (chats, ids[i], NULL));
+  g_assert_true (hearth_store_remove (store, "spare", NULL, NULL));
+  hearth_library_refresh (hearth_application_get_library (app));
+}
+
+
 /* Ollama's store in ~/.ollama/models is offered once; taken, its models are
  * the library's with no copy. */
 static void
@@ -3067,6 +3190,7 @@ main (int    argc,
   g_test_add_func ("/ui/models-follow-store", test_models_follow_store);
   g_test_add_func ("/ui/models-linked-size", test_models_linked_size);
   g_test_add_func ("/ui/models-discover-state", test_models_discover_state);
+  g_test_add_func ("/ui/models-remove-used", test_models_remove_used);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);

@@ -8,6 +8,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "hearth-application.h"
+#include "hearth-chat-store.h"
 #include "hearth-discover-page.h"
 #include "hearth-download-row.h"
 #include "hearth-models-window.h"
@@ -131,6 +133,65 @@ removal_response_cb (AdwMessageDialog *dialog,
   }
 }
 
+/* The chat history, from the application of this window (or of the
+ * window it belongs to); NULL where there is none. */
+static HearthChatStore *
+chat_store (HearthModelsWindow *self)
+{
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (app == NULL && parent != NULL)
+    app = gtk_window_get_application (parent);
+  return HEARTH_IS_APPLICATION (app)
+           ? hearth_application_get_chat_store (HEARTH_APPLICATION (app), NULL) : NULL;
+}
+
+/* How many chats shown by title in a removal's confirmation */
+#define CHATS_LISTED 3
+
+/* "2 chats use it …: • A • B" for the chats that use model @name, or NULL
+ * where none does. */
+static char *
+describe_chats_using (HearthModelsWindow *self,
+                      const char         *name)
+{
+  HearthChatStore *chats = chat_store (self);
+  g_autoptr (GPtrArray) using = NULL;
+  g_autoptr (GError) error = NULL;
+  GString *text;
+
+  if (chats == NULL)
+    return NULL;
+  using = hearth_chat_store_list_chats_with_model (chats, name, &error);
+  if (using == NULL)
+    {
+      g_warning ("cannot find the chats that use %s: %s", name, error->message);
+      return NULL;
+    }
+  if (using->len == 0)
+    return NULL;
+  text = g_string_new (NULL);
+  g_string_append_printf (text, ngettext ("%u chat uses it and will ask for another model:",
+                                          "%u chats use it and will ask for another model:",
+                                          using->len),
+                          using->len);
+  for (guint i = 0; i < using->len && i < CHATS_LISTED; i++)
+    {
+      const HearthChat *chat = using->pdata[i];
+
+      g_string_append_printf (text, "\n• %s", *chat->title != '\0' ? chat->title : _("New Chat"));
+    }
+  if (using->len > CHATS_LISTED)
+    {
+      guint more = using->len - CHATS_LISTED;
+
+      g_string_append_c (text, '\n');
+      g_string_append_printf (text, ngettext ("and %u more", "and %u more", more), more);
+    }
+  return g_string_free (text, FALSE);
+}
+
 static void
 remove_clicked_cb (GtkButton          *button,
                    HearthModelsWindow *self)
@@ -139,6 +200,7 @@ remove_clicked_cb (GtkButton          *button,
   g_autoptr (GError) error = NULL;
   g_autofree char *size = NULL;
   g_autofree char *body = NULL;
+  g_autofree char *chats = NULL;
   guint64 frees = 0;
   GtkWidget *dialog;
 
@@ -151,6 +213,15 @@ remove_clicked_cb (GtkButton          *button,
   size = g_format_size (frees);
   body = frees > 0 ? g_strdup_printf (_("This frees %s on disk."), size)
                    : g_strdup (_("Its files stay: other models use them."));
+  /* the chats it leaves without a model, before it is too late */
+  chats = describe_chats_using (self, name);
+  if (chats != NULL)
+    {
+      char *both = g_strconcat (body, "\n\n", chats, NULL);
+
+      g_free (body);
+      body = both;
+    }
   dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, body);
   adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Remove “%s”?"), name);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
