@@ -4,8 +4,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ember.h"
 #include "hearth-library.h"
@@ -188,6 +193,53 @@ const char *
 hearth_model_item_get_link_target (HearthModelItem *self)
 {
   return self->link_target;
+}
+
+gboolean
+hearth_library_check_file (const char  *path,
+                           GError     **error)
+{
+  g_autofree char *shown = NULL;
+  ember_gguf *gguf = NULL;
+  ember_model_info info;
+  ember_error e = { 0 };
+  gboolean ok;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  shown = g_filename_display_basename (path);
+  fd = g_open (path, O_RDONLY, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("“%s” cannot be read: %s."), shown, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   _("“%s” is not a file."), shown);
+      return FALSE;
+    }
+  /* the engine's reader (its reason without the path it starts with: the
+   * file is named once) */
+  ok = ember_gguf_open (path, &gguf, &e) == EMBER_OK
+       && ember_model_info_from_gguf (gguf, &info, &e) == EMBER_OK;
+  ember_gguf_close (gguf);
+  if (!ok)
+    {
+      const char *reason = e.message;
+
+      if (g_str_has_prefix (reason, path) && g_str_has_prefix (reason + strlen (path), ": "))
+        reason += strlen (path) + 2;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("“%s” is not a GGUF model that Hearth can read (%s)."), shown, reason);
+    }
+  return ok;
 }
 
 /* ---- the library ------------------------------------------------------------- */

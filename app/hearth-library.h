@@ -42,6 +42,12 @@ gboolean hearth_model_item_has_chat_template (HearthModelItem *self);
  * to it), or NULL for a file in the store. */
 const char *hearth_model_item_get_link_target (HearthModelItem *self);
 
+/* Whether @path is a GGUF model the library can take (readable, a file,
+ * the engine's reader accepts it and finds a model in it), before asking
+ * anything of it; else the reason, naming the file once, for a person. */
+gboolean hearth_library_check_file (const char  *path,
+                                    GError     **error);
+
 #define HEARTH_TYPE_LIBRARY (hearth_library_get_type ())
 G_DECLARE_FINAL_TYPE (HearthLibrary, hearth_library, HEARTH, LIBRARY, GObject)
 

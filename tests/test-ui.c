@@ -1595,6 +1595,153 @@ test_models_remove_used (void)
 }
 
 
+/* Imports @path from the models window as a person does: the file
+ * chooser, the file chosen, Open. */
+static void
+choose_for_import (GtkWindow  *models,
+                   const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  GtkWindow *chooser;
+
+  gtk_widget_activate_action (GTK_WIDGET (models), "models.import", NULL);
+  chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
+  wait_until (chooser_has_file, chooser, "the file chooser selects the file");
+  g_object_set_data (G_OBJECT (chooser), "hearth-answered", GINT_TO_POINTER (TRUE));
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+}
+
+/* The failure dialog shown now: its heading is @heading; answered and
+ * closed. Returns its text (free it). */
+static char *
+take_failure (const char *heading,
+              const char *name)
+{
+  GtkWindow *dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  char *body;
+
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, heading);
+  g_assert_true (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), "close"));
+  body = g_strdup (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)));
+  g_test_message ("%s: %s", heading, body);
+  if (name != NULL)
+    save_screenshot (dialog, name);
+  g_object_set_data (G_OBJECT (dialog), "hearth-answered", GINT_TO_POINTER (TRUE));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_destroy (dialog);
+  return body;
+}
+
+static gboolean
+pull_has_finished (gpointer data)
+{
+  HearthPullState state = hearth_pull_get_state (data);
+
+  return state == HEARTH_PULL_STATE_FAILED || state == HEARTH_PULL_STATE_DONE;
+}
+
+/* Failures a person must act on are said whole, in a dialog: a file that
+ * is not a model (before Link or Copy is asked, the file named once), an
+ * import that fails, a download that fails (its toast's Details), a
+ * removal that fails. */
+static void
+test_models_failures (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *junk = g_build_filename (user_dirs_root, "notamodel.gguf", NULL);
+  g_autofree char *dup = make_gguf ("dup.gguf", 51);
+  g_autofree char *model = hearth_test_shared_file ("models/stories260K.gguf");
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *body = NULL;
+  GtkWindow *models, *dialog;
+  GtkWidget *entry;
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (g_file_set_contents (junk, "these are not the weights you are looking for\n", -1,
+                                      NULL));
+  g_assert_true (hearth_store_import (store, dup, "dup", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  wait_row (models, "dup:latest", TRUE);
+
+  /* not a model: said before Link or Copy, naming the file once */
+  choose_for_import (models, junk);
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_false (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), "link"));
+  g_assert_false (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), "copy"));
+  body = take_failure (_("Cannot Import the File"), "hearth-models-import-not-a-model");
+  g_assert_nonnull (strstr (body, "notamodel.gguf"));
+  g_assert_null (strstr (strstr (body, "notamodel.gguf") + 1, "notamodel.gguf"));
+  g_assert_null (strstr (body, user_dirs_root));
+  g_clear_pointer (&body, g_free);
+
+  /* an import that fails (the name is taken): the reason whole */
+  choose_for_import (models, dup);
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_true (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), "copy"));
+  entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "dup");
+  g_object_set_data (G_OBJECT (dialog), "hearth-answered", GINT_TO_POINTER (TRUE));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "copy");
+  gtk_window_destroy (dialog);
+  body = take_failure (_("Import Failed"), "hearth-models-import-failed");
+  g_assert_nonnull (strstr (body, "“dup”"));
+  g_assert_nonnull (strstr (body, "dup:latest"));
+  g_clear_pointer (&body, g_free);
+
+  /* a download that fails: a toast, whose Details say why */
+  if (model != NULL)
+    {
+      HearthDownloads *downloads = hearth_application_get_downloads (app);
+      HearthPull *pull;
+      GtkWidget *details;
+
+      if (test_registry.server == NULL)
+        test_registry_start (model);
+      gtk_widget_activate_action (GTK_WIDGET (models), "models.pull", NULL);
+      dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+      entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+      gtk_editable_set_text (GTK_EDITABLE (entry), "no-such-model");
+      g_object_set_data (G_OBJECT (dialog), "hearth-answered", GINT_TO_POINTER (TRUE));
+      adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "download");
+      gtk_window_destroy (dialog);
+      pull = hearth_downloads_find (downloads, "no-such-model");
+      g_assert_nonnull (pull);
+      wait_until (pull_has_finished, pull, "the download fails");
+      g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_FAILED);
+      details = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "label", _("_Details"));
+      g_assert_nonnull (details);
+      save_screenshot (models, "hearth-models-download-failed");
+      g_signal_emit_by_name (details, "clicked");
+      body = take_failure (_("Download Failed"), "hearth-models-download-failed-details");
+      g_assert_cmpstr (body, ==, hearth_pull_get_error (pull)->message);
+      g_clear_pointer (&body, g_free);
+      hearth_downloads_cancel (downloads, pull);
+    }
+
+  /* a removal that fails (the model went while the question was open) */
+  {
+    g_autofree char *tip = g_strdup_printf (_("Remove “%s”"), "dup:latest");
+
+    g_signal_emit_by_name (find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text",
+                                        tip), "clicked");
+    dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    g_assert_true (hearth_store_remove (store, "dup", NULL, &error));
+    g_assert_no_error (error);
+    g_object_set_data (G_OBJECT (dialog), "hearth-answered", GINT_TO_POINTER (TRUE));
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
+    gtk_window_destroy (dialog);
+    body = take_failure (_("Removal Failed"), NULL);
+    g_assert_nonnull (strstr (body, "dup:latest"));
+  }
+  gtk_window_destroy (models);
+  hearth_library_refresh (hearth_application_get_library (app));
+}
+
+
 /* Ollama's store in ~/.ollama/models is offered once; taken, its models are
  * the library's with no copy. */
 static void
@@ -3191,6 +3338,7 @@ main (int    argc,
   g_test_add_func ("/ui/models-linked-size", test_models_linked_size);
   g_test_add_func ("/ui/models-discover-state", test_models_discover_state);
   g_test_add_func ("/ui/models-remove-used", test_models_remove_used);
+  g_test_add_func ("/ui/models-failures", test_models_failures);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);

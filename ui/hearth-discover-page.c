@@ -69,9 +69,11 @@ catalogue_download_clicked_cb (GtkButton          *button,
   g_autofree char *text = NULL;
 
   if (hearth_downloads_add (self->downloads, tag, &error) == NULL)
-    text = g_strdup (error->message);
-  else
-    text = g_strdup_printf (_("Downloading “%s”"), tag);
+    {
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Cannot Download"), error->message);
+      return;
+    }
+  text = g_strdup_printf (_("Downloading “%s”"), tag);
   toast (self, text);
 }
 

@@ -120,7 +120,10 @@ removal_response_cb (AdwMessageDialog *dialog,
     return;
   if (!hearth_store_remove (hearth_library_get_store (self->library), name, &freed, &error))
     {
-      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
+      g_autofree char *text = g_strdup_printf (_("“%s” was not removed: %s"), name,
+                                               error->message);
+
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Removal Failed"), text);
       return;
     }
   hearth_library_refresh (self->library);
@@ -207,7 +210,10 @@ remove_clicked_cb (GtkButton          *button,
   if (!hearth_store_removal_frees (hearth_library_get_store (self->library), name, &frees,
                                    &error))
     {
-      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
+      g_autofree char *text = g_strdup_printf (_("“%s” was not removed: %s"), name,
+                                               error->message);
+
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Removal Failed"), text);
       return;
     }
   size = g_format_size (frees);
@@ -391,6 +397,59 @@ downloads_changed_cb (HearthModelsWindow *self)
 }
 
 static void
+failure_details_cb (AdwToast           *toast,
+                    HearthModelsWindow *self)
+{
+  hearth_ui_show_failure (GTK_WIDGET (self), _("Download Failed"),
+                          g_object_get_data (G_OBJECT (toast), "hearth-failure"));
+}
+
+/* A download that failed (not one that paused to go on later): a toast
+ * says which, and its button the whole reason. */
+static void
+pull_finished_cb (HearthPull         *pull,
+                  const GError       *error,
+                  HearthModelsWindow *self)
+{
+  g_autofree char *title = NULL;
+  AdwToast *toast;
+
+  if (error == NULL || hearth_pull_get_state (pull) != HEARTH_PULL_STATE_FAILED)
+    return;
+  title = g_strdup_printf (_("“%s” could not be downloaded"), hearth_pull_get_name (pull));
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _("_Details"));
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_timeout (toast, 0);
+  g_object_set_data_full (G_OBJECT (toast), "hearth-failure", g_strdup (error->message), g_free);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (failure_details_cb), self, 0);
+  adw_toast_overlay_add_toast (self->toasts, toast);
+}
+
+static void
+follow_pulls (HearthModelsWindow *self,
+              guint               position,
+              guint               n)
+{
+  for (guint i = position; i < position + n; i++)
+    {
+      g_autoptr (HearthPull) pull = g_list_model_get_item (G_LIST_MODEL (self->downloads), i);
+
+      g_signal_connect_object (pull, "finished", G_CALLBACK (pull_finished_cb), self, 0);
+    }
+}
+
+static void
+pulls_added_cb (GListModel         *downloads,
+                guint               position,
+                guint               removed,
+                guint               added,
+                HearthModelsWindow *self)
+{
+  follow_pulls (self, position, added);
+}
+
+static void
 model_added_cb (HearthDownloads    *downloads,
                 const char         *name,
                 HearthModelsWindow *self)
@@ -412,7 +471,7 @@ start_pull (HearthModelsWindow *self,
     return FALSE;
   if (hearth_downloads_add (self->downloads, trimmed, &error) == NULL)
     {
-      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Cannot Download"), error->message);
       return FALSE;
     }
   return TRUE;
@@ -513,12 +572,13 @@ import_done_cb (GObject      *source,
   g_autofree char *text = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    text = g_strdup_printf (_("“%s” was not imported: %s"), job->name, error->message);
-  else
     {
-      hearth_library_refresh (self->library);
-      text = g_strdup_printf (_("Imported “%s”"), job->name);
+      text = g_strdup_printf (_("“%s” was not imported: %s"), job->name, error->message);
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Import Failed"), text);
+      return;
     }
+  hearth_library_refresh (self->library);
+  text = g_strdup_printf (_("Imported “%s”"), job->name);
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
 }
 
@@ -587,10 +647,17 @@ ask_import (HearthModelsWindow *self,
   g_autofree char *name = name_from_file (path);
   g_autofree char *size = NULL;
   g_autofree char *body = NULL;
-  GtkWidget *entry = gtk_entry_new ();
-  GtkWidget *dialog;
+  g_autoptr (GError) error = NULL;
+  GtkWidget *entry, *dialog;
   GStatBuf st;
 
+  /* a file that is not a model is said so before Link or Copy is asked */
+  if (!hearth_library_check_file (path, &error))
+    {
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Cannot Import the File"), error->message);
+      return;
+    }
+  entry = gtk_entry_new ();
   size = g_format_size (g_stat (path, &st) == 0 ? (guint64) st.st_size : 0);
   body = g_strdup_printf (_("Link: the model stays where it is and takes no more space, but "
                             "moving or deleting the file breaks it.\nCopy: the library keeps "
@@ -726,6 +793,8 @@ hearth_models_window_new (GtkWindow       *parent,
   gtk_list_box_bind_model (self->downloads_list, G_LIST_MODEL (downloads), create_download_row,
                            self, NULL);
   g_signal_connect_swapped (downloads, "items-changed", G_CALLBACK (downloads_changed_cb), self);
+  g_signal_connect (downloads, "items-changed", G_CALLBACK (pulls_added_cb), self);
+  follow_pulls (self, 0, g_list_model_get_n_items (G_LIST_MODEL (downloads)));
   g_signal_connect (downloads, "model-added", G_CALLBACK (model_added_cb), self);
   hearth_discover_page_set_models (self->discover_page, library, downloads);
   downloads_changed_cb (self);
