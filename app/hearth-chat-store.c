@@ -464,6 +464,35 @@ hearth_chat_store_list_chats (HearthChatStore  *self,
   return g_steal_pointer (&chats);
 }
 
+GPtrArray *
+hearth_chat_store_list_chats_with_model (HearthChatStore  *self,
+                                         const char       *model,
+                                         GError          **error)
+{
+  g_autoptr (GPtrArray) chats = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_chat_free);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), NULL);
+  g_return_val_if_fail (model != NULL, NULL);
+
+  stmt = hearth_chat_store_prepare (self,
+                                    "SELECT " CHAT_COLUMNS " FROM chats c WHERE c.deleted = 0 "
+                                    "AND c.model = ? ORDER BY c.updated DESC, c.id DESC",
+                                    error);
+  if (stmt == NULL)
+    return NULL;
+  hearth_chat_store_bind_text (stmt, 1, model);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (chats, chat_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      hearth_chat_store_fail (self, error);
+      return NULL;
+    }
+  return g_steal_pointer (&chats);
+}
+
 /* Runs @sql (one statement: @text first if @with_text, the chat's id
  * last), expecting it to change a row. */
 static gboolean

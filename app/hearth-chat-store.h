@@ -93,6 +93,12 @@ HearthChat *hearth_chat_store_get_chat (HearthChatStore  *self,
 GPtrArray *hearth_chat_store_list_chats (HearthChatStore  *self,
                                          const char       *search,
                                          GError          **error);
+/* The chats not deleted whose model is @model (a name as the library
+ * writes it, or a file's path), most recently updated first: those that a
+ * removal of the model leaves without one. */
+GPtrArray *hearth_chat_store_list_chats_with_model (HearthChatStore  *self,
+                                                   const char       *model,
+                                                   GError          **error);
 gboolean hearth_chat_store_rename_chat (HearthChatStore  *self,
                                         gint64            chat_id,
                                         const char       *title,

@@ -4,8 +4,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ember.h"
 #include "hearth-library.h"
@@ -17,6 +22,7 @@ struct _HearthModelItem
   GObject parent_instance;
 
   char *name, *family, *parameter_size, *quantization, *model_path, *digest, *license;
+  char *link_target;
   guint64 context_length, size, embedding_length, block_count, head_count, head_count_kv;
   guint64 vocab_size;
   gboolean chat_template;
@@ -37,6 +43,7 @@ hearth_model_item_finalize (GObject *object)
   g_free (self->model_path);
   g_free (self->digest);
   g_free (self->license);
+  g_free (self->link_target);
   G_OBJECT_CLASS (hearth_model_item_parent_class)->finalize (object);
 }
 
@@ -64,6 +71,15 @@ model_item_new (const HearthStoreModel *m)
   self->digest = g_strdup (m->manifest_digest);
   self->size = m->size;
   self->modified = m->modified;
+  if (m->model_path != NULL && g_file_test (m->model_path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autofree char *target = g_file_read_link (m->model_path, NULL);
+      g_autofree char *dir = g_path_get_dirname (m->model_path);
+
+      /* (a relative link is relative to the blobs folder) */
+      if (target != NULL)
+        self->link_target = g_canonicalize_filename (target, dir);
+    }
   if (m->model_path != NULL && ember_gguf_open (m->model_path, &gguf, &error) == EMBER_OK
       && ember_model_info_from_gguf (gguf, &info, &error) == EMBER_OK)
     {
@@ -173,6 +189,59 @@ hearth_model_item_has_chat_template (HearthModelItem *self)
   return self->chat_template;
 }
 
+const char *
+hearth_model_item_get_link_target (HearthModelItem *self)
+{
+  return self->link_target;
+}
+
+gboolean
+hearth_library_check_file (const char  *path,
+                           GError     **error)
+{
+  g_autofree char *shown = NULL;
+  ember_gguf *gguf = NULL;
+  ember_model_info info;
+  ember_error e = { 0 };
+  gboolean ok;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  shown = g_filename_display_basename (path);
+  fd = g_open (path, O_RDONLY, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("“%s” cannot be read: %s."), shown, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   _("“%s” is not a file."), shown);
+      return FALSE;
+    }
+  /* the engine's reader (its reason without the path it starts with: the
+   * file is named once) */
+  ok = ember_gguf_open (path, &gguf, &e) == EMBER_OK
+       && ember_model_info_from_gguf (gguf, &info, &e) == EMBER_OK;
+  ember_gguf_close (gguf);
+  if (!ok)
+    {
+      const char *reason = e.message;
+
+      if (g_str_has_prefix (reason, path) && g_str_has_prefix (reason + strlen (path), ": "))
+        reason += strlen (path) + 2;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("“%s” is not a GGUF model that Hearth can read (%s)."), shown, reason);
+    }
+  return ok;
+}
+
 /* ---- the library ------------------------------------------------------------- */
 
 struct _HearthLibrary
@@ -181,7 +250,15 @@ struct _HearthLibrary
 
   HearthStore *store;
   GPtrArray *items;     /* HearthModelItem, by name */
+  GHashTable *monitors; /* folder watched → its GFileMonitor */
+  guint refresh_id;     /* a refresh once the store's folders are quiet */
 };
+
+/* After a change in the store's folders, the library is read again once
+ * nothing more has changed for this long: a pull, an import or Ollama
+ * writes a manifest as a burst of events (folders made, a temporary file
+ * written and renamed). */
+#define REFRESH_DELAY_MS 200
 
 static void list_model_init (GListModelInterface *iface);
 
@@ -222,6 +299,8 @@ hearth_library_dispose (GObject *object)
 {
   HearthLibrary *self = HEARTH_LIBRARY (object);
 
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_clear_pointer (&self->monitors, g_hash_table_unref);
   g_clear_object (&self->store);
   g_clear_pointer (&self->items, g_ptr_array_unref);
   G_OBJECT_CLASS (hearth_library_parent_class)->dispose (object);
@@ -233,10 +312,28 @@ hearth_library_class_init (HearthLibraryClass *klass)
   G_OBJECT_CLASS (klass)->dispose = hearth_library_dispose;
 }
 
+static void folder_changed_cb (GFileMonitor      *monitor,
+                               GFile             *file,
+                               GFile             *other,
+                               GFileMonitorEvent  event,
+                               HearthLibrary     *self);
+
+static void
+monitor_free (gpointer data)
+{
+  GFileMonitor *monitor = data;
+
+  g_signal_handlers_disconnect_matched (monitor, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                        folder_changed_cb, NULL);
+  g_file_monitor_cancel (monitor);
+  g_object_unref (monitor);
+}
+
 static void
 hearth_library_init (HearthLibrary *self)
 {
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
+  self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, monitor_free);
 }
 
 HearthLibrary *
@@ -270,6 +367,109 @@ hearth_library_set_store (HearthLibrary *self,
   hearth_library_refresh (self);
 }
 
+/* ---- following the store ------------------------------------------------------- */
+
+static gboolean
+refresh_timeout (gpointer data)
+{
+  HearthLibrary *self = HEARTH_LIBRARY (data);
+
+  self->refresh_id = 0;
+  hearth_library_refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+folder_changed_cb (GFileMonitor      *monitor,
+                   GFile             *file,
+                   GFile             *other,
+                   GFileMonitorEvent  event,
+                   HearthLibrary     *self)
+{
+  /* a burst is read once, when it is over */
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  self->refresh_id = g_timeout_add (REFRESH_DELAY_MS, refresh_timeout, self);
+}
+
+/* @dir and the folders under it, @depth levels down, into @dirs. */
+static void
+add_folders (GHashTable *dirs,
+             const char *dir,
+             guint       depth)
+{
+  g_autoptr (GDir) children = NULL;
+  const char *name;
+
+  g_hash_table_add (dirs, g_strdup (dir));
+  if (depth == 0 || (children = g_dir_open (dir, 0, NULL)) == NULL)
+    return;
+  while ((name = g_dir_read_name (children)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        add_folders (dirs, child, depth - 1);
+    }
+}
+
+/* Watches every folder a manifest's path goes through (inotify watches one
+ * folder, not what is under it): ROOT/manifests and its HOST, NAMESPACE
+ * and MODEL folders, whose files are the tags. Where ROOT/manifests is not
+ * there yet, the nearest folder above it that is, so that the first model
+ * written is seen. Folders made or removed since are taken in or let go. */
+static void
+watch_store (HearthLibrary *self)
+{
+  g_autofree char *top = g_build_filename (hearth_store_get_root (self->store), "manifests", NULL);
+  g_autoptr (GHashTable) wanted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer dir;
+
+  if (g_file_test (top, G_FILE_TEST_IS_DIR))
+    add_folders (wanted, top, 3);
+  else
+    {
+      g_autofree char *above = g_path_get_dirname (top);
+
+      while (!g_file_test (above, G_FILE_TEST_IS_DIR))
+        {
+          char *up = g_path_get_dirname (above);
+          gboolean at_top = g_str_equal (up, above);
+
+          g_free (above);
+          above = up;
+          if (at_top)
+            break;
+        }
+      g_hash_table_add (wanted, g_steal_pointer (&above));
+    }
+
+  g_hash_table_iter_init (&iter, self->monitors);
+  while (g_hash_table_iter_next (&iter, &dir, NULL))
+    if (!g_hash_table_contains (wanted, dir))
+      g_hash_table_iter_remove (&iter);
+  g_hash_table_iter_init (&iter, wanted);
+  while (g_hash_table_iter_next (&iter, &dir, NULL))
+    {
+      g_autoptr (GFile) file = NULL;
+      g_autoptr (GError) error = NULL;
+      GFileMonitor *monitor;
+
+      if (g_hash_table_contains (self->monitors, dir))
+        continue;
+      file = g_file_new_for_path (dir);
+      monitor = g_file_monitor_directory (file, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+      if (monitor == NULL)
+        {
+          /* the library is still right after each change Hearth makes */
+          g_debug ("cannot watch %s: %s", (char *) dir, error->message);
+          continue;
+        }
+      g_signal_connect (monitor, "changed", G_CALLBACK (folder_changed_cb), self);
+      g_hash_table_insert (self->monitors, g_strdup (dir), monitor);
+    }
+}
+
 /* Whether two items show the same thing (the same manifest, unchanged). */
 static gboolean
 same_item (HearthModelItem *a,
@@ -284,13 +484,29 @@ hearth_library_refresh (HearthLibrary *self)
 {
   g_autoptr (GPtrArray) models = NULL;
   g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
   guint old_n, first = 0, old_tail, new_tail;
 
   g_return_if_fail (HEARTH_IS_LIBRARY (self));
 
+  /* the folders that appeared since are watched too */
+  watch_store (self);
+  for (guint i = 0; i < self->items->len; i++)
+    g_hash_table_insert (known, HEARTH_MODEL_ITEM (self->items->pdata[i])->name,
+                         self->items->pdata[i]);
   models = hearth_store_list (self->store, NULL);
   for (guint i = 0; models != NULL && i < models->len; i++)
-    g_ptr_array_add (items, model_item_new (models->pdata[i]));
+    {
+      const HearthStoreModel *m = models->pdata[i];
+      HearthModelItem *old = g_hash_table_lookup (known, m->name);
+
+      /* an unchanged manifest: its file's header is not read again */
+      if (old != NULL && g_strcmp0 (old->digest, m->manifest_digest) == 0
+          && old->modified == m->modified)
+        g_ptr_array_add (items, g_object_ref (old));
+      else
+        g_ptr_array_add (items, model_item_new (m));
+    }
 
   /* one ::items-changed covering what differs between the common head and
    * the common tail */
@@ -313,6 +529,7 @@ hearth_library_get_disk_usage (HearthLibrary *self)
 {
   g_autofree char *dir = NULL;
   g_autoptr (GDir) blobs = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const char *file;
   guint64 total = 0;
 
@@ -325,9 +542,26 @@ hearth_library_get_disk_usage (HearthLibrary *self)
       g_autofree char *path = g_build_filename (dir, file, NULL);
       GStatBuf st;
 
-      /* partial downloads count too: they take the space */
-      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+      /* a linked blob takes what its file takes (a link that leads
+       * nowhere, nothing); a file counts once however many blobs lead to
+       * it; partial downloads count too: they take the space */
+      if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode)
+          && g_hash_table_add (seen, g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
+                                                      (guint64) st.st_dev, (guint64) st.st_ino)))
         total += (guint64) st.st_size;
     }
   return total;
+}
+
+guint
+hearth_library_get_n_linked (HearthLibrary *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (HEARTH_IS_LIBRARY (self), 0);
+
+  for (guint i = 0; i < self->items->len; i++)
+    if (HEARTH_MODEL_ITEM (self->items->pdata[i])->link_target != NULL)
+      n++;
+  return n;
 }

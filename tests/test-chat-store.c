@@ -299,6 +299,36 @@ test_search (void)
   g_assert_cmpuint (count_chats (store, "_"), ==, 0);
 }
 
+/* The chats that use a model (what removing it would leave without one):
+ * by its name exactly, deleted chats left out, the latest first. */
+static void
+test_chats_with_model (void)
+{
+  g_autoptr (HearthChatStore) store = open_store ("with-model.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) chats = NULL;
+  gint64 a = hearth_chat_store_create_chat (store, "tiny:latest", NULL);
+  gint64 b = hearth_chat_store_create_chat (store, "other:latest", NULL);
+  gint64 c = hearth_chat_store_create_chat (store, NULL, NULL);
+  gint64 d = hearth_chat_store_create_chat (store, "tiny:latest", NULL);
+
+  add (store, a, 0, "user", "first");
+  add (store, b, 0, "user", "second");
+  add (store, d, 0, "user", "fourth");
+  g_assert_true (hearth_chat_store_set_chat_model (store, c, "tiny:latest", &error));
+  g_assert_true (hearth_chat_store_delete_chat (store, d, &error));
+  g_assert_no_error (error);
+
+  chats = hearth_chat_store_list_chats_with_model (store, "tiny:latest", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (chats->len, ==, 2);
+  g_assert_cmpint (((HearthChat *) chats->pdata[0])->id, ==, c);
+  g_assert_cmpint (((HearthChat *) chats->pdata[1])->id, ==, a);
+  g_clear_pointer (&chats, g_ptr_array_unref);
+  chats = hearth_chat_store_list_chats_with_model (store, "tiny", &error);
+  g_assert_cmpuint (chats->len, ==, 0);
+}
+
 /* PRAGMA @name of the file at @path. */
 static char *
 pragma (const char *path,
@@ -717,6 +747,7 @@ main (int    argc,
   g_test_add_func ("/chat-store/chats", test_chats);
   g_test_add_func ("/chat-store/branches", test_branches);
   g_test_add_func ("/chat-store/search", test_search);
+  g_test_add_func ("/chat-store/chats-with-model", test_chats_with_model);
   g_test_add_func ("/chat-store/schema", test_schema);
   g_test_add_func ("/chat-store/drafts", test_drafts);
   g_test_add_func ("/chat-store/export-import", test_export_import);

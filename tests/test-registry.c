@@ -88,6 +88,25 @@ serve (SoupServer        *server,
   g_autofree char *config_path = g_strdup_printf ("/v2/library/stories/blobs/%s",
                                                   test_registry.config_digest);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree char *alias_prefix = test_registry.alias != NULL
+                                    ? g_strdup_printf ("/v2/%s/", test_registry.alias) : NULL;
+  g_autofree char *aliased = NULL;
+
+  /* another name for stories: its manifest for any tag, its blobs */
+  if (alias_prefix != NULL && g_str_has_prefix (path, alias_prefix))
+    {
+      const char *rest = path + strlen (alias_prefix);
+
+      if (g_str_has_prefix (rest, "manifests/"))
+        path = manifest_path;
+      else if (g_str_has_prefix (rest, "blobs/"))
+        path = aliased = g_strconcat ("/v2/library/stories/", rest, NULL);
+    }
+  if (test_registry.blob_missing && g_str_equal (path, model_path))
+    {
+      soup_server_message_set_status (msg, 404, NULL);
+      return;
+    }
 
   /* a Hugging Face mirror: the API's file list, and files by name */
   if (g_str_equal (path, "/api/models/u/r"))

@@ -27,6 +27,9 @@ typedef struct {
   guint64 last_range_start;
   guint modelscope_requests; /* files asked for from the ModelScope mirror */
   gboolean corrupt;       /* send the model blob with one byte changed (its size kept) */
+  const char *alias;      /* another repository ("library/qwen2.5") served as stories: its
+                           * manifests (any tag) and blobs */
+  gboolean blob_missing;  /* the model blob is answered 404 (a registry that lost it) */
 } TestRegistry;
 
 extern TestRegistry test_registry;

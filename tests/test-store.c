@@ -23,6 +23,7 @@
 #include "hearth-ollama-template.h"
 #include "hearth-catalogue.h"
 #include "hearth-store.h"
+#include "test-common.h"
 #include "test-models.h"
 
 static char *tmp_dir;
@@ -687,6 +688,98 @@ test_library (void)
 }
 
 
+/* Linked models count with the size of their files (a file once, however
+ * many blobs lead to it), and the library knows which are linked. */
+static void
+test_library_linked (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-library-linked", NULL);
+  g_autofree char *one = make_model ("linked-1.gguf", 31);
+  g_autofree char *two = make_model ("linked-2.gguf", 32);
+  g_autofree char *blobs = g_build_filename (root, "blobs", NULL);
+  g_autofree char *extra = g_build_filename (blobs, "sha256-extra-link", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthLibrary) library = NULL;
+  g_autoptr (HearthModelItem) item = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 usage;
+  GStatBuf st1, st2;
+
+  g_assert_true (hearth_store_import (store, one, "linked", TRUE, NULL, &error));
+  g_assert_true (hearth_store_import (store, two, "copied", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  library = hearth_library_new (store);
+  g_assert_cmpuint (hearth_library_get_n_linked (library), ==, 1);
+  item = g_list_model_get_item (G_LIST_MODEL (library), 1);
+  g_assert_cmpstr (hearth_model_item_get_name (item), ==, "linked:latest");
+  g_assert_cmpstr (hearth_model_item_get_link_target (item), ==, one);
+  g_clear_object (&item);
+  item = g_list_model_get_item (G_LIST_MODEL (library), 0);
+  g_assert_null (hearth_model_item_get_link_target (item));
+
+  g_assert_cmpint (g_stat (one, &st1), ==, 0);
+  g_assert_cmpint (g_stat (two, &st2), ==, 0);
+  usage = hearth_library_get_disk_usage (library);
+  g_assert_cmpuint (usage, >=, (guint64) (st1.st_size + st2.st_size));
+  g_assert_cmpuint (usage, <, (guint64) (st1.st_size + st2.st_size) + 4096);
+  /* a second link to the same file takes no more; a link that leads
+   * nowhere takes nothing */
+  g_assert_cmpint (symlink (one, extra), ==, 0);
+  g_assert_cmpuint (hearth_library_get_disk_usage (library), ==, usage);
+  g_assert_cmpint (g_unlink (extra), ==, 0);
+  g_assert_cmpint (symlink ("/nonexistent/file.gguf", extra), ==, 0);
+  g_assert_cmpuint (hearth_library_get_disk_usage (library), ==, usage);
+  g_assert_cmpint (g_unlink (extra), ==, 0);
+}
+
+static gboolean
+library_has_n (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data))
+         == GPOINTER_TO_UINT (g_object_get_data (data, "want"));
+}
+
+/* Waits (the main loop running) until @library has @n models. */
+static void
+wait_library (HearthLibrary *library,
+              guint          n)
+{
+  g_object_set_data (G_OBJECT (library), "want", GUINT_TO_POINTER (n));
+  hearth_test_wait_until (library_has_n, library, 10, "the library follows the store");
+}
+
+/* The library follows its store without being asked: a store that did not
+ * exist yet, a model written by another HearthStore (as the CLI or Ollama
+ * would), folders made at once for a new host, a removal; a burst of
+ * changes is one ::items-changed. */
+static void
+test_library_follows_store (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store-follow", "not", "yet", NULL);
+  g_autofree char *gguf = make_model ("follow.gguf", 41);
+  g_autoptr (HearthStore) mine = hearth_store_new (root);
+  g_autoptr (HearthStore) other = hearth_store_new (root);
+  g_autoptr (HearthLibrary) library = hearth_library_new (mine);
+  g_autoptr (GError) error = NULL;
+  ItemsChanged changed = { 0 };
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (library)), ==, 0);
+  g_signal_connect (library, "items-changed", G_CALLBACK (on_items_changed), &changed);
+  g_assert_true (hearth_store_import (other, gguf, "a", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  wait_library (library, 1);
+  g_assert_true (hearth_store_copy (other, "a", "example.com/team/b:v1", &error));
+  g_assert_true (hearth_store_copy (other, "a", "example.com/team/b:v2", &error));
+  g_assert_true (hearth_store_copy (other, "a", "example.com/team/c:v1", &error));
+  g_assert_no_error (error);
+  changed.calls = 0;
+  wait_library (library, 4);
+  g_assert_cmpuint (changed.calls, ==, 1);
+  g_assert_true (hearth_store_remove (other, "example.com/team/b:v1", NULL, &error));
+  g_assert_no_error (error);
+  wait_library (library, 3);
+}
+
 /* ---- pulls under way ------------------------------------------------------- */
 
 /* A pull's record survives (what a restart reads) and its manifest's blobs
@@ -1057,6 +1150,8 @@ main (int    argc,
   g_test_add_func ("/store/prune", test_prune);
   g_test_add_func ("/store/fit", test_fit);
   g_test_add_func ("/store/library", test_library);
+  g_test_add_func ("/store/library-linked", test_library_linked);
+  g_test_add_func ("/store/library-follows-store", test_library_follows_store);
   g_test_add_func ("/store/pending", test_pending);
   g_test_add_func ("/store/catalogue", test_catalogue);
 

@@ -1065,6 +1065,706 @@ test_models_downloads (void)
 }
 
 
+/* ---- issue 14: the Models window ---------------------------------------------- */
+
+/* Runs the real `hearth` (HEARTH_BINARY) with @args in this test's user
+ * dirs, so that it writes to the store the window shows; FALSE where the
+ * binary is not known. */
+static gboolean
+run_hearth (const char *const *args)
+{
+  const char *binary = g_getenv ("HEARTH_BINARY");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (binary == NULL)
+    return FALSE;
+  g_ptr_array_add (argv, (char *) binary);
+  for (const char *const *a = args; *a != NULL; a++)
+    g_ptr_array_add (argv, (char *) *a);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("hearth %s failed: %s%s", args[0], out, err);
+  return TRUE;
+}
+
+typedef struct {
+  GtkWidget *window;
+  const char *title;
+  gboolean present;     /* wanted: the row there, or not */
+} RowWait;
+
+static gboolean
+row_is (gpointer data)
+{
+  RowWait *w = data;
+
+  return (find_widget (w->window, ADW_TYPE_ACTION_ROW, "title", w->title) != NULL) == w->present;
+}
+
+/* Waits until the models window @models has (or has not) a row @title. */
+static void
+wait_row (GtkWindow  *models,
+          const char *title,
+          gboolean    present)
+{
+  RowWait w = { GTK_WIDGET (models), title, present };
+  g_autofree char *what = g_strdup_printf ("the row “%s” %s", title,
+                                           present ? "appears" : "goes");
+
+  wait_until (row_is, &w, what);
+}
+
+/* Whether the main window's model drop-down offers @name. */
+static gboolean
+dropdown_offers (const char *name)
+{
+  GtkWidget *dropdown = find_widget (GTK_WIDGET (main_window ()), GTK_TYPE_DROP_DOWN, NULL, NULL);
+  GListModel *names;
+
+  g_assert_nonnull (dropdown);
+  names = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+  for (guint i = 0; i < g_list_model_get_n_items (names); i++)
+    if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (names), i), name))
+      return TRUE;
+  return FALSE;
+}
+
+/* The window follows the store while it is open: a model imported with
+ * `hearth import` shows, one removed with `hearth rm` goes, and one written
+ * into folders that did not exist yet (another host) shows too; the main
+ * window's model drop-down follows as well. */
+static void
+test_models_follow_store (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *gguf = g_build_filename (user_dirs_root, "follow.gguf", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  GtkWindow *models;
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  g_assert_null (find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "follow:latest"));
+
+  /* from the command line, while the window is open */
+  if (!run_hearth ((const char *const[]) { "import", gguf, "follow", "--copy", NULL }))
+    g_assert_true (hearth_store_import (store, gguf, "follow", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  wait_row (models, "follow:latest", TRUE);
+  g_assert_true (dropdown_offers ("follow:latest"));
+  save_screenshot (models, "hearth-models-follow");
+
+  /* folders made at once (a new host, namespace and model) are followed */
+  g_assert_true (hearth_store_copy (store, "follow", "example.com/team/other:v1", &error));
+  g_assert_no_error (error);
+  wait_row (models, "example.com/team/other:v1", TRUE);
+  /* ... and a tag added later in them, by the store's API */
+  g_assert_true (hearth_store_copy (store, "follow", "example.com/team/other:v2", &error));
+  g_assert_no_error (error);
+  wait_row (models, "example.com/team/other:v2", TRUE);
+
+  /* removed from outside */
+  if (!run_hearth ((const char *const[]) { "rm", "follow", NULL }))
+    g_assert_true (hearth_store_remove (store, "follow", NULL, &error));
+  g_assert_no_error (error);
+  wait_row (models, "follow:latest", FALSE);
+  g_assert_false (dropdown_offers ("follow:latest"));
+  g_assert_true (hearth_store_remove (store, "example.com/team/other:v1", NULL, &error));
+  g_assert_true (hearth_store_remove (store, "example.com/team/other:v2", NULL, &error));
+  g_assert_no_error (error);
+  wait_row (models, "example.com/team/other:v2", FALSE);
+  gtk_widget_activate_action (GTK_WIDGET (models), "window.close", NULL);
+}
+
+
+typedef struct {
+  const char *title;
+  GtkWindow *found;
+} TitledWait;
+
+static gboolean
+titled_shown (gpointer data)
+{
+  TitledWait *w = data;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (g_strcmp0 (gtk_window_get_title (window), w->title) == 0
+          && gtk_widget_get_mapped (GTK_WIDGET (window)))
+        w->found = window;
+    }
+  return w->found != NULL;
+}
+
+/* Waits for a mapped window titled @title (borrowed). */
+static GtkWindow *
+wait_for_titled (const char *title)
+{
+  TitledWait w = { title, NULL };
+
+  wait_until (titled_shown, &w, title);
+  return w.found;
+}
+
+/* A generated model file (@seed makes it differ) in the test's folder. */
+static char *
+make_gguf (const char *file,
+           guint64     seed)
+{
+  char *path = g_build_filename (user_dirs_root, file, NULL);
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.seed = seed;
+  g_assert_cmpint (hearth_test_model_write (&m, path, &e), ==, EMBER_OK);
+  return path;
+}
+
+static guint64
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return (guint64) st.st_size;
+}
+
+/* Models imported by link count with the size of their files, and the
+ * window says how many are linked; a linked model's details say where its
+ * file is. */
+static void
+test_models_linked_size (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *blobs_dir = g_build_filename (root, "blobs", NULL);
+  g_autofree char *a = make_gguf ("linked-a.gguf", 21);
+  g_autofree char *b = make_gguf ("linked-b.gguf", 22);
+  g_autofree char *c = make_gguf ("copied-c.gguf", 23);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) blobs = NULL;
+  g_autofree char *total_text = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *model_size = NULL;
+  const char *file;
+  guint64 total;
+  GtkWindow *models, *details;
+  GtkWidget *row, *detail;
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (hearth_store_import (store, a, "linked-a", TRUE, NULL, &error));
+  g_assert_true (hearth_store_import (store, b, "linked-b", TRUE, NULL, &error));
+  g_assert_true (hearth_store_import (store, c, "copied-c", FALSE, NULL, &error));
+  g_assert_no_error (error);
+
+  /* the two linked files, and the files in the store (the copy, the
+   * configs) */
+  total = file_size (a) + file_size (b);
+  blobs = g_dir_open (blobs_dir, 0, NULL);
+  g_assert_nonnull (blobs);
+  while ((file = g_dir_read_name (blobs)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (blobs_dir, file, NULL);
+      GStatBuf st;
+
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+        total += (guint64) st.st_size;
+    }
+  g_assert_cmpuint (total, >, file_size (a) + file_size (b) + file_size (c));
+  total_text = g_format_size (total);
+  expected = g_strdup_printf (ngettext ("These models take %s on disk, in %s; %u of them is "
+                                        "linked to a file elsewhere.",
+                                        "These models take %s on disk, in %s; %u of them are "
+                                        "linked to files elsewhere.", 2),
+                              total_text, root, 2);
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  {
+    GtkWidget *usage = find_widget (GTK_WIDGET (models), GTK_TYPE_LABEL, "label", expected);
+
+    if (usage == NULL)
+      {
+        g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+        collect_widgets (GTK_WIDGET (models), GTK_TYPE_LABEL, labels);
+        for (guint i = 0; i < labels->len; i++)
+          g_test_message ("label: %s", gtk_label_get_label (labels->pdata[i]));
+        g_error ("no label says “%s”", expected);
+      }
+  }
+  save_screenshot (models, "hearth-models-linked");
+
+  /* the details of a linked model: its size, and where its file is */
+  row = find_widget (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, "title", "linked-a:latest");
+  g_assert_nonnull (row);
+  g_signal_emit_by_name (gtk_widget_get_parent (row), "row-activated", row);
+  details = wait_for_titled ("linked-a:latest");
+  detail = find_widget (GTK_WIDGET (details), ADW_TYPE_ACTION_ROW, "title", _("Linked to"));
+  g_assert_nonnull (detail);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (detail)), ==, a);
+  detail = find_widget (GTK_WIDGET (details), ADW_TYPE_ACTION_ROW, "title", _("Size on disk"));
+  g_assert_nonnull (detail);
+  {
+    GListModel *library = G_LIST_MODEL (hearth_application_get_library (app));
+    g_autofree char *shown = NULL;
+
+    for (guint i = 0; i < g_list_model_get_n_items (library); i++)
+      {
+        g_autoptr (HearthModelItem) item = g_list_model_get_item (library, i);
+
+        if (g_str_equal (hearth_model_item_get_name (item), "linked-a:latest"))
+          {
+            /* its layers: the file */
+            g_assert_cmpuint (hearth_model_item_get_size (item), ==, file_size (a));
+            model_size = g_format_size (hearth_model_item_get_size (item));
+          }
+      }
+    g_assert_nonnull (model_size);
+    shown = g_strdup_printf (_("%s, in the linked file"), model_size);
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (detail)), ==, shown);
+  }
+  save_screenshot (details, "hearth-model-details-linked");
+  gtk_window_destroy (details);
+
+  gtk_window_destroy (models);
+  for (const char *const *n = (const char *const[]) { "linked-a", "linked-b", "copied-c", NULL };
+       *n != NULL; n++)
+    g_assert_true (hearth_store_remove (store, *n, NULL, NULL));
+  hearth_library_refresh (hearth_application_get_library (app));
+}
+
+
+/* What Discover's row for @tag says at its end: a badge's text, or
+ * "button" where it offers the Download button. */
+static char *
+discover_suffix (GtkWindow  *models,
+                 const char *tag)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  g_autofree char *prefix = g_strdup_printf ("%s — ", tag);
+
+  collect_widgets (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, rows);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const char *subtitle = adw_action_row_get_subtitle (rows->pdata[i]);
+      g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+      g_autofree char *tip = g_strdup_printf (_("Download “%s”"), tag);
+
+      if (subtitle == NULL || !g_str_has_prefix (subtitle, prefix))
+        continue;
+      if (find_widget (rows->pdata[i], GTK_TYPE_BUTTON, "tooltip-text", tip) != NULL)
+        return g_strdup ("button");
+      collect_widgets (rows->pdata[i], GTK_TYPE_LABEL, labels);
+      for (guint j = 0; j < labels->len; j++)
+        if (gtk_widget_has_css_class (labels->pdata[j], "caption-heading"))
+          return g_strdup (gtk_label_get_label (labels->pdata[j]));
+    }
+  return NULL;
+}
+
+typedef struct {
+  GtkWindow *models;
+  const char *tag;
+  const char *want;
+} SuffixWait;
+
+static gboolean
+suffix_is (gpointer data)
+{
+  SuffixWait *w = data;
+  g_autofree char *shown = discover_suffix (w->models, w->tag);
+
+  return g_strcmp0 (shown, w->want) == 0;
+}
+
+/* Waits until Discover's row for @tag says @want (a badge, or "button"). */
+static void
+wait_suffix (GtkWindow  *models,
+             const char *tag,
+             const char *want)
+{
+  SuffixWait w = { models, tag, want };
+  g_autofree char *what = NULL;
+  g_autofree char *shown = discover_suffix (models, tag);
+
+  what = g_strdup_printf ("Discover's “%s” says “%s” (it says “%s”)", tag, want, shown);
+  wait_until (suffix_is, &w, what);
+}
+
+static gboolean
+pull_has_failed (gpointer data)
+{
+  return hearth_pull_get_state (data) == HEARTH_PULL_STATE_FAILED;
+}
+
+/* Discover's badge follows the pull of its model: downloading, paused,
+ * failed (the registry lost the file), cancelled (the button again), and
+ * installed at the end. */
+static void
+test_models_discover_state (void)
+{
+  const char *tag = "qwen2.5:0.5b";
+  g_autofree char *model = NULL;
+  g_autofree char *tip = g_strdup_printf (_("Download “%s”"), tag);
+  HearthDownloads *downloads;
+  GtkWindow *models;
+  AdwViewStack *stack;
+  GtkWidget *button, *row;
+  HearthPull *pull;
+
+  REQUIRE_DISPLAY ();
+  model = hearth_test_shared_file ("models/stories260K.gguf");
+  if (model == NULL)
+    return;
+  if (test_registry.server == NULL)
+    test_registry_start (model);
+  /* the catalogue's Qwen, played by stories */
+  test_registry.alias = "library/qwen2.5";
+  test_registry.slow = TRUE;
+  downloads = hearth_application_get_downloads (app);
+
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (models), ADW_TYPE_VIEW_STACK, NULL, NULL));
+  adw_view_stack_set_visible_child_name (stack, "discover");
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (find_widget (GTK_WIDGET (models),
+                                                                ADW_TYPE_EXPANDER_ROW, "title",
+                                                                "Qwen2.5 0.5B")), TRUE);
+  button = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", tip);
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  pull = hearth_downloads_find (downloads, tag);
+  g_assert_nonnull (pull);
+  wait_until (pull_is_running_with_bytes, pull, "the download is under way");
+  wait_suffix (models, tag, _("Downloading"));
+
+  /* paused from its row under Installed */
+  row = find_widget (GTK_WIDGET (models), HEARTH_TYPE_DOWNLOAD_ROW, NULL, NULL);
+  g_assert_nonnull (row);
+  gtk_widget_activate_action (row, "download.toggle", NULL);
+  g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_PAUSED);
+  wait_suffix (models, tag, _("Paused"));
+
+  /* resumed, and the registry has lost the file: it fails */
+  test_registry.slow = FALSE;
+  test_registry.blob_missing = TRUE;
+  gtk_widget_activate_action (row, "download.toggle", NULL);
+  wait_until (pull_has_failed, pull, "the download fails");
+  wait_suffix (models, tag, _("Download Failed"));
+  save_screenshot (models, "hearth-models-discover-failed");
+
+  /* cancelled: the button again */
+  row = find_widget (GTK_WIDGET (models), HEARTH_TYPE_DOWNLOAD_ROW, NULL, NULL);
+  gtk_widget_activate_action (row, "download.cancel", NULL);
+  {
+    GtkWindow *dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "cancel-download");
+    gtk_window_destroy (dialog);
+  }
+  g_assert_null (hearth_downloads_find (downloads, tag));
+  wait_suffix (models, tag, "button");
+
+  /* downloaded to the end: installed */
+  test_registry.blob_missing = FALSE;
+  button = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", tip);
+  g_signal_emit_by_name (button, "clicked");
+  wait_suffix (models, tag, _("Installed"));
+
+  test_registry.alias = NULL;
+  gtk_window_destroy (models);
+  g_assert_true (hearth_store_remove (hearth_library_get_store (hearth_application_get_library (app)),
+                                      tag, NULL, NULL));
+  hearth_library_refresh (hearth_application_get_library (app));
+}
+
+
+/* (defined with the chat tests, below) */
+static GtkWidget *sidebar_list (HearthWindow *window);
+static gboolean chat_on_top (gpointer data);
+
+static gboolean
+popover_shown (gpointer data)
+{
+  GtkWidget *popover = find_widget (data, GTK_TYPE_POPOVER, NULL, NULL);
+
+  return popover != NULL && gtk_widget_get_mapped (popover);
+}
+
+/* Removing a model that chats use says which before; such a chat then says
+ * in place that its model is gone, and its button opens the model
+ * drop-down, where another is chosen. */
+static void
+test_models_remove_used (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *used_file = make_gguf ("used.gguf", 41);
+  g_autofree char *spare_file = make_gguf ("spare.gguf", 42);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tip = g_strdup_printf (_("Remove “%s”"), "used:latest");
+  g_autofree char *gone = NULL;
+  const char *subjects[] = { "Oldest story", "A second story", "A third story", "The newest story" };
+  HearthChatStore *chats;
+  HearthWindow *window = main_window ();
+  GtkWidget *view = hearth_window_get_chat_view (window);
+  GtkWidget *bar, *dropdown, *sidebar;
+  GtkWindow *models, *dialog;
+  gint64 ids[G_N_ELEMENTS (subjects)];
+  const char *body;
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (hearth_store_import (store, used_file, "used", FALSE, NULL, &error));
+  g_assert_true (hearth_store_import (store, spare_file, "spare", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  hearth_library_refresh (hearth_application_get_library (app));
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (subjects); i++)
+    {
+      ids[i] = hearth_chat_store_create_chat (chats, "used:latest", &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (hearth_chat_store_add_message (chats, ids[i], 0, "user", subjects[i], NULL,
+                                                      NULL, TRUE, &error), >, 0);
+      g_assert_no_error (error);
+      /* one second apart: the newest is listed first */
+      g_usleep (i + 1 < G_N_ELEMENTS (subjects) ? G_USEC_PER_SEC : 0);
+    }
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  g_signal_emit_by_name (find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text", tip),
+                         "clicked");
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog));
+  {
+    g_autofree char *count = g_strdup_printf (ngettext ("%u chat uses it and will ask for another "
+                                                        "model:",
+                                                        "%u chats use it and will ask for another "
+                                                        "model:", 4), 4);
+    g_autofree char *more = g_strdup_printf (ngettext ("and %u more", "and %u more", 1), 1);
+
+    g_test_message ("the confirmation says: %s", body);
+    g_assert_nonnull (strstr (body, count));
+    /* the three latest by title, then how many more */
+    for (guint i = 1; i < G_N_ELEMENTS (subjects); i++)
+      g_assert_nonnull (strstr (body, subjects[i]));
+    g_assert_null (strstr (body, subjects[0]));
+    g_assert_true (g_str_has_suffix (body, more));
+  }
+  save_screenshot (dialog, "hearth-models-remove-used");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
+  gtk_window_destroy (dialog);
+  wait_row (models, "used:latest", FALSE);
+  gtk_window_destroy (models);
+
+  /* the newest of those chats, opened from the sidebar */
+  sidebar = sidebar_list (window);
+  g_object_set_data (G_OBJECT (sidebar), "hearth-chat", &ids[3]);
+  wait_until (chat_on_top, sidebar, "the newest chat is listed first");
+  g_signal_emit_by_name (sidebar, "activate", 0);
+  g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, ids[3]);
+  bar = find_widget (view, GTK_TYPE_INFO_BAR, NULL, NULL);
+  g_assert_nonnull (bar);
+  g_assert_true (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
+  gone = g_strdup_printf (_("The model “%s” is no longer installed. Choose another model to go on "
+                            "with this chat."), "used:latest");
+  g_assert_nonnull (find_widget (bar, GTK_TYPE_LABEL, "label", gone));
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-model-gone");
+
+  /* its button opens the model drop-down; another model chosen there, the
+   * message goes */
+  dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
+  g_signal_emit_by_name (find_widget (bar, GTK_TYPE_BUTTON, "label", _("_Choose Another Model")),
+                         "clicked");
+  wait_until (popover_shown, dropdown, "the model drop-down opens");
+  {
+    GListModel *names = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+    g_autoptr (HearthChat) chat = NULL;
+    guint spare = GTK_INVALID_LIST_POSITION;
+
+    for (guint i = 0; i < g_list_model_get_n_items (names); i++)
+      if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (names), i), "spare:latest"))
+        spare = i;
+    g_assert_cmpuint (spare, !=, GTK_INVALID_LIST_POSITION);
+    gtk_popover_popdown (GTK_POPOVER (find_widget (dropdown, GTK_TYPE_POPOVER, NULL, NULL)));
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), spare);
+    g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
+    chat = hearth_chat_store_get_chat (chats, ids[3], &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (chat->model, ==, "spare:latest");
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (subjects); i++)
+    g_assert_true (hearth_chat_store_delete_chat (chats, ids[i], NULL));
+  g_assert_true (hearth_store_remove (store, "spare", NULL, NULL));
+  hearth_library_refresh (hearth_application_get_library (app));
+}
+
+
+/* Imports @path from the models window as a person does: the file
+ * chooser, the file chosen, Open. */
+static void
+choose_for_import (GtkWindow  *models,
+                   const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  GtkWindow *chooser;
+
+  gtk_widget_activate_action (GTK_WIDGET (models), "models.import", NULL);
+  chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
+  wait_until (chooser_has_file, chooser, "the file chooser selects the file");
+  g_object_set_data (G_OBJECT (chooser), "hearth-answered", GINT_TO_POINTER (TRUE));
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+}
+
+/* The failure dialog shown now: its heading is @heading; answered and
+ * closed. Returns its text (free it). */
+static char *
+take_failure (const char *heading,
+              const char *name)
+{
+  GtkWindow *dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  char *body;
+
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, heading);
+  g_assert_true (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), "close"));
+  body = g_strdup (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)));
+  g_test_message ("%s: %s", heading, body);
+  if (name != NULL)
+    save_screenshot (dialog, name);
+  g_object_set_data (G_OBJECT (dialog), "hearth-answered", GINT_TO_POINTER (TRUE));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_destroy (dialog);
+  return body;
+}
+
+static gboolean
+pull_has_finished (gpointer data)
+{
+  HearthPullState state = hearth_pull_get_state (data);
+
+  return state == HEARTH_PULL_STATE_FAILED || state == HEARTH_PULL_STATE_DONE;
+}
+
+/* Failures a person must act on are said whole, in a dialog: a file that
+ * is not a model (before Link or Copy is asked, the file named once), an
+ * import that fails, a download that fails (its toast's Details), a
+ * removal that fails. */
+static void
+test_models_failures (void)
+{
+  g_autofree char *root = hearth_store_default_root ();
+  g_autofree char *junk = g_build_filename (user_dirs_root, "notamodel.gguf", NULL);
+  g_autofree char *dup = make_gguf ("dup.gguf", 51);
+  g_autofree char *model = hearth_test_shared_file ("models/stories260K.gguf");
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *body = NULL;
+  GtkWindow *models, *dialog;
+  GtkWidget *entry;
+
+  REQUIRE_DISPLAY ();
+  g_assert_true (g_file_set_contents (junk, "these are not the weights you are looking for\n", -1,
+                                      NULL));
+  g_assert_true (hearth_store_import (store, dup, "dup", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  gtk_widget_activate_action (GTK_WIDGET (main_window ()), "win.models", NULL);
+  models = wait_for_toplevel (HEARTH_TYPE_MODELS_WINDOW);
+  wait_row (models, "dup:latest", TRUE);
+
+  /* not a model: said before Link or Copy, naming the file once */
+  choose_for_import (models, junk);
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_false (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), "link"));
+  g_assert_false (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), "copy"));
+  body = take_failure (_("Cannot Import the File"), "hearth-models-import-not-a-model");
+  g_assert_nonnull (strstr (body, "notamodel.gguf"));
+  g_assert_null (strstr (strstr (body, "notamodel.gguf") + 1, "notamodel.gguf"));
+  g_assert_null (strstr (body, user_dirs_root));
+  g_clear_pointer (&body, g_free);
+
+  /* an import that fails (the name is taken): the reason whole */
+  choose_for_import (models, dup);
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_true (adw_message_dialog_has_response (ADW_MESSAGE_DIALOG (dialog), "copy"));
+  entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "dup");
+  g_object_set_data (G_OBJECT (dialog), "hearth-answered", GINT_TO_POINTER (TRUE));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "copy");
+  gtk_window_destroy (dialog);
+  body = take_failure (_("Import Failed"), "hearth-models-import-failed");
+  g_assert_nonnull (strstr (body, "“dup”"));
+  g_assert_nonnull (strstr (body, "dup:latest"));
+  g_clear_pointer (&body, g_free);
+
+  /* a download that fails: a toast, whose Details say why */
+  if (model != NULL)
+    {
+      HearthDownloads *downloads = hearth_application_get_downloads (app);
+      HearthPull *pull;
+      GtkWidget *details;
+
+      if (test_registry.server == NULL)
+        test_registry_start (model);
+      gtk_widget_activate_action (GTK_WIDGET (models), "models.pull", NULL);
+      dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+      entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+      gtk_editable_set_text (GTK_EDITABLE (entry), "no-such-model");
+      g_object_set_data (G_OBJECT (dialog), "hearth-answered", GINT_TO_POINTER (TRUE));
+      adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "download");
+      gtk_window_destroy (dialog);
+      pull = hearth_downloads_find (downloads, "no-such-model");
+      g_assert_nonnull (pull);
+      wait_until (pull_has_finished, pull, "the download fails");
+      g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_FAILED);
+      details = find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "label", _("_Details"));
+      g_assert_nonnull (details);
+      save_screenshot (models, "hearth-models-download-failed");
+      g_signal_emit_by_name (details, "clicked");
+      body = take_failure (_("Download Failed"), "hearth-models-download-failed-details");
+      g_assert_cmpstr (body, ==, hearth_pull_get_error (pull)->message);
+      g_clear_pointer (&body, g_free);
+      hearth_downloads_cancel (downloads, pull);
+    }
+
+  /* a removal that fails (the model went while the question was open) */
+  {
+    g_autofree char *tip = g_strdup_printf (_("Remove “%s”"), "dup:latest");
+
+    g_signal_emit_by_name (find_widget (GTK_WIDGET (models), GTK_TYPE_BUTTON, "tooltip-text",
+                                        tip), "clicked");
+    dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    g_assert_true (hearth_store_remove (store, "dup", NULL, &error));
+    g_assert_no_error (error);
+    g_object_set_data (G_OBJECT (dialog), "hearth-answered", GINT_TO_POINTER (TRUE));
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
+    gtk_window_destroy (dialog);
+    body = take_failure (_("Removal Failed"), NULL);
+    g_assert_nonnull (strstr (body, "dup:latest"));
+  }
+  gtk_window_destroy (models);
+  hearth_library_refresh (hearth_application_get_library (app));
+}
+
+
 /* Ollama's store in ~/.ollama/models is offered once; taken, its models are
  * the library's with no copy. */
 static void
@@ -3366,6 +4066,11 @@ main (int    argc,
   g_test_add_func ("/ui/preferences", test_preferences);
   g_test_add_func ("/ui/models", test_models_window);
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
+  g_test_add_func ("/ui/models-follow-store", test_models_follow_store);
+  g_test_add_func ("/ui/models-linked-size", test_models_linked_size);
+  g_test_add_func ("/ui/models-discover-state", test_models_discover_state);
+  g_test_add_func ("/ui/models-remove-used", test_models_remove_used);
+  g_test_add_func ("/ui/models-failures", test_models_failures);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);

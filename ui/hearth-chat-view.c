@@ -23,6 +23,8 @@ struct _HearthChatView
   GtkLabel *context_label;
   GtkTextView *composer;
   GtkButton *send_button;
+  GtkInfoBar *missing_model;
+  GtkLabel *missing_model_label;
 
   /* owned */
   GListStore *messages;         /* HearthMessageItem, the conversation shown */
@@ -375,6 +377,46 @@ same_names (GtkStringList *list,
   return TRUE;
 }
 
+/* A chat whose model was removed (or whose GGUF file is gone) says so in
+ * place, with the drop-down as the way on; TRUE where it does. */
+static gboolean
+update_missing_model (HearthChatView   *self,
+                      const HearthChat *chat,
+                      gboolean          in_library)
+{
+  g_autofree char *text = NULL;
+
+  if (chat != NULL && chat->model != NULL && *chat->model != '\0' && self->library != NULL)
+    {
+      if (!g_path_is_absolute (chat->model) && !in_library)
+        text = g_strdup_printf (_("The model “%s” is no longer installed. Choose another model to "
+                                  "go on with this chat."), chat->model);
+      else if (g_path_is_absolute (chat->model) && !g_file_test (chat->model, G_FILE_TEST_IS_REGULAR))
+        {
+          g_autofree char *base = g_path_get_basename (chat->model);
+
+          text = g_strdup_printf (_("The model file “%s” is no longer there. Choose another model "
+                                    "to go on with this chat."), base);
+        }
+    }
+  if (text != NULL)
+    gtk_label_set_text (self->missing_model_label, text);
+  gtk_info_bar_set_revealed (self->missing_model, text != NULL);
+  return text != NULL;
+}
+
+static void
+choose_model_activated (GtkWidget  *widget,
+                        const char *action,
+                        GVariant   *parameter)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (widget);
+
+  /* the drop-down opens its list */
+  gtk_widget_grab_focus (GTK_WIDGET (self->model_dropdown));
+  g_signal_emit_by_name (self->model_dropdown, "activate");
+}
+
 static void
 rebuild_models (HearthChatView *self)
 {
@@ -398,10 +440,17 @@ rebuild_models (HearthChatView *self)
   /* a GGUF file outside the store, or a model no longer in it */
   if (chat != NULL && chat->model != NULL && chat_model_index (self, chat->model) < 0)
     {
+      gboolean missing = update_missing_model (self, chat, FALSE);
+
       g_ptr_array_add (self->model_ids, g_strdup (chat->model));
-      g_ptr_array_add (names, g_path_is_absolute (chat->model) ? g_path_get_basename (chat->model)
-                                                                : g_strdup (chat->model));
+      if (g_path_is_absolute (chat->model))
+        g_ptr_array_add (names, g_path_get_basename (chat->model));
+      else
+        g_ptr_array_add (names, missing ? g_strdup_printf (_("%s (not installed)"), chat->model)
+                                        : g_strdup (chat->model));
     }
+  else
+    update_missing_model (self, chat, TRUE);
   g_ptr_array_add (self->model_ids, g_strdup (""));
   g_ptr_array_add (names, g_strdup (_("Open a GGUF File…")));
   /* The list is replaced only when it changed: its rows are the popup's,
@@ -428,7 +477,6 @@ use_model (HearthChatView *self,
            const char     *model)
 {
   g_autoptr (GError) error = NULL;
-
   g_autoptr (HearthChat) chat = NULL;
 
   if (self->conversation == NULL)
@@ -473,6 +521,8 @@ on_model_selected (HearthChatView *self)
   model = self->model_ids->pdata[selected];
   if (*model != '\0')
     {
+      /* (the drop-down says "selected" again once the list is made anew:
+       * use_model () does nothing for the model the chat has already) */
       use_model (self, model);
       return;
     }
@@ -512,6 +562,12 @@ send_activated (GtkWidget  *widget,
 
   if (self->conversation == NULL || (text = typed_text (self->composer)) == NULL)
     return;
+  /* no model: the message above says so and how to choose one */
+  if (gtk_info_bar_get_revealed (self->missing_model))
+    {
+      gtk_widget_grab_focus (GTK_WIDGET (self->model_dropdown));
+      return;
+    }
   if (!hearth_conversation_send (self->conversation, text, &error))
     {
       toast (self, error->message);
@@ -911,6 +967,8 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, context_label);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, composer);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, send_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, missing_model);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, missing_model_label);
 
   gtk_widget_class_install_action (widget_class, "chat.send", NULL, send_activated);
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_activated);
@@ -921,6 +979,7 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
                                    leave_out_oldest_activated);
   gtk_widget_class_install_action (widget_class, "chat.previous-version", "x", previous_activated);
   gtk_widget_class_install_action (widget_class, "chat.next-version", "x", next_activated);
+  gtk_widget_class_install_action (widget_class, "chat.choose-model", NULL, choose_model_activated);
 }
 
 static void

@@ -17,6 +17,7 @@ struct _HearthDiscoverPage
   HearthLibrary *library;
   HearthDownloads *downloads;
   GPtrArray *catalogue;       /* HearthCatalogueModel */
+  GHashTable *shown_states;   /* model name → the state of its pull that a badge shows, + 1 */
   guint64 gpu_bytes, ram_bytes;
   char *query;
   GtkListBox *catalogue_list;
@@ -68,9 +69,11 @@ catalogue_download_clicked_cb (GtkButton          *button,
   g_autofree char *text = NULL;
 
   if (hearth_downloads_add (self->downloads, tag, &error) == NULL)
-    text = g_strdup (error->message);
-  else
-    text = g_strdup_printf (_("Downloading “%s”"), tag);
+    {
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Cannot Download"), error->message);
+      return;
+    }
+  text = g_strdup_printf (_("Downloading “%s”"), tag);
   toast (self, text);
 }
 
@@ -103,6 +106,31 @@ badge (const char *text,
   gtk_widget_add_css_class (label, "caption-heading");
   gtk_widget_add_css_class (label, style);
   return label;
+}
+
+/* What a catalogue row says of a pull of its model: the badge follows the
+ * pull's state (a failed one says why in its tooltip). */
+static GtkWidget *
+pull_badge (HearthPull *pull)
+{
+  GtkWidget *label;
+
+  switch (hearth_pull_get_state (pull))
+    {
+    case HEARTH_PULL_STATE_RUNNING:
+      return badge (_("Downloading"), "accent");
+    case HEARTH_PULL_STATE_FAILED:
+      label = badge (_("Download Failed"), "error");
+      if (hearth_pull_get_error (pull) != NULL)
+        gtk_widget_set_tooltip_text (label, hearth_pull_get_error (pull)->message);
+      return label;
+    case HEARTH_PULL_STATE_DONE:
+      return badge (_("Installed"), "success");
+    case HEARTH_PULL_STATE_PAUSED:
+    case HEARTH_PULL_STATE_IDLE: /* restored, not started: paused */
+    default:
+      return badge (_("Paused"), "warning");
+    }
 }
 
 static GtkWidget *
@@ -151,6 +179,7 @@ create_catalogue_row (HearthDiscoverPage         *self,
       g_autofree char *tag_shown = tag_name != NULL ? hearth_model_name_to_string (tag_name)
                                                     : g_strdup (q->tag);
       GtkWidget *suffix;
+      HearthPull *pull;
 
       hearth_catalogue_fit (model, q, self->gpu_bytes, self->ram_bytes, &fit);
       fit_text = hearth_fit_describe (&fit);
@@ -159,8 +188,12 @@ create_catalogue_row (HearthDiscoverPage         *self,
       adw_action_row_set_subtitle (ADW_ACTION_ROW (qrow), qsubtitle);
       if (is_installed (self, q->tag))
         suffix = badge (_("Installed"), "success");
-      else if (hearth_downloads_find (self->downloads, tag_shown) != NULL)
-        suffix = badge (_("Downloading"), "accent");
+      else if ((pull = hearth_downloads_find (self->downloads, tag_shown)) != NULL)
+        {
+          suffix = pull_badge (pull);
+          g_hash_table_insert (self->shown_states, g_strdup (hearth_pull_get_name (pull)),
+                               GINT_TO_POINTER (hearth_pull_get_state (pull) + 1));
+        }
       else
         {
           g_autofree char *tip = g_strdup_printf (_("Download “%s”"), q->tag);
@@ -226,6 +259,7 @@ rebuild_catalogue (HearthDiscoverPage *self)
 
   if (self->catalogue == NULL)
     return;
+  g_hash_table_remove_all (self->shown_states);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->catalogue_list))) != NULL)
     {
       if (ADW_IS_EXPANDER_ROW (child) && adw_expander_row_get_expanded (ADW_EXPANDER_ROW (child)))
@@ -240,6 +274,41 @@ rebuild_catalogue (HearthDiscoverPage *self)
                                      g_hash_table_contains (expanded, self->catalogue->pdata[i]));
       gtk_list_box_append (self->catalogue_list, row);
     }
+}
+
+/* A pull's state changed (paused, failed, going on): its badge follows. */
+static void
+pull_progress_cb (HearthPull         *pull,
+                  HearthDiscoverPage *self)
+{
+  gpointer shown = g_hash_table_lookup (self->shown_states, hearth_pull_get_name (pull));
+
+  if (shown != NULL && GPOINTER_TO_INT (shown) != (int) hearth_pull_get_state (pull) + 1)
+    rebuild_catalogue (self);
+}
+
+static void
+follow_pulls (HearthDiscoverPage *self,
+              guint               position,
+              guint               n)
+{
+  for (guint i = position; i < position + n; i++)
+    {
+      g_autoptr (HearthPull) pull = g_list_model_get_item (G_LIST_MODEL (self->downloads), i);
+
+      g_signal_connect_object (pull, "progress", G_CALLBACK (pull_progress_cb), self, 0);
+    }
+}
+
+static void
+downloads_changed_cb (GListModel         *downloads,
+                      guint               position,
+                      guint               removed,
+                      guint               added,
+                      HearthDiscoverPage *self)
+{
+  follow_pulls (self, position, added);
+  rebuild_catalogue (self);
 }
 
 static void
@@ -284,8 +353,16 @@ hearth_discover_page_dispose (GObject *object)
   g_clear_object (&self->downloads);
   g_clear_pointer (&self->catalogue, g_ptr_array_unref);
   g_clear_pointer (&self->query, g_free);
+  g_hash_table_remove_all (self->shown_states);
   gtk_widget_dispose_template (GTK_WIDGET (object), HEARTH_TYPE_DISCOVER_PAGE);
   G_OBJECT_CLASS (hearth_discover_page_parent_class)->dispose (object);
+}
+
+static void
+hearth_discover_page_finalize (GObject *object)
+{
+  g_hash_table_unref (HEARTH_DISCOVER_PAGE (object)->shown_states);
+  G_OBJECT_CLASS (hearth_discover_page_parent_class)->finalize (object);
 }
 
 static void
@@ -295,6 +372,7 @@ hearth_discover_page_class_init (HearthDiscoverPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hearth_discover_page_dispose;
+  object_class->finalize = hearth_discover_page_finalize;
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/hearth-discover-page.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthDiscoverPage, catalogue_list);
@@ -307,6 +385,7 @@ static void
 hearth_discover_page_init (HearthDiscoverPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->shown_states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect_swapped (self->chinese_only, "toggled",
                             G_CALLBACK (catalogue_filters_changed_cb), self);
   g_signal_connect_swapped (self->fits_only, "toggled", G_CALLBACK (catalogue_filters_changed_cb),
@@ -328,7 +407,8 @@ hearth_discover_page_set_models (HearthDiscoverPage *self,
   load_catalogue (self);
   /* a row says whether its model is installed or downloading */
   g_signal_connect_swapped (library, "items-changed", G_CALLBACK (rebuild_catalogue), self);
-  g_signal_connect_swapped (downloads, "items-changed", G_CALLBACK (rebuild_catalogue), self);
+  g_signal_connect (downloads, "items-changed", G_CALLBACK (downloads_changed_cb), self);
+  follow_pulls (self, 0, g_list_model_get_n_items (G_LIST_MODEL (downloads)));
   rebuild_catalogue (self);
 }
 

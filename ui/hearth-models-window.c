@@ -8,6 +8,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "hearth-application.h"
+#include "hearth-chat-store.h"
 #include "hearth-discover-page.h"
 #include "hearth-download-row.h"
 #include "hearth-models-window.h"
@@ -85,10 +87,20 @@ static void
 update (HearthModelsWindow *self)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->library));
+  guint linked = hearth_library_get_n_linked (self->library);
   g_autofree char *size = g_format_size (hearth_library_get_disk_usage (self->library));
-  g_autofree char *text = g_strdup_printf (_("These models take %s on disk, in %s."), size,
-                                           hearth_store_get_root (
-                                             hearth_library_get_store (self->library)));
+  const char *root = hearth_store_get_root (hearth_library_get_store (self->library));
+  g_autofree char *text = NULL;
+
+  /* linked files count with their size, and the text says how many */
+  if (linked == 0)
+    text = g_strdup_printf (_("These models take %s on disk, in %s."), size, root);
+  else
+    text = g_strdup_printf (ngettext ("These models take %s on disk, in %s; %u of them is "
+                                      "linked to a file elsewhere.",
+                                      "These models take %s on disk, in %s; %u of them are "
+                                      "linked to files elsewhere.", linked),
+                            size, root, linked);
 
   gtk_stack_set_visible_child_name (self->stack, n > 0 ? "list" : "empty");
   gtk_label_set_text (self->usage, text);
@@ -108,7 +120,10 @@ removal_response_cb (AdwMessageDialog *dialog,
     return;
   if (!hearth_store_remove (hearth_library_get_store (self->library), name, &freed, &error))
     {
-      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
+      g_autofree char *text = g_strdup_printf (_("“%s” was not removed: %s"), name,
+                                               error->message);
+
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Removal Failed"), text);
       return;
     }
   hearth_library_refresh (self->library);
@@ -121,6 +136,65 @@ removal_response_cb (AdwMessageDialog *dialog,
   }
 }
 
+/* The chat history, from the application of this window (or of the
+ * window it belongs to); NULL where there is none. */
+static HearthChatStore *
+chat_store (HearthModelsWindow *self)
+{
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (app == NULL && parent != NULL)
+    app = gtk_window_get_application (parent);
+  return HEARTH_IS_APPLICATION (app)
+           ? hearth_application_get_chat_store (HEARTH_APPLICATION (app), NULL) : NULL;
+}
+
+/* How many chats shown by title in a removal's confirmation */
+#define CHATS_LISTED 3
+
+/* "2 chats use it …: • A • B" for the chats that use model @name, or NULL
+ * where none does. */
+static char *
+describe_chats_using (HearthModelsWindow *self,
+                      const char         *name)
+{
+  HearthChatStore *chats = chat_store (self);
+  g_autoptr (GPtrArray) using = NULL;
+  g_autoptr (GError) error = NULL;
+  GString *text;
+
+  if (chats == NULL)
+    return NULL;
+  using = hearth_chat_store_list_chats_with_model (chats, name, &error);
+  if (using == NULL)
+    {
+      g_warning ("cannot find the chats that use %s: %s", name, error->message);
+      return NULL;
+    }
+  if (using->len == 0)
+    return NULL;
+  text = g_string_new (NULL);
+  g_string_append_printf (text, ngettext ("%u chat uses it and will ask for another model:",
+                                          "%u chats use it and will ask for another model:",
+                                          using->len),
+                          using->len);
+  for (guint i = 0; i < using->len && i < CHATS_LISTED; i++)
+    {
+      const HearthChat *chat = using->pdata[i];
+
+      g_string_append_printf (text, "\n• %s", *chat->title != '\0' ? chat->title : _("New Chat"));
+    }
+  if (using->len > CHATS_LISTED)
+    {
+      guint more = using->len - CHATS_LISTED;
+
+      g_string_append_c (text, '\n');
+      g_string_append_printf (text, ngettext ("and %u more", "and %u more", more), more);
+    }
+  return g_string_free (text, FALSE);
+}
+
 static void
 remove_clicked_cb (GtkButton          *button,
                    HearthModelsWindow *self)
@@ -129,18 +203,31 @@ remove_clicked_cb (GtkButton          *button,
   g_autoptr (GError) error = NULL;
   g_autofree char *size = NULL;
   g_autofree char *body = NULL;
+  g_autofree char *chats = NULL;
   guint64 frees = 0;
   GtkWidget *dialog;
 
   if (!hearth_store_removal_frees (hearth_library_get_store (self->library), name, &frees,
                                    &error))
     {
-      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
+      g_autofree char *text = g_strdup_printf (_("“%s” was not removed: %s"), name,
+                                               error->message);
+
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Removal Failed"), text);
       return;
     }
   size = g_format_size (frees);
   body = frees > 0 ? g_strdup_printf (_("This frees %s on disk."), size)
                    : g_strdup (_("Its files stay: other models use them."));
+  /* the chats it leaves without a model, before it is too late */
+  chats = describe_chats_using (self, name);
+  if (chats != NULL)
+    {
+      char *both = g_strconcat (body, "\n\n", chats, NULL);
+
+      g_free (body);
+      body = both;
+    }
   dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, body);
   adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Remove “%s”?"), name);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
@@ -188,7 +275,11 @@ show_details (HearthModelsWindow *self,
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *page = adw_preferences_page_new ();
   GtkWidget *group = adw_preferences_group_new ();
-  g_autofree char *size = g_format_size (hearth_model_item_get_size (item));
+  g_autofree char *bytes = g_format_size (hearth_model_item_get_size (item));
+  /* a linked model's file is outside the store, where the link leads */
+  const char *target = hearth_model_item_get_link_target (item);
+  g_autofree char *size = target != NULL ? g_strdup_printf (_("%s, in the linked file"), bytes)
+                                         : g_strdup (bytes);
   g_autofree char *context = number (hearth_model_item_get_context_length (item));
   g_autofree char *embedding = number (hearth_model_item_get_embedding_length (item));
   g_autofree char *layers = number (hearth_model_item_get_block_count (item));
@@ -226,7 +317,10 @@ show_details (HearthModelsWindow *self,
               hearth_model_item_has_chat_template (item) ? _("from the model")
                                                          : _("none (Hearth’s default)"));
   add_detail (ADW_PREFERENCES_GROUP (group), _("Size on disk"), size);
-  add_detail (ADW_PREFERENCES_GROUP (group), _("File"), hearth_model_item_get_model_path (item));
+  if (target != NULL)
+    add_detail (ADW_PREFERENCES_GROUP (group), _("Linked to"), target);
+  else
+    add_detail (ADW_PREFERENCES_GROUP (group), _("File"), hearth_model_item_get_model_path (item));
   if (hearth_model_item_get_license (item) != NULL)
     {
       GtkWidget *licence = adw_preferences_group_new ();
@@ -303,6 +397,59 @@ downloads_changed_cb (HearthModelsWindow *self)
 }
 
 static void
+failure_details_cb (AdwToast           *toast,
+                    HearthModelsWindow *self)
+{
+  hearth_ui_show_failure (GTK_WIDGET (self), _("Download Failed"),
+                          g_object_get_data (G_OBJECT (toast), "hearth-failure"));
+}
+
+/* A download that failed (not one that paused to go on later): a toast
+ * says which, and its button the whole reason. */
+static void
+pull_finished_cb (HearthPull         *pull,
+                  const GError       *error,
+                  HearthModelsWindow *self)
+{
+  g_autofree char *title = NULL;
+  AdwToast *toast;
+
+  if (error == NULL || hearth_pull_get_state (pull) != HEARTH_PULL_STATE_FAILED)
+    return;
+  title = g_strdup_printf (_("“%s” could not be downloaded"), hearth_pull_get_name (pull));
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _("_Details"));
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_timeout (toast, 0);
+  g_object_set_data_full (G_OBJECT (toast), "hearth-failure", g_strdup (error->message), g_free);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (failure_details_cb), self, 0);
+  adw_toast_overlay_add_toast (self->toasts, toast);
+}
+
+static void
+follow_pulls (HearthModelsWindow *self,
+              guint               position,
+              guint               n)
+{
+  for (guint i = position; i < position + n; i++)
+    {
+      g_autoptr (HearthPull) pull = g_list_model_get_item (G_LIST_MODEL (self->downloads), i);
+
+      g_signal_connect_object (pull, "finished", G_CALLBACK (pull_finished_cb), self, 0);
+    }
+}
+
+static void
+pulls_added_cb (GListModel         *downloads,
+                guint               position,
+                guint               removed,
+                guint               added,
+                HearthModelsWindow *self)
+{
+  follow_pulls (self, position, added);
+}
+
+static void
 model_added_cb (HearthDownloads    *downloads,
                 const char         *name,
                 HearthModelsWindow *self)
@@ -324,7 +471,7 @@ start_pull (HearthModelsWindow *self,
     return FALSE;
   if (hearth_downloads_add (self->downloads, trimmed, &error) == NULL)
     {
-      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Cannot Download"), error->message);
       return FALSE;
     }
   return TRUE;
@@ -425,12 +572,13 @@ import_done_cb (GObject      *source,
   g_autofree char *text = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    text = g_strdup_printf (_("“%s” was not imported: %s"), job->name, error->message);
-  else
     {
-      hearth_library_refresh (self->library);
-      text = g_strdup_printf (_("Imported “%s”"), job->name);
+      text = g_strdup_printf (_("“%s” was not imported: %s"), job->name, error->message);
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Import Failed"), text);
+      return;
     }
+  hearth_library_refresh (self->library);
+  text = g_strdup_printf (_("Imported “%s”"), job->name);
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
 }
 
@@ -499,10 +647,17 @@ ask_import (HearthModelsWindow *self,
   g_autofree char *name = name_from_file (path);
   g_autofree char *size = NULL;
   g_autofree char *body = NULL;
-  GtkWidget *entry = gtk_entry_new ();
-  GtkWidget *dialog;
+  g_autoptr (GError) error = NULL;
+  GtkWidget *entry, *dialog;
   GStatBuf st;
 
+  /* a file that is not a model is said so before Link or Copy is asked */
+  if (!hearth_library_check_file (path, &error))
+    {
+      hearth_ui_show_failure (GTK_WIDGET (self), _("Cannot Import the File"), error->message);
+      return;
+    }
+  entry = gtk_entry_new ();
   size = g_format_size (g_stat (path, &st) == 0 ? (guint64) st.st_size : 0);
   body = g_strdup_printf (_("Link: the model stays where it is and takes no more space, but "
                             "moving or deleting the file breaks it.\nCopy: the library keeps "
@@ -638,6 +793,8 @@ hearth_models_window_new (GtkWindow       *parent,
   gtk_list_box_bind_model (self->downloads_list, G_LIST_MODEL (downloads), create_download_row,
                            self, NULL);
   g_signal_connect_swapped (downloads, "items-changed", G_CALLBACK (downloads_changed_cb), self);
+  g_signal_connect (downloads, "items-changed", G_CALLBACK (pulls_added_cb), self);
+  follow_pulls (self, 0, g_list_model_get_n_items (G_LIST_MODEL (downloads)));
   g_signal_connect (downloads, "model-added", G_CALLBACK (model_added_cb), self);
   hearth_discover_page_set_models (self->discover_page, library, downloads);
   downloads_changed_cb (self);

@@ -206,3 +206,20 @@ hearth_ui_search_matches (const char *query,
     }
   return TRUE;
 }
+
+GtkWindow *
+hearth_ui_show_failure (GtkWidget  *widget,
+                        const char *heading,
+                        const char *text)
+{
+  GtkRoot *root = widget != NULL ? gtk_widget_get_root (widget) : NULL;
+  GtkWidget *dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                              heading, text);
+
+  /* the reason in full, where a toast would cut it off */
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+  return GTK_WINDOW (dialog);
+}

@@ -32,6 +32,13 @@ GtkFileChooserNative *hearth_ui_gguf_chooser_new (GtkWindow  *parent,
 void hearth_ui_clear_chooser (GtkFileChooserNative **chooser,
                               gpointer               owner);
 
+/* A failure a person must act on (an import, a download, a removal),
+ * said whole: a message dialog with @heading and the reason @text, for the
+ * window of @widget (may be NULL). Returns the dialog (borrowed). */
+GtkWindow *hearth_ui_show_failure (GtkWidget  *widget,
+                                   const char *heading,
+                                   const char *text);
+
 /* Shows the About window, transient for @parent. */
 void hearth_ui_show_about (GtkWindow *parent);
 
