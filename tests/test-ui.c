@@ -1097,12 +1097,12 @@ typedef struct {
   GtkWidget *window;
   const char *title;
   gboolean present;     /* wanted: the row there, or not */
-} RowWait;
+} ModelRowWait;
 
 static gboolean
 row_is (gpointer data)
 {
-  RowWait *w = data;
+  ModelRowWait *w = data;
 
   return (find_widget (w->window, ADW_TYPE_ACTION_ROW, "title", w->title) != NULL) == w->present;
 }
@@ -1113,7 +1113,7 @@ wait_row (GtkWindow  *models,
           const char *title,
           gboolean    present)
 {
-  RowWait w = { GTK_WIDGET (models), title, present };
+  ModelRowWait w = { GTK_WIDGET (models), title, present };
   g_autofree char *what = g_strdup_printf ("the row “%s” %s", title,
                                            present ? "appears" : "goes");
 
@@ -1500,7 +1500,7 @@ static GtkWidget *sidebar_list (HearthWindow *window);
 static gboolean chat_on_top (gpointer data);
 
 static gboolean
-popover_shown (gpointer data)
+popover_under_shown (gpointer data)
 {
   GtkWidget *popover = find_widget (data, GTK_TYPE_POPOVER, NULL, NULL);
 
@@ -1593,7 +1593,7 @@ test_models_remove_used (void)
   dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
   g_signal_emit_by_name (find_widget (bar, GTK_TYPE_BUTTON, "label", _("_Choose Another Model")),
                          "clicked");
-  wait_until (popover_shown, dropdown, "the model drop-down opens");
+  wait_until (popover_under_shown, dropdown, "the model drop-down opens");
   {
     GListModel *names = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
     g_autoptr (HearthChat) chat = NULL;
