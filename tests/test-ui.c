@@ -120,6 +120,37 @@ frames_drawn (gpointer data)
 static void save_native_screenshot (GtkWidget  *native,
                                     const char *name);
 
+typedef struct
+{
+  GdkPaintable *paintable;
+  int width, height;
+  GskRenderNode *node;
+  gulong handler;
+} ShotWait;
+
+static void
+shoot_after_paint (GdkFrameClock *clock,
+                   ShotWait      *sw)
+{
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+
+  gdk_paintable_snapshot (sw->paintable, GDK_SNAPSHOT (snapshot), sw->width, sw->height);
+  sw->node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (sw->node == NULL)
+    {
+      /* nothing to show yet: the next frame */
+      gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_PAINT);
+      return;
+    }
+  g_clear_signal_handler (&sw->handler, clock);
+}
+
+static gboolean
+shot_taken (gpointer data)
+{
+  return ((ShotWait *) data)->node != NULL;
+}
+
 static void
 save_screenshot (GtkWindow  *window,
                  const char *name)
@@ -135,7 +166,6 @@ save_native_screenshot (GtkWidget  *window,
 {
   const char *dir = g_getenv ("HEARTH_SCREENSHOT_DIR");
   g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GtkSnapshot) snapshot = NULL;
   g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
   g_autofree char *file_name = NULL;
@@ -161,10 +191,18 @@ save_native_screenshot (GtkWidget  *window,
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
 
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
+  /* taken right after a frame's paint, when every widget has its
+   * allocation (taken between frames, a widget shown by an idle since the
+   * last layout warned "snapshot … without a current allocation") */
+  {
+    ShotWait sw = { paintable, width, height, NULL, 0 };
+
+    sw.handler = g_signal_connect (fw.clock, "after-paint", G_CALLBACK (shoot_after_paint), &sw);
+    gtk_widget_queue_draw (window);
+    gdk_frame_clock_request_phase (fw.clock, GDK_FRAME_CLOCK_PHASE_PAINT);
+    wait_until (shot_taken, &sw, "the window is painted for its screenshot");
+    node = g_steal_pointer (&sw.node);
+  }
 
   graphene_rect_init (&bounds, 0, 0, width, height);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,

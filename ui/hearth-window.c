@@ -127,7 +127,9 @@ show_chat (HearthWindow *self,
       gtk_stack_set_visible_child_name (self->content_stack, "error");
       return;
     }
-  if (shown_chat (self) != chat_id)
+  /* (with no chat, the view is still given the application: its model
+   * drop-down follows the library from the start) */
+  if (shown_chat (self) != chat_id || chat_id == 0)
     hearth_chat_view_set_chat (self->chat_view, self->app, chat_id);
   sync_selection (self);
   if (chat == NULL)
