@@ -98,6 +98,19 @@ startup_cb (GApplication *app,
     }
 }
 
+/* Whether a session bus can be reached: its address is set, or GDBus finds
+ * one (through the X display, as its autolaunch does). */
+static gboolean
+have_session_bus (void)
+{
+  g_autofree char *address = NULL;
+
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") != NULL)
+    return TRUE;
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  return address != NULL;
+}
+
 void
 hearth_ui_install (HearthApplication *app)
 {
@@ -110,6 +123,12 @@ hearth_ui_install (HearthApplication *app)
   renderer = g_getenv ("GSK_RENDERER") == NULL ? hearth_ui_pick_renderer ("/dev/dri") : NULL;
   if (renderer != NULL)
     g_setenv ("GSK_RENDERER", renderer, FALSE);
+
+  /* Screen readers talk to applications over the session bus; with none
+   * (a server, a container, SSH) GTK's accessibility would only warn that it
+   * cannot reach one. A person's own GTK_A11Y wins. */
+  if (g_getenv ("GTK_A11Y") == NULL && !have_session_bus ())
+    g_setenv ("GTK_A11Y", "none", FALSE);
 
   /* The bundle registers itself from a constructor; referring to it here
    * makes sure the linker keeps it out of the static library. */
