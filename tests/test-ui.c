@@ -3132,6 +3132,7 @@ test_chat_versions_context (void)
   want[1] = first_text;
   wait_until (label_says, want, "the context of the version shown (1/2)");
   save_screenshot (GTK_WINDOW (window), "hearth-chat-version-context");
+
 }
 
 /* A first message that gives the chat its @title. */
@@ -3479,6 +3480,77 @@ test_tooltips (void)
   check_tooltip (chat_menu, "hearth-tooltip-edge");
   check_tooltip (send, NULL);
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+}
+
+/* Two chats with a question and a reply each; in the newer, a click in
+ * the question and Tab to a message's button, then Ctrl+Delete: the rows
+ * go to the other chat. GTK 4.8 said "gtk_widget_is_ancestor: assertion
+ * 'GTK_IS_WIDGET (widget)' failed" at the next layout (fatal here) while
+ * the focus stayed on a button of a row given away. */
+static void
+test_chat_delete_focused (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = NULL;
+  g_autoptr (GPtrArray) listed = NULL;
+  const char *titles[] = { "Focus once", "Focus twice" };
+  gint64 ids[2];
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *view, *asked, *focus;
+
+  REQUIRE_INPUT ();
+  model = stories_in_library ();
+  if (model == NULL)
+    return;
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2; i++)
+    {
+      gint64 q, r;
+
+      ids[i] = hearth_chat_store_create_chat (chats, "stories:latest", &error);
+      q = hearth_chat_store_add_message (chats, ids[i], 0, "user", titles[i], NULL, NULL, TRUE, &error);
+      r = hearth_chat_store_add_message (chats, ids[i], q, "assistant", "Once upon a time, a cat.",
+                                         "stories:latest", NULL, TRUE, &error);
+      g_assert_true (hearth_chat_store_update_message (
+        chats, r, "Once upon a time, a cat.", TRUE,
+        "{\"n_ctx\":512,\"prompt_tokens\":5,\"generated_tokens\":7}", NULL, &error));
+      g_assert_no_error (error);
+      g_usleep (G_USEC_PER_SEC / 50);
+    }
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  ui_input_spin (200);
+  click_chat_row (window, "Focus twice");
+  if (shown_chat (window) != ids[1])
+    click_chat_row (window, "Focus twice");
+  g_assert_cmpint (shown_chat (window), ==, ids[1]);
+  view = hearth_window_get_chat_view (window);
+  wait_rows (view, 2);
+  asked = find_widget (view, GTK_TYPE_LABEL, "label", "Focus twice");
+  g_assert_nonnull (asked);
+  ui_input_click (asked);
+  for (guint i = 0; i < 6; i++)
+    {
+      focus = gtk_root_get_focus (GTK_ROOT (window));
+      if (focus != NULL && GTK_IS_BUTTON (focus)
+          && gtk_widget_get_ancestor (focus, HEARTH_TYPE_MESSAGE_ROW) != NULL)
+        break;
+      ui_input_key (GDK_KEY_Tab, 0);
+    }
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_true (focus != NULL && gtk_widget_get_ancestor (focus, HEARTH_TYPE_MESSAGE_ROW) != NULL);
+  ui_input_key (GDK_KEY_Delete, GDK_CONTROL_MASK);
+  ui_input_spin (500);
+  listed = hearth_chat_store_list_chats (chats, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < listed->len; i++)
+    g_assert_cmpint (((HearthChat *) listed->pdata[i])->id, !=, ids[1]);
+  /* the focus went to the composer of the chat shown now */
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_true (focus != NULL && gtk_widget_is_ancestor (focus, view)
+                 && gtk_widget_get_ancestor (focus, HEARTH_TYPE_MESSAGE_ROW) == NULL);
 }
 
 static gboolean
@@ -4114,6 +4186,7 @@ main (int    argc,
   g_test_add_func ("/ui/chat-tools", test_chat_tools);
   g_test_add_func ("/ui/chat-pointer", test_chat_pointer);
   g_test_add_func ("/ui/chat-versions-context", test_chat_versions_context);
+  g_test_add_func ("/ui/chat-delete-focused", test_chat_delete_focused);
   g_test_add_func ("/ui/chat-drafts-and-search", test_chat_drafts_and_search);
   g_test_add_func ("/ui/chat-narrow", test_chat_narrow);
   g_test_add_func ("/ui/tooltips", test_tooltips);

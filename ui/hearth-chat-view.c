@@ -861,6 +861,18 @@ hearth_chat_view_set_chat (HearthChatView    *self,
   /* the text typed in the chat left waits there */
   if (other_chat && self->draft_save_id != 0)
     save_draft (self);
+  /* The focus leaves the messages before their rows are given to another
+   * chat: a focused button in a row that goes away left GTK 4.8 with a
+   * focus widget no longer in the window, and its next layout said
+   * "gtk_widget_is_ancestor: assertion 'GTK_IS_WIDGET (widget)' failed"
+   * (Ctrl+Delete with the focus on a message's button). */
+  if (other_chat && gtk_widget_get_root (GTK_WIDGET (self)) != NULL)
+    {
+      GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (GTK_WIDGET (self)));
+
+      if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->message_list)))
+        gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+    }
   if (self->conversation != NULL)
     g_signal_handlers_disconnect_by_data (self->conversation, self);
   g_clear_object (&self->conversation);
