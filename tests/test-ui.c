@@ -3554,6 +3554,58 @@ test_chat_delete_focused (void)
 }
 
 static gboolean
+models_narrow (gpointer data)
+{
+  return gtk_widget_get_width (GTK_WIDGET (data)) <= 400;
+}
+
+/* Discover at phone width (360 px): the Models window gets that narrow,
+ * its bottom switcher shows, and each model's title stands on at most two
+ * lines. */
+static void
+test_discover_narrow (void)
+{
+  GtkWindow *models;
+  AdwViewStack *stack;
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  guint checked = 0;
+
+  REQUIRE_DISPLAY ();
+  models = GTK_WINDOW (hearth_models_window_new (GTK_WINDOW (main_window ()),
+                                                 hearth_application_get_library (app),
+                                                 hearth_application_get_downloads (app)));
+  gtk_window_set_default_size (models, 360, 640);
+  gtk_window_present (models);
+  wait_until (widget_is_mapped, models, "the narrow Models window is shown");
+  stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (models), ADW_TYPE_VIEW_STACK, NULL, NULL));
+  adw_view_stack_set_visible_child_name (stack, "discover");
+  ui_input_spin (400);
+  /* (it could not go below ~590 px: its Installed page measured its
+   * hidden empty page too) */
+  wait_until (models_narrow, models, "the Models window is at phone width");
+  ui_input_spin (400);
+  save_screenshot (models, "hearth-discover-narrow");
+  collect_widgets (GTK_WIDGET (models), ADW_TYPE_EXPANDER_ROW, rows);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const char *title = adw_preferences_row_get_title (rows->pdata[i]);
+      GtkWidget *label;
+      int lines;
+
+      if (!gtk_widget_get_mapped (rows->pdata[i]))
+        continue;
+      label = find_widget (rows->pdata[i], GTK_TYPE_LABEL, "label", title);
+      g_assert_nonnull (label);
+      lines = pango_layout_get_line_count (gtk_label_get_layout (GTK_LABEL (label)));
+      if (lines > 2)
+        g_error ("“%s” stands on %d lines at %d px", title, lines, gtk_widget_get_width (label));
+      checked++;
+    }
+  g_assert_cmpuint (checked, >, 0);
+  gtk_window_destroy (models);
+}
+
+static gboolean
 has_accessible_name (GtkWidget *widget)
 {
   g_autoptr (GPtrArray) labels = g_ptr_array_new ();
@@ -4190,6 +4242,7 @@ main (int    argc,
   g_test_add_func ("/ui/chat-drafts-and-search", test_chat_drafts_and_search);
   g_test_add_func ("/ui/chat-narrow", test_chat_narrow);
   g_test_add_func ("/ui/tooltips", test_tooltips);
+  g_test_add_func ("/ui/discover-narrow", test_discover_narrow);
   g_test_add_func ("/ui/chat-markdown", test_chat_markdown);
   g_test_add_func ("/ui/accessible-names", test_accessible_names);
   g_test_add_func ("/ui/restart", test_restart);

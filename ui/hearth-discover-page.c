@@ -24,7 +24,15 @@ struct _HearthDiscoverPage
   GtkLabel *catalogue_note;
   GtkCheckButton *chinese_only;
   GtkCheckButton *fits_only;
+
+  gboolean narrow;            /* badges wrap, so that titles keep their room */
+  guint narrow_id;            /* the badges to change, after this layout */
+  GdkFrameClock *layout_clock; /* while mapped */
+  gulong layout_id;
 };
+
+/* Narrower than this, a row's badges wrap to two lines. */
+#define NARROW_WIDTH 560
 
 G_DEFINE_FINAL_TYPE (HearthDiscoverPage, hearth_discover_page, ADW_TYPE_BIN)
 
@@ -103,6 +111,7 @@ badge (const char *text,
   GtkWidget *label = gtk_label_new (text);
 
   gtk_widget_set_valign (label, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (label, "hearth-badge");
   gtk_widget_add_css_class (label, "caption-heading");
   gtk_widget_add_css_class (label, style);
   return label;
@@ -251,6 +260,76 @@ catalogue_filters_changed_cb (HearthDiscoverPage *self)
 
 /* The rows again: what is installed or downloading has changed. The rows
  * that were expanded stay so. */
+/* At phone width a row's badges ("Runs on the CPU", "Chinese") took the
+ * room of its title, which stood a word a line: there they wrap. */
+static void
+apply_narrow (HearthDiscoverPage *self)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  hearth_ui_collect_widgets (GTK_WIDGET (self->catalogue_list), GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkLabel *label = labels->pdata[i];
+
+      if (!gtk_widget_has_css_class (GTK_WIDGET (label), "hearth-badge"))
+        continue;
+      int chars = (int) g_utf8_strlen (gtk_label_get_text (label), -1);
+
+      /* two lines at most ("Runs on / the CPU"); room for at least 7 Latin
+       * characters, or the whole of a short Chinese one ("中文", whose
+       * characters are twice as wide) */
+      gtk_label_set_wrap (label, self->narrow);
+      gtk_label_set_max_width_chars (label, self->narrow ? 8 : -1);
+      gtk_label_set_width_chars (label, self->narrow ? MIN (7, 2 * chars) : -1);
+      gtk_label_set_justify (label, GTK_JUSTIFY_CENTER);
+    }
+}
+
+static gboolean
+apply_narrow_cb (gpointer data)
+{
+  HearthDiscoverPage *self = data;
+
+  self->narrow_id = 0;
+  self->narrow = gtk_widget_get_width (GTK_WIDGET (self)) < NARROW_WIDTH;
+  apply_narrow (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* After each layout of the window: the badges change when the page's width
+ * crosses NARROW_WIDTH (after the layout that found it, not inside it). */
+static void
+window_laid_out_cb (GdkFrameClock      *clock,
+                    HearthDiscoverPage *self)
+{
+  if ((gtk_widget_get_width (GTK_WIDGET (self)) < NARROW_WIDTH) != self->narrow
+      && self->narrow_id == 0)
+    self->narrow_id = g_idle_add (apply_narrow_cb, self);
+}
+
+static void
+hearth_discover_page_map (GtkWidget *widget)
+{
+  HearthDiscoverPage *self = HEARTH_DISCOVER_PAGE (widget);
+
+  GTK_WIDGET_CLASS (hearth_discover_page_parent_class)->map (widget);
+  self->layout_clock = g_object_ref (gtk_widget_get_frame_clock (widget));
+  self->layout_id = g_signal_connect_after (self->layout_clock, "layout",
+                                            G_CALLBACK (window_laid_out_cb), self);
+}
+
+static void
+hearth_discover_page_unmap (GtkWidget *widget)
+{
+  HearthDiscoverPage *self = HEARTH_DISCOVER_PAGE (widget);
+
+  if (self->layout_clock != NULL)
+    g_clear_signal_handler (&self->layout_id, self->layout_clock);
+  g_clear_object (&self->layout_clock);
+  GTK_WIDGET_CLASS (hearth_discover_page_parent_class)->unmap (widget);
+}
+
 static void
 rebuild_catalogue (HearthDiscoverPage *self)
 {
@@ -274,6 +353,7 @@ rebuild_catalogue (HearthDiscoverPage *self)
                                      g_hash_table_contains (expanded, self->catalogue->pdata[i]));
       gtk_list_box_append (self->catalogue_list, row);
     }
+  apply_narrow (self);
 }
 
 /* A pull's state changed (paused, failed, going on): its badge follows. */
@@ -345,6 +425,7 @@ hearth_discover_page_dispose (GObject *object)
 {
   HearthDiscoverPage *self = HEARTH_DISCOVER_PAGE (object);
 
+  g_clear_handle_id (&self->narrow_id, g_source_remove);
   if (self->library != NULL)
     g_signal_handlers_disconnect_by_data (self->library, self);
   if (self->downloads != NULL)
@@ -373,6 +454,8 @@ hearth_discover_page_class_init (HearthDiscoverPageClass *klass)
 
   object_class->dispose = hearth_discover_page_dispose;
   object_class->finalize = hearth_discover_page_finalize;
+  widget_class->map = hearth_discover_page_map;
+  widget_class->unmap = hearth_discover_page_unmap;
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/hearth-discover-page.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthDiscoverPage, catalogue_list);

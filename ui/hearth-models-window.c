@@ -31,8 +31,11 @@ struct _HearthModelsWindow
   GtkLabel *usage;
   GtkSearchBar *search_bar;
   GtkSearchEntry *search_entry;
+  AdwViewSwitcherTitle *switcher_title;
+  AdwViewSwitcherBar *switcher_bar;
   GtkFilter *filter;
   GtkFilterListModel *filtered;
+  guint reveal_id;              /* the bottom switcher to show or hide, soon */
 };
 
 G_DEFINE_FINAL_TYPE (HearthModelsWindow, hearth_models_window, ADW_TYPE_WINDOW)
@@ -710,11 +713,30 @@ import_activated (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+static gboolean
+reveal_switcher_bar_cb (gpointer data)
+{
+  HearthModelsWindow *self = data;
+
+  self->reveal_id = 0;
+  adw_view_switcher_bar_set_reveal (self->switcher_bar,
+                                    adw_view_switcher_title_get_title_visible (self->switcher_title));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+title_visible_cb (HearthModelsWindow *self)
+{
+  if (self->reveal_id == 0)
+    self->reveal_id = g_idle_add (reveal_switcher_bar_cb, self);
+}
+
 static void
 hearth_models_window_dispose (GObject *object)
 {
   HearthModelsWindow *self = HEARTH_MODELS_WINDOW (object);
 
+  g_clear_handle_id (&self->reveal_id, g_source_remove);
   if (self->library != NULL)
     g_signal_handlers_disconnect_by_data (self->library, self);
   if (self->downloads != NULL)
@@ -743,6 +765,8 @@ hearth_models_window_class_init (HearthModelsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, search_bar);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, downloads_group);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, downloads_list);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, discover_page);
@@ -762,6 +786,12 @@ hearth_models_window_init (HearthModelsWindow *self)
   /* typing anywhere in the window searches */
   gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
+  /* The bottom switcher shows when the title has no room for the switcher:
+   * after the layout that decided it, not inside it (bound directly, the
+   * bar was revealed while the window was being allocated, and at phone
+   * width GTK 4.8 allocated its box at 0 × -1, with a warning) */
+  g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
+                            G_CALLBACK (title_visible_cb), self);
   g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb),
                             self);
 }
