@@ -265,18 +265,6 @@ collect_check_buttons (GtkWidget *widget,
     collect_check_buttons (child, found);
 }
 
-/* Every widget of @type under @widget, in order. */
-static void
-collect_widgets (GtkWidget *widget,
-                 GType      type,
-                 GPtrArray *found)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    g_ptr_array_add (found, widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_widgets (child, type, found);
-}
 
 /* The colour-scheme choice that the preferences window shows as selected. */
 static char *
@@ -611,8 +599,8 @@ test_preferences (void)
     AdwComboRow *registry, *hf;
     AdwEntryRow *registry_entry, *hf_entry;
 
-    collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_COMBO_ROW, combos);
-    collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW, entries);
+    hearth_ui_collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_COMBO_ROW, combos);
+    hearth_ui_collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW, entries);
     g_assert_cmpuint (combos->len, ==, 3); /* registry, Hugging Face, keep-alive */
     g_assert_cmpuint (entries->len, ==, 2);
     registry = combos->pdata[0];
@@ -1340,7 +1328,7 @@ test_models_linked_size (void)
       {
         g_autoptr (GPtrArray) labels = g_ptr_array_new ();
 
-        collect_widgets (GTK_WIDGET (models), GTK_TYPE_LABEL, labels);
+        hearth_ui_collect_widgets (GTK_WIDGET (models), GTK_TYPE_LABEL, labels);
         for (guint i = 0; i < labels->len; i++)
           g_test_message ("label: %s", gtk_label_get_label (labels->pdata[i]));
         g_error ("no label says “%s”", expected);
@@ -1397,7 +1385,7 @@ discover_suffix (GtkWindow  *models,
   g_autoptr (GPtrArray) rows = g_ptr_array_new ();
   g_autofree char *prefix = g_strdup_printf ("%s — ", tag);
 
-  collect_widgets (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, rows);
+  hearth_ui_collect_widgets (GTK_WIDGET (models), ADW_TYPE_ACTION_ROW, rows);
   for (guint i = 0; i < rows->len; i++)
     {
       const char *subtitle = adw_action_row_get_subtitle (rows->pdata[i]);
@@ -1408,7 +1396,7 @@ discover_suffix (GtkWindow  *models,
         continue;
       if (find_widget (rows->pdata[i], GTK_TYPE_BUTTON, "tooltip-text", tip) != NULL)
         return g_strdup ("button");
-      collect_widgets (rows->pdata[i], GTK_TYPE_LABEL, labels);
+      hearth_ui_collect_widgets (rows->pdata[i], GTK_TYPE_LABEL, labels);
       for (guint j = 0; j < labels->len; j++)
         if (gtk_widget_has_css_class (labels->pdata[j], "caption-heading"))
           return g_strdup (gtk_label_get_label (labels->pdata[j]));
@@ -1963,7 +1951,7 @@ rows_shown (gpointer data)
 
   /* the list makes rows for what is in view and near it: with a few
    * messages, a row each, mapped or scrolled just out of view */
-  collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+  hearth_ui_collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
   for (guint i = 0; i < rows->len; i++)
     if (gtk_widget_get_child_visible (rows->pdata[i]) || gtk_widget_get_mapped (rows->pdata[i]))
       mapped++;
@@ -1979,7 +1967,7 @@ texts_laid_out (gpointer data)
 {
   g_autoptr (GPtrArray) labels = g_ptr_array_new ();
 
-  collect_widgets (data, GTK_TYPE_LABEL, labels);
+  hearth_ui_collect_widgets (data, GTK_TYPE_LABEL, labels);
   for (guint i = 0; i < labels->len; i++)
     {
       GtkWidget *label = labels->pdata[i];
@@ -2004,7 +1992,7 @@ reply_on_screen (GtkWidget *view)
   g_autoptr (GPtrArray) labels = g_ptr_array_new ();
   GString *text = g_string_new (NULL);
 
-  collect_widgets (view, GTK_TYPE_LABEL, labels);
+  hearth_ui_collect_widgets (view, GTK_TYPE_LABEL, labels);
   for (guint i = 0; i < labels->len; i++)
     if (gtk_widget_has_css_class (labels->pdata[i], "message-text"))
       g_string_append (text, gtk_label_get_text (labels->pdata[i]));
@@ -2069,7 +2057,7 @@ sidebar_list (HearthWindow *window)
   g_autoptr (GPtrArray) lists = g_ptr_array_new ();
   GtkWidget *view = hearth_window_get_chat_view (window);
 
-  collect_widgets (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, lists);
+  hearth_ui_collect_widgets (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, lists);
   for (guint i = 0; i < lists->len; i++)
     if (!gtk_widget_is_ancestor (lists->pdata[i], view))
       return lists->pdata[i];
@@ -2333,7 +2321,7 @@ test_chat_tools (void)
   {
     g_autoptr (GPtrArray) rows = g_ptr_array_new ();
 
-    collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+    hearth_ui_collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
     for (guint i = 0; i < rows->len && row == NULL; i++)
       if (gtk_widget_get_mapped (rows->pdata[i])
           && find_widget (rows->pdata[i], GTK_TYPE_LABEL, "label", "stories:latest") != NULL)
@@ -2550,7 +2538,7 @@ test_chat (void)
     GtkWidget *copy;
 
     g_assert_null (find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat.copy-message"));
-    collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+    hearth_ui_collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
     for (guint i = 0; i < rows->len; i++)
       if (gtk_widget_get_mapped (rows->pdata[i]))
         {
@@ -2647,7 +2635,7 @@ test_chat (void)
     g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
     GtkWidget *undo = NULL;
 
-    collect_widgets (GTK_WIDGET (window), GTK_TYPE_BUTTON, buttons);
+    hearth_ui_collect_widgets (GTK_WIDGET (window), GTK_TYPE_BUTTON, buttons);
     for (guint i = 0; i < buttons->len && undo == NULL; i++)
       for (GtkWidget *w = buttons->pdata[i]; w != NULL; w = gtk_widget_get_parent (w))
         if (g_str_equal (G_OBJECT_TYPE_NAME (w), "AdwToastWidget")
@@ -2806,7 +2794,7 @@ close_other_windows (GtkWindow *keep)
   {
     g_autoptr (GPtrArray) popovers = g_ptr_array_new ();
 
-    collect_widgets (GTK_WIDGET (keep), GTK_TYPE_POPOVER, popovers);
+    hearth_ui_collect_widgets (GTK_WIDGET (keep), GTK_TYPE_POPOVER, popovers);
     for (guint i = 0; i < popovers->len; i++)
       if (gtk_widget_get_visible (popovers->pdata[i]))
         {
@@ -3016,7 +3004,7 @@ test_chat_pointer (void)
     {
       g_autoptr (GPtrArray) found = g_ptr_array_new ();
 
-      collect_widgets (view, GTK_TYPE_DROP_DOWN, found);
+      hearth_ui_collect_widgets (view, GTK_TYPE_DROP_DOWN, found);
       g_assert_cmpuint (found->len, ==, 1);
       dropdown = found->pdata[0];
     }
@@ -3117,7 +3105,7 @@ test_chat_versions_context (void)
   {
     g_autoptr (GPtrArray) rows = g_ptr_array_new ();
 
-    collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+    hearth_ui_collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
     for (guint i = 0; i < rows->len && button == NULL; i++)
       if (gtk_widget_get_mapped (rows->pdata[i]))
         {
@@ -3155,7 +3143,7 @@ composer_of_unmapped (GtkWidget *view)
 {
   g_autoptr (GPtrArray) views = g_ptr_array_new ();
 
-  collect_widgets (view, GTK_TYPE_TEXT_VIEW, views);
+  hearth_ui_collect_widgets (view, GTK_TYPE_TEXT_VIEW, views);
   for (guint i = 0; i < views->len; i++)
     if (gtk_text_view_get_editable (views->pdata[i]))
       return views->pdata[i];
@@ -3171,7 +3159,7 @@ composer_of (GtkWidget *view)
     {
       g_autoptr (GPtrArray) views = g_ptr_array_new ();
 
-      collect_widgets (view, GTK_TYPE_TEXT_VIEW, views);
+      hearth_ui_collect_widgets (view, GTK_TYPE_TEXT_VIEW, views);
       for (guint i = 0; i < views->len && composer == NULL; i++)
         if (gtk_text_view_get_editable (views->pdata[i]) && gtk_widget_get_mapped (views->pdata[i]))
           composer = views->pdata[i];
@@ -3266,7 +3254,7 @@ test_chat_drafts_and_search (void)
     g_autoptr (GPtrArray) entries = g_ptr_array_new ();
 
     /* (the sidebar's: the model drop-down's popup has one too) */
-    collect_widgets (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, entries);
+    hearth_ui_collect_widgets (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, entries);
     search = NULL;
     for (guint i = 0; i < entries->len && search == NULL; i++)
       if (gtk_widget_get_mapped (entries->pdata[i]))
@@ -3585,7 +3573,7 @@ test_discover_narrow (void)
   wait_until (models_narrow, models, "the Models window is at phone width");
   ui_input_spin (400);
   save_screenshot (models, "hearth-discover-narrow");
-  collect_widgets (GTK_WIDGET (models), ADW_TYPE_EXPANDER_ROW, rows);
+  hearth_ui_collect_widgets (GTK_WIDGET (models), ADW_TYPE_EXPANDER_ROW, rows);
   for (guint i = 0; i < rows->len; i++)
     {
       const char *title = adw_preferences_row_get_title (rows->pdata[i]);
@@ -3619,7 +3607,7 @@ has_accessible_name (GtkWidget *widget)
   /* a control in a preferences row is named by the row's title */
   if (row != NULL && *adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)) != '\0')
     return TRUE;
-  collect_widgets (widget, GTK_TYPE_LABEL, labels);
+  hearth_ui_collect_widgets (widget, GTK_TYPE_LABEL, labels);
   for (guint i = 0; i < labels->len; i++)
     if (*gtk_label_get_text (labels->pdata[i]) != '\0')
       return TRUE;
@@ -3640,7 +3628,7 @@ check_accessible_names (GtkWidget *window)
     {
       g_autoptr (GPtrArray) widgets = g_ptr_array_new ();
 
-      collect_widgets (window, types[t], widgets);
+      hearth_ui_collect_widgets (window, types[t], widgets);
       for (guint i = 0; i < widgets->len; i++)
         {
           GtkWidget *w = widgets->pdata[i];
@@ -3699,7 +3687,7 @@ test_accessible_names (void)
   window = main_window ();
   view = hearth_window_get_chat_view (window);
   wait_until (texts_laid_out, view, "the chat is laid out");
-  collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+  hearth_ui_collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
   for (guint i = 0; i < rows->len; i++)
     if (gtk_widget_get_mapped (rows->pdata[i]))
       hover (rows->pdata[i]);
@@ -3851,7 +3839,7 @@ at_end (gpointer data)
   graphene_point_t bottom;
   float lowest = 0;
 
-  collect_widgets (data, HEARTH_TYPE_MESSAGE_ROW, rows);
+  hearth_ui_collect_widgets (data, HEARTH_TYPE_MESSAGE_ROW, rows);
   if (rows->len == 0)
     return FALSE;
   for (scroller = rows->pdata[0]; scroller != NULL && !GTK_IS_SCROLLED_WINDOW (scroller);)
