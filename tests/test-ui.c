@@ -1533,6 +1533,9 @@ popover_under_shown (gpointer data)
   return popover != NULL && gtk_widget_get_mapped (popover);
 }
 
+static void wait_rows (GtkWidget *view,
+                       guint      n);
+
 /* Removing a model that chats use says which before; such a chat then says
  * in place that its model is gone, and its button opens the model
  * drop-down, where another is chosen. */
@@ -1553,6 +1556,7 @@ test_models_remove_used (void)
   GtkWidget *bar, *dropdown, *sidebar;
   GtkWindow *models, *dialog;
   gint64 ids[G_N_ELEMENTS (subjects)];
+  gint64 asked, reply = 0;
   const char *body;
 
   REQUIRE_DISPLAY ();
@@ -1566,8 +1570,14 @@ test_models_remove_used (void)
     {
       ids[i] = hearth_chat_store_create_chat (chats, "used:latest", &error);
       g_assert_no_error (error);
-      g_assert_cmpint (hearth_chat_store_add_message (chats, ids[i], 0, "user", subjects[i], NULL,
-                                                      NULL, TRUE, &error), >, 0);
+      asked = hearth_chat_store_add_message (chats, ids[i], 0, "user", subjects[i], NULL, NULL,
+                                             TRUE, &error);
+      g_assert_cmpint (asked, >, 0);
+      g_assert_no_error (error);
+      /* the newest has a reply, to be written again */
+      if (i + 1 == G_N_ELEMENTS (subjects))
+        reply = hearth_chat_store_add_message (chats, ids[i], asked, "assistant", "Once upon a time.",
+                                               "used:latest", NULL, TRUE, &error);
       g_assert_no_error (error);
       /* one second apart: the newest is listed first */
       g_usleep (i + 1 < G_N_ELEMENTS (subjects) ? G_USEC_PER_SEC : 0);
@@ -1613,6 +1623,33 @@ test_models_remove_used (void)
                             "with this chat."), "used:latest");
   g_assert_nonnull (find_widget (bar, GTK_TYPE_LABEL, "label", gone));
   save_screenshot (GTK_WINDOW (window), "hearth-chat-model-gone");
+
+  /* "Write the Reply Again" clicked on the reply: no failing reply and no
+   * toast, the model drop-down instead (it once failed with a toast) */
+  if (ui_input_unavailable () == NULL)
+    {
+      g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+      g_autoptr (HearthChatMessage) kept = NULL;
+      GtkWidget *again = NULL;
+
+      wait_rows (view, 2);
+      hearth_ui_collect_widgets (view, HEARTH_TYPE_MESSAGE_ROW, rows);
+      for (guint i = 0; i < rows->len && again == NULL; i++)
+        if (gtk_widget_get_mapped (rows->pdata[i])
+            && find_widget (rows->pdata[i], GTK_TYPE_LABEL, "label", "Once upon a time.") != NULL)
+          {
+            ui_input_hover (rows->pdata[i]);
+            again = find_widget (rows->pdata[i], GTK_TYPE_BUTTON, "icon-name", "view-refresh-symbolic");
+          }
+      g_assert_nonnull (again);
+      ui_input_click (again);
+      kept = hearth_chat_store_get_message (chats, reply, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (kept->n_siblings, ==, 1);
+      g_assert_true (gtk_widget_has_focus (find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL))
+                     || gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)),
+                                                find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL)));
+    }
 
   /* its button opens the model drop-down; another model chosen there, the
    * message goes */

@@ -405,6 +405,18 @@ update_missing_model (HearthChatView   *self,
   return text != NULL;
 }
 
+/* A chat whose model is gone: the bar above says so; a reply asked for
+ * (sent, written again, an edit) takes the person to the model drop-down
+ * instead of failing. TRUE where it did. */
+static gboolean
+model_is_missing (HearthChatView *self)
+{
+  if (!gtk_info_bar_get_revealed (self->missing_model))
+    return FALSE;
+  gtk_widget_grab_focus (GTK_WIDGET (self->model_dropdown));
+  return TRUE;
+}
+
 static void
 choose_model_activated (GtkWidget  *widget,
                         const char *action,
@@ -562,12 +574,8 @@ send_activated (GtkWidget  *widget,
 
   if (self->conversation == NULL || (text = typed_text (self->composer)) == NULL)
     return;
-  /* no model: the message above says so and how to choose one */
-  if (gtk_info_bar_get_revealed (self->missing_model))
-    {
-      gtk_widget_grab_focus (GTK_WIDGET (self->model_dropdown));
-      return;
-    }
+  if (model_is_missing (self))
+    return;
   if (!hearth_conversation_send (self->conversation, text, &error))
     {
       toast (self, error->message);
@@ -618,6 +626,8 @@ regenerate (HearthChatView *self,
 {
   g_autoptr (GError) error = NULL;
 
+  if (model_is_missing (self))
+    return;
   self->stick_to_bottom = TRUE;
   if (self->conversation != NULL
       && !hearth_conversation_regenerate (self->conversation, id, drop_oldest, &error))
@@ -695,7 +705,8 @@ edit_activated (GtkWidget  *widget,
   HearthMessageItem *item = find_item (self, id);
   GtkWidget *dialog, *scroller, *view;
 
-  if (item == NULL || self->conversation == NULL)
+  /* (before the dialog: the text written in it would have nowhere to go) */
+  if (item == NULL || self->conversation == NULL || model_is_missing (self))
     return;
   dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Edit Message"),
                                    _("The reply that follows is written again; the earlier "
