@@ -494,15 +494,14 @@ hearth_chat_store_list_chats_with_model (HearthChatStore  *self,
 }
 
 /* Runs @sql (one statement: @text first if @with_text, the chat's id
- * last), expecting it to change a row. */
+ * last), expecting it to change a row; says nothing of it. */
 static gboolean
-update_chat (HearthChatStore  *self,
-             gint64            chat_id,
-             const char       *sql,
-             gboolean          with_text,
-             const char       *text,
-             gboolean          list_too,
-             GError          **error)
+update_chat_quietly (HearthChatStore  *self,
+                     gint64            chat_id,
+                     const char       *sql,
+                     gboolean          with_text,
+                     const char       *text,
+                     GError          **error)
 {
   g_autoptr (sqlite3_stmt) stmt = hearth_chat_store_prepare (self, sql, error);
   int i = 1;
@@ -516,6 +515,21 @@ update_chat (HearthChatStore  *self,
     return hearth_chat_store_fail (self, error);
   if (sqlite3_changes (self->db) == 0)
     return not_found (error, chat_id);
+  return TRUE;
+}
+
+/* The same, then says the chat changed (and the list, with @list_too). */
+static gboolean
+update_chat (HearthChatStore  *self,
+             gint64            chat_id,
+             const char       *sql,
+             gboolean          with_text,
+             const char       *text,
+             gboolean          list_too,
+             GError          **error)
+{
+  if (!update_chat_quietly (self, chat_id, sql, with_text, text, error))
+    return FALSE;
   hearth_chat_store_changed (self, chat_id, list_too);
   return TRUE;
 }
@@ -577,8 +591,6 @@ hearth_chat_store_set_draft (HearthChatStore  *self,
                              const char       *text,
                              GError          **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), FALSE);
   g_return_val_if_fail (text != NULL, FALSE);
 
@@ -589,16 +601,8 @@ hearth_chat_store_set_draft (HearthChatStore  *self,
       return FALSE;
     }
   /* (not a change of the chat: no signal, no new place in the list) */
-  stmt = hearth_chat_store_prepare (self, "UPDATE chats SET draft = ? WHERE id = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  hearth_chat_store_bind_text (stmt, 1, text);
-  sqlite3_bind_int64 (stmt, 2, chat_id);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    return hearth_chat_store_fail (self, error);
-  if (sqlite3_changes (self->db) == 0)
-    return not_found (error, chat_id);
-  return TRUE;
+  return update_chat_quietly (self, chat_id, "UPDATE chats SET draft = ? WHERE id = ?", TRUE, text,
+                              error);
 }
 
 char *
