@@ -595,6 +595,23 @@ blob_temp_path (const char *blob)
   return g_strdup_printf ("%s.import-%u-%08x", blob, (guint) getpid (), g_random_int ());
 }
 
+/* Renames @tmp over @blob; on failure @tmp is removed and @error says why. */
+static gboolean
+move_into_place (const char  *tmp,
+                 const char  *blob,
+                 GError     **error)
+{
+  int saved;
+
+  if (g_rename (tmp, blob) == 0)
+    return TRUE;
+  saved = errno;
+  g_unlink (tmp);
+  g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot move %s to %s: %s"), tmp,
+               blob, g_strerror (saved));
+  return FALSE;
+}
+
 /* Copies the file at @path to a new file beside @blob, hashing the bytes
  * as they go, and renames it to @blob once they are the ones @digest
  * names; over a link there, atomically, so that every model that shares
@@ -669,15 +686,7 @@ copy_blob (const char    *path,
                    _("%s changed while it was being imported; import it again"), path);
       return FALSE;
     }
-  if (g_rename (tmp, blob) != 0)
-    {
-      saved = errno;
-      g_unlink (tmp);
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot move %s to %s: %s"),
-                   tmp, blob, g_strerror (saved));
-      return FALSE;
-    }
-  return TRUE;
+  return move_into_place (tmp, blob, error);
 }
 
 /* Makes @blob a symbolic link to @path (made beside it, then renamed over
@@ -691,19 +700,10 @@ link_blob (const char    *path,
   g_autofree char *absolute = g_canonicalize_filename (path, NULL);
   g_autofree char *tmp = blob_temp_path (blob);
   g_autoptr (GFile) tmp_file = g_file_new_for_path (tmp);
-  int saved;
 
   if (!g_file_make_symbolic_link (tmp_file, absolute, cancellable, error))
     return FALSE;
-  if (g_rename (tmp, blob) != 0)
-    {
-      saved = errno;
-      g_unlink (tmp);
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot move %s to %s: %s"),
-                   tmp, blob, g_strerror (saved));
-      return FALSE;
-    }
-  return TRUE;
+  return move_into_place (tmp, blob, error);
 }
 
 /* Puts the file at @path, whose SHA-256 is @digest, into the store as
