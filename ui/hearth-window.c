@@ -33,8 +33,8 @@ struct _HearthWindow
   /* owned */
   HearthChatList *chats;      /* the sidebar's chats (NULL without a chat store) */
   gboolean changing;          /* inside the list's items-changed */
-  int kept_position;          /* where the chat shown was when it began */
-  int shown_position;         /* the chat shown's row when last looked (-1: none) */
+  int shown_position;         /* the chat shown's row when the selection last marked it
+                               * (-1: none); during a change of the list, its old row */
   gboolean selecting;         /* the selection is being set to the chat shown */
   gboolean pointer_in_list;   /* the pointer is over the sidebar's list */
   GtkSingleSelection *selection;
@@ -173,10 +173,9 @@ chats_changing_cb (GListModel   *model,
                    guint         added,
                    HearthWindow *self)
 {
-  /* (the list holds its new items already: the row is the one noted when
-   * the selection last marked the chat shown) */
+  /* (the list holds its new items already: where the chat shown was is
+   * shown_position, kept until the selection marks it again) */
   self->changing = TRUE;
-  self->kept_position = self->shown_position;
 }
 
 /* ...and then the selection marks it where it went. A chat a search leaves
@@ -198,8 +197,8 @@ chats_changed_cb (GListModel   *model,
     {
       g_autoptr (HearthChatItem) next = NULL;
 
-      if (self->kept_position >= 0 && n > 0)
-        next = g_list_model_get_item (model, MIN ((guint) self->kept_position, n - 1));
+      if (self->shown_position >= 0 && n > 0)
+        next = g_list_model_get_item (model, MIN ((guint) self->shown_position, n - 1));
       show_chat (self, next != NULL ? hearth_chat_item_get_id (next) : 0);
       return;
     }
@@ -217,10 +216,7 @@ selection_changed_cb (GtkSingleSelection *selection,
                       GParamSpec         *pspec,
                       HearthWindow       *self)
 {
-  if (self->changing || self->selecting || self->pointer_in_list)
-    return;
-  if (gtk_single_selection_get_selected (selection)
-      != (guint) (shown_chat (self) != 0 ? hearth_chat_list_find (self->chats, shown_chat (self)) : -1))
+  if (!self->changing && !self->selecting && !self->pointer_in_list)
     sync_selection (self);
 }
 
