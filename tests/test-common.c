@@ -91,3 +91,25 @@ hearth_test_wait_until (gboolean   (*done) (gpointer),
       g_usleep (1000);
     }
 }
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+char *
+hearth_test_list_blobs (const char *root)
+{
+  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *file;
+
+  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (file));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv ("|", (char **) names->pdata);
+}

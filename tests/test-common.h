@@ -25,6 +25,10 @@ double hearth_test_nmse (const float *got,
                          const float *want,
                          uint64_t     n);
 
+/* The names in ROOT/blobs (a model store's), sorted, joined by "|" ("" for
+ * none). */
+char *hearth_test_list_blobs (const char *root);
+
 /* Iterates the default main context until @done (@data) says so; fails,
  * saying "timed out waiting until @what", after @seconds. Polls (1 ms
  * apart) rather than blocks, so that sources nobody wakes (a window's frame

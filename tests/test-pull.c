@@ -744,29 +744,6 @@ test_downloads_pause_cancel (void)
   test_registry.slow = FALSE;
 }
 
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
-}
-
-/* The names in ROOT/blobs, sorted, joined by "|". */
-static char *
-list_blobs (const char *root)
-{
-  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *file;
-
-  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (file));
-  g_ptr_array_sort (names, compare_names);
-  g_ptr_array_add (names, NULL);
-  return g_strjoinv ("|", (char **) names->pdata);
-}
-
 static gboolean
 pull_ended (gpointer data)
 {
@@ -805,7 +782,7 @@ test_corrupt_blob_leaves_nothing (void)
   g_assert_cmpint (hearth_pull_get_state (pull), ==, HEARTH_PULL_STATE_FAILED);
   g_assert_nonnull (strstr (hearth_pull_get_error (pull)->message, "corrupt"));
   /* listed, so its config blob stays; the corrupt file and its lock go */
-  listed = list_blobs (root);
+  listed = hearth_test_list_blobs (root);
   g_assert_cmpstr (listed, ==, config);
   pending = hearth_store_pending_list (store);
   g_assert_cmpuint (pending->len, ==, 1);
@@ -814,7 +791,7 @@ test_corrupt_blob_leaves_nothing (void)
   /* taken off the list: nothing of it stays */
   hearth_downloads_cancel (downloads, pull);
   g_clear_pointer (&listed, g_free);
-  listed = list_blobs (root);
+  listed = hearth_test_list_blobs (root);
   g_assert_cmpstr (listed, ==, "");
 
   /* a config blob whose pull nobody sees (its record gone, as an earlier
@@ -832,7 +809,7 @@ test_corrupt_blob_leaves_nothing (void)
     g_assert_no_error (error);
   }
   g_clear_pointer (&listed, g_free);
-  listed = list_blobs (root);
+  listed = hearth_test_list_blobs (root);
   g_assert_cmpstr (listed, ==, "");
 }
 

@@ -447,22 +447,6 @@ compare_names (gconstpointer a,
   return g_strcmp0 (*(char *const *) a, *(char *const *) b);
 }
 
-/* ROOT/blobs's names, sorted, joined by "|". */
-static char *
-list_blobs (const char *root)
-{
-  g_autofree char *dir = g_build_filename (root, "blobs", NULL);
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *file;
-
-  while (d != NULL && (file = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (file));
-  g_ptr_array_sort (names, compare_names);
-  g_ptr_array_add (names, NULL);
-  return g_strjoinv ("|", (char **) names->pdata);
-}
-
 /* A removal leaves in blobs/ the blobs of the models that remain and the
  * files of the pulls in the Downloads list (.hearth-pulls), and removes
  * what nothing refers to: a config blob a failed pull left, the partial
@@ -552,7 +536,7 @@ test_prune (void)
                   "-partial-0", "Ollama's", 3600);
   put_blobs_file (root, "notes.txt", "mine", 3600);
 
-  before = list_blobs (root);
+  before = hearth_test_list_blobs (root);
   g_test_message ("before: %s", before);
   g_assert_true (hearth_store_removal_frees (store, "gone", &would_free, &error));
   g_assert_no_error (error);
@@ -569,7 +553,7 @@ test_prune (void)
     g_assert_cmpuint (freed, >, (guint64) st.st_size);
   }
 
-  after = list_blobs (root);
+  after = hearth_test_list_blobs (root);
   {
     g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
     g_autoptr (GHashTable) keep_digests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -604,7 +588,7 @@ test_prune (void)
     g_assert_cmpuint (hearth_store_prune (store, released), >, 0);
   }
   g_clear_pointer (&after, g_free);
-  after = list_blobs (root);
+  after = hearth_test_list_blobs (root);
   g_assert_null (strstr (after, "sha256-1111"));
   g_assert_null (strstr (after, "sha256-2222"));
 }

@@ -2800,6 +2800,47 @@ test_chat_markdown (void)
 /* Whether a screen reader has a name for @widget: its accessible label,
  * the title of the preferences row it is in, or a label with text inside
  * it. */
+/* A chat with the model stories:latest, titled @title, whose first message
+ * is @question; returns the chat, and in @question_id that message. */
+static gint64
+add_chat (HearthChatStore *chats,
+          const char      *title,
+          const char      *question,
+          gint64          *question_id)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 chat = hearth_chat_store_create_chat (chats, "stories:latest", &error);
+  gint64 asked;
+
+  g_assert_no_error (error);
+  asked = hearth_chat_store_add_message (chats, chat, 0, "user", question, NULL, NULL, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_chat_store_rename_chat (chats, chat, title, &error));
+  g_assert_no_error (error);
+  if (question_id != NULL)
+    *question_id = asked;
+  return chat;
+}
+
+/* A finished reply @text to message @parent of @chat, with @stats (JSON);
+ * returns it. */
+static gint64
+add_reply (HearthChatStore *chats,
+           gint64           chat,
+           gint64           parent,
+           const char      *text,
+           const char      *stats)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 reply = hearth_chat_store_add_message (chats, chat, parent, "assistant", text,
+                                                "stories:latest", NULL, TRUE, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (hearth_chat_store_update_message (chats, reply, text, TRUE, stats, NULL, &error));
+  g_assert_no_error (error);
+  return reply;
+}
+
 /* ---- real clicks: the menus and the drop-down, as a person uses them ---------------- */
 
 #define REQUIRE_INPUT()                                                              \
@@ -2968,12 +3009,7 @@ test_chat_pointer (void)
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
     {
-      ids[i] = hearth_chat_store_create_chat (chats, "stories:latest", &error);
-      g_assert_no_error (error);
-      g_assert_true (hearth_chat_store_add_message (chats, ids[i], 0, "user", "Hello", NULL, NULL,
-                                                    TRUE, &error) != 0);
-      g_assert_true (hearth_chat_store_rename_chat (chats, ids[i], titles[i], &error));
-      g_assert_no_error (error);
+      ids[i] = add_chat (chats, titles[i], "Hello", NULL);
       g_usleep (G_USEC_PER_SEC / 50); /* (a clear order in the sidebar) */
     }
   window = main_window ();
@@ -3090,7 +3126,7 @@ test_chat_versions_context (void)
   HearthChatStore *chats;
   HearthWindow *window;
   GtkWidget *view, *button;
-  gint64 chat, question, first, second;
+  gint64 chat, question;
 
   REQUIRE_INPUT ();
   model = stories_in_library ();
@@ -3098,21 +3134,11 @@ test_chat_versions_context (void)
     return;
   chats = hearth_application_get_chat_store (app, &error);
   g_assert_no_error (error);
-  chat = hearth_chat_store_create_chat (chats, "stories:latest", &error);
-  question = hearth_chat_store_add_message (chats, chat, 0, "user", "Tell a story", NULL, NULL,
-                                            TRUE, &error);
-  first = hearth_chat_store_add_message (chats, chat, question, "assistant", "Once upon a time.",
-                                         "stories:latest", NULL, TRUE, &error);
-  g_assert_true (hearth_chat_store_update_message (
-    chats, first, "Once upon a time.", TRUE,
-    "{\"n_ctx\":512,\"prompt_tokens\":20,\"generated_tokens\":80}", NULL, &error));
-  second = hearth_chat_store_add_message (chats, chat, question, "assistant", "A frog sat.",
-                                          "stories:latest", NULL, TRUE, &error);
-  g_assert_true (hearth_chat_store_update_message (
-    chats, second, "A frog sat.", TRUE,
-    "{\"n_ctx\":512,\"prompt_tokens\":20,\"generated_tokens\":200}", NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (hearth_chat_store_rename_chat (chats, chat, "Versions chat", &error));
+  chat = add_chat (chats, "Versions chat", "Tell a story", &question);
+  add_reply (chats, chat, question, "Once upon a time.",
+             "{\"n_ctx\":512,\"prompt_tokens\":20,\"generated_tokens\":80}");
+  add_reply (chats, chat, question, "A frog sat.",
+             "{\"n_ctx\":512,\"prompt_tokens\":20,\"generated_tokens\":200}");
 
   window = main_window ();
   close_other_windows (GTK_WINDOW (window));
@@ -3158,20 +3184,6 @@ test_chat_versions_context (void)
   wait_until (label_says, want, "the context of the version shown (1/2)");
   save_screenshot (GTK_WINDOW (window), "hearth-chat-version-context");
 
-}
-
-/* A first message that gives the chat its @title. */
-static void
-add_titled_message (HearthChatStore *chats,
-                    gint64           chat,
-                    const char      *title)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (hearth_chat_store_add_message (chats, chat, 0, "user", "Hello", NULL, NULL, TRUE,
-                                                &error) != 0);
-  g_assert_true (hearth_chat_store_rename_chat (chats, chat, title, &error));
-  g_assert_no_error (error);
 }
 
 /* The editable text view of a chat view that is not on screen. */
@@ -3226,12 +3238,9 @@ test_chat_drafts_and_search (void)
     return;
   chats = hearth_application_get_chat_store (app, &error);
   g_assert_no_error (error);
-  one = hearth_chat_store_create_chat (chats, "stories:latest", &error);
-  add_titled_message (chats, one, "Draft one");
+  one = add_chat (chats, "Draft one", "Hello", NULL);
   g_usleep (G_USEC_PER_SEC / 50);
-  two = hearth_chat_store_create_chat (chats, "stories:latest", &error);
-  add_titled_message (chats, two, "Draft two");
-  g_assert_no_error (error);
+  two = add_chat (chats, "Draft two", "Hello", NULL);
 
   window = main_window ();
   close_other_windows (GTK_WINDOW (window));
@@ -3373,7 +3382,7 @@ test_chat_narrow (void)
   GtkWindow *narrow;
   AdwLeaflet *leaflet;
   GtkWidget *view, *w[2] = { NULL, NULL };
-  gint64 chat, question, reply;
+  gint64 chat, question;
 
   REQUIRE_DISPLAY ();
   model = stories_in_library ();
@@ -3381,16 +3390,8 @@ test_chat_narrow (void)
     return;
   chats = hearth_application_get_chat_store (app, &error);
   g_assert_no_error (error);
-  chat = hearth_chat_store_create_chat (chats, "stories:latest", &error);
-  question = hearth_chat_store_add_message (chats, chat, 0, "user", "Once upon a time", NULL, NULL,
-                                            TRUE, &error);
-  reply = hearth_chat_store_add_message (chats, chat, question, "assistant",
-                                         "there was a little girl who liked to play in the park.",
-                                         "stories:latest", NULL, TRUE, &error);
-  g_assert_true (hearth_chat_store_update_message (
-    chats, reply, "there was a little girl who liked to play in the park.", TRUE, stats, NULL, &error));
-  g_assert_true (hearth_chat_store_rename_chat (chats, chat, "Narrow chat", &error));
-  g_assert_no_error (error);
+  chat = add_chat (chats, "Narrow chat", "Once upon a time", &question);
+  add_reply (chats, chat, question, "there was a little girl who liked to play in the park.", stats);
 
   settings = hearth_application_get_settings (app);
   g_settings_set_int (settings, "window-width", 360);
@@ -3532,16 +3533,11 @@ test_chat_delete_focused (void)
   g_assert_no_error (error);
   for (guint i = 0; i < 2; i++)
     {
-      gint64 q, r;
+      gint64 first;
 
-      ids[i] = hearth_chat_store_create_chat (chats, "stories:latest", &error);
-      q = hearth_chat_store_add_message (chats, ids[i], 0, "user", titles[i], NULL, NULL, TRUE, &error);
-      r = hearth_chat_store_add_message (chats, ids[i], q, "assistant", "Once upon a time, a cat.",
-                                         "stories:latest", NULL, TRUE, &error);
-      g_assert_true (hearth_chat_store_update_message (
-        chats, r, "Once upon a time, a cat.", TRUE,
-        "{\"n_ctx\":512,\"prompt_tokens\":5,\"generated_tokens\":7}", NULL, &error));
-      g_assert_no_error (error);
+      ids[i] = add_chat (chats, titles[i], titles[i], &first);
+      add_reply (chats, ids[i], first, "Once upon a time, a cat.",
+                 "{\"n_ctx\":512,\"prompt_tokens\":5,\"generated_tokens\":7}");
       g_usleep (G_USEC_PER_SEC / 50);
     }
   window = main_window ();
