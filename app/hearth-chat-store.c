@@ -412,6 +412,25 @@ like_pattern (const char *word)
   return g_string_free (s, FALSE);
 }
 
+/* The chats @stmt's rows hold (its columns CHAT_COLUMNS), or NULL. */
+static GPtrArray *
+chats_from_rows (HearthChatStore  *self,
+                 sqlite3_stmt     *stmt,
+                 GError          **error)
+{
+  g_autoptr (GPtrArray) chats = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_chat_free);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (chats, chat_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      hearth_chat_store_fail (self, error);
+      return NULL;
+    }
+  return g_steal_pointer (&chats);
+}
+
 GPtrArray *
 hearth_chat_store_list_chats (HearthChatStore  *self,
                               const char       *search,
@@ -419,10 +438,8 @@ hearth_chat_store_list_chats (HearthChatStore  *self,
 {
   g_autoptr (GString) sql = g_string_new ("SELECT " CHAT_COLUMNS " FROM chats c WHERE c.deleted = 0");
   g_auto (GStrv) words = NULL;
-  g_autoptr (GPtrArray) chats = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_chat_free);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   guint n = 0;
-  int rc;
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), NULL);
 
@@ -454,14 +471,7 @@ hearth_chat_store_list_chats (HearthChatStore  *self,
         hearth_chat_store_bind_text (stmt, (int) (2 * k + 2), pattern);
         k++;
       }
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (chats, chat_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      hearth_chat_store_fail (self, error);
-      return NULL;
-    }
-  return g_steal_pointer (&chats);
+  return chats_from_rows (self, stmt, error);
 }
 
 GPtrArray *
@@ -469,9 +479,7 @@ hearth_chat_store_list_chats_with_model (HearthChatStore  *self,
                                          const char       *model,
                                          GError          **error)
 {
-  g_autoptr (GPtrArray) chats = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_chat_free);
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), NULL);
   g_return_val_if_fail (model != NULL, NULL);
@@ -483,14 +491,7 @@ hearth_chat_store_list_chats_with_model (HearthChatStore  *self,
   if (stmt == NULL)
     return NULL;
   hearth_chat_store_bind_text (stmt, 1, model);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (chats, chat_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      hearth_chat_store_fail (self, error);
-      return NULL;
-    }
-  return g_steal_pointer (&chats);
+  return chats_from_rows (self, stmt, error);
 }
 
 /* Runs @sql (one statement: @text first if @with_text, the chat's id
