@@ -41,7 +41,7 @@ fixture_set_up (Fixture       *f,
   g_autoptr (GError) error = NULL;
   hearth_test_model m;
   ember_error e = { 0 };
-  ember_generate_options options;
+  HearthOptions options;
 
   /* a generated model whose greedy text runs on (see test-generation.c) */
   g_assert_true (hearth_test_model_preset (&m, "tiny"));
@@ -59,10 +59,10 @@ fixture_set_up (Fixture       *f,
   g_assert_no_error (error);
   f->library = hearth_library_new (f->models);
   f->conversation = hearth_conversation_new (f->chats, f->engine, f->library, f->chat);
-  ember_generate_options_init (&options);
-  options.sampler.temperature = 0;
+  hearth_options_init (&options);
+  options.temperature = 0;
   options.num_predict = 24;
-  hearth_conversation_set_options (f->conversation, &options, 0);
+  hearth_conversation_set_options (f->conversation, &options);
 }
 
 static void
@@ -247,13 +247,13 @@ test_streaming_saved (Fixture       *f,
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) path = NULL;
-  ember_generate_options options;
+  HearthOptions options;
   StreamCheck check = { f, 0, FALSE };
 
-  ember_generate_options_init (&options);
-  options.sampler.temperature = 0;
+  hearth_options_init (&options);
+  options.temperature = 0;
   options.num_predict = 1500;
-  hearth_conversation_set_options (f->conversation, &options, 0);
+  hearth_conversation_set_options (f->conversation, &options);
   g_signal_connect (f->conversation, "reply-text", G_CALLBACK (on_reply_text), &check);
   g_assert_true (hearth_conversation_send (f->conversation, "A long story, please", &error));
   wait_reply (f);
@@ -278,12 +278,12 @@ test_stop (Fixture       *f,
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) path = NULL;
-  ember_generate_options options;
+  HearthOptions options;
 
-  ember_generate_options_init (&options);
-  options.sampler.temperature = 0;
+  hearth_options_init (&options);
+  options.temperature = 0;
   options.num_predict = -1;
-  hearth_conversation_set_options (f->conversation, &options, 0);
+  hearth_conversation_set_options (f->conversation, &options);
   g_signal_connect (f->conversation, "reply-text", G_CALLBACK (stop_at_first_text), NULL);
   g_assert_true (hearth_conversation_send (f->conversation, "Go on forever", &error));
   wait_reply (f);
@@ -303,13 +303,13 @@ test_context_full (Fixture       *f,
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) path = NULL;
-  ember_generate_options options;
+  HearthOptions options;
   gint64 failed;
 
-  ember_generate_options_init (&options);
-  options.sampler.temperature = 0;
+  hearth_options_init (&options);
+  options.temperature = 0;
   options.num_predict = 40;
-  hearth_conversation_set_options (f->conversation, &options, 0);
+  hearth_conversation_set_options (f->conversation, &options);
   for (int i = 0; i < 8; i++)
     {
       g_assert_true (hearth_conversation_send (f->conversation, "Tell me more about it", &error));

@@ -100,7 +100,7 @@ watch_clear (Watch *w)
 /* Runs @request to its end. */
 static void
 run (HearthEngine        *engine,
-     HearthEngineRequest *request,
+     HearthRequest *request,
      Watch               *w)
 {
   watch_init (w, hearth_engine_generate (engine, request));
@@ -110,14 +110,14 @@ run (HearthEngine        *engine,
   g_assert_cmpstr (w->text->str, ==, hearth_generation_get_text (w->generation));
 }
 
-static HearthEngineRequest *
+static HearthRequest *
 greedy_request (const char *model,
                 const char *session,
                 int         num_predict)
 {
-  HearthEngineRequest *request = hearth_engine_request_new (model, session);
+  HearthRequest *request = hearth_request_new (model, session);
 
-  request->options.sampler.temperature = 0;
+  request->options.temperature = 0;
   request->options.num_predict = num_predict;
   return request;
 }
@@ -208,9 +208,9 @@ test_reply (void)
     return;
   engine = hearth_engine_new ();
   {
-    g_autoptr (HearthEngineRequest) request = greedy_request (model, "chat-1", 60);
+    g_autoptr (HearthRequest) request = greedy_request (model, "chat-1", 60);
 
-    hearth_engine_request_add_message (request, "user", "Once upon a time");
+    hearth_request_add_message (request, "user", "Once upon a time");
     run (engine, g_steal_pointer (&request), &w);
   }
   g_assert_null (hearth_generation_get_error (w.generation));
@@ -243,10 +243,10 @@ test_batches (void)
 {
   g_autofree char *model = tiny_model ("batches.gguf", 4096);
   g_autoptr (HearthEngine) engine = hearth_engine_new ();
-  g_autoptr (HearthEngineRequest) request = greedy_request (model, NULL, 1500);
+  g_autoptr (HearthRequest) request = greedy_request (model, NULL, 1500);
   Watch w;
 
-  hearth_engine_request_add_message (request, "user", "hello");
+  hearth_request_add_message (request, "user", "hello");
   run (engine, g_steal_pointer (&request), &w);
   g_assert_null (hearth_generation_get_error (w.generation));
   g_test_message ("%u tokens in %u batches", hearth_generation_get_stats (w.generation)->generated_tokens,
@@ -276,14 +276,14 @@ test_cancel (void)
 
   /* cancelled before it starts: nothing generated, no error */
   {
-    g_autoptr (HearthEngineRequest) request = greedy_request (model, NULL, -1);
+    g_autoptr (HearthRequest) request = greedy_request (model, NULL, -1);
 
-    hearth_engine_request_add_message (request, "user", "hello");
+    hearth_request_add_message (request, "user", "hello");
     watch_init (&w, hearth_engine_generate (engine, g_steal_pointer (&request)));
     hearth_generation_cancel (w.generation);
     hearth_test_wait_until (is_finished, &w, 60, "the cancelled reply ends");
     g_assert_null (hearth_generation_get_error (w.generation));
-    g_assert_cmpint (hearth_generation_get_stats (w.generation)->stop_reason, ==, EMBER_STOP_CANCELLED);
+    g_assert_cmpint (hearth_generation_get_stats (w.generation)->stop_reason, ==, HEARTH_STOP_CANCELLED);
     g_assert_cmpuint (hearth_generation_get_stats (w.generation)->generated_tokens, ==, 0);
     watch_clear (&w);
   }
@@ -291,15 +291,15 @@ test_cancel (void)
   /* cancelled at its first text: it stops between tokens, long before the
    * context (4096 tokens) is full, and keeps what it wrote */
   {
-    g_autoptr (HearthEngineRequest) request = greedy_request (model, NULL, -1);
+    g_autoptr (HearthRequest) request = greedy_request (model, NULL, -1);
 
-    hearth_engine_request_add_message (request, "user", "hello");
+    hearth_request_add_message (request, "user", "hello");
     watch_init (&w, hearth_engine_generate (engine, g_steal_pointer (&request)));
     g_signal_connect (w.generation, "text", G_CALLBACK (on_first_text_cancel), NULL);
     hearth_test_wait_until (is_finished, &w, 60, "the cancelled reply ends");
     stats = hearth_generation_get_stats (w.generation);
     g_assert_null (hearth_generation_get_error (w.generation));
-    g_assert_cmpint (stats->stop_reason, ==, EMBER_STOP_CANCELLED);
+    g_assert_cmpint (stats->stop_reason, ==, HEARTH_STOP_CANCELLED);
     g_assert_cmpuint (stats->generated_tokens, >, 0);
     g_assert_cmpuint (stats->generated_tokens, <, 4000);
     g_assert_cmpstr (w.text->str, ==, hearth_generation_get_text (w.generation));
@@ -309,20 +309,20 @@ test_cancel (void)
 }
 
 /* Turn @n of a conversation: the earlier turns, then a new question. */
-static HearthEngineRequest *
+static HearthRequest *
 turn (const char *model,
       const char *session,
       GPtrArray  *history,
       const char *question)
 {
-  HearthEngineRequest *request = greedy_request (model, session, 12);
+  HearthRequest *request = greedy_request (model, session, 12);
 
   for (guint i = 0; i < history->len; i += 2)
     {
-      hearth_engine_request_add_message (request, "user", history->pdata[i]);
-      hearth_engine_request_add_message (request, "assistant", history->pdata[i + 1]);
+      hearth_request_add_message (request, "user", history->pdata[i]);
+      hearth_request_add_message (request, "assistant", history->pdata[i + 1]);
     }
-  hearth_engine_request_add_message (request, "user", question);
+  hearth_request_add_message (request, "user", question);
   return request;
 }
 
@@ -385,11 +385,11 @@ test_keep_alive (void)
 
   /* two chats with one model share it */
   {
-    g_autoptr (HearthEngineRequest) r1 = greedy_request (model, "one", 4);
-    g_autoptr (HearthEngineRequest) r2 = greedy_request (model, "two", 4);
+    g_autoptr (HearthRequest) r1 = greedy_request (model, "one", 4);
+    g_autoptr (HearthRequest) r2 = greedy_request (model, "two", 4);
 
-    hearth_engine_request_add_message (r1, "user", "hi");
-    hearth_engine_request_add_message (r2, "user", "hello");
+    hearth_request_add_message (r1, "user", "hi");
+    hearth_request_add_message (r2, "user", "hello");
     watch_init (&w1, hearth_engine_generate (engine, g_steal_pointer (&r1)));
     watch_init (&w2, hearth_engine_generate (engine, g_steal_pointer (&r2)));
     g_assert_cmpuint (hearth_engine_get_n_loaded (engine), ==, 1);
@@ -406,9 +406,9 @@ test_keep_alive (void)
   /* … until keep-alive has passed */
   hearth_engine_set_keep_alive (engine, 1);
   {
-    g_autoptr (HearthEngineRequest) r = greedy_request (model, "one", 2);
+    g_autoptr (HearthRequest) r = greedy_request (model, "one", 2);
 
-    hearth_engine_request_add_message (r, "user", "again");
+    hearth_request_add_message (r, "user", "again");
     run (engine, g_steal_pointer (&r), &w1);
     watch_clear (&w1);
   }
@@ -421,14 +421,14 @@ test_keep_alive (void)
   {
     g_autofree char *data = NULL;
     gsize len = 0;
-    g_autoptr (HearthEngineRequest) r = greedy_request (model, NULL, 2);
-    g_autoptr (HearthEngineRequest) r2 = NULL;
+    g_autoptr (HearthRequest) r = greedy_request (model, NULL, 2);
+    g_autoptr (HearthRequest) r2 = NULL;
 
     g_assert_true (g_file_get_contents (model, &data, &len, NULL));
     g_assert_true (g_file_set_contents (other, data, (gssize) len, NULL));
     r2 = greedy_request (other, NULL, 2);
-    hearth_engine_request_add_message (r, "user", "x");
-    hearth_engine_request_add_message (r2, "user", "y");
+    hearth_request_add_message (r, "user", "x");
+    hearth_request_add_message (r2, "user", "y");
     watch_init (&w1, hearth_engine_generate (engine, g_steal_pointer (&r)));
     watch_init (&w2, hearth_engine_generate (engine, g_steal_pointer (&r2)));
     g_assert_cmpuint (hearth_engine_get_n_loaded (engine), ==, 2);
@@ -451,9 +451,9 @@ test_errors (void)
 
   /* no such file; not a model */
   {
-    g_autoptr (HearthEngineRequest) r = greedy_request ("/nonexistent/model.gguf", NULL, 4);
+    g_autoptr (HearthRequest) r = greedy_request ("/nonexistent/model.gguf", NULL, 4);
 
-    hearth_engine_request_add_message (r, "user", "hi");
+    hearth_request_add_message (r, "user", "hi");
     run (engine, g_steal_pointer (&r), &w);
     error = hearth_generation_get_error (w.generation);
     g_assert_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD);
@@ -462,9 +462,9 @@ test_errors (void)
   }
   g_assert_true (g_file_set_contents (junk, "GGUF but not really", -1, NULL));
   {
-    g_autoptr (HearthEngineRequest) r = greedy_request (junk, NULL, 4);
+    g_autoptr (HearthRequest) r = greedy_request (junk, NULL, 4);
 
-    hearth_engine_request_add_message (r, "user", "hi");
+    hearth_request_add_message (r, "user", "hi");
     run (engine, g_steal_pointer (&r), &w);
     g_assert_error (hearth_generation_get_error (w.generation), HEARTH_ENGINE_ERROR,
                     HEARTH_ENGINE_ERROR_LOAD);
@@ -474,12 +474,12 @@ test_errors (void)
   /* a conversation longer than the context (64 tokens): said with numbers,
    * nothing generated */
   {
-    g_autoptr (HearthEngineRequest) r = greedy_request (model, "long", 4);
+    g_autoptr (HearthRequest) r = greedy_request (model, "long", 4);
     g_autoptr (GString) text = g_string_new (NULL);
 
     for (int i = 0; i < 40; i++)
       g_string_append (text, "many words here ");
-    hearth_engine_request_add_message (r, "user", text->str);
+    hearth_request_add_message (r, "user", text->str);
     run (engine, g_steal_pointer (&r), &w);
     error = hearth_generation_get_error (w.generation);
     g_assert_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_CONTEXT_FULL);
@@ -493,17 +493,17 @@ test_errors (void)
    * a reply, and says how many went */
   {
     g_autofree char *roomy = tiny_model ("drop.gguf", 256);
-    g_autoptr (HearthEngineRequest) r = greedy_request (roomy, "long", 4);
+    g_autoptr (HearthRequest) r = greedy_request (roomy, "long", 4);
     const HearthGenerationStats *stats;
 
     r->drop_oldest = TRUE;
-    hearth_engine_request_add_message (r, "system", "Be brief.");
+    hearth_request_add_message (r, "system", "Be brief.");
     for (int i = 0; i < 12; i++)
       {
-        hearth_engine_request_add_message (r, "user", "some words here");
-        hearth_engine_request_add_message (r, "assistant", "and more words");
+        hearth_request_add_message (r, "user", "some words here");
+        hearth_request_add_message (r, "assistant", "and more words");
       }
-    hearth_engine_request_add_message (r, "user", "last");
+    hearth_request_add_message (r, "user", "last");
     run (engine, g_steal_pointer (&r), &w);
     if (hearth_generation_get_error (w.generation) != NULL)
       g_test_message ("%s", hearth_generation_get_error (w.generation)->message);
@@ -517,15 +517,15 @@ test_errors (void)
 
   /* a longer context for the same chat: rebuilt, and said */
   {
-    g_autoptr (HearthEngineRequest) r = greedy_request (model, "ctx", 2);
-    g_autoptr (HearthEngineRequest) r2 = greedy_request (model, "ctx", 2);
+    g_autoptr (HearthRequest) r = greedy_request (model, "ctx", 2);
+    g_autoptr (HearthRequest) r2 = greedy_request (model, "ctx", 2);
 
-    hearth_engine_request_add_message (r, "user", "hi");
+    hearth_request_add_message (r, "user", "hi");
     run (engine, g_steal_pointer (&r), &w);
     g_assert_null (hearth_generation_get_notice (w.generation));
     watch_clear (&w);
-    r2->num_ctx = 128;
-    hearth_engine_request_add_message (r2, "user", "hi");
+    r2->options.num_ctx = 128;
+    hearth_request_add_message (r2, "user", "hi");
     run (engine, g_steal_pointer (&r2), &w);
     g_assert_null (hearth_generation_get_error (w.generation));
     g_assert_nonnull (hearth_generation_get_notice (w.generation));
@@ -541,14 +541,14 @@ test_dispose_busy (void)
 {
   g_autofree char *model = tiny_model ("dispose.gguf", 4096);
   HearthEngine *engine = hearth_engine_new ();
-  g_autoptr (HearthEngineRequest) r = greedy_request (model, NULL, -1);
+  g_autoptr (HearthRequest) r = greedy_request (model, NULL, -1);
   Watch w;
 
-  hearth_engine_request_add_message (r, "user", "hi");
+  hearth_request_add_message (r, "user", "hi");
   watch_init (&w, hearth_engine_generate (engine, g_steal_pointer (&r)));
   g_object_unref (engine);
   hearth_test_wait_until (is_finished, &w, 60, "the reply ends with the engine");
-  g_assert_cmpint (hearth_generation_get_stats (w.generation)->stop_reason, ==, EMBER_STOP_CANCELLED);
+  g_assert_cmpint (hearth_generation_get_stats (w.generation)->stop_reason, ==, HEARTH_STOP_CANCELLED);
   watch_clear (&w);
 }
 

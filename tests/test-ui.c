@@ -2329,7 +2329,7 @@ test_chat_tools (void)
   HearthChatStore *chats;
   HearthWindow *window;
   GtkWidget *view, *row = NULL, *copy, *sidebar = NULL;
-  ember_generate_options options;
+  HearthOptions options;
   gint64 chat;
 
   REQUIRE_DISPLAY ();
@@ -2346,8 +2346,9 @@ test_chat_tools (void)
   g_assert_true (hearth_conversation_set_model (conversation, "stories:latest", &error));
   g_assert_no_error (error);
   /* a short context: the reply ends soon, and the next turn will not fit */
-  ember_generate_options_init (&options);
-  hearth_conversation_set_options (conversation, &options, 160);
+  hearth_options_init (&options);
+  options.num_ctx = 160;
+  hearth_conversation_set_options (conversation, &options);
   type_and_send (view, "A frog sat on a log");
   wait_until (conversation_idle, conversation, "the reply is written");
   path = shown_messages (chats, chat);
@@ -2424,7 +2425,8 @@ test_chat_tools (void)
   /* newest first: the imported copy, then the chat */
   g_signal_emit_by_name (sidebar, "activate", 1);
   g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
-  hearth_conversation_set_options (conversation, &options, 64);
+  options.num_ctx = 64;
+  hearth_conversation_set_options (conversation, &options);
   type_and_send (view, "What did the frog do next, and where did it go after that?");
   wait_until (conversation_idle, conversation, "the context-full error");
   /* the chat moved to the top of the sidebar: still the one shown */
@@ -3806,7 +3808,7 @@ run_writer (void)
   HearthWindow *window;
   GtkWidget *view, *composer;
   HearthConversation *conversation;
-  ember_generate_options options;
+  HearthOptions options;
   gint64 chat;
 
   g_application_activate (G_APPLICATION (app));
@@ -3820,8 +3822,9 @@ run_writer (void)
   g_assert_no_error (error);
   /* a long reply: room for 8192 tokens, so that it is still being
    * written when the parent kills this process */
-  ember_generate_options_init (&options);
-  hearth_conversation_set_options (conversation, &options, 8192);
+  hearth_options_init (&options);
+  options.num_ctx = 8192;
+  hearth_conversation_set_options (conversation, &options);
   g_signal_connect (conversation, "reply-text", G_CALLBACK (writer_text), NULL);
   g_signal_connect (conversation, "notify::generating", G_CALLBACK (writer_generating), NULL);
 

@@ -16,14 +16,8 @@ struct _HearthApplication
 
   /* owned */
   GSettings *settings;
-  HearthLibrary *library;
-  SoupSession *session;
-  HearthDownloads *downloads;
-  HearthChatStore *chats;
-  GError *chats_error;
-  HearthEngine *engine;
-  GHashTable *conversations;  /* chat id → HearthConversation (weak) */
-  gboolean ollama_offered;    /* the offer is out, not answered yet */
+  HearthContext *context;     /* the services, shared with every window */
+  gboolean downloads_watched; /* model_added_cb () is connected */
 
   /* set by main.c (or a test) */
   HearthWindowFactory window_factory;
@@ -143,33 +137,15 @@ hearth_application_activate (GApplication *app)
     hearth_application_open_window (HEARTH_APPLICATION (app));
 }
 
-static void conversation_gone (gpointer  data,
-                               GObject  *where);
-
 static void
 hearth_application_finalize (GObject *object)
 {
   HearthApplication *self = HEARTH_APPLICATION (object);
 
+  if (self->downloads_watched)
+    g_signal_handlers_disconnect_by_data (hearth_context_get_downloads (self->context), self);
+  g_clear_object (&self->context);
   g_clear_object (&self->settings);
-  if (self->downloads != NULL)
-    g_signal_handlers_disconnect_by_data (self->downloads, self);
-  g_clear_object (&self->downloads);
-  g_clear_object (&self->session);
-  if (self->conversations != NULL)
-    {
-      GHashTableIter iter;
-      gpointer value;
-
-      g_hash_table_iter_init (&iter, self->conversations);
-      while (g_hash_table_iter_next (&iter, NULL, &value))
-        g_object_weak_unref (value, conversation_gone, self);
-      g_clear_pointer (&self->conversations, g_hash_table_unref);
-    }
-  g_clear_object (&self->engine);
-  g_clear_object (&self->chats);
-  g_clear_error (&self->chats_error);
-  g_clear_object (&self->library);
 
   G_OBJECT_CLASS (hearth_application_parent_class)->finalize (object);
 }
@@ -189,7 +165,7 @@ static void
 hearth_application_init (HearthApplication *self)
 {
   self->settings = g_settings_new (APPLICATION_ID);
-  self->conversations = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->context = hearth_context_new (self->settings);
 }
 
 /* ---- public API ---------------------------------------------------------- */
@@ -264,19 +240,18 @@ hearth_application_open_window (HearthApplication *self)
   return window;
 }
 
+HearthContext *
+hearth_application_get_context (HearthApplication *self)
+{
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
+  return self->context;
+}
+
 HearthLibrary *
 hearth_application_get_library (HearthApplication *self)
 {
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
-
-  if (self->library == NULL)
-    {
-      g_autofree char *root = hearth_store_default_root ();
-      g_autoptr (HearthStore) store = hearth_store_new (root);
-
-      self->library = hearth_library_new (store);
-    }
-  return self->library;
+  return hearth_context_get_library (self->context);
 }
 
 /* A model arrived: said by a notification when no Hearth window has the
@@ -311,45 +286,25 @@ model_added_cb (HearthDownloads   *downloads,
 HearthDownloads *
 hearth_application_get_downloads (HearthApplication *self)
 {
+  HearthDownloads *downloads;
+
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
 
-  if (self->downloads == NULL)
+  downloads = hearth_context_get_downloads (self->context);
+  if (!self->downloads_watched)
     {
-      /* the system's proxy settings (GProxyResolver's default) apply */
-      self->session = soup_session_new_with_options ("user-agent", "Hearth/" PACKAGE_VERSION,
-                                                     NULL);
-      self->downloads = hearth_downloads_new (hearth_application_get_library (self),
-                                              self->session);
-      g_signal_connect (self->downloads, "model-added", G_CALLBACK (model_added_cb), self);
+      g_signal_connect (downloads, "model-added", G_CALLBACK (model_added_cb), self);
+      self->downloads_watched = TRUE;
     }
-  return self->downloads;
+  return downloads;
 }
 
 char *
 hearth_application_ollama_offer (HearthApplication *self,
                                  guint             *n_models)
 {
-  const char *env = g_getenv ("HEARTH_MODELS");
-  g_autofree char *chosen = NULL;
-  g_autofree char *root = NULL;
-  guint n = 0;
-
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
-
-  if ((env != NULL && *env != '\0') || g_settings_get_boolean (self->settings, "ollama-offer-shown")
-      || self->ollama_offered)
-    return NULL;
-  chosen = g_settings_get_string (self->settings, "models-dir");
-  if (*chosen != '\0')
-    return NULL;
-  root = hearth_store_ollama_root (&n);
-  if (root == NULL || n == 0)
-    return NULL;
-  if (n_models != NULL)
-    *n_models = n;
-  /* one window asks: another one opening meanwhile does not */
-  self->ollama_offered = TRUE;
-  return g_steal_pointer (&root);
+  return hearth_context_ollama_offer (self->context, n_models);
 }
 
 void
@@ -358,11 +313,8 @@ hearth_application_answer_ollama_offer (HearthApplication *self,
                                         gboolean           use)
 {
   g_return_if_fail (HEARTH_IS_APPLICATION (self));
-
-  self->ollama_offered = FALSE;
-  g_settings_set_boolean (self->settings, "ollama-offer-shown", TRUE);
-  if (use && !hearth_application_set_models_dir (self, root, NULL))
-    g_warning ("cannot use %s for models", root);
+  hearth_application_get_downloads (self);
+  hearth_context_answer_ollama_offer (self->context, root, use);
 }
 
 gboolean
@@ -370,38 +322,9 @@ hearth_application_set_models_dir (HearthApplication  *self,
                                    const char         *dir,
                                    GError            **error)
 {
-  g_autoptr (HearthStore) store = NULL;
-  g_autofree char *root = NULL;
-
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), FALSE);
-
-  if (dir != NULL && *dir != '\0')
-    {
-      if (!g_path_is_absolute (dir))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
-                       _("“%s” is not a full path to a folder"), dir);
-          return FALSE;
-        }
-      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY, _("“%s” is not a folder"), dir);
-          return FALSE;
-        }
-      if (g_access (dir, W_OK | X_OK) != 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                       _("Hearth cannot write to “%s”, where downloads and imports would go"), dir);
-          return FALSE;
-        }
-    }
-  g_settings_set_string (self->settings, "models-dir", dir != NULL ? dir : "");
-  root = hearth_store_default_root ();
-  store = hearth_store_new (root);
-  hearth_library_set_store (hearth_application_get_library (self), store);
-  /* downloads under way there go on too */
-  hearth_downloads_restore (hearth_application_get_downloads (self));
-  return TRUE;
+  hearth_application_get_downloads (self);
+  return hearth_context_set_models_dir (self->context, dir, error);
 }
 
 /* ---- chats ------------------------------------------------------------------- */
@@ -411,75 +334,20 @@ hearth_application_get_chat_store (HearthApplication  *self,
                                    GError            **error)
 {
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
-
-  if (self->chats == NULL && self->chats_error == NULL)
-    {
-      self->chats = hearth_chat_store_open (NULL, &self->chats_error);
-      /* chats deleted in an earlier run: their undo is long gone */
-      if (self->chats != NULL)
-        hearth_chat_store_purge_deleted (self->chats, NULL);
-    }
-  if (self->chats == NULL && error != NULL)
-    *error = g_error_copy (self->chats_error);
-  return self->chats;
-}
-
-static void
-keep_alive_changed_cb (GSettings         *settings,
-                       const char        *key,
-                       HearthApplication *self)
-{
-  hearth_engine_set_keep_alive (self->engine, g_settings_get_int (settings, "keep-alive"));
+  return hearth_context_get_chat_store (self->context, error);
 }
 
 HearthEngine *
 hearth_application_get_engine (HearthApplication *self)
 {
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
-
-  if (self->engine == NULL)
-    {
-      self->engine = hearth_engine_new ();
-      keep_alive_changed_cb (self->settings, "keep-alive", self);
-      g_signal_connect_object (self->settings, "changed::keep-alive",
-                               G_CALLBACK (keep_alive_changed_cb), self, 0);
-    }
-  return self->engine;
-}
-
-static void
-conversation_gone (gpointer  data,
-                   GObject  *where)
-{
-  HearthApplication *self = data;
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->conversations);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (value == (gpointer) where)
-      g_hash_table_iter_remove (&iter);
+  return hearth_context_get_engine (self->context);
 }
 
 HearthConversation *
 hearth_application_get_conversation (HearthApplication *self,
                                      gint64             chat_id)
 {
-  HearthChatStore *chats;
-  HearthConversation *conversation;
-
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
-
-  conversation = g_hash_table_lookup (self->conversations, &chat_id);
-  if (conversation != NULL)
-    return g_object_ref (conversation);
-  chats = hearth_application_get_chat_store (self, NULL);
-  if (chats == NULL)
-    return NULL;
-  conversation = hearth_conversation_new (chats, hearth_application_get_engine (self),
-                                          hearth_application_get_library (self),
-                                          chat_id);
-  g_hash_table_insert (self->conversations, g_memdup2 (&chat_id, sizeof chat_id), conversation);
-  g_object_weak_ref (G_OBJECT (conversation), conversation_gone, self);
-  return conversation;
+  return hearth_context_get_conversation (self->context, chat_id);
 }

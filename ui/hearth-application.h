@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * HearthApplication: the AdwApplication subclass. It owns the application's
- * state (GSettings for now; the engine, the model library, profiles and chats
- * join it as they arrive) and the app-wide actions. It knows nothing of the
+ * HearthApplication: the AdwApplication subclass. It owns the settings and
+ * the HearthContext (the engine, the model library, downloads, chats: the
+ * services that the CLI uses too), and the app-wide actions. It knows nothing of the
  * widgets in ui/: windows are made by a factory that main.c installs, so that
  * tests can run the application with windows of their own.
  *
@@ -12,11 +12,7 @@
 
 #include <adwaita.h>
 
-#include "hearth-chat-store.h"
-#include "hearth-conversation.h"
-#include "hearth-downloads.h"
-#include "hearth-engine.h"
-#include "hearth-library.h"
+#include "hearth-context.h"
 
 G_BEGIN_DECLS
 
@@ -44,6 +40,10 @@ HearthApplication *hearth_application_new (GApplicationFlags   flags,
 void hearth_application_set_window_factory (HearthApplication   *self,
                                             HearthWindowFactory  factory,
                                             gpointer             user_data);
+
+/* The services every window shares (GTK-free; the getters below are
+ * its). Borrowed. */
+HearthContext *hearth_application_get_context (HearthApplication *self);
 
 /* The application's settings. Borrowed. */
 GSettings *hearth_application_get_settings (HearthApplication *self);

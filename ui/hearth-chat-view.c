@@ -272,7 +272,7 @@ announce_reply (HearthChatView   *self,
     }
   if (error != NULL)
     text = g_strdup_printf (_("The reply failed: %s"), error->message);
-  else if (hearth_generation_get_stats (generation)->stop_reason == EMBER_STOP_CANCELLED)
+  else if (hearth_generation_get_stats (generation)->stop_reason == HEARTH_STOP_CANCELLED)
     text = *start != '\0' ? g_strdup_printf (_("Reply stopped: %s"), start) : g_strdup (_("Reply stopped"));
   else
     text = *start != '\0' ? g_strdup_printf (_("Reply finished: %s"), start)

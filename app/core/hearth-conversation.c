@@ -28,8 +28,7 @@ struct _HearthConversation
   gint64 reply_id;
   GString *reply;
   gint64 last_save;
-  ember_generate_options options;
-  guint num_ctx;
+  HearthOptions options;
   guint used, length;
 };
 
@@ -69,16 +68,13 @@ hearth_conversation_get_chat_id (HearthConversation *self)
 }
 
 void
-hearth_conversation_set_options (HearthConversation           *self,
-                                 const ember_generate_options *options,
-                                 guint                         num_ctx)
+hearth_conversation_set_options (HearthConversation  *self,
+                                 const HearthOptions *options)
 {
   g_return_if_fail (HEARTH_IS_CONVERSATION (self));
   g_return_if_fail (options != NULL);
 
   self->options = *options;
-  self->options.stop = NULL;
-  self->num_ctx = num_ctx;
 }
 
 gboolean
@@ -128,33 +124,6 @@ model_file (HearthConversation  *self,
 }
 
 static char *
-params_json (const HearthEngineRequest *request)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-  const ember_sampler_params *p = &request->options.sampler;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "temperature");
-  json_builder_add_double_value (b, p->temperature);
-  json_builder_set_member_name (b, "top_k");
-  json_builder_add_int_value (b, p->top_k);
-  json_builder_set_member_name (b, "top_p");
-  json_builder_add_double_value (b, p->top_p);
-  json_builder_set_member_name (b, "min_p");
-  json_builder_add_double_value (b, p->min_p);
-  json_builder_set_member_name (b, "repeat_penalty");
-  json_builder_add_double_value (b, p->repeat_penalty);
-  json_builder_set_member_name (b, "num_predict");
-  json_builder_add_int_value (b, request->options.num_predict);
-  json_builder_set_member_name (b, "num_ctx");
-  json_builder_add_int_value (b, request->num_ctx);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
-}
-
-static char *
 stats_json (HearthGeneration *generation)
 {
   const HearthGenerationStats *s = hearth_generation_get_stats (generation);
@@ -181,7 +150,7 @@ stats_json (HearthGeneration *generation)
   json_builder_set_member_name (b, "dropped_messages");
   json_builder_add_int_value (b, s->dropped_messages);
   json_builder_set_member_name (b, "stop_reason");
-  json_builder_add_string_value (b, ember_stop_reason_to_string (s->stop_reason));
+  json_builder_add_string_value (b, hearth_stop_reason_to_string (s->stop_reason));
   if (g_error_matches (hearth_generation_get_error (generation), HEARTH_ENGINE_ERROR,
                        HEARTH_ENGINE_ERROR_CONTEXT_FULL))
     {
@@ -277,7 +246,7 @@ reply_after (HearthConversation  *self,
   g_autofree char *model = NULL;
   g_autofree char *params = NULL;
   g_autoptr (GPtrArray) shown = NULL;
-  g_autoptr (HearthEngineRequest) request = NULL;
+  g_autoptr (HearthRequest) request = NULL;
   g_autofree char *session = NULL;
 
   if (!check_not_busy (self, error))
@@ -290,21 +259,19 @@ reply_after (HearthConversation  *self,
     return FALSE;
 
   session = g_strdup_printf ("chat-%" G_GINT64_FORMAT, self->chat_id);
-  request = hearth_engine_request_new (path, session);
+  request = hearth_request_new (path, session);
   request->drop_oldest = drop_oldest;
   request->options = self->options;
-  request->options.stop = NULL;
-  request->num_ctx = self->num_ctx;
   /* the conversation up to @parent_id, as shown */
   for (guint i = 0; i < shown->len; i++)
     {
       HearthChatMessage *m = shown->pdata[i];
 
-      hearth_engine_request_add_message (request, m->role, m->content);
+      hearth_request_add_message (request, m->role, m->content);
       if (m->id == parent_id)
         break;
     }
-  params = params_json (request);
+  params = hearth_options_to_json (&request->options);
 
   self->reply_id = hearth_chat_store_add_message (self->chats, self->chat_id, parent_id,
                                                   "assistant", "", model, params, FALSE, error);
@@ -585,5 +552,5 @@ static void
 hearth_conversation_init (HearthConversation *self)
 {
   self->reply = g_string_new (NULL);
-  ember_generate_options_init (&self->options);
+  hearth_options_init (&self->options);
 }

@@ -43,10 +43,9 @@ gboolean hearth_conversation_set_model (HearthConversation  *self,
                                         GError             **error);
 
 /* The sampling settings and context length of the replies from now on
- * (ember's defaults and the model's length, capped at 4096, until set). */
-void hearth_conversation_set_options (HearthConversation           *self,
-                                      const ember_generate_options *options,
-                                      guint                         num_ctx);
+ * (Ollama's defaults and the model's length, capped at 4096, until set). */
+void hearth_conversation_set_options (HearthConversation  *self,
+                                      const HearthOptions *options);
 
 /* @text as the user's next message, and a reply to it. */
 gboolean hearth_conversation_send (HearthConversation  *self,

@@ -12,60 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ember.h"
 #include "hearth-engine.h"
 #include "hearth-generation-private.h"
 
 #define DEFAULT_KEEP_ALIVE 300
 #define DEFAULT_MAX_SESSIONS 2
 
-/* ---- requests ----------------------------------------------------------------- */
-
-HearthEngineRequest *
-hearth_engine_request_new (const char *model_path,
-                           const char *session)
-{
-  HearthEngineRequest *request = g_new0 (HearthEngineRequest, 1);
-
-  g_return_val_if_fail (model_path != NULL, NULL);
-
-  request->model_path = g_strdup (model_path);
-  request->session = g_strdup (session);
-  request->roles = g_ptr_array_new_with_free_func (g_free);
-  request->contents = g_ptr_array_new_with_free_func (g_free);
-  ember_generate_options_init (&request->options);
-  return request;
-}
-
-void
-hearth_engine_request_add_message (HearthEngineRequest *request,
-                                   const char          *role,
-                                   const char          *content)
-{
-  g_return_if_fail (request != NULL && role != NULL && content != NULL);
-
-  g_ptr_array_add (request->roles, g_strdup (role));
-  g_ptr_array_add (request->contents, g_strdup (content));
-}
-
-void
-hearth_engine_request_free (HearthEngineRequest *request)
-{
-  if (request == NULL)
-    return;
-  g_free (request->model_path);
-  g_free (request->session);
-  g_ptr_array_unref (request->roles);
-  g_ptr_array_unref (request->contents);
-  g_strfreev (request->stop);
-  g_free (request);
-}
-
 /* ---- a loaded model and its thread ---------------------------------------- */
 
 typedef struct
 {
   HearthGeneration *generation; /* NULL: the thread should end */
-  HearthEngineRequest *request;
+  HearthRequest *request;
   guint max_sessions;
 } Job;
 
@@ -73,6 +32,7 @@ typedef struct
 {
   char *name;                   /* "" for the scratch session */
   ember_context *ctx;
+  HearthBackend backend;        /* what it was asked for */
 } Session;
 
 typedef struct
@@ -110,7 +70,7 @@ static void
 job_free (Job *job)
 {
   g_clear_object (&job->generation);
-  hearth_engine_request_free (job->request);
+  hearth_request_free (job->request);
   g_free (job);
 }
 
@@ -153,7 +113,14 @@ load (Loaded      *lm,
   /* the model's chat template; none (a base model): the conversation as
    * plain text, as Ollama's "{{ .Prompt }}" gives it */
   v = ember_gguf_find_value (gguf, "tokenizer.chat_template");
-  if (v != NULL && v->type == EMBER_GGUF_TYPE_STRING && strlen (v->string.data) == v->string.length)
+  if (v != NULL && v->type == EMBER_GGUF_TYPE_STRING && strlen (v->string.data) != v->string.length)
+    {
+      g_snprintf (error->message, sizeof error->message,
+                  _("%s: its chat template contains a NUL byte; the file is damaged"), lm->path);
+      error->status = EMBER_ERROR_INVALID_ARGUMENT;
+      return FALSE;
+    }
+  if (v != NULL && v->type == EMBER_GGUF_TYPE_STRING)
     {
       source = v->string.data, len = v->string.length;
       if (ember_template_new (source, len, &lm->chat_template, error) != EMBER_OK)
@@ -182,7 +149,7 @@ unload_worker (Loaded *lm)
  * context length) as needed; the least recent sessions beyond @max go. */
 static ember_context *
 session_context (Loaded              *lm,
-                 HearthEngineRequest *request,
+                 HearthRequest *request,
                  guint                max,
                  HearthGeneration    *generation,
                  ember_error         *error)
@@ -201,18 +168,23 @@ session_context (Loaded              *lm,
         break;
       }
   ember_context_options_init (&options);
-  options.n_ctx = request->num_ctx;
+  options.n_ctx = request->options.num_ctx;
+  options.backend = request->backend == HEARTH_BACKEND_CPU ? EMBER_BACKEND_CPU
+                    : request->backend == HEARTH_BACKEND_VULKAN ? EMBER_BACKEND_VULKAN
+                    : EMBER_BACKEND_AUTO;
   options.pipeline_cache_dir = cache_dir;
-  if (session != NULL && request->num_ctx != 0
-      && ember_context_get_n_ctx (session->ctx) != request->num_ctx)
+  if (session != NULL && request->options.num_ctx != 0
+      && ember_context_get_n_ctx (session->ctx) != request->options.num_ctx)
     {
       g_autofree char *notice = g_strdup_printf (
         _("The context length changed to %u tokens: the conversation is read again"),
-        request->num_ctx);
+        request->options.num_ctx);
 
       hearth_generation_set_notice_internal (generation, notice);
       g_clear_pointer (&session, session_free);
     }
+  if (session != NULL && session->backend != request->backend)
+    g_clear_pointer (&session, session_free);
   if (session == NULL)
     {
       ember_context *ctx = NULL;
@@ -222,6 +194,14 @@ session_context (Loaded              *lm,
       session = g_new0 (Session, 1);
       session->name = g_strdup (name);
       session->ctx = ctx;
+      session->backend = request->backend;
+      if (ember_context_get_fallback_reason (ctx) != NULL)
+        {
+          g_autofree char *notice = g_strdup_printf (_("Vulkan cannot be used (%s); running on the CPU"),
+                                                     ember_context_get_fallback_reason (ctx));
+
+          hearth_generation_set_notice_internal (generation, notice);
+        }
     }
   g_queue_push_head (&lm->sessions, session);
   while (g_queue_get_length (&lm->sessions) > MAX (max, 1))
@@ -255,43 +235,73 @@ encode (Loaded      *lm,
   return TRUE;
 }
 
-/* Worker: a base model continues the text: the turns' words, one after
- * another (system messages are not part of it, as in Ollama). */
-static gboolean
-raw_prompt (Loaded              *lm,
-            HearthEngineRequest *request,
-            int32_t            **ids,
-            size_t              *n_ids,
-            GError             **error)
+/* Logs @text, the prompt as the model reads it (G_MESSAGES_DEBUG=hearth-engine):
+ * escaped for people in MESSAGE, its exact bytes in HEARTH_PROMPT. */
+static void
+log_prompt (const char *path,
+            const char *text,
+            gsize       len)
 {
-  g_autoptr (GString) raw = g_string_new (NULL);
+  g_autofree char *escaped = NULL;
+  g_autofree char *message = NULL;
+  GLogField fields[] = {
+    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
+    { "PRIORITY", "7", -1 },
+    { "MESSAGE", NULL, -1 },
+    { "HEARTH_PROMPT", text, (gssize) len },
+  };
 
-  for (guint i = 0; i < request->roles->len; i++)
-    if (!g_str_equal (request->roles->pdata[i], "system"))
-      g_string_append (raw, request->contents->pdata[i]);
-  return encode (lm, raw->str, raw->len,
-                 ember_tokenizer_get_add_bos (lm->tok) ? EMBER_TOKENIZE_ADD_SPECIAL : 0, ids, n_ids,
-                 error);
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    return;
+  escaped = g_strescape (text, "\n");
+  message = g_strdup_printf ("prompt for %s (%" G_GSIZE_FORMAT " bytes): %s", path, len, escaped);
+  fields[2].value = message;
+  g_log_structured_array (G_LOG_LEVEL_DEBUG, fields, G_N_ELEMENTS (fields));
 }
 
-/* Worker: the conversation as the model reads it. */
+/* Worker: the prompt as text, and how to tokenize it. This is the one
+ * place where a request becomes a prompt:
+ *  - raw: the text as it is, special-token text read as text;
+ *  - a model without a chat template (a base model such as stories260K):
+ *    the turns' words one after another, system messages left out, as
+ *    Ollama's "{{ .Prompt }}" gives it;
+ *  - otherwise: the messages through the model's chat template, special
+ *    tokens parsed.
+ * BOS is added as the model says, unless the template wrote it. */
 static gboolean
-prompt_tokens (Loaded              *lm,
-               HearthEngineRequest *request,
-               int32_t            **ids,
-               size_t              *n_ids,
-               GError             **error)
+prompt_text (Loaded         *lm,
+             HearthRequest  *request,
+             char          **text,
+             gsize          *text_len,
+             int            *flags,
+             GError        **error)
 {
   ember_value *context, *messages;
   ember_template_options options;
   ember_error e = { 0 };
-  char *text = NULL;
-  size_t text_len = 0;
-  int flags = EMBER_TOKENIZE_PARSE_SPECIAL;
+  char *rendered = NULL;
+  size_t rendered_len = 0;
   gboolean ok;
 
+  *flags = ember_tokenizer_get_add_bos (lm->tok) ? EMBER_TOKENIZE_ADD_SPECIAL : 0;
+  if (request->raw)
+    {
+      *text = g_strdup (request->prompt != NULL ? request->prompt : "");
+      *text_len = strlen (*text);
+      return TRUE;
+    }
   if (lm->chat_template == NULL)
-    return raw_prompt (lm, request, ids, n_ids, error);
+    {
+      GString *joined = g_string_new (NULL);
+
+      for (guint i = 0; i < request->roles->len; i++)
+        if (!g_str_equal (request->roles->pdata[i], "system"))
+          g_string_append (joined, request->contents->pdata[i]);
+      *text_len = joined->len;
+      *text = g_string_free (joined, FALSE);
+      return TRUE;
+    }
+
   messages = ember_value_new_list ();
   for (guint i = 0; i < request->roles->len; i++)
     {
@@ -306,7 +316,7 @@ prompt_tokens (Loaded              *lm,
   context = ember_template_chat_context (messages, lm->bos, lm->eos);
   ember_template_options_init (&options);
   ok = context != NULL
-       && ember_template_render (lm->chat_template, context, &options, &text, &text_len, &e) == EMBER_OK;
+       && ember_template_render (lm->chat_template, context, &options, &rendered, &rendered_len, &e) == EMBER_OK;
   if (context == NULL)
     g_strlcpy (e.message, g_strerror (ENOMEM), sizeof e.message);
   ember_value_unref (context);
@@ -316,18 +326,36 @@ prompt_tokens (Loaded              *lm,
                    _("The model’s chat template failed: %s"), e.message);
       return FALSE;
     }
-  /* BOS as the model says, unless the template wrote it */
-  if (ember_tokenizer_get_add_bos (lm->tok)
-      && !(lm->bos[0] != '\0' && g_str_has_prefix (text, lm->bos)))
-    flags |= EMBER_TOKENIZE_ADD_SPECIAL;
-  ok = encode (lm, text, text_len, flags, ids, n_ids, error);
-  free (text);
-  return ok;
+  *text = g_strndup (rendered, rendered_len);
+  *text_len = rendered_len;
+  free (rendered);
+  *flags = EMBER_TOKENIZE_PARSE_SPECIAL;
+  if (ember_tokenizer_get_add_bos (lm->tok) && !(lm->bos[0] != '\0' && g_str_has_prefix (*text, lm->bos)))
+    *flags |= EMBER_TOKENIZE_ADD_SPECIAL;
+  return TRUE;
+}
+
+/* Worker: the request as the model's tokens. */
+static gboolean
+prompt_tokens (Loaded         *lm,
+               HearthRequest  *request,
+               int32_t       **ids,
+               size_t         *n_ids,
+               GError        **error)
+{
+  g_autofree char *text = NULL;
+  gsize text_len = 0;
+  int flags = 0;
+
+  if (!prompt_text (lm, request, &text, &text_len, &flags, error))
+    return FALSE;
+  log_prompt (lm->path, text, text_len);
+  return encode (lm, text, text_len, flags, ids, n_ids, error);
 }
 
 /* The tokens to keep free for the reply when turns are dropped to fit. */
 static size_t
-reply_room (HearthEngineRequest *request,
+reply_room (HearthRequest *request,
             guint                n_ctx)
 {
   size_t room = n_ctx / 4;
@@ -340,7 +368,7 @@ reply_room (HearthEngineRequest *request,
 /* Leaves out the oldest message that is neither a system message nor the
  * last one; FALSE when there is none left to drop. */
 static gboolean
-drop_oldest_turn (HearthEngineRequest *request)
+drop_oldest_turn (HearthRequest *request)
 {
   for (guint i = 0; i + 1 < request->roles->len; i++)
     if (!g_str_equal (request->roles->pdata[i], "system"))
@@ -366,13 +394,67 @@ should_abort (void *user_data)
   return hearth_generation_is_cancelled_internal (user_data);
 }
 
+static ember_generate_options
+generate_options (const HearthRequest *request)
+{
+  const HearthOptions *o = &request->options;
+  ember_generate_options options;
+
+  ember_generate_options_init (&options);
+  options.sampler.temperature = o->temperature;
+  options.sampler.top_k = o->top_k;
+  options.sampler.top_p = o->top_p;
+  options.sampler.min_p = o->min_p;
+  options.sampler.typical_p = o->typical_p;
+  options.sampler.repeat_penalty = o->repeat_penalty;
+  options.sampler.repeat_last_n = o->repeat_last_n;
+  options.sampler.presence_penalty = o->presence_penalty;
+  options.sampler.frequency_penalty = o->frequency_penalty;
+  options.sampler.seed = o->seed < 0 ? EMBER_SEED_RANDOM : (uint64_t) o->seed;
+  options.num_predict = o->num_predict;
+  options.stop = (const char *const *) request->stop;
+  return options;
+}
+
+static HearthStopReason
+stop_reason (ember_stop_reason reason)
+{
+  switch (reason)
+    {
+    case EMBER_STOP_END_OF_GENERATION:
+      return HEARTH_STOP_END_OF_GENERATION;
+    case EMBER_STOP_STRING:
+      return HEARTH_STOP_STRING;
+    case EMBER_STOP_LIMIT:
+      return HEARTH_STOP_LIMIT;
+    case EMBER_STOP_CONTEXT_FULL:
+      return HEARTH_STOP_CONTEXT_FULL;
+    case EMBER_STOP_CANCELLED:
+    default:
+      return HEARTH_STOP_CANCELLED;
+    }
+}
+
+/* Worker: ends @generation with @error (taken), keeping the engine's own
+ * words (@e) as its detail. */
+static void
+fail (HearthGeneration            *generation,
+      const HearthGenerationStats *stats,
+      const ember_error           *e,
+      GError                      *error)
+{
+  if (e != NULL)
+    hearth_generation_set_detail_internal (generation, e->message);
+  hearth_generation_finish_internal (generation, stats, error);
+}
+
 /* Worker: one reply. */
 static void
 run_job (Loaded *lm,
          Job    *job)
 {
   HearthGeneration *generation = job->generation;
-  HearthEngineRequest *request = job->request;
+  HearthRequest *request = job->request;
   HearthGenerationStats stats = { 0 };
   ember_generate_stats st = { 0 };
   ember_generate_options options;
@@ -386,39 +468,47 @@ run_job (Loaded *lm,
 
   if (hearth_generation_is_cancelled_internal (generation))
     {
-      stats.stop_reason = EMBER_STOP_CANCELLED;
+      stats.stop_reason = HEARTH_STOP_CANCELLED;
       hearth_generation_finish_internal (generation, &stats, NULL);
       return;
     }
   if (lm->model == NULL)
     {
+      double t0 = hearth_generation_elapsed_internal (generation);
+
       hearth_generation_set_phase_internal (generation, HEARTH_GENERATION_LOADING);
       if (!load (lm, &e))
         {
           unload_worker (lm);
-          hearth_generation_finish_internal (
-            generation, NULL,
-            g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
-                         _("The model cannot be loaded: %s"), e.message));
+          fail (generation, NULL, &e,
+                g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
+                             _("The model cannot be loaded: %s"), e.message));
           return;
         }
+      stats.load_seconds = hearth_generation_elapsed_internal (generation) - t0;
     }
+  stats.continues_text = lm->chat_template == NULL && !request->raw;
   ctx = session_context (lm, request, job->max_sessions, generation, &e);
   if (ctx == NULL)
     {
-      hearth_generation_finish_internal (
-        generation, NULL,
-        g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
-                     _("The model cannot run: %s"), e.message));
+      fail (generation, NULL, &e,
+            g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
+                         _("The model cannot run: %s"), e.message));
       return;
     }
   hearth_generation_set_device_internal (generation, ember_context_get_device_name (ctx));
+  stats.n_ctx = ember_context_get_n_ctx (ctx);
+  if (request->load_only)
+    {
+      stats.stop_reason = HEARTH_STOP_LIMIT;
+      hearth_generation_finish_internal (generation, &stats, NULL);
+      return;
+    }
   if (!prompt_tokens (lm, request, &ids, &n_ids, &error))
     {
       hearth_generation_finish_internal (generation, NULL, g_steal_pointer (&error));
       return;
     }
-  stats.n_ctx = ember_context_get_n_ctx (ctx);
   stats.prompt_tokens = (guint) n_ids;
   /* asked to: the oldest turns go until the rest fits with room for a
    * reply (a quarter of the context, or num_predict if less) */
@@ -446,8 +536,7 @@ run_job (Loaded *lm,
 
   hearth_generation_set_phase_internal (generation, HEARTH_GENERATION_READING);
   ember_context_set_abort_func (ctx, should_abort, generation);
-  options = request->options;
-  options.stop = (const char *const *) request->stop;
+  options = generate_options (request);
   started = hearth_generation_elapsed_internal (generation);
   status = ember_generate (ctx, lm->tok, ids, (uint32_t) n_ids, &options, on_text, generation, &st,
                            &e);
@@ -461,11 +550,11 @@ run_job (Loaded *lm,
   stats.first_token_seconds = st.generated_tokens > 0 ? started + st.first_token_seconds : 0;
   stats.tokens_per_second = st.generation_seconds > 0 && st.generated_tokens > 1
                               ? (st.generated_tokens - 1) / st.generation_seconds : 0;
-  stats.stop_reason = st.stop_reason;
+  stats.stop_reason = stop_reason (st.stop_reason);
 
   if (status == EMBER_ERROR_CANCELLED)
     {
-      stats.stop_reason = EMBER_STOP_CANCELLED;
+      stats.stop_reason = HEARTH_STOP_CANCELLED;
       status = EMBER_OK;
     }
   if (status == EMBER_ERROR_CONTEXT_FULL)
@@ -583,7 +672,7 @@ on_generation_finished (HearthGeneration *generation,
 
 HearthGeneration *
 hearth_engine_generate (HearthEngine        *self,
-                        HearthEngineRequest *request)
+                        HearthRequest *request)
 {
   HearthGeneration *generation;
   Loaded *lm;

@@ -27,43 +27,25 @@
 
 #include <gio/gio.h>
 
-#include "ember.h"
 #include "hearth-generation.h"
+#include "hearth-request.h"
 
 G_BEGIN_DECLS
 
-typedef struct
-{
-  char *model_path;                 /* the GGUF file */
-  char *session;                    /* whose cache (a chat's id); NULL: a scratch cache */
-  GPtrArray *roles;                 /* "system", "user", "assistant" (char *) */
-  GPtrArray *contents;              /* the messages' text (char *) */
-  ember_generate_options options;   /* sampling, num_predict (stop is set from @stop) */
-  GStrv stop;                       /* stop strings, or NULL */
-  guint num_ctx;                    /* 0: the model's length, capped at 4096 */
-  gboolean drop_oldest;             /* when the conversation does not fit: leave out its
-                                       oldest turns (never a system message, never the
-                                       last message) until it does, with room for a reply */
-} HearthEngineRequest;
-
-HearthEngineRequest *hearth_engine_request_new (const char *model_path,
-                                                const char *session);
-void hearth_engine_request_add_message (HearthEngineRequest *request,
-                                        const char          *role,
-                                        const char          *content);
-void hearth_engine_request_free (HearthEngineRequest *request);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthEngineRequest, hearth_engine_request_free)
 
 #define HEARTH_TYPE_ENGINE (hearth_engine_get_type ())
 G_DECLARE_FINAL_TYPE (HearthEngine, hearth_engine, HEARTH, ENGINE, GObject)
 
 HearthEngine *hearth_engine_new (void);
 
-/* Answers the conversation of @request (taken) with the model's chat
- * template; the reply comes as the returned generation (a new reference). */
-HearthGeneration *hearth_engine_generate (HearthEngine        *self,
-                                          HearthEngineRequest *request);
+/* Answers @request (taken): the one place where a request becomes a
+ * prompt (the messages through the model's chat template, a model without
+ * one continuing their text, or the raw text); the reply comes as the
+ * returned generation (a new reference). With G_MESSAGES_DEBUG=hearth-engine
+ * each prompt is logged (its exact bytes also in the structured field
+ * HEARTH_PROMPT). */
+HearthGeneration *hearth_engine_generate (HearthEngine  *self,
+                                          HearthRequest *request);
 
 void hearth_engine_set_keep_alive (HearthEngine *self,
                                    int           seconds);

@@ -20,6 +20,10 @@ void hearth_generation_set_device_internal (HearthGeneration *self,
                                             const char       *device);
 void hearth_generation_set_notice_internal (HearthGeneration *self,
                                             const char       *notice);
+/* The engine's own words for the error to come (see
+ * hearth_generation_get_error_detail ()). */
+void hearth_generation_set_detail_internal (HearthGeneration *self,
+                                            const char       *detail);
 /* Adds generated text; FALSE once the generation was cancelled. */
 gboolean hearth_generation_append_internal (HearthGeneration *self,
                                             const char       *text,

@@ -21,6 +21,7 @@ struct _HearthGeneration
   HearthGenerationStats stats;
   char *device;
   char *notice;
+  char *detail;
   GMainContext *context;    /* where the signals are emitted */
 
   /* shared with the worker, under lock */
@@ -32,6 +33,7 @@ struct _HearthGeneration
   HearthGenerationStats done_stats;
   char *next_device;
   char *next_notice;
+  char *next_detail;
   gboolean scheduled;       /* a delivery is on its way to the main context */
 
   gint cancelled;           /* atomic */
@@ -75,7 +77,13 @@ tick (gpointer user_data)
   if (self->next_notice != NULL)
     {
       g_free (self->notice);
+  g_free (self->detail);
       self->notice = g_steal_pointer (&self->next_notice);
+    }
+  if (self->next_detail != NULL)
+    {
+      g_free (self->detail);
+      self->detail = g_steal_pointer (&self->next_detail);
     }
   if (done)
     {
@@ -162,8 +170,19 @@ hearth_generation_set_notice_internal (HearthGeneration *self,
 {
   g_mutex_lock (&self->lock);
   g_free (self->next_notice);
+  g_free (self->next_detail);
   self->next_notice = g_strdup (notice);
   schedule (self, 0);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+hearth_generation_set_detail_internal (HearthGeneration *self,
+                                       const char       *detail)
+{
+  g_mutex_lock (&self->lock);
+  g_free (self->next_detail);
+  self->next_detail = g_strdup (detail);
   g_mutex_unlock (&self->lock);
 }
 
@@ -258,6 +277,33 @@ hearth_generation_get_notice (HearthGeneration *self)
 {
   g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
   return self->notice;
+}
+
+const char *
+hearth_generation_get_error_detail (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  return self->error != NULL ? self->detail : NULL;
+}
+
+const char *
+hearth_stop_reason_to_string (HearthStopReason reason)
+{
+  switch (reason)
+    {
+    case HEARTH_STOP_END_OF_GENERATION:
+      return "end of generation";
+    case HEARTH_STOP_STRING:
+      return "stop string";
+    case HEARTH_STOP_LIMIT:
+      return "token limit";
+    case HEARTH_STOP_CONTEXT_FULL:
+      return "context full";
+    case HEARTH_STOP_CANCELLED:
+      return "cancelled";
+    default:
+      return "unknown";
+    }
 }
 
 void

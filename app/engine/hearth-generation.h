@@ -11,7 +11,6 @@
 
 #include <gio/gio.h>
 
-#include "ember.h"
 
 G_BEGIN_DECLS
 
@@ -36,8 +35,22 @@ typedef enum
   HEARTH_GENERATION_DONE,
 } HearthGenerationPhase;
 
+/* Why a reply ended (the names are ember's, as a chat's statistics keep them). */
+typedef enum
+{
+  HEARTH_STOP_END_OF_GENERATION, /* the model's end-of-turn / end-of-text token */
+  HEARTH_STOP_STRING,            /* a stop string */
+  HEARTH_STOP_LIMIT,             /* num_predict tokens */
+  HEARTH_STOP_CONTEXT_FULL,      /* the context is full */
+  HEARTH_STOP_CANCELLED,         /* hearth_generation_cancel () */
+} HearthStopReason;
+
+/* A static English name ("stop string", "cancelled"), as ember names them. */
+const char *hearth_stop_reason_to_string (HearthStopReason reason);
+
 typedef struct
 {
+  double load_seconds;        /* loading the model for this request (0: it was loaded) */
   guint prompt_tokens;        /* the whole conversation, as the model reads it */
   guint prompt_reused;        /* of those, already in the cache */
   guint generated_tokens;
@@ -46,8 +59,10 @@ typedef struct
   double first_token_seconds; /* from the request to the first token (loading included) */
   double tokens_per_second;   /* generation, after the first token */
   guint n_ctx;                /* the context's length */
-  guint dropped_messages;     /* left out to fit (HearthEngineRequest.drop_oldest) */
-  ember_stop_reason stop_reason;
+  guint dropped_messages;     /* left out to fit (HearthRequest.drop_oldest) */
+  gboolean continues_text;    /* the model has no chat template: the reply continues the
+                                 text of the conversation's turns */
+  HearthStopReason stop_reason;
 } HearthGenerationStats;
 
 #define HEARTH_TYPE_GENERATION (hearth_generation_get_type ())
@@ -68,7 +83,13 @@ const char *hearth_generation_get_device (HearthGeneration *self);
 const char *hearth_generation_get_notice (HearthGeneration *self);
 
 /* Stops between two tokens (or between prompt batches); ::finished follows
- * with the text so far and stop reason EMBER_STOP_CANCELLED. */
+ * with the text so far and stop reason HEARTH_STOP_CANCELLED. */
 void hearth_generation_cancel (HearthGeneration *self);
+
+/* After ::finished with an error: the engine's own words for it, without
+ * the sentence Hearth puts around them ("cannot open m.gguf: …" where the
+ * message says "The model cannot be loaded: cannot open m.gguf: …"), for a
+ * command line that frames errors itself; NULL where the message is all. */
+const char *hearth_generation_get_error_detail (HearthGeneration *self);
 
 G_END_DECLS

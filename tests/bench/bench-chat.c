@@ -247,7 +247,7 @@ main (int    argc,
   /* 1. a reply at full speed, the main loop watched */
   {
     g_autoptr (HearthConversation) conversation = NULL;
-    ember_generate_options options;
+    HearthOptions options;
     Probe probe = { 0, 0, 0, g_array_new (FALSE, FALSE, sizeof (gint64)) };
     const HearthGenerationStats *stats;
     guint source;
@@ -256,10 +256,11 @@ main (int    argc,
     gtk_widget_activate_action (GTK_WIDGET (window), "win.new-chat", NULL);
     conversation = hearth_application_get_conversation (
       app, hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)));
-    ember_generate_options_init (&options);
-    options.sampler.temperature = 0;
+    hearth_options_init (&options);
+    options.temperature = 0;
     options.num_predict = tokens;
-    hearth_conversation_set_options (conversation, &options, 4096);
+    options.num_ctx = 4096;
+    hearth_conversation_set_options (conversation, &options);
     if (!hearth_conversation_send (conversation, "Once upon a time", &error))
       {
         g_printerr ("bench-chat: %s\n", error->message);

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * HearthRequest: one request to a model, whoever asks (the window, `hearth
+ * run`, later `hearth serve`): the model, the messages (or a raw text), the
+ * options, the stop strings. HearthEngine turns it into a prompt in one
+ * place (hearth_engine_generate ()), so that the same request reads the
+ * same everywhere.
+ *
+ * HearthOptions are Ollama's parameters, by Ollama's names, with Ollama's
+ * defaults (hearth_options_init ()).
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  HEARTH_BACKEND_AUTO,          /* a GPU where one is worth it, else the CPU */
+  HEARTH_BACKEND_CPU,
+  HEARTH_BACKEND_VULKAN,        /* the Vulkan device even where it is a CPU (lavapipe) */
+} HearthBackend;
+
+typedef struct
+{
+  float temperature;            /* 0.8; 0: greedy */
+  gint32 top_k;                 /* 40; <= 0: off */
+  float top_p;                  /* 0.9; 1: off */
+  float min_p;                  /* 0: off */
+  float typical_p;              /* 1: off */
+  float repeat_penalty;         /* 1.1; 1: off */
+  gint32 repeat_last_n;         /* 64; 0: off; -1: the whole history */
+  float presence_penalty;
+  float frequency_penalty;
+  gint64 seed;                  /* < 0: from the clock */
+  gint32 num_predict;           /* -1: until an end */
+  guint num_ctx;                /* 0: the model's length, capped at 4096 */
+} HearthOptions;
+
+void hearth_options_init (HearthOptions *options);
+
+/* Sets Ollama's parameter @name ("temperature", "top_k", "num_ctx" …) from
+ * @value as text; the error names the parameter and says what it needs.
+ * "stop" is a request's, not an option's (hearth_request_set_parameter ()). */
+gboolean hearth_options_set (HearthOptions  *options,
+                             const char     *name,
+                             const char     *value,
+                             GError        **error);
+
+/* Checks the ranges; the message names the parameter. */
+gboolean hearth_options_validate (const HearthOptions  *options,
+                                  GError              **error);
+
+/* The options as the JSON object a chat keeps with each reply. */
+char *hearth_options_to_json (const HearthOptions *options);
+
+#define HEARTH_OPTIONS_ERROR (hearth_options_error_quark ())
+GQuark hearth_options_error_quark (void);
+
+typedef struct
+{
+  char *model_path;             /* the GGUF file */
+  char *session;                /* whose cache (a chat's id); NULL: a scratch cache */
+  HearthBackend backend;
+  gboolean raw;                 /* TRUE: @prompt as it is, no template, no special tokens */
+  char *prompt;                 /* with @raw: the text to continue */
+  GPtrArray *roles;             /* otherwise: "system", "user", "assistant" (char *) */
+  GPtrArray *contents;          /* the messages' text (char *) */
+  HearthOptions options;
+  GStrv stop;                   /* stop strings, or NULL */
+  gboolean drop_oldest;         /* when the conversation does not fit: leave out its
+                                   oldest turns (never a system message, never the
+                                   last message) until it does, with room for a reply */
+  gboolean load_only;           /* load the model and make the session's cache, no reply
+                                   (as Ollama's empty prompt) */
+} HearthRequest;
+
+HearthRequest *hearth_request_new (const char *model_path,
+                                   const char *session);
+HearthRequest *hearth_request_copy (const HearthRequest *request);
+void hearth_request_add_message (HearthRequest *request,
+                                 const char    *role,
+                                 const char    *content);
+/* Removes the messages (and the raw prompt). */
+void hearth_request_clear_messages (HearthRequest *request);
+/* hearth_options_set (), and "stop", which adds a stop string. */
+gboolean hearth_request_set_parameter (HearthRequest  *request,
+                                       const char     *name,
+                                       const char     *value,
+                                       GError        **error);
+void hearth_request_free (HearthRequest *request);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthRequest, hearth_request_free)
+
+G_END_DECLS
