@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hearth-cli.h"
 #include "hearth-conversation.h"
 #include "test-common.h"
 #include "test-models.h"
@@ -393,6 +394,155 @@ test_stories (void)
   g_assert_cmpuint (strlen (MESSAGE (path, 1)->content), >, 10);
 }
 
+/* ---- the same request, from the window and from `hearth run` ------------ */
+
+static GPtrArray *prompts;   /* GBytes: each prompt the engine logged */
+
+/* Keeps the prompts the engine logs (HEARTH_PROMPT: their exact bytes);
+ * everything else goes on as usual. */
+static GLogWriterOutput
+prompt_writer (GLogLevelFlags   level,
+               const GLogField *fields,
+               gsize            n_fields,
+               gpointer         user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "HEARTH_PROMPT"))
+      {
+        gsize len = fields[i].length >= 0 ? (gsize) fields[i].length : strlen (fields[i].value);
+
+        g_ptr_array_add (prompts, g_bytes_new (fields[i].value, len));
+        return G_LOG_WRITER_HANDLED;
+      }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+/* `hearth run ARGS…` in this process; its standard output. */
+static char *
+hearth_run (const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream (&text, &len);
+  int status;
+
+  g_ptr_array_add (argv, (char *) "hearth");
+  g_ptr_array_add (argv, (char *) "run");
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  status = hearth_cli_run ((int) argv->len - 1, (char **) argv->pdata, out, stderr);
+  fclose (out);
+  g_assert_cmpint (status, ==, 0);
+  return text;
+}
+
+/* Compares the prompt the window's path (@conversation) gives the engine
+ * for @message with the one `hearth run MODEL MESSAGE` gives it, byte for
+ * byte, and the greedy replies. */
+static void
+check_same_prompt (HearthConversation *conversation,
+                   HearthChatStore    *chats,
+                   gint64              chat,
+                   const char         *model,
+                   const char         *message)
+{
+  const char *args[] = { "--temperature", "0", "--num-predict", "24", model, message, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  g_autofree char *printed = NULL;
+  g_autofree char *reply = NULL;
+  HearthOptions options;
+  GBytes *window, *cli;
+
+  g_ptr_array_set_size (prompts, 0);
+  hearth_options_init (&options);
+  options.temperature = 0;
+  options.num_predict = 24;
+  hearth_conversation_set_options (conversation, &options);
+  g_assert_true (hearth_conversation_send (conversation, message, &error));
+  g_assert_no_error (error);
+  hearth_test_wait_until (idle, conversation, 120, "the window's reply is finished");
+  printed = hearth_run (args);
+
+  g_assert_cmpuint (prompts->len, ==, 2);
+  window = prompts->pdata[0];
+  cli = prompts->pdata[1];
+  g_test_message ("the prompt (%" G_GSIZE_FORMAT " bytes): %.*s", g_bytes_get_size (window),
+                  (int) g_bytes_get_size (window), (const char *) g_bytes_get_data (window, NULL));
+  g_assert_cmpuint (g_bytes_get_size (window), >=, strlen (message));
+  g_assert_cmpmem (g_bytes_get_data (window, NULL), g_bytes_get_size (window),
+                   g_bytes_get_data (cli, NULL), g_bytes_get_size (cli));
+
+  /* the same prompt, greedily: the same words (hearth run ends with a newline) */
+  path = hearth_chat_store_get_conversation (chats, chat, &error);
+  g_assert_cmpuint (path->len, ==, 2);
+  reply = g_strconcat (MESSAGE (path, 1)->content, "\n", NULL);
+  g_assert_cmpstr (printed, ==, reply);
+}
+
+/* A generated qwen2 model has a chat template (ChatML): the messages go
+ * through it, special tokens and all. */
+static void
+test_same_prompt (void)
+{
+  g_autofree char *gguf = g_build_filename (tmp_dir, "chatml.gguf", NULL);
+  g_autofree char *db = g_build_filename (tmp_dir, "same-prompt-chatml.db", NULL);
+  g_autofree char *root = g_build_filename (tmp_dir, "same-prompt-models", NULL);
+  g_autoptr (HearthChatStore) chats = NULL;
+  g_autoptr (HearthEngine) engine = NULL;
+  g_autoptr (HearthStore) models = NULL;
+  g_autoptr (HearthLibrary) library = NULL;
+  g_autoptr (HearthConversation) conversation = NULL;
+  g_autoptr (GError) error = NULL;
+  hearth_test_model m;
+  ember_error e = { 0 };
+  gint64 chat;
+
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.arch = "qwen2";
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  chats = hearth_chat_store_open (db, &error);
+  g_assert_no_error (error);
+  engine = hearth_engine_new ();
+  models = hearth_store_new (root);
+  g_assert_true (hearth_store_import (models, gguf, "chatml", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  library = hearth_library_new (models);
+  chat = hearth_chat_store_create_chat (chats, "chatml", &error);
+  conversation = hearth_conversation_new (chats, engine, library, chat);
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+  check_same_prompt (conversation, chats, chat, "chatml", "Once upon a time");
+  g_unsetenv ("HEARTH_MODELS");
+}
+
+/* stories260K has none: both continue the conversation's text */
+static void
+test_same_prompt_base_model (void)
+{
+  g_autofree char *model = hearth_test_shared_file ("models/stories260K.gguf");
+  g_autofree char *db = g_build_filename (tmp_dir, "same-prompt.db", NULL);
+  g_autoptr (HearthChatStore) chats = NULL;
+  g_autoptr (HearthEngine) engine = NULL;
+  g_autoptr (HearthStore) models = NULL;
+  g_autoptr (HearthLibrary) library = NULL;
+  g_autoptr (HearthConversation) conversation = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 chat;
+
+  if (model == NULL)
+    return;
+  chats = hearth_chat_store_open (db, &error);
+  g_assert_no_error (error);
+  engine = hearth_engine_new ();
+  models = hearth_store_new (tmp_dir);
+  library = hearth_library_new (models);
+  chat = hearth_chat_store_create_chat (chats, model, &error);
+  conversation = hearth_conversation_new (chats, engine, library, chat);
+  check_same_prompt (conversation, chats, chat, model, "Once upon a time, there was a frog");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -403,6 +553,10 @@ main (int    argc,
   tmp_dir = g_dir_make_tmp ("hearth-test-conversation-XXXXXX", NULL);
   g_assert_nonnull (tmp_dir);
   g_setenv ("XDG_CACHE_HOME", tmp_dir, TRUE);
+  /* the engine logs each prompt; prompt_writer () keeps them */
+  g_setenv ("G_MESSAGES_DEBUG", "hearth-engine", TRUE);
+  prompts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_log_set_writer_func (prompt_writer, NULL, NULL);
 
   g_test_add ("/conversation/send", Fixture, NULL, fixture_set_up, test_send, fixture_tear_down);
   g_test_add ("/conversation/branches", Fixture, NULL, fixture_set_up, test_branches,
@@ -415,6 +569,8 @@ main (int    argc,
   g_test_add ("/conversation/no-model", Fixture, NULL, fixture_set_up, test_no_model,
               fixture_tear_down);
   g_test_add_func ("/conversation/stories260K", test_stories);
+  g_test_add_func ("/conversation/same-prompt", test_same_prompt);
+  g_test_add_func ("/conversation/same-prompt-base-model", test_same_prompt_base_model);
 
   status = g_test_run ();
   {
