@@ -176,7 +176,7 @@ ember_generate (ember_context                *ctx,
       if (stats->generated_tokens == 0)
         t_first = now ();
       stats->generated_tokens++;
-      if (ember_tokenizer_is_eog (tok, token))
+      if (!options->ignore_eos && ember_tokenizer_is_eog (tok, token))
         {
           stats->stop_reason = EMBER_STOP_END_OF_GENERATION;
           break;

@@ -27,6 +27,7 @@ typedef struct {
   ember_sampler_params sampler;
   int32_t num_predict;          /* -1: until an end */
   const char *const *stop;      /* NULL-terminated, or NULL */
+  bool ignore_eos;              /* an end-of-generation token does not end (benchmarks) */
 } ember_generate_options;
 
 void ember_generate_options_init (ember_generate_options *options);

@@ -2,10 +2,12 @@
  *
  * `hearth bench MODEL [--backend auto|cpu|vulkan] [-p 512] [-n 128] [-r 3]
  * [--threads N] [--json]`: how fast the engine runs a model, measured as
- * llama-bench measures it. After one warm-up, each repetition processes a
- * prompt of P pseudo-random token ids in one batch, then generates N tokens
- * one at a time by greedy argmax. Rates are the mean ± the sample standard
- * deviation over the repetitions.
+ * llama-bench measures it, through the context's engine as every reply
+ * goes (HearthRequest → HearthGeneration). After one warm-up, each
+ * repetition reads a prompt of P pseudo-random token ids from an empty
+ * cache, then generates N tokens by greedy argmax (an end-of-generation
+ * token does not stop it). The engine times both parts on its thread.
+ * Rates are the mean ± the sample standard deviation over the repetitions.
  */
 
 #define G_LOG_DOMAIN "hearth-cli"
@@ -21,9 +23,9 @@
 #include "ember.h"
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-context.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_model, ember_model_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_context, ember_context_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
 
 /* The prompt's token ids come from this seed: the same prompt every run. */
 #define BENCH_SEED 1234
@@ -36,7 +38,7 @@ typedef struct
   uint32_t n_gen;
   uint32_t repetitions;
   uint32_t n_threads;       /* 0: every online processor */
-  ember_backend backend;
+  HearthBackend backend;
   gboolean json;
 } BenchOptions;
 
@@ -55,16 +57,10 @@ typedef struct
   uint32_t n_threads;
   uint64_t cache_bytes;
   uint64_t peak_rss_bytes;
-  ember_backend backend;    /* what ran: CPU or VULKAN */
+  HearthBackend backend;    /* what ran: CPU or VULKAN */
   char device[256];
   uint32_t dispatches;      /* per token on Vulkan; 0 on the CPU */
 } BenchResult;
-
-static double
-now_seconds (void)
-{
-  return (double) g_get_monotonic_time () / G_USEC_PER_SEC;
-}
 
 static BenchStat
 compute_stat (const double *values,
@@ -185,11 +181,11 @@ parse_arguments (BenchOptions *o,
             return 2;
         }
       else if (g_str_equal (value, "vulkan"))
-        o->backend = EMBER_BACKEND_VULKAN;
+        o->backend = HEARTH_BACKEND_VULKAN;
       else if (g_str_equal (value, "cpu"))
-        o->backend = EMBER_BACKEND_CPU;
+        o->backend = HEARTH_BACKEND_CPU;
       else if (g_str_equal (value, "auto"))
-        o->backend = EMBER_BACKEND_AUTO;
+        o->backend = HEARTH_BACKEND_AUTO;
       else
         {
           fprintf (err, _("hearth bench: unknown backend “%s” (auto, cpu or vulkan)\n"), value);
@@ -207,117 +203,119 @@ parse_arguments (BenchOptions *o,
 
 /* ---- the measurement ----------------------------------------------------- */
 
-/* The prompt, then the generated tokens, from an empty cache. Fills the
- * three timings of one repetition; @n_gen may be 1 for the warm-up. */
-static ember_status
-run_once (ember_context *ctx,
-          const int32_t *prompt,
-          uint32_t       n_prompt,
-          uint32_t       n_gen,
-          uint32_t       n_vocab,
-          float         *logits,
-          double        *prompt_seconds,
-          double        *gen_seconds,
-          double        *first_token_seconds,
-          ember_error   *error)
+static void
+finished_cb (HearthGeneration *generation,
+             GMainLoop        *loop)
 {
-  double t0, t1, t2;
-  ember_status status;
-  int32_t token;
+  g_main_loop_quit (loop);
+}
 
-  ember_context_truncate (ctx, 0);
+/* Runs @request (taken) on @engine to its end; the finished generation. */
+static HearthGeneration *
+run_request (HearthEngine  *engine,
+             HearthRequest *request)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  HearthGeneration *generation = hearth_engine_generate (engine, request);
 
-  t0 = now_seconds ();
-  status = ember_context_decode (ctx, prompt, n_prompt, logits, error);
-  if (status != EMBER_OK)
-    return status;
-  t1 = now_seconds ();
+  g_signal_connect (generation, "finished", G_CALLBACK (finished_cb), loop);
+  if (!hearth_generation_is_finished (generation))
+    g_main_loop_run (loop);
+  g_signal_handlers_disconnect_by_data (generation, loop);
+  return generation;
+}
 
-  /* greedy, as the engine does it: on Vulkan the argmax on the device */
-  t2 = t1;
-  token = ember_logits_argmax (logits, n_vocab);
-  for (uint32_t i = 0; i < n_gen; i++)
-    {
-      status = ember_context_decode_argmax (ctx, token, &token, error);
-      if (status != EMBER_OK)
-        return status;
-      if (i == 0)
-        t2 = now_seconds ();
-    }
+static gboolean
+failed (HearthGeneration *generation,
+        FILE             *err)
+{
+  const GError *error = hearth_generation_get_error (generation);
+  const char *detail = hearth_generation_get_error_detail (generation);
 
-  *prompt_seconds = t1 - t0;
-  *gen_seconds = now_seconds () - t1;
-  *first_token_seconds = t2 - t0;
-  return EMBER_OK;
+  if (error == NULL)
+    return FALSE;
+  fprintf (err, "hearth bench: %s\n", detail != NULL ? detail : error->message);
+  return TRUE;
 }
 
 static int
 measure (const BenchOptions *o,
-         ember_model        *model,
          BenchResult        *result,
          FILE               *err)
 {
-  const ember_hparams *hp = ember_model_get_hparams (model);
-  g_autoptr (ember_context) ctx = NULL;
-  g_autofree int32_t *prompt = g_new (int32_t, o->n_prompt);
-  g_autofree float *logits = g_new (float, hp->n_vocab);
+  g_autoptr (HearthContext) context = hearth_context_new (NULL);
+  HearthEngine *engine = hearth_context_get_engine (context);
+  g_autoptr (HearthRequest) request = hearth_request_new (o->model_path, "bench");
+  g_autoptr (HearthGeneration) loaded = NULL;
   g_autofree double *prompt_rates = g_new (double, o->repetitions);
   g_autofree double *gen_rates = g_new (double, o->repetitions);
   g_autofree double *first_tokens = g_new (double, o->repetitions);
-  GRand *rand = g_rand_new_with_seed (BENCH_SEED);
-  ember_context_options options;
-  ember_error error = { 0 };
-  double prompt_seconds, gen_seconds, first_token_seconds;
+  const HearthGenerationStats *st;
+  GRand *rand;
 
+  hearth_engine_set_keep_alive (engine, -1);
+  request->backend = o->backend;
+  request->options.num_ctx = o->n_prompt + o->n_gen;
+  request->options.num_thread = o->n_threads;
+  request->options.temperature = 0;
+  request->options.repeat_penalty = 1;
+  request->ignore_eos = TRUE;
+  request->read_again = TRUE;
+
+  /* the model, loaded and timed on its own */
+  {
+    g_autoptr (HearthRequest) load = hearth_request_copy (request);
+
+    load->load_only = TRUE;
+    loaded = run_request (engine, g_steal_pointer (&load));
+  }
+  if (failed (loaded, err))
+    return 1;
+  if (hearth_generation_get_notice (loaded) != NULL)
+    fprintf (err, "hearth bench: %s\n", hearth_generation_get_notice (loaded));
+  st = hearth_generation_get_stats (loaded);
+  result->load_seconds = st->load_seconds;
+
+  request->tokens = g_array_sized_new (FALSE, FALSE, sizeof (gint32), o->n_prompt);
+  rand = g_rand_new_with_seed (BENCH_SEED);
   for (uint32_t i = 0; i < o->n_prompt; i++)
-    prompt[i] = (int32_t) g_rand_int_range (rand, 0, (gint32) hp->n_vocab);
+    {
+      gint32 id = g_rand_int_range (rand, 0, (gint32) st->n_vocab);
+
+      g_array_append_val (request->tokens, id);
+    }
   g_rand_free (rand);
 
-  g_autofree char *cache_dir = g_build_filename (g_get_user_cache_dir (), "hearth", NULL);
-
-  ember_context_options_init (&options);
-  options.n_ctx = o->n_prompt + o->n_gen;
-  options.n_threads = o->n_threads;
-  options.backend = o->backend;
-  options.pipeline_cache_dir = cache_dir;
-  if (ember_context_new (model, &options, &ctx, &error) != EMBER_OK)
+  /* the warm-up, as llama-bench does it: the prompt and one token; then
+   * the repetitions */
+  for (uint32_t r = 0; r <= o->repetitions; r++)
     {
-      fprintf (err, "hearth bench: %s\n", error.message);
-      return 1;
-    }
-  if (ember_context_get_fallback_reason (ctx) != NULL)
-    fprintf (err, _("hearth bench: Vulkan cannot be used (%s); measuring the CPU\n"),
-             ember_context_get_fallback_reason (ctx));
+      g_autoptr (HearthRequest) once = hearth_request_copy (request);
+      g_autoptr (HearthGeneration) generation = NULL;
+      const HearthGenerationStats *gs;
 
-  /* The warm-up, as llama-bench does it: the prompt and one token. */
-  if (run_once (ctx, prompt, o->n_prompt, 1, hp->n_vocab, logits,
-                &prompt_seconds, &gen_seconds, &first_token_seconds, &error) != EMBER_OK)
-    {
-      fprintf (err, "hearth bench: %s\n", error.message);
-      return 1;
-    }
-
-  for (uint32_t r = 0; r < o->repetitions; r++)
-    {
-      if (run_once (ctx, prompt, o->n_prompt, o->n_gen, hp->n_vocab, logits,
-                    &prompt_seconds, &gen_seconds, &first_token_seconds, &error) != EMBER_OK)
-        {
-          fprintf (err, "hearth bench: %s\n", error.message);
-          return 1;
-        }
-      prompt_rates[r] = o->n_prompt / prompt_seconds;
-      gen_rates[r] = o->n_gen / gen_seconds;
-      first_tokens[r] = first_token_seconds;
+      once->options.num_predict = r == 0 ? 1 : (gint32) o->n_gen;
+      generation = run_request (engine, g_steal_pointer (&once));
+      if (failed (generation, err))
+        return 1;
+      gs = hearth_generation_get_stats (generation);
+      if (r == 0)
+        continue;
+      /* each generated token is decoded once after it is chosen: n_gen
+       * decoding steps after the first token */
+      prompt_rates[r - 1] = gs->prompt_seconds > 0 ? o->n_prompt / gs->prompt_seconds : 0;
+      gen_rates[r - 1] = gs->generation_seconds > 0 ? gs->generated_tokens / gs->generation_seconds : 0;
+      first_tokens[r - 1] = gs->prompt_seconds;
+      result->n_threads = gs->n_threads;
+      result->backend = gs->backend;
+      g_strlcpy (result->device, hearth_generation_get_device (generation), sizeof result->device);
+      result->dispatches = gs->dispatches_per_token;
+      result->cache_bytes = gs->cache_bytes;
     }
 
   result->prompt_rate = compute_stat (prompt_rates, o->repetitions);
   result->gen_rate = compute_stat (gen_rates, o->repetitions);
   result->first_token = compute_stat (first_tokens, o->repetitions);
-  result->n_threads = ember_context_get_n_threads (ctx);
-  result->backend = ember_context_get_backend (ctx);
-  g_strlcpy (result->device, ember_context_get_device_name (ctx), sizeof result->device);
-  result->dispatches = ember_context_get_dispatches_per_token (ctx);
-  result->cache_bytes = ember_context_get_cache_bytes (ctx);
   result->peak_rss_bytes = peak_rss_bytes ();
   return 0;
 }
@@ -343,7 +341,7 @@ print_table (FILE                   *out,
   g_autofree char *model = g_strdup_printf (_("%s (%s, %s, %s parameters)"),
                                             info->name != NULL ? info->name : file_name,
                                             info->architecture, info->file_type, info->parameter_label);
-  g_autofree char *device = res->backend == EMBER_BACKEND_CPU ? device_text (res->n_threads)
+  g_autofree char *device = res->backend == HEARTH_BACKEND_CPU ? device_text (res->n_threads)
                                                               : g_strdup (res->device);
   g_autofree char *prompt = NULL;
   g_autofree char *gen = NULL;
@@ -368,7 +366,7 @@ print_table (FILE                   *out,
   repetitions = g_strdup_printf (_("%u, after one warm-up"), o->repetitions);
 
   hearth_cli_print_row (out, 2, 22, _("model"), model);
-  hearth_cli_print_row (out, 2, 22, _("backend"), res->backend == EMBER_BACKEND_VULKAN ? "vulkan" : "cpu");
+  hearth_cli_print_row (out, 2, 22, _("backend"), res->backend == HEARTH_BACKEND_VULKAN ? "vulkan" : "cpu");
   hearth_cli_print_row (out, 2, 22, _("device"), device);
   hearth_cli_print_row (out, 2, 22, _("prompt processing"), prompt);
   hearth_cli_print_row (out, 2, 22, _("generation"), gen);
@@ -405,7 +403,7 @@ print_json (FILE                   *out,
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autofree char *device = res->backend == EMBER_BACKEND_CPU
+  g_autofree char *device = res->backend == HEARTH_BACKEND_CPU
                               ? g_strdup_printf ("CPU (%u threads)", res->n_threads)
                               : g_strdup (res->device);
   g_autofree char *text = NULL;
@@ -416,7 +414,7 @@ print_json (FILE                   *out,
   hearth_cli_json_add_string (b, "architecture", info->architecture);
   hearth_cli_json_add_string (b, "quantization", info->file_type);
   add_member_int (b, "parameters", (gint64) info->parameter_count);
-  hearth_cli_json_add_string (b, "backend", res->backend == EMBER_BACKEND_VULKAN ? "vulkan" : "cpu");
+  hearth_cli_json_add_string (b, "backend", res->backend == HEARTH_BACKEND_VULKAN ? "vulkan" : "cpu");
   hearth_cli_json_add_string (b, "device", device);
   add_member_int (b, "threads", res->n_threads);
   add_member_int (b, "repetitions", o->repetitions);
@@ -432,7 +430,7 @@ print_json (FILE                   *out,
   /* GPU dispatches per generated token: the CPU backend makes none, so
    * there is no number to give there. */
   json_builder_set_member_name (b, "dispatches_per_token");
-  if (res->backend == EMBER_BACKEND_VULKAN)
+  if (res->backend == HEARTH_BACKEND_VULKAN)
     json_builder_add_int_value (b, res->dispatches);
   else
     json_builder_add_null_value (b);
@@ -458,11 +456,9 @@ hearth_cli_bench (const HearthCliCommand *command,
 {
   BenchOptions o = { NULL, 512, 128, 3, 0, FALSE };
   BenchResult res = { 0 };
-  g_autoptr (ember_model) model = NULL;
+  g_autoptr (ember_gguf) gguf = NULL;
   ember_model_info info;
   ember_error error = { 0 };
-  const ember_hparams *hp;
-  double t0;
   int status;
   g_autofree char *resolved = NULL;
 
@@ -474,29 +470,22 @@ hearth_cli_bench (const HearthCliCommand *command,
   if (resolved == NULL)
     return 1;
   o.model_path = resolved;
-  t0 = now_seconds ();
-  if (ember_model_load (o.model_path, &model, &error) != EMBER_OK)
-    {
-      fprintf (err, "hearth bench: %s\n", error.message);
-      return 1;
-    }
-  res.load_seconds = now_seconds () - t0;
-  if (ember_model_info_from_gguf (ember_model_get_gguf (model), &info, &error) != EMBER_OK)
+  if (ember_gguf_open (o.model_path, &gguf, &error) != EMBER_OK
+      || ember_model_info_from_gguf (gguf, &info, &error) != EMBER_OK)
     {
       fprintf (err, "hearth bench: %s\n", error.message);
       return 1;
     }
 
-  hp = ember_model_get_hparams (model);
-  if ((uint64_t) o.n_prompt + o.n_gen > hp->n_ctx_train)
+  if (info.context_length > 0 && (uint64_t) o.n_prompt + o.n_gen > info.context_length)
     {
       fprintf (err, _("hearth bench: -p %u and -n %u make %u tokens, more than the model’s context "
                       "of %u; ask for fewer\n"),
-               o.n_prompt, o.n_gen, o.n_prompt + o.n_gen, hp->n_ctx_train);
+               o.n_prompt, o.n_gen, o.n_prompt + o.n_gen, (guint) info.context_length);
       return 2;
     }
 
-  status = measure (&o, model, &res, err);
+  status = measure (&o, &res, err);
   if (status != 0)
     return status;
 

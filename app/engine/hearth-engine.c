@@ -33,6 +33,7 @@ typedef struct
   char *name;                   /* "" for the scratch session */
   ember_context *ctx;
   HearthBackend backend;        /* what it was asked for */
+  guint num_thread;
 } Session;
 
 typedef struct
@@ -173,6 +174,7 @@ session_context (Loaded              *lm,
                     : request->backend == HEARTH_BACKEND_VULKAN ? EMBER_BACKEND_VULKAN
                     : EMBER_BACKEND_AUTO;
   options.pipeline_cache_dir = cache_dir;
+  options.n_threads = request->options.num_thread;
   if (session != NULL && request->options.num_ctx != 0
       && ember_context_get_n_ctx (session->ctx) != request->options.num_ctx)
     {
@@ -183,7 +185,8 @@ session_context (Loaded              *lm,
       hearth_generation_set_notice_internal (generation, notice);
       g_clear_pointer (&session, session_free);
     }
-  if (session != NULL && session->backend != request->backend)
+  if (session != NULL
+      && (session->backend != request->backend || session->num_thread != request->options.num_thread))
     g_clear_pointer (&session, session_free);
   if (session == NULL)
     {
@@ -195,6 +198,7 @@ session_context (Loaded              *lm,
       session->name = g_strdup (name);
       session->ctx = ctx;
       session->backend = request->backend;
+      session->num_thread = request->options.num_thread;
       if (ember_context_get_fallback_reason (ctx) != NULL)
         {
           g_autofree char *notice = g_strdup_printf (_("Vulkan cannot be used (%s); running on the CPU"),
@@ -413,6 +417,7 @@ generate_options (const HearthRequest *request)
   options.sampler.seed = o->seed < 0 ? EMBER_SEED_RANDOM : (uint64_t) o->seed;
   options.num_predict = o->num_predict;
   options.stop = (const char *const *) request->stop;
+  options.ignore_eos = request->ignore_eos;
   return options;
 }
 
@@ -433,6 +438,24 @@ stop_reason (ember_stop_reason reason)
     default:
       return HEARTH_STOP_CANCELLED;
     }
+}
+
+/* Worker: what runs the model, in @stats. */
+static void
+describe_context (Loaded                *lm,
+                  const ember_context   *ctx,
+                  HearthGenerationStats *stats)
+{
+  const ember_hparams *hp = ember_model_get_hparams (lm->model);
+
+  stats->n_ctx = ember_context_get_n_ctx (ctx);
+  stats->n_vocab = hp->n_vocab;
+  stats->n_ctx_train = hp->n_ctx_train;
+  stats->backend = ember_context_get_backend (ctx) == EMBER_BACKEND_VULKAN ? HEARTH_BACKEND_VULKAN
+                                                                           : HEARTH_BACKEND_CPU;
+  stats->n_threads = ember_context_get_n_threads (ctx);
+  stats->cache_bytes = ember_context_get_cache_bytes (ctx);
+  stats->dispatches_per_token = ember_context_get_dispatches_per_token (ctx);
 }
 
 /* Worker: ends @generation with @error (taken), keeping the engine's own
@@ -497,16 +520,40 @@ run_job (Loaded *lm,
       return;
     }
   hearth_generation_set_device_internal (generation, ember_context_get_device_name (ctx));
-  stats.n_ctx = ember_context_get_n_ctx (ctx);
+  describe_context (lm, ctx, &stats);
   if (request->load_only)
     {
       stats.stop_reason = HEARTH_STOP_LIMIT;
       hearth_generation_finish_internal (generation, &stats, NULL);
       return;
     }
-  if (!prompt_tokens (lm, request, &ids, &n_ids, &error))
+  if (request->tokens != NULL)
+    {
+      for (guint i = 0; i < request->tokens->len; i++)
+        if (g_array_index (request->tokens, gint32, i) < 0
+            || (guint) g_array_index (request->tokens, gint32, i) >= stats.n_vocab)
+          {
+            hearth_generation_finish_internal (
+              generation, NULL,
+              g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
+                           _("Token %d is not in the model’s vocabulary of %u"),
+                           g_array_index (request->tokens, gint32, i), stats.n_vocab));
+            return;
+          }
+      n_ids = request->tokens->len;
+      ids = g_memdup2 (request->tokens->data, n_ids * sizeof (int32_t));
+    }
+  else if (!prompt_tokens (lm, request, &ids, &n_ids, &error))
     {
       hearth_generation_finish_internal (generation, NULL, g_steal_pointer (&error));
+      return;
+    }
+  if (n_ids == 0)
+    {
+      hearth_generation_finish_internal (
+        generation, NULL,
+        g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
+                     _("The conversation is empty and the model has no token to start from")));
       return;
     }
   stats.prompt_tokens = (guint) n_ids;
@@ -535,6 +582,8 @@ run_job (Loaded *lm,
     }
 
   hearth_generation_set_phase_internal (generation, HEARTH_GENERATION_READING);
+  if (request->read_again)
+    ember_context_truncate (ctx, 0);
   ember_context_set_abort_func (ctx, should_abort, generation);
   options = generate_options (request);
   started = hearth_generation_elapsed_internal (generation);
@@ -551,6 +600,7 @@ run_job (Loaded *lm,
   stats.tokens_per_second = st.generation_seconds > 0 && st.generated_tokens > 1
                               ? (st.generated_tokens - 1) / st.generation_seconds : 0;
   stats.stop_reason = stop_reason (st.stop_reason);
+  stats.dispatches_per_token = ember_context_get_dispatches_per_token (ctx);
 
   if (status == EMBER_ERROR_CANCELLED)
     {

@@ -11,6 +11,8 @@
 
 #include <gio/gio.h>
 
+#include "hearth-request.h"
+
 
 G_BEGIN_DECLS
 
@@ -59,6 +61,12 @@ typedef struct
   double first_token_seconds; /* from the request to the first token (loading included) */
   double tokens_per_second;   /* generation, after the first token */
   guint n_ctx;                /* the context's length */
+  guint n_vocab;              /* the model's vocabulary */
+  guint n_ctx_train;          /* the longest context the model was trained for */
+  HearthBackend backend;      /* what ran it: HEARTH_BACKEND_CPU or HEARTH_BACKEND_VULKAN */
+  guint n_threads;            /* on the CPU */
+  guint64 cache_bytes;        /* the KV cache */
+  guint dispatches_per_token; /* GPU dispatches per generated token; 0 on the CPU */
   guint dropped_messages;     /* left out to fit (HearthRequest.drop_oldest) */
   gboolean continues_text;    /* the model has no chat template: the reply continues the
                                  text of the conversation's turns */

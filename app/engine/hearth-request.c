@@ -36,6 +36,7 @@ hearth_options_init (HearthOptions *options)
     .seed = gen.sampler.seed == EMBER_SEED_RANDOM ? -1 : (gint64) gen.sampler.seed,
     .num_predict = gen.num_predict,
     .num_ctx = 0,
+    .num_thread = 0,
   };
 }
 
@@ -138,6 +139,13 @@ hearth_options_set (HearthOptions  *o,
       o->num_ctx = (guint) i;
       return TRUE;
     }
+  if (g_str_equal (name, "num_thread"))
+    {
+      if (!parse_int (name, value, 0, 1024, &i, error))
+        return FALSE;
+      o->num_thread = (guint) i;
+      return TRUE;
+    }
   g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("unknown parameter “%s”"), name);
   return FALSE;
 }
@@ -228,10 +236,17 @@ hearth_request_copy (const HearthRequest *request)
   copy->prompt = g_strdup (request->prompt);
   for (guint i = 0; i < request->roles->len; i++)
     hearth_request_add_message (copy, request->roles->pdata[i], request->contents->pdata[i]);
+  if (request->tokens != NULL)
+    {
+      copy->tokens = g_array_sized_new (FALSE, FALSE, sizeof (gint32), request->tokens->len);
+      g_array_append_vals (copy->tokens, request->tokens->data, request->tokens->len);
+    }
   copy->options = request->options;
   copy->stop = g_strdupv (request->stop);
   copy->drop_oldest = request->drop_oldest;
   copy->load_only = request->load_only;
+  copy->ignore_eos = request->ignore_eos;
+  copy->read_again = request->read_again;
   return copy;
 }
 
@@ -254,6 +269,7 @@ hearth_request_clear_messages (HearthRequest *request)
   g_ptr_array_set_size (request->roles, 0);
   g_ptr_array_set_size (request->contents, 0);
   g_clear_pointer (&request->prompt, g_free);
+  g_clear_pointer (&request->tokens, g_array_unref);
 }
 
 gboolean
@@ -286,6 +302,7 @@ hearth_request_free (HearthRequest *request)
   g_free (request->prompt);
   g_ptr_array_unref (request->roles);
   g_ptr_array_unref (request->contents);
+  g_clear_pointer (&request->tokens, g_array_unref);
   g_strfreev (request->stop);
   g_free (request);
 }

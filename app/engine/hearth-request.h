@@ -37,6 +37,7 @@ typedef struct
   gint64 seed;                  /* < 0: from the clock */
   gint32 num_predict;           /* -1: until an end */
   guint num_ctx;                /* 0: the model's length, capped at 4096 */
+  guint num_thread;             /* CPU threads; 0: every online processor */
 } HearthOptions;
 
 void hearth_options_init (HearthOptions *options);
@@ -68,6 +69,7 @@ typedef struct
   char *prompt;                 /* with @raw: the text to continue */
   GPtrArray *roles;             /* otherwise: "system", "user", "assistant" (char *) */
   GPtrArray *contents;          /* the messages' text (char *) */
+  GArray *tokens;               /* or the prompt as token ids (gint32), or NULL */
   HearthOptions options;
   GStrv stop;                   /* stop strings, or NULL */
   gboolean drop_oldest;         /* when the conversation does not fit: leave out its
@@ -75,6 +77,10 @@ typedef struct
                                    last message) until it does, with room for a reply */
   gboolean load_only;           /* load the model and make the session's cache, no reply
                                    (as Ollama's empty prompt) */
+  gboolean ignore_eos;          /* an end-of-generation token does not end the reply
+                                   (benchmarks: exactly num_predict tokens) */
+  gboolean read_again;          /* read the whole prompt, reusing none of the cache
+                                   (benchmarks: every repetition the same work) */
 } HearthRequest;
 
 HearthRequest *hearth_request_new (const char *model_path,
