@@ -35,7 +35,8 @@ typedef struct
   guint index;                 /* in Vulkan's enumeration order */
   char *name;                  /* "llvmpipe (LLVM 15.0.6, 256 bits)" */
   char *driver;                /* "llvmpipe: Mesa 22.3.6" */
-  const char *type_name;       /* "discrete", "integrated", "virtual", "cpu", "other";
+  const char *type_name;       /* "discrete GPU", "integrated GPU", "virtual GPU", "CPU",
+                                  "other";
                                   static, untranslated */
   guint32 vendor_id;
   guint32 device_id;

@@ -31,7 +31,8 @@ typedef struct _HearthGguf HearthGguf;
 GType hearth_gguf_get_type (void) G_GNUC_CONST;
 
 /* Opens and validates @path. On failure the error (HEARTH_GGUF_ERROR_INVALID)
- * says what is wrong, starting with the path: "PATH: reason". */
+ * says what is wrong and names the file: "cannot open PATH: …", or
+ * "PATH: reason" once the file is open. */
 HearthGguf *hearth_gguf_open (const char  *path,
                               GError     **error);
 
