@@ -4,6 +4,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,7 +97,7 @@ hearth_template_vars_new_from_json (const char  *json,
     {
       ember_value_unref (value);
       g_set_error_literal (error, HEARTH_CHAT_TEMPLATE_ERROR, HEARTH_CHAT_TEMPLATE_ERROR_NOT_OBJECT,
-                           "the variables must be one JSON object");
+                           _("the variables must be one JSON object"));
       return NULL;
     }
   return vars_new_take (value, NULL);
