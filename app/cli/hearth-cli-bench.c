@@ -17,15 +17,14 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#include "ember.h"
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
 #include "hearth-context.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
+#include "hearth-gguf.h"
 
 /* The prompt's token ids come from this seed: the same prompt every run. */
 #define BENCH_SEED 1234
@@ -333,7 +332,7 @@ device_text (uint32_t n_threads)
 static void
 print_table (FILE                   *out,
              const BenchOptions     *o,
-             const ember_model_info *info,
+             const HearthModelInfo  *info,
              const BenchResult      *res)
 {
   g_autofree char *file_name = g_path_get_basename (o->model_path);
@@ -397,7 +396,7 @@ add_member_double (JsonBuilder *b,
 static void
 print_json (FILE                   *out,
             const BenchOptions     *o,
-            const ember_model_info *info,
+            const HearthModelInfo  *info,
             const BenchResult      *res)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -456,9 +455,9 @@ hearth_cli_bench (const HearthCliCommand *command,
 {
   BenchOptions o = { NULL, 512, 128, 3, 0, FALSE };
   BenchResult res = { 0 };
-  g_autoptr (ember_gguf) gguf = NULL;
-  ember_model_info info;
-  ember_error error = { 0 };
+  g_autoptr (HearthGguf) gguf = NULL;
+  g_autoptr (GError) error = NULL;
+  const HearthModelInfo *info = NULL;
   int status;
   g_autofree char *resolved = NULL;
 
@@ -470,18 +469,20 @@ hearth_cli_bench (const HearthCliCommand *command,
   if (resolved == NULL)
     return 1;
   o.model_path = resolved;
-  if (ember_gguf_open (o.model_path, &gguf, &error) != EMBER_OK
-      || ember_model_info_from_gguf (gguf, &info, &error) != EMBER_OK)
+  gguf = hearth_gguf_open (o.model_path, &error);
+  if (gguf != NULL)
+    info = hearth_gguf_get_model_info (gguf, &error);
+  if (info == NULL)
     {
-      fprintf (err, "hearth bench: %s\n", error.message);
+      fprintf (err, "hearth bench: %s\n", error->message);
       return 1;
     }
 
-  if (info.context_length > 0 && (uint64_t) o.n_prompt + o.n_gen > info.context_length)
+  if (info->context_length > 0 && (uint64_t) o.n_prompt + o.n_gen > info->context_length)
     {
       fprintf (err, _("hearth bench: -p %u and -n %u make %u tokens, more than the model’s context "
                       "of %u; ask for fewer\n"),
-               o.n_prompt, o.n_gen, o.n_prompt + o.n_gen, (guint) info.context_length);
+               o.n_prompt, o.n_gen, o.n_prompt + o.n_gen, (guint) info->context_length);
       return 2;
     }
 
@@ -490,8 +491,8 @@ hearth_cli_bench (const HearthCliCommand *command,
     return status;
 
   if (o.json)
-    print_json (out, &o, &info, &res);
+    print_json (out, &o, info, &res);
   else
-    print_table (out, &o, &info, &res);
+    print_table (out, &o, info, &res);
   return 0;
 }

@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "ember.h"
+#include "hearth-gguf.h"
 
 G_BEGIN_DECLS
 
@@ -57,24 +57,13 @@ char *hearth_cli_resolve_model (const char *command,
 /* A model's chat template: *source (borrowed from @gguf, or static) and
  * *length; Hearth's default (ChatML) where the model has none, or where its
  * template is not text (said on @err). FALSE, said on @err, when the
- * template cannot be used (a NUL byte inside). */
-gboolean hearth_cli_model_chat_template (const ember_gguf *gguf,
-                                         const char       *path,
-                                         const char      **source,
-                                         size_t           *length,
-                                         gboolean         *is_default,
-                                         FILE             *err);
-
-/* Renders template @source (@len bytes) with the variables of @context (a
- * dict, or NULL). @now pins strftime_now() (UNIX seconds; 0 for the real
- * clock). On success *output is newly allocated (g_free() it). Shared by
- * the FILE.jinja form and the MODEL form of `hearth template`. */
-ember_status render_template_text (const char        *source,
-                                   gsize              len,
-                                   const ember_value *context,
-                                   gint64             now,
-                                   char             **output,
-                                   gsize             *output_len,
-                                   ember_error       *error);
+ * template cannot be used (a NUL byte inside). @path names the model in
+ * messages. */
+gboolean hearth_cli_gguf_chat_template (HearthGguf  *gguf,
+                                        const char  *path,
+                                        const char **source,
+                                        gsize       *length,
+                                        gboolean    *is_default,
+                                        FILE        *err);
 
 G_END_DECLS

@@ -14,14 +14,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "ember.h"
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-gguf.h"
 
 /* Arrays longer than this are summarised in --json unless --verbose. */
 #define SHOW_ARRAY_LIMIT 64
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
 
 /* Text from the file made safe for a terminal: valid UTF-8, and control
  * characters (escape sequences) shown as U+FFFD; newlines kept if asked. */
@@ -57,7 +55,7 @@ print_row (FILE       *out,
 static void
 print_row_uint (FILE       *out,
                 const char *label,
-                uint64_t    value)
+                guint64    value)
 {
   g_autofree char *text = NULL;
 
@@ -69,7 +67,7 @@ print_row_uint (FILE       *out,
 
 /* "292,800" */
 static char *
-format_thousands (uint64_t value)
+format_thousands (guint64 value)
 {
   g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
   GString *s = g_string_new (NULL);
@@ -100,17 +98,17 @@ print_text_block (FILE       *out,
 }
 
 static void
-print_description (FILE                   *out,
-                   const char             *path,
-                   const ember_gguf       *gguf,
-                   const ember_model_info *info)
+print_description (FILE                  *out,
+                   const char            *path,
+                   HearthGguf            *gguf,
+                   const HearthModelInfo *info)
 {
   g_autofree char *params = format_thousands (info->parameter_count);
   g_autofree char *params_text = g_strdup_printf ("%s (%s)", info->parameter_label, params);
-  g_autofree char *size = g_format_size (ember_gguf_get_file_size (gguf));
-  g_autofree char *n_tensors = format_thousands (ember_gguf_get_n_tensors (gguf));
+  g_autofree char *size = g_format_size (hearth_gguf_get_file_size (gguf));
+  g_autofree char *n_tensors = format_thousands (hearth_gguf_get_n_tensors (gguf));
   g_autofree char *file_text = g_strdup_printf (_("%s, GGUF version %u, %s tensors"),
-                                                size, ember_gguf_get_version (gguf), n_tensors);
+                                                size, hearth_gguf_get_version (gguf), n_tensors);
 
   fprintf (out, "  %s\n", _("Model"));
   if (info->name != NULL)
@@ -167,7 +165,7 @@ print_description (FILE                   *out,
       g_autofree char *text = g_strdup_printf (_("%s tensors, %s parameters, %s"),
                                                tensors, elements, bytes);
 
-      print_row (out, info->types[i].type->name, text);
+      print_row (out, info->types[i].type_name, text);
     }
 
   fprintf (out, "\n  %s\n", _("Chat template"));
@@ -201,141 +199,10 @@ print_description (FILE                   *out,
 
 /* ---- --json -------------------------------------------------------------- */
 
-static void add_gguf_value (JsonBuilder *b, const ember_gguf_value *v, gboolean verbose);
-
-static void
-add_array (JsonBuilder            *b,
-           const ember_gguf_value *v,
-           gboolean                verbose)
-{
-  if (!verbose && v->array.count > SHOW_ARRAY_LIMIT)
-    {
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "type");
-      json_builder_add_string_value (b, "array");
-      json_builder_set_member_name (b, "element_type");
-      json_builder_add_string_value (b, ember_gguf_type_to_string (v->array.type));
-      json_builder_set_member_name (b, "count");
-      json_builder_add_int_value (b, (gint64) v->array.count);
-      json_builder_end_object (b);
-      return;
-    }
-
-  json_builder_begin_array (b);
-  for (uint64_t i = 0; i < v->array.count; i++)
-    {
-      ember_gguf_value item;
-
-      if (v->array.items != NULL)
-        {
-          add_gguf_value (b, &v->array.items[i], verbose);
-          continue;
-        }
-      memset (&item, 0, sizeof item);
-      item.type = v->array.type;
-      switch (v->array.type)
-        {
-        case EMBER_GGUF_TYPE_UINT8:
-          item.u = ((const uint8_t *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_INT8:
-          item.i = ((const int8_t *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_UINT16:
-          item.u = ((const uint16_t *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_INT16:
-          item.i = ((const int16_t *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_UINT32:
-          item.u = ((const uint32_t *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_INT32:
-          item.i = ((const int32_t *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_FLOAT32:
-          item.f = ((const float *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_BOOL:
-          item.b = ((const uint8_t *) v->array.data)[i] != 0;
-          break;
-        case EMBER_GGUF_TYPE_UINT64:
-          item.u = ((const uint64_t *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_INT64:
-          item.i = ((const int64_t *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_FLOAT64:
-          item.f = ((const double *) v->array.data)[i];
-          break;
-        case EMBER_GGUF_TYPE_STRING:
-        case EMBER_GGUF_TYPE_ARRAY:
-        default:
-          break;
-        }
-      add_gguf_value (b, &item, verbose);
-    }
-  json_builder_end_array (b);
-}
-
-static void
-add_gguf_value (JsonBuilder            *b,
-                const ember_gguf_value *v,
-                gboolean                verbose)
-{
-  switch (v->type)
-    {
-    case EMBER_GGUF_TYPE_UINT8:
-    case EMBER_GGUF_TYPE_UINT16:
-    case EMBER_GGUF_TYPE_UINT32:
-    case EMBER_GGUF_TYPE_UINT64:
-      /* JSON integers are signed 64-bit here; larger ones go as doubles. */
-      if (v->u <= G_MAXINT64)
-        json_builder_add_int_value (b, (gint64) v->u);
-      else
-        json_builder_add_double_value (b, (double) v->u);
-      break;
-    case EMBER_GGUF_TYPE_INT8:
-    case EMBER_GGUF_TYPE_INT16:
-    case EMBER_GGUF_TYPE_INT32:
-    case EMBER_GGUF_TYPE_INT64:
-      json_builder_add_int_value (b, v->i);
-      break;
-    case EMBER_GGUF_TYPE_FLOAT32:
-    case EMBER_GGUF_TYPE_FLOAT64:
-      /* JSON has no NaN or infinity */
-      if (isfinite (v->f))
-        json_builder_add_double_value (b, v->f);
-      else
-        json_builder_add_null_value (b);
-      break;
-    case EMBER_GGUF_TYPE_BOOL:
-      json_builder_add_boolean_value (b, v->b);
-      break;
-    case EMBER_GGUF_TYPE_STRING:
-      /* JSON strings are text: bytes that are not UTF-8 are replaced. */
-      if (g_utf8_validate_len (v->string.data, v->string.length, NULL))
-        json_builder_add_string_value (b, v->string.data);
-      else
-        {
-          g_autofree char *valid = g_utf8_make_valid (v->string.data, (gssize) v->string.length);
-
-          json_builder_add_string_value (b, valid);
-        }
-      break;
-    case EMBER_GGUF_TYPE_ARRAY:
-      add_array (b, v, verbose);
-      break;
-    default:
-      json_builder_add_null_value (b);
-      break;
-    }
-}
-
 static void
 add_member_uint (JsonBuilder *b,
                  const char  *name,
-                 uint64_t     value)
+                 guint64     value)
 {
   json_builder_set_member_name (b, name);
   if (value == 0)
@@ -347,10 +214,10 @@ add_member_uint (JsonBuilder *b,
 }
 
 static char *
-describe_json (const char             *path,
-               const ember_gguf       *gguf,
-               const ember_model_info *info,
-               gboolean                verbose)
+describe_json (const char            *path,
+               HearthGguf            *gguf,
+               const HearthModelInfo *info,
+               gboolean               verbose)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -384,16 +251,16 @@ describe_json (const char             *path,
   hearth_cli_json_add_string (b, "license", info->license);
   hearth_cli_json_add_string (b, "chat_template", info->chat_template);
   json_builder_set_member_name (b, "gguf_version");
-  json_builder_add_int_value (b, ember_gguf_get_version (gguf));
+  json_builder_add_int_value (b, hearth_gguf_get_version (gguf));
   json_builder_set_member_name (b, "file_size");
-  json_builder_add_int_value (b, (gint64) ember_gguf_get_file_size (gguf));
+  json_builder_add_int_value (b, (gint64) hearth_gguf_get_file_size (gguf));
 
   json_builder_set_member_name (b, "tensor_types");
   json_builder_begin_array (b);
   for (guint i = 0; i < info->n_types; i++)
     {
       json_builder_begin_object (b);
-      hearth_cli_json_add_string (b, "type", info->types[i].type->name);
+      hearth_cli_json_add_string (b, "type", info->types[i].type_name);
       json_builder_set_member_name (b, "tensors");
       json_builder_add_int_value (b, (gint64) info->types[i].tensors);
       json_builder_set_member_name (b, "parameters");
@@ -406,32 +273,33 @@ describe_json (const char             *path,
 
   json_builder_set_member_name (b, "metadata");
   json_builder_begin_object (b);
-  for (uint64_t i = 0; i < ember_gguf_get_n_kv (gguf); i++)
+  for (guint64 i = 0; i < hearth_gguf_get_n_metadata (gguf); i++)
     {
-      const char *key = ember_gguf_get_key (gguf, i);
+      const char *key = hearth_gguf_get_key (gguf, i);
 
       if (!g_utf8_validate (key, -1, NULL))
         continue;
       json_builder_set_member_name (b, key);
-      add_gguf_value (b, ember_gguf_get_value (gguf, i), verbose);
+      json_builder_add_value (b, hearth_gguf_dup_value_json (gguf, i, verbose ? 0 : SHOW_ARRAY_LIMIT));
     }
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "tensors");
   json_builder_begin_array (b);
-  for (uint64_t i = 0; i < ember_gguf_get_n_tensors (gguf); i++)
+  for (guint64 i = 0; i < hearth_gguf_get_n_tensors (gguf); i++)
     {
-      const ember_gguf_tensor *t = ember_gguf_get_tensor (gguf, i);
+      HearthGgufTensor t;
 
       if (!verbose && i >= SHOW_ARRAY_LIMIT)
         break;
+      hearth_gguf_get_tensor (gguf, i, &t);
       json_builder_begin_object (b);
-      hearth_cli_json_add_string (b, "name", t->name);
-      hearth_cli_json_add_string (b, "type", t->type->name);
+      hearth_cli_json_add_string (b, "name", t.name);
+      hearth_cli_json_add_string (b, "type", t.type_name);
       json_builder_set_member_name (b, "shape");
       json_builder_begin_array (b);
-      for (uint32_t d = 0; d < t->n_dims; d++)
-        json_builder_add_int_value (b, (gint64) t->dims[d]);
+      for (guint d = 0; d < t.n_dims; d++)
+        json_builder_add_int_value (b, (gint64) t.shape[d]);
       json_builder_end_array (b);
       json_builder_end_object (b);
     }
@@ -457,9 +325,9 @@ hearth_cli_show (const HearthCliCommand *command,
   gboolean want_template = FALSE, want_json = FALSE, verbose = FALSE;
   const char *path = NULL;
   g_autofree char *resolved = NULL;
-  g_autoptr (ember_gguf) gguf = NULL;
-  ember_model_info info;
-  ember_error error = { 0 };
+  g_autoptr (HearthGguf) gguf = NULL;
+  g_autoptr (GError) error = NULL;
+  const HearthModelInfo *info;
 
   for (int i = 1; i < argc; i++)
     {
@@ -494,37 +362,39 @@ hearth_cli_show (const HearthCliCommand *command,
   if (resolved == NULL)
     return 1;
   path = resolved;
-  if (ember_gguf_open (path, &gguf, &error) != EMBER_OK)
+  gguf = hearth_gguf_open (path, &error);
+  if (gguf == NULL)
     {
-      fprintf (err, "hearth show: %s\n", error.message);
+      fprintf (err, "hearth show: %s\n", error->message);
       return 1;
     }
-  if (ember_model_info_from_gguf (gguf, &info, &error) != EMBER_OK)
+  info = hearth_gguf_get_model_info (gguf, &error);
+  if (info == NULL)
     {
-      fprintf (err, "hearth show: %s: %s\n", path, error.message);
+      fprintf (err, "hearth show: %s: %s\n", path, error->message);
       return 1;
     }
 
   if (want_template)
     {
-      if (info.chat_template == NULL)
+      if (info->chat_template == NULL)
         {
           fprintf (err, _("hearth show: %s has no chat template: in a chat it continues the text\n"),
                    path);
           return 0;
         }
-      fputs (info.chat_template, out);
+      fputs (info->chat_template, out);
       return 0;
     }
 
   if (want_json)
     {
-      g_autofree char *json = describe_json (path, gguf, &info, verbose);
+      g_autofree char *json = describe_json (path, gguf, info, verbose);
 
       fprintf (out, "%s\n", json);
       return 0;
     }
 
-  print_description (out, path, gguf, &info);
+  print_description (out, path, gguf, info);
   return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-gguf.h"
 #include "hearth-store.h"
 
 static HearthStore *
@@ -110,22 +111,16 @@ hearth_cli_list (const HearthCliCommand *command,
     {
       const HearthStoreModel *m = models->pdata[i];
       g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (m->modified);
-      ember_gguf *gguf = NULL;
-      ember_model_info info;
-      ember_error e = { 0 };
-      gboolean known = FALSE;
+      g_autoptr (HearthGguf) gguf = m->model_path != NULL ? hearth_gguf_open (m->model_path, NULL) : NULL;
+      const HearthModelInfo *info = gguf != NULL ? hearth_gguf_get_model_info (gguf, NULL) : NULL;
       char **row = g_new0 (char *, COLUMNS + 1);
 
-      if (m->model_path != NULL && ember_gguf_open (m->model_path, &gguf, &e) == EMBER_OK
-          && ember_model_info_from_gguf (gguf, &info, &e) == EMBER_OK)
-        known = TRUE;
       row[0] = g_strdup (m->name);
       row[1] = g_strndup (m->manifest_digest != NULL ? m->manifest_digest + 7 : "?", 12);
       row[2] = g_format_size (m->size);
-      row[3] = g_strdup (known ? info.parameter_label : "—");
-      row[4] = g_strdup (known ? info.file_type : "—");
+      row[3] = g_strdup (info != NULL ? info->parameter_label : "—");
+      row[4] = g_strdup (info != NULL ? info->file_type : "—");
       row[5] = when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M") : g_strdup ("?");
-      ember_gguf_close (gguf);
       g_ptr_array_add (rows, row);
     }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * `hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]`:
- * renders a chat template with ember's Jinja interpreter and prints the
- * prompt exactly. `--ollama` prints instead, as JSON, the Go template, stop
- * strings and default system prompt Hearth writes for Ollama. A later MODEL form (a .gguf's tokenizer.chat_template)
- * reuses render_template_text().
+ * `hearth template (MODEL.gguf | FILE.jinja) --context FILE.json [--now UNIX_SECONDS]`:
+ * renders a chat template (a file's, or a model's tokenizer.chat_template)
+ * with the engine's Jinja interpreter and prints the prompt exactly.
+ * `--ollama` prints instead, as JSON, the Go template, stop strings and
+ * default system prompt Hearth writes for Ollama.
  */
 
 #define G_LOG_DOMAIN "hearth-cli"
@@ -13,52 +13,14 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
 
 #include "hearth-cli-commands.h"
+#include "hearth-chat-template.h"
 #include "hearth-cli-output.h"
 #include "hearth-ollama-template.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_value, ember_value_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_template, ember_template_free)
-
-ember_status
-render_template_text (const char        *source,
-                      gsize              len,
-                      const ember_value *context,
-                      gint64             now,
-                      char             **output,
-                      gsize             *output_len,
-                      ember_error       *error)
-{
-  g_autoptr (ember_template) template = NULL;
-  ember_template_options options;
-  ember_status status;
-  char *text = NULL;
-  size_t text_len = 0;
-
-  g_return_val_if_fail (source != NULL && output != NULL, EMBER_ERROR_INVALID_ARGUMENT);
-
-  status = ember_template_new (source, len, &template, error);
-  if (status != EMBER_OK)
-    return status;
-
-  ember_template_options_init (&options);
-  options.now = now;
-  status = ember_template_render (template, context, &options, &text, &text_len, error);
-  if (status != EMBER_OK)
-    return status;
-
-  /* ember allocates with malloc(); hand the caller GLib memory. */
-  *output = g_memdup2 (text, text_len + 1);
-  if (output_len != NULL)
-    *output_len = text_len;
-  free (text);
-  return EMBER_OK;
-}
 
 static gboolean
 parse_now (const char *text,
@@ -74,8 +36,6 @@ parse_now (const char *text,
   *now = value;
   return TRUE;
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
 
 /* Whether @path starts with GGUF's magic: a model, not a template file. */
 static gboolean
@@ -93,37 +53,37 @@ is_gguf_file (const char *path)
 }
 
 gboolean
-hearth_cli_model_chat_template (const ember_gguf *gguf,
-                                const char       *path,
-                                const char      **source,
-                                size_t           *length,
-                                gboolean         *is_default,
-                                FILE             *err)
+hearth_cli_gguf_chat_template (HearthGguf  *gguf,
+                               const char  *path,
+                               const char **source,
+                               gsize       *length,
+                               gboolean    *is_default,
+                               FILE        *err)
 {
-  const ember_gguf_value *v = ember_gguf_find_value (gguf, "tokenizer.chat_template");
+  gsize len = 0;
+  const char *text = hearth_gguf_get_string (gguf, "tokenizer.chat_template", &len);
 
   *is_default = FALSE;
-  if (v != NULL && v->type == EMBER_GGUF_TYPE_STRING)
+  if (text != NULL)
     {
-      if (strlen (v->string.data) != v->string.length)
+      if (strlen (text) != len)
         {
           fprintf (err, _("hearth: the chat template of %s contains a NUL byte; the file is damaged\n"),
                    path);
           return FALSE;
         }
-      *source = v->string.data;
-      *length = v->string.length;
+      *source = text;
+      *length = len;
       return TRUE;
     }
-  if (v != NULL)
+  if (hearth_gguf_has_key (gguf, "tokenizer.chat_template"))
     fprintf (err, _("hearth: the chat template of %s is not text; Hearth uses its default (ChatML)\n"),
              path);
   *is_default = TRUE;
-  *source = ember_template_default ();
+  *source = hearth_chat_template_get_default_source ();
   *length = strlen (*source);
   return TRUE;
 }
-
 
 /* --ollama: what Hearth writes into the store for Ollama, as JSON. */
 static int
@@ -190,7 +150,8 @@ hearth_cli_run_template (const HearthCliCommand *command,
 {
   const char *template_path = NULL, *context_path = NULL, *now_text = NULL;
   g_autoptr (GError) gerror = NULL;
-  g_autoptr (ember_value) context = NULL;
+  g_autoptr (HearthTemplateVars) context = NULL;
+  g_autoptr (HearthChatTemplate) template = NULL;
   g_autofree char *bos_text = NULL;
   g_autofree char *eos_text = NULL;
   g_autofree char *source = NULL;
@@ -199,7 +160,6 @@ hearth_cli_run_template (const HearthCliCommand *command,
   gsize source_len = 0, json_len = 0, output_len = 0;
   gint64 now = 0;
   gboolean ollama = FALSE;
-  ember_error error = { 0 };
 
   for (int i = 1; i < argc; i++)
     {
@@ -258,26 +218,25 @@ hearth_cli_run_template (const HearthCliCommand *command,
     {
       /* MODEL: its chat template (or the default), and its BOS and EOS
        * texts unless the context gives them. */
-      g_autoptr (ember_gguf) gguf = NULL;
+      g_autoptr (HearthGguf) gguf = hearth_gguf_open (template_path, &gerror);
+      gboolean is_default = FALSE;
       const char *text;
-      size_t len = 0;
+      gsize len = 0;
 
-      if (ember_gguf_open (template_path, &gguf, &error) != EMBER_OK)
+      if (gguf == NULL)
         {
-          fprintf (err, "hearth template: %s\n", error.message);
+          fprintf (err, "hearth template: %s\n", gerror->message);
           return 1;
         }
-      gboolean is_default = FALSE;
-
-      if (!hearth_cli_model_chat_template (gguf, template_path, &text, &len, &is_default, err))
+      if (!hearth_cli_gguf_chat_template (gguf, template_path, &text, &len, &is_default, err))
         return 1;
-      if (is_default && ember_gguf_find_value (gguf, "tokenizer.chat_template") == NULL)
+      if (is_default && !hearth_gguf_has_key (gguf, "tokenizer.chat_template"))
         fprintf (err, _("hearth template: %s has no chat template; rendering Hearth’s default (ChatML)\n"),
                  template_path);
       source = g_strndup (text, len);
       source_len = len;
-      bos_text = hearth_gguf_special_token (gguf, "tokenizer.ggml.bos_token_id");
-      eos_text = hearth_gguf_special_token (gguf, "tokenizer.ggml.eos_token_id");
+      bos_text = hearth_gguf_dup_special_token (gguf, "tokenizer.ggml.bos_token_id");
+      eos_text = hearth_gguf_dup_special_token (gguf, "tokenizer.ggml.eos_token_id");
     }
   else if (!g_file_get_contents (template_path, &source, &source_len, &gerror))
     {
@@ -291,26 +250,31 @@ hearth_cli_run_template (const HearthCliCommand *command,
       fprintf (err, _("hearth template: cannot read the context: %s\n"), gerror->message);
       return 1;
     }
-  if (ember_value_from_json (json, json_len, &context, &error) != EMBER_OK)
-    {
-      fprintf (err, _("hearth template: “%s” is not valid JSON: %s\n"), context_path, error.message);
-      return 1;
-    }
-  if (ember_value_get_type (context) != EMBER_VALUE_DICT)
+  context = hearth_template_vars_new_from_json (json, (gssize) json_len, &gerror);
+  if (context == NULL
+      && g_error_matches (gerror, HEARTH_CHAT_TEMPLATE_ERROR, HEARTH_CHAT_TEMPLATE_ERROR_NOT_OBJECT))
     {
       fprintf (err, _("hearth template: “%s” must hold one JSON object, whose keys become the template’s variables\n"),
                context_path);
       return 1;
     }
-
-  if (bos_text != NULL && ember_value_dict_get (context, "bos_token") == NULL)
-    ember_value_dict_set (context, "bos_token", ember_value_new_string (bos_text, strlen (bos_text)), NULL);
-  if (eos_text != NULL && ember_value_dict_get (context, "eos_token") == NULL)
-    ember_value_dict_set (context, "eos_token", ember_value_new_string (eos_text, strlen (eos_text)), NULL);
-
-  if (render_template_text (source, source_len, context, now, &output, &output_len, &error) != EMBER_OK)
+  if (context == NULL)
     {
-      fprintf (err, _("hearth template: %s: %s\n"), template_path, error.message);
+      fprintf (err, _("hearth template: “%s” is not valid JSON: %s\n"), context_path, gerror->message);
+      return 1;
+    }
+
+  if (bos_text != NULL && !hearth_template_vars_has (context, "bos_token"))
+    hearth_template_vars_set_string (context, "bos_token", bos_text);
+  if (eos_text != NULL && !hearth_template_vars_has (context, "eos_token"))
+    hearth_template_vars_set_string (context, "eos_token", eos_text);
+
+  template = hearth_chat_template_new (source, (gssize) source_len, &gerror);
+  if (template != NULL)
+    output = hearth_chat_template_render (template, context, now, 0, &output_len, &gerror);
+  if (output == NULL)
+    {
+      fprintf (err, _("hearth template: %s: %s\n"), template_path, gerror->message);
       return 3;
     }
 

@@ -9,12 +9,11 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "ember.h"
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-gguf.h"
+#include "hearth-tokenizer.h"
 
 int
 hearth_cli_tokenize (const HearthCliCommand *command,
@@ -27,12 +26,10 @@ hearth_cli_tokenize (const HearthCliCommand *command,
   g_autofree char *resolved = NULL;
   gboolean no_bos = FALSE;
   gboolean options_done = FALSE;
-  ember_error error = { 0 };
-  ember_gguf *gguf = NULL;
-  ember_tokenizer *tok = NULL;
-  int32_t *ids = NULL;
-  size_t n_ids = 0, first = 0;
-  int status = 1;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthGguf) gguf = NULL;
+  g_autoptr (HearthTokenizer) tok = NULL;
+  g_autoptr (GArray) ids = NULL;
 
   for (int i = 1; i < argc; i++)
     {
@@ -62,36 +59,32 @@ hearth_cli_tokenize (const HearthCliCommand *command,
   if (resolved == NULL)
     return 1;
   model = resolved;
-  if (ember_gguf_open (model, &gguf, &error) != EMBER_OK)
+  gguf = hearth_gguf_open (model, &error);
+  if (gguf == NULL)
     {
       /* the reader's message names the file */
-      fprintf (err, "hearth tokenize: %s\n", error.message);
+      fprintf (err, "hearth tokenize: %s\n", error->message);
       return 1;
     }
-  if (ember_tokenizer_new_from_gguf (gguf, &tok, &error) != EMBER_OK)
+  tok = hearth_tokenizer_new (gguf, &error);
+  if (tok == NULL)
     {
-      fprintf (err, _("hearth tokenize: the vocabulary of “%s” is unusable: %s\n"), model, error.message);
-      goto out;
+      fprintf (err, _("hearth tokenize: the vocabulary of “%s” is unusable: %s\n"), model, error->message);
+      return 1;
     }
-  if (ember_tokenizer_encode (tok, text, strlen (text),
-                              EMBER_TOKENIZE_ADD_SPECIAL | EMBER_TOKENIZE_PARSE_SPECIAL,
-                              &ids, &n_ids, &error) != EMBER_OK)
+  /* the BOS that the model adds is left out on request */
+  ids = hearth_tokenizer_encode (tok, text, -1,
+                                 HEARTH_TOKENIZE_ADD_SPECIAL | HEARTH_TOKENIZE_PARSE_SPECIAL
+                                   | (no_bos ? HEARTH_TOKENIZE_NO_BOS : 0),
+                                 &error);
+  if (ids == NULL)
     {
-      fprintf (err, _("hearth tokenize: cannot tokenize the text: %s\n"), error.message);
-      goto out;
+      fprintf (err, _("hearth tokenize: cannot tokenize the text: %s\n"), error->message);
+      return 1;
     }
 
-  /* The BOS that the model adds, left out on request. */
-  if (no_bos && ember_tokenizer_get_add_bos (tok) && n_ids > 0 && ids[0] == ember_tokenizer_get_bos (tok))
-    first = 1;
-  for (size_t i = first; i < n_ids; i++)
-    fprintf (out, "%s%d", i > first ? " " : "", ids[i]);
+  for (guint i = 0; i < ids->len; i++)
+    fprintf (out, "%s%d", i > 0 ? " " : "", g_array_index (ids, gint32, i));
   fprintf (out, "\n");
-  status = 0;
-
-out:
-  free (ids);
-  ember_tokenizer_free (tok);
-  ember_gguf_close (gguf);
-  return status;
+  return 0;
 }

@@ -7,7 +7,7 @@
 #include <glib/gi18n.h>
 #include <unistd.h>
 
-#include "ember.h"
+#include "hearth-devices.h"
 #include "hearth-fit.h"
 
 /* The KV cache at the default context (4096 tokens, f32) is about a sixth
@@ -56,18 +56,7 @@ hearth_fit_system_ram (void)
 guint64
 hearth_fit_gpu_memory (void)
 {
-  ember_device_info *devices = NULL;
-  uint32_t n = 0, chosen = 0;
-  ember_error error = { 0 };
-  guint64 bytes = 0;
-
-  if (ember_vulkan_list_devices (&devices, &n, &error) == EMBER_OK && n > 0
-      && ember_device_choose (devices, n, g_getenv ("HEARTH_VULKAN_DEVICE"), &chosen,
-                              &error) == EMBER_OK
-      && ember_backend_uses_device (EMBER_BACKEND_AUTO, &devices[chosen]))
-    bytes = devices[chosen].device_local_bytes;
-  free (devices);
-  return bytes;
+  return hearth_devices_get_default_memory ();
 }
 
 char *

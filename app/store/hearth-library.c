@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ember.h"
+#include "hearth-gguf.h"
 #include "hearth-library.h"
 
 /* ---- an item ----------------------------------------------------------------- */
@@ -62,9 +62,8 @@ static HearthModelItem *
 model_item_new (const HearthStoreModel *m)
 {
   HearthModelItem *self = g_object_new (HEARTH_TYPE_MODEL_ITEM, NULL);
-  ember_gguf *gguf = NULL;
-  ember_model_info info;
-  ember_error error = { 0 };
+  g_autoptr (HearthGguf) gguf = NULL;
+  const HearthModelInfo *info = NULL;
 
   self->name = g_strdup (m->name);
   self->model_path = g_strdup (m->model_path);
@@ -80,22 +79,24 @@ model_item_new (const HearthStoreModel *m)
       if (target != NULL)
         self->link_target = g_canonicalize_filename (target, dir);
     }
-  if (m->model_path != NULL && ember_gguf_open (m->model_path, &gguf, &error) == EMBER_OK
-      && ember_model_info_from_gguf (gguf, &info, &error) == EMBER_OK)
+  if (m->model_path != NULL)
+    gguf = hearth_gguf_open (m->model_path, NULL);
+  if (gguf != NULL)
+    info = hearth_gguf_get_model_info (gguf, NULL);
+  if (info != NULL)
     {
-      self->family = g_strdup (info.architecture);
-      self->parameter_size = g_strdup (info.parameter_label);
-      self->quantization = g_strdup (info.file_type);
-      self->context_length = info.context_length;
-      self->embedding_length = info.embedding_length;
-      self->block_count = info.block_count;
-      self->head_count = info.head_count;
-      self->head_count_kv = info.head_count_kv;
-      self->vocab_size = info.vocab_size;
-      self->license = g_strdup (info.license);
-      self->chat_template = info.chat_template != NULL;
+      self->family = g_strdup (info->architecture);
+      self->parameter_size = g_strdup (info->parameter_label);
+      self->quantization = g_strdup (info->file_type);
+      self->context_length = info->context_length;
+      self->embedding_length = info->embedding_length;
+      self->block_count = info->block_count;
+      self->head_count = info->head_count;
+      self->head_count_kv = info->head_count_kv;
+      self->vocab_size = info->vocab_size;
+      self->license = g_strdup (info->license);
+      self->chat_template = info->chat_template != NULL;
     }
-  ember_gguf_close (gguf);
   return self;
 }
 
@@ -200,10 +201,8 @@ hearth_library_check_file (const char  *path,
                            GError     **error)
 {
   g_autofree char *shown = NULL;
-  ember_gguf *gguf = NULL;
-  ember_model_info info;
-  ember_error e = { 0 };
-  gboolean ok;
+  g_autoptr (HearthGguf) gguf = NULL;
+  g_autoptr (GError) local = NULL;
   int fd;
 
   g_return_val_if_fail (path != NULL, FALSE);
@@ -227,19 +226,18 @@ hearth_library_check_file (const char  *path,
     }
   /* the engine's reader (its reason without the path it starts with: the
    * file is named once) */
-  ok = ember_gguf_open (path, &gguf, &e) == EMBER_OK
-       && ember_model_info_from_gguf (gguf, &info, &e) == EMBER_OK;
-  ember_gguf_close (gguf);
-  if (!ok)
+  gguf = hearth_gguf_open (path, &local);
+  if (gguf == NULL || hearth_gguf_get_model_info (gguf, &local) == NULL)
     {
-      const char *reason = e.message;
+      const char *reason = local->message;
 
       if (g_str_has_prefix (reason, path) && g_str_has_prefix (reason + strlen (path), ": "))
         reason += strlen (path) + 2;
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
                    _("“%s” is not a GGUF model that Hearth can read (%s)."), shown, reason);
+      return FALSE;
     }
-  return ok;
+  return TRUE;
 }
 
 /* ---- the library ------------------------------------------------------------- */

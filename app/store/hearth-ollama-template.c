@@ -6,11 +6,11 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hearth-ollama-template.h"
 #include "hearth-app-data.h"
+#include "hearth-chat-template.h"
 
 /* Default system prompts longer than this are not taken (a template that
  * pastes tool manuals into the system turn). */
@@ -88,77 +88,34 @@ detect (const char *jinja,
 #define SYSTEM_PROBE "Hearth-system-probe"
 #define USER_PROBE "Hearth-user-probe"
 
-static ember_value *
-message (const char *role,
-         const char *content)
-{
-  ember_value *m = ember_value_new_dict ();
-
-  if (m == NULL
-      || ember_value_dict_set (m, "role", ember_value_new_string (role, (size_t) -1), NULL) != EMBER_OK
-      || ember_value_dict_set (m, "content", ember_value_new_string (content, (size_t) -1), NULL)
-           != EMBER_OK)
-    {
-      ember_value_unref (m);
-      return NULL;
-    }
-  return m;
-}
-
-static ember_value *
-probe_context (gboolean    with_system,
-               const char *bos,
-               const char *eos)
-{
-  ember_value *messages = ember_value_new_list ();
-  gboolean ok = messages != NULL;
-
-  if (ok && with_system)
-    ok = ember_value_list_append (messages, message ("system", SYSTEM_PROBE), NULL) == EMBER_OK;
-  ok = ok && ember_value_list_append (messages, message ("user", USER_PROBE), NULL) == EMBER_OK;
-  if (!ok)
-    {
-      ember_value_unref (messages);
-      return NULL;
-    }
-  return ember_template_chat_context (messages, bos, eos);
-}
-
 /* @t rendered for the probe conversation at @now, or NULL if it fails. */
 static char *
-render (ember_template *t,
-        gboolean        with_system,
-        const char     *bos,
-        const char     *eos,
-        gint64          now)
+render (HearthChatTemplate *t,
+        gboolean            with_system,
+        const char         *bos,
+        const char         *eos,
+        gint64              now)
 {
-  ember_value *context = probe_context (with_system, bos, eos);
-  ember_template_options options;
-  ember_error error = { 0 };
-  char *text = NULL;
-  char *copy = NULL;
-  size_t len = 0;
+  g_autoptr (HearthTemplateVars) vars = hearth_template_vars_new_for_chat (bos, eos);
+  g_autofree char *text = NULL;
+  gsize len = 0;
 
-  if (context == NULL)
+  if (with_system)
+    hearth_template_vars_add_message (vars, "system", SYSTEM_PROBE);
+  hearth_template_vars_add_message (vars, "user", USER_PROBE);
+  text = hearth_chat_template_render (t, vars, now, 1024 * 1024, &len, NULL);
+  if (text == NULL || strlen (text) != len)
     return NULL;
-  ember_template_options_init (&options);
-  options.now = now;
-  options.max_output = 1024 * 1024;
-  if (ember_template_render (t, context, &options, &text, &len, &error) == EMBER_OK
-      && strlen (text) == len)
-    copy = g_strdup (text);
-  free (text);
-  ember_value_unref (context);
-  return copy;
+  return g_steal_pointer (&text);
 }
 
 /* What the template writes where the system message goes when there is
  * none, at time @now: "" for nothing, NULL when it cannot be told. */
 static char *
-default_system_at (ember_template *t,
-                   const char     *bos,
-                   const char     *eos,
-                   gint64          now)
+default_system_at (HearthChatTemplate *t,
+                   const char         *bos,
+                   const char         *eos,
+                   gint64              now)
 {
   g_autofree char *with = render (t, TRUE, bos, eos, now);
   g_autofree char *without = render (t, FALSE, bos, eos, now);
@@ -187,17 +144,15 @@ default_system (const char *jinja,
                 const char *bos,
                 const char *eos)
 {
-  ember_template *t = NULL;
-  ember_error error = { 0 };
+  g_autoptr (HearthChatTemplate) t = hearth_chat_template_new (jinja, (gssize) len, NULL);
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
 
-  if (ember_template_new (jinja, len, &t, &error) != EMBER_OK)
+  if (t == NULL)
     return NULL;
   /* 2024-01-15 and 2025-07-04 (noon UTC): different day, month and year */
   first = default_system_at (t, bos, eos, 1705320000);
   second = default_system_at (t, bos, eos, 1751630400);
-  ember_template_free (t);
   if (first == NULL || second == NULL || !g_str_equal (first, second) || first[0] == '\0'
       || strlen (first) > MAX_SYSTEM || !g_utf8_validate (first, -1, NULL))
     return NULL;
@@ -245,36 +200,22 @@ hearth_ollama_template_new (const char *jinja,
   return self;
 }
 
-char *
-hearth_gguf_special_token (const ember_gguf *gguf,
-                           const char       *key)
-{
-  const ember_gguf_value *tokens = ember_gguf_get_array (gguf, "tokenizer.ggml.tokens");
-  uint64_t id;
-
-  if (tokens == NULL || tokens->array.type != EMBER_GGUF_TYPE_STRING
-      || !ember_gguf_get_uint (gguf, key, &id) || id >= tokens->array.count)
-    return NULL;
-  return g_strndup (tokens->array.items[id].string.data, tokens->array.items[id].string.length);
-}
-
 HearthOllamaTemplate *
-hearth_ollama_template_new_for_gguf (const ember_gguf *gguf)
+hearth_ollama_template_new_for_gguf (HearthGguf *gguf)
 {
-  const ember_gguf_value *v = ember_gguf_find_value (gguf, "tokenizer.chat_template");
-  g_autofree char *jinja = NULL;
+  gsize length = 0;
+  const char *jinja;
   g_autofree char *bos = NULL;
   g_autofree char *eos = NULL;
 
-  if (v == NULL || v->type != EMBER_GGUF_TYPE_STRING || !g_utf8_validate_len (v->string.data,
-                                                                              v->string.length, NULL))
+  g_return_val_if_fail (gguf != NULL, NULL);
+
+  jinja = hearth_gguf_get_string (gguf, "tokenizer.chat_template", &length);
+  if (jinja == NULL || !g_utf8_validate_len (jinja, length, NULL) || strlen (jinja) != length)
     return NULL;
-  jinja = g_strndup (v->string.data, v->string.length);
-  if (strlen (jinja) != v->string.length)
-    return NULL;
-  bos = hearth_gguf_special_token (gguf, "tokenizer.ggml.bos_token_id");
-  eos = hearth_gguf_special_token (gguf, "tokenizer.ggml.eos_token_id");
-  return hearth_ollama_template_new (jinja, -1, bos, eos);
+  bos = hearth_gguf_dup_special_token (gguf, "tokenizer.ggml.bos_token_id");
+  eos = hearth_gguf_dup_special_token (gguf, "tokenizer.ggml.eos_token_id");
+  return hearth_ollama_template_new (jinja, (gssize) length, bos, eos);
 }
 
 char *

@@ -16,7 +16,7 @@
 
 #include <glib.h>
 
-#include "ember.h"
+#include "hearth-gguf.h"
 
 G_BEGIN_DECLS
 
@@ -40,12 +40,7 @@ HearthOllamaTemplate *hearth_ollama_template_new (const char *jinja,
                                                   const char *eos);
 
 /* The same for a GGUF's tokenizer.chat_template; NULL when it has none. */
-HearthOllamaTemplate *hearth_ollama_template_new_for_gguf (const ember_gguf *gguf);
-
-/* The text of the special token whose id the GGUF keeps at @key
- * ("tokenizer.ggml.bos_token_id"), or NULL. */
-char *hearth_gguf_special_token (const ember_gguf *gguf,
-                                 const char       *key);
+HearthOllamaTemplate *hearth_ollama_template_new_for_gguf (HearthGguf *gguf);
 
 /* The params layer: {"stop": [...]} as JSON text. */
 char *hearth_ollama_template_params (const HearthOllamaTemplate *self);

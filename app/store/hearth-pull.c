@@ -10,8 +10,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "ember.h"
 #include "hearth-download.h"
+#include "hearth-gguf.h"
 #include "hearth-pull.h"
 #include "hearth-setting.h"
 
@@ -611,8 +611,7 @@ on_file_finished (HearthDownload *download,
   g_autoptr (GError) local = NULL;
   g_autofree char *digest = NULL;
   g_autofree char *blob = NULL;
-  ember_gguf *gguf = NULL;
-  ember_error e = { 0 };
+  g_autoptr (HearthGguf) gguf = NULL;
   GStatBuf st;
 
   g_signal_handlers_disconnect_by_data (done, self);
@@ -645,11 +644,12 @@ on_file_finished (HearthDownload *download,
                                g_strerror (saved)));
       return;
     }
-  if (ember_gguf_open (blob, &gguf, &e) != EMBER_OK)
+  gguf = hearth_gguf_open (blob, &local);
+  if (gguf == NULL)
     {
       /* the reader names the blob it read; people know the file by its
        * address, and the blob goes */
-      const char *reason = e.message;
+      const char *reason = local->message;
 
       if (g_str_has_prefix (reason, blob) && g_str_has_prefix (reason + strlen (blob), ": "))
         reason += strlen (blob) + 2;
@@ -658,7 +658,7 @@ on_file_finished (HearthDownload *download,
                                _("%s is not a GGUF model file: %s"), self->file_url, reason));
       return;
     }
-  ember_gguf_close (gguf);
+  g_clear_pointer (&gguf, hearth_gguf_unref);
   if (g_stat (blob, &st) != 0
       || !hearth_store_add_model (self->store, self->name, digest, (guint64) st.st_size, &local))
     {

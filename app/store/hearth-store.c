@@ -15,7 +15,7 @@
 
 #include <glib/gstdio.h>
 
-#include "ember.h"
+#include "hearth-gguf.h"
 #include "hearth-ollama-template.h"
 #include "hearth-setting.h"
 #include "hearth-store.h"
@@ -528,29 +528,27 @@ hearth_store_get_model_path (HearthStore  *self,
 /* The config blob Ollama writes for a GGUF model. */
 static char *
 config_json (const char *model_digest,
-             ember_gguf *gguf)
+             HearthGguf *gguf)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
-  ember_model_info info;
-  ember_error error = { 0 };
-  gboolean have_info = gguf != NULL && ember_model_info_from_gguf (gguf, &info, &error) == EMBER_OK;
+  const HearthModelInfo *info = gguf != NULL ? hearth_gguf_get_model_info (gguf, NULL) : NULL;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model_format");
   json_builder_add_string_value (b, "gguf");
-  if (have_info)
+  if (info != NULL)
     {
       json_builder_set_member_name (b, "model_family");
-      json_builder_add_string_value (b, info.architecture);
+      json_builder_add_string_value (b, info->architecture);
       json_builder_set_member_name (b, "model_families");
       json_builder_begin_array (b);
-      json_builder_add_string_value (b, info.architecture);
+      json_builder_add_string_value (b, info->architecture);
       json_builder_end_array (b);
       json_builder_set_member_name (b, "model_type");
-      json_builder_add_string_value (b, info.parameter_label);
+      json_builder_add_string_value (b, info->parameter_label);
       json_builder_set_member_name (b, "file_type");
-      json_builder_add_string_value (b, info.file_type);
+      json_builder_add_string_value (b, info->file_type);
     }
   json_builder_set_member_name (b, "architecture");
   json_builder_add_string_value (b, "amd64");
@@ -746,8 +744,8 @@ hearth_store_import (HearthStore   *self,
   g_autofree char *digest = NULL;
   g_autofree char *blob = NULL;
   g_autofree char *blob_dir = NULL;
-  ember_gguf *gguf = NULL;
-  ember_error e = { 0 };
+  g_autoptr (HearthGguf) gguf = NULL;
+  g_autoptr (GError) local = NULL;
   guint64 size = 0;
 
   g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
@@ -765,12 +763,13 @@ hearth_store_import (HearthStore   *self,
     }
   /* only a file the GGUF reader accepts becomes a model (its message names
    * the file) */
-  if (ember_gguf_open (path, &gguf, &e) != EMBER_OK)
+  gguf = hearth_gguf_open (path, &local);
+  if (gguf == NULL)
     {
-      g_set_error_literal (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, e.message);
+      g_set_error_literal (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, local->message);
       return FALSE;
     }
-  ember_gguf_close (gguf);
+  g_clear_pointer (&gguf, hearth_gguf_unref);
 
   digest = file_digest (path, &size, cancellable, error);
   if (digest == NULL)
@@ -804,8 +803,6 @@ add_text_layer (HearthStore  *self,
   return TRUE;
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_gguf, ember_gguf_close)
-
 gboolean
 hearth_store_add_model (HearthStore            *self,
                         const HearthModelName  *name,
@@ -819,14 +816,12 @@ hearth_store_add_model (HearthStore            *self,
   g_autofree char *params = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) manifest = NULL;
-  g_autoptr (ember_gguf) gguf = NULL;
+  g_autoptr (HearthGguf) gguf = NULL;
   g_autoptr (HearthOllamaTemplate) chat = NULL;
-  ember_error e = { 0 };
 
   if (blob == NULL)
     return FALSE;
-  if (ember_gguf_open (blob, &gguf, &e) != EMBER_OK)
-    gguf = NULL;
+  gguf = hearth_gguf_open (blob, NULL);
   config = config_json (digest, gguf);
   config_digest = write_blob (self, config, strlen (config), error);
   if (config_digest == NULL)
