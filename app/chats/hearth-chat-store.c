@@ -223,25 +223,37 @@ read_version (HearthChatStore  *self,
   return TRUE;
 }
 
+/* Brings the schema up to date, one step per transaction. The version is
+ * read again inside each transaction: another Hearth opening the same new
+ * file at the same moment may have taken the step already. */
 static gboolean
 migrate (HearthChatStore  *self,
          int               version,
          GError          **error)
 {
-  for (int v = version; v < HEARTH_CHAT_STORE_SCHEMA; v++)
+  while (version < HEARTH_CHAT_STORE_SCHEMA)
     {
-      g_autofree char *set = g_strdup_printf ("PRAGMA user_version = %d", v + 1);
+      g_autofree char *set = NULL;
 
-      /* each step and its version number in one transaction */
       if (!hearth_chat_store_begin (self, error))
         return FALSE;
-      if (!exec (self, migrations[v], error) || !exec (self, set, error))
+      if (!read_version (self, &version, error))
+        {
+          hearth_chat_store_rollback (self);
+          return FALSE;
+        }
+      if (version >= HEARTH_CHAT_STORE_SCHEMA)
+        return hearth_chat_store_commit (self, error);
+      /* each step and its version number in one transaction */
+      set = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
+      if (!exec (self, migrations[version], error) || !exec (self, set, error))
         {
           hearth_chat_store_rollback (self);
           return FALSE;
         }
       if (!hearth_chat_store_commit (self, error))
         return FALSE;
+      version++;
     }
   return TRUE;
 }
