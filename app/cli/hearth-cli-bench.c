@@ -238,11 +238,11 @@ failed (HearthGeneration *generation,
 }
 
 static int
-measure (const BenchOptions *o,
+measure (HearthContext      *context,
+         const BenchOptions *o,
          BenchResult        *result,
          FILE               *err)
 {
-  g_autoptr (HearthContext) context = hearth_context_new (NULL);
   HearthEngine *engine = hearth_context_get_engine (context);
   g_autoptr (HearthRequest) request = hearth_request_new (o->model_path, "bench");
   g_autoptr (HearthGeneration) loaded = NULL;
@@ -447,7 +447,8 @@ print_json (FILE                   *out,
 /* ---- the command --------------------------------------------------------- */
 
 int
-hearth_cli_bench (const HearthCliCommand *command,
+hearth_cli_bench (HearthContext          *context,
+                  const HearthCliCommand *command,
                   int                     argc,
                   char                  **argv,
                   FILE                   *out,
@@ -465,7 +466,7 @@ hearth_cli_bench (const HearthCliCommand *command,
   if (status != 0)
     return status;
 
-  resolved = hearth_cli_resolve_model ("bench", o.model_path, err);
+  resolved = hearth_cli_resolve_model (context, "bench", o.model_path, err);
   if (resolved == NULL)
     return 1;
   o.model_path = resolved;
@@ -486,7 +487,7 @@ hearth_cli_bench (const HearthCliCommand *command,
       return 2;
     }
 
-  status = measure (&o, &res, err);
+  status = measure (context, &o, &res, err);
   if (status != 0)
     return status;
 

@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include "hearth-context.h"
+
 #include "hearth-gguf.h"
 
 G_BEGIN_DECLS
@@ -17,7 +19,8 @@ typedef struct _HearthCliCommand HearthCliCommand;
 
 /* A command's handler: argv[0] is the command's own name. The FILE pointers
  * are the caller's stdout and stderr. Returns the exit status. */
-typedef int (*HearthCliHandler) (const HearthCliCommand *command,
+typedef int (*HearthCliHandler) (HearthContext          *context,
+                                 const HearthCliCommand *command,
                                  int                     argc,
                                  char                  **argv,
                                  FILE                   *out,
@@ -33,26 +36,28 @@ struct _HearthCliCommand
 };
 
 /* `hearth bench MODEL [OPTIONS]`: exit 0, 1 (bad model) or 2 (usage). */
-int hearth_cli_bench (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_cp (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_devices (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_import (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_list (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_pull (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_rm (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_run_model (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_show (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_bench (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_cp (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_devices (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_import (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_list (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_pull (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_rm (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_run_model (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_show (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 /* `hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]`:
  * exit 0, 1 (bad input), 2 (usage) or 3 (the template failed). */
-int hearth_cli_run_template (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
-int hearth_cli_tokenize (const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_run_template (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_tokenize (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 
 /* The GGUF file MODEL names for command @command: @arg itself where it is
- * a file (or reads as a path), else the model of that name in the store.
+ * a file (or reads as a path), else the model of that name in @context's
+ * store.
  * NULL, said on @err, where it is neither. g_free() the result. */
-char *hearth_cli_resolve_model (const char *command,
-                                const char *arg,
-                                FILE       *err);
+char *hearth_cli_resolve_model (HearthContext *context,
+                                const char    *command,
+                                const char    *arg,
+                                FILE          *err);
 
 /* A model's chat template: *source (borrowed from @gguf, or static) and
  * *length; Hearth's default (ChatML) where the model has none, or where its

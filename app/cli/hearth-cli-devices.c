@@ -15,7 +15,8 @@
 #include "hearth-devices.h"
 
 int
-hearth_cli_devices (const HearthCliCommand *command,
+hearth_cli_devices (HearthContext          *context,
+                    const HearthCliCommand *command,
                     int                     argc,
                     char                  **argv,
                     FILE                   *out,

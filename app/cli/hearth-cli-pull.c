@@ -127,15 +127,13 @@ on_interrupt (gpointer user_data)
 }
 
 int
-hearth_cli_pull (const HearthCliCommand *command,
+hearth_cli_pull (HearthContext          *context,
+                 const HearthCliCommand *command,
                  int                     argc,
                  char                  **argv,
                  FILE                   *out,
                  FILE                   *err)
 {
-  g_autofree char *root = NULL;
-  g_autoptr (HearthStore) store = NULL;
-  g_autoptr (SoupSession) session = NULL;
   g_autoptr (HearthPull) pull = NULL;
   g_autoptr (GError) error = NULL;
   PullRun run = { 0 };
@@ -163,10 +161,8 @@ hearth_cli_pull (const HearthCliCommand *command,
       fprintf (err, _("hearth pull: usage: hearth pull NAME [--force]\n"));
       return 2;
     }
-  root = hearth_store_default_root ();
-  store = hearth_store_new (root);
-  session = soup_session_new_with_options ("user-agent", "Hearth/" PACKAGE_VERSION, NULL);
-  pull = hearth_pull_new (store, session, name, &error);
+  pull = hearth_pull_new (hearth_context_get_store (context),
+                          hearth_context_get_http_session (context), name, &error);
   if (pull == NULL)
     {
       fprintf (err, "hearth pull: %s\n", error->message);
@@ -174,7 +170,7 @@ hearth_cli_pull (const HearthCliCommand *command,
     }
 
   run.loop = g_main_loop_new (NULL, FALSE);
-  run.store = store;
+  run.store = hearth_context_get_store (context);
   run.err = err;
   run.tty = isatty (fileno (err));
   g_signal_connect (pull, "progress", G_CALLBACK (on_progress), &run);

@@ -588,7 +588,8 @@ run_state_clear (RunState *s)
 }
 
 int
-hearth_cli_run_model (const HearthCliCommand *command,
+hearth_cli_run_model (HearthContext          *context,
+                      const HearthCliCommand *command,
                       int                     argc,
                       char                  **argv,
                       FILE                   *out,
@@ -606,7 +607,7 @@ hearth_cli_run_model (const HearthCliCommand *command,
   status = parse_arguments (&s, argc, argv);
   if (status == 0)
     {
-      s.model_path = hearth_cli_resolve_model ("run", s.model_arg, err);
+      s.model_path = hearth_cli_resolve_model (context, "run", s.model_arg, err);
       if (s.model_path == NULL)
         status = 1;
       else
@@ -617,8 +618,6 @@ hearth_cli_run_model (const HearthCliCommand *command,
     }
   if (status == 0)
     {
-      g_autoptr (HearthContext) context = hearth_context_new (NULL);
-
       s.engine = g_object_ref (hearth_context_get_engine (context));
       /* the model stays loaded until the command ends */
       hearth_engine_set_keep_alive (s.engine, -1);

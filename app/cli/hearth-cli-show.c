@@ -316,7 +316,8 @@ describe_json (const char            *path,
 /* ---- the command --------------------------------------------------------- */
 
 int
-hearth_cli_show (const HearthCliCommand *command,
+hearth_cli_show (HearthContext          *context,
+                 const HearthCliCommand *command,
                  int                     argc,
                  char                  **argv,
                  FILE                   *out,
@@ -358,7 +359,7 @@ hearth_cli_show (const HearthCliCommand *command,
       return 2;
     }
 
-  resolved = hearth_cli_resolve_model ("show", path, err);
+  resolved = hearth_cli_resolve_model (context, "show", path, err);
   if (resolved == NULL)
     return 1;
   path = resolved;

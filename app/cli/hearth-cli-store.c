@@ -17,18 +17,11 @@
 #include "hearth-gguf.h"
 #include "hearth-store.h"
 
-static HearthStore *
-open_store (void)
-{
-  g_autofree char *root = hearth_store_default_root ();
-
-  return hearth_store_new (root);
-}
-
 char *
-hearth_cli_resolve_model (const char *command,
-                          const char *arg,
-                          FILE       *err)
+hearth_cli_resolve_model (HearthContext *context,
+                          const char    *command,
+                          const char    *arg,
+                          FILE          *err)
 {
   g_autoptr (HearthStore) store = NULL;
   g_autoptr (GError) error = NULL;
@@ -47,7 +40,7 @@ hearth_cli_resolve_model (const char *command,
       fprintf (err, _("hearth %s: “%s” is neither a file nor a model name\n"), command, arg);
       return NULL;
     }
-  store = open_store ();
+  store = g_object_ref (hearth_context_get_store (context));
   path = hearth_store_get_model_path (store, arg, &error);
   if (path == NULL)
     {
@@ -77,7 +70,8 @@ print_cell (FILE       *out,
 }
 
 int
-hearth_cli_list (const HearthCliCommand *command,
+hearth_cli_list (HearthContext          *context,
+                 const HearthCliCommand *command,
                  int                     argc,
                  char                  **argv,
                  FILE                   *out,
@@ -97,7 +91,7 @@ hearth_cli_list (const HearthCliCommand *command,
       fprintf (err, _("hearth list: no arguments expected; usage: hearth list\n"));
       return 2;
     }
-  store = open_store ();
+  store = g_object_ref (hearth_context_get_store (context));
   models = hearth_store_list (store, &error);
   if (models == NULL)
     {
@@ -155,7 +149,8 @@ print_store_error (FILE         *err,
 }
 
 int
-hearth_cli_rm (const HearthCliCommand *command,
+hearth_cli_rm (HearthContext          *context,
+               const HearthCliCommand *command,
                int                     argc,
                char                  **argv,
                FILE                   *out,
@@ -173,7 +168,7 @@ hearth_cli_rm (const HearthCliCommand *command,
       fprintf (err, _("hearth rm: which model? Usage: hearth rm MODEL…\n"));
       return 2;
     }
-  store = open_store ();
+  store = g_object_ref (hearth_context_get_store (context));
   for (int i = 1; i < argc; i++)
     {
       g_autoptr (GError) error = NULL;
@@ -195,7 +190,8 @@ hearth_cli_rm (const HearthCliCommand *command,
 }
 
 int
-hearth_cli_cp (const HearthCliCommand *command,
+hearth_cli_cp (HearthContext          *context,
+               const HearthCliCommand *command,
                int                     argc,
                char                  **argv,
                FILE                   *out,
@@ -212,7 +208,7 @@ hearth_cli_cp (const HearthCliCommand *command,
       fprintf (err, _("hearth cp: usage: hearth cp SOURCE DESTINATION\n"));
       return 2;
     }
-  store = open_store ();
+  store = g_object_ref (hearth_context_get_store (context));
   if (!hearth_store_copy (store, argv[1], argv[2], &error))
     {
       print_store_error (err, "cp", error);
@@ -223,7 +219,8 @@ hearth_cli_cp (const HearthCliCommand *command,
 }
 
 int
-hearth_cli_import (const HearthCliCommand *command,
+hearth_cli_import (HearthContext          *context,
+                   const HearthCliCommand *command,
                    int                     argc,
                    char                  **argv,
                    FILE                   *out,
@@ -260,7 +257,7 @@ hearth_cli_import (const HearthCliCommand *command,
       fprintf (err, _("hearth import: usage: hearth import FILE.gguf NAME [--link | --copy]\n"));
       return 2;
     }
-  store = open_store ();
+  store = g_object_ref (hearth_context_get_store (context));
   if (!hearth_store_import (store, file, name, link, NULL, &error))
     {
       fprintf (err, "hearth import: %s\n", error->message);

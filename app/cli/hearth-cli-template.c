@@ -142,7 +142,8 @@ print_ollama (const char *source,
 }
 
 int
-hearth_cli_run_template (const HearthCliCommand *command,
+hearth_cli_run_template (HearthContext          *context,
+                         const HearthCliCommand *command,
                          int                     argc,
                          char                  **argv,
                          FILE                   *out,
@@ -150,7 +151,7 @@ hearth_cli_run_template (const HearthCliCommand *command,
 {
   const char *template_path = NULL, *context_path = NULL, *now_text = NULL;
   g_autoptr (GError) gerror = NULL;
-  g_autoptr (HearthTemplateVars) context = NULL;
+  g_autoptr (HearthTemplateVars) vars = NULL;
   g_autoptr (HearthChatTemplate) template = NULL;
   g_autofree char *bos_text = NULL;
   g_autofree char *eos_text = NULL;
@@ -217,7 +218,7 @@ hearth_cli_run_template (const HearthCliCommand *command,
   if (is_gguf_file (template_path))
     {
       /* MODEL: its chat template (or the default), and its BOS and EOS
-       * texts unless the context gives them. */
+       * texts unless the context file gives them. */
       g_autoptr (HearthGguf) gguf = hearth_gguf_open (template_path, &gerror);
       gboolean is_default = FALSE;
       const char *text;
@@ -250,28 +251,28 @@ hearth_cli_run_template (const HearthCliCommand *command,
       fprintf (err, _("hearth template: cannot read the context: %s\n"), gerror->message);
       return 1;
     }
-  context = hearth_template_vars_new_from_json (json, (gssize) json_len, &gerror);
-  if (context == NULL
+  vars = hearth_template_vars_new_from_json (json, (gssize) json_len, &gerror);
+  if (vars == NULL
       && g_error_matches (gerror, HEARTH_CHAT_TEMPLATE_ERROR, HEARTH_CHAT_TEMPLATE_ERROR_NOT_OBJECT))
     {
       fprintf (err, _("hearth template: “%s” must hold one JSON object, whose keys become the template’s variables\n"),
                context_path);
       return 1;
     }
-  if (context == NULL)
+  if (vars == NULL)
     {
       fprintf (err, _("hearth template: “%s” is not valid JSON: %s\n"), context_path, gerror->message);
       return 1;
     }
 
-  if (bos_text != NULL && !hearth_template_vars_has (context, "bos_token"))
-    hearth_template_vars_set_string (context, "bos_token", bos_text);
-  if (eos_text != NULL && !hearth_template_vars_has (context, "eos_token"))
-    hearth_template_vars_set_string (context, "eos_token", eos_text);
+  if (bos_text != NULL && !hearth_template_vars_has (vars, "bos_token"))
+    hearth_template_vars_set_string (vars, "bos_token", bos_text);
+  if (eos_text != NULL && !hearth_template_vars_has (vars, "eos_token"))
+    hearth_template_vars_set_string (vars, "eos_token", eos_text);
 
   template = hearth_chat_template_new (source, (gssize) source_len, &gerror);
   if (template != NULL)
-    output = hearth_chat_template_render (template, context, now, 0, &output_len, &gerror);
+    output = hearth_chat_template_render (template, vars, now, 0, &output_len, &gerror);
   if (output == NULL)
     {
       fprintf (err, _("hearth template: %s: %s\n"), template_path, gerror->message);

@@ -16,7 +16,8 @@
 #include "hearth-tokenizer.h"
 
 int
-hearth_cli_tokenize (const HearthCliCommand *command,
+hearth_cli_tokenize (HearthContext          *context,
+                     const HearthCliCommand *command,
                          int                     argc,
                          char                  **argv,
                          FILE                   *out,
@@ -55,7 +56,7 @@ hearth_cli_tokenize (const HearthCliCommand *command,
       return 2;
     }
 
-  resolved = hearth_cli_resolve_model ("tokenize", model, err);
+  resolved = hearth_cli_resolve_model (context, "tokenize", model, err);
   if (resolved == NULL)
     return 1;
   model = resolved;

@@ -11,8 +11,8 @@
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
 
-static int run_help (const HearthCliCommand *, int, char **, FILE *, FILE *);
-static int run_version (const HearthCliCommand *, int, char **, FILE *, FILE *);
+static int run_help (HearthContext *, const HearthCliCommand *, int, char **, FILE *, FILE *);
+static int run_version (HearthContext *, const HearthCliCommand *, int, char **, FILE *, FILE *);
 
 /* Each later command (list, pull, run, show, create, rm, cp, bench,
  * tokenize, template, serve) is one more row here. Keep the rows sorted. */
@@ -187,7 +187,8 @@ print_command_help (const HearthCliCommand *command,
 }
 
 static int
-run_help (const HearthCliCommand *command,
+run_help (HearthContext          *context,
+          const HearthCliCommand *command,
           int                     argc,
           char                  **argv,
           FILE                   *out,
@@ -221,7 +222,8 @@ run_help (const HearthCliCommand *command,
 }
 
 static int
-run_version (const HearthCliCommand *command,
+run_version (HearthContext          *context,
+             const HearthCliCommand *command,
              int                     argc,
              char                  **argv,
              FILE                   *out,
@@ -251,12 +253,28 @@ hearth_cli_wants (int    argc,
   return argc > 1;
 }
 
+/* The services the commands share, with the application's settings where
+ * its schema is installed (a command run from a plain build has none: the
+ * environment and the defaults decide). */
+static HearthContext *
+new_context (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GSettings) settings = NULL;
+
+  if (source != NULL && (schema = g_settings_schema_source_lookup (source, APPLICATION_ID, TRUE)) != NULL)
+    settings = g_settings_new (APPLICATION_ID);
+  return hearth_context_new (settings);
+}
+
 int
 hearth_cli_run (int    argc,
                 char **argv,
                 FILE  *out,
                 FILE  *err)
 {
+  g_autoptr (HearthContext) context = NULL;
   const HearthCliCommand *command;
   const char *name;
 
@@ -292,5 +310,6 @@ hearth_cli_run (int    argc,
         return 0;
       }
 
-  return command->handler (command, argc - 1, argv + 1, out, err);
+  context = new_context ();
+  return command->handler (context, command, argc - 1, argv + 1, out, err);
 }

@@ -134,13 +134,20 @@ hearth_context_get_downloads (HearthContext *self)
   g_return_val_if_fail (HEARTH_IS_CONTEXT (self), NULL);
 
   if (self->downloads == NULL)
-    {
-      /* the system's proxy settings (GProxyResolver's default) apply */
-      self->session = soup_session_new_with_options ("user-agent", "Hearth/" PACKAGE_VERSION,
-                                                     NULL);
-      self->downloads = hearth_downloads_new (hearth_context_get_library (self), self->session);
-    }
+    self->downloads = hearth_downloads_new (hearth_context_get_library (self),
+                                            hearth_context_get_http_session (self));
   return self->downloads;
+}
+
+SoupSession *
+hearth_context_get_http_session (HearthContext *self)
+{
+  g_return_val_if_fail (HEARTH_IS_CONTEXT (self), NULL);
+
+  /* the system's proxy settings (GProxyResolver's default) apply */
+  if (self->session == NULL)
+    self->session = soup_session_new_with_options ("user-agent", "Hearth/" PACKAGE_VERSION, NULL);
+  return self->session;
 }
 
 HearthChatStore *

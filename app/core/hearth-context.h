@@ -14,6 +14,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 
 #include "hearth-chat-store.h"
 #include "hearth-conversation.h"
@@ -41,7 +42,11 @@ HearthLibrary *hearth_context_get_library (HearthContext *self);
 /* The library's store now (it changes with the models folder). Borrowed. */
 HearthStore *hearth_context_get_store (HearthContext *self);
 
-/* The downloads (HTTP through the system's proxy settings). Borrowed. */
+/* The HTTP session of every download and pull (Hearth's user agent, the
+ * system's proxy settings). Borrowed. */
+SoupSession *hearth_context_get_http_session (HearthContext *self);
+
+/* The downloads. Borrowed. */
 HearthDownloads *hearth_context_get_downloads (HearthContext *self);
 
 /* The chat history, opened on first use; NULL (and @error, each time
