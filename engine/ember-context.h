@@ -9,6 +9,7 @@
 
 #include "ember-common.h"
 #include "ember-model.h"
+#include "ember-vulkan.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +22,16 @@ typedef enum {
   EMBER_BACKEND_CPU,
   EMBER_BACKEND_VULKAN,
 } ember_backend;
+
+/* Whether a context asked for @backend runs on @device (the device
+ * ember_device_choose () picks) rather than on the CPU path: never for
+ * EMBER_BACKEND_CPU, always for EMBER_BACKEND_VULKAN (where the model can
+ * run there), and for EMBER_BACKEND_AUTO only where @device is not a
+ * CPU-type device (lavapipe, llvmpipe): those run on the same cores, where
+ * the CPU path is faster. The one place this rule lives: contexts follow
+ * it, and `hearth devices` says what it decides. Pure. */
+bool ember_backend_uses_device (ember_backend            backend,
+                                const ember_device_info *device);
 
 typedef struct {
   uint32_t n_ctx;      /* 0: the model's context length capped at 4096 */

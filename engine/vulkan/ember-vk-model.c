@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "ember-model-private.h"
-#include "ember-sampler.h"
+#include "ember-quant.h"
 #include "ember-vk-private.h"
 
 /* A mat-vec weight: its tensor, its pipeline and one set per part; its

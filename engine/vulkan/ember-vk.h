@@ -10,7 +10,13 @@
  */
 #pragma once
 
-#include "ember.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ember-common.h"
+#include "ember-model.h"
+#include "ember-types.h"
+#include "ember-vulkan.h"
 
 #ifdef __cplusplus
 extern "C" {
