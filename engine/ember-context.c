@@ -68,6 +68,8 @@ try_vulkan (ember_context               *ctx,
 
   ember_vulkan_options_init (&vo);
   vo.device_index = options->device_index;
+  vo.device_override = options->device_override;
+  vo.paths = options->vulkan_paths;
   vo.log_func = options->log_func;
   vo.log_user_data = options->log_user_data;
   vo.pipeline_cache_dir = options->pipeline_cache_dir;

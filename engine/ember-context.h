@@ -38,6 +38,11 @@ typedef struct {
   uint32_t n_threads;  /* 0: the number of online processors */
   ember_backend backend;
   int32_t device_index;           /* EMBER_DEVICE_AUTO, or a Vulkan device index */
+  /* With device_index EMBER_DEVICE_AUTO: the user's device setting as text
+   * (HEARTH_VULKAN_DEVICE), or NULL (the default) for the automatic choice.
+   * See ember_vulkan_options. */
+  const char *device_override;
+  ember_vulkan_paths vulkan_paths; /* 0 (the default): every optional Vulkan path */
   const char *pipeline_cache_dir; /* where Vulkan keeps compiled pipelines, or NULL */
   ember_log_func log_func;        /* may be NULL */
   void *log_user_data;

@@ -21,6 +21,7 @@
 #include "ember.h"
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-engine-options.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_model, ember_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_context, ember_context_free)
@@ -276,6 +277,7 @@ measure (const BenchOptions *o,
   g_autofree char *cache_dir = g_build_filename (g_get_user_cache_dir (), "hearth", NULL);
 
   ember_context_options_init (&options);
+  hearth_engine_options_from_environment (&options);
   options.n_ctx = o->n_prompt + o->n_gen;
   options.n_threads = o->n_threads;
   options.backend = o->backend;

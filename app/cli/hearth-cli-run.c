@@ -24,6 +24,7 @@
 #include "ember.h"
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-engine-options.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_model, ember_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ember_context, ember_context_free)
@@ -337,6 +338,7 @@ load (RunState *s)
 
   cache_dir = g_build_filename (g_get_user_cache_dir (), "hearth", NULL);
   ember_context_options_init (&options);
+  hearth_engine_options_from_environment (&options);
   options.n_ctx = s->num_ctx;
   options.backend = s->backend;
   options.pipeline_cache_dir = cache_dir;

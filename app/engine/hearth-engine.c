@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hearth-engine.h"
+#include "hearth-engine-options.h"
 #include "hearth-generation-private.h"
 
 #define DEFAULT_KEEP_ALIVE 300
@@ -201,6 +202,7 @@ session_context (Loaded              *lm,
         break;
       }
   ember_context_options_init (&options);
+  hearth_engine_options_from_environment (&options);
   options.n_ctx = request->num_ctx;
   options.pipeline_cache_dir = cache_dir;
   if (session != NULL && request->num_ctx != 0

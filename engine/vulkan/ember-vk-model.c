@@ -637,9 +637,8 @@ setup_batch (ember_vk_model *vkm,
   uint64_t per_token_scores = (uint64_t) hp->n_head * vkm->n_ctx * sizeof (float);
   uint64_t batch = PROMPT_BATCH;
   ember_status status = EMBER_OK;
-  const char *off = getenv ("HEARTH_VK_NO_PROMPT_BATCH");
 
-  if (off != NULL && *off != '\0' && strcmp (off, "0") != 0)
+  if (vk->tuning.no_prompt_batch)
     return EMBER_OK;
   if (hp->n_embd % 8 != 0 || q_dim % 8 != 0 || hp->n_ff % 8 != 0 || qkv_dim % 4 != 0)
     return EMBER_OK;

@@ -76,6 +76,7 @@ struct ember_vulkan {
   bool lost;                           /* the device was lost: every call fails */
 
   ember_vk_tuning tuning;
+  ember_vulkan_paths paths;     /* as the options asked: the tuning's defaults */
 
   /* The staging buffer, made on first use, tuning.staging_chunk_bytes. */
   ember_vk_buffer *staging;

@@ -61,14 +61,64 @@ ember_status ember_device_choose (const ember_device_info *devices,
 
 /* ---- a Vulkan context: one instance and one device -------------------- */
 
+/* The mat-vec kernels: COOPERATIVE (matvec.comp: a workgroup shares each
+ * row and adds its sums across the workgroup; GPUs) or ROWS
+ * (matvec-rows.comp: every invocation its own rows; CPU devices). */
+typedef enum {
+  EMBER_VK_MATVEC_AUTO,
+  EMBER_VK_MATVEC_COOPERATIVE,
+  EMBER_VK_MATVEC_ROWS,
+} ember_vk_matvec_kernel;
+
+/* Where greedy decoding takes the argmax of the logits: AUTO (the host on
+ * CPU devices, whose memory the host reads for free; the device
+ * elsewhere, so that only a few words cross the bus). */
+typedef enum {
+  EMBER_VK_ARGMAX_AUTO,
+  EMBER_VK_ARGMAX_DEVICE,
+  EMBER_VK_ARGMAX_HOST,
+} ember_vk_argmax_place;
+
+/* Vulkan's optional paths, so that they can be compared or switched off
+ * where a driver gets one wrong. ember_vulkan_options_init () and
+ * ember_context_options_init () leave every field 0: every path where the
+ * device has it, and the kernels and the argmax chosen for the device. The
+ * engine reads no environment; the app fills these from HEARTH_VK_*
+ * (HACKING.md). */
+typedef struct {
+  /* Use the shared-memory kernel variants even where the device has
+   * subgroup arithmetic (HEARTH_VK_NO_SUBGROUP_OPS). */
+  bool no_subgroup_ops;
+  /* Upload q, k, v (and gate, up) as separate tensors even where they share
+   * a type: one dispatch each instead of one for the group
+   * (HEARTH_VK_NO_FUSED_MATVEC). */
+  bool no_fused_matvec;
+  /* Process prompts token by token instead of in batches of mat-mat
+   * kernels (HEARTH_VK_NO_PROMPT_BATCH). */
+  bool no_prompt_batch;
+  /* Which mat-vec kernel models use (HEARTH_VK_MATVEC=rows|cooperative). */
+  ember_vk_matvec_kernel matvec_kernel;
+  /* Where greedy decoding takes the argmax (HEARTH_VK_ARGMAX=device|host). */
+  ember_vk_argmax_place argmax;
+} ember_vulkan_paths;
+
+
 typedef struct ember_vulkan ember_vulkan;
 
 #define EMBER_DEVICE_AUTO (-1)
 
 typedef struct {
-  /* EMBER_DEVICE_AUTO: the HEARTH_VULKAN_DEVICE environment variable if set,
-   * else the automatic choice. Otherwise a device index. */
+  /* EMBER_DEVICE_AUTO (the default): @device_override if set, else the
+   * automatic choice. Otherwise a device index; one that no device has is
+   * an EMBER_ERROR_NO_DEVICE error. */
   int32_t device_index;
+  /* The text of the user's device setting, as ember_device_choose () takes
+   * it (the app passes HEARTH_VULKAN_DEVICE, which the messages name), used
+   * when @device_index is EMBER_DEVICE_AUTO. NULL (the default) or "":
+   * the automatic choice. Borrowed for the call. */
+  const char *device_override;
+  /* Every optional path by default. */
+  ember_vulkan_paths paths;
   ember_log_func log_func;      /* may be NULL */
   void *log_user_data;
   /* A folder for the compiled-pipeline cache (the app passes
