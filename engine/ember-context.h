@@ -9,6 +9,7 @@
 
 #include "ember-common.h"
 #include "ember-model.h"
+#include "ember-vulkan.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,11 +23,26 @@ typedef enum {
   EMBER_BACKEND_VULKAN,
 } ember_backend;
 
+/* Whether a context asked for @backend runs on @device (the device
+ * ember_device_choose () picks) rather than on the CPU path: never for
+ * EMBER_BACKEND_CPU, always for EMBER_BACKEND_VULKAN (where the model can
+ * run there), and for EMBER_BACKEND_AUTO only where @device is not a
+ * CPU-type device (lavapipe, llvmpipe): those run on the same cores, where
+ * the CPU path is faster. The one place this rule lives: contexts follow
+ * it, and `hearth devices` says what it decides. Pure. */
+bool ember_backend_uses_device (ember_backend            backend,
+                                const ember_device_info *device);
+
 typedef struct {
   uint32_t n_ctx;      /* 0: the model's context length capped at 4096 */
   uint32_t n_threads;  /* 0: the number of online processors */
   ember_backend backend;
   int32_t device_index;           /* EMBER_DEVICE_AUTO, or a Vulkan device index */
+  /* With device_index EMBER_DEVICE_AUTO: the user's device setting as text
+   * (HEARTH_VULKAN_DEVICE), or NULL (the default) for the automatic choice.
+   * See ember_vulkan_options. */
+  const char *device_override;
+  ember_vulkan_paths vulkan_paths; /* 0 (the default): every optional Vulkan path */
   const char *pipeline_cache_dir; /* where Vulkan keeps compiled pipelines, or NULL */
   ember_log_func log_func;        /* may be NULL */
   void *log_user_data;

@@ -4,7 +4,8 @@
  */
 #pragma once
 
-#include "ember-sampler.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 typedef struct {
   int32_t id;

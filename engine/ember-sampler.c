@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ember-private.h"
+#include "ember-sampler.h"
 #include "ember-sampler-private.h"
 
 struct ember_sampler {
@@ -365,20 +366,6 @@ ember_sampler_reset (ember_sampler *s)
 {
   s->history_len = 0;
   s->history_head = 0;
-}
-
-int32_t
-ember_logits_argmax (const float *logits,
-                     uint32_t     n)
-{
-  uint32_t best = 0;
-
-  /* scanning upwards with ">" keeps the lowest id among equals, and a NaN
-   * first logit, which nothing is greater than */
-  for (uint32_t i = 1; i < n; i++)
-    if (logits[i] > logits[best])
-      best = i;
-  return (int32_t) best;
 }
 
 bool

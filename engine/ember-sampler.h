@@ -49,12 +49,6 @@ void ember_sampler_accept (ember_sampler *sampler,
 void ember_sampler_reset (ember_sampler *sampler);
 
 /* The next token for @logits (n_vocab of them; not modified). */
-/* The id of the largest of @n logits, the lowest id on ties (and 0 where
- * the first is NaN): ember_sampler_sample ()'s greedy choice with no
- * penalty. */
-int32_t ember_logits_argmax (const float *logits,
-                             uint32_t     n);
-
 /* Whether @sampler picks the largest logit whatever came before: greedy
  * (temperature 0) with no repetition, presence or frequency penalty, so
  * that the argmax may be taken anywhere (ember_context_decode_argmax ()). */

@@ -13,124 +13,16 @@
 
 #include "ember-common.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-/* ---- Vulkan devices ----------------------------------------------------- */
-
-typedef enum {
-  EMBER_DEVICE_TYPE_OTHER,
-  EMBER_DEVICE_TYPE_CPU,
-  EMBER_DEVICE_TYPE_VIRTUAL,
-  EMBER_DEVICE_TYPE_INTEGRATED,
-  EMBER_DEVICE_TYPE_DISCRETE,
-} ember_device_type;
-
-typedef struct {
-  uint32_t index;               /* position in Vulkan's enumeration order */
-  char name[256];               /* "llvmpipe (LLVM 15.0.6, 256 bits)" */
-  char driver[256];             /* driver name and info, "llvmpipe: Mesa 22.3.6" */
-  ember_device_type type;
-  uint32_t vendor_id;
-  uint32_t device_id;
-  uint32_t api_major;
-  uint32_t api_minor;
-  uint64_t device_local_bytes;  /* sum of the device-local heaps */
-  bool usable;                  /* Vulkan >= 1.2 and a compute queue */
-  char unusable_reason[128];    /* why not, when !usable */
-} ember_device_info;
-
-/* A static, untranslated name for @type ("discrete"). */
-const char *ember_device_type_to_string (ember_device_type type);
-
-/* Lists every Vulkan device, CPU ones (lavapipe) included. On success
- * *devices is a newly allocated array (free() it) of *n_devices entries; zero
- * devices is success with *devices == NULL. */
-ember_status ember_vulkan_list_devices (ember_device_info **devices,
-                                        uint32_t           *n_devices,
-                                        ember_error        *error);
-
-/* Picks the device to use among @devices. @override is the text of the
- * HEARTH_VULKAN_DEVICE setting (NULL or "" for automatic): a device index.
- * Automatic choice prefers discrete > integrated > virtual > CPU > other,
- * then more device-local memory, then enumeration order, among usable devices.
- * Returns the chosen position in @devices via *chosen. Pure: no Vulkan calls. */
-ember_status ember_device_choose (const ember_device_info *devices,
-                                  uint32_t                 n_devices,
-                                  const char              *override,
-                                  uint32_t                *chosen,
-                                  ember_error             *error);
-
-/* ---- a Vulkan context: one instance and one device -------------------- */
-
-typedef struct ember_vulkan ember_vulkan;
-
-#define EMBER_DEVICE_AUTO (-1)
-
-typedef struct {
-  /* EMBER_DEVICE_AUTO: the HEARTH_VULKAN_DEVICE environment variable if set,
-   * else the automatic choice. Otherwise a device index. */
-  int32_t device_index;
-  ember_log_func log_func;      /* may be NULL */
-  void *log_user_data;
-  /* A folder for the compiled-pipeline cache (the app passes
-   * $XDG_CACHE_HOME/hearth); made if missing. NULL: no cache. The engine
-   * reads no environment variable for it. */
-  const char *pipeline_cache_dir;
-} ember_vulkan_options;
-
-void ember_vulkan_options_init (ember_vulkan_options *options);
-
-/* Creates the instance and the logical device. @options may be NULL. */
-ember_status ember_vulkan_new (const ember_vulkan_options *options,
-                               ember_vulkan              **out,
-                               ember_error                *error);
-void ember_vulkan_free (ember_vulkan *vk);
-
-/* The chosen device; owned by @vk. */
-const ember_device_info *ember_vulkan_get_device (const ember_vulkan *vk);
-
-/* result[i] = a[i] + b[i] on the device, for i < n. The smallest real kernel:
- * it proves the shader pipeline end to end. */
-ember_status ember_vulkan_vector_add (ember_vulkan *vk,
-                                      const float  *a,
-                                      const float  *b,
-                                      float        *result,
-                                      uint32_t      n,
-                                      ember_error  *error);
-
-#ifdef __cplusplus
-}
-#endif
-
-/* The rest of the public API, one header per concern. */
+/* The public API, one header per concern. */
 #include "ember-types.h"
 #include "ember-gguf.h"
 #include "ember-gguf-writer.h"
 #include "ember-model-info.h"
 #include "ember-model.h"
+#include "ember-vulkan.h"
 #include "ember-context.h"
 #include "ember-sampler.h"
 #include "ember-generate.h"
 #include "ember-quant.h"
 #include "ember-tokenizer.h"
 #include "ember-template.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-/* Whether a context asked for @backend runs on @device (the device
- * ember_device_choose () picks) rather than on the CPU path: never for
- * EMBER_BACKEND_CPU, always for EMBER_BACKEND_VULKAN (where the model can
- * run there), and for EMBER_BACKEND_AUTO only where @device is not a
- * CPU-type device (lavapipe, llvmpipe): those run on the same cores, where
- * the CPU path is faster. The one place this rule lives: contexts follow
- * it, and `hearth devices` says what it decides. Pure. */
-bool ember_backend_uses_device (ember_backend            backend,
-                                const ember_device_info *device);
-
-#ifdef __cplusplus
-}
-#endif

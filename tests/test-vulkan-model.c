@@ -37,10 +37,12 @@ static ember_vulkan *vk;
 static ember_vulkan *
 device (void)
 {
+  ember_vulkan_options options;
   ember_error error = { 0 };
 
+  vulkan_test_options_init (&options);
   if (vk == NULL)
-    assert_ok (ember_vulkan_new (NULL, &vk, &error), error);
+    assert_ok (ember_vulkan_new (&options, &vk, &error), error);
   return vk;
 }
 
@@ -118,7 +120,7 @@ test_generated (gconstpointer data)
     return;
   model = load_generated (c);
   hp = ember_model_get_hparams (model);
-  ember_context_options_init (&options);
+  vulkan_test_context_options_init (&options);
   options.n_ctx = N_CTX;
   options.n_threads = 1;
   assert_ok (ember_context_new (model, &options, &ctx, &error), error);
@@ -303,7 +305,7 @@ test_long_context (void)
   cpu = g_new (float, hp->n_vocab);
   gpu = g_new (float, hp->n_vocab);
 
-  ember_context_options_init (&options);
+  vulkan_test_context_options_init (&options);
   options.n_ctx = n;
   assert_ok (ember_context_new (model, &options, &ctx, &error), error);
   assert_ok (ember_context_decode (ctx, tokens, n - 1, NULL, &error), error);
@@ -450,7 +452,7 @@ test_bench (void)
                   dispatches, barriers);
 
   /* the same tokens on the CPU, against the device's logits again */
-  ember_context_options_init (&options);
+  vulkan_test_context_options_init (&options);
   options.n_ctx = 256;
   assert_ok (ember_context_new (model, &options, &ctx, &error), error);
   for (uint32_t pos = 0; pos < n; pos++)

@@ -52,7 +52,7 @@ open_device (const char *cache_dir,
   ember_vulkan *vk = NULL;
   ember_error error = { 0 };
 
-  ember_vulkan_options_init (&options);
+  vulkan_test_options_init (&options);
   options.pipeline_cache_dir = cache_dir;
   if (messages != NULL)
     {

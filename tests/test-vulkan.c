@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ember.h"
+#include "ember-vk.h"
 #include "vulkan-test.h"
 
 static void
@@ -144,6 +145,7 @@ test_vector_add (void)
 static void
 test_vector_add_rejects (void)
 {
+  ember_vulkan_options options;
   ember_vulkan *vk = NULL;
   ember_error error = { 0 };
   float x = 1.0f;
@@ -151,7 +153,8 @@ test_vector_add_rejects (void)
   if (!vulkan_test_require_device ())
     return;
 
-  assert_ok (ember_vulkan_new (NULL, &vk, &error), error);
+  vulkan_test_options_init (&options);
+  assert_ok (ember_vulkan_new (&options, &vk, &error), error);
 
   g_assert_cmpint (ember_vulkan_vector_add (vk, NULL, &x, &x, 1, &error), ==,
                    EMBER_ERROR_INVALID_ARGUMENT);
@@ -191,15 +194,18 @@ test_device_override (void)
   g_assert_null (vk);
   g_assert_nonnull (strstr (error.message, "HEARTH_VULKAN_DEVICE=999"));
 
-  /* The environment variable, when the options say automatic. */
+  /* The environment variable, when the options say automatic: read by
+   * the caller (the app, here the tests) into device_override. */
   g_setenv ("HEARTH_VULKAN_DEVICE", "0", TRUE);
-  assert_ok (ember_vulkan_new (NULL, &vk, &error), error);
+  vulkan_test_options_init (&options);
+  assert_ok (ember_vulkan_new (&options, &vk, &error), error);
   g_assert_cmpuint (ember_vulkan_get_device (vk)->index, ==, 0);
   ember_vulkan_free (vk);
   vk = NULL;
 
   g_setenv ("HEARTH_VULKAN_DEVICE", "first", TRUE);
-  g_assert_cmpint (ember_vulkan_new (NULL, &vk, &error), ==, EMBER_ERROR_INVALID_ARGUMENT);
+  vulkan_test_options_init (&options);
+  g_assert_cmpint (ember_vulkan_new (&options, &vk, &error), ==, EMBER_ERROR_INVALID_ARGUMENT);
   g_assert_null (vk);
   g_assert_nonnull (strstr (error.message, "HEARTH_VULKAN_DEVICE=\"first\" is not a device index"));
 
@@ -207,6 +213,77 @@ test_device_override (void)
     g_setenv ("HEARTH_VULKAN_DEVICE", saved, TRUE);
   else
     g_unsetenv ("HEARTH_VULKAN_DEVICE");
+}
+
+/* The options choose, never the environment: the engine reads none. */
+static void
+test_options_not_environment (void)
+{
+  ember_vulkan_options options;
+  ember_vulkan *vk = NULL;
+  ember_error error = { 0 };
+  g_autofree char *saved = g_strdup (g_getenv ("HEARTH_VULKAN_DEVICE"));
+  g_autofree char *saved_matvec = g_strdup (g_getenv ("HEARTH_VK_MATVEC"));
+  uint32_t n_devices = 0;
+  ember_device_info *devices = NULL;
+
+  if (!vulkan_test_require_device ())
+    return;
+  assert_ok (ember_vulkan_list_devices (&devices, &n_devices, &error), error);
+  free (devices);
+
+  /* A setting the engine would refuse, and a kernel it would force: both
+   * ignored, since only the options count. */
+  g_setenv ("HEARTH_VULKAN_DEVICE", "first", TRUE);
+  g_setenv ("HEARTH_VK_MATVEC", "rows", TRUE);
+  assert_ok (ember_vulkan_new (NULL, &vk, &error), error);
+  g_assert_cmpint (ember_vk_uses_rows_matvec (vk), ==,
+                   ember_vulkan_get_device (vk)->type == EMBER_DEVICE_TYPE_CPU);
+  ember_vulkan_free (vk);
+  vk = NULL;
+
+  /* The device override as an option picks the device... */
+  ember_vulkan_options_init (&options);
+  options.device_override = "0";
+  assert_ok (ember_vulkan_new (&options, &vk, &error), error);
+  g_assert_cmpuint (ember_vulkan_get_device (vk)->index, ==, 0);
+  ember_vulkan_free (vk);
+  vk = NULL;
+
+  /* ... and one no device has is a clear error that names the index. */
+  options.device_override = NULL;
+  options.device_index = (int32_t) n_devices;
+  g_assert_cmpint (ember_vulkan_new (&options, &vk, &error), ==, EMBER_ERROR_NO_DEVICE);
+  g_assert_null (vk);
+  {
+    g_autofree char *want = g_strdup_printf ("=%u, but there", n_devices);
+
+    g_assert_nonnull (strstr (error.message, want));
+  }
+
+  /* The path switches as options. */
+  ember_vulkan_options_init (&options);
+  options.paths.matvec_kernel = EMBER_VK_MATVEC_ROWS;
+  options.paths.no_subgroup_ops = true;
+  assert_ok (ember_vulkan_new (&options, &vk, &error), error);
+  g_assert_true (ember_vk_uses_rows_matvec (vk));
+  g_assert_false (ember_vk_uses_subgroup_ops (vk));
+  ember_vulkan_free (vk);
+  vk = NULL;
+
+  options.paths.matvec_kernel = EMBER_VK_MATVEC_COOPERATIVE;
+  assert_ok (ember_vulkan_new (&options, &vk, &error), error);
+  g_assert_false (ember_vk_uses_rows_matvec (vk));
+  ember_vulkan_free (vk);
+
+  if (saved != NULL)
+    g_setenv ("HEARTH_VULKAN_DEVICE", saved, TRUE);
+  else
+    g_unsetenv ("HEARTH_VULKAN_DEVICE");
+  if (saved_matvec != NULL)
+    g_setenv ("HEARTH_VK_MATVEC", saved_matvec, TRUE);
+  else
+    g_unsetenv ("HEARTH_VK_MATVEC");
 }
 
 int
@@ -219,6 +296,7 @@ main (int    argc,
   g_test_add_func ("/vulkan/vector-add", test_vector_add);
   g_test_add_func ("/vulkan/vector-add-rejects", test_vector_add_rejects);
   g_test_add_func ("/vulkan/device-override", test_device_override);
+  g_test_add_func ("/vulkan/options-not-environment", test_options_not_environment);
 
   return g_test_run ();
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * What the Vulkan test programs share: whether a device exists, the visible
- * skip (or, with HEARTH_REQUIRE_VULKAN, the failure) when none does, and an
- * assertion that prints the engine's message.
+ * skip (or, with HEARTH_REQUIRE_VULKAN, the failure) when none does, the
+ * options the environment asks for, and an assertion that prints the
+ * engine's message.
  */
 #pragma once
 
 #include <glib.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ember.h"
 
@@ -49,6 +51,56 @@ vulkan_test_require_device (void)
   else
     g_test_skip ("no Vulkan device on this machine (install mesa-vulkan-drivers for lavapipe)");
   return FALSE;
+}
+
+/* The engine reads no environment. As the app does
+ * (app/engine/hearth-engine-options.c), the tests take the device
+ * (HEARTH_VULKAN_DEVICE) and the switches of Vulkan's optional paths
+ * (HEARTH_VK_*) from it, so that `HEARTH_VULKAN_DEVICE=<index> meson test`
+ * keeps picking the device the tests run on. */
+static inline gboolean
+vulkan_test_env_flag (const char *name)
+{
+  const char *value = g_getenv (name);
+
+  return value != NULL && *value != '\0' && strcmp (value, "0") != 0;
+}
+
+static inline void
+vulkan_test_from_environment (const char        **device_override,
+                              ember_vulkan_paths *paths)
+{
+  const char *kernel = g_getenv ("HEARTH_VK_MATVEC");
+  const char *argmax = g_getenv ("HEARTH_VK_ARGMAX");
+
+  *device_override = g_getenv ("HEARTH_VULKAN_DEVICE");
+  paths->no_subgroup_ops = vulkan_test_env_flag ("HEARTH_VK_NO_SUBGROUP_OPS");
+  paths->no_fused_matvec = vulkan_test_env_flag ("HEARTH_VK_NO_FUSED_MATVEC");
+  paths->no_prompt_batch = vulkan_test_env_flag ("HEARTH_VK_NO_PROMPT_BATCH");
+  if (g_strcmp0 (kernel, "rows") == 0)
+    paths->matvec_kernel = EMBER_VK_MATVEC_ROWS;
+  else if (g_strcmp0 (kernel, "cooperative") == 0)
+    paths->matvec_kernel = EMBER_VK_MATVEC_COOPERATIVE;
+  if (g_strcmp0 (argmax, "device") == 0)
+    paths->argmax = EMBER_VK_ARGMAX_DEVICE;
+  else if (g_strcmp0 (argmax, "host") == 0)
+    paths->argmax = EMBER_VK_ARGMAX_HOST;
+}
+
+/* ember_vulkan_options_init (), then what the environment asks for. */
+static inline void
+vulkan_test_options_init (ember_vulkan_options *options)
+{
+  ember_vulkan_options_init (options);
+  vulkan_test_from_environment (&options->device_override, &options->paths);
+}
+
+/* ember_context_options_init (), then what the environment asks for. */
+static inline void
+vulkan_test_context_options_init (ember_context_options *options)
+{
+  ember_context_options_init (options);
+  vulkan_test_from_environment (&options->device_override, &options->vulkan_paths);
 }
 
 /* Fails the test with the engine's message when @status is not EMBER_OK. */

@@ -14,6 +14,7 @@
 
 #include "ember.h"
 #include "hearth-engine.h"
+#include "hearth-engine-options.h"
 #include "hearth-generation-private.h"
 
 #define DEFAULT_KEEP_ALIVE 300
@@ -169,6 +170,7 @@ session_context (Loaded              *lm,
         break;
       }
   ember_context_options_init (&options);
+  hearth_engine_options_from_environment (&options);
   options.n_ctx = request->options.num_ctx;
   options.backend = request->backend == HEARTH_BACKEND_CPU ? EMBER_BACKEND_CPU
                     : request->backend == HEARTH_BACKEND_VULKAN ? EMBER_BACKEND_VULKAN

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "ember.h"
+#include "ember-common.h"
 
 #if defined(__GNUC__)
 # define EMBER_PRINTF(f, a) __attribute__ ((format (printf, f, a)))

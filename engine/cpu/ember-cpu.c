@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The CPU reference forward pass for llama, qwen2 and qwen3, and the
- * context (KV cache) it runs in. Plain and obviously correct first: every
+ * KV cache it runs over. Plain and obviously correct first: every
  * Vulkan kernel is tested against it. Weights are read in their stored type,
  * a few blocks at a time, never dequantized whole. Tokens are processed in
  * batches: each weight row is dequantized once for the whole batch.
@@ -11,36 +11,26 @@
 
 #include <math.h>
 #include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ember-context.h"
+#include "ember-cpu.h"
 #include "ember-model-private.h"
+#include "ember-private.h"
 #include "ember-quant.h"
 #include "ember-threads.h"
-#include "ember-vk.h"
 
 /* Tokens per forward batch; longer inputs are processed batch after batch. */
-#define MAX_BATCH 64
+#define MAX_BATCH EMBER_CPU_MAX_BATCH
 /* Elements of a weight row dequantized at once (a multiple of 256). */
 #define CHUNK 1024
 /* Below this many weight elements a matrix product runs on one thread. */
 #define PARALLEL_MIN_ELEMENTS (1u << 16)
 
-struct ember_context {
+struct ember_cpu {
   const ember_model *model;
-  ember_backend backend;
-  char device_name[256];
-  char fallback_reason[EMBER_ERROR_MESSAGE_MAX];
-  ember_vulkan *vk;         /* the Vulkan backend, or NULL */
-  ember_vk_model *vkm;
-  ember_abort_func abort_func;
-  void *abort_user_data;
   uint32_t n_ctx;
-  uint32_t n_past;
-  int32_t *tokens;          /* n_ctx: what the cache holds */
   float *k_cache;           /* [n_layer][n_ctx][kv_dim] */
   float *v_cache;
   ember_pool *pool;
@@ -48,16 +38,7 @@ struct ember_context {
   /* scratch for one batch */
   float *x, *xn, *q, *k, *v, *att, *gate, *up, *last;
   float *rope;              /* MAX_BATCH rotation tables of rope_dims floats */
-  float *greedy_logits;     /* n_vocab: ember_context_decode_argmax ()'s, made on first use */
 };
-
-void
-ember_context_options_init (ember_context_options *options)
-{
-  memset (options, 0, sizeof *options);
-  options->backend = EMBER_BACKEND_AUTO;
-  options->device_index = EMBER_DEVICE_AUTO;
-}
 
 /* ---- kernels ------------------------------------------------------------- */
 
@@ -213,7 +194,7 @@ matmul_rows (void    *data,
 
 /* out[b][r] = W[r] · x[b] */
 static void
-matmul (ember_context      *ctx,
+matmul (ember_cpu          *ctx,
         const ember_matrix *w,
         const float        *x,
         float              *out,
@@ -256,7 +237,7 @@ rope (const ember_model *model,
 }
 
 typedef struct {
-  ember_context *ctx;
+  ember_cpu *ctx;
   uint32_t layer;
   uint32_t batch;
   uint32_t pos0;        /* position of the batch's first token */
@@ -270,7 +251,7 @@ attention_items (void    *data,
                  uint64_t end)
 {
   const attention_job *job = data;
-  ember_context *ctx = job->ctx;
+  ember_cpu *ctx = job->ctx;
   const ember_hparams *hp = &ctx->model->hp;
   uint32_t hd = hp->head_dim;
   uint64_t kv_dim = (uint64_t) hp->n_head_kv * hd;
@@ -347,18 +328,19 @@ head_norm (float       *v,
 
 /* ---- one batch through the model ---------------------------------------- */
 
-static void
-forward_batch (ember_context *ctx,
-               const int32_t *tokens,
-               uint32_t       batch,
-               float         *logits)
+void
+ember_cpu_forward (ember_cpu     *ctx,
+                   const int32_t *tokens,
+                   uint32_t       batch,
+                   uint32_t       pos,
+                   float         *logits)
 {
   const ember_model *m = ctx->model;
   const ember_hparams *hp = &m->hp;
   uint32_t n_embd = hp->n_embd;
   uint32_t q_dim = hp->n_head * hp->head_dim;
   uint32_t kv_dim = hp->n_head_kv * hp->head_dim;
-  uint32_t pos0 = ctx->n_past;
+  uint32_t pos0 = pos;
 
   /* one rotation table per token, for every layer's q and k */
   for (uint32_t b = 0; b < batch; b++)
@@ -429,10 +411,6 @@ forward_batch (ember_context *ctx,
         ctx->x[i] += ctx->xn[i];
     }
 
-  for (uint32_t b = 0; b < batch; b++)
-    ctx->tokens[pos0 + b] = tokens[b];
-  ctx->n_past += batch;
-
   if (logits != NULL)
     {
       rms_norm (ctx->last, ctx->x + (uint64_t) (batch - 1) * n_embd, m->output_norm, n_embd,
@@ -441,393 +419,105 @@ forward_batch (ember_context *ctx,
     }
 }
 
-/* ---- the context --------------------------------------------------------- */
 
-/* Sets the context up on Vulkan if it can and should; otherwise leaves it on
- * the CPU, with the reason when Vulkan was asked for or a GPU exists. */
-static void
-try_vulkan (ember_context               *ctx,
-            const ember_context_options *options)
+/* ---- the state ----------------------------------------------------------- */
+
+/* The processors this process may run on (affinity, cgroup cpusets), not
+ * every processor of the machine. */
+static uint32_t
+count_processors (void)
 {
-  ember_vulkan_options vo;
-  ember_error e = { 0 };
-  const ember_device_info *device;
+  cpu_set_t set;
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
 
-  ember_vulkan_options_init (&vo);
-  vo.device_index = options->device_index;
-  vo.log_func = options->log_func;
-  vo.log_user_data = options->log_user_data;
-  vo.pipeline_cache_dir = options->pipeline_cache_dir;
-  if (ember_vulkan_new (&vo, &ctx->vk, &e) != EMBER_OK)
-    {
-      if (options->backend == EMBER_BACKEND_VULKAN)
-        snprintf (ctx->fallback_reason, sizeof ctx->fallback_reason, "%s", e.message);
-      return;
-    }
-
-  device = ember_vulkan_get_device (ctx->vk);
-  /* On its own, Hearth leaves CPU-type devices (lavapipe) to the CPU path:
-   * the same cores, and the CPU path is faster on them. */
-  if (!ember_backend_uses_device (options->backend, device))
-    {
-      ember_vulkan_free (ctx->vk);
-      ctx->vk = NULL;
-      return;
-    }
-
-  if (ember_vk_model_new (ctx->vk, ctx->model, ctx->n_ctx, &ctx->vkm, &e) != EMBER_OK)
-    {
-      snprintf (ctx->fallback_reason, sizeof ctx->fallback_reason, "%s", e.message);
-      ember_vulkan_free (ctx->vk);
-      ctx->vk = NULL;
-      return;
-    }
-  ctx->backend = EMBER_BACKEND_VULKAN;
-  snprintf (ctx->device_name, sizeof ctx->device_name, "%s", device->name);
+  if (sched_getaffinity (0, sizeof set, &set) == 0 && CPU_COUNT (&set) > 0)
+    n = CPU_COUNT (&set);
+  return n > 0 ? (uint32_t) n : 1;
 }
 
 ember_status
-ember_context_new (const ember_model           *model,
-                   const ember_context_options *options,
-                   ember_context              **out,
-                   ember_error                 *error)
+ember_cpu_new (const ember_model *model,
+               uint32_t           n_ctx,
+               uint32_t           n_threads,
+               ember_cpu        **out,
+               ember_error       *error)
 {
-  ember_context_options defaults;
   const ember_hparams *hp;
-  ember_context *ctx;
+  ember_cpu *cpu;
   uint64_t kv_dim, q_dim, cache_floats;
-  uint32_t n_threads;
 
   if (model == NULL || out == NULL)
-    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_context_new: missing argument");
+    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_cpu_new: missing argument");
   *out = NULL;
-  if (options == NULL)
-    {
-      ember_context_options_init (&defaults);
-      options = &defaults;
-    }
   hp = &model->hp;
-
-  ctx = calloc (1, sizeof *ctx);
-  if (ctx == NULL)
-    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
-  ctx->model = model;
-  ctx->n_ctx = options->n_ctx > 0 ? options->n_ctx
-                                  : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
-
-  ctx->backend = EMBER_BACKEND_CPU;
-  if (options->backend != EMBER_BACKEND_CPU)
-    try_vulkan (ctx, options);
-  if (ctx->fallback_reason[0] != '\0')
-    ember_log (options->log_func, options->log_user_data, EMBER_LOG_LEVEL_WARNING,
-               "Vulkan cannot be used (%s); running on the CPU", ctx->fallback_reason);
-  if (ctx->backend == EMBER_BACKEND_VULKAN)
-    {
-      ctx->tokens = calloc (ctx->n_ctx, sizeof *ctx->tokens);
-      if (ctx->tokens == NULL)
-        {
-          ember_context_free (ctx);
-          return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
-        }
-      *out = ctx;
-      return EMBER_OK;
-    }
-
   kv_dim = (uint64_t) hp->n_head_kv * hp->head_dim;
   q_dim = (uint64_t) hp->n_head * hp->head_dim;
-  cache_floats = (uint64_t) hp->n_layer * ctx->n_ctx * kv_dim;
+  cache_floats = (uint64_t) hp->n_layer * n_ctx * kv_dim;
 
-  ctx->tokens = calloc (ctx->n_ctx, sizeof *ctx->tokens);
-  ctx->k_cache = calloc (cache_floats, sizeof (float));
-  ctx->v_cache = calloc (cache_floats, sizeof (float));
-  ctx->x = calloc ((size_t) MAX_BATCH * hp->n_embd, sizeof (float));
-  ctx->xn = calloc ((size_t) MAX_BATCH * hp->n_embd, sizeof (float));
-  ctx->q = calloc ((size_t) MAX_BATCH * q_dim, sizeof (float));
-  ctx->k = calloc ((size_t) MAX_BATCH * kv_dim, sizeof (float));
-  ctx->v = calloc ((size_t) MAX_BATCH * kv_dim, sizeof (float));
-  ctx->att = calloc ((size_t) MAX_BATCH * q_dim, sizeof (float));
-  ctx->gate = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
-  ctx->up = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
-  ctx->last = calloc (hp->n_embd, sizeof (float));
-  ctx->rope = calloc ((size_t) MAX_BATCH * (hp->rope_dims > 0 ? hp->rope_dims : 1), sizeof (float));
-  if (ctx->tokens == NULL || ctx->k_cache == NULL || ctx->v_cache == NULL || ctx->x == NULL
-      || ctx->xn == NULL || ctx->q == NULL || ctx->k == NULL || ctx->v == NULL || ctx->att == NULL
-      || ctx->gate == NULL || ctx->up == NULL || ctx->last == NULL || ctx->rope == NULL)
+  cpu = calloc (1, sizeof *cpu);
+  if (cpu == NULL)
+    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+  cpu->model = model;
+  cpu->n_ctx = n_ctx;
+  cpu->k_cache = calloc (cache_floats, sizeof (float));
+  cpu->v_cache = calloc (cache_floats, sizeof (float));
+  cpu->x = calloc ((size_t) MAX_BATCH * hp->n_embd, sizeof (float));
+  cpu->xn = calloc ((size_t) MAX_BATCH * hp->n_embd, sizeof (float));
+  cpu->q = calloc ((size_t) MAX_BATCH * q_dim, sizeof (float));
+  cpu->k = calloc ((size_t) MAX_BATCH * kv_dim, sizeof (float));
+  cpu->v = calloc ((size_t) MAX_BATCH * kv_dim, sizeof (float));
+  cpu->att = calloc ((size_t) MAX_BATCH * q_dim, sizeof (float));
+  cpu->gate = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
+  cpu->up = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
+  cpu->last = calloc (hp->n_embd, sizeof (float));
+  cpu->rope = calloc ((size_t) MAX_BATCH * (hp->rope_dims > 0 ? hp->rope_dims : 1), sizeof (float));
+  if (cpu->k_cache == NULL || cpu->v_cache == NULL || cpu->x == NULL || cpu->xn == NULL
+      || cpu->q == NULL || cpu->k == NULL || cpu->v == NULL || cpu->att == NULL
+      || cpu->gate == NULL || cpu->up == NULL || cpu->last == NULL || cpu->rope == NULL)
     {
       double gib = (double) cache_floats * 2 * sizeof (float) / (1u << 30);
 
-      uint32_t n_ctx = ctx->n_ctx;
-
-      ember_context_free (ctx);
+      ember_cpu_free (cpu);
       return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
                               "not enough memory for a context of %u tokens (its cache needs %.2f GiB); "
                               "ask for a shorter context", n_ctx, gib);
     }
 
-  n_threads = options->n_threads;
-  if (n_threads == 0)
+  cpu->pool = ember_pool_new (n_threads > 0 ? n_threads : count_processors ());
+  if (cpu->pool == NULL)
     {
-      /* The processors this process may run on (affinity, cgroup cpusets),
-       * not every processor of the machine. */
-      cpu_set_t set;
-      long n = sysconf (_SC_NPROCESSORS_ONLN);
-
-      if (sched_getaffinity (0, sizeof set, &set) == 0 && CPU_COUNT (&set) > 0)
-        n = CPU_COUNT (&set);
-      n_threads = n > 0 ? (uint32_t) n : 1;
-    }
-  ctx->pool = ember_pool_new (n_threads);
-  if (ctx->pool == NULL)
-    {
-      ember_context_free (ctx);
+      ember_cpu_free (cpu);
       return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "cannot start worker threads");
     }
-  snprintf (ctx->device_name, sizeof ctx->device_name, "CPU (%u thread%s)",
-            ember_pool_get_n_threads (ctx->pool), ember_pool_get_n_threads (ctx->pool) == 1 ? "" : "s");
 
-  *out = ctx;
+  *out = cpu;
   return EMBER_OK;
 }
 
 void
-ember_context_free (ember_context *ctx)
+ember_cpu_free (ember_cpu *cpu)
 {
-  if (ctx == NULL)
+  if (cpu == NULL)
     return;
-  ember_vk_model_free (ctx->vkm);
-  ember_vulkan_free (ctx->vk);
-  if (ctx->pool != NULL)
-    ember_pool_free (ctx->pool);
-  free (ctx->tokens);
-  free (ctx->k_cache);
-  free (ctx->v_cache);
-  free (ctx->x);
-  free (ctx->xn);
-  free (ctx->q);
-  free (ctx->k);
-  free (ctx->v);
-  free (ctx->att);
-  free (ctx->gate);
-  free (ctx->up);
-  free (ctx->last);
-  free (ctx->rope);
-  free (ctx->greedy_logits);
-  free (ctx);
+  if (cpu->pool != NULL)
+    ember_pool_free (cpu->pool);
+  free (cpu->k_cache);
+  free (cpu->v_cache);
+  free (cpu->x);
+  free (cpu->xn);
+  free (cpu->q);
+  free (cpu->k);
+  free (cpu->v);
+  free (cpu->att);
+  free (cpu->gate);
+  free (cpu->up);
+  free (cpu->last);
+  free (cpu->rope);
+  free (cpu);
 }
 
 uint32_t
-ember_context_get_n_ctx (const ember_context *ctx)
+ember_cpu_get_n_threads (const ember_cpu *cpu)
 {
-  return ctx->n_ctx;
-}
-
-ember_backend
-ember_context_get_backend (const ember_context *ctx)
-{
-  return ctx->backend;
-}
-
-const char *
-ember_context_get_device_name (const ember_context *ctx)
-{
-  return ctx->device_name;
-}
-
-const char *
-ember_context_get_fallback_reason (const ember_context *ctx)
-{
-  return ctx->fallback_reason[0] != '\0' ? ctx->fallback_reason : NULL;
-}
-
-uint32_t
-ember_context_get_dispatches_per_token (const ember_context *ctx)
-{
-  uint32_t dispatches = 0, barriers = 0;
-
-  if (ctx->vkm == NULL)
-    return 0;
-  ember_vk_model_get_stats (ctx->vkm, &dispatches, &barriers);
-  return dispatches;
-}
-
-uint32_t
-ember_context_get_n_past (const ember_context *ctx)
-{
-  return ctx->n_past;
-}
-
-const int32_t *
-ember_context_get_tokens (const ember_context *ctx)
-{
-  return ctx->tokens;
-}
-
-const ember_model *
-ember_context_get_model (const ember_context *ctx)
-{
-  return ctx->model;
-}
-
-void
-ember_context_set_abort_func (ember_context   *ctx,
-                              ember_abort_func func,
-                              void            *user_data)
-{
-  ctx->abort_func = func;
-  ctx->abort_user_data = user_data;
-}
-
-bool
-ember_context_should_abort (const ember_context *ctx)
-{
-  return ctx->abort_func != NULL && ctx->abort_func (ctx->abort_user_data);
-}
-
-uint32_t
-ember_context_get_n_threads (const ember_context *ctx)
-{
-  return ctx->pool != NULL ? ember_pool_get_n_threads (ctx->pool) : 0;
-}
-
-uint64_t
-ember_context_get_cache_bytes (const ember_context *ctx)
-{
-  const ember_hparams *hp = &ctx->model->hp;
-
-  /* K and V, kept as f32 */
-  return 2 * (uint64_t) hp->n_layer * ctx->n_ctx * hp->n_head_kv * hp->head_dim * sizeof (float);
-}
-
-ember_status
-ember_context_decode (ember_context *ctx,
-                      const int32_t *tokens,
-                      uint32_t       n_tokens,
-                      float         *logits,
-                      ember_error   *error)
-{
-  uint32_t n_vocab;
-
-  if (ctx == NULL || (tokens == NULL && n_tokens > 0))
-    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_context_decode: missing argument");
-  if (n_tokens == 0)
-    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "nothing to decode");
-  if (n_tokens > ctx->n_ctx - ctx->n_past)
-    return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
-                            "the context is full: %u tokens do not fit after the %u it holds "
-                            "(its length is %u)", n_tokens, ctx->n_past, ctx->n_ctx);
-
-  n_vocab = ctx->model->hp.n_vocab;
-  for (uint32_t i = 0; i < n_tokens; i++)
-    if (tokens[i] < 0 || (uint32_t) tokens[i] >= n_vocab)
-      return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
-                              "token id %d is outside the vocabulary (0 to %u)", tokens[i], n_vocab - 1);
-
-  if (ctx->vkm != NULL)
-    {
-      /* Vulkan: the prompt in batches where the model has the batched
-       * path (one decode step per token otherwise); the cache lives on the
-       * device. Cancelling is looked at between steps. */
-      uint32_t step = ember_vk_model_get_batch (ctx->vkm);
-
-      if (step == 0)
-        step = 1;
-      for (uint32_t i = 0; i < n_tokens;)
-        {
-          uint32_t n = n_tokens - i < step ? n_tokens - i : step;
-          ember_status status;
-
-          if (ember_context_should_abort (ctx))
-            return ember_error_set (error, EMBER_ERROR_CANCELLED, "stopped on request");
-          status = ember_vk_model_prefill (ctx->vkm, tokens + i, n, ctx->n_past,
-                                           i + n == n_tokens ? logits : NULL, error);
-          if (status != EMBER_OK)
-            return status;
-          memcpy (ctx->tokens + ctx->n_past, tokens + i, n * sizeof *tokens);
-          ctx->n_past += n;
-          i += n;
-        }
-      return EMBER_OK;
-    }
-
-  for (uint32_t done = 0; done < n_tokens;)
-    {
-      uint32_t batch = n_tokens - done < MAX_BATCH ? n_tokens - done : MAX_BATCH;
-      bool last = done + batch == n_tokens;
-
-      if (ember_context_should_abort (ctx))
-        return ember_error_set (error, EMBER_ERROR_CANCELLED, "stopped on request");
-      forward_batch (ctx, tokens + done, batch, last ? logits : NULL);
-      done += batch;
-    }
-  return EMBER_OK;
-}
-
-ember_status
-ember_context_decode_argmax (ember_context *ctx,
-                             int32_t        token,
-                             int32_t       *next,
-                             ember_error   *error)
-{
-  const uint32_t n_vocab = ctx != NULL ? ctx->model->hp.n_vocab : 0;
-  ember_status status;
-
-  if (ctx == NULL || next == NULL)
-    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
-                            "ember_context_decode_argmax: missing argument");
-  if (ctx->vkm != NULL)
-    {
-      if (ctx->n_past >= ctx->n_ctx)
-        return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
-                                "the context is full: 1 token does not fit after the %u it holds "
-                                "(its length is %u)", ctx->n_past, ctx->n_ctx);
-      if (ember_context_should_abort (ctx))
-        return ember_error_set (error, EMBER_ERROR_CANCELLED, "stopped on request");
-      status = ember_vk_model_decode_argmax (ctx->vkm, token, ctx->n_past, next, error);
-      if (status == EMBER_OK)
-        ctx->tokens[ctx->n_past++] = token;
-      return status;
-    }
-
-  if (ctx->greedy_logits == NULL
-      && (ctx->greedy_logits = malloc (n_vocab * sizeof (float))) == NULL)
-    return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
-  status = ember_context_decode (ctx, &token, 1, ctx->greedy_logits, error);
-  if (status == EMBER_OK)
-    *next = ember_logits_argmax (ctx->greedy_logits, n_vocab);
-  return status;
-}
-
-void
-ember_context_truncate (ember_context *ctx,
-                        uint32_t       n_keep)
-{
-  if (n_keep < ctx->n_past)
-    ctx->n_past = n_keep;
-}
-
-ember_status
-ember_context_prefill (ember_context *ctx,
-                       const int32_t *tokens,
-                       uint32_t       n_tokens,
-                       float         *logits,
-                       uint32_t      *n_reused,
-                       ember_error   *error)
-{
-  uint32_t common = 0;
-
-  if (ctx == NULL || tokens == NULL || n_tokens == 0)
-    return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_context_prefill: nothing to process");
-  if (n_tokens > ctx->n_ctx)
-    return ember_error_set (error, EMBER_ERROR_CONTEXT_FULL,
-                            "the prompt has %u tokens; the context holds %u", n_tokens, ctx->n_ctx);
-
-  while (common < ctx->n_past && common < n_tokens && ctx->tokens[common] == tokens[common])
-    common++;
-  /* The last token is always processed again: its logits are needed. */
-  if (common == n_tokens)
-    common--;
-  ember_context_truncate (ctx, common);
-  if (n_reused != NULL)
-    *n_reused = common;
-  return ember_context_decode (ctx, tokens + common, n_tokens - common, logits, error);
+  return ember_pool_get_n_threads (cpu->pool);
 }

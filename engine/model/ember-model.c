@@ -466,3 +466,17 @@ ember_model_get_gguf (const ember_model *model)
 {
   return model->gguf;
 }
+
+int32_t
+ember_logits_argmax (const float *logits,
+                     uint32_t     n)
+{
+  uint32_t best = 0;
+
+  /* scanning upwards with ">" keeps the lowest id among equals, and a NaN
+   * first logit, which nothing is greater than */
+  for (uint32_t i = 1; i < n; i++)
+    if (logits[i] > logits[best])
+      best = i;
+  return (int32_t) best;
+}

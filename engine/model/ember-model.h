@@ -65,6 +65,12 @@ const ember_gguf *ember_model_get_gguf (const ember_model *model);
 /* A static name for @arch ("qwen2"). */
 const char *ember_arch_to_string (ember_arch arch);
 
+/* The id of the largest of @n logits (a model's output), the lowest id on
+ * ties (and 0 where the first is NaN): ember_sampler_sample ()'s greedy
+ * choice with no penalty. */
+int32_t ember_logits_argmax (const float *logits,
+                             uint32_t     n);
+
 #ifdef __cplusplus
 }
 #endif

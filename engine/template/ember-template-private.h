@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ember-private.h"
+#include "ember-template.h"
 
 /* ---- values ----------------------------------------------------------------- */
 

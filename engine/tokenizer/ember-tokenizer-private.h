@@ -7,6 +7,7 @@
 
 #include "ember-private.h"
 #include "ember-pretokenize.h"
+#include "ember-tokenizer.h"
 
 /* Token attributes, as llama.cpp keeps them (a type plus strip flags). */
 enum {

@@ -9,7 +9,12 @@
  */
 #pragma once
 
-#include "ember.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ember-common.h"
+#include "ember-gguf.h"
 
 #ifdef __cplusplus
 extern "C" {

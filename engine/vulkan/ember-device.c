@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ember-private.h"
+#include "ember-vulkan.h"
 
 const char *
 ember_device_type_to_string (ember_device_type type)
@@ -153,15 +154,4 @@ ember_device_choose (const ember_device_info *devices,
 
   *chosen = best_pos;
   return EMBER_OK;
-}
-
-bool
-ember_backend_uses_device (ember_backend            backend,
-                           const ember_device_info *device)
-{
-  if (device == NULL || backend == EMBER_BACKEND_CPU)
-    return false;
-  if (backend == EMBER_BACKEND_VULKAN)
-    return true;
-  return device->type != EMBER_DEVICE_TYPE_CPU;
 }

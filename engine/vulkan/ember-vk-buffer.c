@@ -33,15 +33,6 @@ ember_vk_max_buffer_bytes (const ember_vulkan *vk)
   return max & ~(uint64_t) 3;
 }
 
-/* An environment variable set to anything but "" or "0". */
-static bool
-env_flag (const char *name)
-{
-  const char *value = getenv (name);
-
-  return value != NULL && *value != '\0' && strcmp (value, "0") != 0;
-}
-
 ember_status
 ember_vk_set_tuning (ember_vulkan          *vk,
                      const ember_vk_tuning *tuning,
@@ -53,26 +44,11 @@ ember_vk_set_tuning (ember_vulkan          *vk,
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_vk_set_tuning: vk is NULL");
   if (tuning == NULL)
     {
-      const char *kernel = getenv ("HEARTH_VK_MATVEC");
-      const char *argmax = getenv ("HEARTH_VK_ARGMAX");
-
-      defaults.no_subgroup_ops = env_flag ("HEARTH_VK_NO_SUBGROUP_OPS");
-      defaults.no_fused_matvec = env_flag ("HEARTH_VK_NO_FUSED_MATVEC");
-      if (kernel != NULL && strcmp (kernel, "rows") == 0)
-        defaults.matvec_kernel = EMBER_VK_MATVEC_ROWS;
-      else if (kernel != NULL && strcmp (kernel, "cooperative") == 0)
-        defaults.matvec_kernel = EMBER_VK_MATVEC_COOPERATIVE;
-      else if (kernel != NULL && *kernel != '\0')
-        ember_log (vk->log_func, vk->log_user_data, EMBER_LOG_LEVEL_WARNING,
-                   "HEARTH_VK_MATVEC=%s is neither \"rows\" nor \"cooperative\"; ignored",
-                   kernel);
-      if (argmax != NULL && strcmp (argmax, "device") == 0)
-        defaults.argmax = EMBER_VK_ARGMAX_DEVICE;
-      else if (argmax != NULL && strcmp (argmax, "host") == 0)
-        defaults.argmax = EMBER_VK_ARGMAX_HOST;
-      else if (argmax != NULL && *argmax != '\0')
-        ember_log (vk->log_func, vk->log_user_data, EMBER_LOG_LEVEL_WARNING,
-                   "HEARTH_VK_ARGMAX=%s is neither \"device\" nor \"host\"; ignored", argmax);
+      defaults.no_subgroup_ops = vk->paths.no_subgroup_ops;
+      defaults.no_fused_matvec = vk->paths.no_fused_matvec;
+      defaults.no_prompt_batch = vk->paths.no_prompt_batch;
+      defaults.matvec_kernel = vk->paths.matvec_kernel;
+      defaults.argmax = vk->paths.argmax;
       tuning = &defaults;
     }
 

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "ember-model-private.h"
-#include "ember-sampler.h"
+#include "ember-quant.h"
 #include "ember-vk-private.h"
 
 /* A mat-vec weight: its tensor, its pipeline and one set per part; its
@@ -273,8 +273,8 @@ make_matvec (ember_vk_model  *vkm,
   else
     {
       spec[0] = ember_vk_reduction_width (vk, 2, 16);
-      spec[1] = EMBER_VK_MATVEC_ROWS;
-      mv->rows_per_group = EMBER_VK_MATVEC_ROWS;
+      spec[1] = EMBER_VK_MATVEC_ROWS_PER_GROUP;
+      mv->rows_per_group = EMBER_VK_MATVEC_ROWS_PER_GROUP;
       if (!ember_vk_kernel_variant (vk, "matvec", mv->tensor->type,
                                     mode == MV_SWIGLU_IN ? "_swiglu" : NULL, variant,
                                     sizeof variant))
@@ -637,9 +637,8 @@ setup_batch (ember_vk_model *vkm,
   uint64_t per_token_scores = (uint64_t) hp->n_head * vkm->n_ctx * sizeof (float);
   uint64_t batch = PROMPT_BATCH;
   ember_status status = EMBER_OK;
-  const char *off = getenv ("HEARTH_VK_NO_PROMPT_BATCH");
 
-  if (off != NULL && *off != '\0' && strcmp (off, "0") != 0)
+  if (vk->tuning.no_prompt_batch)
     return EMBER_OK;
   if (hp->n_embd % 8 != 0 || q_dim % 8 != 0 || hp->n_ff % 8 != 0 || qkv_dim % 4 != 0)
     return EMBER_OK;

@@ -115,7 +115,7 @@ ember_vulkan_matvec (ember_vulkan          *vk,
   else
     {
       spec[0] = ember_vk_reduction_width (vk, 2, 16);
-      spec[1] = EMBER_VK_MATVEC_ROWS;
+      spec[1] = EMBER_VK_MATVEC_ROWS_PER_GROUP;
     }
   /* the rows kernel: spec[1] rows for each of spec[0] invocations; the
    * cooperative one: spec[1] rows for the whole workgroup */

@@ -76,6 +76,7 @@ struct ember_vulkan {
   bool lost;                           /* the device was lost: every call fails */
 
   ember_vk_tuning tuning;
+  ember_vulkan_paths paths;     /* as the options asked: the tuning's defaults */
 
   /* The staging buffer, made on first use, tuning.staging_chunk_bytes. */
   ember_vk_buffer *staging;
@@ -175,7 +176,7 @@ ember_status ember_vk_grid (ember_vulkan *vk,
 /* Rows per mat-vec workgroup: fewer workgroups, and x loaded once for all.
  * On lavapipe (subgroups of 8) 8 rows in workgroups of 16 beat 4 rows in
  * workgroups of 32 by a third on 576 × 1536 and 49152 × 576 Q8_0/Q4_0. */
-#define EMBER_VK_MATVEC_ROWS 8
+#define EMBER_VK_MATVEC_ROWS_PER_GROUP 8
 
 /* The rows kernel (matvec-rows.comp): rows per invocation and workgroup
  * width; on lavapipe 8 rows of 8 invocations measured best on SmolLM2-135M's

@@ -10,31 +10,19 @@
  */
 #pragma once
 
-#include "ember.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ember-common.h"
+#include "ember-model.h"
+#include "ember-types.h"
+#include "ember-vulkan.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* ---- tuning and test hooks ---------------------------------------------- */
-
-/* The mat-vec kernels: COOPERATIVE (matvec.comp: a workgroup shares each
- * row and adds its sums across the workgroup; GPUs) or ROWS
- * (matvec-rows.comp: every invocation its own rows; CPU devices). */
-typedef enum {
-  EMBER_VK_MATVEC_AUTO,
-  EMBER_VK_MATVEC_COOPERATIVE,
-  EMBER_VK_MATVEC_ROWS,
-} ember_vk_matvec_kernel;
-
-/* Where greedy decoding takes the argmax of the logits: AUTO (the host on
- * CPU devices, whose memory the host reads for free; the device
- * elsewhere, so that only a few words cross the bus). */
-typedef enum {
-  EMBER_VK_ARGMAX_AUTO,
-  EMBER_VK_ARGMAX_DEVICE,
-  EMBER_VK_ARGMAX_HOST,
-} ember_vk_argmax_place;
 
 typedef struct {
   /* The largest buffer a tensor part may use, in bytes; 0: the device's
@@ -56,6 +44,8 @@ typedef struct {
    * they share a type (one dispatch each instead of one for the group), as
    * models with mixed types get them. */
   bool no_fused_matvec;
+  /* Models made afterwards process prompts token by token. */
+  bool no_prompt_batch;
   /* Which mat-vec kernel a model uses: EMBER_VK_MATVEC_AUTO (rows on CPU
    * devices, cooperative elsewhere), or one of the two. */
   ember_vk_matvec_kernel matvec_kernel;
@@ -63,13 +53,10 @@ typedef struct {
 } ember_vk_tuning;
 
 /* Replaces @vk's tuning; @tuning NULL restores the defaults: every field 0,
- * except where the environment says otherwise, one variable per optional
- * path so that paths can be compared (any non-empty value but "0" sets it):
- *   HEARTH_VK_NO_SUBGROUP_OPS    no_subgroup_ops
- *   HEARTH_VK_NO_FUSED_MATVEC    no_fused_matvec
- *   HEARTH_VK_MATVEC=rows|cooperative   matvec_kernel
- *   HEARTH_VK_ARGMAX=device|host        argmax
- * Limits apply to buffers and tensors made afterwards. */
+ * except the paths that @vk's ember_vulkan_options asked for (their
+ * ember_vulkan_paths: no_subgroup_ops, no_fused_matvec, no_prompt_batch,
+ * matvec_kernel, argmax). Limits apply to buffers and tensors made
+ * afterwards. */
 ember_status ember_vk_set_tuning (ember_vulkan          *vk,
                                   const ember_vk_tuning *tuning,
                                   ember_error           *error);
@@ -228,7 +215,7 @@ ember_status ember_vk_model_prefill (ember_vk_model *vkm,
 
 /* Tokens per prompt step, or 0 where prompts go token by token: gate and
  * up of different types or split across buffers, widths that are not whole
- * vec4s, HEARTH_VK_NO_PROMPT_BATCH set. */
+ * vec4s, the tuning's no_prompt_batch set. */
 uint32_t ember_vk_model_get_batch (const ember_vk_model *vkm);
 
 /* The dispatches and the compute barriers the last step (a decode step or

@@ -401,6 +401,7 @@ ember_vulkan_new (const ember_vulkan_options *options,
     return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
   vk->log_func = options->log_func;
   vk->log_user_data = options->log_user_data;
+  vk->paths = options->paths;
 
   status = create_instance (&vk->instance, error);
   if (status != EMBER_OK)
@@ -417,7 +418,7 @@ ember_vulkan_new (const ember_vulkan_options *options,
     }
   else
     {
-      override = getenv ("HEARTH_VULKAN_DEVICE");
+      override = options->device_override;
     }
 
   status = ember_device_choose (infos, n_devices, override, &chosen, error);
@@ -450,7 +451,7 @@ ember_vulkan_new (const ember_vulkan_options *options,
   status = create_device (vk, error);
   if (status != EMBER_OK)
     goto fail;
-  /* the defaults, with the environment's kill switches */
+  /* the defaults, with the paths the options switched off */
   ember_vk_set_tuning (vk, NULL, NULL);
 
   status = ember_vk_pipelines_init (vk, options->pipeline_cache_dir, error);
