@@ -273,8 +273,8 @@ make_matvec (ember_vk_model  *vkm,
   else
     {
       spec[0] = ember_vk_reduction_width (vk, 2, 16);
-      spec[1] = EMBER_VK_MATVEC_ROWS;
-      mv->rows_per_group = EMBER_VK_MATVEC_ROWS;
+      spec[1] = EMBER_VK_MATVEC_GROUP_ROWS;
+      mv->rows_per_group = EMBER_VK_MATVEC_GROUP_ROWS;
       if (!ember_vk_kernel_variant (vk, "matvec", mv->tensor->type,
                                     mode == MV_SWIGLU_IN ? "_swiglu" : NULL, variant,
                                     sizeof variant))

@@ -186,7 +186,7 @@ ember_vulkan_matvec (ember_vulkan          *vk,
   else
     {
       spec[0] = ember_vk_reduction_width (vk, 2, 16);
-      spec[1] = EMBER_VK_MATVEC_ROWS;
+      spec[1] = EMBER_VK_MATVEC_GROUP_ROWS;
     }
   /* the rows kernel: spec[1] rows for each of spec[0] invocations; the
    * cooperative one: spec[1] rows for the whole workgroup */
@@ -238,7 +238,7 @@ ember_vulkan_matvec_swiglu (ember_vulkan          *vk,
                             "no Vulkan SwiGLU mat-vec kernel for %s weights",
                             ember_type_get_info ((uint32_t) w->type)->name);
   spec[0] = ember_vk_reduction_width (vk, 2, 16);
-  spec[1] = EMBER_VK_MATVEC_ROWS;
+  spec[1] = EMBER_VK_MATVEC_GROUP_ROWS;
   return run_matvec (vk, w, variant, spec, spec[1], true, false, gate_up, 2 * w->cols, y, error);
 }
 

@@ -175,7 +175,7 @@ ember_status ember_vk_grid (ember_vulkan *vk,
 /* Rows per mat-vec workgroup: fewer workgroups, and x loaded once for all.
  * On lavapipe (subgroups of 8) 8 rows in workgroups of 16 beat 4 rows in
  * workgroups of 32 by a third on 576 × 1536 and 49152 × 576 Q8_0/Q4_0. */
-#define EMBER_VK_MATVEC_ROWS 8
+#define EMBER_VK_MATVEC_GROUP_ROWS 8
 
 /* The rows kernel (matvec-rows.comp): rows per invocation and workgroup
  * width; on lavapipe 8 rows of 8 invocations measured best on SmolLM2-135M's
