@@ -7,6 +7,13 @@
  * kernels get the very weights the CPU dequantizes, so the bound only covers
  * float rounding. With no device at all the tests skip, visibly, unless
  * HEARTH_REQUIRE_VULKAN is set.
+ *
+ * The kernels that only the model records (the residual add with RMS norm,
+ * RoPE-store, attention, the embedding, the prompt batch's mat-mat and the
+ * GLU forms of the mat-vec) run through single ops that record them as the
+ * model does, against the CPU forward pass's own functions
+ * (ember-cpu-ops.h), with every variant this device can run: the rows and
+ * the cooperative families, with and without subgroup arithmetic.
  */
 
 #include "config.h"
@@ -19,6 +26,7 @@
 
 #include "ember.h"
 #include "vulkan-test.h"
+#include "ember-cpu-ops.h"
 #include "ember-vk.h"
 
 /* ggml's test-backend-ops default bound. */
@@ -319,6 +327,10 @@ test_matvec (void)
               };
 
               set_tuning (vk, &tuning);
+              /* the tuning picks the family (a macro of the same name once
+               * shadowed EMBER_VK_MATVEC_ROWS, and the rows kernel never ran
+               * here) */
+              g_assert_cmpint (ember_vk_uses_rows_matvec (vk), ==, sg < 0);
               g_free (check_matvec (vk, &w, x, want, NULL));
             }
           weights_clear (&w);
@@ -749,6 +761,666 @@ test_argmax (void)
   ember_vulkan_free (vk);
 }
 
+/* ---- the model's kernels against their CPU twins ------------------------------ */
+
+/* Bounds on the NMSE, per kind of op (the measured values are logged with
+ * g_test_message; on lavapipe they are far below these):
+ *
+ * - BOUND_ELEMENTWISE: each output is a few float operations on the same
+ *   inputs as the CPU's (dequantization: d · q − m; rotations: x0·c − x1·s),
+ *   computed in another order or fused into an FMA by the shader compiler.
+ *   Each element is then off by a few ulp (2⁻²⁴ ≈ 6e-8 each), an NMSE of
+ *   order 1e-14; 1e-12 leaves room for the ulp Vulkan allows and catches any
+ *   wrong element (one wrong value in a thousand gives ≈ 1e-3).
+ * - BOUND_REDUCTION (ggml's default, MAX_NMSE): sums over up to a few
+ *   thousand terms (dot products, sums of squares, softmax) in float, in a
+ *   different order on each side (the CPU's eight partial sums, the GPU's
+ *   per-invocation sums and trees), with Vulkan's exp () at 3 + 2|x| ulp:
+ *   the relative error of a sum of n terms of random sign grows as √n · ulp,
+ *   cancellation in the dot products of random vectors adds another √n;
+ *   for n = 4096 that is of order (64 · 64 · 6e-8)² ≈ 6e-8 at the very worst
+ *   and 1e-12 typically. */
+#define BOUND_ELEMENTWISE 1e-12
+#define BOUND_REDUCTION MAX_NMSE
+
+static double
+nmse_f (const float *got,
+        const float *want,
+        size_t       n)
+{
+  double err = 0.0, norm = 0.0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      err += ((double) got[i] - want[i]) * ((double) got[i] - want[i]);
+      norm += (double) want[i] * want[i];
+    }
+  return norm > 0.0 ? err / norm : err;
+}
+
+/* Fails with @what and the numbers where got is not within @bound of want;
+ * keeps the largest NMSE seen in *@worst. */
+static void
+check_nmse (const char  *what,
+            const float *got,
+            const float *want,
+            size_t       n,
+            double       bound,
+            double      *worst)
+{
+  double e = nmse_f (got, want, n);
+
+  if (!(e < bound))
+    {
+      size_t bad = 0;
+
+      for (size_t i = 0; i < n; i++)
+        if (!(fabsf (got[i] - want[i]) <= 1e-5f * (1.0f + fabsf (want[i]))))
+          {
+            bad = i;
+            break;
+          }
+      g_error ("%s: NMSE %g, bound %g; [%" G_GSIZE_FORMAT "] = %.9g, the CPU says %.9g", what,
+               e, bound, bad, got[bad], want[bad]);
+    }
+  if (e > *worst)
+    *worst = e;
+}
+
+/* The part of @w's bytes from row @first on as an ember_matrix of @rows
+ * rows, as the model loader makes them (@tensor gives it its type). */
+static ember_matrix
+matrix_of (const weights     *w,
+           ember_gguf_tensor *tensor,
+           uint32_t           first,
+           uint32_t           rows)
+{
+  uint64_t row_bytes = 0;
+
+  memset (tensor, 0, sizeof *tensor);
+  tensor->name = "test";
+  tensor->type = ember_type_get_info (w->type);
+  g_assert_true (ember_type_row_bytes (tensor->type, w->cols, &row_bytes));
+  return (ember_matrix) { tensor, w->data->data + (gsize) first * row_bytes, rows, w->cols,
+                          row_bytes };
+}
+
+static ember_vk_tensor *
+upload_weights (ember_vulkan  *vk,
+                const weights *w)
+{
+  ember_vk_tensor *tensor = NULL;
+  ember_error error = { 0 };
+
+  assert_ok (ember_vk_tensor_new (vk, w->type, w->rows, w->cols, w->data->data, &tensor, &error),
+             error);
+  return tensor;
+}
+
+static const char *
+type_name (ember_type type)
+{
+  return ember_type_get_info (type)->name;
+}
+
+/* ---- embedding ---- */
+
+static void
+test_embed (void)
+{
+  static const uint32_t cols[] = { 7, 172, 256, 576, 2304 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  double worst = 0.0;
+  ember_vulkan *vk;
+
+  if (!vulkan_test_require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+
+  for (gsize t = 0; t < G_N_ELEMENTS (matvec_types); t++)
+    for (gsize c = 0; c < G_N_ELEMENTS (cols); c++)
+      {
+        const ember_type_info *info = ember_type_get_info (matvec_types[t]);
+        weights w = { 0 };
+        ember_vk_tensor *table;
+        g_autofree float *got = NULL;
+
+        if (cols[c] % info->block_elements != 0)
+          continue;
+        make_weights (&w, matvec_types[t], 5, cols[c], rand);
+        got = g_new (float, cols[c]);
+        /* in one buffer, then split a row per buffer (the row is found in
+         * its part) */
+        for (int split = 0; split < 2; split++)
+          {
+            ember_vk_tuning tuning = { .max_buffer_bytes = split ? 1 : 0 };
+
+            if (split)
+              tuning.max_buffer_bytes = (ember_vk_row_bytes (w.type, w.cols) + 3) & ~(uint64_t) 3;
+            set_tuning (vk, &tuning);
+            table = upload_weights (vk, &w);
+            for (uint32_t row = 0; row < 5; row += 2)
+              {
+                g_autofree char *what = g_strdup_printf ("embed %s, %u columns, row %u%s",
+                                                         info->name, cols[c], row,
+                                                         split ? ", a row per buffer" : "");
+                ember_error error = { 0 };
+                float *want = w.dequantized + (gsize) row * cols[c];
+
+                for (uint32_t i = 0; i < cols[c]; i++)
+                  got[i] = NAN;
+                assert_ok (ember_vulkan_embed (vk, table, row, got, &error), error);
+                /* make_weights () dequantized with ember_dequantize_row (),
+                 * the forward pass's embedding lookup */
+                check_nmse (what, got, want, cols[c], BOUND_ELEMENTWISE, &worst);
+              }
+            ember_vk_tensor_free (vk, table);
+          }
+        weights_clear (&w);
+      }
+  g_test_message ("embed: largest NMSE %g", worst);
+  ember_vulkan_free (vk);
+}
+
+/* ---- the residual add and RMS norm ---- */
+
+static void
+test_add_rms_norm (void)
+{
+  static const uint32_t sizes[] = { 1, 7, 64, 172, 576, 4096 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  const float eps = 1e-5f;
+  double worst = 0.0;
+  ember_vulkan *vk;
+
+  if (!vulkan_test_require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    for (uint32_t rows = 1; rows <= 5; rows += 4)
+      for (int add = 0; add < 2; add++)
+        {
+          uint32_t n = sizes[i];
+          gsize size = (gsize) n * rows;
+          g_autofree float *x = g_new (float, size);
+          g_autofree float *t = g_new (float, size);
+          g_autofree float *w = g_new (float, n);
+          g_autofree float *x_gpu = NULL;
+          g_autofree float *y = g_new (float, size);
+          g_autofree float *want = g_new (float, size);
+          g_autofree char *what = g_strdup_printf ("add_rms_norm %u × %u%s", rows, n,
+                                                   add ? ", with the add" : "");
+          ember_error error = { 0 };
+
+          fill_random (x, size, rand);
+          fill_random (t, size, rand);
+          fill_random (w, n, rand);
+          x_gpu = g_memdup2 (x, size * sizeof (float));
+          assert_ok (ember_vulkan_add_rms_norm (vk, x_gpu, t, w, y, n, rows, add, eps, &error),
+                     error);
+
+          /* the forward pass: x += the sublayer's output, then its norm */
+          if (add)
+            for (gsize k = 0; k < size; k++)
+              x[k] += t[k];
+          for (uint32_t r = 0; r < rows; r++)
+            ember_cpu_rms_norm (want + (gsize) r * n, x + (gsize) r * n, w, n, eps);
+          /* one float addition each: the same bits */
+          g_assert_cmpmem (x_gpu, size * sizeof (float), x, size * sizeof (float));
+          check_nmse (what, y, want, size, BOUND_REDUCTION, &worst);
+        }
+  g_test_message ("add_rms_norm: largest NMSE %g", worst);
+  ember_vulkan_free (vk);
+}
+
+/* ---- RoPE-store and attention ---- */
+
+typedef struct {
+  uint32_t n_head, n_head_kv, head_dim, rope_dims;
+  gboolean neox, bias, norm;
+} head_shape;
+
+static const head_shape head_shapes[] = {
+  { 4, 4, 64, 64, FALSE, FALSE, FALSE },   /* llama, no GQA */
+  { 9, 3, 64, 64, TRUE, TRUE, FALSE },     /* qwen2: biases, GQA */
+  /* qwen3: head norms. Not heads of 128 in groups of 4 (Qwen3-8B's
+   * layout) nor 2: lavapipe takes three minutes, and most of one, to
+   * compile those attention-rows variants, more than this test may */
+  { 4, 2, 64, 64, TRUE, FALSE, TRUE },
+  { 6, 2, 18, 10, FALSE, TRUE, TRUE },     /* odd head size, partial rotation */
+  { 3, 1, 96, 32, TRUE, FALSE, FALSE },    /* NeoX, partial rotation, MQA */
+  { 32, 2, 16, 16, FALSE, FALSE, FALSE },  /* 16 query heads per KV head */
+  { 17, 1, 8, 8, TRUE, FALSE, FALSE },     /* 17: more than attention-rows takes */
+  { 6, 3, 6, 6, FALSE, FALSE, FALSE },     /* head_dim not a multiple of 4 */
+};
+
+static ember_hparams
+hparams_of (const head_shape *s)
+{
+  return (ember_hparams) {
+    .n_head = s->n_head, .n_head_kv = s->n_head_kv, .head_dim = s->head_dim,
+    .rms_eps = 1e-6f, .rope_dims = s->rope_dims, .rope_freq_base = 10000.0f,
+    .rope_freq_scale = 1.0f, .rope_style = s->neox ? EMBER_ROPE_NEOX : EMBER_ROPE_NORMAL,
+  };
+}
+
+static void
+test_rope_store (void)
+{
+  static const uint32_t positions[] = { 0, 1, 37 };
+  static const uint32_t tokens[] = { 1, 5 };
+  const uint32_t n_ctx = 48;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (17);
+  double worst = 0.0;
+  ember_vulkan *vk;
+
+  if (!vulkan_test_require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (head_shapes); s++)
+    for (gsize p = 0; p < G_N_ELEMENTS (positions); p++)
+      for (gsize nt = 0; nt < G_N_ELEMENTS (tokens); nt++)
+        {
+          const head_shape *shape = &head_shapes[s];
+          ember_model model = { .hp = hparams_of (shape) };
+          const ember_hparams *hp = &model.hp;
+          uint32_t q_dim = hp->n_head * hp->head_dim, kv_dim = hp->n_head_kv * hp->head_dim;
+          uint32_t qkv_dim = q_dim + 2 * kv_dim, n = tokens[nt], pos = positions[p];
+          ember_vk_heads heads = {
+            hp->n_head, hp->n_head_kv, hp->head_dim, hp->rope_dims, shape->neox, hp->rms_eps,
+            n_ctx, pos, n,
+          };
+          g_autofree float *qkv = g_new (float, (gsize) n * qkv_dim);
+          g_autofree float *qkv_gpu = NULL;
+          g_autofree float *rope = g_new (float, (gsize) n * hp->rope_dims);
+          g_autofree float *bias = g_new (float, qkv_dim);
+          g_autofree float *q_norm = g_new (float, hp->head_dim);
+          g_autofree float *k_norm = g_new (float, hp->head_dim);
+          g_autofree float *k_cache = g_new (float, (gsize) n_ctx * kv_dim);
+          g_autofree float *v_cache = g_new (float, (gsize) n_ctx * kv_dim);
+          g_autofree float *k_want = NULL;
+          g_autofree float *v_want = NULL;
+          g_autofree float *q_want = g_new (float, (gsize) n * q_dim);
+          g_autofree char *what = NULL;
+          ember_error error = { 0 };
+
+          fill_random (qkv, (gsize) n * qkv_dim, rand);
+          fill_random (bias, qkv_dim, rand);
+          fill_random (q_norm, hp->head_dim, rand);
+          fill_random (k_norm, hp->head_dim, rand);
+          /* a cache with earlier positions in it: what the kernel must not
+           * touch stays as it was */
+          fill_random (k_cache, (gsize) n_ctx * kv_dim, rand);
+          fill_random (v_cache, (gsize) n_ctx * kv_dim, rand);
+          k_want = g_memdup2 (k_cache, (gsize) n_ctx * kv_dim * sizeof (float));
+          v_want = g_memdup2 (v_cache, (gsize) n_ctx * kv_dim * sizeof (float));
+          qkv_gpu = g_memdup2 (qkv, (gsize) n * qkv_dim * sizeof (float));
+          for (uint32_t t = 0; t < n; t++)
+            ember_rope_table (&model, pos + t, rope + (gsize) t * hp->rope_dims);
+
+          assert_ok (ember_vulkan_rope_store (vk, &heads, qkv_gpu, rope,
+                                              shape->bias ? bias : NULL,
+                                              shape->norm ? q_norm : NULL,
+                                              shape->norm ? k_norm : NULL, k_cache, v_cache,
+                                              &error), error);
+
+          /* the forward pass's order, token by token */
+          for (uint32_t t = 0; t < n; t++)
+            {
+              const float *row = qkv + (gsize) t * qkv_dim;
+              const float *tab = rope + (gsize) t * hp->rope_dims;
+              float *q = q_want + (gsize) t * q_dim;
+              float *k = k_want + (gsize) (pos + t) * kv_dim;
+              float *v = v_want + (gsize) (pos + t) * kv_dim;
+
+              memcpy (q, row, q_dim * sizeof (float));
+              memcpy (k, row + q_dim, kv_dim * sizeof (float));
+              memcpy (v, row + q_dim + kv_dim, kv_dim * sizeof (float));
+              ember_cpu_add_bias (q, shape->bias ? bias : NULL, q_dim, 1);
+              ember_cpu_add_bias (k, shape->bias ? bias + q_dim : NULL, kv_dim, 1);
+              ember_cpu_add_bias (v, shape->bias ? bias + q_dim + kv_dim : NULL, kv_dim, 1);
+              ember_cpu_head_norm (q, shape->norm ? q_norm : NULL, hp->n_head, hp->head_dim,
+                                   hp->rms_eps);
+              ember_cpu_head_norm (k, shape->norm ? k_norm : NULL, hp->n_head_kv, hp->head_dim,
+                                   hp->rms_eps);
+              ember_cpu_rope (&model, q, hp->n_head, tab);
+              ember_cpu_rope (&model, k, hp->n_head_kv, tab);
+            }
+
+          what = g_strdup_printf ("rope_store %u/%u heads of %u, rope_dims %u%s%s%s, "
+                                  "%u tokens at %u", hp->n_head, hp->n_head_kv, hp->head_dim,
+                                  hp->rope_dims, shape->neox ? ", NeoX" : "",
+                                  shape->bias ? ", biases" : "", shape->norm ? ", head norms" : "",
+                                  n, pos);
+          for (uint32_t t = 0; t < n; t++)
+            {
+              g_autofree char *q_what = g_strdup_printf ("%s: q of token %u", what, t);
+
+              check_nmse (q_what, qkv_gpu + (gsize) t * qkv_dim, q_want + (gsize) t * q_dim, q_dim,
+                          shape->norm ? BOUND_REDUCTION : BOUND_ELEMENTWISE, &worst);
+            }
+          {
+            g_autofree char *k_what = g_strconcat (what, ": the k cache", NULL);
+            g_autofree char *v_what = g_strconcat (what, ": the v cache", NULL);
+
+            /* the whole cache: positions outside the batch are compared
+             * with what was there, exactly enough */
+            check_nmse (k_what, k_cache, k_want, (gsize) n_ctx * kv_dim,
+                        shape->norm ? BOUND_REDUCTION : BOUND_ELEMENTWISE, &worst);
+            check_nmse (v_what, v_cache, v_want, (gsize) n_ctx * kv_dim, BOUND_ELEMENTWISE,
+                        &worst);
+            for (uint32_t j = 0; j < n_ctx; j++)
+              if (j < pos || j >= pos + n)
+                {
+                  g_assert_cmpmem (k_cache + (gsize) j * kv_dim, kv_dim * sizeof (float),
+                                   k_want + (gsize) j * kv_dim, kv_dim * sizeof (float));
+                  g_assert_cmpmem (v_cache + (gsize) j * kv_dim, kv_dim * sizeof (float),
+                                   v_want + (gsize) j * kv_dim, kv_dim * sizeof (float));
+                }
+          }
+        }
+  g_test_message ("rope_store: largest NMSE %g", worst);
+  ember_vulkan_free (vk);
+}
+
+static void
+test_attention (void)
+{
+  static const uint32_t positions[] = { 0, 1, 63, 200 };
+  static const uint32_t tokens[] = { 1, 7 };
+  const uint32_t n_ctx = 216;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (23);
+  double worst[2] = { 0.0, 0.0 };
+  ember_vulkan *vk;
+
+  if (!vulkan_test_require_device ())
+    return;
+  vk = open_device (NULL, NULL);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (head_shapes); s++)
+    for (gsize p = 0; p < G_N_ELEMENTS (positions); p++)
+      for (gsize nt = 0; nt < G_N_ELEMENTS (tokens); nt++)
+        {
+          const head_shape *shape = &head_shapes[s];
+          ember_hparams hp = hparams_of (shape);
+          uint32_t q_dim = hp.n_head * hp.head_dim, kv_dim = hp.n_head_kv * hp.head_dim;
+          uint32_t qkv_dim = q_dim + 2 * kv_dim, n = tokens[nt], pos = positions[p];
+          ember_vk_heads heads = {
+            hp.n_head, hp.n_head_kv, hp.head_dim, hp.rope_dims, shape->neox, hp.rms_eps,
+            n_ctx, pos, n,
+          };
+          g_autofree float *qkv = g_new (float, (gsize) n * qkv_dim);
+          g_autofree float *q = g_new (float, (gsize) n * q_dim);
+          g_autofree float *k_cache = g_new (float, (gsize) n_ctx * kv_dim);
+          g_autofree float *v_cache = g_new (float, (gsize) n_ctx * kv_dim);
+          g_autofree float *want = g_new (float, (gsize) n * q_dim);
+          g_autofree float *got = g_new (float, (gsize) n * q_dim);
+          ember_cpu_attention_job job = { &hp, k_cache, v_cache, q, want, n, pos };
+
+          /* q scaled up so that the softmax has clear winners; positions
+           * past the last token's are NaN: a kernel that reads them fails */
+          fill_random (qkv, (gsize) n * qkv_dim, rand);
+          for (gsize i = 0; i < (gsize) n * qkv_dim; i++)
+            qkv[i] *= 4.0f;
+          fill_random (k_cache, (gsize) n_ctx * kv_dim, rand);
+          fill_random (v_cache, (gsize) n_ctx * kv_dim, rand);
+          for (gsize i = (gsize) (pos + n) * kv_dim; i < (gsize) n_ctx * kv_dim; i++)
+            k_cache[i] = v_cache[i] = NAN;
+          for (uint32_t t = 0; t < n; t++)
+            memcpy (q + (gsize) t * q_dim, qkv + (gsize) t * qkv_dim, q_dim * sizeof (float));
+          ember_cpu_attention_items (&job, 0, (uint64_t) n * hp.n_head);
+
+          /* both families, as HEARTH_VK_MATVEC picks them */
+          for (int rows = 0; rows < 2; rows++)
+            {
+              ember_vk_tuning tuning = {
+                .matvec_kernel = rows ? EMBER_VK_MATVEC_ROWS : EMBER_VK_MATVEC_COOPERATIVE,
+              };
+              gboolean rows_kernel;
+              g_autofree char *what = NULL;
+              ember_error error = { 0 };
+
+              set_tuning (vk, &tuning);
+              rows_kernel = ember_vk_uses_rows_attention (vk, hp.n_head, hp.n_head_kv,
+                                                          hp.head_dim);
+              g_assert_true (!rows_kernel || rows);
+              what = g_strdup_printf ("%s %u/%u heads of %u, %u tokens at %u",
+                                      rows_kernel ? "attention_rows" : "attention", hp.n_head,
+                                      hp.n_head_kv, hp.head_dim, n, pos);
+              for (gsize i = 0; i < (gsize) n * q_dim; i++)
+                got[i] = NAN;
+              assert_ok (ember_vulkan_attention (vk, &heads, qkv, k_cache, v_cache, got, &error),
+                         error);
+              check_nmse (what, got, want, (gsize) n * q_dim, BOUND_REDUCTION,
+                          &worst[rows_kernel]);
+            }
+        }
+  g_test_message ("attention: largest NMSE %g; attention_rows: %g", worst[0], worst[1]);
+  ember_vulkan_free (vk);
+}
+
+/* ---- the GLU forms of the mat-vec, and the prompt batch's mat-mat ---- */
+
+/* want[b][r] = silu(gate[r]·x[b]) * (up[r]·x[b]) for @w of gate rows then
+ * as many up rows, as the forward pass computes the feed-forward. */
+static void
+cpu_glu (ember_pool    *pool,
+         const weights *w,
+         const float   *x,
+         uint32_t       batch,
+         float         *want)
+{
+  uint32_t n = w->rows / 2;
+  ember_gguf_tensor tg, tu;
+  ember_matrix gate = matrix_of (w, &tg, 0, n);
+  ember_matrix up = matrix_of (w, &tu, n, n);
+  g_autofree float *u = g_new (float, (gsize) batch * n);
+
+  ember_cpu_matmul (pool, &gate, x, want, batch);
+  ember_cpu_matmul (pool, &up, x, u, batch);
+  ember_cpu_swiglu (want, u, (uint64_t) batch * n);
+}
+
+static void
+test_matvec_glu (void)
+{
+  static const uint32_t rows[] = { 1, 7, 65, 300 };
+  static const uint32_t cols[] = { 64, 256, 576 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (41);
+  ember_pool *pool = ember_pool_new (2);
+  double worst = 0.0;
+  ember_vulkan *vk;
+
+  if (!vulkan_test_require_device ())
+    {
+      ember_pool_free (pool);
+      return;
+    }
+  vk = open_device (NULL, NULL);
+
+  for (gsize t = 0; t < G_N_ELEMENTS (matvec_types); t++)
+    for (gsize c = 0; c < G_N_ELEMENTS (cols); c++)
+      for (gsize r = 0; r < G_N_ELEMENTS (rows); r++)
+        {
+          const ember_type_info *info = ember_type_get_info (matvec_types[t]);
+          weights w = { 0 };
+          ember_vk_tensor *tensor;
+          g_autofree float *x = g_new (float, cols[c]);
+          g_autofree float *want = g_new (float, rows[r]);
+          g_autofree float *got = g_new (float, rows[r]);
+          g_autofree char *what = NULL;
+          ember_error error = { 0 };
+
+          if (cols[c] % info->block_elements != 0)
+            continue;
+          make_weights (&w, matvec_types[t], 2 * rows[r], cols[c], rand);
+          fill_random (x, cols[c], rand);
+          cpu_glu (pool, &w, x, 1, want);
+          tensor = upload_weights (vk, &w);
+          for (uint32_t i = 0; i < rows[r]; i++)
+            got[i] = NAN;
+          assert_ok (ember_vulkan_matvec_glu (vk, tensor, x, got, &error), error);
+          what = g_strdup_printf ("matvec_rows_%s_glu %u × %u", type_name (w.type), rows[r],
+                                  cols[c]);
+          check_nmse (what, got, want, rows[r], BOUND_REDUCTION, &worst);
+          ember_vk_tensor_free (vk, tensor);
+          weights_clear (&w);
+        }
+  g_test_message ("matvec_rows GLU: largest NMSE %g", worst);
+  ember_vulkan_free (vk);
+  ember_pool_free (pool);
+}
+
+static void
+test_matvec_swiglu (void)
+{
+  static const uint32_t rows[] = { 1, 7, 65 };
+  static const uint32_t cols[] = { 32, 172, 256, 576 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (43);
+  ember_pool *pool = ember_pool_new (2);
+  double worst[2] = { 0.0, 0.0 };
+  gboolean has_subgroups;
+  ember_vulkan *vk;
+
+  if (!vulkan_test_require_device ())
+    {
+      ember_pool_free (pool);
+      return;
+    }
+  vk = open_device (NULL, NULL);
+  has_subgroups = ember_vk_uses_subgroup_ops (vk);
+  if (!has_subgroups)
+    g_test_message ("no subgroup arithmetic on this device: the _sg_swiglu variants are not run");
+
+  for (gsize t = 0; t < G_N_ELEMENTS (matvec_types); t++)
+    for (gsize c = 0; c < G_N_ELEMENTS (cols); c++)
+      for (gsize r = 0; r < G_N_ELEMENTS (rows); r++)
+        {
+          const ember_type_info *info = ember_type_get_info (matvec_types[t]);
+          uint32_t n = cols[c];
+          weights w = { 0 };
+          ember_gguf_tensor tensor_info;
+          ember_matrix m;
+          ember_vk_tensor *tensor;
+          g_autofree float *gate_up = g_new (float, 2 * n);
+          g_autofree float *glu = NULL;
+          g_autofree float *want = g_new (float, rows[r]);
+          g_autofree float *got = g_new (float, rows[r]);
+
+          if (n % info->block_elements != 0)
+            continue;
+          make_weights (&w, matvec_types[t], rows[r], n, rand);
+          /* gate values up to ±6: silu's curve, not just its middle */
+          fill_random (gate_up, 2 * n, rand);
+          for (uint32_t i = 0; i < n; i++)
+            gate_up[i] *= 6.0f;
+          glu = g_memdup2 (gate_up, n * sizeof (float));
+          ember_cpu_swiglu (glu, gate_up + n, n);
+          m = matrix_of (&w, &tensor_info, 0, rows[r]);
+          ember_cpu_matmul (pool, &m, glu, want, 1);
+          tensor = upload_weights (vk, &w);
+
+          for (int sg = has_subgroups ? 1 : 0; sg >= 0; sg--)
+            {
+              ember_vk_tuning tuning = { .no_subgroup_ops = !sg };
+              g_autofree char *what = g_strdup_printf ("matvec_%s%s_swiglu %u × %u",
+                                                       type_name (w.type), sg ? "_sg" : "",
+                                                       rows[r], n);
+              ember_error error = { 0 };
+
+              set_tuning (vk, &tuning);
+              for (uint32_t i = 0; i < rows[r]; i++)
+                got[i] = NAN;
+              assert_ok (ember_vulkan_matvec_swiglu (vk, tensor, gate_up, got, &error), error);
+              check_nmse (what, got, want, rows[r], BOUND_REDUCTION, &worst[sg]);
+            }
+          ember_vk_tensor_free (vk, tensor);
+          weights_clear (&w);
+        }
+  g_test_message ("matvec SwiGLU: largest NMSE %g (shared memory), %g (subgroups)", worst[0],
+                  worst[1]);
+  ember_vulkan_free (vk);
+  ember_pool_free (pool);
+}
+
+static void
+test_matmat (void)
+{
+  /* rows around the tiles (64 and 128 rows per workgroup), tokens around
+   * theirs (8 and 16), up to a whole prompt batch of 64 */
+  static const struct {
+    uint32_t rows, cols, tokens;
+  } shapes[] = {
+    { 7, 256, 1 }, { 130, 256, 17 }, { 65, 576, 64 }, { 3, 768, 5 },
+  };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (47);
+  ember_pool *pool = ember_pool_new (2);
+  double worst = 0.0;
+  ember_vulkan *vk;
+
+  if (!vulkan_test_require_device ())
+    {
+      ember_pool_free (pool);
+      return;
+    }
+  vk = open_device (NULL, NULL);
+
+  for (gsize t = 0; t < G_N_ELEMENTS (matvec_types); t++)
+    for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+      for (int glu = 0; glu < 2; glu++)
+        {
+          const ember_type_info *info = ember_type_get_info (matvec_types[t]);
+          uint32_t out_rows = shapes[s].rows, n = shapes[s].tokens, cols = shapes[s].cols;
+          weights w = { 0 };
+          g_autofree float *x = g_new (float, (gsize) n * cols);
+          g_autofree float *want = g_new (float, (gsize) n * out_rows);
+          g_autofree float *got = g_new (float, (gsize) n * out_rows);
+
+          if (cols % info->block_elements != 0)
+            continue;
+          make_weights (&w, matvec_types[t], glu ? 2 * out_rows : out_rows, cols, rand);
+          fill_random (x, (gsize) n * cols, rand);
+          if (glu)
+            cpu_glu (pool, &w, x, n, want);
+          else
+            {
+              ember_gguf_tensor tensor_info;
+              ember_matrix m = matrix_of (&w, &tensor_info, 0, out_rows);
+
+              ember_cpu_matmul (pool, &m, x, want, n);
+            }
+
+          /* in one buffer; the plain form also split (as large weights
+           * are), 7 rows a buffer */
+          for (int split = 0; split < (glu ? 1 : 2); split++)
+            {
+              ember_vk_tuning tuning = { 0 };
+              ember_vk_tensor *tensor;
+              g_autofree char *what = NULL;
+              ember_error error = { 0 };
+
+              if (split)
+                tuning.max_buffer_bytes = 7 * ember_vk_row_bytes (w.type, cols);
+              set_tuning (vk, &tuning);
+              tensor = upload_weights (vk, &w);
+              for (gsize i = 0; i < (gsize) n * out_rows; i++)
+                got[i] = NAN;
+              assert_ok (ember_vulkan_matmat (vk, tensor, x, n, got, glu, &error), error);
+              what = g_strdup_printf ("matmat_rows_%s%s %u × %u, %u tokens%s",
+                                      type_name (w.type), glu ? "_glu" : "", out_rows, cols, n,
+                                      split ? ", 7 rows a buffer" : "");
+              check_nmse (what, got, want, (gsize) n * out_rows, BOUND_REDUCTION, &worst);
+              ember_vk_tensor_free (vk, tensor);
+            }
+          weights_clear (&w);
+        }
+  g_test_message ("matmat_rows: largest NMSE %g", worst);
+  ember_vulkan_free (vk);
+  ember_pool_free (pool);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -762,6 +1434,13 @@ main (int    argc,
   g_test_add_func ("/vulkan-ops/tensor-rejects", test_tensor_rejects);
   g_test_add_func ("/vulkan-ops/rms-norm", test_rms_norm);
   g_test_add_func ("/vulkan-ops/pipeline-cache", test_pipeline_cache);
+  g_test_add_func ("/vulkan-ops/embed", test_embed);
+  g_test_add_func ("/vulkan-ops/add-rms-norm", test_add_rms_norm);
+  g_test_add_func ("/vulkan-ops/rope-store", test_rope_store);
+  g_test_add_func ("/vulkan-ops/attention", test_attention);
+  g_test_add_func ("/vulkan-ops/matvec-glu", test_matvec_glu);
+  g_test_add_func ("/vulkan-ops/matvec-swiglu", test_matvec_swiglu);
+  g_test_add_func ("/vulkan-ops/matmat", test_matmat);
 
   return g_test_run ();
 }

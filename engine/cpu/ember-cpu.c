@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ember-cpu.h"
+#include "ember-cpu-ops.h"
 #include "ember-model-private.h"
 #include "ember-private.h"
 #include "ember-quant.h"
@@ -42,12 +43,12 @@ struct ember_cpu {
 
 /* ---- kernels ------------------------------------------------------------- */
 
-static void
-rms_norm (float       *out,
-          const float *x,
-          const float *weight,
-          uint32_t     n,
-          float        eps)
+void
+ember_cpu_rms_norm (float       *out,
+                    const float *x,
+                    const float *weight,
+                    uint32_t     n,
+                    float        eps)
 {
   double sum = 0.0;
   float scale;
@@ -166,7 +167,7 @@ matmul_rows (void    *data,
   uint64_t block_elements = w->tensor->type->block_elements;
   uint64_t block_bytes = w->tensor->type->block_bytes;
   float buf[CHUNK];
-  float sums[MAX_BATCH];
+  float sums[EMBER_CPU_MAX_BATCH];
 
   for (uint64_t r = begin; r < end; r++)
     {
@@ -193,28 +194,28 @@ matmul_rows (void    *data,
 }
 
 /* out[b][r] = W[r] · x[b] */
-static void
-matmul (ember_cpu          *ctx,
-        const ember_matrix *w,
-        const float        *x,
-        float              *out,
-        uint32_t            batch)
+void
+ember_cpu_matmul (ember_pool         *pool,
+                  const ember_matrix *w,
+                  const float        *x,
+                  float              *out,
+                  uint32_t            batch)
 {
   matmul_job job = { w, x, out, batch };
 
   if (w->rows * w->cols * batch < PARALLEL_MIN_ELEMENTS)
     matmul_rows (&job, 0, w->rows);
   else
-    ember_pool_run (ctx->pool, matmul_rows, &job, w->rows);
+    ember_pool_run (pool, matmul_rows, &job, w->rows);
 }
 
 /* Rotates each head of @v (n_heads × head_dim) with a table from
  * ember_rope_table(). */
-static void
-rope (const ember_model *model,
-      float             *v,
-      uint32_t           n_heads,
-      const float       *table)
+void
+ember_cpu_rope (const ember_model *model,
+                float             *v,
+                uint32_t           n_heads,
+                const float       *table)
 {
   const ember_hparams *hp = &model->hp;
   uint32_t n_dims = hp->rope_dims;
@@ -236,29 +237,21 @@ rope (const ember_model *model,
     }
 }
 
-typedef struct {
-  ember_cpu *ctx;
-  uint32_t layer;
-  uint32_t batch;
-  uint32_t pos0;        /* position of the batch's first token */
-} attention_job;
-
 /* One item per (token, head): causal attention over the cache, with an
  * online softmax (one pass, no score buffer). */
-static void
-attention_items (void    *data,
-                 uint64_t begin,
-                 uint64_t end)
+void
+ember_cpu_attention_items (void    *data,
+                           uint64_t begin,
+                           uint64_t end)
 {
-  const attention_job *job = data;
-  ember_cpu *ctx = job->ctx;
-  const ember_hparams *hp = &ctx->model->hp;
+  const ember_cpu_attention_job *job = data;
+  const ember_hparams *hp = job->hp;
   uint32_t hd = hp->head_dim;
   uint64_t kv_dim = (uint64_t) hp->n_head_kv * hd;
   uint32_t group = hp->n_head / hp->n_head_kv;
   float scale = 1.0f / sqrtf ((float) hd);
-  const float *k_layer = ctx->k_cache + (uint64_t) job->layer * ctx->n_ctx * kv_dim;
-  const float *v_layer = ctx->v_cache + (uint64_t) job->layer * ctx->n_ctx * kv_dim;
+  const float *k_layer = job->k_cache;
+  const float *v_layer = job->v_cache;
   float acc[EMBER_MAX_HEAD_DIM];
 
   for (uint64_t item = begin; item < end; item++)
@@ -267,8 +260,8 @@ attention_items (void    *data,
       uint32_t h = (uint32_t) (item % hp->n_head);
       uint32_t kvh = h / group;
       uint32_t pos = job->pos0 + t;
-      const float *q = ctx->q + ((uint64_t) t * hp->n_head + h) * hd;
-      float *out = ctx->att + ((uint64_t) t * hp->n_head + h) * hd;
+      const float *q = job->q + ((uint64_t) t * hp->n_head + h) * hd;
+      float *out = job->att + ((uint64_t) t * hp->n_head + h) * hd;
       float max = -INFINITY, sum = 0.0f;
 
       for (uint32_t i = 0; i < hd; i++)
@@ -299,11 +292,11 @@ attention_items (void    *data,
     }
 }
 
-static void
-add_bias (float       *v,
-          const float *bias,
-          uint32_t     n,
-          uint32_t     batch)
+void
+ember_cpu_add_bias (float       *v,
+                    const float *bias,
+                    uint32_t     n,
+                    uint32_t     batch)
 {
   if (bias == NULL)
     return;
@@ -313,17 +306,31 @@ add_bias (float       *v,
 }
 
 /* qwen3: RMS-normalise each head of @v with @weight. */
-static void
-head_norm (float       *v,
-           const float *weight,
-           uint32_t     n_heads,
-           uint32_t     head_dim,
-           float        eps)
+void
+ember_cpu_head_norm (float       *v,
+                     const float *weight,
+                     uint32_t     n_heads,
+                     uint32_t     head_dim,
+                     float        eps)
 {
   if (weight == NULL)
     return;
   for (uint32_t h = 0; h < n_heads; h++)
-    rms_norm (v + (uint64_t) h * head_dim, v + (uint64_t) h * head_dim, weight, head_dim, eps);
+    ember_cpu_rms_norm (v + (uint64_t) h * head_dim, v + (uint64_t) h * head_dim, weight,
+                        head_dim, eps);
+}
+
+void
+ember_cpu_swiglu (float       *gate,
+                  const float *up,
+                  uint64_t     n)
+{
+  for (uint64_t i = 0; i < n; i++)
+    {
+      float g = gate[i];
+
+      gate[i] = g / (1.0f + expf (-g)) * up[i];
+    }
 }
 
 /* ---- one batch through the model ---------------------------------------- */
@@ -359,27 +366,30 @@ ember_cpu_forward (ember_cpu     *ctx,
       const ember_layer *L = &m->layers[l];
       float *k_cache = ctx->k_cache + ((uint64_t) l * ctx->n_ctx + pos0) * kv_dim;
       float *v_cache = ctx->v_cache + ((uint64_t) l * ctx->n_ctx + pos0) * kv_dim;
-      attention_job job = { ctx, l, batch, pos0 };
+      ember_cpu_attention_job job = {
+        hp, ctx->k_cache + (uint64_t) l * ctx->n_ctx * kv_dim,
+        ctx->v_cache + (uint64_t) l * ctx->n_ctx * kv_dim, ctx->q, ctx->att, batch, pos0,
+      };
 
       /* attention */
       for (uint32_t b = 0; b < batch; b++)
-        rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
-                  L->attn_norm, n_embd, hp->rms_eps);
-      matmul (ctx, &L->wq, ctx->xn, ctx->q, batch);
-      matmul (ctx, &L->wk, ctx->xn, ctx->k, batch);
-      matmul (ctx, &L->wv, ctx->xn, ctx->v, batch);
-      add_bias (ctx->q, L->bq, q_dim, batch);
-      add_bias (ctx->k, L->bk, kv_dim, batch);
-      add_bias (ctx->v, L->bv, kv_dim, batch);
+        ember_cpu_rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
+                            L->attn_norm, n_embd, hp->rms_eps);
+      ember_cpu_matmul (ctx->pool, &L->wq, ctx->xn, ctx->q, batch);
+      ember_cpu_matmul (ctx->pool, &L->wk, ctx->xn, ctx->k, batch);
+      ember_cpu_matmul (ctx->pool, &L->wv, ctx->xn, ctx->v, batch);
+      ember_cpu_add_bias (ctx->q, L->bq, q_dim, batch);
+      ember_cpu_add_bias (ctx->k, L->bk, kv_dim, batch);
+      ember_cpu_add_bias (ctx->v, L->bv, kv_dim, batch);
       for (uint32_t b = 0; b < batch; b++)
         {
           float *q = ctx->q + (uint64_t) b * q_dim;
           float *k = ctx->k + (uint64_t) b * kv_dim;
 
-          head_norm (q, L->q_norm, hp->n_head, hp->head_dim, hp->rms_eps);
-          head_norm (k, L->k_norm, hp->n_head_kv, hp->head_dim, hp->rms_eps);
-          rope (m, q, hp->n_head, ctx->rope + (uint64_t) b * hp->rope_dims);
-          rope (m, k, hp->n_head_kv, ctx->rope + (uint64_t) b * hp->rope_dims);
+          ember_cpu_head_norm (q, L->q_norm, hp->n_head, hp->head_dim, hp->rms_eps);
+          ember_cpu_head_norm (k, L->k_norm, hp->n_head_kv, hp->head_dim, hp->rms_eps);
+          ember_cpu_rope (m, q, hp->n_head, ctx->rope + (uint64_t) b * hp->rope_dims);
+          ember_cpu_rope (m, k, hp->n_head_kv, ctx->rope + (uint64_t) b * hp->rope_dims);
         }
       memcpy (k_cache, ctx->k, (uint64_t) batch * kv_dim * sizeof (float));
       memcpy (v_cache, ctx->v, (uint64_t) batch * kv_dim * sizeof (float));
@@ -387,35 +397,30 @@ ember_cpu_forward (ember_cpu     *ctx,
       /* Waking the workers costs more than a short attention: small ones
        * (a few thousand multiply-adds) stay on this thread. */
       if ((uint64_t) batch * hp->n_head * (pos0 + batch) * hp->head_dim < PARALLEL_MIN_ELEMENTS)
-        attention_items (&job, 0, (uint64_t) batch * hp->n_head);
+        ember_cpu_attention_items (&job, 0, (uint64_t) batch * hp->n_head);
       else
-        ember_pool_run (ctx->pool, attention_items, &job, (uint64_t) batch * hp->n_head);
-      matmul (ctx, &L->wo, ctx->att, ctx->xn, batch);
+        ember_pool_run (ctx->pool, ember_cpu_attention_items, &job, (uint64_t) batch * hp->n_head);
+      ember_cpu_matmul (ctx->pool, &L->wo, ctx->att, ctx->xn, batch);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
 
       /* feed-forward: SwiGLU */
       for (uint32_t b = 0; b < batch; b++)
-        rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
-                  L->ffn_norm, n_embd, hp->rms_eps);
-      matmul (ctx, &L->w_gate, ctx->xn, ctx->gate, batch);
-      matmul (ctx, &L->w_up, ctx->xn, ctx->up, batch);
-      for (uint64_t i = 0; i < (uint64_t) batch * hp->n_ff; i++)
-        {
-          float g = ctx->gate[i];
-
-          ctx->gate[i] = g / (1.0f + expf (-g)) * ctx->up[i];
-        }
-      matmul (ctx, &L->w_down, ctx->gate, ctx->xn, batch);
+        ember_cpu_rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
+                            L->ffn_norm, n_embd, hp->rms_eps);
+      ember_cpu_matmul (ctx->pool, &L->w_gate, ctx->xn, ctx->gate, batch);
+      ember_cpu_matmul (ctx->pool, &L->w_up, ctx->xn, ctx->up, batch);
+      ember_cpu_swiglu (ctx->gate, ctx->up, (uint64_t) batch * hp->n_ff);
+      ember_cpu_matmul (ctx->pool, &L->w_down, ctx->gate, ctx->xn, batch);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
     }
 
   if (logits != NULL)
     {
-      rms_norm (ctx->last, ctx->x + (uint64_t) (batch - 1) * n_embd, m->output_norm, n_embd,
-                hp->rms_eps);
-      matmul (ctx, &m->output, ctx->last, logits, 1);
+      ember_cpu_rms_norm (ctx->last, ctx->x + (uint64_t) (batch - 1) * n_embd, m->output_norm,
+                          n_embd, hp->rms_eps);
+      ember_cpu_matmul (ctx->pool, &m->output, ctx->last, logits, 1);
     }
 }
 

@@ -442,8 +442,7 @@ setup (ember_vk_model *vkm,
                                       &vkm->rope_pipeline, error);
     /* attention: split over the sequence, a workgroup per KV head, on
      * devices that take the rows kernels; one workgroup per head else */
-    vkm->attn_rows = ember_vk_uses_rows_matvec (vk) && hp->head_dim % 4 == 0
-                     && hp->head_dim / 4 <= 64 && hp->n_head / hp->n_head_kv <= 16;
+    vkm->attn_rows = ember_vk_uses_rows_attention (vk, hp->n_head, hp->n_head_kv, hp->head_dim);
     if (status == EMBER_OK && vkm->attn_rows)
       {
         uint32_t attn_spec[3] = { EMBER_VK_ATTENTION_WIDTH, hp->n_head / hp->n_head_kv,
@@ -985,18 +984,8 @@ record_norm (ember_vk_model *vkm,
 
 /* Push constants of rope-store.comp and attention.comp for a step whose
  * first token is at @pos (a prompt batch's tokens follow it). */
-typedef struct {
-  uint32_t n_head, n_head_kv, head_dim, rope_dims, neox, cache_offset, k_offset, v_offset;
-  uint32_t flags;
-  float eps;
-  uint32_t qkv_stride, rope_stride;
-} rope_push;
-
-typedef struct {
-  uint32_t n_head, n_head_kv, head_dim, n_pos, n_ctx;
-  float scale;
-  uint32_t q_stride;
-} attn_push;
+typedef ember_vk_rope_push rope_push;
+typedef ember_vk_attn_push attn_push;
 
 static rope_push
 make_rope_push (const ember_vk_model *vkm,

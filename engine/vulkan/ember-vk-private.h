@@ -209,6 +209,22 @@ int32_t ember_vk_argmax_merge (const uint32_t *out,
  * to this many invocations. */
 #define EMBER_VK_ATTENTION_WIDTH 16
 
+/* The push constants of rope-store.comp and of attention.comp (and
+ * attention-rows.comp), for a step whose first token is at position pos;
+ * the model and the single ops fill them alike. */
+typedef struct {
+  uint32_t n_head, n_head_kv, head_dim, rope_dims, neox, cache_offset, k_offset, v_offset;
+  uint32_t flags;       /* 1: add the biases; 2: normalise q and k heads */
+  float eps;
+  uint32_t qkv_stride, rope_stride;
+} ember_vk_rope_push;
+
+typedef struct {
+  uint32_t n_head, n_head_kv, head_dim, n_pos, n_ctx;
+  float scale;
+  uint32_t q_stride;
+} ember_vk_attn_push;
+
 /* A workgroup width for reductions over a row: @per_subgroup subgroups, a
  * power of two within [@min, 128] and the device's limits. */
 uint32_t ember_vk_reduction_width (const ember_vulkan *vk,

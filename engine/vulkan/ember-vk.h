@@ -69,6 +69,14 @@ bool ember_vk_uses_subgroup_ops (const ember_vulkan *vk);
  * whether @vk is a CPU device). */
 bool ember_vk_uses_rows_matvec (const ember_vulkan *vk);
 
+/* Whether models on @vk with this head layout use attention-rows.comp
+ * (where they use the rows mat-vec, head_dim is a multiple of 4 up to 256
+ * and at most 16 query heads share a KV head) rather than attention.comp. */
+bool ember_vk_uses_rows_attention (const ember_vulkan *vk,
+                                   uint32_t            n_head,
+                                   uint32_t            n_head_kv,
+                                   uint32_t            head_dim);
+
 /* ---- buffers ------------------------------------------------------------ */
 
 typedef struct ember_vk_buffer ember_vk_buffer;
@@ -161,6 +169,102 @@ ember_status ember_vulkan_argmax (ember_vulkan *vk,
                                   uint32_t      n,
                                   int32_t      *index,
                                   ember_error  *error);
+
+/* The ops below run one kernel as the model records it (the same variant,
+ * specialization, push constants and grid), on buffers made for the call. */
+
+/* The mat-vec's GLU forms. ember_vulkan_matvec_glu (): the rows kernel's
+ * (matvec-rows.comp, GLU), @gate_up in one buffer, gate rows then as many up
+ * rows, cols a multiple of 8; y[r] = silu(gate[r]·x) * (up[r]·x) for each
+ * of rows / 2 rows. ember_vulkan_matvec_swiglu (): the cooperative kernel's
+ * (matvec.comp, SWIGLU, with subgroup arithmetic where the device and the
+ * tuning allow), y = W·(silu(g) * u) for @gate_up = g then u, each of W's
+ * cols elements. */
+ember_status ember_vulkan_matvec_glu (ember_vulkan          *vk,
+                                      const ember_vk_tensor *gate_up,
+                                      const float           *x,
+                                      float                 *y,
+                                      ember_error           *error);
+ember_status ember_vulkan_matvec_swiglu (ember_vulkan          *vk,
+                                         const ember_vk_tensor *w,
+                                         const float           *gate_up,
+                                         float                 *y,
+                                         ember_error           *error);
+
+/* The prompt batch's Y = W·X (matmat-rows.comp): @x is @n_tokens rows of
+ * W's cols (a multiple of 8), @y n_tokens rows of W's rows; with @glu, W is
+ * gate rows then up rows in one buffer and y's rows have rows / 2 values
+ * silu(gate·x) * (up·x). */
+ember_status ember_vulkan_matmat (ember_vulkan          *vk,
+                                  const ember_vk_tensor *w,
+                                  const float           *x,
+                                  uint32_t               n_tokens,
+                                  float                 *y,
+                                  bool                   glu,
+                                  ember_error           *error);
+
+/* Row @row of the token embedding @table, dequantized (embed.comp) into
+ * @x (table's cols floats). */
+ember_status ember_vulkan_embed (ember_vulkan          *vk,
+                                 const ember_vk_tensor *table,
+                                 uint32_t               row,
+                                 float                 *x,
+                                 ember_error           *error);
+
+/* The residual add fused with RMS norm (add-rms-norm.comp), for each of
+ * @rows rows of @n: with @add, x += t (x is written back); then
+ * y = x / sqrt(mean(x²) + eps) * weight. @t may be NULL without @add. */
+ember_status ember_vulkan_add_rms_norm (ember_vulkan *vk,
+                                        float        *x,
+                                        const float  *t,
+                                        const float  *weight,
+                                        float        *y,
+                                        uint32_t      n,
+                                        uint32_t      rows,
+                                        bool          add,
+                                        float         eps,
+                                        ember_error  *error);
+
+/* A layer's heads, for the RoPE-store and attention ops: @n_tokens tokens
+ * at positions pos … pos + n_tokens - 1 of a cache of @n_ctx positions of
+ * n_head_kv × head_dim floats each. q, k and v of a token lie one after the
+ * other in a qkv row of (n_head + 2 n_head_kv) × head_dim floats. */
+typedef struct {
+  uint32_t n_head, n_head_kv, head_dim;
+  uint32_t rope_dims;       /* rotated elements of a head: even, ≤ head_dim */
+  bool neox;                /* NeoX pairs (i, i + rope_dims / 2), else (2i, 2i + 1) */
+  float eps;                /* the head norm's */
+  uint32_t n_ctx, pos, n_tokens;
+} ember_vk_heads;
+
+/* rope-store.comp: the biases (@bias, q_dim + 2 kv_dim floats, or NULL)
+ * added, each head of q and k normalised (@q_norm, @k_norm: head_dim floats
+ * each, or both NULL), q rotated in place in @qkv and k rotated into
+ * @k_cache, v into @v_cache, at each token's position. @rope holds a
+ * rotation table (ember_rope_table ()) per token, rope_dims floats each.
+ * @qkv and both caches (n_ctx × kv_dim) are uploaded and read back whole. */
+ember_status ember_vulkan_rope_store (ember_vulkan         *vk,
+                                      const ember_vk_heads *heads,
+                                      float                *qkv,
+                                      const float          *rope,
+                                      const float          *bias,
+                                      const float          *q_norm,
+                                      const float          *k_norm,
+                                      float                *k_cache,
+                                      float                *v_cache,
+                                      ember_error          *error);
+
+/* Causal attention of the tokens' q (in @qkv rows) over the caches, which
+ * hold positions 0 … pos + n_tokens - 1: @out gets n_tokens × n_head ×
+ * head_dim floats. attention-rows.comp where ember_vk_uses_rows_attention (),
+ * else attention.comp. */
+ember_status ember_vulkan_attention (ember_vulkan         *vk,
+                                     const ember_vk_heads *heads,
+                                     const float          *qkv,
+                                     const float          *k_cache,
+                                     const float          *v_cache,
+                                     float                *out,
+                                     ember_error          *error);
 
 /* ---- a whole model on the device ----------------------------------------- */
 

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Internal: the CPU forward pass's kernels (ember-cpu.c), for the forward
+ * pass itself and for the Vulkan tests, which run every Vulkan kernel
+ * against its CPU twin here. Not public, not included by ember.h.
+ */
+#pragma once
+
+#include "ember-model-private.h"
+#include "ember-threads.h"
+
+/* The most tokens one ember_cpu_matmul () takes. */
+#define EMBER_CPU_MAX_BATCH 64
+
+/* out = x / sqrt(mean(x²) + eps) * weight, over @n elements (the sum of
+ * squares in double); @out may be @x. */
+void ember_cpu_rms_norm (float       *out,
+                         const float *x,
+                         const float *weight,
+                         uint32_t     n,
+                         float        eps);
+
+/* out[b][r] = W[r] · x[b] for @batch (1 … EMBER_CPU_MAX_BATCH) tokens: x is
+ * batch × cols, out batch × rows. One token takes the fused row dot product
+ * where @w's type has one (Q8_0, Q4_0); more dequantize each row once for
+ * all of them. Runs on @pool's threads where the product is large enough. */
+void ember_cpu_matmul (ember_pool         *pool,
+                       const ember_matrix *w,
+                       const float        *x,
+                       float              *out,
+                       uint32_t            batch);
+
+/* Rotates each of @n_heads heads of @v (n_heads × head_dim) with a table
+ * from ember_rope_table (); @model's hparams say the layout. */
+void ember_cpu_rope (const ember_model *model,
+                     float             *v,
+                     uint32_t           n_heads,
+                     const float       *table);
+
+/* Causal attention of a batch of @batch tokens, the first at @pos0, over
+ * one layer's cache (positions 0 … pos0 + t for token t). */
+typedef struct {
+  const ember_hparams *hp;
+  const float *k_cache;     /* the layer's: n_ctx × kv_dim */
+  const float *v_cache;
+  const float *q;           /* batch × n_head × head_dim */
+  float *att;               /* batch × n_head × head_dim */
+  uint32_t batch;
+  uint32_t pos0;
+} ember_cpu_attention_job;
+
+/* Items [@begin, @end) of an ember_cpu_attention_job (@data): one per
+ * (token, head), token-major; an ember_pool_func. */
+void ember_cpu_attention_items (void    *data,
+                                uint64_t begin,
+                                uint64_t end);
+
+/* v[b][i] += bias[i] for @batch vectors of @n; nothing where @bias is NULL. */
+void ember_cpu_add_bias (float       *v,
+                         const float *bias,
+                         uint32_t     n,
+                         uint32_t     batch);
+
+/* qwen3: RMS-normalises each of @n_heads heads of @v with @weight (NULL:
+ * nothing). */
+void ember_cpu_head_norm (float       *v,
+                          const float *weight,
+                          uint32_t     n_heads,
+                          uint32_t     head_dim,
+                          float        eps);
+
+/* The feed-forward's SwiGLU, in place: gate[i] = silu(gate[i]) * up[i]. */
+void ember_cpu_swiglu (float       *gate,
+                       const float *up,
+                       uint64_t     n);
