@@ -67,6 +67,10 @@ shown (HearthChatStore *store,
 
       g_string_append_printf (s, "%s%s:%s", i > 0 ? "|" : "", m->role, m->content);
     }
+  /* the last message found without reading them all is the same */
+  g_assert_cmpint (hearth_chat_store_get_last_shown (store, chat, &error), ==,
+                   path->len > 0 ? ((HearthChatMessage *) path->pdata[path->len - 1])->id : 0);
+  g_assert_no_error (error);
   return g_string_free (s, FALSE);
 }
 

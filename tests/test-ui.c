@@ -4021,6 +4021,102 @@ read_writer_lines (GString *pending,
     }
 }
 
+/* A long chat opens at its end with its last messages first; the ones
+ * before follow while the window goes on (hearth-chat-view.c), and are all
+ * there to scroll back to; a chat chosen meanwhile is shown, not mixed with
+ * them. */
+static gboolean
+all_items_listed (gpointer data)
+{
+  GtkListView *list = GTK_LIST_VIEW (find_widget (data, GTK_TYPE_LIST_VIEW, NULL, NULL));
+
+  return g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list)))
+         == GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (data), "hearth-want-items"));
+}
+
+static void
+test_chat_long (void)
+{
+  g_autoptr (GError) error = NULL;
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWidget *view;
+  GtkAdjustment *adj;
+  gint64 chat, parent;
+  const guint n = 150;
+
+  REQUIRE_INPUT ();
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  chat = add_chat (chats, "A short chat", "Hello", NULL);
+  g_usleep (G_USEC_PER_SEC / 50);
+  chat = add_chat (chats, "A long chat", "Long message 0", &parent);
+  for (guint i = 1; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Long message %u", i);
+
+      parent = i % 2 == 1 ? add_reply (chats, chat, parent, text, NULL)
+                          : hearth_chat_store_add_message (chats, chat, parent, "user", text, NULL,
+                                                           NULL, TRUE, &error);
+      g_assert_no_error (error);
+    }
+
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  ui_input_spin (200);
+  view = hearth_window_get_chat_view (window);
+
+  /* another chat chosen while the long one may still be opening */
+  click_chat_row (window, "A long chat");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+  click_chat_row (window, "A short chat");
+  g_object_set_data (G_OBJECT (view), "hearth-want-items", GUINT_TO_POINTER (1));
+  wait_until (all_items_listed, view, "only the short chat is listed");
+  ui_input_spin (200);
+  g_assert_true (all_items_listed (view));
+
+  /* the long one, at its end, then all of it */
+  click_chat_row (window, "A long chat");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+  {
+    FindLabel f = { view, "Long message 149", NULL };
+
+    wait_until (label_mapped, &f, "the last message is shown");
+  }
+  wait_until (at_end, view, "the chat is shown at its end");
+  g_object_set_data (G_OBJECT (view), "hearth-want-items", GUINT_TO_POINTER (n));
+  wait_until (all_items_listed, view, "every message is listed");
+  wait_until (at_end, view, "the chat is still shown at its end");
+  {
+    g_autoptr (GPtrArray) path = shown_messages (chats, chat);
+    GtkListView *list = GTK_LIST_VIEW (find_widget (view, GTK_TYPE_LIST_VIEW, NULL, NULL));
+    GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (list));
+
+    /* in order */
+    g_assert_cmpuint (path->len, ==, n);
+    for (guint i = 0; i < n; i++)
+      {
+        g_autoptr (HearthMessageItem) item = g_list_model_get_item (model, i);
+
+        g_assert_cmpint (hearth_message_item_get_message (item)->id, ==, MSG (path, i)->id);
+      }
+  }
+  /* scrolled back to the start: the first message */
+  adj = gtk_scrolled_window_get_vadjustment (
+    GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (find_widget (view, GTK_TYPE_LIST_VIEW, NULL, NULL),
+                                                  GTK_TYPE_SCROLLED_WINDOW)));
+  for (int i = 0; i < 20; i++)
+    {
+      gtk_adjustment_set_value (adj, 0);
+      ui_input_spin (50);
+    }
+  {
+    FindLabel f = { view, "Long message 0", NULL };
+
+    wait_until (label_mapped, &f, "the first message is shown");
+  }
+}
+
 /* Hearth killed with SIGKILL while a reply streams: the history passes
  * SQLite's integrity check and holds the reply up to (at least) a second
  * before the kill (it is saved every quarter of a second); Hearth started again shows it (see run_reader). */
@@ -4265,6 +4361,7 @@ main (int    argc,
   g_test_add_func ("/ui/chat-delete-focused", test_chat_delete_focused);
   g_test_add_func ("/ui/chat-drafts-and-search", test_chat_drafts_and_search);
   g_test_add_func ("/ui/chat-narrow", test_chat_narrow);
+  g_test_add_func ("/ui/chat-long", test_chat_long);
   g_test_add_func ("/ui/tooltips", test_tooltips);
   g_test_add_func ("/ui/discover-narrow", test_discover_narrow);
   g_test_add_func ("/ui/chat-markdown", test_chat_markdown);

@@ -44,6 +44,9 @@ struct _HearthChatView
   gboolean list_moved;          /* the adjustment's size changed: the list moves, not the person */
   GdkFrameClock *layout_clock;  /* while mapped: the end followed after each layout */
   gulong layout_id;
+  GPtrArray *earlier;           /* a long chat opening: its first messages (HearthMessageItem),
+                                   not in the list yet; NULL when all are */
+  guint earlier_id;             /* puts them in, a few at a time */
 };
 
 G_DEFINE_FINAL_TYPE (HearthChatView, hearth_chat_view, ADW_TYPE_BIN)
@@ -76,6 +79,40 @@ find_item (HearthChatView *self,
         return item;
     }
   return NULL;
+}
+
+/* A long chat opens with its last OPENING_ROWS messages (more than a
+ * window shows); the ones before follow in idle time, ROWS_PER_CHUNK at a
+ * time while the list view makes rows for them (GTK 4.8 makes them for
+ * ~200 items around the item it is anchored to, at the end), then all the
+ * rest at once, which has no rows made. The first frame has ~30 rows to
+ * make and measure, not 200. */
+#define OPENING_ROWS 30
+#define ROWS_PER_CHUNK 6
+#define ROWS_MADE 210
+
+static void
+stop_loading (HearthChatView *self)
+{
+  g_clear_handle_id (&self->earlier_id, g_source_remove);
+  g_clear_pointer (&self->earlier, g_ptr_array_unref);
+}
+
+static gboolean
+load_earlier_cb (gpointer data)
+{
+  HearthChatView *self = data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  guint take = n < ROWS_MADE ? MIN (ROWS_PER_CHUNK, self->earlier->len) : self->earlier->len;
+  guint from = self->earlier->len - take;
+
+  g_list_store_splice (self->messages, 0, 0, self->earlier->pdata + from, take);
+  g_ptr_array_remove_range (self->earlier, from, take);
+  if (self->earlier->len > 0)
+    return G_SOURCE_CONTINUE;
+  self->earlier_id = 0;
+  g_clear_pointer (&self->earlier, g_ptr_array_unref);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -113,10 +150,11 @@ reload (HearthChatView *self)
   GListModel *model = G_LIST_MODEL (self->messages);
   gint64 streaming = self->conversation != NULL
                        ? hearth_conversation_get_reply_id (self->conversation) : 0;
-  guint n, i;
+  guint n, i, skip = 0;
 
   if (self->chat_id == 0)
     {
+      stop_loading (self);
       g_list_store_remove_all (self->messages);
       gtk_stack_set_visible_child_name (self->messages_stack, "empty");
       return;
@@ -127,17 +165,43 @@ reload (HearthChatView *self)
       toast (self, error->message);
       return;
     }
-  n = g_list_model_get_n_items (model);
   for (i = 0; i < path->len; i++)
     {
       HearthChatMessage *m = path->pdata[i];
-      g_autoptr (HearthMessageItem) item = i < n ? g_list_model_get_item (model, i) : NULL;
 
       if (m->id == streaming)
         {
           g_free (m->content);
           m->content = g_strdup (hearth_conversation_get_reply_text (self->conversation));
         }
+    }
+  /* A long chat still opening: its first messages, not in the list yet,
+   * are the path's first ones (what changes is at the end), or the chat is
+   * shown anew. */
+  if (self->earlier != NULL)
+    {
+      for (skip = 0; skip < self->earlier->len && skip < path->len; skip++)
+        if (hearth_message_item_get_message (self->earlier->pdata[skip])->id
+            != ((HearthChatMessage *) path->pdata[skip])->id)
+          break;
+      if (skip < self->earlier->len)
+        {
+          stop_loading (self);
+          skip = 0;
+        }
+      for (i = 0; i < skip; i++)
+        {
+          HearthChatMessage *m = path->pdata[i];
+
+          hearth_message_item_update (self->earlier->pdata[i], m, m->id == streaming);
+        }
+    }
+  n = g_list_model_get_n_items (model);
+  for (i = skip; i < path->len; i++)
+    {
+      HearthChatMessage *m = path->pdata[i];
+      g_autoptr (HearthMessageItem) item = i - skip < n ? g_list_model_get_item (model, i - skip) : NULL;
+
       if (item != NULL && hearth_message_item_get_message (item)->id == m->id)
         {
           hearth_message_item_update (item, m, m->id == streaming);
@@ -155,22 +219,32 @@ reload (HearthChatView *self)
           }
         if (i == 0 && rest->len > 1)
           {
-            /* another chat: its last message first, then the rest before
+            /* another chat: its last message first, then the ones before
              * it. The list view (GTK 4.8) makes rows around the item it is
              * anchored to at once, for ~200 items: this way that item is the
              * last message, not the first, and the rows made are the ones
-             * at the end, where the chat opens. */
+             * at the end, where the chat opens; and a long chat's earliest
+             * messages follow later (load_earlier_cb ()). */
+            guint first = rest->len > OPENING_ROWS ? rest->len - OPENING_ROWS : 0;
+
             g_list_store_splice (self->messages, 0, n, rest->pdata + rest->len - 1, 1);
-            g_list_store_splice (self->messages, 0, 0, rest->pdata, rest->len - 1);
+            g_list_store_splice (self->messages, 0, 0, rest->pdata + first, rest->len - 1 - first);
+            if (first > 0)
+              {
+                self->earlier = g_ptr_array_new_with_free_func (g_object_unref);
+                for (guint j = 0; j < first; j++)
+                  g_ptr_array_add (self->earlier, g_object_ref (rest->pdata[j]));
+                self->earlier_id = g_idle_add (load_earlier_cb, self);
+              }
           }
         else
-          g_list_store_splice (self->messages, i, n - i, rest->pdata, rest->len);
-        n = path->len;
+          g_list_store_splice (self->messages, i - skip, n - (i - skip), rest->pdata, rest->len);
+        n = path->len - skip;
         break;
       }
     }
-  if (n > path->len)
-    g_list_store_splice (self->messages, path->len, n - path->len, NULL, 0);
+  if (n > path->len - skip)
+    g_list_store_splice (self->messages, path->len - skip, n - (path->len - skip), NULL, 0);
   gtk_stack_set_visible_child_name (self->messages_stack, path->len > 0 ? "messages" : "empty");
 }
 
@@ -800,7 +874,11 @@ static void
 on_layout (GdkFrameClock  *clock,
            HearthChatView *self)
 {
-  if (self->stick_to_bottom)
+  /* (an empty list leaves its adjustment as the last chat had it: GTK
+   * 4.8's list view allocates nothing then, and a value set on it would
+   * point past its rows: "GtkListView failed to scroll to given position",
+   * after a long chat scrolled back to its start and a new chat) */
+  if (self->stick_to_bottom && g_list_model_get_n_items (G_LIST_MODEL (self->messages)) > 0)
     scroll_to_end (self);
   /* (a change of size with no change of value leaves the mark) */
   self->list_moved = FALSE;
@@ -953,6 +1031,7 @@ hearth_chat_view_dispose (GObject *object)
   g_clear_object (&self->conversation);
   hearth_ui_clear_chooser (&self->chooser, self);
   stop_following (self);
+  stop_loading (self);
   g_clear_object (&self->chats);
   g_clear_object (&self->library);
   g_clear_object (&self->settings);

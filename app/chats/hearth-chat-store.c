@@ -1088,6 +1088,59 @@ hearth_chat_store_get_conversation (HearthChatStore  *self,
   return path;
 }
 
+gint64
+hearth_chat_store_get_last_shown (HearthChatStore  *self,
+                                  gint64            chat_id,
+                                  GError          **error)
+{
+  g_autoptr (sqlite3_stmt) chat = NULL;
+  g_autoptr (sqlite3_stmt) walk = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), -1);
+
+  chat = hearth_chat_store_prepare (self, "SELECT 1 FROM chats WHERE id = ?", error);
+  if (chat == NULL)
+    return -1;
+  sqlite3_bind_int64 (chat, 1, chat_id);
+  rc = sqlite3_step (chat);
+  if (rc != SQLITE_ROW)
+    {
+      if (rc == SQLITE_DONE)
+        not_found (error, chat_id);
+      else
+        hearth_chat_store_fail (self, error);
+      return -1;
+    }
+  /* the path that hearth_chat_store_get_conversation () takes (at each
+   * step the selected child, else the last added), one message a step,
+   * ids only */
+  walk = hearth_chat_store_prepare (
+    self,
+    "WITH RECURSIVE walk (id, depth) AS ("
+    "  SELECT coalesce ("
+    "    (SELECT m.id FROM messages m JOIN chats c ON m.id = c.selected_root"
+    "     WHERE c.id = ?1 AND m.chat_id = ?1 AND m.parent_id IS NULL),"
+    "    (SELECT max (id) FROM messages WHERE chat_id = ?1 AND parent_id IS NULL)), 0"
+    "  UNION ALL"
+    "  SELECT coalesce ("
+    "    (SELECT c.id FROM messages c WHERE c.id = p.selected_child AND c.parent_id = p.id),"
+    "    (SELECT max (c.id) FROM messages c WHERE c.parent_id = p.id)), walk.depth + 1"
+    "  FROM walk JOIN messages p ON p.id = walk.id"
+    ") SELECT coalesce (max (id), 0) FROM (SELECT id FROM walk WHERE id IS NOT NULL"
+    "  ORDER BY depth DESC LIMIT 1)",
+    error);
+  if (walk == NULL)
+    return -1;
+  sqlite3_bind_int64 (walk, 1, chat_id);
+  if (sqlite3_step (walk) != SQLITE_ROW)
+    {
+      hearth_chat_store_fail (self, error);
+      return -1;
+    }
+  return sqlite3_column_int64 (walk, 0);
+}
+
 gboolean
 hearth_chat_store_select_message (HearthChatStore  *self,
                                   gint64            message_id,

@@ -162,6 +162,12 @@ HearthChatMessage *hearth_chat_store_get_message (HearthChatStore  *self,
 GPtrArray *hearth_chat_store_get_conversation (HearthChatStore  *self,
                                                gint64            chat_id,
                                                GError          **error);
+/* The id of the last message of the conversation shown (0: the chat has
+ * none, -1 with @error), found without reading the conversation: what a
+ * new message follows. */
+gint64 hearth_chat_store_get_last_shown (HearthChatStore  *self,
+                                         gint64            chat_id,
+                                         GError          **error);
 /* Shows @message_id's branch: it becomes its parent's selected child. */
 gboolean hearth_chat_store_select_message (HearthChatStore  *self,
                                            gint64            message_id,

@@ -24,9 +24,9 @@ struct _HearthConversation
   HearthLibrary *models;      /* its store, whichever folder is chosen now */
   gint64 chat_id;
 
-  HearthGeneration *generation;
+  HearthGeneration *generation;  /* the reply's text is its: one buffer */
   gint64 reply_id;
-  GString *reply;
+  gboolean reply_saved;         /* its first words are in the store */
   gint64 last_save;
   HearthOptions options;
   guint used, length;
@@ -183,9 +183,11 @@ save_reply (HearthConversation *self,
       stats = stats_json (self->generation);
       error_text = failed != NULL ? failed->message : NULL;
     }
-  if (!hearth_chat_store_update_message (self->chats, self->reply_id, self->reply->str, complete,
+  if (!hearth_chat_store_update_message (self->chats, self->reply_id,
+                                         hearth_generation_get_text (self->generation), complete,
                                          stats, error_text, &error))
     g_warning ("the reply could not be saved: %s", error->message);
+  self->reply_saved = TRUE;
   self->last_save = g_get_monotonic_time ();
 }
 
@@ -194,11 +196,8 @@ on_text (HearthGeneration   *generation,
          const char         *batch,
          HearthConversation *self)
 {
-  gboolean first = self->reply->len == 0;
-
-  g_string_append (self->reply, batch);
   /* the first words at once, then SAVE_INTERVAL_US apart */
-  if (first || g_get_monotonic_time () - self->last_save >= SAVE_INTERVAL_US)
+  if (!self->reply_saved || g_get_monotonic_time () - self->last_save >= SAVE_INTERVAL_US)
     save_reply (self, FALSE);
   g_signal_emit (self, signals[SIGNAL_REPLY_TEXT], 0, self->reply_id, batch);
 }
@@ -277,7 +276,7 @@ reply_after (HearthConversation  *self,
                                                   "assistant", "", model, params, FALSE, error);
   if (self->reply_id == 0)
     return FALSE;
-  g_string_truncate (self->reply, 0);
+  self->reply_saved = FALSE;
   self->last_save = g_get_monotonic_time ();
   g_clear_object (&self->generation);
   self->generation = hearth_engine_generate (self->engine, g_steal_pointer (&request));
@@ -285,18 +284,6 @@ reply_after (HearthConversation  *self,
   g_signal_connect (self->generation, "finished", G_CALLBACK (on_finished), self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_GENERATING]);
   return TRUE;
-}
-
-/* The last message of the conversation shown, or 0. */
-static gint64
-last_shown (HearthConversation  *self,
-            GError             **error)
-{
-  g_autoptr (GPtrArray) shown = hearth_chat_store_get_conversation (self->chats, self->chat_id, error);
-
-  if (shown == NULL)
-    return -1;
-  return shown->len > 0 ? ((HearthChatMessage *) shown->pdata[shown->len - 1])->id : 0;
 }
 
 gboolean
@@ -317,7 +304,8 @@ hearth_conversation_send (HearthConversation  *self,
   path = model_file (self, &model, error);
   if (path == NULL)
     return FALSE;
-  parent = last_shown (self, error);
+  /* (found without reading the conversation: reply_after () reads it once) */
+  parent = hearth_chat_store_get_last_shown (self->chats, self->chat_id, error);
   if (parent < 0)
     return FALSE;
   id = hearth_chat_store_add_message (self->chats, self->chat_id, parent, "user", text, NULL, NULL,
@@ -412,7 +400,7 @@ const char *
 hearth_conversation_get_reply_text (HearthConversation *self)
 {
   g_return_val_if_fail (HEARTH_IS_CONVERSATION (self), NULL);
-  return self->reply->str;
+  return self->generation != NULL ? hearth_generation_get_text (self->generation) : "";
 }
 
 HearthGeneration *
@@ -487,7 +475,8 @@ hearth_conversation_dispose (GObject *object)
         {
           hearth_generation_cancel (self->generation);
           g_signal_handlers_disconnect_by_data (self->generation, self);
-          hearth_chat_store_update_message (self->chats, self->reply_id, self->reply->str, TRUE,
+          hearth_chat_store_update_message (self->chats, self->reply_id,
+                                            hearth_generation_get_text (self->generation), TRUE,
                                             NULL, NULL, NULL);
           self->reply_id = 0;
         }
@@ -499,16 +488,6 @@ hearth_conversation_dispose (GObject *object)
   g_clear_object (&self->models);
 
   G_OBJECT_CLASS (hearth_conversation_parent_class)->dispose (object);
-}
-
-static void
-hearth_conversation_finalize (GObject *object)
-{
-  HearthConversation *self = HEARTH_CONVERSATION (object);
-
-  g_string_free (self->reply, TRUE);
-
-  G_OBJECT_CLASS (hearth_conversation_parent_class)->finalize (object);
 }
 
 static void
@@ -535,7 +514,6 @@ hearth_conversation_class_init (HearthConversationClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = hearth_conversation_dispose;
-  object_class->finalize = hearth_conversation_finalize;
   object_class->get_property = hearth_conversation_get_property;
 
   props[PROP_GENERATING] = g_param_spec_boolean ("generating", NULL, NULL, FALSE,
@@ -551,6 +529,5 @@ hearth_conversation_class_init (HearthConversationClass *klass)
 static void
 hearth_conversation_init (HearthConversation *self)
 {
-  self->reply = g_string_new (NULL);
   hearth_options_init (&self->options);
 }
