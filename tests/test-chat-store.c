@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "hearth-chat-store.h"
+#include "test-common.h"
 
 static char *tmp_dir;
 
@@ -514,12 +515,64 @@ test_export_import (void)
   g_assert_cmpuint (count_chats (store, NULL), ==, n);
 }
 
+/* The write-ahead log is copied into the database (a checkpoint) on a
+ * thread of the store's own, not by the writer: the database file grows
+ * while the writer goes on, and the log stops growing. */
+static gboolean
+file_reaches (gpointer data)
+{
+  const char *path = data;
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 && st.st_size >= 8 * 1024 * 1024;
+}
+
+static void
+test_checkpoints (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "checkpoints.db", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autoptr (HearthChatStore) store = hearth_chat_store_open (path, NULL);
+  g_autofree char *text = g_strnfill (40 * 1024, 'w');
+  GStatBuf st;
+  gint64 chat, parent = 0;
+
+  g_assert_nonnull (store);
+  chat = hearth_chat_store_create_chat (store, NULL, NULL);
+  /* 12 MB of messages: about three thousand pages of log */
+  for (guint i = 0; i < 300; i++)
+    {
+      parent = hearth_chat_store_add_message (store, chat, parent, i % 2 ? "assistant" : "user", text,
+                                              NULL, NULL, TRUE, NULL);
+      g_assert_cmpint (parent, >, 0);
+    }
+  hearth_test_wait_until (file_reaches, path, 20, "the database file holds the messages");
+  /* once a checkpoint has caught up, the next write starts the log again
+   * and cuts its file back (journal_size_limit, 4 MB) */
+  for (guint i = 0; i < 200; i++)
+    {
+      parent = hearth_chat_store_add_message (store, chat, parent, "user", "and then?", NULL, NULL,
+                                              TRUE, NULL);
+      g_assert_cmpint (g_stat (wal, &st), ==, 0);
+      if (st.st_size <= 4 * 1024 * 1024)
+        break;
+      g_usleep (50000);
+    }
+  g_test_message ("log after the checkpoints: %" G_GINT64_FORMAT " bytes", (gint64) st.st_size);
+  g_assert_cmpint (st.st_size, <=, 4 * 1024 * 1024);
+}
+
 /* Two Hearths (the window and `hearth run`, say) opening a new history at
  * the same moment: both open it, and its schema is made once. */
 static gpointer
 open_in_thread (gpointer data)
 {
-  return hearth_chat_store_open (data, NULL);
+  g_autoptr (GError) error = NULL;
+  HearthChatStore *store = hearth_chat_store_open (data, &error);
+
+  if (store == NULL)
+    g_printerr ("%s\n", error->message);
+  return store;
 }
 
 static void
@@ -790,6 +843,7 @@ main (int    argc,
   g_test_add_func ("/chat-store/export-import", test_export_import);
   g_test_add_func ("/chat-store/killed-writer", test_killed_writer);
   g_test_add_func ("/chat-store/open-at-once", test_open_at_once);
+  g_test_add_func ("/chat-store/checkpoints", test_checkpoints);
   g_test_add_func ("/chat-store/long-chat", test_long_chat);
 
   status = g_test_run ();
