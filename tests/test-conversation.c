@@ -543,6 +543,66 @@ test_same_prompt_base_model (void)
   check_same_prompt (conversation, chats, chat, model, "Once upon a time, there was a frog");
 }
 
+/* A request's own chat template (a profile's TEMPLATE) is what the model
+ * reads, on a model with a template of its own or without one. */
+static gboolean
+generation_done (gpointer data)
+{
+  return hearth_generation_is_finished (data);
+}
+
+static void
+test_own_template (void)
+{
+  g_autofree char *gguf = g_build_filename (tmp_dir, "own-template.gguf", NULL);
+  g_autoptr (HearthEngine) engine = hearth_engine_new ();
+  const char *own = "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}[assistant] ";
+  const char *expected = "[system] Be brief.\n[user] Once upon a time\n[assistant] ";
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  for (guint round = 0; round < 3; round++)
+    {
+      g_autoptr (HearthRequest) request = hearth_request_new (gguf, NULL);
+      g_autoptr (HearthGeneration) generation = NULL;
+      GBytes *prompt;
+
+      hearth_request_add_message (request, "system", "Be brief.");
+      hearth_request_add_message (request, "user", "Once upon a time");
+      request->options.num_predict = 2;
+      /* the own template, the model's way (none: the text continued), and
+       * the own template again (compiled once more) */
+      if (round != 1)
+        request->template_text = g_strdup (own);
+      g_ptr_array_set_size (prompts, 0);
+      generation = hearth_engine_generate (engine, g_steal_pointer (&request));
+      hearth_test_wait_until (generation_done, generation, 60, "the reply is finished");
+      g_assert_no_error (hearth_generation_get_error (generation));
+      g_assert_cmpuint (prompts->len, ==, 1);
+      prompt = prompts->pdata[0];
+      if (round == 1)
+        g_assert_cmpmem (g_bytes_get_data (prompt, NULL), g_bytes_get_size (prompt), "Once upon a time", 16);
+      else
+        g_assert_cmpmem (g_bytes_get_data (prompt, NULL), g_bytes_get_size (prompt), expected,
+                         strlen (expected));
+    }
+
+  /* a template that does not compile: said, not a crash */
+  {
+    g_autoptr (HearthRequest) request = hearth_request_new (gguf, NULL);
+    g_autoptr (HearthGeneration) generation = NULL;
+
+    hearth_request_add_message (request, "user", "hi");
+    request->template_text = g_strdup ("{% for m in messages %}never closed");
+    generation = hearth_engine_generate (engine, g_steal_pointer (&request));
+    hearth_test_wait_until (generation_done, generation, 60, "the reply is finished");
+    g_assert_error (hearth_generation_get_error (generation), HEARTH_ENGINE_ERROR,
+                    HEARTH_ENGINE_ERROR_TEMPLATE);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -571,6 +631,7 @@ main (int    argc,
   g_test_add_func ("/conversation/stories260K", test_stories);
   g_test_add_func ("/conversation/same-prompt", test_same_prompt);
   g_test_add_func ("/conversation/same-prompt-base-model", test_same_prompt_base_model);
+  g_test_add_func ("/conversation/own-template", test_own_template);
 
   status = g_test_run ();
   {

@@ -52,6 +52,8 @@ typedef struct
   ember_model *model;
   ember_tokenizer *tok;
   ember_template *chat_template;
+  char *own_source;             /* the last request's own template, compiled: */
+  ember_template *own_template;
   char *bos;
   char *eos;
   GQueue sessions;              /* Session, most recent first */
@@ -141,6 +143,8 @@ unload_worker (Loaded *lm)
   while ((session = g_queue_pop_head (&lm->sessions)) != NULL)
     session_free (session);
   g_clear_pointer (&lm->chat_template, ember_template_free);
+  g_clear_pointer (&lm->own_template, ember_template_free);
+  g_clear_pointer (&lm->own_source, g_free);
   g_clear_pointer (&lm->tok, ember_tokenizer_free);
   g_clear_pointer (&lm->model, ember_model_free);
   g_clear_pointer (&lm->bos, g_free);
@@ -271,8 +275,8 @@ log_prompt (const char *path,
  *  - a model without a chat template (a base model such as stories260K):
  *    the turns' words one after another, system messages left out, as
  *    Ollama's "{{ .Prompt }}" gives it;
- *  - otherwise: the messages through the model's chat template, special
- *    tokens parsed.
+ *  - otherwise: the messages through the request's own chat template (a
+ *    profile's) or the model's, special tokens parsed.
  * BOS is added as the model says, unless the template wrote it. */
 static gboolean
 prompt_text (Loaded         *lm,
@@ -284,19 +288,37 @@ prompt_text (Loaded         *lm,
 {
   ember_value *context, *messages;
   ember_template_options options;
+  ember_template *chat_template = lm->chat_template;
   ember_error e = { 0 };
   char *rendered = NULL;
   size_t rendered_len = 0;
   gboolean ok;
 
   *flags = ember_tokenizer_get_add_bos (lm->tok) ? EMBER_TOKENIZE_ADD_SPECIAL : 0;
+  if (!request->raw && request->template_text != NULL)
+    {
+      if (g_strcmp0 (lm->own_source, request->template_text) != 0)
+        {
+          g_clear_pointer (&lm->own_template, ember_template_free);
+          g_clear_pointer (&lm->own_source, g_free);
+          if (ember_template_new (request->template_text, strlen (request->template_text),
+                                  &lm->own_template, &e) != EMBER_OK)
+            {
+              g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
+                           _("The chat template cannot be used: %s"), e.message);
+              return FALSE;
+            }
+          lm->own_source = g_strdup (request->template_text);
+        }
+      chat_template = lm->own_template;
+    }
   if (request->raw)
     {
       *text = g_strdup (request->prompt != NULL ? request->prompt : "");
       *text_len = strlen (*text);
       return TRUE;
     }
-  if (lm->chat_template == NULL)
+  if (chat_template == NULL)
     {
       GString *joined = g_string_new (NULL);
 
@@ -322,7 +344,7 @@ prompt_text (Loaded         *lm,
   context = ember_template_chat_context (messages, lm->bos, lm->eos);
   ember_template_options_init (&options);
   ok = context != NULL
-       && ember_template_render (lm->chat_template, context, &options, &rendered, &rendered_len, &e) == EMBER_OK;
+       && ember_template_render (chat_template, context, &options, &rendered, &rendered_len, &e) == EMBER_OK;
   if (context == NULL)
     g_strlcpy (e.message, g_strerror (ENOMEM), sizeof e.message);
   ember_value_unref (context);
@@ -512,7 +534,7 @@ run_job (Loaded *lm,
         }
       stats.load_seconds = hearth_generation_elapsed_internal (generation) - t0;
     }
-  stats.continues_text = lm->chat_template == NULL && !request->raw;
+  stats.continues_text = lm->chat_template == NULL && request->template_text == NULL && !request->raw;
   ctx = session_context (lm, request, job->max_sessions, generation, &e);
   if (ctx == NULL)
     {

@@ -234,6 +234,7 @@ hearth_request_copy (const HearthRequest *request)
   copy->backend = request->backend;
   copy->raw = request->raw;
   copy->prompt = g_strdup (request->prompt);
+  copy->template_text = g_strdup (request->template_text);
   for (guint i = 0; i < request->roles->len; i++)
     hearth_request_add_message (copy, request->roles->pdata[i], request->contents->pdata[i]);
   if (request->tokens != NULL)
@@ -300,6 +301,7 @@ hearth_request_free (HearthRequest *request)
   g_free (request->model_path);
   g_free (request->session);
   g_free (request->prompt);
+  g_free (request->template_text);
   g_ptr_array_unref (request->roles);
   g_ptr_array_unref (request->contents);
   g_clear_pointer (&request->tokens, g_array_unref);

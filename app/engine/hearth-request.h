@@ -70,6 +70,8 @@ typedef struct
   GPtrArray *roles;             /* otherwise: "system", "user", "assistant" (char *) */
   GPtrArray *contents;          /* the messages' text (char *) */
   GArray *tokens;               /* or the prompt as token ids (gint32), or NULL */
+  char *template_text;          /* a chat template of the request's own (a profile's
+                                   TEMPLATE, Jinja), or NULL: the model's */
   HearthOptions options;
   GStrv stop;                   /* stop strings, or NULL */
   gboolean drop_oldest;         /* when the conversation does not fit: leave out its
