@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "hearth-settings"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "hearth-settings.h"
+
+struct _HearthSettings
+{
+  HearthOptions options;
+  GPtrArray *stop;              /* char *, NULL-terminated */
+  char *system;
+  GHashTable *sources;          /* name → HearthSettingSource; absent: the default */
+};
+
+/* The parameters Hearth applies (hearth_options_set () knows them). */
+static const char *const applied[] = {
+  "temperature", "top_k", "top_p", "min_p", "typical_p", "repeat_penalty", "repeat_last_n",
+  "presence_penalty", "frequency_penalty", "seed", "num_predict", "num_ctx", "num_thread",
+};
+
+static gboolean
+is_applied (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (applied); i++)
+    if (g_str_equal (name, applied[i]))
+      return TRUE;
+  return FALSE;
+}
+
+HearthSettings *
+hearth_settings_new (void)
+{
+  HearthSettings *self = g_new0 (HearthSettings, 1);
+
+  hearth_options_init (&self->options);
+  self->stop = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->stop, NULL);
+  self->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return self;
+}
+
+void
+hearth_settings_free (HearthSettings *self)
+{
+  if (self == NULL)
+    return;
+  g_ptr_array_unref (self->stop);
+  g_free (self->system);
+  g_hash_table_unref (self->sources);
+  g_free (self);
+}
+
+const char *
+hearth_setting_source_to_string (HearthSettingSource source)
+{
+  switch (source)
+    {
+    case HEARTH_SETTING_MODEL:
+      return _("the model");
+    case HEARTH_SETTING_CHAT:
+      return _("this chat");
+    case HEARTH_SETTING_REPLY:
+      return _("this reply");
+    case HEARTH_SETTING_DEFAULT:
+    default:
+      return _("the default");
+    }
+}
+
+/* A JSON scalar as the text a Modelfile's PARAMETER line would hold. */
+static char *
+scalar_text (JsonNode *node)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return NULL;
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+    case G_TYPE_DOUBLE:
+      return g_strdup (g_ascii_dtostr (buf, sizeof buf, json_node_get_double (node)));
+    case G_TYPE_BOOLEAN:
+      return g_strdup (json_node_get_boolean (node) ? "true" : "false");
+    case G_TYPE_STRING:
+      return g_strdup (json_node_get_string (node));
+    default:
+      return NULL;
+    }
+}
+
+static const char *
+level_name (HearthSettingSource source)
+{
+  return hearth_setting_source_to_string (source);
+}
+
+gboolean
+hearth_settings_apply_json (HearthSettings       *self,
+                            JsonObject           *params,
+                            HearthSettingSource   source,
+                            GError              **error)
+{
+  HearthOptions options;
+  g_autoptr (GPtrArray) stop = NULL;
+  g_autoptr (GPtrArray) set = g_ptr_array_new ();
+  g_autofree char *system = NULL;
+  gboolean has_system = FALSE;
+  g_autoptr (GList) members = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (params == NULL)
+    return TRUE;
+  options = self->options;
+  members = json_object_get_members (params);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *node = json_object_get_member (params, name);
+
+      if (g_str_equal (name, "stop"))
+        {
+          stop = g_ptr_array_new_with_free_func (g_free);
+          if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+            g_ptr_array_add (stop, g_strdup (json_node_get_string (node)));
+          else if (JSON_NODE_HOLDS_ARRAY (node))
+            {
+              JsonArray *array = json_node_get_array (node);
+
+              for (guint i = 0; i < json_array_get_length (array); i++)
+                {
+                  JsonNode *item = json_array_get_element (array, i);
+
+                  if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
+                    {
+                      g_set_error (error, HEARTH_OPTIONS_ERROR, 0,
+                                   _("stop (from %s) must be a list of texts"), level_name (source));
+                      return FALSE;
+                    }
+                  g_ptr_array_add (stop, g_strdup (json_node_get_string (item)));
+                }
+            }
+          else
+            {
+              g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("stop (from %s) must be a list of texts"),
+                           level_name (source));
+              return FALSE;
+            }
+          g_ptr_array_add (stop, NULL);
+          g_ptr_array_add (set, (gpointer) name);
+        }
+      else if (g_str_equal (name, "system"))
+        {
+          if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+            {
+              g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("system (from %s) must be a text"),
+                           level_name (source));
+              return FALSE;
+            }
+          g_free (system);
+          system = g_strdup (json_node_get_string (node));
+          has_system = TRUE;
+          g_ptr_array_add (set, (gpointer) name);
+        }
+      else if (is_applied (name))
+        {
+          g_autofree char *text = scalar_text (node);
+          g_autoptr (GError) local = NULL;
+
+          if (text == NULL || !hearth_options_set (&options, name, text, &local))
+            {
+              g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("%s (from %s): %s"), name,
+                           level_name (source),
+                           local != NULL ? local->message : _("not a number"));
+              return FALSE;
+            }
+          g_ptr_array_add (set, (gpointer) name);
+        }
+      else
+        g_debug ("%s (from %s) is not a setting Hearth uses; left out", name, level_name (source));
+    }
+  {
+    g_autoptr (GError) local = NULL;
+
+    if (!hearth_options_validate (&options, &local))
+      {
+        g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("%s (from %s)"), local->message,
+                     level_name (source));
+        return FALSE;
+      }
+  }
+
+  /* all of it, or nothing */
+  self->options = options;
+  if (stop != NULL)
+    {
+      g_ptr_array_unref (self->stop);
+      self->stop = g_steal_pointer (&stop);
+    }
+  if (has_system)
+    {
+      g_free (self->system);
+      self->system = g_steal_pointer (&system);
+    }
+  for (guint i = 0; i < set->len; i++)
+    g_hash_table_insert (self->sources, g_strdup (set->pdata[i]), GINT_TO_POINTER (source));
+  return TRUE;
+}
+
+gboolean
+hearth_settings_apply_text (HearthSettings       *self,
+                            const char           *json,
+                            HearthSettingSource   source,
+                            GError              **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  JsonNode *root;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (json == NULL || *json == '\0')
+    return TRUE;
+  if (!json_parser_load_from_data (parser, json, -1, &local))
+    {
+      g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("The settings of %s are not JSON: %s"),
+                   level_name (source), local->message);
+      return FALSE;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("The settings of %s are not a JSON object"),
+                   level_name (source));
+      return FALSE;
+    }
+  return hearth_settings_apply_json (self, json_node_get_object (root), source, error);
+}
+
+const HearthOptions *
+hearth_settings_get_options (HearthSettings *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return &self->options;
+}
+
+const char *const *
+hearth_settings_get_stop (HearthSettings *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return (const char *const *) self->stop->pdata;
+}
+
+const char *
+hearth_settings_get_system (HearthSettings *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->system;
+}
+
+HearthSettingSource
+hearth_settings_get_source (HearthSettings *self,
+                            const char     *name)
+{
+  g_return_val_if_fail (self != NULL && name != NULL, HEARTH_SETTING_DEFAULT);
+  return GPOINTER_TO_INT (g_hash_table_lookup (self->sources, name));
+}
+
+void
+hearth_settings_apply_to (HearthSettings *self,
+                          HearthRequest  *request)
+{
+  g_return_if_fail (self != NULL && request != NULL);
+
+  request->options = self->options;
+  g_strfreev (request->stop);
+  request->stop = self->stop->len > 1 ? g_strdupv ((char **) self->stop->pdata) : NULL;
+  if (self->system != NULL && *self->system != '\0'
+      && (request->roles->len == 0 || !g_str_equal (request->roles->pdata[0], "system")))
+    {
+      g_ptr_array_insert (request->roles, 0, g_strdup ("system"));
+      g_ptr_array_insert (request->contents, 0, g_strdup (self->system));
+    }
+}
