@@ -173,11 +173,17 @@ hearth_settings_apply_json (HearthSettings       *self,
           g_autofree char *text = scalar_text (node);
           g_autoptr (GError) local = NULL;
 
-          if (text == NULL || !hearth_options_set (&options, name, text, &local))
+          if (text == NULL)
             {
               g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("%s (from %s): %s"), name,
-                           level_name (source),
-                           local != NULL ? local->message : _("not a number"));
+                           level_name (source), _("not a number"));
+              return FALSE;
+            }
+          if (!hearth_options_set (&options, name, text, &local))
+            {
+              /* the message names the parameter already */
+              g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("%s (from %s)"), local->message,
+                           level_name (source));
               return FALSE;
             }
           g_ptr_array_add (set, (gpointer) name);
