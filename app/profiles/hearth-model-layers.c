@@ -74,16 +74,20 @@ read_layer_blob (HearthStore  *store,
     }
   if (st.st_size > HEARTH_MODEL_LAYERS_MAX_BYTES || size > HEARTH_MODEL_LAYERS_MAX_BYTES)
     {
+      g_autofree char *got = g_strdup_printf ("%" G_GINT64_FORMAT, MAX ((gint64) st.st_size, size));
+
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   _("the %s is too large (%" G_GINT64_FORMAT " bytes, at most %d)"), what,
-                   MAX ((gint64) st.st_size, size), HEARTH_MODEL_LAYERS_MAX_BYTES);
+                   _("the %s is too large (%s bytes, at most %d)"), what, got,
+                   HEARTH_MODEL_LAYERS_MAX_BYTES);
       return NULL;
     }
   if ((gint64) st.st_size != size)
     {
+      g_autofree char *got = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) st.st_size);
+      g_autofree char *said = g_strdup_printf ("%" G_GINT64_FORMAT, size);
+
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                   _("the %s has %" G_GINT64_FORMAT " bytes where its manifest says %"
-                     G_GINT64_FORMAT), what, (gint64) st.st_size, size);
+                   _("the %s has %s bytes where its manifest says %s"), what, got, said);
       return NULL;
     }
   if (!g_file_get_contents (path, &data, len, &local))
