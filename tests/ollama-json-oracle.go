@@ -12,6 +12,9 @@
 //                                hex), int (decimal), bool (0/1), str,
 //                                strs (hex strings joined by '.', '-' for none)
 //   messages ROLE CONTENT ...
+//   manifest BYTES, config BYTES: decoded into Ollama's structs and
+//                                encoded again (a blob Ollama would write
+//                                the same way comes out the same)
 // Output: one line per case, the blob in hex.
 //
 // Ollama is built with Go 1.22 or later, whose encoding/json writes \b and
@@ -29,6 +32,60 @@ import (
 	"strconv"
 	"strings"
 )
+
+// manifest.Manifest, manifest.Layer and model.ConfigV2: their fields and
+// tags, as Ollama declares them.
+type layer struct {
+	MediaType string `json:"mediaType"`
+	Digest    string `json:"digest"`
+	Size      int64  `json:"size"`
+	From      string `json:"from,omitempty"`
+	Name      string `json:"name,omitempty"`
+}
+
+type manifest struct {
+	SchemaVersion int     `json:"schemaVersion"`
+	MediaType     string  `json:"mediaType"`
+	Config        layer   `json:"config"`
+	Layers        []layer `json:"layers"`
+}
+
+type draft struct {
+	ModelFormat  string `json:"model_format,omitempty"`
+	Architecture string `json:"architecture,omitempty"`
+	TensorPrefix string `json:"tensor_prefix,omitempty"`
+	Config       string `json:"config,omitempty"`
+}
+
+type configV2 struct {
+	ModelFormat   string   `json:"model_format"`
+	ModelFamily   string   `json:"model_family"`
+	ModelFamilies []string `json:"model_families"`
+	ModelType     string   `json:"model_type"`
+	FileType      string   `json:"file_type"`
+	Renderer      string   `json:"renderer,omitempty"`
+	Parser        string   `json:"parser,omitempty"`
+	Requires      string   `json:"requires,omitempty"`
+	RemoteHost    string   `json:"remote_host,omitempty"`
+	RemoteModel   string   `json:"remote_model,omitempty"`
+	Capabilities  []string `json:"capabilities,omitempty"`
+	ContextLen    int      `json:"context_length,omitempty"`
+	EmbedLen      int      `json:"embedding_length,omitempty"`
+	BaseName      string   `json:"base_name,omitempty"`
+	Draft         *draft   `json:"draft,omitempty"`
+	Architecture  string   `json:"architecture"`
+	OS            string   `json:"os"`
+}
+
+// reencode: @data decoded into @into and written by the Encoder again.
+func reencode(data string, into any) []byte {
+	if err := json.Unmarshal([]byte(data), into); err != nil {
+		return []byte("ERROR " + err.Error())
+	}
+	var out bytes.Buffer
+	json.NewEncoder(&out).Encode(into)
+	return out.Bytes()
+}
 
 type message struct {
 	Role    string `json:"role"`
@@ -124,6 +181,10 @@ func main() {
 			}
 			var m map[string]any
 			out = roundTrip(p, &m)
+		case "manifest":
+			out = reencode(unhex(f[1]), &manifest{})
+		case "config":
+			out = reencode(unhex(f[1]), &configV2{})
 		case "messages":
 			var ms []message
 			for i := 1; i+1 < len(f); i += 2 {

@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hearth-model-layers.h"
 #include "hearth-ollama-json.h"
+#include "test-models.h"
 
 static char *tmp_dir;
 static char *oracle;        /* the built oracle, or NULL */
@@ -381,6 +383,64 @@ test_messages_oracle (void)
   compare (cases, TRUE);
 }
 
+/* A derived model's manifest and config blob, decoded into Ollama's own
+ * structs and encoded again by Go, come out unchanged. */
+static void
+test_manifest_oracle (void)
+{
+  g_autofree char *root = g_build_filename (tmp_dir, "store", NULL);
+  g_autofree char *gguf = g_build_filename (tmp_dir, "tiny.gguf", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (HearthModelLayers) layers = hearth_model_layers_new ();
+  g_autoptr (HearthModelName) name = hearth_model_name_parse ("hf.co/me/derived:v1", NULL);
+  g_autofree char *path = hearth_model_name_manifest_path (name, root);
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) input = g_string_new (NULL);
+  g_autoptr (GPtrArray) want = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_path = NULL;
+  g_autofree char *h1 = NULL;
+  g_autofree char *h2 = NULL;
+  hearth_test_model m;
+  ember_error eerr = { 0 };
+
+  if (oracle == NULL)
+    {
+      g_test_skip (no_oracle);
+      return;
+    }
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &eerr), ==, EMBER_OK);
+  g_assert_true (hearth_store_import (store, gguf, "ns/base:q8", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  layers->system = g_strdup ("<system> & 您");
+  g_ptr_array_add (layers->params, hearth_ollama_param_new_float32 ("top_p", 0.9f));
+  g_ptr_array_add (layers->licenses, g_strdup ("licence"));
+  g_assert_true (hearth_model_layers_write (store, "hf.co/me/derived:v1", "ns/base:q8", layers,
+                                            &error));
+  g_assert_no_error (error);
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  manifest = hearth_store_read_manifest (store, name, &error);
+  g_assert_no_error (error);
+  config_path = hearth_store_blob_path (store, json_object_get_string_member (
+    json_object_get_object_member (json_node_get_object (manifest), "config"), "digest"), NULL);
+  g_assert_true (g_file_get_contents (config_path, &config, NULL, NULL));
+  g_assert_nonnull (strstr (text, "\"from\":\"ns/base:q8\""));
+
+  h1 = to_hex (text, -1);
+  h2 = to_hex (config, -1);
+  g_string_append_printf (input, "manifest %s\nconfig %s\n", h1, h2);
+  want = run_oracle (input->str);
+  g_assert_cmpuint (want->len, ==, 2);
+  g_assert_cmpmem (text, strlen (text), g_bytes_get_data (want->pdata[0], NULL),
+                   g_bytes_get_size (want->pdata[0]));
+  g_assert_cmpmem (config, strlen (config), g_bytes_get_data (want->pdata[1], NULL),
+                   g_bytes_get_size (want->pdata[1]));
+}
+
 /* What needs no Go: the rules as known. */
 static void
 test_fixed (void)
@@ -447,6 +507,7 @@ main (int    argc,
   g_test_add_func ("/ollama-json/fixed", test_fixed);
   g_test_add_func ("/ollama-json/params-against-go", test_params_oracle);
   g_test_add_func ("/ollama-json/messages-against-go", test_messages_oracle);
+  g_test_add_func ("/ollama-json/manifest-against-go", test_manifest_oracle);
   ret = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("chmod -R u+w \"%s\"", tmp_dir);
