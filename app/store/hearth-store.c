@@ -203,6 +203,16 @@ write_blob (HearthStore  *self,
   return g_steal_pointer (&digest);
 }
 
+char *
+hearth_store_write_blob (HearthStore  *self,
+                         const char   *data,
+                         gsize         len,
+                         GError      **error)
+{
+  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
+  return write_blob (self, data, len, error);
+}
+
 /* ---- manifests ----------------------------------------------------------- */
 
 static gboolean

@@ -22,6 +22,7 @@ G_BEGIN_DECLS
 #define HEARTH_MEDIA_TYPE_TEMPLATE "application/vnd.ollama.image.template"
 #define HEARTH_MEDIA_TYPE_SYSTEM "application/vnd.ollama.image.system"
 #define HEARTH_MEDIA_TYPE_LICENSE "application/vnd.ollama.image.license"
+#define HEARTH_MEDIA_TYPE_MESSAGES "application/vnd.ollama.image.messages"
 
 #define HEARTH_TYPE_STORE (hearth_store_get_type ())
 G_DECLARE_FINAL_TYPE (HearthStore, hearth_store, HEARTH, STORE, GObject)
@@ -58,6 +59,13 @@ const char *hearth_store_get_root (HearthStore *self);
 char *hearth_store_blob_path (HearthStore  *self,
                               const char   *digest,
                               GError      **error);
+
+/* Writes @data (@len bytes) as the blob its SHA-256 names (atomically; a
+ * blob with that name stays as it is); returns the digest "sha256:HEX". */
+char *hearth_store_write_blob (HearthStore  *self,
+                               const char   *data,
+                               gsize         len,
+                               GError      **error);
 
 /* Every model, sorted by name (HearthStoreModel). Manifests that cannot be
  * read are skipped with a warning. */
