@@ -16,6 +16,7 @@
 
 #include "hearth-cli.h"
 #include "hearth-conversation.h"
+#include "hearth-model-layers.h"
 #include "test-common.h"
 #include "test-models.h"
 
@@ -603,6 +604,52 @@ test_own_template (void)
   }
 }
 
+/* A profile (a model with its own layers: params, system prompt,
+ * template) makes `hearth run` read exactly what the equivalent raw prompt
+ * reads, and write the same words (stories260K, greedy). */
+static void
+test_profile_run (void)
+{
+  g_autofree char *model = hearth_test_shared_file ("models/stories260K.gguf");
+  g_autofree char *root = g_build_filename (tmp_dir, "profile-models", NULL);
+  g_autoptr (HearthStore) store = NULL;
+  g_autoptr (HearthModelLayers) layers = hearth_model_layers_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *by_profile = NULL;
+  g_autofree char *by_raw = NULL;
+  const char *profile_args[] = { "storyteller", "Once upon a time", NULL };
+  const char *raw_args[] = { "--raw", "--temperature", "0", "--num-predict", "20", "stories",
+                             "system: You tell stories.\nuser: Once upon a time\nassistant:", NULL };
+  GBytes *a, *b;
+
+  if (model == NULL)
+    return;
+  store = hearth_store_new (root);
+  g_assert_true (hearth_store_import (store, model, "stories", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (layers->params, hearth_ollama_param_new_float32 ("temperature", 0));
+  g_ptr_array_add (layers->params, hearth_ollama_param_new_int ("num_predict", 20));
+  layers->system = g_strdup ("You tell stories.");
+  layers->template = g_strdup ("{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant:");
+  g_assert_true (hearth_model_layers_write (store, "storyteller", "stories", layers, &error));
+  g_assert_no_error (error);
+
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+  g_ptr_array_set_size (prompts, 0);
+  by_profile = hearth_run (profile_args);
+  by_raw = hearth_run (raw_args);
+  g_unsetenv ("HEARTH_MODELS");
+
+  g_assert_cmpuint (prompts->len, ==, 2);
+  a = prompts->pdata[0];
+  b = prompts->pdata[1];
+  g_assert_cmpmem (g_bytes_get_data (a, NULL), g_bytes_get_size (a), g_bytes_get_data (b, NULL),
+                   g_bytes_get_size (b));
+  g_test_message ("the profile's reply: %s", by_profile);
+  g_assert_cmpuint (strlen (by_profile), >, 1);
+  g_assert_cmpstr (by_profile, ==, by_raw);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -632,6 +679,7 @@ main (int    argc,
   g_test_add_func ("/conversation/same-prompt", test_same_prompt);
   g_test_add_func ("/conversation/same-prompt-base-model", test_same_prompt_base_model);
   g_test_add_func ("/conversation/own-template", test_own_template);
+  g_test_add_func ("/conversation/profile-run", test_profile_run);
 
   status = g_test_run ();
   {

@@ -25,6 +25,7 @@
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
 #include "hearth-context.h"
+#include "hearth-settings.h"
 
 typedef struct
 {
@@ -33,8 +34,12 @@ typedef struct
   char *model_path;          /* the file MODEL names */
   const char *prompt;
   gboolean verbose;
-  HearthRequest *request;    /* model, options, stop strings, the system message and
-                                the conversation so far */
+  HearthRequest *request;    /* model, options, stop strings, the system message, the
+                                model's example messages and the conversation so far */
+  GPtrArray *flags;          /* the parameters given as options: name, value, … (they
+                                win over the model's own) */
+  const char *system_flag;   /* --system */
+  guint n_preamble;          /* the messages /clear keeps: system and examples */
 
   /* state */
   HearthEngine *engine;      /* the context's */
@@ -74,6 +79,11 @@ set_parameter (RunState   *s,
     {
       fprintf (s->err, "hearth run: %s\n", error->message);
       return FALSE;
+    }
+  if (s->flags != NULL)
+    {
+      g_ptr_array_add (s->flags, g_strdup (name));
+      g_ptr_array_add (s->flags, g_strdup (value));
     }
   return TRUE;
 }
@@ -159,8 +169,7 @@ parse_arguments (RunState *s,
 
       if (g_str_equal (name, "--system"))
         {
-          hearth_request_clear_messages (s->request);
-          hearth_request_add_message (s->request, "system", value);
+          s->system_flag = value;
           continue;
         }
       if (g_str_equal (name, "--backend"))
@@ -292,6 +301,40 @@ print_error (RunState         *s,
     fprintf (s->err, "hearth run: %s\n", detail != NULL ? detail : error->message);
 }
 
+/* The request as the model (a profile) says, then the options given:
+ * the model's params, system prompt, example messages and template under
+ * the command's --system and parameters. */
+static int
+apply_model (RunState      *s,
+             HearthContext *context)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthSettings) settings = NULL;
+  g_autoptr (HearthRequest) request = hearth_request_new (s->model_path, NULL);
+
+  settings = hearth_settings_new_for_model (hearth_context_get_store (context), s->model_arg, &error);
+  if (settings == NULL)
+    {
+      fprintf (s->err, "hearth run: %s\n", error->message);
+      return 1;
+    }
+  if (s->system_flag != NULL)
+    hearth_request_add_message (request, "system", s->system_flag);
+  hearth_settings_apply_to (settings, request);
+  for (guint i = 0; i + 1 < s->flags->len; i += 2)
+    if (!hearth_request_set_parameter (request, s->flags->pdata[i], s->flags->pdata[i + 1], &error))
+      {
+        fprintf (s->err, "hearth run: %s\n", error->message);
+        return 2;
+      }
+  request->raw = s->request->raw;
+  request->backend = s->request->backend;
+  s->n_preamble = request->roles->len;
+  hearth_request_free (s->request);
+  s->request = g_steal_pointer (&request);
+  return 0;
+}
+
 /* Loads the model (and its cache) before the first prompt, so that a model
  * that cannot run says so at once. */
 static int
@@ -403,13 +446,10 @@ clear_conversation (RunState *s)
 {
   HearthRequest *r = s->request;
 
-  /* the system message stays; the cache keeps what it can reuse */
-  for (guint i = r->roles->len; i > 0; i--)
-    if (!g_str_equal (r->roles->pdata[i - 1], "system"))
-      {
-        g_ptr_array_remove_index (r->roles, i - 1);
-        g_ptr_array_remove_index (r->contents, i - 1);
-      }
+  /* the system message and the model's examples stay; the cache keeps
+   * what it can reuse */
+  g_ptr_array_set_size (r->roles, s->n_preamble);
+  g_ptr_array_set_size (r->contents, s->n_preamble);
 }
 
 /* Handles a /command; returns FALSE to leave. */
@@ -461,6 +501,8 @@ chat_command (RunState   *s,
             g_ptr_array_remove_index (r->roles, i);
             g_ptr_array_remove_index (r->contents, i--);
           }
+      if (r->roles->len == 0 || !g_str_equal (r->roles->pdata[0], "system"))
+        s->n_preamble++;
       g_ptr_array_insert (r->roles, 0, g_strdup ("system"));
       g_ptr_array_insert (r->contents, 0, g_strdup (line + strlen ("/set system ")));
       fprintf (s->out, "%s\n", _("Set the system message."));
@@ -583,6 +625,7 @@ static void
 run_state_clear (RunState *s)
 {
   g_clear_pointer (&s->request, hearth_request_free);
+  g_clear_pointer (&s->flags, g_ptr_array_unref);
   g_clear_pointer (&s->model_path, g_free);
   g_clear_object (&s->engine);
 }
@@ -603,6 +646,7 @@ hearth_cli_run_model (HearthContext          *context,
   s.err = err;
   /* the scratch cache: a chat's turns reuse what it holds */
   s.request = hearth_request_new ("", NULL);
+  s.flags = g_ptr_array_new_with_free_func (g_free);
 
   status = parse_arguments (&s, argc, argv);
   if (status == 0)
@@ -611,10 +655,7 @@ hearth_cli_run_model (HearthContext          *context,
       if (s.model_path == NULL)
         status = 1;
       else
-        {
-          g_free (s.request->model_path);
-          s.request->model_path = g_strdup (s.model_path);
-        }
+        status = apply_model (&s, context);
     }
   if (status == 0)
     {

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "hearth-settings.h"
 
@@ -14,6 +15,8 @@ struct _HearthSettings
   GPtrArray *stop;              /* char *, NULL-terminated */
   char *system;
   GHashTable *sources;          /* name → HearthSettingSource; absent: the default */
+  GPtrArray *messages;          /* the model's examples: role, content, role, content … */
+  char *template_text;          /* the model's own Jinja template, or NULL */
 };
 
 /* The parameters Hearth applies (hearth_options_set () knows them). */
@@ -40,6 +43,7 @@ hearth_settings_new (void)
   self->stop = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (self->stop, NULL);
   self->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->messages = g_ptr_array_new_with_free_func (g_free);
   return self;
 }
 
@@ -51,6 +55,8 @@ hearth_settings_free (HearthSettings *self)
   g_ptr_array_unref (self->stop);
   g_free (self->system);
   g_hash_table_unref (self->sources);
+  g_ptr_array_unref (self->messages);
+  g_free (self->template_text);
   g_free (self);
 }
 
@@ -249,6 +255,78 @@ hearth_settings_apply_text (HearthSettings       *self,
   return hearth_settings_apply_json (self, json_node_get_object (root), source, error);
 }
 
+/* Whether @source reads as a Jinja template rather than Go's text/template
+ * ({{ .System }}, {{ range .Messages }}): a statement tag or a name
+ * without Go's leading dot. */
+static gboolean
+reads_as_jinja (const char *source)
+{
+  if (strstr (source, "{%") != NULL)
+    return TRUE;
+  return strstr (source, "{{ .") == NULL && strstr (source, "{{- .") == NULL
+         && strstr (source, "{{.") == NULL && strstr (source, "{{ $") == NULL
+         && strstr (source, "{{- $") == NULL && strstr (source, "{{ range") == NULL
+         && strstr (source, "{{- range") == NULL && strstr (source, "{{ if") == NULL
+         && strstr (source, "{{- if") == NULL;
+}
+
+gboolean
+hearth_settings_apply_model (HearthSettings           *self,
+                             const HearthModelLayers  *layers,
+                             GError                  **error)
+{
+  g_return_val_if_fail (self != NULL && layers != NULL, FALSE);
+
+  if (layers->params->len > 0)
+    {
+      g_autoptr (GBytes) bytes = hearth_ollama_json_params (layers->params, error);
+      g_autofree char *text = NULL;
+
+      if (bytes == NULL)
+        return FALSE;
+      text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      if (!hearth_settings_apply_text (self, text, HEARTH_SETTING_MODEL, error))
+        return FALSE;
+    }
+  if (layers->system != NULL)
+    {
+      g_free (self->system);
+      self->system = g_strdup (layers->system);
+      g_hash_table_insert (self->sources, g_strdup ("system"), GINT_TO_POINTER (HEARTH_SETTING_MODEL));
+    }
+  g_ptr_array_set_size (self->messages, 0);
+  for (guint i = 0; i < layers->messages->len; i++)
+    {
+      const HearthOllamaMessage *m = layers->messages->pdata[i];
+
+      g_ptr_array_add (self->messages, g_strdup (m->role));
+      g_ptr_array_add (self->messages, g_strdup (m->content));
+    }
+  g_clear_pointer (&self->template_text, g_free);
+  if (layers->template != NULL && reads_as_jinja (layers->template))
+    self->template_text = g_strdup (layers->template);
+  return TRUE;
+}
+
+HearthSettings *
+hearth_settings_new_for_model (HearthStore  *store,
+                               const char   *model,
+                               GError      **error)
+{
+  g_autoptr (HearthSettings) self = hearth_settings_new ();
+  g_autoptr (HearthModelLayers) layers = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (store) && model != NULL, NULL);
+
+  /* a GGUF file of its own, outside the store: no layers */
+  if (g_path_is_absolute (model) || g_str_has_suffix (model, ".gguf"))
+    return g_steal_pointer (&self);
+  layers = hearth_model_layers_read (store, model, error);
+  if (layers == NULL || !hearth_settings_apply_model (self, layers, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
 const HearthOptions *
 hearth_settings_get_options (HearthSettings *self)
 {
@@ -293,4 +371,17 @@ hearth_settings_apply_to (HearthSettings *self,
       g_ptr_array_insert (request->roles, 0, g_strdup ("system"));
       g_ptr_array_insert (request->contents, 0, g_strdup (self->system));
     }
+  /* the model's examples, after the system message, before the rest */
+  if (self->messages->len > 0)
+    {
+      guint at = request->roles->len > 0 && g_str_equal (request->roles->pdata[0], "system") ? 1 : 0;
+
+      for (guint i = 0; i + 1 < self->messages->len; i += 2, at++)
+        {
+          g_ptr_array_insert (request->roles, (gint) at, g_strdup (self->messages->pdata[i]));
+          g_ptr_array_insert (request->contents, (gint) at, g_strdup (self->messages->pdata[i + 1]));
+        }
+    }
+  if (self->template_text != NULL && request->template_text == NULL)
+    request->template_text = g_strdup (self->template_text);
 }

@@ -16,6 +16,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "hearth-model-layers.h"
 #include "hearth-request.h"
 
 G_BEGIN_DECLS
@@ -49,6 +50,24 @@ gboolean hearth_settings_apply_text (HearthSettings       *self,
                                      HearthSettingSource   source,
                                      GError              **error);
 
+/* The model's own layers (a profile is a model), under everything laid
+ * after: its params and its system prompt at HEARTH_SETTING_MODEL, its
+ * example messages (put before the conversation) and its chat template
+ * (used instead of the GGUF's where it is Jinja; a Go template, as
+ * models from Ollama's registry carry, is not rendered yet and the GGUF's
+ * own is used). */
+gboolean hearth_settings_apply_model (HearthSettings           *self,
+                                      const HearthModelLayers  *layers,
+                                      GError                  **error);
+
+/* The settings of model @model: Ollama's defaults under its own layers
+ * where @model names a model of @store (a GGUF file outside the store has
+ * none). NULL, with a message naming the model, where its layers are
+ * damaged. */
+HearthSettings *hearth_settings_new_for_model (HearthStore  *store,
+                                               const char   *model,
+                                               GError      **error);
+
 const HearthOptions *hearth_settings_get_options (HearthSettings *self);
 /* NULL-terminated; empty when none. */
 const char *const *hearth_settings_get_stop (HearthSettings *self);
@@ -62,8 +81,9 @@ HearthSettingSource hearth_settings_get_source (HearthSettings *self,
 /* A static, translated name of @source ("the model", "this chat" …). */
 const char *hearth_setting_source_to_string (HearthSettingSource source);
 
-/* Puts the options and stop strings in @request, and the system prompt as
- * its first message unless it starts with a system message already. */
+/* Puts the options and stop strings in @request; the system prompt as its
+ * first message unless it starts with a system message already, then the
+ * model's example messages; the model's own template. */
 void hearth_settings_apply_to (HearthSettings *self,
                                HearthRequest  *request);
 
