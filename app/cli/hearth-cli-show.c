@@ -16,6 +16,7 @@
 
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-model-layers.h"
 #include "hearth-gguf.h"
 
 /* Arrays longer than this are summarised in --json unless --verbose. */
@@ -315,6 +316,78 @@ describe_json (const char            *path,
 
 /* ---- the command --------------------------------------------------------- */
 
+/* Whether @source is written in Go's text/template syntax (Ollama's) rather
+ * than Jinja: Hearth runs a Jinja template of a model's own, and the GGUF's
+ * where the model's is Go. */
+static gboolean
+hearth_go_template_syntax (const char *source)
+{
+  return strstr (source, "{%") == NULL
+         && (strstr (source, "{{ .") != NULL || strstr (source, "{{- .") != NULL
+             || strstr (source, "{{.") != NULL || strstr (source, "{{ if") != NULL
+             || strstr (source, "{{- if") != NULL || strstr (source, "{{ range") != NULL
+             || strstr (source, "{{- range") != NULL);
+}
+
+/* --parameters, --system, --license: a model's own layer, as `ollama show`
+ * prints it (nothing where the model has none). */
+static int
+print_layer (const HearthModelLayers *layers,
+             const char              *which,
+             FILE                    *out)
+{
+  if (layers == NULL)
+    return 0;
+  if (g_str_equal (which, "--system"))
+    {
+      if (layers->system != NULL)
+        fprintf (out, "%s\n", layers->system);
+      return 0;
+    }
+  if (g_str_equal (which, "--license"))
+    {
+      for (guint i = 0; i < layers->licenses->len; i++)
+        fprintf (out, "%s%s\n", i > 0 ? "\n" : "", (const char *) layers->licenses->pdata[i]);
+      return 0;
+    }
+  for (guint i = 0; i < layers->params->len; i++)
+    {
+      const HearthOllamaParam *p = layers->params->pdata[i];
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+      switch (p->type)
+        {
+        case HEARTH_OLLAMA_VALUE_BOOL:
+          fprintf (out, "%-30s %s\n", p->name, p->b ? "true" : "false");
+          break;
+        case HEARTH_OLLAMA_VALUE_INT:
+          fprintf (out, "%-30s %" G_GINT64_FORMAT "\n", p->name, p->i);
+          break;
+        case HEARTH_OLLAMA_VALUE_FLOAT:
+          fprintf (out, "%-30s %s\n", p->name, g_ascii_formatd (buf, sizeof buf, "%g", p->f));
+          break;
+        case HEARTH_OLLAMA_VALUE_STRING:
+          {
+            g_autofree char *quoted = g_strescape (p->s, "");
+
+            fprintf (out, "%-30s \"%s\"\n", p->name, quoted);
+          }
+          break;
+        case HEARTH_OLLAMA_VALUE_STRINGS:
+          for (guint k = 0; p->strv[k] != NULL; k++)
+            {
+              g_autofree char *quoted = g_strescape (p->strv[k], "");
+
+              fprintf (out, "%-30s \"%s\"\n", p->name, quoted);
+            }
+          break;
+        default:
+          break;
+        }
+    }
+  return 0;
+}
+
 int
 hearth_cli_show (HearthContext          *context,
                  const HearthCliCommand *command,
@@ -324,6 +397,7 @@ hearth_cli_show (HearthContext          *context,
                  FILE                   *err)
 {
   gboolean want_template = FALSE, want_json = FALSE, verbose = FALSE;
+  const char *layer = NULL;     /* --parameters, --system, --license */
   const char *path = NULL;
   g_autofree char *resolved = NULL;
   g_autoptr (HearthGguf) gguf = NULL;
@@ -334,6 +408,16 @@ hearth_cli_show (HearthContext          *context,
     {
       if (g_str_equal (argv[i], "--template"))
         want_template = TRUE;
+      else if (g_str_equal (argv[i], "--parameters") || g_str_equal (argv[i], "--system")
+               || g_str_equal (argv[i], "--license"))
+        {
+          if (layer != NULL && !g_str_equal (layer, argv[i]))
+            {
+              fprintf (err, _("hearth show: %s and %s cannot be used together\n"), layer, argv[i]);
+              return 2;
+            }
+          layer = argv[i];
+        }
       else if (g_str_equal (argv[i], "--json"))
         want_json = TRUE;
       else if (g_str_equal (argv[i], "--verbose"))
@@ -358,10 +442,37 @@ hearth_cli_show (HearthContext          *context,
       fprintf (err, _("hearth show: --template and --json cannot be used together\n"));
       return 2;
     }
+  if (layer != NULL && (want_template || want_json))
+    {
+      fprintf (err, _("hearth show: %s cannot be used with --template or --json\n"), layer);
+      return 2;
+    }
 
   resolved = hearth_cli_resolve_model (context, "show", path, err);
   if (resolved == NULL)
     return 1;
+  if (layer != NULL || want_template)
+    {
+      /* a model's own layers (a profile's); a GGUF file outside the store has none */
+      g_autoptr (HearthModelLayers) layers = NULL;
+
+      if (!g_str_equal (resolved, path) && !g_path_is_absolute (path) && !g_str_has_suffix (path, ".gguf"))
+        {
+          layers = hearth_model_layers_read (hearth_context_get_store (context), path, &error);
+          if (layers == NULL)
+            {
+              fprintf (err, "hearth show: %s\n", error->message);
+              return 1;
+            }
+        }
+      if (layer != NULL)
+        return print_layer (layers, layer, out);
+      if (layers != NULL && layers->template != NULL && !hearth_go_template_syntax (layers->template))
+        {
+          fputs (layers->template, out);
+          return 0;
+        }
+    }
   path = resolved;
   gguf = hearth_gguf_open (path, &error);
   if (gguf == NULL)

@@ -104,11 +104,12 @@ static const HearthCliCommand commands[] = {
     hearth_cli_run_model,
   },
   {
-    "show", "MODEL [--template | --json [--verbose]]",
+    "show", "MODEL [--template | --parameters | --system | --license | --json [--verbose]]",
     N_("Show a model's description"),
-    N_("MODEL is a GGUF file or a model in the store. --template prints the model's\n"
-       "chat template, --json prints everything as JSON (--verbose: long arrays in\n"
-       "full)."),
+    N_("MODEL is a GGUF file or a model in the store. --template prints the chat\n"
+       "template Hearth uses for it (a profile's own, else the file's), --parameters,\n"
+       "--system and --license the model's own layers as Ollama keeps them, --json\n"
+       "everything as JSON (--verbose: long arrays in full)."),
     hearth_cli_show,
   },
   {
