@@ -2572,9 +2572,12 @@ walk (Exec *s, Val *dot, Node *n)
         guint decls = n->pipe->decl->len;
 
         /* the declared variables are set per element, not to the list */
-        g_ptr_array_set_size (n->pipe->decl, 0);
+        GPtrArray *decl = n->pipe->decl;
+
+        n->pipe->decl = g_ptr_array_new ();
         v = eval_pipeline (s, dot, n->pipe);
-        g_ptr_array_set_size (n->pipe->decl, decls);
+        g_ptr_array_unref (n->pipe->decl);
+        n->pipe->decl = decl;
         if (v == NULL)
           return WALK_ERROR;
         if (v->kind != V_LIST && v->kind != V_MAP && v->kind != V_INVALID)
