@@ -106,7 +106,12 @@ node_copy (const Node *n)
   c->list = node_copy (n->list);
   c->else_list = node_copy (n->else_list);
   c->ident = g_strdupv (n->ident);
-  c->text = n->text != NULL ? g_memdup2 (n->text, n->len + 1) : NULL;
+  /* text and strings may hold NUL bytes (len says how many); identifiers
+   * and names are plain strings, their len unset */
+  if (n->text != NULL && (n->type == N_TEXT || n->type == N_STRING))
+    c->text = g_memdup2 (n->text, n->len + 1);
+  else
+    c->text = g_strdup (n->text);
   return c;
 }
 
@@ -668,18 +673,32 @@ parse_term (Parser *ps)
             n->i = g_utf8_get_char (u);
             return n;
           }
-        if (strpbrk (text, "_iIpP") == NULL || g_str_has_prefix (text, "0x")
+        if (strpbrk (text, "iIpP") == NULL || g_str_has_prefix (text, "0x")
             || g_str_has_prefix (text, "0X"))
           {
-            const char *digits = text[0] == '+' || text[0] == '-' ? text + 1 : text;
+            /* Go's literals: 1_000, 0o17, 0b101 too */
+            g_autoptr (GString) clean = g_string_new (NULL);
+            const char *digits;
             char *iend = NULL;
-            guint64 u = g_ascii_strtoull (digits, &iend, 0);
+            guint64 u;
+            guint base = 0;
 
-            if (iend != digits && *iend == '\0' && u <= G_MAXINT64)
-              n->is_int = TRUE, n->i = text[0] == '-' ? -(gint64) u : (gint64) u;
-            else if (strpbrk (text, ".eE") != NULL && !g_str_has_prefix (text, "0x"))
+            for (const char *c = text; *c != '\0'; c++)
+              if (*c != '_')
+                g_string_append_c (clean, *c);
+              else if (c == text || !g_ascii_isxdigit (c[-1]) || !g_ascii_isxdigit (c[1]))
+                g_string_append_c (clean, '!'); /* misplaced: a syntax error */
+            digits = clean->str[0] == '+' || clean->str[0] == '-' ? clean->str + 1 : clean->str;
+            if (digits[0] == '0' && (digits[1] == 'o' || digits[1] == 'O'))
+              base = 8, digits += 2;
+            else if (digits[0] == '0' && (digits[1] == 'b' || digits[1] == 'B'))
+              base = 2, digits += 2;
+            u = g_ascii_isalnum (digits[0]) ? g_ascii_strtoull (digits, &iend, base) : 0;
+            if (iend != NULL && iend != digits && *iend == '\0' && u <= G_MAXINT64)
+              n->is_int = TRUE, n->i = clean->str[0] == '-' ? -(gint64) u : (gint64) u;
+            else if (base == 0 && strpbrk (clean->str, ".eE") != NULL && !g_str_has_prefix (clean->str, "0x"))
               {
-                n->f = g_ascii_strtod (text, &end);
+                n->f = g_ascii_strtod (clean->str, &end);
                 if (end == NULL || *end != '\0')
                   end = NULL;
               }
@@ -691,7 +710,19 @@ parse_term (Parser *ps)
         return NULL;
       }
     case T_LPAREN:
-      return parse_pipeline (ps, "parenthesized pipeline", T_RPAREN);
+      /* parentheses nest too: bounded like lists, or the stack overflows */
+      if (++ps->depth > HEARTH_GO_TEMPLATE_MAX_DEPTH)
+        {
+          ps->depth--;
+          if (ps->error == NULL)
+            g_set_error (&ps->error, HEARTH_GO_TEMPLATE_ERROR, HEARTH_GO_TEMPLATE_ERROR_LIMIT,
+                         _("The template is nested deeper than %d levels"),
+                         HEARTH_GO_TEMPLATE_MAX_DEPTH);
+          return NULL;
+        }
+      n = parse_pipeline (ps, "parenthesized pipeline", T_RPAREN);
+      ps->depth--;
+      return n;
     case T_STRING:
     case T_RAW:
       n = tok_node (N_STRING, ps, t);
@@ -2167,6 +2198,77 @@ ts_type (const char *t)
   return "any";
 }
 
+/* text/template's html, js and urlquery: HTMLEscapeString, JSEscapeString
+ * and net/url's QueryEscape of fmt.Sprint of the arguments */
+static void
+append_escaped (GString *o, const char *name, const char *t, gsize len)
+{
+  static const char hex[] = "0123456789ABCDEF";
+
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = t[i];
+
+      if (name[0] == 'h')
+        {
+          switch (c)
+            {
+            case '\0': g_string_append (o, "\xef\xbf\xbd"); break;
+            case '"': g_string_append (o, "&#34;"); break;
+            case '\'': g_string_append (o, "&#39;"); break;
+            case '&': g_string_append (o, "&amp;"); break;
+            case '<': g_string_append (o, "&lt;"); break;
+            case '>': g_string_append (o, "&gt;"); break;
+            default: g_string_append_c (o, c);
+            }
+        }
+      else if (name[0] == 'u')
+        {
+          if (g_ascii_isalnum (c) || c == '-' || c == '_' || c == '.' || c == '~')
+            g_string_append_c (o, c);
+          else if (c == ' ')
+            g_string_append_c (o, '+');
+          else
+            g_string_append_printf (o, "%%%c%c", hex[c >> 4], hex[c & 15]);
+        }
+      else if (c < 0x80)
+        {
+          switch (c)
+            {
+            case '\\': g_string_append (o, "\\\\"); break;
+            case '\'': g_string_append (o, "\\'"); break;
+            case '"': g_string_append (o, "\\\""); break;
+            case '<': g_string_append (o, "\\u003C"); break;
+            case '>': g_string_append (o, "\\u003E"); break;
+            case '&': g_string_append (o, "\\u0026"); break;
+            case '=': g_string_append (o, "\\u003D"); break;
+            default:
+              if (c < ' ')
+                g_string_append_printf (o, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+              else
+                g_string_append_c (o, c);
+            }
+        }
+      else
+        {
+          const char *end = t + len, *next;
+          gunichar r = g_utf8_get_char_validated (t + i, end - (t + i));
+
+          if (r == (gunichar) -1 || r == (gunichar) -2)
+            {
+              g_string_append_c (o, c); /* Go's RuneError is printable */
+              continue;
+            }
+          next = g_utf8_next_char (t + i);
+          if (g_unichar_isprint (r) && !g_unichar_isspace (r))
+            g_string_append_len (o, t + i, next - (t + i));
+          else
+            g_string_append_printf (o, "\\u%04X", r);
+          i = next - t - 1;
+        }
+    }
+}
+
 static Val *
 call_function (Exec *s, Val *dot, Node *cmd, const char *name, Val *final)
 {
@@ -2287,27 +2389,29 @@ call_function (Exec *s, Val *dot, Node *cmd, const char *name, Val *final)
     }
   if (g_str_equal (name, "slice"))
     {
-      gint64 idx[2];
+      gint64 idx[3];
       gsize len;
       Val *v;
 
-      if (args->len < 1 || args->len > 3)
+      /* the item, then up to three indexes (x[i:j:k]) */
+      if (args->len < 1 || args->len > 4)
         return exec_fail (s, cmd, "wrong number of args for slice"), NULL;
       v = A (0);
       if (v->kind != V_LIST && v->kind != V_STRING)
         return exec_fail (s, cmd, "error calling slice: can't slice item"), NULL;
-      if (v->kind == V_STRING && args->len == 3)
+      if (v->kind == V_STRING && args->len == 4)
         return exec_fail (s, cmd, "error calling slice: cannot 3-index slice a string"), NULL;
       len = v->kind == V_LIST ? v->items->len : v->len;
       idx[0] = 0;
       idx[1] = len;
-      for (guint i = 1; i < args->len && i < 3; i++)
+      idx[2] = len;
+      for (guint i = 1; i < args->len; i++)
         {
           if (A (i)->kind != V_INT)
             return exec_fail (s, cmd, "error calling slice: cannot index slice with non-int"), NULL;
           idx[i - 1] = A (i)->i;
         }
-      if (idx[0] < 0 || idx[1] < idx[0] || (gsize) idx[1] > len)
+      if (idx[0] < 0 || idx[1] < idx[0] || idx[2] < idx[1] || (gsize) idx[2] > len)
         return exec_fail (s, cmd, "error calling slice: index out of range"), NULL;
       if (v->kind == V_STRING)
         return val_string_len (v->s + idx[0], idx[1] - idx[0]);
@@ -2371,6 +2475,16 @@ call_function (Exec *s, Val *dot, Node *cmd, const char *name, Val *final)
               g_string_append (o, " | ");
             g_string_append (o, ts_type (t->kind == V_STRING ? t->s : ""));
           }
+    }
+  else if (g_str_equal (name, "html") || g_str_equal (name, "js") || g_str_equal (name, "urlquery"))
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+
+      if (args->len == 1 && A (0)->kind == V_STRING)
+        g_string_append_len (text, A (0)->s, A (0)->len);
+      else
+        append_print (text, args, FALSE);
+      append_escaped (o, name, text->str, text->len);
     }
   else
     {
@@ -2503,6 +2617,14 @@ static Walk walk (Exec *s, Val *dot, Node *n);
 static Walk
 walk_list (Exec *s, Val *dot, Node *list)
 {
+  /* a step even when empty: {{ range }}s of nothing still take time */
+  if (++s->steps > MAX_STEPS)
+    {
+      if (s->error == NULL)
+        g_set_error (&s->error, HEARTH_GO_TEMPLATE_ERROR, HEARTH_GO_TEMPLATE_ERROR_LIMIT,
+                     _("The template takes too long to render"));
+      return WALK_ERROR;
+    }
   for (guint i = 0; i < list->nodes->len; i++)
     {
       Walk w = walk (s, dot, list->nodes->pdata[i]);
@@ -2752,11 +2874,17 @@ cut_after_response (Node *n, gboolean *cut, gboolean *ok)
         return n;
       }
     case N_IF: case N_WITH: case N_RANGE:
-      n->list = cut_after_response (n->list, cut, ok);
-      if (n->else_list != NULL)
-        n->else_list = cut_after_response (n->else_list, cut, ok);
-      if (n->list == NULL || (n->else_list == NULL && *cut && FALSE))
-        *ok = FALSE;
+      {
+        gboolean had_else = n->else_list != NULL;
+
+        /* an else list cut whole (.Response was in the list) is a nil list
+         * for Ollama's deleteNode, whose type assertion then panics */
+        n->list = cut_after_response (n->list, cut, ok);
+        if (had_else)
+          n->else_list = cut_after_response (n->else_list, cut, ok);
+        if (n->list == NULL || (had_else && n->else_list == NULL))
+          *ok = FALSE;
+      }
       if (n->list == NULL)
         n->list = node_new (N_LIST, 0, 0);
       return n;
