@@ -558,13 +558,14 @@ test_own_template (void)
   g_autofree char *gguf = g_build_filename (tmp_dir, "own-template.gguf", NULL);
   g_autoptr (HearthEngine) engine = hearth_engine_new ();
   const char *own = "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}[assistant] ";
+  const char *own_go = "{{ range .Messages }}[{{ .Role }}] {{ .Content }}\n{{ end }}[assistant] ";
   const char *expected = "[system] Be brief.\n[user] Once upon a time\n[assistant] ";
   hearth_test_model m;
   ember_error e = { 0 };
 
   g_assert_true (hearth_test_model_preset (&m, "tiny"));
   g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
-  for (guint round = 0; round < 3; round++)
+  for (guint round = 0; round < 4; round++)
     {
       g_autoptr (HearthRequest) request = hearth_request_new (gguf, NULL);
       g_autoptr (HearthGeneration) generation = NULL;
@@ -573,10 +574,13 @@ test_own_template (void)
       hearth_request_add_message (request, "system", "Be brief.");
       hearth_request_add_message (request, "user", "Once upon a time");
       request->options.num_predict = 2;
-      /* the own template, the model's way (none: the text continued), and
-       * the own template again (compiled once more) */
-      if (round != 1)
+      /* the own template, the model's way (none: the text continued), the
+       * own template again (compiled once more), the same in Go's syntax
+       * (Ollama's) */
+      if (round == 0 || round == 2)
         request->template_text = g_strdup (own);
+      else if (round == 3)
+        request->template_text = g_strdup (own_go);
       g_ptr_array_set_size (prompts, 0);
       generation = hearth_engine_generate (engine, g_steal_pointer (&request));
       hearth_test_wait_until (generation_done, generation, 60, "the reply is finished");
@@ -590,13 +594,15 @@ test_own_template (void)
                          strlen (expected));
     }
 
-  /* a template that does not compile: said, not a crash */
+  /* templates that do not compile, in either syntax: said, not a crash */
+  for (guint k = 0; k < 2; k++)
   {
     g_autoptr (HearthRequest) request = hearth_request_new (gguf, NULL);
     g_autoptr (HearthGeneration) generation = NULL;
 
     hearth_request_add_message (request, "user", "hi");
-    request->template_text = g_strdup ("{% for m in messages %}never closed");
+    request->template_text = g_strdup (k == 0 ? "{% for m in messages %}never closed"
+                                              : "{{ range .Messages }}never closed");
     generation = hearth_engine_generate (engine, g_steal_pointer (&request));
     hearth_test_wait_until (generation_done, generation, 60, "the reply is finished");
     g_assert_error (hearth_generation_get_error (generation), HEARTH_ENGINE_ERROR,

@@ -7,6 +7,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hearth-go-template.h"
+#include "hearth-ollama-template.h"
 #include "hearth-settings.h"
 
 struct _HearthSettings
@@ -255,21 +257,6 @@ hearth_settings_apply_text (HearthSettings       *self,
   return hearth_settings_apply_json (self, json_node_get_object (root), source, error);
 }
 
-/* Whether @source reads as a Jinja template rather than Go's text/template
- * ({{ .System }}, {{ range .Messages }}): a statement tag or a name
- * without Go's leading dot. */
-static gboolean
-reads_as_jinja (const char *source)
-{
-  if (strstr (source, "{%") != NULL)
-    return TRUE;
-  return strstr (source, "{{ .") == NULL && strstr (source, "{{- .") == NULL
-         && strstr (source, "{{.") == NULL && strstr (source, "{{ $") == NULL
-         && strstr (source, "{{- $") == NULL && strstr (source, "{{ range") == NULL
-         && strstr (source, "{{- range") == NULL && strstr (source, "{{ if") == NULL
-         && strstr (source, "{{- if") == NULL;
-}
-
 gboolean
 hearth_settings_apply_model (HearthSettings           *self,
                              const HearthModelLayers  *layers,
@@ -303,8 +290,7 @@ hearth_settings_apply_model (HearthSettings           *self,
       g_ptr_array_add (self->messages, g_strdup (m->content));
     }
   g_clear_pointer (&self->template_text, g_free);
-  if (layers->template != NULL && reads_as_jinja (layers->template))
-    self->template_text = g_strdup (layers->template);
+  self->template_text = g_strdup (layers->template);
   return TRUE;
 }
 
@@ -324,6 +310,20 @@ hearth_settings_new_for_model (HearthStore  *store,
   layers = hearth_model_layers_read (store, model, error);
   if (layers == NULL || !hearth_settings_apply_model (self, layers, error))
     return NULL;
+  /* A GGUF imported by Hearth carries its own Jinja template and a Go
+   * template Hearth wrote beside it for Ollama (the family's, from
+   * data/ollama/): the exact one is the file's, which the engine reads by
+   * itself. Any other template of the model's own (a profile's TEMPLATE, a
+   * model from Ollama's registry) is what the model reads, as in Ollama. */
+  if (self->template_text != NULL && hearth_go_template_is_go_syntax (self->template_text))
+    {
+      g_autofree char *path = hearth_store_get_model_path (store, model, NULL);
+      g_autoptr (HearthGguf) gguf = path != NULL ? hearth_gguf_open (path, NULL) : NULL;
+      g_autoptr (HearthOllamaTemplate) ours = gguf != NULL ? hearth_ollama_template_new_for_gguf (gguf) : NULL;
+
+      if (ours != NULL && g_strcmp0 (ours->template, self->template_text) == 0)
+        g_clear_pointer (&self->template_text, g_free);
+    }
   return g_steal_pointer (&self);
 }
 

@@ -52,18 +52,17 @@ gboolean hearth_settings_apply_text (HearthSettings       *self,
 
 /* The model's own layers (a profile is a model), under everything laid
  * after: its params and its system prompt at HEARTH_SETTING_MODEL, its
- * example messages (put before the conversation) and its chat template
- * (used instead of the GGUF's where it is Jinja; a Go template, as
- * models from Ollama's registry carry, is not rendered yet and the GGUF's
- * own is used). */
+ * example messages (put before the conversation) and its chat template,
+ * Jinja or Go's (Ollama's), used instead of the GGUF's. */
 gboolean hearth_settings_apply_model (HearthSettings           *self,
                                       const HearthModelLayers  *layers,
                                       GError                  **error);
 
 /* The settings of model @model: Ollama's defaults under its own layers
  * where @model names a model of @store (a GGUF file outside the store has
- * none). NULL, with a message naming the model, where its layers are
- * damaged. */
+ * none). The Go template Hearth writes beside an imported GGUF for Ollama
+ * is not used: the file's own Jinja template is exact. NULL, with a
+ * message naming the model, where its layers are damaged. */
 HearthSettings *hearth_settings_new_for_model (HearthStore  *store,
                                                const char   *model,
                                                GError      **error);

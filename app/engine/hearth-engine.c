@@ -16,6 +16,7 @@
 #include "hearth-engine.h"
 #include "hearth-engine-options.h"
 #include "hearth-generation-private.h"
+#include "hearth-go-template.h"
 
 #define DEFAULT_KEEP_ALIVE 300
 #define DEFAULT_MAX_SESSIONS 2
@@ -53,7 +54,8 @@ typedef struct
   ember_tokenizer *tok;
   ember_template *chat_template;
   char *own_source;             /* the last request's own template, compiled: */
-  ember_template *own_template;
+  ember_template *own_template; /* Jinja */
+  HearthGoTemplate *own_go;     /* or Go's text/template (Ollama's) */
   char *bos;
   char *eos;
   GQueue sessions;              /* Session, most recent first */
@@ -144,6 +146,7 @@ unload_worker (Loaded *lm)
     session_free (session);
   g_clear_pointer (&lm->chat_template, ember_template_free);
   g_clear_pointer (&lm->own_template, ember_template_free);
+  g_clear_pointer (&lm->own_go, hearth_go_template_free);
   g_clear_pointer (&lm->own_source, g_free);
   g_clear_pointer (&lm->tok, ember_tokenizer_free);
   g_clear_pointer (&lm->model, ember_model_free);
@@ -269,6 +272,42 @@ log_prompt (const char *path,
   g_log_structured_array (G_LOG_LEVEL_DEBUG, fields, G_N_ELEMENTS (fields));
 }
 
+/* Worker: the messages through a Go template (Ollama's text/template),
+ * as Ollama's runner reads the result: special tokens parsed, BOS as the
+ * model says unless the template wrote it. */
+static gboolean
+go_prompt_text (Loaded         *lm,
+                HearthRequest  *request,
+                char          **text,
+                gsize          *text_len,
+                int            *flags,
+                GError        **error)
+{
+  g_autofree HearthGoTemplateMessage *messages = g_new0 (HearthGoTemplateMessage, request->roles->len + 1);
+  HearthGoTemplateData data = { 0 };
+  g_autoptr (GError) local = NULL;
+
+  for (guint i = 0; i < request->roles->len; i++)
+    {
+      messages[i].role = request->roles->pdata[i];
+      messages[i].content = request->contents->pdata[i];
+    }
+  data.messages = messages;
+  data.n_messages = request->roles->len;
+  *text = hearth_go_template_render (lm->own_go, &data, &local);
+  if (*text == NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
+                   _("The chat template failed: %s"), local->message);
+      return FALSE;
+    }
+  *text_len = strlen (*text);
+  *flags = EMBER_TOKENIZE_PARSE_SPECIAL;
+  if (ember_tokenizer_get_add_bos (lm->tok) && !(lm->bos[0] != '\0' && g_str_has_prefix (*text, lm->bos)))
+    *flags |= EMBER_TOKENIZE_ADD_SPECIAL;
+  return TRUE;
+}
+
 /* Worker: the prompt as text, and how to tokenize it. This is the one
  * place where a request becomes a prompt:
  *  - raw: the text as it is, special-token text read as text;
@@ -299,17 +338,26 @@ prompt_text (Loaded         *lm,
     {
       if (g_strcmp0 (lm->own_source, request->template_text) != 0)
         {
+          g_autoptr (GError) local = NULL;
+
           g_clear_pointer (&lm->own_template, ember_template_free);
+          g_clear_pointer (&lm->own_go, hearth_go_template_free);
           g_clear_pointer (&lm->own_source, g_free);
-          if (ember_template_new (request->template_text, strlen (request->template_text),
-                                  &lm->own_template, &e) != EMBER_OK)
+          if (hearth_go_template_is_go_syntax (request->template_text))
+            lm->own_go = hearth_go_template_new (request->template_text, &local);
+          else if (ember_template_new (request->template_text, strlen (request->template_text),
+                                       &lm->own_template, &e) != EMBER_OK)
+            local = g_error_new_literal (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE, e.message);
+          if (local != NULL)
             {
               g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_TEMPLATE,
-                           _("The chat template cannot be used: %s"), e.message);
+                           _("The chat template cannot be used: %s"), local->message);
               return FALSE;
             }
           lm->own_source = g_strdup (request->template_text);
         }
+      if (lm->own_go != NULL)
+        return go_prompt_text (lm, request, text, text_len, flags, error);
       chat_template = lm->own_template;
     }
   if (request->raw)
