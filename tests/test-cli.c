@@ -1152,6 +1152,105 @@ test_unknown_model (void)
   g_rmdir (root);
 }
 
+/* ---- profiles: hearth create, hearth show --modelfile … ------------------ */
+
+/* A Modelfile as an Ollama tutorial writes one, made into a model with
+ * `hearth create`, shown, written back out and created again with the same
+ * layers, and applied by `hearth run`. */
+static void
+test_create_profile (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *modelfile = NULL;
+  g_autofree char *again = NULL;
+  const char *text = "# a tutorial's Modelfile\n"
+                     "FROM stories\n"
+                     "PARAMETER temperature 1\n"
+                     "PARAMETER num_predict 12\n"
+                     "PARAMETER stop \"<|end|>\"\n"
+                     "SYSTEM \"\"\"你是一个乐于助人的助手。\n请用中文回答。\"\"\"\n";
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  root = g_dir_make_tmp ("hearth-test-cli-create-XXXXXX", NULL);
+  modelfile = g_build_filename (root, "Modelfile", NULL);
+  again = g_build_filename (root, "Modelfile.again", NULL);
+  g_assert_true (g_file_set_contents (modelfile, text, -1, NULL));
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+  {
+    g_auto (Run) import = hearth ("import", path, "stories", NULL);
+    g_auto (Run) create = hearth ("create", "helper", "-f", modelfile, NULL);
+    g_auto (Run) params = hearth ("show", "helper", "--parameters", NULL);
+    g_auto (Run) system = hearth ("show", "helper", "--system", NULL);
+    g_auto (Run) shown = hearth ("show", "helper", "--modelfile", NULL);
+    g_auto (Run) run = { 0 };
+    g_auto (Run) list = hearth ("list", NULL);
+
+    g_assert_cmpint (import.status, ==, 0);
+    g_assert_cmpint (create.status, ==, 0);
+    g_assert_cmpstr (create.out, ==, "gathering model components\nwriting manifest\nsuccess\n");
+    g_assert_cmpint (params.status, ==, 0);
+    g_assert_cmpstr (params.out, ==, "num_predict                    12\n"
+                                     "stop                           \"<|end|>\"\n"
+                                     "temperature                    1\n");
+    g_assert_cmpstr (system.out, ==, "你是一个乐于助人的助手。\n请用中文回答。\n");
+    g_assert_nonnull (strstr (list.out, "helper:latest"));
+    g_assert_nonnull (strstr (shown.out, "PARAMETER temperature 1\n"));
+    g_assert_nonnull (strstr (shown.out, "SYSTEM \"\"\"你是一个乐于助人的助手。\n请用中文回答。\"\"\"\n"));
+
+    /* what show wrote, created again: the same layers */
+    g_assert_true (g_file_set_contents (again, shown.out, -1, NULL));
+    {
+      g_auto (Run) create2 = hearth ("create", "helper2", "-f", again, NULL);
+      g_auto (Run) params2 = hearth ("show", "helper2", "--parameters", NULL);
+      g_auto (Run) system2 = hearth ("show", "helper2", "--system", NULL);
+
+      g_assert_cmpint (create2.status, ==, 0);
+      g_assert_cmpstr (params2.out, ==, params.out);
+      g_assert_cmpstr (system2.out, ==, system.out);
+    }
+
+    /* hearth run applies it (num_predict 12); an option wins over it */
+    run = hearth ("run", "--verbose", "helper", "Once upon a time", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.err, "eval count:           12 tokens"));
+    {
+      g_auto (Run) flagged = hearth ("run", "--verbose", "--num-predict", "3", "helper", "Once", NULL);
+
+      g_assert_nonnull (strstr (flagged.err, "eval count:           3 tokens"));
+    }
+  }
+
+  /* refusals: no Modelfile, a FROM that is not there, ADAPTER, a bad value */
+  {
+    const struct
+    {
+      const char *text;
+      const char *said;
+    } bad[] = {
+      { NULL, "Modelfile" },
+      { "FROM nosuch\n", "FROM nosuch" },
+      { "FROM stories\nADAPTER ./lora.gguf\n", "line 2, column 1" },
+      { "FROM stories\nPARAMETER temperature warm\n", "temperature" },
+    };
+
+    for (gsize k = 0; k < G_N_ELEMENTS (bad); k++)
+      {
+        g_autofree char *file = g_build_filename (root, k == 0 ? "missing" : "Modelfile.bad", NULL);
+        g_auto (Run) r = { 0 };
+
+        if (bad[k].text != NULL)
+          g_assert_true (g_file_set_contents (file, bad[k].text, -1, NULL));
+        r = hearth ("create", "bad", "-f", file, NULL);
+        if (r.status == 0 || strstr (r.err, bad[k].said) == NULL)
+          g_error ("case %zu: expected a refusal saying “%s”, got %d and “%s”", k, bad[k].said, r.status,
+                   r.err);
+      }
+  }
+  g_unsetenv ("HEARTH_MODELS");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1165,6 +1264,7 @@ main (int    argc,
   g_test_add_func ("/cli/devices", test_devices);
   g_test_add_func ("/cli/template/model", test_template_model);
   g_test_add_func ("/cli/run/stories260K-greedy", test_run_stories_greedy);
+  g_test_add_func ("/cli/create/profile", test_create_profile);
   g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
   g_test_add_func ("/cli/run/refusals", test_run_refusals);

@@ -37,6 +37,7 @@ struct _HearthCliCommand
 
 /* `hearth bench MODEL [OPTIONS]`: exit 0, 1 (bad model) or 2 (usage). */
 int hearth_cli_bench (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+int hearth_cli_create (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_cp (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_devices (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_import (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);

@@ -17,6 +17,7 @@
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
 #include "hearth-model-layers.h"
+#include "hearth-modelfile.h"
 #include "hearth-gguf.h"
 
 /* Arrays longer than this are summarised in --json unless --verbose. */
@@ -388,6 +389,86 @@ print_layer (const HearthModelLayers *layers,
   return 0;
 }
 
+/* The shortest text that reads back as @value. */
+static char *
+shortest_double (double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (int precision = 1; precision <= 17; precision++)
+    {
+      g_autofree char *format = g_strdup_printf ("%%.%dg", precision);
+
+      g_ascii_formatd (buf, sizeof buf, format, value);
+      if (g_ascii_strtod (buf, NULL) == value)
+        break;
+    }
+  return g_strdup (buf);
+}
+
+/* --modelfile: the model as a Modelfile that `hearth create` (and `ollama
+ * create`) read back as the same layers: FROM its weights' file. */
+static int
+print_modelfile (const HearthModelLayers *layers,
+                 const char              *name,
+                 const char              *weights,
+                 FILE                    *out)
+{
+  g_autoptr (HearthModelfile) modelfile = hearth_modelfile_new ();
+  g_autofree char *text = NULL;
+  g_autofree char *from_name = g_strdup_printf (" FROM %s", name);
+
+  g_ptr_array_add (modelfile->comments, g_strdup (" Modelfile written by \"hearth show\""));
+  g_ptr_array_add (modelfile->comments, g_strdup (" To make a new model from this one, replace FROM with:"));
+  g_ptr_array_add (modelfile->comments, g_steal_pointer (&from_name));
+  modelfile->from = g_strdup (weights);
+  if (layers != NULL)
+    {
+      modelfile->system = g_strdup (layers->system);
+      modelfile->template_text = g_strdup (layers->template);
+      for (guint i = 0; i < layers->params->len; i++)
+        {
+          const HearthOllamaParam *p = layers->params->pdata[i];
+          g_autofree char *value = NULL;
+
+          switch (p->type)
+            {
+            case HEARTH_OLLAMA_VALUE_BOOL:
+              hearth_modelfile_add_parameter (modelfile, p->name, p->b ? "true" : "false");
+              break;
+            case HEARTH_OLLAMA_VALUE_INT:
+              value = g_strdup_printf ("%" G_GINT64_FORMAT, p->i);
+              hearth_modelfile_add_parameter (modelfile, p->name, value);
+              break;
+            case HEARTH_OLLAMA_VALUE_FLOAT:
+              value = shortest_double (p->f);
+              hearth_modelfile_add_parameter (modelfile, p->name, value);
+              break;
+            case HEARTH_OLLAMA_VALUE_STRING:
+              hearth_modelfile_add_parameter (modelfile, p->name, p->s);
+              break;
+            case HEARTH_OLLAMA_VALUE_STRINGS:
+              for (guint k = 0; p->strv[k] != NULL; k++)
+                hearth_modelfile_add_parameter (modelfile, p->name, p->strv[k]);
+              break;
+            default:
+              break;
+            }
+        }
+      for (guint i = 0; i < layers->messages->len; i++)
+        {
+          const HearthOllamaMessage *m = layers->messages->pdata[i];
+
+          hearth_modelfile_add_message (modelfile, m->role, m->content);
+        }
+      for (guint i = 0; i < layers->licenses->len; i++)
+        g_ptr_array_add (modelfile->licenses, g_strdup (layers->licenses->pdata[i]));
+    }
+  text = hearth_modelfile_to_string (modelfile);
+  fputs (text, out);
+  return 0;
+}
+
 int
 hearth_cli_show (HearthContext          *context,
                  const HearthCliCommand *command,
@@ -409,7 +490,7 @@ hearth_cli_show (HearthContext          *context,
       if (g_str_equal (argv[i], "--template"))
         want_template = TRUE;
       else if (g_str_equal (argv[i], "--parameters") || g_str_equal (argv[i], "--system")
-               || g_str_equal (argv[i], "--license"))
+               || g_str_equal (argv[i], "--license") || g_str_equal (argv[i], "--modelfile"))
         {
           if (layer != NULL && !g_str_equal (layer, argv[i]))
             {
@@ -465,6 +546,8 @@ hearth_cli_show (HearthContext          *context,
               return 1;
             }
         }
+      if (layer != NULL && g_str_equal (layer, "--modelfile"))
+        return print_modelfile (layers, path, resolved, out);
       if (layer != NULL)
         return print_layer (layers, layer, out);
       if (layers != NULL && layers->template != NULL && !hearth_go_template_syntax (layers->template))

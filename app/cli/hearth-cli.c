@@ -42,6 +42,15 @@ static const HearthCliCommand commands[] = {
     hearth_cli_cp,
   },
   {
+    "create", "NAME [-f Modelfile]",
+    N_("Make a model from a Modelfile (a profile)"),
+    N_("The Modelfile (./Modelfile without -f) says FROM which model or GGUF file,\n"
+       "and its PARAMETERs, SYSTEM prompt, TEMPLATE, MESSAGEs and LICENSE, as Ollama\n"
+       "reads them. The model is stored as `ollama create` stores it: the base's\n"
+       "weights are shared, not copied."),
+    hearth_cli_create,
+  },
+  {
     "devices", "",
     N_("List the Vulkan devices and what each backend uses"),
     NULL,
@@ -104,12 +113,13 @@ static const HearthCliCommand commands[] = {
     hearth_cli_run_model,
   },
   {
-    "show", "MODEL [--template | --parameters | --system | --license | --json [--verbose]]",
+    "show", "MODEL [--template | --modelfile | --parameters | --system | --license | --json [--verbose]]",
     N_("Show a model's description"),
     N_("MODEL is a GGUF file or a model in the store. --template prints the chat\n"
-       "template Hearth uses for it (a profile's own, else the file's), --parameters,\n"
-       "--system and --license the model's own layers as Ollama keeps them, --json\n"
-       "everything as JSON (--verbose: long arrays in full)."),
+       "template Hearth uses for it (a profile's own, else the file's), --modelfile\n"
+       "the model as a Modelfile (hearth create reads it back), --parameters, --system\n"
+       "and --license the model's own layers as Ollama keeps them, --json everything\n"
+       "as JSON (--verbose: long arrays in full)."),
     hearth_cli_show,
   },
   {
