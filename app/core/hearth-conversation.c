@@ -234,6 +234,103 @@ check_not_busy (HearthConversation  *self,
   return TRUE;
 }
 
+/* The chat's own settings over the options set (hearth_conversation_set_options ()):
+ * its parameters into @request's options and stop strings; its system
+ * prompt returned (NULL: none). FALSE, saying which setting, where one
+ * cannot be used. */
+static gboolean
+apply_chat_settings (HearthConversation  *self,
+                     HearthRequest       *request,
+                     char               **system,
+                     GError             **error)
+{
+  g_autofree char *json = hearth_chat_store_get_chat_settings (self->chats, self->chat_id, error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GList) members = NULL;
+  g_autoptr (GError) local = NULL;
+  JsonObject *object;
+
+  *system = NULL;
+  if (json == NULL)
+    return FALSE;
+  /* (the store took only an object of strings, numbers and lists of strings) */
+  if (!json_parser_load_from_data (parser, json, -1, &local)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                   _("This chat’s settings cannot be read; reset them to the defaults"));
+      return FALSE;
+    }
+  object = json_node_get_object (json_parser_get_root (parser));
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *node = json_object_get_member (object, name);
+      g_autofree char *text = NULL;
+
+      if (g_str_equal (name, "system") && JSON_NODE_HOLDS_VALUE (node)
+          && json_node_get_value_type (node) == G_TYPE_STRING)
+        {
+          g_free (*system);
+          *system = g_strdup (json_node_get_string (node));
+          continue;
+        }
+      if (g_str_equal (name, "stop") && JSON_NODE_HOLDS_ARRAY (node))
+        {
+          JsonArray *stop = json_node_get_array (node);
+
+          for (guint i = 0; i < json_array_get_length (stop); i++)
+            {
+              const char *s = json_array_get_string_element (stop, i);
+
+              if (s != NULL && *s != '\0')
+                hearth_request_set_parameter (request, "stop", s, NULL);
+            }
+          continue;
+        }
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
+        text = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+      else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
+        {
+          char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+          text = g_strdup (g_ascii_dtostr (buf, sizeof buf, json_node_get_double (node)));
+        }
+      if (text == NULL || !hearth_options_set (&request->options, name, text, &local))
+        {
+          g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                       _("This chat’s setting “%s” cannot be used (%s); change it in the chat’s settings"),
+                       name, local != NULL ? local->message : _("not a number"));
+          g_clear_pointer (system, g_free);
+          return FALSE;
+        }
+    }
+  if (!hearth_options_validate (&request->options, &local))
+    {
+      g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                   _("This chat’s settings cannot be used (%s); change them in the chat’s settings"),
+                   local->message);
+      g_clear_pointer (system, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* FALSE, saying why, where the chat's settings cannot be used: checked
+ * before a message is saved, so that none waits without a reply. */
+static gboolean
+check_settings (HearthConversation  *self,
+                const char          *path,
+                GError             **error)
+{
+  g_autoptr (HearthRequest) scratch = hearth_request_new (path, NULL);
+  g_autofree char *system = NULL;
+
+  scratch->options = self->options;
+  return apply_chat_settings (self, scratch, &system, error);
+}
+
 /* A reply after @parent_id, from the conversation that leads to it. */
 static gboolean
 reply_after (HearthConversation  *self,
@@ -247,6 +344,7 @@ reply_after (HearthConversation  *self,
   g_autoptr (GPtrArray) shown = NULL;
   g_autoptr (HearthRequest) request = NULL;
   g_autofree char *session = NULL;
+  g_autofree char *system = NULL;
 
   if (!check_not_busy (self, error))
     return FALSE;
@@ -261,6 +359,12 @@ reply_after (HearthConversation  *self,
   request = hearth_request_new (path, session);
   request->drop_oldest = drop_oldest;
   request->options = self->options;
+  if (!apply_chat_settings (self, request, &system, error))
+    return FALSE;
+  /* the chat's system prompt first, unless the conversation starts with its own */
+  if (system != NULL && *system != '\0'
+      && (shown->len == 0 || !g_str_equal (((HearthChatMessage *) shown->pdata[0])->role, "system")))
+    hearth_request_add_message (request, "system", system);
   /* the conversation up to @parent_id, as shown */
   for (guint i = 0; i < shown->len; i++)
     {
@@ -302,7 +406,7 @@ hearth_conversation_send (HearthConversation  *self,
     return FALSE;
   /* nothing is saved for a chat that cannot answer */
   path = model_file (self, &model, error);
-  if (path == NULL)
+  if (path == NULL || !check_settings (self, path, error))
     return FALSE;
   /* (found without reading the conversation: reply_after () reads it once) */
   parent = hearth_chat_store_get_last_shown (self->chats, self->chat_id, error);
@@ -364,7 +468,7 @@ hearth_conversation_edit (HearthConversation  *self,
   if (!check_not_busy (self, error))
     return FALSE;
   path = model_file (self, &model, error);
-  if (path == NULL)
+  if (path == NULL || !check_settings (self, path, error))
     return FALSE;
   id = hearth_chat_store_add_message (self->chats, self->chat_id, message->parent_id, "user", text,
                                       NULL, NULL, TRUE, error);
