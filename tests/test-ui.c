@@ -4325,13 +4325,30 @@ pane_shown (gpointer data)
   GtkWidget *system = find_widget (hearth_window_get_chat_view (window), GTK_TYPE_TEXT_VIEW, "name",
                                    "system-prompt");
 
-  return system != NULL && gtk_widget_get_mapped (system);
+  /* mapped, and done sliding in (a busy machine draws the slide slowly) */
+  return system != NULL && gtk_widget_get_mapped (system)
+         && adw_flap_get_reveal_progress (ADW_FLAP (gtk_widget_get_ancestor (system, ADW_TYPE_FLAP))) >= 1.0;
 }
 
 static gboolean
 pane_hidden (gpointer data)
 {
-  return !pane_shown (data);
+  HearthWindow *window = data;
+  GtkWidget *system = find_widget (hearth_window_get_chat_view (window), GTK_TYPE_TEXT_VIEW, "name",
+                                   "system-prompt");
+
+  return system == NULL || !gtk_widget_get_mapped (system);
+}
+
+static gboolean
+no_toast (gpointer data)
+{
+  GType toast = g_type_from_name ("AdwToastWidget");
+  g_autoptr (GPtrArray) shown = g_ptr_array_new ();
+
+  if (toast != 0)
+    hearth_ui_collect_widgets (data, toast, shown);
+  return shown->len == 0;
 }
 
 static gboolean
@@ -4448,6 +4465,7 @@ test_chat_settings (void)
   ui_input_click (toggle);
   wait_until (pane_shown, window, "the chat settings open");
   ui_input_spin (300);   /* (the flap slides in) */
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-settings-open");
   system = find_widget (view, GTK_TYPE_TEXT_VIEW, "name", "system-prompt");
   temperature = find_widget (view, GTK_TYPE_SPIN_BUTTON, "name", "temperature");
   top_p = find_widget (view, GTK_TYPE_ENTRY, "name", "top_p");
@@ -4486,7 +4504,9 @@ test_chat_settings (void)
   type_into (top_p, "0.5");
   g_assert_false (gtk_widget_has_css_class (top_p, "error"));
 
-  /* the next reply uses them */
+  /* the next reply uses them (once the toast an earlier test left has gone
+   * from over the composer) */
+  wait_until (no_toast, window, "no toast covers the composer");
   composer = composer_of (view);
   ui_input_click_at (composer, 0.9, 0.5);
   ui_input_type ("ahoy");
