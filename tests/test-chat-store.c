@@ -824,6 +824,146 @@ test_drafts (void)
   (void) path;
 }
 
+/* A chat's own settings: kept as given (only what differs from the
+ * defaults), another chat has none, bad JSON and values of the wrong kind
+ * refused, leaving what was there; a database of schema 2 gains the column
+ * and keeps its chats, with the defaults. */
+static void
+test_settings (void)
+{
+  g_autofree char *old_path = g_build_filename (tmp_dir, "schema2.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthChatStore) store = open_store ("settings.db");
+  g_autofree char *json = NULL;
+  const char *settings = "{\"system\":\"Answer in French. 用中文也可以\",\"temperature\":0.3,"
+                         "\"num_predict\":12,\"stop\":[\"User:\",\"\\n\\n\"]}";
+  const char *bad[] = {
+    "{\"temperature\": ",           /* not JSON */
+    "[1, 2]",                        /* not an object */
+    "\"text\"",
+    "{\"system\": 3}",               /* the system prompt is text */
+    "{\"temperature\": \"hot\"}",    /* a parameter is a number */
+    "{\"stop\": \"User:\"}",         /* stop strings are a list */
+    "{\"stop\": [1]}",
+    "{\"seed\": [1]}",
+  };
+  gint64 a, b;
+
+  a = hearth_chat_store_create_chat (store, NULL, &error);
+  b = hearth_chat_store_create_chat (store, NULL, &error);
+  g_assert_no_error (error);
+  json = hearth_chat_store_get_chat_settings (store, a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json, ==, "{}");
+  g_clear_pointer (&json, g_free);
+
+  g_signal_connect (store, "chat-changed", G_CALLBACK (chat_changed_cb), NULL);
+  g_signal_connect (store, "chats-changed", G_CALLBACK (chats_changed_cb), NULL);
+  changes_seen = 0;
+  g_assert_true (hearth_chat_store_set_chat_settings (store, a, settings, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes_seen, ==, 0);
+  g_signal_handlers_disconnect_by_func (store, chat_changed_cb, NULL);
+  g_signal_handlers_disconnect_by_func (store, chats_changed_cb, NULL);
+  json = hearth_chat_store_get_chat_settings (store, a, &error);
+  g_assert_cmpstr (json, ==, settings);
+  g_clear_pointer (&json, g_free);
+  json = hearth_chat_store_get_chat_settings (store, b, &error);
+  g_assert_cmpstr (json, ==, "{}");
+  g_clear_pointer (&json, g_free);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_false (hearth_chat_store_set_chat_settings (store, a, bad[i], &error));
+      g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID);
+      g_clear_error (&error);
+    }
+  g_assert_false (hearth_chat_store_set_chat_settings (store, a, "{\"system\": \"\xff\"}", &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (hearth_chat_store_set_chat_settings (store, 999999, "{}", &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (hearth_chat_store_get_chat_settings (store, 999999, &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_clear_object (&store);
+
+  /* closed and opened again: still there, untouched by what was refused */
+  store = open_store ("settings.db");
+  json = hearth_chat_store_get_chat_settings (store, a, &error);
+  g_assert_cmpstr (json, ==, settings);
+  g_clear_pointer (&json, g_free);
+  /* back to the defaults, with an empty object or none */
+  g_assert_true (hearth_chat_store_set_chat_settings (store, a, "{ }", &error));
+  json = hearth_chat_store_get_chat_settings (store, a, &error);
+  g_assert_cmpstr (json, ==, "{}");
+  g_clear_pointer (&json, g_free);
+  g_assert_true (hearth_chat_store_set_chat_settings (store, b, "{\"seed\":42}", &error));
+  g_assert_true (hearth_chat_store_set_chat_settings (store, b, NULL, &error));
+  g_assert_no_error (error);
+  json = hearth_chat_store_get_chat_settings (store, b, &error);
+  g_assert_cmpstr (json, ==, "{}");
+  g_clear_pointer (&json, g_free);
+  g_clear_object (&store);
+
+  /* a file of schema 2 (before chat settings), with a chat and its draft */
+  {
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (old_path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db,
+                                   "CREATE TABLE chats (id INTEGER PRIMARY KEY, title TEXT NOT NULL DEFAULT '',"
+                                   " title_set INTEGER NOT NULL DEFAULT 0, model TEXT, created INTEGER NOT NULL,"
+                                   " updated INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
+                                   " selected_root INTEGER REFERENCES messages (id) ON DELETE SET NULL,"
+                                   " draft TEXT NOT NULL DEFAULT '');"
+                                   "CREATE TABLE messages (id INTEGER PRIMARY KEY,"
+                                   " chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,"
+                                   " parent_id INTEGER REFERENCES messages (id) ON DELETE CASCADE,"
+                                   " role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),"
+                                   " content TEXT NOT NULL, model TEXT, params TEXT, stats TEXT, error TEXT,"
+                                   " complete INTEGER NOT NULL DEFAULT 1, created INTEGER NOT NULL,"
+                                   " selected_child INTEGER REFERENCES messages (id) ON DELETE SET NULL);"
+                                   "CREATE INDEX messages_by_chat ON messages (chat_id);"
+                                   "CREATE INDEX messages_by_parent ON messages (parent_id);"
+                                   "CREATE INDEX chats_by_update ON chats (deleted, updated);"
+                                   "INSERT INTO chats (id, title, model, created, updated, draft)"
+                                   " VALUES (7, 'Old', 'tiny', 1, 1, 'unsent');"
+                                   "INSERT INTO messages (chat_id, role, content, created) VALUES (7, 'user', 'kept', 1);"
+                                   "UPDATE chats SET selected_root = 1;"
+                                   "PRAGMA user_version = 2;",
+                                   NULL, NULL, NULL),
+                     ==, SQLITE_OK);
+    sqlite3_close (db);
+  }
+  store = open_store ("schema2.db");
+  {
+    g_autoptr (HearthChat) chat = hearth_chat_store_get_chat (store, 7, &error);
+    g_autofree char *text = shown (store, 7);
+    g_autofree char *draft = hearth_chat_store_get_draft (store, 7, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (chat->title, ==, "Old");
+    g_assert_cmpstr (chat->model, ==, "tiny");
+    g_assert_cmpstr (text, ==, "user:kept");
+    g_assert_cmpstr (draft, ==, "unsent");
+  }
+  json = hearth_chat_store_get_chat_settings (store, 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json, ==, "{}");
+  g_clear_pointer (&json, g_free);
+  g_assert_true (hearth_chat_store_set_chat_settings (store, 7, "{\"top_k\":5}", &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  {
+    g_autofree char *version = pragma (old_path, "user_version");
+
+    g_assert_cmpint (atoi (version), ==, HEARTH_CHAT_STORE_SCHEMA);
+    g_assert_cmpint (HEARTH_CHAT_STORE_SCHEMA, ==, 3);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -840,6 +980,7 @@ main (int    argc,
   g_test_add_func ("/chat-store/chats-with-model", test_chats_with_model);
   g_test_add_func ("/chat-store/schema", test_schema);
   g_test_add_func ("/chat-store/drafts", test_drafts);
+  g_test_add_func ("/chat-store/settings", test_settings);
   g_test_add_func ("/chat-store/export-import", test_export_import);
   g_test_add_func ("/chat-store/killed-writer", test_killed_writer);
   g_test_add_func ("/chat-store/open-at-once", test_open_at_once);

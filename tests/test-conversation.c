@@ -656,6 +656,143 @@ test_profile_run (void)
   g_assert_cmpstr (by_profile, ==, by_raw);
 }
 
+static double
+param_of (HearthChatMessage *m,
+          const char        *name)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  g_assert_nonnull (m->params);
+  g_assert_true (json_parser_load_from_data (parser, m->params, -1, NULL));
+  return json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)), name);
+}
+
+static gboolean
+prompt_contains (guint       i,
+                 const char *text)
+{
+  g_autofree char *prompt = NULL;
+
+  g_assert_cmpuint (i, <, prompts->len);
+  prompt = g_strndup (g_bytes_get_data (prompts->pdata[i], NULL), g_bytes_get_size (prompts->pdata[i]));
+  g_test_message ("prompt %u: %s", i, prompt);
+  return strstr (prompt, text) != NULL;
+}
+
+/* A chat's own settings reach the request: its system prompt goes first
+ * through the model's chat template (unless the conversation starts with
+ * a system message of its own), its parameters over the options set, its
+ * length of reply obeyed; a setting out of range stops a message before
+ * it is saved, saying which. */
+static void
+test_chat_settings (void)
+{
+  g_autofree char *gguf = g_build_filename (tmp_dir, "settings.gguf", NULL);
+  g_autofree char *db = g_build_filename (tmp_dir, "settings.db", NULL);
+  g_autofree char *root = g_build_filename (tmp_dir, "settings-models", NULL);
+  g_autoptr (HearthChatStore) chats = NULL;
+  g_autoptr (HearthEngine) engine = NULL;
+  g_autoptr (HearthStore) models = NULL;
+  g_autoptr (HearthLibrary) library = NULL;
+  g_autoptr (HearthConversation) conversation = NULL;
+  g_autoptr (HearthConversation) own = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  g_autoptr (GError) error = NULL;
+  hearth_test_model m;
+  ember_error e = { 0 };
+  HearthOptions options;
+  gint64 chat, other;
+
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.arch = "qwen2";
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  chats = hearth_chat_store_open (db, &error);
+  g_assert_no_error (error);
+  engine = hearth_engine_new ();
+  models = hearth_store_new (root);
+  g_assert_true (hearth_store_import (models, gguf, "chatml", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  library = hearth_library_new (models);
+  chat = hearth_chat_store_create_chat (chats, "chatml", &error);
+  conversation = hearth_conversation_new (chats, engine, library, chat);
+  hearth_options_init (&options);
+  options.temperature = 0;
+  options.num_predict = 24;
+  options.top_k = 40;
+  hearth_conversation_set_options (conversation, &options);
+
+  /* without settings: the options set, no system message */
+  g_ptr_array_set_size (prompts, 0);
+  g_assert_true (hearth_conversation_send (conversation, "Hello", &error));
+  g_assert_no_error (error);
+  hearth_test_wait_until (idle, conversation, 120, "the reply is finished");
+  g_assert_false (prompt_contains (0, "pirate"));
+  g_assert_false (prompt_contains (0, "<|im_start|>system"));
+  path = hearth_chat_store_get_conversation (chats, chat, &error);
+  g_assert_cmpfloat (param_of (MESSAGE (path, 1), "temperature"), ==, 0);
+  g_assert_cmpfloat (param_of (MESSAGE (path, 1), "num_predict"), ==, 24);
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* with them: over the options set, and only what they name */
+  g_assert_true (hearth_chat_store_set_chat_settings (
+    chats, chat,
+    "{\"system\":\"You answer like a pirate. 请简短回答。\",\"temperature\":0.3,"
+    "\"num_predict\":3,\"top_k\":7,\"seed\":11,\"stop\":[\"never-in-a-reply\"]}",
+    &error));
+  g_assert_no_error (error);
+  g_ptr_array_set_size (prompts, 0);
+  g_assert_true (hearth_conversation_send (conversation, "And again", &error));
+  g_assert_no_error (error);
+  hearth_test_wait_until (idle, conversation, 120, "the reply is finished");
+  /* the system prompt first, through the template, then the turns */
+  g_assert_true (prompt_contains (0, "<|im_start|>system\nYou answer like a pirate. 请简短回答。"));
+  g_assert_true (g_str_has_prefix (g_bytes_get_data (prompts->pdata[0], NULL), "<|im_start|>system\n"));
+  g_assert_true (prompt_contains (0, "Hello"));
+  g_assert_true (prompt_contains (0, "And again"));
+  path = hearth_chat_store_get_conversation (chats, chat, &error);
+  g_assert_cmpuint (path->len, ==, 4);
+  g_assert_cmpfloat_with_epsilon (param_of (MESSAGE (path, 3), "temperature"), 0.3, 1e-6);
+  g_assert_cmpfloat (param_of (MESSAGE (path, 3), "num_predict"), ==, 3);
+  g_assert_cmpfloat (param_of (MESSAGE (path, 3), "top_k"), ==, 7);
+  /* not overridden: as set */
+  g_assert_cmpfloat_with_epsilon (param_of (MESSAGE (path, 3), "top_p"), options.top_p, 1e-6);
+  g_assert_cmpint (stat_of (MESSAGE (path, 3), "generated_tokens"), <=, 3);
+  g_assert_cmpint (stat_of (MESSAGE (path, 3), "generated_tokens"), >, 0);
+  g_assert_null (MESSAGE (path, 3)->error);
+  /* the system prompt is the chat's, not a message in it */
+  g_assert_cmpstr (MESSAGE (path, 0)->role, ==, "user");
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* a conversation that starts with its own system message keeps it alone */
+  other = hearth_chat_store_create_chat (chats, "chatml", &error);
+  g_assert_cmpint (hearth_chat_store_add_message (chats, other, 0, "system", "Speak as a cat.", NULL,
+                                                  NULL, TRUE, &error), >, 0);
+  g_assert_true (hearth_chat_store_set_chat_settings (chats, other, "{\"system\":\"You answer like a pirate.\","
+                                                      "\"num_predict\":2}", &error));
+  own = hearth_conversation_new (chats, engine, library, other);
+  hearth_conversation_set_options (own, &options);
+  g_ptr_array_set_size (prompts, 0);
+  g_assert_true (hearth_conversation_send (own, "Hello", &error));
+  g_assert_no_error (error);
+  hearth_test_wait_until (idle, own, 120, "the reply is finished");
+  g_assert_true (prompt_contains (0, "<|im_start|>system\nSpeak as a cat."));
+  g_assert_false (prompt_contains (0, "pirate"));
+
+  /* out of range: refused before anything is saved, naming the setting */
+  g_assert_true (hearth_chat_store_set_chat_settings (chats, chat, "{\"top_p\":2}", &error));
+  g_assert_false (hearth_conversation_send (conversation, "Never saved", &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "top_p"));
+  g_clear_error (&error);
+  g_assert_true (hearth_chat_store_set_chat_settings (chats, chat, "{\"mirostat\":1}", &error));
+  g_assert_false (hearth_conversation_send (conversation, "Never saved", &error));
+  g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "mirostat"));
+  g_clear_error (&error);
+  path = hearth_chat_store_get_conversation (chats, chat, &error);
+  g_assert_cmpuint (path->len, ==, 4);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -686,6 +823,7 @@ main (int    argc,
   g_test_add_func ("/conversation/same-prompt-base-model", test_same_prompt_base_model);
   g_test_add_func ("/conversation/own-template", test_own_template);
   g_test_add_func ("/conversation/profile-run", test_profile_run);
+  g_test_add_func ("/conversation/chat-settings", test_chat_settings);
 
   status = g_test_run ();
   {

@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -4294,6 +4295,307 @@ run_role (const char *role)
   return status;
 }
 
+/* ---- a chat's own settings ------------------------------------------------------ */
+
+static GPtrArray *logged_prompts;   /* char *: each prompt the engine logged, while set */
+
+/* Keeps the prompts the engine logs (HEARTH_PROMPT, with
+ * G_MESSAGES_DEBUG=hearth-engine) while logged_prompts is set. */
+static GLogWriterOutput
+prompt_writer (GLogLevelFlags   level,
+               const GLogField *fields,
+               gsize            n_fields,
+               gpointer         user_data)
+{
+  for (gsize i = 0; i < n_fields && logged_prompts != NULL; i++)
+    if (g_str_equal (fields[i].key, "HEARTH_PROMPT"))
+      {
+        gsize len = fields[i].length >= 0 ? (gsize) fields[i].length : strlen (fields[i].value);
+
+        g_ptr_array_add (logged_prompts, g_strndup (fields[i].value, len));
+        return G_LOG_WRITER_HANDLED;
+      }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static gboolean
+pane_shown (gpointer data)
+{
+  HearthWindow *window = data;
+  GtkWidget *system = find_widget (hearth_window_get_chat_view (window), GTK_TYPE_TEXT_VIEW, "name",
+                                   "system-prompt");
+
+  /* mapped, and done sliding in (a busy machine draws the slide slowly) */
+  return system != NULL && gtk_widget_get_mapped (system)
+         && adw_flap_get_reveal_progress (ADW_FLAP (gtk_widget_get_ancestor (system, ADW_TYPE_FLAP))) >= 1.0;
+}
+
+static gboolean
+pane_hidden (gpointer data)
+{
+  HearthWindow *window = data;
+  GtkWidget *system = find_widget (hearth_window_get_chat_view (window), GTK_TYPE_TEXT_VIEW, "name",
+                                   "system-prompt");
+
+  return system == NULL || !gtk_widget_get_mapped (system);
+}
+
+static gboolean
+no_toast (gpointer data)
+{
+  GType toast = g_type_from_name ("AdwToastWidget");
+  g_autoptr (GPtrArray) shown = g_ptr_array_new ();
+
+  if (toast != 0)
+    hearth_ui_collect_widgets (data, toast, shown);
+  return shown->len == 0;
+}
+
+static gboolean
+has_error_style (gpointer data)
+{
+  return gtk_widget_has_css_class (data, "error");
+}
+
+/* The chat's settings as saved, parsed. */
+static JsonObject *
+saved_settings (HearthChatStore *chats,
+                gint64           chat)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json = hearth_chat_store_get_chat_settings (chats, chat, &error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  g_assert_no_error (error);
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* Clicks @widget (an entry, a spin button, a text view), selects all it
+ * holds and types @text over it. */
+static void
+type_into (GtkWidget  *widget,
+           const char *text)
+{
+  /* scrolled into view first, as a person would */
+  GtkWidget *scroller = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, scroller, &bounds));
+  if (bounds.origin.y < 0 || bounds.origin.y + bounds.size.height > gtk_widget_get_height (scroller))
+    {
+      GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
+
+      gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) + bounds.origin.y
+                                       - gtk_widget_get_height (scroller) / 2.0);
+      ui_input_spin (250);
+    }
+  ui_input_click_at (widget, 0.3, 0.5);
+  ui_input_spin (50);
+  ui_input_key (GDK_KEY_a, GDK_CONTROL_MASK);
+  ui_input_key (GDK_KEY_BackSpace, 0);
+  ui_input_type (text);
+}
+
+static void
+shoot_pane (HearthWindow *window,
+            const char   *name)
+{
+  /* the pane, opened by its button and shown */
+  wait_until (pane_shown, window, "the chat settings are shown");
+  ui_input_spin (300);
+  save_screenshot (GTK_WINDOW (window), name);
+}
+
+/* The chat settings pane, as a person uses it: opened from its button,
+ * the system prompt and the temperature typed, an out-of-range value
+ * shown as an error and not saved; the next reply uses them (its saved
+ * parameters, the prompt the engine reads); the chat closed and opened
+ * again shows them; F9 hides it. Screenshots at desktop and phone width. */
+static void
+test_chat_settings (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *gguf = NULL;
+  g_autoptr (JsonObject) saved = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  const char *system_prompt = "you are a pirate, answer in one line.";
+  HearthChatStore *chats;
+  HearthLibrary *library = hearth_application_get_library (app);
+  HearthWindow *window;
+  HearthConversation *conversation;
+  GtkWidget *view, *toggle, *system, *temperature, *top_p, *num_predict, *composer;
+  GtkWindow *narrow;
+  hearth_test_model m;
+  ember_error e = { 0 };
+  gint64 chat, other;
+
+  REQUIRE_INPUT ();
+  /* a model with a chat template (ChatML), where a system prompt shows */
+  gguf = g_build_filename (user_dirs_root, "settings-chatml.gguf", NULL);
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.arch = "qwen2";
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  if (!hearth_store_import (hearth_library_get_store (library), gguf, "chatml", TRUE, NULL, &error))
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  hearth_library_refresh (library);
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  other = hearth_chat_store_create_chat (chats, "chatml:latest", &error);
+  g_assert_true (hearth_chat_store_rename_chat (chats, other, "Plain settings", &error));
+  g_usleep (G_USEC_PER_SEC / 50);
+  chat = hearth_chat_store_create_chat (chats, "chatml:latest", &error);
+  g_assert_true (hearth_chat_store_rename_chat (chats, chat, "Pirate settings", &error));
+  g_assert_no_error (error);
+
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  wait_until (widget_is_mapped, window, "the main window is shown");
+  ui_input_spin (200);
+  view = hearth_window_get_chat_view (window);
+  click_chat_row (window, "Pirate settings");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+
+  /* opened from the header bar's button */
+  toggle = find_widget (GTK_WIDGET (window), GTK_TYPE_TOGGLE_BUTTON, "action-name", "win.chat-settings");
+  g_assert_nonnull (toggle);
+  g_assert_false (pane_shown (window));
+  ui_input_click (toggle);
+  wait_until (pane_shown, window, "the chat settings open");
+  ui_input_spin (300);   /* (the flap slides in) */
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-settings-open");
+  system = find_widget (view, GTK_TYPE_TEXT_VIEW, "name", "system-prompt");
+  temperature = find_widget (view, GTK_TYPE_SPIN_BUTTON, "name", "temperature");
+  top_p = find_widget (view, GTK_TYPE_ENTRY, "name", "top_p");
+  num_predict = find_widget (view, GTK_TYPE_ENTRY, "name", "num_predict");
+  g_assert_nonnull (system);
+  g_assert_nonnull (temperature);
+  g_assert_nonnull (top_p);
+  g_assert_nonnull (num_predict);
+  g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (temperature)), 0.8, 1e-6);
+
+  /* typed */
+  ui_input_click (system);
+  g_assert_true (gtk_widget_has_focus (system));
+  ui_input_type (system_prompt);
+  type_into (temperature, "0.3");
+  ui_input_key (GDK_KEY_Return, 0);
+  g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (temperature)), 0.3, 1e-6);
+  type_into (num_predict, "6");
+  /* out of range: shown, not saved */
+  type_into (top_p, "7");
+  wait_until (has_error_style, top_p, "top_p shows its error");
+  ui_input_spin (800);   /* (the save waits for the typing to end) */
+  saved = saved_settings (chats, chat);
+  {
+    g_autofree char *json = hearth_chat_store_get_chat_settings (chats, chat, NULL);
+    g_autofree char *typed = text_of (system);
+
+    g_test_message ("saved: %s; the system prompt shown: %s", json, typed);
+  }
+  g_assert_cmpstr (json_object_get_string_member_with_default (saved, "system", ""), ==, system_prompt);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (saved, "temperature"), 0.3, 1e-6);
+  g_assert_cmpint (json_object_get_int_member (saved, "num_predict"), ==, 6);
+  g_assert_false (json_object_has_member (saved, "top_p"));
+  g_clear_pointer (&saved, json_object_unref);
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-settings-error");
+  type_into (top_p, "0.5");
+  g_assert_false (gtk_widget_has_css_class (top_p, "error"));
+
+  /* the next reply uses them (once the toast an earlier test left has gone
+   * from over the composer) */
+  wait_until (no_toast, window, "no toast covers the composer");
+  composer = composer_of (view);
+  ui_input_click_at (composer, 0.9, 0.5);
+  ui_input_type ("ahoy");
+  logged_prompts = g_ptr_array_new_with_free_func (g_free);
+  g_setenv ("G_MESSAGES_DEBUG", "hearth-engine", TRUE);
+  ui_input_key (GDK_KEY_Return, 0);
+  conversation = hearth_application_get_conversation (app, chat);
+  wait_until (conversation_idle, conversation, "the reply is finished");
+  g_object_unref (conversation);
+  g_unsetenv ("G_MESSAGES_DEBUG");
+  g_assert_cmpuint (logged_prompts->len, ==, 1);
+  g_test_message ("the prompt: %s", (char *) logged_prompts->pdata[0]);
+  g_assert_nonnull (strstr (logged_prompts->pdata[0], system_prompt));
+  g_assert_nonnull (strstr (logged_prompts->pdata[0], "ahoy"));
+  g_clear_pointer (&logged_prompts, g_ptr_array_unref);
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 2);
+  {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *params;
+
+    g_assert_nonnull (MSG (path, 1)->params);
+    g_assert_true (json_parser_load_from_data (parser, MSG (path, 1)->params, -1, NULL));
+    params = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (params, "temperature"), 0.3, 1e-6);
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (params, "top_p"), 0.5, 1e-6);
+    g_assert_cmpint (json_object_get_int_member (params, "num_predict"), ==, 6);
+  }
+  shoot_pane (window, "hearth-chat-settings");
+
+  /* another chat: its own, the defaults */
+  click_chat_row (window, "Plain settings");
+  g_assert_cmpint (shown_chat (window), ==, other);
+  {
+    g_autofree char *text = text_of (system);
+
+    g_assert_cmpstr (text, ==, "");
+    g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (temperature)), 0.8, 1e-6);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (num_predict)), ==, "");
+  }
+  /* and back: kept */
+  click_chat_row (window, "Pirate settings");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+  {
+    g_autofree char *text = text_of (system);
+
+    g_assert_cmpstr (text, ==, system_prompt);
+    g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (temperature)), 0.3, 1e-6);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (num_predict)), ==, "6");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (top_p)), ==, "0.5");
+  }
+
+  /* F9 hides it */
+  ui_input_click_at (composer_of (view), 0.9, 0.5);
+  ui_input_key (GDK_KEY_F9, 0);
+  wait_until (pane_hidden, window, "F9 hides the chat settings");
+
+  /* at phone width: over the chat */
+  {
+    GSettings *settings = hearth_application_get_settings (app);
+
+    g_settings_set_int (settings, "window-width", 360);
+    g_settings_set_int (settings, "window-height", 640);
+    g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+    narrow = gtk_application_get_active_window (GTK_APPLICATION (app));
+    g_assert_true (HEARTH_IS_WINDOW (narrow));
+    wait_until (widget_is_mapped, narrow, "the narrow window is mapped");
+    g_settings_reset (settings, "window-width");
+    g_settings_reset (settings, "window-height");
+  }
+  click_chat_row (HEARTH_WINDOW (narrow), "Pirate settings");
+  toggle = find_widget (GTK_WIDGET (narrow), GTK_TYPE_TOGGLE_BUTTON, "action-name", "win.chat-settings");
+  wait_until (widget_is_mapped, toggle, "the settings button is shown");
+  ui_input_click (toggle);
+  shoot_pane (HEARTH_WINDOW (narrow), "hearth-chat-settings-narrow");
+  {
+    GtkWidget *pane_system = find_widget (hearth_window_get_chat_view (HEARTH_WINDOW (narrow)),
+                                          GTK_TYPE_TEXT_VIEW, "name", "system-prompt");
+    g_autofree char *text = text_of (pane_system);
+
+    g_assert_cmpstr (text, ==, system_prompt);
+    g_assert_cmpint (gtk_widget_get_width (pane_system), <=, 360);
+  }
+  ui_input_key (GDK_KEY_F9, 0);
+  wait_until (pane_hidden, narrow, "F9 hides the chat settings");
+  gtk_window_destroy (narrow);
+  ui_input_spin (200);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -4316,6 +4618,8 @@ main (int    argc,
        * with no accessibility bus */
       g_setenv ("GTK_A11Y", "test", TRUE);
       isolate_user_dirs ();
+      /* the prompts /ui/chat-settings looks at */
+      g_log_set_writer_func (prompt_writer, NULL, NULL);
     }
 
   /* The language comes from the environment (LC_ALL, LANGUAGE), as for a
@@ -4361,6 +4665,7 @@ main (int    argc,
   g_test_add_func ("/ui/chat-delete-focused", test_chat_delete_focused);
   g_test_add_func ("/ui/chat-drafts-and-search", test_chat_drafts_and_search);
   g_test_add_func ("/ui/chat-narrow", test_chat_narrow);
+  g_test_add_func ("/ui/chat-settings", test_chat_settings);
   g_test_add_func ("/ui/chat-long", test_chat_long);
   g_test_add_func ("/ui/tooltips", test_tooltips);
   g_test_add_func ("/ui/discover-narrow", test_discover_narrow);

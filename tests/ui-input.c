@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <gdk/x11/gdkx.h>
 #include <X11/extensions/XTest.h>
 #include <X11/keysym.h>
@@ -189,7 +191,12 @@ ui_input_type (const char *text)
 {
   for (const char *p = text; *p != '\0'; p++)
     {
-      g_assert_true (g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == ' ');
-      ui_input_key (*p == ' ' ? XK_space : (guint) *p, 0);
+      g_assert_true (g_ascii_islower (*p) || g_ascii_isdigit (*p) || strchr (" .,-", *p) != NULL);
+      ui_input_key (*p == ' '   ? XK_space
+                    : *p == '.' ? XK_period
+                    : *p == ',' ? XK_comma
+                    : *p == '-' ? XK_minus
+                                : (guint) *p,
+                    0);
     }
 }

@@ -98,6 +98,7 @@ static const struct
   { "win.delete-chat", { "<Control>Delete", NULL } },
   { "win.rename-chat", { "F2", NULL } },
   { "win.preferences", { "<Control>comma", NULL } },
+  { "win.chat-settings", { "F9", NULL } },
   { "window.close", { "<Control>w", NULL } },
 };
 

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "hearth-chat-view.h"
+#include "hearth-chat-settings.h"
 #include "hearth-markdown.h"
 #include "hearth-message-row.h"
 #include "hearth-ui.h"
@@ -25,6 +26,9 @@ struct _HearthChatView
   GtkButton *send_button;
   GtkInfoBar *missing_model;
   GtkLabel *missing_model_label;
+  AdwFlap *flap;                /* the bin's child: not bound (gtk_widget_dispose_template ()
+                                   would unparent it behind AdwBin's back) */
+  HearthChatSettings *settings_pane;
 
   /* owned */
   GListStore *messages;         /* HearthMessageItem, the conversation shown */
@@ -50,6 +54,9 @@ struct _HearthChatView
 };
 
 G_DEFINE_FINAL_TYPE (HearthChatView, hearth_chat_view, ADW_TYPE_BIN)
+
+enum { PROP_0, PROP_SETTINGS_SHOWN, N_PROPS };
+static GParamSpec *props[N_PROPS];
 
 static void
 toast (HearthChatView *self,
@@ -650,6 +657,7 @@ send_activated (GtkWidget  *widget,
     return;
   if (model_is_missing (self))
     return;
+  hearth_chat_settings_save_now (self->settings_pane);   /* the reply reads them */
   if (!hearth_conversation_send (self->conversation, text, &error))
     {
       toast (self, error->message);
@@ -704,6 +712,7 @@ regenerate (HearthChatView *self,
     return;
   self->stick_to_bottom = TRUE;
   if (self->conversation != NULL
+      && (hearth_chat_settings_save_now (self->settings_pane), TRUE)
       && !hearth_conversation_regenerate (self->conversation, id, drop_oldest, &error))
     toast (self, error->message);
 }
@@ -765,6 +774,7 @@ on_edit_response (AdwMessageDialog *dialog,
   if (!g_str_equal (response, "send") || (text = typed_text (view)) == NULL)
     return;
   self->stick_to_bottom = TRUE;
+  hearth_chat_settings_save_now (self->settings_pane);
   if (!hearth_conversation_edit (self->conversation, id, text, &error))
     toast (self, error->message);
 }
@@ -988,6 +998,8 @@ hearth_chat_view_set_chat (HearthChatView    *self,
       g_signal_connect (self->conversation, "reply-text", G_CALLBACK (on_reply_text), self);
       g_signal_connect (self->conversation, "notify::generating", G_CALLBACK (on_generating), self);
     }
+  if (other_chat || self->chat_id == 0)
+    hearth_chat_settings_set_chat (self->settings_pane, self->chats, self->chat_id);
   if (other_chat)
     load_draft (self);
   /* one change for the list: rows are reused rather than remade */
@@ -1051,12 +1063,56 @@ hearth_chat_view_finalize (GObject *object)
 }
 
 static void
+hearth_chat_view_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS_SHOWN:
+      g_value_set_boolean (value, adw_flap_get_reveal_flap (self->flap));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hearth_chat_view_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  HearthChatView *self = HEARTH_CHAT_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS_SHOWN:
+      adw_flap_set_reveal_flap (self->flap, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+on_flap_revealed (HearthChatView *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SETTINGS_SHOWN]);
+}
+
+static void
 hearth_chat_view_class_init (HearthChatViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hearth_chat_view_dispose;
+  object_class->get_property = hearth_chat_view_get_property;
+  object_class->set_property = hearth_chat_view_set_property;
   widget_class->map = hearth_chat_view_map;
   widget_class->unmap = hearth_chat_view_unmap;
   object_class->finalize = hearth_chat_view_finalize;
@@ -1071,6 +1127,13 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, send_button);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, missing_model);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, missing_model_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, settings_pane);
+
+  /* the chat's settings pane, beside the chat or over it (win.chat-settings) */
+  props[PROP_SETTINGS_SHOWN] = g_param_spec_boolean ("settings-shown", NULL, NULL, FALSE,
+                                                     G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                                       | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
 
   gtk_widget_class_install_action (widget_class, "chat.send", NULL, send_activated);
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_activated);
@@ -1092,7 +1155,10 @@ hearth_chat_view_init (HearthChatView *self)
   GtkAdjustment *adj;
 
   g_type_ensure (HEARTH_TYPE_MESSAGE_ROW);
+  g_type_ensure (HEARTH_TYPE_CHAT_SETTINGS);
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->flap = ADW_FLAP (adw_bin_get_child (ADW_BIN (self)));
+  g_signal_connect_swapped (self->flap, "notify::reveal-flap", G_CALLBACK (on_flap_revealed), self);
 
   self->messages = g_list_store_new (HEARTH_TYPE_MESSAGE_ITEM);
   self->model_names = gtk_string_list_new (NULL);

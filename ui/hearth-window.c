@@ -792,6 +792,25 @@ hearth_window_class_init (HearthWindowClass *klass)
 }
 
 static void
+chat_settings_change_state_cb (GSimpleAction *action,
+                               GVariant      *state,
+                               gpointer       chat_view)
+{
+  g_object_set (chat_view, "settings-shown", g_variant_get_boolean (state), NULL);
+}
+
+static void
+chat_settings_shown_cb (GObject    *chat_view,
+                        GParamSpec *pspec,
+                        gpointer    action)
+{
+  gboolean shown = FALSE;
+
+  g_object_get (chat_view, "settings-shown", &shown, NULL);
+  g_simple_action_set_state (action, g_variant_new_boolean (shown));
+}
+
+static void
 hearth_window_init (HearthWindow *self)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
@@ -801,6 +820,19 @@ hearth_window_init (HearthWindow *self)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions,
                                    G_N_ELEMENTS (win_actions), self);
+  /* the chat's settings pane, shown or hidden (F9, the header bar's toggle);
+   * (not a GPropertyAction: its reference to the chat view outlived the
+   * window's widgets) */
+  {
+    g_autoptr (GSimpleAction) settings = g_simple_action_new_stateful ("chat-settings", NULL,
+                                                                       g_variant_new_boolean (FALSE));
+
+    g_signal_connect_object (settings, "change-state", G_CALLBACK (chat_settings_change_state_cb),
+                             self->chat_view, 0);
+    g_signal_connect_object (self->chat_view, "notify::settings-shown",
+                             G_CALLBACK (chat_settings_shown_cb), settings, 0);
+    g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (settings));
+  }
 
   g_signal_connect (factory, "setup", G_CALLBACK (setup_chat_row), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_chat_row), NULL);

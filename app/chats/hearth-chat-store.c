@@ -202,6 +202,9 @@ static const char *const migrations[] = {
   "CREATE INDEX chats_by_update ON chats (deleted, updated);",
   /* 1 → 2: what is typed in a chat's composer and not sent yet */
   "ALTER TABLE chats ADD COLUMN draft TEXT NOT NULL DEFAULT '';",
+  /* 2 → 3: the chat's own settings (a JSON object of what differs from the
+   * defaults; NULL: none) */
+  "ALTER TABLE chats ADD COLUMN settings TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == HEARTH_CHAT_STORE_SCHEMA);
@@ -737,6 +740,119 @@ hearth_chat_store_get_draft (HearthChatStore  *self,
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  if (rc == SQLITE_DONE)
+    {
+      not_found (error, chat_id);
+      return NULL;
+    }
+  hearth_chat_store_fail (self, error);
+  return NULL;
+}
+
+/* @json as the store keeps it (as written), checked: a JSON object whose "system" is a string,
+ * "stop" an array of strings and every other member a number or a boolean;
+ * NULL for no object or an empty one (the defaults). */
+static gboolean
+normalize_settings (const char  *json,
+                    char       **normalized,
+                    GError     **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GList) members = NULL;
+  JsonNode *root;
+  JsonObject *object;
+
+  *normalized = NULL;
+  if (json == NULL || *json == '\0')
+    return TRUE;
+  if (!g_utf8_validate (json, -1, NULL) || !json_parser_load_from_data (parser, json, -1, &local))
+    {
+      g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                   _("The chat’s settings are not valid JSON: %s"),
+                   local != NULL ? local->message : _("not UTF-8 text"));
+      return FALSE;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                   _("The chat’s settings must be a JSON object"));
+      return FALSE;
+    }
+  object = json_node_get_object (root);
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *node = json_object_get_member (object, name);
+      gboolean ok;
+
+      if (g_str_equal (name, "system"))
+        ok = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING;
+      else if (g_str_equal (name, "stop"))
+        {
+          ok = JSON_NODE_HOLDS_ARRAY (node);
+          for (guint i = 0; ok && i < json_array_get_length (json_node_get_array (node)); i++)
+            {
+              JsonNode *item = json_array_get_element (json_node_get_array (node), i);
+
+              ok = JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING;
+            }
+        }
+      else
+        ok = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) != G_TYPE_STRING;
+      if (!ok)
+        {
+          g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                       _("The chat’s setting “%s” has a value of the wrong kind"), name);
+          return FALSE;
+        }
+    }
+  /* kept as written: json-glib would write 0.3 back as 0.29999999999999999 */
+  if (json_object_get_size (object) > 0)
+    *normalized = g_strdup (json);
+  return TRUE;
+}
+
+gboolean
+hearth_chat_store_set_chat_settings (HearthChatStore  *self,
+                                     gint64            chat_id,
+                                     const char       *json,
+                                     GError          **error)
+{
+  g_autofree char *normalized = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), FALSE);
+
+  if (!normalize_settings (json, &normalized, error))
+    return FALSE;
+  /* (read when a reply is asked for: no signal, no new place in the list) */
+  return update_chat_quietly (self, chat_id, "UPDATE chats SET settings = ? WHERE id = ?", TRUE,
+                              normalized, error);
+}
+
+char *
+hearth_chat_store_get_chat_settings (HearthChatStore  *self,
+                                     gint64            chat_id,
+                                     GError          **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), NULL);
+
+  stmt = hearth_chat_store_prepare (self, "SELECT settings FROM chats WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, chat_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      char *json = column_text (stmt, 0);
+
+      return json != NULL ? json : g_strdup ("{}");
+    }
   if (rc == SQLITE_DONE)
     {
       not_found (error, chat_id);

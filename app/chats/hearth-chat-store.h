@@ -34,7 +34,7 @@ typedef enum
 GQuark hearth_chat_store_error_quark (void);
 
 /* The schema version this Hearth writes. */
-#define HEARTH_CHAT_STORE_SCHEMA 2
+#define HEARTH_CHAT_STORE_SCHEMA 3
 
 typedef struct
 {
@@ -114,6 +114,21 @@ gboolean hearth_chat_store_set_draft (HearthChatStore  *self,
 char *hearth_chat_store_get_draft (HearthChatStore  *self,
                                    gint64            chat_id,
                                    GError          **error);
+/* The chat's own settings: a JSON object of only what differs from the
+ * defaults, by Ollama's names — {"system": "…", "temperature": 0.3,
+ * "stop": ["…"]} — where "system" is the system prompt, "stop" a list of
+ * stop strings and every other member a number. NULL, "" or "{}": the
+ * defaults. Anything else is refused (HEARTH_CHAT_STORE_ERROR_INVALID);
+ * the values' ranges are the conversation's to check. Setting them is not
+ * a change of the chat: no signal, no new place in the list.
+ * get_chat_settings returns a new string, "{}" for none. */
+gboolean hearth_chat_store_set_chat_settings (HearthChatStore  *self,
+                                              gint64            chat_id,
+                                              const char       *json,
+                                              GError          **error);
+char *hearth_chat_store_get_chat_settings (HearthChatStore  *self,
+                                           gint64            chat_id,
+                                           GError          **error);
 gboolean hearth_chat_store_set_chat_model (HearthChatStore  *self,
                                            gint64            chat_id,
                                            const char       *model,

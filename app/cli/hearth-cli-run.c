@@ -312,7 +312,7 @@ apply_model (RunState      *s,
   g_autoptr (HearthSettings) settings = NULL;
   g_autoptr (HearthRequest) request = hearth_request_new (s->model_path, NULL);
 
-  settings = hearth_settings_new_for_model (hearth_context_get_store (context), s->model_arg, &error);
+  settings = hearth_settings_new_for_model (hearth_context_get_store (context), s->model_arg, NULL, &error);
   if (settings == NULL)
     {
       fprintf (s->err, "hearth run: %s\n", error->message);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hearth-conversation.h"
+#include "hearth-settings.h"
 
 /* A streaming reply is saved this often (a save of a long reply takes
  * about a millisecond of the main loop; at 2,000 tokens/s a second is
@@ -234,6 +235,48 @@ check_not_busy (HearthConversation  *self,
   return TRUE;
 }
 
+/* The settings of the next reply, resolved as everywhere else
+ * (HearthSettings): the options set (hearth_conversation_set_options (),
+ * Ollama's defaults until then) < the model's own layers (a profile's) <
+ * the chat's settings. NULL, saying which, where one cannot be used. */
+static HearthSettings *
+reply_settings (HearthConversation  *self,
+                const char          *model,
+                GError             **error)
+{
+  g_autoptr (HearthSettings) settings = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr (GError) local = NULL;
+
+  settings = hearth_settings_new_for_model (hearth_library_get_store (self->models), model,
+                                            &self->options, error);
+  if (settings == NULL)
+    return NULL;
+  json = hearth_chat_store_get_chat_settings (self->chats, self->chat_id, error);
+  if (json == NULL)
+    return NULL;
+  if (!hearth_settings_apply_text (settings, json, HEARTH_SETTING_CHAT, &local))
+    {
+      g_set_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID,
+                   _("This chat’s settings cannot be used (%s); change them in the chat’s settings"),
+                   local->message);
+      return NULL;
+    }
+  return g_steal_pointer (&settings);
+}
+
+/* FALSE, saying why, where the chat's settings cannot be used: checked
+ * before a message is saved, so that none waits without a reply. */
+static gboolean
+check_settings (HearthConversation  *self,
+                const char          *model,
+                GError             **error)
+{
+  g_autoptr (HearthSettings) settings = reply_settings (self, model, error);
+
+  return settings != NULL;
+}
+
 /* A reply after @parent_id, from the conversation that leads to it. */
 static gboolean
 reply_after (HearthConversation  *self,
@@ -247,11 +290,15 @@ reply_after (HearthConversation  *self,
   g_autoptr (GPtrArray) shown = NULL;
   g_autoptr (HearthRequest) request = NULL;
   g_autofree char *session = NULL;
+  g_autoptr (HearthSettings) settings = NULL;
 
   if (!check_not_busy (self, error))
     return FALSE;
   path = model_file (self, &model, error);
   if (path == NULL)
+    return FALSE;
+  settings = reply_settings (self, model, error);
+  if (settings == NULL)
     return FALSE;
   shown = hearth_chat_store_get_conversation (self->chats, self->chat_id, error);
   if (shown == NULL)
@@ -260,7 +307,6 @@ reply_after (HearthConversation  *self,
   session = g_strdup_printf ("chat-%" G_GINT64_FORMAT, self->chat_id);
   request = hearth_request_new (path, session);
   request->drop_oldest = drop_oldest;
-  request->options = self->options;
   /* the conversation up to @parent_id, as shown */
   for (guint i = 0; i < shown->len; i++)
     {
@@ -270,6 +316,9 @@ reply_after (HearthConversation  *self,
       if (m->id == parent_id)
         break;
     }
+  /* the options, the system prompt (unless the conversation starts with
+   * its own), the model's examples and template */
+  hearth_settings_apply_to (settings, request);
   params = hearth_options_to_json (&request->options);
 
   self->reply_id = hearth_chat_store_add_message (self->chats, self->chat_id, parent_id,
@@ -302,7 +351,7 @@ hearth_conversation_send (HearthConversation  *self,
     return FALSE;
   /* nothing is saved for a chat that cannot answer */
   path = model_file (self, &model, error);
-  if (path == NULL)
+  if (path == NULL || !check_settings (self, model, error))
     return FALSE;
   /* (found without reading the conversation: reply_after () reads it once) */
   parent = hearth_chat_store_get_last_shown (self->chats, self->chat_id, error);
@@ -364,7 +413,7 @@ hearth_conversation_edit (HearthConversation  *self,
   if (!check_not_busy (self, error))
     return FALSE;
   path = model_file (self, &model, error);
-  if (path == NULL)
+  if (path == NULL || !check_settings (self, model, error))
     return FALSE;
   id = hearth_chat_store_add_message (self->chats, self->chat_id, message->parent_id, "user", text,
                                       NULL, NULL, TRUE, error);

@@ -43,7 +43,12 @@ gboolean hearth_conversation_set_model (HearthConversation  *self,
                                         GError             **error);
 
 /* The sampling settings and context length of the replies from now on
- * (Ollama's defaults and the model's length, capped at 4096, until set). */
+ * (Ollama's defaults and the model's length, capped at 4096, until set):
+ * the defaults that the chat's own settings are laid over at each reply.
+ * The chat's settings (hearth_chat_store_set_chat_settings ()) give its
+ * parameters, its stop strings and its system prompt, which goes first as
+ * a "system" message unless the conversation starts with one; a setting
+ * out of range makes the reply fail, saying which. */
 void hearth_conversation_set_options (HearthConversation  *self,
                                       const HearthOptions *options);
 

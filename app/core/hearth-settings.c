@@ -196,8 +196,13 @@ hearth_settings_apply_json (HearthSettings       *self,
             }
           g_ptr_array_add (set, (gpointer) name);
         }
-      else
+      else if (source == HEARTH_SETTING_MODEL)
         g_debug ("%s (from %s) is not a setting Hearth uses; left out", name, level_name (source));
+      else
+        {
+          g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("unknown parameter “%s”"), name);
+          return FALSE;
+        }
     }
   {
     g_autoptr (GError) local = NULL;
@@ -295,14 +300,18 @@ hearth_settings_apply_model (HearthSettings           *self,
 }
 
 HearthSettings *
-hearth_settings_new_for_model (HearthStore  *store,
-                               const char   *model,
-                               GError      **error)
+hearth_settings_new_for_model (HearthStore          *store,
+                               const char           *model,
+                               const HearthOptions  *base,
+                               GError              **error)
 {
   g_autoptr (HearthSettings) self = hearth_settings_new ();
   g_autoptr (HearthModelLayers) layers = NULL;
 
   g_return_val_if_fail (HEARTH_IS_STORE (store) && model != NULL, NULL);
+
+  if (base != NULL)
+    self->options = *base;
 
   /* a GGUF file of its own, outside the store: no layers */
   if (g_path_is_absolute (model) || g_str_has_suffix (model, ".gguf"))

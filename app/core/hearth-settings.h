@@ -38,7 +38,8 @@ void hearth_settings_free (HearthSettings *self);
  * @source. Values of the wrong type or out of range are refused with a
  * message naming the parameter and the level, and nothing of @params is
  * applied. Parameters Hearth does not use (num_gpu, use_mmap …) are kept
- * out of the options, without an error: a model from Ollama may set them. */
+ * out of the options, without an error, from a model's layer (a model from
+ * Ollama may set them); a chat's or a reply's are refused. */
 gboolean hearth_settings_apply_json (HearthSettings       *self,
                                      JsonObject           *params,
                                      HearthSettingSource   source,
@@ -58,14 +59,15 @@ gboolean hearth_settings_apply_model (HearthSettings           *self,
                                       const HearthModelLayers  *layers,
                                       GError                  **error);
 
-/* The settings of model @model: Ollama's defaults under its own layers
+/* The settings of model @model: @base (NULL: Ollama's defaults) under its own layers
  * where @model names a model of @store (a GGUF file outside the store has
  * none). The Go template Hearth writes beside an imported GGUF for Ollama
  * is not used: the file's own Jinja template is exact. NULL, with a
  * message naming the model, where its layers are damaged. */
-HearthSettings *hearth_settings_new_for_model (HearthStore  *store,
-                                               const char   *model,
-                                               GError      **error);
+HearthSettings *hearth_settings_new_for_model (HearthStore          *store,
+                                               const char           *model,
+                                               const HearthOptions  *base,
+                                               GError              **error);
 
 const HearthOptions *hearth_settings_get_options (HearthSettings *self);
 /* NULL-terminated; empty when none. */
