@@ -302,7 +302,9 @@ static void
 load_widgets (HearthChatSettings *self)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->system_view);
-  const char *system = json_object_get_string_member_with_default (self->settings, "system", "");
+  /* a copy: setting the buffer's text may replace self->settings */
+  g_autofree char *system = g_strdup (json_object_get_string_member_with_default (self->settings,
+                                                                                  "system", ""));
   HearthOptions o;
 
   hearth_options_init (&o);
@@ -338,14 +340,14 @@ load_widgets (HearthChatSettings *self)
       && JSON_NODE_HOLDS_ARRAY (json_object_get_member (self->settings, "stop")))
     {
       JsonArray *stop = json_object_get_array_member (self->settings, "stop");
+      /* copies: a new row's text may replace the list in self->settings */
+      g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
 
       for (guint i = 0; i < json_array_get_length (stop); i++)
-        {
-          const char *s = json_array_get_string_element (stop, i);
-
-          if (s != NULL)
-            add_stop_row (self, s);
-        }
+        if (json_array_get_string_element (stop, i) != NULL)
+          g_ptr_array_add (texts, g_strdup (json_array_get_string_element (stop, i)));
+      for (guint i = 0; i < texts->len; i++)
+        add_stop_row (self, texts->pdata[i]);
     }
   self->loading = FALSE;
 }
