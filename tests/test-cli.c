@@ -1152,6 +1152,38 @@ test_unknown_model (void)
   g_rmdir (root);
 }
 
+/* A file named without ".gguf", by a relative path, is a file: it has no
+ * layers to look for in the store (hearth run once looked for a model of
+ * that name). */
+static void
+test_run_plain_file (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  dir = g_strdup ("hearth-plain-file-XXXXXX");
+  g_assert_nonnull (g_mkdtemp (dir));
+  copy = g_build_filename (dir, "stories", NULL);
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (copy, data, (gssize) len, NULL));
+  g_setenv ("HEARTH_MODELS", "/nonexistent/hearth-models", TRUE);
+  {
+    g_auto (Run) r = hearth ("run", "--raw", "--temperature", "0", "--num-predict", "4", copy, "Once",
+                             NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, " upon a time,\n");
+  }
+  g_unsetenv ("HEARTH_MODELS");
+  g_assert_cmpint (g_remove (copy), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 /* ---- profiles: hearth create, hearth show --modelfile … ------------------ */
 
 /* A Modelfile as an Ollama tutorial writes one, made into a model with
@@ -1265,6 +1297,7 @@ main (int    argc,
   g_test_add_func ("/cli/template/model", test_template_model);
   g_test_add_func ("/cli/run/stories260K-greedy", test_run_stories_greedy);
   g_test_add_func ("/cli/create/profile", test_create_profile);
+  g_test_add_func ("/cli/run/plain-file", test_run_plain_file);
   g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);
   g_test_add_func ("/cli/run/refusals", test_run_refusals);

@@ -202,25 +202,14 @@ parse_arguments (BenchOptions *o,
 
 /* ---- the measurement ----------------------------------------------------- */
 
-static void
-finished_cb (HearthGeneration *generation,
-             GMainLoop        *loop)
-{
-  g_main_loop_quit (loop);
-}
-
 /* Runs @request (taken) on @engine to its end; the finished generation. */
 static HearthGeneration *
 run_request (HearthEngine  *engine,
              HearthRequest *request)
 {
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   HearthGeneration *generation = hearth_engine_generate (engine, request);
 
-  g_signal_connect (generation, "finished", G_CALLBACK (finished_cb), loop);
-  if (!hearth_generation_is_finished (generation))
-    g_main_loop_run (loop);
-  g_signal_handlers_disconnect_by_data (generation, loop);
+  hearth_generation_wait (generation);
   return generation;
 }
 

@@ -215,7 +215,6 @@ parse_arguments (RunState *s,
 typedef struct
 {
   RunState *s;
-  GMainLoop *loop;
   HearthGeneration *generation;
   GString *reply;
   gboolean ends_with_newline;
@@ -237,13 +236,6 @@ on_text_cb (HearthGeneration *generation,
   turn->ends_with_newline = text[length - 1] == '\n';
 }
 
-static void
-on_finished_cb (HearthGeneration *generation,
-                Turn             *turn)
-{
-  g_main_loop_quit (turn->loop);
-}
-
 /* Ctrl+C (the handler only sets a flag) stops the reply between tokens. */
 static gboolean
 watch_interrupt_cb (gpointer data)
@@ -263,17 +255,14 @@ run_request (RunState      *s,
              GString       *reply,
              gboolean      *ends_with_newline)
 {
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Turn turn = { s, loop, NULL, reply, TRUE };
+  Turn turn = { s, NULL, reply, TRUE };
   guint watch;
 
   interrupted = 0;
   turn.generation = hearth_engine_generate (s->engine, request);
   g_signal_connect (turn.generation, "text", G_CALLBACK (on_text_cb), &turn);
-  g_signal_connect (turn.generation, "finished", G_CALLBACK (on_finished_cb), &turn);
   watch = g_timeout_add (50, watch_interrupt_cb, &turn);
-  if (!hearth_generation_is_finished (turn.generation))
-    g_main_loop_run (loop);
+  hearth_generation_wait (turn.generation);
   g_source_remove (watch);
   g_signal_handlers_disconnect_by_data (turn.generation, &turn);
   if (ends_with_newline != NULL)
@@ -312,7 +301,10 @@ apply_model (RunState      *s,
   g_autoptr (HearthSettings) settings = NULL;
   g_autoptr (HearthRequest) request = hearth_request_new (s->model_path, NULL);
 
-  settings = hearth_settings_new_for_model (hearth_context_get_store (context), s->model_arg, NULL, &error);
+  /* (MODEL named a model of the store where it resolved to another path) */
+  settings = hearth_settings_new_for_model (hearth_context_get_store (context),
+                                            g_str_equal (s->model_path, s->model_arg) ? NULL : s->model_arg,
+                                            NULL, &error);
   if (settings == NULL)
     {
       fprintf (s->err, "hearth run: %s\n", error->message);

@@ -18,6 +18,7 @@
 #include "hearth-cli-output.h"
 #include "hearth-model-layers.h"
 #include "hearth-modelfile.h"
+#include "hearth-settings.h"
 #include "hearth-gguf.h"
 
 /* Arrays longer than this are summarised in --json unless --verbose. */
@@ -317,19 +318,6 @@ describe_json (const char            *path,
 
 /* ---- the command --------------------------------------------------------- */
 
-/* Whether @source is written in Go's text/template syntax (Ollama's) rather
- * than Jinja: Hearth runs a Jinja template of a model's own, and the GGUF's
- * where the model's is Go. */
-static gboolean
-hearth_go_template_syntax (const char *source)
-{
-  return strstr (source, "{%") == NULL
-         && (strstr (source, "{{ .") != NULL || strstr (source, "{{- .") != NULL
-             || strstr (source, "{{.") != NULL || strstr (source, "{{ if") != NULL
-             || strstr (source, "{{- if") != NULL || strstr (source, "{{ range") != NULL
-             || strstr (source, "{{- range") != NULL);
-}
-
 /* --parameters, --system, --license: a model's own layer, as `ollama show`
  * prints it (nothing where the model has none). */
 static int
@@ -532,12 +520,13 @@ hearth_cli_show (HearthContext          *context,
   resolved = hearth_cli_resolve_model (context, "show", path, err);
   if (resolved == NULL)
     return 1;
-  if (layer != NULL || want_template)
+  if (layer != NULL)
     {
-      /* a model's own layers (a profile's); a GGUF file outside the store has none */
+      /* a model's own layers (a profile's); a GGUF file outside the store
+       * (which MODEL resolved to itself) has none */
       g_autoptr (HearthModelLayers) layers = NULL;
 
-      if (!g_str_equal (resolved, path) && !g_path_is_absolute (path) && !g_str_has_suffix (path, ".gguf"))
+      if (!g_str_equal (resolved, path))
         {
           layers = hearth_model_layers_read (hearth_context_get_store (context), path, &error);
           if (layers == NULL)
@@ -546,13 +535,26 @@ hearth_cli_show (HearthContext          *context,
               return 1;
             }
         }
-      if (layer != NULL && g_str_equal (layer, "--modelfile"))
+      if (g_str_equal (layer, "--modelfile"))
         return print_modelfile (layers, path, resolved, out);
-      if (layer != NULL)
-        return print_layer (layers, layer, out);
-      if (layers != NULL && layers->template != NULL && !hearth_go_template_syntax (layers->template))
+      return print_layer (layers, layer, out);
+    }
+  if (want_template)
+    {
+      /* the template the model reads: its own where it has one (as
+       * hearth run and the window resolve it), else the file's */
+      g_autoptr (HearthSettings) settings = NULL;
+
+      settings = hearth_settings_new_for_model (hearth_context_get_store (context),
+                                                g_str_equal (resolved, path) ? NULL : path, NULL, &error);
+      if (settings == NULL)
         {
-          fputs (layers->template, out);
+          fprintf (err, "hearth show: %s\n", error->message);
+          return 1;
+        }
+      if (hearth_settings_get_template (settings) != NULL)
+        {
+          fputs (hearth_settings_get_template (settings), out);
           return 0;
         }
     }

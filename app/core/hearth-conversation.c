@@ -248,8 +248,10 @@ reply_settings (HearthConversation  *self,
   g_autofree char *json = NULL;
   g_autoptr (GError) local = NULL;
 
-  settings = hearth_settings_new_for_model (hearth_library_get_store (self->models), model,
-                                            &self->options, error);
+  /* (a chat's model is a name in the store, or the full path of a file) */
+  settings = hearth_settings_new_for_model (hearth_library_get_store (self->models),
+                                            g_path_is_absolute (model) ? NULL : model, &self->options,
+                                            error);
   if (settings == NULL)
     return NULL;
   json = hearth_chat_store_get_chat_settings (self->chats, self->chat_id, error);

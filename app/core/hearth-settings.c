@@ -21,21 +21,6 @@ struct _HearthSettings
   char *template_text;          /* the model's own Jinja template, or NULL */
 };
 
-/* The parameters Hearth applies (hearth_options_set () knows them). */
-static const char *const applied[] = {
-  "temperature", "top_k", "top_p", "min_p", "typical_p", "repeat_penalty", "repeat_last_n",
-  "presence_penalty", "frequency_penalty", "seed", "num_predict", "num_ctx", "num_thread",
-};
-
-static gboolean
-is_applied (const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (applied); i++)
-    if (g_str_equal (name, applied[i]))
-      return TRUE;
-  return FALSE;
-}
-
 HearthSettings *
 hearth_settings_new (void)
 {
@@ -147,7 +132,7 @@ hearth_settings_apply_json (HearthSettings       *self,
 
                   if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
                     {
-                      g_set_error (error, HEARTH_OPTIONS_ERROR, 0,
+                      g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID,
                                    _("stop (from %s) must be a list of texts"), level_name (source));
                       return FALSE;
                     }
@@ -156,7 +141,7 @@ hearth_settings_apply_json (HearthSettings       *self,
             }
           else
             {
-              g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("stop (from %s) must be a list of texts"),
+              g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID, _("stop (from %s) must be a list of texts"),
                            level_name (source));
               return FALSE;
             }
@@ -167,7 +152,7 @@ hearth_settings_apply_json (HearthSettings       *self,
         {
           if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
             {
-              g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("system (from %s) must be a text"),
+              g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID, _("system (from %s) must be a text"),
                            level_name (source));
               return FALSE;
             }
@@ -176,32 +161,29 @@ hearth_settings_apply_json (HearthSettings       *self,
           has_system = TRUE;
           g_ptr_array_add (set, (gpointer) name);
         }
-      else if (is_applied (name))
+      else
         {
           g_autofree char *text = scalar_text (node);
           g_autoptr (GError) local = NULL;
 
-          if (text == NULL)
-            {
-              g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("%s (from %s): %s"), name,
-                           level_name (source), _("not a number"));
-              return FALSE;
-            }
-          if (!hearth_options_set (&options, name, text, &local))
+          if (text != NULL && hearth_options_set (&options, name, text, &local))
+            g_ptr_array_add (set, (gpointer) name);
+          else if (g_error_matches (local, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_UNKNOWN)
+                   && source == HEARTH_SETTING_MODEL)
+            g_debug ("%s (from %s) is not a setting Hearth uses; left out", name, level_name (source));
+          else if (local != NULL)
             {
               /* the message names the parameter already */
-              g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("%s (from %s)"), local->message,
+              g_set_error (error, HEARTH_OPTIONS_ERROR, local->code, _("%s (from %s)"), local->message,
                            level_name (source));
               return FALSE;
             }
-          g_ptr_array_add (set, (gpointer) name);
-        }
-      else if (source == HEARTH_SETTING_MODEL)
-        g_debug ("%s (from %s) is not a setting Hearth uses; left out", name, level_name (source));
-      else
-        {
-          g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("unknown parameter “%s”"), name);
-          return FALSE;
+          else
+            {
+              g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID, _("%s (from %s): %s"),
+                           name, level_name (source), _("not a number"));
+              return FALSE;
+            }
         }
     }
   {
@@ -209,7 +191,7 @@ hearth_settings_apply_json (HearthSettings       *self,
 
     if (!hearth_options_validate (&options, &local))
       {
-        g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("%s (from %s)"), local->message,
+        g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID, _("%s (from %s)"), local->message,
                      level_name (source));
         return FALSE;
       }
@@ -248,14 +230,14 @@ hearth_settings_apply_text (HearthSettings       *self,
     return TRUE;
   if (!json_parser_load_from_data (parser, json, -1, &local))
     {
-      g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("The settings of %s are not JSON: %s"),
+      g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID, _("The settings of %s are not JSON: %s"),
                    level_name (source), local->message);
       return FALSE;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("The settings of %s are not a JSON object"),
+      g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID, _("The settings of %s are not a JSON object"),
                    level_name (source));
       return FALSE;
     }
@@ -308,13 +290,11 @@ hearth_settings_new_for_model (HearthStore          *store,
   g_autoptr (HearthSettings) self = hearth_settings_new ();
   g_autoptr (HearthModelLayers) layers = NULL;
 
-  g_return_val_if_fail (HEARTH_IS_STORE (store) && model != NULL, NULL);
+  g_return_val_if_fail (HEARTH_IS_STORE (store), NULL);
 
   if (base != NULL)
     self->options = *base;
-
-  /* a GGUF file of its own, outside the store: no layers */
-  if (g_path_is_absolute (model) || g_str_has_suffix (model, ".gguf"))
+  if (model == NULL)
     return g_steal_pointer (&self);
   layers = hearth_model_layers_read (store, model, error);
   if (layers == NULL || !hearth_settings_apply_model (self, layers, error))
@@ -348,6 +328,13 @@ hearth_settings_get_stop (HearthSettings *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
   return (const char *const *) self->stop->pdata;
+}
+
+const char *
+hearth_settings_get_template (HearthSettings *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->template_text;
 }
 
 const char *

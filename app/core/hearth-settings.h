@@ -59,9 +59,10 @@ gboolean hearth_settings_apply_model (HearthSettings           *self,
                                       const HearthModelLayers  *layers,
                                       GError                  **error);
 
-/* The settings of model @model: @base (NULL: Ollama's defaults) under its own layers
- * where @model names a model of @store (a GGUF file outside the store has
- * none). The Go template Hearth writes beside an imported GGUF for Ollama
+/* The settings of model @model of @store: @base (NULL: Ollama's
+ * defaults) under its own layers. @model NULL: a GGUF file of its own,
+ * outside the store, which has no layers (the caller knows which it has:
+ * hearth_cli_resolve_model (), a chat's model). The Go template Hearth writes beside an imported GGUF for Ollama
  * is not used: the file's own Jinja template is exact. NULL, with a
  * message naming the model, where its layers are damaged. */
 HearthSettings *hearth_settings_new_for_model (HearthStore          *store,
@@ -72,6 +73,9 @@ HearthSettings *hearth_settings_new_for_model (HearthStore          *store,
 const HearthOptions *hearth_settings_get_options (HearthSettings *self);
 /* NULL-terminated; empty when none. */
 const char *const *hearth_settings_get_stop (HearthSettings *self);
+/* The model's own chat template that the model reads instead of its
+ * GGUF's (Jinja or Go's), or NULL: the GGUF's. */
+const char *hearth_settings_get_template (HearthSettings *self);
 /* The system prompt, or NULL. */
 const char *hearth_settings_get_system (HearthSettings *self);
 

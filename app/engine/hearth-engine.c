@@ -272,9 +272,21 @@ log_prompt (const char *path,
   g_log_structured_array (G_LOG_LEVEL_DEBUG, fields, G_N_ELEMENTS (fields));
 }
 
+/* How a prompt a chat template rendered is read: special tokens parsed,
+ * BOS added as the model says unless the template wrote it. */
+static int
+rendered_flags (Loaded     *lm,
+                const char *text)
+{
+  int flags = EMBER_TOKENIZE_PARSE_SPECIAL;
+
+  if (ember_tokenizer_get_add_bos (lm->tok) && !(lm->bos[0] != '\0' && g_str_has_prefix (text, lm->bos)))
+    flags |= EMBER_TOKENIZE_ADD_SPECIAL;
+  return flags;
+}
+
 /* Worker: the messages through a Go template (Ollama's text/template),
- * as Ollama's runner reads the result: special tokens parsed, BOS as the
- * model says unless the template wrote it. */
+ * read as Ollama's runner reads the result (rendered_flags ()). */
 static gboolean
 go_prompt_text (Loaded         *lm,
                 HearthRequest  *request,
@@ -302,9 +314,7 @@ go_prompt_text (Loaded         *lm,
       return FALSE;
     }
   *text_len = strlen (*text);
-  *flags = EMBER_TOKENIZE_PARSE_SPECIAL;
-  if (ember_tokenizer_get_add_bos (lm->tok) && !(lm->bos[0] != '\0' && g_str_has_prefix (*text, lm->bos)))
-    *flags |= EMBER_TOKENIZE_ADD_SPECIAL;
+  *flags = rendered_flags (lm, *text);
   return TRUE;
 }
 
@@ -405,9 +415,7 @@ prompt_text (Loaded         *lm,
   *text = g_strndup (rendered, rendered_len);
   *text_len = rendered_len;
   free (rendered);
-  *flags = EMBER_TOKENIZE_PARSE_SPECIAL;
-  if (ember_tokenizer_get_add_bos (lm->tok) && !(lm->bos[0] != '\0' && g_str_has_prefix (*text, lm->bos)))
-    *flags |= EMBER_TOKENIZE_ADD_SPECIAL;
+  *flags = rendered_flags (lm, *text);
   return TRUE;
 }
 

@@ -279,6 +279,15 @@ hearth_generation_get_notice (HearthGeneration *self)
   return self->notice;
 }
 
+void
+hearth_generation_wait (HearthGeneration *self)
+{
+  g_return_if_fail (HEARTH_IS_GENERATION (self));
+
+  while (!self->finished)
+    g_main_context_iteration (self->context, TRUE);
+}
+
 const char *
 hearth_generation_get_error_detail (HearthGeneration *self)
 {

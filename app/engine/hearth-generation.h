@@ -94,6 +94,11 @@ const char *hearth_generation_get_notice (HearthGeneration *self);
  * with the text so far and stop reason HEARTH_STOP_CANCELLED. */
 void hearth_generation_cancel (HearthGeneration *self);
 
+/* Runs the main context the generation delivers to until ::finished has
+ * been emitted (a command line's way to wait; its other sources, a
+ * Ctrl+C watch say, run meanwhile). */
+void hearth_generation_wait (HearthGeneration *self);
+
 /* After ::finished with an error: the engine's own words for it, without
  * the sentence Hearth puts around them ("cannot open m.gguf: …" where the
  * message says "The model cannot be loaded: cannot open m.gguf: …"), for a

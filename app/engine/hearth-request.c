@@ -51,7 +51,7 @@ parse_float (const char  *name,
 
   if (end == text || *end != '\0' || !isfinite (v))
     {
-      g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("%s needs a number, not “%s”"), name, text);
+      g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID, _("%s needs a number, not “%s”"), name, text);
       return FALSE;
     }
   *value = (float) v;
@@ -71,7 +71,7 @@ parse_int (const char  *name,
       g_autofree char *lo = g_strdup_printf ("%" G_GINT64_FORMAT, min);
       g_autofree char *hi = g_strdup_printf ("%" G_GINT64_FORMAT, max);
 
-      g_set_error (error, HEARTH_OPTIONS_ERROR, 0,
+      g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID,
                    _("%s needs a whole number from %s to %s, not “%s”"), name, lo, hi, text);
       return FALSE;
     }
@@ -146,7 +146,7 @@ hearth_options_set (HearthOptions  *o,
       o->num_thread = (guint) i;
       return TRUE;
     }
-  g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("unknown parameter “%s”"), name);
+  g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_UNKNOWN, _("unknown parameter “%s”"), name);
   return FALSE;
 }
 
@@ -172,7 +172,7 @@ hearth_options_validate (const HearthOptions  *o,
 
   if (ember_sampler_params_validate (&p, &e) != EMBER_OK)
     {
-      g_set_error (error, HEARTH_OPTIONS_ERROR, 0, "%s", e.message);
+      g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID, "%s", e.message);
       return FALSE;
     }
   return TRUE;

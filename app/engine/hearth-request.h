@@ -60,6 +60,12 @@ char *hearth_options_to_json (const HearthOptions *options);
 #define HEARTH_OPTIONS_ERROR (hearth_options_error_quark ())
 GQuark hearth_options_error_quark (void);
 
+typedef enum
+{
+  HEARTH_OPTIONS_ERROR_INVALID,  /* a value of the wrong type or out of range */
+  HEARTH_OPTIONS_ERROR_UNKNOWN,  /* a parameter Hearth does not apply */
+} HearthOptionsError;
+
 typedef struct
 {
   char *model_path;             /* the GGUF file */
