@@ -318,6 +318,55 @@ describe_json (const char            *path,
 
 /* ---- the command --------------------------------------------------------- */
 
+/* The shortest text that reads back as @value. */
+static char *
+shortest_double (double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (int precision = 1; precision <= 17; precision++)
+    {
+      g_autofree char *format = g_strdup_printf ("%%.%dg", precision);
+
+      g_ascii_formatd (buf, sizeof buf, format, value);
+      if (g_ascii_strtod (buf, NULL) == value)
+        break;
+    }
+  return g_strdup (buf);
+}
+
+/* The values of @p as a PARAMETER line holds them: one for most, one per
+ * string of a list (stop); the shortest text that reads back as a number. */
+static GStrv
+param_values (const HearthOllamaParam *p)
+{
+  GPtrArray *values = g_ptr_array_new ();
+
+  switch (p->type)
+    {
+    case HEARTH_OLLAMA_VALUE_BOOL:
+      g_ptr_array_add (values, g_strdup (p->b ? "true" : "false"));
+      break;
+    case HEARTH_OLLAMA_VALUE_INT:
+      g_ptr_array_add (values, g_strdup_printf ("%" G_GINT64_FORMAT, p->i));
+      break;
+    case HEARTH_OLLAMA_VALUE_FLOAT:
+      g_ptr_array_add (values, shortest_double (p->f));
+      break;
+    case HEARTH_OLLAMA_VALUE_STRING:
+      g_ptr_array_add (values, g_strdup (p->s));
+      break;
+    case HEARTH_OLLAMA_VALUE_STRINGS:
+      for (guint k = 0; p->strv[k] != NULL; k++)
+        g_ptr_array_add (values, g_strdup (p->strv[k]));
+      break;
+    default:
+      break;
+    }
+  g_ptr_array_add (values, NULL);
+  return (GStrv) g_ptr_array_free (values, FALSE);
+}
+
 /* --parameters, --system, --license: a model's own layer, as `ollama show`
  * prints it (nothing where the model has none). */
 static int
@@ -342,56 +391,20 @@ print_layer (const HearthModelLayers *layers,
   for (guint i = 0; i < layers->params->len; i++)
     {
       const HearthOllamaParam *p = layers->params->pdata[i];
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      gboolean text = p->type == HEARTH_OLLAMA_VALUE_STRING || p->type == HEARTH_OLLAMA_VALUE_STRINGS;
+      g_auto (GStrv) values = param_values (p);
 
-      switch (p->type)
+      for (guint k = 0; values[k] != NULL; k++)
         {
-        case HEARTH_OLLAMA_VALUE_BOOL:
-          fprintf (out, "%-30s %s\n", p->name, p->b ? "true" : "false");
-          break;
-        case HEARTH_OLLAMA_VALUE_INT:
-          fprintf (out, "%-30s %" G_GINT64_FORMAT "\n", p->name, p->i);
-          break;
-        case HEARTH_OLLAMA_VALUE_FLOAT:
-          fprintf (out, "%-30s %s\n", p->name, g_ascii_formatd (buf, sizeof buf, "%g", p->f));
-          break;
-        case HEARTH_OLLAMA_VALUE_STRING:
-          {
-            g_autofree char *quoted = g_strescape (p->s, "");
+          g_autofree char *escaped = text ? g_strescape (values[k], "") : NULL;
 
-            fprintf (out, "%-30s \"%s\"\n", p->name, quoted);
-          }
-          break;
-        case HEARTH_OLLAMA_VALUE_STRINGS:
-          for (guint k = 0; p->strv[k] != NULL; k++)
-            {
-              g_autofree char *quoted = g_strescape (p->strv[k], "");
-
-              fprintf (out, "%-30s \"%s\"\n", p->name, quoted);
-            }
-          break;
-        default:
-          break;
+          if (text)
+            fprintf (out, "%-30s \"%s\"\n", p->name, escaped);
+          else
+            fprintf (out, "%-30s %s\n", p->name, values[k]);
         }
     }
   return 0;
-}
-
-/* The shortest text that reads back as @value. */
-static char *
-shortest_double (double value)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  for (int precision = 1; precision <= 17; precision++)
-    {
-      g_autofree char *format = g_strdup_printf ("%%.%dg", precision);
-
-      g_ascii_formatd (buf, sizeof buf, format, value);
-      if (g_ascii_strtod (buf, NULL) == value)
-        break;
-    }
-  return g_strdup (buf);
 }
 
 /* --modelfile: the model as a Modelfile that `hearth create` (and `ollama
@@ -417,31 +430,10 @@ print_modelfile (const HearthModelLayers *layers,
       for (guint i = 0; i < layers->params->len; i++)
         {
           const HearthOllamaParam *p = layers->params->pdata[i];
-          g_autofree char *value = NULL;
+          g_auto (GStrv) values = param_values (p);
 
-          switch (p->type)
-            {
-            case HEARTH_OLLAMA_VALUE_BOOL:
-              hearth_modelfile_add_parameter (modelfile, p->name, p->b ? "true" : "false");
-              break;
-            case HEARTH_OLLAMA_VALUE_INT:
-              value = g_strdup_printf ("%" G_GINT64_FORMAT, p->i);
-              hearth_modelfile_add_parameter (modelfile, p->name, value);
-              break;
-            case HEARTH_OLLAMA_VALUE_FLOAT:
-              value = shortest_double (p->f);
-              hearth_modelfile_add_parameter (modelfile, p->name, value);
-              break;
-            case HEARTH_OLLAMA_VALUE_STRING:
-              hearth_modelfile_add_parameter (modelfile, p->name, p->s);
-              break;
-            case HEARTH_OLLAMA_VALUE_STRINGS:
-              for (guint k = 0; p->strv[k] != NULL; k++)
-                hearth_modelfile_add_parameter (modelfile, p->name, p->strv[k]);
-              break;
-            default:
-              break;
-            }
+          for (guint k = 0; values[k] != NULL; k++)
+            hearth_modelfile_add_parameter (modelfile, p->name, values[k]);
         }
       for (guint i = 0; i < layers->messages->len; i++)
         {
