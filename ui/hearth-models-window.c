@@ -13,6 +13,7 @@
 #include "hearth-discover-page.h"
 #include "hearth-download-row.h"
 #include "hearth-models-window.h"
+#include "hearth-profiles-page.h"
 #include "hearth-ui.h"
 
 struct _HearthModelsWindow
@@ -26,6 +27,7 @@ struct _HearthModelsWindow
   AdwPreferencesGroup *downloads_group;
   GtkListBox *downloads_list;
   HearthDiscoverPage *discover_page;
+  HearthProfilesPage *profiles_page;
   GtkStack *stack;
   GtkListBox *list;
   GtkLabel *usage;
@@ -756,6 +758,7 @@ hearth_models_window_class_init (HearthModelsWindowClass *klass)
 
   object_class->dispose = hearth_models_window_dispose;
   g_type_ensure (HEARTH_TYPE_DISCOVER_PAGE);
+  g_type_ensure (HEARTH_TYPE_PROFILES_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/hearth-models-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, toasts);
@@ -770,6 +773,7 @@ hearth_models_window_class_init (HearthModelsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, downloads_group);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, downloads_list);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, discover_page);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsWindow, profiles_page);
   gtk_widget_class_install_action (widget_class, "models.pull", NULL, pull_activated);
   gtk_widget_class_install_action (widget_class, "models.import", NULL, import_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
@@ -827,6 +831,7 @@ hearth_models_window_new (GtkWindow       *parent,
   follow_pulls (self, 0, g_list_model_get_n_items (G_LIST_MODEL (downloads)));
   g_signal_connect (downloads, "model-added", G_CALLBACK (model_added_cb), self);
   hearth_discover_page_set_models (self->discover_page, library, downloads);
+  hearth_profiles_page_set_library (self->profiles_page, library, self->toasts);
   downloads_changed_cb (self);
   update (self);
   return self;
