@@ -27,7 +27,11 @@
 #include "hearth-chat-view.h"
 #include "hearth-message-row.h"
 #include "hearth-models-window.h"
+#include "hearth-parameter-rows.h"
 #include "hearth-preferences-window.h"
+#include "hearth-profile-editor.h"
+#include "hearth-profile.h"
+#include "hearth-profiles-page.h"
 #include "hearth-download-row.h"
 #include "hearth-store.h"
 #include "test-common.h"
@@ -1828,6 +1832,540 @@ test_models_failures (void)
   hearth_library_refresh (hearth_application_get_library (app));
 }
 
+
+/* ---- issue 16: profiles --------------------------------------------------------- */
+
+static char *stories_in_library (void);
+static gboolean popover_hidden (gpointer data);
+static gboolean models_narrow (gpointer data);
+
+/* The Ollama tutorial's Modelfile. */
+#define MARIO_MODELFILE                                                          \
+  "FROM stories\n"                                                               \
+  "# set the temperature to 1\n"                                                 \
+  "PARAMETER temperature 1\n"                                                    \
+  "\n"                                                                           \
+  "# set the system message\n"                                                   \
+  "SYSTEM \"\"\"\n"                                                              \
+  "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.\n" \
+  "\"\"\"\n"
+
+/* A template in Go's syntax, as Ollama writes them. */
+#define PROFILE_TEMPLATE \
+  "{{ range .Messages }}<|{{ .Role }}|>{{ .Content }}\n{{ end }}<|assistant|>"
+
+/* Like find_widget (), but only a widget that is drawn (of two alike, the
+ * one on the page shown). */
+static GtkWidget *
+find_drawn (GtkWidget  *widget,
+            GType       type,
+            const char *property,
+            const char *value)
+{
+  if (!gtk_widget_is_drawable (widget))
+    return NULL;
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    {
+      g_autofree char *v = NULL;
+
+      if (property != NULL)
+        g_object_get (widget, property, &v, NULL);
+      if (property == NULL || g_strcmp0 (v, value) == 0)
+        return widget;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_drawn (child, type, property, value);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+profiles_page (GtkWindow *models)
+{
+  GtkWidget *page = find_widget (GTK_WIDGET (models), HEARTH_TYPE_PROFILES_PAGE, NULL, NULL);
+
+  g_assert_nonnull (page);
+  return page;
+}
+
+typedef struct
+{
+  GtkWidget *page;
+  const char *title;
+  gboolean present;
+} ProfileRowWait;
+
+static gboolean
+profile_row_is (gpointer data)
+{
+  ProfileRowWait *w = data;
+
+  return (find_widget (w->page, ADW_TYPE_ACTION_ROW, "title", w->title) != NULL) == w->present;
+}
+
+/* Waits until the Profiles page has (or has not) a row @title. */
+static GtkWidget *
+wait_profile_row (GtkWindow  *models,
+                  const char *title,
+                  gboolean    present)
+{
+  ProfileRowWait w = { profiles_page (models), title, present };
+
+  wait_until (profile_row_is, &w, title);
+  return find_widget (w.page, ADW_TYPE_ACTION_ROW, "title", title);
+}
+
+static gboolean
+no_editor (gpointer data)
+{
+  FindWindow f = { HEARTH_TYPE_PROFILE_EDITOR, NULL };
+
+  return !find_toplevel (&f);
+}
+
+static gboolean
+profile_file_exists (gpointer data)
+{
+  return g_file_test (data, G_FILE_TEST_IS_REGULAR);
+}
+
+/* Clicks the button whose label (mnemonic and all) is @label in @window. */
+static void
+click_button (GtkWidget  *window,
+              const char *label)
+{
+  GtkWidget *button = find_drawn (window, GTK_TYPE_BUTTON, "label", label);
+
+  if (button == NULL)
+    {
+      GtkWidget *content = find_drawn (window, ADW_TYPE_BUTTON_CONTENT, "label", label);
+
+      g_assert_nonnull (content);
+      button = gtk_widget_get_ancestor (content, GTK_TYPE_BUTTON);
+    }
+  g_assert_nonnull (button);
+  ui_input_click (button);
+}
+
+/* Clicks @label in @window until the window goes (Xvfb's focus, as in
+ * click_profile_menu (), may take the first click). */
+static void
+click_closing (GtkWindow  *window,
+               const char *label)
+{
+  g_object_ref (window);
+  for (guint attempt = 0; attempt < 3 && gtk_widget_get_mapped (GTK_WIDGET (window)); attempt++)
+    {
+      gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+      click_button (GTK_WIDGET (window), label);
+      while (gtk_widget_get_mapped (GTK_WIDGET (window)) && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (window)));
+  g_object_unref (window);
+}
+
+/* Opens the menu of profile @name's row and clicks @item. */
+static void
+click_profile_menu (GtkWindow  *models,
+                    const char *name,
+                    const char *item)
+{
+  g_autofree char *tooltip = g_strdup_printf (_("Actions for “%s”"), name);
+  GtkWidget *button;
+
+  /* (the rows are made anew as the store changes: the one there now; and
+   * the window is active again after the editor, or its popover closes as
+   * soon as it opens, when X's focus comes back to the window) */
+  gtk_window_present (models);
+  ui_input_spin (300);
+  button = find_widget (profiles_page (models), GTK_TYPE_MENU_BUTTON, "tooltip-text", tooltip);
+  g_assert_nonnull (button);
+  /* (under Xvfb, with no window manager, X's focus comes back to the
+   * window some time after a dialog over it closes, and a popover opened
+   * before that closes at once: a second click then) */
+  for (guint attempt = 0; attempt < 3; attempt++)
+    {
+      GtkWidget *popover;
+      gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+      ui_input_click (button);
+      popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)));
+      while (!gtk_widget_get_mapped (popover) && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      ui_input_spin (100);
+      if (gtk_widget_get_mapped (popover))
+        {
+          GtkWidget *label = find_widget (popover, GTK_TYPE_LABEL, "label", item);
+
+          g_assert_nonnull (label);
+          ui_input_click (label);
+          wait_until (popover_hidden, popover, "the menu closes");
+          return;
+        }
+    }
+  g_error ("the menu of %s does not open", name);
+}
+
+/* The entry of the editor's row for parameter @title, scrolled into view. */
+static GtkWidget *
+editor_param_entry (GtkWindow  *editor,
+                    const char *title)
+{
+  GtkWidget *row = find_widget (GTK_WIDGET (editor), ADW_TYPE_ACTION_ROW, "title", title);
+  GtkWidget *entry;
+
+  g_assert_nonnull (row);
+  entry = GTK_WIDGET (hearth_parameter_row_get_entry (row));
+  gtk_widget_grab_focus (entry);
+  ui_input_spin (300);
+  return entry;
+}
+
+/* Clicks @entry, empties it and types @text. */
+static void
+retype (GtkWidget  *entry,
+        const char *text)
+{
+  ui_input_click (entry);
+  ui_input_key (GDK_KEY_End, 0);
+  for (guint n = g_utf8_strlen (gtk_editable_get_text (GTK_EDITABLE (entry)), -1); n > 0; n--)
+    ui_input_key (GDK_KEY_BackSpace, 0);
+  ui_input_type (text);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, text);
+}
+
+static gboolean
+save_enabled (gpointer data)
+{
+  return gtk_widget_get_sensitive (data);
+}
+
+static gboolean
+save_disabled (gpointer data)
+{
+  return !gtk_widget_get_sensitive (data);
+}
+
+static const HearthOllamaParam *
+find_param (const HearthModelLayers *layers,
+            const char              *name)
+{
+  for (guint i = 0; i < layers->params->len; i++)
+    if (g_str_equal (((HearthOllamaParam *) layers->params->pdata[i])->name, name))
+      return layers->params->pdata[i];
+  return NULL;
+}
+
+static void
+assert_same_layers (const HearthModelLayers *a,
+                    const HearthModelLayers *b)
+{
+  g_assert_cmpstr (a->system, ==, b->system);
+  g_assert_cmpstr (a->template, ==, b->template);
+  g_assert_cmpuint (a->params->len, ==, b->params->len);
+  for (guint i = 0; i < a->params->len; i++)
+    {
+      const HearthOllamaParam *p = a->params->pdata[i];
+      const HearthOllamaParam *q = find_param (b, p->name);
+      g_auto (GStrv) pv = hearth_profile_param_values (p);
+      g_auto (GStrv) qv = NULL;
+
+      g_assert_nonnull (q);
+      qv = hearth_profile_param_values (q);
+      g_assert_true (g_strv_equal ((const char *const *) pv, (const char *const *) qv));
+    }
+  g_assert_cmpuint (a->messages->len, ==, b->messages->len);
+  for (guint i = 0; i < a->messages->len; i++)
+    {
+      const HearthOllamaMessage *m = a->messages->pdata[i];
+      const HearthOllamaMessage *n = b->messages->pdata[i];
+
+      g_assert_cmpstr (m->role, ==, n->role);
+      g_assert_cmpstr (m->content, ==, n->content);
+    }
+}
+
+/* The Profiles page, with the pointer and the keyboard: import the Ollama
+ * tutorial's Modelfile through the file chooser, edit it (an invalid value
+ * keeps Save off), export it, duplicate it, delete the copy; the base stays. */
+static void
+test_profiles (void)
+{
+  g_autofree char *model = NULL;
+  g_autofree char *modelfile_path = g_build_filename (user_dirs_root, "Mario.Modelfile", NULL);
+  g_autofree char *export_path = g_build_filename (user_dirs_root, "mario.Modelfile", NULL);
+  g_autoptr (HearthModelfile) tutorial = NULL;
+  g_autoptr (HearthModelLayers) layers = NULL;
+  g_autoptr (GError) error = NULL;
+  HearthLibrary *library;
+  HearthStore *store;
+  GtkWindow *models, *chooser, *dialog, *editor;
+  GtkWidget *row, *entry, *save;
+  const HearthOllamaParam *param;
+
+  REQUIRE_DISPLAY ();
+  if (ui_input_unavailable () != NULL)
+    {
+      g_test_skip (ui_input_unavailable ());
+      return;
+    }
+  model = stories_in_library ();
+  if (model == NULL)
+    return;
+  library = hearth_application_get_library (app);
+  store = hearth_library_get_store (library);
+  g_assert_true (g_file_set_contents (modelfile_path, MARIO_MODELFILE, -1, NULL));
+  tutorial = hearth_modelfile_parse (MARIO_MODELFILE, -1, &error);
+  g_assert_no_error (error);
+
+  models = GTK_WINDOW (hearth_models_window_new (GTK_WINDOW (main_window ()), library,
+                                                 hearth_application_get_downloads (app)));
+  gtk_window_set_default_size (models, 900, 760);
+  gtk_window_present (models);
+  wait_until (widget_is_mapped, models, "the Models window is shown");
+  ui_input_spin (300);
+
+  /* the page, by a click on its switcher button: empty, and says why */
+  {
+    GtkWidget *title = find_widget (GTK_WIDGET (models), ADW_TYPE_VIEW_SWITCHER_TITLE, NULL,
+                                    NULL);
+    GtkWidget *label = find_drawn (title, GTK_TYPE_LABEL, "label", _("Profiles"));
+
+    g_assert_nonnull (label);
+    ui_input_click (label);
+    g_assert_cmpstr (adw_view_stack_get_visible_child_name (
+                       ADW_VIEW_STACK (find_widget (GTK_WIDGET (models), ADW_TYPE_VIEW_STACK,
+                                                    NULL, NULL))), ==, "profiles");
+  }
+  g_assert_nonnull (find_drawn (GTK_WIDGET (models), ADW_TYPE_STATUS_PAGE, "title",
+                                _("No Profiles Yet")));
+  save_screenshot (models, "hearth-profiles-empty");
+
+  /* Import a Modelfile…: the chooser, then the name, then Enter */
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (modelfile_path);
+    GtkWidget *name_entry;
+
+    click_button (GTK_WIDGET (models), _("_Import a Modelfile…"));
+    chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+    g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
+    wait_until (chooser_has_file, chooser, "the file chooser selects the Modelfile");
+    ui_input_spin (200);
+    click_closing (chooser, _("_Open"));
+    dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    name_entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+    g_assert_nonnull (name_entry);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_entry)), ==, "mario");
+    save_screenshot (dialog, "hearth-profiles-import");
+    ui_input_click (name_entry);
+    ui_input_key (GDK_KEY_Return, 0);
+  }
+  row = wait_profile_row (models, "mario:latest", TRUE);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "stories"));
+  layers = hearth_model_layers_read (store, "mario", &error);
+  g_assert_no_error (error);
+  param = find_param (layers, "temperature");
+  g_assert_nonnull (param);
+  {
+    g_auto (GStrv) values = hearth_profile_param_values (param);
+
+    g_assert_cmpstr (values[0], ==, "1");
+  }
+  g_assert_cmpstr (layers->system, ==, tutorial->system);
+  g_assert_nonnull (strstr (layers->system, "You are Mario from Super Mario Bros."));
+  g_clear_pointer (&layers, hearth_model_layers_free);
+  save_screenshot (models, "hearth-profiles");
+
+  /* Edit…: a top_p out of range keeps Save off and says why */
+  click_profile_menu (models, "mario:latest", _("_Edit…"));
+  editor = wait_for_toplevel (HEARTH_TYPE_PROFILE_EDITOR);
+  gtk_window_set_default_size (editor, 620, 900);
+  ui_input_spin (300);
+  save = find_widget (GTK_WIDGET (editor), GTK_TYPE_BUTTON, "label", _("_Save"));
+  g_assert_nonnull (save);
+  wait_until (save_enabled, save, "Save is on for the profile as it is");
+  entry = editor_param_entry (editor, _("Top P"));
+  retype (entry, "1.5");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (entry, "error"));
+  row = gtk_widget_get_ancestor (entry, ADW_TYPE_ACTION_ROW);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "top_p"));
+  save_screenshot (editor, "hearth-profile-editor-invalid");
+  retype (entry, "0.5");
+  wait_until (save_enabled, save, "Save is on again");
+  g_assert_false (gtk_widget_has_css_class (entry, "error"));
+  entry = editor_param_entry (editor, _("Temperature"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "1");
+  retype (entry, "0.7");
+
+  /* an example message, typed */
+  {
+    GtkWidget *add = find_widget (GTK_WIDGET (editor), ADW_TYPE_BUTTON_CONTENT, "label",
+                                  _("Add an _Example Message"));
+
+    add = gtk_widget_get_ancestor (add, GTK_TYPE_BUTTON);
+    gtk_widget_grab_focus (add);
+    ui_input_spin (300);
+    ui_input_click (add);
+    ui_input_spin (100);
+    ui_input_type ("its-a me, mario");
+  }
+
+  /* a template: its syntax and a preview, or the error in place */
+  {
+    GtkTextView *view = GTK_TEXT_VIEW (find_widget (GTK_WIDGET (editor), GTK_TYPE_TEXT_VIEW,
+                                                    "name", "profile-template"));
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+    GtkWidget *preview;
+
+    gtk_text_buffer_set_text (buffer, "{{ range .Messages }", -1);
+    gtk_widget_grab_focus (GTK_WIDGET (view));
+    wait_until (save_disabled, save, "a broken template keeps Save off");
+    gtk_text_buffer_set_text (buffer, PROFILE_TEMPLATE, -1);
+    wait_until (save_enabled, save, "the template renders");
+    preview = find_widget (GTK_WIDGET (editor), GTK_TYPE_LABEL, "label",
+                           _("Syntax: Go template (as Ollama writes them)"));
+    g_assert_nonnull (preview);
+    g_assert_nonnull (find_widget (GTK_WIDGET (editor), GTK_TYPE_LABEL, NULL, NULL));
+    {
+      /* (two user messages in a row are one, as Ollama collates them) */
+      g_autofree char *want = g_strdup_printf ("<|user|>its-a me, mario\n\n%s",
+                                               _("Hello! Who are you?"));
+      g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+      gboolean found = FALSE;
+
+      hearth_ui_collect_widgets (GTK_WIDGET (editor), GTK_TYPE_LABEL, labels);
+      for (guint i = 0; i < labels->len; i++)
+        found |= strstr (gtk_label_get_text (labels->pdata[i]), want) != NULL;
+      if (!found)
+        for (guint i = 0; i < labels->len; i++)
+          if (strstr (gtk_label_get_text (labels->pdata[i]), "<|") != NULL)
+            g_test_message ("preview: %s", gtk_label_get_text (labels->pdata[i]));
+      g_assert_true (found);
+    }
+    ui_input_spin (300);
+    save_screenshot (editor, "hearth-profile-editor-template");
+  }
+  ui_input_click (save);
+  wait_until (no_editor, NULL, "the editor closes once the profile is saved");
+  layers = hearth_model_layers_read (store, "mario", &error);
+  g_assert_no_error (error);
+  {
+    g_auto (GStrv) temperature = hearth_profile_param_values (find_param (layers, "temperature"));
+    g_auto (GStrv) top_p = hearth_profile_param_values (find_param (layers, "top_p"));
+
+    g_assert_cmpstr (temperature[0], ==, "0.7");
+    g_assert_cmpstr (top_p[0], ==, "0.5");
+  }
+  g_assert_cmpstr (layers->system, ==, tutorial->system);
+  g_assert_cmpstr (layers->template, ==, PROFILE_TEMPLATE);
+  g_assert_cmpuint (layers->messages->len, ==, 1);
+  g_assert_cmpstr (((HearthOllamaMessage *) layers->messages->pdata[0])->role, ==, "user");
+  g_assert_cmpstr (((HearthOllamaMessage *) layers->messages->pdata[0])->content, ==,
+                   "its-a me, mario");
+
+  /* Export Modelfile…: the chooser; the file reads back as the profile */
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (export_path);
+    g_autoptr (HearthModelfile) exported = NULL;
+    g_autoptr (HearthModelLayers) back = NULL;
+
+    click_profile_menu (models, "mario:latest", _("E_xport Modelfile…"));
+    chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+    g_autoptr (GFile) folder = g_file_new_for_path (user_dirs_root);
+
+    /* the name offered: the profile's, without its tag */
+    g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder,
+                                                        NULL));
+    wanted_folder = file;
+    wait_until (chooser_has_wanted_folder, chooser, "the chooser names mario.Modelfile");
+    wanted_folder = NULL;
+    ui_input_spin (500);
+    save_screenshot (chooser, "hearth-profiles-export-chooser");
+    click_closing (chooser, _("_Export"));
+    wait_until (profile_file_exists, export_path, "the Modelfile is written");
+    exported = hearth_modelfile_parse_file (export_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (exported->from, ==, "stories:latest");
+    back = hearth_profile_layers_from_modelfile (exported, NULL, &error);
+    g_assert_no_error (error);
+    assert_same_layers (back, layers);
+  }
+
+  /* Duplicate…: the same profile under "mario-copy" */
+  click_profile_menu (models, "mario:latest", _("_Duplicate…"));
+  editor = wait_for_toplevel (HEARTH_TYPE_PROFILE_EDITOR);
+  ui_input_spin (300);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_widget (GTK_WIDGET (editor),
+                                                                     ADW_TYPE_ENTRY_ROW, NULL,
+                                                                     NULL))), ==, "mario-copy");
+  save = find_widget (GTK_WIDGET (editor), GTK_TYPE_BUTTON, "label", _("_Save"));
+  wait_until (save_enabled, save, "Save is on for the copy");
+  ui_input_click (save);
+  wait_until (no_editor, NULL, "the copy is saved");
+  wait_profile_row (models, "mario-copy:latest", TRUE);
+  {
+    g_autoptr (HearthModelLayers) copy = hearth_model_layers_read (store, "mario-copy", &error);
+
+    g_assert_no_error (error);
+    assert_same_layers (copy, layers);
+  }
+
+  /* Delete…: asked first; the base stays */
+  click_profile_menu (models, "mario-copy:latest", _("_Delete…"));
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                            "stories"));
+  save_screenshot (dialog, "hearth-profiles-delete");
+  ui_input_spin (200);
+  click_button (GTK_WIDGET (dialog), _("_Delete"));
+  wait_profile_row (models, "mario-copy:latest", FALSE);
+  {
+    g_autofree char *path = hearth_store_get_model_path (store, "stories", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+    g_assert_nonnull (wait_profile_row (models, "mario:latest", TRUE));
+  }
+  gtk_window_destroy (models);
+
+  /* at phone width: the page and the editor with an invalid value */
+  models = GTK_WINDOW (hearth_models_window_new (GTK_WINDOW (main_window ()), library,
+                                                 hearth_application_get_downloads (app)));
+  gtk_window_set_default_size (models, 360, 640);
+  gtk_window_present (models);
+  wait_until (widget_is_mapped, models, "the narrow Models window is shown");
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (find_widget (GTK_WIDGET (models),
+                                                                      ADW_TYPE_VIEW_STACK,
+                                                                      NULL, NULL)),
+                                         "profiles");
+  wait_until (models_narrow, models, "the Models window is at phone width");
+  ui_input_spin (400);
+  save_screenshot (models, "hearth-profiles-narrow");
+  gtk_widget_activate_action (profiles_page (models), "profiles.edit", "s", "mario:latest");
+  editor = wait_for_toplevel (HEARTH_TYPE_PROFILE_EDITOR);
+  gtk_window_set_default_size (editor, 360, 640);
+  wait_until (models_narrow, editor, "the editor is at phone width");
+  entry = editor_param_entry (editor, _("Min P"));
+  gtk_editable_set_text (GTK_EDITABLE (entry), "2");
+  ui_input_spin (400);
+  save_screenshot (editor, "hearth-profile-editor-narrow");
+  save = find_widget (GTK_WIDGET (editor), GTK_TYPE_BUTTON, "label", _("_Save"));
+  g_assert_false (gtk_widget_get_sensitive (save));
+  gtk_window_destroy (editor);
+  gtk_window_destroy (models);
+
+  g_assert_true (hearth_store_remove (store, "mario", NULL, NULL));
+  g_assert_true (hearth_store_remove (store, "stories", NULL, NULL));
+  hearth_library_refresh (library);
+}
 
 /* Ollama's store in ~/.ollama/models is offered once; taken, its models are
  * the library's with no copy. */
@@ -4657,6 +5195,7 @@ main (int    argc,
   g_test_add_func ("/ui/models-discover-state", test_models_discover_state);
   g_test_add_func ("/ui/models-remove-used", test_models_remove_used);
   g_test_add_func ("/ui/models-failures", test_models_failures);
+  g_test_add_func ("/ui/profiles", test_profiles);
   g_test_add_func ("/ui/ollama-offer", test_ollama_offer);
   g_test_add_func ("/ui/chat", test_chat);
   g_test_add_func ("/ui/chat-tools", test_chat_tools);

@@ -17,7 +17,8 @@ struct _HearthProfilesPage
   AdwBin parent_instance;
 
   /* template children */
-  GtkStack *stack;
+  GtkStack *stack;              /* the bin's child: not bound (gtk_widget_dispose_template ()
+                                   would unparent it behind AdwBin's back) */
   GtkListBox *list;
 
   /* owned */
@@ -111,6 +112,27 @@ create_row (gpointer item,
   return row;
 }
 
+/* Whether @profiles are those the rows show, as they show them. */
+static gboolean
+same_profiles (HearthProfilesPage *self,
+               GPtrArray          *profiles)
+{
+  if (profiles->len != g_list_model_get_n_items (G_LIST_MODEL (self->names)))
+    return FALSE;
+  for (guint i = 0; i < profiles->len; i++)
+    {
+      HearthProfileInfo *info = profiles->pdata[i];
+      HearthProfileInfo *shown = g_hash_table_lookup (self->infos, info->name);
+
+      if (shown == NULL
+          || g_strcmp0 (gtk_string_list_get_string (self->names, i), info->name) != 0
+          || g_strcmp0 (shown->base, info->base) != 0
+          || g_strcmp0 (shown->summary, info->summary) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 void
 hearth_profiles_page_reload (HearthProfilesPage *self)
 {
@@ -128,6 +150,9 @@ hearth_profiles_page_reload (HearthProfilesPage *self)
       g_warning ("cannot list the profiles: %s", error->message);
       profiles = g_ptr_array_new ();
     }
+  /* nothing changed: the rows stay (a menu open on one stays open) */
+  if (same_profiles (self, profiles))
+    return;
   g_hash_table_remove_all (self->infos);
   for (guint i = 0; i < profiles->len; i++)
     {
@@ -597,7 +622,6 @@ hearth_profiles_page_class_init (HearthProfilesPageClass *klass)
   object_class->finalize = hearth_profiles_page_finalize;
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/hearth-profiles-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, HearthProfilesPage, stack);
   gtk_widget_class_bind_template_child (widget_class, HearthProfilesPage, list);
   gtk_widget_class_install_action (widget_class, "profiles.new", NULL, new_activated);
   gtk_widget_class_install_action (widget_class, "profiles.import", NULL, import_activated);
@@ -612,6 +636,7 @@ static void
 hearth_profiles_page_init (HearthProfilesPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->stack = GTK_STACK (adw_bin_get_child (ADW_BIN (self)));
   self->names = gtk_string_list_new (NULL);
   self->infos = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                        (GDestroyNotify) hearth_profile_info_free);
