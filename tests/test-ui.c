@@ -1959,10 +1959,14 @@ click_closing (GtkWindow  *window,
                const char *label)
 {
   g_object_ref (window);
-  for (guint attempt = 0; attempt < 3 && gtk_widget_get_mapped (GTK_WIDGET (window)); attempt++)
+  for (guint attempt = 0; attempt < 5 && gtk_widget_get_mapped (GTK_WIDGET (window)); attempt++)
     {
-      gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+      gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
 
+      if (attempt > 0)
+        g_test_message ("%s: click %u on %s", G_OBJECT_TYPE_NAME (window), attempt + 1, label);
+      gtk_window_present (window);
+      ui_input_spin (100);
       click_button (GTK_WIDGET (window), label);
       while (gtk_widget_get_mapped (GTK_WIDGET (window)) && g_get_monotonic_time () < deadline)
         g_main_context_iteration (NULL, FALSE);
@@ -1980,12 +1984,22 @@ click_profile_menu (GtkWindow  *models,
   g_autofree char *tooltip = g_strdup_printf (_("Actions for “%s”"), name);
   GtkWidget *button;
 
-  /* (the rows are made anew as the store changes: the one there now; and
-   * the window is active again after the editor, or its popover closes as
-   * soon as it opens, when X's focus comes back to the window) */
+  /* (the rows are made anew as the store changes: the one there now, laid
+   * out, and still there a moment later; and the window is active again
+   * after the editor, or its popover closes as soon as it opens, when X's
+   * focus comes back to the window) */
   gtk_window_present (models);
-  ui_input_spin (300);
-  button = find_widget (profiles_page (models), GTK_TYPE_MENU_BUTTON, "tooltip-text", tooltip);
+  button = NULL;
+  for (guint tries = 0; tries < 50; tries++)
+    {
+      GtkWidget *found = find_widget (profiles_page (models), GTK_TYPE_MENU_BUTTON,
+                                      "tooltip-text", tooltip);
+
+      if (found != NULL && found == button && gtk_widget_get_width (found) > 0)
+        break;
+      button = found;
+      ui_input_spin (200);
+    }
   g_assert_nonnull (button);
   /* (under Xvfb, with no window manager, X's focus comes back to the
    * window some time after a dialog over it closes, and a popover opened
@@ -2024,6 +2038,16 @@ editor_param_entry (GtkWindow  *editor,
   g_assert_nonnull (row);
   entry = GTK_WIDGET (hearth_parameter_row_get_entry (row));
   gtk_widget_grab_focus (entry);
+  {
+    GtkScrolledWindow *scroller = GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (
+      row, GTK_TYPE_SCROLLED_WINDOW));
+    GtkWidget *content = gtk_viewport_get_child (GTK_VIEWPORT (
+      gtk_scrolled_window_get_child (scroller)));
+    graphene_point_t at;
+
+    g_assert_true (gtk_widget_compute_point (row, content, &GRAPHENE_POINT_INIT (0, 0), &at));
+    gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (scroller), at.y - 60);
+  }
   ui_input_spin (300);
   return entry;
 }

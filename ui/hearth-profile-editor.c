@@ -1154,6 +1154,14 @@ hearth_profile_editor_init (HearthProfileEditor *self)
       g_ptr_array_add (self->param_rows, row);
     }
   {
+    PangoAttrList *attrs = pango_attr_list_new ();
+
+    /* the preview is the exact text: no hyphen where a line breaks */
+    pango_attr_list_insert (attrs, pango_attr_insert_hyphens_new (FALSE));
+    gtk_label_set_attributes (self->template_preview, attrs);
+    pango_attr_list_unref (attrs);
+  }
+  {
     GtkExpression *expression = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL,
                                                              "string");
 
