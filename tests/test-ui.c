@@ -2172,6 +2172,27 @@ test_profiles (void)
                                 _("No Profiles Yet")));
   save_screenshot (models, "hearth-profiles-empty");
 
+  /* a Modelfile with a mistake: the dialog names its line and column */
+  {
+    g_autofree char *bad_path = g_build_filename (user_dirs_root, "Bad.Modelfile", NULL);
+    g_autoptr (GFile) bad = g_file_new_for_path (bad_path);
+    g_autofree char *body = NULL;
+
+    g_assert_true (g_file_set_contents (bad_path, "FROM stories\nPARAMETER temperature hot\n",
+                                        -1, NULL));
+    click_button (GTK_WIDGET (models), _("_Import a Modelfile…"));
+    chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+    g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), bad, NULL));
+    wait_until (chooser_has_file, chooser, "the file chooser selects the Modelfile");
+    ui_input_spin (200);
+    click_closing (chooser, _("_Open"));
+    body = take_failure (_("Cannot Import the Modelfile"), "hearth-profiles-import-failed");
+    g_assert_nonnull (strstr (body, "Bad.Modelfile"));
+    g_assert_nonnull (strstr (body, "2"));
+    g_assert_nonnull (strstr (body, "23"));
+    g_assert_nonnull (strstr (body, "hot"));
+  }
+
   /* Import a Modelfile…: the chooser, then the name, then Enter */
   {
     g_autoptr (GFile) file = g_file_new_for_path (modelfile_path);
@@ -2377,6 +2398,7 @@ test_profiles (void)
   editor = wait_for_toplevel (HEARTH_TYPE_PROFILE_EDITOR);
   gtk_window_set_default_size (editor, 360, 640);
   wait_until (models_narrow, editor, "the editor is at phone width");
+  ui_input_spin (500);
   entry = editor_param_entry (editor, _("Min P"));
   gtk_editable_set_text (GTK_EDITABLE (entry), "2");
   ui_input_spin (400);
