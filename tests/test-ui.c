@@ -2405,10 +2405,25 @@ test_profiles (void)
   save_screenshot (editor, "hearth-profile-editor-narrow");
   save = find_widget (GTK_WIDGET (editor), GTK_TYPE_BUTTON, "label", _("_Save"));
   g_assert_false (gtk_widget_get_sensitive (save));
-  gtk_window_destroy (editor);
+
+  /* saved under another name: the old one goes once the new one is there */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (editor), ADW_TYPE_ENTRY_ROW,
+                                                    NULL, NULL)), "luigi");
+  wait_until (save_enabled, save, "Save is on for the new name");
+  ui_input_click (save);
+  wait_until (no_editor, NULL, "the profile is saved under its new name");
+  wait_profile_row (models, "mario:latest", FALSE);
+  wait_profile_row (models, "luigi:latest", TRUE);
+  {
+    g_autoptr (HearthModelLayers) luigi = hearth_model_layers_read (store, "luigi", &error);
+
+    g_assert_no_error (error);
+    assert_same_layers (luigi, layers);
+  }
   gtk_window_destroy (models);
 
-  g_assert_true (hearth_store_remove (store, "mario", NULL, NULL));
+  g_assert_true (hearth_store_remove (store, "luigi", NULL, NULL));
   g_assert_true (hearth_store_remove (store, "stories", NULL, NULL));
   hearth_library_refresh (library);
 }

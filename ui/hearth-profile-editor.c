@@ -900,6 +900,14 @@ save_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
+/* Not closed while the profile is being written (Escape, the close
+ * button): what happens to it is said once it is done. */
+static gboolean
+close_request_cb (HearthProfileEditor *self)
+{
+  return self->saving;
+}
+
 static void
 set_saving (HearthProfileEditor *self,
             gboolean             saving)
@@ -919,9 +927,13 @@ save_done_cb (GObject      *source,
   HearthProfileEditor *self = HEARTH_PROFILE_EDITOR (source);
   SaveJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
+  gboolean saved = g_task_propagate_boolean (G_TASK (result), &error);
 
+  /* taken down meanwhile with the window it belongs to */
+  if (self->spinner == NULL)
+    return;
   set_saving (self, FALSE);
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (!saved)
     {
       g_autofree char *text = g_strdup_printf (_("“%s” was not saved: %s"), job->name,
                                                error->message);
@@ -1231,6 +1243,7 @@ hearth_profile_editor_new (GtkWindow                *parent,
   adw_window_title_set_subtitle (self->window_title, mode == HEARTH_PROFILE_EDITOR_NEW
                                                        ? NULL : name);
   self->loaded = g_steal_pointer (&mf);
+  g_signal_connect (self, "close-request", G_CALLBACK (close_request_cb), NULL);
   g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (changed_cb), self);
   g_signal_connect_swapped (self->base_row, "notify::selected", G_CALLBACK (base_changed_cb),
                             self);

@@ -397,8 +397,13 @@ import_done_cb (GObject      *source,
   ImportJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
+  gboolean made = g_task_propagate_boolean (G_TASK (result), &error);
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  /* the window was closed meanwhile: the profile is made all the same,
+   * and the library sees it on its own */
+  if (self->library == NULL)
+    return;
+  if (!made)
     {
       text = g_strdup_printf (_("“%s” was not made: %s"), job->name, error->message);
       hearth_ui_show_failure (GTK_WIDGET (self), _("Import Failed"), text);
