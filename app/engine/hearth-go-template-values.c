@@ -539,6 +539,20 @@ go_append_json (GString *o, const Val *v)
     }
 }
 
+/* fmt.Fprint of a slice: [a b c]. */
+static void
+append_items (GString *o, GPtrArray *items, int depth)
+{
+  g_string_append_c (o, '[');
+  for (guint i = 0; i < items->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (o, ' ');
+      go_append_value (o, items->pdata[i], depth + 1);
+    }
+  g_string_append_c (o, ']');
+}
+
 /* fmt.Fprint of a value (depth 0: as an action prints it). */
 void
 go_append_value (GString *o, const Val *v, int depth)
@@ -558,16 +572,7 @@ go_append_value (GString *o, const Val *v, int depth)
       if (v->items->len == 1)
         go_append_value (o, v->items->pdata[0], depth + 1);
       else if (v->items->len > 1)
-        {
-          g_string_append_c (o, '[');
-          for (guint i = 0; i < v->items->len; i++)
-            {
-              if (i > 0)
-                g_string_append_c (o, ' ');
-              go_append_value (o, v->items->pdata[i], depth + 1);
-            }
-          g_string_append_c (o, ']');
-        }
+        append_items (o, v->items, depth);
       return;
     default:
       break;
@@ -580,14 +585,7 @@ go_append_value (GString *o, const Val *v, int depth)
     case V_FLOAT: append_go_float (o, v->f, FALSE); return;
     case V_STRING: g_string_append_len (o, v->s, v->len); return;
     case V_LIST:
-      g_string_append_c (o, '[');
-      for (guint i = 0; i < v->items->len; i++)
-        {
-          if (i > 0)
-            g_string_append_c (o, ' ');
-          go_append_value (o, v->items->pdata[i], depth + 1);
-        }
-      g_string_append_c (o, ']');
+      append_items (o, v->items, depth);
       return;
     case V_MAP:
     case V_STRUCT:

@@ -67,6 +67,26 @@ collect_idents (Node *n, GHashTable *set)
     }
 }
 
+static Node *cut_after_response (Node *n, gboolean *cut, gboolean *ok);
+
+/* cut_after_response () on each of @nodes (consumed): the ones it keeps. */
+static GPtrArray *
+cut_nodes_after_response (GPtrArray *nodes, gboolean *cut, gboolean *ok)
+{
+  GPtrArray *kept = g_ptr_array_new_with_free_func (go_node_free);
+
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      Node *c = cut_after_response (nodes->pdata[i], cut, ok);
+
+      nodes->pdata[i] = NULL;
+      if (c != NULL)
+        g_ptr_array_add (kept, c);
+    }
+  g_ptr_array_unref (nodes);
+  return kept;
+}
+
 /* Ollama's deleteNode (): drops every node after the first field naming
  * Response. Returns NULL for a node deleted; FALSE in *ok where Go panics. */
 static Node *
@@ -87,21 +107,8 @@ cut_after_response (Node *n, gboolean *cut, gboolean *ok)
   switch (n->type)
     {
     case N_LIST:
-      {
-        GPtrArray *kept = g_ptr_array_new_with_free_func (go_node_free);
-
-        for (guint i = 0; i < n->nodes->len; i++)
-          {
-            Node *c = cut_after_response (n->nodes->pdata[i], cut, ok);
-
-            n->nodes->pdata[i] = NULL;
-            if (c != NULL)
-              g_ptr_array_add (kept, c);
-          }
-        g_ptr_array_unref (n->nodes);
-        n->nodes = kept;
-        return n;
-      }
+      n->nodes = cut_nodes_after_response (n->nodes, cut, ok);
+      return n;
     case N_IF: case N_WITH: case N_RANGE:
       {
         gboolean had_else = n->else_list != NULL;
@@ -132,19 +139,9 @@ cut_after_response (Node *n, gboolean *cut, gboolean *ok)
         for (guint i = 0; i < n->nodes->len; i++)
           {
             Node *c = n->nodes->pdata[i];
-            GPtrArray *args = g_ptr_array_new_with_free_func (go_node_free);
 
-            for (guint j = 0; j < c->nodes->len; j++)
-              {
-                Node *a = cut_after_response (c->nodes->pdata[j], cut, ok);
-
-                c->nodes->pdata[j] = NULL;
-                if (a != NULL)
-                  g_ptr_array_add (args, a);
-              }
-            g_ptr_array_unref (c->nodes);
-            c->nodes = args;
-            if (args->len == 0)
+            c->nodes = cut_nodes_after_response (c->nodes, cut, ok);
+            if (c->nodes->len == 0)
               {
                 g_ptr_array_unref (cmds);
                 go_node_free (n);
