@@ -1385,15 +1385,49 @@ test_create_mario (void)
     g_assert_nonnull (strstr (shown.out, "PARAMETER temperature 1\n"));
     g_assert_nonnull (strstr (shown.out, mario));
 
-    /* what show wrote makes the same model again, byte for byte */
+    /* what show wrote makes the same model again: the same layers, FROM
+     * the weights' file without the "from" that only a FROM of a model
+     * writes (as Ollama does); FROM the base, as the comment says to
+     * write it for another computer, the same manifest byte for byte */
     g_assert_true (g_file_set_contents (shown_file, shown.out, -1, NULL));
     {
       g_auto (Run) again = hearth ("create", "mario", "-f", shown_file, NULL);
+      g_autofree char *manifest = g_build_filename (root, "manifests", "registry.ollama.ai", "library", "mario",
+                                                    "latest", NULL);
+      g_autofree char *data = NULL;
+      g_autofree char *from_base = NULL;
+      g_autoptr (GString) without_from = NULL;
       g_autofree char *digest_again = NULL;
+      g_auto (GStrv) lines = g_strsplit (shown.out, "\n", -1);
 
       g_assert_cmpint (again.status, ==, 0);
-      digest_again = manifest_digest (root, "mario");
-      g_assert_cmpstr (digest_again, ==, digest);
+      g_assert_true (g_file_get_contents (manifest, &data, NULL, NULL));
+      g_assert_null (strstr (data, "\"from\""));
+      digest_again = g_compute_checksum_for_string (G_CHECKSUM_SHA256, data, -1);
+      g_assert_cmpstr (digest_again, !=, digest);
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        if (g_str_has_prefix (lines[i], "FROM "))
+          {
+            g_free (lines[i]);
+            lines[i] = g_strdup ("FROM base");
+          }
+      from_base = g_strjoinv ("\n", lines);
+      g_assert_true (g_file_set_contents (shown_file, from_base, -1, NULL));
+      {
+        g_auto (Run) from = hearth ("create", "mario", "-f", shown_file, NULL);
+        g_autofree char *digest_from = NULL;
+        g_autofree char *data_from = NULL;
+
+        g_assert_cmpint (from.status, ==, 0);
+        digest_from = manifest_digest (root, "mario");
+        g_assert_cmpstr (digest_from, ==, digest);
+        /* and the two differ by the "from" alone */
+        g_assert_true (g_file_get_contents (manifest, &data_from, NULL, NULL));
+        without_from = g_string_new (data_from);
+        g_string_replace (without_from, ",\"from\":\"base:latest\"", "", 0);
+        g_assert_cmpstr (without_from->str, ==, data);
+      }
     }
 
     /* the description: the settings a chat starts with, and whose they are */
@@ -1422,29 +1456,43 @@ test_create_mario (void)
                                                              "value"), mario));
   }
 
-  /* hearth run mario: the system prompt in the prompt, temperature 1 in the
-   * options: the same words as the base with both given by hand, other
-   * words than with Ollama's default temperature (same seed) */
+  /* hearth run mario: temperature 1 in the options: the same words as the
+   * base with it given by hand, other words than with Ollama's default
+   * temperature (the same seed) */
   {
-    g_autofree char *system = NULL;
-    g_auto (Run) by_profile = { 0 };
-    g_auto (Run) by_hand = { 0 };
-    g_auto (Run) by_default = { 0 };
+    g_auto (Run) by_profile = hearth ("run", "--seed", "3", "--num-predict", "24", "mario", "Hello", NULL);
+    g_auto (Run) by_hand = hearth ("run", "--seed", "3", "--num-predict", "24", "--temperature", "1", "base",
+                                   "Hello", NULL);
+    g_auto (Run) by_default = hearth ("run", "--seed", "3", "--num-predict", "24", "base", "Hello", NULL);
 
-    g_setenv ("G_MESSAGES_DEBUG", "hearth-engine", TRUE);
-    by_profile = hearth ("run", "--seed", "3", "--num-predict", "24", "mario", "Hello", NULL);
-    g_unsetenv ("G_MESSAGES_DEBUG");
     g_assert_cmpint (by_profile.status, ==, 0);
-    g_assert_nonnull (strstr (by_profile.err, "You are Mario from Super Mario Bros."));
-    system = g_strdup_printf ("\n%s\n", mario);
-    by_hand = hearth ("run", "--seed", "3", "--num-predict", "24", "--temperature", "1", "--system", system,
-                      "base", "Hello", NULL);
-    by_default = hearth ("run", "--seed", "3", "--num-predict", "24", "--system", system, "base", "Hello", NULL);
     g_assert_cmpint (by_hand.status, ==, 0);
     g_assert_cmpint (by_default.status, ==, 0);
-    g_test_message ("mario: %s; with 0.8: %s", by_profile.out, by_default.out);
+    g_test_message ("mario: %s; at 0.8: %s", by_profile.out, by_default.out);
     g_assert_cmpstr (by_profile.out, ==, by_hand.out);
     g_assert_cmpstr (by_profile.out, !=, by_default.out);
+  }
+
+  /* its system prompt in the prompt: stories260K has no chat template, and
+   * a model without one reads the turns' words alone (as Ollama's
+   * {{ .Prompt }}), so a profile made from mario gives it one */
+  {
+    const char *with_template = "FROM mario\n"
+                                "TEMPLATE \"\"\"{{ if .System }}{{ .System }}{{ end }}\n"
+                                "{{ .Prompt }}\"\"\"\n";
+    g_auto (Run) create = { 0 };
+    g_auto (Run) run = { 0 };
+
+    g_assert_true (g_file_set_contents (modelfile, with_template, -1, NULL));
+    create = hearth ("create", "mario-chat", "-f", modelfile, NULL);
+    g_assert_cmpint (create.status, ==, 0);
+    g_setenv ("G_MESSAGES_DEBUG", "hearth-engine", TRUE);
+    run = hearth ("run", "--num-predict", "4", "mario-chat", "Hello", NULL);
+    g_unsetenv ("G_MESSAGES_DEBUG");
+    g_assert_cmpint (run.status, ==, 0);
+    /* (GLib writes debug messages on stdout) */
+    g_assert_nonnull (strstr (run.out, "You are Mario from Super Mario Bros. Answer as Mario, the assistant, "
+                                       "only.\n\nHello"));
   }
 
   /* FROM a GGUF file: the file's weights are the base, with no "from", and
@@ -1471,7 +1519,7 @@ test_create_mario (void)
     g_assert_nonnull (strstr (list.out, "luigi:latest"));
     g_assert_nonnull (strstr (list.out, "base:latest"));
     g_assert_nonnull (strstr (list.out, "mario:latest"));
-    g_assert_cmpuint (count_of (list.out, ":latest"), ==, 3);
+    g_assert_cmpuint (count_of (list.out, ":latest"), ==, 4);
     params = hearth ("show", "luigi", "--parameters", NULL);
     g_assert_cmpstr (params.out, ==, "temperature                    0.25\n");
   }

@@ -731,6 +731,9 @@ test_profile_chat (void)
                       "/set parameter temperature 0.5\n"
                       "/show parameters\n"
                       "/show\n"
+                      "/show template\n"
+                      "/show info\n"
+                      "/show license\n"
                       "/show modelfile\n"
                       "/save mario2\n"
                       "/save no/such/model/name\n"
@@ -758,7 +761,10 @@ test_profile_chat (void)
                                       "# set the system message\n"
                                       "SYSTEM \"\"\"\n"
                                       "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.\n"
-                                      "\"\"\"\n", -1, &error);
+                                      "\"\"\"\n"
+                                      /* stories260K has no chat template, and a model
+                                       * without one reads the turns' words alone */
+                                      "TEMPLATE {{ .System }}{{ .Prompt }}\n", -1, &error);
   g_assert_no_error (error);
   g_assert_true (hearth_profile_create (store, "mario", modelfile, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
@@ -786,11 +792,17 @@ test_profile_chat (void)
   g_assert_nonnull (at);
   at = strstr (at, "  /show modelfile");     /* /show alone: its usage */
   g_assert_nonnull (at);
+  at = strstr (at, "{{ .System }}{{ .Prompt }}\n");
+  g_assert_nonnull (at);
+  at = strstr (at, "    temperature             1  (the model)\n"); /* /show info */
+  g_assert_nonnull (at);
+  at = strstr (at, "No license was specified for this model.\n");
+  g_assert_nonnull (at);
   at = strstr (at, "PARAMETER temperature 0.5\n"); /* /show modelfile */
   g_assert_nonnull (at);
   at = strstr (at, "Created new model 'mario2'\n");
   g_assert_nonnull (at);
-  at = strstr (at, "“no/such/model/name” is invalid");
+  at = strstr (at, "“no/such/model/name” is not a model name");
   g_assert_nonnull (at);
   g_assert_nonnull (strstr (at, mario));        /* the chat went on */
 
@@ -821,7 +833,7 @@ test_profile_chat (void)
   g_assert_cmpstr (((HearthOllamaMessage *) saved->messages->pdata[0])->content, ==, "Hello");
   base = hearth_profile_get_base (store, "mario2", &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (base, ==, "base");
+  g_assert_cmpstr (base, ==, "base:latest");
   {
     g_autoptr (HearthModelName) bad = hearth_model_name_parse ("no/such/model/name", NULL);
 

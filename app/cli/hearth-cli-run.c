@@ -707,7 +707,7 @@ chat_save (RunState   *s,
   name = hearth_model_name_parse (copy, &error);
   if (name == NULL)
     {
-      fprintf (s->out, _("The model name “%s” is invalid: %s\n"), copy, error->message);
+      fprintf (s->out, "%s\n", error->message);
       return;
     }
   modelfile = session_modelfile (s, HEARTH_PROFILE_FROM_BASE, TRUE, &error);
