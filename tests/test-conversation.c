@@ -725,7 +725,8 @@ test_profile_chat (void)
   g_autofree char *base = NULL;
   const char *mario = "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.";
   const char *args[] = { "--num-predict", "6", "mario", NULL };
-  const char *input = "Hello\n"
+  const char *input = "/?\n"
+                      "Hello\n"
                       "/show parameters\n"
                       "/show system\n"
                       "/set parameter temperature 0.5\n"
@@ -781,7 +782,10 @@ test_profile_chat (void)
   g_assert_nonnull (g_strstr_len (g_bytes_get_data (prompt, NULL), (gssize) g_bytes_get_size (prompt), mario));
 
   /* /show parameters before and after /set parameter */
-  at = strstr (text, "Model defined parameters:\n  temperature                    1\n\n"
+  at = strstr (text, "  /save NAME ");           /* /? lists /show and /save */
+  g_assert_nonnull (at);
+  g_assert_nonnull (strstr (text, "  /show "));
+  at = strstr (at, "Model defined parameters:\n  temperature                    1\n\n"
                      "User defined parameters:\n  num_predict                    6\n\n");
   g_assert_nonnull (at);
   at = strstr (at, mario);                       /* /show system */
