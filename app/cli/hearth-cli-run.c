@@ -501,8 +501,8 @@ session_modelfile (RunState           *s,
   else
     {
       modelfile = hearth_modelfile_new ();
-      modelfile->from = g_strdup (s->model_path);
-      modelfile->from_path = g_strdup (s->model_path);
+      modelfile->from_path = g_canonicalize_filename (s->model_path, NULL);
+      modelfile->from = g_strdup (modelfile->from_path);
     }
   if (s->system != NULL)
     {
@@ -641,9 +641,11 @@ chat_show (RunState   *s,
 
       if (s->layers != NULL && s->layers->licenses->len > 0)
         {
-          g_ptr_array_add (s->layers->licenses, NULL);
-          license = g_strjoinv ("\n", (char **) s->layers->licenses->pdata);
-          g_ptr_array_set_size (s->layers->licenses, s->layers->licenses->len - 1);
+          GString *all = g_string_new (NULL);
+
+          for (guint i = 0; i < s->layers->licenses->len; i++)
+            g_string_append_printf (all, "%s%s", i > 0 ? "\n" : "", (const char *) s->layers->licenses->pdata[i]);
+          license = g_string_free (all, FALSE);
         }
       else
         license = file_text (s, FALSE);
