@@ -1511,7 +1511,8 @@ test_create_mario (void)
     g_assert_true (g_file_set_contents (modelfile, from_file, -1, NULL));
     create = hearth ("create", "luigi", "-f", modelfile, NULL);
     g_assert_cmpint (create.status, ==, 0);
-    g_assert_nonnull (strstr (create.err, "penalize_newline"));
+    g_assert_cmpuint (count_of (create.err, "penalize_newline"), ==, 1);   /* said once */
+    g_assert_true (g_str_has_prefix (create.err, "hearth create: "));
     g_assert_true (g_str_has_suffix (create.out, "writing manifest\nsuccess\n"));
     g_assert_true (g_file_get_contents (manifest, &data, NULL, NULL));
     g_assert_null (strstr (data, "\"from\""));

@@ -15,6 +15,7 @@
 
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-model-name.h"
 #include "hearth-modelfile.h"
 #include "hearth-profile.h"
 
@@ -27,6 +28,16 @@ progress_cb (const char *status,
 
   fprintf (out, "%s\n", status);
   fflush (out);
+}
+
+/* The core says each warning with g_message () as well: here they are said
+ * once, as the command's own lines. */
+static void
+drop_message_cb (const char     *log_domain,
+                 GLogLevelFlags  log_level,
+                 const char     *message,
+                 gpointer        user_data)
+{
 }
 
 int
@@ -81,8 +92,17 @@ hearth_cli_create (HearthContext          *context,
       return 1;
     }
 
-  /* what Ollama no longer uses is said before anything is written; a
-   * value that cannot be stored stops here */
+  /* a name that cannot be one, and a value that cannot be stored, stop
+   * here; what Ollama no longer uses is said before anything is written */
+  {
+    g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, &error);
+
+    if (parsed == NULL)
+      {
+        fprintf (err, "hearth create: %s\n", error->message);
+        return 1;
+      }
+  }
   {
     g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
     g_autoptr (HearthModelLayers) layers = hearth_profile_layers_from_modelfile (modelfile, warnings, &error);
@@ -95,11 +115,17 @@ hearth_cli_create (HearthContext          *context,
     for (guint i = 0; i < warnings->len; i++)
       fprintf (err, "hearth create: %s\n", (const char *) warnings->pdata[i]);
   }
-  if (!hearth_profile_create (hearth_context_get_store (context), name, modelfile, progress_cb, out, NULL,
-                              &error))
-    {
-      fprintf (err, "hearth create: %s\n", error->message);
-      return 1;
-    }
+  {
+    guint handler = g_log_set_handler ("hearth-profiles", G_LOG_LEVEL_MESSAGE, drop_message_cb, NULL);
+    gboolean created = hearth_profile_create (hearth_context_get_store (context), name, modelfile, progress_cb,
+                                              out, NULL, &error);
+
+    g_log_remove_handler ("hearth-profiles", handler);
+    if (!created)
+      {
+        fprintf (err, "hearth create: %s\n", error->message);
+        return 1;
+      }
+  }
   return 0;
 }
