@@ -30,16 +30,6 @@ progress_cb (const char *status,
   fflush (out);
 }
 
-/* The core says each warning with g_message () as well: here they are said
- * once, as the command's own lines. */
-static void
-drop_message_cb (const char     *log_domain,
-                 GLogLevelFlags  log_level,
-                 const char     *message,
-                 gpointer        user_data)
-{
-}
-
 int
 hearth_cli_create (HearthContext          *context,
                    const HearthCliCommand *command,
@@ -115,17 +105,11 @@ hearth_cli_create (HearthContext          *context,
     for (guint i = 0; i < warnings->len; i++)
       fprintf (err, "hearth create: %s\n", (const char *) warnings->pdata[i]);
   }
-  {
-    guint handler = g_log_set_handler ("hearth-profiles", G_LOG_LEVEL_MESSAGE, drop_message_cb, NULL);
-    gboolean created = hearth_profile_create (hearth_context_get_store (context), name, modelfile, progress_cb,
-                                              out, NULL, &error);
-
-    g_log_remove_handler ("hearth-profiles", handler);
-    if (!created)
-      {
-        fprintf (err, "hearth create: %s\n", error->message);
-        return 1;
-      }
-  }
+  if (!hearth_profile_create (hearth_context_get_store (context), name, modelfile, progress_cb, out,
+                              NULL, &error))
+    {
+      fprintf (err, "hearth create: %s\n", error->message);
+      return 1;
+    }
   return 0;
 }
