@@ -38,7 +38,9 @@ HearthModelLayers *hearth_profile_layers_from_modelfile (const HearthModelfile  
  * `ollama create` does: FROM a model of @store (its blobs shared), or FROM
  * a GGUF file (put in the store as a blob of its own, a copy, then used as
  * the base: no model is made of the file alone). @progress (may be NULL)
- * gets each step. A FROM that is not in the store, a file that is not a
+ * gets each step. Parameters left out (Ollama's deprecated ones) are said
+ * in the log (g_message ()); hearth_profile_layers_from_modelfile () tells
+ * a caller that wants them. A FROM that is not in the store, a file that is not a
  * GGUF, an invalid name: an error that says so, and nothing written. */
 gboolean hearth_profile_create (HearthStore            *store,
                                 const char             *name,
@@ -50,10 +52,11 @@ gboolean hearth_profile_create (HearthStore            *store,
 
 typedef enum
 {
-  /* FROM the model it was made from (its base's name), so that the text
-   * makes the same profile on another computer that has the base: for
-   * export. A model made from no other (pulled, imported) says FROM its
-   * own name. */
+  /* FROM the model it was made from (its base's name) and only what the
+   * profile sets over its base, so that the text makes the same profile
+   * (the same manifest) on another computer that has the base: for
+   * export. A model made from no other (pulled, imported, made FROM a
+   * GGUF file) is written as HEARTH_PROFILE_FROM_WEIGHTS writes it. */
   HEARTH_PROFILE_FROM_BASE,
   /* FROM the path of its weights' blob, as `ollama show --modelfile`
    * writes it, with the comment lines that tell to replace it. */
@@ -90,8 +93,9 @@ typedef struct
 void hearth_profile_info_free (HearthProfileInfo *info);
 
 /* The profiles of @store, sorted by name: the models made from another
- * (those with a base). A model whose layers cannot be read is listed with
- * the reason as its summary. */
+ * (those with a base), each summarised by what it sets over its base. A
+ * model whose layers cannot be read is listed with the reason as its
+ * summary. */
 GPtrArray *hearth_profile_list (HearthStore  *store,
                                 GError      **error);
 

@@ -741,6 +741,33 @@ place_blob (const char    *path,
   return copy_blob (path, digest, blob, cancellable, error);
 }
 
+/* The file at @path as a blob (a copy, or with @link a symbolic link to
+ * it); its digest, and its size in *@size. */
+static char *
+add_gguf_blob (HearthStore   *self,
+               const char    *path,
+               gboolean       link,
+               guint64       *size,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autofree char *digest = file_digest (path, size, cancellable, error);
+  g_autofree char *blob = NULL;
+  g_autofree char *blob_dir = NULL;
+
+  if (digest == NULL)
+    return NULL;
+  blob = hearth_store_blob_path (self, digest, error);
+  blob_dir = g_build_filename (self->root, "blobs", NULL);
+  if (blob == NULL)
+    return NULL;
+  if (!make_dir (blob_dir, error))
+    return NULL;
+  if (!place_blob (path, digest, blob, link, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&digest);
+}
+
 gboolean
 hearth_store_import (HearthStore   *self,
                      const char    *path,
@@ -752,8 +779,6 @@ hearth_store_import (HearthStore   *self,
   g_autoptr (HearthModelName) name = hearth_model_name_parse (name_text, error);
   g_autofree char *manifest_path = NULL;
   g_autofree char *digest = NULL;
-  g_autofree char *blob = NULL;
-  g_autofree char *blob_dir = NULL;
   g_autoptr (HearthGguf) gguf = NULL;
   g_autoptr (GError) local = NULL;
   guint64 size = 0;
@@ -781,19 +806,32 @@ hearth_store_import (HearthStore   *self,
     }
   g_clear_pointer (&gguf, hearth_gguf_unref);
 
-  digest = file_digest (path, &size, cancellable, error);
+  digest = add_gguf_blob (self, path, link, &size, cancellable, error);
   if (digest == NULL)
     return FALSE;
-  blob = hearth_store_blob_path (self, digest, error);
-  blob_dir = g_build_filename (self->root, "blobs", NULL);
-  if (blob == NULL)
-    return FALSE;
-  if (!make_dir (blob_dir, error))
-    return FALSE;
-  if (!place_blob (path, digest, blob, link, cancellable, error))
-    return FALSE;
-
   return hearth_store_add_model (self, name, digest, size, error);
+}
+
+char *
+hearth_store_add_blob_file (HearthStore   *self,
+                            const char    *path,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  g_autoptr (HearthGguf) gguf = NULL;
+  g_autoptr (GError) local = NULL;
+  guint64 size = 0;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
+
+  gguf = hearth_gguf_open (path, &local);
+  if (gguf == NULL)
+    {
+      g_set_error_literal (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, local->message);
+      return NULL;
+    }
+  g_clear_pointer (&gguf, hearth_gguf_unref);
+  return add_gguf_blob (self, path, FALSE, &size, cancellable, error);
 }
 
 /* A text layer (template, system, params) written as a blob and described

@@ -121,6 +121,15 @@ gboolean hearth_store_import (HearthStore   *self,
                               GCancellable  *cancellable,
                               GError       **error);
 
+/* The GGUF file at @path as a blob of its own (a copy, checked as
+ * hearth_store_import () checks it; no model names it): its digest
+ * "sha256:HEX". A file the GGUF reader refuses: HEARTH_STORE_ERROR_CORRUPT
+ * with the reader's message. */
+char *hearth_store_add_blob_file (HearthStore   *self,
+                                  const char    *path,
+                                  GCancellable  *cancellable,
+                                  GError       **error);
+
 /* Model @name made of the GGUF blob @digest (already in the store, @size
  * bytes): a config blob describing it and the manifest. */
 gboolean hearth_store_add_model (HearthStore            *self,
