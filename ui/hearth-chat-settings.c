@@ -10,9 +10,9 @@
 
 #include "hearth-chat-settings.h"
 #include "hearth-gguf.h"
-#include "hearth-model-name.h"
 #include "hearth-profile.h"
 #include "hearth-request.h"
+#include "hearth-save-profile.h"
 #include "hearth-settings.h"
 
 /* A change is saved this long after the last one. */
@@ -77,8 +77,7 @@ struct _HearthChatSettings
   JsonObject *settings;         /* the chat's own (what differs from the base), valid, as saved */
   guint save_id;
   gboolean loading;             /* the widgets are given the chat's settings */
-  gboolean saving;              /* a profile is being written */
-  AdwMessageDialog *save_dialog;
+  GtkWindow *save_dialog;       /* weak: "Save as Profile…" asking for a name */
 };
 
 G_DEFINE_FINAL_TYPE (HearthChatSettings, hearth_chat_settings, ADW_TYPE_BIN)
@@ -306,7 +305,7 @@ update_reset_all (HearthChatSettings *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat-settings.reset",
                                  self->chat_id != 0 && json_object_get_size (self->settings) > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat-settings.save-profile",
-                                 self->chat_id != 0 && self->model != NULL && !self->saving);
+                                 self->chat_id != 0 && self->model != NULL);
 }
 
 static void
@@ -794,295 +793,19 @@ remove_stop_activated (GtkWidget  *widget,
 
 /* ---- Save as Profile… ------------------------------------------------------------ */
 
-/* @value as the shortest text that reads back as the same float32, as a
- * PARAMETER line holds it. */
-static char *
-float_text (double value)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  for (int digits = 1; digits < 10; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, value);
-      if ((float) g_ascii_strtod (buf, NULL) == (float) value)
-        break;
-    }
-  return g_strdup (buf);
-}
-
-/* A Modelfile FROM the chat's model with what this chat sets over it (its
- * own system prompt and parameters): what differs from the model's own.
- * NULL where the chat sets nothing a profile can hold. */
-static HearthModelfile *
-chat_modelfile (HearthChatSettings *self)
-{
-  g_autoptr (HearthModelfile) modelfile = hearth_modelfile_new ();
-  g_autoptr (GList) members = json_object_get_members (self->settings);
-
-  modelfile->from = g_strdup (self->model);
-  if (g_path_is_absolute (self->model))
-    modelfile->from_path = g_strdup (self->model);
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      const char *name = l->data;
-      JsonNode *node = json_object_get_member (self->settings, name);
-
-      if (g_str_equal (name, "system"))
-        modelfile->system = g_strdup (json_node_get_string (node));
-      else if (g_str_equal (name, "stop"))
-        {
-          JsonArray *stop = json_node_get_array (node);
-
-          /* (an empty list, "none of the model's", has no PARAMETER line:
-           * the profile keeps the model's) */
-          for (guint i = 0; i < json_array_get_length (stop); i++)
-            hearth_modelfile_add_parameter (modelfile, "stop", json_array_get_string_element (stop, i));
-        }
-      else if (json_node_get_value_type (node) == G_TYPE_INT64)
-        {
-          g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
-
-          hearth_modelfile_add_parameter (modelfile, name, text);
-        }
-      else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-        {
-          g_autofree char *text = float_text (json_node_get_double (node));
-
-          hearth_modelfile_add_parameter (modelfile, name, text);
-        }
-    }
-  return g_steal_pointer (&modelfile);
-}
-
-typedef struct
-{
-  HearthStore *store;
-  char *name;
-  HearthModelfile *modelfile;
-} SaveJob;
-
-static void
-save_job_free (SaveJob *job)
-{
-  g_clear_object (&job->store);
-  g_free (job->name);
-  g_clear_pointer (&job->modelfile, hearth_modelfile_free);
-  g_free (job);
-}
-
-static void
-save_thread (GTask        *task,
-             gpointer      source,
-             gpointer      data,
-             GCancellable *cancellable)
-{
-  SaveJob *job = data;
-  g_autoptr (GError) error = NULL;
-
-  if (hearth_profile_create (job->store, job->name, job->modelfile, NULL, NULL, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
-toast (HearthChatSettings *self,
-       const char         *text)
-{
-  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-
-  if (overlay != NULL)
-    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
-  else
-    g_message ("%s", text);
-}
-
-static void
-saved_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      data)
-{
-  HearthChatSettings *self = HEARTH_CHAT_SETTINGS (source);
-  SaveJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr (GError) error = NULL;
-  g_autofree char *text = NULL;
-
-  self->saving = FALSE;
-  update_reset_all (self);
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          text = g_strdup_printf (_("The profile was not saved: %s"), error->message);
-          toast (self, text);
-        }
-      return;
-    }
-  /* in every model drop-down now, not only when the store's folders are
-   * next looked at */
-  if (self->library != NULL)
-    hearth_library_refresh (self->library);
-  text = g_strdup_printf (_("Saved as the profile “%s”"), job->name);
-  toast (self, text);
-}
-
-/* The name typed, as the store writes it ("pirate:latest"), or NULL with
- * why not in @error. */
-static char *
-profile_name (const char  *text,
-              GError     **error)
-{
-  g_autofree char *trimmed = g_strstrip (g_strdup (text));
-  g_autoptr (HearthModelName) name = NULL;
-
-  if (*trimmed == '\0')
-    {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME, _("Type a name"));
-      return NULL;
-    }
-  name = hearth_model_name_parse (trimmed, error);
-  return name != NULL ? hearth_model_name_to_string (name) : NULL;
-}
-
-static gboolean
-model_exists (HearthChatSettings *self,
-              const char         *name)
-{
-  for (guint i = 0; self->library != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (self->library)); i++)
-    {
-      g_autoptr (HearthModelItem) item = g_list_model_get_item (G_LIST_MODEL (self->library), i);
-
-      if (g_str_equal (hearth_model_item_get_name (item), name))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* The dialog's name, checked as it is typed: an invalid one says why and
- * cannot be saved; one that exists turns the button into "Replace". */
-static void
-profile_name_changed_cb (GtkEditable        *entry,
-                         HearthChatSettings *self)
-{
-  GtkLabel *message = g_object_get_data (G_OBJECT (entry), "hearth-message");
-  g_autoptr (GError) error = NULL;
-  g_autofree char *name = profile_name (gtk_editable_get_text (entry), &error);
-  g_autofree char *text = NULL;
-  gboolean exists = name != NULL && model_exists (self, name);
-
-  if (name != NULL && g_strcmp0 (name, self->model) == 0)
-    {
-      g_clear_pointer (&name, g_free);
-      text = g_strdup (_("This is the chat’s model; choose another name"));
-    }
-  else if (name == NULL)
-    text = g_strdup (*gtk_editable_get_text (entry) != '\0' ? error->message : "");
-  else if (exists)
-    text = g_strdup_printf (_("A model named “%s” exists: saving replaces it"), name);
-  gtk_label_set_label (message, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (message), text != NULL && *text != '\0');
-  if (name == NULL && *gtk_editable_get_text (entry) != '\0')
-    gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
-  if (self->save_dialog == NULL)
-    return;
-  adw_message_dialog_set_response_enabled (self->save_dialog, "save", name != NULL);
-  adw_message_dialog_set_response_label (self->save_dialog, "save", exists ? _("_Replace") : _("_Save"));
-  adw_message_dialog_set_response_appearance (self->save_dialog, "save",
-                                              exists ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
-}
-
-static void
-save_dialog_response_cb (AdwMessageDialog   *dialog,
-                         const char         *response,
-                         HearthChatSettings *self)
-{
-  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "hearth-entry");
-  g_autofree char *name = NULL;
-  g_autoptr (HearthModelfile) modelfile = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GTask) task = NULL;
-  SaveJob *job;
-
-  self->save_dialog = NULL;
-  if (!g_str_equal (response, "save") || self->saving || self->model == NULL || self->library == NULL)
-    return;
-  name = profile_name (gtk_editable_get_text (entry), &error);
-  if (name == NULL)
-    return;
-  hearth_chat_settings_save_now (self);
-  modelfile = chat_modelfile (self);
-  if (!hearth_modelfile_check (modelfile, &error))
-    {
-      g_autofree char *text = g_strdup_printf (_("The profile was not saved: %s"), error->message);
-
-      toast (self, text);
-      return;
-    }
-  job = g_new0 (SaveJob, 1);
-  job->store = g_object_ref (hearth_library_get_store (self->library));
-  job->name = g_steal_pointer (&name);
-  job->modelfile = g_steal_pointer (&modelfile);
-  self->saving = TRUE;
-  update_reset_all (self);
-  task = g_task_new (self, NULL, saved_cb, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) save_job_free);
-  g_task_run_in_thread (task, save_thread);
-}
-
 static void
 save_profile_activated (GtkWidget  *widget,
                         const char *action,
                         GVariant   *parameter)
 {
   HearthChatSettings *self = HEARTH_CHAT_SETTINGS (widget);
-  GtkWidget *box, *entry, *message;
-  AdwMessageDialog *dialog;
-  g_autofree char *body = NULL;
-  g_autofree char *shown = NULL;
 
-  if (self->model == NULL || self->save_dialog != NULL)
+  if (self->model == NULL || self->library == NULL || self->save_dialog != NULL)
     return;
+  /* (what is typed goes with it) */
   hearth_chat_settings_save_now (self);
-  shown = g_path_get_basename (self->model);
-  body = g_strdup_printf (_("A new model made from “%s” with this chat’s system prompt and "
-                            "settings, for other chats to use."),
-                          g_path_is_absolute (self->model) ? shown : self->model);
-  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)),
-                                                       _("Save as Profile"), body));
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "save", _("_Save"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "save", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (dialog, "save");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  adw_message_dialog_set_response_enabled (dialog, "save", FALSE);
-
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  entry = gtk_entry_new ();
-  gtk_widget_set_name (entry, "profile-name");
-  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Name, such as pirate"));
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Profile Name"), -1);
-  message = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (message), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (message), 0);
-  gtk_widget_add_css_class (message, "caption");
-  gtk_widget_set_visible (message, FALSE);
-  gtk_box_append (GTK_BOX (box), entry);
-  gtk_box_append (GTK_BOX (box), message);
-  adw_message_dialog_set_extra_child (dialog, box);
-  g_object_set_data (G_OBJECT (entry), "hearth-message", message);
-  g_object_set_data (G_OBJECT (dialog), "hearth-entry", entry);
-
-  self->save_dialog = dialog;
-  g_signal_connect_object (entry, "changed", G_CALLBACK (profile_name_changed_cb), self, 0);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (save_dialog_response_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-  gtk_widget_grab_focus (entry);
+  self->save_dialog = hearth_save_profile (widget, self->library, self->model, self->settings);
+  g_object_add_weak_pointer (G_OBJECT (self->save_dialog), (gpointer *) &self->save_dialog);
 }
 
 /* ---- the class ------------------------------------------------------------------ */
@@ -1103,8 +826,13 @@ hearth_chat_settings_dispose (GObject *object)
 
   hearth_chat_settings_save_now (self);
   if (self->save_dialog != NULL)
-    gtk_window_destroy (GTK_WINDOW (self->save_dialog));
-  self->save_dialog = NULL;
+    {
+      GtkWindow *dialog = self->save_dialog;
+
+      g_object_remove_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->save_dialog);
+      self->save_dialog = NULL;
+      gtk_window_destroy (dialog);
+    }
   disconnect_sources (self);
   g_clear_object (&self->chats);
   g_clear_object (&self->library);
