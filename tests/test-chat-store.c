@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -515,6 +516,98 @@ test_export_import (void)
   g_assert_cmpuint (count_chats (store, NULL), ==, n);
 }
 
+/* A chat's own settings travel with its JSON export and come back with
+ * the import; a file from before them imports with none; a bad setting
+ * refuses the file, naming the setting, and adds nothing. */
+static void
+test_export_settings (void)
+{
+  g_autoptr (HearthChatStore) store = open_store ("export-settings.db");
+  g_autoptr (GError) error = NULL;
+  const char *settings = "{\"system\":\"Answer as a pirate. 用中文\",\"temperature\":0.3,"
+                         "\"seed\":9007199254740993,\"num_predict\":12,\"stop\":[\"User:\"]}";
+  gint64 chat = hearth_chat_store_create_chat (store, "stories:latest", NULL);
+  gint64 copy, plain;
+  g_autofree char *json = NULL;
+  g_autofree char *copied = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+  guint n;
+
+  add (store, chat, 0, "user", "Ahoy");
+  g_assert_true (hearth_chat_store_set_chat_settings (store, chat, settings, &error));
+  json = hearth_chat_store_export_json (store, chat, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (json, "\"settings\""));
+  copy = hearth_chat_store_import_json (store, json, -1, &error);
+  g_assert_no_error (error);
+  copied = hearth_chat_store_get_chat_settings (store, copy, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_parser_load_from_data (parser, copied, -1, NULL));
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (o, "system"), ==, "Answer as a pirate. 用中文");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "temperature"), 0.3, 1e-9);
+  g_assert_cmpint (json_object_get_int_member (o, "seed"), ==, G_GINT64_CONSTANT (9007199254740993));
+  g_assert_cmpint (json_object_get_int_member (o, "num_predict"), ==, 12);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (o, "stop"), 0), ==,
+                   "User:");
+  g_assert_cmpuint (json_object_get_size (o), ==, 5);
+
+  /* a chat with none exports null and imports with none; so does a file
+   * written before settings travelled */
+  {
+    gint64 none = hearth_chat_store_create_chat (store, NULL, NULL);
+    g_autofree char *exported = NULL;
+    g_autofree char *back = NULL;
+
+    add (store, none, 0, "user", "Hi");
+    exported = hearth_chat_store_export_json (store, none, &error);
+    g_assert_nonnull (strstr (exported, "\"settings\" : null"));
+    plain = hearth_chat_store_import_json (store, exported, -1, &error);
+    g_assert_no_error (error);
+    back = hearth_chat_store_get_chat_settings (store, plain, &error);
+    g_assert_cmpstr (back, ==, "{}");
+  }
+  {
+    g_autofree char *back = NULL;
+
+    plain = hearth_chat_store_import_json (store, "{\"format\": \"hearth-chat\", \"version\": 1, "
+                                           "\"title\": \"old\", \"messages\": [{\"id\": 1, "
+                                           "\"role\": \"user\", \"content\": \"x\"}]}", -1, &error);
+    g_assert_no_error (error);
+    back = hearth_chat_store_get_chat_settings (store, plain, &error);
+    g_assert_cmpstr (back, ==, "{}");
+  }
+
+  n = count_chats (store, NULL);
+  {
+    static const char *const bad[][2] = {
+      { "\"settings\": [1]", "“settings” are not an object" },
+      { "\"settings\": {\"temperature\": \"hot\"}", "“temperature”" },
+      { "\"settings\": {\"temperature\": -1}", "temperature" },
+      { "\"settings\": {\"top_p\": 7}", "top_p" },
+      { "\"settings\": {\"num_ctx\": 0}", "num_ctx" },
+      { "\"settings\": {\"no_such_thing\": 1}", "no_such_thing" },
+      { "\"settings\": {\"stop\": [1]}", "“stop”" },
+      { "\"settings\": {\"system\": 3}", "“system”" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *file = g_strdup_printf ("{\"format\": \"hearth-chat\", \"version\": 1, %s, "
+                                                 "\"messages\": [{\"id\": 1, \"role\": \"user\", "
+                                                 "\"content\": \"x\"}]}", bad[i][0]);
+
+        g_assert_cmpint (hearth_chat_store_import_json (store, file, -1, &error), ==, 0);
+        g_assert_error (error, HEARTH_CHAT_STORE_ERROR, HEARTH_CHAT_STORE_ERROR_INVALID);
+        g_test_message ("%s: %s", bad[i][0], error->message);
+        g_assert_nonnull (strstr (error->message, bad[i][1]));
+        g_clear_error (&error);
+      }
+  }
+  g_assert_cmpuint (count_chats (store, NULL), ==, n);
+}
+
 /* The write-ahead log is copied into the database (a checkpoint) on a
  * thread of the store's own, not by the writer: the database file grows
  * while the writer goes on, and the log stops growing. */
@@ -860,8 +953,19 @@ test_settings (void)
   g_signal_connect (store, "chat-changed", G_CALLBACK (chat_changed_cb), NULL);
   g_signal_connect (store, "chats-changed", G_CALLBACK (chats_changed_cb), NULL);
   changes_seen = 0;
-  g_assert_true (hearth_chat_store_set_chat_settings (store, a, settings, &error));
-  g_assert_no_error (error);
+  {
+    guint settings_changed = 0;
+    gulong id = g_signal_connect (store, "chat-settings-changed", G_CALLBACK (count_signal),
+                                  &settings_changed);
+
+    g_assert_true (hearth_chat_store_set_chat_settings (store, a, settings, &error));
+    g_assert_no_error (error);
+    /* the panes showing them follow; the chat and the list did not change */
+    g_assert_cmpuint (settings_changed, ==, 1);
+    g_assert_false (hearth_chat_store_set_chat_settings (store, a, "[1]", NULL));
+    g_assert_cmpuint (settings_changed, ==, 1);
+    g_signal_handler_disconnect (store, id);
+  }
   g_assert_cmpuint (changes_seen, ==, 0);
   g_signal_handlers_disconnect_by_func (store, chat_changed_cb, NULL);
   g_signal_handlers_disconnect_by_func (store, chats_changed_cb, NULL);
@@ -982,6 +1086,7 @@ main (int    argc,
   g_test_add_func ("/chat-store/drafts", test_drafts);
   g_test_add_func ("/chat-store/settings", test_settings);
   g_test_add_func ("/chat-store/export-import", test_export_import);
+  g_test_add_func ("/chat-store/export-settings", test_export_settings);
   g_test_add_func ("/chat-store/killed-writer", test_killed_writer);
   g_test_add_func ("/chat-store/open-at-once", test_open_at_once);
   g_test_add_func ("/chat-store/checkpoints", test_checkpoints);

@@ -1221,7 +1221,8 @@ test_create_profile (void)
 
     g_assert_cmpint (import.status, ==, 0);
     g_assert_cmpint (create.status, ==, 0);
-    g_assert_cmpstr (create.out, ==, "gathering model components\nwriting manifest\nsuccess\n");
+    g_assert_true (g_str_has_prefix (create.out, "gathering model components\n"));
+    g_assert_true (g_str_has_suffix (create.out, "writing manifest\nsuccess\n"));
     g_assert_cmpint (params.status, ==, 0);
     g_assert_cmpstr (params.out, ==, "num_predict                    12\n"
                                      "stop                           \"<|end|>\"\n"
@@ -1283,6 +1284,254 @@ test_create_profile (void)
   g_unsetenv ("HEARTH_MODELS");
 }
 
+/* The SHA-256 of model @name's manifest in store @root (Ollama's ID). */
+static char *
+manifest_digest (const char *root,
+                 const char *name)
+{
+  g_autofree char *path = g_build_filename (root, "manifests", "registry.ollama.ai", "library", name, "latest",
+                                            NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+}
+
+/* The lines of @text in order, each one of @expected's prefixes (NULL-
+ * terminated; "*" stands for any number of "using existing layer" and
+ * "creating new layer" lines). */
+static void
+assert_progress (const char        *text,
+                 const char *const *expected)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  guint e = 0;
+
+  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
+    {
+      if (expected[e] != NULL && g_str_equal (expected[e], "*"))
+        {
+          if (g_str_has_prefix (lines[i], "using existing layer sha256:")
+              || g_str_has_prefix (lines[i], "creating new layer sha256:"))
+            continue;
+          e++;
+        }
+      if (expected[e] == NULL || !g_str_has_prefix (lines[i], expected[e]))
+        g_error ("progress line %u “%s”, expected “%s” in:\n%s", i, lines[i], expected[e], text);
+      e++;
+    }
+  g_assert_null (expected[e]);
+}
+
+/* The path a person takes with Ollama's tutorial: a Modelfile, `hearth
+ * create mario -f`, `hearth show`, created again from what show wrote,
+ * `hearth run mario` with the model's temperature and system prompt. */
+static void
+test_create_mario (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *modelfile = NULL;
+  g_autofree char *shown_file = NULL;
+  g_autofree char *digest = NULL;
+  const char *mario = "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.";
+  const char *text = "FROM base\n"
+                     "# set the temperature to 1\n"
+                     "PARAMETER temperature 1\n"
+                     "\n"
+                     "# set the system message\n"
+                     "SYSTEM \"\"\"\n"
+                     "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.\n"
+                     "\"\"\"\n";
+  const char *progress[] = { "gathering model components", "using existing layer sha256:", "*",
+                             "writing manifest", "success", NULL };
+
+  if (!require_binary () || (path = stories_path ()) == NULL)
+    return;
+  root = g_dir_make_tmp ("hearth-test-cli-mario-XXXXXX", NULL);
+  modelfile = g_build_filename (root, "Modelfile", NULL);
+  shown_file = g_build_filename (root, "Modelfile.shown", NULL);
+  g_assert_true (g_file_set_contents (modelfile, text, -1, NULL));
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+  {
+    g_auto (Run) import = hearth ("import", path, "base", NULL);
+    g_auto (Run) create = hearth ("create", "mario", "-f", modelfile, NULL);
+    g_auto (Run) params = hearth ("show", "mario", "--parameters", NULL);
+    g_auto (Run) system = hearth ("show", "mario", "--system", NULL);
+    g_auto (Run) shown = hearth ("show", "mario", "--modelfile", NULL);
+    g_auto (Run) described = hearth ("show", "mario", NULL);
+    g_auto (Run) json = hearth ("show", "mario", "--json", NULL);
+    g_autofree char *temperature = NULL;
+    g_autofree char *top_k = NULL;
+    g_autofree char *system_row = NULL;
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    g_autoptr (GError) error = NULL;
+    JsonObject *settings;
+
+    g_assert_cmpint (import.status, ==, 0);
+    g_assert_cmpint (create.status, ==, 0);
+    g_assert_cmpstr (create.err, ==, "");
+    assert_progress (create.out, progress);
+    g_assert_nonnull (strstr (create.out, "creating new layer sha256:"));  /* params, system */
+    digest = manifest_digest (root, "mario");
+
+    g_assert_cmpint (params.status, ==, 0);
+    g_assert_cmpstr (params.out, ==, "temperature                    1\n");
+    g_assert_cmpint (system.status, ==, 0);
+    g_assert_nonnull (strstr (system.out, mario));
+    g_assert_cmpint (shown.status, ==, 0);
+    g_assert_nonnull (strstr (shown.out, "\nFROM "));
+    g_assert_nonnull (strstr (shown.out, "PARAMETER temperature 1\n"));
+    g_assert_nonnull (strstr (shown.out, mario));
+
+    /* what show wrote makes the same model again: the same layers, FROM
+     * the weights' file without the "from" that only a FROM of a model
+     * writes (as Ollama does); FROM the base, as the comment says to
+     * write it for another computer, the same manifest byte for byte */
+    g_assert_true (g_file_set_contents (shown_file, shown.out, -1, NULL));
+    {
+      g_auto (Run) again = hearth ("create", "mario", "-f", shown_file, NULL);
+      g_autofree char *manifest = g_build_filename (root, "manifests", "registry.ollama.ai", "library", "mario",
+                                                    "latest", NULL);
+      g_autofree char *data = NULL;
+      g_autofree char *from_base = NULL;
+      g_autoptr (GString) without_from = NULL;
+      g_autofree char *digest_again = NULL;
+      g_auto (GStrv) lines = g_strsplit (shown.out, "\n", -1);
+
+      g_assert_cmpint (again.status, ==, 0);
+      g_assert_true (g_file_get_contents (manifest, &data, NULL, NULL));
+      g_assert_null (strstr (data, "\"from\""));
+      digest_again = g_compute_checksum_for_string (G_CHECKSUM_SHA256, data, -1);
+      g_assert_cmpstr (digest_again, !=, digest);
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        if (g_str_has_prefix (lines[i], "FROM "))
+          {
+            g_free (lines[i]);
+            lines[i] = g_strdup ("FROM base");
+          }
+      from_base = g_strjoinv ("\n", lines);
+      g_assert_true (g_file_set_contents (shown_file, from_base, -1, NULL));
+      {
+        g_auto (Run) from = hearth ("create", "mario", "-f", shown_file, NULL);
+        g_autofree char *digest_from = NULL;
+        g_autofree char *data_from = NULL;
+
+        g_assert_cmpint (from.status, ==, 0);
+        digest_from = manifest_digest (root, "mario");
+        g_assert_cmpstr (digest_from, ==, digest);
+        /* and the two differ by the "from" alone */
+        g_assert_true (g_file_get_contents (manifest, &data_from, NULL, NULL));
+        without_from = g_string_new (data_from);
+        g_string_replace (without_from, ",\"from\":\"base:latest\"", "", 0);
+        g_assert_cmpstr (without_from->str, ==, data);
+      }
+    }
+
+    /* the description: the settings a chat starts with, and whose they are */
+    g_assert_cmpint (described.status, ==, 0);
+    g_assert_nonnull (strstr (described.out, "\n  Settings\n"));
+    temperature = row_value (described.out, "temperature");
+    g_assert_cmpstr (temperature, ==, "1  (the model)");
+    top_k = row_value (described.out, "top_k");
+    g_assert_cmpstr (top_k, ==, "40  (the default)");
+    system_row = row_value (described.out, "system");
+    g_assert_nonnull (system_row);
+    g_assert_nonnull (strstr (system_row, mario));
+    g_assert_true (g_str_has_suffix (system_row, "(the model)"));
+    g_assert_cmpint (json.status, ==, 0);
+    g_assert_true (json_parser_load_from_data (parser, json.out, -1, &error));
+    g_assert_no_error (error);
+    settings = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "settings");
+    g_assert_nonnull (settings);
+    g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (settings, "temperature"),
+                                                      "value"), ==, 1.0);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (settings, "temperature"),
+                                                    "source"), ==, "model");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (settings, "top_p"),
+                                                    "source"), ==, "default");
+    g_assert_nonnull (strstr (json_object_get_string_member (json_object_get_object_member (settings, "system"),
+                                                             "value"), mario));
+  }
+
+  /* hearth run mario: temperature 1 in the options: the same words as the
+   * base with it given by hand, other words than with Ollama's default
+   * temperature (the same seed) */
+  {
+    g_auto (Run) by_profile = hearth ("run", "--seed", "3", "--num-predict", "24", "mario", "Hello", NULL);
+    g_auto (Run) by_hand = hearth ("run", "--seed", "3", "--num-predict", "24", "--temperature", "1", "base",
+                                   "Hello", NULL);
+    g_auto (Run) by_default = hearth ("run", "--seed", "3", "--num-predict", "24", "base", "Hello", NULL);
+
+    g_assert_cmpint (by_profile.status, ==, 0);
+    g_assert_cmpint (by_hand.status, ==, 0);
+    g_assert_cmpint (by_default.status, ==, 0);
+    g_test_message ("mario: %s; at 0.8: %s", by_profile.out, by_default.out);
+    g_assert_cmpstr (by_profile.out, ==, by_hand.out);
+    g_assert_cmpstr (by_profile.out, !=, by_default.out);
+  }
+
+  /* its system prompt in the prompt: stories260K has no chat template, and
+   * a model without one reads the turns' words alone (as Ollama's
+   * {{ .Prompt }}), so a profile made from mario gives it one */
+  {
+    const char *with_template = "FROM mario\n"
+                                "TEMPLATE \"\"\"{{ if .System }}{{ .System }}{{ end }}\n"
+                                "{{ .Prompt }}\"\"\"\n";
+    g_auto (Run) create = { 0 };
+    g_auto (Run) run = { 0 };
+
+    g_assert_true (g_file_set_contents (modelfile, with_template, -1, NULL));
+    create = hearth ("create", "mario-chat", "-f", modelfile, NULL);
+    g_assert_cmpint (create.status, ==, 0);
+    g_setenv ("G_MESSAGES_DEBUG", "hearth-engine", TRUE);
+    run = hearth ("run", "--num-predict", "4", "mario-chat", "Hello", NULL);
+    g_unsetenv ("G_MESSAGES_DEBUG");
+    g_assert_cmpint (run.status, ==, 0);
+    /* (GLib writes debug messages on stdout) */
+    g_assert_nonnull (strstr (run.out, "You are Mario from Super Mario Bros. Answer as Mario, the assistant, "
+                                       "only.\n\nHello"));
+  }
+
+  /* FROM a GGUF file: the file's weights are the base, with no "from", and
+   * no model is made of the file alone; a deprecated parameter is said on
+   * stderr and left out */
+  {
+    g_autofree char *from_file = g_strdup_printf ("FROM %s\nPARAMETER temperature 0.25\n"
+                                                  "PARAMETER penalize_newline true\n", path);
+    g_autofree char *manifest = g_build_filename (root, "manifests", "registry.ollama.ai", "library", "luigi",
+                                                  "latest", NULL);
+    g_autofree char *data = NULL;
+    g_auto (Run) create = { 0 };
+    g_auto (Run) list = { 0 };
+    g_auto (Run) params = { 0 };
+
+    g_assert_true (g_file_set_contents (modelfile, from_file, -1, NULL));
+    create = hearth ("create", "luigi", "-f", modelfile, NULL);
+    g_assert_cmpint (create.status, ==, 0);
+    g_assert_cmpuint (count_of (create.err, "penalize_newline"), ==, 1);   /* said once */
+    g_assert_true (g_str_has_prefix (create.err, "hearth create: "));
+    g_assert_true (g_str_has_suffix (create.out, "writing manifest\nsuccess\n"));
+    g_assert_true (g_file_get_contents (manifest, &data, NULL, NULL));
+    g_assert_null (strstr (data, "\"from\""));
+    list = hearth ("list", NULL);
+    g_assert_nonnull (strstr (list.out, "luigi:latest"));
+    g_assert_nonnull (strstr (list.out, "base:latest"));
+    g_assert_nonnull (strstr (list.out, "mario:latest"));
+    g_assert_cmpuint (count_of (list.out, ":latest"), ==, 4);
+    params = hearth ("show", "luigi", "--parameters", NULL);
+    g_assert_cmpstr (params.out, ==, "temperature                    0.25\n");
+  }
+  g_unsetenv ("HEARTH_MODELS");
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", root);
+
+    g_assert_cmpint (system (cmd), ==, 0);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1297,6 +1546,7 @@ main (int    argc,
   g_test_add_func ("/cli/template/model", test_template_model);
   g_test_add_func ("/cli/run/stories260K-greedy", test_run_stories_greedy);
   g_test_add_func ("/cli/create/profile", test_create_profile);
+  g_test_add_func ("/cli/create/mario", test_create_mario);
   g_test_add_func ("/cli/run/plain-file", test_run_plain_file);
   g_test_add_func ("/cli/run/raw-prompt", test_run_raw_prompt);
   g_test_add_func ("/cli/run/seed-and-stdin", test_run_seed_and_stdin);

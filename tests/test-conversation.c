@@ -11,12 +11,18 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include <fcntl.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "hearth-cli.h"
 #include "hearth-conversation.h"
 #include "hearth-model-layers.h"
+#include "hearth-model-name.h"
+#include "hearth-profile.h"
 #include "test-common.h"
 #include "test-models.h"
 
@@ -656,6 +662,190 @@ test_profile_run (void)
   g_assert_cmpstr (by_profile, ==, by_raw);
 }
 
+/* `hearth run ARGS…` in this process as a person types in it: standard
+ * input is a terminal (a pseudo-terminal, echo off) that holds @input. */
+static char *
+hearth_chat (const char        *input,
+             const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream (&text, &len);
+  struct termios attributes;
+  int master, slave, saved, status;
+  char *result;
+
+  master = posix_openpt (O_RDWR | O_NOCTTY);
+  g_assert_cmpint (master, >=, 0);
+  g_assert_cmpint (grantpt (master), ==, 0);
+  g_assert_cmpint (unlockpt (master), ==, 0);
+  slave = open (ptsname (master), O_RDWR | O_NOCTTY);
+  g_assert_cmpint (slave, >=, 0);
+  g_assert_cmpint (tcgetattr (slave, &attributes), ==, 0);
+  attributes.c_lflag &= ~(tcflag_t) (ECHO | ECHONL);
+  g_assert_cmpint (tcsetattr (slave, TCSANOW, &attributes), ==, 0);
+  g_assert_cmpint (write (master, input, strlen (input)), ==, (ssize_t) strlen (input));
+
+  g_ptr_array_add (argv, (char *) "hearth");
+  g_ptr_array_add (argv, (char *) "run");
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  saved = dup (STDIN_FILENO);
+  g_assert_cmpint (dup2 (slave, STDIN_FILENO), ==, STDIN_FILENO);
+  status = hearth_cli_run ((int) argv->len - 1, (char **) argv->pdata, out, stderr);
+  g_assert_cmpint (dup2 (saved, STDIN_FILENO), ==, STDIN_FILENO);
+  __fpurge (stdin);
+  clearerr (stdin);
+  close (saved);
+  close (slave);
+  close (master);
+  fclose (out);
+  g_assert_cmpint (status, ==, 0);
+  result = g_strndup (text, len);
+  free (text);
+  return result;
+}
+
+/* `hearth run mario` on a terminal, as Ollama's tutorial goes on: the
+ * profile's system prompt in the prompt, /show reading what the session
+ * changed, /save making a new model of it, a bad name said and the chat
+ * going on. */
+static void
+test_profile_chat (void)
+{
+  g_autofree char *model = hearth_test_shared_file ("models/stories260K.gguf");
+  g_autofree char *root = g_build_filename (tmp_dir, "profile-chat-models", NULL);
+  g_autoptr (HearthStore) store = NULL;
+  g_autoptr (HearthModelfile) modelfile = NULL;
+  g_autoptr (HearthModelLayers) saved = NULL;
+  g_autoptr (GError) error = NULL;
+  char *text;
+  g_autofree char *base = NULL;
+  const char *mario = "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.";
+  const char *args[] = { "--num-predict", "6", "mario", NULL };
+  const char *input = "/?\n"
+                      "Hello\n"
+                      "/show parameters\n"
+                      "/show system\n"
+                      "/set parameter temperature 0.5\n"
+                      "/show parameters\n"
+                      "/show\n"
+                      "/show template\n"
+                      "/show info\n"
+                      "/show license\n"
+                      "/show modelfile\n"
+                      "/save mario2\n"
+                      "/save no/such/model/name\n"
+                      "/show system\n"
+                      "/bye\n";
+  const char *after_set = "Model defined parameters:\n"
+                          "  temperature                    1\n"
+                          "\n"
+                          "User defined parameters:\n"
+                          "  num_predict                    6\n"
+                          "  temperature                    0.5\n"
+                          "\n";
+  GBytes *prompt;
+  const char *at;
+
+  if (model == NULL)
+    return;
+  store = hearth_store_new (root);
+  g_assert_true (hearth_store_import (store, model, "base", TRUE, NULL, &error));
+  g_assert_no_error (error);
+  modelfile = hearth_modelfile_parse ("FROM base\n"
+                                      "# set the temperature to 1\n"
+                                      "PARAMETER temperature 1\n"
+                                      "\n"
+                                      "# set the system message\n"
+                                      "SYSTEM \"\"\"\n"
+                                      "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.\n"
+                                      "\"\"\"\n"
+                                      /* stories260K has no chat template, and a model
+                                       * without one reads the turns' words alone */
+                                      "TEMPLATE {{ .System }}{{ .Prompt }}\n", -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_profile_create (store, "mario", modelfile, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+  g_ptr_array_set_size (prompts, 0);
+  text = hearth_chat (input, args);
+  g_unsetenv ("HEARTH_MODELS");
+  g_test_message ("the chat:\n%s", text);
+
+  /* the model's system prompt is what the model read first (after the load) */
+  g_assert_cmpuint (prompts->len, >=, 1);
+  prompt = prompts->pdata[prompts->len - 1];
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (prompt, NULL), (gssize) g_bytes_get_size (prompt), mario));
+
+  /* /show parameters before and after /set parameter */
+  at = strstr (text, "  /save NAME ");           /* /? lists /show and /save */
+  g_assert_nonnull (at);
+  g_assert_nonnull (strstr (text, "  /show "));
+  at = strstr (at, "Model defined parameters:\n  temperature                    1\n\n"
+                     "User defined parameters:\n  num_predict                    6\n\n");
+  g_assert_nonnull (at);
+  at = strstr (at, mario);                       /* /show system */
+  g_assert_nonnull (at);
+  at = strstr (at, "Set parameter 'temperature' to '0.5'\n");
+  g_assert_nonnull (at);
+  at = strstr (at, after_set);
+  g_assert_nonnull (at);
+  at = strstr (at, "  /show modelfile");     /* /show alone: its usage */
+  g_assert_nonnull (at);
+  at = strstr (at, "{{ .System }}{{ .Prompt }}\n");
+  g_assert_nonnull (at);
+  at = strstr (at, "    temperature             1  (the model)\n"); /* /show info */
+  g_assert_nonnull (at);
+  at = strstr (at, "No license was specified for this model.\n");
+  g_assert_nonnull (at);
+  at = strstr (at, "PARAMETER temperature 0.5\n"); /* /show modelfile */
+  g_assert_nonnull (at);
+  at = strstr (at, "Created new model 'mario2'\n");
+  g_assert_nonnull (at);
+  at = strstr (at, "“no/such/model/name” is not a model name");
+  g_assert_nonnull (at);
+  g_assert_nonnull (strstr (at, mario));        /* the chat went on */
+
+  /* mario2: the session's model, temperature and system prompt, its
+   * conversation as messages, made from mario's base */
+  saved = hearth_model_layers_read (store, "mario2", &error);
+  g_assert_no_error (error);
+  {
+    gboolean temperature = FALSE;
+
+    for (guint i = 0; i < saved->params->len; i++)
+      {
+        const HearthOllamaParam *p = saved->params->pdata[i];
+
+        if (g_str_equal (p->name, "temperature"))
+          {
+            g_assert_cmpint (p->type, ==, HEARTH_OLLAMA_VALUE_FLOAT);
+            g_assert_cmpfloat ((float) p->f, ==, 0.5f);
+            temperature = TRUE;
+          }
+      }
+    g_assert_true (temperature);
+  }
+  g_assert_nonnull (saved->system);
+  g_assert_nonnull (strstr (saved->system, mario));
+  g_assert_cmpuint (saved->messages->len, ==, 2);
+  g_assert_cmpstr (((HearthOllamaMessage *) saved->messages->pdata[0])->role, ==, "user");
+  g_assert_cmpstr (((HearthOllamaMessage *) saved->messages->pdata[0])->content, ==, "Hello");
+  base = hearth_profile_get_base (store, "mario2", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (base, ==, "base:latest");
+  {
+    g_autoptr (HearthModelName) bad = hearth_model_name_parse ("no/such/model/name", NULL);
+
+    g_assert_null (bad);
+  }
+  g_free (text);
+}
+
 static double
 param_of (HearthChatMessage *m,
           const char        *name)
@@ -823,6 +1013,7 @@ main (int    argc,
   g_test_add_func ("/conversation/same-prompt-base-model", test_same_prompt_base_model);
   g_test_add_func ("/conversation/own-template", test_own_template);
   g_test_add_func ("/conversation/profile-run", test_profile_run);
+  g_test_add_func ("/conversation/profile-chat", test_profile_chat);
   g_test_add_func ("/conversation/chat-settings", test_chat_settings);
 
   status = g_test_run ();

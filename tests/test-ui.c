@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <locale.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -33,6 +34,7 @@
 #include "hearth-profile.h"
 #include "hearth-profiles-page.h"
 #include "hearth-download-row.h"
+#include "hearth-profile.h"
 #include "hearth-store.h"
 #include "test-common.h"
 #include "test-registry.h"
@@ -5195,6 +5197,479 @@ test_chat_settings (void)
   ui_input_spin (200);
 }
 
+/* @widget, in the pane's scrolled window, scrolled into view (as a person
+ * scrolls to it) and clicked. */
+static void
+click_in_pane (GtkWidget *widget)
+{
+  GtkWidget *scroller = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, scroller, &bounds));
+  if (bounds.origin.y < 0 || bounds.origin.y + bounds.size.height > gtk_widget_get_height (scroller))
+    {
+      GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
+
+      gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) + bounds.origin.y
+                                       - gtk_widget_get_height (scroller) / 2.0);
+      ui_input_spin (250);
+    }
+  ui_input_click (widget);
+}
+
+/* The subtitle of the pane's row whose entry is named @name. */
+static const char *
+row_subtitle (GtkWidget  *view,
+              const char *name)
+{
+  GtkWidget *entry = find_widget (view, GTK_TYPE_ENTRY, "name", name);
+  GtkWidget *row = gtk_widget_get_ancestor (entry, ADW_TYPE_ACTION_ROW);
+
+  g_assert_nonnull (row);
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+}
+
+static gboolean
+spin_is (gpointer data)
+{
+  GtkWidget *spin = data;
+  double *want = g_object_get_data (G_OBJECT (spin), "hearth-want");
+
+  return fabs (gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin)) - *want) < 1e-6;
+}
+
+static gboolean
+no_dialog (gpointer data)
+{
+  return !find_toplevel (data);
+}
+
+static gboolean
+library_has (gpointer data)
+{
+  GListModel *library = G_LIST_MODEL (hearth_application_get_library (app));
+
+  for (guint i = 0; i < g_list_model_get_n_items (library); i++)
+    {
+      g_autoptr (HearthModelItem) item = g_list_model_get_item (library, i);
+
+      if (g_str_equal (hearth_model_item_get_name (item), data))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+label_shown (gpointer data)
+{
+  GtkWidget **where = data;
+
+  return find_widget (where[0], GTK_TYPE_LABEL, "label", (const char *) where[1]) != NULL;
+}
+
+static gboolean
+settings_saved_empty (gpointer data)
+{
+  gint64 *chat = data;
+  g_autofree char *json = hearth_chat_store_get_chat_settings (hearth_application_get_chat_store (app, NULL),
+                                                               *chat, NULL);
+
+  return g_strcmp0 (json, "{}") == 0;
+}
+
+/* One reply in @chat, sent from @view's composer with the keyboard; the
+ * prompt the engine read. */
+static char *
+send_and_log (GtkWidget  *view,
+              gint64      chat,
+              const char *text)
+{
+  HearthConversation *conversation;
+  char *prompt;
+
+  wait_until (no_toast, gtk_widget_get_root (view), "no toast covers the composer");
+  ui_input_click_at (composer_of (view), 0.9, 0.5);
+  ui_input_type (text);
+  logged_prompts = g_ptr_array_new_with_free_func (g_free);
+  g_setenv ("G_MESSAGES_DEBUG", "hearth-engine", TRUE);
+  ui_input_key (GDK_KEY_Return, 0);
+  conversation = hearth_application_get_conversation (app, chat);
+  wait_until (conversation_idle, conversation, "the reply is finished");
+  g_object_unref (conversation);
+  g_unsetenv ("G_MESSAGES_DEBUG");
+  g_assert_cmpuint (logged_prompts->len, ==, 1);
+  prompt = g_strdup (logged_prompts->pdata[0]);
+  g_clear_pointer (&logged_prompts, g_ptr_array_unref);
+  g_test_message ("the prompt: %s", prompt);
+  return prompt;
+}
+
+/* The parameters the last reply of @chat was written with. */
+static JsonObject *
+last_reply_params (gint64 chat)
+{
+  g_autoptr (GPtrArray) path = shown_messages (hearth_application_get_chat_store (app, NULL), chat);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  HearthChatMessage *reply = path->pdata[path->len - 1];
+
+  g_assert_cmpstr (reply->role, ==, "assistant");
+  g_assert_nonnull (reply->params);
+  g_assert_true (json_parser_load_from_data (parser, reply->params, -1, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* The pane on a chat whose model is a profile: the profile's values,
+ * each saying where it comes from; the chat's own typed over them (and a
+ * second window showing the chat follows at once); the reply written with
+ * them; "Save as Profile…" with a name typed (an invalid one refused in
+ * place), Enter; the new profile picked with the pointer in a new chat's
+ * model drop-down writes that chat's replies with the same system prompt
+ * and temperature; "Reset to the Profile" clears the chat's own, and the
+ * toast's Undo brings them back. Screenshots of the pane with its sources
+ * and of the dialog, at desktop and phone width. */
+static void
+test_chat_settings_profile (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthModelfile) modelfile = NULL;
+  g_autoptr (JsonObject) params = NULL;
+  g_autofree char *gguf = NULL;
+  g_autofree char *prompt = NULL;
+  const char *mario = "You are Mario from Super Mario Bros.";
+  const char *luigi = "you are luigi, his brother.";
+  HearthLibrary *library = hearth_application_get_library (app);
+  HearthStore *store = hearth_library_get_store (library);
+  HearthChatStore *chats;
+  HearthWindow *window;
+  GtkWindow *second, *narrow, *dialog;
+  GtkWidget *view, *toggle, *system, *temperature, *top_k, *num_ctx, *button, *entry, *source;
+  hearth_test_model m;
+  ember_error e = { 0 };
+  gint64 chat, fresh;
+  guint64 context_length = 0;
+  double want;
+
+  REQUIRE_INPUT ();
+  /* a model with a chat template (ChatML), and a profile made from it */
+  gguf = g_build_filename (user_dirs_root, "settings-chatml.gguf", NULL);
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.arch = "qwen2";
+  if (!g_file_test (gguf, G_FILE_TEST_EXISTS))
+    g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  if (!hearth_store_import (store, gguf, "chatml", TRUE, NULL, &error))
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  modelfile = hearth_modelfile_parse ("FROM chatml:latest\n"
+                                      "SYSTEM You are Mario from Super Mario Bros.\n"
+                                      "PARAMETER temperature 0.6\n"
+                                      "PARAMETER top_k 20\n", -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_profile_create (store, "mario", modelfile, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  hearth_library_refresh (library);
+  g_assert_true (library_has ((gpointer) "mario:latest"));
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (library)); i++)
+    {
+      g_autoptr (HearthModelItem) item = g_list_model_get_item (G_LIST_MODEL (library), i);
+
+      if (g_str_equal (hearth_model_item_get_name (item), "mario:latest"))
+        context_length = hearth_model_item_get_context_length (item);
+    }
+  g_assert_cmpuint (context_length, >, 0);
+  chats = hearth_application_get_chat_store (app, &error);
+  g_assert_no_error (error);
+  chat = hearth_chat_store_create_chat (chats, "mario:latest", &error);
+  g_assert_true (hearth_chat_store_rename_chat (chats, chat, "Mario chat", &error));
+  g_assert_no_error (error);
+
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  wait_until (widget_is_mapped, window, "the main window is shown");
+  ui_input_spin (200);
+  view = hearth_window_get_chat_view (window);
+  click_chat_row (window, "Mario chat");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+  toggle = find_widget (GTK_WIDGET (window), GTK_TYPE_TOGGLE_BUTTON, "action-name", "win.chat-settings");
+  if (!pane_shown (window))
+    ui_input_click (toggle);
+  wait_until (pane_shown, window, "the chat settings open");
+
+  /* the profile's values, and where each comes from */
+  system = find_widget (view, GTK_TYPE_TEXT_VIEW, "name", "system-prompt");
+  temperature = find_widget (view, GTK_TYPE_SPIN_BUTTON, "name", "temperature");
+  top_k = find_widget (view, GTK_TYPE_ENTRY, "name", "top_k");
+  num_ctx = find_widget (view, GTK_TYPE_ENTRY, "name", "num_ctx");
+  {
+    g_autofree char *text = text_of (system);
+
+    g_assert_cmpstr (text, ==, mario);
+  }
+  g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (temperature)), 0.6, 1e-6);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (top_k)), ==, "");
+  g_assert_cmpstr (gtk_entry_get_placeholder_text (GTK_ENTRY (top_k)), ==, "20");
+  g_assert_nonnull (strstr (row_subtitle (view, "top_k"), _("The profile’s")));
+  g_assert_nonnull (strstr (row_subtitle (view, "top_p"), _("Ollama’s default")));
+  g_assert_cmpstr (gtk_entry_get_placeholder_text (GTK_ENTRY (find_widget (view, GTK_TYPE_ENTRY, "name",
+                                                                           "top_p"))), ==, "0.9");
+  source = find_widget (view, GTK_TYPE_LABEL, "label", _("The profile’s"));
+  g_assert_nonnull (source);
+  g_assert_true (gtk_widget_get_mapped (source));
+  shoot_pane (window, "hearth-chat-settings-profile");
+  /* every control of the pane has a name a screen reader says */
+  check_accessible_names (GTK_WIDGET (window));
+
+  /* the context length's limit is the model's own */
+  {
+    g_autofree char *too_long = g_strdup_printf ("%" G_GUINT64_FORMAT, context_length + 1);
+    g_autofree char *longest = g_strdup_printf ("%" G_GUINT64_FORMAT, context_length);
+
+    g_assert_nonnull (strstr (row_subtitle (view, "num_ctx"), longest));
+    type_into (num_ctx, too_long);
+    wait_until (has_error_style, num_ctx, "num_ctx over the model's length shows its error");
+    type_into (num_ctx, longest);
+    g_assert_false (gtk_widget_has_css_class (num_ctx, "error"));
+    ui_input_key (GDK_KEY_BackSpace, 0);
+    while (*gtk_editable_get_text (GTK_EDITABLE (num_ctx)) != '\0')
+      ui_input_key (GDK_KEY_BackSpace, 0);
+  }
+
+  /* a second window showing the chat (out of the way: hidden) follows */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+  second = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (second != GTK_WINDOW (window) && HEARTH_IS_WINDOW (second));
+  wait_until (widget_is_mapped, second, "the second window is mapped");
+  click_chat_row (HEARTH_WINDOW (second), "Mario chat");
+  gtk_widget_set_visible (GTK_WIDGET (second), FALSE);
+  ui_input_spin (300);
+  gtk_window_present (GTK_WINDOW (window));
+  ui_input_spin (300);
+
+  /* the chat's own, typed over the profile's */
+  type_into (system, luigi);
+  type_into (temperature, "0.25");
+  ui_input_key (GDK_KEY_Return, 0);
+  g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (temperature)), 0.25, 1e-6);
+  g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, "label", _("This chat’s")));
+  {
+    GtkWidget *other_view = hearth_window_get_chat_view (HEARTH_WINDOW (second));
+    GtkWidget *other_temperature = find_widget (other_view, GTK_TYPE_SPIN_BUTTON, "name", "temperature");
+    GtkWidget *other_system = find_widget (other_view, GTK_TYPE_TEXT_VIEW, "name", "system-prompt");
+    g_autofree char *text = NULL;
+
+    want = 0.25;
+    g_object_set_data (G_OBJECT (other_temperature), "hearth-want", &want);
+    wait_until (spin_is, other_temperature, "the second window shows the temperature typed in the first");
+    text = text_of (other_system);
+    g_assert_cmpstr (text, ==, luigi);
+  }
+  gtk_window_destroy (second);
+  ui_input_spin (200);
+
+  /* the reply is written with them, over the profile's */
+  prompt = send_and_log (view, chat, "hello");
+  g_assert_nonnull (strstr (prompt, luigi));
+  g_assert_null (strstr (prompt, mario));
+  params = last_reply_params (chat);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (params, "temperature"), 0.25, 1e-6);
+  g_assert_cmpint (json_object_get_int_member (params, "top_k"), ==, 20);
+  g_clear_pointer (&params, json_object_unref);
+  g_clear_pointer (&prompt, g_free);
+
+  /* Save as Profile…: a name typed, refused in place while invalid */
+  button = find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat-settings.save-profile");
+  g_assert_nonnull (button);
+  click_in_pane (button);
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, "name", "profile-name");
+  g_assert_nonnull (entry);
+  ui_input_spin (300);
+  g_assert_true (gtk_widget_has_focus (entry) || gtk_widget_is_focus (entry)
+                 || gtk_widget_has_focus (gtk_widget_get_first_child (entry)));
+  ui_input_type ("bad name");
+  wait_until (has_error_style, entry, "an invalid name shows its error");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save"));
+  save_screenshot (dialog, "hearth-chat-settings-save-invalid");
+  ui_input_key (GDK_KEY_Return, 0);   /* (refused: nothing happens) */
+  ui_input_spin (200);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (dialog)));
+  /* the chat's own model: refused */
+  ui_input_key (GDK_KEY_a, GDK_CONTROL_MASK);
+  ui_input_type ("mario");
+  {
+    GtkWidget *where[2] = { GTK_WIDGET (dialog), (GtkWidget *) _("This is the chat’s model; choose another name") };
+
+    wait_until (label_shown, where, "the dialog refuses the chat's own model");
+    g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save"));
+  }
+  /* a name that exists: the button says it replaces it */
+  ui_input_key (GDK_KEY_a, GDK_CONTROL_MASK);
+  ui_input_type ("chatml");
+  {
+    GtkWidget *where[2] = { GTK_WIDGET (dialog), NULL };
+    g_autofree char *says = g_strdup_printf (_("A model named “%s” exists: saving replaces it"),
+                                             "chatml:latest");
+
+    where[1] = (GtkWidget *) says;
+    wait_until (label_shown, where, "the dialog says the name exists");
+    g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save"));
+    g_assert_cmpstr (adw_message_dialog_get_response_label (ADW_MESSAGE_DIALOG (dialog), "save"), ==,
+                     _("_Replace"));
+  }
+  ui_input_key (GDK_KEY_a, GDK_CONTROL_MASK);
+  ui_input_type ("luigi");
+  g_assert_false (gtk_widget_has_css_class (entry, "error"));
+  save_screenshot (dialog, "hearth-chat-settings-save");
+  ui_input_key (GDK_KEY_Return, 0);
+  wait_until (library_has, (gpointer) "luigi:latest", "the new profile is in the library");
+  {
+    GtkWidget *where[2] = { GTK_WIDGET (window), NULL };
+    g_autofree char *says = g_strdup_printf (_("Saved as the profile “%s”"), "luigi:latest");
+
+    where[1] = (GtkWidget *) says;
+    wait_until (label_shown, where, "a toast says the profile was saved");
+  }
+  /* the chat goes on with its model and its own settings, as Ollama's /save */
+  {
+    g_autoptr (HearthChat) c = hearth_chat_store_get_chat (chats, chat, &error);
+    g_autoptr (HearthModelfile) saved = hearth_profile_to_modelfile (store, "luigi", HEARTH_PROFILE_FROM_BASE,
+                                                                     &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (c->model, ==, "mario:latest");
+    g_assert_cmpstr (saved->from, ==, "mario:latest");
+    g_assert_cmpstr (saved->system, ==, luigi);
+    g_assert_cmpstr (hearth_modelfile_get_parameter (saved, "temperature"), ==, "0.25");
+    /* (only what differs from the base: top_k is mario's, and luigi's through it) */
+    g_assert_null (hearth_modelfile_get_parameter (saved, "top_k"));
+  }
+
+  /* a new chat, the new profile picked with the pointer */
+  wait_until (no_toast, window, "no toast covers the window");
+  {
+    /* (the header bar's, not a message's) */
+    g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+    GtkWidget *new_chat = NULL;
+
+    hearth_ui_collect_widgets (GTK_WIDGET (window), GTK_TYPE_BUTTON, buttons);
+    for (guint i = 0; i < buttons->len; i++)
+      if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), "win.new-chat") == 0
+          && gtk_widget_get_mapped (buttons->pdata[i]))
+        new_chat = buttons->pdata[i];
+    g_assert_nonnull (new_chat);
+    ui_input_click (new_chat);
+  }
+  ui_input_spin (300);
+  fresh = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
+  g_assert_cmpint (fresh, !=, chat);
+  {
+    GtkWidget *dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
+    GtkPopover *popup;
+    GtkWidget *item;
+
+    g_assert_nonnull (dropdown);
+    ui_input_click (dropdown);
+    popup = GTK_POPOVER (find_widget (dropdown, GTK_TYPE_POPOVER, NULL, NULL));
+    wait_until (popover_shown, popup, "the model list opens");
+    item = find_widget (GTK_WIDGET (popup), GTK_TYPE_LABEL, "label", "luigi:latest");
+    g_assert_nonnull (item);
+    ui_input_click (item);
+    wait_until (popover_hidden, popup, "the model list closes");
+  }
+  {
+    g_autoptr (HearthChat) c = hearth_chat_store_get_chat (chats, fresh, &error);
+    g_autofree char *text = text_of (system);
+
+    g_assert_cmpstr (c->model, ==, "luigi:latest");
+    /* the pane shows the new profile's, as the profile's */
+    g_assert_cmpstr (text, ==, luigi);
+    g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (temperature)), 0.25, 1e-6);
+    g_assert_nonnull (strstr (row_subtitle (view, "top_k"), _("The profile’s")));
+  }
+  prompt = send_and_log (view, fresh, "hi");
+  g_assert_nonnull (strstr (prompt, luigi));
+  params = last_reply_params (fresh);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (params, "temperature"), 0.25, 1e-6);
+  g_assert_cmpint (json_object_get_int_member (params, "top_k"), ==, 20);
+  g_clear_pointer (&params, json_object_unref);
+  {
+    g_autofree char *json = hearth_chat_store_get_chat_settings (chats, fresh, NULL);
+
+    g_assert_cmpstr (json, ==, "{}");
+  }
+
+  /* Reset to the Profile: the chat's own go, the profile's show; Undo */
+  click_chat_row (window, "Mario chat");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+  button = find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat-settings.reset");
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_is_sensitive (button));
+  click_in_pane (button);
+  wait_until (settings_saved_empty, &chat, "the chat's own settings are cleared");
+  ui_input_spin (300);
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-settings-reset");
+  {
+    g_autofree char *text = text_of (system);
+
+    g_assert_cmpstr (text, ==, mario);
+    g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (temperature)), 0.6, 1e-6);
+    g_assert_false (gtk_widget_is_sensitive (button));
+  }
+  {
+    GtkWidget *undo = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, "label", _("_Undo"));
+    g_autoptr (JsonObject) saved = NULL;
+
+    g_assert_nonnull (undo);
+    ui_input_click (undo);
+    want = 0.25;
+    g_object_set_data (G_OBJECT (temperature), "hearth-want", &want);
+    wait_until (spin_is, temperature, "Undo brings the chat's temperature back");
+    saved = saved_settings (chats, chat);
+    g_assert_cmpstr (json_object_get_string_member (saved, "system"), ==, luigi);
+  }
+
+  /* at phone width: the pane over the chat, with its sources */
+  {
+    GSettings *settings = hearth_application_get_settings (app);
+
+    g_settings_set_int (settings, "window-width", 360);
+    g_settings_set_int (settings, "window-height", 640);
+    g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+    narrow = gtk_application_get_active_window (GTK_APPLICATION (app));
+    g_assert_true (HEARTH_IS_WINDOW (narrow));
+    wait_until (widget_is_mapped, narrow, "the narrow window is mapped");
+    g_settings_reset (settings, "window-width");
+    g_settings_reset (settings, "window-height");
+  }
+  click_chat_row (HEARTH_WINDOW (narrow), "Mario chat");
+  toggle = find_widget (GTK_WIDGET (narrow), GTK_TYPE_TOGGLE_BUTTON, "action-name", "win.chat-settings");
+  wait_until (widget_is_mapped, toggle, "the settings button is shown");
+  ui_input_click (toggle);
+  shoot_pane (HEARTH_WINDOW (narrow), "hearth-chat-settings-profile-narrow");
+  button = find_widget (hearth_window_get_chat_view (HEARTH_WINDOW (narrow)), GTK_TYPE_BUTTON, "action-name",
+                        "chat-settings.save-profile");
+  click_in_pane (button);
+  dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  ui_input_spin (300);
+  ui_input_type ("luigi");
+  ui_input_spin (200);
+  save_screenshot (dialog, "hearth-chat-settings-save-narrow");
+  ui_input_key (GDK_KEY_Escape, 0);
+  {
+    FindWindow f = { ADW_TYPE_MESSAGE_DIALOG, NULL };
+
+    wait_until (no_dialog, &f, "Escape closes the dialog");
+  }
+  ui_input_key (GDK_KEY_F9, 0);
+  wait_until (pane_hidden, narrow, "F9 hides the chat settings");
+  gtk_window_destroy (narrow);
+  ui_input_spin (200);
+  /* and in the main window */
+  ui_input_click_at (composer_of (view), 0.9, 0.5);
+  ui_input_key (GDK_KEY_F9, 0);
+  wait_until (pane_hidden, window, "F9 hides the chat settings");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -5266,6 +5741,7 @@ main (int    argc,
   g_test_add_func ("/ui/chat-drafts-and-search", test_chat_drafts_and_search);
   g_test_add_func ("/ui/chat-narrow", test_chat_narrow);
   g_test_add_func ("/ui/chat-settings", test_chat_settings);
+  g_test_add_func ("/ui/chat-settings-profile", test_chat_settings_profile);
   g_test_add_func ("/ui/chat-long", test_chat_long);
   g_test_add_func ("/ui/tooltips", test_tooltips);
   g_test_add_func ("/ui/discover-narrow", test_discover_narrow);

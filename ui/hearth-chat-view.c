@@ -999,7 +999,7 @@ hearth_chat_view_set_chat (HearthChatView    *self,
       g_signal_connect (self->conversation, "notify::generating", G_CALLBACK (on_generating), self);
     }
   if (other_chat || self->chat_id == 0)
-    hearth_chat_settings_set_chat (self->settings_pane, self->chats, self->chat_id);
+    hearth_chat_settings_set_chat (self->settings_pane, self->chats, self->library, self->chat_id);
   if (other_chat)
     load_draft (self);
   /* one change for the list: rows are reused rather than remade */

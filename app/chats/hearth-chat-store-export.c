@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The chat store's export (Markdown: the conversation shown; JSON: every
- * branch) and JSON import, which validates everything it is given.
+ * branch and the chat's own settings) and JSON import, which validates
+ * everything it is given.
  */
 
 #define G_LOG_DOMAIN "hearth-chat-store"
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "hearth-chat-store-private.h"
+#include "hearth-request.h"
 
 /* What an imported file may hold. */
 #define IMPORT_MAX_MESSAGES 100000
@@ -103,10 +105,14 @@ hearth_chat_store_export_json (HearthChatStore  *self,
   g_autoptr (GHashTable) shown = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_autoptr (GPtrArray) path = NULL;
   g_autoptr (GPtrArray) all = NULL;
+  g_autofree char *settings = NULL;
 
   if (chat == NULL || (path = hearth_chat_store_get_conversation (self, chat_id, error)) == NULL
-      || (all = hearth_chat_store_get_all_messages (self, chat_id, error)) == NULL)
+      || (all = hearth_chat_store_get_all_messages (self, chat_id, error)) == NULL
+      || (settings = hearth_chat_store_get_chat_settings (self, chat_id, error)) == NULL)
     return NULL;
+  if (g_str_equal (settings, "{}"))
+    g_clear_pointer (&settings, g_free);
   for (guint i = 0; i < path->len; i++)
     g_hash_table_add (shown, &((HearthChatMessage *) path->pdata[i])->id);
 
@@ -118,6 +124,9 @@ hearth_chat_store_export_json (HearthChatStore  *self,
   json_builder_set_member_name (b, "title_set");
   json_builder_add_boolean_value (b, chat->title_set);
   add_json_text (b, "model", chat->model);
+  /* the chat's own settings (null: none); version 1 files without them
+   * import as chats with none */
+  add_json_raw (b, "settings", settings);
   json_builder_set_member_name (b, "created");
   json_builder_add_int_value (b, chat->created);
   json_builder_set_member_name (b, "updated");
@@ -208,6 +217,66 @@ raw_json (JsonObject *o,
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return NULL;
   return json_to_string (node, FALSE);
+}
+
+/* The file's "settings" (absent or null: none), checked as the chat's
+ * settings pane would take them: a JSON object of Ollama's parameters that
+ * Hearth uses, each of its type and in its range; *@out gets them as the
+ * store keeps them (NULL: none). A bad one refuses the file, naming it. */
+static gboolean
+import_settings (JsonObject  *o,
+                 char       **out,
+                 GError     **error)
+{
+  JsonNode *node = json_object_get_member (o, "settings");
+  g_autofree char *text = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GList) members = NULL;
+  HearthOptions options;
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return bad_file (error, _("its “settings” are not an object"));
+  text = json_to_string (node, FALSE);
+  if (strlen (text) > IMPORT_MAX_TEXT)
+    return bad_file (error, _("its “settings” are too long"));
+  if (!hearth_chat_store_check_settings (text, out, &local))
+    return bad_file (error, "%s", local->message);
+  hearth_options_init (&options);
+  members = json_object_get_members (json_node_get_object (node));
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *value = json_object_get_member (json_node_get_object (node), name);
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      const char *number;
+
+      if (g_str_equal (name, "system") || g_str_equal (name, "stop"))
+        continue;
+      /* (the store let only numbers and booleans through) */
+      if (json_node_get_value_type (value) == G_TYPE_INT64)
+        {
+          g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, json_node_get_int (value));
+          number = buf;
+        }
+      else if (json_node_get_value_type (value) == G_TYPE_DOUBLE)
+        number = g_ascii_dtostr (buf, sizeof buf, json_node_get_double (value));
+      else
+        number = json_node_get_boolean (value) ? "true" : "false";
+      if (!hearth_options_set (&options, name, number, &local))
+        {
+          g_clear_pointer (out, g_free);
+          return bad_file (error, _("its settings: %s"), local->message);
+        }
+    }
+  if (!hearth_options_validate (&options, &local))
+    {
+      g_clear_pointer (out, g_free);
+      return bad_file (error, _("its settings: %s"), local->message);
+    }
+  return TRUE;
 }
 
 static gint64
@@ -314,6 +383,7 @@ hearth_chat_store_import_json (HearthChatStore  *self,
   JsonObject *o;
   JsonNode *messages;
   const char *title = NULL, *model = NULL;
+  g_autofree char *settings = NULL;
   gint64 chat_id, t = hearth_chat_store_now ();
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), 0);
@@ -335,12 +405,14 @@ hearth_chat_store_import_json (HearthChatStore  *self,
   if (!optional_string (o, "title", 0, &title, error) || !optional_string (o, "model", 0, &model,
                                                                            error))
     return 0;
+  if (!import_settings (o, &settings, error))
+    return 0;
 
   if (!hearth_chat_store_begin (self, error))
     return 0;
   stmt = hearth_chat_store_prepare (
-    self, "INSERT INTO chats (title, title_set, model, created, updated) "
-          "VALUES (?, ?, ?, ?, ?)", error);
+    self, "INSERT INTO chats (title, title_set, model, created, updated, settings) "
+          "VALUES (?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     goto failed;
   hearth_chat_store_bind_text (stmt, 1, title != NULL ? title : "");
@@ -349,6 +421,7 @@ hearth_chat_store_import_json (HearthChatStore  *self,
   sqlite3_bind_int64 (stmt, 4, json_object_get_int_member_with_default (o, "created", t));
   /* an imported chat comes first in the list */
   sqlite3_bind_int64 (stmt, 5, t);
+  hearth_chat_store_bind_text (stmt, 6, settings);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
       hearth_chat_store_fail (self, error);

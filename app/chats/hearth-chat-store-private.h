@@ -44,6 +44,11 @@ gboolean hearth_chat_store_select_in_parent (HearthChatStore  *self,
 void hearth_chat_store_changed (HearthChatStore *self,
                                 gint64           chat_id,
                                 gboolean         list_too);
+/* Checks a chat's own settings as hearth_chat_store_set_chat_settings ()
+ * takes them; *@normalized gets them as kept (NULL: none). */
+gboolean hearth_chat_store_check_settings (const char  *json,
+                                           char       **normalized,
+                                           GError     **error);
 /* Every message of chat @chat_id (HearthChatMessage), in the order they
  * were added. */
 GPtrArray *hearth_chat_store_get_all_messages (HearthChatStore  *self,

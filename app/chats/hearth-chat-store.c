@@ -36,7 +36,7 @@ struct _HearthChatStore
  * for its own automatic checkpoints). */
 #define CHECKPOINT_PAGES 1000
 
-enum { SIGNAL_CHAT_CHANGED, SIGNAL_CHATS_CHANGED, N_SIGNALS };
+enum { SIGNAL_CHAT_CHANGED, SIGNAL_CHATS_CHANGED, SIGNAL_CHAT_SETTINGS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (HearthChatStore, hearth_chat_store, G_TYPE_OBJECT)
@@ -752,8 +752,8 @@ hearth_chat_store_get_draft (HearthChatStore  *self,
 /* @json as the store keeps it (as written), checked: a JSON object whose "system" is a string,
  * "stop" an array of strings and every other member a number or a boolean;
  * NULL for no object or an empty one (the defaults). */
-static gboolean
-normalize_settings (const char  *json,
+gboolean
+hearth_chat_store_check_settings (const char  *json,
                     char       **normalized,
                     GError     **error)
 {
@@ -825,11 +825,15 @@ hearth_chat_store_set_chat_settings (HearthChatStore  *self,
 
   g_return_val_if_fail (HEARTH_IS_CHAT_STORE (self), FALSE);
 
-  if (!normalize_settings (json, &normalized, error))
+  if (!hearth_chat_store_check_settings (json, &normalized, error))
     return FALSE;
-  /* (read when a reply is asked for: no signal, no new place in the list) */
-  return update_chat_quietly (self, chat_id, "UPDATE chats SET settings = ? WHERE id = ?", TRUE,
-                              normalized, error);
+  /* (not a change of the chat's messages or of the list: only
+   * ::chat-settings-changed, for the panes that show them) */
+  if (!update_chat_quietly (self, chat_id, "UPDATE chats SET settings = ? WHERE id = ?", TRUE,
+                            normalized, error))
+    return FALSE;
+  g_signal_emit (self, signals[SIGNAL_CHAT_SETTINGS_CHANGED], 0, chat_id);
+  return TRUE;
 }
 
 char *
@@ -1456,6 +1460,11 @@ hearth_chat_store_class_init (HearthChatStoreClass *klass)
   signals[SIGNAL_CHATS_CHANGED] = g_signal_new ("chats-changed", G_TYPE_FROM_CLASS (klass),
                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                 G_TYPE_NONE, 0);
+  /* ::chat-settings-changed (gint64 chat_id): the chat's own settings were set */
+  signals[SIGNAL_CHAT_SETTINGS_CHANGED] = g_signal_new ("chat-settings-changed",
+                                                        G_TYPE_FROM_CLASS (klass),
+                                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                        G_TYPE_NONE, 1, G_TYPE_INT64);
 }
 
 static void

@@ -13,6 +13,7 @@
  * Every change emits ::chat-changed (chat id) and, when the list of chats
  * changes (a title, the order, a chat added or deleted), ::chats-changed,
  * on the thread that made it: two windows showing one chat both follow.
+ * Setting a chat's own settings emits ::chat-settings-changed (chat id).
  */
 #pragma once
 
@@ -120,7 +121,8 @@ char *hearth_chat_store_get_draft (HearthChatStore  *self,
  * stop strings and every other member a number. NULL, "" or "{}": the
  * defaults. Anything else is refused (HEARTH_CHAT_STORE_ERROR_INVALID);
  * the values' ranges are the conversation's to check. Setting them is not
- * a change of the chat: no signal, no new place in the list.
+ * a change of the chat: no ::chat-changed, no new place in the list, but
+ * ::chat-settings-changed (chat id), so that every pane showing them follows.
  * get_chat_settings returns a new string, "{}" for none. */
 gboolean hearth_chat_store_set_chat_settings (HearthChatStore  *self,
                                               gint64            chat_id,

@@ -10,72 +10,24 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <glib/gi18n.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
-#include "hearth-model-layers.h"
+#include "hearth-model-name.h"
 #include "hearth-modelfile.h"
+#include "hearth-profile.h"
 
-/* The Modelfile's PARAMETERs as the typed values of Ollama's params layer
- * (the parser has checked each value against its type). */
-static gboolean
-typed_parameters (const HearthModelfile  *modelfile,
-                  GPtrArray              *params,
-                  FILE                   *err)
+/* Each step of the core's work, as `ollama create` prints it. */
+static void
+progress_cb (const char *status,
+             gpointer    user_data)
 {
-  g_autoptr (GPtrArray) stop = g_ptr_array_new ();
+  FILE *out = user_data;
 
-  for (guint i = 0; i < modelfile->parameters->len; i++)
-    {
-      const HearthModelfileParameter *p = modelfile->parameters->pdata[i];
-      HearthParameterType type;
-      gint64 n;
-      double f;
-      char *end = NULL;
-
-      if (!hearth_modelfile_parameter_type (p->name, &type))
-        continue; /* the parser refuses names it does not know */
-      if (hearth_modelfile_parameter_is_deprecated (p->name))
-        {
-          fprintf (err, _("hearth create: %s is no longer used by Ollama; it is left out\n"), p->name);
-          continue;
-        }
-      switch (type)
-        {
-        case HEARTH_PARAMETER_INT:
-          if (!g_ascii_string_to_signed (p->value, 10, G_MININT64, G_MAXINT64, &n, NULL))
-            return FALSE;
-          g_ptr_array_add (params, hearth_ollama_param_new_int (p->name, n));
-          break;
-        case HEARTH_PARAMETER_FLOAT:
-          f = g_ascii_strtod (p->value, &end);
-          if (end == p->value)
-            return FALSE;
-          g_ptr_array_add (params, hearth_ollama_param_new_float32 (p->name, (float) f));
-          break;
-        case HEARTH_PARAMETER_BOOL:
-          g_ptr_array_add (params, hearth_ollama_param_new_bool (
-                                     p->name, strchr ("1tT", p->value[0]) != NULL && p->value[0] != '\0'));
-          break;
-        case HEARTH_PARAMETER_STRING:
-          g_ptr_array_add (params, hearth_ollama_param_new_string (p->name, p->value));
-          break;
-        case HEARTH_PARAMETER_STRING_LIST:
-        default:
-          g_ptr_array_add (stop, p->value);
-          break;
-        }
-    }
-  if (stop->len > 0)
-    {
-      g_ptr_array_add (stop, NULL);
-      g_ptr_array_add (params, hearth_ollama_param_new_strings ("stop", (const char *const *) stop->pdata));
-    }
-  return TRUE;
+  fprintf (out, "%s\n", status);
+  fflush (out);
 }
 
 int
@@ -88,11 +40,7 @@ hearth_cli_create (HearthContext          *context,
 {
   const char *name = NULL, *file = NULL;
   g_autoptr (HearthModelfile) modelfile = NULL;
-  g_autoptr (HearthModelLayers) layers = hearth_model_layers_new ();
   g_autoptr (GError) error = NULL;
-  HearthStore *store = hearth_context_get_store (context);
-  g_autofree char *base_path = NULL;
-  const char *base;
 
   for (int i = 1; i < argc; i++)
     {
@@ -134,59 +82,34 @@ hearth_cli_create (HearthContext          *context,
       return 1;
     }
 
-  fprintf (out, "%s\n", "gathering model components");
-  fflush (out);
-  if (modelfile->from_path != NULL)
-    {
-      /* FROM a GGUF file: its weights come into the store under @name
-       * first (a copy, as Ollama makes), then the layers go over them */
-      if (!g_file_test (modelfile->from_path, G_FILE_TEST_IS_REGULAR))
-        {
-          fprintf (err, _("hearth create: FROM %s: there is no such file\n"), modelfile->from);
-          return 1;
-        }
-      if (!hearth_store_import (store, modelfile->from_path, name, FALSE, NULL, &error))
-        {
-          fprintf (err, "hearth create: %s\n", error->message);
-          return 1;
-        }
-      base = name;
-    }
-  else
-    {
-      base_path = hearth_store_get_model_path (store, modelfile->from, &error);
-      if (base_path == NULL)
-        {
-          fprintf (err, _("hearth create: FROM %s: %s (hearth pull %s fetches it)\n"), modelfile->from,
-                   error->message, modelfile->from);
-          return 1;
-        }
-      base = modelfile->from;
-    }
+  /* a name that cannot be one, and a value that cannot be stored, stop
+   * here; what Ollama no longer uses is said before anything is written */
+  {
+    g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, &error);
 
-  if (!typed_parameters (modelfile, layers->params, err))
-    {
-      fprintf (err, _("hearth create: a parameter's value cannot be stored\n"));
-      return 1;
-    }
-  layers->system = g_strdup (modelfile->system);
-  layers->template = g_strdup (modelfile->template_text);
-  for (guint i = 0; i < modelfile->messages->len; i++)
-    {
-      const HearthModelfileMessage *m = modelfile->messages->pdata[i];
+    if (parsed == NULL)
+      {
+        fprintf (err, "hearth create: %s\n", error->message);
+        return 1;
+      }
+  }
+  {
+    g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (HearthModelLayers) layers = hearth_profile_layers_from_modelfile (modelfile, warnings, &error);
 
-      g_ptr_array_add (layers->messages, hearth_ollama_message_new (m->role, m->content));
-    }
-  for (guint i = 0; i < modelfile->licenses->len; i++)
-    g_ptr_array_add (layers->licenses, g_strdup (modelfile->licenses->pdata[i]));
-
-  fprintf (out, "%s\n", "writing manifest");
-  fflush (out);
-  if (!hearth_model_layers_write (store, name, base, layers, &error))
+    if (layers == NULL)
+      {
+        fprintf (err, "hearth create: %s\n", error->message);
+        return 1;
+      }
+    for (guint i = 0; i < warnings->len; i++)
+      fprintf (err, "hearth create: %s\n", (const char *) warnings->pdata[i]);
+  }
+  if (!hearth_profile_create (hearth_context_get_store (context), name, modelfile, progress_cb, out,
+                              NULL, &error))
     {
       fprintf (err, "hearth create: %s\n", error->message);
       return 1;
     }
-  fprintf (out, "%s\n", "success");
   return 0;
 }

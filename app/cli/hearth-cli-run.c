@@ -25,6 +25,9 @@
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
 #include "hearth-context.h"
+#include "hearth-gguf.h"
+#include "hearth-model-name.h"
+#include "hearth-profile.h"
 #include "hearth-settings.h"
 
 typedef struct
@@ -40,12 +43,18 @@ typedef struct
                                 win over the model's own) */
   const char *system_flag;   /* --system */
   guint n_preamble;          /* the messages /clear keeps: system and examples */
+  const char *model_name;    /* MODEL as a model of the store, or NULL: a file */
+  HearthSettings *settings;  /* the model's own (its layers over Ollama's defaults) */
+  HearthModelLayers *layers; /* its layers as stored (NULL: a file) */
+  char *system;              /* the system prompt set in this session (--system,
+                                /set system), or NULL: the model's */
 
   /* state */
   HearthEngine *engine;      /* the context's */
   double load_seconds;
   gboolean cancelled;        /* the last reply was stopped with Ctrl+C */
   gboolean chatting;         /* the interactive chat, where /clear exists */
+  HearthContext *context;
   FILE *out;
   FILE *err;
 } RunState;
@@ -302,14 +311,23 @@ apply_model (RunState      *s,
   g_autoptr (HearthRequest) request = hearth_request_new (s->model_path, NULL);
 
   /* (MODEL named a model of the store where it resolved to another path) */
-  settings = hearth_settings_new_for_model (hearth_context_get_store (context),
-                                            g_str_equal (s->model_path, s->model_arg) ? NULL : s->model_arg,
-                                            NULL, &error);
+  s->model_name = g_str_equal (s->model_path, s->model_arg) ? NULL : s->model_arg;
+  settings = hearth_settings_new_for_model (hearth_context_get_store (context), s->model_name, NULL, &error);
   if (settings == NULL)
     {
       fprintf (s->err, "hearth run: %s\n", error->message);
       return 1;
     }
+  if (s->model_name != NULL)
+    {
+      s->layers = hearth_model_layers_read (hearth_context_get_store (context), s->model_name, &error);
+      if (s->layers == NULL)
+        {
+          fprintf (s->err, "hearth run: %s\n", error->message);
+          return 1;
+        }
+    }
+  s->system = g_strdup (s->system_flag);
   if (s->system_flag != NULL)
     hearth_request_add_message (request, "system", s->system_flag);
   hearth_settings_apply_to (settings, request);
@@ -324,6 +342,7 @@ apply_model (RunState      *s,
   s->n_preamble = request->roles->len;
   hearth_request_free (s->request);
   s->request = g_steal_pointer (&request);
+  s->settings = g_steal_pointer (&settings);
   return 0;
 }
 
@@ -427,6 +446,8 @@ print_chat_help (RunState *s)
   fprintf (s->out, "%s\n", _("Available commands:"));
   fprintf (s->out, "  /set parameter NAME VALUE   %s\n", _("Set a parameter (temperature, top_k, top_p, min_p, …)"));
   fprintf (s->out, "  /set system TEXT            %s\n", _("Set the system message"));
+  fprintf (s->out, "  /show                       %s\n", _("Show the model's information, settings, Modelfile …"));
+  fprintf (s->out, "  /save NAME                  %s\n", _("Save this session's model, system message and parameters as a new model"));
   fprintf (s->out, "  /clear                      %s\n", _("Forget the conversation"));
   fprintf (s->out, "  /bye                        %s\n", _("Leave"));
   fprintf (s->out, "  /?                          %s\n", _("Show this help"));
@@ -442,6 +463,264 @@ clear_conversation (RunState *s)
    * what it can reuse */
   g_ptr_array_set_size (r->roles, s->n_preamble);
   g_ptr_array_set_size (r->contents, s->n_preamble);
+}
+
+/* The value set last in this session for parameter @name (--temperature,
+ * /set parameter), or NULL. */
+static const char *
+session_parameter (RunState   *s,
+                   const char *name)
+{
+  const char *value = NULL;
+
+  for (guint i = 0; i + 1 < s->flags->len; i += 2)
+    if (g_str_equal (s->flags->pdata[i], name))
+      value = s->flags->pdata[i + 1];
+  return value;
+}
+
+/* The model as this session has it: its Modelfile (@from: the base's name
+ * or its weights' file; a GGUF file outside the store, FROM itself) with the
+ * session's system prompt and parameters over the model's, and with
+ * @with_messages the conversation as MESSAGEs after the model's own. */
+static HearthModelfile *
+session_modelfile (RunState           *s,
+                   HearthProfileFrom   from,
+                   gboolean            with_messages,
+                   GError            **error)
+{
+  g_autoptr (HearthModelfile) modelfile = NULL;
+
+  if (s->model_name != NULL)
+    {
+      modelfile = hearth_profile_to_modelfile (hearth_context_get_store (s->context), s->model_name, from,
+                                               error);
+      if (modelfile == NULL)
+        return NULL;
+    }
+  else
+    {
+      modelfile = hearth_modelfile_new ();
+      modelfile->from_path = g_canonicalize_filename (s->model_path, NULL);
+      modelfile->from = g_strdup (modelfile->from_path);
+    }
+  if (s->system != NULL)
+    {
+      g_free (modelfile->system);
+      modelfile->system = g_strdup (s->system);
+    }
+  for (guint i = 0; i + 1 < s->flags->len; i += 2)
+    {
+      const char *name = s->flags->pdata[i];
+      const char *value = s->flags->pdata[i + 1];
+
+      if (g_str_equal (name, "stop"))
+        {
+          /* added to the model's, as the session uses them */
+          hearth_modelfile_add_parameter (modelfile, name, value);
+          continue;
+        }
+      if (session_parameter (s, name) != value)
+        continue; /* set again later */
+      for (guint k = modelfile->parameters->len; k > 0; k--)
+        {
+          const HearthModelfileParameter *p = modelfile->parameters->pdata[k - 1];
+
+          if (g_str_equal (p->name, name))
+            g_ptr_array_remove_index (modelfile->parameters, k - 1);
+        }
+      hearth_modelfile_add_parameter (modelfile, name, value);
+    }
+  if (with_messages)
+    for (guint i = s->n_preamble; i < s->request->roles->len; i++)
+      hearth_modelfile_add_message (modelfile, s->request->roles->pdata[i], s->request->contents->pdata[i]);
+  return g_steal_pointer (&modelfile);
+}
+
+static void
+print_show_usage (RunState *s)
+{
+  fprintf (s->out, "%s\n", _("Available commands:"));
+  fprintf (s->out, "  /show info         %s\n", _("Show details for this model"));
+  fprintf (s->out, "  /show license      %s\n", _("Show the model's license"));
+  fprintf (s->out, "  /show modelfile    %s\n", _("Show the Modelfile of this model"));
+  fprintf (s->out, "  /show parameters   %s\n", _("Show the parameters of this model"));
+  fprintf (s->out, "  /show system       %s\n", _("Show the system message"));
+  fprintf (s->out, "  /show template     %s\n", _("Show the prompt template"));
+  fputc ('\n', s->out);
+}
+
+/* A PARAMETER's value as `hearth show --parameters` prints it. */
+static void
+print_parameter (RunState   *s,
+                 const char *name,
+                 const char *value,
+                 gboolean    quoted)
+{
+  g_autofree char *escaped = quoted ? g_strescape (value, "") : NULL;
+
+  if (quoted)
+    fprintf (s->out, "  %-30s \"%s\"\n", name, escaped);
+  else
+    fprintf (s->out, "  %-30s %s\n", name, value);
+}
+
+static void
+show_parameters (RunState *s)
+{
+  g_autoptr (GPtrArray) done = g_ptr_array_new ();
+
+  fprintf (s->out, "%s\n", _("Model defined parameters:"));
+  if (s->layers == NULL || s->layers->params->len == 0)
+    fprintf (s->out, "  %s\n", _("No additional parameters were specified for this model."));
+  for (guint i = 0; s->layers != NULL && i < s->layers->params->len; i++)
+    {
+      const HearthOllamaParam *p = s->layers->params->pdata[i];
+      g_auto (GStrv) values = hearth_profile_param_values (p);
+
+      for (guint k = 0; values[k] != NULL; k++)
+        print_parameter (s, p->name, values[k],
+                         p->type == HEARTH_OLLAMA_VALUE_STRING || p->type == HEARTH_OLLAMA_VALUE_STRINGS);
+    }
+  fputc ('\n', s->out);
+  if (s->flags->len == 0)
+    return;
+  fprintf (s->out, "%s\n", _("User defined parameters:"));
+  for (guint i = 0; i + 1 < s->flags->len; i += 2)
+    {
+      const char *name = s->flags->pdata[i];
+
+      if (g_str_equal (name, "stop"))
+        print_parameter (s, name, s->flags->pdata[i + 1], TRUE);
+      else if (!g_ptr_array_find_with_equal_func (done, name, g_str_equal, NULL))
+        {
+          print_parameter (s, name, session_parameter (s, name), FALSE);
+          g_ptr_array_add (done, (gpointer) name);
+        }
+    }
+  fputc ('\n', s->out);
+}
+
+/* The GGUF's own chat template or license (@template), or NULL. */
+static char *
+file_text (RunState *s,
+           gboolean  template)
+{
+  g_autoptr (HearthGguf) gguf = hearth_gguf_open (s->model_path, NULL);
+  const HearthModelInfo *info = gguf != NULL ? hearth_gguf_get_model_info (gguf, NULL) : NULL;
+
+  if (info == NULL)
+    return NULL;
+  return g_strdup (template ? info->chat_template : info->license);
+}
+
+/* /show WHAT: what the model is, as this session has changed it. */
+static void
+chat_show (RunState   *s,
+           const char *args)
+{
+  g_autofree char *what = g_strstrip (g_strdup (args));
+  g_autoptr (GError) error = NULL;
+
+  if (what[0] == '\0')
+    {
+      print_show_usage (s);
+      return;
+    }
+  what[strcspn (what, " \t")] = '\0'; /* the first word, as Ollama reads it */
+
+  if (g_str_equal (what, "info"))
+    {
+      char *argv[] = { (char *) "show", (char *) s->model_arg, NULL };
+
+      hearth_cli_show (s->context, NULL, 2, argv, s->out, s->err);
+    }
+  else if (g_str_equal (what, "license"))
+    {
+      g_autofree char *license = NULL;
+
+      if (s->layers != NULL && s->layers->licenses->len > 0)
+        {
+          GString *all = g_string_new (NULL);
+
+          for (guint i = 0; i < s->layers->licenses->len; i++)
+            g_string_append_printf (all, "%s%s", i > 0 ? "\n" : "", (const char *) s->layers->licenses->pdata[i]);
+          license = g_string_free (all, FALSE);
+        }
+      else
+        license = file_text (s, FALSE);
+      if (license == NULL || *license == '\0')
+        fprintf (s->out, "%s\n", _("No license was specified for this model."));
+      else
+        fprintf (s->out, "%s\n", license);
+    }
+  else if (g_str_equal (what, "modelfile"))
+    {
+      g_autoptr (HearthModelfile) modelfile = session_modelfile (s, HEARTH_PROFILE_FROM_WEIGHTS, FALSE, &error);
+      g_autofree char *text = modelfile != NULL ? hearth_modelfile_to_string (modelfile) : NULL;
+
+      if (text == NULL)
+        fprintf (s->out, "%s\n", error->message);
+      else
+        fprintf (s->out, "%s\n", text);
+    }
+  else if (g_str_equal (what, "parameters"))
+    show_parameters (s);
+  else if (g_str_equal (what, "system"))
+    {
+      const char *system = s->system != NULL ? s->system : hearth_settings_get_system (s->settings);
+
+      if (system == NULL || *system == '\0')
+        fprintf (s->out, "%s\n", _("No system message was specified for this model."));
+      else
+        fprintf (s->out, "%s\n\n", system);
+    }
+  else if (g_str_equal (what, "template"))
+    {
+      g_autofree char *template = g_strdup (hearth_settings_get_template (s->settings));
+
+      if (template == NULL)
+        template = file_text (s, TRUE);
+      if (template == NULL || *template == '\0')
+        fprintf (s->out, "%s\n", _("No prompt template was specified for this model."));
+      else
+        fprintf (s->out, "%s\n", template);
+    }
+  else
+    fprintf (s->out, _("Unknown command “/show %s”. Type /? for help.\n"), what);
+}
+
+/* /save NAME: this session's model, system prompt, parameters and
+ * conversation as a new model of the store, as Ollama's /save makes it. */
+static void
+chat_save (RunState   *s,
+           const char *args)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (args));
+  g_autoptr (HearthModelName) name = NULL;
+  g_autoptr (HearthModelfile) modelfile = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (copy[0] == '\0' || strpbrk (copy, " \t") != NULL)
+    {
+      fprintf (s->out, "%s\n  %s\n", _("Usage:"), _("/save NAME"));
+      return;
+    }
+  name = hearth_model_name_parse (copy, &error);
+  if (name == NULL)
+    {
+      fprintf (s->out, "%s\n", error->message);
+      return;
+    }
+  modelfile = session_modelfile (s, HEARTH_PROFILE_FROM_BASE, TRUE, &error);
+  if (modelfile == NULL
+      || !hearth_profile_create (hearth_context_get_store (s->context), copy, modelfile, NULL, NULL, NULL,
+                                 &error))
+    {
+      fprintf (s->out, _("The model “%s” could not be saved: %s\n"), copy, error->message);
+      return;
+    }
+  fprintf (s->out, _("Created new model '%s'\n"), copy);
 }
 
 /* Handles a /command; returns FALSE to leave. */
@@ -477,6 +756,7 @@ chat_command (RunState   *s,
           else if (!hearth_options_validate (&s->request->options, &error))
             {
               s->request->options = saved;
+              g_ptr_array_set_size (s->flags, s->flags->len - 2);
               fprintf (s->out, "%s\n", error->message);
             }
           else
@@ -497,8 +777,14 @@ chat_command (RunState   *s,
         s->n_preamble++;
       g_ptr_array_insert (r->roles, 0, g_strdup ("system"));
       g_ptr_array_insert (r->contents, 0, g_strdup (line + strlen ("/set system ")));
+      g_free (s->system);
+      s->system = g_strdup (line + strlen ("/set system "));
       fprintf (s->out, "%s\n", _("Set the system message."));
     }
+  else if (g_str_equal (line, "/show") || g_str_has_prefix (line, "/show "))
+    chat_show (s, line + strlen ("/show"));
+  else if (g_str_equal (line, "/save") || g_str_has_prefix (line, "/save "))
+    chat_save (s, line + strlen ("/save"));
   else
     fprintf (s->out, _("Unknown command “%s”. Type /? for help.\n"), line);
   return TRUE;
@@ -619,6 +905,9 @@ run_state_clear (RunState *s)
   g_clear_pointer (&s->request, hearth_request_free);
   g_clear_pointer (&s->flags, g_ptr_array_unref);
   g_clear_pointer (&s->model_path, g_free);
+  g_clear_pointer (&s->settings, hearth_settings_free);
+  g_clear_pointer (&s->layers, hearth_model_layers_free);
+  g_clear_pointer (&s->system, g_free);
   g_clear_object (&s->engine);
 }
 
@@ -634,6 +923,7 @@ hearth_cli_run_model (HearthContext          *context,
   struct sigaction action = { 0 }, previous;
   int status;
 
+  s.context = context;
   s.out = out;
   s.err = err;
   /* the scratch cache: a chat's turns reuse what it holds */

@@ -18,6 +18,7 @@
 #include "hearth-cli-output.h"
 #include "hearth-model-layers.h"
 #include "hearth-modelfile.h"
+#include "hearth-profile.h"
 #include "hearth-settings.h"
 #include "hearth-gguf.h"
 
@@ -200,6 +201,214 @@ print_description (FILE                  *out,
     }
 }
 
+/* ---- the settings a chat with the model starts with ---------------------- */
+
+typedef struct
+{
+  HearthOllamaParam *param;     /* its effective value */
+  HearthSettingSource source;
+} Setting;
+
+static void
+setting_clear (gpointer data)
+{
+  Setting *setting = data;
+
+  hearth_ollama_param_free (setting->param);
+}
+
+static gboolean
+layers_set (const HearthModelLayers *layers,
+            const char              *name)
+{
+  for (guint i = 0; layers != NULL && i < layers->params->len; i++)
+    if (g_str_equal (((HearthOllamaParam *) layers->params->pdata[i])->name, name))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+add_setting (GArray                  *settings,
+             HearthSettings          *resolved,
+             HearthOllamaParam       *param)
+{
+  Setting setting = { param, hearth_settings_get_source (resolved, param->name) };
+
+  g_array_append_val (settings, setting);
+}
+
+/* What a chat with model @name starts with: the main sampling settings,
+ * then everything else its params layer sets, each with its level (Ollama's
+ * default or the model's). */
+static GArray *
+model_settings (HearthStore              *store,
+                const char               *name,
+                const HearthModelLayers  *layers,
+                HearthSettings          **settings_out,
+                GError                  **error)
+{
+  g_autoptr (HearthSettings) resolved = hearth_settings_new_for_model (store, name, NULL, error);
+  g_autoptr (GArray) settings = NULL;
+  const HearthOptions *o;
+  const char *const *stop;
+
+  if (resolved == NULL)
+    return NULL;
+  settings = g_array_new (FALSE, TRUE, sizeof (Setting));
+  g_array_set_clear_func (settings, setting_clear);
+  o = hearth_settings_get_options (resolved);
+  add_setting (settings, resolved, hearth_ollama_param_new_float32 ("temperature", o->temperature));
+  add_setting (settings, resolved, hearth_ollama_param_new_int ("top_k", o->top_k));
+  add_setting (settings, resolved, hearth_ollama_param_new_float32 ("top_p", o->top_p));
+  add_setting (settings, resolved, hearth_ollama_param_new_float32 ("min_p", o->min_p));
+  add_setting (settings, resolved, hearth_ollama_param_new_float32 ("repeat_penalty", o->repeat_penalty));
+  add_setting (settings, resolved, hearth_ollama_param_new_int ("repeat_last_n", o->repeat_last_n));
+  add_setting (settings, resolved, hearth_ollama_param_new_int ("num_predict", o->num_predict));
+  if (o->num_ctx > 0 || layers_set (layers, "num_ctx"))
+    add_setting (settings, resolved, hearth_ollama_param_new_int ("num_ctx", o->num_ctx));
+  stop = hearth_settings_get_stop (resolved);
+  if (stop != NULL && stop[0] != NULL)
+    add_setting (settings, resolved, hearth_ollama_param_new_strings ("stop", stop));
+  /* the rest of what the model sets (seed, typical_p, or what Hearth keeps
+   * out of its options: num_gpu …) as the layer holds it */
+  for (guint i = 0; layers != NULL && i < layers->params->len; i++)
+    {
+      const HearthOllamaParam *p = layers->params->pdata[i];
+      gboolean listed = FALSE;
+
+      for (guint k = 0; k < settings->len && !listed; k++)
+        listed = g_str_equal (g_array_index (settings, Setting, k).param->name, p->name);
+      if (!listed)
+        {
+          Setting setting = { hearth_ollama_param_copy (p), HEARTH_SETTING_MODEL };
+
+          g_array_append_val (settings, setting);
+        }
+    }
+  *settings_out = g_steal_pointer (&resolved);
+  return g_steal_pointer (&settings);
+}
+
+/* "You are Mario from Super Mario Bros. Answer as Mario, the assistant,
+ * only." and "…" where more lines follow */
+static char *
+first_line (const char *text)
+{
+  const char *start = text;
+  const char *end;
+
+  while (*start == '\n' || *start == '\r')
+    start++;
+  end = start + strcspn (start, "\r\n");
+  if (end[strspn (end, "\r\n")] == '\0')
+    return g_strndup (start, (gsize) (end - start));
+  return g_strdup_printf ("%.*s …", (int) (end - start), start);
+}
+
+static void
+print_settings (FILE           *out,
+                GArray         *settings,
+                HearthSettings *resolved)
+{
+  const char *system = hearth_settings_get_system (resolved);
+
+  fprintf (out, "\n  %s\n", _("Settings"));
+  for (guint i = 0; i < settings->len; i++)
+    {
+      const Setting *setting = &g_array_index (settings, Setting, i);
+      g_auto (GStrv) values = hearth_profile_param_values (setting->param);
+      g_autofree char *joined = g_strjoinv (", ", values);
+      /* Translators: a setting's value, then where it comes from ("the model",
+       * "the default") */
+      g_autofree char *text = g_strdup_printf (_("%s  (%s)"), joined,
+                                               hearth_setting_source_to_string (setting->source));
+
+      print_row (out, setting->param->name, text);
+    }
+  if (system != NULL && *system != '\0')
+    {
+      g_autofree char *line = first_line (system);
+      g_autofree char *text = g_strdup_printf (_("%s  (%s)"), line,
+                                               hearth_setting_source_to_string (
+                                                 hearth_settings_get_source (resolved, "system")));
+
+      print_row (out, _("system"), text);
+    }
+}
+
+/* The level's name in --json, for scripts (untranslated). */
+static const char *
+source_id (HearthSettingSource source)
+{
+  switch (source)
+    {
+    case HEARTH_SETTING_MODEL:
+      return "model";
+    case HEARTH_SETTING_CHAT:
+      return "chat";
+    case HEARTH_SETTING_REPLY:
+      return "reply";
+    case HEARTH_SETTING_DEFAULT:
+    default:
+      return "default";
+    }
+}
+
+static void
+add_settings_json (JsonBuilder    *b,
+                   GArray         *settings,
+                   HearthSettings *resolved)
+{
+  const char *system = hearth_settings_get_system (resolved);
+
+  json_builder_set_member_name (b, "settings");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < settings->len; i++)
+    {
+      const Setting *setting = &g_array_index (settings, Setting, i);
+      const HearthOllamaParam *p = setting->param;
+      g_auto (GStrv) values = hearth_profile_param_values (p);
+
+      json_builder_set_member_name (b, p->name);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "value");
+      switch (p->type)
+        {
+        case HEARTH_OLLAMA_VALUE_BOOL:
+          json_builder_add_boolean_value (b, p->b);
+          break;
+        case HEARTH_OLLAMA_VALUE_INT:
+          json_builder_add_int_value (b, p->i);
+          break;
+        case HEARTH_OLLAMA_VALUE_FLOAT:
+          /* the text a Modelfile writes, so that 0.8 is 0.8 */
+          json_builder_add_double_value (b, g_ascii_strtod (values[0], NULL));
+          break;
+        case HEARTH_OLLAMA_VALUE_STRINGS:
+          json_builder_begin_array (b);
+          for (guint k = 0; values[k] != NULL; k++)
+            json_builder_add_string_value (b, values[k]);
+          json_builder_end_array (b);
+          break;
+        case HEARTH_OLLAMA_VALUE_STRING:
+        default:
+          json_builder_add_string_value (b, values[0] != NULL ? values[0] : "");
+          break;
+        }
+      hearth_cli_json_add_string (b, "source", source_id (setting->source));
+      json_builder_end_object (b);
+    }
+  if (system != NULL)
+    {
+      json_builder_set_member_name (b, "system");
+      json_builder_begin_object (b);
+      hearth_cli_json_add_string (b, "value", system);
+      hearth_cli_json_add_string (b, "source", source_id (hearth_settings_get_source (resolved, "system")));
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+}
+
 /* ---- --json -------------------------------------------------------------- */
 
 static void
@@ -220,6 +429,8 @@ static char *
 describe_json (const char            *path,
                HearthGguf            *gguf,
                const HearthModelInfo *info,
+               GArray                *settings,
+               HearthSettings        *resolved,
                gboolean               verbose)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -257,6 +468,8 @@ describe_json (const char            *path,
   json_builder_add_int_value (b, hearth_gguf_get_version (gguf));
   json_builder_set_member_name (b, "file_size");
   json_builder_add_int_value (b, (gint64) hearth_gguf_get_file_size (gguf));
+  if (settings != NULL)
+    add_settings_json (b, settings, resolved);
 
   json_builder_set_member_name (b, "tensor_types");
   json_builder_begin_array (b);
@@ -318,55 +531,6 @@ describe_json (const char            *path,
 
 /* ---- the command --------------------------------------------------------- */
 
-/* The shortest text that reads back as @value. */
-static char *
-shortest_double (double value)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  for (int precision = 1; precision <= 17; precision++)
-    {
-      g_autofree char *format = g_strdup_printf ("%%.%dg", precision);
-
-      g_ascii_formatd (buf, sizeof buf, format, value);
-      if (g_ascii_strtod (buf, NULL) == value)
-        break;
-    }
-  return g_strdup (buf);
-}
-
-/* The values of @p as a PARAMETER line holds them: one for most, one per
- * string of a list (stop); the shortest text that reads back as a number. */
-static GStrv
-param_values (const HearthOllamaParam *p)
-{
-  GPtrArray *values = g_ptr_array_new ();
-
-  switch (p->type)
-    {
-    case HEARTH_OLLAMA_VALUE_BOOL:
-      g_ptr_array_add (values, g_strdup (p->b ? "true" : "false"));
-      break;
-    case HEARTH_OLLAMA_VALUE_INT:
-      g_ptr_array_add (values, g_strdup_printf ("%" G_GINT64_FORMAT, p->i));
-      break;
-    case HEARTH_OLLAMA_VALUE_FLOAT:
-      g_ptr_array_add (values, shortest_double (p->f));
-      break;
-    case HEARTH_OLLAMA_VALUE_STRING:
-      g_ptr_array_add (values, g_strdup (p->s));
-      break;
-    case HEARTH_OLLAMA_VALUE_STRINGS:
-      for (guint k = 0; p->strv[k] != NULL; k++)
-        g_ptr_array_add (values, g_strdup (p->strv[k]));
-      break;
-    default:
-      break;
-    }
-  g_ptr_array_add (values, NULL);
-  return (GStrv) g_ptr_array_free (values, FALSE);
-}
-
 /* --parameters, --system, --license: a model's own layer, as `ollama show`
  * prints it (nothing where the model has none). */
 static int
@@ -392,7 +556,7 @@ print_layer (const HearthModelLayers *layers,
     {
       const HearthOllamaParam *p = layers->params->pdata[i];
       gboolean text = p->type == HEARTH_OLLAMA_VALUE_STRING || p->type == HEARTH_OLLAMA_VALUE_STRINGS;
-      g_auto (GStrv) values = param_values (p);
+      g_auto (GStrv) values = hearth_profile_param_values (p);
 
       for (guint k = 0; values[k] != NULL; k++)
         {
@@ -408,41 +572,33 @@ print_layer (const HearthModelLayers *layers,
 }
 
 /* --modelfile: the model as a Modelfile that `hearth create` (and `ollama
- * create`) read back as the same layers: FROM its weights' file. */
+ * create`) read back as the same layers, FROM its weights' file as `ollama
+ * show --modelfile` writes it; a GGUF file outside the store, FROM itself. */
 static int
-print_modelfile (const HearthModelLayers *layers,
-                 const char              *name,
-                 const char              *weights,
-                 FILE                    *out)
+print_modelfile (HearthStore *store,
+                 const char  *name,
+                 const char  *file,
+                 FILE        *out,
+                 FILE        *err)
 {
-  g_autoptr (HearthModelfile) modelfile = hearth_modelfile_new ();
+  g_autoptr (HearthModelfile) modelfile = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *from_name = g_strdup_printf (" FROM %s", name);
 
-  g_ptr_array_add (modelfile->comments, g_strdup (" Modelfile written by \"hearth show\""));
-  g_ptr_array_add (modelfile->comments, g_strdup (" To make a new model from this one, replace FROM with:"));
-  g_ptr_array_add (modelfile->comments, g_steal_pointer (&from_name));
-  modelfile->from = g_strdup (weights);
-  if (layers != NULL)
+  if (name != NULL)
     {
-      modelfile->system = g_strdup (layers->system);
-      modelfile->template_text = g_strdup (layers->template);
-      for (guint i = 0; i < layers->params->len; i++)
+      modelfile = hearth_profile_to_modelfile (store, name, HEARTH_PROFILE_FROM_WEIGHTS, &error);
+      if (modelfile == NULL)
         {
-          const HearthOllamaParam *p = layers->params->pdata[i];
-          g_auto (GStrv) values = param_values (p);
-
-          for (guint k = 0; values[k] != NULL; k++)
-            hearth_modelfile_add_parameter (modelfile, p->name, values[k]);
+          fprintf (err, "hearth show: %s\n", error->message);
+          return 1;
         }
-      for (guint i = 0; i < layers->messages->len; i++)
-        {
-          const HearthOllamaMessage *m = layers->messages->pdata[i];
-
-          hearth_modelfile_add_message (modelfile, m->role, m->content);
-        }
-      for (guint i = 0; i < layers->licenses->len; i++)
-        g_ptr_array_add (modelfile->licenses, g_strdup (layers->licenses->pdata[i]));
+    }
+  else
+    {
+      modelfile = hearth_modelfile_new ();
+      g_ptr_array_add (modelfile->comments, g_strdup (" Modelfile written by \"hearth show\""));
+      modelfile->from = g_strdup (file);
     }
   text = hearth_modelfile_to_string (modelfile);
   fputs (text, out);
@@ -463,6 +619,11 @@ hearth_cli_show (HearthContext          *context,
   g_autofree char *resolved = NULL;
   g_autoptr (HearthGguf) gguf = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (HearthModelLayers) layers = NULL;
+  g_autoptr (HearthSettings) settings = NULL;
+  g_autoptr (GArray) model_set = NULL;
+  HearthStore *store = hearth_context_get_store (context);
+  const char *name;
   const HearthModelInfo *info;
 
   for (int i = 1; i < argc; i++)
@@ -512,39 +673,34 @@ hearth_cli_show (HearthContext          *context,
   resolved = hearth_cli_resolve_model (context, "show", path, err);
   if (resolved == NULL)
     return 1;
-  if (layer != NULL)
+  /* a model of the store (MODEL resolved to its blob) has layers of its
+   * own (a profile's); a GGUF file outside the store has none */
+  name = g_str_equal (resolved, path) ? NULL : path;
+  if (name != NULL)
     {
-      /* a model's own layers (a profile's); a GGUF file outside the store
-       * (which MODEL resolved to itself) has none */
-      g_autoptr (HearthModelLayers) layers = NULL;
-
-      if (!g_str_equal (resolved, path))
-        {
-          layers = hearth_model_layers_read (hearth_context_get_store (context), path, &error);
-          if (layers == NULL)
-            {
-              fprintf (err, "hearth show: %s\n", error->message);
-              return 1;
-            }
-        }
-      if (g_str_equal (layer, "--modelfile"))
-        return print_modelfile (layers, path, resolved, out);
-      return print_layer (layers, layer, out);
-    }
-  if (want_template)
-    {
-      /* the template the model reads: its own where it has one (as
-       * hearth run and the window resolve it), else the file's */
-      g_autoptr (HearthSettings) settings = NULL;
-
-      settings = hearth_settings_new_for_model (hearth_context_get_store (context),
-                                                g_str_equal (resolved, path) ? NULL : path, NULL, &error);
-      if (settings == NULL)
+      layers = hearth_model_layers_read (store, name, &error);
+      if (layers == NULL)
         {
           fprintf (err, "hearth show: %s\n", error->message);
           return 1;
         }
-      if (hearth_settings_get_template (settings) != NULL)
+    }
+  if (layer != NULL && g_str_equal (layer, "--modelfile"))
+    return print_modelfile (store, name, resolved, out, err);
+  if (layer != NULL)
+    return print_layer (layers, layer, out);
+  if (name != NULL)
+    {
+      /* what a chat with it starts with, and the template it reads: its
+       * own where it has one (as hearth run and the window resolve it),
+       * else the file's */
+      model_set = model_settings (store, name, layers, &settings, &error);
+      if (model_set == NULL)
+        {
+          fprintf (err, "hearth show: %s\n", error->message);
+          return 1;
+        }
+      if (want_template && hearth_settings_get_template (settings) != NULL)
         {
           fputs (hearth_settings_get_template (settings), out);
           return 0;
@@ -578,12 +734,14 @@ hearth_cli_show (HearthContext          *context,
 
   if (want_json)
     {
-      g_autofree char *json = describe_json (path, gguf, info, verbose);
+      g_autofree char *json = describe_json (path, gguf, info, model_set, settings, verbose);
 
       fprintf (out, "%s\n", json);
       return 0;
     }
 
   print_description (out, path, gguf, info);
+  if (model_set != NULL)
+    print_settings (out, model_set, settings);
   return 0;
 }

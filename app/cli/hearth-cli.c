@@ -47,7 +47,7 @@ static const HearthCliCommand commands[] = {
     N_("The Modelfile (./Modelfile without -f) says FROM which model or GGUF file,\n"
        "and its PARAMETERs, SYSTEM prompt, TEMPLATE, MESSAGEs and LICENSE, as Ollama\n"
        "reads them. The model is stored as `ollama create` stores it: the base's\n"
-       "weights are shared, not copied."),
+       "weights are shared, not copied (a GGUF file is copied into the store once)."),
     hearth_cli_create,
   },
   {
@@ -119,7 +119,8 @@ static const HearthCliCommand commands[] = {
        "template Hearth uses for it (a profile's own, else the file's), --modelfile\n"
        "the model as a Modelfile (hearth create reads it back), --parameters, --system\n"
        "and --license the model's own layers as Ollama keeps them, --json everything\n"
-       "as JSON (--verbose: long arrays in full)."),
+       "as JSON (--verbose: long arrays in full). For a model of the store, the\n"
+       "description ends with the settings a chat with it starts with, and whose each is."),
     hearth_cli_show,
   },
   {

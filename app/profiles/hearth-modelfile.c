@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The Modelfile parser and writer. Ollama's parser (parser/parser.go) is the
+ * The Modelfile and its parser. Ollama's parser (parser/parser.go) is the
  * reference for what a Modelfile means; Hearth reads every file Ollama reads
  * the same way, except where Ollama silently loses or mangles text. There
  * Hearth refuses with a message, or keeps the text:
@@ -36,230 +36,12 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <float.h>
-#include <math.h>
 #include <pwd.h>
 #include <string.h>
 
-#include "hearth-modelfile.h"
+#include "hearth-modelfile-private.h"
 
 G_DEFINE_QUARK (hearth-modelfile-error-quark, hearth_modelfile_error)
-
-/* ---- the parameter table ------------------------------------------------ */
-
-typedef enum {
-  PARAM_CURRENT,
-  PARAM_DEPRECATED, /* Ollama warns "parameter … is deprecated" and drops it */
-  PARAM_REMOVED,    /* Ollama says "unknown parameter" */
-} ParamStatus;
-
-static const struct {
-  const char *name;
-  HearthParameterType type;
-  ParamStatus status;
-} parameter_table[] = {
-  /* api.Runner: set when the model is loaded */
-  { "num_ctx", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "num_batch", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "num_gpu", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "main_gpu", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "use_mmap", HEARTH_PARAMETER_BOOL, PARAM_CURRENT },
-  { "num_thread", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "draft_num_predict", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  /* api.Options: per request */
-  { "num_keep", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "seed", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "num_predict", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "top_k", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "top_p", HEARTH_PARAMETER_FLOAT, PARAM_CURRENT },
-  { "min_p", HEARTH_PARAMETER_FLOAT, PARAM_CURRENT },
-  { "typical_p", HEARTH_PARAMETER_FLOAT, PARAM_CURRENT },
-  { "repeat_last_n", HEARTH_PARAMETER_INT, PARAM_CURRENT },
-  { "temperature", HEARTH_PARAMETER_FLOAT, PARAM_CURRENT },
-  { "repeat_penalty", HEARTH_PARAMETER_FLOAT, PARAM_CURRENT },
-  { "presence_penalty", HEARTH_PARAMETER_FLOAT, PARAM_CURRENT },
-  { "frequency_penalty", HEARTH_PARAMETER_FLOAT, PARAM_CURRENT },
-  { "stop", HEARTH_PARAMETER_STRING_LIST, PARAM_CURRENT },
-  /* parser.go's deprecatedParameters, with the types they had */
-  { "penalize_newline", HEARTH_PARAMETER_BOOL, PARAM_DEPRECATED },
-  { "low_vram", HEARTH_PARAMETER_BOOL, PARAM_DEPRECATED },
-  { "f16_kv", HEARTH_PARAMETER_BOOL, PARAM_DEPRECATED },
-  { "logits_all", HEARTH_PARAMETER_BOOL, PARAM_DEPRECATED },
-  { "vocab_only", HEARTH_PARAMETER_BOOL, PARAM_DEPRECATED },
-  { "use_mlock", HEARTH_PARAMETER_BOOL, PARAM_DEPRECATED },
-  { "mirostat", HEARTH_PARAMETER_INT, PARAM_DEPRECATED },
-  { "mirostat_tau", HEARTH_PARAMETER_FLOAT, PARAM_DEPRECATED },
-  { "mirostat_eta", HEARTH_PARAMETER_FLOAT, PARAM_DEPRECATED },
-  /* gone from Options and not in the deprecated list: an error in Ollama
-   * (tfs_z in 0.5.2, num_gqa and rope_frequency_* in 0.1.35, numa and
-   * embedding_only in 2024) */
-  { "tfs_z", HEARTH_PARAMETER_FLOAT, PARAM_REMOVED },
-  { "num_gqa", HEARTH_PARAMETER_INT, PARAM_REMOVED },
-  { "rope_frequency_base", HEARTH_PARAMETER_FLOAT, PARAM_REMOVED },
-  { "rope_frequency_scale", HEARTH_PARAMETER_FLOAT, PARAM_REMOVED },
-  { "numa", HEARTH_PARAMETER_BOOL, PARAM_REMOVED },
-  { "embedding_only", HEARTH_PARAMETER_BOOL, PARAM_REMOVED },
-};
-
-static int
-find_parameter (const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (parameter_table); i++)
-    if (g_str_equal (parameter_table[i].name, name))
-      return (int) i;
-  return -1;
-}
-
-static gboolean
-parse_int (const char *text)
-{
-  const char *p = text;
-  guint64 limit = (guint64) G_MAXINT64;
-  guint64 v = 0;
-
-  if (*p == '+' || *p == '-')
-    {
-      if (*p == '-')
-        limit += 1;
-      p++;
-    }
-  if (!g_ascii_isdigit (*p))
-    return FALSE;
-  for (; *p != '\0'; p++)
-    {
-      if (!g_ascii_isdigit (*p))
-        return FALSE;
-      if (v > (limit - (guint64) (*p - '0')) / 10)
-        return FALSE;
-      v = v * 10 + (guint64) (*p - '0');
-    }
-  return TRUE;
-}
-
-/* Go's strconv.ParseFloat (…, 32), less NaN and the infinities. */
-static gboolean
-parse_float (const char *text,
-             gboolean   *finite)
-{
-  char *end = NULL;
-  double v;
-
-  *finite = TRUE;
-  if (*text == '\0' || g_ascii_isspace (*text))
-    return FALSE;
-  v = g_ascii_strtod (text, &end);
-  if (end == text || *end != '\0')
-    return FALSE;
-  if (!isfinite (v) || fabs (v) > FLT_MAX)
-    {
-      *finite = FALSE;
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-parse_bool (const char *text)
-{
-  static const char *const words[] = {
-    "1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False",
-  };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
-    if (g_str_equal (text, words[i]))
-      return TRUE;
-  return FALSE;
-}
-
-gboolean
-hearth_modelfile_parameter_type (const char          *name,
-                                 HearthParameterType *type)
-{
-  int i;
-
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  i = find_parameter (name);
-  if (i < 0 || parameter_table[i].status == PARAM_REMOVED)
-    return FALSE;
-  if (type != NULL)
-    *type = parameter_table[i].type;
-  return TRUE;
-}
-
-gboolean
-hearth_modelfile_parameter_is_deprecated (const char *name)
-{
-  int i;
-
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  i = find_parameter (name);
-  return i >= 0 && parameter_table[i].status == PARAM_DEPRECATED;
-}
-
-gboolean
-hearth_modelfile_check_parameter (const char  *name,
-                                  const char  *value,
-                                  GError     **error)
-{
-  gboolean finite = TRUE;
-  int i;
-
-  g_return_val_if_fail (name != NULL, FALSE);
-  g_return_val_if_fail (value != NULL, FALSE);
-
-  i = find_parameter (name);
-  if (i < 0)
-    {
-      g_autofree char *lower = g_ascii_strdown (name, -1);
-
-      if (find_parameter (lower) >= 0)
-        g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_PARAMETER,
-                     _("unknown parameter “%s”; parameter names are in lower case: %s"),
-                     name, lower);
-      else
-        g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_PARAMETER,
-                     _("unknown parameter “%s”"), name);
-      return FALSE;
-    }
-  if (parameter_table[i].status == PARAM_REMOVED)
-    {
-      g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_PARAMETER,
-                   _("Ollama no longer has the parameter “%s”; delete this line"), name);
-      return FALSE;
-    }
-
-  switch (parameter_table[i].type)
-    {
-    case HEARTH_PARAMETER_INT:
-      if (parse_int (value))
-        return TRUE;
-      g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_PARAMETER,
-                   _("%s needs a whole number, not “%s”"), name, value);
-      return FALSE;
-    case HEARTH_PARAMETER_FLOAT:
-      if (parse_float (value, &finite))
-        return TRUE;
-      if (!finite)
-        g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_PARAMETER,
-                     _("%s needs a finite number, not “%s”"), name, value);
-      else
-        g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_PARAMETER,
-                     _("%s needs a number such as 0.7, not “%s”"), name, value);
-      return FALSE;
-    case HEARTH_PARAMETER_BOOL:
-      if (parse_bool (value))
-        return TRUE;
-      g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_PARAMETER,
-                   _("%s needs true or false, not “%s”"), name, value);
-      return FALSE;
-    case HEARTH_PARAMETER_STRING:
-    case HEARTH_PARAMETER_STRING_LIST:
-    default:
-      return TRUE;
-    }
-}
 
 /* ---- the Modelfile ------------------------------------------------------- */
 
@@ -364,29 +146,10 @@ hearth_modelfile_get_parameter (const HearthModelfile *mf,
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static gboolean
-is_blank (char c)
-{
-  return c == ' ' || c == '\t';
-}
-
-static gboolean
-is_line_end (char c)
-{
-  return c == '\n' || c == '\r';
-}
-
-static gboolean
-is_message_role (const char *role)
-{
-  return g_str_equal (role, "system") || g_str_equal (role, "user")
-         || g_str_equal (role, "assistant");
-}
-
 /* golang.org/x/mod/semver's IsValid, after an optional "v": 1, 1.2, 1.2.3,
  * and 1.2.3-pre.1+build. */
-static gboolean
-is_semver (const char *text)
+gboolean
+hearth_modelfile_is_semver_internal (const char *text)
 {
   const char *p = text;
   int parts = 0;
@@ -566,19 +329,6 @@ closes (const char *s,
   while (n > 0 && is_blank (s[n - 1]))
     n--;
   return n >= min && n >= qlen && memcmp (s + n - qlen, quote, qlen) == 0;
-}
-
-static const char *
-find_in (const char *s,
-         gsize       n,
-         const char *needle)
-{
-  gsize k = strlen (needle);
-
-  for (gsize i = 0; i + k <= n; i++)
-    if (memcmp (s + i, needle, k) == 0)
-      return s + i;
-  return NULL;
 }
 
 /* Reads a value at c->p to its end (and past its line break): plain text to
@@ -982,7 +732,7 @@ parse_text (const char  *text,
               }
             if (ins == INS_REQUIRES)
               {
-                if (!is_semver (value))
+                if (!hearth_modelfile_is_semver_internal (value))
                   {
                     g_autofree char *msg = g_strdup_printf (
                       _("REQUIRES needs an Ollama version such as 0.14.0, not “%s”"), value);
@@ -1078,181 +828,4 @@ hearth_modelfile_parse_file (const char  *path,
   absolute = g_canonicalize_filename (path, NULL);
   dir = g_path_get_dirname (absolute);
   return parse_in (data, len, dir, error);
-}
-
-/* ---- the writer ------------------------------------------------------------ */
-
-/* Whether every line of @s but the last is free of @quote, so that
- * @quote @s @quote reads back as @s. */
-static gboolean
-quotable (const char *s,
-          const char *quote)
-{
-  const char *line = s;
-
-  for (const char *p = s; *p != '\0'; p++)
-    if (is_line_end (*p))
-      {
-        if (find_in (line, (gsize) (p - line), quote) != NULL)
-          return FALSE;
-        line = p + 1;
-      }
-  return TRUE;
-}
-
-static gboolean
-needs_quotes (const char *s)
-{
-  gsize n = strlen (s);
-
-  return n == 0 || s[0] == '"' || is_blank (s[0]) || is_blank (s[n - 1])
-         || strpbrk (s, "\r\n") != NULL;
-}
-
-static void
-append_value (GString    *out,
-              const char *s)
-{
-  const char *quote;
-
-  if (!needs_quotes (s))
-    {
-      g_string_append (out, s);
-      return;
-    }
-  if (*s == '\0')
-    {
-      g_string_append (out, "\"\"");
-      return;
-    }
-  /* "…" where nothing inside could end it early, else """…""", which holds
-   * anything but """ on a line that is not the last (a line that holds the
-   * quote also holds ", so "…" cannot carry such text either); that text is
-   * written as Ollama would, and hearth_modelfile_check() says so */
-  if (strpbrk (s, "\r\n") == NULL && strchr (s, '"') == NULL)
-    quote = "\"";
-  else
-    quote = "\"\"\"";
-  g_string_append (out, quote);
-  g_string_append (out, s);
-  g_string_append (out, quote);
-}
-
-static gboolean
-writable (const char *s)
-{
-  return !needs_quotes (s) || quotable (s, "\"\"\"");
-}
-
-static void
-append_line (GString    *out,
-             const char *instruction,
-             const char *value)
-{
-  if (value == NULL)
-    return;
-  g_string_append_printf (out, "%s ", instruction);
-  append_value (out, value);
-  g_string_append_c (out, '\n');
-}
-
-char *
-hearth_modelfile_to_string (const HearthModelfile *mf)
-{
-  GString *out;
-
-  g_return_val_if_fail (mf != NULL, NULL);
-
-  out = g_string_new (NULL);
-  for (guint i = 0; i < mf->comments->len; i++)
-    g_string_append_printf (out, "#%s\n", (const char *) g_ptr_array_index (mf->comments, i));
-  append_line (out, "FROM", mf->from);
-  append_line (out, "DRAFT", mf->draft);
-  append_line (out, "REQUIRES", mf->requires);
-  append_line (out, "TEMPLATE", mf->template_text);
-  append_line (out, "SYSTEM", mf->system);
-  append_line (out, "RENDERER", mf->renderer);
-  append_line (out, "PARSER", mf->parser);
-  for (guint i = 0; i < mf->parameters->len; i++)
-    {
-      const HearthModelfileParameter *p = g_ptr_array_index (mf->parameters, i);
-
-      g_string_append_printf (out, "PARAMETER %s ", p->name);
-      append_value (out, p->value);
-      g_string_append_c (out, '\n');
-    }
-  for (guint i = 0; i < mf->messages->len; i++)
-    {
-      const HearthModelfileMessage *m = g_ptr_array_index (mf->messages, i);
-
-      g_string_append_printf (out, "MESSAGE %s ", m->role);
-      append_value (out, m->content);
-      g_string_append_c (out, '\n');
-    }
-  for (guint i = 0; i < mf->licenses->len; i++)
-    append_line (out, "LICENSE", g_ptr_array_index (mf->licenses, i));
-  return g_string_free (out, FALSE);
-}
-
-gboolean
-hearth_modelfile_check (const HearthModelfile  *mf,
-                        GError                **error)
-{
-  const char *texts[] = { mf->from, mf->draft, mf->requires, mf->template_text, mf->system,
-                          mf->renderer, mf->parser };
-
-  g_return_val_if_fail (mf != NULL, FALSE);
-
-  if (mf->from == NULL || *mf->from == '\0')
-    {
-      g_set_error_literal (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_SYNTAX,
-                           _("the Modelfile has no FROM line; it needs one, such as "
-                             "FROM llama3.2 or FROM ./model.gguf"));
-      return FALSE;
-    }
-  if (mf->requires != NULL && !is_semver (mf->requires))
-    {
-      g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_SYNTAX,
-                   _("REQUIRES needs an Ollama version such as 0.14.0, not “%s”"), mf->requires);
-      return FALSE;
-    }
-  for (guint i = 0; i < mf->parameters->len; i++)
-    {
-      const HearthModelfileParameter *p = g_ptr_array_index (mf->parameters, i);
-
-      if (!hearth_modelfile_check_parameter (p->name, p->value, error))
-        return FALSE;
-      if (!writable (p->value))
-        goto unwritable;
-    }
-  for (guint i = 0; i < mf->messages->len; i++)
-    {
-      const HearthModelfileMessage *m = g_ptr_array_index (mf->messages, i);
-
-      if (!is_message_role (m->role))
-        {
-          g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_SYNTAX,
-                       _("“%s” is not a message role; expected system, user or assistant, "
-                         "in lower case"), m->role);
-          return FALSE;
-        }
-      if (!writable (m->content))
-        goto unwritable;
-    }
-  for (guint i = 0; i < mf->licenses->len; i++)
-    if (!writable (g_ptr_array_index (mf->licenses, i)))
-      goto unwritable;
-  for (guint i = 0; i < mf->comments->len; i++)
-    if (strpbrk (g_ptr_array_index (mf->comments, i), "\r\n") != NULL)
-      goto unwritable;
-  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
-    if (texts[i] != NULL && !writable (texts[i]))
-      goto unwritable;
-  return TRUE;
-
-unwritable:
-  g_set_error_literal (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_SYNTAX,
-                       _("a text holds \"\"\" on a line that is not its last; no Modelfile "
-                         "quoting can carry it"));
-  return FALSE;
 }

@@ -227,7 +227,6 @@ hearth_profile_create (HearthStore            *store,
   g_autoptr (GHashTable) before = NULL;
   g_autoptr (JsonNode) manifest = NULL;
   g_autofree char *base = NULL;
-  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   JsonArray *written = NULL;
 
   g_return_val_if_fail (HEARTH_IS_STORE (store), FALSE);
@@ -237,11 +236,9 @@ hearth_profile_create (HearthStore            *store,
   parsed = hearth_model_name_parse (name, error);
   if (parsed == NULL)
     return FALSE;
-  layers = hearth_profile_layers_from_modelfile (modelfile, warnings, error);
+  layers = hearth_profile_layers_from_modelfile (modelfile, NULL, error);
   if (layers == NULL)
     return FALSE;
-  for (guint i = 0; i < warnings->len; i++)
-    g_message ("%s", (const char *) warnings->pdata[i]);
 
   say (progress, user_data, "gathering model components");
   before = blob_names (store);

@@ -38,9 +38,9 @@ HearthModelLayers *hearth_profile_layers_from_modelfile (const HearthModelfile  
  * `ollama create` does: FROM a model of @store (its blobs shared), or FROM
  * a GGUF file (put in the store as a blob of its own, a copy, then used as
  * the base: no model is made of the file alone). @progress (may be NULL)
- * gets each step. Parameters left out (Ollama's deprecated ones) are said
- * in the log (g_message ()); hearth_profile_layers_from_modelfile () tells
- * a caller that wants them. A FROM that is not in the store, a file that is not a
+ * gets each step. Parameters left out (Ollama's deprecated ones) are left
+ * out silently here: hearth_profile_layers_from_modelfile () tells a
+ * caller that wants to say so. A FROM that is not in the store, a file that is not a
  * GGUF, an invalid name: an error that says so, and nothing written. */
 gboolean hearth_profile_create (HearthStore            *store,
                                 const char             *name,
