@@ -5670,6 +5670,164 @@ test_chat_settings_profile (void)
   wait_until (pane_hidden, window, "F9 hides the chat settings");
 }
 
+/* Issue 16's "Done when", in the window: the Modelfile of Ollama's
+ * tutorial (over a model with a chat template, as llama3.2 has) imported
+ * through the Profiles page's chooser, exported again as the same text
+ * (less its comments), and a new chat on it picked with the pointer writes
+ * its reply with the tutorial's system prompt and temperature. */
+static void
+test_profile_tutorial (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *gguf = NULL;
+  g_autofree char *path = g_build_filename (user_dirs_root, "Tutorial.Modelfile", NULL);
+  g_autofree char *export_path = g_build_filename (user_dirs_root, "tutorial.Modelfile", NULL);
+  g_autofree char *exported = NULL;
+  g_autofree char *prompt = NULL;
+  g_autoptr (JsonObject) params = NULL;
+  const char *system = "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.";
+  HearthLibrary *library = hearth_application_get_library (app);
+  HearthStore *store = hearth_library_get_store (library);
+  HearthWindow *window;
+  GtkWindow *models, *chooser, *dialog;
+  GtkWidget *view;
+  hearth_test_model m;
+  ember_error e = { 0 };
+  gint64 chat;
+
+  REQUIRE_INPUT ();
+  gguf = g_build_filename (user_dirs_root, "settings-chatml.gguf", NULL);
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  m.arch = "qwen2";
+  if (!g_file_test (gguf, G_FILE_TEST_EXISTS))
+    g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  if (!hearth_store_import (store, gguf, "chatml", TRUE, NULL, &error))
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  hearth_store_remove (store, "tutorial", NULL, NULL);
+  hearth_library_refresh (library);
+  g_assert_true (g_file_set_contents (path,
+                                      "FROM chatml\n"
+                                      "# set the temperature to 1 [higher is more creative, lower is more coherent]\n"
+                                      "PARAMETER temperature 1\n"
+                                      "\n"
+                                      "# set the system message\n"
+                                      "SYSTEM \"\"\"\n"
+                                      "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.\n"
+                                      "\"\"\"\n", -1, NULL));
+
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  models = GTK_WINDOW (hearth_models_window_new (GTK_WINDOW (window), library,
+                                                 hearth_application_get_downloads (app)));
+  gtk_window_set_default_size (models, 900, 760);
+  gtk_window_present (models);
+  wait_until (widget_is_mapped, models, "the Models window is shown");
+  ui_input_spin (300);
+  {
+    GtkWidget *title = find_widget (GTK_WIDGET (models), ADW_TYPE_VIEW_SWITCHER_TITLE, NULL,
+                                    NULL);
+
+    ui_input_click (find_drawn (title, GTK_TYPE_LABEL, "label", _("Profiles")));
+  }
+
+  /* imported: the chooser, the name it offers, Enter */
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+    GtkWidget *name_entry;
+
+    click_button (GTK_WIDGET (models), _("_Import a Modelfile…"));
+    chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+    g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
+    wait_until (chooser_has_file, chooser, "the file chooser selects the Modelfile");
+    ui_input_spin (200);
+    click_closing (chooser, _("_Open"));
+    dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    name_entry = find_widget (GTK_WIDGET (dialog), GTK_TYPE_ENTRY, NULL, NULL);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_entry)), ==, "tutorial");
+    ui_input_click (name_entry);
+    ui_input_key (GDK_KEY_Return, 0);
+  }
+  /* shown: from its base, with what it sets */
+  {
+    GtkWidget *row = wait_profile_row (models, "tutorial:latest", TRUE);
+
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "chatml"));
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "temperature 1"));
+  }
+
+  /* exported: what the tutorial said, FROM the base by its full name */
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (export_path);
+    g_autoptr (GFile) folder = g_file_new_for_path (user_dirs_root);
+
+    g_unlink (export_path);
+    click_profile_menu (models, "tutorial:latest", _("E_xport Modelfile…"));
+    chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+    g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL));
+    wanted_folder = file;
+    wait_until (chooser_has_wanted_folder, chooser, "the chooser names tutorial.Modelfile");
+    wanted_folder = NULL;
+    ui_input_spin (300);
+    click_closing (chooser, _("_Export"));
+    wait_until (profile_file_exists, export_path, "the Modelfile is written");
+    g_assert_true (g_file_get_contents (export_path, &exported, NULL, NULL));
+    g_assert_cmpstr (exported, ==,
+                     "FROM chatml:latest\n"
+                     "SYSTEM \"\"\"\n"
+                     "You are Mario from Super Mario Bros. Answer as Mario, the assistant, only.\n"
+                     "\"\"\"\n"
+                     "PARAMETER temperature 1\n");
+  }
+  gtk_window_destroy (models);
+  ui_input_spin (300);
+
+  /* applied: a new chat, the profile picked with the pointer, a reply */
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until (no_toast, window, "no toast covers the window");
+  view = hearth_window_get_chat_view (window);
+  {
+    g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+    GtkWidget *new_chat = NULL;
+
+    hearth_ui_collect_widgets (GTK_WIDGET (window), GTK_TYPE_BUTTON, buttons);
+    for (guint i = 0; i < buttons->len; i++)
+      if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), "win.new-chat") == 0
+          && gtk_widget_get_mapped (buttons->pdata[i]))
+        new_chat = buttons->pdata[i];
+    g_assert_nonnull (new_chat);
+    ui_input_click (new_chat);
+  }
+  ui_input_spin (300);
+  chat = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
+  {
+    GtkWidget *dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
+    GtkPopover *popup;
+    GtkWidget *item;
+
+    ui_input_click (dropdown);
+    popup = GTK_POPOVER (find_widget (dropdown, GTK_TYPE_POPOVER, NULL, NULL));
+    wait_until (popover_shown, popup, "the model list opens");
+    item = find_widget (GTK_WIDGET (popup), GTK_TYPE_LABEL, "label", "tutorial:latest");
+    g_assert_nonnull (item);
+    ui_input_click (item);
+    wait_until (popover_hidden, popup, "the model list closes");
+  }
+  prompt = send_and_log (view, chat, "hi");
+  /* the tutorial's system prompt, first in the prompt; its temperature */
+  g_assert_nonnull (strstr (prompt, system));
+  g_assert_true (strstr (prompt, system) < strstr (prompt, "hi"));
+  params = last_reply_params (chat);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (params, "temperature"), 1.0, 1e-6);
+  {
+    g_autoptr (HearthChat) c = hearth_chat_store_get_chat (hearth_application_get_chat_store (app, NULL),
+                                                           chat, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (c->model, ==, "tutorial:latest");
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -5742,6 +5900,7 @@ main (int    argc,
   g_test_add_func ("/ui/chat-narrow", test_chat_narrow);
   g_test_add_func ("/ui/chat-settings", test_chat_settings);
   g_test_add_func ("/ui/chat-settings-profile", test_chat_settings_profile);
+  g_test_add_func ("/ui/profile-tutorial", test_profile_tutorial);
   g_test_add_func ("/ui/chat-long", test_chat_long);
   g_test_add_func ("/ui/tooltips", test_tooltips);
   g_test_add_func ("/ui/discover-narrow", test_discover_narrow);
