@@ -38,7 +38,7 @@ static const struct
   { "repeat_penalty", N_("Repeat Penalty"), N_("Above 1, words used recently become less likely"), RANGE_NON_NEGATIVE },
   { "repeat_last_n", N_("Repeat Window"), N_("How many recent tokens the penalty looks at; 0: none, -1: all"), RANGE_FROM_MINUS_ONE },
   { "seed", N_("Seed"), N_("The same seed and settings give the same reply; empty: a random one"), RANGE_ANY },
-  { "num_ctx", N_("Context Length"), N_("Tokens the model keeps in mind, up to 131072; empty: the model’s, at most 4096"), RANGE_CONTEXT },
+  { "num_ctx", N_("Context Length"), N_("Tokens the model keeps in mind, up to 131072; empty: the base model’s, at most 4096"), RANGE_CONTEXT },
   { "num_predict", N_("Reply Length"), N_("The most tokens in a reply; -1: no limit"), RANGE_FROM_MINUS_TWO },
 };
 
