@@ -2579,6 +2579,16 @@ conversation_idle (gpointer data)
   return !hearth_conversation_is_generating (data);
 }
 
+/* A whole reply: stories260K writes one in a second or two, but the
+ * engine's threads are niced, and a machine busy with other work (the
+ * Vulkan tests beside these, on two cores) can hold them back for long. */
+static void
+wait_reply (HearthConversation *conversation,
+            const char         *what)
+{
+  hearth_test_wait_until (conversation_idle, conversation, 90, what);
+}
+
 static gboolean
 rows_shown (gpointer data)
 {
@@ -2952,7 +2962,7 @@ test_chat_tools (void)
   options.num_ctx = 160;
   hearth_conversation_set_options (conversation, &options);
   type_and_send (view, "A frog sat on a log");
-  wait_until (conversation_idle, conversation, "the reply is written");
+  wait_reply (conversation, "the reply is written");
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 2);
   wait_rows (view, 2);
@@ -3030,7 +3040,7 @@ test_chat_tools (void)
   options.num_ctx = 64;
   hearth_conversation_set_options (conversation, &options);
   type_and_send (view, "What did the frog do next, and where did it go after that?");
-  wait_until (conversation_idle, conversation, "the context-full error");
+  wait_reply (conversation, "the context-full error");
   /* the chat moved to the top of the sidebar: still the one shown */
   g_assert_cmpint (hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view)), ==, chat);
   g_clear_pointer (&path, g_ptr_array_unref);
@@ -3048,7 +3058,7 @@ test_chat_tools (void)
   /* the oldest turns left out: the question answered */
   g_signal_emit_by_name (find_button (view, _("_Leave Out Oldest Turns")), "clicked");
   g_assert_true (hearth_conversation_is_generating (conversation));
-  wait_until (conversation_idle, conversation, "the reply without the oldest turns");
+  wait_reply (conversation, "the reply without the oldest turns");
   g_clear_pointer (&path, g_ptr_array_unref);
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 4);
@@ -3149,7 +3159,7 @@ test_chat (void)
   g_assert_true (hearth_conversation_is_generating (conversation));
   /* the send button is the stop button while the reply is written */
   g_assert_nonnull (find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat.stop"));
-  wait_until (conversation_idle, conversation, "the reply is written");
+  wait_reply (conversation, "the reply is written");
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 2);
   g_assert_cmpstr (MSG (path, 0)->content, ==, "Once upon a time, there was a little dog");
@@ -3216,7 +3226,7 @@ test_chat (void)
 
   /* written again: two versions of the reply */
   g_assert_true (gtk_widget_activate_action (view, "chat.regenerate", "x", MSG (path, 1)->id));
-  wait_until (conversation_idle, conversation, "the second reply is written");
+  wait_reply (conversation, "the second reply is written");
   g_clear_pointer (&path, g_ptr_array_unref);
   path = shown_messages (chats, chat);
   g_assert_cmpuint (MSG (path, 1)->n_siblings, ==, 2);
@@ -3236,7 +3246,7 @@ test_chat (void)
   /* a second question, stopped at once: what was written stays */
   type_and_send (view, "What happened next?");
   g_assert_true (gtk_widget_activate_action (view, "chat.stop", NULL));
-  wait_until (conversation_idle, conversation, "the stopped reply ends");
+  wait_reply (conversation, "the stopped reply ends");
   g_clear_pointer (&path, g_ptr_array_unref);
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 4);
@@ -3256,7 +3266,7 @@ test_chat (void)
     adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "send");
     gtk_window_destroy (dialog);
   }
-  wait_until (conversation_idle, conversation, "the edited question is answered");
+  wait_reply (conversation, "the edited question is answered");
   g_clear_pointer (&path, g_ptr_array_unref);
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 4);
@@ -4552,7 +4562,7 @@ run_reader (gint64      chat,
   g_signal_emit_by_name (find_widget (view, GTK_TYPE_BUTTON, "label", _("_Try Again")), "clicked");
   g_assert_true (hearth_conversation_is_generating (conversation));
   hearth_conversation_stop (conversation);
-  wait_until (conversation_idle, conversation, "the new version stops");
+  wait_reply (conversation, "the new version stops");
   g_object_unref (conversation);
   {
     g_autoptr (GError) error = NULL;
@@ -5115,7 +5125,7 @@ test_chat_settings (void)
   g_setenv ("G_MESSAGES_DEBUG", "hearth-engine", TRUE);
   ui_input_key (GDK_KEY_Return, 0);
   conversation = hearth_application_get_conversation (app, chat);
-  wait_until (conversation_idle, conversation, "the reply is finished");
+  wait_reply (conversation, "the reply is finished");
   g_object_unref (conversation);
   g_unsetenv ("G_MESSAGES_DEBUG");
   g_assert_cmpuint (logged_prompts->len, ==, 1);
@@ -5294,7 +5304,7 @@ send_and_log (GtkWidget  *view,
   g_setenv ("G_MESSAGES_DEBUG", "hearth-engine", TRUE);
   ui_input_key (GDK_KEY_Return, 0);
   conversation = hearth_application_get_conversation (app, chat);
-  wait_until (conversation_idle, conversation, "the reply is finished");
+  wait_reply (conversation, "the reply is finished");
   g_object_unref (conversation);
   g_unsetenv ("G_MESSAGES_DEBUG");
   g_assert_cmpuint (logged_prompts->len, ==, 1);
