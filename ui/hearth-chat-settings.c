@@ -10,6 +10,8 @@
 
 #include "hearth-chat-settings.h"
 #include "hearth-gguf.h"
+#include "hearth-modelfile.h"
+#include "hearth-parameter-rows.h"
 #include "hearth-profile.h"
 #include "hearth-request.h"
 #include "hearth-save-profile.h"
@@ -18,30 +20,13 @@
 /* A change is saved this long after the last one. */
 #define SAVE_DELAY_MS 500
 
-/* The longest context a chat may ask for where the model's own length is
- * not known. */
-#define MAX_NUM_CTX 131072
-
-/* The parameters shown as rows, by Ollama's names. */
-static const struct
-{
-  const char *name;
-  const char *title;
-  const char *help;
-  gboolean is_float;
-} params[] = {
-  { "top_k", N_("Top K"), N_("Chooses among only the K likeliest words; 0: among all"), FALSE },
-  { "top_p", N_("Top P"), N_("Chooses among the likeliest words that together reach this probability (0–1)"), TRUE },
-  { "min_p", N_("Min P"), N_("Leaves out words less likely than this share of the likeliest (0–1)"), TRUE },
-  { "repeat_penalty", N_("Repeat Penalty"), N_("Above 1, words used recently become less likely"), TRUE },
-  { "repeat_last_n", N_("Repeat Window"), N_("How many recent tokens the penalty looks at; 0: none, -1: all"), FALSE },
-  { "seed", N_("Seed"), N_("The same seed and settings give the same reply; empty: a random one"), FALSE },
-  /* (its help says the model's own length: help_text ()) */
-  { "num_ctx", N_("Context Length"), NULL, FALSE },
-  { "num_predict", N_("Reply Length"), N_("The most tokens in a reply; -1: no limit"), FALSE },
+/* The parameters shown as rows, by Ollama's names (temperature has its
+ * spin button), in hearth_parameter_rows_names ()'s order. */
+static const char *const param_names[] = {
+  "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n", "seed", "num_ctx", "num_predict",
 };
 
-#define N_PARAMS G_N_ELEMENTS (params)
+#define N_PARAMS G_N_ELEMENTS (param_names)
 
 struct _HearthChatSettings
 {
@@ -150,45 +135,6 @@ source_label (HearthChatSettings  *self,
     }
 }
 
-static char *
-help_text (HearthChatSettings *self,
-           guint               i)
-{
-  if (g_str_equal (params[i].name, "num_ctx"))
-    return g_strdup_printf (_("Tokens the model keeps in mind, up to %u, the model’s own length; "
-                              "empty: at most 4096"), self->max_ctx);
-  return g_strdup (_(params[i].help));
-}
-
-/* Whether @text is a value parameter @name takes; the error says why not. */
-static gboolean
-check_value (HearthChatSettings  *self,
-             const char          *name,
-             const char          *text,
-             GError             **error)
-{
-  HearthOptions o;
-  gint64 n;
-
-  hearth_options_init (&o);
-  if (!hearth_options_set (&o, name, text, error) || !hearth_options_validate (&o, error))
-    return FALSE;
-  if (g_str_equal (name, "seed") && (!g_ascii_string_to_signed (text, 10, 0, G_MAXINT64, &n, NULL)))
-    {
-      g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("The seed is a whole number from 0"));
-      return FALSE;
-    }
-  if (g_str_equal (name, "num_ctx") && o.num_ctx > self->max_ctx)
-    {
-      g_set_error (error, HEARTH_OPTIONS_ERROR, 0, _("The context length is at most %u, the model’s own"),
-                   self->max_ctx);
-      return FALSE;
-    }
-  if (g_str_equal (name, "top_k") && o.top_k < 0)
-    return FALSE;
-  return TRUE;
-}
-
 /* ---- saving ---------------------------------------------------------------- */
 
 static void
@@ -271,19 +217,20 @@ update_row (HearthChatSettings *self,
             guint               i,
             const char         *error)
 {
-  g_autofree char *help = help_text (self, i);
+  const char *name = param_names[i];
+  g_autofree char *help = hearth_parameter_help (name, self->max_ctx);
   g_autofree char *subtitle = NULL;
-  g_autofree char *tip = reset_tooltip (self, params[i].name);
-  g_autofree char *base = base_text (self, params[i].name);
+  g_autofree char *tip = reset_tooltip (self, name);
+  g_autofree char *base = base_text (self, name);
 
   if (error != NULL)
     subtitle = g_markup_escape_text (error, -1);
   else
     subtitle = g_markup_printf_escaped ("<b>%s</b> · %s",
-                                        source_label (self, source_of (self, params[i].name)), help);
+                                        source_label (self, source_of (self, name)), help);
   adw_action_row_set_subtitle (self->rows[i], subtitle);
   gtk_entry_set_placeholder_text (self->entries[i], *base != '\0' ? base
-                                                  : g_str_equal (params[i].name, "seed")
+                                                  : g_str_equal (name, "seed")
                                                     ? _("random") : _("auto"));
   set_reset_tooltip (GTK_WIDGET (self->resets[i]), tip);
 }
@@ -362,7 +309,8 @@ param_changed_cb (GtkEditable        *entry,
                   HearthChatSettings *self)
 {
   guint i = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (entry), "hearth-param"));
-  const char *name = params[i].name;
+  const char *name = param_names[i];
+  HearthParameterType type = HEARTH_PARAMETER_INT;
   g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
   g_autofree char *base = base_text (self, name);
   g_autoptr (GError) error = NULL;
@@ -370,11 +318,11 @@ param_changed_cb (GtkEditable        *entry,
 
   if (*text == '\0')
     json_object_remove_member (self->settings, name);
-  else if (!check_value (self, name, text, &error))
+  else if (!hearth_parameter_check (name, text, self->max_ctx, &error))
     bad = TRUE;   /* shown in place, and not saved: the value saved before stays */
   else if (*base != '\0' && g_ascii_strtod (text, NULL) == g_ascii_strtod (base, NULL))
     json_object_remove_member (self->settings, name);
-  else if (params[i].is_float)
+  else if (hearth_modelfile_parameter_type (name, &type) && type == HEARTH_PARAMETER_FLOAT)
     json_object_set_double_member (self->settings, name, g_ascii_strtod (text, NULL));
   else
     json_object_set_int_member (self->settings, name, g_ascii_strtoll (text, NULL, 10));
@@ -382,7 +330,7 @@ param_changed_cb (GtkEditable        *entry,
     gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
-  update_row (self, i, bad ? (error != NULL ? error->message : _("Out of range")) : NULL);
+  update_row (self, i, bad ? error->message : NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->resets[i]), *text != '\0');
   update_reset_all (self);
   schedule_save (self);
@@ -436,26 +384,17 @@ stop_changed_cb (GtkEditable        *row,
   stops_changed (self);
 }
 
-static AdwEntryRow *
+static GtkWidget *
 add_stop_row (HearthChatSettings *self,
               const char         *text)
 {
-  AdwEntryRow *row = ADW_ENTRY_ROW (adw_entry_row_new ());
-  GtkWidget *remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
+  GtkWidget *remove;
+  GtkWidget *row = hearth_parameter_stop_row_new (text, &remove);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Stop String"));
-  gtk_editable_set_text (GTK_EDITABLE (row), text);
-  gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (remove, "flat");
-  gtk_widget_set_tooltip_text (remove, _("Remove"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Remove"), -1);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (remove), "chat-settings.remove-stop");
-  g_object_set_data (G_OBJECT (remove), "hearth-row", row);
   gtk_actionable_set_action_target (GTK_ACTIONABLE (remove), "t", (guint64) GPOINTER_TO_SIZE (row));
-  adw_entry_row_add_suffix (row, remove);
   g_signal_connect (row, "changed", G_CALLBACK (stop_changed_cb), self);
-  adw_preferences_group_add (self->stop_group, GTK_WIDGET (row));
+  adw_preferences_group_add (self->stop_group, row);
   g_ptr_array_add (self->stop_rows, row);
   return row;
 }
@@ -483,7 +422,7 @@ load_widgets (HearthChatSettings *self)
   update_temperature_reset (self);
   for (guint i = 0; i < N_PARAMS; i++)
     {
-      JsonNode *node = json_object_get_member (self->settings, params[i].name);
+      JsonNode *node = json_object_get_member (self->settings, param_names[i]);
       g_autofree char *text = NULL;
 
       if (node != NULL && JSON_NODE_HOLDS_VALUE (node)
@@ -529,15 +468,15 @@ load_widgets (HearthChatSettings *self)
 
 /* ---- the model ------------------------------------------------------------------ */
 
-/* The model's own context length, from its GGUF; MAX_NUM_CTX where it
- * cannot be read. */
+/* The model's own context length, from its GGUF; HEARTH_PARAMETER_MAX_NUM_CTX
+ * where it cannot be read. */
 static guint
 model_context_length (HearthChatSettings *self)
 {
   guint64 length = 0;
 
   if (self->model == NULL)
-    return MAX_NUM_CTX;
+    return HEARTH_PARAMETER_MAX_NUM_CTX;
   if (g_path_is_absolute (self->model))
     {
       g_autoptr (HearthGguf) gguf = hearth_gguf_open (self->model, NULL);
@@ -554,7 +493,7 @@ model_context_length (HearthChatSettings *self)
         if (g_str_equal (hearth_model_item_get_name (item), self->model))
           length = hearth_model_item_get_context_length (item);
       }
-  return length > 0 ? (guint) MIN (length, 1 << 24) : MAX_NUM_CTX;
+  return length > 0 ? (guint) MIN (length, 1 << 24) : HEARTH_PARAMETER_MAX_NUM_CTX;
 }
 
 /* self->base from the chat's model: its own values over Ollama's defaults
@@ -760,7 +699,7 @@ reset_value_activated (GtkWidget  *widget,
                               hearth_settings_get_options (self->base)->temperature);
   else
     for (guint i = 0; i < N_PARAMS; i++)
-      if (g_str_equal (name, params[i].name))
+      if (g_str_equal (name, param_names[i]))
         gtk_editable_set_text (GTK_EDITABLE (self->entries[i]), "");
 }
 
@@ -771,7 +710,7 @@ add_stop_activated (GtkWidget  *widget,
 {
   HearthChatSettings *self = HEARTH_CHAT_SETTINGS (widget);
 
-  gtk_widget_grab_focus (GTK_WIDGET (add_stop_row (self, "")));
+  gtk_widget_grab_focus (add_stop_row (self, ""));
 }
 
 static void
@@ -907,24 +846,26 @@ hearth_chat_settings_init (HearthChatSettings *self)
 
   self->settings = json_object_new ();
   self->base = hearth_settings_new ();
-  self->max_ctx = MAX_NUM_CTX;
+  self->max_ctx = HEARTH_PARAMETER_MAX_NUM_CTX;
   self->stop_rows = g_ptr_array_new ();
 
   for (guint i = 0; i < N_PARAMS; i++)
     {
+      const char *title = hearth_parameter_title (param_names[i]);
+
       self->rows[i] = ADW_ACTION_ROW (adw_action_row_new ());
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->rows[i]), _(params[i].title));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->rows[i]), title);
       self->entries[i] = GTK_ENTRY (gtk_entry_new ());
-      gtk_widget_set_name (GTK_WIDGET (self->entries[i]), params[i].name);
+      gtk_widget_set_name (GTK_WIDGET (self->entries[i]), param_names[i]);
       gtk_widget_set_valign (GTK_WIDGET (self->entries[i]), GTK_ALIGN_CENTER);
       gtk_editable_set_width_chars (GTK_EDITABLE (self->entries[i]), 6);
       gtk_editable_set_max_width_chars (GTK_EDITABLE (self->entries[i]), 8);
       gtk_entry_set_input_purpose (self->entries[i], GTK_INPUT_PURPOSE_NUMBER);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->entries[i]), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _(params[i].title), -1);
+                                      title, -1);
       g_object_set_data (G_OBJECT (self->entries[i]), "hearth-param", GUINT_TO_POINTER (i));
       g_signal_connect (self->entries[i], "changed", G_CALLBACK (param_changed_cb), self);
-      self->resets[i] = make_reset_button (params[i].name);
+      self->resets[i] = make_reset_button (param_names[i]);
       adw_action_row_add_suffix (self->rows[i], GTK_WIDGET (self->resets[i]));
       adw_action_row_add_suffix (self->rows[i], GTK_WIDGET (self->entries[i]));
       adw_action_row_set_activatable_widget (self->rows[i], GTK_WIDGET (self->entries[i]));

@@ -633,25 +633,16 @@ remove_stop_clicked_cb (GtkButton           *button,
   update_validity (self);
 }
 
-static AdwEntryRow *
+static GtkWidget *
 add_stop_row (HearthProfileEditor *self,
               const char          *text)
 {
-  AdwEntryRow *row = ADW_ENTRY_ROW (adw_entry_row_new ());
-  GtkWidget *remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
+  GtkWidget *remove;
+  GtkWidget *row = hearth_parameter_stop_row_new (text, &remove);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Stop String"));
-  gtk_editable_set_text (GTK_EDITABLE (row), text);
-  gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (remove, "flat");
-  gtk_widget_set_tooltip_text (remove, _("Remove"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Remove"), -1);
-  g_object_set_data (G_OBJECT (remove), "hearth-row", row);
   g_signal_connect (remove, "clicked", G_CALLBACK (remove_stop_clicked_cb), self);
-  adw_entry_row_add_suffix (row, remove);
   g_signal_connect (row, "changed", G_CALLBACK (stop_changed_cb), self);
-  adw_preferences_group_add (self->stop_group, GTK_WIDGET (row));
+  adw_preferences_group_add (self->stop_group, row);
   g_ptr_array_add (self->stop_rows, row);
   return row;
 }
@@ -663,7 +654,7 @@ add_stop_activated (GtkWidget  *widget,
 {
   HearthProfileEditor *self = HEARTH_PROFILE_EDITOR (widget);
 
-  gtk_widget_grab_focus (GTK_WIDGET (add_stop_row (self, "")));
+  gtk_widget_grab_focus (add_stop_row (self, ""));
 }
 
 /* ---- example messages -------------------------------------------------------------- */
