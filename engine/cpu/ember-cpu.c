@@ -17,6 +17,7 @@
 
 #include "ember-cpu.h"
 #include "ember-cpu-ops.h"
+#include "ember-cpu-q8.h"
 #include "ember-model-private.h"
 #include "ember-private.h"
 #include "ember-quant.h"
@@ -35,10 +36,12 @@ struct ember_cpu {
   float *k_cache;           /* [n_layer][n_ctx][kv_dim] */
   float *v_cache;
   ember_pool *pool;
+  ember_cpu_kernels kernels; /* resolved: REFERENCE or an integer set */
 
   /* scratch for one batch */
   float *x, *xn, *q, *k, *v, *att, *gate, *up, *last;
   float *rope;              /* MAX_BATCH rotation tables of rope_dims floats */
+  void *q8;                 /* a batch's activations quantized (ember_cpu_matmul_q8) */
 };
 
 /* ---- kernels ------------------------------------------------------------- */
@@ -335,6 +338,21 @@ ember_cpu_swiglu (float       *gate,
 
 /* ---- one batch through the model ---------------------------------------- */
 
+/* A product with the context's kernels: the integer ones where @w's type
+ * has them, else the reference. */
+static void
+matmul (ember_cpu          *ctx,
+        const ember_matrix *w,
+        const float        *x,
+        float              *out,
+        uint32_t            batch)
+{
+  if (ctx->kernels != EMBER_CPU_KERNELS_REFERENCE
+      && ember_cpu_matmul_q8 (ctx->pool, ctx->kernels, w, x, out, batch, ctx->q8))
+    return;
+  ember_cpu_matmul (ctx->pool, w, x, out, batch);
+}
+
 void
 ember_cpu_forward (ember_cpu     *ctx,
                    const int32_t *tokens,
@@ -375,9 +393,9 @@ ember_cpu_forward (ember_cpu     *ctx,
       for (uint32_t b = 0; b < batch; b++)
         ember_cpu_rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
                             L->attn_norm, n_embd, hp->rms_eps);
-      ember_cpu_matmul (ctx->pool, &L->wq, ctx->xn, ctx->q, batch);
-      ember_cpu_matmul (ctx->pool, &L->wk, ctx->xn, ctx->k, batch);
-      ember_cpu_matmul (ctx->pool, &L->wv, ctx->xn, ctx->v, batch);
+      matmul (ctx, &L->wq, ctx->xn, ctx->q, batch);
+      matmul (ctx, &L->wk, ctx->xn, ctx->k, batch);
+      matmul (ctx, &L->wv, ctx->xn, ctx->v, batch);
       ember_cpu_add_bias (ctx->q, L->bq, q_dim, batch);
       ember_cpu_add_bias (ctx->k, L->bk, kv_dim, batch);
       ember_cpu_add_bias (ctx->v, L->bv, kv_dim, batch);
@@ -400,7 +418,7 @@ ember_cpu_forward (ember_cpu     *ctx,
         ember_cpu_attention_items (&job, 0, (uint64_t) batch * hp->n_head);
       else
         ember_pool_run (ctx->pool, ember_cpu_attention_items, &job, (uint64_t) batch * hp->n_head);
-      ember_cpu_matmul (ctx->pool, &L->wo, ctx->att, ctx->xn, batch);
+      matmul (ctx, &L->wo, ctx->att, ctx->xn, batch);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
 
@@ -408,10 +426,10 @@ ember_cpu_forward (ember_cpu     *ctx,
       for (uint32_t b = 0; b < batch; b++)
         ember_cpu_rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
                             L->ffn_norm, n_embd, hp->rms_eps);
-      ember_cpu_matmul (ctx->pool, &L->w_gate, ctx->xn, ctx->gate, batch);
-      ember_cpu_matmul (ctx->pool, &L->w_up, ctx->xn, ctx->up, batch);
+      matmul (ctx, &L->w_gate, ctx->xn, ctx->gate, batch);
+      matmul (ctx, &L->w_up, ctx->xn, ctx->up, batch);
       ember_cpu_swiglu (ctx->gate, ctx->up, (uint64_t) batch * hp->n_ff);
-      ember_cpu_matmul (ctx->pool, &L->w_down, ctx->gate, ctx->xn, batch);
+      matmul (ctx, &L->w_down, ctx->gate, ctx->xn, batch);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
     }
@@ -420,7 +438,7 @@ ember_cpu_forward (ember_cpu     *ctx,
     {
       ember_cpu_rms_norm (ctx->last, ctx->x + (uint64_t) (batch - 1) * n_embd, m->output_norm,
                           n_embd, hp->rms_eps);
-      ember_cpu_matmul (ctx->pool, &m->output, ctx->last, logits, 1);
+      matmul (ctx, &m->output, ctx->last, logits, 1);
     }
 }
 
@@ -444,12 +462,13 @@ ember_status
 ember_cpu_new (const ember_model *model,
                uint32_t           n_ctx,
                uint32_t           n_threads,
+               ember_cpu_kernels  kernels,
                ember_cpu        **out,
                ember_error       *error)
 {
   const ember_hparams *hp;
   ember_cpu *cpu;
-  uint64_t kv_dim, q_dim, cache_floats;
+  uint64_t kv_dim, q_dim, cache_floats, max_cols;
 
   if (model == NULL || out == NULL)
     return ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT, "ember_cpu_new: missing argument");
@@ -476,9 +495,15 @@ ember_cpu_new (const ember_model *model,
   cpu->up = calloc ((size_t) MAX_BATCH * hp->n_ff, sizeof (float));
   cpu->last = calloc (hp->n_embd, sizeof (float));
   cpu->rope = calloc ((size_t) MAX_BATCH * (hp->rope_dims > 0 ? hp->rope_dims : 1), sizeof (float));
+  /* the widest input of a product: n_embd, q_dim (wo) or n_ff (w_down) */
+  max_cols = hp->n_embd > q_dim ? hp->n_embd : q_dim;
+  max_cols = max_cols > hp->n_ff ? max_cols : hp->n_ff;
+  cpu->kernels = ember_cpu_kernels_resolve (kernels);
+  cpu->q8 = malloc (ember_q8_scratch_bytes (max_cols, MAX_BATCH));
   if (cpu->k_cache == NULL || cpu->v_cache == NULL || cpu->x == NULL || cpu->xn == NULL
       || cpu->q == NULL || cpu->k == NULL || cpu->v == NULL || cpu->att == NULL
-      || cpu->gate == NULL || cpu->up == NULL || cpu->last == NULL || cpu->rope == NULL)
+      || cpu->gate == NULL || cpu->up == NULL || cpu->last == NULL || cpu->rope == NULL
+      || cpu->q8 == NULL)
     {
       double gib = (double) cache_floats * 2 * sizeof (float) / (1u << 30);
 
@@ -518,6 +543,7 @@ ember_cpu_free (ember_cpu *cpu)
   free (cpu->up);
   free (cpu->last);
   free (cpu->rope);
+  free (cpu->q8);
   free (cpu);
 }
 
@@ -525,4 +551,10 @@ uint32_t
 ember_cpu_get_n_threads (const ember_cpu *cpu)
 {
   return ember_pool_get_n_threads (cpu->pool);
+}
+
+ember_cpu_kernels
+ember_cpu_get_kernels (const ember_cpu *cpu)
+{
+  return cpu->kernels;
 }

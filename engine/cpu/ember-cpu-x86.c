@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The x86-64 integer kernels of ember-cpu-q8.h, built twice by meson: for
+ * AVX2 (-mavx2 -mfma -mf16c) and, with EMBER_X86_VNNI, for AVX2 with the
+ * 256-bit VNNI instructions (AVX-512 VNNI and VL). ember-cpu-q8.c picks one
+ * at run time; nothing here runs on a processor without its instructions.
+ *
+ * The weights' quants are unpacked once per block into unsigned bytes
+ * (0…15, 0…31, 0…63; Q8_0 keeps its sign apart) and multiplied with each
+ * token's signed 8-bit activations: maddubs then madd (AVX2) or dpbusd
+ * (VNNI). A weight's offset (-8, -16, -32, the K mins) is applied through
+ * the activation blocks' sums, once per block. maddubs saturates pairs at
+ * 32767: the largest pair here is 2 × 128 × 127 (Q8_0's |-128| × 127).
+ */
+
+#include "config.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "ember-cpu-q8.h"
+
+#ifdef EMBER_X86_VNNI
+#define LOOKUP ember_q8_dot_lookup_avx_vnni
+#else
+#define LOOKUP ember_q8_dot_lookup_avx2
+#endif
+
+#define INLINE static inline __attribute__ ((always_inline))
+
+/* Σ of groups of four u8 × s8 products, as eight int32. */
+INLINE __m256i
+dot_u8_s8 (__m256i u,
+           __m256i s)
+{
+#ifdef EMBER_X86_VNNI
+  return _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), u, s);
+#else
+  return _mm256_madd_epi16 (_mm256_maddubs_epi16 (u, s), _mm256_set1_epi16 (1));
+#endif
+}
+
+INLINE float
+hsum (__m256 v)
+{
+  __m128 s = _mm_add_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
+
+  s = _mm_add_ps (s, _mm_movehl_ps (s, s));
+  s = _mm_add_ss (s, _mm_movehdup_ps (s));
+  return _mm_cvtss_f32 (s);
+}
+
+INLINE float
+f16 (const uint8_t *p)
+{
+  uint16_t h;
+
+  memcpy (&h, p, 2);
+  return _cvtsh_ss (h);
+}
+
+#define TOKEN_32(t, b) ((const ember_q8_32 *) (xq + (t) * xq_stride) + (b))
+#define TOKEN_256(t, b) ((const ember_q8_256 *) (xq + (t) * xq_stride) + (b))
+
+/* A kernel for a constant number of tokens, so that the accumulators stay
+ * in registers, and its entry point choosing by @nt. */
+#define TILED(name)                                                                    \
+  static void name (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride, \
+                    uint32_t nt, float *out)                                           \
+  {                                                                                    \
+    switch (nt)                                                                        \
+      {                                                                                \
+      case 1: name##_n (nb, w, xq, xq_stride, 1, out); break;                          \
+      case 2: name##_n (nb, w, xq, xq_stride, 2, out); break;                          \
+      case 3: name##_n (nb, w, xq, xq_stride, 3, out); break;                          \
+      default: name##_n (nb, w, xq, xq_stride, 4, out); break;                         \
+      }                                                                                \
+  }
+
+/* Q4_0: 16 bytes of nibbles → 32 bytes 0…15 (low nibbles first). */
+INLINE __m256i
+unpack_nibbles_16 (const uint8_t *p)
+{
+  __m128i raw = _mm_loadu_si128 ((const __m128i *) p);
+
+  return _mm256_and_si256 (_mm256_set_m128i (_mm_srli_epi16 (raw, 4), raw),
+                           _mm256_set1_epi8 (0x0f));
+}
+
+/* The fifth bits of a Q5 block (bit j of @qh for element j) as 0x10 bytes. */
+INLINE __m256i
+unpack_high_bits (const uint8_t *p)
+{
+  const __m256i shuffle = _mm256_set_epi64x (0x0303030303030303, 0x0202020202020202,
+                                             0x0101010101010101, 0x0000000000000000);
+  const __m256i bit = _mm256_set1_epi64x ((long long) 0x8040201008040201ull);
+  uint32_t qh;
+  __m256i bytes;
+
+  memcpy (&qh, p, 4);
+  bytes = _mm256_shuffle_epi8 (_mm256_set1_epi32 ((int) qh), shuffle);
+  bytes = _mm256_cmpeq_epi8 (_mm256_and_si256 (bytes, bit), bit);
+  return _mm256_and_si256 (bytes, _mm256_set1_epi8 (0x10));
+}
+
+/* d × Σ q·x - offset × d × Σ x, for the 32-blocks with an offset. */
+INLINE void
+q32_tile (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+          const uint32_t nt, float *out, const int type)
+{
+  __m256 acc[EMBER_Q8_TILE];
+  float corr[EMBER_Q8_TILE];
+
+  for (uint32_t t = 0; t < nt; t++)
+    {
+      acc[t] = _mm256_setzero_ps ();
+      corr[t] = 0.0f;
+    }
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      __m256i u;
+      float d, m = 0.0f;
+
+      switch (type)
+        {
+        case EMBER_TYPE_Q4_0:
+          {
+            const uint8_t *blk = w + b * 18;
+
+            d = f16 (blk);
+            m = -8.0f * d;
+            u = unpack_nibbles_16 (blk + 2);
+            break;
+          }
+        case EMBER_TYPE_Q4_1:
+          {
+            const uint8_t *blk = w + b * 20;
+
+            d = f16 (blk);
+            m = f16 (blk + 2);
+            u = unpack_nibbles_16 (blk + 4);
+            break;
+          }
+        case EMBER_TYPE_Q5_0:
+          {
+            const uint8_t *blk = w + b * 22;
+
+            d = f16 (blk);
+            m = -16.0f * d;
+            u = _mm256_or_si256 (unpack_nibbles_16 (blk + 6), unpack_high_bits (blk + 2));
+            break;
+          }
+        default: /* Q5_1 */
+          {
+            const uint8_t *blk = w + b * 24;
+
+            d = f16 (blk);
+            m = f16 (blk + 2);
+            u = _mm256_or_si256 (unpack_nibbles_16 (blk + 8), unpack_high_bits (blk + 4));
+            break;
+          }
+        }
+      for (uint32_t t = 0; t < nt; t++)
+        {
+          const ember_q8_32 *y = TOKEN_32 (t, b);
+          __m256i p = dot_u8_s8 (u, _mm256_loadu_si256 ((const __m256i *) y->qs));
+
+          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (p), acc[t]);
+          corr[t] += m * y->d * (float) y->sum;
+        }
+    }
+  for (uint32_t t = 0; t < nt; t++)
+    out[t] = hsum (acc[t]) + corr[t];
+}
+
+INLINE void
+dot_q4_0_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+            const uint32_t nt, float *out)
+{
+  q32_tile (nb, w, xq, xq_stride, nt, out, EMBER_TYPE_Q4_0);
+}
+
+INLINE void
+dot_q4_1_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+            const uint32_t nt, float *out)
+{
+  q32_tile (nb, w, xq, xq_stride, nt, out, EMBER_TYPE_Q4_1);
+}
+
+INLINE void
+dot_q5_0_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+            const uint32_t nt, float *out)
+{
+  q32_tile (nb, w, xq, xq_stride, nt, out, EMBER_TYPE_Q5_0);
+}
+
+INLINE void
+dot_q5_1_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+            const uint32_t nt, float *out)
+{
+  q32_tile (nb, w, xq, xq_stride, nt, out, EMBER_TYPE_Q5_1);
+}
+
+/* Q8_0: |w| × (x with w's sign). */
+INLINE void
+dot_q8_0_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+            const uint32_t nt, float *out)
+{
+  __m256 acc[EMBER_Q8_TILE];
+
+  for (uint32_t t = 0; t < nt; t++)
+    acc[t] = _mm256_setzero_ps ();
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *blk = w + b * 34;
+      __m256i q = _mm256_loadu_si256 ((const __m256i *) (blk + 2));
+      __m256i aq = _mm256_sign_epi8 (q, q);
+      float d = f16 (blk);
+
+      for (uint32_t t = 0; t < nt; t++)
+        {
+          const ember_q8_32 *y = TOKEN_32 (t, b);
+          __m256i x = _mm256_loadu_si256 ((const __m256i *) y->qs);
+          __m256i p = dot_u8_s8 (aq, _mm256_sign_epi8 (x, q));
+
+          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (p), acc[t]);
+        }
+    }
+  for (uint32_t t = 0; t < nt; t++)
+    out[t] = hsum (acc[t]);
+}
+
+/* Scale and min of sub-block j of a Q4_K block's 12 scale bytes. */
+INLINE void
+scale_min_k4 (const uint8_t *s,
+              int            j,
+              int           *sc,
+              int           *m)
+{
+  if (j < 4)
+    {
+      *sc = s[j] & 63;
+      *m = s[j + 4] & 63;
+    }
+  else
+    {
+      *sc = (s[j + 4] & 0xf) | (s[j - 4] >> 6) << 4;
+      *m = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+    }
+}
+
+/* Q4_K: sub-block j's 32 nibbles × x, scaled by its six-bit scale in
+ * int16 lanes (madd), minus dmin × Σ m_j × (the sub-block's Σ x). */
+INLINE void
+dot_q4_K_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+            const uint32_t nt, float *out)
+{
+  const __m256i m4 = _mm256_set1_epi8 (0x0f);
+  __m256 acc[EMBER_Q8_TILE];
+
+  for (uint32_t t = 0; t < nt; t++)
+    acc[t] = _mm256_setzero_ps ();
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *blk = w + b * 144, *qs = blk + 16;
+      float d = f16 (blk), dmin = f16 (blk + 2);
+      int sc[8], m[8];
+      __m256i u[8], scv[8], mins;
+
+      for (int j = 0; j < 8; j++)
+        {
+          scale_min_k4 (blk + 4, j, &sc[j], &m[j]);
+          scv[j] = _mm256_set1_epi16 ((short) sc[j]);
+        }
+      mins = _mm256_set_epi16 (m[7], m[7], m[6], m[6], m[5], m[5], m[4], m[4],
+                               m[3], m[3], m[2], m[2], m[1], m[1], m[0], m[0]);
+      for (int i = 0; i < 4; i++)
+        {
+          __m256i q = _mm256_loadu_si256 ((const __m256i *) (qs + 32 * i));
+
+          u[2 * i] = _mm256_and_si256 (q, m4);
+          u[2 * i + 1] = _mm256_and_si256 (_mm256_srli_epi16 (q, 4), m4);
+        }
+      for (uint32_t t = 0; t < nt; t++)
+        {
+          const ember_q8_256 *y = TOKEN_256 (t, b);
+          __m256i isum = _mm256_setzero_si256 (), msum;
+
+          for (int j = 0; j < 8; j++)
+            {
+              __m256i x = _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * j));
+
+              isum = _mm256_add_epi32 (isum, _mm256_madd_epi16 (_mm256_maddubs_epi16 (u[j], x),
+                                                                scv[j]));
+            }
+          msum = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), mins);
+          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc[t]);
+          acc[t] = _mm256_fnmadd_ps (_mm256_set1_ps (dmin * y->d), _mm256_cvtepi32_ps (msum),
+                                     acc[t]);
+        }
+    }
+  for (uint32_t t = 0; t < nt; t++)
+    out[t] = hsum (acc[t]);
+}
+
+/* Q6_K: six-bit quants 0…63, sixteen signed scales (one per 16), minus
+ * 32 × Σ scale × (the 16's Σ x). */
+INLINE void
+dot_q6_K_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+            const uint32_t nt, float *out)
+{
+  const __m256i m4 = _mm256_set1_epi8 (0x0f), m3 = _mm256_set1_epi8 (0x03);
+  __m256 acc[EMBER_Q8_TILE];
+
+  for (uint32_t t = 0; t < nt; t++)
+    acc[t] = _mm256_setzero_ps ();
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *blk = w + b * 210, *ql = blk, *qh = blk + 128;
+      const int8_t *scales = (const int8_t *) (blk + 192);
+      float d = f16 (blk + 208);
+      __m256i u[8], scv[8], sc16;
+
+      for (int c = 0; c < 2; c++)
+        {
+          __m256i l0 = _mm256_loadu_si256 ((const __m256i *) (ql + 64 * c));
+          __m256i l1 = _mm256_loadu_si256 ((const __m256i *) (ql + 64 * c + 32));
+          __m256i h = _mm256_loadu_si256 ((const __m256i *) (qh + 32 * c));
+
+          u[4 * c] = _mm256_or_si256 (_mm256_and_si256 (l0, m4),
+                                      _mm256_slli_epi16 (_mm256_and_si256 (h, m3), 4));
+          u[4 * c + 1] = _mm256_or_si256 (_mm256_and_si256 (l1, m4),
+                                          _mm256_slli_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (h, 2), m3), 4));
+          u[4 * c + 2] = _mm256_or_si256 (_mm256_and_si256 (_mm256_srli_epi16 (l0, 4), m4),
+                                          _mm256_slli_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (h, 4), m3), 4));
+          u[4 * c + 3] = _mm256_or_si256 (_mm256_and_si256 (_mm256_srli_epi16 (l1, 4), m4),
+                                          _mm256_slli_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (h, 6), m3), 4));
+        }
+      for (int k = 0; k < 8; k++)
+        scv[k] = _mm256_set_m128i (_mm_set1_epi16 (scales[2 * k + 1]), _mm_set1_epi16 (scales[2 * k]));
+      sc16 = _mm256_cvtepi8_epi16 (_mm_loadu_si128 ((const __m128i *) scales));
+      for (uint32_t t = 0; t < nt; t++)
+        {
+          const ember_q8_256 *y = TOKEN_256 (t, b);
+          __m256i isum = _mm256_setzero_si256 (), corr;
+
+          for (int k = 0; k < 8; k++)
+            {
+              __m256i x = _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * k));
+
+              isum = _mm256_add_epi32 (isum, _mm256_madd_epi16 (_mm256_maddubs_epi16 (u[k], x),
+                                                                scv[k]));
+            }
+          corr = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), sc16);
+          isum = _mm256_sub_epi32 (isum, _mm256_slli_epi32 (corr, 5));
+          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc[t]);
+        }
+    }
+  for (uint32_t t = 0; t < nt; t++)
+    out[t] = hsum (acc[t]);
+}
+
+TILED (dot_q4_0)
+TILED (dot_q4_1)
+TILED (dot_q5_0)
+TILED (dot_q5_1)
+TILED (dot_q8_0)
+TILED (dot_q4_K)
+TILED (dot_q6_K)
+
+ember_q8_dot_func
+LOOKUP (ember_type type)
+{
+  switch (type)
+    {
+    case EMBER_TYPE_Q4_0: return dot_q4_0;
+    case EMBER_TYPE_Q4_1: return dot_q4_1;
+    case EMBER_TYPE_Q5_0: return dot_q5_0;
+    case EMBER_TYPE_Q5_1: return dot_q5_1;
+    case EMBER_TYPE_Q8_0: return dot_q8_0;
+    case EMBER_TYPE_Q4_K: return dot_q4_K;
+    case EMBER_TYPE_Q6_K: return dot_q6_K;
+    default: return NULL;
+    }
+}
