@@ -95,6 +95,34 @@ ember_cpu_kernels_resolve (ember_cpu_kernels kernels)
 
 /* ---- activations ---------------------------------------------------------- */
 
+/* Rounds to the nearest integer (ties to even) for |v| < 2^22, without a
+ * library call, so that the loops vectorise: adding 1.5 × 2^23 leaves the
+ * integer in the low bits of the mantissa. */
+static inline int
+round_int (float v)
+{
+  float f = v + 12582912.0f;
+  int32_t i;
+
+  memcpy (&i, &f, sizeof i);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+static inline float
+max_abs (const float *x,
+         int          n)
+{
+  float amax = 0.0f;
+
+  for (int j = 0; j < n; j++)
+    {
+      float a = x[j] < 0.0f ? -x[j] : x[j];
+
+      amax = a > amax ? a : amax;
+    }
+  return amax;
+}
+
 void
 ember_q8_quantize_32 (const float *x,
                       ember_q8_32 *y,
@@ -103,21 +131,19 @@ ember_q8_quantize_32 (const float *x,
   for (uint64_t b = 0; b < n / QK; b++)
     {
       const float *xb = x + b * QK;
-      float amax = 0.0f, id;
+      float amax = max_abs (xb, QK), id;
       int32_t sum = 0;
 
-      for (int j = 0; j < QK; j++)
-        amax = fmaxf (amax, fabsf (xb[j]));
       y[b].d = amax / 127.0f;
       id = amax > 0.0f ? 127.0f / amax : 0.0f;
       for (int j = 0; j < QK; j++)
         {
-          int q = (int) lrintf (xb[j] * id);
+          int q = round_int (xb[j] * id);
 
           y[b].qs[j] = (int8_t) q;
           sum += q;
         }
-      y[b].sum = sum;
+      y[b].ds = y[b].d * (float) sum;
     }
 }
 
@@ -129,10 +155,8 @@ ember_q8_quantize_256 (const float  *x,
   for (uint64_t b = 0; b < n / QK_K; b++)
     {
       const float *xb = x + b * QK_K;
-      float amax = 0.0f, id;
+      float amax = max_abs (xb, QK_K), id;
 
-      for (int j = 0; j < QK_K; j++)
-        amax = fmaxf (amax, fabsf (xb[j]));
       y[b].d = amax / 127.0f;
       id = amax > 0.0f ? 127.0f / amax : 0.0f;
       for (int g = 0; g < QK_K / 16; g++)
@@ -141,7 +165,7 @@ ember_q8_quantize_256 (const float  *x,
 
           for (int j = 16 * g; j < 16 * g + 16; j++)
             {
-              int q = (int) lrintf (xb[j] * id);
+              int q = round_int (xb[j] * id);
 
               y[b].qs[j] = (int8_t) q;
               sum += q;
@@ -166,8 +190,8 @@ f16 (const uint8_t *p)
 #define TOKEN_256(t, b) ((const ember_q8_256 *) (xq + (t) * xq_stride) + (b))
 
 static void
-dot_q4_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          uint32_t nt, float *out)
+row_q4_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
 {
   for (uint32_t t = 0; t < nt; t++)
     out[t] = 0.0f;
@@ -183,14 +207,14 @@ dot_q4_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
 
           for (int j = 0; j < QK / 2; j++)
             s += (qs[j] & 0xf) * y->qs[j] + (qs[j] >> 4) * y->qs[j + QK / 2];
-          out[t] += d * y->d * (float) (s - 8 * y->sum);
+          out[t] += d * y->d * (float) s - 8.0f * d * y->ds;
         }
     }
 }
 
 static void
-dot_q4_1 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          uint32_t nt, float *out)
+row_q4_1 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
 {
   for (uint32_t t = 0; t < nt; t++)
     out[t] = 0.0f;
@@ -206,15 +230,15 @@ dot_q4_1 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
 
           for (int j = 0; j < QK / 2; j++)
             s += (qs[j] & 0xf) * y->qs[j] + (qs[j] >> 4) * y->qs[j + QK / 2];
-          out[t] += d * y->d * (float) s + m * y->d * (float) y->sum;
+          out[t] += d * y->d * (float) s + m * y->ds;
         }
     }
 }
 
 /* The fifth bit of element j of a Q5 block is bit j of its 32-bit qh. */
 static void
-dot_q5_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          uint32_t nt, float *out)
+row_q5_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
 {
   for (uint32_t t = 0; t < nt; t++)
     out[t] = 0.0f;
@@ -238,14 +262,14 @@ dot_q5_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
 
           for (int j = 0; j < QK; j++)
             s += q[j] * y->qs[j];
-          out[t] += d * y->d * (float) (s - 16 * y->sum);
+          out[t] += d * y->d * (float) s - 16.0f * d * y->ds;
         }
     }
 }
 
 static void
-dot_q5_1 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          uint32_t nt, float *out)
+row_q5_1 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
 {
   for (uint32_t t = 0; t < nt; t++)
     out[t] = 0.0f;
@@ -269,14 +293,14 @@ dot_q5_1 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
 
           for (int j = 0; j < QK; j++)
             s += q[j] * y->qs[j];
-          out[t] += d * y->d * (float) s + m * y->d * (float) y->sum;
+          out[t] += d * y->d * (float) s + m * y->ds;
         }
     }
 }
 
 static void
-dot_q8_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          uint32_t nt, float *out)
+row_q8_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
 {
   for (uint32_t t = 0; t < nt; t++)
     out[t] = 0.0f;
@@ -320,8 +344,8 @@ scale_min_k4 (const uint8_t *s,
 /* Q4_K: d(2) dmin(2) scales(12) qs(128); sub-block j is the low (j even)
  * or high (j odd) nibbles of bytes 32 (j / 2) … 32 (j / 2) + 31. */
 static void
-dot_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          uint32_t nt, float *out)
+row_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
 {
   for (uint32_t t = 0; t < nt; t++)
     out[t] = 0.0f;
@@ -358,8 +382,8 @@ dot_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
 /* Q5_K: Q4_K's layout with a fifth bit for element e at bit e / 32 of
  * qh[e % 32]: d(2) dmin(2) scales(12) qh(32) qs(128). */
 static void
-dot_q5_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          uint32_t nt, float *out)
+row_q5_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
 {
   for (uint32_t t = 0; t < nt; t++)
     out[t] = 0.0f;
@@ -397,8 +421,8 @@ dot_q5_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
  * lane l (0…31) of quarter g: low bits in ql[64c + l + 32 (g & 1)] (low
  * nibble for g < 2), high two bits at bit 2g of qh[32c + l]; minus 32. */
 static void
-dot_q6_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          uint32_t nt, float *out)
+row_q6_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
 {
   for (uint32_t t = 0; t < nt; t++)
     out[t] = 0.0f;
@@ -436,6 +460,24 @@ dot_q6_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
         }
     }
 }
+
+/* The portable kernels take one row at a time. */
+#define ROWS(name)                                                                 \
+  static void dot_##name (uint64_t nb, const uint8_t *w, size_t row_bytes, uint32_t nr, \
+                          const uint8_t *xq, size_t xq_stride, uint32_t nt, float *out) \
+  {                                                                                \
+    for (uint32_t r = 0; r < nr; r++)                                              \
+      row_##name (nb, w + r * row_bytes, xq, xq_stride, nt, out + r * EMBER_Q8_TILE); \
+  }
+
+ROWS (q4_0)
+ROWS (q4_1)
+ROWS (q5_0)
+ROWS (q5_1)
+ROWS (q8_0)
+ROWS (q4_K)
+ROWS (q5_K)
+ROWS (q6_K)
 
 static ember_q8_dot_func
 lookup_portable (ember_type type)
@@ -522,7 +564,7 @@ matmul_q8_rows (void    *data,
 {
   const q8_job *job = data;
   const ember_matrix *w = job->w;
-  float tile[EMBER_Q8_TILE];
+  float tile[EMBER_Q8_ROWS * EMBER_Q8_TILE];
 
   for (uint64_t r0 = begin; r0 < end; r0 += ROW_CHUNK)
     {
@@ -532,12 +574,15 @@ matmul_q8_rows (void    *data,
         {
           uint32_t nt = job->batch - t0 < EMBER_Q8_TILE ? job->batch - t0 : EMBER_Q8_TILE;
 
-          for (uint64_t r = r0; r < r1; r++)
+          for (uint64_t r = r0; r < r1; r += EMBER_Q8_ROWS)
             {
-              job->dot (job->nb, w->data + r * w->row_bytes, job->xq + t0 * job->xq_stride,
-                        job->xq_stride, nt, tile);
-              for (uint32_t t = 0; t < nt; t++)
-                job->out[(uint64_t) (t0 + t) * w->rows + r] = tile[t];
+              uint32_t nr = r1 - r < EMBER_Q8_ROWS ? (uint32_t) (r1 - r) : EMBER_Q8_ROWS;
+
+              job->dot (job->nb, w->data + r * w->row_bytes, w->row_bytes, nr,
+                        job->xq + t0 * job->xq_stride, job->xq_stride, nt, tile);
+              for (uint32_t i = 0; i < nr; i++)
+                for (uint32_t t = 0; t < nt; t++)
+                  job->out[(uint64_t) (t0 + t) * w->rows + r + i] = tile[i * EMBER_Q8_TILE + t];
             }
         }
     }

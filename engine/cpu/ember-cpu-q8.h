@@ -27,10 +27,11 @@
 #include "ember-threads.h"
 
 #define EMBER_Q8_TILE 4 /* tokens per kernel call */
+#define EMBER_Q8_ROWS 2 /* weight rows per kernel call */
 
 typedef struct {
   float d;              /* x ≈ d × qs */
-  int32_t sum;          /* Σ qs */
+  float ds;             /* d × Σ qs: the block's sum, for the weights' offsets */
   int8_t qs[32];
 } ember_q8_32;
 
@@ -43,11 +44,14 @@ typedef struct {
 _Static_assert (sizeof (ember_q8_32) == 40, "q8_32 block");
 _Static_assert (sizeof (ember_q8_256) == 292, "q8_256 block");
 
-/* Σ over @nb blocks of weight row @w against @nt (1 … EMBER_Q8_TILE) tokens'
- * quantized activations, the first at @xq, each @xq_stride bytes after the
- * one before; out[t] gets token t's dot product. */
+/* Σ over @nb blocks of @nr (1 … EMBER_Q8_ROWS) weight rows, the first at
+ * @w, each @row_bytes after the one before, against @nt (1 … EMBER_Q8_TILE)
+ * tokens' quantized activations, the first at @xq, each @xq_stride bytes
+ * after the one before: out[r × EMBER_Q8_TILE + t] gets row r · token t. */
 typedef void (*ember_q8_dot_func) (uint64_t       nb,
                                    const uint8_t *w,
+                                   size_t         row_bytes,
+                                   uint32_t       nr,
                                    const uint8_t *xq,
                                    size_t         xq_stride,
                                    uint32_t       nt,

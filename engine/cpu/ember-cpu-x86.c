@@ -62,19 +62,31 @@ f16 (const uint8_t *p)
 #define TOKEN_32(t, b) ((const ember_q8_32 *) (xq + (t) * xq_stride) + (b))
 #define TOKEN_256(t, b) ((const ember_q8_256 *) (xq + (t) * xq_stride) + (b))
 
-/* A kernel for a constant number of tokens, so that the accumulators stay
- * in registers, and its entry point choosing by @nt. */
-#define TILED(name)                                                                    \
-  static void name (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride, \
-                    uint32_t nt, float *out)                                           \
-  {                                                                                    \
-    switch (nt)                                                                        \
-      {                                                                                \
-      case 1: name##_n (nb, w, xq, xq_stride, 1, out); break;                          \
-      case 2: name##_n (nb, w, xq, xq_stride, 2, out); break;                          \
-      case 3: name##_n (nb, w, xq, xq_stride, 3, out); break;                          \
-      default: name##_n (nb, w, xq, xq_stride, 4, out); break;                         \
-      }                                                                                \
+/* The kernels are written for constant numbers of rows and tokens, so that
+ * the accumulators stay in registers; an entry point picks by @nr and @nt. */
+#define KERNEL_ARGS                                                                   \
+  uint64_t nb, const uint8_t *w, size_t row_bytes, const uint8_t *xq, size_t xq_stride, \
+  float *out
+#define TILED(name)                                                                     \
+  static void name (uint64_t nb, const uint8_t *w, size_t row_bytes, uint32_t nr,        \
+                    const uint8_t *xq, size_t xq_stride, uint32_t nt, float *out)        \
+  {                                                                                     \
+    if (nr == 2)                                                                        \
+      switch (nt)                                                                       \
+        {                                                                               \
+        case 1: name##_n (nb, w, row_bytes, xq, xq_stride, out, 2, 1); break;            \
+        case 2: name##_n (nb, w, row_bytes, xq, xq_stride, out, 2, 2); break;            \
+        case 3: name##_n (nb, w, row_bytes, xq, xq_stride, out, 2, 3); break;            \
+        default: name##_n (nb, w, row_bytes, xq, xq_stride, out, 2, 4); break;           \
+        }                                                                               \
+    else                                                                                \
+      switch (nt)                                                                       \
+        {                                                                               \
+        case 1: name##_n (nb, w, row_bytes, xq, xq_stride, out, 1, 1); break;            \
+        case 2: name##_n (nb, w, row_bytes, xq, xq_stride, out, 1, 2); break;            \
+        case 3: name##_n (nb, w, row_bytes, xq, xq_stride, out, 1, 3); break;            \
+        default: name##_n (nb, w, row_bytes, xq, xq_stride, out, 1, 4); break;           \
+        }                                                                               \
   }
 
 /* Q4_0: 16 bytes of nibbles → 32 bytes 0…15 (low nibbles first). */
@@ -103,131 +115,145 @@ unpack_high_bits (const uint8_t *p)
   return _mm256_and_si256 (bytes, _mm256_set1_epi8 (0x10));
 }
 
-/* d × Σ q·x - offset × d × Σ x, for the 32-blocks with an offset. */
+/* The 32-blocks: NR rows × NT tokens, each weight block unpacked once and
+ * each activation block loaded once per tile. Q4_0 and Q5_0 subtract their
+ * offset (8, 16) × Σ x in integers, once per token and block; Q4_1 and
+ * Q5_1 add m × d_x × Σ x in floats. */
 INLINE void
-q32_tile (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-          const uint32_t nt, float *out, const int type)
+q32_tile (KERNEL_ARGS, const uint32_t NR, const uint32_t NT, const int type)
 {
-  __m256 acc[EMBER_Q8_TILE];
-  float corr[EMBER_Q8_TILE];
+  __m256 acc[EMBER_Q8_ROWS][EMBER_Q8_TILE];
+  float corr[EMBER_Q8_ROWS][EMBER_Q8_TILE];
+  const int offset = type == EMBER_TYPE_Q4_0 ? 8 : type == EMBER_TYPE_Q5_0 ? 16 : 0;
+  const size_t block = type == EMBER_TYPE_Q4_0 ? 18 : type == EMBER_TYPE_Q4_1 ? 20
+                       : type == EMBER_TYPE_Q5_0 ? 22 : 24;
 
-  for (uint32_t t = 0; t < nt; t++)
-    {
-      acc[t] = _mm256_setzero_ps ();
-      corr[t] = 0.0f;
-    }
+  for (uint32_t r = 0; r < NR; r++)
+    for (uint32_t t = 0; t < NT; t++)
+      {
+        acc[r][t] = _mm256_setzero_ps ();
+        corr[r][t] = 0.0f;
+      }
   for (uint64_t b = 0; b < nb; b++)
     {
-      __m256i u;
-      float d, m = 0.0f;
+      __m256i u[EMBER_Q8_ROWS];
+      __m256 d[EMBER_Q8_ROWS];
+      float m[EMBER_Q8_ROWS];
 
-      switch (type)
+      for (uint32_t r = 0; r < NR; r++)
         {
-        case EMBER_TYPE_Q4_0:
-          {
-            const uint8_t *blk = w + b * 18;
+          const uint8_t *blk = w + r * row_bytes + b * block;
 
-            d = f16 (blk);
-            m = -8.0f * d;
-            u = unpack_nibbles_16 (blk + 2);
-            break;
-          }
-        case EMBER_TYPE_Q4_1:
-          {
-            const uint8_t *blk = w + b * 20;
-
-            d = f16 (blk);
-            m = f16 (blk + 2);
-            u = unpack_nibbles_16 (blk + 4);
-            break;
-          }
-        case EMBER_TYPE_Q5_0:
-          {
-            const uint8_t *blk = w + b * 22;
-
-            d = f16 (blk);
-            m = -16.0f * d;
-            u = _mm256_or_si256 (unpack_nibbles_16 (blk + 6), unpack_high_bits (blk + 2));
-            break;
-          }
-        default: /* Q5_1 */
-          {
-            const uint8_t *blk = w + b * 24;
-
-            d = f16 (blk);
-            m = f16 (blk + 2);
-            u = _mm256_or_si256 (unpack_nibbles_16 (blk + 8), unpack_high_bits (blk + 4));
-            break;
-          }
+          d[r] = _mm256_set1_ps (f16 (blk));
+          switch (type)
+            {
+            case EMBER_TYPE_Q4_0:
+              u[r] = unpack_nibbles_16 (blk + 2);
+              break;
+            case EMBER_TYPE_Q4_1:
+              m[r] = f16 (blk + 2);
+              u[r] = unpack_nibbles_16 (blk + 4);
+              break;
+            case EMBER_TYPE_Q5_0:
+              u[r] = _mm256_or_si256 (unpack_nibbles_16 (blk + 6), unpack_high_bits (blk + 2));
+              break;
+            default: /* Q5_1 */
+              m[r] = f16 (blk + 2);
+              u[r] = _mm256_or_si256 (unpack_nibbles_16 (blk + 8), unpack_high_bits (blk + 4));
+              break;
+            }
         }
-      for (uint32_t t = 0; t < nt; t++)
+      for (uint32_t t = 0; t < NT; t++)
         {
           const ember_q8_32 *y = TOKEN_32 (t, b);
-          __m256i p = dot_u8_s8 (u, _mm256_loadu_si256 ((const __m256i *) y->qs));
+          __m256i x = _mm256_loadu_si256 ((const __m256i *) y->qs);
+          __m256 dy = _mm256_broadcast_ss (&y->d);
+          __m256i off = _mm256_setzero_si256 ();
 
-          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (p), acc[t]);
-          corr[t] += m * y->d * (float) y->sum;
+          if (offset != 0)
+            off = dot_u8_s8 (_mm256_set1_epi8 ((char) offset), x);
+          for (uint32_t r = 0; r < NR; r++)
+            {
+              __m256i p = dot_u8_s8 (u[r], x);
+
+              if (offset != 0)
+                p = _mm256_sub_epi32 (p, off);
+              acc[r][t] = _mm256_fmadd_ps (_mm256_mul_ps (d[r], dy), _mm256_cvtepi32_ps (p),
+                                           acc[r][t]);
+              if (offset == 0)
+                corr[r][t] += m[r] * y->ds;
+            }
         }
     }
-  for (uint32_t t = 0; t < nt; t++)
-    out[t] = hsum (acc[t]) + corr[t];
+  for (uint32_t r = 0; r < NR; r++)
+    for (uint32_t t = 0; t < NT; t++)
+      out[r * EMBER_Q8_TILE + t] = hsum (acc[r][t]) + corr[r][t];
 }
 
 INLINE void
-dot_q4_0_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-            const uint32_t nt, float *out)
+dot_q4_0_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
 {
-  q32_tile (nb, w, xq, xq_stride, nt, out, EMBER_TYPE_Q4_0);
+  q32_tile (nb, w, row_bytes, xq, xq_stride, out, NR, NT, EMBER_TYPE_Q4_0);
 }
 
 INLINE void
-dot_q4_1_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-            const uint32_t nt, float *out)
+dot_q4_1_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
 {
-  q32_tile (nb, w, xq, xq_stride, nt, out, EMBER_TYPE_Q4_1);
+  q32_tile (nb, w, row_bytes, xq, xq_stride, out, NR, NT, EMBER_TYPE_Q4_1);
 }
 
 INLINE void
-dot_q5_0_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-            const uint32_t nt, float *out)
+dot_q5_0_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
 {
-  q32_tile (nb, w, xq, xq_stride, nt, out, EMBER_TYPE_Q5_0);
+  q32_tile (nb, w, row_bytes, xq, xq_stride, out, NR, NT, EMBER_TYPE_Q5_0);
 }
 
 INLINE void
-dot_q5_1_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-            const uint32_t nt, float *out)
+dot_q5_1_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
 {
-  q32_tile (nb, w, xq, xq_stride, nt, out, EMBER_TYPE_Q5_1);
+  q32_tile (nb, w, row_bytes, xq, xq_stride, out, NR, NT, EMBER_TYPE_Q5_1);
 }
 
 /* Q8_0: |w| × (x with w's sign). */
 INLINE void
-dot_q8_0_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-            const uint32_t nt, float *out)
+dot_q8_0_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
 {
-  __m256 acc[EMBER_Q8_TILE];
+  __m256 acc[EMBER_Q8_ROWS][EMBER_Q8_TILE];
 
-  for (uint32_t t = 0; t < nt; t++)
-    acc[t] = _mm256_setzero_ps ();
+  for (uint32_t r = 0; r < NR; r++)
+    for (uint32_t t = 0; t < NT; t++)
+      acc[r][t] = _mm256_setzero_ps ();
   for (uint64_t b = 0; b < nb; b++)
     {
-      const uint8_t *blk = w + b * 34;
-      __m256i q = _mm256_loadu_si256 ((const __m256i *) (blk + 2));
-      __m256i aq = _mm256_sign_epi8 (q, q);
-      float d = f16 (blk);
+      __m256i q[EMBER_Q8_ROWS], aq[EMBER_Q8_ROWS];
+      __m256 d[EMBER_Q8_ROWS];
 
-      for (uint32_t t = 0; t < nt; t++)
+      for (uint32_t r = 0; r < NR; r++)
+        {
+          const uint8_t *blk = w + r * row_bytes + b * 34;
+
+          q[r] = _mm256_loadu_si256 ((const __m256i *) (blk + 2));
+          aq[r] = _mm256_sign_epi8 (q[r], q[r]);
+          d[r] = _mm256_set1_ps (f16 (blk));
+        }
+      for (uint32_t t = 0; t < NT; t++)
         {
           const ember_q8_32 *y = TOKEN_32 (t, b);
           __m256i x = _mm256_loadu_si256 ((const __m256i *) y->qs);
-          __m256i p = dot_u8_s8 (aq, _mm256_sign_epi8 (x, q));
+          __m256 dy = _mm256_broadcast_ss (&y->d);
 
-          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (p), acc[t]);
+          for (uint32_t r = 0; r < NR; r++)
+            {
+              __m256i p = dot_u8_s8 (aq[r], _mm256_sign_epi8 (x, q[r]));
+
+              acc[r][t] = _mm256_fmadd_ps (_mm256_mul_ps (d[r], dy), _mm256_cvtepi32_ps (p),
+                                           acc[r][t]);
+            }
         }
     }
-  for (uint32_t t = 0; t < nt; t++)
-    out[t] = hsum (acc[t]);
+  for (uint32_t r = 0; r < NR; r++)
+    for (uint32_t t = 0; t < NT; t++)
+      out[r * EMBER_Q8_TILE + t] = hsum (acc[r][t]);
 }
 
 /* Scale and min of sub-block j of a Q4_K block's 12 scale bytes. */
@@ -252,8 +278,8 @@ scale_min_k4 (const uint8_t *s,
 /* Q4_K: sub-block j's 32 nibbles × x, scaled by its six-bit scale in
  * int16 lanes (madd), minus dmin × Σ m_j × (the sub-block's Σ x). */
 INLINE void
-dot_q4_K_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-            const uint32_t nt, float *out)
+row_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+          float *out, const uint32_t nt)
 {
   const __m256i m4 = _mm256_set1_epi8 (0x0f);
   __m256 acc[EMBER_Q8_TILE];
@@ -306,8 +332,8 @@ dot_q4_K_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
 /* Q6_K: six-bit quants 0…63, sixteen signed scales (one per 16), minus
  * 32 × Σ scale × (the 16's Σ x). */
 INLINE void
-dot_q6_K_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
-            const uint32_t nt, float *out)
+row_q6_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+          float *out, const uint32_t nt)
 {
   const __m256i m4 = _mm256_set1_epi8 (0x0f), m3 = _mm256_set1_epi8 (0x03);
   __m256 acc[EMBER_Q8_TILE];
@@ -358,6 +384,22 @@ dot_q6_K_n (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
     }
   for (uint32_t t = 0; t < nt; t++)
     out[t] = hsum (acc[t]);
+}
+
+/* The K-quants' kernels take one row at a time (their unpacked block fills
+ * the registers already). */
+INLINE void
+dot_q4_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
+{
+  for (uint32_t r = 0; r < NR; r++)
+    row_q4_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT);
+}
+
+INLINE void
+dot_q6_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
+{
+  for (uint32_t r = 0; r < NR; r++)
+    row_q6_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT);
 }
 
 TILED (dot_q4_0)
