@@ -167,6 +167,7 @@ test_products (void)
           g_autofree float *portable = g_new (float, 64 * rows[ri]);
           g_autofree float *got = g_new (float, 64 * rows[ri]);
           g_autofree void *scratch = g_malloc (ember_q8_scratch_bytes (cols, 64));
+          ember_q8_acts acts = { scratch, NULL, 0, 0, false };
 
           weights_init (&w, rand, type, rows[ri], cols);
           fill_random (rand, x, 64 * cols, 1.0, FALSE);
@@ -184,12 +185,12 @@ test_products (void)
 
                   ember_cpu_matmul (pool, &w.m, x, want, batch);
                   memset (got, 0xff, n * sizeof *got);
-                  g_assert_true (ember_cpu_matmul_q8 (pool, k, &w.m, x, got, batch, scratch));
+                  g_assert_true (ember_cpu_matmul_q8 (pool, k, &w.m, x, got, batch, &acts, FALSE));
                   add_errors (got, want, n, &err, &ref);
                   if (k != EMBER_CPU_KERNELS_PORTABLE)
                     {
                       g_assert_true (ember_cpu_matmul_q8 (pool, EMBER_CPU_KERNELS_PORTABLE, &w.m,
-                                                          x, portable, batch, scratch));
+                                                          x, portable, batch, &acts, TRUE));
                       add_errors (got, portable, n, &diff, &ref2);
                     }
                 }
@@ -221,6 +222,7 @@ test_fallbacks (void)
                                        EMBER_TYPE_Q2_K, EMBER_TYPE_Q3_K };
   float x[256], out[4];
   g_autofree void *scratch = g_malloc (ember_q8_scratch_bytes (256, 1));
+  ember_q8_acts acts = { scratch, NULL, 0, 0, false };
 
   fill_random (rand, x, 256, 1.0, TRUE);
   for (gsize i = 0; i < G_N_ELEMENTS (others); i++)
@@ -228,7 +230,7 @@ test_fallbacks (void)
       Weights w;
 
       weights_init (&w, rand, others[i], 4, 256);
-      g_assert_false (ember_cpu_matmul_q8 (NULL, EMBER_CPU_KERNELS_PORTABLE, &w.m, x, out, 1, scratch));
+      g_assert_false (ember_cpu_matmul_q8 (NULL, EMBER_CPU_KERNELS_PORTABLE, &w.m, x, out, 1, &acts, FALSE));
       g_free (w.data);
     }
   g_assert_null (ember_q8_dot_lookup (EMBER_CPU_KERNELS_REFERENCE, EMBER_TYPE_Q4_0));

@@ -588,6 +588,34 @@ matmul_q8_rows (void    *data,
     }
 }
 
+typedef struct {
+  const float *x;
+  uint8_t *y;
+  uint64_t cols;
+  size_t stride;
+  bool k;
+} quantize_job;
+
+/* Tokens [begin, end) of a quantize_job. */
+static void
+quantize_tokens (void    *data,
+                 uint64_t begin,
+                 uint64_t end)
+{
+  const quantize_job *job = data;
+
+  for (uint64_t b = begin; b < end; b++)
+    {
+      const float *x = job->x + b * job->cols;
+      uint8_t *y = job->y + b * job->stride;
+
+      if (job->k)
+        ember_q8_quantize_256 (x, (ember_q8_256 *) y, job->cols);
+      else
+        ember_q8_quantize_32 (x, (ember_q8_32 *) y, job->cols);
+    }
+}
+
 bool
 ember_cpu_matmul_q8 (ember_pool         *pool,
                      ember_cpu_kernels   kernels,
@@ -595,11 +623,13 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
                      const float        *x,
                      float              *out,
                      uint32_t            batch,
-                     void               *scratch)
+                     ember_q8_acts      *acts,
+                     bool                same_input)
 {
   ember_type type = w->tensor->type->type;
   ember_q8_dot_func dot = ember_q8_dot_lookup (kernels, type);
   bool k = ember_q8_type_is_k (type);
+  bool parallel = pool != NULL && w->rows * w->cols * batch >= PARALLEL_MIN_ELEMENTS;
   q8_job job;
 
   if (dot == NULL)
@@ -607,24 +637,29 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
 
   job.dot = dot;
   job.w = w;
-  job.xq = scratch;
+  job.xq = acts->data;
   job.xq_stride = ember_q8_row_bytes (type, w->cols);
   job.nb = w->cols / (k ? QK_K : QK);
   job.out = out;
   job.batch = batch;
-  for (uint32_t b = 0; b < batch; b++)
+  if (!same_input || acts->x != x || acts->cols != w->cols || acts->batch != batch
+      || acts->k != k)
     {
-      uint8_t *y = (uint8_t *) scratch + b * job.xq_stride;
+      quantize_job q = { x, acts->data, w->cols, job.xq_stride, k };
 
-      if (k)
-        ember_q8_quantize_256 (x + (uint64_t) b * w->cols, (ember_q8_256 *) y, w->cols);
+      if (parallel && batch > 1)
+        ember_pool_run (pool, quantize_tokens, &q, batch);
       else
-        ember_q8_quantize_32 (x + (uint64_t) b * w->cols, (ember_q8_32 *) y, w->cols);
+        quantize_tokens (&q, 0, batch);
+      acts->x = x;
+      acts->cols = w->cols;
+      acts->batch = batch;
+      acts->k = k;
     }
 
-  if (w->rows * w->cols * batch < PARALLEL_MIN_ELEMENTS || pool == NULL)
-    matmul_q8_rows (&job, 0, w->rows);
-  else
+  if (parallel)
     ember_pool_run (pool, matmul_q8_rows, &job, w->rows);
+  else
+    matmul_q8_rows (&job, 0, w->rows);
   return true;
 }

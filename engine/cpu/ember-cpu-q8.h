@@ -71,7 +71,7 @@ bool ember_q8_type_is_k (ember_type type);
 size_t ember_q8_row_bytes (ember_type type,
                            uint64_t   cols);
 
-/* The scratch ember_cpu_matmul_q8 () needs for @batch tokens of at most
+/* The bytes ember_q8_acts.data needs for @batch tokens of at most
  * @max_cols elements, in bytes. */
 size_t ember_q8_scratch_bytes (uint64_t max_cols,
                                uint32_t batch);
@@ -84,18 +84,30 @@ void ember_q8_quantize_256 (const float  *x,
                             ember_q8_256 *y,
                             uint64_t      n);
 
+/* A batch's activations, quantized: kept between products that read the
+ * same input (q, k and v; gate and up), so it is quantized once. */
+typedef struct {
+  void *data;           /* ember_q8_scratch_bytes (max_cols, max_batch) bytes */
+  const float *x;       /* what @data holds: the input, */
+  uint64_t cols;        /* its width, */
+  uint32_t batch;       /* its tokens, */
+  bool k;               /* and its blocks (ember_q8_256, else ember_q8_32) */
+} ember_q8_acts;
+
 /* out[b][r] = W[r] · x[b] for @batch tokens, as ember_cpu_matmul () but
- * with the integer kernels of @kernels (resolved, not REFERENCE); @scratch
- * holds ember_q8_scratch_bytes (w->cols, batch). Returns false, computing
- * nothing, where @w's type has no such kernel: the caller then runs the
- * reference. */
+ * with the integer kernels of @kernels (resolved, not REFERENCE). @acts
+ * holds the quantized input; with @same_input (x has not changed since the
+ * last product through @acts) what it holds is used again where it fits.
+ * Returns false, computing nothing, where @w's type has no such kernel:
+ * the caller then runs the reference. */
 bool ember_cpu_matmul_q8 (ember_pool         *pool,
                           ember_cpu_kernels   kernels,
                           const ember_matrix *w,
                           const float        *x,
                           float              *out,
                           uint32_t            batch,
-                          void               *scratch);
+                          ember_q8_acts      *acts,
+                          bool                same_input);
 
 /* ---- the x86-64 kernels (ember-cpu-x86.c, built once per instruction set) */
 

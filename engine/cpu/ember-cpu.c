@@ -41,7 +41,7 @@ struct ember_cpu {
   /* scratch for one batch */
   float *x, *xn, *q, *k, *v, *att, *gate, *up, *last;
   float *rope;              /* MAX_BATCH rotation tables of rope_dims floats */
-  void *q8;                 /* a batch's activations quantized (ember_cpu_matmul_q8) */
+  ember_q8_acts q8;         /* a batch's activations quantized (ember_cpu_matmul_q8) */
 };
 
 /* ---- kernels ------------------------------------------------------------- */
@@ -339,16 +339,18 @@ ember_cpu_swiglu (float       *gate,
 /* ---- one batch through the model ---------------------------------------- */
 
 /* A product with the context's kernels: the integer ones where @w's type
- * has them, else the reference. */
+ * has them, else the reference. @same_input: @x is unchanged since the
+ * product before (its quantized copy serves again). */
 static void
 matmul (ember_cpu          *ctx,
         const ember_matrix *w,
         const float        *x,
         float              *out,
-        uint32_t            batch)
+        uint32_t            batch,
+        bool                same_input)
 {
   if (ctx->kernels != EMBER_CPU_KERNELS_REFERENCE
-      && ember_cpu_matmul_q8 (ctx->pool, ctx->kernels, w, x, out, batch, ctx->q8))
+      && ember_cpu_matmul_q8 (ctx->pool, ctx->kernels, w, x, out, batch, &ctx->q8, same_input))
     return;
   ember_cpu_matmul (ctx->pool, w, x, out, batch);
 }
@@ -393,9 +395,9 @@ ember_cpu_forward (ember_cpu     *ctx,
       for (uint32_t b = 0; b < batch; b++)
         ember_cpu_rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
                             L->attn_norm, n_embd, hp->rms_eps);
-      matmul (ctx, &L->wq, ctx->xn, ctx->q, batch);
-      matmul (ctx, &L->wk, ctx->xn, ctx->k, batch);
-      matmul (ctx, &L->wv, ctx->xn, ctx->v, batch);
+      matmul (ctx, &L->wq, ctx->xn, ctx->q, batch, false);
+      matmul (ctx, &L->wk, ctx->xn, ctx->k, batch, true);
+      matmul (ctx, &L->wv, ctx->xn, ctx->v, batch, true);
       ember_cpu_add_bias (ctx->q, L->bq, q_dim, batch);
       ember_cpu_add_bias (ctx->k, L->bk, kv_dim, batch);
       ember_cpu_add_bias (ctx->v, L->bv, kv_dim, batch);
@@ -418,7 +420,7 @@ ember_cpu_forward (ember_cpu     *ctx,
         ember_cpu_attention_items (&job, 0, (uint64_t) batch * hp->n_head);
       else
         ember_pool_run (ctx->pool, ember_cpu_attention_items, &job, (uint64_t) batch * hp->n_head);
-      matmul (ctx, &L->wo, ctx->att, ctx->xn, batch);
+      matmul (ctx, &L->wo, ctx->att, ctx->xn, batch, false);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
 
@@ -426,10 +428,10 @@ ember_cpu_forward (ember_cpu     *ctx,
       for (uint32_t b = 0; b < batch; b++)
         ember_cpu_rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
                             L->ffn_norm, n_embd, hp->rms_eps);
-      matmul (ctx, &L->w_gate, ctx->xn, ctx->gate, batch);
-      matmul (ctx, &L->w_up, ctx->xn, ctx->up, batch);
+      matmul (ctx, &L->w_gate, ctx->xn, ctx->gate, batch, false);
+      matmul (ctx, &L->w_up, ctx->xn, ctx->up, batch, true);
       ember_cpu_swiglu (ctx->gate, ctx->up, (uint64_t) batch * hp->n_ff);
-      matmul (ctx, &L->w_down, ctx->gate, ctx->xn, batch);
+      matmul (ctx, &L->w_down, ctx->gate, ctx->xn, batch, false);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
     }
@@ -438,7 +440,7 @@ ember_cpu_forward (ember_cpu     *ctx,
     {
       ember_cpu_rms_norm (ctx->last, ctx->x + (uint64_t) (batch - 1) * n_embd, m->output_norm,
                           n_embd, hp->rms_eps);
-      matmul (ctx, &m->output, ctx->last, logits, 1);
+      matmul (ctx, &m->output, ctx->last, logits, 1, false);
     }
 }
 
@@ -499,11 +501,11 @@ ember_cpu_new (const ember_model *model,
   max_cols = hp->n_embd > q_dim ? hp->n_embd : q_dim;
   max_cols = max_cols > hp->n_ff ? max_cols : hp->n_ff;
   cpu->kernels = ember_cpu_kernels_resolve (kernels);
-  cpu->q8 = malloc (ember_q8_scratch_bytes (max_cols, MAX_BATCH));
+  cpu->q8.data = malloc (ember_q8_scratch_bytes (max_cols, MAX_BATCH));
   if (cpu->k_cache == NULL || cpu->v_cache == NULL || cpu->x == NULL || cpu->xn == NULL
       || cpu->q == NULL || cpu->k == NULL || cpu->v == NULL || cpu->att == NULL
       || cpu->gate == NULL || cpu->up == NULL || cpu->last == NULL || cpu->rope == NULL
-      || cpu->q8 == NULL)
+      || cpu->q8.data == NULL)
     {
       double gib = (double) cache_floats * 2 * sizeof (float) / (1u << 30);
 
@@ -543,7 +545,7 @@ ember_cpu_free (ember_cpu *cpu)
   free (cpu->up);
   free (cpu->last);
   free (cpu->rope);
-  free (cpu->q8);
+  free (cpu->q8.data);
   free (cpu);
 }
 
