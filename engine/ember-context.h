@@ -36,7 +36,7 @@ bool ember_backend_uses_device (ember_backend            backend,
 
 typedef struct {
   uint32_t n_ctx;      /* 0: the model's context length capped at 4096 */
-  uint32_t n_threads;  /* 0: the number of online processors */
+  uint32_t n_threads;  /* 0: the physical cores this process may run on */
   ember_backend backend;
   int32_t device_index;           /* EMBER_DEVICE_AUTO, or a Vulkan device index */
   /* With device_index EMBER_DEVICE_AUTO: the user's device setting as text

@@ -20,7 +20,7 @@ typedef enum {
   EMBER_CPU_KERNELS_REFERENCE,  /* f32 products over dequantized weights (HEARTH_CPU=reference) */
   EMBER_CPU_KERNELS_PORTABLE,   /* integer dot products in plain C */
   EMBER_CPU_KERNELS_AVX2,       /* x86-64: AVX2 and FMA */
-  EMBER_CPU_KERNELS_AVX_VNNI,   /* x86-64: AVX2 with VNNI (AVX-VNNI or AVX-512 VNNI) */
+  EMBER_CPU_KERNELS_AVX_VNNI,   /* x86-64: 256-bit AVX-512 (VNNI, VL, BW) */
 } ember_cpu_kernels;
 
 /* "reference", "portable", "avx2", "avx-vnni"; "auto" for AUTO. Static. */

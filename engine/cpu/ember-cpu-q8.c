@@ -64,9 +64,10 @@ best_kernels (void)
   if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
       && __builtin_cpu_supports ("f16c"))
     {
-      /* the 256-bit VNNI instructions come with AVX-VNNI, or with AVX-512
-       * VNNI and VL; GCC 12 names only the latter */
-      if (__builtin_cpu_supports ("avx512vnni") && __builtin_cpu_supports ("avx512vl"))
+      /* the 256-bit VNNI set uses AVX-512 VNNI, VL and BW (GCC 12's
+       * __builtin_cpu_supports does not know AVX-VNNI) */
+      if (__builtin_cpu_supports ("avx512vnni") && __builtin_cpu_supports ("avx512vl")
+          && __builtin_cpu_supports ("avx512bw"))
         return EMBER_CPU_KERNELS_AVX_VNNI;
       return EMBER_CPU_KERNELS_AVX2;
     }

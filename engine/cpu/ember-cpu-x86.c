@@ -2,7 +2,7 @@
  *
  * The x86-64 integer kernels of ember-cpu-q8.h, built twice by meson: for
  * AVX2 (-mavx2 -mfma -mf16c) and, with EMBER_X86_VNNI, for AVX2 with the
- * 256-bit VNNI instructions (AVX-512 VNNI and VL). ember-cpu-q8.c picks one
+ * 256-bit VNNI instructions and byte masks (AVX-512 VNNI, VL and BW). ember-cpu-q8.c picks one
  * at run time; nothing here runs on a processor without its instructions.
  *
  * The weights' quants are unpacked once per block into unsigned bytes
@@ -103,16 +103,23 @@ unpack_nibbles_16 (const uint8_t *p)
 INLINE __m256i
 unpack_high_bits (const uint8_t *p)
 {
-  const __m256i shuffle = _mm256_set_epi64x (0x0303030303030303, 0x0202020202020202,
-                                             0x0101010101010101, 0x0000000000000000);
-  const __m256i bit = _mm256_set1_epi64x ((long long) 0x8040201008040201ull);
   uint32_t qh;
-  __m256i bytes;
 
   memcpy (&qh, p, 4);
-  bytes = _mm256_shuffle_epi8 (_mm256_set1_epi32 ((int) qh), shuffle);
-  bytes = _mm256_cmpeq_epi8 (_mm256_and_si256 (bytes, bit), bit);
-  return _mm256_and_si256 (bytes, _mm256_set1_epi8 (0x10));
+#ifdef EMBER_X86_VNNI
+  /* AVX-512 BW: the bits are a byte mask already */
+  return _mm256_maskz_mov_epi8 ((__mmask32) qh, _mm256_set1_epi8 (0x10));
+#else
+  {
+    const __m256i shuffle = _mm256_set_epi64x (0x0303030303030303, 0x0202020202020202,
+                                               0x0101010101010101, 0x0000000000000000);
+    const __m256i bit = _mm256_set1_epi64x ((long long) 0x8040201008040201ull);
+    __m256i bytes = _mm256_shuffle_epi8 (_mm256_set1_epi32 ((int) qh), shuffle);
+
+    bytes = _mm256_cmpeq_epi8 (_mm256_and_si256 (bytes, bit), bit);
+    return _mm256_and_si256 (bytes, _mm256_set1_epi8 (0x10));
+  }
+#endif
 }
 
 /* The 32-blocks: NR rows × NT tokens, each weight block unpacked once and

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -460,6 +461,75 @@ count_processors (void)
   return n > 0 ? (uint32_t) n : 1;
 }
 
+/* Marks in @set the processors of a sysfs list ("0-3,8,10-11"); false for
+ * text it does not understand. */
+static bool
+parse_cpu_list (const char *text,
+                cpu_set_t  *set)
+{
+  const char *p = text;
+
+  while (*p != '\0' && *p != '\n')
+    {
+      char *end;
+      long first = strtol (p, &end, 10), last = first;
+
+      if (end == p || first < 0 || first >= CPU_SETSIZE)
+        return false;
+      p = end;
+      if (*p == '-')
+        {
+          last = strtol (p + 1, &end, 10);
+          if (end == p + 1 || last < first || last >= CPU_SETSIZE)
+            return false;
+          p = end;
+        }
+      for (long c = first; c <= last; c++)
+        CPU_SET ((int) c, set);
+      if (*p == ',')
+        p++;
+      else if (*p != '\0' && *p != '\n')
+        return false;
+    }
+  return true;
+}
+
+/* The physical cores among the processors this process may run on: two
+ * hyper-threads of one core share its vector units, so a second thread
+ * there only adds synchronisation. Falls back to the processors where
+ * sysfs does not say. */
+static uint32_t
+count_cores (void)
+{
+  cpu_set_t allowed, seen;
+  uint32_t cores = 0;
+
+  if (sched_getaffinity (0, sizeof allowed, &allowed) != 0)
+    return count_processors ();
+  CPU_ZERO (&seen);
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    {
+      char path[96], line[256];
+      FILE *f;
+      bool ok;
+
+      if (!CPU_ISSET (cpu, &allowed) || CPU_ISSET (cpu, &seen))
+        continue;
+      cores++;
+      CPU_SET (cpu, &seen);
+      snprintf (path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list",
+                cpu);
+      f = fopen (path, "re");
+      if (f == NULL)
+        return count_processors ();
+      ok = fgets (line, sizeof line, f) != NULL && parse_cpu_list (line, &seen);
+      fclose (f);
+      if (!ok)
+        return count_processors ();
+    }
+  return cores > 0 ? cores : count_processors ();
+}
+
 ember_status
 ember_cpu_new (const ember_model *model,
                uint32_t           n_ctx,
@@ -515,7 +585,7 @@ ember_cpu_new (const ember_model *model,
                               "ask for a shorter context", n_ctx, gib);
     }
 
-  cpu->pool = ember_pool_new (n_threads > 0 ? n_threads : count_processors ());
+  cpu->pool = ember_pool_new (n_threads > 0 ? n_threads : count_cores ());
   if (cpu->pool == NULL)
     {
       ember_cpu_free (cpu);

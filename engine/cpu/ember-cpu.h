@@ -23,7 +23,7 @@ extern "C" {
 typedef struct ember_cpu ember_cpu;
 
 /* A KV cache of @n_ctx positions over @model (which must outlive it) and
- * @n_threads workers (0: the processors this process may run on), with the
+ * @n_threads workers (0: the physical cores this process may run on), with the
  * matrix-product kernels @kernels (resolved with
  * ember_cpu_kernels_resolve ()). Refuses, with the numbers, a cache the
  * machine has no memory for. */
