@@ -28,6 +28,12 @@
 
 #define INLINE static inline __attribute__ ((always_inline))
 
+/* How far ahead in a weight row to ask for the cache. The hardware's
+ * prefetcher alone left a single token's product waiting on memory (5 GB/s
+ * of this machine's 16.6 on one thread); asking a page ahead reached 17
+ * (smollm2 Q8_0: 512 bytes gave 45 tokens/s, 2048 67, 4096 117). */
+#define PREFETCH_AHEAD 4096
+
 /* Σ of groups of four u8 × s8 products, as eight int32. */
 INLINE __m256i
 dot_u8_s8 (__m256i u,
@@ -151,6 +157,7 @@ q32_tile (KERNEL_ARGS, const uint32_t NR, const uint32_t NT, const int type)
         {
           const uint8_t *blk = w + r * row_bytes + b * block;
 
+          _mm_prefetch ((const char *) blk + PREFETCH_AHEAD, _MM_HINT_T0);
           d[r] = _mm256_set1_ps (f16 (blk));
           switch (type)
             {
@@ -239,6 +246,7 @@ dot_q8_0_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
         {
           const uint8_t *blk = w + r * row_bytes + b * 34;
 
+          _mm_prefetch ((const char *) blk + PREFETCH_AHEAD, _MM_HINT_T0);
           q[r] = _mm256_loadu_si256 ((const __m256i *) (blk + 2));
           aq[r] = _mm256_sign_epi8 (q[r], q[r]);
           d[r] = _mm256_set1_ps (f16 (blk));
@@ -300,6 +308,9 @@ row_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
       int sc[8], m[8];
       __m256i u[8], scv[8], mins;
 
+      for (int o = 0; o < 144; o += 64)
+        _mm_prefetch ((const char *) blk + PREFETCH_AHEAD + o, _MM_HINT_T0);
+
       for (int j = 0; j < 8; j++)
         {
           scale_min_k4 (blk + 4, j, &sc[j], &m[j]);
@@ -353,6 +364,9 @@ row_q6_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
       const int8_t *scales = (const int8_t *) (blk + 192);
       float d = f16 (blk + 208);
       __m256i u[8], scv[8], sc16;
+
+      for (int o = 0; o < 210; o += 64)
+        _mm_prefetch ((const char *) blk + PREFETCH_AHEAD + o, _MM_HINT_T0);
 
       for (int c = 0; c < 2; c++)
         {
