@@ -123,6 +123,9 @@ max_abs (const float *x,
   return amax;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__ ((target_clones ("avx2", "default")))
+#endif
 void
 ember_q8_quantize_32 (const float *x,
                       ember_q8_32 *y,
@@ -521,6 +524,19 @@ ember_q8_dot_lookup (ember_cpu_kernels kernels,
   return f != NULL ? f : lookup_portable (type);
 }
 
+ember_q8_gemm_func
+ember_q8_gemm_lookup (ember_cpu_kernels kernels,
+                      ember_type        type)
+{
+#if defined(__x86_64__)
+  if (kernels == EMBER_CPU_KERNELS_AVX_VNNI)
+    return ember_q8_gemm_lookup_avx_vnni (type);
+#endif
+  (void) kernels;
+  (void) type;
+  return NULL;
+}
+
 bool
 ember_q8_type_is_k (ember_type type)
 {
@@ -549,6 +565,7 @@ ember_q8_scratch_bytes (uint64_t max_cols,
 
 typedef struct {
   ember_q8_dot_func dot;
+  ember_q8_gemm_func gemm;  /* or NULL: the row kernels */
   const ember_matrix *w;
   const uint8_t *xq;
   size_t xq_stride;
@@ -585,6 +602,25 @@ matmul_q8_rows (void    *data,
                   job->out[(uint64_t) (t0 + t) * w->rows + r + i] = tile[i * EMBER_Q8_TILE + t];
             }
         }
+    }
+}
+
+/* Chunks [begin, end) of EMBER_Q8_GEMM_ROWS rows of a q8_job with a gemm. */
+static void
+matmul_q8_gemm (void    *data,
+                uint64_t begin,
+                uint64_t end)
+{
+  const q8_job *job = data;
+  const ember_matrix *w = job->w;
+
+  for (uint64_t c = begin; c < end; c++)
+    {
+      uint64_t r = c * EMBER_Q8_GEMM_ROWS;
+      uint32_t nr = w->rows - r < EMBER_Q8_GEMM_ROWS ? (uint32_t) (w->rows - r) : EMBER_Q8_GEMM_ROWS;
+
+      job->gemm (job->nb, w->data + r * w->row_bytes, w->row_bytes, nr, job->xq, job->xq_stride,
+                 job->batch, job->out + r, w->rows);
     }
 }
 
@@ -628,7 +664,10 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
 {
   ember_type type = w->tensor->type->type;
   ember_q8_dot_func dot = ember_q8_dot_lookup (kernels, type);
-  bool k = ember_q8_type_is_k (type);
+  ember_q8_gemm_func gemm = batch >= EMBER_Q8_GEMM_MIN_BATCH ? ember_q8_gemm_lookup (kernels, type)
+                                                             : NULL;
+  /* the gemm takes 32-element activation blocks for every type */
+  bool k = gemm == NULL && ember_q8_type_is_k (type);
   bool parallel = pool != NULL && w->rows * w->cols * batch >= PARALLEL_MIN_ELEMENTS;
   q8_job job;
 
@@ -636,9 +675,10 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
     return false;
 
   job.dot = dot;
+  job.gemm = gemm;
   job.w = w;
   job.xq = acts->data;
-  job.xq_stride = ember_q8_row_bytes (type, w->cols);
+  job.xq_stride = k ? ember_q8_row_bytes (type, w->cols) : (size_t) (w->cols / QK) * sizeof (ember_q8_32);
   job.nb = w->cols / (k ? QK_K : QK);
   job.out = out;
   job.batch = batch;
@@ -657,7 +697,16 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
       acts->k = k;
     }
 
-  if (parallel)
+  if (gemm != NULL)
+    {
+      uint64_t chunks = (w->rows + EMBER_Q8_GEMM_ROWS - 1) / EMBER_Q8_GEMM_ROWS;
+
+      if (parallel)
+        ember_pool_run (pool, matmul_q8_gemm, &job, chunks);
+      else
+        matmul_q8_gemm (&job, 0, chunks);
+    }
+  else if (parallel)
     ember_pool_run (pool, matmul_q8_rows, &job, w->rows);
   else
     matmul_q8_rows (&job, 0, w->rows);

@@ -57,6 +57,30 @@ typedef void (*ember_q8_dot_func) (uint64_t       nb,
                                    uint32_t       nt,
                                    float         *out);
 
+/* A batch's product against EMBER_Q8_GEMM_ROWS rows at once (@nr, 1 …
+ * that, rows from @w, each @row_bytes after the one before), all @nt
+ * tokens of ember_q8_32 activations at @xq (each @xq_stride bytes after the
+ * one before, @nb 32-element blocks, whatever @type's own block):
+ * out[t × out_stride + r] gets row r · token t. */
+typedef void (*ember_q8_gemm_func) (uint64_t       nb,
+                                    const uint8_t *w,
+                                    size_t         row_bytes,
+                                    uint32_t       nr,
+                                    const uint8_t *xq,
+                                    size_t         xq_stride,
+                                    uint32_t       nt,
+                                    float         *out,
+                                    size_t         out_stride);
+
+#define EMBER_Q8_GEMM_ROWS 16     /* rows per ember_q8_gemm_func call */
+#define EMBER_Q8_GEMM_TILE 8      /* tokens per inner loop */
+#define EMBER_Q8_GEMM_MIN_BATCH 8 /* the smallest batch it pays for */
+
+/* The batched kernel for weights of @type in @kernels, or NULL where there
+ * is none (the row kernels run). */
+ember_q8_gemm_func ember_q8_gemm_lookup (ember_cpu_kernels kernels,
+                                         ember_type        type);
+
 /* The kernel for weights of @type in the set @kernels (resolved, not
  * REFERENCE), or NULL where that type has none (the reference runs). */
 ember_q8_dot_func ember_q8_dot_lookup (ember_cpu_kernels kernels,
@@ -114,4 +138,5 @@ bool ember_cpu_matmul_q8 (ember_pool         *pool,
 #if defined(__x86_64__)
 ember_q8_dot_func ember_q8_dot_lookup_avx2 (ember_type type);
 ember_q8_dot_func ember_q8_dot_lookup_avx_vnni (ember_type type);
+ember_q8_gemm_func ember_q8_gemm_lookup_avx_vnni (ember_type type);
 #endif

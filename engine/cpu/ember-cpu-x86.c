@@ -510,6 +510,256 @@ dot_q6_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
     row_q6_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT);
 }
 
+#ifdef EMBER_X86_VNNI
+/* ---- prompts: sixteen rows at a time --------------------------------------
+ *
+ * For a batch, a chunk of EMBER_Q8_GEMM_ROWS rows is unpacked once into a
+ * scratch layout where one 512-bit register holds four consecutive quants
+ * of each of the sixteen rows (lane r: row r), so one dpbusd against four
+ * of a token's activations, broadcast, advances all sixteen rows' sums, and
+ * the result needs no horizontal sum. Per 32-element block the scratch
+ * holds eight such registers, then each row's scale D and constant C: a
+ * row's block is Σ_e (D u_e + C) x_e = D d_x Σ u q_x + C ds_x, whatever the
+ * type (Q4_0: C = -8 D; Q4_1: C = m; Q8_0: u = q + 128, C = -128 D; Q4_K:
+ * D = d × scale_j, C = -dmin × min_j of sub-block j). The activations are
+ * always ember_q8_32 blocks. A row chunk is unpacked a piece of GEMM_PIECE
+ * blocks at a time into 30 KiB on the stack: the weights stay as mapped,
+ * with no second copy. */
+
+#define PACK_BLOCK (8 * 64 + 2 * 64) /* bytes per 32-block of 16 rows */
+
+/* One row's block @b (0-based, of 32 elements) into lane @r of @pack. */
+INLINE void
+pack_lane (uint8_t *pack, uint64_t b, uint32_t r, const uint8_t u[32], float d, float c)
+{
+  uint8_t *p = pack + b * PACK_BLOCK;
+
+  for (int k = 0; k < 8; k++)
+    memcpy (p + 64 * k + 4 * r, u + 4 * k, 4);
+  memcpy (p + 512 + 4 * r, &d, 4);
+  memcpy (p + 576 + 4 * r, &c, 4);
+}
+
+INLINE void
+store_u (uint8_t u[32], __m256i v)
+{
+  _mm256_storeu_si256 ((__m256i *) u, v);
+}
+
+static void
+pack_rows (int type, uint64_t nb, const uint8_t *w, size_t row_bytes, uint32_t nr, uint8_t *pack)
+{
+  uint8_t u[32];
+
+  if (nr < EMBER_Q8_GEMM_ROWS)
+    memset (pack, 0, nb * PACK_BLOCK);
+  for (uint32_t r = 0; r < nr; r++)
+    {
+      const uint8_t *row = w + r * row_bytes;
+
+      switch (type)
+        {
+        case EMBER_TYPE_Q4_0:
+          for (uint64_t b = 0; b < nb; b++)
+            {
+              const uint8_t *blk = row + b * 18;
+              float d = f16 (blk);
+
+              store_u (u, unpack_nibbles_16 (blk + 2));
+              pack_lane (pack, b, r, u, d, -8.0f * d);
+            }
+          break;
+        case EMBER_TYPE_Q4_1:
+          for (uint64_t b = 0; b < nb; b++)
+            {
+              const uint8_t *blk = row + b * 20;
+
+              store_u (u, unpack_nibbles_16 (blk + 4));
+              pack_lane (pack, b, r, u, f16 (blk), f16 (blk + 2));
+            }
+          break;
+        case EMBER_TYPE_Q5_0:
+          for (uint64_t b = 0; b < nb; b++)
+            {
+              const uint8_t *blk = row + b * 22;
+              float d = f16 (blk);
+
+              store_u (u, _mm256_or_si256 (unpack_nibbles_16 (blk + 6), unpack_high_bits (blk + 2)));
+              pack_lane (pack, b, r, u, d, -16.0f * d);
+            }
+          break;
+        case EMBER_TYPE_Q5_1:
+          for (uint64_t b = 0; b < nb; b++)
+            {
+              const uint8_t *blk = row + b * 24;
+
+              store_u (u, _mm256_or_si256 (unpack_nibbles_16 (blk + 8), unpack_high_bits (blk + 4)));
+              pack_lane (pack, b, r, u, f16 (blk), f16 (blk + 2));
+            }
+          break;
+        case EMBER_TYPE_Q8_0:
+          for (uint64_t b = 0; b < nb; b++)
+            {
+              const uint8_t *blk = row + b * 34;
+              float d = f16 (blk);
+
+              store_u (u, _mm256_xor_si256 (_mm256_loadu_si256 ((const __m256i *) (blk + 2)),
+                                            _mm256_set1_epi8 ((char) 0x80)));
+              pack_lane (pack, b, r, u, d, -128.0f * d);
+            }
+          break;
+        default: /* Q4_K, Q5_K: eight sub-blocks of 32 per 256 */
+          for (uint64_t b = 0; b < nb / 8; b++)
+            {
+              const size_t size = type == EMBER_TYPE_Q4_K ? 144 : 176;
+              const uint8_t *blk = row + b * size;
+              const uint8_t *qs = blk + (type == EMBER_TYPE_Q4_K ? 16 : 48), *qh = blk + 16;
+              float d = f16 (blk), dmin = f16 (blk + 2);
+
+              for (int j = 0; j < 8; j++)
+                {
+                  __m256i q = _mm256_loadu_si256 ((const __m256i *) (qs + 32 * (j / 2)));
+                  int sc, m;
+
+                  q = _mm256_and_si256 (_mm256_srli_epi16 (q, 4 * (j & 1)), _mm256_set1_epi8 (0x0f));
+                  if (type == EMBER_TYPE_Q5_K)
+                    {
+                      __m256i h = _mm256_loadu_si256 ((const __m256i *) qh);
+
+                      h = _mm256_and_si256 (_mm256_srli_epi16 (h, j), _mm256_set1_epi8 (1));
+                      q = _mm256_or_si256 (q, _mm256_slli_epi16 (h, 4));
+                    }
+                  scale_min_k4 (blk + 4, j, &sc, &m);
+                  store_u (u, q);
+                  pack_lane (pack, 8 * b + j, r, u, d * (float) sc, -dmin * (float) m);
+                }
+            }
+          break;
+        }
+    }
+}
+
+/* NT tokens against a packed chunk: out[t × out_stride + r] for the rows
+ * in @mask, set or (@add) added to. */
+INLINE void
+gemm_tile (uint64_t nb, const uint8_t *pack, const uint8_t *xq, size_t xq_stride,
+           float *out, size_t out_stride, __mmask16 mask, bool add, const uint32_t NT)
+{
+  __m512 acc[EMBER_Q8_GEMM_TILE];
+
+  for (uint32_t t = 0; t < NT; t++)
+    acc[t] = add ? _mm512_maskz_loadu_ps (mask, out + t * out_stride) : _mm512_setzero_ps ();
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *p = pack + b * PACK_BLOCK;
+      __m512i sum[EMBER_Q8_GEMM_TILE];
+
+      for (uint32_t t = 0; t < NT; t++)
+        sum[t] = _mm512_setzero_si512 ();
+      for (int k = 0; k < 8; k++)
+        {
+          __m512i u = _mm512_load_si512 ((const void *) (p + 64 * k));
+
+          for (uint32_t t = 0; t < NT; t++)
+            {
+              int32_t x4;
+
+              memcpy (&x4, TOKEN_32 (t, b)->qs + 4 * k, 4);
+              sum[t] = _mm512_dpbusd_epi32 (sum[t], u, _mm512_set1_epi32 (x4));
+            }
+        }
+      {
+        __m512 d = _mm512_load_ps ((const void *) (p + 512));
+        __m512 c = _mm512_load_ps ((const void *) (p + 576));
+
+        for (uint32_t t = 0; t < NT; t++)
+          {
+            const ember_q8_32 *y = TOKEN_32 (t, b);
+            __m512 s = _mm512_mul_ps (_mm512_cvtepi32_ps (sum[t]), _mm512_set1_ps (y->d));
+
+            acc[t] = _mm512_fmadd_ps (d, s, acc[t]);
+            acc[t] = _mm512_fmadd_ps (c, _mm512_set1_ps (y->ds), acc[t]);
+          }
+      }
+    }
+  for (uint32_t t = 0; t < NT; t++)
+    _mm512_mask_storeu_ps (out + t * out_stride, mask, acc[t]);
+}
+
+/* Blocks per piece of a row chunk: the pack of a piece (30 KiB) stays in L1
+ * while every token passes over it; a multiple of 8 for the K-quants. */
+#define GEMM_PIECE 48
+
+static void
+gemm_rows (int type, size_t block_bytes, uint64_t nb, const uint8_t *w, size_t row_bytes,
+           uint32_t nr, const uint8_t *xq, size_t xq_stride, uint32_t nt, float *out,
+           size_t out_stride)
+{
+  _Alignas (64) uint8_t pack[GEMM_PIECE * PACK_BLOCK];
+  __mmask16 mask = (__mmask16) ((1u << nr) - 1);
+  const uint32_t per = type == EMBER_TYPE_Q4_K || type == EMBER_TYPE_Q5_K ? 8 : 1;
+
+  for (uint64_t b0 = 0; b0 < nb; b0 += GEMM_PIECE)
+    {
+      uint64_t n = nb - b0 < GEMM_PIECE ? nb - b0 : GEMM_PIECE;
+      const uint8_t *x = xq + b0 * sizeof (ember_q8_32);
+      bool add = b0 > 0;
+      uint32_t t = 0;
+
+      pack_rows (type, n, w + b0 / per * block_bytes, row_bytes, nr, pack);
+      for (; t + EMBER_Q8_GEMM_TILE <= nt; t += EMBER_Q8_GEMM_TILE)
+        gemm_tile (n, pack, x + t * xq_stride, xq_stride, out + t * out_stride, out_stride,
+                   mask, add, EMBER_Q8_GEMM_TILE);
+      x += t * xq_stride;
+      out += t * out_stride;
+      switch (nt - t)
+        {
+        case 0: break;
+        case 1: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 1); break;
+        case 2: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 2); break;
+        case 3: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 3); break;
+        case 4: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 4); break;
+        case 5: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 5); break;
+        case 6: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 6); break;
+        default: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 7); break;
+        }
+      out -= t * out_stride;
+    }
+}
+
+#define GEMM(name, type, block_bytes)                                                   \
+  static void name (uint64_t nb, const uint8_t *w, size_t row_bytes, uint32_t nr,        \
+                    const uint8_t *xq, size_t xq_stride, uint32_t nt, float *out,        \
+                    size_t out_stride)                                                  \
+  {                                                                                     \
+    gemm_rows (type, block_bytes, nb, w, row_bytes, nr, xq, xq_stride, nt, out, out_stride); \
+  }
+
+GEMM (gemm_q4_0, EMBER_TYPE_Q4_0, 18)
+GEMM (gemm_q4_1, EMBER_TYPE_Q4_1, 20)
+GEMM (gemm_q5_0, EMBER_TYPE_Q5_0, 22)
+GEMM (gemm_q5_1, EMBER_TYPE_Q5_1, 24)
+GEMM (gemm_q8_0, EMBER_TYPE_Q8_0, 34)
+GEMM (gemm_q4_K, EMBER_TYPE_Q4_K, 144)
+GEMM (gemm_q5_K, EMBER_TYPE_Q5_K, 176)
+
+ember_q8_gemm_func
+ember_q8_gemm_lookup_avx_vnni (ember_type type)
+{
+  switch (type)
+    {
+    case EMBER_TYPE_Q4_0: return gemm_q4_0;
+    case EMBER_TYPE_Q4_1: return gemm_q4_1;
+    case EMBER_TYPE_Q5_0: return gemm_q5_0;
+    case EMBER_TYPE_Q5_1: return gemm_q5_1;
+    case EMBER_TYPE_Q8_0: return gemm_q8_0;
+    case EMBER_TYPE_Q4_K: return gemm_q4_K;
+    case EMBER_TYPE_Q5_K: return gemm_q5_K;
+    default: return NULL;
+    }
+}
+#endif
+
 TILED (dot_q4_0)
 TILED (dot_q4_1)
 TILED (dot_q5_0)
