@@ -218,6 +218,80 @@ test_products (void)
   ember_pool_free (pool);
 }
 
+/* Causal attention (the vector loop where the processor has one) against
+ * a plain softmax in doubles: heads of 64 and 128 (the vector loop's) and
+ * 40 (the plain one's), batches whose keys end inside a group of eight,
+ * GQA groups of 3. */
+static void
+test_attention (void)
+{
+  static const uint32_t dims[] = { 40, 64, 128 };
+  static const uint32_t batches[] = { 1, 5, 19 };
+  static const uint32_t starts[] = { 0, 6 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+
+  for (gsize di = 0; di < G_N_ELEMENTS (dims); di++)
+    for (gsize bi = 0; bi < G_N_ELEMENTS (batches); bi++)
+      for (gsize si = 0; si < G_N_ELEMENTS (starts); si++)
+        {
+          ember_hparams hp = { 0 };
+          uint32_t hd = dims[di], n = batches[bi], pos0 = starts[si];
+          uint64_t kv_dim, n_ctx = pos0 + n;
+          double err = 0, ref = 0;
+
+          hp.n_head = 6;
+          hp.n_head_kv = 2;
+          hp.head_dim = hd;
+          kv_dim = (uint64_t) hp.n_head_kv * hd;
+          {
+            g_autofree float *k = g_new (float, n_ctx * kv_dim);
+            g_autofree float *v = g_new (float, n_ctx * kv_dim);
+            g_autofree float *q = g_new (float, (uint64_t) n * hp.n_head * hd);
+            g_autofree float *got = g_new (float, (uint64_t) n * hp.n_head * hd);
+            g_autofree double *w = g_new (double, n_ctx);
+            ember_cpu_attention_job job = { &hp, k, v, q, got, n, pos0 };
+
+            fill_random (rand, k, n_ctx * kv_dim, 2.0, FALSE);
+            fill_random (rand, v, n_ctx * kv_dim, 1.0, FALSE);
+            fill_random (rand, q, (uint64_t) n * hp.n_head * hd, 2.0, FALSE);
+            ember_cpu_attention_items (&job, 0, (uint64_t) n * hp.n_head);
+            for (uint32_t t = 0; t < n; t++)
+              for (uint32_t h = 0; h < hp.n_head; h++)
+                {
+                  const float *qh = q + ((uint64_t) t * hp.n_head + h) * hd;
+                  uint32_t kvh = h / (hp.n_head / hp.n_head_kv);
+                  double max = -INFINITY, sum = 0;
+
+                  for (uint32_t j = 0; j <= pos0 + t; j++)
+                    {
+                      double s = 0;
+
+                      for (uint32_t i = 0; i < hd; i++)
+                        s += (double) qh[i] * k[j * kv_dim + kvh * hd + i];
+                      w[j] = s / sqrt ((double) hd);
+                      max = MAX (max, w[j]);
+                    }
+                  for (uint32_t j = 0; j <= pos0 + t; j++)
+                    sum += (w[j] = exp (w[j] - max));
+                  for (uint32_t i = 0; i < hd; i++)
+                    {
+                      double o = 0, e;
+
+                      for (uint32_t j = 0; j <= pos0 + t; j++)
+                        o += w[j] * v[j * kv_dim + kvh * hd + i];
+                      o /= sum;
+                      e = got[((uint64_t) t * hp.n_head + h) * hd + i] - o;
+                      err += e * e;
+                      ref += o * o;
+                    }
+                }
+            if (!(err / ref <= 1e-10))
+              g_error ("attention, head %u, %u tokens from %u: NMSE %g > 1e-10", hd, n, pos0,
+                       err / ref);
+          }
+        }
+}
+
 /* A type with no integer kernel is refused (the caller runs the
  * reference), and the reference set has none at all. */
 static void
@@ -352,6 +426,7 @@ main (int    argc,
   g_test_add_func ("/cpu-kernels/names", test_kernel_names);
   g_test_add_func ("/cpu-kernels/products", test_products);
   g_test_add_func ("/cpu-kernels/fallbacks", test_fallbacks);
+  g_test_add_func ("/cpu-kernels/attention", test_attention);
   g_test_add_func ("/cpu-kernels/models", test_models);
   return g_test_run ();
 }

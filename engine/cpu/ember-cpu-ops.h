@@ -50,7 +50,8 @@ typedef struct {
 } ember_cpu_attention_job;
 
 /* Items [@begin, @end) of an ember_cpu_attention_job (@data): one per
- * (token, head), token-major; an ember_pool_func. */
+ * (token, head), head-minor, the tokens in the order 0, n-1, 1, n-2, …
+ * (equal work in each contiguous share); an ember_pool_func. */
 void ember_cpu_attention_items (void    *data,
                                 uint64_t begin,
                                 uint64_t end);

@@ -16,6 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "ember-cpu.h"
 #include "ember-cpu-ops.h"
 #include "ember-cpu-q8.h"
@@ -241,58 +245,228 @@ ember_cpu_rope (const ember_model *model,
     }
 }
 
-/* One item per (token, head): causal attention over the cache, with an
- * online softmax (one pass, no score buffer). */
+/* One (token, head) of causal attention over the cache, with an online
+ * softmax (one pass, no score buffer): the plain loop. */
+static void
+attention_one (const ember_cpu_attention_job *job,
+               uint32_t                       t,
+               uint32_t                       h)
+{
+  const ember_hparams *hp = job->hp;
+  uint32_t hd = hp->head_dim;
+  uint64_t kv_dim = (uint64_t) hp->n_head_kv * hd;
+  uint32_t kvh = h / (hp->n_head / hp->n_head_kv);
+  float scale = 1.0f / sqrtf ((float) hd);
+  uint32_t pos = job->pos0 + t;
+  const float *q = job->q + ((uint64_t) t * hp->n_head + h) * hd;
+  float *out = job->att + ((uint64_t) t * hp->n_head + h) * hd;
+  float acc[EMBER_MAX_HEAD_DIM];
+  float max = -INFINITY, sum = 0.0f;
+
+  for (uint32_t i = 0; i < hd; i++)
+    acc[i] = 0.0f;
+  for (uint32_t j = 0; j <= pos; j++)
+    {
+      const float *kj = job->k_cache + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
+      const float *vj = job->v_cache + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
+      float score = dot (q, kj, hd) * scale;
+      float w;
+
+      if (score > max)
+        {
+          float c = expf (max - score);
+
+          sum *= c;
+          for (uint32_t i = 0; i < hd; i++)
+            acc[i] *= c;
+          max = score;
+        }
+      w = expf (score - max);
+      sum += w;
+      for (uint32_t i = 0; i < hd; i++)
+        acc[i] += w * vj[i];
+    }
+  for (uint32_t i = 0; i < hd; i++)
+    out[i] = acc[i] / sum;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ATTENTION_AVX2 1
+
+/* e^x for eight x ≤ 0 (below -87 as e^-87), within a few ulp: 2^n × a
+ * degree-6 polynomial on |r| ≤ ln 2 / 2. */
+__attribute__ ((target ("avx2,fma"))) static inline __m256
+exp_nonpositive_avx2 (__m256 x)
+{
+  __m256 n, r, p;
+  __m256i e;
+
+  x = _mm256_max_ps (x, _mm256_set1_ps (-87.0f));
+  n = _mm256_round_ps (_mm256_mul_ps (x, _mm256_set1_ps (1.44269504089f)),
+                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (0.693145751953125f), x);
+  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (1.428606765330187e-06f), r);
+  p = _mm256_set1_ps (1.0f / 720);
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 120));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 24));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 6));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (0.5f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
+  e = _mm256_slli_epi32 (_mm256_cvtps_epi32 (n), 23);
+  return _mm256_castsi256_ps (_mm256_add_epi32 (_mm256_castps_si256 (p), e));
+}
+
+/* The eight sums of @v[0…7]'s lanes, in one register. */
+__attribute__ ((target ("avx2,fma"))) static inline __m256
+hsum8_avx2 (const __m256 v[8])
+{
+  __m256 a = _mm256_hadd_ps (v[0], v[1]), b = _mm256_hadd_ps (v[2], v[3]);
+  __m256 c = _mm256_hadd_ps (v[4], v[5]), d = _mm256_hadd_ps (v[6], v[7]);
+
+  a = _mm256_hadd_ps (a, b);
+  c = _mm256_hadd_ps (c, d);
+  /* a: keys 0-3 low halves | 0-3 high halves; c: keys 4-7 likewise */
+  return _mm256_add_ps (_mm256_permute2f128_ps (a, c, 0x20), _mm256_permute2f128_ps (a, c, 0x31));
+}
+
+/* attention_one () with eight keys at a time: their scores in one register
+ * (no per-key horizontal sum), one rescale per eight, the exponentials in
+ * vector arithmetic, the output accumulated in registers. For a head of
+ * NV × 8 dimensions. */
+__attribute__ ((target ("avx2,fma"))) static inline void
+attention_one_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t h, const uint32_t NV)
+{
+  const ember_hparams *hp = job->hp;
+  const uint32_t hd = NV * 8;
+  uint64_t kv_dim = (uint64_t) hp->n_head_kv * hd;
+  uint32_t kvh = h / (hp->n_head / hp->n_head_kv);
+  uint32_t n = job->pos0 + t + 1;
+  const float *q = job->q + ((uint64_t) t * hp->n_head + h) * hd;
+  float *out = job->att + ((uint64_t) t * hp->n_head + h) * hd;
+  const float *kbase = job->k_cache + (uint64_t) kvh * hd;
+  const float *vbase = job->v_cache + (uint64_t) kvh * hd;
+  __m256 qv[16], acc[16];
+  __m256 vsum = _mm256_setzero_ps ();
+  float max = -INFINITY;
+  const __m256 scale = _mm256_set1_ps (1.0f / sqrtf ((float) hd));
+
+  for (uint32_t v = 0; v < NV; v++)
+    {
+      qv[v] = _mm256_mul_ps (_mm256_loadu_ps (q + 8 * v), scale);
+      acc[v] = _mm256_setzero_ps ();
+    }
+  for (uint32_t j0 = 0; j0 < n; j0 += 8)
+    {
+      uint32_t nj = n - j0 < 8 ? n - j0 : 8;
+      __m256 part[8], s, m;
+      float w[8], bmax;
+
+      for (uint32_t j = 0; j < 8; j++)
+        {
+          const float *kr = kbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim;
+          __m256 p0 = _mm256_mul_ps (qv[0], _mm256_loadu_ps (kr));
+          __m256 p1 = _mm256_setzero_ps ();
+
+          for (uint32_t v = 1; v < NV; v++)
+            if (v % 2)
+              p1 = _mm256_fmadd_ps (qv[v], _mm256_loadu_ps (kr + 8 * v), p1);
+            else
+              p0 = _mm256_fmadd_ps (qv[v], _mm256_loadu_ps (kr + 8 * v), p0);
+          part[j] = _mm256_add_ps (p0, p1);
+        }
+      s = hsum8_avx2 (part);
+      if (nj < 8)
+        {
+          /* keys past the last one: -inf, which the exponential makes 0 */
+          __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+          __m256 past = _mm256_castsi256_ps (_mm256_cmpgt_epi32 (lane, _mm256_set1_epi32 ((int) nj - 1)));
+
+          s = _mm256_blendv_ps (s, _mm256_set1_ps (-INFINITY), past);
+        }
+      m = _mm256_max_ps (s, _mm256_permute2f128_ps (s, s, 1));
+      m = _mm256_max_ps (m, _mm256_shuffle_ps (m, m, 0x4e));
+      m = _mm256_max_ps (m, _mm256_shuffle_ps (m, m, 0xb1));
+      bmax = _mm256_cvtss_f32 (m);
+      if (bmax > max)
+        {
+          __m256 c = _mm256_set1_ps (max == -INFINITY ? 0.0f : expf (max - bmax));
+
+          vsum = _mm256_mul_ps (vsum, c);
+          for (uint32_t v = 0; v < NV; v++)
+            acc[v] = _mm256_mul_ps (acc[v], c);
+          max = bmax;
+        }
+      s = exp_nonpositive_avx2 (_mm256_sub_ps (s, _mm256_set1_ps (max)));
+      if (nj < 8)
+        {
+          __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+          __m256 past = _mm256_castsi256_ps (_mm256_cmpgt_epi32 (lane, _mm256_set1_epi32 ((int) nj - 1)));
+
+          s = _mm256_andnot_ps (past, s);
+        }
+      vsum = _mm256_add_ps (vsum, s);
+      _mm256_storeu_ps (w, s);
+      for (uint32_t j = 0; j < nj; j++)
+        {
+          const float *vr = vbase + (uint64_t) (j0 + j) * kv_dim;
+          __m256 wj = _mm256_set1_ps (w[j]);
+
+          for (uint32_t v = 0; v < NV; v++)
+            acc[v] = _mm256_fmadd_ps (wj, _mm256_loadu_ps (vr + 8 * v), acc[v]);
+        }
+    }
+  {
+    __m128 s4 = _mm_add_ps (_mm256_castps256_ps128 (vsum), _mm256_extractf128_ps (vsum, 1));
+    __m256 inv;
+
+    s4 = _mm_add_ps (s4, _mm_movehl_ps (s4, s4));
+    s4 = _mm_add_ss (s4, _mm_movehdup_ps (s4));
+    inv = _mm256_set1_ps (1.0f / _mm_cvtss_f32 (s4));
+    for (uint32_t v = 0; v < NV; v++)
+      _mm256_storeu_ps (out + 8 * v, _mm256_mul_ps (acc[v], inv));
+  }
+}
+
+__attribute__ ((target ("avx2,fma"))) static bool
+attention_one_avx2 (const ember_cpu_attention_job *job, uint32_t t, uint32_t h)
+{
+  switch (job->hp->head_dim)
+    {
+    case 64: attention_one_avx2_n (job, t, h, 8); return true;
+    case 128: attention_one_avx2_n (job, t, h, 16); return true;
+    default: return false;
+    }
+}
+#endif
+
+/* One item per (token, head), the tokens in the order 0, n-1, 1, n-2, …: a
+ * later token attends to more of the cache, and the pool's contiguous
+ * shares then get equal work (in token order the last of two threads had
+ * three quarters). Heads of 64 or 128 take the AVX2 loop where the
+ * processor has it. */
 void
 ember_cpu_attention_items (void    *data,
                            uint64_t begin,
                            uint64_t end)
 {
   const ember_cpu_attention_job *job = data;
-  const ember_hparams *hp = job->hp;
-  uint32_t hd = hp->head_dim;
-  uint64_t kv_dim = (uint64_t) hp->n_head_kv * hd;
-  uint32_t group = hp->n_head / hp->n_head_kv;
-  float scale = 1.0f / sqrtf ((float) hd);
-  const float *k_layer = job->k_cache;
-  const float *v_layer = job->v_cache;
-  float acc[EMBER_MAX_HEAD_DIM];
+  uint32_t n_head = job->hp->n_head;
+#ifdef ATTENTION_AVX2
+  bool avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+#endif
 
   for (uint64_t item = begin; item < end; item++)
     {
-      uint32_t t = (uint32_t) (item / hp->n_head);
-      uint32_t h = (uint32_t) (item % hp->n_head);
-      uint32_t kvh = h / group;
-      uint32_t pos = job->pos0 + t;
-      const float *q = job->q + ((uint64_t) t * hp->n_head + h) * hd;
-      float *out = job->att + ((uint64_t) t * hp->n_head + h) * hd;
-      float max = -INFINITY, sum = 0.0f;
+      uint32_t k = (uint32_t) (item / n_head);
+      uint32_t t = k % 2 == 0 ? k / 2 : job->batch - 1 - k / 2;
+      uint32_t h = (uint32_t) (item % n_head);
 
-      for (uint32_t i = 0; i < hd; i++)
-        acc[i] = 0.0f;
-      for (uint32_t j = 0; j <= pos; j++)
-        {
-          const float *kj = k_layer + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
-          const float *vj = v_layer + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
-          float score = dot (q, kj, hd) * scale;
-          float w;
-
-          if (score > max)
-            {
-              float c = expf (max - score);
-
-              sum *= c;
-              for (uint32_t i = 0; i < hd; i++)
-                acc[i] *= c;
-              max = score;
-            }
-          w = expf (score - max);
-          sum += w;
-          for (uint32_t i = 0; i < hd; i++)
-            acc[i] += w * vj[i];
-        }
-      for (uint32_t i = 0; i < hd; i++)
-        out[i] = acc[i] / sum;
+#ifdef ATTENTION_AVX2
+      if (avx2 && attention_one_avx2 (job, t, h))
+        continue;
+#endif
+      attention_one (job, t, h);
     }
 }
 
