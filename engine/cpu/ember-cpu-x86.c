@@ -161,9 +161,10 @@ q32_tile (KERNEL_ARGS, const uint32_t NR, const uint32_t NT, const int type)
 {
   __m256 acc[EMBER_Q8_ROWS][EMBER_Q8_TILE];
   float corr[EMBER_Q8_ROWS][EMBER_Q8_TILE];
-  const int offset = type == EMBER_TYPE_Q4_0 ? 8 : type == EMBER_TYPE_Q5_0 ? 16 : 0;
+  const int offset = type == EMBER_TYPE_Q4_0 ? 8 : type == EMBER_TYPE_Q5_0 ? 16
+                     : type == EMBER_TYPE_Q8_0 ? 128 : 0;
   const size_t block = type == EMBER_TYPE_Q4_0 ? 18 : type == EMBER_TYPE_Q4_1 ? 20
-                       : type == EMBER_TYPE_Q5_0 ? 22 : 24;
+                       : type == EMBER_TYPE_Q5_0 ? 22 : type == EMBER_TYPE_Q8_0 ? 34 : 24;
 
   uint64_t b = 0;
 
@@ -176,7 +177,7 @@ q32_tile (KERNEL_ARGS, const uint32_t NR, const uint32_t NT, const int type)
 #ifdef EMBER_X86_VNNI
   /* Q4_0 and Q5_0 two blocks at a time in 512-bit registers; an odd last
    * block goes the 256-bit way below. */
-  if (type == EMBER_TYPE_Q4_0 || type == EMBER_TYPE_Q5_0)
+  if (type == EMBER_TYPE_Q4_0 || type == EMBER_TYPE_Q5_0 || type == EMBER_TYPE_Q8_0)
     {
       __m512 acc2[EMBER_Q8_ROWS][EMBER_Q8_TILE];
 
@@ -196,6 +197,10 @@ q32_tile (KERNEL_ARGS, const uint32_t NR, const uint32_t NT, const int type)
               d[r] = join_ps (_mm256_set1_ps (f16 (blk)), _mm256_set1_ps (f16 (blk + block)));
               if (type == EMBER_TYPE_Q4_0)
                 u[r] = join_si (unpack_nibbles_16 (blk + 2), unpack_nibbles_16 (blk + block + 2));
+              else if (type == EMBER_TYPE_Q8_0)
+                u[r] = _mm512_xor_si512 (join_si (_mm256_loadu_si256 ((const __m256i *) (blk + 2)),
+                                                  _mm256_loadu_si256 ((const __m256i *) (blk + block + 2))),
+                                         _mm512_set1_epi8 ((char) 0x80));
               else
                 {
                   uint32_t h0, h1;
@@ -258,6 +263,10 @@ q32_tile (KERNEL_ARGS, const uint32_t NR, const uint32_t NT, const int type)
             case EMBER_TYPE_Q5_0:
               u[r] = _mm256_or_si256 (unpack_nibbles_16 (blk + 6), unpack_high_bits (blk + 2));
               break;
+            case EMBER_TYPE_Q8_0: /* q + 128, on VNNI only (maddubs would saturate) */
+              u[r] = _mm256_xor_si256 (_mm256_loadu_si256 ((const __m256i *) (blk + 2)),
+                                       _mm256_set1_epi8 ((char) 0x80));
+              break;
             default: /* Q5_1 */
               m[r] = f16 (blk + 2);
               u[r] = _mm256_or_si256 (unpack_nibbles_16 (blk + 8), unpack_high_bits (blk + 4));
@@ -315,10 +324,15 @@ dot_q5_1_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
   q32_tile (nb, w, row_bytes, xq, xq_stride, out, NR, NT, EMBER_TYPE_Q5_1);
 }
 
-/* Q8_0: |w| × (x with w's sign). */
+/* Q8_0: with VNNI, (q + 128) × x minus 128 Σ x, as the 32-blocks above
+ * (dpbusd does not saturate); with AVX2, |w| × (x with w's sign). */
 INLINE void
 dot_q8_0_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
 {
+#ifdef EMBER_X86_VNNI
+  q32_tile (nb, w, row_bytes, xq, xq_stride, out, NR, NT, EMBER_TYPE_Q8_0);
+  return;
+#endif
   __m256 acc[EMBER_Q8_ROWS][EMBER_Q8_TILE];
 
   for (uint32_t r = 0; r < NR; r++)
