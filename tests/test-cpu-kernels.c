@@ -221,15 +221,17 @@ test_products (void)
 /* Causal attention (the vector loop where the processor has one) against
  * a plain softmax in doubles: heads of 64 and 128 (the vector loop's) and
  * 40 (the plain one's), batches whose keys end inside a group of eight,
- * GQA groups of 3. */
+ * GQA groups of 3 and of 9 (more than one item's worth of heads). */
 static void
 test_attention (void)
 {
   static const uint32_t dims[] = { 40, 64, 128 };
   static const uint32_t batches[] = { 1, 5, 19 };
   static const uint32_t starts[] = { 0, 6 };
+  static const uint32_t heads[] = { 6, 18 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (3);
 
+  for (gsize hi = 0; hi < G_N_ELEMENTS (heads); hi++)
   for (gsize di = 0; di < G_N_ELEMENTS (dims); di++)
     for (gsize bi = 0; bi < G_N_ELEMENTS (batches); bi++)
       for (gsize si = 0; si < G_N_ELEMENTS (starts); si++)
@@ -239,7 +241,7 @@ test_attention (void)
           uint64_t kv_dim, n_ctx = pos0 + n;
           double err = 0, ref = 0;
 
-          hp.n_head = 6;
+          hp.n_head = heads[hi];
           hp.n_head_kv = 2;
           hp.head_dim = hd;
           kv_dim = (uint64_t) hp.n_head_kv * hd;
@@ -254,7 +256,7 @@ test_attention (void)
             fill_random (rand, k, n_ctx * kv_dim, 2.0, FALSE);
             fill_random (rand, v, n_ctx * kv_dim, 1.0, FALSE);
             fill_random (rand, q, (uint64_t) n * hp.n_head * hd, 2.0, FALSE);
-            ember_cpu_attention_items (&job, 0, (uint64_t) n * hp.n_head);
+            ember_cpu_attention_items (&job, 0, ember_cpu_attention_n_items (&job));
             for (uint32_t t = 0; t < n; t++)
               for (uint32_t h = 0; h < hp.n_head; h++)
                 {
@@ -286,8 +288,8 @@ test_attention (void)
                     }
                 }
             if (!(err / ref <= 1e-10))
-              g_error ("attention, head %u, %u tokens from %u: NMSE %g > 1e-10", hd, n, pos0,
-                       err / ref);
+              g_error ("attention, %u heads of %u, %u tokens from %u: NMSE %g > 1e-10", hp.n_head,
+                       hd, n, pos0, err / ref);
           }
         }
 }

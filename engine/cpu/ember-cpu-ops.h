@@ -49,9 +49,12 @@ typedef struct {
   uint32_t pos0;
 } ember_cpu_attention_job;
 
-/* Items [@begin, @end) of an ember_cpu_attention_job (@data): one per
- * (token, head), head-minor, the tokens in the order 0, n-1, 1, n-2, …
- * (equal work in each contiguous share); an ember_pool_func. */
+/* How many items ember_cpu_attention_items () splits @job into (for one
+ * token, or heads that share a KV head, or single heads). */
+uint64_t ember_cpu_attention_n_items (const ember_cpu_attention_job *job);
+
+/* Items [@begin, @end) of an ember_cpu_attention_job (@data), of
+ * ember_cpu_attention_n_items (); an ember_pool_func. */
 void ember_cpu_attention_items (void    *data,
                                 uint64_t begin,
                                 uint64_t end);

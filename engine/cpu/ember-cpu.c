@@ -330,143 +330,174 @@ hsum8_avx2 (const __m256 v[8])
   return _mm256_add_ps (_mm256_permute2f128_ps (a, c, 0x20), _mm256_permute2f128_ps (a, c, 0x31));
 }
 
-/* attention_one () with eight keys at a time: their scores in one register
- * (no per-key horizontal sum), one rescale per eight, the exponentials in
- * vector arithmetic, the output accumulated in registers. For a head of
- * NV × 8 dimensions. */
+#define ATTENTION_SUB_MAX 8 /* heads per item of the AVX2 loop, at most */
+
+/* attention_one () for @g heads from @h0, which read the same KV head, with
+ * eight keys at a time: each eight keys' rows are read from the cache once
+ * for all the heads (then from L1), their scores go into one register (no
+ * per-key horizontal sum), one rescale per eight, the exponentials in
+ * vector arithmetic. For a head of NV × 8 dimensions. */
 __attribute__ ((target ("avx2,fma"))) static inline void
-attention_one_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t h, const uint32_t NV)
+attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t h0, uint32_t g,
+                        const uint32_t NV)
 {
   const ember_hparams *hp = job->hp;
   const uint32_t hd = NV * 8;
   uint64_t kv_dim = (uint64_t) hp->n_head_kv * hd;
-  uint32_t kvh = h / (hp->n_head / hp->n_head_kv);
+  uint32_t kvh = h0 / (hp->n_head / hp->n_head_kv);
   uint32_t n = job->pos0 + t + 1;
-  const float *q = job->q + ((uint64_t) t * hp->n_head + h) * hd;
-  float *out = job->att + ((uint64_t) t * hp->n_head + h) * hd;
   const float *kbase = job->k_cache + (uint64_t) kvh * hd;
   const float *vbase = job->v_cache + (uint64_t) kvh * hd;
-  __m256 qv[16], acc[16];
-  __m256 vsum = _mm256_setzero_ps ();
-  float max = -INFINITY;
+  __m256 qv[ATTENTION_SUB_MAX][16], acc[ATTENTION_SUB_MAX][16], vsum[ATTENTION_SUB_MAX];
+  float max[ATTENTION_SUB_MAX];
   const __m256 scale = _mm256_set1_ps (1.0f / sqrtf ((float) hd));
+  const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
 
-  for (uint32_t v = 0; v < NV; v++)
+  for (uint32_t i = 0; i < g; i++)
     {
-      qv[v] = _mm256_mul_ps (_mm256_loadu_ps (q + 8 * v), scale);
-      acc[v] = _mm256_setzero_ps ();
+      const float *q = job->q + ((uint64_t) t * hp->n_head + h0 + i) * hd;
+
+      for (uint32_t v = 0; v < NV; v++)
+        {
+          qv[i][v] = _mm256_mul_ps (_mm256_loadu_ps (q + 8 * v), scale);
+          acc[i][v] = _mm256_setzero_ps ();
+        }
+      vsum[i] = _mm256_setzero_ps ();
+      max[i] = -INFINITY;
     }
   for (uint32_t j0 = 0; j0 < n; j0 += 8)
     {
       uint32_t nj = n - j0 < 8 ? n - j0 : 8;
-      __m256 part[8], s, m;
-      float w[8], bmax;
+      __m256 past = _mm256_castsi256_ps (_mm256_cmpgt_epi32 (lane, _mm256_set1_epi32 ((int) nj - 1)));
 
-      for (uint32_t j = 0; j < 8; j++)
+      for (uint32_t i = 0; i < g; i++)
         {
-          const float *kr = kbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim;
-          __m256 p0 = _mm256_mul_ps (qv[0], _mm256_loadu_ps (kr));
-          __m256 p1 = _mm256_setzero_ps ();
+          __m256 part[8], s, m;
+          float w[8], bmax;
 
-          for (uint32_t v = 1; v < NV; v++)
-            if (v % 2)
-              p1 = _mm256_fmadd_ps (qv[v], _mm256_loadu_ps (kr + 8 * v), p1);
-            else
-              p0 = _mm256_fmadd_ps (qv[v], _mm256_loadu_ps (kr + 8 * v), p0);
-          part[j] = _mm256_add_ps (p0, p1);
-        }
-      s = hsum8_avx2 (part);
-      if (nj < 8)
-        {
-          /* keys past the last one: -inf, which the exponential makes 0 */
-          __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
-          __m256 past = _mm256_castsi256_ps (_mm256_cmpgt_epi32 (lane, _mm256_set1_epi32 ((int) nj - 1)));
+          for (uint32_t j = 0; j < 8; j++)
+            {
+              const float *kr = kbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim;
+              __m256 p0 = _mm256_mul_ps (qv[i][0], _mm256_loadu_ps (kr));
+              __m256 p1 = _mm256_setzero_ps ();
 
-          s = _mm256_blendv_ps (s, _mm256_set1_ps (-INFINITY), past);
-        }
-      m = _mm256_max_ps (s, _mm256_permute2f128_ps (s, s, 1));
-      m = _mm256_max_ps (m, _mm256_shuffle_ps (m, m, 0x4e));
-      m = _mm256_max_ps (m, _mm256_shuffle_ps (m, m, 0xb1));
-      bmax = _mm256_cvtss_f32 (m);
-      if (bmax > max)
-        {
-          __m256 c = _mm256_set1_ps (max == -INFINITY ? 0.0f : expf (max - bmax));
+              for (uint32_t v = 1; v < NV; v++)
+                if (v % 2)
+                  p1 = _mm256_fmadd_ps (qv[i][v], _mm256_loadu_ps (kr + 8 * v), p1);
+                else
+                  p0 = _mm256_fmadd_ps (qv[i][v], _mm256_loadu_ps (kr + 8 * v), p0);
+              part[j] = _mm256_add_ps (p0, p1);
+            }
+          /* keys past the last one: -inf, and 0 after the exponential */
+          s = _mm256_blendv_ps (hsum8_avx2 (part), _mm256_set1_ps (-INFINITY), past);
+          m = _mm256_max_ps (s, _mm256_permute2f128_ps (s, s, 1));
+          m = _mm256_max_ps (m, _mm256_shuffle_ps (m, m, 0x4e));
+          m = _mm256_max_ps (m, _mm256_shuffle_ps (m, m, 0xb1));
+          bmax = _mm256_cvtss_f32 (m);
+          if (bmax > max[i])
+            {
+              __m256 c = _mm256_set1_ps (max[i] == -INFINITY ? 0.0f : expf (max[i] - bmax));
 
-          vsum = _mm256_mul_ps (vsum, c);
-          for (uint32_t v = 0; v < NV; v++)
-            acc[v] = _mm256_mul_ps (acc[v], c);
-          max = bmax;
-        }
-      s = exp_nonpositive_avx2 (_mm256_sub_ps (s, _mm256_set1_ps (max)));
-      if (nj < 8)
-        {
-          __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
-          __m256 past = _mm256_castsi256_ps (_mm256_cmpgt_epi32 (lane, _mm256_set1_epi32 ((int) nj - 1)));
+              vsum[i] = _mm256_mul_ps (vsum[i], c);
+              for (uint32_t v = 0; v < NV; v++)
+                acc[i][v] = _mm256_mul_ps (acc[i][v], c);
+              max[i] = bmax;
+            }
+          s = _mm256_andnot_ps (past, exp_nonpositive_avx2 (_mm256_sub_ps (s, _mm256_set1_ps (max[i]))));
+          vsum[i] = _mm256_add_ps (vsum[i], s);
+          _mm256_storeu_ps (w, s);
+          for (uint32_t j = 0; j < nj; j++)
+            {
+              const float *vr = vbase + (uint64_t) (j0 + j) * kv_dim;
+              __m256 wj = _mm256_set1_ps (w[j]);
 
-          s = _mm256_andnot_ps (past, s);
-        }
-      vsum = _mm256_add_ps (vsum, s);
-      _mm256_storeu_ps (w, s);
-      for (uint32_t j = 0; j < nj; j++)
-        {
-          const float *vr = vbase + (uint64_t) (j0 + j) * kv_dim;
-          __m256 wj = _mm256_set1_ps (w[j]);
-
-          for (uint32_t v = 0; v < NV; v++)
-            acc[v] = _mm256_fmadd_ps (wj, _mm256_loadu_ps (vr + 8 * v), acc[v]);
+              for (uint32_t v = 0; v < NV; v++)
+                acc[i][v] = _mm256_fmadd_ps (wj, _mm256_loadu_ps (vr + 8 * v), acc[i][v]);
+            }
         }
     }
-  {
-    __m128 s4 = _mm_add_ps (_mm256_castps256_ps128 (vsum), _mm256_extractf128_ps (vsum, 1));
-    __m256 inv;
+  for (uint32_t i = 0; i < g; i++)
+    {
+      float *out = job->att + ((uint64_t) t * hp->n_head + h0 + i) * hd;
+      __m128 s4 = _mm_add_ps (_mm256_castps256_ps128 (vsum[i]), _mm256_extractf128_ps (vsum[i], 1));
+      __m256 inv;
 
-    s4 = _mm_add_ps (s4, _mm_movehl_ps (s4, s4));
-    s4 = _mm_add_ss (s4, _mm_movehdup_ps (s4));
-    inv = _mm256_set1_ps (1.0f / _mm_cvtss_f32 (s4));
-    for (uint32_t v = 0; v < NV; v++)
-      _mm256_storeu_ps (out + 8 * v, _mm256_mul_ps (acc[v], inv));
-  }
+      s4 = _mm_add_ps (s4, _mm_movehl_ps (s4, s4));
+      s4 = _mm_add_ss (s4, _mm_movehdup_ps (s4));
+      inv = _mm256_set1_ps (1.0f / _mm_cvtss_f32 (s4));
+      for (uint32_t v = 0; v < NV; v++)
+        _mm256_storeu_ps (out + 8 * v, _mm256_mul_ps (acc[i][v], inv));
+    }
 }
 
-__attribute__ ((target ("avx2,fma"))) static bool
-attention_one_avx2 (const ember_cpu_attention_job *job, uint32_t t, uint32_t h)
+__attribute__ ((target ("avx2,fma"))) static void
+attention_group_avx2 (const ember_cpu_attention_job *job, uint32_t t, uint32_t h0, uint32_t g)
 {
-  switch (job->hp->head_dim)
-    {
-    case 64: attention_one_avx2_n (job, t, h, 8); return true;
-    case 128: attention_one_avx2_n (job, t, h, 16); return true;
-    default: return false;
-    }
+  if (job->hp->head_dim == 64)
+    attention_group_avx2_n (job, t, h0, g, 8);
+  else
+    attention_group_avx2_n (job, t, h0, g, 16);
 }
 #endif
 
-/* One item per (token, head), the tokens in the order 0, n-1, 1, n-2, …: a
- * later token attends to more of the cache, and the pool's contiguous
- * shares then get equal work (in token order the last of two threads had
- * three quarters). Heads of 64 or 128 take the AVX2 loop where the
- * processor has it. */
+/* Heads per item: those of a KV head together (at most ATTENTION_SUB_MAX;
+ * for one token, half of them, so that two threads have work) where the
+ * AVX2 loop runs, else 1. */
+static uint32_t
+attention_sub (const ember_cpu_attention_job *job)
+{
+  uint32_t group = job->hp->n_head / job->hp->n_head_kv, sub;
+
+#ifdef ATTENTION_AVX2
+  if ((job->hp->head_dim == 64 || job->hp->head_dim == 128) && __builtin_cpu_supports ("avx2")
+      && __builtin_cpu_supports ("fma"))
+    {
+      sub = job->batch == 1 ? (group + 1) / 2 : group;
+      return sub < ATTENTION_SUB_MAX ? sub : ATTENTION_SUB_MAX;
+    }
+#endif
+  (void) sub;
+  (void) group;
+  return 1;
+}
+
+uint64_t
+ember_cpu_attention_n_items (const ember_cpu_attention_job *job)
+{
+  uint32_t group = job->hp->n_head / job->hp->n_head_kv, sub = attention_sub (job);
+
+  return (uint64_t) job->batch * job->hp->n_head_kv * ((group + sub - 1) / sub);
+}
+
+/* Item i: the token k = i / (items per token), in the order 0, n-1, 1,
+ * n-2, … (a later token attends to more of the cache, and the pool's
+ * pieces then even out), then the KV head, then which of its heads. */
 void
 ember_cpu_attention_items (void    *data,
                            uint64_t begin,
                            uint64_t end)
 {
   const ember_cpu_attention_job *job = data;
-  uint32_t n_head = job->hp->n_head;
-#ifdef ATTENTION_AVX2
-  bool avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-#endif
+  uint32_t group = job->hp->n_head / job->hp->n_head_kv, sub = attention_sub (job);
+  uint32_t per_kv = (group + sub - 1) / sub, per_token = job->hp->n_head_kv * per_kv;
 
   for (uint64_t item = begin; item < end; item++)
     {
-      uint32_t k = (uint32_t) (item / n_head);
+      uint32_t k = (uint32_t) (item / per_token), r = (uint32_t) (item % per_token);
       uint32_t t = k % 2 == 0 ? k / 2 : job->batch - 1 - k / 2;
-      uint32_t h = (uint32_t) (item % n_head);
+      uint32_t h0 = (r / per_kv) * group + (r % per_kv) * sub;
+      uint32_t g = group - (r % per_kv) * sub < sub ? group - (r % per_kv) * sub : sub;
 
 #ifdef ATTENTION_AVX2
-      if (avx2 && attention_one_avx2 (job, t, h))
-        continue;
+      if ((job->hp->head_dim == 64 || job->hp->head_dim == 128)
+          && __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+          {
+            attention_group_avx2 (job, t, h0, g);
+            continue;
+          }
 #endif
-      attention_one (job, t, h);
+      for (uint32_t i = 0; i < g; i++)
+        attention_one (job, t, h0 + i);
     }
 }
 
@@ -592,9 +623,9 @@ ember_cpu_forward (ember_cpu     *ctx,
       /* Waking the workers costs more than a short attention: small ones
        * (a few thousand multiply-adds) stay on this thread. */
       if ((uint64_t) batch * hp->n_head * (pos0 + batch) * hp->head_dim < PARALLEL_MIN_ELEMENTS)
-        ember_cpu_attention_items (&job, 0, (uint64_t) batch * hp->n_head);
+        ember_cpu_attention_items (&job, 0, ember_cpu_attention_n_items (&job));
       else
-        ember_pool_run (ctx->pool, ember_cpu_attention_items, &job, (uint64_t) batch * hp->n_head);
+        ember_pool_run (ctx->pool, ember_cpu_attention_items, &job, ember_cpu_attention_n_items (&job));
       matmul (ctx, &L->wo, ctx->att, ctx->xn, batch, false);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
