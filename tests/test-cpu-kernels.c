@@ -30,6 +30,7 @@
 #include "ember.h"
 #include "ember-cpu-ops.h"
 #include "ember-cpu-q8.h"
+#include "ember-quant.h"
 #include "test-models.h"
 
 #define NMSE_BOUND 5e-4
@@ -221,7 +222,8 @@ test_products (void)
 /* Causal attention (the vector loop where the processor has one) against
  * a plain softmax in doubles: heads of 64 and 128 (the vector loop's) and
  * 40 (the plain one's), batches whose keys end inside a group of eight,
- * GQA groups of 3 and of 9 (more than one item's worth of heads). */
+ * GQA groups of 3 and of 9 (more than one item's worth of heads), caches
+ * of floats and (where the vector loop takes them) of f16. */
 static void
 test_attention (void)
 {
@@ -250,46 +252,68 @@ test_attention (void)
             g_autofree float *v = g_new (float, n_ctx * kv_dim);
             g_autofree float *q = g_new (float, (uint64_t) n * hp.n_head * hd);
             g_autofree float *got = g_new (float, (uint64_t) n * hp.n_head * hd);
+            g_autofree uint16_t *k16 = g_new (uint16_t, n_ctx * kv_dim);
+            g_autofree uint16_t *v16 = g_new (uint16_t, n_ctx * kv_dim);
             g_autofree double *w = g_new (double, n_ctx);
-            ember_cpu_attention_job job = { &hp, k, v, q, got, n, pos0 };
+            ember_cpu_attention_job job = { &hp, k, v, q, got, n, pos0, false };
 
             fill_random (rand, k, n_ctx * kv_dim, 2.0, FALSE);
             fill_random (rand, v, n_ctx * kv_dim, 1.0, FALSE);
             fill_random (rand, q, (uint64_t) n * hp.n_head * hd, 2.0, FALSE);
-            ember_cpu_attention_items (&job, 0, ember_cpu_attention_n_items (&job));
-            for (uint32_t t = 0; t < n; t++)
-              for (uint32_t h = 0; h < hp.n_head; h++)
-                {
-                  const float *qh = q + ((uint64_t) t * hp.n_head + h) * hd;
-                  uint32_t kvh = h / (hp.n_head / hp.n_head_kv);
-                  double max = -INFINITY, sum = 0;
-
-                  for (uint32_t j = 0; j <= pos0 + t; j++)
+            /* values an f16 cache holds exactly, so both caches have one answer */
+            for (uint64_t i = 0; i < n_ctx * kv_dim; i++)
+              {
+                k16[i] = ember_fp32_to_fp16 (k[i]);
+                v16[i] = ember_fp32_to_fp16 (v[i]);
+                k[i] = ember_fp16_to_fp32 (k16[i]);
+                v[i] = ember_fp16_to_fp32 (v16[i]);
+              }
+            for (int f16 = 0; f16 < 2; f16++)
+              {
+                if (f16)
+                  {
+                    if (!ember_cpu_attention_takes_f16 (hd))
+                      continue;
+                    job.k_cache = k16;
+                    job.v_cache = v16;
+                    job.kv_f16 = true;
+                  }
+                err = ref = 0;
+                ember_cpu_attention_items (&job, 0, ember_cpu_attention_n_items (&job));
+                for (uint32_t t = 0; t < n; t++)
+                  for (uint32_t h = 0; h < hp.n_head; h++)
                     {
-                      double s = 0;
-
-                      for (uint32_t i = 0; i < hd; i++)
-                        s += (double) qh[i] * k[j * kv_dim + kvh * hd + i];
-                      w[j] = s / sqrt ((double) hd);
-                      max = MAX (max, w[j]);
-                    }
-                  for (uint32_t j = 0; j <= pos0 + t; j++)
-                    sum += (w[j] = exp (w[j] - max));
-                  for (uint32_t i = 0; i < hd; i++)
-                    {
-                      double o = 0, e;
+                      const float *qh = q + ((uint64_t) t * hp.n_head + h) * hd;
+                      uint32_t kvh = h / (hp.n_head / hp.n_head_kv);
+                      double max = -INFINITY, sum = 0;
 
                       for (uint32_t j = 0; j <= pos0 + t; j++)
-                        o += w[j] * v[j * kv_dim + kvh * hd + i];
-                      o /= sum;
-                      e = got[((uint64_t) t * hp.n_head + h) * hd + i] - o;
-                      err += e * e;
-                      ref += o * o;
+                        {
+                          double s = 0;
+
+                          for (uint32_t i = 0; i < hd; i++)
+                            s += (double) qh[i] * k[j * kv_dim + kvh * hd + i];
+                          w[j] = s / sqrt ((double) hd);
+                          max = MAX (max, w[j]);
+                        }
+                      for (uint32_t j = 0; j <= pos0 + t; j++)
+                        sum += (w[j] = exp (w[j] - max));
+                      for (uint32_t i = 0; i < hd; i++)
+                        {
+                          double o = 0, e;
+
+                          for (uint32_t j = 0; j <= pos0 + t; j++)
+                            o += w[j] * v[j * kv_dim + kvh * hd + i];
+                          o /= sum;
+                          e = got[((uint64_t) t * hp.n_head + h) * hd + i] - o;
+                          err += e * e;
+                          ref += o * o;
+                        }
                     }
-                }
-            if (!(err / ref <= 1e-10))
-              g_error ("attention, %u heads of %u, %u tokens from %u: NMSE %g > 1e-10", hp.n_head,
-                       hd, n, pos0, err / ref);
+                if (!(err / ref <= 1e-10))
+                  g_error ("attention, %u heads of %u, %u tokens from %u, %s cache: NMSE %g > 1e-10",
+                           hp.n_head, hd, n, pos0, f16 ? "f16" : "f32", err / ref);
+              }
           }
         }
 }

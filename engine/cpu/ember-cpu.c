@@ -38,8 +38,10 @@
 struct ember_cpu {
   const ember_model *model;
   uint32_t n_ctx;
-  float *k_cache;           /* [n_layer][n_ctx][kv_dim] */
-  float *v_cache;
+  void *k_cache;            /* [n_layer][n_ctx][kv_dim] floats, or f16 where kv_f16 */
+  void *v_cache;
+  bool kv_f16;              /* the integer kernels, where the attention takes f16: half
+                             * the bytes read per token (the reference keeps floats) */
   ember_pool *pool;
   ember_cpu_kernels kernels; /* resolved: REFERENCE or an integer set */
 
@@ -267,8 +269,8 @@ attention_one (const ember_cpu_attention_job *job,
     acc[i] = 0.0f;
   for (uint32_t j = 0; j <= pos; j++)
     {
-      const float *kj = job->k_cache + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
-      const float *vj = job->v_cache + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
+      const float *kj = (const float *) job->k_cache + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
+      const float *vj = (const float *) job->v_cache + (uint64_t) j * kv_dim + (uint64_t) kvh * hd;
       float score = dot (q, kj, hd) * scale;
       float w;
 
@@ -295,7 +297,7 @@ attention_one (const ember_cpu_attention_job *job,
 
 /* e^x for eight x ≤ 0 (below -87 as e^-87), within a few ulp: 2^n × a
  * degree-6 polynomial on |r| ≤ ln 2 / 2. */
-__attribute__ ((target ("avx2,fma"))) static inline __m256
+__attribute__ ((target ("avx2,fma,f16c"))) static inline __m256
 exp_nonpositive_avx2 (__m256 x)
 {
   __m256 n, r, p;
@@ -318,7 +320,7 @@ exp_nonpositive_avx2 (__m256 x)
 }
 
 /* The eight sums of @v[0…7]'s lanes, in one register. */
-__attribute__ ((target ("avx2,fma"))) static inline __m256
+__attribute__ ((target ("avx2,fma,f16c"))) static inline __m256
 hsum8_avx2 (const __m256 v[8])
 {
   __m256 a = _mm256_hadd_ps (v[0], v[1]), b = _mm256_hadd_ps (v[2], v[3]);
@@ -337,17 +339,27 @@ hsum8_avx2 (const __m256 v[8])
  * for all the heads (then from L1), their scores go into one register (no
  * per-key horizontal sum), one rescale per eight, the exponentials in
  * vector arithmetic. For a head of NV × 8 dimensions. */
-__attribute__ ((target ("avx2,fma"))) static inline void
-attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t h0, uint32_t g,
-                        const uint32_t NV)
+/* Eight floats from the cache at element @i of a row (f16 or f32). */
+__attribute__ ((target ("avx2,fma,f16c"))) static inline __m256
+load_kv (const void *row, uint64_t i, const bool F16)
 {
+  if (F16)
+    return _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) ((const uint16_t *) row + i)));
+  return _mm256_loadu_ps ((const float *) row + i);
+}
+
+__attribute__ ((target ("avx2,fma,f16c"))) static inline void
+attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t h0, uint32_t g,
+                        const uint32_t NV, const bool F16)
+{
+  const size_t elem = F16 ? 2 : 4;
   const ember_hparams *hp = job->hp;
   const uint32_t hd = NV * 8;
   uint64_t kv_dim = (uint64_t) hp->n_head_kv * hd;
   uint32_t kvh = h0 / (hp->n_head / hp->n_head_kv);
   uint32_t n = job->pos0 + t + 1;
-  const float *kbase = job->k_cache + (uint64_t) kvh * hd;
-  const float *vbase = job->v_cache + (uint64_t) kvh * hd;
+  const uint8_t *kbase = (const uint8_t *) job->k_cache + (uint64_t) kvh * hd * elem;
+  const uint8_t *vbase = (const uint8_t *) job->v_cache + (uint64_t) kvh * hd * elem;
   __m256 qv[ATTENTION_SUB_MAX][16], acc[ATTENTION_SUB_MAX][16], vsum[ATTENTION_SUB_MAX];
   float max[ATTENTION_SUB_MAX];
   const __m256 scale = _mm256_set1_ps (1.0f / sqrtf ((float) hd));
@@ -377,15 +389,15 @@ attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t
 
           for (uint32_t j = 0; j < 8; j++)
             {
-              const float *kr = kbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim;
-              __m256 p0 = _mm256_mul_ps (qv[i][0], _mm256_loadu_ps (kr));
+              const uint8_t *kr = kbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim * elem;
+              __m256 p0 = _mm256_mul_ps (qv[i][0], load_kv (kr, 0, F16));
               __m256 p1 = _mm256_setzero_ps ();
 
               for (uint32_t v = 1; v < NV; v++)
                 if (v % 2)
-                  p1 = _mm256_fmadd_ps (qv[i][v], _mm256_loadu_ps (kr + 8 * v), p1);
+                  p1 = _mm256_fmadd_ps (qv[i][v], load_kv (kr, 8 * v, F16), p1);
                 else
-                  p0 = _mm256_fmadd_ps (qv[i][v], _mm256_loadu_ps (kr + 8 * v), p0);
+                  p0 = _mm256_fmadd_ps (qv[i][v], load_kv (kr, 8 * v, F16), p0);
               part[j] = _mm256_add_ps (p0, p1);
             }
           /* keys past the last one: -inf, and 0 after the exponential */
@@ -408,11 +420,11 @@ attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t
           _mm256_storeu_ps (w, s);
           for (uint32_t j = 0; j < nj; j++)
             {
-              const float *vr = vbase + (uint64_t) (j0 + j) * kv_dim;
+              const uint8_t *vr = vbase + (uint64_t) (j0 + j) * kv_dim * elem;
               __m256 wj = _mm256_set1_ps (w[j]);
 
               for (uint32_t v = 0; v < NV; v++)
-                acc[i][v] = _mm256_fmadd_ps (wj, _mm256_loadu_ps (vr + 8 * v), acc[i][v]);
+                acc[i][v] = _mm256_fmadd_ps (wj, load_kv (vr, 8 * v, F16), acc[i][v]);
             }
         }
     }
@@ -430,15 +442,43 @@ attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t
     }
 }
 
-__attribute__ ((target ("avx2,fma"))) static void
+__attribute__ ((target ("avx2,fma,f16c"))) static void
 attention_group_avx2 (const ember_cpu_attention_job *job, uint32_t t, uint32_t h0, uint32_t g)
 {
   if (job->hp->head_dim == 64)
-    attention_group_avx2_n (job, t, h0, g, 8);
+    {
+      if (job->kv_f16)
+        attention_group_avx2_n (job, t, h0, g, 8, true);
+      else
+        attention_group_avx2_n (job, t, h0, g, 8, false);
+    }
+  else if (job->kv_f16)
+    attention_group_avx2_n (job, t, h0, g, 16, true);
   else
-    attention_group_avx2_n (job, t, h0, g, 16);
+    attention_group_avx2_n (job, t, h0, g, 16, false);
+}
+
+/* @n floats into f16 (n a multiple of 8). */
+__attribute__ ((target ("avx2,fma,f16c"))) static void
+store_f16_avx2 (uint16_t *out, const float *x, uint64_t n)
+{
+  for (uint64_t i = 0; i < n; i += 8)
+    _mm_storeu_si128 ((__m128i *) (out + i),
+                      _mm256_cvtps_ph (_mm256_loadu_ps (x + i), _MM_FROUND_TO_NEAREST_INT));
 }
 #endif
+
+bool
+ember_cpu_attention_takes_f16 (uint32_t head_dim)
+{
+#ifdef ATTENTION_AVX2
+  return (head_dim == 64 || head_dim == 128) && __builtin_cpu_supports ("avx2")
+         && __builtin_cpu_supports ("fma") && __builtin_cpu_supports ("f16c");
+#else
+  (void) head_dim;
+  return false;
+#endif
+}
 
 /* Heads per item: those of a KV head together (at most ATTENTION_SUB_MAX;
  * for one token, half of them, so that two threads have work) where the
@@ -449,8 +489,7 @@ attention_sub (const ember_cpu_attention_job *job)
   uint32_t group = job->hp->n_head / job->hp->n_head_kv, sub;
 
 #ifdef ATTENTION_AVX2
-  if ((job->hp->head_dim == 64 || job->hp->head_dim == 128) && __builtin_cpu_supports ("avx2")
-      && __builtin_cpu_supports ("fma"))
+  if (ember_cpu_attention_takes_f16 (job->hp->head_dim))
     {
       sub = job->batch == 1 ? (group + 1) / 2 : group;
       return sub < ATTENTION_SUB_MAX ? sub : ATTENTION_SUB_MAX;
@@ -489,12 +528,11 @@ ember_cpu_attention_items (void    *data,
       uint32_t g = group - (r % per_kv) * sub < sub ? group - (r % per_kv) * sub : sub;
 
 #ifdef ATTENTION_AVX2
-      if ((job->hp->head_dim == 64 || job->hp->head_dim == 128)
-          && __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
-          {
-            attention_group_avx2 (job, t, h0, g);
-            continue;
-          }
+      if (ember_cpu_attention_takes_f16 (job->hp->head_dim))
+        {
+          attention_group_avx2 (job, t, h0, g);
+          continue;
+        }
 #endif
       for (uint32_t i = 0; i < g; i++)
         attention_one (job, t, h0 + i);
@@ -590,11 +628,11 @@ ember_cpu_forward (ember_cpu     *ctx,
   for (uint32_t l = 0; l < hp->n_layer; l++)
     {
       const ember_layer *L = &m->layers[l];
-      float *k_cache = ctx->k_cache + ((uint64_t) l * ctx->n_ctx + pos0) * kv_dim;
-      float *v_cache = ctx->v_cache + ((uint64_t) l * ctx->n_ctx + pos0) * kv_dim;
+      size_t elem = ctx->kv_f16 ? sizeof (uint16_t) : sizeof (float);
+      uint8_t *k_layer = (uint8_t *) ctx->k_cache + (uint64_t) l * ctx->n_ctx * kv_dim * elem;
+      uint8_t *v_layer = (uint8_t *) ctx->v_cache + (uint64_t) l * ctx->n_ctx * kv_dim * elem;
       ember_cpu_attention_job job = {
-        hp, ctx->k_cache + (uint64_t) l * ctx->n_ctx * kv_dim,
-        ctx->v_cache + (uint64_t) l * ctx->n_ctx * kv_dim, ctx->q, ctx->att, batch, pos0,
+        hp, k_layer, v_layer, ctx->q, ctx->att, batch, pos0, ctx->kv_f16,
       };
 
       /* attention */
@@ -617,8 +655,18 @@ ember_cpu_forward (ember_cpu     *ctx,
           ember_cpu_rope (m, q, hp->n_head, ctx->rope + (uint64_t) b * hp->rope_dims);
           ember_cpu_rope (m, k, hp->n_head_kv, ctx->rope + (uint64_t) b * hp->rope_dims);
         }
-      memcpy (k_cache, ctx->k, (uint64_t) batch * kv_dim * sizeof (float));
-      memcpy (v_cache, ctx->v, (uint64_t) batch * kv_dim * sizeof (float));
+#ifdef ATTENTION_AVX2
+      if (ctx->kv_f16)
+        {
+          store_f16_avx2 ((uint16_t *) (k_layer + pos0 * kv_dim * elem), ctx->k, (uint64_t) batch * kv_dim);
+          store_f16_avx2 ((uint16_t *) (v_layer + pos0 * kv_dim * elem), ctx->v, (uint64_t) batch * kv_dim);
+        }
+      else
+#endif
+        {
+          memcpy (k_layer + pos0 * kv_dim * elem, ctx->k, (uint64_t) batch * kv_dim * sizeof (float));
+          memcpy (v_layer + pos0 * kv_dim * elem, ctx->v, (uint64_t) batch * kv_dim * sizeof (float));
+        }
 
       /* Waking the workers costs more than a short attention: small ones
        * (a few thousand multiply-adds) stay on this thread. */
@@ -760,8 +808,11 @@ ember_cpu_new (const ember_model *model,
     return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
   cpu->model = model;
   cpu->n_ctx = n_ctx;
-  cpu->k_cache = calloc (cache_floats, sizeof (float));
-  cpu->v_cache = calloc (cache_floats, sizeof (float));
+  cpu->kernels = ember_cpu_kernels_resolve (kernels);
+  cpu->kv_f16 = cpu->kernels != EMBER_CPU_KERNELS_REFERENCE
+                && ember_cpu_attention_takes_f16 (hp->head_dim);
+  cpu->k_cache = calloc (cache_floats, cpu->kv_f16 ? sizeof (uint16_t) : sizeof (float));
+  cpu->v_cache = calloc (cache_floats, cpu->kv_f16 ? sizeof (uint16_t) : sizeof (float));
   cpu->x = calloc ((size_t) MAX_BATCH * hp->n_embd, sizeof (float));
   cpu->xn = calloc ((size_t) MAX_BATCH * hp->n_embd, sizeof (float));
   cpu->q = calloc ((size_t) MAX_BATCH * q_dim, sizeof (float));
@@ -775,14 +826,13 @@ ember_cpu_new (const ember_model *model,
   /* the widest input of a product: n_embd, q_dim (wo) or n_ff (w_down) */
   max_cols = hp->n_embd > q_dim ? hp->n_embd : q_dim;
   max_cols = max_cols > hp->n_ff ? max_cols : hp->n_ff;
-  cpu->kernels = ember_cpu_kernels_resolve (kernels);
   cpu->q8.data = malloc (ember_q8_scratch_bytes (max_cols, MAX_BATCH));
   if (cpu->k_cache == NULL || cpu->v_cache == NULL || cpu->x == NULL || cpu->xn == NULL
       || cpu->q == NULL || cpu->k == NULL || cpu->v == NULL || cpu->att == NULL
       || cpu->gate == NULL || cpu->up == NULL || cpu->last == NULL || cpu->rope == NULL
       || cpu->q8.data == NULL)
     {
-      double gib = (double) cache_floats * 2 * sizeof (float) / (1u << 30);
+      double gib = (double) cache_floats * 2 * (cpu->kv_f16 ? 2 : 4) / (1u << 30);
 
       ember_cpu_free (cpu);
       return ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY,
