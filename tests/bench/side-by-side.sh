@@ -38,6 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 shared=${HEARTH_SHARED_DIR:-$root/../shared}
 anchor=$shared/tools/llama-anchor/run.sh
+anchor_dir=${ANCHOR_DIR:-$HOME/.cache/llama-anchor}
 threads=2 # as the anchor's run.sh
 
 builddir=build
@@ -104,7 +105,7 @@ if [ ${#models[@]} -eq 0 ]; then
     fi
     models+=("$m")
   done
-  quant=${ANCHOR_DIR:-$HOME/.cache/llama-anchor}/quant
+  quant=$anchor_dir/quant
   if [ -n "$small" ]; then
     :
   elif [ ! -x "$quant" ]; then
@@ -171,7 +172,15 @@ for m in "${models[@]}"; do
     fi
   done
   echo "side-by-side: $name: llama.cpp" >&2
-  llama=$(bash "$anchor" "$m" "$P" "$N" "$R" || true)
+  if [[ ${backend_list[*]} == cpu ]]; then
+    # CPU rows only: run.sh's CPU half, without its Vulkan run (lavapipe
+    # takes minutes on the larger models and loads the machine meanwhile)
+    llama=$(echo "--- llama.cpp CPU backend, $threads threads"
+            "$anchor_dir/llbench-cpu" -m "$m" -ngl 0 -t "$threads" -p "$P" -n "$N" -r "$R" 2>/dev/null \
+              | grep -E '^(model|\|)' || true)
+  else
+    llama=$(bash "$anchor" "$m" "$P" "$N" "$R" || true)
+  fi
   for b in "${backend_list[@]}"; do
     if [ -n "${hearth_json[$b]}" ]; then
       hp=$(hearth_rate prompt <<< "${hearth_json[$b]}")
