@@ -189,12 +189,7 @@ test_products (void)
                   memset (got, 0xff, n * sizeof *got);
                   g_assert_true (ember_cpu_matmul_q8 (pool, k, &w.m, x, got, batch, &acts, FALSE));
                   add_errors (got, want, n, &err, &ref);
-                  /* the batched kernels quantize a K-quant's activations
-                   * in blocks of 32, not 256: not the portable kernel's
-                   * numbers, only the reference's */
-                  if (k != EMBER_CPU_KERNELS_PORTABLE
-                      && !(ember_q8_type_is_k (type) && batch >= EMBER_Q8_GEMM_MIN_BATCH
-                           && ember_q8_gemm_lookup (k, type) != NULL))
+                  if (k != EMBER_CPU_KERNELS_PORTABLE)
                     {
                       g_assert_true (ember_cpu_matmul_q8 (pool, EMBER_CPU_KERNELS_PORTABLE, &w.m,
                                                           x, portable, batch, &acts, TRUE));

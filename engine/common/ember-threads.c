@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -46,12 +47,18 @@ typedef struct {
   uint32_t index;       /* 1 .. n_threads - 1; the caller is 0 */
 } worker_arg;
 
+/* One turn of a spin: a pause, and every 64th turn the processor handed to
+ * any other thread waiting for it. On a busy machine (more runnable threads
+ * than cores) that thread is often the one this spin waits for: a pool
+ * thread preempted mid-piece, or the caller with the next job. */
 static inline void
-cpu_relax (void)
+cpu_relax (int spin)
 {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause ();
 #endif
+  if ((spin & 63) == 63)
+    sched_yield ();
 }
 
 /* Takes pieces of the current job until none is left. Pieces rather than
@@ -84,7 +91,7 @@ wait_for_job (ember_pool *pool,
       g = atomic_load_explicit (&pool->generation, memory_order_acquire);
       if (g != seen || atomic_load_explicit (&pool->quit, memory_order_acquire))
         return g;
-      cpu_relax ();
+      cpu_relax (spin);
     }
 
   pthread_mutex_lock (&pool->lock);
@@ -229,7 +236,7 @@ ember_pool_run (ember_pool     *pool,
     {
       if (atomic_load_explicit (&pool->pending, memory_order_acquire) == 0)
         return;
-      cpu_relax ();
+      cpu_relax (spin);
     }
   pthread_mutex_lock (&pool->lock);
   pool->caller_waiting = true;

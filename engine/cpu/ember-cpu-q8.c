@@ -666,8 +666,7 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
   ember_q8_dot_func dot = ember_q8_dot_lookup (kernels, type);
   ember_q8_gemm_func gemm = batch >= EMBER_Q8_GEMM_MIN_BATCH ? ember_q8_gemm_lookup (kernels, type)
                                                              : NULL;
-  /* the gemm takes 32-element activation blocks for every type */
-  bool k = gemm == NULL && ember_q8_type_is_k (type);
+  bool k = ember_q8_type_is_k (type);
   bool parallel = pool != NULL && w->rows * w->cols * batch >= PARALLEL_MIN_ELEMENTS;
   q8_job job;
 
@@ -678,8 +677,8 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
   job.gemm = gemm;
   job.w = w;
   job.xq = acts->data;
-  job.xq_stride = k ? ember_q8_row_bytes (type, w->cols) : (size_t) (w->cols / QK) * sizeof (ember_q8_32);
-  job.nb = w->cols / (k ? QK_K : QK);
+  job.xq_stride = ember_q8_row_bytes (type, w->cols);
+  job.nb = w->cols / (k && gemm == NULL ? QK_K : QK); /* the gemm counts blocks of 32 */
   job.out = out;
   job.batch = batch;
   if (!same_input || acts->x != x || acts->cols != w->cols || acts->batch != batch

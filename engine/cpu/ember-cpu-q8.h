@@ -59,8 +59,9 @@ typedef void (*ember_q8_dot_func) (uint64_t       nb,
 
 /* A batch's product against EMBER_Q8_GEMM_ROWS rows at once (@nr, 1 …
  * that, rows from @w, each @row_bytes after the one before), all @nt
- * tokens of ember_q8_32 activations at @xq (each @xq_stride bytes after the
- * one before, @nb 32-element blocks, whatever @type's own block):
+ * tokens' activations at @xq (ember_q8_32 blocks, or ember_q8_256 for the
+ * K-quants; each token @xq_stride bytes after the one before), @nb counting
+ * 32-element blocks whatever @type's own block:
  * out[t × out_stride + r] gets row r · token t. */
 typedef void (*ember_q8_gemm_func) (uint64_t       nb,
                                     const uint8_t *w,

@@ -536,7 +536,8 @@ dot_q6_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
  * row's block is Σ_e (D u_e + C) x_e = D d_x Σ u q_x + C ds_x, whatever the
  * type (Q4_0: C = -8 D; Q4_1: C = m; Q8_0: u = q + 128, C = -128 D; Q4_K:
  * D = d × scale_j, C = -dmin × min_j of sub-block j). The activations are
- * always ember_q8_32 blocks. A row chunk is unpacked a piece of GEMM_PIECE
+ * the row kernels' (ember_q8_256 for the K-quants, ds_x from the sums of
+ * 16), so a batch and a single token see the same 8-bit inputs. A row chunk is unpacked a piece of GEMM_PIECE
  * blocks at a time into 30 KiB on the stack: the weights stay as mapped,
  * with no second copy. */
 
@@ -657,7 +658,7 @@ pack_rows (int type, uint64_t nb, const uint8_t *w, size_t row_bytes, uint32_t n
  * in @mask, set or (@add) added to. */
 INLINE void
 gemm_tile (uint64_t nb, const uint8_t *pack, const uint8_t *xq, size_t xq_stride,
-           float *out, size_t out_stride, __mmask16 mask, bool add, const uint32_t NT)
+           float *out, size_t out_stride, __mmask16 mask, bool add, const bool K, const uint32_t NT)
 {
   __m512 acc[EMBER_Q8_GEMM_TILE];
 
@@ -678,7 +679,10 @@ gemm_tile (uint64_t nb, const uint8_t *pack, const uint8_t *xq, size_t xq_stride
             {
               int32_t x4;
 
-              memcpy (&x4, TOKEN_32 (t, b)->qs + 4 * k, 4);
+              if (K)
+                memcpy (&x4, TOKEN_256 (t, b / 8)->qs + 32 * (b % 8) + 4 * k, 4);
+              else
+                memcpy (&x4, TOKEN_32 (t, b)->qs + 4 * k, 4);
               sum[t] = _mm512_dpbusd_epi32 (sum[t], u, _mm512_set1_epi32 (x4));
             }
         }
@@ -688,11 +692,24 @@ gemm_tile (uint64_t nb, const uint8_t *pack, const uint8_t *xq, size_t xq_stride
 
         for (uint32_t t = 0; t < NT; t++)
           {
-            const ember_q8_32 *y = TOKEN_32 (t, b);
-            __m512 s = _mm512_mul_ps (_mm512_cvtepi32_ps (sum[t]), _mm512_set1_ps (y->d));
+            float dx, ds;
+            __m512 s;
 
+            if (K)
+              {
+                const ember_q8_256 *y = TOKEN_256 (t, b / 8);
+
+                dx = y->d;
+                ds = y->d * (float) (y->bsums[2 * (b % 8)] + y->bsums[2 * (b % 8) + 1]);
+              }
+            else
+              {
+                dx = TOKEN_32 (t, b)->d;
+                ds = TOKEN_32 (t, b)->ds;
+              }
+            s = _mm512_mul_ps (_mm512_cvtepi32_ps (sum[t]), _mm512_set1_ps (dx));
             acc[t] = _mm512_fmadd_ps (d, s, acc[t]);
-            acc[t] = _mm512_fmadd_ps (c, _mm512_set1_ps (y->ds), acc[t]);
+            acc[t] = _mm512_fmadd_ps (c, _mm512_set1_ps (ds), acc[t]);
           }
       }
     }
@@ -716,26 +733,26 @@ gemm_rows (int type, size_t block_bytes, uint64_t nb, const uint8_t *w, size_t r
   for (uint64_t b0 = 0; b0 < nb; b0 += GEMM_PIECE)
     {
       uint64_t n = nb - b0 < GEMM_PIECE ? nb - b0 : GEMM_PIECE;
-      const uint8_t *x = xq + b0 * sizeof (ember_q8_32);
+      const uint8_t *x = xq + (per == 8 ? b0 / 8 * sizeof (ember_q8_256) : b0 * sizeof (ember_q8_32));
       bool add = b0 > 0;
       uint32_t t = 0;
 
       pack_rows (type, n, w + b0 / per * block_bytes, row_bytes, nr, pack);
       for (; t + EMBER_Q8_GEMM_TILE <= nt; t += EMBER_Q8_GEMM_TILE)
         gemm_tile (n, pack, x + t * xq_stride, xq_stride, out + t * out_stride, out_stride,
-                   mask, add, EMBER_Q8_GEMM_TILE);
+                   mask, add, per == 8, EMBER_Q8_GEMM_TILE);
       x += t * xq_stride;
       out += t * out_stride;
       switch (nt - t)
         {
         case 0: break;
-        case 1: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 1); break;
-        case 2: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 2); break;
-        case 3: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 3); break;
-        case 4: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 4); break;
-        case 5: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 5); break;
-        case 6: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 6); break;
-        default: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, 7); break;
+        case 1: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 1); break;
+        case 2: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 2); break;
+        case 3: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 3); break;
+        case 4: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 4); break;
+        case 5: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 5); break;
+        case 6: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 6); break;
+        default: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 7); break;
         }
       out -= t * out_stride;
     }

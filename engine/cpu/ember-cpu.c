@@ -40,8 +40,8 @@ struct ember_cpu {
   uint32_t n_ctx;
   void *k_cache;            /* [n_layer][n_ctx][kv_dim] floats, or f16 where kv_f16 */
   void *v_cache;
-  bool kv_f16;              /* the integer kernels, where the attention takes f16: half
-                             * the bytes read per token (the reference keeps floats) */
+  bool kv_f16;              /* quantized weights with the integer kernels, where the
+                             * attention takes f16: half the bytes read per token */
   ember_pool *pool;
   ember_cpu_kernels kernels; /* resolved: REFERENCE or an integer set */
 
@@ -809,7 +809,11 @@ ember_cpu_new (const ember_model *model,
   cpu->model = model;
   cpu->n_ctx = n_ctx;
   cpu->kernels = ember_cpu_kernels_resolve (kernels);
-  cpu->kv_f16 = cpu->kernels != EMBER_CPU_KERNELS_REFERENCE
+  /* The cache's precision follows the weights': quantized ones (whose
+   * products already round the activations to 8 bits) get f16, as in
+   * llama.cpp; float weights, and the reference, keep floats. */
+  cpu->kv_f16 = cpu->kernels != EMBER_CPU_KERNELS_REFERENCE && hp->n_layer > 0
+                && ember_q8_dot_lookup (cpu->kernels, model->layers[0].w_gate.tensor->type->type) != NULL
                 && ember_cpu_attention_takes_f16 (hp->head_dim);
   cpu->k_cache = calloc (cache_floats, cpu->kv_f16 ? sizeof (uint16_t) : sizeof (float));
   cpu->v_cache = calloc (cache_floats, cpu->kv_f16 ? sizeof (uint16_t) : sizeof (float));
