@@ -406,19 +406,31 @@ row_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
     {
       const uint8_t *blk = w + b * 144, *qs = blk + 16;
       float d = f16 (blk), dmin = f16 (blk + 2);
-      int sc[8], m[8];
-      __m256i u[8], scv[8], mins;
+      uint32_t s0, s1, s2;
+      uint64_t sc8, m8;
+      __m256i u[8], scv[8], mins, sc16;
+      __m128i m16;
 
       for (int o = 0; o < 144; o += 64)
         _mm_prefetch ((const char *) blk + PREFETCH_AHEAD + o, _MM_HINT_T0);
 
+      /* the eight six-bit scales and mins (scale_min_k4 ()) four at a
+       * time: bytes 0-3 hold scales 0-3 and the top bits of scales 4-7,
+       * bytes 4-7 mins 0-3 and the top bits of mins 4-7, bytes 8-11 the
+       * low four bits of scales 4-7 and of mins 4-7 */
+      memcpy (&s0, blk + 4, 4);
+      memcpy (&s1, blk + 8, 4);
+      memcpy (&s2, blk + 12, 4);
+      sc8 = (uint64_t) (s0 & 0x3f3f3f3fu)
+            | (uint64_t) ((s2 & 0x0f0f0f0fu) | ((s0 >> 6) & 0x03030303u) << 4) << 32;
+      m8 = (uint64_t) (s1 & 0x3f3f3f3fu)
+           | (uint64_t) (((s2 >> 4) & 0x0f0f0f0fu) | ((s1 >> 6) & 0x03030303u) << 4) << 32;
+      /* scale j broadcast to 16 lanes: int16 j of both halves */
+      sc16 = _mm256_broadcastsi128_si256 (_mm_cvtepu8_epi16 (_mm_cvtsi64_si128 ((long long) sc8)));
       for (int j = 0; j < 8; j++)
-        {
-          scale_min_k4 (blk + 4, j, &sc[j], &m[j]);
-          scv[j] = _mm256_set1_epi16 ((short) sc[j]);
-        }
-      mins = _mm256_set_epi16 (m[7], m[7], m[6], m[6], m[5], m[5], m[4], m[4],
-                               m[3], m[3], m[2], m[2], m[1], m[1], m[0], m[0]);
+        scv[j] = _mm256_shuffle_epi8 (sc16, _mm256_set1_epi16 ((short) (0x0100 + 0x0202 * j)));
+      m16 = _mm_cvtepu8_epi16 (_mm_cvtsi64_si128 ((long long) m8));
+      mins = _mm256_set_m128i (_mm_unpackhi_epi16 (m16, m16), _mm_unpacklo_epi16 (m16, m16));
       for (int i = 0; i < 4; i++)
         {
           __m256i q = _mm256_loadu_si256 ((const __m256i *) (qs + 32 * i));
@@ -484,9 +496,20 @@ row_q6_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
           u[4 * c + 3] = _mm256_or_si256 (_mm256_and_si256 (_mm256_srli_epi16 (l1, 4), m4),
                                           _mm256_slli_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (h, 6), m3), 4));
         }
-      for (int k = 0; k < 8; k++)
-        scv[k] = _mm256_set_m128i (_mm_set1_epi16 (scales[2 * k + 1]), _mm_set1_epi16 (scales[2 * k]));
       sc16 = _mm256_cvtepi8_epi16 (_mm_loadu_si128 ((const __m128i *) scales));
+      {
+        /* scv[k]: scale 2k in the low half's lanes, 2k + 1 in the high's */
+        __m256i lo = _mm256_broadcastsi128_si256 (_mm256_castsi256_si128 (sc16));
+        __m256i hi = _mm256_broadcastsi128_si256 (_mm256_extracti128_si256 (sc16, 1));
+
+        for (int k = 0; k < 8; k++)
+          {
+            short a = (short) (0x0100 + 0x0404 * (k % 4)), c = (short) (a + 0x0202);
+            __m256i pick = _mm256_set_m128i (_mm_set1_epi16 (c), _mm_set1_epi16 (a));
+
+            scv[k] = _mm256_shuffle_epi8 (k < 4 ? lo : hi, pick);
+          }
+      }
       for (uint32_t t = 0; t < nt; t++)
         {
           const ember_q8_256 *y = TOKEN_256 (t, b);
