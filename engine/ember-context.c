@@ -150,7 +150,8 @@ ember_context_new (const ember_model           *model,
     }
 
   /* the CPU path: its own cache and scratch, and its worker threads */
-  status = ember_cpu_new (model, ctx->n_ctx, options->n_threads, &ctx->cpu, error);
+  status = ember_cpu_new (model, ctx->n_ctx, options->n_threads, options->cpu_kernels,
+                          &ctx->cpu, error);
   if (status != EMBER_OK)
     {
       ember_context_free (ctx);
@@ -249,6 +250,12 @@ uint32_t
 ember_context_get_n_threads (const ember_context *ctx)
 {
   return ctx->cpu != NULL ? ember_cpu_get_n_threads (ctx->cpu) : 0;
+}
+
+ember_cpu_kernels
+ember_context_get_cpu_kernels (const ember_context *ctx)
+{
+  return ctx->cpu != NULL ? ember_cpu_get_kernels (ctx->cpu) : EMBER_CPU_KERNELS_REFERENCE;
 }
 
 uint64_t

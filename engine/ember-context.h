@@ -8,6 +8,7 @@
 #pragma once
 
 #include "ember-common.h"
+#include "ember-cpu-kernels.h"
 #include "ember-model.h"
 #include "ember-vulkan.h"
 
@@ -35,7 +36,7 @@ bool ember_backend_uses_device (ember_backend            backend,
 
 typedef struct {
   uint32_t n_ctx;      /* 0: the model's context length capped at 4096 */
-  uint32_t n_threads;  /* 0: the number of online processors */
+  uint32_t n_threads;  /* 0: the physical cores this process may run on */
   ember_backend backend;
   int32_t device_index;           /* EMBER_DEVICE_AUTO, or a Vulkan device index */
   /* With device_index EMBER_DEVICE_AUTO: the user's device setting as text
@@ -43,6 +44,9 @@ typedef struct {
    * See ember_vulkan_options. */
   const char *device_override;
   ember_vulkan_paths vulkan_paths; /* 0 (the default): every optional Vulkan path */
+  /* The CPU path's matrix products (HEARTH_CPU): AUTO (the default), the
+   * fastest this processor has; REFERENCE the plain f32 oracle. */
+  ember_cpu_kernels cpu_kernels;
   const char *pipeline_cache_dir; /* where Vulkan keeps compiled pipelines, or NULL */
   ember_log_func log_func;        /* may be NULL */
   void *log_user_data;
@@ -75,6 +79,9 @@ uint32_t ember_context_get_n_past (const ember_context *ctx);
 const int32_t *ember_context_get_tokens (const ember_context *ctx);
 /* The threads the context computes with (n_threads = 0 resolved). */
 uint32_t ember_context_get_n_threads (const ember_context *ctx);
+/* The kernels the CPU path multiplies with (never AUTO); REFERENCE on
+ * Vulkan, where the CPU path does not run. */
+ember_cpu_kernels ember_context_get_cpu_kernels (const ember_context *ctx);
 /* The bytes the KV cache takes: keys and values, every layer, n_ctx positions. */
 uint64_t ember_context_get_cache_bytes (const ember_context *ctx);
 

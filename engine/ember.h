@@ -20,6 +20,7 @@
 #include "ember-model-info.h"
 #include "ember-model.h"
 #include "ember-vulkan.h"
+#include "ember-cpu-kernels.h"
 #include "ember-context.h"
 #include "ember-sampler.h"
 #include "ember-generate.h"

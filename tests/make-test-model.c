@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * make-test-model OUT.gguf [--preset tiny|smollm2-135m|qwen2-0.5b|qwen3-0.6b]
+ * make-test-model OUT.gguf [--preset tiny|smollm2-135m|qwen2-0.5b|qwen2-1.5b|qwen3-0.6b]
  *                          [--type F32|F16|BF16|Q4_0|…|Q6_K] [--seed N]
  *
  * Writes a model with real shapes and random weights (its output is noise):
@@ -60,7 +60,7 @@ main (int    argc,
   if (out == NULL || !hearth_test_model_preset (&m, preset))
     {
       fprintf (stderr, "make-test-model: give an output file and a known preset "
-                       "(tiny, smollm2-135m, qwen2-0.5b, qwen3-0.6b)\n");
+                       "(tiny, smollm2-135m, qwen2-0.5b, qwen2-1.5b, qwen3-0.6b)\n");
       return 2;
     }
   if (!parse_type (type_name, &m.weight_type))

@@ -169,9 +169,26 @@ test_batched_equals_sequential (void)
           assert_ok (ember_context_decode (c2, &tokens[i], 1, i + 1 == n ? sequential : NULL, &error),
                      error);
         diff = max_abs_diff (batched, sequential, n_vocab);
-        if (diff > 1e-5)
-          g_error ("%s %s: batched and token-by-token logits differ by %g", archs[a],
-                   ember_type_get_info (types[t])->name, diff);
+        /* Float weights: one kernel for both, the same numbers. Quantized
+         * ones: prompts of 8 tokens or more take the batched integer
+         * kernels, single tokens the row kernels; their sums round in
+         * another order, and where that moves an activation across an
+         * 8-bit step (or a key across an f16 step) the next layer sees it:
+         * the same answer within quantization noise (the bound the kernels
+         * meet against the reference), not the same bits. */
+        if (types[t] == EMBER_TYPE_F32 || types[t] == EMBER_TYPE_F16 || types[t] == EMBER_TYPE_BF16)
+          {
+            if (diff > 1e-5)
+              g_error ("%s %s: batched and token-by-token logits differ by %g", archs[a],
+                       ember_type_get_info (types[t])->name, diff);
+          }
+        else if (1.0 - cosine (batched, sequential, n_vocab) > 5e-4)
+          g_error ("%s %s: batched and token-by-token logits differ (cosine %g, max %g)", archs[a],
+                   ember_type_get_info (types[t])->name, cosine (batched, sequential, n_vocab), diff);
+        else
+          g_test_message ("%s %s: batched and token-by-token: max difference %g, 1 - cosine %g",
+                          archs[a], ember_type_get_info (types[t])->name, diff,
+                          1.0 - cosine (batched, sequential, n_vocab));
         g_assert_cmpuint (ember_context_get_n_past (c1), ==, n);
         ember_context_free (c1);
         ember_context_free (c2);

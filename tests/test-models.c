@@ -71,6 +71,19 @@ hearth_test_model_preset (hearth_test_model *m,
       m->n_ctx = 32768;
       m->tied_embeddings = true;
     }
+  else if (g_str_equal (preset, "qwen2-1.5b"))
+    {
+      m->arch = "qwen2";
+      m->name = "Qwen2.5-1.5B shape, random weights";
+      m->n_embd = 1536;
+      m->n_layer = 28;
+      m->n_head = 12;
+      m->n_head_kv = 2;
+      m->n_ff = 8960;
+      m->n_vocab = 151936;
+      m->n_ctx = 32768;
+      m->tied_embeddings = true;
+    }
   else if (g_str_equal (preset, "qwen3-0.6b"))
     {
       m->arch = "qwen3";

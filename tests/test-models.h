@@ -32,7 +32,8 @@ typedef struct
 /* Fills @m with a preset: "tiny" (64 wide, 2 layers), "smollm2-135m"
  * (576 wide, 30 layers, 9 heads, 3 KV heads, FFN 1536, vocabulary 49152,
  * tied), "qwen2-0.5b" (896 wide, 24 layers, 14/2 heads, FFN 4864,
- * vocabulary 151936, tied), "qwen3-0.6b" (1024 wide, 28 layers, 16/8 heads,
+ * vocabulary 151936, tied), "qwen2-1.5b" (1536 wide, 28 layers, 12/2 heads,
+ * FFN 8960, vocabulary 151936, tied), "qwen3-0.6b" (1024 wide, 28 layers, 16/8 heads,
  * head 128, FFN 3072, vocabulary 151936, tied). False for an unknown name. */
 bool hearth_test_model_preset (hearth_test_model *m,
                                const char        *preset);

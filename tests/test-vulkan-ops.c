@@ -1170,7 +1170,7 @@ test_attention (void)
             k_cache[i] = v_cache[i] = NAN;
           for (uint32_t t = 0; t < n; t++)
             memcpy (q + (gsize) t * q_dim, qkv + (gsize) t * qkv_dim, q_dim * sizeof (float));
-          ember_cpu_attention_items (&job, 0, (uint64_t) n * hp.n_head);
+          ember_cpu_attention_items (&job, 0, ember_cpu_attention_n_items (&job));
 
           /* both families, as HEARTH_VK_MATVEC picks them */
           for (int rows = 0; rows < 2; rows++)

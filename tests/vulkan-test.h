@@ -95,12 +95,16 @@ vulkan_test_options_init (ember_vulkan_options *options)
   vulkan_test_from_environment (&options->device_override, &options->paths);
 }
 
-/* ember_context_options_init (), then what the environment asks for. */
+/* ember_context_options_init (), then what the environment asks for. A
+ * context that runs on the CPU is the oracle: it multiplies with the
+ * reference kernels, not the integer ones (which round the activations to
+ * 8 bits). */
 static inline void
 vulkan_test_context_options_init (ember_context_options *options)
 {
   ember_context_options_init (options);
   vulkan_test_from_environment (&options->device_override, &options->vulkan_paths);
+  options->cpu_kernels = EMBER_CPU_KERNELS_REFERENCE;
 }
 
 /* Fails the test with the engine's message when @status is not EMBER_OK. */

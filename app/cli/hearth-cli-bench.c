@@ -36,7 +36,7 @@ typedef struct
   uint32_t n_prompt;
   uint32_t n_gen;
   uint32_t repetitions;
-  uint32_t n_threads;       /* 0: every online processor */
+  uint32_t n_threads;       /* 0: every physical core */
   HearthBackend backend;
   gboolean json;
 } BenchOptions;
@@ -175,7 +175,7 @@ parse_arguments (BenchOptions *o,
         }
       else if (g_str_equal (name, "--threads"))
         {
-          /* 0: every online processor */
+          /* 0: every physical core */
           if (!parse_count (name, value, 0, 4096, &o->n_threads, err))
             return 2;
         }

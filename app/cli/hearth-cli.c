@@ -30,7 +30,7 @@ static const HearthCliCommand commands[] = {
        "  -p, --n-prompt 512     prompt tokens\n"
        "  -n, --n-gen 128        generated tokens\n"
        "  -r, --repetitions 3    repetitions\n"
-       "  --threads N            CPU threads (0, the default: every processor)\n"
+       "  --threads N            CPU threads (0, the default: every core)\n"
        "  --backend auto         auto: Vulkan on a GPU, else the CPU; or cpu, vulkan\n"
        "  --json                 one JSON object instead of the table"),
     hearth_cli_bench,

@@ -19,7 +19,7 @@ void
 hearth_engine_options_from_environment (ember_context_options *options)
 {
   ember_vulkan_paths *paths;
-  const char *device, *kernel, *argmax;
+  const char *device, *kernel, *argmax, *cpu;
 
   g_return_if_fail (options != NULL);
 
@@ -42,6 +42,12 @@ hearth_engine_options_from_environment (ember_context_options *options)
     paths->matvec_kernel = EMBER_VK_MATVEC_COOPERATIVE;
   else if (kernel != NULL && *kernel != '\0')
     g_warning ("HEARTH_VK_MATVEC=%s is neither \"rows\" nor \"cooperative\"; ignored", kernel);
+
+  cpu = g_getenv ("HEARTH_CPU");
+  if (cpu != NULL && *cpu != '\0'
+      && !ember_cpu_kernels_from_string (cpu, &options->cpu_kernels))
+    g_warning ("HEARTH_CPU=%s is none of \"auto\", \"reference\", \"portable\", \"avx2\", "
+               "\"avx-vnni\"; ignored", cpu);
 
   argmax = g_getenv ("HEARTH_VK_ARGMAX");
   if (g_strcmp0 (argmax, "device") == 0)

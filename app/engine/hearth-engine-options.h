@@ -20,8 +20,11 @@ G_BEGIN_DECLS
  *   HEARTH_VK_NO_PROMPT_BATCH             vulkan_paths.no_prompt_batch
  *   HEARTH_VK_MATVEC=rows|cooperative     vulkan_paths.matvec_kernel
  *   HEARTH_VK_ARGMAX=device|host          vulkan_paths.argmax
- * A switch is on for any value but "" and "0"; a value of HEARTH_VK_MATVEC
- * or HEARTH_VK_ARGMAX it does not know is ignored with a warning. The
+ *   HEARTH_CPU=reference|portable|avx2|avx-vnni|auto   cpu_kernels
+ * A switch is on for any value but "" and "0"; a value of HEARTH_VK_MATVEC,
+ * HEARTH_VK_ARGMAX or HEARTH_CPU it does not know is ignored with a
+ * warning. A set of CPU kernels the processor lacks falls back to the best
+ * it has below it. The
  * strings filled in are the environment's: they stay valid as long as it is
  * not changed. */
 void hearth_engine_options_from_environment (ember_context_options *options);

@@ -37,7 +37,7 @@ typedef struct
   gint64 seed;                  /* < 0: from the clock */
   gint32 num_predict;           /* -1: until an end */
   guint num_ctx;                /* 0: the model's length, capped at 4096 */
-  guint num_thread;             /* CPU threads; 0: every online processor */
+  guint num_thread;             /* CPU threads; 0: every physical core */
 } HearthOptions;
 
 void hearth_options_init (HearthOptions *options);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -27,6 +28,8 @@ struct ember_pool {
   ember_pool_func func;
   void *data;
   uint64_t n_items;
+  uint64_t grain;           /* items per piece */
+  atomic_uint_fast64_t next; /* the first item no thread has taken */
   atomic_uint_fast64_t generation;
   atomic_uint pending;      /* workers still busy with this job */
   atomic_bool quit;
@@ -44,23 +47,36 @@ typedef struct {
   uint32_t index;       /* 1 .. n_threads - 1; the caller is 0 */
 } worker_arg;
 
+/* One turn of a spin: a pause, and every 64th turn the processor handed to
+ * any other thread waiting for it. On a busy machine (more runnable threads
+ * than cores) that thread is often the one this spin waits for: a pool
+ * thread preempted mid-piece, or the caller with the next job. */
 static inline void
-cpu_relax (void)
+cpu_relax (int spin)
 {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause ();
 #endif
+  if ((spin & 63) == 63)
+    sched_yield ();
 }
 
+/* Takes pieces of the current job until none is left. Pieces rather than
+ * one fixed share per thread: a thread the system preempts (a busy machine,
+ * a window drawing) or one with slower items then holds the others up by
+ * one piece at most, not by its whole share. */
 static void
-share (uint64_t  n_items,
-       uint32_t  n_threads,
-       uint32_t  index,
-       uint64_t *begin,
-       uint64_t *end)
+run_pieces (ember_pool *pool)
 {
-  *begin = n_items * index / n_threads;
-  *end = n_items * (index + 1) / n_threads;
+  for (;;)
+    {
+      uint64_t begin = atomic_fetch_add_explicit (&pool->next, pool->grain, memory_order_relaxed);
+
+      if (begin >= pool->n_items)
+        return;
+      pool->func (pool->data, begin,
+                  pool->n_items - begin < pool->grain ? pool->n_items : begin + pool->grain);
+    }
 }
 
 /* Waits until generation differs from @seen (or quit); returns it. */
@@ -75,7 +91,7 @@ wait_for_job (ember_pool *pool,
       g = atomic_load_explicit (&pool->generation, memory_order_acquire);
       if (g != seen || atomic_load_explicit (&pool->quit, memory_order_acquire))
         return g;
-      cpu_relax ();
+      cpu_relax (spin);
     }
 
   pthread_mutex_lock (&pool->lock);
@@ -93,21 +109,16 @@ worker_main (void *p)
 {
   worker_arg *arg = p;
   ember_pool *pool = arg->pool;
-  uint32_t index = arg->index;
   uint64_t seen = 0;
 
   free (arg);
   for (;;)
     {
-      uint64_t begin, end;
-
       seen = wait_for_job (pool, seen);
       if (atomic_load_explicit (&pool->quit, memory_order_acquire))
         break;
 
-      share (pool->n_items, pool->n_threads, index, &begin, &end);
-      if (begin < end)
-        pool->func (pool->data, begin, end);
+      run_pieces (pool);
 
       if (atomic_fetch_sub_explicit (&pool->pending, 1, memory_order_acq_rel) == 1)
         {
@@ -196,8 +207,6 @@ ember_pool_run (ember_pool     *pool,
                 void           *data,
                 uint64_t        n_items)
 {
-  uint64_t begin, end;
-
   if (pool->n_threads <= 1 || n_items < 2)
     {
       if (n_items > 0)
@@ -208,6 +217,12 @@ ember_pool_run (ember_pool     *pool,
   pool->func = func;
   pool->data = data;
   pool->n_items = n_items;
+  /* four pieces a thread: small enough to even out, big enough that the
+   * pieces' counter is not a hot spot */
+  pool->grain = n_items / ((uint64_t) pool->n_threads * 4);
+  if (pool->grain == 0)
+    pool->grain = 1;
+  atomic_store_explicit (&pool->next, 0, memory_order_relaxed);
   atomic_store_explicit (&pool->pending, pool->n_threads - 1, memory_order_relaxed);
   atomic_fetch_add_explicit (&pool->generation, 1, memory_order_release);
   pthread_mutex_lock (&pool->lock);
@@ -215,15 +230,13 @@ ember_pool_run (ember_pool     *pool,
     pthread_cond_broadcast (&pool->start);
   pthread_mutex_unlock (&pool->lock);
 
-  share (n_items, pool->n_threads, 0, &begin, &end);
-  if (begin < end)
-    func (data, begin, end);
+  run_pieces (pool);
 
   for (int spin = 0; spin < SPIN_ITERATIONS; spin++)
     {
       if (atomic_load_explicit (&pool->pending, memory_order_acquire) == 0)
         return;
-      cpu_relax ();
+      cpu_relax (spin);
     }
   pthread_mutex_lock (&pool->lock);
   pool->caller_waiting = true;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * A small pool of worker threads for data-parallel loops: the caller and
- * n - 1 workers each take a share of [0, n_items). Internal.
+ * n - 1 workers take pieces of [0, n_items) in turn. Internal.
  */
 #pragma once
 
@@ -19,8 +19,9 @@ ember_pool *ember_pool_new (uint32_t n_threads);
 void ember_pool_free (ember_pool *pool);
 uint32_t ember_pool_get_n_threads (const ember_pool *pool);
 
-/* Runs @func over [0, n_items) split in contiguous shares, and returns when
- * every share is done. */
+/* Runs @func over [0, n_items) split in contiguous pieces, which the
+ * caller and the workers take in turn as each finishes the one before, and
+ * returns when every piece is done. */
 void ember_pool_run (ember_pool     *pool,
                      ember_pool_func func,
                      void           *data,

@@ -41,16 +41,26 @@ void ember_cpu_rope (const ember_model *model,
  * one layer's cache (positions 0 … pos0 + t for token t). */
 typedef struct {
   const ember_hparams *hp;
-  const float *k_cache;     /* the layer's: n_ctx × kv_dim */
-  const float *v_cache;
+  const void *k_cache;      /* the layer's: n_ctx × kv_dim floats (or f16) */
+  const void *v_cache;
   const float *q;           /* batch × n_head × head_dim */
   float *att;               /* batch × n_head × head_dim */
   uint32_t batch;
   uint32_t pos0;
+  bool kv_f16;              /* the caches hold f16 (where
+                             * ember_cpu_attention_takes_f16 () says so) */
 } ember_cpu_attention_job;
 
-/* Items [@begin, @end) of an ember_cpu_attention_job (@data): one per
- * (token, head), token-major; an ember_pool_func. */
+/* Whether attention over caches of f16 runs here for heads of @head_dim:
+ * the vector loop (x86-64 with AVX2, FMA and F16C; heads of 64 or 128). */
+bool ember_cpu_attention_takes_f16 (uint32_t head_dim);
+
+/* How many items ember_cpu_attention_items () splits @job into (for one
+ * token, or heads that share a KV head, or single heads). */
+uint64_t ember_cpu_attention_n_items (const ember_cpu_attention_job *job);
+
+/* Items [@begin, @end) of an ember_cpu_attention_job (@data), of
+ * ember_cpu_attention_n_items (); an ember_pool_func. */
 void ember_cpu_attention_items (void    *data,
                                 uint64_t begin,
                                 uint64_t end);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ember-common.h"
+#include "ember-cpu-kernels.h"
 #include "ember-model.h"
 
 #ifdef __cplusplus
@@ -22,17 +23,23 @@ extern "C" {
 typedef struct ember_cpu ember_cpu;
 
 /* A KV cache of @n_ctx positions over @model (which must outlive it) and
- * @n_threads workers (0: the processors this process may run on). Refuses,
- * with the numbers, a cache the machine has no memory for. */
+ * @n_threads workers (0: the physical cores this process may run on), with the
+ * matrix-product kernels @kernels (resolved with
+ * ember_cpu_kernels_resolve ()). Refuses, with the numbers, a cache the
+ * machine has no memory for. */
 ember_status ember_cpu_new (const ember_model *model,
                             uint32_t           n_ctx,
                             uint32_t           n_threads,
+                            ember_cpu_kernels  kernels,
                             ember_cpu        **out,
                             ember_error       *error);
 void ember_cpu_free (ember_cpu *cpu);
 
 /* The threads it computes with (n_threads = 0 resolved). */
 uint32_t ember_cpu_get_n_threads (const ember_cpu *cpu);
+
+/* The kernels it multiplies with (resolved: never AUTO). */
+ember_cpu_kernels ember_cpu_get_kernels (const ember_cpu *cpu);
 
 /* Runs @batch tokens (1 … EMBER_CPU_MAX_BATCH; ids already checked against
  * the vocabulary) at positions @pos … @pos + batch - 1 through the model,

@@ -6,7 +6,7 @@
 # benchmark, not a test: `meson test` does not run it.
 #
 # usage: tests/bench/side-by-side.sh [-C BUILDDIR] [-p P] [-n N] [-r R]
-#                                    [-b cpu[,vulkan]] [-o DIR] [MODEL.gguf …]
+#                                    [-b cpu[,vulkan]] [-o DIR] [-s] [MODEL.gguf …]
 #
 #   -C BUILDDIR  Hearth's build directory (default: build); it needs
 #                BUILDDIR/hearth and BUILDDIR/tests/make-test-model. Time a
@@ -19,10 +19,13 @@
 #                vulkan with llama.cpp's Vulkan backend on device 0.
 #   -o DIR       where the generated models go (default: a temporary folder,
 #                removed at the end); existing files there are reused
+#   -s           small models only: no Qwen2.5 shapes
 #
-# Without MODEL arguments the models are stories260K (../shared/models) and
-# SmolLM2-135M-shaped models in Q4_0 and Q8_0 (random weights: for timing
-# only). llama.cpp is the anchor in ../shared/tools/llama-anchor (run
+# Without MODEL arguments the models are stories260K (../shared/models),
+# SmolLM2-135M-shaped models in Q4_0 and Q8_0, and (without -s) Qwen2.5-0.5B
+# and 1.5B shapes in Q4_K_M as llama.cpp's own quantizer makes it (the
+# anchor's `quant`, from an F16 file: Q4_K, Q6_K and the Q5_0/Q8_0
+# fallbacks of rows not divisible by 256); random weights, for timing only. llama.cpp is the anchor in ../shared/tools/llama-anchor (run
 # `bash ../shared/tools/llama-anchor/setup.sh` once); it runs on 2 threads,
 # so Hearth's CPU backend does too. llama.cpp times generation from an empty
 # cache, Hearth after the prompt (as in real use), so for long prompts Hearth's
@@ -35,6 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 shared=${HEARTH_SHARED_DIR:-$root/../shared}
 anchor=$shared/tools/llama-anchor/run.sh
+anchor_dir=${ANCHOR_DIR:-$HOME/.cache/llama-anchor}
 threads=2 # as the anchor's run.sh
 
 builddir=build
@@ -43,6 +47,7 @@ N=128
 R=3
 backends=cpu
 outdir=
+small=
 
 usage ()
 {
@@ -50,7 +55,7 @@ usage ()
   exit 2
 }
 
-while getopts "C:p:n:r:b:o:h" opt; do
+while getopts "C:p:n:r:b:o:sh" opt; do
   case $opt in
     C) builddir=$OPTARG ;;
     p) P=$OPTARG ;;
@@ -58,6 +63,7 @@ while getopts "C:p:n:r:b:o:h" opt; do
     r) R=$OPTARG ;;
     b) backends=$OPTARG ;;
     o) outdir=$OPTARG ;;
+    s) small=1 ;;
     *) usage ;;
   esac
 done
@@ -99,6 +105,24 @@ if [ ${#models[@]} -eq 0 ]; then
     fi
     models+=("$m")
   done
+  quant=$anchor_dir/quant
+  if [ -n "$small" ]; then
+    :
+  elif [ ! -x "$quant" ]; then
+    echo "side-by-side: $quant is missing (run ../shared/tools/llama-anchor/setup.sh); skipping the Qwen2.5 shapes" >&2
+  else
+    for preset in qwen2-0.5b qwen2-1.5b; do
+      m=$outdir/$preset-Q4_K_M.gguf
+      if [ ! -f "$m" ]; then
+        echo "side-by-side: generating $m" >&2
+        "$make_model" "$outdir/$preset-F16.gguf" --preset "$preset" --type F16 >&2
+        "$quant" "$outdir/$preset-F16.gguf" "$m" q4_k > "$outdir/$preset-quant.log" 2>&1 \
+          || { echo "side-by-side: quant failed; see $outdir/$preset-quant.log" >&2; exit 1; }
+        rm -f "$outdir/$preset-F16.gguf"
+      fi
+      models+=("$m")
+    done
+  fi
 fi
 
 # "12.34 ± 0.56" from Hearth's JSON on stdin; FIELD is prompt or generation.
@@ -133,6 +157,7 @@ ratio ()
   }'
 }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "| model | backend | Hearth prompt t/s | Hearth gen t/s | llama.cpp prompt t/s | llama.cpp gen t/s | prompt ratio | gen ratio |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for m in "${models[@]}"; do
@@ -147,7 +172,15 @@ for m in "${models[@]}"; do
     fi
   done
   echo "side-by-side: $name: llama.cpp" >&2
-  llama=$(bash "$anchor" "$m" "$P" "$N" "$R" || true)
+  if [[ ${backend_list[*]} == cpu ]]; then
+    # CPU rows only: run.sh's CPU half, without its Vulkan run (lavapipe
+    # takes minutes on the larger models and loads the machine meanwhile)
+    llama=$(echo "--- llama.cpp CPU backend, $threads threads"
+            "$anchor_dir/llbench-cpu" -m "$m" -ngl 0 -t "$threads" -p "$P" -n "$N" -r "$R" 2>/dev/null \
+              | grep -E '^(model|\|)' || true)
+  else
+    llama=$(bash "$anchor" "$m" "$P" "$N" "$R" || true)
+  fi
   for b in "${backend_list[@]}"; do
     if [ -n "${hearth_json[$b]}" ]; then
       hp=$(hearth_rate prompt <<< "${hearth_json[$b]}")
@@ -166,3 +199,4 @@ for m in "${models[@]}"; do
 done
 echo
 echo "P=$P N=$N R=$R; CPU rows on $threads threads; ratio = Hearth / llama.cpp (mean over mean)."
+echo "Load average at the start: $load0; at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) processors)."
