@@ -325,25 +325,6 @@ row_q8_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
     }
 }
 
-/* Scale and min of sub-block j (0…7) of a Q4_K/Q5_K block's 12 scale bytes. */
-static inline void
-scale_min_k4 (const uint8_t *s,
-              int            j,
-              int           *sc,
-              int           *m)
-{
-  if (j < 4)
-    {
-      *sc = s[j] & 63;
-      *m = s[j + 4] & 63;
-    }
-  else
-    {
-      *sc = (s[j + 4] & 0xf) | (s[j - 4] >> 6) << 4;
-      *m = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
-    }
-}
-
 /* Q4_K: d(2) dmin(2) scales(12) qs(128); sub-block j is the low (j even)
  * or high (j odd) nibbles of bytes 32 (j / 2) … 32 (j / 2) + 31. */
 static void
@@ -359,7 +340,7 @@ row_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
       int sc[8], m[8];
 
       for (int j = 0; j < 8; j++)
-        scale_min_k4 (blk + 4, j, &sc[j], &m[j]);
+        ember_q8_scale_min_k4 (blk + 4, j, &sc[j], &m[j]);
       for (uint32_t t = 0; t < nt; t++)
         {
           const ember_q8_256 *y = TOKEN_256 (t, b);
@@ -397,7 +378,7 @@ row_q5_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
       int sc[8], m[8];
 
       for (int j = 0; j < 8; j++)
-        scale_min_k4 (blk + 4, j, &sc[j], &m[j]);
+        ember_q8_scale_min_k4 (blk + 4, j, &sc[j], &m[j]);
       for (uint32_t t = 0; t < nt; t++)
         {
           const ember_q8_256 *y = TOKEN_256 (t, b);

@@ -26,6 +26,26 @@
 #include "ember-model-private.h"
 #include "ember-threads.h"
 
+/* Scale and min of sub-block j (0…7) of a Q4_K or Q5_K block's 12 scale
+ * bytes @s, six bits each (the portable and the x86 kernels' one copy). */
+static inline void
+ember_q8_scale_min_k4 (const uint8_t *s,
+                       int            j,
+                       int           *sc,
+                       int           *m)
+{
+  if (j < 4)
+    {
+      *sc = s[j] & 63;
+      *m = s[j + 4] & 63;
+    }
+  else
+    {
+      *sc = (s[j + 4] & 0xf) | (s[j - 4] >> 6) << 4;
+      *m = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+    }
+}
+
 #define EMBER_Q8_TILE 4 /* tokens per kernel call */
 #define EMBER_Q8_ROWS 2 /* weight rows per kernel call */
 

@@ -372,25 +372,6 @@ dot_q8_0_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
       out[r * EMBER_Q8_TILE + t] = hsum (acc[r][t]);
 }
 
-/* Scale and min of sub-block j of a Q4_K block's 12 scale bytes. */
-INLINE void
-scale_min_k4 (const uint8_t *s,
-              int            j,
-              int           *sc,
-              int           *m)
-{
-  if (j < 4)
-    {
-      *sc = s[j] & 63;
-      *m = s[j + 4] & 63;
-    }
-  else
-    {
-      *sc = (s[j + 4] & 0xf) | (s[j - 4] >> 6) << 4;
-      *m = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
-    }
-}
-
 /* Q4_K: sub-block j's 32 nibbles × x, scaled by its six-bit scale in
  * int16 lanes (madd), minus dmin × Σ m_j × (the sub-block's Σ x). */
 INLINE void
@@ -414,7 +395,7 @@ row_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
       for (int o = 0; o < 144; o += 64)
         _mm_prefetch ((const char *) blk + PREFETCH_AHEAD + o, _MM_HINT_T0);
 
-      /* the eight six-bit scales and mins (scale_min_k4 ()) four at a
+      /* the eight six-bit scales and mins (ember_q8_scale_min_k4 ()) four at a
        * time: bytes 0-3 hold scales 0-3 and the top bits of scales 4-7,
        * bytes 4-7 mins 0-3 and the top bits of mins 4-7, bytes 8-11 the
        * low four bits of scales 4-7 and of mins 4-7 */
@@ -667,7 +648,7 @@ pack_rows (int type, uint64_t nb, const uint8_t *w, size_t row_bytes, uint32_t n
                       h = _mm256_and_si256 (_mm256_srli_epi16 (h, j), _mm256_set1_epi8 (1));
                       q = _mm256_or_si256 (q, _mm256_slli_epi16 (h, 4));
                     }
-                  scale_min_k4 (blk + 4, j, &sc, &m);
+                  ember_q8_scale_min_k4 (blk + 4, j, &sc, &m);
                   store_u (u, q);
                   pack_lane (pack, 8 * b + j, r, u, d * (float) sc, -dmin * (float) m);
                 }
