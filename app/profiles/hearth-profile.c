@@ -299,6 +299,22 @@ hearth_profile_create (HearthStore            *store,
 
 /* ---- what a profile sets of its own ---- */
 
+/* The "from" of the weights' layer among @layers, or NULL. */
+static const char *
+base_of (JsonArray *layers)
+{
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    {
+      JsonObject *l = json_array_get_object_element (layers, i);
+      const char *from = json_object_get_string_member_with_default (l, "from", NULL);
+
+      if (g_strcmp0 (json_object_get_string_member (l, "mediaType"), HEARTH_MEDIA_TYPE_MODEL) == 0
+          && from != NULL && from[0] != '\0')
+        return from;
+    }
+  return NULL;
+}
+
 char *
 hearth_profile_get_base (HearthStore  *store,
                          const char   *name,
@@ -312,16 +328,7 @@ hearth_profile_get_base (HearthStore  *store,
   manifest = read_manifest (store, name, &layers, error);
   if (manifest == NULL)
     return NULL;
-  for (guint i = 0; i < json_array_get_length (layers); i++)
-    {
-      JsonObject *l = json_array_get_object_element (layers, i);
-      const char *from = json_object_get_string_member_with_default (l, "from", NULL);
-
-      if (g_strcmp0 (json_object_get_string_member (l, "mediaType"), HEARTH_MEDIA_TYPE_MODEL) == 0
-          && from != NULL && from[0] != '\0')
-        return g_strdup (from);
-    }
-  return NULL;
+  return g_strdup (base_of (layers));
 }
 
 static gboolean
@@ -403,7 +410,7 @@ own_layers (HearthStore  *store,
   manifest = read_manifest (store, name, &layers, error);
   if (manifest == NULL)
     return NULL;
-  base = hearth_profile_get_base (store, name, NULL);
+  base = g_strdup (base_of (layers));
   if (base == NULL)
     {
       *base_out = NULL;
@@ -584,6 +591,7 @@ hearth_profile_list (HearthStore  *store,
       const HearthStoreModel *model = models->pdata[i];
       g_autoptr (GError) local = NULL;
       g_autofree char *base = hearth_profile_get_base (store, model->name, NULL);
+      g_autofree char *own_base = NULL;
       g_autoptr (HearthModelLayers) own = NULL;
       HearthProfileInfo *info;
 
@@ -592,12 +600,9 @@ hearth_profile_list (HearthStore  *store,
       info = g_new0 (HearthProfileInfo, 1);
       info->name = g_strdup (model->name);
       info->modified = model->modified;
-      g_clear_pointer (&base, g_free);
-      own = own_layers (store, model->name, &base, &local);
       info->base = g_steal_pointer (&base);
+      own = own_layers (store, model->name, &own_base, &local);
       info->summary = own != NULL ? hearth_profile_summary (own) : g_strdup (local->message);
-      if (info->base == NULL)
-        info->base = hearth_profile_get_base (store, model->name, NULL);
       g_ptr_array_add (profiles, info);
     }
   return profiles;
