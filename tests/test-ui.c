@@ -5328,6 +5328,41 @@ last_reply_params (gint64 chat)
   return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
 }
 
+/* A new chat, by a click on the header bar's button (not a message's). */
+static void
+click_new_chat (HearthWindow *window)
+{
+  g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+  GtkWidget *new_chat = NULL;
+
+  hearth_ui_collect_widgets (GTK_WIDGET (window), GTK_TYPE_BUTTON, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), "win.new-chat") == 0
+        && gtk_widget_get_mapped (buttons->pdata[i]))
+      new_chat = buttons->pdata[i];
+  g_assert_nonnull (new_chat);
+  ui_input_click (new_chat);
+}
+
+/* Model @name picked with the pointer in @view's model drop-down. */
+static void
+pick_model (GtkWidget  *view,
+            const char *name)
+{
+  GtkWidget *dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
+  GtkPopover *popup;
+  GtkWidget *item;
+
+  g_assert_nonnull (dropdown);
+  ui_input_click (dropdown);
+  popup = GTK_POPOVER (find_widget (dropdown, GTK_TYPE_POPOVER, NULL, NULL));
+  wait_until (popover_shown, popup, "the model list opens");
+  item = find_widget (GTK_WIDGET (popup), GTK_TYPE_LABEL, "label", name);
+  g_assert_nonnull (item);
+  ui_input_click (item);
+  wait_until (popover_hidden, popup, "the model list closes");
+}
+
 /* The pane on a chat whose model is a profile: the profile's values,
  * each saying where it comes from; the chat's own typed over them (and a
  * second window showing the chat follows at once); the reply written with
@@ -5556,36 +5591,11 @@ test_chat_settings_profile (void)
 
   /* a new chat, the new profile picked with the pointer */
   wait_until (no_toast, window, "no toast covers the window");
-  {
-    /* (the header bar's, not a message's) */
-    g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
-    GtkWidget *new_chat = NULL;
-
-    hearth_ui_collect_widgets (GTK_WIDGET (window), GTK_TYPE_BUTTON, buttons);
-    for (guint i = 0; i < buttons->len; i++)
-      if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), "win.new-chat") == 0
-          && gtk_widget_get_mapped (buttons->pdata[i]))
-        new_chat = buttons->pdata[i];
-    g_assert_nonnull (new_chat);
-    ui_input_click (new_chat);
-  }
+  click_new_chat (window);
   ui_input_spin (300);
   fresh = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
   g_assert_cmpint (fresh, !=, chat);
-  {
-    GtkWidget *dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
-    GtkPopover *popup;
-    GtkWidget *item;
-
-    g_assert_nonnull (dropdown);
-    ui_input_click (dropdown);
-    popup = GTK_POPOVER (find_widget (dropdown, GTK_TYPE_POPOVER, NULL, NULL));
-    wait_until (popover_shown, popup, "the model list opens");
-    item = find_widget (GTK_WIDGET (popup), GTK_TYPE_LABEL, "label", "luigi:latest");
-    g_assert_nonnull (item);
-    ui_input_click (item);
-    wait_until (popover_hidden, popup, "the model list closes");
-  }
+  pick_model (view, "luigi:latest");
   {
     g_autoptr (HearthChat) c = hearth_chat_store_get_chat (chats, fresh, &error);
     g_autofree char *text = text_of (system);
@@ -5796,33 +5806,10 @@ test_profile_tutorial (void)
   gtk_window_present (GTK_WINDOW (window));
   wait_until (no_toast, window, "no toast covers the window");
   view = hearth_window_get_chat_view (window);
-  {
-    g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
-    GtkWidget *new_chat = NULL;
-
-    hearth_ui_collect_widgets (GTK_WIDGET (window), GTK_TYPE_BUTTON, buttons);
-    for (guint i = 0; i < buttons->len; i++)
-      if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), "win.new-chat") == 0
-          && gtk_widget_get_mapped (buttons->pdata[i]))
-        new_chat = buttons->pdata[i];
-    g_assert_nonnull (new_chat);
-    ui_input_click (new_chat);
-  }
+  click_new_chat (window);
   ui_input_spin (300);
   chat = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
-  {
-    GtkWidget *dropdown = find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL);
-    GtkPopover *popup;
-    GtkWidget *item;
-
-    ui_input_click (dropdown);
-    popup = GTK_POPOVER (find_widget (dropdown, GTK_TYPE_POPOVER, NULL, NULL));
-    wait_until (popover_shown, popup, "the model list opens");
-    item = find_widget (GTK_WIDGET (popup), GTK_TYPE_LABEL, "label", "tutorial:latest");
-    g_assert_nonnull (item);
-    ui_input_click (item);
-    wait_until (popover_hidden, popup, "the model list closes");
-  }
+  pick_model (view, "tutorial:latest");
   prompt = send_and_log (view, chat, "hi");
   /* the tutorial's system prompt, first in the prompt; its temperature */
   g_assert_nonnull (strstr (prompt, system));
