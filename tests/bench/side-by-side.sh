@@ -6,7 +6,7 @@
 # benchmark, not a test: `meson test` does not run it.
 #
 # usage: tests/bench/side-by-side.sh [-C BUILDDIR] [-p P] [-n N] [-r R]
-#                                    [-b cpu[,vulkan]] [-o DIR] [-s] [MODEL.gguf …]
+#                                    [-b cpu[,vulkan]] [-o DIR] [-s] [-a] [MODEL.gguf …]
 #
 #   -C BUILDDIR  Hearth's build directory (default: build); it needs
 #                BUILDDIR/hearth and BUILDDIR/tests/make-test-model. Time a
@@ -20,16 +20,23 @@
 #   -o DIR       where the generated models go (default: a temporary folder,
 #                removed at the end); existing files there are reused
 #   -s           small models only: no Qwen2.5 shapes
+#   -a           llama.cpp at its best: each of its figures the better of its
+#                runs with flash attention off (its default) and on
 #
 # Without MODEL arguments the models are stories260K (../shared/models),
 # SmolLM2-135M-shaped models in Q4_0 and Q8_0, and (without -s) Qwen2.5-0.5B
 # and 1.5B shapes in Q4_K_M as llama.cpp's own quantizer makes it (the
 # anchor's `quant`, from an F16 file: Q4_K, Q6_K and the Q5_0/Q8_0
-# fallbacks of rows not divisible by 256); random weights, for timing only. llama.cpp is the anchor in ../shared/tools/llama-anchor (run
+# fallbacks of rows not divisible by 256); random weights, for timing only.
+# llama.cpp is the anchor in ../shared/tools/llama-anchor (run
 # `bash ../shared/tools/llama-anchor/setup.sh` once); it runs on 2 threads,
-# so Hearth's CPU backend does too. llama.cpp times generation from an empty
-# cache, Hearth after the prompt (as in real use), so for long prompts Hearth's
-# generation figure is the more demanding one.
+# so Hearth's CPU backend does too.
+#
+# Three measures, each taken the same way on both sides: the prompt (P
+# tokens into an empty cache), generation from an empty cache (N tokens, as
+# llama-bench's tgN: Hearth from a prompt of one token) and generation after
+# the prompt (N tokens with P already in the cache, as in a chat: Hearth's
+# prompt run goes on generating, llama.cpp's runs at depth P).
 
 # shellcheck disable=SC1111 # messages quote with “ ”, as Hearth's own do
 set -euo pipefail
@@ -37,7 +44,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 shared=${HEARTH_SHARED_DIR:-$root/../shared}
-anchor=$shared/tools/llama-anchor/run.sh
+anchor=$shared/tools/llama-anchor/llbench.c
 anchor_dir=${ANCHOR_DIR:-$HOME/.cache/llama-anchor}
 threads=2 # as the anchor's run.sh
 
@@ -48,6 +55,7 @@ R=3
 backends=cpu
 outdir=
 small=
+best=
 
 usage ()
 {
@@ -55,7 +63,7 @@ usage ()
   exit 2
 }
 
-while getopts "C:p:n:r:b:o:sh" opt; do
+while getopts "C:p:n:r:b:o:sah" opt; do
   case $opt in
     C) builddir=$OPTARG ;;
     p) P=$OPTARG ;;
@@ -64,6 +72,7 @@ while getopts "C:p:n:r:b:o:sh" opt; do
     b) backends=$OPTARG ;;
     o) outdir=$OPTARG ;;
     s) small=1 ;;
+    a) best=1 ;;
     *) usage ;;
   esac
 done
@@ -81,7 +90,10 @@ done
 hearth=$builddir/hearth
 make_model=$builddir/tests/make-test-model
 [ -x "$hearth" ] || { echo "side-by-side: $hearth is missing; build Hearth first (meson setup $builddir && meson compile -C $builddir)" >&2; exit 2; }
-[ -x "$anchor" ] || { echo "side-by-side: $anchor is missing (../shared beside the checkout?)" >&2; exit 2; }
+[ -f "$anchor" ] || { echo "side-by-side: $anchor is missing (../shared beside the checkout?)" >&2; exit 2; }
+for b in "${backend_list[@]}"; do
+  [ -x "$anchor_dir/llbench-$b" ] || { echo "side-by-side: $anchor_dir/llbench-$b is missing (run ../shared/tools/llama-anchor/setup.sh)" >&2; exit 2; }
+done
 python=$(command -v python3) || { echo "side-by-side: python3 is needed to read the JSON" >&2; exit 2; }
 
 models=("$@")
@@ -135,17 +147,41 @@ k = sys.argv[1] + "_tokens_per_second"
 print("%.2f ± %.2f" % (o[k], o[k + "_sd"]))' "$1"
 }
 
-# "12.34 ± 0.56" from the anchor's output on stdin: SECTION is CPU or Vulkan,
-# TEST is ppP or tgN.
+# Hearth's BACKEND on MODEL with P prompt and N generated tokens: its JSON,
+# or nothing where it failed.
+hearth_bench ()
+{
+  "$hearth" bench "$1" --backend "$2" -p "$3" -n "$4" -r "$R" --threads "$threads" --json || true
+}
+
+# llama.cpp's BACKEND (cpu, vulkan) on MODEL: "12.34 ± 0.56" for TEST (ppP
+# or tgN) of a run with P prompt and N generated tokens at depth D (the
+# cache holding D tokens first); with -a the better of flash attention off
+# and on; nothing where it failed.
 llama_rate ()
 {
-  awk -v section="$1" -v test="$2" '
-    /^--- llama.cpp / { in_section = index($0, "llama.cpp " section " ") > 0 }
-    in_section && /^\|/ {
-      n = split($0, f, "|")
-      for (i = 1; i <= n; i++) gsub(/^ +| +$/, "", f[i])
-      if (f[6] == test) { sub(/ t\/s$/, "", f[7]); print f[7]; exit }
-    }'
+  local backend=$1 model=$2 p=$3 n=$4 d=$5 test=$6 fa out best_rate=
+  local -a fas=(0)
+  local -a device=(-ngl 0)
+
+  [ -n "$best" ] && fas=(0 1)
+  [ "$backend" = vulkan ] && device=(-ngl 99)
+  for fa in "${fas[@]}"; do
+    out=$(GGML_VK_VISIBLE_DEVICES=0 XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp} \
+            "$anchor_dir/llbench-$backend" -m "$model" "${device[@]}" -t "$threads" \
+            -p "$p" -n "$n" -d "$d" -r "$R" -fa "$fa" 2>/dev/null \
+          | awk -v test="$test" '
+              /^\|/ {
+                n = split($0, f, "|")
+                for (i = 1; i <= n; i++) gsub(/^ +| +$/, "", f[i])
+                sub(/ @d$/, "", f[6])
+                if (f[6] == test) { sub(/ t\/s$/, "", f[7]); print f[7]; exit }
+              }') || true
+    if [ -n "$out" ] && { [ -z "$best_rate" ] || awk -v a="${out%% *}" -v b="${best_rate%% *}" 'BEGIN { exit !(a > b) }'; }; then
+      best_rate=$out
+    fi
+  done
+  echo "$best_rate"
 }
 
 # Hearth's mean over llama.cpp's mean, "0.42×", or "—".
@@ -158,45 +194,25 @@ ratio ()
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "| model | backend | Hearth prompt t/s | Hearth gen t/s | llama.cpp prompt t/s | llama.cpp gen t/s | prompt ratio | gen ratio |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| model | backend | Hearth prompt t/s | llama.cpp prompt t/s | ratio | Hearth gen t/s | llama.cpp gen t/s | ratio | Hearth gen @$P t/s | llama.cpp gen @$P t/s | ratio |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for m in "${models[@]}"; do
   name=$(basename "$m" .gguf)
-  declare -A hearth_json=()
   for b in "${backend_list[@]}"; do
-    echo "side-by-side: $name: Hearth, $b backend" >&2
-    if json=$("$hearth" bench "$m" --backend "$b" -p "$P" -n "$N" -r "$R" --threads "$threads" --json); then
-      hearth_json[$b]=$json
-    else
-      hearth_json[$b]=
-    fi
+    echo "side-by-side: $name, $b: Hearth" >&2
+    long=$(hearth_bench "$m" "$b" "$P" "$N")
+    short=$(hearth_bench "$m" "$b" 1 "$N")
+    hp=—; hg=—; hd=—
+    [ -n "$long" ] && { hp=$(hearth_rate prompt <<< "$long"); hd=$(hearth_rate generation <<< "$long"); }
+    [ -n "$short" ] && hg=$(hearth_rate generation <<< "$short")
+    echo "side-by-side: $name, $b: llama.cpp" >&2
+    lp=$(llama_rate "$b" "$m" "$P" 0 0 "pp$P")
+    lg=$(llama_rate "$b" "$m" 0 "$N" 0 "tg$N")
+    ld=$(llama_rate "$b" "$m" 0 "$N" "$P" "tg$N")
+    echo "| $name | $b | $hp | ${lp:-—} | $(ratio "$hp" "${lp:-—}") | $hg | ${lg:-—} | $(ratio "$hg" "${lg:-—}") | $hd | ${ld:-—} | $(ratio "$hd" "${ld:-—}") |"
   done
-  echo "side-by-side: $name: llama.cpp" >&2
-  if [[ ${backend_list[*]} == cpu ]]; then
-    # CPU rows only: run.sh's CPU half, without its Vulkan run (lavapipe
-    # takes minutes on the larger models and loads the machine meanwhile)
-    llama=$(echo "--- llama.cpp CPU backend, $threads threads"
-            "$anchor_dir/llbench-cpu" -m "$m" -ngl 0 -t "$threads" -p "$P" -n "$N" -r "$R" 2>/dev/null \
-              | grep -E '^(model|\|)' || true)
-  else
-    llama=$(bash "$anchor" "$m" "$P" "$N" "$R" || true)
-  fi
-  for b in "${backend_list[@]}"; do
-    if [ -n "${hearth_json[$b]}" ]; then
-      hp=$(hearth_rate prompt <<< "${hearth_json[$b]}")
-      hg=$(hearth_rate generation <<< "${hearth_json[$b]}")
-    else
-      hp=—
-      hg=—
-    fi
-    section=CPU
-    [ "$b" = vulkan ] && section=Vulkan
-    lp=$(llama_rate "$section" "pp$P" <<< "$llama")
-    lg=$(llama_rate "$section" "tg$N" <<< "$llama")
-    echo "| $name | $b | $hp | $hg | ${lp:-—} | ${lg:-—} | $(ratio "$hp" "${lp:-—}") | $(ratio "$hg" "${lg:-—}") |"
-  done
-  unset hearth_json
 done
 echo
 echo "P=$P N=$N R=$R; CPU rows on $threads threads; ratio = Hearth / llama.cpp (mean over mean)."
+[ -n "$best" ] && echo "llama.cpp: the better of flash attention off and on, figure by figure."
 echo "Load average at the start: $load0; at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) processors)."
