@@ -439,6 +439,85 @@ test_models (void)
   g_rmdir (dir);
 }
 
+/* The fusions (a product's input made and quantized in one pass) give
+ * exactly what the steps give one after the other; SwiGLU's vector loop
+ * agrees with the scalar formula, large negative gates included. */
+static void
+test_fusions (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  static const ember_type types[] = { EMBER_TYPE_Q4_0, EMBER_TYPE_Q8_0, EMBER_TYPE_Q4_K,
+                                      EMBER_TYPE_F16 };
+  const uint32_t n = 512, batch = 5;
+  g_autofree float *x = g_new (float, n * batch);
+  g_autofree float *up = g_new (float, n * batch);
+  g_autofree float *weight = g_new (float, n);
+  g_autofree float *want = g_new (float, n * batch);
+  g_autofree float *got = g_new (float, n * batch);
+  g_autofree void *want_q = g_malloc0 (ember_q8_scratch_bytes (n, batch));
+  g_autofree void *got_q = g_malloc0 (ember_q8_scratch_bytes (n, batch));
+  ember_pool *pool = ember_pool_new (2);
+
+  fill_random (rand, x, n * batch, 2.0, TRUE);
+  fill_random (rand, up, n * batch, 1.0, FALSE);
+  fill_random (rand, weight, n, 1.0, FALSE);
+  x[3] = -100.0f; /* e^-100 is below a float's range: silu is 0 there */
+  x[4] = 90.0f;
+  x[5] = 0.0f;
+  for (gsize ti = 0; ti < G_N_ELEMENTS (types); ti++)
+    for (ember_cpu_kernels k = EMBER_CPU_KERNELS_REFERENCE; k <= EMBER_CPU_KERNELS_AVX_VNNI; k++)
+      {
+        ember_cpu_kernels kernels = ember_cpu_kernels_resolve (k);
+        gboolean quantized = kernels != EMBER_CPU_KERNELS_REFERENCE
+                             && ember_q8_dot_lookup (kernels, types[ti]) != NULL;
+        size_t stride = ember_q8_row_bytes (types[ti], n);
+        ember_q8_acts acts = { got_q, NULL, 0, 0, false };
+
+        for (int swiglu = 0; swiglu < 2; swiglu++)
+          {
+            memset (got_q, 0, ember_q8_scratch_bytes (n, batch));
+            acts.x = NULL;
+            if (swiglu)
+              {
+                memcpy (want, x, n * batch * sizeof (float));
+                for (uint32_t i = 0; i < n * batch; i++)
+                  want[i] = x[i] / (1.0f + expf (-x[i])) * up[i];
+                memcpy (got, x, n * batch * sizeof (float));
+                ember_q8_swiglu_quantize (pool, kernels, types[ti], got, up, n, batch, &acts);
+                for (uint32_t i = 0; i < n * batch; i++)
+                  if (fabsf (got[i] - want[i]) > 1e-6f * fabsf (want[i]) + 1e-30f)
+                    g_error ("swiglu (%g, %g): %.9g, not %.9g", x[i], up[i], got[i], want[i]);
+                /* the quantized copy is of what came out */
+                memcpy (want, got, n * batch * sizeof (float));
+              }
+            else
+              {
+                for (uint32_t b = 0; b < batch; b++)
+                  ember_cpu_rms_norm (want + b * n, x + b * n, weight, n, 1e-5f);
+                ember_q8_rms_norm_quantize (pool, kernels, types[ti], got, x, weight, n, 1e-5f,
+                                            batch, &acts);
+                g_assert_cmpmem (got, n * batch * sizeof (float), want, n * batch * sizeof (float));
+              }
+            if (!quantized)
+              {
+                g_assert_null (acts.x);
+                continue;
+              }
+            g_assert_true (acts.x == got);
+            g_assert_cmpuint (acts.cols, ==, n);
+            g_assert_cmpuint (acts.batch, ==, batch);
+            g_assert_true (acts.k == ember_q8_type_is_k (types[ti]));
+            for (uint32_t b = 0; b < batch; b++)
+              if (acts.k)
+                ember_q8_quantize_256 (want + b * n, (ember_q8_256 *) ((guint8 *) want_q + b * stride), n);
+              else
+                ember_q8_quantize_32 (want + b * n, (ember_q8_32 *) ((guint8 *) want_q + b * stride), n);
+            g_assert_cmpmem (got_q, stride * batch, want_q, stride * batch);
+          }
+      }
+  ember_pool_free (pool);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -449,5 +528,6 @@ main (int    argc,
   g_test_add_func ("/cpu-kernels/fallbacks", test_fallbacks);
   g_test_add_func ("/cpu-kernels/attention", test_attention);
   g_test_add_func ("/cpu-kernels/models", test_models);
+  g_test_add_func ("/cpu-kernels/fusions", test_fusions);
   return g_test_run ();
 }

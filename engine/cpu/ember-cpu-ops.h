@@ -12,8 +12,13 @@
 /* The most tokens one ember_cpu_matmul () takes. */
 #define EMBER_CPU_MAX_BATCH 64
 
-/* out = x / sqrt(mean(x²) + eps) * weight, over @n elements (the sum of
- * squares in double); @out may be @x. */
+/* 1 / sqrt(mean(x²) + eps) over @n elements (the sum of squares in double). */
+float ember_cpu_rms_scale (const float *x,
+                           uint32_t     n,
+                           float        eps);
+
+/* out = x × ember_cpu_rms_scale (x) × weight, over @n elements; @out may
+ * be @x. */
 void ember_cpu_rms_norm (float       *out,
                          const float *x,
                          const float *weight,

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "ember-cpu-ops.h"
 #include "ember-cpu-q8.h"
 #include "ember-quant.h"
 
@@ -691,4 +692,116 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
   else
     matmul_q8_rows (&job, 0, w->rows);
   return true;
+}
+
+/* ---- fusions ----------------------------------------------------------------- */
+
+typedef struct {
+  bool swiglu;          /* else the RMS norm */
+  float *out;           /* batch × n: the floats (the norm's output, or gate) */
+  const float *x;       /* the norm's input, or up */
+  const float *weight;
+  float eps;
+  uint64_t n;
+  uint8_t *y;
+  size_t stride;
+  bool k;
+} fused_job;
+
+/* Tokens [begin, end) of a fused_job: each block made, then quantized. */
+static void
+fused_tokens (void    *data,
+              uint64_t begin,
+              uint64_t end)
+{
+  const fused_job *job = data;
+  const uint64_t block = job->k ? QK_K : QK;
+
+  for (uint64_t t = begin; t < end; t++)
+    {
+      float *out = job->out + t * job->n;
+      const float *x = job->x + t * job->n;
+      uint8_t *y = job->y + t * job->stride;
+      float scale = job->swiglu ? 0.0f : ember_cpu_rms_scale (x, (uint32_t) job->n, job->eps);
+
+      for (uint64_t b = 0; b < job->n / block; b++)
+        {
+          float *o = out + b * block;
+
+          if (job->swiglu)
+            ember_cpu_swiglu (o, x + b * block, block);
+          else
+            for (uint64_t i = b * block; i < (b + 1) * block; i++)
+              out[i] = x[i] * scale * job->weight[i];
+          if (job->k)
+            ember_q8_quantize_256 (o, (ember_q8_256 *) y + b, block);
+          else
+            ember_q8_quantize_32 (o, (ember_q8_32 *) y + b, block);
+        }
+    }
+}
+
+/* The fused step for @type's products, or false where it has no kernel
+ * there (the caller runs the plain step). */
+static bool
+run_fused (ember_pool        *pool,
+           ember_cpu_kernels  kernels,
+           ember_type         type,
+           fused_job         *job,
+           uint32_t           batch,
+           ember_q8_acts     *acts)
+{
+  job->k = ember_q8_type_is_k (type);
+  if (kernels == EMBER_CPU_KERNELS_REFERENCE || ember_q8_dot_lookup (kernels, type) == NULL
+      || job->n % (job->k ? QK_K : QK) != 0)
+    return false;
+  job->y = acts->data;
+  job->stride = ember_q8_row_bytes (type, job->n);
+  /* as ember_cpu_matmul_q8 () quantizes: a batch on the pool's threads */
+  if (pool != NULL && batch > 1)
+    ember_pool_run (pool, fused_tokens, job, batch);
+  else
+    fused_tokens (job, 0, batch);
+  acts->x = job->out;
+  acts->cols = job->n;
+  acts->batch = batch;
+  acts->k = job->k;
+  return true;
+}
+
+void
+ember_q8_rms_norm_quantize (ember_pool        *pool,
+                            ember_cpu_kernels  kernels,
+                            ember_type         type,
+                            float             *out,
+                            const float       *x,
+                            const float       *weight,
+                            uint32_t           n,
+                            float              eps,
+                            uint32_t           batch,
+                            ember_q8_acts     *acts)
+{
+  fused_job job = { false, out, x, weight, eps, n, NULL, 0, false };
+
+  if (run_fused (pool, kernels, type, &job, batch, acts))
+    return;
+  for (uint32_t b = 0; b < batch; b++)
+    ember_cpu_rms_norm (out + (uint64_t) b * n, x + (uint64_t) b * n, weight, n, eps);
+}
+
+void
+ember_q8_swiglu_quantize (ember_pool        *pool,
+                          ember_cpu_kernels  kernels,
+                          ember_type         type,
+                          float             *gate,
+                          const float       *up,
+                          uint64_t           n,
+                          uint32_t           batch,
+                          ember_q8_acts     *acts)
+{
+  fused_job job = { true, gate, up, NULL, 0.0f, n, NULL, 0, false };
+
+  if (run_fused (pool, kernels, type, &job, batch, acts))
+    return;
+  ember_cpu_swiglu (gate, up, n * batch);
 }

@@ -154,6 +154,38 @@ bool ember_cpu_matmul_q8 (ember_pool         *pool,
                           ember_q8_acts      *acts,
                           bool                same_input);
 
+/* Fusions: the step that makes a product's input and its quantization for
+ * that product in one pass, each block quantized while it is in L1. The
+ * floats come out as the plain step writes them (in @out, or @gate), and
+ * their quantized copy for weights of @type in @acts, which the next
+ * ember_cpu_matmul_q8 () with @same_input uses. Where @type has no integer
+ * kernel in @kernels (resolved, not REFERENCE), only the plain step runs.
+ *
+ * ember_cpu_rms_norm () of each of @batch tokens of @n floats at @x, with
+ * @weight, into @out (the product's input after a norm: q, k and v; gate
+ * and up). */
+void ember_q8_rms_norm_quantize (ember_pool        *pool,
+                                 ember_cpu_kernels  kernels,
+                                 ember_type         type,
+                                 float             *out,
+                                 const float       *x,
+                                 const float       *weight,
+                                 uint32_t           n,
+                                 float              eps,
+                                 uint32_t           batch,
+                                 ember_q8_acts     *acts);
+
+/* ember_cpu_swiglu () over @batch tokens of @n floats each (the down
+ * projection's input), in place in @gate. */
+void ember_q8_swiglu_quantize (ember_pool        *pool,
+                               ember_cpu_kernels  kernels,
+                               ember_type         type,
+                               float             *gate,
+                               const float       *up,
+                               uint64_t           n,
+                               uint32_t           batch,
+                               ember_q8_acts     *acts);
+
 /* ---- the x86-64 kernels (ember-cpu-x86.c, built once per instruction set) */
 
 #if defined(__x86_64__)

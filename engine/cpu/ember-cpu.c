@@ -53,6 +53,18 @@ struct ember_cpu {
 
 /* ---- kernels ------------------------------------------------------------- */
 
+float
+ember_cpu_rms_scale (const float *x,
+                     uint32_t     n,
+                     float        eps)
+{
+  double sum = 0.0;
+
+  for (uint32_t i = 0; i < n; i++)
+    sum += (double) x[i] * x[i];
+  return 1.0f / sqrtf ((float) (sum / n) + eps);
+}
+
 void
 ember_cpu_rms_norm (float       *out,
                     const float *x,
@@ -60,12 +72,8 @@ ember_cpu_rms_norm (float       *out,
                     uint32_t     n,
                     float        eps)
 {
-  double sum = 0.0;
-  float scale;
+  float scale = ember_cpu_rms_scale (x, n, eps);
 
-  for (uint32_t i = 0; i < n; i++)
-    sum += (double) x[i] * x[i];
-  scale = 1.0f / sqrtf ((float) (sum / n) + eps);
   for (uint32_t i = 0; i < n; i++)
     out[i] = x[i] * scale * weight[i];
 }
@@ -567,12 +575,44 @@ ember_cpu_head_norm (float       *v,
                         head_dim, eps);
 }
 
+#ifdef ATTENTION_AVX2
+/* silu (g) × u for eight g and u: g × σ(g), σ(g) from e^-|g| (never above 1,
+ * so never infinite): 1 / (1 + e^-g) for g ≥ 0, e^g / (1 + e^g) below. */
+__attribute__ ((target ("avx2,fma,f16c"))) static void
+swiglu_avx2 (float       *gate,
+             const float *up,
+             uint64_t     n)
+{
+  const __m256 one = _mm256_set1_ps (1.0f);
+  const __m256 sign = _mm256_set1_ps (-0.0f);
+
+  for (uint64_t i = 0; i + 8 <= n; i += 8)
+    {
+      __m256 g = _mm256_loadu_ps (gate + i);
+      __m256 e = exp_nonpositive_avx2 (_mm256_or_ps (g, sign)); /* e^-|g| */
+      __m256 num = _mm256_blendv_ps (one, e, g);               /* e where g < 0 */
+      __m256 sigma = _mm256_div_ps (num, _mm256_add_ps (one, e));
+
+      _mm256_storeu_ps (gate + i, _mm256_mul_ps (_mm256_mul_ps (g, sigma), _mm256_loadu_ps (up + i)));
+    }
+}
+#endif
+
 void
 ember_cpu_swiglu (float       *gate,
                   const float *up,
                   uint64_t     n)
 {
-  for (uint64_t i = 0; i < n; i++)
+  uint64_t i = 0;
+
+#ifdef ATTENTION_AVX2
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    {
+      swiglu_avx2 (gate, up, n);
+      i = n / 8 * 8;
+    }
+#endif
+  for (; i < n; i++)
     {
       float g = gate[i];
 
@@ -635,11 +675,10 @@ ember_cpu_forward (ember_cpu     *ctx,
         hp, k_layer, v_layer, ctx->q, ctx->att, batch, pos0, ctx->kv_f16,
       };
 
-      /* attention */
-      for (uint32_t b = 0; b < batch; b++)
-        ember_cpu_rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
-                            L->attn_norm, n_embd, hp->rms_eps);
-      matmul (ctx, &L->wq, ctx->xn, ctx->q, batch, false);
+      /* attention: the norm quantized for wq as it is made */
+      ember_q8_rms_norm_quantize (ctx->pool, ctx->kernels, L->wq.tensor->type->type, ctx->xn, ctx->x,
+                                  L->attn_norm, n_embd, hp->rms_eps, batch, &ctx->q8);
+      matmul (ctx, &L->wq, ctx->xn, ctx->q, batch, true);
       matmul (ctx, &L->wk, ctx->xn, ctx->k, batch, true);
       matmul (ctx, &L->wv, ctx->xn, ctx->v, batch, true);
       ember_cpu_add_bias (ctx->q, L->bq, q_dim, batch);
@@ -678,14 +717,14 @@ ember_cpu_forward (ember_cpu     *ctx,
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
 
-      /* feed-forward: SwiGLU */
-      for (uint32_t b = 0; b < batch; b++)
-        ember_cpu_rms_norm (ctx->xn + (uint64_t) b * n_embd, ctx->x + (uint64_t) b * n_embd,
-                            L->ffn_norm, n_embd, hp->rms_eps);
-      matmul (ctx, &L->w_gate, ctx->xn, ctx->gate, batch, false);
+      /* feed-forward: SwiGLU, its input quantized for w_down as it is made */
+      ember_q8_rms_norm_quantize (ctx->pool, ctx->kernels, L->w_gate.tensor->type->type, ctx->xn,
+                                  ctx->x, L->ffn_norm, n_embd, hp->rms_eps, batch, &ctx->q8);
+      matmul (ctx, &L->w_gate, ctx->xn, ctx->gate, batch, true);
       matmul (ctx, &L->w_up, ctx->xn, ctx->up, batch, true);
-      ember_cpu_swiglu (ctx->gate, ctx->up, (uint64_t) batch * hp->n_ff);
-      matmul (ctx, &L->w_down, ctx->gate, ctx->xn, batch, false);
+      ember_q8_swiglu_quantize (ctx->pool, ctx->kernels, L->w_down.tensor->type->type, ctx->gate,
+                                ctx->up, hp->n_ff, batch, &ctx->q8);
+      matmul (ctx, &L->w_down, ctx->gate, ctx->xn, batch, true);
       for (uint64_t i = 0; i < (uint64_t) batch * n_embd; i++)
         ctx->x[i] += ctx->xn[i];
     }
