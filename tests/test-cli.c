@@ -723,6 +723,21 @@ test_bench_json (void)
   /* 5 layers × 16 positions × 4 heads × 8 dimensions, K and V, in f32 */
   g_assert_cmpint (json_object_get_int_member (o, "kv_cache_bytes"), ==, 5 * 16 * 4 * 8 * 2 * 4);
   g_assert_cmpint (json_object_get_int_member (o, "peak_rss_bytes"), >, 0);
+  /* the CPU's kernels: the best this processor runs, or what HEARTH_CPU says */
+  g_assert_true (g_strv_contains ((const char *[]) { "portable", "avx2", "avx-vnni", NULL },
+                                  json_object_get_string_member (o, "cpu_kernels")));
+  {
+    g_auto (Run) ref = { 0 };
+    g_autoptr (JsonParser) p2 = json_parser_new ();
+
+    g_setenv ("HEARTH_CPU", "reference", TRUE);
+    ref = hearth ("bench", path, "-p", "1", "-n", "1", "-r", "1", "--json", NULL);
+    g_unsetenv ("HEARTH_CPU");
+    g_assert_cmpint (ref.status, ==, 0);
+    g_assert_true (json_parser_load_from_data (p2, ref.out, -1, NULL));
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (p2)),
+                                                    "cpu_kernels"), ==, "reference");
+  }
 
   /* --threads 0 (the default) means every physical core */
   {
@@ -752,8 +767,8 @@ test_bench_table (void)
   g_autofree char *path = NULL;
   g_auto (Run) r = { 0 };
   const char *labels[] = {
-    "model", "backend", "device", "prompt processing", "generation", "time to first token",
-    "load time", "memory", "repetitions",
+    "model", "backend", "device", "CPU kernels", "prompt processing", "generation",
+    "time to first token", "load time", "memory", "repetitions",
   };
 
   if (!require_binary () || (path = stories_path ()) == NULL)

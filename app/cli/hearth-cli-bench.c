@@ -59,6 +59,7 @@ typedef struct
   HearthBackend backend;    /* what ran: CPU or VULKAN */
   char device[256];
   uint32_t dispatches;      /* per token on Vulkan; 0 on the CPU */
+  const char *cpu_kernels;  /* static; NULL on Vulkan */
 } BenchResult;
 
 static BenchStat
@@ -298,6 +299,7 @@ measure (HearthContext      *context,
       result->backend = gs->backend;
       g_strlcpy (result->device, hearth_generation_get_device (generation), sizeof result->device);
       result->dispatches = gs->dispatches_per_token;
+      result->cpu_kernels = gs->cpu_kernels;
       result->cache_bytes = gs->cache_bytes;
     }
 
@@ -356,6 +358,9 @@ print_table (FILE                   *out,
   hearth_cli_print_row (out, 2, 22, _("model"), model);
   hearth_cli_print_row (out, 2, 22, _("backend"), res->backend == HEARTH_BACKEND_VULKAN ? "vulkan" : "cpu");
   hearth_cli_print_row (out, 2, 22, _("device"), device);
+  if (res->cpu_kernels != NULL)
+    /* Translators: the kernels' name is as HEARTH_CPU takes it ("avx2", "reference"…) */
+    hearth_cli_print_row (out, 2, 22, _("CPU kernels"), res->cpu_kernels);
   hearth_cli_print_row (out, 2, 22, _("prompt processing"), prompt);
   hearth_cli_print_row (out, 2, 22, _("generation"), gen);
   hearth_cli_print_row (out, 2, 22, _("time to first token"), first);
@@ -405,6 +410,11 @@ print_json (FILE                   *out,
   hearth_cli_json_add_string (b, "backend", res->backend == HEARTH_BACKEND_VULKAN ? "vulkan" : "cpu");
   hearth_cli_json_add_string (b, "device", device);
   add_member_int (b, "threads", res->n_threads);
+  json_builder_set_member_name (b, "cpu_kernels");
+  if (res->cpu_kernels != NULL)
+    json_builder_add_string_value (b, res->cpu_kernels);
+  else
+    json_builder_add_null_value (b);
   add_member_int (b, "repetitions", o->repetitions);
   add_member_double (b, "load_seconds", res->load_seconds);
   add_member_int (b, "prompt_tokens", o->n_prompt);

@@ -534,6 +534,9 @@ describe_context (Loaded                *lm,
   stats->backend = ember_context_get_backend (ctx) == EMBER_BACKEND_VULKAN ? HEARTH_BACKEND_VULKAN
                                                                            : HEARTH_BACKEND_CPU;
   stats->n_threads = ember_context_get_n_threads (ctx);
+  stats->cpu_kernels = stats->backend == HEARTH_BACKEND_CPU
+                         ? ember_cpu_kernels_to_string (ember_context_get_cpu_kernels (ctx))
+                         : NULL;
   stats->cache_bytes = ember_context_get_cache_bytes (ctx);
   stats->dispatches_per_token = ember_context_get_dispatches_per_token (ctx);
 }

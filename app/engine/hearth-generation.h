@@ -65,6 +65,8 @@ typedef struct
   guint n_ctx_train;          /* the longest context the model was trained for */
   HearthBackend backend;      /* what ran it: HEARTH_BACKEND_CPU or HEARTH_BACKEND_VULKAN */
   guint n_threads;            /* on the CPU */
+  const char *cpu_kernels;    /* the CPU's matrix kernels ("avx-vnni", "reference"…:
+                                 ember_cpu_kernels_to_string ()); NULL on the GPU */
   guint64 cache_bytes;        /* the KV cache */
   guint dispatches_per_token; /* GPU dispatches per generated token; 0 on the CPU */
   guint dropped_messages;     /* left out to fit (HearthRequest.drop_oldest) */
