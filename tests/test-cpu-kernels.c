@@ -214,6 +214,90 @@ test_products (void)
   ember_pool_free (pool);
 }
 
+/* The batched kernels (ember_q8_gemm_func, EMBER_Q8_GEMM_ROWS rows at a
+ * time) of every set that has them: row counts that leave a part of a
+ * chunk (5, 13, 24, 45: fewer than eight, more, and a whole half), batches
+ * that leave a part of a token tile (9, 17), widths of the models' own
+ * shapes (qwen2-0.5b's 896, which the K-quants do not divide, so its
+ * Q4_K_M holds Q5_0 and Q8_0 there, and 4864, more than one piece of a row
+ * chunk), against the reference and against the portable kernels. */
+static void
+test_batched (void)
+{
+  static const uint32_t rows[] = { 5, 13, 16, 24, 45 };
+  static const uint32_t batches[] = { 8, 9, 17, 64 };
+  static const uint64_t widths[] = { 256, 896, 4864 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (23);
+  ember_pool *pool = ember_pool_new (2);
+  uint64_t row_bytes;
+
+  /* a K-quant is not stored at a width it does not divide */
+  g_assert_false (ember_type_row_bytes (ember_type_get_info (EMBER_TYPE_Q6_K), 896, &row_bytes));
+  for (gsize ki = 0; ki < G_N_ELEMENTS (integer_sets); ki++)
+    {
+      ember_cpu_kernels k = integer_sets[ki];
+
+      if (!runs_here (k))
+        continue;
+      for (gsize ti = 0; ti < G_N_ELEMENTS (fast_types); ti++)
+        {
+          ember_type type = fast_types[ti];
+          const char *name = ember_type_get_info (type)->name;
+
+          if (k == EMBER_CPU_KERNELS_PORTABLE)
+            {
+              g_assert_null (ember_q8_gemm_lookup (k, type));
+              continue;
+            }
+          g_assert_nonnull (ember_q8_gemm_lookup (k, type));
+          for (gsize ci = 0; ci < G_N_ELEMENTS (widths); ci++)
+            {
+              uint64_t cols = widths[ci];
+
+              if (cols % ember_type_get_info (type)->block_elements != 0)
+                continue;
+              for (gsize ri = 0; ri < G_N_ELEMENTS (rows); ri++)
+                {
+                  Weights w;
+                  g_autofree float *x = g_new (float, 64 * cols);
+                  g_autofree float *want = g_new (float, 64 * rows[ri]);
+                  g_autofree float *portable = g_new (float, 64 * rows[ri]);
+                  g_autofree float *got = g_new (float, 64 * rows[ri]);
+                  g_autofree void *scratch = g_malloc (ember_q8_scratch_bytes (cols, 64));
+                  ember_q8_acts acts = { scratch, NULL, 0, 0, false };
+                  double err = 0, ref = 0, diff = 0, ref2 = 0;
+
+                  weights_init (&w, rand, type, rows[ri], cols);
+                  fill_random (rand, x, 64 * cols, 1.0, FALSE);
+                  for (gsize bi = 0; bi < G_N_ELEMENTS (batches); bi++)
+                    {
+                      uint32_t batch = batches[bi];
+                      size_t n = (size_t) batch * rows[ri];
+
+                      ember_cpu_matmul (pool, &w.m, x, want, batch);
+                      memset (got, 0xff, n * sizeof *got);
+                      g_assert_true (ember_cpu_matmul_q8 (pool, k, &w.m, x, got, batch, &acts, FALSE));
+                      g_assert_true (ember_cpu_matmul_q8 (pool, EMBER_CPU_KERNELS_PORTABLE, &w.m, x,
+                                                          portable, batch, &acts, TRUE));
+                      add_errors (got, want, n, &err, &ref);
+                      add_errors (got, portable, n, &diff, &ref2);
+                    }
+                  if (!(err / ref <= NMSE_BOUND))
+                    g_error ("%s, %u × %" G_GUINT64_FORMAT ", %s: batched NMSE %g against the "
+                             "reference > %g", name, rows[ri], cols, ember_cpu_kernels_to_string (k),
+                             err / ref, NMSE_BOUND);
+                  if (!(diff / ref2 <= SAME_BOUND))
+                    g_error ("%s, %u × %" G_GUINT64_FORMAT ", %s: batched NMSE %g against the "
+                             "portable kernel > %g", name, rows[ri], cols,
+                             ember_cpu_kernels_to_string (k), diff / ref2, SAME_BOUND);
+                  g_free (w.data);
+                }
+            }
+        }
+    }
+  ember_pool_free (pool);
+}
+
 /* Causal attention (the vector loop where the processor has one) against
  * a plain softmax in doubles: heads of 64 and 128 (the vector loop's) and
  * 40 (the plain one's), batches whose keys end inside a group of eight,
@@ -525,6 +609,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cpu-kernels/names", test_kernel_names);
   g_test_add_func ("/cpu-kernels/products", test_products);
+  g_test_add_func ("/cpu-kernels/batched", test_batched);
   g_test_add_func ("/cpu-kernels/fallbacks", test_fallbacks);
   g_test_add_func ("/cpu-kernels/attention", test_attention);
   g_test_add_func ("/cpu-kernels/models", test_models);

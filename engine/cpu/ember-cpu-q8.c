@@ -513,6 +513,8 @@ ember_q8_gemm_lookup (ember_cpu_kernels kernels,
 #if defined(__x86_64__)
   if (kernels == EMBER_CPU_KERNELS_AVX_VNNI)
     return ember_q8_gemm_lookup_avx_vnni (type);
+  if (kernels == EMBER_CPU_KERNELS_AVX2)
+    return ember_q8_gemm_lookup_avx2 (type);
 #endif
   (void) kernels;
   (void) type;

@@ -94,7 +94,7 @@ typedef void (*ember_q8_gemm_func) (uint64_t       nb,
                                     size_t         out_stride);
 
 #define EMBER_Q8_GEMM_ROWS 16     /* rows per ember_q8_gemm_func call */
-#define EMBER_Q8_GEMM_TILE 8      /* tokens per inner loop */
+#define EMBER_Q8_GEMM_TILE 8      /* tokens per inner loop (VNNI; AVX2 takes 4) */
 #define EMBER_Q8_GEMM_MIN_BATCH 8 /* the smallest batch it pays for */
 
 /* The batched kernel for weights of @type in @kernels, or NULL where there
@@ -191,5 +191,6 @@ void ember_q8_swiglu_quantize (ember_pool        *pool,
 #if defined(__x86_64__)
 ember_q8_dot_func ember_q8_dot_lookup_avx2 (ember_type type);
 ember_q8_dot_func ember_q8_dot_lookup_avx_vnni (ember_type type);
+ember_q8_gemm_func ember_q8_gemm_lookup_avx2 (ember_type type);
 ember_q8_gemm_func ember_q8_gemm_lookup_avx_vnni (ember_type type);
 #endif

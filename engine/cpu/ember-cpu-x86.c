@@ -528,26 +528,41 @@ dot_q6_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
     row_q6_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT);
 }
 
-#ifdef EMBER_X86_VNNI
 /* ---- prompts: sixteen rows at a time --------------------------------------
  *
  * For a batch, a chunk of EMBER_Q8_GEMM_ROWS rows is unpacked once into a
- * scratch layout where one 512-bit register holds four consecutive quants
- * of each of the sixteen rows (lane r: row r), so one dpbusd against four
- * of a token's activations, broadcast, advances all sixteen rows' sums, and
- * the result needs no horizontal sum. Per 32-element block the scratch
- * holds eight such registers, then each row's scale D and constant C: a
- * row's block is Σ_e (D u_e + C) x_e = D d_x Σ u q_x + C ds_x, whatever the
- * type (Q4_0: C = -8 D; Q4_1: C = m; Q8_0: u = q + 128, C = -128 D; Q4_K:
- * D = d × scale_j, C = -dmin × min_j of sub-block j). The activations are
- * the row kernels' (ember_q8_256 for the K-quants, ds_x from the sums of
- * 16), so a batch and a single token see the same 8-bit inputs. A row chunk is unpacked a piece of GEMM_PIECE
- * blocks at a time into 30 KiB on the stack: the weights stay as mapped,
- * with no second copy. */
+ * scratch layout where each 64 bytes hold four consecutive quants of each
+ * of the sixteen rows (bytes 4r … 4r + 3: row r), so one product against
+ * four of a token's activations, broadcast, advances every row's sum, and
+ * the result needs no horizontal sum: with VNNI one dpbusd on a 512-bit
+ * register for all sixteen rows; with AVX2 maddubs (then madd) on each
+ * 256-bit half, eight rows. Per 32-element block the scratch holds eight
+ * such groups, then each row's scale D and constant C: a row's block is
+ * Σ_e (D u_e + C) x_e = D d_x Σ u q_x + C ds_x, whatever the type (Q4_0:
+ * C = -8 D; Q4_1: C = m; Q4_K: D = d × scale_j, C = -dmin × min_j of
+ * sub-block j). Q6_K has a scale per 16 elements: its blocks hold the D
+ * of either half (quants 0 … 15, 16 … 31) and no C, its offset 32 being
+ * taken out of each half's integer sum (32 Σ x, from the sums of 16).
+ * Q8_0 is u = q + 128, C = -128 D for dpbusd; for maddubs, whose pairs
+ * saturate at 32767 (255 × 127 × 2 does not fit), it stays q with C = 0
+ * and is multiplied as |q| × (x with q's sign). The activations are the row
+ * kernels' (ember_q8_256 for the K-quants, ds_x from the sums of 16), so a
+ * batch and a single token see the same 8-bit inputs. A row chunk is
+ * unpacked a piece of blocks at a time into 30 KiB on the stack: the
+ * weights stay as mapped, with no second copy. */
 
-#define PACK_BLOCK (8 * 64 + 2 * 64) /* bytes per 32-block of 16 rows */
+/* Bytes per 32-block of 16 rows: the quants, then D and C (Q6_K: D of
+ * either half), 64 bytes each. */
+#define PACK_BLOCK (8 * 64 + 2 * 64)
+/* Scales per 32-block */
+#define PACK_S(type) ((type) == EMBER_TYPE_Q6_K ? 2 : 1)
+/* Whether @type's activations are ember_q8_256 blocks (as
+ * ember_q8_type_is_k (), but a constant where @type is). */
+#define PACK_K(type)                                                                  \
+  ((type) == EMBER_TYPE_Q4_K || (type) == EMBER_TYPE_Q5_K || (type) == EMBER_TYPE_Q6_K)
 
-/* One row's block @b (0-based, of 32 elements) into lane @r of @pack. */
+/* One row's block @b (0-based, of 32 elements) into lane @r of @pack, with
+ * its D and C (Q6_K: its two D). */
 INLINE void
 pack_lane (uint8_t *pack, uint64_t b, uint32_t r, const uint8_t u[32], float d, float c)
 {
@@ -582,49 +597,80 @@ pack_rows (int type, uint64_t nb, const uint8_t *w, size_t row_bytes, uint32_t n
           for (uint64_t b = 0; b < nb; b++)
             {
               const uint8_t *blk = row + b * 18;
-              float d = f16 (blk);
+              float d = f16 (blk), c = -8.0f * d;
 
               store_u (u, unpack_nibbles_16 (blk + 2));
-              pack_lane (pack, b, r, u, d, -8.0f * d);
+              pack_lane (pack, b, r, u, d, c);
             }
           break;
         case EMBER_TYPE_Q4_1:
           for (uint64_t b = 0; b < nb; b++)
             {
               const uint8_t *blk = row + b * 20;
+              float d = f16 (blk), c = f16 (blk + 2);
 
               store_u (u, unpack_nibbles_16 (blk + 4));
-              pack_lane (pack, b, r, u, f16 (blk), f16 (blk + 2));
+              pack_lane (pack, b, r, u, d, c);
             }
           break;
         case EMBER_TYPE_Q5_0:
           for (uint64_t b = 0; b < nb; b++)
             {
               const uint8_t *blk = row + b * 22;
-              float d = f16 (blk);
+              float d = f16 (blk), c = -16.0f * d;
 
               store_u (u, _mm256_or_si256 (unpack_nibbles_16 (blk + 6), unpack_high_bits (blk + 2)));
-              pack_lane (pack, b, r, u, d, -16.0f * d);
+              pack_lane (pack, b, r, u, d, c);
             }
           break;
         case EMBER_TYPE_Q5_1:
           for (uint64_t b = 0; b < nb; b++)
             {
               const uint8_t *blk = row + b * 24;
+              float d = f16 (blk), c = f16 (blk + 2);
 
               store_u (u, _mm256_or_si256 (unpack_nibbles_16 (blk + 8), unpack_high_bits (blk + 4)));
-              pack_lane (pack, b, r, u, f16 (blk), f16 (blk + 2));
+              pack_lane (pack, b, r, u, d, c);
             }
           break;
         case EMBER_TYPE_Q8_0:
           for (uint64_t b = 0; b < nb; b++)
             {
               const uint8_t *blk = row + b * 34;
+              __m256i q = _mm256_loadu_si256 ((const __m256i *) (blk + 2));
               float d = f16 (blk);
+#ifdef EMBER_X86_VNNI
+              float c = -128.0f * d;
 
-              store_u (u, _mm256_xor_si256 (_mm256_loadu_si256 ((const __m256i *) (blk + 2)),
-                                            _mm256_set1_epi8 ((char) 0x80)));
-              pack_lane (pack, b, r, u, d, -128.0f * d);
+              q = _mm256_xor_si256 (q, _mm256_set1_epi8 ((char) 0x80));
+#else
+              float c = 0.0f;
+#endif
+
+              store_u (u, q);
+              pack_lane (pack, b, r, u, d, c);
+            }
+          break;
+        case EMBER_TYPE_Q6_K: /* see row_q6_K: sub-block j is quarter j % 4 of half j / 4 */
+          for (uint64_t b = 0; b < nb / 8; b++)
+            {
+              const uint8_t *blk = row + b * 210;
+              const int8_t *scales = (const int8_t *) (blk + 192);
+              float d = f16 (blk + 208);
+
+              for (int j = 0; j < 8; j++)
+                {
+                  int c = j / 4, g = j % 4;
+                  __m256i lo = _mm256_loadu_si256 ((const __m256i *) (blk + 64 * c + 32 * (g & 1)));
+                  __m256i hi = _mm256_loadu_si256 ((const __m256i *) (blk + 128 + 32 * c));
+
+                  lo = _mm256_and_si256 (_mm256_srli_epi16 (lo, 4 * (g >> 1)),
+                                         _mm256_set1_epi8 (0x0f));
+                  hi = _mm256_and_si256 (_mm256_srli_epi16 (hi, 2 * g), _mm256_set1_epi8 (3));
+                  store_u (u, _mm256_or_si256 (lo, _mm256_slli_epi16 (hi, 4)));
+                  pack_lane (pack, 8 * b + j, r, u, d * (float) scales[2 * j],
+                             d * (float) scales[2 * j + 1]);
+                }
             }
           break;
         default: /* Q4_K, Q5_K: eight sub-blocks of 32 per 256 */
@@ -658,81 +704,209 @@ pack_rows (int type, uint64_t nb, const uint8_t *w, size_t row_bytes, uint32_t n
     }
 }
 
-/* NT tokens against a packed chunk: out[t × out_stride + r] for the rows
- * in @mask, set or (@add) added to. */
-INLINE void
-gemm_tile (uint64_t nb, const uint8_t *pack, const uint8_t *xq, size_t xq_stride,
-           float *out, size_t out_stride, __mmask16 mask, bool add, const bool K, const uint32_t NT)
+/* Token @t's four activations k (0…7) of 32-block @b, as a 32-bit lane. */
+INLINE int32_t
+gemm_x4 (const uint8_t *xq, size_t xq_stride, uint32_t t, uint64_t b, int k, const bool K)
 {
-  __m512 acc[EMBER_Q8_GEMM_TILE];
+  int32_t x4;
+
+  if (K)
+    memcpy (&x4, TOKEN_256 (t, b / 8)->qs + 32 * (b % 8) + 4 * k, 4);
+  else
+    memcpy (&x4, TOKEN_32 (t, b)->qs + 4 * k, 4);
+  return x4;
+}
+
+/* Token @t's activation scale d_x and ds_x = d_x × Σ x of 32-block @b. */
+INLINE void
+gemm_dx (const uint8_t *xq, size_t xq_stride, uint32_t t, uint64_t b, const bool K, float *dx,
+         float *ds)
+{
+  if (K)
+    {
+      const ember_q8_256 *y = TOKEN_256 (t, b / 8);
+
+      *dx = y->d;
+      *ds = y->d * (float) (y->bsums[2 * (b % 8)] + y->bsums[2 * (b % 8) + 1]);
+    }
+  else
+    {
+      *dx = TOKEN_32 (t, b)->d;
+      *ds = TOKEN_32 (t, b)->ds;
+    }
+}
+
+/* Q6_K's offset, 32 × Σ x over quants 16 s … 16 s + 15 of 32-block @b of
+ * token @t: taken out of the integer sums, in place of a C of -32 D. */
+INLINE int32_t
+gemm_offset (const uint8_t *xq, size_t xq_stride, uint32_t t, uint64_t b, int s)
+{
+  return 32 * TOKEN_256 (t, b / 8)->bsums[2 * (b % 8) + s];
+}
+
+#ifdef EMBER_X86_VNNI
+#define GEMM_TILE EMBER_Q8_GEMM_TILE
+#define GEMM_LOOKUP ember_q8_gemm_lookup_avx_vnni
+
+/* NT tokens against a packed chunk of @nr rows of @type: out[t × out_stride
+ * + r], set or (@add) added to. */
+INLINE void
+gemm_tile (uint64_t nb, const uint8_t *pack, const uint8_t *xq, size_t xq_stride, float *out,
+           size_t out_stride, uint32_t nr, bool add, const int type, const uint32_t NT)
+{
+  const bool K = PACK_K (type);
+  const int S = PACK_S (type);
+  __mmask16 mask = (__mmask16) ((1u << nr) - 1);
+  __m512 acc[GEMM_TILE];
 
   for (uint32_t t = 0; t < NT; t++)
     acc[t] = add ? _mm512_maskz_loadu_ps (mask, out + t * out_stride) : _mm512_setzero_ps ();
   for (uint64_t b = 0; b < nb; b++)
     {
       const uint8_t *p = pack + b * PACK_BLOCK;
-      __m512i sum[EMBER_Q8_GEMM_TILE];
 
-      for (uint32_t t = 0; t < NT; t++)
-        sum[t] = _mm512_setzero_si512 ();
-      for (int k = 0; k < 8; k++)
+      /* with two scales, the first half's sums are scaled at k = 3 */
+      for (int s = 0; s < S; s++)
         {
-          __m512i u = _mm512_load_si512 ((const void *) (p + 64 * k));
+          __m512i sum[GEMM_TILE];
+          __m512 d = _mm512_load_ps ((const void *) (p + 512 + 64 * s));
+          __m512 c = _mm512_load_ps ((const void *) (p + 576));
 
           for (uint32_t t = 0; t < NT; t++)
+            sum[t] = _mm512_setzero_si512 ();
+          for (int k = 8 / S * s; k < 8 / S * (s + 1); k++)
             {
-              int32_t x4;
+              __m512i u = _mm512_load_si512 ((const void *) (p + 64 * k));
 
-              if (K)
-                memcpy (&x4, TOKEN_256 (t, b / 8)->qs + 32 * (b % 8) + 4 * k, 4);
-              else
-                memcpy (&x4, TOKEN_32 (t, b)->qs + 4 * k, 4);
-              sum[t] = _mm512_dpbusd_epi32 (sum[t], u, _mm512_set1_epi32 (x4));
+              for (uint32_t t = 0; t < NT; t++)
+                sum[t] = _mm512_dpbusd_epi32 (sum[t], u,
+                                              _mm512_set1_epi32 (gemm_x4 (xq, xq_stride, t, b, k, K)));
+            }
+          for (uint32_t t = 0; t < NT; t++)
+            {
+              float dx, ds;
+
+              gemm_dx (xq, xq_stride, t, b, K, &dx, &ds);
+              if (type == EMBER_TYPE_Q6_K)
+                sum[t] = _mm512_sub_epi32 (sum[t],
+                                           _mm512_set1_epi32 (gemm_offset (xq, xq_stride, t, b, s)));
+              acc[t] = _mm512_fmadd_ps (d, _mm512_mul_ps (_mm512_cvtepi32_ps (sum[t]),
+                                                          _mm512_set1_ps (dx)), acc[t]);
+              if (type != EMBER_TYPE_Q6_K)
+                acc[t] = _mm512_fmadd_ps (c, _mm512_set1_ps (ds), acc[t]);
             }
         }
-      {
-        __m512 d = _mm512_load_ps ((const void *) (p + 512));
-        __m512 c = _mm512_load_ps ((const void *) (p + 576));
-
-        for (uint32_t t = 0; t < NT; t++)
-          {
-            float dx, ds;
-            __m512 s;
-
-            if (K)
-              {
-                const ember_q8_256 *y = TOKEN_256 (t, b / 8);
-
-                dx = y->d;
-                ds = y->d * (float) (y->bsums[2 * (b % 8)] + y->bsums[2 * (b % 8) + 1]);
-              }
-            else
-              {
-                dx = TOKEN_32 (t, b)->d;
-                ds = TOKEN_32 (t, b)->ds;
-              }
-            s = _mm512_mul_ps (_mm512_cvtepi32_ps (sum[t]), _mm512_set1_ps (dx));
-            acc[t] = _mm512_fmadd_ps (d, s, acc[t]);
-            acc[t] = _mm512_fmadd_ps (c, _mm512_set1_ps (ds), acc[t]);
-          }
-      }
     }
   for (uint32_t t = 0; t < NT; t++)
     _mm512_mask_storeu_ps (out + t * out_stride, mask, acc[t]);
 }
+#else
+#define GEMM_TILE 3
+#define GEMM_LOOKUP ember_q8_gemm_lookup_avx2
 
-/* Blocks per piece of a row chunk: the pack of a piece (30 KiB) stays in L1
- * while every token passes over it; a multiple of 8 for the K-quants. */
+/* As above, both 256-bit halves (rows 0 … 7 and 8 … 15, bytes 0 … 31 and
+ * 32 … 63 of each 64) against the same broadcast activations. maddubs's
+ * int16 pairs are summed over G groups of four before madd widens them, as
+ * many as fit: the largest pair is 2 × 127 × (15, 31, 63: Q4, Q5, Q6) and
+ * 2 × 128 × 127 for |q| of Q8_0. */
+INLINE void
+gemm_tile (uint64_t nb, const uint8_t *pack, const uint8_t *xq, size_t xq_stride, float *out,
+           size_t out_stride, uint32_t nr, bool add, const int type, const uint32_t NT)
+{
+  const bool K = PACK_K (type);
+  const int S = PACK_S (type);
+  const int G = type == EMBER_TYPE_Q4_0 || type == EMBER_TYPE_Q4_1 || type == EMBER_TYPE_Q4_K ? 8
+                : type == EMBER_TYPE_Q8_0 ? 1 : type == EMBER_TYPE_Q6_K ? 2 : 4;
+  const __m256i ones = _mm256_set1_epi16 (1);
+  __m256i lanes[2];
+  __m256 acc[GEMM_TILE][2];
+
+  for (uint32_t h = 0; h < 2; h++)
+    lanes[h] = _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) nr - 8 * (int) h),
+                                   _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
+  for (uint32_t t = 0; t < NT; t++)
+    for (uint32_t h = 0; h < 2; h++)
+      acc[t][h] = add ? _mm256_maskload_ps (out + t * out_stride + 8 * h, lanes[h])
+                      : _mm256_setzero_ps ();
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *p = pack + b * PACK_BLOCK;
+
+      for (int s = 0; s < S; s++)
+        {
+          __m256i sum[GEMM_TILE][2], s16[GEMM_TILE][2];
+
+          for (int k = 8 / S * s; k < 8 / S * (s + 1); k++)
+            {
+              __m256i q[2], u[2];
+
+              for (uint32_t h = 0; h < 2; h++)
+                {
+                  q[h] = _mm256_load_si256 ((const __m256i *) (p + 64 * k + 32 * h));
+                  u[h] = type == EMBER_TYPE_Q8_0 ? _mm256_sign_epi8 (q[h], q[h]) : q[h];
+                }
+              for (uint32_t t = 0; t < NT; t++)
+                {
+                  __m256i x = _mm256_set1_epi32 (gemm_x4 (xq, xq_stride, t, b, k, K));
+
+                  for (uint32_t h = 0; h < 2; h++)
+                    {
+                      __m256i p16 = _mm256_maddubs_epi16 (u[h], type == EMBER_TYPE_Q8_0
+                                                                  ? _mm256_sign_epi8 (x, q[h]) : x);
+
+                      s16[t][h] = k % G == 0 ? p16 : _mm256_add_epi16 (s16[t][h], p16);
+                      if (k % G == G - 1)
+                        {
+                          __m256i p32 = _mm256_madd_epi16 (s16[t][h], ones);
+
+                          sum[t][h] = k - 8 / S * s == G - 1 ? p32 : _mm256_add_epi32 (sum[t][h], p32);
+                        }
+                    }
+                }
+            }
+          for (uint32_t t = 0; t < NT; t++)
+            {
+              float dx, ds;
+              __m256 vdx, vds;
+              __m256i off = _mm256_setzero_si256 ();
+
+              gemm_dx (xq, xq_stride, t, b, K, &dx, &ds);
+              vdx = _mm256_set1_ps (dx);
+              vds = _mm256_set1_ps (ds);
+              if (type == EMBER_TYPE_Q6_K)
+                off = _mm256_set1_epi32 (gemm_offset (xq, xq_stride, t, b, s));
+              for (uint32_t h = 0; h < 2; h++)
+                {
+                  __m256 d = _mm256_load_ps ((const float *) (p + 512 + 64 * s + 32 * h));
+                  __m256 c = _mm256_load_ps ((const float *) (p + 576 + 32 * h));
+
+                  if (type == EMBER_TYPE_Q6_K)
+                    sum[t][h] = _mm256_sub_epi32 (sum[t][h], off);
+                  acc[t][h] = _mm256_fmadd_ps (d, _mm256_mul_ps (_mm256_cvtepi32_ps (sum[t][h]), vdx),
+                                               acc[t][h]);
+                  if (type != EMBER_TYPE_Q8_0 && type != EMBER_TYPE_Q6_K)
+                    acc[t][h] = _mm256_fmadd_ps (c, vds, acc[t][h]);
+                }
+            }
+        }
+    }
+  for (uint32_t t = 0; t < NT; t++)
+    for (uint32_t h = 0; h < 2; h++)
+      _mm256_maskstore_ps (out + t * out_stride + 8 * h, lanes[h], acc[t][h]);
+}
+#endif
+
+/* 32-blocks per piece of a row chunk: the pack of a piece (30 KiB) stays in
+ * L1 while every token passes over it; a multiple of 8 for the K-quants. */
 #define GEMM_PIECE 48
 
-static void
-gemm_rows (int type, size_t block_bytes, uint64_t nb, const uint8_t *w, size_t row_bytes,
+INLINE void
+gemm_rows (const int type, size_t block_bytes, uint64_t nb, const uint8_t *w, size_t row_bytes,
            uint32_t nr, const uint8_t *xq, size_t xq_stride, uint32_t nt, float *out,
            size_t out_stride)
 {
+  const uint32_t per = PACK_K (type) ? 8 : 1;
   _Alignas (64) uint8_t pack[GEMM_PIECE * PACK_BLOCK];
-  __mmask16 mask = (__mmask16) ((1u << nr) - 1);
-  const uint32_t per = type == EMBER_TYPE_Q4_K || type == EMBER_TYPE_Q5_K ? 8 : 1;
 
   for (uint64_t b0 = 0; b0 < nb; b0 += GEMM_PIECE)
     {
@@ -742,21 +916,25 @@ gemm_rows (int type, size_t block_bytes, uint64_t nb, const uint8_t *w, size_t r
       uint32_t t = 0;
 
       pack_rows (type, n, w + b0 / per * block_bytes, row_bytes, nr, pack);
-      for (; t + EMBER_Q8_GEMM_TILE <= nt; t += EMBER_Q8_GEMM_TILE)
+      for (; t + GEMM_TILE <= nt; t += GEMM_TILE)
         gemm_tile (n, pack, x + t * xq_stride, xq_stride, out + t * out_stride, out_stride,
-                   mask, add, per == 8, EMBER_Q8_GEMM_TILE);
+                   nr, add, type, GEMM_TILE);
       x += t * xq_stride;
       out += t * out_stride;
       switch (nt - t)
         {
         case 0: break;
-        case 1: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 1); break;
-        case 2: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 2); break;
-        case 3: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 3); break;
-        case 4: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 4); break;
-        case 5: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 5); break;
-        case 6: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 6); break;
-        default: gemm_tile (n, pack, x, xq_stride, out, out_stride, mask, add, per == 8, 7); break;
+        case 1: gemm_tile (n, pack, x, xq_stride, out, out_stride, nr, add, type, 1); break;
+#if GEMM_TILE > 4
+        case 2: gemm_tile (n, pack, x, xq_stride, out, out_stride, nr, add, type, 2); break;
+        case 3: gemm_tile (n, pack, x, xq_stride, out, out_stride, nr, add, type, 3); break;
+        case 4: gemm_tile (n, pack, x, xq_stride, out, out_stride, nr, add, type, 4); break;
+        case 5: gemm_tile (n, pack, x, xq_stride, out, out_stride, nr, add, type, 5); break;
+        case 6: gemm_tile (n, pack, x, xq_stride, out, out_stride, nr, add, type, 6); break;
+#endif
+        default:
+          gemm_tile (n, pack, x, xq_stride, out, out_stride, nr, add, type, GEMM_TILE - 1);
+          break;
         }
       out -= t * out_stride;
     }
@@ -777,9 +955,10 @@ GEMM (gemm_q5_1, EMBER_TYPE_Q5_1, 24)
 GEMM (gemm_q8_0, EMBER_TYPE_Q8_0, 34)
 GEMM (gemm_q4_K, EMBER_TYPE_Q4_K, 144)
 GEMM (gemm_q5_K, EMBER_TYPE_Q5_K, 176)
+GEMM (gemm_q6_K, EMBER_TYPE_Q6_K, 210)
 
 ember_q8_gemm_func
-ember_q8_gemm_lookup_avx_vnni (ember_type type)
+GEMM_LOOKUP (ember_type type)
 {
   switch (type)
     {
@@ -790,10 +969,10 @@ ember_q8_gemm_lookup_avx_vnni (ember_type type)
     case EMBER_TYPE_Q8_0: return gemm_q8_0;
     case EMBER_TYPE_Q4_K: return gemm_q4_K;
     case EMBER_TYPE_Q5_K: return gemm_q5_K;
+    case EMBER_TYPE_Q6_K: return gemm_q6_K;
     default: return NULL;
     }
 }
-#endif
 
 TILED (dot_q4_0)
 TILED (dot_q4_1)
