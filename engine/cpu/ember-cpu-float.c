@@ -22,6 +22,9 @@
 /* Below this many weight elements × tokens a product runs on one thread. */
 #define PARALLEL_MIN_ELEMENTS (1u << 16)
 
+/* Inlined into each of the kernels' clones, so compiled for its target. */
+#define INLINE static inline __attribute__ ((always_inline))
+
 /* ---- the portable kernels ------------------------------------------------ */
 
 static inline float
@@ -33,30 +36,34 @@ float_of_bits (uint32_t bits)
   return f;
 }
 
-/* ember_fp16_to_fp32 (), inline and without a call, so that the loop over
- * a row vectorises: the exponent rebased for normal numbers, the mantissa
- * scaled for subnormal ones, the exponent all ones for the infinities and
- * NaNs. */
-static inline float
+static inline uint32_t
+bits_of_float (float f)
+{
+  uint32_t bits;
+
+  memcpy (&bits, &f, sizeof bits);
+  return bits;
+}
+
+/* ember_fp16_to_fp32 () (but for a NaN's payload), inline and without
+ * branches, so that the loop over a row vectorises: the exponent rebased
+ * (to all ones for the infinities and NaNs), or for a subnormal the
+ * mantissa scaled, chosen with masks. */
+INLINE float
 f16_to_f32 (uint16_t h)
 {
   uint32_t sign = (uint32_t) (h & 0x8000) << 16;
   uint32_t exponent = h & 0x7c00;
-  uint32_t bits = ((uint32_t) (h & 0x7fff) << 13) + ((127u - 15) << 23);
-  float sub = (float) (h & 0x3ff) * 0x1p-24f;
-  uint32_t sub_bits;
+  uint32_t inf = -(uint32_t) (exponent == 0x7c00), sub = -(uint32_t) (exponent == 0);
+  uint32_t bits = ((uint32_t) (h & 0x7fff) << 13) + ((127u - 15) << 23) + (inf & ((128u - 16) << 23));
 
-  memcpy (&sub_bits, &sub, sizeof sub_bits);
-  if (exponent == 0x7c00)
-    bits += (128u - 16) << 23;
-  if (exponent == 0)
-    bits = sub_bits;
+  bits = (bits & ~sub) | (bits_of_float ((float) (h & 0x3ff) * 0x1p-24f) & sub);
   return float_of_bits (sign | bits);
 }
 
 /* @n elements of a row of @type from @p, as floats: F32 rows where they
  * lie, the others converted into @buf. */
-static inline const float *
+INLINE const float *
 row_floats (ember_type     type,
             const uint8_t *p,
             float         *buf,
@@ -80,10 +87,35 @@ row_floats (ember_type     type,
     }
 }
 
+/* Eight floats in a vector of GCC's (and clang's) extension: plain C that
+ * each target lowers to its own registers (two SSE, one AVX, two NEON). A
+ * plain float[8] per token leaves GCC to vectorise across the loop, which
+ * it does badly. */
+typedef float v8f __attribute__ ((vector_size (32)));
+/* The same, read from any float (unaligned, aliasing the floats). */
+typedef float v8f_any __attribute__ ((vector_size (32), aligned (4), may_alias));
+
+/* The partial sums *@v added pairwise, then elements [n8, n) of w · x. */
+INLINE float
+finish (const v8f   *v,
+        const float *w,
+        const float *x,
+        uint64_t     n8,
+        uint64_t     n)
+{
+  v8f a = *v;
+  float s = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+
+  for (uint64_t j = n8; j < n; j++)
+    s += w[j] * x[j];
+  return s;
+}
+
 /* sums[t] += w · x[t] over @n elements for @NT (1 … TOKENS) tokens, each
  * @stride floats after the one before: eight partial sums per token, added
- * pairwise at the end, as the reference's dot (). */
-static inline void
+ * pairwise at the end, as the reference's dot (); each load of @w serves
+ * every token. */
+INLINE void
 dot_n (const float *w,
        const float *x,
        uint64_t     stride,
@@ -91,25 +123,31 @@ dot_n (const float *w,
        float       *sums,
        const uint32_t NT)
 {
-  float acc[TOKENS][8] = { { 0 } };
-  uint64_t i = 0;
+  v8f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+  uint64_t n8 = n & ~(uint64_t) 7;
 
-  for (; i + 8 <= n; i += 8)
-    for (uint32_t t = 0; t < NT; t++)
-      for (int k = 0; k < 8; k++)
-        acc[t][k] += w[i + k] * x[t * stride + i + k];
-  for (uint32_t t = 0; t < NT; t++)
+  for (uint64_t i = 0; i < n8; i += 8)
     {
-      float s = ((acc[t][0] + acc[t][4]) + (acc[t][1] + acc[t][5]))
-                + ((acc[t][2] + acc[t][6]) + (acc[t][3] + acc[t][7]));
+      v8f wv = *(const v8f_any *) (w + i);
 
-      for (uint64_t j = i; j < n; j++)
-        s += w[j] * x[t * stride + j];
-      sums[t] += s;
+      a0 += wv * *(const v8f_any *) (x + i);
+      if (NT > 1)
+        a1 += wv * *(const v8f_any *) (x + stride + i);
+      if (NT > 2)
+        a2 += wv * *(const v8f_any *) (x + 2 * stride + i);
+      if (NT > 3)
+        a3 += wv * *(const v8f_any *) (x + 3 * stride + i);
     }
+  sums[0] += finish (&a0, w, x, n8, n);
+  if (NT > 1)
+    sums[1] += finish (&a1, w, x + stride, n8, n);
+  if (NT > 2)
+    sums[2] += finish (&a2, w, x + 2 * stride, n8, n);
+  if (NT > 3)
+    sums[3] += finish (&a3, w, x + 3 * stride, n8, n);
 }
 
-static inline void
+INLINE void
 gemm_portable (ember_type     type,
                uint64_t       cols,
                const uint8_t *w,
@@ -153,8 +191,16 @@ gemm_portable (ember_type     type,
     }
 }
 
+/* As the reference's dot (): plain C, which GCC also compiles for AVX2 and
+ * picks at run time, so that this is never the slower of the two. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CLONES __attribute__ ((target_clones ("avx2", "default")))
+#else
+#define CLONES
+#endif
+
 #define PORTABLE(name, type)                                                         \
-  static void name (uint64_t cols, const uint8_t *w, size_t row_bytes, uint32_t nr,   \
+  CLONES static void name (uint64_t cols, const uint8_t *w, size_t row_bytes, uint32_t nr, \
                     const float *x, uint32_t nt, float *out, size_t out_stride)       \
   {                                                                                  \
     gemm_portable (type, cols, w, row_bytes, nr, x, nt, out, out_stride);            \
