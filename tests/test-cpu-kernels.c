@@ -447,7 +447,7 @@ test_models (void)
   g_autofree char *dir = g_dir_make_tmp ("hearth-cpu-kernels-XXXXXX", NULL);
   static const ember_type types[] = { EMBER_TYPE_Q4_0, EMBER_TYPE_Q8_0, EMBER_TYPE_Q5_0,
                                       EMBER_TYPE_Q4_K, EMBER_TYPE_Q6_K,
-                                      EMBER_TYPE_F16, EMBER_TYPE_BF16 };
+                                      EMBER_TYPE_F32, EMBER_TYPE_F16, EMBER_TYPE_BF16 };
   int32_t tokens[34];
 
   for (gsize ti = 0; ti < G_N_ELEMENTS (types); ti++)
