@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "ember.h"
+#include "ember-cpu-float.h"
 #include "ember-cpu-ops.h"
 #include "ember-cpu-q8.h"
 #include "ember-quant.h"
@@ -298,6 +299,82 @@ test_batched (void)
   ember_pool_free (pool);
 }
 
+/* The float kernels (ember-cpu-float.c and ember-cpu-float-x86.c) against
+ * the reference: F32, F16 and BF16 weights, every set this processor runs,
+ * widths that are no multiple of a vector (1, 13, 67, 300, 1031), 1, 7 and
+ * 37 rows (an odd part of a row tile, more than one of EMBER_FLOAT_ROWS),
+ * 1, 2, 7, 8 and 64 tokens (one, the odd ends of the token tiles, a whole
+ * batch). Both sides multiply the same floats; only the order of the sums
+ * differs, and the vector kernels round each multiply-add once: a few
+ * float ulps of the sums, an NMSE near 1e-14 over many outputs, 1e-11 for
+ * one row and one token whose sum nearly cancels. A weight read from the
+ * wrong place gives one near 1. */
+#define FLOAT_BOUND 1e-10
+
+static void
+test_float_products (void)
+{
+  static const ember_type types[] = { EMBER_TYPE_F32, EMBER_TYPE_F16, EMBER_TYPE_BF16 };
+  static const ember_cpu_kernels sets[] = {
+    EMBER_CPU_KERNELS_PORTABLE, EMBER_CPU_KERNELS_AVX2, EMBER_CPU_KERNELS_AVX_VNNI,
+  };
+  static const uint32_t rows[] = { 1, 7, 37 };
+  static const uint64_t widths[] = { 1, 13, 67, 300, 1031 };
+  static const uint32_t batches[] = { 1, 2, 7, 8, 64 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  ember_pool *pool = ember_pool_new (2);
+  double worst = 0;
+
+  for (gsize ti = 0; ti < G_N_ELEMENTS (types); ti++)
+    for (gsize ri = 0; ri < G_N_ELEMENTS (rows); ri++)
+      for (gsize ci = 0; ci < G_N_ELEMENTS (widths); ci++)
+        {
+          const char *name = ember_type_get_info (types[ti])->name;
+          uint64_t cols = widths[ci];
+          Weights w;
+          g_autofree float *x = g_new (float, 64 * cols);
+          g_autofree float *want = g_new (float, 64 * rows[ri]);
+          g_autofree float *got = g_new (float, 64 * rows[ri]);
+
+          weights_init (&w, rand, types[ti], rows[ri], cols);
+          fill_random (rand, x, 64 * cols, 1.0, TRUE);
+          for (gsize ki = 0; ki < G_N_ELEMENTS (sets); ki++)
+            for (gsize bi = 0; bi < G_N_ELEMENTS (batches); bi++)
+              {
+                uint32_t batch = batches[bi];
+                size_t n = (size_t) batch * rows[ri];
+                double e;
+
+                if (ember_cpu_kernels_resolve (sets[ki]) != sets[ki])
+                  continue;
+                ember_cpu_matmul (pool, &w.m, x, want, batch);
+                memset (got, 0xff, n * sizeof *got);
+                g_assert_true (ember_cpu_matmul_float (pool, sets[ki], &w.m, x, got, batch));
+                e = nmse_of (got, want, n);
+                if (!(e <= FLOAT_BOUND))
+                  g_error ("%s, %u × %" G_GUINT64_FORMAT ", %u tokens, %s: NMSE %g against the "
+                           "reference > %g", name, rows[ri], cols, batch,
+                           ember_cpu_kernels_to_string (sets[ki]), e, FLOAT_BOUND);
+                worst = MAX (worst, e);
+              }
+          /* quantized weights, and the reference set, are not theirs */
+          g_assert_false (ember_cpu_matmul_float (pool, EMBER_CPU_KERNELS_REFERENCE, &w.m, x, got, 1));
+          g_free (w.data);
+        }
+  g_test_message ("float kernels: worst NMSE against the reference %.2g", worst);
+  {
+    Weights w;
+    float x[32], out[2];
+
+    weights_init (&w, rand, EMBER_TYPE_Q8_0, 2, 32);
+    fill_random (rand, x, 32, 1.0, FALSE);
+    g_assert_false (ember_cpu_matmul_float (NULL, EMBER_CPU_KERNELS_PORTABLE, &w.m, x, out, 1));
+    g_assert_null (ember_float_gemm_lookup (EMBER_CPU_KERNELS_AVX2, EMBER_TYPE_Q4_K));
+    g_free (w.data);
+  }
+  ember_pool_free (pool);
+}
+
 /* Causal attention (the vector loop where the processor has one) against
  * a plain softmax in doubles: heads of 64 and 128 (the vector loop's) and
  * 40 (the plain one's), batches whose keys end inside a group of eight,
@@ -453,7 +530,8 @@ test_models (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("hearth-cpu-kernels-XXXXXX", NULL);
   static const ember_type types[] = { EMBER_TYPE_Q4_0, EMBER_TYPE_Q8_0, EMBER_TYPE_Q5_0,
-                                      EMBER_TYPE_Q4_K, EMBER_TYPE_Q6_K };
+                                      EMBER_TYPE_Q4_K, EMBER_TYPE_Q6_K,
+                                      EMBER_TYPE_F32, EMBER_TYPE_F16, EMBER_TYPE_BF16 };
   int32_t tokens[34];
 
   for (gsize ti = 0; ti < G_N_ELEMENTS (types); ti++)
@@ -610,6 +688,7 @@ main (int    argc,
   g_test_add_func ("/cpu-kernels/names", test_kernel_names);
   g_test_add_func ("/cpu-kernels/products", test_products);
   g_test_add_func ("/cpu-kernels/batched", test_batched);
+  g_test_add_func ("/cpu-kernels/float-products", test_float_products);
   g_test_add_func ("/cpu-kernels/fallbacks", test_fallbacks);
   g_test_add_func ("/cpu-kernels/attention", test_attention);
   g_test_add_func ("/cpu-kernels/models", test_models);

@@ -21,6 +21,7 @@
 #endif
 
 #include "ember-cpu.h"
+#include "ember-cpu-float.h"
 #include "ember-cpu-ops.h"
 #include "ember-cpu-q8.h"
 #include "ember-model-private.h"
@@ -623,8 +624,9 @@ ember_cpu_swiglu (float       *gate,
 /* ---- one batch through the model ---------------------------------------- */
 
 /* A product with the context's kernels: the integer ones where @w's type
- * has them, else the reference. @same_input: @x is unchanged since the
- * product before (its quantized copy serves again). */
+ * has them, the float ones for F32, F16 and BF16, else the reference.
+ * @same_input: @x is unchanged since the product before (its quantized
+ * copy serves again). */
 static void
 matmul (ember_cpu          *ctx,
         const ember_matrix *w,
@@ -634,7 +636,8 @@ matmul (ember_cpu          *ctx,
         bool                same_input)
 {
   if (ctx->kernels != EMBER_CPU_KERNELS_REFERENCE
-      && ember_cpu_matmul_q8 (ctx->pool, ctx->kernels, w, x, out, batch, &ctx->q8, same_input))
+      && (ember_cpu_matmul_q8 (ctx->pool, ctx->kernels, w, x, out, batch, &ctx->q8, same_input)
+          || ember_cpu_matmul_float (ctx->pool, ctx->kernels, w, x, out, batch)))
     return;
   ember_cpu_matmul (ctx->pool, w, x, out, batch);
 }
