@@ -347,11 +347,17 @@ row_q2_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
     out[t] = 0.0f;
   for (uint64_t b = 0; b < nb; b++)
     {
-      const uint8_t *blk = w + b * 84, *scales = blk;
+      const uint8_t *blk = w + b * 84;
       float d = f16 (blk + 80), dmin = f16 (blk + 82);
       uint8_t q[QK_K];
+      int sc[16], m[16];
 
       unpack_two_bits (blk + 16, q);
+      for (int g = 0; g < 16; g++)
+        {
+          sc[g] = blk[g] & 0xf;
+          m[g] = blk[g] >> 4;
+        }
       for (uint32_t t = 0; t < nt; t++)
         {
           const ember_q8_256 *y = TOKEN_256 (t, b);
@@ -363,8 +369,8 @@ row_q2_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
 
               for (int l = 16 * g; l < 16 * g + 16; l++)
                 s += q[l] * y->qs[l];
-              isum += (scales[g] & 0xf) * s;
-              msum += (scales[g] >> 4) * y->bsums[g];
+              isum += sc[g] * s;
+              msum += m[g] * y->bsums[g];
             }
           out[t] += d * y->d * (float) isum - dmin * y->d * (float) msum;
         }
@@ -388,8 +394,9 @@ row_q3_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
       int sc[16];
 
       unpack_two_bits (blk + 32, q);
-      for (int e = 0; e < QK_K; e++)
-        q[e] |= ((hmask[e % 32] >> (e / 32)) & 1) << 2;
+      for (int k = 0; k < 8; k++)
+        for (int l = 0; l < 32; l++)
+          q[32 * k + l] |= ((hmask[l] >> k) & 1) << 2;
       for (int g = 0; g < 16; g++)
         sc[g] = ember_q8_scale_k3 (blk + 96, g);
       for (uint32_t t = 0; t < nt; t++)
