@@ -326,6 +326,98 @@ row_q8_0 (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
     }
 }
 
+/* Q2_K and Q3_K keep four 2-bit quants per byte: element e at bit
+ * 2 ((e % 128) / 32) of byte 32 (e / 128) + e % 32. */
+static void
+unpack_two_bits (const uint8_t *qs,
+                 uint8_t        q[QK_K])
+{
+  for (int c = 0; c < 2; c++)
+    for (int k = 0; k < 4; k++)
+      for (int l = 0; l < 32; l++)
+        q[128 * c + 32 * k + l] = (qs[32 * c + l] >> (2 * k)) & 3;
+}
+
+/* Q2_K: scales(16: scale | min << 4, one per 16) qs(64) d(2) dmin(2); the
+ * mins come off through the activations' sums of 16. */
+static void
+row_q2_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
+{
+  for (uint32_t t = 0; t < nt; t++)
+    out[t] = 0.0f;
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *blk = w + b * 84;
+      float d = f16 (blk + 80), dmin = f16 (blk + 82);
+      uint8_t q[QK_K];
+      int sc[16], m[16];
+
+      unpack_two_bits (blk + 16, q);
+      for (int g = 0; g < 16; g++)
+        {
+          sc[g] = blk[g] & 0xf;
+          m[g] = blk[g] >> 4;
+        }
+      for (uint32_t t = 0; t < nt; t++)
+        {
+          const ember_q8_256 *y = TOKEN_256 (t, b);
+          int32_t isum = 0, msum = 0;
+
+          for (int g = 0; g < 16; g++)
+            {
+              int32_t s = 0;
+
+              for (int l = 16 * g; l < 16 * g + 16; l++)
+                s += q[l] * y->qs[l];
+              isum += sc[g] * s;
+              msum += m[g] * y->bsums[g];
+            }
+          out[t] += d * y->d * (float) isum - dmin * y->d * (float) msum;
+        }
+    }
+}
+
+/* Q3_K: hmask(32) qs(64) scales(12) d(2). The third bit of element e is
+ * bit e / 32 of hmask[e % 32]; with it the quant is 0…7, minus 4, which
+ * comes off through the sums of 16 as Q6_K's 32 does. */
+static void
+row_q3_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+        uint32_t nt, float *out)
+{
+  for (uint32_t t = 0; t < nt; t++)
+    out[t] = 0.0f;
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *blk = w + b * 110, *hmask = blk;
+      float d = f16 (blk + 108);
+      uint8_t q[QK_K];
+      int sc[16];
+
+      unpack_two_bits (blk + 32, q);
+      for (int k = 0; k < 8; k++)
+        for (int l = 0; l < 32; l++)
+          q[32 * k + l] |= ((hmask[l] >> k) & 1) << 2;
+      for (int g = 0; g < 16; g++)
+        sc[g] = ember_q8_scale_k3 (blk + 96, g);
+      for (uint32_t t = 0; t < nt; t++)
+        {
+          const ember_q8_256 *y = TOKEN_256 (t, b);
+          int32_t isum = 0;
+
+          for (int g = 0; g < 16; g++)
+            {
+              int32_t s = 0;
+
+              for (int l = 16 * g; l < 16 * g + 16; l++)
+                s += q[l] * y->qs[l];
+              isum += sc[g] * (s - 4 * y->bsums[g]);
+            }
+          out[t] += d * y->d * (float) isum;
+        }
+    }
+}
+
 /* Q4_K: d(2) dmin(2) scales(12) qs(128); sub-block j is the low (j even)
  * or high (j odd) nibbles of bytes 32 (j / 2) … 32 (j / 2) + 31. */
 static void
@@ -460,6 +552,8 @@ ROWS (q4_1)
 ROWS (q5_0)
 ROWS (q5_1)
 ROWS (q8_0)
+ROWS (q2_K)
+ROWS (q3_K)
 ROWS (q4_K)
 ROWS (q5_K)
 ROWS (q6_K)
@@ -474,6 +568,8 @@ lookup_portable (ember_type type)
     case EMBER_TYPE_Q5_0: return dot_q5_0;
     case EMBER_TYPE_Q5_1: return dot_q5_1;
     case EMBER_TYPE_Q8_0: return dot_q8_0;
+    case EMBER_TYPE_Q2_K: return dot_q2_K;
+    case EMBER_TYPE_Q3_K: return dot_q3_K;
     case EMBER_TYPE_Q4_K: return dot_q4_K;
     case EMBER_TYPE_Q5_K: return dot_q5_K;
     case EMBER_TYPE_Q6_K: return dot_q6_K;

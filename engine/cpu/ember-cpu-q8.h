@@ -46,6 +46,19 @@ ember_q8_scale_min_k4 (const uint8_t *s,
     }
 }
 
+/* Scale of sub-block j (0…15) of a Q3_K block's 12 scale bytes @s, signed
+ * (-32…31): the low four bits in the low (j < 8) or high nibble of byte
+ * j % 8, the top two at bit 2 (j / 4) of byte 8 + j % 4. */
+static inline int
+ember_q8_scale_k3 (const uint8_t *s,
+                   int            j)
+{
+  int low = j < 8 ? s[j] & 0xf : s[j - 8] >> 4;
+  int high = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
+
+  return (low | high << 4) - 32;
+}
+
 #define EMBER_Q8_TILE 4 /* tokens per kernel call */
 #define EMBER_Q8_ROWS 2 /* weight rows per kernel call */
 

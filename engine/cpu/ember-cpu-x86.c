@@ -6,10 +6,11 @@
  * at run time; nothing here runs on a processor without its instructions.
  *
  * The weights' quants are unpacked once per block into unsigned bytes
- * (0…15, 0…31, 0…63; Q8_0 keeps its sign apart) and multiplied with each
- * token's signed 8-bit activations: maddubs then madd (AVX2) or dpbusd
- * (VNNI). A weight's offset (-8, -16, -32, the K mins) is applied through
- * the activation blocks' sums, once per block. maddubs saturates pairs at
+ * (0…3, 0…7, 0…15, 0…31, 0…63; Q8_0 keeps its sign apart) and multiplied
+ * with each token's signed 8-bit activations: maddubs then madd (AVX2) or
+ * dpbusd (VNNI); the K-quants' scales go into the madd (VNNI: dpwssd). A
+ * weight's offset (-4, -8, -16, -32, the K mins) is applied through the
+ * activation blocks' sums, once per block. maddubs saturates pairs at
  * 32767: the largest pair here is 2 × 128 × 127 (Q8_0's |-128| × 127).
  */
 
@@ -372,27 +373,191 @@ dot_q8_0_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
       out[r * EMBER_Q8_TILE + t] = hsum (acc[r][t]);
 }
 
-/* Q4_K: sub-block j's 32 nibbles × x, scaled by its six-bit scale in
- * int16 lanes (madd), minus dmin × Σ m_j × (the sub-block's Σ x). */
+/* @acc plus the unsigned quants @u × the activations @x, each pair of
+ * products (an int16 lane) times its int16 lane of @scale: maddubs, then
+ * madd and an add, which VNNI's dpwssd does in one. */
+INLINE __m256i
+add_scaled (__m256i acc,
+            __m256i u,
+            __m256i x,
+            __m256i scale)
+{
+  __m256i p = _mm256_maddubs_epi16 (u, x);
+
+#ifdef EMBER_X86_VNNI
+  return _mm256_dpwssd_epi32 (acc, p, scale);
+#else
+  return _mm256_add_epi32 (acc, _mm256_madd_epi16 (p, scale));
+#endif
+}
+
+/* For the K-quants with a scale per 16 (Q2_K, Q3_K, Q6_K): @scv[k], the
+ * scales of quants 32k … 32k + 31, is scale 2k in the low half's int16
+ * lanes and 2k + 1 in the high half's, from the sixteen int16 @sc16. */
 INLINE void
-row_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+spread_scales_16 (__m256i sc16,
+                  __m256i scv[8])
+{
+  __m256i lo = _mm256_broadcastsi128_si256 (_mm256_castsi256_si128 (sc16));
+  __m256i hi = _mm256_broadcastsi128_si256 (_mm256_extracti128_si256 (sc16, 1));
+
+  for (int k = 0; k < 8; k++)
+    {
+      short a = (short) (0x0100 + 0x0404 * (k % 4)), c = (short) (a + 0x0202);
+      __m256i pick = _mm256_set_m128i (_mm_set1_epi16 (c), _mm_set1_epi16 (a));
+
+      scv[k] = _mm256_shuffle_epi8 (k < 4 ? lo : hi, pick);
+    }
+}
+
+/* Bit @from of each byte of @v moved to bit @to (both 0…7), the rest
+ * cleared: a 16-bit shift moves no other byte's bit there. */
+INLINE __m256i
+move_bit (__m256i   v,
+          const int from,
+          const int to)
+{
+  if (from < to)
+    v = _mm256_slli_epi16 (v, to - from);
+  else if (from > to)
+    v = _mm256_srli_epi16 (v, from - to);
+  return _mm256_and_si256 (v, _mm256_set1_epi8 ((char) (1 << to)));
+}
+
+/* Q2_K and Q3_K: quants 32k … 32k + 31 (k = 0…7) are the bits 2 (k % 4)
+ * of bytes 32 (k / 4) … 32 (k / 4) + 31 of @qs, as 0…3. */
+INLINE void
+unpack_two_bits (const uint8_t *qs,
+                 __m256i        u[8])
+{
+  for (int c = 0; c < 2; c++)
+    {
+      __m256i q = _mm256_loadu_si256 ((const __m256i *) (qs + 32 * c));
+
+      for (int i = 0; i < 4; i++)
+        u[4 * c + i] = _mm256_and_si256 (_mm256_srli_epi16 (q, 2 * i), _mm256_set1_epi8 (3));
+    }
+}
+
+/* Q2_K: two-bit quants, sixteen four-bit scales and mins (one per 16),
+ * minus dmin × Σ min × (the 16's Σ x). */
+INLINE void
+row_q2_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
           float *out, const uint32_t nt)
 {
-  const __m256i m4 = _mm256_set1_epi8 (0x0f);
+  const __m128i m4 = _mm_set1_epi8 (0x0f);
   __m256 acc[EMBER_Q8_TILE];
 
   for (uint32_t t = 0; t < nt; t++)
     acc[t] = _mm256_setzero_ps ();
   for (uint64_t b = 0; b < nb; b++)
     {
-      const uint8_t *blk = w + b * 144, *qs = blk + 16;
+      const uint8_t *blk = w + b * 84;
+      float d = f16 (blk + 80), dmin = f16 (blk + 82);
+      __m128i raw = _mm_loadu_si128 ((const __m128i *) blk);
+      __m256i u[8], scv[8], mins;
+
+      for (int o = 0; o < 84; o += 64)
+        _mm_prefetch ((const char *) blk + PREFETCH_AHEAD + o, _MM_HINT_T0);
+      spread_scales_16 (_mm256_cvtepu8_epi16 (_mm_and_si128 (raw, m4)), scv);
+      mins = _mm256_cvtepu8_epi16 (_mm_and_si128 (_mm_srli_epi16 (raw, 4), m4));
+      unpack_two_bits (blk + 16, u);
+      for (uint32_t t = 0; t < nt; t++)
+        {
+          const ember_q8_256 *y = TOKEN_256 (t, b);
+          __m256i isum = _mm256_setzero_si256 (), msum;
+
+          for (int k = 0; k < 8; k++)
+            isum = add_scaled (isum, u[k], _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * k)),
+                               scv[k]);
+          msum = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), mins);
+          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc[t]);
+          acc[t] = _mm256_fnmadd_ps (_mm256_set1_ps (dmin * y->d), _mm256_cvtepi32_ps (msum),
+                                     acc[t]);
+        }
+    }
+  for (uint32_t t = 0; t < nt; t++)
+    out[t] = hsum (acc[t]);
+}
+
+/* Q3_K: the two low bits as Q2_K's, the third from hmask (bit k of byte l
+ * for quant 32k + l): 0…7, then minus 4 × Σ scale × (the 16's Σ x), the
+ * scales six-bit signed, one per 16. */
+INLINE void
+row_q3_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+          float *out, const uint32_t nt)
+{
+  __m256 acc[EMBER_Q8_TILE];
+
+  for (uint32_t t = 0; t < nt; t++)
+    acc[t] = _mm256_setzero_ps ();
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *blk = w + b * 110;
+      float d = f16 (blk + 108);
+      uint32_t a0, a1, a2;
+      __m256i u[8], scv[8], sc16, hm;
+
+      for (int o = 0; o < 110; o += 64)
+        _mm_prefetch ((const char *) blk + PREFETCH_AHEAD + o, _MM_HINT_T0);
+
+      /* the sixteen scales (ember_q8_scale_k3 ()) four at a time: bytes 0-3
+       * hold the low bits of scales 0-3 and 8-11, bytes 4-7 of 4-7 and
+       * 12-15, bytes 8-11 the top two bits of all, at bit 2 (j / 4) */
+      memcpy (&a0, blk + 96, 4);
+      memcpy (&a1, blk + 100, 4);
+      memcpy (&a2, blk + 104, 4);
+      sc16 = _mm256_cvtepi8_epi16 (_mm_sub_epi8 (
+        _mm_set_epi32 ((int) (((a1 >> 4) & 0x0f0f0f0fu) | ((a2 >> 6) & 0x03030303u) << 4),
+                       (int) (((a0 >> 4) & 0x0f0f0f0fu) | ((a2 >> 4) & 0x03030303u) << 4),
+                       (int) ((a1 & 0x0f0f0f0fu) | ((a2 >> 2) & 0x03030303u) << 4),
+                       (int) ((a0 & 0x0f0f0f0fu) | (a2 & 0x03030303u) << 4)),
+        _mm_set1_epi8 (32)));
+      spread_scales_16 (sc16, scv);
+      unpack_two_bits (blk + 32, u);
+      hm = _mm256_loadu_si256 ((const __m256i *) blk);
+      for (int k = 0; k < 8; k++)
+        u[k] = _mm256_or_si256 (u[k], move_bit (hm, k, 2));
+      for (uint32_t t = 0; t < nt; t++)
+        {
+          const ember_q8_256 *y = TOKEN_256 (t, b);
+          __m256i isum = _mm256_setzero_si256 (), corr;
+
+          for (int k = 0; k < 8; k++)
+            isum = add_scaled (isum, u[k], _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * k)),
+                               scv[k]);
+          corr = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), sc16);
+          isum = _mm256_sub_epi32 (isum, _mm256_slli_epi32 (corr, 2));
+          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc[t]);
+        }
+    }
+  for (uint32_t t = 0; t < nt; t++)
+    out[t] = hsum (acc[t]);
+}
+
+/* Q4_K and Q5_K (@five): sub-block j's 32 nibbles (Q5_K: with a fifth bit,
+ * bit j of qh[l] for quant l) × x, scaled by its six-bit scale in int16
+ * lanes, minus dmin × Σ m_j × (the sub-block's Σ x). */
+INLINE void
+row_q45_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
+           float *out, const uint32_t nt, const bool five)
+{
+  const __m256i m4 = _mm256_set1_epi8 (0x0f);
+  const size_t block = five ? 176 : 144;
+  __m256 acc[EMBER_Q8_TILE];
+
+  for (uint32_t t = 0; t < nt; t++)
+    acc[t] = _mm256_setzero_ps ();
+  for (uint64_t b = 0; b < nb; b++)
+    {
+      const uint8_t *blk = w + b * block, *qs = blk + (five ? 48 : 16);
       float d = f16 (blk), dmin = f16 (blk + 2);
       uint32_t s0, s1, s2;
       uint64_t sc8, m8;
       __m256i u[8], scv[8], mins, sc16;
       __m128i m16;
 
-      for (int o = 0; o < 144; o += 64)
+      for (int o = 0; o < (int) block; o += 64)
         _mm_prefetch ((const char *) blk + PREFETCH_AHEAD + o, _MM_HINT_T0);
 
       /* the eight six-bit scales and mins (ember_q8_scale_min_k4 ()) four at a
@@ -419,18 +584,21 @@ row_q4_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
           u[2 * i] = _mm256_and_si256 (q, m4);
           u[2 * i + 1] = _mm256_and_si256 (_mm256_srli_epi16 (q, 4), m4);
         }
+      if (five)
+        {
+          __m256i qh = _mm256_loadu_si256 ((const __m256i *) (blk + 16));
+
+          for (int j = 0; j < 8; j++)
+            u[j] = _mm256_or_si256 (u[j], move_bit (qh, j, 4));
+        }
       for (uint32_t t = 0; t < nt; t++)
         {
           const ember_q8_256 *y = TOKEN_256 (t, b);
           __m256i isum = _mm256_setzero_si256 (), msum;
 
           for (int j = 0; j < 8; j++)
-            {
-              __m256i x = _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * j));
-
-              isum = _mm256_add_epi32 (isum, _mm256_madd_epi16 (_mm256_maddubs_epi16 (u[j], x),
-                                                                scv[j]));
-            }
+            isum = add_scaled (isum, u[j], _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * j)),
+                               scv[j]);
           msum = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), mins);
           acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc[t]);
           acc[t] = _mm256_fnmadd_ps (_mm256_set1_ps (dmin * y->d), _mm256_cvtepi32_ps (msum),
@@ -478,31 +646,15 @@ row_q6_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
                                           _mm256_slli_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (h, 6), m3), 4));
         }
       sc16 = _mm256_cvtepi8_epi16 (_mm_loadu_si128 ((const __m128i *) scales));
-      {
-        /* scv[k]: scale 2k in the low half's lanes, 2k + 1 in the high's */
-        __m256i lo = _mm256_broadcastsi128_si256 (_mm256_castsi256_si128 (sc16));
-        __m256i hi = _mm256_broadcastsi128_si256 (_mm256_extracti128_si256 (sc16, 1));
-
-        for (int k = 0; k < 8; k++)
-          {
-            short a = (short) (0x0100 + 0x0404 * (k % 4)), c = (short) (a + 0x0202);
-            __m256i pick = _mm256_set_m128i (_mm_set1_epi16 (c), _mm_set1_epi16 (a));
-
-            scv[k] = _mm256_shuffle_epi8 (k < 4 ? lo : hi, pick);
-          }
-      }
+      spread_scales_16 (sc16, scv);
       for (uint32_t t = 0; t < nt; t++)
         {
           const ember_q8_256 *y = TOKEN_256 (t, b);
           __m256i isum = _mm256_setzero_si256 (), corr;
 
           for (int k = 0; k < 8; k++)
-            {
-              __m256i x = _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * k));
-
-              isum = _mm256_add_epi32 (isum, _mm256_madd_epi16 (_mm256_maddubs_epi16 (u[k], x),
-                                                                scv[k]));
-            }
+            isum = add_scaled (isum, u[k], _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * k)),
+                               scv[k]);
           corr = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), sc16);
           isum = _mm256_sub_epi32 (isum, _mm256_slli_epi32 (corr, 5));
           acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc[t]);
@@ -515,10 +667,31 @@ row_q6_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
 /* The K-quants' kernels take one row at a time (their unpacked block fills
  * the registers already). */
 INLINE void
+dot_q2_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
+{
+  for (uint32_t r = 0; r < NR; r++)
+    row_q2_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT);
+}
+
+INLINE void
+dot_q3_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
+{
+  for (uint32_t r = 0; r < NR; r++)
+    row_q3_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT);
+}
+
+INLINE void
 dot_q4_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
 {
   for (uint32_t r = 0; r < NR; r++)
-    row_q4_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT);
+    row_q45_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT, false);
+}
+
+INLINE void
+dot_q5_K_n (KERNEL_ARGS, const uint32_t NR, const uint32_t NT)
+{
+  for (uint32_t r = 0; r < NR; r++)
+    row_q45_K (nb, w + r * row_bytes, xq, xq_stride, out + r * EMBER_Q8_TILE, NT, true);
 }
 
 INLINE void
@@ -979,7 +1152,10 @@ TILED (dot_q4_1)
 TILED (dot_q5_0)
 TILED (dot_q5_1)
 TILED (dot_q8_0)
+TILED (dot_q2_K)
+TILED (dot_q3_K)
 TILED (dot_q4_K)
+TILED (dot_q5_K)
 TILED (dot_q6_K)
 
 ember_q8_dot_func
@@ -992,7 +1168,10 @@ LOOKUP (ember_type type)
     case EMBER_TYPE_Q5_0: return dot_q5_0;
     case EMBER_TYPE_Q5_1: return dot_q5_1;
     case EMBER_TYPE_Q8_0: return dot_q8_0;
+    case EMBER_TYPE_Q2_K: return dot_q2_K;
+    case EMBER_TYPE_Q3_K: return dot_q3_K;
     case EMBER_TYPE_Q4_K: return dot_q4_K;
+    case EMBER_TYPE_Q5_K: return dot_q5_K;
     case EMBER_TYPE_Q6_K: return dot_q6_K;
     default: return NULL;
     }
