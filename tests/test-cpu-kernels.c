@@ -608,6 +608,100 @@ test_models (void)
   g_rmdir (dir);
 }
 
+/* Products of one input made together (q, k and v in one pass of the
+ * threads) give exactly what each made alone gives, for single tokens and
+ * batches; weights that cannot share a quantized input are refused with
+ * nothing computed. */
+static void
+test_together (void)
+{
+  static const struct {
+    ember_type types[3];
+    uint32_t rows[3];
+    uint32_t n;
+    uint64_t cols;
+  } cases[] = {
+    /* qwen2-0.5b's Q4_K_M: Q5_0 and Q8_0 where 256 does not divide 896 */
+    { { EMBER_TYPE_Q5_0, EMBER_TYPE_Q5_0, EMBER_TYPE_Q8_0 }, { 96, 16, 37 }, 3, 896 },
+    { { EMBER_TYPE_Q4_K, EMBER_TYPE_Q6_K }, { 40, 7 }, 2, 512 },
+    { { EMBER_TYPE_Q4_0, EMBER_TYPE_Q4_0, EMBER_TYPE_Q4_0 }, { 64, 1, 200 }, 3, 576 },
+  };
+  static const uint32_t batches[] = { 1, 3, 9, 64 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (29);
+  ember_pool *pool = ember_pool_new (2);
+
+  for (gsize ci = 0; ci < G_N_ELEMENTS (cases); ci++)
+    {
+      uint64_t cols = cases[ci].cols;
+      uint32_t n = cases[ci].n;
+      Weights w[3];
+      const ember_matrix *m[3];
+      g_autofree float *x = g_new (float, 64 * cols);
+      g_autofree void *scratch = g_malloc (ember_q8_scratch_bytes (cols, 64));
+
+      fill_random (rand, x, 64 * cols, 1.0, TRUE);
+      for (uint32_t i = 0; i < n; i++)
+        {
+          weights_init (&w[i], rand, cases[ci].types[i], cases[ci].rows[i], cols);
+          m[i] = &w[i].m;
+        }
+      for (gsize ki = 0; ki < G_N_ELEMENTS (integer_sets); ki++)
+        {
+          if (!runs_here (integer_sets[ki]))
+            continue;
+          for (gsize bi = 0; bi < G_N_ELEMENTS (batches); bi++)
+            {
+              uint32_t batch = batches[bi];
+              float *got[3], *want[3];
+              ember_q8_acts acts = { scratch, NULL, 0, 0, false };
+
+              for (uint32_t i = 0; i < n; i++)
+                {
+                  got[i] = g_new0 (float, batch * m[i]->rows);
+                  want[i] = g_new0 (float, batch * m[i]->rows);
+                  g_assert_true (ember_cpu_matmul_q8 (pool, integer_sets[ki], m[i], x, want[i], batch,
+                                                      &acts, i > 0));
+                }
+              g_assert_true (ember_cpu_matmul_q8_n (pool, integer_sets[ki], n, m, x, got, batch,
+                                                    &acts, FALSE));
+              for (uint32_t i = 0; i < n; i++)
+                {
+                  g_assert_cmpmem (got[i], batch * m[i]->rows * sizeof (float),
+                                   want[i], batch * m[i]->rows * sizeof (float));
+                  g_free (got[i]);
+                  g_free (want[i]);
+                }
+            }
+        }
+      for (uint32_t i = 0; i < n; i++)
+        g_free (w[i].data);
+    }
+
+  /* K-quants beside 32-blocks, another width, a float type: refused */
+  {
+    Weights a, b, c, f;
+    const ember_matrix *mixed[] = { &a.m, &b.m }, *widths[] = { &a.m, &c.m }, *floats[] = { &f.m };
+    float x[512] = { 0 }, out0[8] = { 0 }, out1[8] = { 0 };
+    float *outs[] = { out0, out1 };
+    g_autofree void *scratch = g_malloc (ember_q8_scratch_bytes (512, 1));
+    ember_q8_acts acts = { scratch, NULL, 0, 0, false };
+
+    weights_init (&a, rand, EMBER_TYPE_Q4_K, 8, 256);
+    weights_init (&b, rand, EMBER_TYPE_Q8_0, 8, 256);
+    weights_init (&c, rand, EMBER_TYPE_Q4_K, 8, 512);
+    weights_init (&f, rand, EMBER_TYPE_F16, 8, 256);
+    g_assert_false (ember_cpu_matmul_q8_n (pool, EMBER_CPU_KERNELS_PORTABLE, 2, mixed, x, outs, 1, &acts, FALSE));
+    g_assert_false (ember_cpu_matmul_q8_n (pool, EMBER_CPU_KERNELS_PORTABLE, 2, widths, x, outs, 1, &acts, FALSE));
+    g_assert_false (ember_cpu_matmul_q8_n (pool, EMBER_CPU_KERNELS_PORTABLE, 1, floats, x, outs, 1, &acts, FALSE));
+    g_assert_null (acts.x); /* nothing quantized */
+    g_free (a.data);
+    g_free (b.data);
+    g_free (c.data);
+    g_free (f.data);
+  }
+  ember_pool_free (pool);
+}
+
 /* The fusions (a product's input made and quantized in one pass) give
  * exactly what the steps give one after the other; SwiGLU's vector loop
  * agrees with the scalar formula, large negative gates included. */
@@ -700,5 +794,6 @@ main (int    argc,
   g_test_add_func ("/cpu-kernels/attention", test_attention);
   g_test_add_func ("/cpu-kernels/models", test_models);
   g_test_add_func ("/cpu-kernels/fusions", test_fusions);
+  g_test_add_func ("/cpu-kernels/together", test_together);
   return g_test_run ();
 }

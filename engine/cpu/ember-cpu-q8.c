@@ -732,6 +732,114 @@ quantize_tokens (void    *data,
     }
 }
 
+/* Up to three products of one input, as one job of the pool: items are
+ * chunks of ROW_CHUNK (= EMBER_Q8_GEMM_ROWS) rows, the first matrix's, then
+ * the next's. */
+#define MAX_PARTS 3
+
+_Static_assert (ROW_CHUNK == EMBER_Q8_GEMM_ROWS, "one item: a chunk for either kernel");
+
+typedef struct {
+  q8_job part[MAX_PARTS];
+  uint64_t first[MAX_PARTS + 1]; /* the item each part begins at; first[n]: all */
+  uint32_t n;
+} q8_parts;
+
+/* Items [begin, end) of a q8_parts. */
+static void
+matmul_q8_items (void    *data,
+                 uint64_t begin,
+                 uint64_t end)
+{
+  q8_parts *parts = data;
+
+  for (uint32_t i = 0; i < parts->n; i++)
+    {
+      q8_job *job = &parts->part[i];
+      uint64_t lo = begin > parts->first[i] ? begin : parts->first[i];
+      uint64_t hi = end < parts->first[i + 1] ? end : parts->first[i + 1];
+
+      if (lo >= hi)
+        continue;
+      lo -= parts->first[i];
+      hi -= parts->first[i];
+      if (job->gemm != NULL)
+        matmul_q8_gemm (job, lo, hi);
+      else
+        matmul_q8_rows (job, lo * ROW_CHUNK,
+                        hi * ROW_CHUNK < job->w->rows ? hi * ROW_CHUNK : job->w->rows);
+    }
+}
+
+bool
+ember_cpu_matmul_q8_n (ember_pool          *pool,
+                       ember_cpu_kernels    kernels,
+                       uint32_t             n,
+                       const ember_matrix **w,
+                       const float         *x,
+                       float              **out,
+                       uint32_t             batch,
+                       ember_q8_acts       *acts,
+                       bool                 same_input)
+{
+  q8_parts parts;
+  uint64_t elements = 0;
+  bool k;
+  size_t xq_stride;
+
+  if (n == 0 || n > MAX_PARTS)
+    return false;
+  k = ember_q8_type_is_k (w[0]->tensor->type->type);
+  xq_stride = ember_q8_row_bytes (w[0]->tensor->type->type, w[0]->cols);
+  parts.n = n;
+  parts.first[0] = 0;
+  for (uint32_t i = 0; i < n; i++)
+    {
+      ember_type type = w[i]->tensor->type->type;
+      q8_job *job = &parts.part[i];
+
+      /* one quantized input for all: the same width and blocks */
+      if (w[i]->cols != w[0]->cols || ember_q8_type_is_k (type) != k)
+        return false;
+      job->dot = ember_q8_dot_lookup (kernels, type);
+      if (job->dot == NULL)
+        return false;
+      job->gemm = batch >= EMBER_Q8_GEMM_MIN_BATCH ? ember_q8_gemm_lookup (kernels, type) : NULL;
+      job->w = w[i];
+      job->xq = acts->data;
+      job->xq_stride = xq_stride;
+      job->nb = w[i]->cols / (k && job->gemm == NULL ? QK_K : QK); /* the gemm counts blocks of 32 */
+      job->out = out[i];
+      job->batch = batch;
+      parts.first[i + 1] = parts.first[i] + (w[i]->rows + ROW_CHUNK - 1) / ROW_CHUNK;
+      elements += w[i]->rows * w[i]->cols * batch;
+    }
+
+  {
+    bool parallel = pool != NULL && elements >= PARALLEL_MIN_ELEMENTS;
+
+    if (!same_input || acts->x != x || acts->cols != w[0]->cols || acts->batch != batch
+        || acts->k != k)
+      {
+        quantize_job q = { x, acts->data, w[0]->cols, xq_stride, k };
+
+        if (parallel && batch > 1)
+          ember_pool_run (pool, quantize_tokens, &q, batch);
+        else
+          quantize_tokens (&q, 0, batch);
+        acts->x = x;
+        acts->cols = w[0]->cols;
+        acts->batch = batch;
+        acts->k = k;
+      }
+    if (parallel)
+      ember_pool_run (pool, matmul_q8_items, &parts, parts.first[n]);
+    else
+      matmul_q8_items (&parts, 0, parts.first[n]);
+  }
+  return true;
+}
+
 bool
 ember_cpu_matmul_q8 (ember_pool         *pool,
                      ember_cpu_kernels   kernels,
@@ -742,54 +850,7 @@ ember_cpu_matmul_q8 (ember_pool         *pool,
                      ember_q8_acts      *acts,
                      bool                same_input)
 {
-  ember_type type = w->tensor->type->type;
-  ember_q8_dot_func dot = ember_q8_dot_lookup (kernels, type);
-  ember_q8_gemm_func gemm = batch >= EMBER_Q8_GEMM_MIN_BATCH ? ember_q8_gemm_lookup (kernels, type)
-                                                             : NULL;
-  bool k = ember_q8_type_is_k (type);
-  bool parallel = pool != NULL && w->rows * w->cols * batch >= PARALLEL_MIN_ELEMENTS;
-  q8_job job;
-
-  if (dot == NULL)
-    return false;
-
-  job.dot = dot;
-  job.gemm = gemm;
-  job.w = w;
-  job.xq = acts->data;
-  job.xq_stride = ember_q8_row_bytes (type, w->cols);
-  job.nb = w->cols / (k && gemm == NULL ? QK_K : QK); /* the gemm counts blocks of 32 */
-  job.out = out;
-  job.batch = batch;
-  if (!same_input || acts->x != x || acts->cols != w->cols || acts->batch != batch
-      || acts->k != k)
-    {
-      quantize_job q = { x, acts->data, w->cols, job.xq_stride, k };
-
-      if (parallel && batch > 1)
-        ember_pool_run (pool, quantize_tokens, &q, batch);
-      else
-        quantize_tokens (&q, 0, batch);
-      acts->x = x;
-      acts->cols = w->cols;
-      acts->batch = batch;
-      acts->k = k;
-    }
-
-  if (gemm != NULL)
-    {
-      uint64_t chunks = (w->rows + EMBER_Q8_GEMM_ROWS - 1) / EMBER_Q8_GEMM_ROWS;
-
-      if (parallel)
-        ember_pool_run (pool, matmul_q8_gemm, &job, chunks);
-      else
-        matmul_q8_gemm (&job, 0, chunks);
-    }
-  else if (parallel)
-    ember_pool_run (pool, matmul_q8_rows, &job, w->rows);
-  else
-    matmul_q8_rows (&job, 0, w->rows);
-  return true;
+  return ember_cpu_matmul_q8_n (pool, kernels, 1, &w, x, &out, batch, acts, same_input);
 }
 
 /* ---- fusions ----------------------------------------------------------------- */

@@ -167,6 +167,21 @@ bool ember_cpu_matmul_q8 (ember_pool         *pool,
                           ember_q8_acts      *acts,
                           bool                same_input);
 
+/* @n (1 … 3) products of the same input at once, as ember_cpu_matmul_q8 ()
+ * makes each (out[i] gets w[i] · x), in one pass of the pool's threads:
+ * q, k and v; gate and up. False, computing nothing, where one of them has
+ * no such kernel or the weights do not share one quantized input (another
+ * width, or K-quants beside 32-blocks): the caller then makes each alone. */
+bool ember_cpu_matmul_q8_n (ember_pool          *pool,
+                            ember_cpu_kernels    kernels,
+                            uint32_t             n,
+                            const ember_matrix **w,
+                            const float         *x,
+                            float              **out,
+                            uint32_t             batch,
+                            ember_q8_acts       *acts,
+                            bool                 same_input);
+
 /* Fusions: the step that makes a product's input and its quantization for
  * that product in one pass, each block quantized while it is in L1. The
  * floats come out as the plain step writes them (in @out, or @gate), and

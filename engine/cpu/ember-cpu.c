@@ -642,6 +642,25 @@ matmul (ember_cpu          *ctx,
   ember_cpu_matmul (ctx->pool, w, x, out, batch);
 }
 
+/* @n products of the same input (q, k and v; gate and up) in one pass of
+ * the threads where the integer kernels take them all, else one by one as
+ * matmul () makes them. */
+static void
+matmul_n (ember_cpu          *ctx,
+          uint32_t            n,
+          const ember_matrix *w[],
+          const float        *x,
+          float              *out[],
+          uint32_t            batch,
+          bool                same_input)
+{
+  if (ctx->kernels != EMBER_CPU_KERNELS_REFERENCE
+      && ember_cpu_matmul_q8_n (ctx->pool, ctx->kernels, n, w, x, out, batch, &ctx->q8, same_input))
+    return;
+  for (uint32_t i = 0; i < n; i++)
+    matmul (ctx, w[i], x, out[i], batch, same_input || i > 0);
+}
+
 void
 ember_cpu_forward (ember_cpu     *ctx,
                    const int32_t *tokens,
@@ -681,9 +700,8 @@ ember_cpu_forward (ember_cpu     *ctx,
       /* attention: the norm quantized for wq as it is made */
       ember_q8_rms_norm_quantize (ctx->pool, ctx->kernels, L->wq.tensor->type->type, ctx->xn, ctx->x,
                                   L->attn_norm, n_embd, hp->rms_eps, batch, &ctx->q8);
-      matmul (ctx, &L->wq, ctx->xn, ctx->q, batch, true);
-      matmul (ctx, &L->wk, ctx->xn, ctx->k, batch, true);
-      matmul (ctx, &L->wv, ctx->xn, ctx->v, batch, true);
+      matmul_n (ctx, 3, (const ember_matrix *[]) { &L->wq, &L->wk, &L->wv }, ctx->xn,
+                (float *[]) { ctx->q, ctx->k, ctx->v }, batch, true);
       ember_cpu_add_bias (ctx->q, L->bq, q_dim, batch);
       ember_cpu_add_bias (ctx->k, L->bk, kv_dim, batch);
       ember_cpu_add_bias (ctx->v, L->bv, kv_dim, batch);
@@ -723,8 +741,8 @@ ember_cpu_forward (ember_cpu     *ctx,
       /* feed-forward: SwiGLU, its input quantized for w_down as it is made */
       ember_q8_rms_norm_quantize (ctx->pool, ctx->kernels, L->w_gate.tensor->type->type, ctx->xn,
                                   ctx->x, L->ffn_norm, n_embd, hp->rms_eps, batch, &ctx->q8);
-      matmul (ctx, &L->w_gate, ctx->xn, ctx->gate, batch, true);
-      matmul (ctx, &L->w_up, ctx->xn, ctx->up, batch, true);
+      matmul_n (ctx, 2, (const ember_matrix *[]) { &L->w_gate, &L->w_up }, ctx->xn,
+                (float *[]) { ctx->gate, ctx->up }, batch, true);
       ember_q8_swiglu_quantize (ctx->pool, ctx->kernels, L->w_down.tensor->type->type, ctx->gate,
                                 ctx->up, hp->n_ff, batch, &ctx->q8);
       matmul (ctx, &L->w_down, ctx->gate, ctx->xn, batch, true);
