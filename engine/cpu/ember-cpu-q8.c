@@ -109,19 +109,27 @@ round_int (float v)
   return (i & 0x007fffff) - 0x00400000;
 }
 
+/* The largest |x|: for floats without their sign the order of the bits as
+ * unsigned integers is the order of the values, and an integer maximum
+ * vectorises where a float one (NaN's rules) does not: the loop was scalar,
+ * 7.6 % of a smollm2 Q4_0 prompt. */
 static inline float
 max_abs (const float *x,
          int          n)
 {
-  float amax = 0.0f;
+  uint32_t amax = 0;
+  float f;
 
   for (int j = 0; j < n; j++)
     {
-      float a = x[j] < 0.0f ? -x[j] : x[j];
+      uint32_t a;
 
+      memcpy (&a, x + j, sizeof a);
+      a &= 0x7fffffffu;
       amax = a > amax ? a : amax;
     }
-  return amax;
+  memcpy (&f, &amax, sizeof f);
+  return f;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

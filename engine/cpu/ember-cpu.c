@@ -373,6 +373,7 @@ attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t
   float max[ATTENTION_SUB_MAX];
   const __m256 scale = _mm256_set1_ps (1.0f / sqrtf ((float) hd));
   const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+  _Alignas (32) float kf[8][128], vf[8][128];
 
   for (uint32_t i = 0; i < g; i++)
     {
@@ -391,6 +392,21 @@ attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t
       uint32_t nj = n - j0 < 8 ? n - j0 : 8;
       __m256 past = _mm256_castsi256_ps (_mm256_cmpgt_epi32 (lane, _mm256_set1_epi32 ((int) nj - 1)));
 
+      /* an f16 cache's eight keys and values in floats, once for all the
+       * heads: the conversions were half the work of a prompt's attention
+       * with three heads a KV head (smollm2) */
+      if (F16)
+        for (uint32_t j = 0; j < 8; j++)
+          {
+            const uint8_t *kr = kbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim * elem;
+            const uint8_t *vr = vbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim * elem;
+
+            for (uint32_t v = 0; v < NV; v++)
+              {
+                _mm256_store_ps (kf[j] + 8 * v, load_kv (kr, 8 * v, true));
+                _mm256_store_ps (vf[j] + 8 * v, load_kv (vr, 8 * v, true));
+              }
+          }
       for (uint32_t i = 0; i < g; i++)
         {
           __m256 part[8], s, m;
@@ -398,15 +414,16 @@ attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t
 
           for (uint32_t j = 0; j < 8; j++)
             {
-              const uint8_t *kr = kbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim * elem;
-              __m256 p0 = _mm256_mul_ps (qv[i][0], load_kv (kr, 0, F16));
+              const uint8_t *kr = F16 ? (const uint8_t *) kf[j]
+                                      : kbase + (uint64_t) (j0 + (j < nj ? j : 0)) * kv_dim * elem;
+              __m256 p0 = _mm256_mul_ps (qv[i][0], load_kv (kr, 0, false));
               __m256 p1 = _mm256_setzero_ps ();
 
               for (uint32_t v = 1; v < NV; v++)
                 if (v % 2)
-                  p1 = _mm256_fmadd_ps (qv[i][v], load_kv (kr, 8 * v, F16), p1);
+                  p1 = _mm256_fmadd_ps (qv[i][v], load_kv (kr, 8 * v, false), p1);
                 else
-                  p0 = _mm256_fmadd_ps (qv[i][v], load_kv (kr, 8 * v, F16), p0);
+                  p0 = _mm256_fmadd_ps (qv[i][v], load_kv (kr, 8 * v, false), p0);
               part[j] = _mm256_add_ps (p0, p1);
             }
           /* keys past the last one: -inf, and 0 after the exponential */
@@ -429,11 +446,11 @@ attention_group_avx2_n (const ember_cpu_attention_job *job, uint32_t t, uint32_t
           _mm256_storeu_ps (w, s);
           for (uint32_t j = 0; j < nj; j++)
             {
-              const uint8_t *vr = vbase + (uint64_t) (j0 + j) * kv_dim * elem;
+              const uint8_t *vr = F16 ? (const uint8_t *) vf[j] : vbase + (uint64_t) (j0 + j) * kv_dim * elem;
               __m256 wj = _mm256_set1_ps (w[j]);
 
               for (uint32_t v = 0; v < NV; v++)
-                acc[i][v] = _mm256_fmadd_ps (wj, load_kv (vr, 8 * v, F16), acc[i][v]);
+                acc[i][v] = _mm256_fmadd_ps (wj, load_kv (vr, 8 * v, false), acc[i][v]);
             }
         }
     }
