@@ -230,7 +230,7 @@ static void
 test_batched (void)
 {
   static const uint32_t rows[] = { 5, 13, 16, 24, 45 };
-  static const uint32_t batches[] = { 8, 9, 17, 64 };
+  static const uint32_t batches[] = { 8, 9, 17, 64, 200 };
   static const uint64_t widths[] = { 256, 896, 4864 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (23);
   ember_pool *pool = ember_pool_new (2);
@@ -266,16 +266,16 @@ test_batched (void)
               for (gsize ri = 0; ri < G_N_ELEMENTS (rows); ri++)
                 {
                   Weights w;
-                  g_autofree float *x = g_new (float, 64 * cols);
-                  g_autofree float *want = g_new (float, 64 * rows[ri]);
-                  g_autofree float *portable = g_new (float, 64 * rows[ri]);
-                  g_autofree float *got = g_new (float, 64 * rows[ri]);
-                  g_autofree void *scratch = g_malloc (ember_q8_scratch_bytes (cols, 64));
+                  g_autofree float *x = g_new (float, 200 * cols);
+                  g_autofree float *want = g_new (float, 200 * rows[ri]);
+                  g_autofree float *portable = g_new (float, 200 * rows[ri]);
+                  g_autofree float *got = g_new (float, 200 * rows[ri]);
+                  g_autofree void *scratch = g_malloc (ember_q8_scratch_bytes (cols, 200));
                   ember_q8_acts acts = { scratch, NULL, 0, 0, false };
                   double err = 0, ref = 0, diff = 0, ref2 = 0;
 
                   weights_init (&w, rand, type, rows[ri], cols);
-                  fill_random (rand, x, 64 * cols, 1.0, FALSE);
+                  fill_random (rand, x, 200 * cols, 1.0, FALSE);
                   for (gsize bi = 0; bi < G_N_ELEMENTS (batches); bi++)
                     {
                       uint32_t batch = batches[bi];

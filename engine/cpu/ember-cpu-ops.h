@@ -10,7 +10,7 @@
 #include "ember-threads.h"
 
 /* The most tokens one ember_cpu_matmul () takes. */
-#define EMBER_CPU_MAX_BATCH 64
+#define EMBER_CPU_MAX_BATCH 256 /* as ember-cpu.h */
 
 /* 1 / sqrt(mean(x²) + eps) over @n elements (the sum of squares in double). */
 float ember_cpu_rms_scale (const float *x,
