@@ -44,6 +44,8 @@ int hearth_cli_import (HearthContext *context, const HearthCliCommand *command, 
 int hearth_cli_list (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_pull (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_rm (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
+/* `hearth serve`: exit 0 when interrupted, 1 (address taken) or 2 (usage). */
+int hearth_cli_serve (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_run_model (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 int hearth_cli_show (HearthContext *context, const HearthCliCommand *command, int argc, char **argv, FILE *out, FILE *err);
 /* `hearth template FILE.jinja --context FILE.json [--now UNIX_SECONDS]`:

@@ -113,6 +113,15 @@ static const HearthCliCommand commands[] = {
     hearth_cli_run_model,
   },
   {
+    "serve", "",
+    N_("Serve Ollama's HTTP API on this computer's models"),
+    N_("Programs written for Ollama use Hearth's models through it. It listens on\n"
+       "127.0.0.1:11434 (this computer only); HEARTH_HOST=HOST:PORT changes that, as\n"
+       "OLLAMA_HOST does for Ollama (0.0.0.0:11434: every network). It runs until\n"
+       "interrupted (Ctrl+C). Endpoints so far: /, /api/version, /api/tags."),
+    hearth_cli_serve,
+  },
+  {
     "show", "MODEL [--template | --modelfile | --parameters | --system | --license | --json [--verbose]]",
     N_("Show a model's description"),
     N_("MODEL is a GGUF file or a model in the store. --template prints the chat\n"

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * HearthServer: Ollama's HTTP API (and later OpenAI's) on Hearth's own
+ * store and engine, through the one HearthContext, so that programs
+ * written for Ollama work unchanged. libsoup's SoupServer, in the
+ * thread-default main context of the thread that listens (the context's
+ * own thread).
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hearth-context.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_SERVER_DEFAULT_PORT 11434
+
+#define HEARTH_SERVER_ERROR (hearth_server_error_quark ())
+GQuark hearth_server_error_quark (void);
+
+typedef enum {
+  HEARTH_SERVER_ERROR_INVALID_HOST,  /* HEARTH_HOST that names no address and port */
+} HearthServerError;
+
+#define HEARTH_TYPE_SERVER (hearth_server_get_type ())
+G_DECLARE_FINAL_TYPE (HearthServer, hearth_server, HEARTH, SERVER, GObject)
+
+HearthServer *hearth_server_new (HearthContext *context);
+
+/* Reads an address as OLLAMA_HOST takes it ("127.0.0.1:8080",
+ * "0.0.0.0", ":11434", "http://localhost:8080", "[::1]:11434"): the host
+ * (127.0.0.1 where it is empty) into *@host and the port (11434 where none
+ * is given; 80 or 443 for a bare http:// or https://; 0 for any free one)
+ * into *@port. */
+gboolean hearth_server_parse_host (const char  *text,
+                                   char       **host,
+                                   guint16     *port,
+                                   GError     **error);
+
+/* Listens on @host (an IP address or "localhost") and @port (0: any free
+ * one). A port in use fails with G_IO_ERROR_ADDRESS_IN_USE. */
+gboolean hearth_server_listen (HearthServer  *self,
+                               const char    *host,
+                               guint16        port,
+                               GError       **error);
+
+/* "http://127.0.0.1:11434/" as it listens, or NULL before. */
+char *hearth_server_get_url (HearthServer *self);
+
+/* Whether it listens beyond this computer (not on a loopback address). */
+gboolean hearth_server_is_public (HearthServer *self);
+
+G_END_DECLS

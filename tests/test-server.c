@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * `hearth serve`'s server (app/server/hearth-server.c) over real HTTP on
+ * loopback, with libsoup's client: the endpoints' shapes as Ollama's
+ * docs/api.md gives them, the errors ({"error": …} with 404 and 405), the
+ * addresses HEARTH_HOST takes, a port already taken; and the `hearth serve`
+ * command itself, started and stopped as a person would.
+ */
+
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <string.h>
+
+#include "hearth-context.h"
+#include "hearth-server.h"
+#include "hearth-store.h"
+#include "test-models.h"
+
+static char *tmp_dir;
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    {
+      g_unlink (path);
+      return;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      remove_tree (child);
+    }
+  g_dir_close (dir);
+  g_rmdir (path);
+}
+
+typedef struct {
+  guint status;
+  char *content_type;
+  char *allow;
+  GBytes *body;
+} Reply;
+
+static void
+reply_clear (Reply *r)
+{
+  g_free (r->content_type);
+  g_free (r->allow);
+  g_clear_pointer (&r->body, g_bytes_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
+
+typedef struct {
+  SoupMessage *msg;
+  GBytes *body;
+  gboolean done;
+} Fetch;
+
+static void
+fetched (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  Fetch *f = data;
+  g_autoptr (GError) error = NULL;
+
+  f->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+  f->done = TRUE;
+}
+
+/* @method @url, answered by the server in this thread's main context. */
+static Reply
+fetch (SoupSession *session,
+       const char  *method,
+       const char  *url)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  Fetch f = { msg, NULL, FALSE };
+  Reply r = { 0 };
+  const char *type, *allow;
+
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, fetched, &f);
+  while (!f.done)
+    g_main_context_iteration (NULL, TRUE);
+  r.status = soup_message_get_status (msg);
+  type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+  allow = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Allow");
+  r.content_type = g_strdup (type);
+  r.allow = g_strdup (allow);
+  r.body = f.body;
+  return r;
+}
+
+static JsonObject *
+parse_object (JsonParser *parser,
+              GBytes     *body)
+{
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  g_assert_true (json_parser_load_from_data (parser, data, (gssize) len, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static char *
+body_text (GBytes *body)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  return g_strndup (data, len);
+}
+
+/* A new store with one model, "tiny:latest", in HEARTH_MODELS. */
+static void
+make_store (void)
+{
+  static guint n;
+  g_autofree char *folder = g_strdup_printf ("models-%u", n++);
+  g_autofree char *root = g_build_filename (tmp_dir, folder, NULL);
+  g_autofree char *gguf = g_build_filename (tmp_dir, "tiny.gguf", NULL);
+  g_autoptr (HearthStore) store = hearth_store_new (root);
+  g_autoptr (GError) error = NULL;
+  hearth_test_model m;
+  ember_error e = { 0 };
+
+  g_assert_true (hearth_test_model_preset (&m, "tiny"));
+  g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+  g_assert_true (hearth_store_import (store, gguf, "tiny", FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_setenv ("HEARTH_MODELS", root, TRUE);
+}
+
+static void
+test_endpoints (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  g_assert_false (hearth_server_is_public (server));
+  url = hearth_server_get_url (server);
+  g_assert_true (g_str_has_prefix (url, "http://127.0.0.1:"));
+
+  /* GET / and HEAD /: what clients probe */
+  {
+    g_auto (Reply) r = fetch (session, "GET", url);
+    g_autofree char *text = body_text (r.body);
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (text, ==, "Hearth is running");
+    g_assert_cmpstr (r.content_type, ==, "text/plain");
+  }
+  {
+    g_auto (Reply) r = fetch (session, "HEAD", url);
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpuint (g_bytes_get_size (r.body), ==, 0);
+  }
+
+  /* /api/version */
+  {
+    g_autofree char *u = g_strconcat (url, "api/version", NULL);
+    g_auto (Reply) r = fetch (session, "GET", u);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o = parse_object (parser, r.body);
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (r.content_type, ==, "application/json");
+    g_assert_true (g_regex_match_simple ("^[0-9]+\\.[0-9]+\\.[0-9]+$",
+                                         json_object_get_string_member (o, "version"), 0, 0));
+    g_assert_cmpstr (json_object_get_string_member (o, "hearth"), ==, PACKAGE_VERSION);
+  }
+
+  /* /api/tags: Ollama's ListResponse */
+  {
+    g_autofree char *u = g_strconcat (url, "api/tags", NULL);
+    g_auto (Reply) r = fetch (session, "GET", u);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o = parse_object (parser, r.body);
+    JsonArray *models = json_object_get_array_member (o, "models");
+    JsonObject *m, *details;
+    g_autoptr (GDateTime) modified = NULL;
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (models), ==, 1);
+    m = json_array_get_object_element (models, 0);
+    g_assert_cmpstr (json_object_get_string_member (m, "name"), ==, "tiny:latest");
+    g_assert_cmpstr (json_object_get_string_member (m, "model"), ==, "tiny:latest");
+    g_assert_cmpint (json_object_get_int_member (m, "size"), >, 0);
+    g_assert_true (g_regex_match_simple ("^[0-9a-f]{64}$", json_object_get_string_member (m, "digest"), 0, 0));
+    modified = g_date_time_new_from_iso8601 (json_object_get_string_member (m, "modified_at"), NULL);
+    g_assert_nonnull (modified);
+    details = json_object_get_object_member (m, "details");
+    g_assert_cmpstr (json_object_get_string_member (details, "format"), ==, "gguf");
+    g_assert_cmpstr (json_object_get_string_member (details, "family"), ==, "llama");
+    g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (details, "families"), 0),
+                     ==, "llama");
+    g_assert_cmpstr (json_object_get_string_member (details, "quantization_level"), ==, "F32");
+    g_assert_cmpstr (json_object_get_string_member (details, "parameter_size"), !=, "");
+  }
+
+  /* a wrong method: 405, Allow, and a JSON error */
+  {
+    g_autofree char *u = g_strconcat (url, "api/tags", NULL);
+    g_auto (Reply) r = fetch (session, "POST", u);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o = parse_object (parser, r.body);
+
+    g_assert_cmpuint (r.status, ==, 405);
+    g_assert_cmpstr (r.allow, ==, "GET");
+    g_assert_nonnull (strstr (json_object_get_string_member (o, "error"), "/api/tags"));
+  }
+
+  /* an unknown path: 404 and a JSON error naming it */
+  {
+    g_autofree char *u = g_strconcat (url, "api/nothing-here", NULL);
+    g_auto (Reply) r = fetch (session, "GET", u);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o = parse_object (parser, r.body);
+
+    g_assert_cmpuint (r.status, ==, 404);
+    g_assert_nonnull (strstr (json_object_get_string_member (o, "error"), "/api/nothing-here"));
+  }
+
+  /* the same port again: taken, and said so */
+  {
+    g_autoptr (HearthServer) second = hearth_server_new (context);
+    g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+    g_assert_false (hearth_server_listen (second, "127.0.0.1", (guint16) g_uri_get_port (uri), &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+    g_clear_error (&error);
+    g_assert_false (hearth_server_listen (second, "example.com", 0, &error));
+    g_assert_error (error, HEARTH_SERVER_ERROR, HEARTH_SERVER_ERROR_INVALID_HOST);
+  }
+}
+
+static void
+test_parse_host (void)
+{
+  static const struct {
+    const char *text;
+    const char *host;  /* NULL: refused */
+    guint16 port;
+  } cases[] = {
+    { "", "127.0.0.1", 11434 },
+    { "127.0.0.1", "127.0.0.1", 11434 },
+    { "0.0.0.0:8080", "0.0.0.0", 8080 },
+    { ":11500", "127.0.0.1", 11500 },
+    { "  localhost:9000 ", "localhost", 9000 },
+    { "http://example.org", "example.org", 80 },
+    { "https://example.org", "example.org", 443 },
+    { "http://127.0.0.1:8080/some/path", "127.0.0.1", 8080 },
+    { "[::1]:11434", "::1", 11434 },
+    { "[::1]", "::1", 11434 },
+    { "127.0.0.1:0", "127.0.0.1", 0 },
+    { "127.0.0.1:65536", NULL, 0 },
+    { "127.0.0.1:port", NULL, 0 },
+    { "ftp://host:1", NULL, 0 },
+    { "[::1", NULL, 0 },
+    { "[::1]x", NULL, 0 },
+    { "bad host:1", NULL, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *host = NULL;
+      g_autoptr (GError) error = NULL;
+      guint16 port = 1;
+      gboolean ok = hearth_server_parse_host (cases[i].text, &host, &port, &error);
+
+      if (cases[i].host == NULL)
+        {
+          if (ok)
+            g_error ("“%s” was taken as %s:%u", cases[i].text, host, port);
+          g_assert_error (error, HEARTH_SERVER_ERROR, HEARTH_SERVER_ERROR_INVALID_HOST);
+          g_assert_nonnull (strstr (error->message, "HEARTH_HOST"));
+          continue;
+        }
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpstr (host, ==, cases[i].host);
+      g_assert_cmpuint (port, ==, cases[i].port);
+    }
+}
+
+/* `hearth serve` as a person runs it: the address it says, the models it
+ * serves there, and Ctrl+C (SIGINT) that ends it with status 0. */
+static void
+test_command (void)
+{
+  const char *binary = g_getenv ("HEARTH_BINARY");
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GDataInputStream) err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *line = NULL;
+  g_autofree char *url = NULL;
+  const char *at;
+
+  if (binary == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set");
+      return;
+    }
+  make_store ();
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "HEARTH_HOST", "127.0.0.1:0", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
+  proc = g_subprocess_launcher_spawn (launcher, &error, binary, "serve", NULL);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  at = strstr (line, "http://127.0.0.1:");
+  if (at == NULL)
+    g_error ("hearth serve said “%s”", line);
+  url = g_strndup (at, strcspn (at, " "));
+  {
+    g_autofree char *u = g_strconcat (url, "api/tags", NULL);
+    g_auto (Reply) r = fetch (session, "GET", u);
+    g_autofree char *text = body_text (r.body);
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_nonnull (strstr (text, "\"tiny:latest\""));
+  }
+  g_subprocess_send_signal (proc, SIGINT);
+  g_assert_true (g_subprocess_wait (proc, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("hearth-test-server-XXXXXX", NULL);
+  g_setenv ("HEARTH_MODELS", tmp_dir, TRUE);
+  g_test_add_func ("/server/parse-host", test_parse_host);
+  g_test_add_func ("/server/endpoints", test_endpoints);
+  g_test_add_func ("/server/command", test_command);
+  status = g_test_run ();
+  remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}
