@@ -79,17 +79,29 @@ fetched (GObject      *source,
   f->done = TRUE;
 }
 
-/* @method @url, answered by the server in this thread's main context. */
+/* @method @url with @body (NULL: none; sent in chunks with @chunked),
+ * answered by the server in this thread's main context. */
 static Reply
-fetch (SoupSession *session,
-       const char  *method,
-       const char  *url)
+fetch_body (SoupSession *session,
+            const char  *method,
+            const char  *url,
+            GBytes      *body,
+            gboolean     chunked)
 {
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
   Fetch f = { msg, NULL, FALSE };
   Reply r = { 0 };
   const char *type, *allow;
 
+  if (body != NULL && chunked)
+    {
+      g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (body);
+
+      soup_message_set_request_body (msg, "application/json", in, -1);
+      soup_message_headers_set_encoding (soup_message_get_request_headers (msg), SOUP_ENCODING_CHUNKED);
+    }
+  else if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, "application/json", body);
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, fetched, &f);
   while (!f.done)
     g_main_context_iteration (NULL, TRUE);
@@ -100,6 +112,26 @@ fetch (SoupSession *session,
   r.allow = g_strdup (allow);
   r.body = f.body;
   return r;
+}
+
+static Reply
+fetch (SoupSession *session,
+       const char  *method,
+       const char  *url)
+{
+  return fetch_body (session, method, url, NULL, FALSE);
+}
+
+/* @method @url with the JSON text @json. */
+static Reply
+send_json (SoupSession *session,
+           const char  *method,
+           const char  *url,
+           const char  *json)
+{
+  g_autoptr (GBytes) body = g_bytes_new (json, strlen (json));
+
+  return fetch_body (session, method, url, body, FALSE);
 }
 
 static JsonObject *
@@ -257,6 +289,137 @@ test_endpoints (void)
   }
 }
 
+/* The reply's error text, where its status is @status. */
+static char *
+error_of (const Reply *r,
+          guint        status)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+
+  g_assert_cmpuint (r->status, ==, status);
+  g_assert_cmpstr (r->content_type, ==, "application/json");
+  o = parse_object (parser, r->body);
+  return g_strdup (json_object_get_string_member (o, "error"));
+}
+
+static gboolean
+has_model (SoupSession *session,
+           const char  *url,
+           const char  *name)
+{
+  g_autofree char *u = g_strconcat (url, "api/tags", NULL);
+  g_auto (Reply) r = fetch (session, "GET", u);
+  g_autofree char *text = body_text (r.body);
+  g_autofree char *quoted = g_strdup_printf ("\"name\":\"%s\"", name);
+
+  return strstr (text, quoted) != NULL;
+}
+
+/* /api/copy and /api/delete as Ollama's clients send them, and what the
+ * server refuses: bad JSON, wrong types, missing fields, a model that is
+ * not there (404, without the store's folder), a body past the limit. */
+static void
+test_store_routes (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *del = NULL;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  url = hearth_server_get_url (server);
+  copy = g_strconcat (url, "api/copy", NULL);
+  del = g_strconcat (url, "api/delete", NULL);
+
+  {
+    g_auto (Reply) r = send_json (session, "POST", copy, "{\"source\":\"tiny\",\"destination\":\"tiny2:v1\"}");
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_true (has_model (session, url, "tiny2:v1"));
+    g_assert_true (has_model (session, url, "tiny:latest"));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", copy, "{\"source\":\"tiny\",\"destination\":\"tiny2:v1\"}");
+    g_autofree char *e = error_of (&r, 400);
+
+    g_assert_nonnull (strstr (e, "tiny2:v1"));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", copy, "{\"source\":\"absent\",\"destination\":\"x\"}");
+    g_autofree char *e = error_of (&r, 404);
+
+    g_assert_nonnull (strstr (e, "absent"));
+    g_assert_null (strstr (e, tmp_dir));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", copy, "{\"source\": ");
+    g_autofree char *e = error_of (&r, 400);
+
+    g_assert_nonnull (strstr (e, "JSON"));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", copy, "[\"tiny\"]");
+    g_autofree char *e = error_of (&r, 400);
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", copy, "{\"source\":7,\"destination\":\"x\"}");
+    g_autofree char *e = error_of (&r, 400);
+
+    g_assert_nonnull (strstr (e, "source"));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", copy, "{\"source\":\"tiny\"}");
+    g_autofree char *e = error_of (&r, 400);
+
+    g_assert_nonnull (strstr (e, "destination"));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "GET", copy, "{}");
+    g_autofree char *e = error_of (&r, 405);
+  }
+
+  /* delete: "name" as ollama-js sends it, then "model"; then gone */
+  {
+    g_auto (Reply) r = send_json (session, "DELETE", del, "{\"name\":\"tiny2:v1\"}");
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_false (has_model (session, url, "tiny2:v1"));
+    g_assert_true (has_model (session, url, "tiny:latest"));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "DELETE", del, "{\"model\":\"tiny2:v1\"}");
+    g_autofree char *e = error_of (&r, 404);
+  }
+  {
+    g_auto (Reply) r = send_json (session, "DELETE", del, "{}");
+    g_autofree char *e = error_of (&r, 400);
+
+    g_assert_nonnull (strstr (e, "model"));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "DELETE", del, "{\"model\":\"Bad Name!\"}");
+    g_autofree char *e = error_of (&r, 400);
+  }
+
+  /* past the limit: said by Content-Length, and counted in chunks */
+  for (int chunked = 0; chunked < 2; chunked++)
+    {
+      gsize n = (gsize) 40 << 20;
+      g_autoptr (GBytes) big = g_bytes_new_take (g_malloc0 (n), n);
+      g_auto (Reply) r = fetch_body (session, "POST", copy, big, chunked);
+      g_autofree char *e = error_of (&r, 413);
+
+      g_assert_true (has_model (session, url, "tiny:latest"));
+    }
+}
+
 static void
 test_parse_host (void)
 {
@@ -366,6 +529,7 @@ main (int    argc,
   g_setenv ("HEARTH_MODELS", tmp_dir, TRUE);
   g_test_add_func ("/server/parse-host", test_parse_host);
   g_test_add_func ("/server/endpoints", test_endpoints);
+  g_test_add_func ("/server/store", test_store_routes);
   g_test_add_func ("/server/command", test_command);
   status = g_test_run ();
   remove_tree (tmp_dir);

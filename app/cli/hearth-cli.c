@@ -118,7 +118,8 @@ static const HearthCliCommand commands[] = {
     N_("Programs written for Ollama use Hearth's models through it. It listens on\n"
        "127.0.0.1:11434 (this computer only); HEARTH_HOST=HOST:PORT changes that, as\n"
        "OLLAMA_HOST does for Ollama (0.0.0.0:11434: every network). It runs until\n"
-       "interrupted (Ctrl+C). Endpoints so far: /, /api/version, /api/tags."),
+       "interrupted (Ctrl+C). Endpoints so far: /, /api/version, /api/tags,\n"
+       "/api/copy, /api/delete."),
     hearth_cli_serve,
   },
   {

@@ -14,6 +14,7 @@
 
 #include "hearth-gguf.h"
 #include "hearth-server.h"
+#include "hearth-model-name.h"
 #include "hearth-store.h"
 
 /* What /api/version says: the Ollama release whose API shapes these are,
@@ -88,6 +89,85 @@ method_allowed (SoupServerMessage  *msg,
                           g_uri_get_path (soup_server_message_get_uri (msg)), allow);
   reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, text);
   return FALSE;
+}
+
+/* The request's body as a JSON object, or NULL after a 400 that says what
+ * is wrong with it (not JSON, not an object). An empty body is an empty
+ * object, as Ollama takes it. */
+static JsonObject *
+read_object (SoupServerMessage *msg,
+             JsonParser        *parser)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  if (len == 0)
+    data = "{}", len = 2;
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &error))
+    {
+      /* Translators: the JSON parser's own words */
+      g_autofree char *text = g_strdup_printf (_("The request is not valid JSON: %s"), error->message);
+
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, text);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, _("The request must be a JSON object"));
+      return NULL;
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* Member @name of @o as a string: its value, NULL where it is absent or
+ * null, and NULL after a 400 (*@bad set) where it is something else. */
+static const char *
+get_string (SoupServerMessage *msg,
+            JsonObject        *o,
+            const char        *name,
+            gboolean          *bad)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return NULL;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      /* Translators: a field of the request */
+      g_autofree char *text = g_strdup_printf (_("“%s” must be a string"), name);
+
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, text);
+      *bad = TRUE;
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+/* A store error as Ollama answers it: 404 for model @name that is not
+ * there (said without the store's folder, which is no business of a
+ * client's), 400 for a name that cannot be one, 500 for the rest. */
+static void
+reply_store_error (SoupServerMessage *msg,
+                   const GError      *error,
+                   const char        *name)
+{
+  guint status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+
+  if (g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND))
+    {
+      /* Translators: a model's name as the client gave it */
+      g_autofree char *text = g_strdup_printf (_("There is no model named “%s”"), name);
+
+      reply_error (msg, SOUP_STATUS_NOT_FOUND, text);
+      return;
+    }
+  if (g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME)
+           || g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS))
+    status = SOUP_STATUS_BAD_REQUEST;
+  reply_error (msg, status, error->message);
 }
 
 /* ---- routes ---------------------------------------------------------------- */
@@ -200,6 +280,70 @@ route_tags (HearthServer      *self,
   reply_json (msg, SOUP_STATUS_OK, node);
 }
 
+/* POST /api/copy {"source", "destination"}: 200 and no body. */
+static void
+route_copy (HearthServer      *self,
+            SoupServerMessage *msg)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *o;
+  const char *source, *destination;
+  gboolean bad = FALSE;
+
+  if (!method_allowed (msg, (const char *[]) { "POST", NULL })
+      || (o = read_object (msg, parser)) == NULL)
+    return;
+  source = get_string (msg, o, "source", &bad);
+  destination = bad ? NULL : get_string (msg, o, "destination", &bad);
+  if (bad)
+    return;
+  if (source == NULL || source[0] == '\0' || destination == NULL || destination[0] == '\0')
+    {
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, _("“source” and “destination” are required"));
+      return;
+    }
+  if (!hearth_store_copy (hearth_context_get_store (self->context), source, destination, &error))
+    {
+      reply_store_error (msg, error, source);
+      return;
+    }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+/* DELETE /api/delete {"model"} ("name" from older clients, as ollama-js
+ * sends): the model and the files no other model uses; 200, no body. */
+static void
+route_delete (HearthServer      *self,
+              SoupServerMessage *msg)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *o;
+  const char *model;
+  gboolean bad = FALSE;
+
+  if (!method_allowed (msg, (const char *[]) { "DELETE", NULL })
+      || (o = read_object (msg, parser)) == NULL)
+    return;
+  model = get_string (msg, o, "model", &bad);
+  if (!bad && model == NULL)
+    model = get_string (msg, o, "name", &bad);
+  if (bad)
+    return;
+  if (model == NULL || model[0] == '\0')
+    {
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, _("“model” is required"));
+      return;
+    }
+  if (!hearth_store_remove (hearth_context_get_store (self->context), model, NULL, &error))
+    {
+      reply_store_error (msg, error, model);
+      return;
+    }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
 typedef void (*RouteFunc) (HearthServer *self, SoupServerMessage *msg);
 
 static const struct {
@@ -209,7 +353,59 @@ static const struct {
   { "/", route_root },
   { "/api/version", route_version },
   { "/api/tags", route_tags },
+  { "/api/copy", route_copy },
+  { "/api/delete", route_delete },
 };
+
+/* The largest request body taken: a chat with a few images as base64
+ * fits; a body past it is refused before it is read into memory. */
+#define MAX_BODY (32u << 20)
+
+/* Refuses a body over MAX_BODY: said by Content-Length before any of it
+ * is read, or counted as it comes where it is sent in chunks. */
+static void
+body_chunk (SoupServerMessage *msg,
+            GBytes            *chunk,
+            gpointer           data)
+{
+  guint64 *seen = g_object_get_data (G_OBJECT (msg), "hearth-body-bytes");
+
+  if (seen == NULL)
+    {
+      seen = g_new0 (guint64, 1);
+      g_object_set_data_full (G_OBJECT (msg), "hearth-body-bytes", seen, g_free);
+    }
+  *seen += g_bytes_get_size (chunk);
+  if (*seen > MAX_BODY && soup_server_message_get_status (msg) == 0)
+    {
+      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+      soup_message_body_truncate (soup_server_message_get_request_body (msg));
+    }
+}
+
+static void
+handle_early (SoupServer        *soup,
+              SoupServerMessage *msg,
+              const char        *path,
+              GHashTable        *query,
+              gpointer           data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) > MAX_BODY)
+    {
+      g_autofree char *limit = g_format_size (MAX_BODY);
+      /* Translators: a size, "32.0 MB" */
+      g_autofree char *text = g_strdup_printf (_("The request is larger than Hearth takes (%s)"), limit);
+
+      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
+      return;
+    }
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (body_chunk), NULL);
+}
 
 static void
 handle (SoupServer        *soup,
@@ -220,7 +416,16 @@ handle (SoupServer        *soup,
 {
   HearthServer *self = data;
   g_autofree char *text = NULL;
+  guint64 *seen = g_object_get_data (G_OBJECT (msg), "hearth-body-bytes");
 
+  if (seen != NULL && *seen > MAX_BODY)
+    {
+      g_autofree char *limit = g_format_size (MAX_BODY);
+      g_autofree char *too_large = g_strdup_printf (_("The request is larger than Hearth takes (%s)"), limit);
+
+      reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, too_large);
+      return;
+    }
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
     if (g_str_equal (path, routes[i].path))
       {
@@ -367,6 +572,7 @@ static void
 hearth_server_init (HearthServer *self)
 {
   self->soup = soup_server_new ("server-header", "Hearth/" PACKAGE_VERSION " ", NULL);
+  soup_server_add_early_handler (self->soup, NULL, handle_early, self, NULL);
   soup_server_add_handler (self->soup, NULL, handle, self, NULL);
 }
 
