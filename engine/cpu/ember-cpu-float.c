@@ -19,8 +19,6 @@
 #define CHUNK 256
 /* Tokens per pass over a converted piece. */
 #define TOKENS 4
-/* Below this many weight elements × tokens a product runs on one thread. */
-#define PARALLEL_MIN_ELEMENTS (1u << 16)
 
 /* Inlined into each of the kernels' clones, so compiled for its target. */
 #define INLINE static inline __attribute__ ((always_inline))
@@ -288,7 +286,7 @@ ember_cpu_matmul_float (ember_pool         *pool,
 
   if (job.gemm == NULL)
     return false;
-  if (pool != NULL && w->rows * w->cols * batch >= PARALLEL_MIN_ELEMENTS)
+  if (pool != NULL && w->rows * w->cols * batch >= EMBER_CPU_PARALLEL_MIN)
     ember_pool_run (pool, matmul_float_rows, &job, chunks);
   else
     matmul_float_rows (&job, 0, chunks);

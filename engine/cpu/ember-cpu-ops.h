@@ -6,11 +6,15 @@
  */
 #pragma once
 
+#include "ember-cpu.h"
 #include "ember-model-private.h"
 #include "ember-threads.h"
 
-/* The most tokens one ember_cpu_matmul () takes. */
-#define EMBER_CPU_MAX_BATCH 256 /* as ember-cpu.h */
+/* Below this many weight elements (rows × cols × tokens) a product, or a
+ * step beside it, runs on the calling thread: waking the pool would cost
+ * more. For every kernel family (ember-cpu.c, ember-cpu-q8.c,
+ * ember-cpu-float.c). */
+#define EMBER_CPU_PARALLEL_MIN (1u << 16)
 
 /* 1 / sqrt(mean(x²) + eps) over @n elements (the sum of squares in double). */
 float ember_cpu_rms_scale (const float *x,

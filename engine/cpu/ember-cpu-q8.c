@@ -19,8 +19,6 @@
 /* Weight rows per chunk: a chunk stays in L1 while every token tile of a
  * batch passes over it. */
 #define ROW_CHUNK 16
-/* Below this many weight elements × tokens a product runs on one thread. */
-#define PARALLEL_MIN_ELEMENTS (1u << 16)
 
 /* ---- kernel sets ---------------------------------------------------------- */
 
@@ -824,7 +822,7 @@ ember_cpu_matmul_q8_n (ember_pool          *pool,
     }
 
   {
-    bool parallel = pool != NULL && elements >= PARALLEL_MIN_ELEMENTS;
+    bool parallel = pool != NULL && elements >= EMBER_CPU_PARALLEL_MIN;
 
     if (!same_input || acts->x != x || acts->cols != w[0]->cols || acts->batch != batch
         || acts->k != k)

@@ -396,6 +396,28 @@ add_scaled (__m256i acc,
 #endif
 }
 
+/* One token's block of a K-quant with mins (Q2_K, Q4_K, Q5_K) into @acc:
+ * d × d_x × Σ_k scale_k (u_k · x_k) − dmin × d_x × Σ mins × (the 16s' Σ x),
+ * @u the 256 quants unpacked, @scv their scales (spread_scales_16 () or
+ * one per 32), @mins one int16 per 16. */
+INLINE __m256
+add_scaled_with_mins (__m256              acc,
+                      const __m256i       u[8],
+                      const __m256i       scv[8],
+                      __m256i             mins,
+                      float               d,
+                      float               dmin,
+                      const ember_q8_256 *y)
+{
+  __m256i isum = _mm256_setzero_si256 (), msum;
+
+  for (int k = 0; k < 8; k++)
+    isum = add_scaled (isum, u[k], _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * k)), scv[k]);
+  msum = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), mins);
+  acc = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc);
+  return _mm256_fnmadd_ps (_mm256_set1_ps (dmin * y->d), _mm256_cvtepi32_ps (msum), acc);
+}
+
 /* For the K-quants with a scale per 16 (Q2_K, Q3_K, Q6_K): @scv[k], the
  * scales of quants 32k … 32k + 31, is scale 2k in the low half's int16
  * lanes and 2k + 1 in the high half's, from the sixteen int16 @sc16. */
@@ -468,18 +490,7 @@ row_q2_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
       mins = _mm256_cvtepu8_epi16 (_mm_and_si128 (_mm_srli_epi16 (raw, 4), m4));
       unpack_two_bits (blk + 16, u);
       for (uint32_t t = 0; t < nt; t++)
-        {
-          const ember_q8_256 *y = TOKEN_256 (t, b);
-          __m256i isum = _mm256_setzero_si256 (), msum;
-
-          for (int k = 0; k < 8; k++)
-            isum = add_scaled (isum, u[k], _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * k)),
-                               scv[k]);
-          msum = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), mins);
-          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc[t]);
-          acc[t] = _mm256_fnmadd_ps (_mm256_set1_ps (dmin * y->d), _mm256_cvtepi32_ps (msum),
-                                     acc[t]);
-        }
+        acc[t] = add_scaled_with_mins (acc[t], u, scv, mins, d, dmin, TOKEN_256 (t, b));
     }
   for (uint32_t t = 0; t < nt; t++)
     out[t] = hsum (acc[t]);
@@ -597,18 +608,7 @@ row_q45_K (uint64_t nb, const uint8_t *w, const uint8_t *xq, size_t xq_stride,
             u[j] = _mm256_or_si256 (u[j], move_bit (qh, j, 4));
         }
       for (uint32_t t = 0; t < nt; t++)
-        {
-          const ember_q8_256 *y = TOKEN_256 (t, b);
-          __m256i isum = _mm256_setzero_si256 (), msum;
-
-          for (int j = 0; j < 8; j++)
-            isum = add_scaled (isum, u[j], _mm256_loadu_si256 ((const __m256i *) (y->qs + 32 * j)),
-                               scv[j]);
-          msum = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) y->bsums), mins);
-          acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * y->d), _mm256_cvtepi32_ps (isum), acc[t]);
-          acc[t] = _mm256_fnmadd_ps (_mm256_set1_ps (dmin * y->d), _mm256_cvtepi32_ps (msum),
-                                     acc[t]);
-        }
+        acc[t] = add_scaled_with_mins (acc[t], u, scv, mins, d, dmin, TOKEN_256 (t, b));
     }
   for (uint32_t t = 0; t < nt; t++)
     out[t] = hsum (acc[t]);

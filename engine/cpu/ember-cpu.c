@@ -33,8 +33,6 @@
 #define MAX_BATCH EMBER_CPU_MAX_BATCH
 /* Elements of a weight row dequantized at once (a multiple of 256). */
 #define CHUNK 1024
-/* Below this many weight elements a matrix product runs on one thread. */
-#define PARALLEL_MIN_ELEMENTS (1u << 16)
 
 struct ember_cpu {
   const ember_model *model;
@@ -222,7 +220,7 @@ ember_cpu_matmul (ember_pool         *pool,
 {
   matmul_job job = { w, x, out, batch };
 
-  if (w->rows * w->cols * batch < PARALLEL_MIN_ELEMENTS)
+  if (w->rows * w->cols * batch < EMBER_CPU_PARALLEL_MIN)
     matmul_rows (&job, 0, w->rows);
   else
     ember_pool_run (pool, matmul_rows, &job, w->rows);
@@ -747,7 +745,7 @@ ember_cpu_forward (ember_cpu     *ctx,
 
       /* Waking the workers costs more than a short attention: small ones
        * (a few thousand multiply-adds) stay on this thread. */
-      if ((uint64_t) batch * hp->n_head * (pos0 + batch) * hp->head_dim < PARALLEL_MIN_ELEMENTS)
+      if ((uint64_t) batch * hp->n_head * (pos0 + batch) * hp->head_dim < EMBER_CPU_PARALLEL_MIN)
         ember_cpu_attention_items (&job, 0, ember_cpu_attention_n_items (&job));
       else
         ember_pool_run (ctx->pool, ember_cpu_attention_items, &job, ember_cpu_attention_n_items (&job));
