@@ -12,23 +12,13 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
-#include "hearth-gguf.h"
-#include "hearth-server.h"
-#include "hearth-model-name.h"
+#include "hearth-server-private.h"
 #include "hearth-store.h"
 
 /* What /api/version says: the Ollama release whose API shapes these are,
  * since clients gate features on it; Hearth's own beside it. */
 #define OLLAMA_API_VERSION "0.12.0"
 
-struct _HearthServer
-{
-  GObject parent_instance;
-
-  HearthContext *context;
-  SoupServer *soup;
-  gboolean public;
-};
 
 G_DEFINE_TYPE (HearthServer, hearth_server, G_TYPE_OBJECT)
 
@@ -36,8 +26,8 @@ G_DEFINE_QUARK (hearth-server-error-quark, hearth_server_error)
 
 /* ---- answers -------------------------------------------------------------- */
 
-static void
-reply_json (SoupServerMessage *msg,
+void
+hearth_server_reply_json (SoupServerMessage *msg,
             guint              status,
             JsonNode          *node)
 {
@@ -52,8 +42,8 @@ reply_json (SoupServerMessage *msg,
 }
 
 /* {"error": @message} with @status, as Ollama answers what it refuses. */
-static void
-reply_error (SoupServerMessage *msg,
+void
+hearth_server_reply_error (SoupServerMessage *msg,
              guint              status,
              const char        *message)
 {
@@ -65,13 +55,13 @@ reply_error (SoupServerMessage *msg,
   json_builder_add_string_value (b, message);
   json_builder_end_object (b);
   node = json_builder_get_root (b);
-  reply_json (msg, status, node);
+  hearth_server_reply_json (msg, status, node);
 }
 
 /* Whether @msg's method is one of @methods (NULL-terminated); if not, a
  * 405 naming those it takes. HEAD goes with GET. */
-static gboolean
-method_allowed (SoupServerMessage  *msg,
+gboolean
+hearth_server_method_allowed (SoupServerMessage  *msg,
                 const char * const *methods)
 {
   const char *method = soup_server_message_get_method (msg);
@@ -87,15 +77,15 @@ method_allowed (SoupServerMessage  *msg,
   /* Translators: an HTTP method, a path, then the methods it takes */
   text = g_strdup_printf (_("%s is not a method of %s; it takes %s"), method,
                           g_uri_get_path (soup_server_message_get_uri (msg)), allow);
-  reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, text);
+  hearth_server_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, text);
   return FALSE;
 }
 
 /* The request's body as a JSON object, or NULL after a 400 that says what
  * is wrong with it (not JSON, not an object). An empty body is an empty
  * object, as Ollama takes it. */
-static JsonObject *
-read_object (SoupServerMessage *msg,
+JsonObject *
+hearth_server_read_object (SoupServerMessage *msg,
              JsonParser        *parser)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
@@ -111,12 +101,12 @@ read_object (SoupServerMessage *msg,
       /* Translators: the JSON parser's own words */
       g_autofree char *text = g_strdup_printf (_("The request is not valid JSON: %s"), error->message);
 
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, text);
+      hearth_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, text);
       return NULL;
     }
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, _("The request must be a JSON object"));
+      hearth_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, _("The request must be a JSON object"));
       return NULL;
     }
   return json_node_get_object (json_parser_get_root (parser));
@@ -124,8 +114,8 @@ read_object (SoupServerMessage *msg,
 
 /* Member @name of @o as a string: its value, NULL where it is absent or
  * null, and NULL after a 400 (*@bad set) where it is something else. */
-static const char *
-get_string (SoupServerMessage *msg,
+const char *
+hearth_server_get_string (SoupServerMessage *msg,
             JsonObject        *o,
             const char        *name,
             gboolean          *bad)
@@ -139,7 +129,7 @@ get_string (SoupServerMessage *msg,
       /* Translators: a field of the request */
       g_autofree char *text = g_strdup_printf (_("“%s” must be a string"), name);
 
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, text);
+      hearth_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, text);
       *bad = TRUE;
       return NULL;
     }
@@ -149,8 +139,8 @@ get_string (SoupServerMessage *msg,
 /* A store error as Ollama answers it: 404 for model @name that is not
  * there (said without the store's folder, which is no business of a
  * client's), 400 for a name that cannot be one, 500 for the rest. */
-static void
-reply_store_error (SoupServerMessage *msg,
+void
+hearth_server_reply_store_error (SoupServerMessage *msg,
                    const GError      *error,
                    const char        *name)
 {
@@ -161,13 +151,13 @@ reply_store_error (SoupServerMessage *msg,
       /* Translators: a model's name as the client gave it */
       g_autofree char *text = g_strdup_printf (_("There is no model named “%s”"), name);
 
-      reply_error (msg, SOUP_STATUS_NOT_FOUND, text);
+      hearth_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, text);
       return;
     }
   if (g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME)
            || g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS))
     status = SOUP_STATUS_BAD_REQUEST;
-  reply_error (msg, status, error->message);
+  hearth_server_reply_error (msg, status, error->message);
 }
 
 /* ---- routes ---------------------------------------------------------------- */
@@ -178,7 +168,7 @@ route_root (HearthServer      *self,
 {
   static const char text[] = "Hearth is running";
 
-  if (!method_allowed (msg, (const char *[]) { "GET", NULL }))
+  if (!hearth_server_method_allowed (msg, (const char *[]) { "GET", NULL }))
     return;
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_STATIC, text,
@@ -192,7 +182,7 @@ route_version (HearthServer      *self,
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) node = NULL;
 
-  if (!method_allowed (msg, (const char *[]) { "GET", NULL }))
+  if (!hearth_server_method_allowed (msg, (const char *[]) { "GET", NULL }))
     return;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "version");
@@ -201,160 +191,18 @@ route_version (HearthServer      *self,
   json_builder_add_string_value (b, PACKAGE_VERSION);
   json_builder_end_object (b);
   node = json_builder_get_root (b);
-  reply_json (msg, SOUP_STATUS_OK, node);
+  hearth_server_reply_json (msg, SOUP_STATUS_OK, node);
 }
-
-/* A model as /api/tags lists it (Ollama's ListModelResponse). */
-static void
-add_tag (JsonBuilder            *b,
-         const HearthStoreModel *m)
-{
-  g_autoptr (HearthGguf) gguf = m->model_path != NULL ? hearth_gguf_open (m->model_path, NULL) : NULL;
-  const HearthModelInfo *info = gguf != NULL ? hearth_gguf_get_model_info (gguf, NULL) : NULL;
-  g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (m->modified);
-  g_autofree char *modified = when != NULL ? g_date_time_format_iso8601 (when) : NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, m->name);
-  json_builder_set_member_name (b, "model");
-  json_builder_add_string_value (b, m->name);
-  json_builder_set_member_name (b, "modified_at");
-  json_builder_add_string_value (b, modified != NULL ? modified : "");
-  json_builder_set_member_name (b, "size");
-  json_builder_add_int_value (b, (gint64) m->size);
-  json_builder_set_member_name (b, "digest");
-  /* as Ollama writes it: the hex digits alone */
-  json_builder_add_string_value (b, m->manifest_digest != NULL && g_str_has_prefix (m->manifest_digest, "sha256:")
-                                      ? m->manifest_digest + 7 : "");
-  json_builder_set_member_name (b, "details");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "parent_model");
-  json_builder_add_string_value (b, "");
-  json_builder_set_member_name (b, "format");
-  json_builder_add_string_value (b, "gguf");
-  json_builder_set_member_name (b, "family");
-  json_builder_add_string_value (b, info != NULL && info->architecture != NULL ? info->architecture : "");
-  json_builder_set_member_name (b, "families");
-  if (info != NULL && info->architecture != NULL)
-    {
-      json_builder_begin_array (b);
-      json_builder_add_string_value (b, info->architecture);
-      json_builder_end_array (b);
-    }
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "parameter_size");
-  json_builder_add_string_value (b, info != NULL && info->parameter_label != NULL ? info->parameter_label : "");
-  json_builder_set_member_name (b, "quantization_level");
-  json_builder_add_string_value (b, info != NULL && info->file_type != NULL ? info->file_type : "");
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-}
-
-static void
-route_tags (HearthServer      *self,
-            SoupServerMessage *msg)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) node = NULL;
-  g_autoptr (GPtrArray) models = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (!method_allowed (msg, (const char *[]) { "GET", NULL }))
-    return;
-  models = hearth_store_list (hearth_context_get_store (self->context), &error);
-  if (models == NULL)
-    {
-      reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
-      return;
-    }
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "models");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < models->len; i++)
-    add_tag (b, models->pdata[i]);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  reply_json (msg, SOUP_STATUS_OK, node);
-}
-
-/* POST /api/copy {"source", "destination"}: 200 and no body. */
-static void
-route_copy (HearthServer      *self,
-            SoupServerMessage *msg)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  JsonObject *o;
-  const char *source, *destination;
-  gboolean bad = FALSE;
-
-  if (!method_allowed (msg, (const char *[]) { "POST", NULL })
-      || (o = read_object (msg, parser)) == NULL)
-    return;
-  source = get_string (msg, o, "source", &bad);
-  destination = bad ? NULL : get_string (msg, o, "destination", &bad);
-  if (bad)
-    return;
-  if (source == NULL || source[0] == '\0' || destination == NULL || destination[0] == '\0')
-    {
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, _("“source” and “destination” are required"));
-      return;
-    }
-  if (!hearth_store_copy (hearth_context_get_store (self->context), source, destination, &error))
-    {
-      reply_store_error (msg, error, source);
-      return;
-    }
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-}
-
-/* DELETE /api/delete {"model"} ("name" from older clients, as ollama-js
- * sends): the model and the files no other model uses; 200, no body. */
-static void
-route_delete (HearthServer      *self,
-              SoupServerMessage *msg)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  JsonObject *o;
-  const char *model;
-  gboolean bad = FALSE;
-
-  if (!method_allowed (msg, (const char *[]) { "DELETE", NULL })
-      || (o = read_object (msg, parser)) == NULL)
-    return;
-  model = get_string (msg, o, "model", &bad);
-  if (!bad && model == NULL)
-    model = get_string (msg, o, "name", &bad);
-  if (bad)
-    return;
-  if (model == NULL || model[0] == '\0')
-    {
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, _("“model” is required"));
-      return;
-    }
-  if (!hearth_store_remove (hearth_context_get_store (self->context), model, NULL, &error))
-    {
-      reply_store_error (msg, error, model);
-      return;
-    }
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-}
-
-typedef void (*RouteFunc) (HearthServer *self, SoupServerMessage *msg);
 
 static const struct {
   const char *path;
-  RouteFunc func;
+  HearthServerRoute func;
 } routes[] = {
   { "/", route_root },
   { "/api/version", route_version },
-  { "/api/tags", route_tags },
-  { "/api/copy", route_copy },
-  { "/api/delete", route_delete },
+  { "/api/tags", hearth_server_route_tags },
+  { "/api/copy", hearth_server_route_copy },
+  { "/api/delete", hearth_server_route_delete },
 };
 
 /* The largest request body taken: a chat with a few images as base64
@@ -401,7 +249,7 @@ handle_early (SoupServer        *soup,
 
       soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
+      hearth_server_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
       return;
     }
   g_signal_connect (msg, "got-chunk", G_CALLBACK (body_chunk), NULL);
@@ -423,7 +271,7 @@ handle (SoupServer        *soup,
       g_autofree char *limit = g_format_size (MAX_BODY);
       g_autofree char *too_large = g_strdup_printf (_("The request is larger than Hearth takes (%s)"), limit);
 
-      reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, too_large);
+      hearth_server_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, too_large);
       return;
     }
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
@@ -434,7 +282,7 @@ handle (SoupServer        *soup,
       }
   /* Translators: a path the server has no answer for */
   text = g_strdup_printf (_("Hearth has no endpoint %s"), path);
-  reply_error (msg, SOUP_STATUS_NOT_FOUND, text);
+  hearth_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, text);
 }
 
 /* ---- the server ------------------------------------------------------------ */
