@@ -126,6 +126,7 @@ source_label (HearthChatSettings  *self,
     {
     case HEARTH_SETTING_CHAT:
     case HEARTH_SETTING_REPLY:
+    case HEARTH_SETTING_REQUEST:
       return _("This chat’s");
     case HEARTH_SETTING_MODEL:
       return self->is_profile ? _("The profile’s") : _("The model’s");

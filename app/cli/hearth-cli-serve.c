@@ -52,6 +52,18 @@ hearth_cli_serve (HearthContext          *context,
       return 2;
     }
   server = hearth_server_new (context);
+  if (g_getenv ("HEARTH_MAX_QUEUE") != NULL && g_getenv ("HEARTH_MAX_QUEUE")[0] != '\0')
+    {
+      guint64 n;
+
+      if (!g_ascii_string_to_unsigned (g_getenv ("HEARTH_MAX_QUEUE"), 10, 1, 100000, &n, NULL))
+        {
+          fprintf (err, _("hearth serve: HEARTH_MAX_QUEUE must be a number of replies from 1 to 100000, not “%s”\n"),
+                   g_getenv ("HEARTH_MAX_QUEUE"));
+          return 2;
+        }
+      hearth_server_set_max_queue (server, (guint) n);
+    }
   if (!hearth_server_listen (server, host, port, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))

@@ -348,6 +348,8 @@ source_id (HearthSettingSource source)
       return "chat";
     case HEARTH_SETTING_REPLY:
       return "reply";
+    case HEARTH_SETTING_REQUEST:
+      return "request";
     case HEARTH_SETTING_DEFAULT:
     default:
       return "default";

@@ -58,6 +58,8 @@ hearth_setting_source_to_string (HearthSettingSource source)
       return _("this chat");
     case HEARTH_SETTING_REPLY:
       return _("this reply");
+    case HEARTH_SETTING_REQUEST:
+      return _("the request");
     case HEARTH_SETTING_DEFAULT:
     default:
       return _("the default");
@@ -169,7 +171,7 @@ hearth_settings_apply_json (HearthSettings       *self,
           if (text != NULL && hearth_options_set (&options, name, text, &local))
             g_ptr_array_add (set, (gpointer) name);
           else if (g_error_matches (local, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_UNKNOWN)
-                   && source == HEARTH_SETTING_MODEL)
+                   && (source == HEARTH_SETTING_MODEL || source == HEARTH_SETTING_REQUEST))
             g_debug ("%s (from %s) is not a setting Hearth uses; left out", name, level_name (source));
           else if (local != NULL)
             {

@@ -27,6 +27,7 @@ typedef enum
   HEARTH_SETTING_MODEL,         /* the model's (or profile's) params layer */
   HEARTH_SETTING_CHAT,          /* this chat's settings */
   HEARTH_SETTING_REPLY,         /* this one reply ("write again with…") */
+  HEARTH_SETTING_REQUEST,       /* a request of an API client's (`hearth serve`) */
 } HearthSettingSource;
 
 typedef struct _HearthSettings HearthSettings;
@@ -39,7 +40,9 @@ void hearth_settings_free (HearthSettings *self);
  * message naming the parameter and the level, and nothing of @params is
  * applied. Parameters Hearth does not use (num_gpu, use_mmap …) are kept
  * out of the options, without an error, from a model's layer (a model from
- * Ollama may set them); a chat's or a reply's are refused. */
+ * Ollama may set them) and from an API client's request (clients written
+ * for Ollama send them, and Ollama ignores what it does not know); a
+ * chat's or a reply's are refused. */
 gboolean hearth_settings_apply_json (HearthSettings       *self,
                                      JsonObject           *params,
                                      HearthSettingSource   source,

@@ -46,6 +46,10 @@ typedef struct
   GAsyncQueue *queue;
   guint busy;                   /* requests queued or under way */
   guint unload_id;
+  int keep_alive;               /* the last request's (HEARTH_KEEP_ALIVE_ENGINE: the engine's) */
+  gint64 expires_at;            /* when unload_id fires (real time, µs); 0: none set */
+  guint n_ctx;                  /* the context of its last reply */
+  HearthBackend backend;        /* what ran it (HEARTH_BACKEND_AUTO before a reply) */
   GPtrArray *running;           /* HearthGeneration, asked and not finished */
   HearthEngine *engine;
 
@@ -753,6 +757,7 @@ loaded_new (HearthEngine *engine,
 
 static void on_generation_finished (HearthGeneration *generation,
                                     Loaded           *lm);
+static void schedule_unload (Loaded *lm);
 
 /* Ends the thread (after its current job) and frees everything. */
 static void
@@ -789,14 +794,37 @@ static void
 on_generation_finished (HearthGeneration *generation,
                         Loaded           *lm)
 {
-  int keep_alive = lm->engine->keep_alive;
+  const HearthGenerationStats *stats = hearth_generation_get_stats (generation);
 
   g_signal_handlers_disconnect_by_func (generation, on_generation_finished, lm);
+  if (stats->n_ctx > 0)
+    {
+      lm->n_ctx = stats->n_ctx;
+      lm->backend = stats->backend;
+    }
   g_ptr_array_remove (lm->running, generation);
   lm->busy--;
-  if (lm->busy > 0 || keep_alive < 0)
-    return;
+  if (lm->busy == 0)
+    schedule_unload (lm);
+}
+
+static int
+keep_alive_of (Loaded *lm)
+{
+  return lm->keep_alive == HEARTH_KEEP_ALIVE_ENGINE ? lm->engine->keep_alive : lm->keep_alive;
+}
+
+/* Sets the timer that unloads an idle model after its keep-alive. */
+static void
+schedule_unload (Loaded *lm)
+{
+  int keep_alive = keep_alive_of (lm);
+
   g_clear_handle_id (&lm->unload_id, g_source_remove);
+  lm->expires_at = 0;
+  if (keep_alive < 0)
+    return;
+  lm->expires_at = g_get_real_time () + (gint64) keep_alive * G_USEC_PER_SEC;
   if (keep_alive == 0)
     lm->unload_id = g_idle_add (unload_cb, lm);
   else
@@ -822,6 +850,8 @@ hearth_engine_generate (HearthEngine        *self,
       g_hash_table_insert (self->models, lm->path, lm);
     }
   g_clear_handle_id (&lm->unload_id, g_source_remove);
+  lm->expires_at = 0;
+  lm->keep_alive = request->keep_alive;
   lm->busy++;
   g_ptr_array_add (lm->running, g_object_ref (generation));
   g_signal_connect (generation, "finished", G_CALLBACK (on_generation_finished), lm);
@@ -877,6 +907,59 @@ hearth_engine_unload_idle (HearthEngine *self)
 {
   g_return_if_fail (HEARTH_IS_ENGINE (self));
   g_hash_table_foreach_remove (self->models, is_idle, NULL);
+}
+
+static void
+loaded_model_free (HearthLoadedModel *m)
+{
+  g_free (m->path);
+  g_free (m);
+}
+
+GPtrArray *
+hearth_engine_list_loaded (HearthEngine *self)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) loaded_model_free);
+  GHashTableIter iter;
+  Loaded *lm;
+
+  g_return_val_if_fail (HEARTH_IS_ENGINE (self), list);
+
+  g_hash_table_iter_init (&iter, self->models);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &lm))
+    {
+      HearthLoadedModel *m = g_new0 (HearthLoadedModel, 1);
+      int keep_alive = keep_alive_of (lm);
+
+      m->path = g_strdup (lm->path);
+      m->busy = lm->busy > 0;
+      if (keep_alive < 0)
+        m->expires_at = G_MAXINT64;
+      else if (lm->busy > 0 || lm->expires_at == 0)
+        m->expires_at = g_get_real_time () + (gint64) keep_alive * G_USEC_PER_SEC;
+      else
+        m->expires_at = lm->expires_at;
+      m->n_ctx = lm->n_ctx;
+      m->backend = lm->backend;
+      g_ptr_array_add (list, m);
+    }
+  return list;
+}
+
+void
+hearth_engine_unload (HearthEngine *self,
+                      const char   *path)
+{
+  Loaded *lm;
+
+  g_return_if_fail (HEARTH_IS_ENGINE (self));
+
+  lm = g_hash_table_lookup (self->models, path);
+  if (lm == NULL)
+    return;
+  lm->keep_alive = 0;
+  if (lm->busy == 0)
+    g_hash_table_remove (self->models, path);
 }
 
 HearthEngine *

@@ -9,8 +9,10 @@
  *
  * Residency, as Ollama's keep_alive: a model stays loaded for
  * "keep-alive" seconds after its last reply (default 300; 0 unloads at
- * once, a negative value keeps it until the engine goes). Requests for the
- * same model share it, whichever chat they come from.
+ * once, a negative value keeps it until the engine goes); a request's own
+ * keep_alive (an API client's) holds for its model after that request, as
+ * Ollama's does. Requests for the same model share it, whichever chat or
+ * client they come from.
  *
  * The prompt is the conversation through the model's chat template; a model
  * without one (a base model such as stories260K) continues the text of the
@@ -55,6 +57,26 @@ void hearth_engine_set_max_sessions (HearthEngine *self,
 
 /* How many models are loaded (or loading) now. */
 guint hearth_engine_get_n_loaded (HearthEngine *self);
+/* A model loaded now (hearth_engine_list_loaded ()). */
+typedef struct
+{
+  char *path;                   /* the GGUF file */
+  gboolean busy;                /* a request is queued or under way */
+  gint64 expires_at;            /* when it will be unloaded if nothing more is asked of it
+                                   (UNIX time, µs); G_MAXINT64: not while the engine lives */
+  guint n_ctx;                  /* the context of its last reply (0: none yet) */
+  HearthBackend backend;        /* what ran its last reply (HEARTH_BACKEND_AUTO: none yet) */
+} HearthLoadedModel;
+
+/* The models loaded (or loading) now, as HearthLoadedModel. */
+GPtrArray *hearth_engine_list_loaded (HearthEngine *self);
+
+/* Unloads the model of @path now if it is idle, else as soon as the
+ * requests for it are answered (Ollama's keep_alive 0). Nothing if it is
+ * not loaded. */
+void hearth_engine_unload (HearthEngine *self,
+                           const char   *path);
+
 /* Unloads every model that has no request under way. */
 void hearth_engine_unload_idle (HearthEngine *self);
 

@@ -220,6 +220,7 @@ hearth_request_new (const char *model_path,
   request->roles = g_ptr_array_new_with_free_func (g_free);
   request->contents = g_ptr_array_new_with_free_func (g_free);
   hearth_options_init (&request->options);
+  request->keep_alive = HEARTH_KEEP_ALIVE_ENGINE;
   return request;
 }
 
@@ -233,6 +234,7 @@ hearth_request_copy (const HearthRequest *request)
   copy = hearth_request_new (request->model_path, request->session);
   copy->backend = request->backend;
   copy->raw = request->raw;
+  copy->keep_alive = request->keep_alive;
   copy->prompt = g_strdup (request->prompt);
   copy->template_text = g_strdup (request->template_text);
   for (guint i = 0; i < request->roles->len; i++)

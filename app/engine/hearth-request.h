@@ -89,7 +89,13 @@ typedef struct
                                    (benchmarks: exactly num_predict tokens) */
   gboolean read_again;          /* read the whole prompt, reusing none of the cache
                                    (benchmarks: every repetition the same work) */
+  int keep_alive;               /* seconds the model stays loaded after this reply, as
+                                   Ollama's keep_alive (0: unloaded at once, < 0: until
+                                   the engine goes); HEARTH_KEEP_ALIVE_ENGINE: the
+                                   engine's own (hearth_engine_set_keep_alive ()) */
 } HearthRequest;
+
+#define HEARTH_KEEP_ALIVE_ENGINE G_MININT
 
 HearthRequest *hearth_request_new (const char *model_path,
                                    const char *session);

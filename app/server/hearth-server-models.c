@@ -12,10 +12,9 @@
 #include "hearth-server-private.h"
 #include "hearth-store.h"
 
-/* A model as /api/tags lists it (Ollama's ListModelResponse). */
-static void
-add_tag (JsonBuilder            *b,
-         const HearthStoreModel *m)
+void
+hearth_server_add_model (JsonBuilder            *b,
+                         const HearthStoreModel *m)
 {
   g_autoptr (HearthGguf) gguf = m->model_path != NULL ? hearth_gguf_open (m->model_path, NULL) : NULL;
   const HearthModelInfo *info = gguf != NULL ? hearth_gguf_get_model_info (gguf, NULL) : NULL;
@@ -57,7 +56,6 @@ add_tag (JsonBuilder            *b,
   json_builder_set_member_name (b, "quantization_level");
   json_builder_add_string_value (b, info != NULL && info->file_type != NULL ? info->file_type : "");
   json_builder_end_object (b);
-  json_builder_end_object (b);
 }
 
 void
@@ -81,7 +79,10 @@ hearth_server_route_tags (HearthServer      *self,
   json_builder_set_member_name (b, "models");
   json_builder_begin_array (b);
   for (guint i = 0; i < models->len; i++)
-    add_tag (b, models->pdata[i]);
+    {
+      hearth_server_add_model (b, models->pdata[i]);
+      json_builder_end_object (b);
+    }
   json_builder_end_array (b);
   json_builder_end_object (b);
   node = json_builder_get_root (b);

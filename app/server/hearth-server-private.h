@@ -12,7 +12,9 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "hearth-request.h"
 #include "hearth-server.h"
+#include "hearth-store.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +25,9 @@ struct _HearthServer
   HearthContext *context;
   SoupServer *soup;
   gboolean public;
+  guint n_waiting;      /* replies asked for and not yet finished */
+  guint max_waiting;    /* past it, 503 (HEARTH_MAX_QUEUE) */
+  GHashTable *streams;  /* HearthServerStream under way (the server's own) */
 };
 
 typedef void (*HearthServerRoute) (HearthServer      *self,
@@ -61,7 +66,110 @@ void hearth_server_reply_store_error (SoupServerMessage *msg,
                                       const GError      *error,
                                       const char        *name);
 
+/* An answer written a piece at a time, from the server's main context,
+ * while the request's message is held (paused): nothing is sent until the
+ * first piece, so that what fails before it still gets its own status and
+ * a whole answer (hearth_server_stream_reply ()). The client going away —
+ * seen when a write fails, and by looking at the connection every quarter
+ * of a second while nothing is written — cancels the stream's cancellable,
+ * and from then on the message is never touched again. The server frees
+ * the streams still under way when it goes. */
+typedef struct _HearthServerStream HearthServerStream;
+
+HearthServerStream *hearth_server_stream_new (HearthServer      *server,
+                                              SoupServerMessage *msg);
+/* Cancelled when the client goes (or the server stops). Borrowed. */
+GCancellable *hearth_server_stream_get_cancellable (HearthServerStream *stream);
+/* Whether a piece has been written (the status and headers are sent). */
+gboolean hearth_server_stream_has_started (HearthServerStream *stream);
+/* Writes @len bytes of @data; the first piece sends status 200 with
+ * @content_type, chunked. Nothing after the client went. */
+void hearth_server_stream_write (HearthServerStream *stream,
+                                 const char         *content_type,
+                                 const char         *data,
+                                 gsize               len);
+/* The whole answer, @node (NULL: none) with @status, where nothing has
+ * been written; then as hearth_server_stream_end (). */
+void hearth_server_stream_reply (HearthServerStream *stream,
+                                 guint               status,
+                                 JsonNode           *node);
+/* Ends the answer (the last chunk) and frees @stream. */
+void hearth_server_stream_end (HearthServerStream *stream);
+
+/* Whether another reply may wait for the engine: if not, a 503 has been
+ * given (by @error_func, in the route's own shape). Each TRUE is paired
+ * with hearth_server_release_slot (). */
+typedef void (*HearthServerErrorFunc) (SoupServerMessage *msg,
+                                       guint              status,
+                                       const char        *message);
+gboolean hearth_server_take_slot (HearthServer          *self,
+                                  SoupServerMessage     *msg,
+                                  HearthServerErrorFunc  error_func);
+void hearth_server_release_slot (HearthServer *self);
+
+/* hearth-server-generate.c: replies, in each API's shape */
+typedef enum {
+  HEARTH_API_OLLAMA_CHAT,         /* /api/chat: NDJSON, "message" */
+  HEARTH_API_OLLAMA_GENERATE,     /* /api/generate: NDJSON, "response" */
+  HEARTH_API_OPENAI_CHAT,         /* /v1/chat/completions: SSE, "delta" */
+  HEARTH_API_OPENAI_COMPLETION,   /* /v1/completions: SSE, "text" */
+} HearthServerApi;
+
+/* The request for model @name of the store, as `hearth run` makes it: the
+ * model's own layers (a profile's system prompt, parameters, template,
+ * messages) under @options (a request's "options", NULL: none; what Hearth
+ * does not use is left out) and @system (NULL: the model's). NULL after
+ * an answer in @api's shape (400 for a bad option, 404 for no such model). */
+HearthRequest *hearth_server_make_request (HearthServer      *self,
+                                           SoupServerMessage *msg,
+                                           HearthServerApi    api,
+                                           const char        *name,
+                                           JsonObject        *options,
+                                           const char        *system);
+/* The rest of the model's layers that hearth_server_make_request () read
+ * (system prompt, example messages, template, stop strings) into
+ * @request, once its messages are in. */
+void hearth_server_apply_model (SoupServerMessage *msg,
+                                HearthRequest     *request);
+/* Answers @msg with @request's reply (taken) in @api's shape: streamed
+ * (@stream) or whole; @include_usage: OpenAI's usage chunk at the end. */
+void hearth_server_reply (HearthServer      *self,
+                          SoupServerMessage *msg,
+                          HearthServerApi    api,
+                          const char        *name,
+                          HearthRequest     *request,
+                          gboolean           stream,
+                          gboolean           include_usage);
+/* An error in @api's shape. */
+void hearth_server_reply_api_error (SoupServerMessage *msg,
+                                    HearthServerApi    api,
+                                    guint              status,
+                                    const char        *message);
+/* Ollama's keep_alive @node (NULL: absent) in seconds into *@seconds
+ * (HEARTH_KEEP_ALIVE_ENGINE where absent), or a 400 in @api's shape. */
+gboolean hearth_server_read_keep_alive (SoupServerMessage *msg,
+                                        HearthServerApi    api,
+                                        JsonNode          *node,
+                                        int               *seconds);
+void hearth_server_route_chat (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_generate (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_ps (HearthServer *self, SoupServerMessage *msg);
+
+/* hearth-server-openai.c: OpenAI's /v1 */
+void hearth_server_route_openai_chat (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_openai_completions (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_openai_models (HearthServer *self, SoupServerMessage *msg);
+/* {"error": {"message", "type", "param", "code"}} as OpenAI answers. */
+void hearth_server_reply_openai_error (SoupServerMessage *msg,
+                                       guint              status,
+                                       const char        *message);
+
 /* hearth-server-models.c */
+/* Begins an object for @m as /api/tags lists it (Ollama's
+ * ListModelResponse: name, model, modified_at, size, digest, details),
+ * left open for more members. */
+void hearth_server_add_model (JsonBuilder            *b,
+                              const HearthStoreModel *m);
 void hearth_server_route_tags (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_copy (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_delete (HearthServer *self, SoupServerMessage *msg);

@@ -203,6 +203,12 @@ static const struct {
   { "/api/tags", hearth_server_route_tags },
   { "/api/copy", hearth_server_route_copy },
   { "/api/delete", hearth_server_route_delete },
+  { "/api/chat", hearth_server_route_chat },
+  { "/api/generate", hearth_server_route_generate },
+  { "/api/ps", hearth_server_route_ps },
+  { "/v1/chat/completions", hearth_server_route_openai_chat },
+  { "/v1/completions", hearth_server_route_openai_completions },
+  { "/v1/models", hearth_server_route_openai_models },
 };
 
 /* The largest request body taken: a chat with a few images as base64
@@ -274,6 +280,12 @@ handle (SoupServer        *soup,
       hearth_server_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, too_large);
       return;
     }
+  /* /v1/models/ID: one model (an ID may hold a "/": "hf.co/user/repo:tag") */
+  if (g_str_has_prefix (path, "/v1/models/"))
+    {
+      hearth_server_route_openai_models (self, msg);
+      return;
+    }
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
     if (g_str_equal (path, routes[i].path))
       {
@@ -283,6 +295,204 @@ handle (SoupServer        *soup,
   /* Translators: a path the server has no answer for */
   text = g_strdup_printf (_("Hearth has no endpoint %s"), path);
   hearth_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, text);
+}
+
+/* ---- streams --------------------------------------------------------------- */
+
+struct _HearthServerStream
+{
+  HearthServer *server;     /* not a reference: the server frees its streams */
+  SoupServerMessage *msg;   /* a reference */
+  GCancellable *cancellable;
+  gboolean started;
+  gboolean gone;            /* the client went: the message is not touched again */
+  gboolean soup_done;       /* libsoup said finished or disconnected */
+  guint watch_id;
+};
+
+static void
+stream_gone (HearthServerStream *stream)
+{
+  if (stream->gone)
+    return;
+  stream->gone = TRUE;
+  g_cancellable_cancel (stream->cancellable);
+}
+
+static void
+stream_soup_done (SoupServerMessage  *msg,
+                  HearthServerStream *stream)
+{
+  stream->soup_done = TRUE;
+  stream_gone (stream);
+}
+
+/* Whether the client closed the connection: a paused message has no I/O,
+ * so libsoup would learn of it only at the next write. */
+static gboolean
+stream_watch (gpointer data)
+{
+  HearthServerStream *stream = data;
+  GSocket *socket = soup_server_message_get_socket (stream->msg);
+  GIOCondition cond;
+
+  if (socket == NULL)
+    return G_SOURCE_CONTINUE;
+  cond = g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
+  if (cond & (G_IO_HUP | G_IO_ERR))
+    stream_gone (stream);
+  else if (cond & G_IO_IN)
+    {
+      char byte;
+      GInputVector v = { &byte, 1 };
+      int flags = G_SOCKET_MSG_PEEK;
+      gssize n = g_socket_receive_message (socket, NULL, &v, 1, NULL, NULL, &flags, NULL, NULL);
+
+      if (n == 0)
+        stream_gone (stream);
+    }
+  if (stream->gone)
+    {
+      stream->watch_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+HearthServerStream *
+hearth_server_stream_new (HearthServer      *server,
+                          SoupServerMessage *msg)
+{
+  HearthServerStream *stream = g_new0 (HearthServerStream, 1);
+
+  stream->server = server;
+  stream->msg = g_object_ref (msg);
+  stream->cancellable = g_cancellable_new ();
+  g_signal_connect (msg, "finished", G_CALLBACK (stream_soup_done), stream);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (stream_soup_done), stream);
+  soup_server_message_pause (msg);
+  stream->watch_id = g_timeout_add (250, stream_watch, stream);
+  g_hash_table_add (server->streams, stream);
+  return stream;
+}
+
+GCancellable *
+hearth_server_stream_get_cancellable (HearthServerStream *stream)
+{
+  return stream->cancellable;
+}
+
+gboolean
+hearth_server_stream_has_started (HearthServerStream *stream)
+{
+  return stream->started;
+}
+
+void
+hearth_server_stream_write (HearthServerStream *stream,
+                            const char         *content_type,
+                            const char         *data,
+                            gsize               len)
+{
+  SoupMessageBody *body;
+
+  if (stream->gone)
+    return;
+  body = soup_server_message_get_response_body (stream->msg);
+  if (!stream->started)
+    {
+      SoupMessageHeaders *headers = soup_server_message_get_response_headers (stream->msg);
+
+      stream->started = TRUE;
+      soup_server_message_set_status (stream->msg, SOUP_STATUS_OK, NULL);
+      soup_message_headers_set_content_type (headers, content_type, NULL);
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+      soup_message_headers_replace (headers, "Cache-Control", "no-cache");
+      soup_message_body_set_accumulate (body, FALSE);
+    }
+  soup_message_body_append (body, SOUP_MEMORY_COPY, data, len);
+  soup_server_message_unpause (stream->msg);
+}
+
+static void
+stream_free (HearthServerStream *stream)
+{
+  g_clear_handle_id (&stream->watch_id, g_source_remove);
+  g_signal_handlers_disconnect_by_data (stream->msg, stream);
+  g_clear_object (&stream->msg);
+  g_clear_object (&stream->cancellable);
+  g_free (stream);
+}
+
+/* Lets libsoup end a message whose client went without its knowing: the
+ * write fails and the connection is closed. */
+static void
+stream_let_go (HearthServerStream *stream)
+{
+  if (stream->soup_done)
+    return;
+  if (!stream->started)
+    soup_server_message_set_status (stream->msg, SOUP_STATUS_BAD_REQUEST, NULL);
+  else
+    soup_message_body_complete (soup_server_message_get_response_body (stream->msg));
+  soup_server_message_unpause (stream->msg);
+}
+
+void
+hearth_server_stream_reply (HearthServerStream *stream,
+                            guint               status,
+                            JsonNode           *node)
+{
+  if (stream->gone)
+    stream_let_go (stream);
+  else if (stream->started)
+    {
+      soup_message_body_complete (soup_server_message_get_response_body (stream->msg));
+      soup_server_message_unpause (stream->msg);
+    }
+  else
+    {
+      if (node != NULL)
+        hearth_server_reply_json (stream->msg, status, node);
+      else
+        soup_server_message_set_status (stream->msg, status, NULL);
+      soup_server_message_unpause (stream->msg);
+    }
+  g_hash_table_remove (stream->server->streams, stream);
+}
+
+void
+hearth_server_stream_end (HearthServerStream *stream)
+{
+  hearth_server_stream_reply (stream, SOUP_STATUS_OK, NULL);
+}
+
+gboolean
+hearth_server_take_slot (HearthServer          *self,
+                         SoupServerMessage     *msg,
+                         HearthServerErrorFunc  error_func)
+{
+  g_autofree char *text = NULL;
+
+  if (self->n_waiting < self->max_waiting)
+    {
+      self->n_waiting++;
+      return TRUE;
+    }
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+  text = g_strdup_printf (ngettext ("Hearth is busy: %u reply is being written or waiting; try again in a moment",
+                                    "Hearth is busy: %u replies are being written or waiting; try again in a moment",
+                                    self->n_waiting),
+                          self->n_waiting);
+  error_func (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, text);
+  return FALSE;
+}
+
+void
+hearth_server_release_slot (HearthServer *self)
+{
+  g_return_if_fail (self->n_waiting > 0);
+  self->n_waiting--;
 }
 
 /* ---- the server ------------------------------------------------------------ */
@@ -392,6 +602,14 @@ hearth_server_get_url (HearthServer *self)
   return url;
 }
 
+void
+hearth_server_set_max_queue (HearthServer *self,
+                             guint         n)
+{
+  g_return_if_fail (HEARTH_IS_SERVER (self));
+  self->max_waiting = MAX (n, 1);
+}
+
 gboolean
 hearth_server_is_public (HearthServer *self)
 {
@@ -403,8 +621,18 @@ hearth_server_dispose (GObject *object)
 {
   HearthServer *self = HEARTH_SERVER (object);
 
+  if (self->streams != NULL)
+    {
+      GHashTableIter iter;
+      HearthServerStream *stream;
+
+      g_hash_table_iter_init (&iter, self->streams);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &stream, NULL))
+        g_cancellable_cancel (stream->cancellable);
+    }
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
+  g_clear_pointer (&self->streams, g_hash_table_unref);
   g_clear_object (&self->soup);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (hearth_server_parent_class)->dispose (object);
@@ -419,6 +647,8 @@ hearth_server_class_init (HearthServerClass *klass)
 static void
 hearth_server_init (HearthServer *self)
 {
+  self->streams = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) stream_free, NULL);
+  self->max_waiting = HEARTH_SERVER_DEFAULT_MAX_QUEUE;
   self->soup = soup_server_new ("server-header", "Hearth/" PACKAGE_VERSION " ", NULL);
   soup_server_add_early_handler (self->soup, NULL, handle_early, self, NULL);
   soup_server_add_handler (self->soup, NULL, handle, self, NULL);

@@ -17,6 +17,10 @@ G_BEGIN_DECLS
 
 #define HEARTH_SERVER_DEFAULT_PORT 11434
 
+/* Replies being written or waiting for the engine, at most (past them:
+ * 503); HEARTH_MAX_QUEUE changes it for `hearth serve`. */
+#define HEARTH_SERVER_DEFAULT_MAX_QUEUE 64
+
 #define HEARTH_SERVER_ERROR (hearth_server_error_quark ())
 GQuark hearth_server_error_quark (void);
 
@@ -48,6 +52,11 @@ gboolean hearth_server_listen (HearthServer  *self,
 
 /* "http://127.0.0.1:11434/" as it listens, or NULL before. */
 char *hearth_server_get_url (HearthServer *self);
+
+/* Replies being written or waiting at most; past them a request is
+ * refused with 503 (HEARTH_SERVER_DEFAULT_MAX_QUEUE until set). */
+void hearth_server_set_max_queue (HearthServer *self,
+                                  guint         n);
 
 /* Whether it listens beyond this computer (not on a loopback address). */
 gboolean hearth_server_is_public (HearthServer *self);
