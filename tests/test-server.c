@@ -518,6 +518,230 @@ test_command (void)
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
 }
 
+/* Every reply route refuses what is wrong with a request with a 4xx that
+ * says what (in OpenAI's shape on /v1), before any model is loaded. */
+static void
+test_bad_requests (void)
+{
+  static const struct {
+    const char *path;
+    const char *body;
+    guint status;
+    const char *says;     /* in the message */
+  } cases[] = {
+    { "api/chat", "{\"model\":\"tiny\",\"messages\":[", 400, "not valid JSON" },
+    { "api/chat", "[1,2]", 400, "JSON object" },
+    { "api/chat", "{\"messages\":[]}", 400, "model" },
+    { "api/chat", "{\"model\":42}", 400, "model" },
+    { "api/chat", "{\"model\":\"nothere\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 404, "nothere" },
+    { "api/chat", "{\"model\":\"../../etc/passwd\"}", 400, NULL },
+    { "api/chat", "{\"model\":\"tiny\",\"messages\":\"hi\"}", 400, "messages" },
+    { "api/chat", "{\"model\":\"tiny\",\"messages\":[\"hi\"]}", 400, "Message 1" },
+    { "api/chat", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}", 400, "role" },
+    { "api/chat", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":7}]}", 400, "content" },
+    { "api/chat", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"images\":[\"AAAA\"]}]}",
+      400, "images" },
+    { "api/chat", "{\"model\":\"tiny\",\"stream\":\"yes\"}", 400, "stream" },
+    { "api/chat", "{\"model\":\"tiny\",\"options\":[1]}", 400, "options" },
+    { "api/chat", "{\"model\":\"tiny\",\"options\":{\"temperature\":\"hot\"}}", 400, "temperature" },
+    { "api/chat", "{\"model\":\"tiny\",\"options\":{\"top_k\":-5.5}}", 400, "top_k" },
+    { "api/chat", "{\"model\":\"tiny\",\"keep_alive\":\"300\"}", 400, "keep_alive" },
+    { "api/chat", "{\"model\":\"tiny\",\"keep_alive\":true}", 400, "keep_alive" },
+    { "api/chat", "{\"model\":\"tiny\",\"format\":\"yaml\"}", 400, "format" },
+    { "api/chat", "{\"model\":\"tiny\",\"tools\":[{\"type\":\"function\"}]}", 400, "tools" },
+    { "api/chat", "{\"model\":\"tiny\",\"think\":true}", 400, "think" },
+    { "api/generate", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"raw\":true,\"system\":\"be nice\"}", 400, "raw" },
+    { "api/generate", "{\"model\":\"tiny\",\"prompt\":[\"hi\"]}", 400, "prompt" },
+    { "api/generate", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"suffix\":\"end\"}", 400, "suffix" },
+    { "api/generate", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"context\":[1,2,3]}", 400, "context" },
+    { "api/generate", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"images\":[\"AAAA\"]}", 400, "images" },
+    { "v1/chat/completions", "", 400, "body" },
+    { "v1/chat/completions", "{\"model\":\"tiny\"}", 400, "messages" },
+    { "v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[]}", 400, "messages" },
+    { "v1/chat/completions", "{\"model\":\"nothere\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 404,
+      "nothere" },
+    { "v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2}",
+      400, "“n”" },
+    { "v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+      "\"temperature\":\"hot\"}", 400, "temperature" },
+    { "v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":"
+      "[{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}", 400, "images" },
+    { "v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+      "\"stop\":[1]}", 400, "stop" },
+    { "v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+      "\"stream_options\":3}", 400, "stream_options" },
+    { "v1/completions", "{\"model\":\"tiny\",\"prompt\":[\"a\",\"b\"]}", 400, "prompt" },
+    { "v1/models/nothere", NULL, 404, "nothere" },
+  };
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  url = hearth_server_get_url (server);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *to = g_strconcat (url, cases[i].path, NULL);
+      g_auto (Reply) r = cases[i].body != NULL ? send_json (session, "POST", to, cases[i].body)
+                                               : fetch (session, "GET", to);
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *o;
+      const char *message;
+
+      g_test_message ("%s %s → %u", cases[i].path, cases[i].body != NULL ? cases[i].body : "", r.status);
+      g_assert_cmpuint (r.status, ==, cases[i].status);
+      g_assert_true (g_str_has_prefix (r.content_type, "application/json"));
+      o = parse_object (parser, r.body);
+      if (g_str_has_prefix (cases[i].path, "v1/"))
+        {
+          JsonObject *e = json_object_get_object_member (o, "error");
+
+          g_assert_nonnull (e);
+          message = json_object_get_string_member (e, "message");
+          g_assert_cmpstr (json_object_get_string_member (e, "type"), ==,
+                           cases[i].status == 404 ? "not_found_error" : "invalid_request_error");
+          g_assert_true (json_object_has_member (e, "param") && json_object_has_member (e, "code"));
+        }
+      else
+        message = json_object_get_string_member (o, "error");
+      g_assert_nonnull (message);
+      if (cases[i].says != NULL)
+        g_assert_nonnull (strstr (message, cases[i].says));
+      /* never the store's folder */
+      g_assert_null (strstr (message, tmp_dir));
+    }
+  /* none of it loaded a model */
+  g_assert_cmpuint (hearth_engine_get_n_loaded (hearth_context_get_engine (context)), ==, 0);
+}
+
+/* The wire: Ollama's NDJSON (a line an object, the last with done) and
+ * OpenAI's server-sent events (ending "data: [DONE]"), a reply that does
+ * not fit the context refused with 400 before anything is written, and a
+ * model whose file is damaged a 500 that says so. */
+static void
+test_streams (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *chat = NULL;
+  g_autofree char *openai = NULL;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  url = hearth_server_get_url (server);
+  chat = g_strconcat (url, "api/chat", NULL);
+  openai = g_strconcat (url, "v1/chat/completions", NULL);
+
+  {
+    g_auto (Reply) r = send_json (session, "POST", chat,
+                                  "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
+                                  "\"options\":{\"num_predict\":12,\"seed\":1,\"num_gpu\":99,\"use_mmap\":true}}");
+    g_autofree char *text = body_text (r.body);
+    g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+    guint n = g_strv_length (lines);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *last;
+
+    /* options Hearth does not use (num_gpu, use_mmap) are left out, as Ollama does */
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (r.content_type, ==, "application/x-ndjson");
+    g_assert_true (g_str_has_suffix (text, "}\n"));
+    g_assert_cmpuint (n, >=, 3);
+    for (guint i = 0; i + 1 < n; i++)
+      {
+        g_autoptr (JsonParser) p = json_parser_new ();
+        g_autoptr (GBytes) line = g_bytes_new (lines[i], strlen (lines[i]));
+        JsonObject *o = parse_object (p, line);
+
+        g_assert_cmpstr (json_object_get_string_member (o, "model"), ==, "tiny");
+        g_assert_true (g_str_has_suffix (json_object_get_string_member (o, "created_at"), "Z"));
+        g_assert_cmpint (json_object_get_boolean_member (o, "done"), ==, i + 2 == n);
+      }
+    {
+      g_autoptr (GBytes) line = g_bytes_new (lines[n - 2], strlen (lines[n - 2]));
+
+      last = parse_object (parser, line);
+      g_assert_cmpstr (json_object_get_string_member (last, "done_reason"), ==, "length");
+      g_assert_cmpint (json_object_get_int_member (last, "eval_count"), ==, 12);
+      g_assert_cmpint (json_object_get_int_member (last, "prompt_eval_count"), >, 0);
+      g_assert_cmpint (json_object_get_int_member (last, "total_duration"), >=,
+                       json_object_get_int_member (last, "eval_duration"));
+    }
+  }
+
+  {
+    g_auto (Reply) r = send_json (session, "POST", openai,
+                                  "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
+                                  "\"max_tokens\":5,\"stream\":true}");
+    g_autofree char *text = body_text (r.body);
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (r.content_type, ==, "text/event-stream");
+    g_assert_true (g_str_has_prefix (text, "data: {"));
+    g_assert_true (g_str_has_suffix (text, "\n\ndata: [DONE]\n\n"));
+    g_assert_nonnull (strstr (text, "\"finish_reason\":\"length\""));
+    g_assert_nonnull (strstr (text, "\"object\":\"chat.completion.chunk\""));
+  }
+
+  /* no room for the conversation: said, with a 400, not cut short */
+  {
+    g_autoptr (GString) long_text = g_string_new (NULL);
+    g_autofree char *body = NULL;
+
+    for (guint i = 0; i < 200; i++)
+      g_string_append (long_text, "once upon a time ");
+    body = g_strdup_printf ("{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}],"
+                            "\"options\":{\"num_ctx\":64}}", long_text->str);
+    {
+      g_auto (Reply) r = send_json (session, "POST", chat, body);
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *o;
+
+      g_assert_cmpuint (r.status, ==, 400);
+      o = parse_object (parser, r.body);
+      g_assert_nonnull (strstr (json_object_get_string_member (o, "error"), "num_ctx"));
+    }
+  }
+
+  /* a model whose weights are damaged: 500, and the engine's words */
+  {
+    HearthStore *store = hearth_context_get_store (context);
+    g_autofree char *path = hearth_store_get_model_path (store, "tiny", NULL);
+    g_autofree char *gguf = g_build_filename (tmp_dir, "tiny.gguf", NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+
+    g_assert_nonnull (path);
+    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    g_unlink (path);
+    g_assert_true (g_file_set_contents (path, data, (gssize) (len / 3), NULL));
+    hearth_engine_unload_idle (hearth_context_get_engine (context));
+    {
+      g_auto (Reply) r = send_json (session, "POST", openai,
+                                    "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *e;
+
+      g_assert_cmpuint (r.status, ==, 500);
+      e = json_object_get_object_member (parse_object (parser, r.body), "error");
+      g_assert_cmpstr (json_object_get_string_member (e, "type"), ==, "api_error");
+      g_test_message ("damaged: %s", json_object_get_string_member (e, "message"));
+      g_assert_nonnull (strstr (json_object_get_string_member (e, "message"), "“tiny”"));
+      g_assert_null (strstr (json_object_get_string_member (e, "message"), tmp_dir));
+    }
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -530,6 +754,8 @@ main (int    argc,
   g_test_add_func ("/server/parse-host", test_parse_host);
   g_test_add_func ("/server/endpoints", test_endpoints);
   g_test_add_func ("/server/store", test_store_routes);
+  g_test_add_func ("/server/bad-requests", test_bad_requests);
+  g_test_add_func ("/server/streams", test_streams);
   g_test_add_func ("/server/command", test_command);
   status = g_test_run ();
   remove_tree (tmp_dir);

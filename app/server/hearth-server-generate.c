@@ -232,6 +232,7 @@ typedef struct
   HearthServerStream *stream;
   HearthServerApi api;
   char *name;
+  char *model_path;           /* kept out of what a client is told */
   gboolean stream_text;       /* pieces as they come; else one answer at the end */
   gboolean include_usage;
   gboolean load_only;         /* an empty request: load (or unload) the model */
@@ -252,6 +253,7 @@ reply_free (Reply *r)
   hearth_server_release_slot (r->server);
   g_object_unref (r->server);
   g_free (r->name);
+  g_free (r->model_path);
   g_free (r->id);
   g_free (r);
 }
@@ -465,7 +467,14 @@ error_text (Reply            *r,
                               "does not cut it short without saying so: send fewer or shorter messages, or a "
                               "larger “num_ctx” in “options”"),
                             hearth_generation_get_stats (generation)->n_ctx);
-  return g_strdup (error->message);
+  {
+    /* the model's file is no business of a client's: its name instead */
+    GString *text = g_string_new (error->message);
+    g_autofree char *quoted = g_strdup_printf ("“%s”", r->name);
+
+    g_string_replace (text, r->model_path, quoted, 0);
+    return g_string_free (text, FALSE);
+  }
 }
 
 static void
@@ -572,6 +581,7 @@ hearth_server_reply (HearthServer      *self,
   r->server = g_object_ref (self);
   r->api = api;
   r->name = g_strdup (name);
+  r->model_path = g_strdup (request->model_path);
   r->stream_text = stream;
   r->include_usage = include_usage;
   r->started = g_get_monotonic_time ();
