@@ -16,6 +16,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _HearthServerAccess HearthServerAccess;
+
 struct _HearthServer
 {
   GObject parent_instance;
@@ -23,6 +25,7 @@ struct _HearthServer
   HearthContext *context;
   SoupServer *soup;
   gboolean public;
+  HearthServerAccess *access; /* NULL until a setter of hearth-server-access.c */
 };
 
 typedef void (*HearthServerRoute) (HearthServer      *self,
@@ -65,5 +68,15 @@ void hearth_server_reply_store_error (SoupServerMessage *msg,
 void hearth_server_route_tags (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_copy (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_delete (HearthServer *self, SoupServerMessage *msg);
+
+/* hearth-server-access.c: whether @msg (for @path) may go on to its
+ * route, from its headers alone (Host, Origin, Authorization); if not, it
+ * is answered (403, 401, or 204 for a CORS preflight). Called first by the
+ * early handler, so that an allowed Origin's CORS headers are on every
+ * answer, streamed ones too. */
+gboolean hearth_server_check_access (HearthServer      *self,
+                                     SoupServerMessage *msg,
+                                     const char        *path);
+void hearth_server_access_free (HearthServerAccess *access);
 
 G_END_DECLS
