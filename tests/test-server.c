@@ -14,6 +14,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "hearth-context.h"
@@ -518,6 +519,557 @@ test_command (void)
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
 }
 
+/* ---- who may talk to the server (hearth-server-access.c) ------------------- */
+
+typedef struct {
+  guint status;
+  SoupMessageHeaders *headers;  /* the response's */
+  GBytes *body;
+} Answer;
+
+static void
+answer_clear (Answer *a)
+{
+  g_clear_pointer (&a->headers, soup_message_headers_unref);
+  g_clear_pointer (&a->body, g_bytes_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Answer, answer_clear)
+
+/* @method @url with request headers given as name, value, …, NULL (a Host
+ * among them replaces the one libsoup would send), and the answer with its
+ * headers. */
+static Answer
+ask (SoupSession *session,
+     const char  *method,
+     const char  *url,
+     ...)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  Fetch f = { msg, NULL, FALSE };
+  Answer a = { 0 };
+  const char *name;
+  va_list args;
+
+  va_start (args, url);
+  while ((name = va_arg (args, const char *)) != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), name, va_arg (args, const char *));
+  va_end (args);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, fetched, &f);
+  while (!f.done)
+    g_main_context_iteration (NULL, TRUE);
+  a.status = soup_message_get_status (msg);
+  a.headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  a.body = f.body;
+  return a;
+}
+
+static const char *
+header_of (const Answer *a,
+           const char   *name)
+{
+  return soup_message_headers_get_one (a->headers, name);
+}
+
+/* The answer's {"error": "…"} (Ollama's shape), where its status is @status. */
+static char *
+ollama_error (const Answer *a,
+              guint         status)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+
+  g_assert_cmpuint (a->status, ==, status);
+  o = parse_object (parser, a->body);
+  return g_strdup (json_object_get_string_member (o, "error"));
+}
+
+/* The answer's {"error": {"message", "type", "param", "code"}} (OpenAI's
+ * shape): its message, where its status is @status and its type @type. */
+static char *
+openai_error (const Answer *a,
+              guint         status,
+              const char   *type)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o, *e;
+
+  g_assert_cmpuint (a->status, ==, status);
+  o = parse_object (parser, a->body);
+  e = json_object_get_object_member (o, "error");
+  g_assert_nonnull (e);
+  g_assert_cmpstr (json_object_get_string_member (e, "type"), ==, type);
+  g_assert_true (json_object_has_member (e, "param"));
+  g_assert_true (json_object_get_null_member (e, "param"));
+  g_assert_true (json_object_get_null_member (e, "code"));
+  return g_strdup (json_object_get_string_member (e, "message"));
+}
+
+/* A server on 127.0.0.1 (or @host) at a free port, its URL in *@url
+ * (through 127.0.0.1) and its port in *@port. */
+static HearthServer *
+start_server (HearthContext *context,
+              const char    *host,
+              char         **url,
+              guint16       *port)
+{
+  HearthServer *server = hearth_server_new (context);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *said = NULL;
+  g_autoptr (GUri) uri = NULL;
+
+  g_assert_true (hearth_server_listen (server, host, 0, &error));
+  g_assert_no_error (error);
+  said = hearth_server_get_url (server);
+  uri = g_uri_parse (said, G_URI_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  *port = (guint16) g_uri_get_port (uri);
+  *url = g_strdup_printf ("http://127.0.0.1:%u/", *port);
+  return server;
+}
+
+/* DNS rebinding: on loopback, a request for another host than this
+ * computer is refused (403), in OpenAI's shape under /v1/; this computer's
+ * names and addresses pass, with any port. Listening on every network, the
+ * Host is not looked at. */
+static void
+test_access_host (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *models = NULL;
+  guint16 port;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = start_server (context, "127.0.0.1", &url, &port);
+  version = g_strconcat (url, "api/version", NULL);
+  models = g_strconcat (url, "v1/models", NULL);
+
+  {
+    const char *refused[] = { "evil.example:11434", "evil.example", "localhost.evil.example",
+                              "127.0.0.1.evil.example", "8.8.8.8:11434", "[2001:db8::1]:80" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_auto (Answer) a = ask (session, "GET", version, "Host", refused[i], NULL);
+        g_autofree char *e = ollama_error (&a, 403);
+
+        if (strstr (e, refused[i]) == NULL)
+          g_error ("Host %s was refused with “%s”", refused[i], e);
+      }
+  }
+  {
+    g_auto (Answer) a = ask (session, "GET", models, "Host", "evil.example:11434", NULL);
+    g_autofree char *e = openai_error (&a, 403, "invalid_request_error");
+  }
+  {
+    g_autofree char *localhost = g_strdup_printf ("localhost:%u", port);
+    g_autofree char *ip = g_strdup_printf ("127.0.0.1:%u", port);
+    g_autofree char *ip6 = g_strdup_printf ("[::1]:%u", port);
+    g_autofree char *own = g_strdup_printf ("%s:%u", g_get_host_name (), port);
+    const char *allowed[] = { localhost, ip, ip6, own, "localhost", "LocalHost.", "[::1]", "127.1.2.3",
+                              "0.0.0.0:11434", "app.localhost:8080", "192.168.1.20:11434" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (allowed); i++)
+      {
+        g_auto (Answer) a = ask (session, "GET", version, "Host", allowed[i], NULL);
+
+        if (a.status != 200)
+          g_error ("Host %s was answered %u", allowed[i], a.status);
+      }
+  }
+
+  /* every network: no Host is refused */
+  {
+    g_autoptr (HearthServer) open = NULL;
+    g_autofree char *open_url = NULL;
+    g_autofree char *u = NULL;
+    guint16 open_port;
+
+    open = start_server (context, "0.0.0.0", &open_url, &open_port);
+    g_assert_true (hearth_server_is_public (open));
+    u = g_strconcat (open_url, "api/version", NULL);
+    {
+      g_auto (Answer) a = ask (session, "GET", u, "Host", "evil.example:11434", NULL);
+
+      g_assert_cmpuint (a.status, ==, 200);
+    }
+  }
+}
+
+/* CORS: no Origin (curl, programs) gets no CORS headers and is not
+ * refused; an allowed Origin is echoed with Vary, its preflight is 204 with
+ * the methods and headers; another is refused (403); HEARTH_ORIGINS's
+ * setter adds origins, with wildcards, or "*" for any. */
+static void
+test_access_cors (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = NULL;
+  g_autofree char *tags = NULL;
+  g_autofree char *copy = NULL;
+  guint16 port;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = start_server (context, "127.0.0.1", &url, &port);
+  tags = g_strconcat (url, "api/tags", NULL);
+  copy = g_strconcat (url, "api/copy", NULL);
+
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, NULL);
+
+    g_assert_cmpuint (a.status, ==, 200);
+    g_assert_null (header_of (&a, "Access-Control-Allow-Origin"));
+    g_assert_null (header_of (&a, "Vary"));
+  }
+  {
+    const char *allowed[] = { "http://localhost", "http://localhost:3000", "https://127.0.0.1:8443",
+                              "http://0.0.0.0:8080", "app://obsidian.md", "file://", "tauri://localhost",
+                              "vscode-webview://1abc", "vscode-file://vscode-app", "HTTP://LOCALHOST:3000" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (allowed); i++)
+      {
+        g_auto (Answer) a = ask (session, "GET", tags, "Origin", allowed[i], NULL);
+
+        if (a.status != 200)
+          g_error ("Origin %s was answered %u", allowed[i], a.status);
+        g_assert_cmpstr (header_of (&a, "Access-Control-Allow-Origin"), ==, allowed[i]);
+        g_assert_true (soup_message_headers_header_contains (a.headers, "Vary", "Origin"));
+      }
+  }
+  {
+    const char *refused[] = { "https://evil.example", "http://localhost.evil.example",
+                              "http://127.0.0.1.evil.example", "chrome-extension://abcdef", "null" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_auto (Answer) a = ask (session, "GET", tags, "Origin", refused[i], NULL);
+        g_autofree char *e = ollama_error (&a, 403);
+
+        g_assert_nonnull (strstr (e, "HEARTH_ORIGINS"));
+        g_assert_null (header_of (&a, "Access-Control-Allow-Origin"));
+      }
+  }
+
+  /* a preflight: 204, and nothing of the route (no copy made) */
+  {
+    g_auto (Answer) a = ask (session, "OPTIONS", copy, "Origin", "http://localhost:5173",
+                             "Access-Control-Request-Method", "POST",
+                             "Access-Control-Request-Headers", "content-type,authorization", NULL);
+
+    g_assert_cmpuint (a.status, ==, 204);
+    g_assert_cmpstr (header_of (&a, "Access-Control-Allow-Origin"), ==, "http://localhost:5173");
+    g_assert_true (soup_message_headers_header_contains (a.headers, "Access-Control-Allow-Methods", "POST"));
+    g_assert_true (soup_message_headers_header_contains (a.headers, "Access-Control-Allow-Methods", "DELETE"));
+    g_assert_true (soup_message_headers_header_contains (a.headers, "Access-Control-Allow-Headers", "Authorization"));
+    g_assert_true (soup_message_headers_header_contains (a.headers, "Access-Control-Allow-Headers", "Content-Type"));
+    g_assert_true (soup_message_headers_header_contains (a.headers, "Access-Control-Allow-Headers",
+                                                         "X-Stainless-Retry-Count"));
+    g_assert_cmpstr (header_of (&a, "Access-Control-Max-Age"), ==, "43200");
+    g_assert_true (soup_message_headers_header_contains (a.headers, "Vary", "Origin"));
+    g_assert_cmpuint (g_bytes_get_size (a.body), ==, 0);
+  }
+  {
+    g_auto (Answer) a = ask (session, "OPTIONS", copy, "Origin", "https://evil.example",
+                             "Access-Control-Request-Method", "POST", NULL);
+    g_autofree char *e = ollama_error (&a, 403);
+
+    g_assert_null (header_of (&a, "Access-Control-Allow-Methods"));
+  }
+
+  /* HEARTH_ORIGINS: with wildcards, beside the defaults */
+  hearth_server_set_origins (server, " chrome-extension://* , https://*.example.com,");
+  {
+    const char *allowed[] = { "chrome-extension://abcdef", "https://app.example.com", "http://localhost:3000" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (allowed); i++)
+      {
+        g_auto (Answer) a = ask (session, "GET", tags, "Origin", allowed[i], NULL);
+
+        if (a.status != 200)
+          g_error ("Origin %s was answered %u", allowed[i], a.status);
+        g_assert_cmpstr (header_of (&a, "Access-Control-Allow-Origin"), ==, allowed[i]);
+      }
+  }
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, "Origin", "https://example.org", NULL);
+    g_autofree char *e = ollama_error (&a, 403);
+  }
+  hearth_server_set_origins (server, "*");
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, "Origin", "https://example.org", NULL);
+
+    g_assert_cmpuint (a.status, ==, 200);
+    g_assert_cmpstr (header_of (&a, "Access-Control-Allow-Origin"), ==, "https://example.org");
+  }
+  hearth_server_set_origins (server, NULL);
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, "Origin", "chrome-extension://abcdef", NULL);
+    g_autofree char *e = ollama_error (&a, 403);
+  }
+}
+
+/* Whether GET @tags, with @authorization, lists model @name. */
+static gboolean
+has_model_with (SoupSession *session,
+                const char  *tags,
+                const char  *authorization,
+                const char  *name)
+{
+  g_auto (Answer) a = ask (session, "GET", tags, "Authorization", authorization, NULL);
+  g_autofree char *text = body_text (a.body);
+  g_autofree char *quoted = g_strdup_printf ("\"name\":\"%s\"", name);
+
+  g_assert_cmpuint (a.status, ==, 200);
+  return strstr (text, quoted) != NULL;
+}
+
+/* The API key: every request needs it but GET / and preflights; 401 with
+ * WWW-Authenticate without it or with another (the key never said back),
+ * in OpenAI's shape under /v1/; a request refused does nothing. */
+static void
+test_access_key (void)
+{
+  static const char key[] = "hearth-test-key-0123456789";
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = NULL;
+  g_autofree char *tags = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *models = NULL;
+  g_autofree char *bearer = g_strdup_printf ("Bearer %s", key);
+  guint16 port;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = start_server (context, "127.0.0.1", &url, &port);
+  tags = g_strconcat (url, "api/tags", NULL);
+  copy = g_strconcat (url, "api/copy", NULL);
+  models = g_strconcat (url, "v1/models", NULL);
+  g_assert_false (hearth_server_get_needs_api_key (server));
+  hearth_server_set_api_key (server, key);
+  g_assert_true (hearth_server_get_needs_api_key (server));
+
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, NULL);
+    g_autofree char *e = ollama_error (&a, 401);
+
+    g_assert_cmpstr (header_of (&a, "WWW-Authenticate"), ==, "Bearer");
+    g_assert_nonnull (strstr (e, "Authorization: Bearer"));
+    g_assert_null (strstr (e, key));
+  }
+  {
+    const char *wrong[] = { "Bearer not-the-key", "Bearer ", "Basic aGVhcnRoOmtleQ==", key,
+                            "Bearer hearth-test-key-012345678", "Bearer hearth-test-key-01234567890" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (wrong); i++)
+      {
+        g_auto (Answer) a = ask (session, "GET", tags, "Authorization", wrong[i], NULL);
+        g_autofree char *e = ollama_error (&a, 401);
+
+        g_assert_cmpstr (header_of (&a, "WWW-Authenticate"), ==, "Bearer");
+        g_assert_null (strstr (e, key));
+      }
+  }
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, "Authorization", bearer, NULL);
+
+    g_assert_cmpuint (a.status, ==, 200);
+    g_assert_true (has_model_with (session, tags, bearer, "tiny:latest"));
+  }
+  {
+    g_autofree char *lower = g_strdup_printf ("bearer %s", key);
+    g_auto (Answer) a = ask (session, "GET", tags, "Authorization", lower, NULL);
+
+    g_assert_cmpuint (a.status, ==, 200);
+  }
+
+  /* what clients probe needs none */
+  {
+    g_auto (Answer) a = ask (session, "GET", url, NULL);
+
+    g_assert_cmpuint (a.status, ==, 200);
+  }
+  {
+    g_auto (Answer) a = ask (session, "HEAD", url, NULL);
+
+    g_assert_cmpuint (a.status, ==, 200);
+  }
+
+  /* OpenAI's paths answer in OpenAI's shape */
+  {
+    g_auto (Answer) a = ask (session, "GET", models, NULL);
+    g_autofree char *e = openai_error (&a, 401, "authentication_error");
+
+    g_assert_cmpstr (header_of (&a, "WWW-Authenticate"), ==, "Bearer");
+    g_assert_null (strstr (e, key));
+  }
+
+  /* a refused request does nothing: no copy */
+  {
+    g_auto (Reply) r = send_json (session, "POST", copy, "{\"source\":\"tiny\",\"destination\":\"stolen\"}");
+
+    g_assert_cmpuint (r.status, ==, 401);
+    g_assert_false (has_model_with (session, tags, bearer, "stolen:latest"));
+  }
+
+  /* a web page: its preflight needs no key; its refusal carries CORS
+   * headers, so that the page can read why */
+  {
+    g_auto (Answer) a = ask (session, "OPTIONS", tags, "Origin", "http://localhost:3000",
+                             "Access-Control-Request-Method", "GET",
+                             "Access-Control-Request-Headers", "authorization", NULL);
+
+    g_assert_cmpuint (a.status, ==, 204);
+  }
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, "Origin", "http://localhost:3000", NULL);
+    g_autofree char *e = ollama_error (&a, 401);
+
+    g_assert_cmpstr (header_of (&a, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
+  }
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, "Origin", "http://localhost:3000", "Authorization", bearer, NULL);
+
+    g_assert_cmpuint (a.status, ==, 200);
+    g_assert_cmpstr (header_of (&a, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
+  }
+
+  /* no key again */
+  hearth_server_set_api_key (server, "");
+  g_assert_false (hearth_server_get_needs_api_key (server));
+  {
+    g_auto (Answer) a = ask (session, "GET", tags, NULL);
+
+    g_assert_cmpuint (a.status, ==, 200);
+  }
+}
+
+/* `hearth serve` started with @env (name, value, …, NULL), the URL it says
+ * on its first line in *@url, its standard error in *@err. */
+static GSubprocess *
+start_command (char              **url,
+               GDataInputStream  **err,
+               ...)
+{
+  const char *binary = g_getenv ("HEARTH_BINARY");
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL;
+  GSubprocess *proc;
+  const char *name, *at;
+  va_list args;
+
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "HEARTH_API_KEY");
+  g_subprocess_launcher_unsetenv (launcher, "HEARTH_ORIGINS");
+  va_start (args, err);
+  while ((name = va_arg (args, const char *)) != NULL)
+    g_subprocess_launcher_setenv (launcher, name, va_arg (args, const char *), TRUE);
+  va_end (args);
+  proc = g_subprocess_launcher_spawn (launcher, &error, binary, "serve", NULL);
+  g_assert_no_error (error);
+  *err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  first = g_data_input_stream_read_line_utf8 (*err, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (first);
+  at = strstr (first, "http://");
+  if (at == NULL)
+    g_error ("hearth serve said “%s”", first);
+  *url = g_strndup (at, strcspn (at, " "));
+  return proc;
+}
+
+/* Stops @proc as Ctrl+C does (status 0), and returns what it said on
+ * @err after its first line. */
+static char *
+stop_command (GSubprocess      *proc,
+              GDataInputStream *err)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) said = g_string_new (NULL);
+  char *line;
+
+  g_subprocess_send_signal (proc, SIGINT);
+  g_assert_true (g_subprocess_wait (proc, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      g_string_append_printf (said, "%s\n", line);
+      g_free (line);
+    }
+  g_assert_no_error (error);
+  return g_string_free (g_steal_pointer (&said), FALSE);
+}
+
+/* `hearth serve` with HEARTH_API_KEY and HEARTH_ORIGINS in its
+ * environment: it says that a key is needed (never the key), requests
+ * need it, the origins are let in; and on every network without a key,
+ * it warns. */
+static void
+test_command_access (void)
+{
+  static const char key[] = "command-key-5f3a";
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *bearer = g_strdup_printf ("Bearer %s", key);
+
+  if (g_getenv ("HEARTH_BINARY") == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set");
+      return;
+    }
+  make_store ();
+  {
+    g_autofree char *url = NULL;
+    g_autofree char *said = NULL;
+    g_autofree char *tags = NULL;
+    g_autoptr (GDataInputStream) err = NULL;
+    g_autoptr (GSubprocess) proc = start_command (&url, &err, "HEARTH_HOST", "127.0.0.1:0",
+                                                  "HEARTH_API_KEY", key,
+                                                  "HEARTH_ORIGINS", "chrome-extension://*", NULL);
+
+    tags = g_strconcat (url, "api/tags", NULL);
+    {
+      g_auto (Answer) a = ask (session, "GET", tags, NULL);
+      g_autofree char *e = ollama_error (&a, 401);
+
+      g_assert_cmpstr (header_of (&a, "WWW-Authenticate"), ==, "Bearer");
+    }
+    {
+      g_auto (Answer) a = ask (session, "GET", tags, "Authorization", bearer,
+                               "Origin", "chrome-extension://abcdef", NULL);
+      g_autofree char *text = body_text (a.body);
+
+      g_assert_cmpuint (a.status, ==, 200);
+      g_assert_nonnull (strstr (text, "\"tiny:latest\""));
+      g_assert_cmpstr (header_of (&a, "Access-Control-Allow-Origin"), ==, "chrome-extension://abcdef");
+    }
+    said = stop_command (proc, err);
+    g_assert_nonnull (strstr (said, "HEARTH_API_KEY"));
+    g_assert_null (strstr (said, key));
+    g_assert_null (strstr (said, "WARNING"));
+  }
+  {
+    g_autofree char *url = NULL;
+    g_autofree char *said = NULL;
+    g_autoptr (GDataInputStream) err = NULL;
+    g_autoptr (GSubprocess) proc = start_command (&url, &err, "HEARTH_HOST", "0.0.0.0:0", NULL);
+
+    said = stop_command (proc, err);
+    g_assert_nonnull (strstr (said, "WARNING"));
+    g_assert_nonnull (strstr (said, "HEARTH_API_KEY=KEY"));
+  }
+}
+
 /* Every reply route refuses what is wrong with a request with a 4xx that
  * says what (in OpenAI's shape on /v1), before any model is loaded. */
 static void
@@ -757,6 +1309,10 @@ main (int    argc,
   g_test_add_func ("/server/bad-requests", test_bad_requests);
   g_test_add_func ("/server/streams", test_streams);
   g_test_add_func ("/server/command", test_command);
+  g_test_add_func ("/server/access/host", test_access_host);
+  g_test_add_func ("/server/access/cors", test_access_cors);
+  g_test_add_func ("/server/access/key", test_access_key);
+  g_test_add_func ("/server/access/command", test_command_access);
   status = g_test_run ();
   remove_tree (tmp_dir);
   g_free (tmp_dir);

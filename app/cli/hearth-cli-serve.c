@@ -2,7 +2,9 @@
  *
  * `hearth serve`: Ollama's HTTP API on this computer's models, headless
  * (no display needed), until interrupted. HEARTH_HOST picks the address,
- * as OLLAMA_HOST does for Ollama.
+ * as OLLAMA_HOST does for Ollama; HEARTH_ORIGINS adds web pages that may
+ * call it, as OLLAMA_ORIGINS does; HEARTH_API_KEY, where set, is a key that
+ * every request must carry (Hearth's own: Ollama has none).
  */
 
 #include "config.h"
@@ -64,6 +66,8 @@ hearth_cli_serve (HearthContext          *context,
         }
       hearth_server_set_max_queue (server, (guint) n);
     }
+  hearth_server_set_api_key (server, g_getenv ("HEARTH_API_KEY"));
+  hearth_server_set_origins (server, g_getenv ("HEARTH_ORIGINS"));
   if (!hearth_server_listen (server, host, port, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
@@ -79,9 +83,19 @@ hearth_cli_serve (HearthContext          *context,
   url = hearth_server_get_url (server);
   /* Translators: a URL */
   fprintf (err, _("Hearth is listening on %s (Ctrl+C stops it)\n"), url);
-  if (hearth_server_is_public (server))
-    fprintf (err, _("hearth serve: WARNING: listening beyond this computer: anyone who can reach this\n"
-                    "address can use these models. HEARTH_HOST=127.0.0.1 keeps it to this computer.\n"));
+  if (hearth_server_get_needs_api_key (server))
+    {
+      fprintf (err, _("Requests need the API key that HEARTH_API_KEY sets (Authorization: Bearer KEY)\n"));
+      if (hearth_server_is_public (server))
+        fprintf (err, _("hearth serve: listening beyond this computer over plain HTTP: the key and what is\n"
+                        "said cross the network unencrypted (a TLS proxy in front of Hearth keeps them private)\n"));
+    }
+  else if (hearth_server_is_public (server))
+    fprintf (err, _("hearth serve: WARNING: listening beyond this computer with no API key: anyone on\n"
+                    "the network who can reach this address can use these models, and add or\n"
+                    "delete them. HEARTH_API_KEY=KEY makes every request need that key (clients\n"
+                    "send “Authorization: Bearer KEY”); HEARTH_HOST=127.0.0.1 keeps the server\n"
+                    "to this computer.\n"));
   fflush (err);
 
   loop = g_main_loop_new (NULL, FALSE);

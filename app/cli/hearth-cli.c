@@ -119,7 +119,15 @@ static const HearthCliCommand commands[] = {
        "127.0.0.1:11434 (this computer only); HEARTH_HOST=HOST:PORT changes that, as\n"
        "OLLAMA_HOST does for Ollama (0.0.0.0:11434: every network). It runs until\n"
        "interrupted (Ctrl+C). Endpoints so far: /, /api/version, /api/tags,\n"
-       "/api/copy, /api/delete."),
+       "/api/copy, /api/delete.\n"
+       "\n"
+       "HEARTH_API_KEY=KEY makes every request but GET / need that key, sent as\n"
+       "“Authorization: Bearer KEY” (set it before listening beyond this computer).\n"
+       "Web pages may call the server from localhost, 127.0.0.1 and apps' own\n"
+       "schemes (app://, file://, tauri://, vscode-webview://); HEARTH_ORIGINS adds\n"
+       "others, comma-separated, as OLLAMA_ORIGINS does (https://*.example.com, or *\n"
+       "for any). While on 127.0.0.1 it answers only requests for this computer's\n"
+       "own names, which web pages cannot fake."),
     hearth_cli_serve,
   },
   {

@@ -18,6 +18,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _HearthServerAccess HearthServerAccess;
+
 struct _HearthServer
 {
   GObject parent_instance;
@@ -28,6 +30,7 @@ struct _HearthServer
   guint n_waiting;      /* replies asked for and not yet finished */
   guint max_waiting;    /* past it, 503 (HEARTH_MAX_QUEUE) */
   GHashTable *streams;  /* HearthServerStream under way (the server's own) */
+  HearthServerAccess *access; /* NULL until a setter of hearth-server-access.c */
 };
 
 typedef void (*HearthServerRoute) (HearthServer      *self,
@@ -173,5 +176,15 @@ void hearth_server_add_model (JsonBuilder            *b,
 void hearth_server_route_tags (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_copy (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_delete (HearthServer *self, SoupServerMessage *msg);
+
+/* hearth-server-access.c: whether @msg (for @path) may go on to its
+ * route, from its headers alone (Host, Origin, Authorization); if not, it
+ * is answered (403, 401, or 204 for a CORS preflight). Called first by the
+ * early handler, so that an allowed Origin's CORS headers are on every
+ * answer, streamed ones too. */
+gboolean hearth_server_check_access (HearthServer      *self,
+                                     SoupServerMessage *msg,
+                                     const char        *path);
+void hearth_server_access_free (HearthServerAccess *access);
 
 G_END_DECLS

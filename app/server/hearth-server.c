@@ -244,8 +244,11 @@ handle_early (SoupServer        *soup,
               GHashTable        *query,
               gpointer           data)
 {
+  HearthServer *self = data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
+  if (!hearth_server_check_access (self, msg, path))
+    return;
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
       && soup_message_headers_get_content_length (headers) > MAX_BODY)
     {
@@ -635,6 +638,7 @@ hearth_server_dispose (GObject *object)
   g_clear_pointer (&self->streams, g_hash_table_unref);
   g_clear_object (&self->soup);
   g_clear_object (&self->context);
+  g_clear_pointer (&self->access, hearth_server_access_free);
   G_OBJECT_CLASS (hearth_server_parent_class)->dispose (object);
 }
 

@@ -61,4 +61,28 @@ void hearth_server_set_max_queue (HearthServer *self,
 /* Whether it listens beyond this computer (not on a loopback address). */
 gboolean hearth_server_is_public (HearthServer *self);
 
+/* Who may talk to it (hearth-server-access.c). Whatever these say, while
+ * it listens on loopback it answers only requests for this computer's own
+ * names (a Host header of localhost, 127.0.0.1 and the like), which stops
+ * web pages that reach it by DNS rebinding. */
+
+/* Requires "Authorization: Bearer @key" of every request but CORS
+ * preflights and GET / (what clients probe), else 401; NULL or "" requires
+ * none (the default). `hearth serve` sets it from HEARTH_API_KEY. */
+void hearth_server_set_api_key (HearthServer *self,
+                                const char   *key);
+
+/* Whether a key is required (hearth_server_set_api_key ()). */
+gboolean hearth_server_get_needs_api_key (HearthServer *self);
+
+/* The origins of web pages that may call it (CORS), beside the default
+ * ones (http and https on localhost, 127.0.0.1 and 0.0.0.0 at any port;
+ * app://, file://, tauri://, vscode-webview://, vscode-file://), as
+ * Ollama's OLLAMA_ORIGINS takes them: comma-separated, a "*" within one
+ * standing for any characters (a subdomain, a port, an extension's id),
+ * "*" alone for any origin; NULL none. Pages from other origins are refused (403).
+ * `hearth serve` sets it from HEARTH_ORIGINS. */
+void hearth_server_set_origins (HearthServer *self,
+                                const char   *origins);
+
 G_END_DECLS
