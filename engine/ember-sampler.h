@@ -48,12 +48,12 @@ void ember_sampler_accept (ember_sampler *sampler,
 /* Forgets the history (the seed's sequence goes on). */
 void ember_sampler_reset (ember_sampler *sampler);
 
-/* The next token for @logits (n_vocab of them; not modified). */
 /* Whether @sampler picks the largest logit whatever came before: greedy
  * (temperature 0) with no repetition, presence or frequency penalty, so
  * that the argmax may be taken anywhere (ember_context_decode_argmax ()). */
 bool ember_sampler_is_greedy (const ember_sampler *sampler);
 
+/* The next token for @logits (n_vocab of them; not modified). */
 int32_t ember_sampler_sample (ember_sampler *sampler,
                               const float   *logits);
 

@@ -1006,6 +1006,73 @@ test_bounds (void)
   ember_json_grammar_free (g);
 }
 
+/* ---- tokens ----------------------------------------------------------------------- */
+
+/* Random tokens among those the constraint allows, with a budget: the
+ * document is whole within it, and the detokenized text parses. Real
+ * vocabularies from ../shared: byte-level BPE (gpt-2) and SentencePiece
+ * with byte fallback (llama-spm). */
+static void
+test_constraint (gconstpointer data)
+{
+  const char *vocab = data;
+  g_autofree char *relative = g_strdup_printf ("models/vocab/ggml-vocab-%s.gguf", vocab);
+  g_autofree char *path = hearth_test_shared_file (relative);
+  g_autoptr (GRand) r = g_rand_new_with_seed (7);
+  ember_json_grammar *g = grammar_new (schemas[2]);
+  g_autoptr (JsonNode) schema = glib_parse (schemas[2], strlen (schemas[2]));
+  ember_gguf *gguf = NULL;
+  ember_tokenizer *tok = NULL;
+  ember_error error = { 0 };
+
+  if (path == NULL)
+    {
+      ember_json_grammar_free (g);
+      return;
+    }
+  assert_ok (ember_gguf_open (path, &gguf, &error), error);
+  assert_ok (ember_tokenizer_new_from_gguf (gguf, &tok, &error), error);
+  for (guint walk = 0; walk < 4; walk++)
+    {
+      ember_json_constraint *c = ember_json_constraint_new (g, tok);
+      const ember_json_matcher *m = ember_json_constraint_get_matcher (c);
+      g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int32_t));
+      g_autoptr (GArray) allowed = g_array_new (FALSE, FALSE, sizeof (int32_t));
+      const uint32_t budget = 80;
+      char *text = NULL;
+      size_t len = 0;
+
+      while (!ember_json_matcher_is_finished (m))
+        {
+          int32_t token;
+
+          g_assert_cmpuint (ids->len, <, budget);
+          g_array_set_size (allowed, 0);
+          for (int32_t id = 0; id < (int32_t) ember_tokenizer_get_n_vocab (tok); id++)
+            if (ember_json_constraint_allows (c, id, budget - ids->len))
+              {
+                g_assert_true (!ember_tokenizer_is_eog (tok, id) || ember_json_matcher_is_complete (m));
+                g_assert_cmpint (ember_tokenizer_get_token_type (tok, id), !=, EMBER_TOKEN_TYPE_CONTROL);
+                g_array_append_val (allowed, id);
+              }
+          g_assert_cmpuint (allowed->len, >, 0);
+          token = g_array_index (allowed, int32_t, g_rand_int_range (r, 0, (gint32) allowed->len));
+          g_assert_true (ember_json_constraint_accept (c, token));
+          g_array_append_val (ids, token);
+        }
+      assert_ok (ember_tokenizer_decode (tok, (const int32_t *) ids->data, ids->len, 0, &text, &len,
+                                         &error), error);
+      g_test_message ("%s, %u tokens: %s", vocab, ids->len, g_strescape (text, NULL));
+      if (!oracle_accepts (text, len, schema))
+        g_error ("%s: not a document of the schema: %s", vocab, text);
+      free (text);
+      ember_json_constraint_free (c);
+    }
+  ember_tokenizer_free (tok);
+  ember_gguf_close (gguf);
+  ember_json_grammar_free (g);
+}
+
 /* ---- stories260K writing JSON --------------------------------------------------- */
 
 typedef struct
@@ -1184,6 +1251,8 @@ main (int    argc,
   g_test_add_func ("/json-grammar/schemas", test_schemas);
   g_test_add_func ("/json-grammar/schema-errors", test_schema_errors);
   g_test_add_func ("/json-grammar/bounds", test_bounds);
+  g_test_add_data_func ("/json-grammar/constraint/gpt-2", "gpt-2", test_constraint);
+  g_test_add_data_func ("/json-grammar/constraint/llama-spm", "llama-spm", test_constraint);
   g_test_add_func ("/json-grammar/stories260K/vocabulary", test_stories_vocabulary);
   g_test_add_func ("/json-grammar/stories260K/json", test_stories_json);
   g_test_add_func ("/json-grammar/stories260K/schema", test_stories_schema);
