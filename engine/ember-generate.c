@@ -47,6 +47,21 @@ now (void)
   return (double) ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The grammar's mask for the sampler: a token must fit in @budget. */
+typedef struct {
+  ember_json_constraint *constraint;
+  uint32_t budget;
+} token_mask;
+
+static bool
+mask_allows (int32_t  token,
+             void    *user_data)
+{
+  token_mask *mask = user_data;
+
+  return ember_json_constraint_allows (mask->constraint, token, mask->budget);
+}
+
 typedef struct {
   ember_stop *stop;
   ember_text_func on_text;
@@ -89,6 +104,7 @@ ember_generate (ember_context                *ctx,
   float *logits = NULL;
   ember_sampler *sampler = NULL;
   ember_detokenizer *detok = NULL;
+  token_mask mask = { 0 };
   text_sink sink = { 0 };
   ember_generate_stats local;
   ember_status status;
@@ -121,7 +137,17 @@ ember_generate (ember_context                *ctx,
                             n_vocab, ember_model_get_hparams (ember_context_get_model (ctx))->n_vocab);
   logits = malloc ((size_t) n_vocab * sizeof *logits);
   sampler = ember_sampler_new (&options->sampler, n_vocab);
-  greedy = sampler != NULL && ember_sampler_is_greedy (sampler);
+  /* a grammar looks at the logits, which the device's argmax never reads back */
+  greedy = sampler != NULL && ember_sampler_is_greedy (sampler) && options->grammar == NULL;
+  if (options->grammar != NULL)
+    {
+      mask.constraint = ember_json_constraint_new (options->grammar, tok);
+      if (mask.constraint == NULL)
+        {
+          status = ember_error_set (error, EMBER_ERROR_OUT_OF_MEMORY, "out of memory");
+          goto out;
+        }
+    }
   detok = ember_detokenizer_new (tok, EMBER_DETOKENIZE_REMOVE_SPECIAL);
   sink.stop = ember_stop_new (options->stop);
   sink.on_text = on_text;
@@ -172,20 +198,55 @@ ember_generate (ember_context                *ctx,
         }
 
       /* greedy: the device's argmax of the last step, else the sampler */
-      token = next >= 0 ? next : ember_sampler_sample (sampler, logits);
+      if (mask.constraint != NULL)
+        {
+          /* the tokens that may still come: num_predict's and the context's */
+          uint32_t room = ember_context_get_n_ctx (ctx) - ember_context_get_n_past (ctx);
+
+          mask.budget = room;
+          if (options->num_predict >= 0
+              && (uint32_t) options->num_predict - stats->generated_tokens < room)
+            mask.budget = (uint32_t) options->num_predict - stats->generated_tokens;
+          token = ember_sampler_sample_filtered (sampler, logits, mask_allows, &mask);
+          if (token < 0)
+            {
+              /* a vocabulary without a token for every byte: the end may
+               * not be reachable in time, but the document goes on */
+              mask.budget = EMBER_JSON_NO_BUDGET;
+              token = ember_sampler_sample_filtered (sampler, logits, mask_allows, &mask);
+            }
+          if (token < 0)
+            {
+              status = ember_error_set (error, EMBER_ERROR_INVALID_ARGUMENT,
+                                        "no token of the model’s vocabulary can continue the JSON document after %zu bytes",
+                                        ember_json_matcher_get_position (ember_json_constraint_get_matcher (mask.constraint)));
+              goto out;
+            }
+        }
+      else
+        token = next >= 0 ? next : ember_sampler_sample (sampler, logits);
       if (stats->generated_tokens == 0)
         t_first = now ();
       stats->generated_tokens++;
-      if (!options->ignore_eos && ember_tokenizer_is_eog (tok, token))
+      if ((!options->ignore_eos || mask.constraint != NULL) && ember_tokenizer_is_eog (tok, token))
         {
           stats->stop_reason = EMBER_STOP_END_OF_GENERATION;
           break;
         }
       ember_sampler_accept (sampler, token);
+      if (mask.constraint != NULL)
+        ember_json_constraint_accept (mask.constraint, token);
       status = ember_detokenizer_feed (detok, token, &text, &length, error);
       if (status != EMBER_OK)
         goto out;
       emit (&sink, text, length);
+      if (mask.constraint != NULL
+          && ember_json_matcher_is_finished (ember_json_constraint_get_matcher (mask.constraint)))
+        {
+          /* the document is whole and nothing may follow it */
+          stats->stop_reason = sink.stopped ? EMBER_STOP_STRING : EMBER_STOP_END_OF_GENERATION;
+          break;
+        }
       if (sink.stopped)
         {
           stats->stop_reason = EMBER_STOP_STRING;
@@ -231,5 +292,6 @@ out:
   ember_sampler_free (sampler);
   ember_detokenizer_free (detok);
   ember_stop_free (sink.stop);
+  ember_json_constraint_free (mask.constraint);
   return status;
 }

@@ -8,6 +8,7 @@
 
 #include "ember-common.h"
 #include "ember-context.h"
+#include "ember-json-grammar.h"
 #include "ember-sampler.h"
 #include "ember-tokenizer.h"
 
@@ -16,7 +17,8 @@ extern "C" {
 #endif
 
 typedef enum {
-  EMBER_STOP_END_OF_GENERATION, /* the model's end-of-turn / end-of-text token */
+  EMBER_STOP_END_OF_GENERATION, /* the model's end-of-turn / end-of-text token, or
+                                   the end of the document a grammar asked for */
   EMBER_STOP_STRING,            /* a stop string */
   EMBER_STOP_LIMIT,             /* num_predict tokens */
   EMBER_STOP_CONTEXT_FULL,      /* the context is full: said, never silent */
@@ -28,6 +30,13 @@ typedef struct {
   int32_t num_predict;          /* -1: until an end */
   const char *const *stop;      /* NULL-terminated, or NULL */
   bool ignore_eos;              /* an end-of-generation token does not end (benchmarks) */
+  /* Only text that this grammar allows (ember-json-grammar.h), or NULL. The
+   * reply ends as soon as its document is complete; before the token budget
+   * (num_predict, the context's room) runs out the grammar steers it to the
+   * document's end. A budget too small for any document ends with
+   * EMBER_STOP_LIMIT (or EMBER_STOP_CONTEXT_FULL) and an unfinished
+   * document; a vocabulary that cannot write the next byte is an error. */
+  const ember_json_grammar *grammar;
 } ember_generate_options;
 
 void ember_generate_options_init (ember_generate_options *options);

@@ -379,8 +379,9 @@ ember_sampler_is_greedy (const ember_sampler *s)
                  && p->frequency_penalty == 0.0f));
 }
 
-int32_t
-ember_sampler_sample (ember_sampler *s,
+/* The candidates for @logits, in id order, with the penalties applied. */
+static ember_candidates
+penalised_candidates (ember_sampler *s,
                       const float   *logits)
 {
   const ember_sampler_params *p = &s->params;
@@ -402,14 +403,59 @@ ember_sampler_sample (ember_sampler *s,
     }
   ember_sample_penalties (&c, s->recent, n_recent, p->repeat_penalty, p->frequency_penalty,
                           p->presence_penalty);
+  return c;
+}
+
+/* The samplers' chain on @c, then a draw. */
+static int32_t
+sample_chain (ember_sampler    *s,
+              ember_candidates *c)
+{
+  const ember_sampler_params *p = &s->params;
 
   if (p->temperature <= 0.0f)
-    return ember_sample_greedy (&c);
+    return ember_sample_greedy (c);
 
-  ember_sample_top_k (&c, p->top_k);
-  ember_sample_typical (&c, p->typical_p);
-  ember_sample_top_p (&c, p->top_p);
-  ember_sample_min_p (&c, p->min_p);
-  ember_sample_temperature (&c, p->temperature);
-  return ember_sample_draw (&c, (double) (next_random (&s->rng) >> 11) * (1.0 / 9007199254740992.0));
+  ember_sample_top_k (c, p->top_k);
+  ember_sample_typical (c, p->typical_p);
+  ember_sample_top_p (c, p->top_p);
+  ember_sample_min_p (c, p->min_p);
+  ember_sample_temperature (c, p->temperature);
+  return ember_sample_draw (c, (double) (next_random (&s->rng) >> 11) * (1.0 / 9007199254740992.0));
+}
+
+int32_t
+ember_sampler_sample (ember_sampler *s,
+                      const float   *logits)
+{
+  ember_candidates c = penalised_candidates (s, logits);
+
+  return sample_chain (s, &c);
+}
+
+int32_t
+ember_sampler_sample_filtered (ember_sampler      *s,
+                               const float        *logits,
+                               ember_token_filter  filter,
+                               void               *user_data)
+{
+  ember_candidates c;
+  int32_t token;
+  uint32_t kept = 0;
+
+  /* most of the time the sampler's own choice is allowed: one check */
+  token = ember_sampler_sample (s, logits);
+  if (filter (token, user_data))
+    return token;
+
+  /* else every token is checked, and the draw is made again among those
+   * allowed, as if the others' logits were -inf */
+  c = penalised_candidates (s, logits);
+  for (uint32_t i = 0; i < c.size; i++)
+    if (filter (c.data[i].id, user_data))
+      c.data[kept++] = c.data[i];
+  if (kept == 0)
+    return -1;
+  c.size = kept;
+  return sample_chain (s, &c);
 }

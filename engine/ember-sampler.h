@@ -48,14 +48,27 @@ void ember_sampler_accept (ember_sampler *sampler,
 /* Forgets the history (the seed's sequence goes on). */
 void ember_sampler_reset (ember_sampler *sampler);
 
-/* The next token for @logits (n_vocab of them; not modified). */
 /* Whether @sampler picks the largest logit whatever came before: greedy
  * (temperature 0) with no repetition, presence or frequency penalty, so
  * that the argmax may be taken anywhere (ember_context_decode_argmax ()). */
 bool ember_sampler_is_greedy (const ember_sampler *sampler);
 
+/* The next token for @logits (n_vocab of them; not modified). */
 int32_t ember_sampler_sample (ember_sampler *sampler,
                               const float   *logits);
+
+/* Whether @token may be chosen (a grammar's mask). */
+typedef bool (*ember_token_filter) (int32_t  token,
+                                    void    *user_data);
+
+/* As ember_sampler_sample (), among the tokens @filter allows: the
+ * sampler's choice is checked first and, only when it is refused, every
+ * token is checked and the choice is made again among those allowed (as if
+ * the others' logits were -inf). -1 when @filter allows none. */
+int32_t ember_sampler_sample_filtered (ember_sampler      *sampler,
+                                       const float        *logits,
+                                       ember_token_filter  filter,
+                                       void               *user_data);
 
 /* ---- stop strings -------------------------------------------------------- */
 

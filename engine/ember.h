@@ -27,3 +27,4 @@
 #include "ember-quant.h"
 #include "ember-tokenizer.h"
 #include "ember-template.h"
+#include "ember-json-grammar.h"

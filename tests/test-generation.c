@@ -6,14 +6,16 @@
  * next turn of a chat reuses its cache, and so does coming back to a chat;
  * models stay loaded for keep-alive seconds and are shared; errors (no
  * model, a conversation longer than the context) come as errors with
- * numbers. Models: stories260K from ../shared (skips without it) and small
- * generated ones.
+ * numbers; a request's JSON format is checked when it is set, copied with
+ * the request, and followed by the reply. Models: stories260K from ../shared
+ * (skips without it) and small generated ones.
  */
 
 #include "config.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -552,6 +554,98 @@ test_dispose_busy (void)
   watch_clear (&w);
 }
 
+/* hearth_request_set_format (): what it takes, what it refuses and why. */
+static void
+test_format_request (void)
+{
+  static const struct
+  {
+    const char *format;
+    const char *message;
+  } bad[] = {
+    { "JSON", "neither “json” nor a JSON Schema" },
+    { "{\"type\":\"object\"", "neither “json” nor a JSON Schema" },
+    { "{\"type\":\"string\",\"pattern\":\"^a\"}", "unsupported keyword “pattern” at the top level" },
+    { "{\"properties\":{\"when\":{\"type\":\"string\",\"format\":\"date-time\"}}}",
+      "unsupported keyword “format” at /properties/when" },
+  };
+  g_autoptr (HearthRequest) request = hearth_request_new ("model.gguf", NULL);
+  g_autoptr (HearthRequest) copy = NULL;
+
+  g_assert_null (request->format);
+  g_assert_true (hearth_request_set_format (request, "json", NULL));
+  g_assert_cmpstr (request->format, ==, "json");
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (hearth_request_set_format (request, bad[i].format, &error));
+      g_assert_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID);
+      if (strstr (error->message, bad[i].message) == NULL)
+        g_error ("%s: “%s”, expected “%s”", bad[i].format, error->message, bad[i].message);
+      g_assert_cmpstr (request->format, ==, "json");   /* as it was */
+    }
+  g_assert_true (hearth_request_set_format (request, "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}}}", NULL));
+  copy = hearth_request_copy (request);
+  g_assert_cmpstr (copy->format, ==, request->format);
+  g_assert_true (hearth_request_set_format (request, "", NULL));
+  g_assert_null (request->format);
+  g_assert_true (hearth_request_set_format (copy, NULL, NULL));
+  g_assert_null (copy->format);
+}
+
+/* stories260K, which writes stories, writes a document of the schema; a
+ * format set without hearth_request_set_format () is checked on the
+ * model's thread. */
+static void
+test_format_reply (void)
+{
+  static const char schema[] =
+    "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},"
+    "\"age\":{\"type\":\"integer\"}},\"required\":[\"name\",\"age\"]}";
+  g_autofree char *model = hearth_test_shared_file ("models/stories260K.gguf");
+  g_autoptr (HearthEngine) engine = NULL;
+
+  if (model == NULL)
+    return;
+  engine = hearth_engine_new ();
+  for (gint64 seed = 1; seed <= 3; seed++)
+    {
+      g_autoptr (HearthRequest) request = hearth_request_new (model, NULL);
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *o;
+      Watch w;
+
+      request->options.temperature = 0.8f;
+      request->options.seed = seed;
+      request->options.num_predict = 200;
+      g_assert_true (hearth_request_set_format (request, schema, NULL));
+      hearth_request_add_message (request, "user", "Once upon a time");
+      run (engine, g_steal_pointer (&request), &w);
+      g_assert_null (hearth_generation_get_error (w.generation));
+      g_test_message ("seed %" G_GINT64_FORMAT ": %s", seed, w.text->str);
+      g_assert_cmpint (hearth_generation_get_stats (w.generation)->stop_reason, ==,
+                       HEARTH_STOP_END_OF_GENERATION);
+      g_assert_true (json_parser_load_from_data (parser, w.text->str, -1, NULL));
+      o = json_node_get_object (json_parser_get_root (parser));
+      g_assert_true (json_object_has_member (o, "name"));
+      g_assert_cmpint (json_node_get_value_type (json_object_get_member (o, "age")), ==, G_TYPE_INT64);
+      watch_clear (&w);
+    }
+  {
+    g_autoptr (HearthRequest) request = hearth_request_new (model, NULL);
+    Watch w;
+
+    request->format = g_strdup ("{\"type\":\"integer\",\"minimum\":0}");
+    hearth_request_add_message (request, "user", "Once upon a time");
+    run (engine, g_steal_pointer (&request), &w);
+    g_assert_error (hearth_generation_get_error (w.generation), HEARTH_ENGINE_ERROR,
+                    HEARTH_ENGINE_ERROR_FORMAT);
+    g_assert_nonnull (strstr (hearth_generation_get_error (w.generation)->message, "“minimum”"));
+    watch_clear (&w);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -570,6 +664,8 @@ main (int    argc,
   g_test_add_func ("/generation/keep-alive", test_keep_alive);
   g_test_add_func ("/generation/errors", test_errors);
   g_test_add_func ("/generation/dispose-busy", test_dispose_busy);
+  g_test_add_func ("/generation/format/request", test_format_request);
+  g_test_add_func ("/generation/format/reply", test_format_reply);
 
   status = g_test_run ();
   {

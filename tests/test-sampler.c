@@ -458,6 +458,44 @@ test_is_greedy (void)
     }
 }
 
+static bool
+allow_below (int32_t  token,
+             void    *user_data)
+{
+  return token < GPOINTER_TO_INT (user_data);
+}
+
+/* A mask: among the allowed tokens, in the same proportions as without
+ * it; greedy takes the best allowed one; none allowed is -1. */
+static void
+test_sampler_filtered (void)
+{
+  const float logits[] = { logf (0.1f), logf (0.2f), logf (0.3f), logf (0.4f) };
+  ember_sampler_params params;
+  ember_sampler *s;
+  guint counts[4] = { 0 };
+  const guint n = 20000;
+
+  ember_sampler_params_init (&params);
+  params.temperature = 1.0f;
+  params.top_p = 1.0f;
+  params.seed = 99;
+  s = ember_sampler_new (&params, 4);
+  for (guint i = 0; i < n; i++)
+    counts[ember_sampler_sample_filtered (s, logits, allow_below, GINT_TO_POINTER (3))]++;
+  g_assert_cmpuint (counts[3], ==, 0);
+  g_assert_cmpfloat_with_epsilon ((double) counts[0] / n, 1.0 / 6, 0.02);
+  g_assert_cmpfloat_with_epsilon ((double) counts[2] / n, 3.0 / 6, 0.02);
+  g_assert_cmpint (ember_sampler_sample_filtered (s, logits, allow_below, GINT_TO_POINTER (0)), ==, -1);
+  ember_sampler_free (s);
+
+  params.temperature = 0.0f;
+  s = ember_sampler_new (&params, 4);
+  g_assert_cmpint (ember_sampler_sample_filtered (s, logits, allow_below, GINT_TO_POINTER (4)), ==, 3);
+  g_assert_cmpint (ember_sampler_sample_filtered (s, logits, allow_below, GINT_TO_POINTER (2)), ==, 1);
+  ember_sampler_free (s);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -475,6 +513,7 @@ main (int    argc,
   g_test_add_func ("/sampler/seed", test_sampler_seed);
   g_test_add_func ("/sampler/repeat-penalty", test_sampler_repeat_penalty);
   g_test_add_func ("/sampler/chain-filters", test_sampler_chain_filters);
+  g_test_add_func ("/sampler/filtered", test_sampler_filtered);
   g_test_add_func ("/sampler/validate", test_params_validate);
   g_test_add_func ("/stop/across-tokens", test_stop_strings);
   g_test_add_func ("/stop/hold-back", test_stop_holds_back_only_what_it_must);

@@ -113,7 +113,8 @@ static const struct
 static gboolean
 option_takes_value (const char *name)
 {
-  if (g_str_equal (name, "--system") || g_str_equal (name, "--backend"))
+  if (g_str_equal (name, "--system") || g_str_equal (name, "--backend")
+      || g_str_equal (name, "--format"))
     return TRUE;
   for (gsize k = 0; k < G_N_ELEMENTS (option_parameters); k++)
     if (g_str_equal (name, option_parameters[k].option))
@@ -179,6 +180,17 @@ parse_arguments (RunState *s,
       if (g_str_equal (name, "--system"))
         {
           s->system_flag = value;
+          continue;
+        }
+      if (g_str_equal (name, "--format"))
+        {
+          g_autoptr (GError) error = NULL;
+
+          if (!hearth_request_set_format (s->request, value, &error))
+            {
+              fprintf (s->err, "hearth run: %s\n", error->message);
+              return 2;
+            }
           continue;
         }
       if (g_str_equal (name, "--backend"))
@@ -339,6 +351,7 @@ apply_model (RunState      *s,
       }
   request->raw = s->request->raw;
   request->backend = s->request->backend;
+  request->format = g_strdup (s->request->format);
   s->n_preamble = request->roles->len;
   hearth_request_free (s->request);
   s->request = g_steal_pointer (&request);

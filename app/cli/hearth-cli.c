@@ -109,6 +109,7 @@ static const HearthCliCommand commands[] = {
        "  --repeat-penalty 1  --repeat-last-n 64  --presence-penalty 0\n"
        "  --frequency-penalty 0  --seed N  --num-predict -1  --num-ctx N\n"
        "  --stop TEXT (repeatable)  --system TEXT  --raw  --backend auto|cpu|vulkan\n"
+       "  --format json|SCHEMA (the reply is JSON; of a JSON Schema's text)\n"
        "  --verbose (statistics on stderr)"),
     hearth_cli_run_model,
   },

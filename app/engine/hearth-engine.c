@@ -568,6 +568,7 @@ run_job (Loaded *lm,
   HearthGenerationStats stats = { 0 };
   ember_generate_stats st = { 0 };
   ember_generate_options options;
+  ember_json_grammar *grammar = NULL;
   ember_error e = { 0 };
   g_autoptr (GError) error = NULL;
   g_autofree int32_t *ids = NULL;
@@ -668,15 +669,26 @@ run_job (Loaded *lm,
       return;
     }
 
+  if (request->format != NULL
+      && ember_json_grammar_new (request->format, strlen (request->format), &grammar, &e) != EMBER_OK)
+    {
+      fail (generation, NULL, &e,
+            g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FORMAT,
+                         _("The format cannot be followed: %s"), e.message));
+      return;
+    }
+
   hearth_generation_set_phase_internal (generation, HEARTH_GENERATION_READING);
   if (request->read_again)
     ember_context_truncate (ctx, 0);
   ember_context_set_abort_func (ctx, should_abort, generation);
   options = generate_options (request);
+  options.grammar = grammar;
   started = hearth_generation_elapsed_internal (generation);
   status = ember_generate (ctx, lm->tok, ids, (uint32_t) n_ids, &options, on_text, generation, &st,
                            &e);
   ember_context_set_abort_func (ctx, NULL, NULL);
+  ember_json_grammar_free (grammar);
 
   stats.prompt_tokens = st.prompt_tokens;
   stats.prompt_reused = st.prompt_tokens - st.prompt_processed;
@@ -698,6 +710,10 @@ run_job (Loaded *lm,
     error = g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_CONTEXT_FULL,
                          _("The conversation is %u tokens long, and the model’s context holds %u"),
                          (guint) n_ids, stats.n_ctx);
+  else if (status == EMBER_ERROR_INVALID_ARGUMENT && request->format != NULL)
+    /* the model's vocabulary cannot write the next byte of the document */
+    error = g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FORMAT,
+                         _("The model cannot write this format: %s"), e.message);
   else if (status != EMBER_OK)
     {
       error = g_error_new (HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED, "%s", e.message);

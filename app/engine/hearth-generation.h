@@ -24,6 +24,9 @@ typedef enum
   HEARTH_ENGINE_ERROR_TEMPLATE,     /* its chat template fails on this conversation */
   HEARTH_ENGINE_ERROR_CONTEXT_FULL, /* the conversation does not fit in the context */
   HEARTH_ENGINE_ERROR_FAILED,       /* the engine failed (device lost, out of memory …) */
+  HEARTH_ENGINE_ERROR_FORMAT,       /* the request's format cannot be followed: a schema
+                                       Hearth does not support, or a vocabulary that
+                                       cannot write the document */
 } HearthEngineError;
 
 GQuark hearth_engine_error_quark (void);

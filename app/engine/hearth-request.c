@@ -250,6 +250,7 @@ hearth_request_copy (const HearthRequest *request)
   copy->load_only = request->load_only;
   copy->ignore_eos = request->ignore_eos;
   copy->read_again = request->read_again;
+  copy->format = g_strdup (request->format);
   return copy;
 }
 
@@ -273,6 +274,35 @@ hearth_request_clear_messages (HearthRequest *request)
   g_ptr_array_set_size (request->contents, 0);
   g_clear_pointer (&request->prompt, g_free);
   g_clear_pointer (&request->tokens, g_array_unref);
+}
+
+gboolean
+hearth_request_set_format (HearthRequest  *request,
+                           const char     *format,
+                           GError        **error)
+{
+  ember_json_grammar *grammar = NULL;
+  ember_error e = { 0 };
+
+  g_return_val_if_fail (request != NULL, FALSE);
+
+  if (format == NULL || *format == '\0')
+    {
+      g_clear_pointer (&request->format, g_free);
+      return TRUE;
+    }
+  /* compiled once here to say what is wrong now; the model's thread
+   * compiles it again for each reply */
+  if (ember_json_grammar_new (format, strlen (format), &grammar, &e) != EMBER_OK)
+    {
+      g_set_error (error, HEARTH_OPTIONS_ERROR, HEARTH_OPTIONS_ERROR_INVALID,
+                   _("The format cannot be followed: %s"), e.message);
+      return FALSE;
+    }
+  ember_json_grammar_free (grammar);
+  g_free (request->format);
+  request->format = g_strdup (format);
+  return TRUE;
 }
 
 gboolean
@@ -308,5 +338,6 @@ hearth_request_free (HearthRequest *request)
   g_ptr_array_unref (request->contents);
   g_clear_pointer (&request->tokens, g_array_unref);
   g_strfreev (request->stop);
+  g_free (request->format);
   g_free (request);
 }

@@ -93,6 +93,9 @@ typedef struct
                                    Ollama's keep_alive (0: unloaded at once, < 0: until
                                    the engine goes); HEARTH_KEEP_ALIVE_ENGINE: the
                                    engine's own (hearth_engine_set_keep_alive ()) */
+  char *format;                 /* the reply's form (hearth_request_set_format ()): NULL,
+                                   free text; "json", a JSON document whose top level is an
+                                   object; or a JSON Schema's text, a document of it */
 } HearthRequest;
 
 #define HEARTH_KEEP_ALIVE_ENGINE G_MININT
@@ -105,6 +108,21 @@ void hearth_request_add_message (HearthRequest *request,
                                  const char    *content);
 /* Removes the messages (and the raw prompt). */
 void hearth_request_clear_messages (HearthRequest *request);
+/* Makes the reply a JSON document, by masking at each step the tokens that
+ * could not continue one (engine/grammar/ember-json-grammar.h), as Ollama's
+ * "format" and OpenAI's "response_format" ask: @format is "json" (any
+ * document whose top level is an object) or the text of a JSON Schema (a
+ * document of it; the subset Hearth follows is in HACKING.md), NULL or ""
+ * for free text again. A malformed or unsupported schema is a
+ * HEARTH_OPTIONS_ERROR_INVALID whose message says what and where
+ * ("… unsupported keyword “pattern” at /properties/name"), and the request
+ * is left as it was. The reply ends when its document is complete (stop
+ * reason HEARTH_STOP_END_OF_GENERATION) and is steered to close it before
+ * num_predict runs out; HEARTH_STOP_LIMIT means the budget was too small
+ * for a whole document. Stop strings still apply, and may cut it. */
+gboolean hearth_request_set_format (HearthRequest  *request,
+                                    const char     *format,
+                                    GError        **error);
 /* hearth_options_set (), and "stop", which adds a stop string. */
 gboolean hearth_request_set_parameter (HearthRequest  *request,
                                        const char     *name,

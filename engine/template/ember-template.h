@@ -73,6 +73,13 @@ const ember_value *ember_value_list_get (const ember_value *list,
                                          size_t             index);
 const ember_value *ember_value_dict_get (const ember_value *dict,
                                          const char        *key);
+/* The @index-th entry of @dict in the order its keys were first set: the
+ * value, and its key in *key (NUL-terminated, borrowed; may be NULL) of
+ * *key_len bytes; NULL past the end. */
+const ember_value *ember_value_dict_get_entry (const ember_value  *dict,
+                                               size_t              index,
+                                               const char        **key,
+                                               size_t             *key_len);
 
 /* Parses one JSON text (RFC 8259: strict, with \u escapes and surrogate
  * pairs; nesting at most 512 deep). Numbers without a fraction or exponent

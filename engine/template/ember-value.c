@@ -556,6 +556,21 @@ ember_value_dict_get (const ember_value *dict,
   return value_dict_lookup_str (dict, key, strlen (key));
 }
 
+const ember_value *
+ember_value_dict_get_entry (const ember_value  *dict,
+                            size_t              index,
+                            const char        **key,
+                            size_t             *key_len)
+{
+  if (dict == NULL || dict->kind != EMBER_VALUE_DICT || index >= dict->u.dict.len)
+    return NULL;
+  if (key != NULL)
+    *key = dict->u.dict.keys[index]->u.s.data;
+  if (key_len != NULL)
+    *key_len = dict->u.dict.keys[index]->u.s.len;
+  return dict->u.dict.values[index];
+}
+
 /* ---- Python semantics ---------------------------------------------------------- */
 
 ember_value *
