@@ -728,26 +728,47 @@ refuse_unsupported (SoupServerMessage *msg,
   return TRUE;
 }
 
-/* Ollama's "format": "json" or a JSON schema; Hearth cannot hold a model
- * to it yet, so it says so rather than answer with text that may not
- * parse. */
+/* Ollama's "format": "json" or a JSON schema object, as the text
+ * hearth_request_set_format () takes, into *@format (NULL: none, as for
+ * null and ""); FALSE after a 400. */
 static gboolean
-read_format (SoupServerMessage *msg,
-             HearthServerApi    api,
-             JsonNode          *node)
+read_format (SoupServerMessage  *msg,
+             HearthServerApi     api,
+             JsonNode           *node,
+             char              **format)
 {
+  *format = NULL;
   if (node == NULL || JSON_NODE_HOLDS_NULL (node)
       || (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
           && json_node_get_string (node)[0] == '\0'))
     return TRUE;
-  if ((JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-       && g_str_equal (json_node_get_string (node), "json"))
-      || JSON_NODE_HOLDS_OBJECT (node))
-    hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST,
-                                   _("Hearth cannot hold a model to JSON output yet; send the request without a format"));
-  else
-    hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST,
-                                   _("“format” must be \"json\" or a JSON schema object"));
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+      && g_str_equal (json_node_get_string (node), "json"))
+    {
+      *format = g_strdup ("json");
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      *format = json_to_string (node, FALSE);
+      return TRUE;
+    }
+  hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST,
+                                 _("“format” must be \"json\" or a JSON schema object"));
+  return FALSE;
+}
+
+gboolean
+hearth_server_set_format (SoupServerMessage *msg,
+                          HearthServerApi    api,
+                          HearthRequest     *request,
+                          const char        *format)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (format == NULL || hearth_request_set_format (request, format, &error))
+    return TRUE;
+  hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST, error->message);
   return FALSE;
 }
 
@@ -764,16 +785,23 @@ read_common (HearthServer      *self,
   const char *model = hearth_server_get_string (msg, o, "model", &bad);
   JsonObject *options;
   HearthRequest *request;
+  g_autofree char *format = NULL;
   int keep_alive;
 
   if (bad || !get_bool (msg, api, o, "stream", TRUE, stream) || !get_object (msg, api, o, "options", &options)
       || !hearth_server_read_keep_alive (msg, api, json_object_get_member (o, "keep_alive"), &keep_alive)
-      || !read_format (msg, api, json_object_get_member (o, "format"))
+      || !read_format (msg, api, json_object_get_member (o, "format"), &format)
       || !refuse_unsupported (msg, api, o))
     return NULL;
   request = hearth_server_make_request (self, msg, api, model, options, system);
-  if (request != NULL)
-    request->keep_alive = keep_alive;
+  if (request == NULL)
+    return NULL;
+  request->keep_alive = keep_alive;
+  if (!hearth_server_set_format (msg, api, request, format))
+    {
+      hearth_request_free (request);
+      return NULL;
+    }
   return request;
 }
 

@@ -214,12 +214,44 @@ refuse_unsupported (SoupServerMessage *msg,
                                               "or {\"type\": \"json_schema\", \"json_schema\": {…}}"));
           return FALSE;
         }
-      if (!g_str_equal (type, "text"))
+    }
+  return TRUE;
+}
+
+/* "response_format" as the text hearth_request_set_format () takes: NULL
+ * for text, "json" for json_object, the schema of json_schema. FALSE after
+ * a 400. */
+static gboolean
+read_response_format (SoupServerMessage  *msg,
+                      JsonObject         *o,
+                      char              **format)
+{
+  JsonNode *node = json_object_get_member (o, "response_format");
+  JsonObject *f;
+  const char *type;
+  JsonNode *schema;
+
+  *format = NULL;
+  if (is_null (node))
+    return TRUE;
+  f = json_node_get_object (node);
+  type = json_object_get_string_member (f, "type");
+  if (g_str_equal (type, "json_object"))
+    *format = g_strdup ("json");
+  else if (g_str_equal (type, "json_schema"))
+    {
+      JsonNode *js = json_object_get_member (f, "json_schema");
+
+      schema = js != NULL && JSON_NODE_HOLDS_OBJECT (js) ? json_object_get_member (json_node_get_object (js), "schema")
+                                                         : NULL;
+      if (schema == NULL || !JSON_NODE_HOLDS_OBJECT (schema))
         {
           hearth_server_reply_openai_error (msg, SOUP_STATUS_BAD_REQUEST,
-                                            _("Hearth cannot hold a model to JSON output yet; send the request without a format"));
+                                            _("“response_format” of type json_schema needs "
+                                              "{\"json_schema\": {\"schema\": {…}}}"));
           return FALSE;
         }
+      *format = json_to_string (schema, FALSE);
     }
   return TRUE;
 }
@@ -326,6 +358,7 @@ hearth_server_route_openai_chat (HearthServer      *self,
   g_autoptr (GPtrArray) contents = g_ptr_array_new_with_free_func (g_free);
   JsonObject *o;
   JsonNode *messages, *model;
+  g_autofree char *format = NULL;
   gboolean stream, include_usage;
 
   if (!hearth_server_method_allowed (msg, (const char *[]) { "POST", NULL }))
@@ -373,8 +406,10 @@ hearth_server_route_openai_chat (HearthServer      *self,
   if (!read_stream (msg, o, &stream, &include_usage) || !read_sampling (msg, o, options)
       || !refuse_unsupported (msg, o))
     return;
+  if (!read_response_format (msg, o, &format))
+    return;
   request = hearth_server_make_request (self, msg, HEARTH_API_OPENAI_CHAT, json_node_get_string (model), options, NULL);
-  if (request == NULL)
+  if (request == NULL || !hearth_server_set_format (msg, HEARTH_API_OPENAI_CHAT, request, format))
     return;
   for (guint i = 0; i < roles->len; i++)
     hearth_request_add_message (request, roles->pdata[i], contents->pdata[i]);
@@ -392,6 +427,7 @@ hearth_server_route_openai_completions (HearthServer      *self,
   g_autoptr (HearthRequest) request = NULL;
   JsonObject *o;
   JsonNode *prompt, *model;
+  g_autofree char *format = NULL;
   const char *text;
   gboolean stream, include_usage;
 
@@ -418,9 +454,11 @@ hearth_server_route_openai_completions (HearthServer      *self,
   if (!read_stream (msg, o, &stream, &include_usage) || !read_sampling (msg, o, options)
       || !refuse_unsupported (msg, o))
     return;
+  if (!read_response_format (msg, o, &format))
+    return;
   request = hearth_server_make_request (self, msg, HEARTH_API_OPENAI_COMPLETION, json_node_get_string (model), options,
                                         NULL);
-  if (request == NULL)
+  if (request == NULL || !hearth_server_set_format (msg, HEARTH_API_OPENAI_COMPLETION, request, format))
     return;
   /* as Ollama's: the prompt through the model's template */
   hearth_request_add_message (request, "user", text);

@@ -129,6 +129,13 @@ HearthRequest *hearth_server_make_request (HearthServer      *self,
                                            const char        *name,
                                            JsonObject        *options,
                                            const char        *system);
+/* @request's reply held to @format ("json" or a JSON schema's text; NULL:
+ * free text); FALSE after a 400 that says what in the schema Hearth cannot
+ * follow. */
+gboolean hearth_server_set_format (SoupServerMessage *msg,
+                                   HearthServerApi    api,
+                                   HearthRequest     *request,
+                                   const char        *format);
 /* The rest of the model's layers that hearth_server_make_request () read
  * (system prompt, example messages, template, stop strings) into
  * @request, once its messages are in. */

@@ -241,6 +241,42 @@ await test('openai: errors', async () => {
   }
 });
 
+// ---- JSON output ------------------------------------------------------------
+
+const PERSON = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } },
+                 required: ['name', 'age'] };
+
+await test('json', async () => {
+  const a = await ollama.chat({ model: MODEL, messages: [{ role: 'user', content: 'Tell me about Lily.' }],
+                                format: PERSON, options: { temperature: 0.8, seed: 3, num_predict: 120 } });
+  let person = null;
+  try { person = JSON.parse(a.message.content); } catch (e) { /* stays null */ }
+  ok(person !== null && typeof person.name === 'string' && Number.isInteger(person.age),
+     'ollama: format with a JSON schema gives a document of it', JSON.stringify(a));
+  const b = await ollama.generate({ model: MODEL, prompt: 'Once upon a time', format: 'json',
+                                    options: { temperature: 0.8, seed: 5, num_predict: 120 } });
+  let doc = null;
+  try { doc = JSON.parse(b.response); } catch (e) { /* stays null */ }
+  ok(doc !== null && typeof doc === 'object' && !Array.isArray(doc), 'ollama: format "json" gives a JSON object',
+     JSON.stringify(b));
+  const c = await openai.chat.completions.create({
+    model: MODEL, messages: [{ role: 'user', content: 'Tell me about Tom.' }], max_tokens: 120, seed: 7,
+    response_format: { type: 'json_schema', json_schema: { name: 'person', schema: PERSON } },
+  });
+  let p2 = null;
+  try { p2 = JSON.parse(c.choices[0].message.content); } catch (e) { /* stays null */ }
+  ok(p2 !== null && typeof p2.name === 'string' && Number.isInteger(p2.age),
+     'openai: response_format json_schema gives a document of it', JSON.stringify(c));
+  try {
+    await ollama.chat({ model: MODEL, messages: [{ role: 'user', content: 'hi' }],
+                        format: { type: 'string', pattern: '^a+$' } });
+    ok(false, 'ollama: a schema Hearth cannot follow is refused');
+  } catch (e) {
+    ok(e.status_code === 400 && /pattern/.test(e.message), 'ollama: a schema Hearth cannot follow is a 400 naming what',
+       `${e.status_code} ${e.message}`);
+  }
+});
+
 // ---- many at once ---------------------------------------------------------
 
 // HEARTH_MAX_QUEUE is 4 for this server: of 12 clients at once, each is
