@@ -1294,6 +1294,118 @@ test_streams (void)
   }
 }
 
+typedef struct {
+  GInputStream *in;
+  GString *got;
+  gboolean done;
+  gboolean eof;
+} Reading;
+
+static void
+read_some (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  Reading *rd = data;
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    rd->eof = TRUE;
+  else
+    g_string_append_len (rd->got, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes));
+  rd->done = TRUE;
+}
+
+static void
+sent (GObject      *source,
+      GAsyncResult *result,
+      gpointer      data)
+{
+  Reading *rd = data;
+  g_autoptr (GError) error = NULL;
+
+  rd->in = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+  rd->done = TRUE;
+}
+
+/* Reads until @rd->got holds @what or the stream ends, for at most
+ * @seconds. */
+static void
+read_until (Reading    *rd,
+            const char *what,
+            int         seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  while (!rd->eof && (what == NULL || strstr (rd->got->str, what) == NULL))
+    {
+      rd->done = FALSE;
+      g_input_stream_read_bytes_async (rd->in, 4096, G_PRIORITY_DEFAULT, NULL, read_some, rd);
+      while (!rd->done)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_assert_cmpint (g_get_monotonic_time (), <, end);
+          g_usleep (1000);
+        }
+    }
+}
+
+/* A server that goes (the app's switch turned off) frees its port at
+ * once, and the reply under way stops. */
+static void
+test_stop (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  HearthServer *server;
+  g_autoptr (HearthServer) again = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *chat = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) body = NULL;
+  static const char request[] = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
+                                "\"options\":{\"num_predict\":-1,\"num_ctx\":60000}}";
+  Reading rd = { NULL, g_string_new (NULL), FALSE, FALSE };
+  GUri *uri;
+  guint16 port;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  url = hearth_server_get_url (server);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  port = (guint16) g_uri_get_port (uri);
+  g_uri_unref (uri);
+  chat = g_strconcat (url, "api/chat", NULL);
+
+  msg = soup_message_new ("POST", chat);
+  body = g_bytes_new_static (request, sizeof request - 1);
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  soup_session_send_async (session, msg, G_PRIORITY_DEFAULT, NULL, sent, &rd);
+  while (!rd.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  /* the reply is under way */
+  read_until (&rd, "\"done\":false", 30);
+
+  g_object_unref (server);
+  again = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (again, "127.0.0.1", port, &error));
+  g_assert_no_error (error);
+
+  /* and it ends at once: its last line says done where that was written
+   * before the connection closed, else the stream just stops (as when
+   * Ollama stops) and the client says the reply was cut short */
+  read_until (&rd, NULL, 30);
+  g_assert_true (rd.eof);
+  g_test_message ("ended with done: %s", strstr (rd.got->str, "\"done\":true") != NULL ? "yes" : "no");
+  g_object_unref (rd.in);
+  g_string_free (rd.got, TRUE);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1308,6 +1420,7 @@ main (int    argc,
   g_test_add_func ("/server/store", test_store_routes);
   g_test_add_func ("/server/bad-requests", test_bad_requests);
   g_test_add_func ("/server/streams", test_streams);
+  g_test_add_func ("/server/stop", test_stop);
   g_test_add_func ("/server/command", test_command);
   g_test_add_func ("/server/access/host", test_access_host);
   g_test_add_func ("/server/access/cors", test_access_cors);

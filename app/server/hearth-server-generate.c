@@ -228,7 +228,7 @@ hearth_server_apply_model (SoupServerMessage *msg,
 
 typedef struct
 {
-  HearthServer *server;       /* a reference */
+  GWeakRef server;            /* gone when the server stops (its replies are cancelled) */
   HearthServerStream *stream;
   HearthServerApi api;
   char *name;
@@ -250,8 +250,13 @@ reply_free (Reply *r)
   if (r->generation != NULL)
     g_signal_handlers_disconnect_by_data (r->generation, r);
   g_clear_object (&r->generation);
-  hearth_server_release_slot (r->server);
-  g_object_unref (r->server);
+  {
+    g_autoptr (HearthServer) server = g_weak_ref_get (&r->server);
+
+    if (server != NULL)
+      hearth_server_release_slot (server);
+  }
+  g_weak_ref_clear (&r->server);
   g_free (r->name);
   g_free (r->model_path);
   g_free (r->id);
@@ -578,7 +583,7 @@ hearth_server_reply (HearthServer      *self,
       return;
     }
   r = g_new0 (Reply, 1);
-  r->server = g_object_ref (self);
+  g_weak_ref_init (&r->server, self);
   r->api = api;
   r->name = g_strdup (name);
   r->model_path = g_strdup (request->model_path);

@@ -304,7 +304,7 @@ handle (SoupServer        *soup,
 
 struct _HearthServerStream
 {
-  HearthServer *server;     /* not a reference: the server frees its streams */
+  HearthServer *server;     /* not a reference; NULL once the server has gone */
   SoupServerMessage *msg;   /* a reference */
   GCancellable *cancellable;
   gboolean started;
@@ -461,7 +461,10 @@ hearth_server_stream_reply (HearthServerStream *stream,
         soup_server_message_set_status (stream->msg, status, NULL);
       soup_server_message_unpause (stream->msg);
     }
-  g_hash_table_remove (stream->server->streams, stream);
+  if (stream->server != NULL)
+    g_hash_table_remove (stream->server->streams, stream);
+  else
+    stream_free (stream);
 }
 
 void
@@ -624,6 +627,8 @@ hearth_server_dispose (GObject *object)
 {
   HearthServer *self = HEARTH_SERVER (object);
 
+  /* the replies under way stop at their next token and end their
+   * streams themselves (a stream outlives its server) */
   if (self->streams != NULL)
     {
       GHashTableIter iter;
@@ -631,8 +636,13 @@ hearth_server_dispose (GObject *object)
 
       g_hash_table_iter_init (&iter, self->streams);
       while (g_hash_table_iter_next (&iter, (gpointer *) &stream, NULL))
-        g_cancellable_cancel (stream->cancellable);
+        {
+          stream->server = NULL;
+          g_hash_table_iter_steal (&iter);
+          g_cancellable_cancel (stream->cancellable);
+        }
     }
+  /* the port is free from here on */
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   g_clear_pointer (&self->streams, g_hash_table_unref);

@@ -31,6 +31,10 @@ typedef enum {
 #define HEARTH_TYPE_SERVER (hearth_server_get_type ())
 G_DECLARE_FINAL_TYPE (HearthServer, hearth_server, HEARTH, SERVER, GObject)
 
+/* The server for @context's store and engine (the window's own where it
+ * runs in the app). Its last reference gone, it stops listening at once
+ * (the port is free again) and the replies under way stop at their next
+ * token, ending their answers as a finished reply would. */
 HearthServer *hearth_server_new (HearthContext *context);
 
 /* Reads an address as OLLAMA_HOST takes it ("127.0.0.1:8080",
