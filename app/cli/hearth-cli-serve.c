@@ -66,6 +66,11 @@ hearth_cli_serve (HearthContext          *context,
         }
       hearth_server_set_max_queue (server, (guint) n);
     }
+  /* Ctrl+C is heard from before the first line says where to connect: a
+   * program that reads it and stops the server at once gets a clean end */
+  loop = g_main_loop_new (NULL, FALSE);
+  sigint = g_unix_signal_add (SIGINT, quit, loop);
+  sigterm = g_unix_signal_add (SIGTERM, quit, loop);
   hearth_server_set_api_key (server, g_getenv ("HEARTH_API_KEY"));
   hearth_server_set_origins (server, g_getenv ("HEARTH_ORIGINS"));
   if (!hearth_server_listen (server, host, port, &error))
@@ -78,6 +83,8 @@ hearth_cli_serve (HearthContext          *context,
                  port, port);
       else
         fprintf (err, "hearth serve: %s\n", error->message);
+      g_source_remove (sigint);
+      g_source_remove (sigterm);
       return 1;
     }
   url = hearth_server_get_url (server);
@@ -98,9 +105,6 @@ hearth_cli_serve (HearthContext          *context,
                     "to this computer.\n"));
   fflush (err);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  sigint = g_unix_signal_add (SIGINT, quit, loop);
-  sigterm = g_unix_signal_add (SIGTERM, quit, loop);
   g_main_loop_run (loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
