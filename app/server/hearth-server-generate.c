@@ -20,8 +20,11 @@
 #include "hearth-settings.h"
 #include "hearth-store.h"
 
-/* Every request of the server shares one cache per model: the next turn of
- * a conversation reads only its new tokens, as Ollama's does. */
+/* The server's requests share a cache per model and context length: the
+ * next turn of a conversation reads only its new tokens, as Ollama's does,
+ * and a client that asks for another num_ctx has a cache of its own
+ * rather than making the others' be rebuilt (never a reload of the model,
+ * which Ollama's users meet when two clients disagree on num_ctx). */
 #define SERVE_SESSION "hearth-serve"
 
 /* ---- errors ----------------------------------------------------------------- */
@@ -205,7 +208,11 @@ hearth_server_make_request (HearthServer      *self,
       json_object_set_string_member (o, "system", system);
       hearth_settings_apply_json (settings, o, HEARTH_SETTING_REQUEST, NULL);
     }
-  request = hearth_request_new (path, SERVE_SESSION);
+  {
+    g_autofree char *session = g_strdup_printf (SERVE_SESSION "/%u", hearth_settings_get_options (settings)->num_ctx);
+
+    request = hearth_request_new (path, session);
+  }
   request->options = *hearth_settings_get_options (settings);
   g_object_set_data_full (G_OBJECT (msg), "hearth-settings", g_steal_pointer (&settings),
                           (GDestroyNotify) hearth_settings_free);
