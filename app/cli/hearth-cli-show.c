@@ -16,6 +16,7 @@
 
 #include "hearth-cli-commands.h"
 #include "hearth-cli-output.h"
+#include "hearth-model-description.h"
 #include "hearth-model-layers.h"
 #include "hearth-modelfile.h"
 #include "hearth-profile.h"
@@ -237,23 +238,18 @@ add_setting (GArray                  *settings,
   g_array_append_val (settings, setting);
 }
 
-/* What a chat with model @name starts with: the main sampling settings,
+/* What a chat with model @desc starts with: the main sampling settings,
  * then everything else its params layer sets, each with its level (Ollama's
  * default or the model's). */
 static GArray *
-model_settings (HearthStore              *store,
-                const char               *name,
-                const HearthModelLayers  *layers,
-                HearthSettings          **settings_out,
-                GError                  **error)
+model_settings (HearthModelDescription *desc)
 {
-  g_autoptr (HearthSettings) resolved = hearth_settings_new_for_model (store, name, NULL, error);
+  HearthSettings *resolved = desc->settings;
+  const HearthModelLayers *layers = desc->layers;
   g_autoptr (GArray) settings = NULL;
   const HearthOptions *o;
   const char *const *stop;
 
-  if (resolved == NULL)
-    return NULL;
   settings = g_array_new (FALSE, TRUE, sizeof (Setting));
   g_array_set_clear_func (settings, setting_clear);
   o = hearth_settings_get_options (resolved);
@@ -285,7 +281,6 @@ model_settings (HearthStore              *store,
           g_array_append_val (settings, setting);
         }
     }
-  *settings_out = g_steal_pointer (&resolved);
   return g_steal_pointer (&settings);
 }
 
@@ -428,13 +423,14 @@ add_member_uint (JsonBuilder *b,
 }
 
 static char *
-describe_json (const char            *path,
-               HearthGguf            *gguf,
-               const HearthModelInfo *info,
-               GArray                *settings,
-               HearthSettings        *resolved,
-               gboolean               verbose)
+describe_json (HearthModelDescription *desc,
+               GArray                 *settings,
+               gboolean                verbose)
 {
+  const char *path = desc->path;
+  HearthGguf *gguf = desc->gguf;
+  const HearthModelInfo *info = desc->info;
+  HearthSettings *resolved = desc->settings;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -490,17 +486,7 @@ describe_json (const char            *path,
   json_builder_end_array (b);
 
   json_builder_set_member_name (b, "metadata");
-  json_builder_begin_object (b);
-  for (guint64 i = 0; i < hearth_gguf_get_n_metadata (gguf); i++)
-    {
-      const char *key = hearth_gguf_get_key (gguf, i);
-
-      if (!g_utf8_validate (key, -1, NULL))
-        continue;
-      json_builder_set_member_name (b, key);
-      json_builder_add_value (b, hearth_gguf_dup_value_json (gguf, i, verbose ? 0 : SHOW_ARRAY_LIMIT));
-    }
-  json_builder_end_object (b);
+  json_builder_add_value (b, hearth_model_description_dup_metadata (desc, verbose ? 0 : SHOW_ARRAY_LIMIT));
 
   json_builder_set_member_name (b, "tensors");
   json_builder_begin_array (b);
@@ -554,22 +540,12 @@ print_layer (const HearthModelLayers *layers,
         fprintf (out, "%s%s\n", i > 0 ? "\n" : "", (const char *) layers->licenses->pdata[i]);
       return 0;
     }
-  for (guint i = 0; i < layers->params->len; i++)
-    {
-      const HearthOllamaParam *p = layers->params->pdata[i];
-      gboolean text = p->type == HEARTH_OLLAMA_VALUE_STRING || p->type == HEARTH_OLLAMA_VALUE_STRINGS;
-      g_auto (GStrv) values = hearth_profile_param_values (p);
+  {
+    g_autofree char *text = hearth_model_description_format_parameters (layers);
 
-      for (guint k = 0; values[k] != NULL; k++)
-        {
-          g_autofree char *escaped = text ? g_strescape (values[k], "") : NULL;
-
-          if (text)
-            fprintf (out, "%-30s \"%s\"\n", p->name, escaped);
-          else
-            fprintf (out, "%-30s %s\n", p->name, values[k]);
-        }
-    }
+    if (text[0] != '\0')
+      fprintf (out, "%s\n", text);
+  }
   return 0;
 }
 
@@ -619,10 +595,9 @@ hearth_cli_show (HearthContext          *context,
   const char *layer = NULL;     /* --parameters, --system, --license */
   const char *path = NULL;
   g_autofree char *resolved = NULL;
-  g_autoptr (HearthGguf) gguf = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (HearthModelLayers) layers = NULL;
-  g_autoptr (HearthSettings) settings = NULL;
+  g_autoptr (HearthModelDescription) desc = NULL;
   g_autoptr (GArray) model_set = NULL;
   HearthStore *store = hearth_context_get_store (context);
   const char *name;
@@ -691,35 +666,27 @@ hearth_cli_show (HearthContext          *context,
     return print_modelfile (store, name, resolved, out, err);
   if (layer != NULL)
     return print_layer (layers, layer, out);
-  if (name != NULL)
-    {
-      /* what a chat with it starts with, and the template it reads: its
-       * own where it has one (as hearth run and the window resolve it),
-       * else the file's */
-      model_set = model_settings (store, name, layers, &settings, &error);
-      if (model_set == NULL)
-        {
-          fprintf (err, "hearth show: %s\n", error->message);
-          return 1;
-        }
-      if (want_template && hearth_settings_get_template (settings) != NULL)
-        {
-          fputs (hearth_settings_get_template (settings), out);
-          return 0;
-        }
-    }
-  path = resolved;
-  gguf = hearth_gguf_open (path, &error);
-  if (gguf == NULL)
+  /* the file, the layers and what a chat with it starts with, described
+   * as /api/show describes them */
+  desc = name != NULL ? hearth_model_description_new (store, name, &error)
+                      : hearth_model_description_new_for_file (resolved, &error);
+  if (desc == NULL)
     {
       fprintf (err, "hearth show: %s\n", error->message);
       return 1;
     }
-  info = hearth_gguf_get_model_info (gguf, &error);
-  if (info == NULL)
+  path = resolved;
+  info = desc->info;
+  if (name != NULL)
     {
-      fprintf (err, "hearth show: %s: %s\n", path, error->message);
-      return 1;
+      /* the template it reads: its own where it has one (as hearth run and
+       * the window resolve it), else the file's */
+      model_set = model_settings (desc);
+      if (want_template && hearth_settings_get_template (desc->settings) != NULL)
+        {
+          fputs (hearth_settings_get_template (desc->settings), out);
+          return 0;
+        }
     }
 
   if (want_template)
@@ -736,14 +703,14 @@ hearth_cli_show (HearthContext          *context,
 
   if (want_json)
     {
-      g_autofree char *json = describe_json (path, gguf, info, model_set, settings, verbose);
+      g_autofree char *json = describe_json (desc, model_set, verbose);
 
       fprintf (out, "%s\n", json);
       return 0;
     }
 
-  print_description (out, path, gguf, info);
+  print_description (out, path, desc->gguf, info);
   if (model_set != NULL)
-    print_settings (out, model_set, settings);
+    print_settings (out, model_set, desc->settings);
   return 0;
 }
