@@ -14,6 +14,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hearth-gguf.h"
+
 /* The shortest text that reads back as @value. */
 static char *
 shortest_double (double value)
@@ -257,6 +259,34 @@ hearth_profile_create (HearthStore            *store,
         return FALSE;
       line = g_strdup_printf ("copying file %s 100%%", base);
       say (progress, user_data, line);
+    }
+  else if (g_str_has_prefix (modelfile->from, "sha256:"))
+    {
+      /* a GGUF blob already in the store (sent to `hearth serve`'s
+       * /api/blobs, as `ollama create` sends a file): used where it is */
+      g_autoptr (GError) local = NULL;
+      g_autofree char *blob = hearth_store_blob_path (store, modelfile->from, error);
+      g_autoptr (HearthGguf) gguf = NULL;
+
+      if (blob == NULL)
+        return FALSE;
+      if (!g_file_test (blob, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                       _("FROM %s: the store has no such file"), modelfile->from);
+          return FALSE;
+        }
+      gguf = hearth_gguf_open (blob, &local);
+      if (gguf == NULL)
+        {
+          /* the store's folder is no business of the message's */
+          g_autoptr (GString) text = g_string_new (local->message);
+
+          g_string_replace (text, blob, modelfile->from, 0);
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT, "%s", text->str);
+          return FALSE;
+        }
+      base = g_strdup (modelfile->from);
     }
   else
     {

@@ -37,7 +37,8 @@ HearthModelLayers *hearth_profile_layers_from_modelfile (const HearthModelfile  
 /* Writes model @name (replacing one of that name) from @modelfile, as
  * `ollama create` does: FROM a model of @store (its blobs shared), or FROM
  * a GGUF file (put in the store as a blob of its own, a copy, then used as
- * the base: no model is made of the file alone). @progress (may be NULL)
+ * the base: no model is made of the file alone), or FROM "sha256:HEX", a
+ * GGUF blob already in the store (uploaded to /api/blobs). @progress (may be NULL)
  * gets each step. Parameters left out (Ollama's deprecated ones) are left
  * out silently here: hearth_profile_layers_from_modelfile () tells a
  * caller that wants to say so. A FROM that is not in the store, a file that is not a

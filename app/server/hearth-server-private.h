@@ -4,7 +4,8 @@
  * route gives the same way ({"error": …}, a 405 naming the methods, a
  * request body read as a JSON object). The routes live by subject:
  * hearth-server-models.c (the store), hearth-server-generate.c (Ollama's
- * chat and generate), hearth-server-openai.c (OpenAI's /v1).
+ * chat and generate), hearth-server-openai.c (OpenAI's /v1),
+ * hearth-server-manage.c (show, create, pull), hearth-server-blobs.c.
  */
 
 #pragma once
@@ -183,6 +184,23 @@ void hearth_server_add_model (JsonBuilder            *b,
 void hearth_server_route_tags (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_copy (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_delete (HearthServer *self, SoupServerMessage *msg);
+
+/* hearth-server-manage.c: /api/show, /api/create, /api/pull, and what
+ * Hearth refuses (/api/push, embeddings) */
+void hearth_server_route_show (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_create (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_pull (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_push (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_embed (HearthServer *self, SoupServerMessage *msg);
+void hearth_server_route_openai_embeddings (HearthServer *self, SoupServerMessage *msg);
+
+/* hearth-server-blobs.c: /api/blobs/DIGEST. The early handler gives it
+ * @msg first (TRUE where @path is one of its own), so that a blob's bytes
+ * go to the store as they come, past the limit on bodies. */
+gboolean hearth_server_blobs_early (HearthServer      *self,
+                                    SoupServerMessage *msg,
+                                    const char        *path);
+void hearth_server_route_blobs (HearthServer *self, SoupServerMessage *msg);
 
 /* hearth-server-access.c: whether @msg (for @path) may go on to its
  * route, from its headers alone (Host, Origin, Authorization); if not, it

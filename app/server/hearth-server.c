@@ -206,6 +206,13 @@ static const struct {
   { "/api/chat", hearth_server_route_chat },
   { "/api/generate", hearth_server_route_generate },
   { "/api/ps", hearth_server_route_ps },
+  { "/api/show", hearth_server_route_show },
+  { "/api/create", hearth_server_route_create },
+  { "/api/pull", hearth_server_route_pull },
+  { "/api/push", hearth_server_route_push },
+  { "/api/embed", hearth_server_route_embed },
+  { "/api/embeddings", hearth_server_route_embed },
+  { "/v1/embeddings", hearth_server_route_openai_embeddings },
   { "/v1/chat/completions", hearth_server_route_openai_chat },
   { "/v1/completions", hearth_server_route_openai_completions },
   { "/v1/models", hearth_server_route_openai_models },
@@ -249,6 +256,9 @@ handle_early (SoupServer        *soup,
 
   if (!hearth_server_check_access (self, msg, path))
     return;
+  /* a blob (gigabytes) goes to the store as it comes, past MAX_BODY */
+  if (hearth_server_blobs_early (self, msg, path))
+    return;
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
       && soup_message_headers_get_content_length (headers) > MAX_BODY)
     {
@@ -287,6 +297,11 @@ handle (SoupServer        *soup,
   if (g_str_has_prefix (path, "/v1/models/"))
     {
       hearth_server_route_openai_models (self, msg);
+      return;
+    }
+  if (g_str_has_prefix (path, "/api/blobs/"))
+    {
+      hearth_server_route_blobs (self, msg);
       return;
     }
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)

@@ -1120,6 +1120,25 @@ hearth_pull_get_bytes_total (HearthPull *self)
   return self->bytes_total;
 }
 
+gboolean
+hearth_pull_get_blob (HearthPull   *self,
+                      const char  **digest,
+                      guint64      *done,
+                      guint64      *total)
+{
+  BlobItem *item;
+
+  g_return_val_if_fail (HEARTH_IS_PULL (self), FALSE);
+
+  if (self->file_mode || self->download == NULL || self->next >= self->blobs->len)
+    return FALSE;
+  item = self->blobs->pdata[self->next];
+  *digest = item->digest;
+  *done = hearth_download_get_bytes_done (self->download);
+  *total = item->size;
+  return TRUE;
+}
+
 const char *
 hearth_pull_get_status (HearthPull *self)
 {

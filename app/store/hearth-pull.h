@@ -93,6 +93,14 @@ guint64 hearth_pull_get_bytes_total (HearthPull *self);
  * 3f1a2b4c5d6e", "writing manifest" (borrowed). */
 const char *hearth_pull_get_status (HearthPull *self);
 
+/* The blob being downloaded now: its digest ("sha256:…", borrowed), the
+ * bytes of it received and its size; FALSE where none is (the manifest,
+ * blobs already there, the end, a GGUF file's address). */
+gboolean hearth_pull_get_blob (HearthPull   *self,
+                               const char  **digest,
+                               guint64      *done,
+                               guint64      *total);
+
 /* Receiving speed of the current blob, bytes per second. */
 double hearth_pull_get_speed (HearthPull *self);
 

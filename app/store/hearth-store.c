@@ -834,6 +834,134 @@ hearth_store_add_blob_file (HearthStore   *self,
   return add_gguf_blob (self, path, FALSE, &size, cancellable, error);
 }
 
+/* ---- blobs received a piece at a time ------------------------------------ */
+
+struct _HearthStoreBlobWriter
+{
+  char *digest;
+  char *blob;       /* where it goes */
+  char *tmp;        /* where it is written; NULL once moved or removed */
+  int fd;
+  GChecksum *sum;
+};
+
+HearthStoreBlobWriter *
+hearth_store_blob_writer_new (HearthStore  *self,
+                              const char   *digest,
+                              GError      **error)
+{
+  g_autofree char *blob = hearth_store_blob_path (self, digest, error);
+  g_autofree char *dir = NULL;
+  HearthStoreBlobWriter *writer;
+  int fd, saved;
+
+  if (blob == NULL)
+    return NULL;
+  dir = g_path_get_dirname (blob);
+  if (!make_dir (dir, error))
+    return NULL;
+  writer = g_new0 (HearthStoreBlobWriter, 1);
+  writer->fd = -1;
+  writer->tmp = blob_temp_path (blob);
+  fd = g_open (writer->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      saved = errno;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot write the blob %s: %s"),
+                   digest, g_strerror (saved));
+      g_clear_pointer (&writer->tmp, g_free);
+      hearth_store_blob_writer_free (writer);
+      return NULL;
+    }
+  writer->fd = fd;
+  writer->digest = g_strdup (digest);
+  writer->blob = g_steal_pointer (&blob);
+  writer->sum = g_checksum_new (G_CHECKSUM_SHA256);
+  return writer;
+}
+
+gboolean
+hearth_store_blob_writer_write (HearthStoreBlobWriter  *writer,
+                                const void             *data,
+                                gsize                   len,
+                                GError                **error)
+{
+  const char *bytes = data;
+
+  g_return_val_if_fail (writer != NULL && writer->tmp != NULL, FALSE);
+
+  g_checksum_update (writer->sum, data, len);
+  for (gsize done = 0; done < len;)
+    {
+      gssize w = write (writer->fd, bytes + done, len - done);
+      int saved = errno;
+
+      if (w < 0 && saved == EINTR)
+        continue;
+      if (w < 0)
+        {
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot write the blob %s: %s"),
+                       writer->digest, g_strerror (saved));
+          return FALSE;
+        }
+      done += (gsize) w;
+    }
+  return TRUE;
+}
+
+gboolean
+hearth_store_blob_writer_finish (HearthStoreBlobWriter  *writer,
+                                 GError                **error)
+{
+  g_autofree char *got = NULL;
+  int saved;
+
+  g_return_val_if_fail (writer != NULL && writer->tmp != NULL, FALSE);
+
+  got = g_strdup_printf ("sha256:%s", g_checksum_get_string (writer->sum));
+  if (!g_str_equal (got, writer->digest))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   _("the bytes received are %s, not %s; nothing was kept"), got, writer->digest);
+      return FALSE;
+    }
+  /* the blob's name must never point at bytes only in memory */
+  if (fsync (writer->fd) != 0)
+    {
+      saved = errno;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot write the blob %s: %s"),
+                   writer->digest, g_strerror (saved));
+      return FALSE;
+    }
+  close (writer->fd);
+  writer->fd = -1;
+  if (g_rename (writer->tmp, writer->blob) != 0)
+    {
+      saved = errno;
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("cannot write the blob %s: %s"),
+                   writer->digest, g_strerror (saved));
+      return FALSE;
+    }
+  g_clear_pointer (&writer->tmp, g_free);
+  return TRUE;
+}
+
+void
+hearth_store_blob_writer_free (HearthStoreBlobWriter *writer)
+{
+  if (writer == NULL)
+    return;
+  if (writer->fd >= 0)
+    close (writer->fd);
+  if (writer->tmp != NULL)
+    g_unlink (writer->tmp);
+  g_free (writer->tmp);
+  g_free (writer->blob);
+  g_free (writer->digest);
+  g_clear_pointer (&writer->sum, g_checksum_free);
+  g_free (writer);
+}
+
 /* A text layer (template, system, params) written as a blob and described
  * in @layers. */
 static gboolean

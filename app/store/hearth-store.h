@@ -67,6 +67,28 @@ char *hearth_store_write_blob (HearthStore  *self,
                                gsize         len,
                                GError      **error);
 
+/* A blob received a piece at a time (an upload to `hearth serve`'s
+ * /api/blobs): the bytes go to a new file beside the blob's place, hashed
+ * as they come, and only bytes whose SHA-256 is @digest become the blob.
+ * Messages name the digest, never the store's folder. */
+typedef struct _HearthStoreBlobWriter HearthStoreBlobWriter;
+
+HearthStoreBlobWriter *hearth_store_blob_writer_new (HearthStore  *self,
+                                                     const char   *digest,
+                                                     GError      **error);
+gboolean hearth_store_blob_writer_write (HearthStoreBlobWriter  *writer,
+                                         const void             *data,
+                                         gsize                   len,
+                                         GError                **error);
+/* The bytes written to disk (fsync: it may take a while, run it in a
+ * thread for a large blob) and, where their SHA-256 is the digest, renamed
+ * into place; else HEARTH_STORE_ERROR_CORRUPT, and nothing is kept. */
+gboolean hearth_store_blob_writer_finish (HearthStoreBlobWriter  *writer,
+                                          GError                **error);
+/* Frees @writer; the file of one not finished is removed. */
+void hearth_store_blob_writer_free (HearthStoreBlobWriter *writer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthStoreBlobWriter, hearth_store_blob_writer_free)
+
 /* Every model, sorted by name (HearthStoreModel). Manifests that cannot be
  * read are skipped with a warning. */
 GPtrArray *hearth_store_list (HearthStore  *self,
