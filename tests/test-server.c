@@ -21,6 +21,7 @@
 #include "hearth-server.h"
 #include "hearth-store.h"
 #include "test-models.h"
+#include "test-registry.h"
 
 static char *tmp_dir;
 
@@ -1406,6 +1407,517 @@ test_stop (void)
   g_string_free (rd.got, TRUE);
 }
 
+/* ---- model management: show, create, blobs, pull, refusals ---------------- */
+
+/* The NDJSON lines of @body as objects (owned by @parsers). */
+static GPtrArray *
+ndjson_lines (GBytes    *body,
+              GPtrArray *parsers)
+{
+  g_autofree char *text = body_text (body);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  GPtrArray *objects = g_ptr_array_new ();
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      JsonParser *parser;
+      g_autoptr (GBytes) line = NULL;
+
+      if (lines[i][0] == '\0')
+        continue;
+      parser = json_parser_new ();
+      g_ptr_array_add (parsers, parser);
+      line = g_bytes_new (lines[i], strlen (lines[i]));
+      g_ptr_array_add (objects, parse_object (parser, line));
+    }
+  return objects;
+}
+
+/* @url@path answered with {"error"} and @status, whose text holds
+ * @needle (NULL: anything) and never the store's folder. */
+static void
+assert_refused (SoupSession *session,
+                const char  *url,
+                const char  *path,
+                const char  *json,
+                guint        status,
+                const char  *needle)
+{
+  g_autofree char *u = g_strconcat (url, path, NULL);
+  g_auto (Reply) r = send_json (session, "POST", u, json);
+  g_autofree char *e = error_of (&r, status);
+
+  if (needle != NULL && strstr (e, needle) == NULL)
+    g_error ("%s %s: “%s” does not say %s", path, json, e, needle);
+  g_assert_null (strstr (e, tmp_dir));
+}
+
+/* /api/show in Ollama's shape; /api/create through the profiles' core
+ * (then shown and chatted with); /api/push and the embeddings refused. */
+static void
+test_manage_routes (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *show = NULL;
+  g_autofree char *create = NULL;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  url = hearth_server_get_url (server);
+  show = g_strconcat (url, "api/show", NULL);
+  create = g_strconcat (url, "api/create", NULL);
+
+  /* show: details, model_info as Ollama gives it, what Hearth can do */
+  for (int verbose = 0; verbose < 2; verbose++)
+    {
+      g_auto (Reply) r = send_json (session, "POST", show, verbose ? "{\"model\":\"tiny\",\"verbose\":true}"
+                                                                   : "{\"name\":\"tiny\"}");
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *o, *details, *info;
+      JsonArray *caps, *tokens;
+
+      g_assert_cmpuint (r.status, ==, 200);
+      g_assert_cmpstr (r.content_type, ==, "application/json");
+      o = parse_object (parser, r.body);
+      details = json_object_get_object_member (o, "details");
+      g_assert_cmpstr (json_object_get_string_member (details, "format"), ==, "gguf");
+      g_assert_cmpstr (json_object_get_string_member (details, "family"), ==, "llama");
+      g_assert_cmpstr (json_object_get_string_member (details, "parent_model"), ==, "");
+      g_assert_nonnull (json_object_get_string_member (details, "quantization_level"));
+      caps = json_object_get_array_member (o, "capabilities");
+      g_assert_cmpuint (json_array_get_length (caps), ==, 1);
+      g_assert_cmpstr (json_array_get_string_element (caps, 0), ==, "completion");
+      info = json_object_get_object_member (o, "model_info");
+      g_assert_cmpstr (json_object_get_string_member (info, "general.architecture"), ==, "llama");
+      g_assert_cmpint (json_object_get_int_member (info, "general.parameter_count"), >, 0);
+      g_assert_false (json_object_has_member (info, "general.name"));
+      g_assert_false (json_object_has_member (info, "tokenizer.chat_template"));
+      tokens = json_object_get_array_member (info, "tokenizer.ggml.tokens");
+      if (verbose)
+        g_assert_cmpuint (json_array_get_length (tokens), >, 5);
+      else
+        g_assert_cmpuint (json_array_get_length (tokens), ==, 0);
+      g_assert_true (json_object_has_member (o, "tensors") == verbose);
+      g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "modelfile"), "# Modelfile"));
+      g_assert_nonnull (json_object_get_string_member (o, "modified_at"));
+      g_assert_false (json_object_has_member (o, "system"));
+    }
+  assert_refused (session, url, "api/show", "{}", 400, "model");
+  assert_refused (session, url, "api/show", "{\"model\":7}", 400, "model");
+  assert_refused (session, url, "api/show", "{\"model\":\"tiny\",\"verbose\":\"yes\"}", 400, "verbose");
+  assert_refused (session, url, "api/show", "{\"model\":", 400, "JSON");
+  assert_refused (session, url, "api/show", "{\"model\":\"absent\"}", 404, "absent");
+  {
+    g_auto (Reply) r = send_json (session, "GET", show, "{}");
+    g_autofree char *e = error_of (&r, 405);
+  }
+
+  /* create: a profile of tiny, its steps streamed; shown and chatted with */
+  {
+    g_auto (Reply) r = send_json (session, "POST", create,
+                                  "{\"model\":\"helper\",\"from\":\"tiny\",\"system\":\"Be brief.\","
+                                  "\"parameters\":{\"temperature\":0.5,\"num_predict\":3,\"stop\":[\"<|end|>\",\"\\n\\n\"]},"
+                                  "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+                                  "{\"role\":\"assistant\",\"content\":\"hello\"}],\"license\":\"MIT\"}");
+    g_autoptr (GPtrArray) parsers = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr (GPtrArray) lines = NULL;
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (r.content_type, ==, "application/x-ndjson");
+    lines = ndjson_lines (r.body, parsers);
+    g_assert_cmpuint (lines->len, >=, 3);
+    g_assert_cmpstr (json_object_get_string_member (lines->pdata[0], "status"), ==, "gathering model components");
+    g_assert_cmpstr (json_object_get_string_member (lines->pdata[lines->len - 1], "status"), ==, "success");
+    g_assert_true (has_model (session, url, "helper:latest"));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", show, "{\"model\":\"helper\"}");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+    JsonArray *messages;
+    const char *parameters;
+
+    g_assert_cmpuint (r.status, ==, 200);
+    o = parse_object (parser, r.body);
+    g_assert_cmpstr (json_object_get_string_member (o, "system"), ==, "Be brief.");
+    g_assert_cmpstr (json_object_get_string_member (o, "license"), ==, "MIT");
+    parameters = json_object_get_string_member (o, "parameters");
+    g_assert_nonnull (strstr (parameters, "num_predict                    3"));
+    g_assert_nonnull (strstr (parameters, "stop                           \"\\n\\n\""));
+    g_assert_nonnull (strstr (parameters, "temperature                    0.5"));
+    messages = json_object_get_array_member (o, "messages");
+    g_assert_cmpuint (json_array_get_length (messages), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 1), "content"), ==,
+                     "hello");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "details"),
+                                                    "parent_model"), !=, "");
+  }
+  {
+    /* num_predict 3 from the profile: three tokens at most */
+    g_autofree char *chat = g_strconcat (url, "api/chat", NULL);
+    g_auto (Reply) r = send_json (session, "POST", chat,
+                                  "{\"model\":\"helper\",\"stream\":false,"
+                                  "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+
+    g_assert_cmpuint (r.status, ==, 200);
+    o = parse_object (parser, r.body);
+    g_assert_cmpint (json_object_get_int_member (o, "eval_count"), <=, 3);
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", create, "{\"model\":\"helper2\",\"from\":\"helper\",\"stream\":false}");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (parse_object (parser, r.body), "status"), ==, "success");
+  }
+  /* a path of the server's is never a base; refusals say what */
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"/etc/passwd\"}", 400, "/api/blobs");
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"./tiny.gguf\"}", 400, "files");
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"~/m.gguf\"}", 400, NULL);
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"absent\"}", 404, "absent");
+  assert_refused (session, url, "api/create", "{\"model\":\"x\"}", 400, "from");
+  assert_refused (session, url, "api/create", "{\"from\":\"tiny\"}", 400, "model");
+  assert_refused (session, url, "api/create", "{\"model\":\"Bad Name!\",\"from\":\"tiny\"}", 400, NULL);
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"tiny\",\"quantize\":\"q4_K_M\"}", 400,
+                  NULL);
+  assert_refused (session, url, "api/create",
+                  "{\"model\":\"x\",\"from\":\"tiny\",\"adapters\":{\"a.gguf\":\"sha256:00\"}}", 400, NULL);
+  assert_refused (session, url, "api/create",
+                  "{\"model\":\"x\",\"from\":\"tiny\",\"parameters\":{\"temperature\":\"hot\"}}", 400, "temperature");
+  assert_refused (session, url, "api/create",
+                  "{\"model\":\"x\",\"from\":\"tiny\",\"parameters\":{\"no_such\":1}}", 400, "no_such");
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"tiny\",\"parameters\":[1]}", 400,
+                  "parameters");
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"tiny\",\"messages\":[\"hi\"]}", 400,
+                  "messages");
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"tiny\",\"system\":7}", 400, "system");
+  assert_refused (session, url, "api/create", "{\"model\":\"x\",\"from\":\"tiny\",\"stream\":\"no\"}", 400,
+                  "stream");
+  assert_refused (session, url, "api/create",
+                  "{\"model\":\"x\",\"files\":{\"../m.gguf\":\"sha256:"
+                  "0000000000000000000000000000000000000000000000000000000000000000\"}}", 400, NULL);
+  assert_refused (session, url, "api/create",
+                  "{\"model\":\"x\",\"files\":{\"m.gguf\":\"sha256:"
+                  "0000000000000000000000000000000000000000000000000000000000000000\"}}", 400, "/api/blobs");
+  g_assert_false (has_model (session, url, "x:latest"));
+
+  /* what Hearth refuses */
+  assert_refused (session, url, "api/push", "{\"model\":\"tiny\"}", 400, NULL);
+  assert_refused (session, url, "api/embed", "{\"model\":\"tiny\",\"input\":\"hi\"}", 501, NULL);
+  assert_refused (session, url, "api/embeddings", "{\"model\":\"tiny\",\"prompt\":\"hi\"}", 501, NULL);
+  {
+    g_autofree char *u = g_strconcat (url, "v1/embeddings", NULL);
+    g_auto (Reply) r = send_json (session, "POST", u, "{\"model\":\"tiny\",\"input\":\"hi\"}");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *e;
+
+    g_assert_cmpuint (r.status, ==, 501);
+    e = json_object_get_object_member (parse_object (parser, r.body), "error");
+    g_assert_nonnull (json_object_get_string_member (e, "message"));
+  }
+}
+
+/* Files in the store's blobs folder that are no blob (an upload's left
+ * overs). */
+static guint
+count_temporary (HearthContext *context)
+{
+  g_autofree char *dir = g_build_filename (hearth_store_get_root (hearth_context_get_store (context)), "blobs",
+                                           NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    n += strchr (name, '.') != NULL;
+  return n;
+}
+
+/* /api/blobs: HEAD says whether it is there; POST keeps only bytes whose
+ * digest is the address's, past the limit on bodies; then /api/create
+ * makes a model of it ("files"), as `ollama create` does with a GGUF. */
+static void
+test_blobs (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *gguf = g_build_filename (tmp_dir, "tiny.gguf", NULL);
+  g_autofree char *data = NULL;
+  g_autofree char *hex = NULL;
+  g_autofree char *blob_url = NULL;
+  g_autofree char *wrong_url = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  gsize len;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  url = hearth_server_get_url (server);
+  /* another file than the store's: the tiny model with one more byte */
+  g_assert_true (g_file_get_contents (gguf, &data, &len, NULL));
+  data = g_realloc (data, len + 1);
+  data[len++] = '\n';
+  bytes = g_bytes_new (data, len);
+  hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+  blob_url = g_strdup_printf ("%sapi/blobs/sha256:%s", url, hex);
+  wrong_url = g_strdup_printf ("%sapi/blobs/sha256-%064d", url, 0);
+
+  {
+    g_auto (Reply) r = fetch (session, "HEAD", blob_url);
+
+    g_assert_cmpuint (r.status, ==, 404);
+  }
+  for (int chunked = 0; chunked < 2; chunked++)
+    {
+      g_auto (Reply) r = fetch_body (session, "POST", wrong_url, bytes, chunked);
+      g_autofree char *e = error_of (&r, 400);
+
+      g_assert_nonnull (strstr (e, hex));
+      g_assert_cmpuint (count_temporary (context), ==, 0);
+    }
+  {
+    g_auto (Reply) r = fetch_body (session, "POST", blob_url, bytes, TRUE);
+
+    g_assert_cmpuint (r.status, ==, 201);
+  }
+  {
+    g_auto (Reply) head = fetch (session, "HEAD", blob_url);
+    g_auto (Reply) again = fetch_body (session, "POST", blob_url, bytes, FALSE);
+
+    g_assert_cmpuint (head.status, ==, 200);
+    g_assert_cmpuint (again.status, ==, 200);
+  }
+  {
+    g_autofree char *u = g_strconcat (url, "api/blobs/sha256:xyz", NULL);
+    g_auto (Reply) r = fetch_body (session, "POST", u, bytes, FALSE);
+    g_autofree char *e = error_of (&r, 400);
+  }
+  {
+    g_auto (Reply) r = fetch (session, "GET", blob_url);
+    g_autofree char *e = error_of (&r, 405);
+  }
+
+  /* past the 32 MiB limit of other bodies: received, and checked */
+  for (int chunked = 0; chunked < 2; chunked++)
+    {
+      gsize n = (gsize) 40 << 20;
+      g_autoptr (GBytes) big = g_bytes_new_take (g_malloc0 (n), n);
+      g_autofree char *big_hex = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, big);
+      g_autofree char *u = g_strdup_printf ("%sapi/blobs/sha256:%s", url, big_hex);
+      g_auto (Reply) r = fetch_body (session, "POST", chunked ? u : wrong_url, big, chunked);
+
+      g_assert_cmpuint (r.status, ==, chunked ? 201 : 400);
+    }
+  g_assert_cmpuint (count_temporary (context), ==, 0);
+
+  /* the blob as a model's file; the big one of zeros is no GGUF */
+  {
+    g_autofree char *body = g_strdup_printf ("{\"model\":\"uploaded\",\"files\":{\"tiny.gguf\":\"sha256:%s\"},"
+                                             "\"system\":\"Be kind.\",\"stream\":false}", hex);
+    g_autofree char *u = g_strconcat (url, "api/create", NULL);
+    g_auto (Reply) r = send_json (session, "POST", u, body);
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_true (has_model (session, url, "uploaded:latest"));
+  }
+  {
+    g_autoptr (GBytes) zeros = g_bytes_new_take (g_malloc0 ((gsize) 40 << 20), (gsize) 40 << 20);
+    g_autofree char *zeros_hex = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, zeros);
+    g_autofree char *body = g_strdup_printf ("{\"model\":\"zeros\",\"files\":{\"z.gguf\":\"sha256:%s\"}}",
+                                             zeros_hex);
+
+    assert_refused (session, url, "api/create", body, 400, NULL);
+  }
+}
+
+typedef struct {
+  GDataInputStream *in;
+  char *line;
+  gboolean done;
+} LineRead;
+
+static void
+line_read (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  LineRead *l = data;
+
+  l->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+  l->done = TRUE;
+}
+
+static void
+stream_sent (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  GInputStream **in = data;
+
+  *in = soup_session_send_finish (SOUP_SESSION (source), result, NULL);
+  g_assert_nonnull (*in);
+}
+
+static gboolean
+pull_is_paused (HearthContext *context)
+{
+  HearthPull *pull = hearth_downloads_find (hearth_context_get_downloads (context), "stories");
+
+  return pull != NULL && hearth_pull_get_state (pull) == HEARTH_PULL_STATE_PAUSED;
+}
+
+/* /api/pull from a local registry: Ollama's progress lines, a model that
+ * is not there, a name that cannot be one; a client that goes pauses the
+ * pull, and the next pull goes on from there. */
+static void
+test_pull_route (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *pull = NULL;
+  g_autofree char *gguf = g_build_filename (tmp_dir, "tiny.gguf", NULL);
+  g_autofree char *other = g_build_filename (tmp_dir, "other.gguf", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+
+  make_store ();
+  /* a file the store does not have: tiny's with one byte more */
+  g_assert_true (g_file_get_contents (gguf, &data, &len, NULL));
+  data = g_realloc (data, len + 1);
+  data[len++] = '\n';
+  g_assert_true (g_file_set_contents (other, data, (gssize) len, NULL));
+  test_registry_start (other);
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  url = hearth_server_get_url (server);
+  pull = g_strconcat (url, "api/pull", NULL);
+
+  {
+    g_auto (Reply) r = send_json (session, "POST", pull, "{\"name\":\"stories\"}");
+    g_autoptr (GPtrArray) parsers = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr (GPtrArray) lines = NULL;
+    gboolean blob_line = FALSE;
+    JsonObject *last;
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (r.content_type, ==, "application/x-ndjson");
+    lines = ndjson_lines (r.body, parsers);
+    g_assert_cmpstr (json_object_get_string_member (lines->pdata[0], "status"), ==, "pulling manifest");
+    for (guint i = 0; i < lines->len; i++)
+      {
+        JsonObject *o = lines->pdata[i];
+        g_autofree char *status = g_strdup_printf ("pulling %.12s", test_registry.model_digest + 7);
+
+        if (g_strcmp0 (json_object_get_string_member (o, "status"), status) == 0)
+          {
+            blob_line = TRUE;
+            g_assert_cmpstr (json_object_get_string_member (o, "digest"), ==, test_registry.model_digest);
+            g_assert_cmpint (json_object_get_int_member (o, "total"), ==,
+                             g_bytes_get_size (test_registry.model));
+          }
+      }
+    g_assert_true (blob_line);
+    g_assert_cmpuint (lines->len, >=, 4);
+    g_assert_cmpstr (json_object_get_string_member (lines->pdata[lines->len - 3], "status"), ==,
+                     "verifying sha256 digest");
+    g_assert_cmpstr (json_object_get_string_member (lines->pdata[lines->len - 2], "status"), ==,
+                     "writing manifest");
+    last = lines->pdata[lines->len - 1];
+    g_assert_cmpstr (json_object_get_string_member (last, "status"), ==, "success");
+    g_assert_true (has_model (session, url, "stories:latest"));
+  }
+  /* installed: pulled again (what changed), one object without stream */
+  {
+    g_auto (Reply) r = send_json (session, "POST", pull, "{\"model\":\"stories\",\"stream\":false}");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (parse_object (parser, r.body), "status"), ==, "success");
+  }
+  /* not in the registry: a last {"error"} line, or a status of its own */
+  {
+    g_auto (Reply) r = send_json (session, "POST", pull, "{\"model\":\"absent\"}");
+    g_autofree char *text = body_text (r.body);
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_nonnull (strstr (text, "{\"error\":"));
+    g_assert_null (strstr (text, "\"success\""));
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", pull, "{\"model\":\"absent\",\"stream\":false}");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+
+    g_assert_cmpuint (r.status, >=, 400);
+    g_assert_nonnull (json_object_get_string_member (parse_object (parser, r.body), "error"));
+  }
+  assert_refused (session, url, "api/pull", "{}", 400, "model");
+  assert_refused (session, url, "api/pull", "{\"model\":\"Bad Name!\"}", 400, NULL);
+  assert_refused (session, url, "api/pull", "{\"model\":\"https://example.com/m.gguf\"}", 400, NULL);
+  assert_refused (session, url, "api/pull", "{\"model\":\"stories\",\"stream\":1}", 400, "stream");
+
+  /* a client that goes: paused where it was; the next pull goes on */
+  g_assert_true (hearth_store_remove (hearth_context_get_store (context), "stories", NULL, &error));
+  test_registry.slow = TRUE;
+  {
+    g_autoptr (SoupMessage) msg = soup_message_new ("POST", pull);
+    g_autoptr (GBytes) body = g_bytes_new_static ("{\"model\":\"stories\"}", 19);
+    g_autoptr (GInputStream) in = NULL;
+    g_autoptr (GDataInputStream) lines = NULL;
+    gboolean receiving = FALSE;
+    gint64 deadline;
+
+    soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    soup_session_send_async (session, msg, G_PRIORITY_DEFAULT, NULL, stream_sent, &in);
+    while (in == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    lines = g_data_input_stream_new (in);
+    while (!receiving)
+      {
+        LineRead l = { lines, NULL, FALSE };
+
+        g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, line_read, &l);
+        while (!l.done)
+          g_main_context_iteration (NULL, TRUE);
+        g_assert_nonnull (l.line);
+        receiving = strstr (l.line, "\"completed\"") != NULL;
+        g_free (l.line);
+      }
+    g_input_stream_close (in, NULL, NULL);
+    g_clear_object (&lines);
+    g_clear_object (&in);
+    soup_session_abort (session);
+    deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    while (!pull_is_paused (context) && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE), g_usleep (1000);
+    g_assert_true (pull_is_paused (context));
+  }
+  test_registry.slow = FALSE;
+  {
+    g_auto (Reply) r = send_json (session, "POST", pull, "{\"model\":\"stories\",\"stream\":false}");
+
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_true (has_model (session, url, "stories:latest"));
+    g_assert_cmpuint (test_registry.range_requests, >, 0);
+  }
+  test_registry_stop ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1426,6 +1938,9 @@ main (int    argc,
   g_test_add_func ("/server/access/cors", test_access_cors);
   g_test_add_func ("/server/access/key", test_access_key);
   g_test_add_func ("/server/access/command", test_command_access);
+  g_test_add_func ("/server/manage", test_manage_routes);
+  g_test_add_func ("/server/blobs", test_blobs);
+  g_test_add_func ("/server/pull", test_pull_route);
   status = g_test_run ();
   remove_tree (tmp_dir);
   g_free (tmp_dir);

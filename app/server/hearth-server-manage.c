@@ -770,6 +770,8 @@ pull_gone_idle (gpointer data)
   PullReply *r = data;
 
   r->gone_id = 0;
+  /* pausing says so with ::progress: not to this reply any more */
+  g_signal_handlers_disconnect_by_data (r->pull, r);
   if (pull_waiters (r->pull, 0) == 1 && hearth_pull_get_state (r->pull) == HEARTH_PULL_STATE_RUNNING)
     hearth_pull_pause (r->pull);
   hearth_server_stream_end (r->stream);
