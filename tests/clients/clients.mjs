@@ -171,6 +171,75 @@ await test('ollama: unload', async () => {
      'ollama: an empty prompt loads the model, for its keep_alive', `${JSON.stringify(l)} ${minutes}`);
 });
 
+// ---- Ollama's client: the models ---------------------------------------------
+
+await test('ollama: show', async () => {
+  const s = await ollama.show({ model: MODEL });
+  ok(s.details.family === 'llama' && s.details.format === 'gguf' && s.model_info['general.architecture'] === 'llama'
+     && s.capabilities.length === 1 && s.capabilities[0] === 'completion' && /FROM /.test(s.modelfile),
+     'ollama: show gives the details, model_info, capabilities and Modelfile', JSON.stringify({ ...s, model_info: 0 }));
+});
+
+await test('ollama: create, then chat with it', async () => {
+  // stories has no chat template: a Go template of Ollama's puts the
+  // system prompt before the conversation
+  const steps = [];
+  for await (const part of await ollama.create({ model: 'mario', from: MODEL, system: 'You are Mario.',
+                                                  template: '{{ if .System }}{{ .System }} {{ end }}{{ .Prompt }}',
+                                                  parameters: { num_predict: 5, temperature: 0 }, stream: true }))
+    steps.push(part.status);
+  ok(steps[0] === 'gathering model components' && steps.at(-1) === 'success', 'ollama: create streams its steps',
+     JSON.stringify(steps));
+  const shown = await ollama.show({ model: 'mario' });
+  ok(shown.system === 'You are Mario.' && /num_predict\s+5/.test(shown.parameters) && shown.details.parent_model !== ''
+     && /\.System/.test(shown.template), 'ollama: show gives what create set', JSON.stringify({ ...shown, model_info: 0 }));
+  const messages = [{ role: 'user', content: PROMPT }];
+  const mario = await ollama.chat({ model: 'mario', messages });
+  const plain = await ollama.chat({ model: MODEL, messages, options: { num_predict: 5 } });
+  ok(mario.eval_count <= 5 && mario.done_reason === 'length',
+     'ollama: a chat with the new model stops where its num_predict says', JSON.stringify(mario));
+  ok(mario.prompt_eval_count > plain.prompt_eval_count,
+     'ollama: and its system prompt is read before the conversation',
+     `${mario.prompt_eval_count} vs ${plain.prompt_eval_count}`);
+
+  // a stop string of the profile's cuts the greedy text where it comes
+  const stop = ` ${expected.trim().split(/\s+/)[3]}`;
+  await ollama.create({ model: 'peach', from: MODEL, parameters: { stop: [stop], temperature: 0, num_predict: 40 } });
+  const peach = await ollama.chat({ model: 'peach', messages });
+  const cut = expected.slice(0, expected.indexOf(stop));
+  ok(cut.length > 0 && peach.message.content === cut && peach.done_reason === 'stop',
+     'ollama: a chat with a model made with a stop parameter stops there', `${JSON.stringify(stop)} ${JSON.stringify(peach)}`);
+  await ollama.delete({ model: 'peach' });
+});
+
+await test('ollama: copy and delete', async () => {
+  await ollama.copy({ source: 'mario', destination: 'luigi' });
+  let { models } = await ollama.list();
+  ok(models.some((m) => m.name === 'luigi:latest'), 'ollama: copy', JSON.stringify(models.map((m) => m.name)));
+  await ollama.delete({ model: 'luigi' });
+  await ollama.delete({ model: 'mario' });
+  ({ models } = await ollama.list());
+  const names = models.map((m) => m.name);
+  ok(!names.includes('luigi:latest') && !names.includes('mario:latest') && names.includes('stories:latest'),
+     'ollama: delete', JSON.stringify(names));
+});
+
+await test('ollama: refusals', async () => {
+  for (const [what, call, status] of [
+    ['create from a model that is not there', () => ollama.create({ model: 'x', from: 'no-such-model' }), 404],
+    ['embed', () => ollama.embed({ model: MODEL, input: 'hi' }), 501],
+    ['push', () => ollama.push({ model: MODEL }), 400],
+  ]) {
+    try {
+      await call();
+      ok(false, `ollama: ${what} is refused`);
+    } catch (e) {
+      ok(e.status_code === status && e.message.length > 0, `ollama: ${what} is refused (${status})`,
+         `${e.status_code} ${e.message}`);
+    }
+  }
+});
+
 // ---- OpenAI's client ----------------------------------------------------
 
 await test('openai: models', async () => {
