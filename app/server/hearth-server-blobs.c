@@ -100,8 +100,7 @@ hearth_server_blobs_early (HearthServer      *self,
 }
 
 typedef struct {
-  HearthServer *server;         /* a reference: the stream lives as long */
-  HearthServerStream *stream;
+  HearthServerStream *stream;   /* outlives the server: ended here */
   HearthStoreBlobWriter *writer;
 } Finish;
 
@@ -152,7 +151,6 @@ finish_free (gpointer data)
   Finish *f = data;
 
   g_clear_pointer (&f->writer, hearth_store_blob_writer_free);
-  g_clear_object (&f->server);
   g_free (f);
 }
 
@@ -205,7 +203,6 @@ hearth_server_route_blobs (HearthServer      *self,
     g_autoptr (GTask) task = g_task_new (NULL, NULL, finish_done, NULL);
     Finish *f = g_new0 (Finish, 1);
 
-    f->server = g_object_ref (self);
     f->writer = g_steal_pointer (&up->writer);
     f->stream = hearth_server_stream_new (self, msg);
     g_task_set_task_data (task, f, finish_free);

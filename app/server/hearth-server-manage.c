@@ -582,8 +582,7 @@ hearth_server_route_openai_embeddings (HearthServer      *self,
 #define PULL_LINE_INTERVAL_US (100 * 1000)
 
 typedef struct {
-  HearthServer *server;         /* a reference: the stream lives as long */
-  HearthServerStream *stream;
+  HearthServerStream *stream;   /* outlives the server: ended here */
   HearthPull *pull;             /* a reference */
   gboolean lines;               /* "stream": each step a line */
   char *digest;                 /* the blob last written of */
@@ -611,7 +610,6 @@ pull_reply_free (PullReply *r)
   g_clear_handle_id (&r->gone_id, g_source_remove);
   pull_waiters (r->pull, -1);
   g_clear_object (&r->pull);
-  g_clear_object (&r->server);
   g_free (r->digest);
   g_free (r);
 }
@@ -795,8 +793,8 @@ pull_gone_cb (GCancellable *cancellable,
  * "verifying sha256 digest", "writing manifest", "success"; a failure as
  * a last {"error"} line. A model already installed is pulled again, as
  * Ollama does: what changed in the registry is fetched. A client that
- * goes pauses it, as Ollama cancels its download when no client waits;
- * the next pull goes on from there. */
+ * goes, or the server stopping, pauses it, as Ollama cancels its download
+ * when no client waits; the next pull goes on from there. */
 void
 hearth_server_route_pull (HearthServer      *self,
                           SoupServerMessage *msg)
@@ -844,7 +842,6 @@ hearth_server_route_pull (HearthServer      *self,
     }
 
   r = g_new0 (PullReply, 1);
-  r->server = g_object_ref (self);
   r->pull = g_object_ref (pull);
   r->lines = stream;
   pull_waiters (pull, 1);
