@@ -1198,14 +1198,16 @@ test_streams (void)
   {
     g_auto (Reply) r = send_json (session, "POST", chat,
                                   "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
-                                  "\"options\":{\"num_predict\":12,\"seed\":1,\"num_gpu\":99,\"use_mmap\":true}}");
+                                  "\"options\":{\"num_predict\":12,\"seed\":1,\"num_gpu\":99,\"use_mmap\":true,"
+                                  "\"mirostat\":null,\"temperature\":null}}");
     g_autofree char *text = body_text (r.body);
     g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
     guint n = g_strv_length (lines);
     g_autoptr (JsonParser) parser = json_parser_new ();
     JsonObject *last;
 
-    /* options Hearth does not use (num_gpu, use_mmap) are left out, as Ollama does */
+    /* options Hearth does not use (num_gpu, use_mmap) are left out, and
+     * null ones are unset, as Ollama reads them */
     g_assert_cmpuint (r.status, ==, 200);
     g_assert_cmpstr (r.content_type, ==, "application/x-ndjson");
     g_assert_true (g_str_has_suffix (text, "}\n"));

@@ -126,8 +126,12 @@ finish_done (GObject      *source,
 {
   Finish *f = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
+  gboolean done = g_task_propagate_boolean (G_TASK (result), &error);
 
-  if (g_task_propagate_boolean (G_TASK (result), &error))
+  /* the temporary file goes now, before the client hears (the task itself
+   * may be freed later, by the thread that ran it) */
+  g_clear_pointer (&f->writer, hearth_store_blob_writer_free);
+  if (done)
     hearth_server_stream_reply (f->stream, SOUP_STATUS_CREATED, NULL);
   else
     {

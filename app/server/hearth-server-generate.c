@@ -196,6 +196,19 @@ hearth_server_make_request (HearthServer      *self,
       hearth_server_reply_api_error (msg, api, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
       return NULL;
     }
+  if (options != NULL)
+    {
+      /* a null option is one the client leaves unset (LangChain sends
+       * every option it knows, null where not chosen), as Ollama reads it */
+      g_autoptr (GList) members = json_object_get_members (options);
+      g_autoptr (JsonObject) set = json_object_new ();
+
+      for (GList *l = members; l != NULL; l = l->next)
+        if (!JSON_NODE_HOLDS_NULL (json_object_get_member (options, l->data)))
+          json_object_set_member (set, l->data, json_node_copy (json_object_get_member (options, l->data)));
+      options = json_object_ref (set);
+      g_object_set_data_full (G_OBJECT (msg), "hearth-options", options, (GDestroyNotify) json_object_unref);
+    }
   if (options != NULL && !hearth_settings_apply_json (settings, options, HEARTH_SETTING_REQUEST, &error))
     {
       hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST, error->message);
