@@ -27,6 +27,7 @@
 #include <sys/prctl.h>
 
 #include "hearth-conversation.h"
+#include "hearth-model-name.h"
 #include "hearth-remote-servers.h"
 #include "hearth-remote.h"
 #include "test-common.h"
@@ -848,6 +849,94 @@ test_chat_settings_wire (void)
   }
 }
 
+/* @text as a blob of the store; its descriptor as JSON. */
+static char *
+blob (HearthStore *store,
+      const char  *media_type,
+      const char  *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *digest = hearth_store_write_blob (store, text, strlen (text), &error);
+
+  g_assert_no_error (error);
+  return g_strdup_printf ("{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}", media_type,
+                          digest, strlen (text));
+}
+
+/* Model @name of the store that lives on @host as @model, as Ollama keeps
+ * one (a config blob with remote_host and remote_model, no weights), with
+ * a system prompt and params layers. */
+static void
+write_remote_profile (const char *name,
+                      const char *host,
+                      const char *model,
+                      const char *system,
+                      const char *params)
+{
+  g_autoptr (HearthStore) store = hearth_store_new (models_root);
+  g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *config_text = g_strdup_printf (
+    "{\"model_format\":\"\",\"model_family\":\"\",\"model_families\":null,\"model_type\":\"\","
+    "\"file_type\":\"\",\"remote_host\":\"%s\",\"remote_model\":\"%s\",\"architecture\":\"\",\"os\":\"\"}",
+    host, model);
+  g_autofree char *config = blob (store, "application/vnd.docker.container.image.v1+json", config_text);
+  g_autofree char *sys = blob (store, "application/vnd.ollama.image.system", system);
+  g_autofree char *par = blob (store, "application/vnd.ollama.image.params", params);
+  g_autofree char *manifest = g_strdup_printf (
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+    "\"config\":%s,\"layers\":[%s,%s]}",
+    config, sys, par);
+
+  g_assert_true (json_parser_load_from_data (parser, manifest, -1, &error));
+  g_assert_true (hearth_store_write_manifest (store, parsed, json_parser_get_root (parser), &error));
+  g_assert_no_error (error);
+}
+
+/* A profile whose model lives on another host (Ollama's format: remote_host
+ * and remote_model in its config): its system prompt and parameters apply
+ * under the chat's, and the request goes to that host. */
+static void
+test_remote_profile (void)
+{
+  g_auto (World) w = { 0 };
+  g_autofree char *url = NULL;
+  g_autofree char *host = NULL;
+
+  if (!have_store ())
+    return;
+  start_fake ();
+  world_init (&w);
+  url = g_strconcat (fake_url, "record", NULL);
+  write_remote_profile ("teller", url, "m", "You tell tales.", "{\"num_predict\":9,\"temperature\":0.25}");
+  {
+    g_autoptr (HearthConversation) c = chat_once (&w, "teller", "{\"top_k\": 3}", "Hello");
+    g_autoptr (HearthChatMessage) r = saved_reply (&w, c);
+
+    g_assert_null (r->error);
+    g_test_message ("%s", recorded);
+    g_assert_cmpstr (recorded, ==,
+                     "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"You tell tales.\"},"
+                     "{\"role\":\"user\",\"content\":\"Hello\"}],\"stream\":true,"
+                     "\"options\":{\"temperature\":0.25,\"top_k\":3,\"num_predict\":9}}");
+  }
+  /* on the second Hearth: what the same settings give locally */
+  host = g_strndup (serve_url (), strlen (serve_url ()) - 1);
+  write_remote_profile ("far-stories", host, "stories", "A tale.", "{\"num_predict\":12,\"temperature\":0}");
+  {
+    g_autoptr (HearthConversation) remote = chat_once (&w, "far-stories", NULL, "Once upon a time");
+    g_autoptr (HearthConversation) local = chat_once (
+      &w, "stories", "{\"num_predict\": 12, \"temperature\": 0, \"system\": \"A tale.\"}", "Once upon a time");
+    g_autoptr (HearthChatMessage) r = saved_reply (&w, remote);
+    g_autoptr (HearthChatMessage) l = saved_reply (&w, local);
+
+    g_assert_null (r->error);
+    g_assert_cmpint (stats_int (r->stats, "generated_tokens"), ==, 12);
+    g_assert_cmpstr (r->content, ==, l->content);
+  }
+}
+
 typedef struct
 {
   GPtrArray *names;
@@ -1194,6 +1283,7 @@ main (int    argc,
   g_test_add_func ("/remote/chat/settings", test_chat_settings);
   g_test_add_func ("/remote/chat/settings-wire", test_chat_settings_wire);
   g_test_add_func ("/remote/chat/killed", test_killed);
+  g_test_add_func ("/remote/chat/profile", test_remote_profile);
   g_test_add_func ("/remote/unreachable", test_unreachable);
   g_test_add_func ("/remote/fake", test_fake);
   g_test_add_func ("/remote/list-models", test_list_models);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hearth-conversation.h"
+#include "hearth-model-name.h"
 #include "hearth-settings.h"
 
 /* A streaming reply is saved this often (a save of a long reply takes
@@ -98,6 +99,62 @@ hearth_conversation_set_model (HearthConversation  *self,
   return hearth_chat_store_set_chat_model (self->chats, self->chat_id, model, error);
 }
 
+/* The remote of model @name of the store where it lives on another host,
+ * as Ollama keeps such a model (its cloud models; `ollama create` FROM a
+ * model with a remote host): a manifest with no weights whose config blob
+ * names "remote_host" and "remote_model". A server of the list at that
+ * address lends its name and key. NULL where @name is no such model. */
+static HearthRemote *
+stored_remote (HearthConversation *self,
+               const char         *name)
+{
+  HearthStore *store = hearth_library_get_store (self->models);
+  g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, NULL);
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *url = NULL;
+  JsonObject *config, *o;
+  const char *digest, *host, *model;
+  gsize len = 0;
+
+  if (parsed == NULL || (manifest = hearth_store_read_manifest (store, parsed, NULL)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (manifest))
+    return NULL;
+  config = json_object_get_member (json_node_get_object (manifest), "config") != NULL
+               && JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (manifest), "config"))
+             ? json_object_get_object_member (json_node_get_object (manifest), "config")
+             : NULL;
+  digest = config != NULL ? json_object_get_string_member_with_default (config, "digest", NULL) : NULL;
+  if (digest == NULL || (path = hearth_store_blob_path (store, digest, NULL)) == NULL
+      || !g_file_get_contents (path, &data, &len, NULL) || len > HEARTH_REMOTE_MAX_LINE)
+    return NULL;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  host = json_object_get_string_member_with_default (o, "remote_host", NULL);
+  model = json_object_get_string_member_with_default (o, "remote_model", NULL);
+  if (host == NULL || *host == '\0' || model == NULL || *model == '\0'
+      || (url = hearth_remote_normalize_url (HEARTH_REMOTE_OLLAMA, host, NULL)) == NULL)
+    return NULL;
+  for (guint i = 0; self->servers != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (self->servers)); i++)
+    {
+      g_autoptr (HearthRemoteServer) server = g_list_model_get_item (G_LIST_MODEL (self->servers), i);
+
+      if (hearth_remote_server_get_kind (server) == HEARTH_REMOTE_OLLAMA
+          && g_str_equal (hearth_remote_server_get_url (server), url))
+        {
+          g_autofree char *text = hearth_remote_model_string (hearth_remote_server_get_id (server), model);
+
+          return hearth_remote_servers_resolve (self->servers, text, NULL);
+        }
+    }
+  return hearth_remote_new (HEARTH_REMOTE_OLLAMA, NULL, url, model, NULL);
+}
+
 /* The file of the chat's model, or NULL with a message a person can act
  * on; "" for a model on a server, whose remote goes in @remote (when not
  * NULL). */
@@ -148,6 +205,19 @@ model_file (HearthConversation  *self,
       return g_strdup (chat->model);
     }
   path = hearth_store_get_model_path (hearth_library_get_store (self->models), chat->model, &local);
+  if (path == NULL)
+    {
+      /* a profile whose model lives on another host: its layers apply
+       * here (reply_settings ()), the request goes there */
+      g_autoptr (HearthRemote) found = stored_remote (self, chat->model);
+
+      if (found != NULL)
+        {
+          if (remote != NULL)
+            *remote = g_steal_pointer (&found);
+          return g_strdup ("");
+        }
+    }
   if (path == NULL)
     g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
                  _("The model “%s” is not in the library any more (%s)"), chat->model,
