@@ -51,6 +51,7 @@ typedef struct
                                 win over the model's own) */
   const char *system_flag;   /* --system */
   const char *host;          /* --host, or HEARTH_HOST: a remote server */
+  gboolean host_from_environment;
   gboolean openai;           /* --openai: it is OpenAI-compatible */
   HearthRemote *remote;      /* MODEL on that server, or NULL: a local model */
   guint n_preamble;          /* the messages /clear keeps: system and examples */
@@ -354,6 +355,15 @@ make_remote (RunState *s)
       return 2;
     }
   uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri != NULL && g_uri_get_port (uri) == 0)
+    {
+      /* port 0 is "any free port" to `hearth serve`: no server to talk to,
+       * so HEARTH_HOST set for a server leaves `hearth run` local */
+      if (s->host_from_environment)
+        return 0;
+      fprintf (s->err, _("hearth run: --host needs the port the server listens on, not 0\n"));
+      return 2;
+    }
   if (uri != NULL && (g_strcmp0 (g_uri_get_host (uri), "0.0.0.0") == 0
                       || g_strcmp0 (g_uri_get_host (uri), "::") == 0))
     {
@@ -1016,7 +1026,10 @@ hearth_cli_run_model (HearthContext          *context,
   /* as `ollama run` reads OLLAMA_HOST: the server to talk to (where
    * `hearth serve` reads it as where to listen) */
   if (status == 0 && s.host == NULL && g_getenv ("HEARTH_HOST") != NULL && *g_getenv ("HEARTH_HOST") != '\0')
-    s.host = g_getenv ("HEARTH_HOST");
+    {
+      s.host = g_getenv ("HEARTH_HOST");
+      s.host_from_environment = TRUE;
+    }
   if (status == 0 && s.host != NULL)
     status = make_remote (&s);
   if (status == 0 && s.remote != NULL)
