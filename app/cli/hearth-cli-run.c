@@ -8,6 +8,13 @@
  * Without PROMPT: a chat on a terminal, or the prompt from standard input.
  * Only the generated text goes to stdout; --verbose adds statistics on
  * stderr.
+ *
+ * With --host URL (or HEARTH_HOST, as `ollama run` reads OLLAMA_HOST),
+ * MODEL is a model on that server, an Ollama one (Ollama, or another
+ * Hearth's `hearth serve`) or, with --openai or a URL ending in /v1, an
+ * OpenAI-compatible one; the same request goes there instead of to the
+ * engine (hearth-remote.h), with HEARTH_API_KEY (or OPENAI_API_KEY) as
+ * its key.
  */
 
 #define G_LOG_DOMAIN "hearth-cli"
@@ -28,6 +35,7 @@
 #include "hearth-gguf.h"
 #include "hearth-model-name.h"
 #include "hearth-profile.h"
+#include "hearth-remote.h"
 #include "hearth-settings.h"
 
 typedef struct
@@ -42,6 +50,10 @@ typedef struct
   GPtrArray *flags;          /* the parameters given as options: name, value, … (they
                                 win over the model's own) */
   const char *system_flag;   /* --system */
+  const char *host;          /* --host, or HEARTH_HOST: a remote server */
+  gboolean host_from_environment;
+  gboolean openai;           /* --openai: it is OpenAI-compatible */
+  HearthRemote *remote;      /* MODEL on that server, or NULL: a local model */
   guint n_preamble;          /* the messages /clear keeps: system and examples */
   const char *model_name;    /* MODEL as a model of the store, or NULL: a file */
   HearthSettings *settings;  /* the model's own (its layers over Ollama's defaults) */
@@ -114,7 +126,7 @@ static gboolean
 option_takes_value (const char *name)
 {
   if (g_str_equal (name, "--system") || g_str_equal (name, "--backend")
-      || g_str_equal (name, "--format"))
+      || g_str_equal (name, "--format") || g_str_equal (name, "--host"))
     return TRUE;
   for (gsize k = 0; k < G_N_ELEMENTS (option_parameters); k++)
     if (g_str_equal (name, option_parameters[k].option))
@@ -163,6 +175,11 @@ parse_arguments (RunState *s,
           s->verbose = TRUE;
           continue;
         }
+      if (g_str_equal (arg, "--openai"))
+        {
+          s->openai = TRUE;
+          continue;
+        }
 
       /* --name=value or --name value; a name it does not know is said as
        * such, wherever it is, before any value is taken for it */
@@ -180,6 +197,11 @@ parse_arguments (RunState *s,
       if (g_str_equal (name, "--system"))
         {
           s->system_flag = value;
+          continue;
+        }
+      if (g_str_equal (name, "--host"))
+        {
+          s->host = value;
           continue;
         }
       if (g_str_equal (name, "--format"))
@@ -311,6 +333,60 @@ print_error (RunState         *s,
     fprintf (s->err, "hearth run: %s\n", detail != NULL ? detail : error->message);
 }
 
+/* MODEL on the server that --host or HEARTH_HOST names: the remote, with
+ * the key from the environment. 0.0.0.0 and :: (where a server listens on
+ * every network) are this computer, as for Ollama's clients. */
+static int
+make_remote (RunState *s)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr (GUri) uri = NULL;
+  HearthRemoteKind kind;
+  const char *key;
+
+  kind = s->openai || g_str_has_suffix (s->host, "/v1") || g_str_has_suffix (s->host, "/v1/")
+           ? HEARTH_REMOTE_OPENAI
+           : HEARTH_REMOTE_OLLAMA;
+  url = hearth_remote_normalize_url (kind, s->host, &error);
+  if (url == NULL)
+    {
+      fprintf (s->err, "hearth run: %s\n", error->message);
+      return 2;
+    }
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri != NULL && g_uri_get_port (uri) == 0)
+    {
+      /* port 0 is "any free port" to `hearth serve`: no server to talk to,
+       * so HEARTH_HOST set for a server leaves `hearth run` local */
+      if (s->host_from_environment)
+        return 0;
+      fprintf (s->err, _("hearth run: --host needs the port the server listens on, not 0\n"));
+      return 2;
+    }
+  if (uri != NULL && (g_strcmp0 (g_uri_get_host (uri), "0.0.0.0") == 0
+                      || g_strcmp0 (g_uri_get_host (uri), "::") == 0))
+    {
+      g_autoptr (GUri) here = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL,
+                                           g_str_equal (g_uri_get_host (uri), "::") ? "::1" : "127.0.0.1",
+                                           g_uri_get_port (uri), g_uri_get_path (uri), NULL, NULL);
+
+      g_free (url);
+      url = g_uri_to_string (here);
+    }
+  if (s->request->raw)
+    {
+      fprintf (s->err, _("hearth run: --raw is for a model on this computer; a server answers messages\n"));
+      return 2;
+    }
+  key = g_getenv ("HEARTH_API_KEY");
+  if ((key == NULL || *key == '\0') && kind == HEARTH_REMOTE_OPENAI)
+    key = g_getenv ("OPENAI_API_KEY");
+  s->remote = hearth_remote_new (kind, NULL, url, s->model_arg, key);
+  s->model_path = g_strdup ("");
+  return 0;
+}
+
 /* The request as the model (a profile) says, then the options given:
  * the model's params, system prompt, example messages and template under
  * the command's --system and parameters. */
@@ -320,10 +396,12 @@ apply_model (RunState      *s,
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (HearthSettings) settings = NULL;
-  g_autoptr (HearthRequest) request = hearth_request_new (s->model_path, NULL);
+  g_autoptr (HearthRequest) request = s->remote != NULL ? hearth_request_new_remote (s->remote, NULL)
+                                                        : hearth_request_new (s->model_path, NULL);
 
-  /* (MODEL named a model of the store where it resolved to another path) */
-  s->model_name = g_str_equal (s->model_path, s->model_arg) ? NULL : s->model_arg;
+  /* (MODEL named a model of the store where it resolved to another path;
+   * a model on a server has no layers here: the server applies its own) */
+  s->model_name = s->remote != NULL || g_str_equal (s->model_path, s->model_arg) ? NULL : s->model_arg;
   settings = hearth_settings_new_for_model (hearth_context_get_store (context), s->model_name, NULL, &error);
   if (settings == NULL)
     {
@@ -921,6 +999,7 @@ run_state_clear (RunState *s)
   g_clear_pointer (&s->settings, hearth_settings_free);
   g_clear_pointer (&s->layers, hearth_model_layers_free);
   g_clear_pointer (&s->system, g_free);
+  g_clear_pointer (&s->remote, hearth_remote_free);
   g_clear_object (&s->engine);
 }
 
@@ -944,7 +1023,18 @@ hearth_cli_run_model (HearthContext          *context,
   s.flags = g_ptr_array_new_with_free_func (g_free);
 
   status = parse_arguments (&s, argc, argv);
-  if (status == 0)
+  /* as `ollama run` reads OLLAMA_HOST: the server to talk to (where
+   * `hearth serve` reads it as where to listen) */
+  if (status == 0 && s.host == NULL && g_getenv ("HEARTH_HOST") != NULL && *g_getenv ("HEARTH_HOST") != '\0')
+    {
+      s.host = g_getenv ("HEARTH_HOST");
+      s.host_from_environment = TRUE;
+    }
+  if (status == 0 && s.host != NULL)
+    status = make_remote (&s);
+  if (status == 0 && s.remote != NULL)
+    status = apply_model (&s, context);
+  else if (status == 0)
     {
       s.model_path = hearth_cli_resolve_model (context, "run", s.model_arg, err);
       if (s.model_path == NULL)

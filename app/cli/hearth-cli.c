@@ -110,7 +110,12 @@ static const HearthCliCommand commands[] = {
        "  --frequency-penalty 0  --seed N  --num-predict -1  --num-ctx N\n"
        "  --stop TEXT (repeatable)  --system TEXT  --raw  --backend auto|cpu|vulkan\n"
        "  --format json|SCHEMA (the reply is JSON; of a JSON Schema's text)\n"
-       "  --verbose (statistics on stderr)"),
+       "  --verbose (statistics on stderr)\n"
+       "\n"
+       "--host URL (or HEARTH_HOST, as OLLAMA_HOST for ollama run): MODEL is a model\n"
+       "on that Ollama server (or another Hearth's hearth serve); --openai, or a URL\n"
+       "ending in /v1: an OpenAI-compatible server. HEARTH_API_KEY (or\n"
+       "OPENAI_API_KEY) is sent as its key."),
     hearth_cli_run_model,
   },
   {

@@ -23,6 +23,7 @@ struct _HearthContext
   HearthChatStore *chats;
   GError *chats_error;
   HearthEngine *engine;
+  HearthRemoteServers *servers;
   GHashTable *conversations;  /* chat id → HearthConversation (weak) */
   gboolean ollama_offered;    /* the offer is out, not answered yet */
 };
@@ -65,6 +66,7 @@ hearth_context_finalize (GObject *object)
   g_clear_object (&self->downloads);
   g_clear_object (&self->session);
   g_clear_object (&self->engine);
+  g_clear_object (&self->servers);
   g_clear_object (&self->chats);
   g_clear_error (&self->chats_error);
   g_clear_object (&self->library);
@@ -186,6 +188,16 @@ hearth_context_get_engine (HearthContext *self)
   return self->engine;
 }
 
+HearthRemoteServers *
+hearth_context_get_servers (HearthContext *self)
+{
+  g_return_val_if_fail (HEARTH_IS_CONTEXT (self), NULL);
+
+  if (self->servers == NULL)
+    self->servers = hearth_remote_servers_new (self->settings);
+  return self->servers;
+}
+
 HearthConversation *
 hearth_context_get_conversation (HearthContext *self,
                                  gint64         chat_id)
@@ -203,6 +215,7 @@ hearth_context_get_conversation (HearthContext *self,
     return NULL;
   conversation = hearth_conversation_new (chats, hearth_context_get_engine (self),
                                           hearth_context_get_library (self), chat_id);
+  hearth_conversation_set_servers (conversation, hearth_context_get_servers (self));
   g_hash_table_insert (self->conversations, g_memdup2 (&chat_id, sizeof chat_id), conversation);
   g_object_weak_ref (G_OBJECT (conversation), conversation_gone, self);
   return conversation;

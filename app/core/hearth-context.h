@@ -21,6 +21,7 @@
 #include "hearth-downloads.h"
 #include "hearth-engine.h"
 #include "hearth-library.h"
+#include "hearth-remote-servers.h"
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,12 @@ HearthChatStore *hearth_context_get_chat_store (HearthContext  *self,
 /* The engine (keep-alive from the settings, where there are settings).
  * Borrowed. */
 HearthEngine *hearth_context_get_engine (HearthContext *self);
+
+/* The remote servers (Preferences → Servers): a GListModel of
+ * HearthRemoteServer, kept in the settings, their keys in the keyring
+ * (hearth-remote-servers.h). The conversations use it for chats whose model
+ * is on a server. Borrowed. */
+HearthRemoteServers *hearth_context_get_servers (HearthContext *self);
 
 /* The conversation of chat @chat_id, shared by everyone who shows it (a
  * new reference), or NULL without a chat history. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hearth-conversation.h"
+#include "hearth-model-name.h"
 #include "hearth-settings.h"
 
 /* A streaming reply is saved this often (a save of a long reply takes
@@ -23,6 +24,7 @@ struct _HearthConversation
   HearthChatStore *chats;
   HearthEngine *engine;
   HearthLibrary *models;      /* its store, whichever folder is chosen now */
+  HearthRemoteServers *servers;  /* may be NULL */
   gint64 chat_id;
 
   HearthGeneration *generation;  /* the reply's text is its: one buffer */
@@ -78,6 +80,16 @@ hearth_conversation_set_options (HearthConversation  *self,
   self->options = *options;
 }
 
+void
+hearth_conversation_set_servers (HearthConversation  *self,
+                                 HearthRemoteServers *servers)
+{
+  g_return_if_fail (HEARTH_IS_CONVERSATION (self));
+  g_return_if_fail (servers == NULL || HEARTH_IS_REMOTE_SERVERS (servers));
+
+  g_set_object (&self->servers, servers);
+}
+
 gboolean
 hearth_conversation_set_model (HearthConversation  *self,
                                const char          *model,
@@ -87,10 +99,69 @@ hearth_conversation_set_model (HearthConversation  *self,
   return hearth_chat_store_set_chat_model (self->chats, self->chat_id, model, error);
 }
 
-/* The file of the chat's model, or NULL with a message a person can act on. */
+/* The remote of model @name of the store where it lives on another host,
+ * as Ollama keeps such a model (its cloud models; `ollama create` FROM a
+ * model with a remote host): a manifest with no weights whose config blob
+ * names "remote_host" and "remote_model". A server of the list at that
+ * address lends its name and key. NULL where @name is no such model. */
+static HearthRemote *
+stored_remote (HearthConversation *self,
+               const char         *name)
+{
+  HearthStore *store = hearth_library_get_store (self->models);
+  g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, NULL);
+  g_autoptr (JsonNode) manifest = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *url = NULL;
+  JsonObject *config, *o;
+  const char *digest, *host, *model;
+  gsize len = 0;
+
+  if (parsed == NULL || (manifest = hearth_store_read_manifest (store, parsed, NULL)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (manifest))
+    return NULL;
+  config = json_object_get_member (json_node_get_object (manifest), "config") != NULL
+               && JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (manifest), "config"))
+             ? json_object_get_object_member (json_node_get_object (manifest), "config")
+             : NULL;
+  digest = config != NULL ? json_object_get_string_member_with_default (config, "digest", NULL) : NULL;
+  if (digest == NULL || (path = hearth_store_blob_path (store, digest, NULL)) == NULL
+      || !g_file_get_contents (path, &data, &len, NULL) || len > HEARTH_REMOTE_MAX_LINE)
+    return NULL;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  host = json_object_get_string_member_with_default (o, "remote_host", NULL);
+  model = json_object_get_string_member_with_default (o, "remote_model", NULL);
+  if (host == NULL || *host == '\0' || model == NULL || *model == '\0'
+      || (url = hearth_remote_normalize_url (HEARTH_REMOTE_OLLAMA, host, NULL)) == NULL)
+    return NULL;
+  for (guint i = 0; self->servers != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (self->servers)); i++)
+    {
+      g_autoptr (HearthRemoteServer) server = g_list_model_get_item (G_LIST_MODEL (self->servers), i);
+
+      if (hearth_remote_server_get_kind (server) == HEARTH_REMOTE_OLLAMA
+          && g_str_equal (hearth_remote_server_get_url (server), url))
+        {
+          g_autofree char *text = hearth_remote_model_string (hearth_remote_server_get_id (server), model);
+
+          return hearth_remote_servers_resolve (self->servers, text, NULL);
+        }
+    }
+  return hearth_remote_new (HEARTH_REMOTE_OLLAMA, NULL, url, model, NULL);
+}
+
+/* The file of the chat's model, or NULL with a message a person can act
+ * on; "" for a model on a server, whose remote goes in @remote (when not
+ * NULL). */
 static char *
 model_file (HearthConversation  *self,
             char               **model,
+            HearthRemote       **remote,
             GError             **error)
 {
   g_autoptr (HearthChat) chat = hearth_chat_store_get_chat (self->chats, self->chat_id, error);
@@ -106,6 +177,23 @@ model_file (HearthConversation  *self,
       return NULL;
     }
   *model = g_strdup (chat->model);
+  if (hearth_remote_parse_model_string (chat->model, NULL, NULL))
+    {
+      g_autoptr (HearthRemote) found = NULL;
+
+      if (self->servers == NULL)
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_REMOTE,
+                       _("This chat’s model is on a server, and no servers are known here"));
+          return NULL;
+        }
+      found = hearth_remote_servers_resolve (self->servers, chat->model, error);
+      if (found == NULL)
+        return NULL;
+      if (remote != NULL)
+        *remote = g_steal_pointer (&found);
+      return g_strdup ("");
+    }
   if (g_path_is_absolute (chat->model))
     {
       if (!g_file_test (chat->model, G_FILE_TEST_IS_REGULAR))
@@ -117,6 +205,19 @@ model_file (HearthConversation  *self,
       return g_strdup (chat->model);
     }
   path = hearth_store_get_model_path (hearth_library_get_store (self->models), chat->model, &local);
+  if (path == NULL)
+    {
+      /* a profile whose model lives on another host: its layers apply
+       * here (reply_settings ()), the request goes there */
+      g_autoptr (HearthRemote) found = stored_remote (self, chat->model);
+
+      if (found != NULL)
+        {
+          if (remote != NULL)
+            *remote = g_steal_pointer (&found);
+          return g_strdup ("");
+        }
+    }
   if (path == NULL)
     g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LOAD,
                  _("The model “%s” is not in the library any more (%s)"), chat->model,
@@ -248,10 +349,14 @@ reply_settings (HearthConversation  *self,
   g_autofree char *json = NULL;
   g_autoptr (GError) local = NULL;
 
-  /* (a chat's model is a name in the store, or the full path of a file) */
+  /* (a chat's model is a name in the store, the full path of a file, or
+   * a model on a server: those last two have no layers of their own here) */
   settings = hearth_settings_new_for_model (hearth_library_get_store (self->models),
-                                            g_path_is_absolute (model) ? NULL : model, &self->options,
-                                            error);
+                                            g_path_is_absolute (model)
+                                                || hearth_remote_parse_model_string (model, NULL, NULL)
+                                              ? NULL
+                                              : model,
+                                            &self->options, error);
   if (settings == NULL)
     return NULL;
   json = hearth_chat_store_get_chat_settings (self->chats, self->chat_id, error);
@@ -293,10 +398,11 @@ reply_after (HearthConversation  *self,
   g_autoptr (HearthRequest) request = NULL;
   g_autofree char *session = NULL;
   g_autoptr (HearthSettings) settings = NULL;
+  g_autoptr (HearthRemote) remote = NULL;
 
   if (!check_not_busy (self, error))
     return FALSE;
-  path = model_file (self, &model, error);
+  path = model_file (self, &model, &remote, error);
   if (path == NULL)
     return FALSE;
   settings = reply_settings (self, model, error);
@@ -307,7 +413,8 @@ reply_after (HearthConversation  *self,
     return FALSE;
 
   session = g_strdup_printf ("chat-%" G_GINT64_FORMAT, self->chat_id);
-  request = hearth_request_new (path, session);
+  request = remote != NULL ? hearth_request_new_remote (remote, session)
+                           : hearth_request_new (path, session);
   request->drop_oldest = drop_oldest;
   /* the conversation up to @parent_id, as shown */
   for (guint i = 0; i < shown->len; i++)
@@ -352,7 +459,7 @@ hearth_conversation_send (HearthConversation  *self,
   if (!check_not_busy (self, error))
     return FALSE;
   /* nothing is saved for a chat that cannot answer */
-  path = model_file (self, &model, error);
+  path = model_file (self, &model, NULL, error);
   if (path == NULL || !check_settings (self, model, error))
     return FALSE;
   /* (found without reading the conversation: reply_after () reads it once) */
@@ -414,7 +521,7 @@ hearth_conversation_edit (HearthConversation  *self,
     }
   if (!check_not_busy (self, error))
     return FALSE;
-  path = model_file (self, &model, error);
+  path = model_file (self, &model, NULL, error);
   if (path == NULL || !check_settings (self, model, error))
     return FALSE;
   id = hearth_chat_store_add_message (self->chats, self->chat_id, message->parent_id, "user", text,
@@ -537,6 +644,7 @@ hearth_conversation_dispose (GObject *object)
   g_clear_object (&self->chats);
   g_clear_object (&self->engine);
   g_clear_object (&self->models);
+  g_clear_object (&self->servers);
 
   G_OBJECT_CLASS (hearth_conversation_parent_class)->dispose (object);
 }

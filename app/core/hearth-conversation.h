@@ -21,6 +21,7 @@
 #include "hearth-chat-store.h"
 #include "hearth-engine.h"
 #include "hearth-library.h"
+#include "hearth-remote-servers.h"
 
 G_BEGIN_DECLS
 
@@ -36,8 +37,20 @@ HearthConversation *hearth_conversation_new (HearthChatStore *chats,
 
 gint64 hearth_conversation_get_chat_id (HearthConversation *self);
 
-/* The chat's model: a name in the model store ("qwen2.5:0.5b"), or the
- * full path of a GGUF file outside it. */
+/* The servers that a chat's remote model is looked up in (the
+ * context's; hearth_context_get_conversation () sets them). Without them,
+ * a chat on a remote model says so at its next reply. */
+void hearth_conversation_set_servers (HearthConversation  *self,
+                                      HearthRemoteServers *servers);
+
+/* The chat's model: a name in the model store ("qwen2.5:0.5b"), the full
+ * path of a GGUF file outside it, or a model on a server
+ * (hearth_remote_model_string (): "remote://SERVER-ID/MODEL"), which
+ * replies with the chat's history and the chat's settings (system prompt,
+ * parameters, stop strings: those that differ from Ollama's defaults go
+ * with each request), its statistics as the server counts them. A server
+ * that cannot be reached, or stops in the middle, ends the reply with a
+ * HEARTH_ENGINE_ERROR_REMOTE saying so; what was written stays. */
 gboolean hearth_conversation_set_model (HearthConversation  *self,
                                         const char          *model,
                                         GError             **error);

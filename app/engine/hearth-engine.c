@@ -17,6 +17,7 @@
 #include "hearth-engine-options.h"
 #include "hearth-generation-private.h"
 #include "hearth-go-template.h"
+#include "hearth-remote.h"
 
 #define DEFAULT_KEEP_ALIVE 300
 #define DEFAULT_MAX_SESSIONS 2
@@ -70,6 +71,7 @@ struct _HearthEngine
   GObject parent_instance;
 
   GHashTable *models;           /* path → Loaded */
+  SoupSession *remote_session;  /* remote models' requests, made on first use */
   int keep_alive;
   guint max_sessions;
 };
@@ -859,6 +861,14 @@ hearth_engine_generate (HearthEngine        *self,
   g_return_val_if_fail (request != NULL, NULL);
 
   generation = hearth_generation_new_internal ();
+  if (request->remote != NULL)
+    {
+      /* another server answers: no model of ours is loaded */
+      if (self->remote_session == NULL)
+        self->remote_session = hearth_remote_session_new ();
+      hearth_remote_generate (self->remote_session, request, generation);
+      return generation;
+    }
   lm = g_hash_table_lookup (self->models, request->model_path);
   if (lm == NULL)
     {
@@ -991,6 +1001,7 @@ hearth_engine_dispose (GObject *object)
 
   /* replies under way are cancelled; each thread ends after its job */
   g_clear_pointer (&self->models, g_hash_table_unref);
+  g_clear_object (&self->remote_session);
 
   G_OBJECT_CLASS (hearth_engine_parent_class)->dispose (object);
 }

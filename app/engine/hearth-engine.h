@@ -40,7 +40,9 @@ G_DECLARE_FINAL_TYPE (HearthEngine, hearth_engine, HEARTH, ENGINE, GObject)
 
 HearthEngine *hearth_engine_new (void);
 
-/* Answers @request (taken): the one place where a request becomes a
+/* Answers @request (taken): a request for a remote model (request->remote)
+ * goes to its server (hearth-remote.h), on the calling thread's main
+ * context. Otherwise, the one place where a request becomes a
  * prompt (the messages through the model's chat template, a model without
  * one continuing their text, or the raw text); the reply comes as the
  * returned generation (a new reference). With G_MESSAGES_DEBUG=hearth-engine

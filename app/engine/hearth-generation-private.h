@@ -29,6 +29,9 @@ gboolean hearth_generation_append_internal (HearthGeneration *self,
                                             const char       *text,
                                             gsize             len);
 gboolean hearth_generation_is_cancelled_internal (HearthGeneration *self);
+/* Main thread: cancelled by hearth_generation_cancel () (a remote model's
+ * HTTP request watches it). Borrowed. */
+GCancellable *hearth_generation_get_cancellable_internal (HearthGeneration *self);
 /* Seconds since the generation was asked for. */
 double hearth_generation_elapsed_internal (HearthGeneration *self);
 /* The end: @stats (may be NULL on an error) and @error (taken; NULL: none). */

@@ -37,6 +37,7 @@ struct _HearthGeneration
   gboolean scheduled;       /* a delivery is on its way to the main context */
 
   gint cancelled;           /* atomic */
+  GCancellable *cancellable;  /* cancelled with it (main thread) */
   gint64 started;           /* monotonic µs */
 };
 
@@ -205,6 +206,12 @@ hearth_generation_is_cancelled_internal (HearthGeneration *self)
   return g_atomic_int_get (&self->cancelled);
 }
 
+GCancellable *
+hearth_generation_get_cancellable_internal (HearthGeneration *self)
+{
+  return self->cancellable;
+}
+
 double
 hearth_generation_elapsed_internal (HearthGeneration *self)
 {
@@ -320,6 +327,7 @@ hearth_generation_cancel (HearthGeneration *self)
 {
   g_return_if_fail (HEARTH_IS_GENERATION (self));
   g_atomic_int_set (&self->cancelled, TRUE);
+  g_cancellable_cancel (self->cancellable);
 }
 
 static void
@@ -336,6 +344,7 @@ hearth_generation_finalize (GObject *object)
   g_free (self->next_device);
   g_free (self->next_notice);
   g_main_context_unref (self->context);
+  g_clear_object (&self->cancellable);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (hearth_generation_parent_class)->finalize (object);
@@ -388,4 +397,5 @@ hearth_generation_init (HearthGeneration *self)
   self->text = g_string_new (NULL);
   self->pending = g_string_new (NULL);
   self->started = g_get_monotonic_time ();
+  self->cancellable = g_cancellable_new ();
 }

@@ -27,6 +27,10 @@ typedef enum
   HEARTH_ENGINE_ERROR_FORMAT,       /* the request's format cannot be followed: a schema
                                        Hearth does not support, or a vocabulary that
                                        cannot write the document */
+  HEARTH_ENGINE_ERROR_REMOTE,       /* a remote server cannot be reached, refused the
+                                       request, or broke off its reply */
+  HEARTH_ENGINE_ERROR_REMOTE_KEY,   /* a remote server needs an API key, or refused the
+                                       one given (HTTP 401 or 403) */
 } HearthEngineError;
 
 GQuark hearth_engine_error_quark (void);
@@ -95,8 +99,9 @@ const char *hearth_generation_get_device (HearthGeneration *self);
  * reloaded with a longer context"), or NULL. */
 const char *hearth_generation_get_notice (HearthGeneration *self);
 
-/* Stops between two tokens (or between prompt batches); ::finished follows
- * with the text so far and stop reason HEARTH_STOP_CANCELLED. */
+/* Stops between two tokens (or between prompt batches; a remote model's
+ * HTTP request is aborted); ::finished follows with the text so far and
+ * stop reason HEARTH_STOP_CANCELLED. */
 void hearth_generation_cancel (HearthGeneration *self);
 
 /* Runs the main context the generation delivers to until ::finished has

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "ember.h"
+#include "hearth-remote.h"
 #include "hearth-request.h"
 
 G_DEFINE_QUARK (hearth-options-error-quark, hearth_options_error)
@@ -225,6 +226,19 @@ hearth_request_new (const char *model_path,
 }
 
 HearthRequest *
+hearth_request_new_remote (const HearthRemote *remote,
+                           const char         *session)
+{
+  HearthRequest *request;
+
+  g_return_val_if_fail (remote != NULL, NULL);
+
+  request = hearth_request_new ("", session);
+  request->remote = hearth_remote_copy (remote);
+  return request;
+}
+
+HearthRequest *
 hearth_request_copy (const HearthRequest *request)
 {
   HearthRequest *copy;
@@ -251,6 +265,7 @@ hearth_request_copy (const HearthRequest *request)
   copy->ignore_eos = request->ignore_eos;
   copy->read_again = request->read_again;
   copy->format = g_strdup (request->format);
+  copy->remote = request->remote != NULL ? hearth_remote_copy (request->remote) : NULL;
   return copy;
 }
 
@@ -339,5 +354,6 @@ hearth_request_free (HearthRequest *request)
   g_clear_pointer (&request->tokens, g_array_unref);
   g_strfreev (request->stop);
   g_free (request->format);
+  g_clear_pointer (&request->remote, hearth_remote_free);
   g_free (request);
 }

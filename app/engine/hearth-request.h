@@ -66,9 +66,25 @@ typedef enum
   HEARTH_OPTIONS_ERROR_UNKNOWN,  /* a parameter Hearth does not apply */
 } HearthOptionsError;
 
+/* Where a remote model lives (hearth-remote.h). */
+typedef enum
+{
+  HEARTH_REMOTE_OLLAMA,         /* Ollama's API: /api/chat, /api/tags */
+  HEARTH_REMOTE_OPENAI,         /* OpenAI's: /v1/chat/completions, /v1/models */
+} HearthRemoteKind;
+
 typedef struct
 {
-  char *model_path;             /* the GGUF file */
+  HearthRemoteKind kind;
+  char *name;                   /* the server's name for people ("Workstation"), or NULL */
+  char *url;                    /* the base URL (hearth_remote_normalize_url ()) */
+  char *model;                  /* the model's name on that server */
+  char *api_key;                /* sent as "Authorization: Bearer …", or NULL */
+} HearthRemote;
+
+typedef struct
+{
+  char *model_path;             /* the GGUF file ("" for a remote model) */
   char *session;                /* whose cache (a chat's id); NULL: a scratch cache */
   HearthBackend backend;
   gboolean raw;                 /* TRUE: @prompt as it is, no template, no special tokens */
@@ -96,12 +112,20 @@ typedef struct
   char *format;                 /* the reply's form (hearth_request_set_format ()): NULL,
                                    free text; "json", a JSON document whose top level is an
                                    object; or a JSON Schema's text, a document of it */
+  HearthRemote *remote;         /* a model on another server, which answers instead of the
+                                   engine (the options that differ from Ollama's defaults,
+                                   the stop strings and the messages go with the request;
+                                   model_path, backend, template_text, tokens and the
+                                   engine's own switches do not apply), or NULL */
 } HearthRequest;
 
 #define HEARTH_KEEP_ALIVE_ENGINE G_MININT
 
 HearthRequest *hearth_request_new (const char *model_path,
                                    const char *session);
+/* A request answered by @remote's server (copied). */
+HearthRequest *hearth_request_new_remote (const HearthRemote *remote,
+                                          const char         *session);
 HearthRequest *hearth_request_copy (const HearthRequest *request);
 void hearth_request_add_message (HearthRequest *request,
                                  const char    *role,
