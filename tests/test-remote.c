@@ -27,7 +27,10 @@
 #include <sys/prctl.h>
 
 #include "hearth-conversation.h"
+#include "hearth-model-layers.h"
 #include "hearth-model-name.h"
+#include "hearth-modelfile.h"
+#include "hearth-profile.h"
 #include "hearth-remote-servers.h"
 #include "hearth-remote.h"
 #include "test-common.h"
@@ -937,6 +940,72 @@ test_remote_profile (void)
   }
 }
 
+/* Makes profile @name from the Modelfile @text, as the editor and `hearth
+ * create` do. */
+static gboolean
+create_profile (const char  *name,
+                const char  *text,
+                GError     **error)
+{
+  g_autoptr (HearthStore) store = hearth_store_new (models_root);
+  g_autoptr (HearthModelfile) mf = hearth_modelfile_parse (text, -1, error);
+
+  return mf != NULL && hearth_profile_create (store, name, mf, NULL, NULL, NULL, error);
+}
+
+/* A profile made FROM a model on a server ("FROM http://HOST:PORT/MODEL")
+ * is written as Ollama keeps such models (no weights; remote_host and
+ * remote_model in its config) and chats there with its own settings; a
+ * profile of that profile too; a FROM that names no model is refused. */
+static void
+test_remote_profile_create (void)
+{
+  g_auto (World) w = { 0 };
+  g_autoptr (HearthStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *got_host = NULL;
+  g_autofree char *got_model = NULL;
+
+  if (!have_store ())
+    return;
+  world_init (&w);
+  host = g_strndup (serve_url (), strlen (serve_url ()) - 1);
+  text = g_strdup_printf ("FROM %s/stories\nSYSTEM A tale.\nPARAMETER num_predict 12\nPARAMETER temperature 0\n",
+                          host);
+  g_assert_true (create_profile ("made-far", text, &error));
+  g_assert_no_error (error);
+  store = hearth_store_new (models_root);
+  g_assert_true (hearth_model_layers_read_remote (store, "made-far", &got_host, &got_model));
+  g_assert_cmpstr (got_host, ==, host);
+  g_assert_cmpstr (got_model, ==, "stories");
+  {
+    g_autoptr (HearthConversation) remote = chat_once (&w, "made-far", NULL, "Once upon a time");
+    g_autoptr (HearthConversation) local = chat_once (
+      &w, "stories", "{\"num_predict\": 12, \"temperature\": 0, \"system\": \"A tale.\"}", "Once upon a time");
+    g_autoptr (HearthChatMessage) r = saved_reply (&w, remote);
+    g_autoptr (HearthChatMessage) l = saved_reply (&w, local);
+
+    g_assert_null (r->error);
+    g_assert_cmpint (stats_int (r->stats, "generated_tokens"), ==, 12);
+    g_assert_cmpstr (r->content, ==, l->content);
+  }
+  /* a profile of the profile: its settings over the first's, on the same server */
+  g_assert_true (create_profile ("made-far-short", "FROM made-far\nPARAMETER num_predict 5\n", &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr (HearthConversation) c = chat_once (&w, "made-far-short", NULL, "Once upon a time");
+    g_autoptr (HearthChatMessage) r = saved_reply (&w, c);
+
+    g_assert_null (r->error);
+    g_assert_cmpint (stats_int (r->stats, "generated_tokens"), ==, 5);
+  }
+  g_assert_false (create_profile ("bad-far", "FROM http://127.0.0.1:1\n", &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME);
+  g_assert_nonnull (strstr (error->message, "http://HOST:PORT/MODEL"));
+}
+
 typedef struct
 {
   GPtrArray *names;
@@ -1284,6 +1353,7 @@ main (int    argc,
   g_test_add_func ("/remote/chat/settings-wire", test_chat_settings_wire);
   g_test_add_func ("/remote/chat/killed", test_killed);
   g_test_add_func ("/remote/chat/profile", test_remote_profile);
+  g_test_add_func ("/remote/chat/profile-create", test_remote_profile_create);
   g_test_add_func ("/remote/unreachable", test_unreachable);
   g_test_add_func ("/remote/fake", test_fake);
   g_test_add_func ("/remote/list-models", test_list_models);

@@ -109,35 +109,11 @@ stored_remote (HearthConversation *self,
                const char         *name)
 {
   HearthStore *store = hearth_library_get_store (self->models);
-  g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, NULL);
-  g_autoptr (JsonNode) manifest = NULL;
-  g_autoptr (JsonParser) parser = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *data = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *model = NULL;
   g_autofree char *url = NULL;
-  JsonObject *config, *o;
-  const char *digest, *host, *model;
-  gsize len = 0;
 
-  if (parsed == NULL || (manifest = hearth_store_read_manifest (store, parsed, NULL)) == NULL
-      || !JSON_NODE_HOLDS_OBJECT (manifest))
-    return NULL;
-  config = json_object_get_member (json_node_get_object (manifest), "config") != NULL
-               && JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (manifest), "config"))
-             ? json_object_get_object_member (json_node_get_object (manifest), "config")
-             : NULL;
-  digest = config != NULL ? json_object_get_string_member_with_default (config, "digest", NULL) : NULL;
-  if (digest == NULL || (path = hearth_store_blob_path (store, digest, NULL)) == NULL
-      || !g_file_get_contents (path, &data, &len, NULL) || len > HEARTH_REMOTE_MAX_LINE)
-    return NULL;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return NULL;
-  o = json_node_get_object (json_parser_get_root (parser));
-  host = json_object_get_string_member_with_default (o, "remote_host", NULL);
-  model = json_object_get_string_member_with_default (o, "remote_model", NULL);
-  if (host == NULL || *host == '\0' || model == NULL || *model == '\0'
+  if (!hearth_model_layers_read_remote (store, name, &host, &model)
       || (url = hearth_remote_normalize_url (HEARTH_REMOTE_OLLAMA, host, NULL)) == NULL)
     return NULL;
   for (guint i = 0; self->servers != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (self->servers)); i++)

@@ -452,6 +452,7 @@ add_text_layer (HearthStore  *store,
  * base's config. */
 typedef struct {
   char *format, *family, *type, *file_type, *renderer, *parser, *requires;
+  char *remote_host, *remote_model;   /* a model that lives on another server */
   GPtrArray *capabilities;
 } Config;
 
@@ -465,6 +466,8 @@ config_clear (Config *c)
   g_free (c->renderer);
   g_free (c->parser);
   g_free (c->requires);
+  g_free (c->remote_host);
+  g_free (c->remote_model);
   g_clear_pointer (&c->capabilities, g_ptr_array_unref);
 }
 
@@ -482,9 +485,9 @@ config_read_base (HearthStore *store,
   gsize len = 0;
   JsonObject *o;
   const char *fields[] = { "model_format", "model_family", "model_type", "file_type",
-                           "renderer", "parser", "requires" };
+                           "renderer", "parser", "requires", "remote_host", "remote_model" };
   char **slots[] = { &c->format, &c->family, &c->type, &c->file_type,
-                     &c->renderer, &c->parser, &c->requires };
+                     &c->renderer, &c->parser, &c->requires, &c->remote_host, &c->remote_model };
 
   if (desc == NULL)
     return;
@@ -563,6 +566,8 @@ config_bytes (const Config *c,
   append_member (out, "renderer", c->renderer, TRUE);
   append_member (out, "parser", c->parser, TRUE);
   append_member (out, "requires", c->requires, TRUE);
+  append_member (out, "remote_host", c->remote_host, TRUE);
+  append_member (out, "remote_model", c->remote_model, TRUE);
   if (c->capabilities != NULL && c->capabilities->len > 0)
     {
       g_string_append (out, ",\"capabilities\":[");
@@ -618,6 +623,58 @@ base_params (HearthStore  *store,
 }
 
 gboolean
+hearth_model_layers_parse_remote (const char  *text,
+                                  char       **host,
+                                  char       **model)
+{
+  const char *rest, *slash;
+
+  if (g_str_has_prefix (text, "http://"))
+    rest = text + strlen ("http://");
+  else if (g_str_has_prefix (text, "https://"))
+    rest = text + strlen ("https://");
+  else
+    return FALSE;
+  slash = strchr (rest, '/');
+  if (slash == rest || slash == NULL || slash[1] == '\0')
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    if ((guchar) *p <= ' ' || *p == 0x7f)
+      return FALSE;
+  if (!g_utf8_validate (text, -1, NULL))
+    return FALSE;
+  if (host != NULL)
+    *host = g_strndup (text, slash - text);
+  if (model != NULL)
+    *model = g_strdup (slash + 1);
+  return TRUE;
+}
+
+gboolean
+hearth_model_layers_read_remote (HearthStore  *store,
+                                 const char   *name,
+                                 char        **host,
+                                 char        **model)
+{
+  g_autoptr (HearthModelName) parsed = hearth_model_name_parse (name, NULL);
+  g_autoptr (JsonNode) manifest = NULL;
+  Config c = { 0 };
+  gboolean remote;
+
+  if (parsed == NULL || (manifest = hearth_store_read_manifest (store, parsed, NULL)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (manifest))
+    return FALSE;
+  config_read_base (store, manifest, &c);
+  remote = c.remote_host != NULL && c.remote_model != NULL;
+  if (remote && host != NULL)
+    *host = g_steal_pointer (&c.remote_host);
+  if (remote && model != NULL)
+    *model = g_steal_pointer (&c.remote_model);
+  config_clear (&c);
+  return remote;
+}
+
+gboolean
 hearth_model_layers_write (HearthStore              *store,
                            const char               *name_text,
                            const char               *base,
@@ -644,7 +701,21 @@ hearth_model_layers_write (HearthStore              *store,
   if (name == NULL)
     return FALSE;
 
-  if (g_str_has_prefix (base, "sha256:") || g_str_has_prefix (base, "sha256-"))
+  if (hearth_model_layers_parse_remote (base, &c.remote_host, &c.remote_model))
+    {
+      /* a model on another server: no weights here, its address in the
+       * config, as Ollama keeps a model whose remote_host is set */
+      c.format = g_strdup ("");
+      base_display = g_strdup (base);
+    }
+  else if (g_str_has_prefix (base, "http://") || g_str_has_prefix (base, "https://"))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME,
+                   /* Translators: FROM takes this form for a model on a server */
+                   _("“%s” names no model on a server: write http://HOST:PORT/MODEL"), base);
+      return FALSE;
+    }
+  else if (g_str_has_prefix (base, "sha256:") || g_str_has_prefix (base, "sha256-"))
     {
       g_autofree char *digest = g_strdup_printf ("sha256:%s", base + 7);
       g_autofree char *path = hearth_store_blob_path (store, digest, error);
@@ -736,7 +807,7 @@ hearth_model_layers_write (HearthStore              *store,
   for (guint i = 0; i < layers->len; i++)
     if (g_str_equal (((Layer *) layers->pdata[i])->media_type, HEARTH_MEDIA_TYPE_MODEL))
       g_ptr_array_add (families, g_strdup (c.family != NULL ? c.family : ""));
-  if (families->len == 0)
+  if (families->len == 0 && c.remote_host == NULL)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
                    _("the model “%s” has no model layer (no GGUF file)"), base_display);

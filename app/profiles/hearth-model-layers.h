@@ -49,9 +49,26 @@ GPtrArray *hearth_model_layers_parse_params (const char  *data,
                                              const char  *what,
                                              GError     **error);
 
+/* Whether @text names a model on another server as FROM takes it,
+ * "http://HOST:PORT/MODEL" (or https): its address into *@host
+ * ("http://HOST:PORT") and the model's name there into *@model. */
+gboolean hearth_model_layers_parse_remote (const char  *text,
+                                           char       **host,
+                                           char       **model);
+
+/* Whether model @name of @store lives on another server (a manifest with
+ * no weights whose config names "remote_host" and "remote_model", as
+ * Ollama keeps such models): the two into *@host and *@model. */
+gboolean hearth_model_layers_read_remote (HearthStore  *store,
+                                          const char   *name,
+                                          char        **host,
+                                          char        **model);
+
 /* Writes model @name (replacing one of that name, as `ollama create`
- * does) made from @base, either a model of @store or the digest
- * ("sha256:HEX") of a GGUF blob in it, and @layers, as `ollama create`
+ * does) made from @base, either a model of @store, the digest
+ * ("sha256:HEX") of a GGUF blob in it, or a model on another server
+ * ("http://HOST:PORT/MODEL": its config says where, and it has no
+ * weights), and @layers, as `ollama create`
  * does with a Modelfile "FROM @base" and those layers: @base's layers,
  * its GGUF blob shared (never copied), each marked "from" @base; a
  * template or system prompt of @layers replacing @base's; licenses added

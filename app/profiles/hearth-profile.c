@@ -288,11 +288,19 @@ hearth_profile_create (HearthStore            *store,
         }
       base = g_strdup (modelfile->from);
     }
+  else if (g_str_has_prefix (modelfile->from, "http://") || g_str_has_prefix (modelfile->from, "https://"))
+    {
+      /* a model on another server (hearth_model_layers_write () checks the form) */
+      base = g_strdup (modelfile->from);
+    }
   else
     {
       g_autoptr (GError) local = NULL;
       g_autofree char *path = hearth_store_get_model_path (store, modelfile->from, &local);
 
+      /* a profile of a model that lives on another server has no file */
+      if (path == NULL && hearth_model_layers_read_remote (store, modelfile->from, NULL, NULL))
+        path = g_strdup ("");
       if (path == NULL)
         {
           g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
