@@ -1001,6 +1001,24 @@ test_remote_profile_create (void)
     g_assert_null (r->error);
     g_assert_cmpint (stats_int (r->stats, "generated_tokens"), ==, 5);
   }
+  /* `hearth run` on it: the same reply as the chat's */
+  {
+    g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    g_autoptr (GSubprocess) proc = NULL;
+    g_autoptr (HearthConversation) c = chat_once (&w, "made-far", NULL, "Once upon a time");
+    g_autoptr (HearthChatMessage) r = saved_reply (&w, c);
+    g_autofree char *out = NULL;
+    g_autofree char *expected = g_strconcat (r->content, "\n", NULL);
+
+    g_subprocess_launcher_setenv (launcher, "HEARTH_MODELS", models_root, TRUE);
+    g_subprocess_launcher_unsetenv (launcher, "HEARTH_HOST");
+    proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_BINARY"), "run", "made-far",
+                                        "Once upon a time", NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error));
+    g_assert_true (g_subprocess_get_successful (proc));
+    g_assert_cmpstr (out, ==, expected);
+  }
   g_assert_false (create_profile ("bad-far", "FROM http://127.0.0.1:1\n", &error));
   g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_NAME);
   g_assert_nonnull (strstr (error->message, "http://HOST:PORT/MODEL"));

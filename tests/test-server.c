@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "hearth-context.h"
+#include "hearth-modelfile.h"
+#include "hearth-profile.h"
 #include "hearth-server.h"
 #include "hearth-store.h"
 #include "test-models.h"
@@ -1920,6 +1922,60 @@ test_pull_route (void)
   test_registry_stop ();
 }
 
+/* A model of the store that lives on another server (a profile made FROM
+ * http://HOST:PORT/MODEL) is answered from there, as Ollama answers its
+ * cloud models — here the server itself is that other server — and
+ * /api/show says where it lives. */
+static void
+test_remote_model (void)
+{
+  g_autoptr (HearthContext) context = NULL;
+  g_autoptr (HearthServer) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthModelfile) mf = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *chat = NULL;
+  g_autofree char *show = NULL;
+
+  make_store ();
+  context = hearth_context_new (NULL);
+  server = hearth_server_new (context);
+  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
+  url = hearth_server_get_url (server);
+  text = g_strdup_printf ("FROM %stiny\nPARAMETER num_predict 7\n", url);
+  mf = hearth_modelfile_parse (text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_profile_create (hearth_context_get_store (context), "far", mf, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  chat = g_strconcat (url, "api/chat", NULL);
+  show = g_strconcat (url, "api/show", NULL);
+  {
+    g_auto (Reply) r = send_json (session, "POST", chat,
+                                  "{\"model\":\"far\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                                  "\"stream\":false}");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+
+    g_assert_cmpuint (r.status, ==, 200);
+    o = parse_object (parser, r.body);
+    g_assert_cmpint (json_object_get_int_member (o, "eval_count"), ==, 7);
+    g_assert_cmpstr (json_object_get_string_member (o, "model"), ==, "far");
+  }
+  {
+    g_auto (Reply) r = send_json (session, "POST", show, "{\"model\":\"far\"}");
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+
+    g_assert_cmpuint (r.status, ==, 200);
+    o = parse_object (parser, r.body);
+    g_assert_cmpstr (json_object_get_string_member (o, "remote_model"), ==, "tiny");
+    g_assert_true (g_str_has_prefix (url, json_object_get_string_member (o, "remote_host")));
+    g_assert_nonnull (strstr (json_object_get_string_member (o, "parameters"), "num_predict"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1935,6 +1991,7 @@ main (int    argc,
   g_test_add_func ("/server/bad-requests", test_bad_requests);
   g_test_add_func ("/server/streams", test_streams);
   g_test_add_func ("/server/stop", test_stop);
+  g_test_add_func ("/server/remote-model", test_remote_model);
   g_test_add_func ("/server/command", test_command);
   g_test_add_func ("/server/access/host", test_access_host);
   g_test_add_func ("/server/access/cors", test_access_cors);

@@ -35,6 +35,7 @@
 #include "hearth-gguf.h"
 #include "hearth-model-name.h"
 #include "hearth-profile.h"
+#include "hearth-model-layers.h"
 #include "hearth-remote.h"
 #include "hearth-settings.h"
 
@@ -54,6 +55,7 @@ typedef struct
   gboolean host_from_environment;
   gboolean openai;           /* --openai: it is OpenAI-compatible */
   HearthRemote *remote;      /* MODEL on that server, or NULL: a local model */
+  gboolean stored_remote;    /* MODEL is a model of the store that lives on a server */
   guint n_preamble;          /* the messages /clear keeps: system and examples */
   const char *model_name;    /* MODEL as a model of the store, or NULL: a file */
   HearthSettings *settings;  /* the model's own (its layers over Ollama's defaults) */
@@ -387,6 +389,37 @@ make_remote (RunState *s)
   return 0;
 }
 
+/* MODEL, a model of the store that lives on another server (a profile
+ * made FROM http://HOST:PORT/MODEL, or one Ollama keeps so): the remote
+ * its config names, with HEARTH_API_KEY; its own layers apply here. */
+static int
+stored_remote (RunState      *s,
+               HearthContext *context)
+{
+  g_autofree char *host = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!hearth_model_layers_read_remote (hearth_context_get_store (context), s->model_arg, &host, &model))
+    return 0;
+  url = hearth_remote_normalize_url (HEARTH_REMOTE_OLLAMA, host, &error);
+  if (url == NULL)
+    {
+      fprintf (s->err, "hearth run: %s: %s\n", s->model_arg, error->message);
+      return 1;
+    }
+  if (s->request->raw)
+    {
+      fprintf (s->err, _("hearth run: --raw is for a model on this computer; a server answers messages\n"));
+      return 2;
+    }
+  s->remote = hearth_remote_new (HEARTH_REMOTE_OLLAMA, NULL, url, model, g_getenv ("HEARTH_API_KEY"));
+  s->model_path = g_strdup ("");
+  s->stored_remote = TRUE;
+  return 0;
+}
+
 /* The request as the model (a profile) says, then the options given:
  * the model's params, system prompt, example messages and template under
  * the command's --system and parameters. */
@@ -401,7 +434,8 @@ apply_model (RunState      *s,
 
   /* (MODEL named a model of the store where it resolved to another path;
    * a model on a server has no layers here: the server applies its own) */
-  s->model_name = s->remote != NULL || g_str_equal (s->model_path, s->model_arg) ? NULL : s->model_arg;
+  s->model_name = s->stored_remote ? s->model_arg
+                  : s->remote != NULL || g_str_equal (s->model_path, s->model_arg) ? NULL : s->model_arg;
   settings = hearth_settings_new_for_model (hearth_context_get_store (context), s->model_name, NULL, &error);
   if (settings == NULL)
     {
@@ -1032,6 +1066,8 @@ hearth_cli_run_model (HearthContext          *context,
     }
   if (status == 0 && s.host != NULL)
     status = make_remote (&s);
+  if (status == 0 && s.remote == NULL)
+    status = stored_remote (&s, context);
   if (status == 0 && s.remote != NULL)
     status = apply_model (&s, context);
   else if (status == 0)

@@ -583,6 +583,90 @@ print_modelfile (HearthStore *store,
   return 0;
 }
 
+/* A model of the store that lives on another server: no file here to
+ * describe, so where it lives, then its own layers and settings. */
+static int
+show_remote (HearthStore *store,
+             const char  *name,
+             const char  *host,
+             const char  *model,
+             const char  *layer,
+             gboolean     want_template,
+             gboolean     want_json,
+             FILE        *out,
+             FILE        *err)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthModelLayers) layers = hearth_model_layers_read (store, name, &error);
+  g_autoptr (HearthSettings) settings = NULL;
+  g_autoptr (GArray) model_set = NULL;
+  HearthModelDescription desc = { 0 };
+
+  if (layers == NULL || (settings = hearth_settings_new_for_model (store, name, NULL, &error)) == NULL)
+    {
+      fprintf (err, "hearth show: %s\n", error->message);
+      return 1;
+    }
+  if (layer != NULL && g_str_equal (layer, "--modelfile"))
+    {
+      g_autoptr (HearthModelfile) modelfile = hearth_profile_to_modelfile (store, name, HEARTH_PROFILE_FROM_WEIGHTS,
+                                                                           &error);
+      g_autofree char *text = NULL;
+
+      if (modelfile == NULL)
+        {
+          fprintf (err, "hearth show: %s\n", error->message);
+          return 1;
+        }
+      text = hearth_modelfile_to_string (modelfile);
+      fputs (text, out);
+      return 0;
+    }
+  if (layer != NULL)
+    return print_layer (layers, layer, out);
+  if (want_template)
+    {
+      if (layers->template != NULL)
+        fputs (layers->template, out);
+      else
+        /* Translators: the server's address */
+        fprintf (err, _("hearth show: %s lives on %s, which applies its own chat template\n"), name, host);
+      return 0;
+    }
+  if (want_json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) node = NULL;
+      g_autofree char *parameters = hearth_model_description_format_parameters (layers);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "remote_host");
+      json_builder_add_string_value (b, host);
+      json_builder_set_member_name (b, "remote_model");
+      json_builder_add_string_value (b, model);
+      json_builder_set_member_name (b, "parameters");
+      json_builder_add_string_value (b, parameters);
+      json_builder_set_member_name (b, "system");
+      json_builder_add_string_value (b, layers->system != NULL ? layers->system : "");
+      json_builder_end_object (b);
+      node = json_builder_get_root (b);
+      {
+        g_autofree char *json = json_to_string (node, TRUE);
+
+        fprintf (out, "%s\n", json);
+      }
+      return 0;
+    }
+  fprintf (out, "  %s\n", _("Model"));
+  print_row (out, _("on the server"), host);
+  print_row (out, _("named there"), model);
+  desc.layers = layers;
+  desc.settings = settings;
+  model_set = model_settings (&desc);
+  print_settings (out, model_set, settings);
+  return 0;
+}
+
 int
 hearth_cli_show (HearthContext          *context,
                  const HearthCliCommand *command,
@@ -647,6 +731,13 @@ hearth_cli_show (HearthContext          *context,
       return 2;
     }
 
+  {
+    g_autofree char *host = NULL;
+    g_autofree char *model = NULL;
+
+    if (hearth_model_layers_read_remote (store, path, &host, &model))
+      return show_remote (store, path, host, model, layer, want_template, want_json, out, err);
+  }
   resolved = hearth_cli_resolve_model (context, "show", path, err);
   if (resolved == NULL)
     return 1;

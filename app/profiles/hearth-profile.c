@@ -520,6 +520,15 @@ hearth_profile_to_modelfile (HearthStore        *store,
     modelfile->from = g_steal_pointer (&base);
   else
     {
+      g_autofree char *host = NULL;
+      g_autofree char *model = NULL;
+
+      /* a model on another server: FROM where it lives, which makes it again */
+      if (hearth_model_layers_read_remote (store, name, &host, &model))
+        modelfile->from = g_strdup_printf ("%s/%s", host, model);
+    }
+  if (modelfile->from == NULL)
+    {
       /* FROM the weights, as `ollama show --modelfile` writes it */
       g_autofree char *weights = hearth_store_get_model_path (store, name, error);
 

@@ -16,6 +16,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hearth-model-layers.h"
+#include "hearth-remote.h"
 #include "hearth-server-private.h"
 #include "hearth-settings.h"
 #include "hearth-store.h"
@@ -168,6 +170,9 @@ hearth_server_make_request (HearthServer      *self,
   g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
   g_autoptr (HearthSettings) settings = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *remote_model = NULL;
+  g_autoptr (HearthRemote) remote = NULL;
   HearthRequest *request;
 
   if (name == NULL || name[0] == '\0')
@@ -176,6 +181,17 @@ hearth_server_make_request (HearthServer      *self,
       return NULL;
     }
   path = hearth_store_get_model_path (store, name, &error);
+  /* a model that lives on another server is answered from there, as
+   * Ollama answers its cloud models */
+  if (path == NULL && hearth_model_layers_read_remote (store, name, &host, &remote_model))
+    {
+      g_autofree char *url = hearth_remote_normalize_url (HEARTH_REMOTE_OLLAMA, host, NULL);
+
+      g_clear_error (&error);
+      if (url != NULL)
+        remote = hearth_remote_new (HEARTH_REMOTE_OLLAMA, NULL, url, remote_model, NULL);
+      path = g_strdup ("");
+    }
   if (path == NULL)
     {
       if (is_openai (api) && g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND))
@@ -224,7 +240,7 @@ hearth_server_make_request (HearthServer      *self,
   {
     g_autofree char *session = g_strdup_printf (SERVE_SESSION "/%u", hearth_settings_get_options (settings)->num_ctx);
 
-    request = hearth_request_new (path, session);
+    request = remote != NULL ? hearth_request_new_remote (remote, session) : hearth_request_new (path, session);
   }
   request->options = *hearth_settings_get_options (settings);
   g_object_set_data_full (G_OBJECT (msg), "hearth-settings", g_steal_pointer (&settings),

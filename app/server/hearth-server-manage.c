@@ -19,6 +19,7 @@
 #include "hearth-modelfile.h"
 #include "hearth-profile.h"
 #include "hearth-pull.h"
+#include "hearth-model-layers.h"
 #include "hearth-server-private.h"
 #include "hearth-store.h"
 
@@ -91,6 +92,75 @@ without_path (const GError *error,
 /* ---- /api/show ---------------------------------------------------------- */
 
 /* POST /api/show {"model" (or "name"), "verbose"}: Ollama's ShowResponse. */
+/* A model of the store that lives on another server (Ollama's form:
+ * remote_host and remote_model, no weights): what there is to say of it
+ * here, in ShowResponse's shape with Ollama's remote_host and
+ * remote_model. FALSE where @name is no such model. */
+static gboolean
+show_remote (SoupServerMessage *msg,
+             HearthStore       *store,
+             const char        *name)
+{
+  g_autofree char *host = NULL;
+  g_autofree char *model = NULL;
+  g_autoptr (HearthModelLayers) layers = NULL;
+  g_autoptr (HearthModelfile) modelfile = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *parameters = NULL;
+
+  if (!hearth_model_layers_read_remote (store, name, &host, &model))
+    return FALSE;
+  layers = hearth_model_layers_read (store, name, &error);
+  modelfile = layers != NULL ? hearth_profile_to_modelfile (store, name, HEARTH_PROFILE_FROM_WEIGHTS, &error) : NULL;
+  if (modelfile == NULL)
+    {
+      hearth_server_reply_store_error (msg, error, name);
+      return TRUE;
+    }
+  text = hearth_modelfile_to_string (modelfile);
+  parameters = hearth_model_description_format_parameters (layers);
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "modelfile");
+  json_builder_add_string_value (b, text);
+  json_builder_set_member_name (b, "parameters");
+  json_builder_add_string_value (b, parameters);
+  json_builder_set_member_name (b, "template");
+  json_builder_add_string_value (b, layers->template != NULL ? layers->template : "");
+  json_builder_set_member_name (b, "system");
+  json_builder_add_string_value (b, layers->system != NULL ? layers->system : "");
+  json_builder_set_member_name (b, "details");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "parent_model");
+  json_builder_add_string_value (b, "");
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, "");
+  json_builder_set_member_name (b, "family");
+  json_builder_add_string_value (b, "");
+  json_builder_set_member_name (b, "families");
+  json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "parameter_size");
+  json_builder_add_string_value (b, "");
+  json_builder_set_member_name (b, "quantization_level");
+  json_builder_add_string_value (b, "");
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "remote_model");
+  json_builder_add_string_value (b, model);
+  json_builder_set_member_name (b, "remote_host");
+  json_builder_add_string_value (b, host);
+  json_builder_set_member_name (b, "capabilities");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, "completion");
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  hearth_server_reply_json (msg, SOUP_STATUS_OK, node);
+  return TRUE;
+}
+
 void
 hearth_server_route_show (HearthServer      *self,
                           SoupServerMessage *msg)
@@ -108,6 +178,8 @@ hearth_server_route_show (HearthServer      *self,
       || (o = hearth_server_read_object (msg, parser)) == NULL
       || (model = get_model (msg, o)) == NULL
       || !get_bool (msg, o, "verbose", FALSE, &verbose))
+    return;
+  if (show_remote (msg, store, model))
     return;
   desc = hearth_model_description_new (store, model, &error);
   if (desc != NULL)
