@@ -336,9 +336,15 @@ static gboolean
 stream_watch (gpointer data)
 {
   HearthServerStream *stream = data;
-  GSocket *socket = soup_server_message_get_socket (stream->msg);
+  GSocket *socket;
   GIOCondition cond;
 
+  if (stream->gone)
+    {
+      stream->watch_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  socket = soup_server_message_get_socket (stream->msg);
   if (socket == NULL)
     return G_SOURCE_CONTINUE;
   cond = g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
@@ -619,22 +625,36 @@ hearth_server_is_public (HearthServer *self)
   return self->public;
 }
 
+void
+hearth_server_stop (HearthServer *self)
+{
+  GHashTableIter iter;
+  HearthServerStream *stream;
+
+  g_return_if_fail (HEARTH_IS_SERVER (self));
+
+  /* the streams first: from now on they leave their messages alone, and
+   * their replies end them (hearth_server_stream_reply ()) when their
+   * generations, cancelled here, finish */
+  if (self->streams != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->streams);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &stream, NULL))
+        {
+          stream->soup_done = TRUE;
+          stream_gone (stream);
+        }
+    }
+  if (self->soup != NULL)
+    soup_server_disconnect (self->soup);
+}
+
 static void
 hearth_server_dispose (GObject *object)
 {
   HearthServer *self = HEARTH_SERVER (object);
 
-  if (self->streams != NULL)
-    {
-      GHashTableIter iter;
-      HearthServerStream *stream;
-
-      g_hash_table_iter_init (&iter, self->streams);
-      while (g_hash_table_iter_next (&iter, (gpointer *) &stream, NULL))
-        g_cancellable_cancel (stream->cancellable);
-    }
-  if (self->soup != NULL)
-    soup_server_disconnect (self->soup);
+  hearth_server_stop (self);
   g_clear_pointer (&self->streams, g_hash_table_unref);
   g_clear_object (&self->soup);
   g_clear_object (&self->context);
