@@ -9,9 +9,12 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "hearth-app-server.h"
 #include "hearth-application.h"
+#include "hearth-server.h"
 #include "hearth-cli.h"
 
 typedef struct
@@ -382,6 +385,145 @@ test_application_new (void)
   g_assert_cmpint (calls, ==, 1);
 }
 
+/* Iterates the main context until "serve" is @on (the app server turns it
+ * back off from an idle), or fails after 5 s. */
+static void
+wait_serve (GSettings *settings,
+            gboolean   on)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (g_settings_get_boolean (settings, "serve") != on && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (g_settings_get_boolean (settings, "serve"), ==, on);
+}
+
+/* The server inside the app, without a window: HEARTH_HOST over the
+ * settings, a token beyond this computer (the same for the whole run; or
+ * HEARTH_API_KEY's), a taken port said and "serve" turned back off, a bad
+ * HEARTH_HOST said. */
+static void
+test_app_server (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_autoptr (HearthContext) context = hearth_context_new (settings);
+  g_autofree char *first_token = NULL;
+
+  g_unsetenv ("HEARTH_API_KEY");
+
+  /* HEARTH_HOST chooses, the port setting does not move it */
+  {
+    g_autoptr (HearthAppServer) server = NULL;
+    g_autofree char *url = NULL;
+    g_autofree char *again = NULL;
+
+    g_setenv ("HEARTH_HOST", "127.0.0.1:0", TRUE);
+    server = hearth_app_server_new (context, settings);
+    g_unsetenv ("HEARTH_HOST");
+    g_assert_cmpstr (hearth_app_server_get_host_override (server), ==, "127.0.0.1:0");
+    g_assert_false (hearth_app_server_get_running (server));
+    g_settings_set_boolean (settings, "serve", TRUE);
+    g_assert_true (hearth_app_server_get_running (server));
+    url = hearth_app_server_dup_url (server);
+    g_assert_true (g_str_has_prefix (url, "http://127.0.0.1:"));
+    g_assert_false (g_str_has_suffix (url, ":0"));
+    g_assert_false (g_str_has_suffix (url, "/"));
+    g_assert_false (hearth_app_server_get_public (server));
+    g_assert_null (hearth_app_server_get_token (server));
+    g_settings_set_int (settings, "serve-port", 11500);
+    again = hearth_app_server_dup_url (server);
+    g_assert_cmpstr (again, ==, url);
+    g_settings_set_boolean (settings, "serve", FALSE);
+    g_assert_false (hearth_app_server_get_running (server));
+    g_settings_reset (settings, "serve-port");
+  }
+
+  /* beyond this computer: a token, the same for the whole run */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (HearthAppServer) server = NULL;
+      const char *token;
+
+      g_setenv ("HEARTH_HOST", "0.0.0.0:0", TRUE);
+      server = hearth_app_server_new (context, settings);
+      g_unsetenv ("HEARTH_HOST");
+      g_settings_set_boolean (settings, "serve", TRUE);
+      g_assert_true (hearth_app_server_get_running (server));
+      g_assert_true (hearth_app_server_get_public (server));
+      token = hearth_app_server_get_token (server);
+      g_assert_nonnull (token);
+      g_assert_cmpuint (strlen (token), ==, 32);
+      g_assert_false (hearth_app_server_get_token_from_env (server));
+      if (first_token == NULL)
+        first_token = g_strdup (token);
+      else
+        /* another HearthAppServer (another run of Hearth): another token */
+        g_assert_cmpstr (token, !=, first_token);
+      g_settings_set_boolean (settings, "serve", FALSE);
+    }
+
+  /* HEARTH_API_KEY's, on loopback too (as `hearth serve`) */
+  {
+    g_autoptr (HearthAppServer) server = NULL;
+
+    g_setenv ("HEARTH_HOST", "127.0.0.1:0", TRUE);
+    g_setenv ("HEARTH_API_KEY", "a key of one's own", TRUE);
+    server = hearth_app_server_new (context, settings);
+    g_settings_set_boolean (settings, "serve", TRUE);
+    g_assert_cmpstr (hearth_app_server_get_token (server), ==, "a key of one's own");
+    g_assert_true (hearth_app_server_get_token_from_env (server));
+    g_settings_set_boolean (settings, "serve", FALSE);
+    g_unsetenv ("HEARTH_HOST");
+    g_unsetenv ("HEARTH_API_KEY");
+  }
+
+  /* a port taken: said, with the port, and "serve" back off; a new port
+   * clears it */
+  {
+    g_autoptr (GSocket) squatter = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                                 G_SOCKET_PROTOCOL_TCP, NULL);
+    g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+    g_autoptr (GSocketAddress) bound = NULL;
+    g_autoptr (HearthAppServer) server = hearth_app_server_new (context, settings);
+    g_autofree char *port = NULL;
+    const GError *error;
+
+    g_assert_true (g_socket_bind (squatter, any, FALSE, NULL));
+    g_assert_true (g_socket_listen (squatter, NULL));
+    bound = g_socket_get_local_address (squatter, NULL);
+    port = g_strdup_printf ("%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+    g_settings_set_int (settings, "serve-port", atoi (port));
+    g_test_expect_message ("hearth-app-server", G_LOG_LEVEL_MESSAGE, "*taken*");
+    g_settings_set_boolean (settings, "serve", TRUE);
+    g_test_assert_expected_messages ();
+    g_assert_false (hearth_app_server_get_running (server));
+    error = hearth_app_server_get_error (server);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+    g_assert_nonnull (strstr (error->message, port));
+    wait_serve (settings, FALSE);
+    g_assert_nonnull (hearth_app_server_get_error (server));
+    g_settings_reset (settings, "serve-port");
+    g_assert_null (hearth_app_server_get_error (server));
+  }
+
+  /* a HEARTH_HOST that is no address: said */
+  {
+    g_autoptr (HearthAppServer) server = NULL;
+
+    g_setenv ("HEARTH_HOST", "ftp://example.org", TRUE);
+    server = hearth_app_server_new (context, settings);
+    g_unsetenv ("HEARTH_HOST");
+    g_test_expect_message ("hearth-app-server", G_LOG_LEVEL_MESSAGE, "*HEARTH_HOST*");
+    g_settings_set_boolean (settings, "serve", TRUE);
+    g_test_assert_expected_messages ();
+    g_assert_false (hearth_app_server_get_running (server));
+    g_assert_error (hearth_app_server_get_error (server), HEARTH_SERVER_ERROR,
+                    HEARTH_SERVER_ERROR_INVALID_HOST);
+    wait_serve (settings, FALSE);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -399,6 +541,7 @@ main (int    argc,
   g_test_add_func ("/app/binary/without-display", test_binary_without_display);
   g_test_add_func ("/app/binary/without-schema", test_binary_without_schema);
   g_test_add_func ("/app/application/new", test_application_new);
+  g_test_add_func ("/app/application/server", test_app_server);
 
   return g_test_run ();
 }

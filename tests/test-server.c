@@ -22,6 +22,7 @@
 #include "hearth-profile.h"
 #include "hearth-server.h"
 #include "hearth-store.h"
+#include "test-common.h"
 #include "test-models.h"
 #include "test-registry.h"
 
@@ -1301,115 +1302,152 @@ test_streams (void)
 
 typedef struct {
   GInputStream *in;
-  GString *got;
+  GError *error;
   gboolean done;
-  gboolean eof;
-} Reading;
-
-static void
-read_some (GObject      *source,
-           GAsyncResult *result,
-           gpointer      data)
-{
-  Reading *rd = data;
-  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
-
-  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
-    rd->eof = TRUE;
-  else
-    g_string_append_len (rd->got, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes));
-  rd->done = TRUE;
-}
+} Sent;
 
 static void
 sent (GObject      *source,
       GAsyncResult *result,
       gpointer      data)
 {
-  Reading *rd = data;
-  g_autoptr (GError) error = NULL;
+  Sent *s = data;
 
-  rd->in = soup_session_send_finish (SOUP_SESSION (source), result, &error);
-  g_assert_no_error (error);
-  rd->done = TRUE;
+  s->in = soup_session_send_finish (SOUP_SESSION (source), result, &s->error);
+  s->done = TRUE;
 }
 
-/* Reads until @rd->got holds @what or the stream ends, for at most
- * @seconds. */
-static void
-read_until (Reading    *rd,
-            const char *what,
-            int         seconds)
+/* Whether no loaded model has a request under way. */
+static gboolean
+engine_idle (gpointer data)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  g_autoptr (GPtrArray) loaded = hearth_engine_list_loaded (data);
 
-  while (!rd->eof && (what == NULL || strstr (rd->got->str, what) == NULL))
-    {
-      rd->done = FALSE;
-      g_input_stream_read_bytes_async (rd->in, 4096, G_PRIORITY_DEFAULT, NULL, read_some, rd);
-      while (!rd->done)
-        {
-          g_main_context_iteration (NULL, FALSE);
-          g_assert_cmpint (g_get_monotonic_time (), <, end);
-          g_usleep (1000);
-        }
-    }
+  for (guint i = 0; i < loaded->len; i++)
+    if (((HearthLoadedModel *) loaded->pdata[i])->busy)
+      return FALSE;
+  return TRUE;
 }
 
-/* A server that goes (the app's switch turned off) frees its port at
- * once, and the reply under way stops. */
+/* Turned off with a reply under way (the app's switch): the client's
+ * stream ends at once, the generation is cancelled, the server goes when
+ * the reply has, the port is free at once, and a new server listens on it. */
 static void
 test_stop (void)
 {
   g_autoptr (HearthContext) context = NULL;
-  HearthServer *server;
-  g_autoptr (HearthServer) again = NULL;
   g_autoptr (SoupSession) session = soup_session_new ();
   g_autoptr (GError) error = NULL;
-  g_autofree char *url = NULL;
-  g_autofree char *chat = NULL;
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GBytes) body = NULL;
-  static const char request[] = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
-                                "\"options\":{\"num_predict\":-1,\"num_ctx\":60000}}";
-  Reading rd = { NULL, g_string_new (NULL), FALSE, FALSE };
-  GUri *uri;
+  g_autoptr (GUri) uri = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *chat = NULL;
+  HearthServer *server;
+  HearthEngine *engine;
+  Sent s = { 0 };
+  gsize got = 0;
+  gint64 deadline;
+  char buf[4096];
   guint16 port;
+  /* (a string that must be long: the model may not end it early) */
+  const char *json = "{\"model\":\"long\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
+                     "\"format\":{\"type\":\"string\",\"minLength\":100000},"
+                     "\"options\":{\"num_predict\":60000,\"num_ctx\":65536,\"seed\":1}}";
 
-  make_store ();
+  /* a model with room for a long reply, still being written when stopped */
+  {
+    g_autofree char *root = g_build_filename (tmp_dir, "models-long", NULL);
+    g_autofree char *gguf = g_build_filename (tmp_dir, "long.gguf", NULL);
+    g_autoptr (HearthStore) store = hearth_store_new (root);
+    hearth_test_model m;
+    ember_error e = { 0 };
+
+    g_assert_true (hearth_test_model_preset (&m, "tiny"));
+    m.n_ctx = 65536;
+    g_assert_cmpint (hearth_test_model_write (&m, gguf, &e), ==, EMBER_OK);
+    g_assert_true (hearth_store_import (store, gguf, "long", FALSE, NULL, &error));
+    g_assert_no_error (error);
+    g_setenv ("HEARTH_MODELS", root, TRUE);
+  }
   context = hearth_context_new (NULL);
+  engine = hearth_context_get_engine (context);
   server = hearth_server_new (context);
+  g_object_add_weak_pointer (G_OBJECT (server), (gpointer *) &server);
   g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
   url = hearth_server_get_url (server);
   uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
   port = (guint16) g_uri_get_port (uri);
-  g_uri_unref (uri);
   chat = g_strconcat (url, "api/chat", NULL);
 
+  /* a reply that streams: its first line is here */
   msg = soup_message_new ("POST", chat);
-  body = g_bytes_new_static (request, sizeof request - 1);
+  body = g_bytes_new_static (json, strlen (json));
   soup_message_set_request_body_from_bytes (msg, "application/json", body);
-  soup_session_send_async (session, msg, G_PRIORITY_DEFAULT, NULL, sent, &rd);
-  while (!rd.done)
+  soup_session_send_async (session, msg, G_PRIORITY_DEFAULT, NULL, sent, &s);
+  while (!s.done)
     g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (s.error);
   g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
-  /* the reply is under way */
-  read_until (&rd, "\"done\":false", 30);
+  g_assert_true (g_input_stream_read_all (s.in, buf, 1, &got, NULL, &error));
+  g_assert_cmpuint (got, ==, 1);
+  g_assert_false (engine_idle (engine));
 
+  hearth_server_stop (server);
+  g_assert_null (hearth_server_get_url (server));
   g_object_unref (server);
-  again = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (again, "127.0.0.1", port, &error));
-  g_assert_no_error (error);
 
-  /* and it ends at once: its last line says done where that was written
-   * before the connection closed, else the stream just stops (as when
-   * Ollama stops) and the client says the reply was cut short */
-  read_until (&rd, NULL, 30);
-  g_assert_true (rd.eof);
-  g_test_message ("ended with done: %s", strstr (rd.got->str, "\"done\":true") != NULL ? "yes" : "no");
-  g_object_unref (rd.in);
-  g_string_free (rd.got, TRUE);
+  /* the client's stream ends (an error or the end), well before the
+   * 60,000 tokens it asked for */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr (GError) read_error = NULL;
+      gssize n = g_input_stream_read (s.in, buf, sizeof buf, NULL, &read_error);
+
+      if (n <= 0)
+        {
+          g_test_message ("the stream ended: %s", read_error != NULL ? read_error->message : "end");
+          break;
+        }
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+  g_clear_object (&s.in);
+
+  /* the generation stops; the server goes with its reply */
+  hearth_test_wait_until (engine_idle, engine, 20, "the generation stops");
+  while (server != NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_null (server);
+
+  /* nobody answers there now */
+  {
+    g_autoptr (SoupMessage) probe = soup_message_new ("GET", url);
+    g_autoptr (GBytes) none = soup_session_send_and_read (session, probe, NULL, &error);
+
+    g_assert_null (none);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+    g_clear_error (&error);
+  }
+
+  /* the port is free again at once */
+  {
+    g_autoptr (HearthServer) again = hearth_server_new (context);
+    g_autofree char *again_url = NULL;
+
+    g_assert_true (hearth_server_listen (again, "127.0.0.1", port, &error));
+    g_assert_no_error (error);
+    again_url = hearth_server_get_url (again);
+    {
+      g_auto (Reply) r = fetch (session, "GET", again_url);
+      g_autofree char *text = body_text (r.body);
+
+      g_assert_cmpuint (r.status, ==, 200);
+      g_assert_cmpstr (text, ==, "Hearth is running");
+    }
+  }
 }
+
 
 /* ---- model management: show, create, blobs, pull, refusals ---------------- */
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <gtksourceview/gtksource.h>
+#include <libsoup/soup.h>
 
 #include "hearth-application.h"
 #include "hearth-chat-list.h"
@@ -609,7 +610,7 @@ test_preferences (void)
     hearth_ui_collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_COMBO_ROW, combos);
     hearth_ui_collect_widgets (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW, entries);
     g_assert_cmpuint (combos->len, ==, 3); /* registry, Hugging Face, keep-alive */
-    g_assert_cmpuint (entries->len, ==, 2);
+    g_assert_cmpuint (entries->len, ==, 3); /* registry, mirror, and the server's port */
     registry = combos->pdata[0];
     hf = combos->pdata[1];
     registry_entry = entries->pdata[0];
@@ -5837,6 +5838,385 @@ test_profile_tutorial (void)
   }
 }
 
+/* ---- other programs: the server inside the app -------------------------------- */
+
+/* A port nobody listens on now (the system's choice). */
+static guint16
+free_port (void)
+{
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_nonnull (socket);
+  g_assert_true (g_socket_bind (socket, any, TRUE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+typedef struct
+{
+  GBytes *body;
+  GError *error;
+  gboolean done;
+} HttpWait;
+
+static void
+http_answered (GObject      *session,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  HttpWait *w = data;
+
+  w->body = soup_session_send_and_read_finish (SOUP_SESSION (session), result, &w->error);
+  w->done = TRUE;
+}
+
+/* @method @path of 127.0.0.1:@port (with "Authorization: Bearer @token"
+ * where @token is not NULL), answered by the app's server in this main
+ * context: the status, or 0 with *@error where nothing answered; the body
+ * as text into *@text. */
+static guint
+http_ask (const char  *method,
+          guint16      port,
+          const char  *path,
+          const char  *token,
+          const char  *body,
+          char       **text,
+          GError     **error)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  HttpWait w = { NULL, NULL, FALSE };
+
+  if (token != NULL)
+    {
+      g_autofree char *bearer = g_strconcat ("Bearer ", token, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
+    }
+  if (body != NULL)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, http_answered, &w);
+  while (!w.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (w.body == NULL)
+    {
+      g_propagate_error (error, w.error);
+      return 0;
+    }
+  if (text != NULL)
+    *text = g_strndup (g_bytes_get_data (w.body, NULL), g_bytes_get_size (w.body));
+  g_bytes_unref (w.body);
+  return soup_message_get_status (msg);
+}
+
+/* GET / of 127.0.0.1:@port answers "Hearth is running". */
+static void
+assert_answered (guint16 port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_cmpuint (http_ask ("GET", port, "/", NULL, NULL, &text, &error), ==, 200);
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==, "Hearth is running");
+}
+
+/* Nothing listens on 127.0.0.1:@port. */
+static void
+assert_refused (guint16 port)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (http_ask ("GET", port, "/", NULL, NULL, NULL, &error), ==, 0);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
+static gboolean
+serving (gpointer data)
+{
+  return hearth_app_server_get_running (data);
+}
+
+static gboolean
+not_serving (gpointer data)
+{
+  return !hearth_app_server_get_running (data);
+}
+
+static gboolean
+switch_off (gpointer data)
+{
+  return !gtk_switch_get_active (data);
+}
+
+static gboolean
+widget_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
+static gboolean
+window_narrow (gpointer data)
+{
+  return gtk_widget_get_width (data) <= 360;
+}
+
+/* Scrolls the preferences page until @widget is on screen, for the pointer. */
+static void
+scroll_to (GtkWidget *widget)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled)),
+                                            &bounds));
+  gtk_adjustment_set_value (adj, bounds.origin.y - gtk_adjustment_get_page_size (adj) / 3);
+  ui_input_spin (300);
+}
+
+/* Scrolls the page of @widget to its end. */
+static void
+scroll_to_end (GtkWidget *widget)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  ui_input_spin (300);
+}
+
+/* Clicks the switch @name of @preferences, scrolled to. */
+static void
+click_switch (GtkWindow  *preferences,
+              const char *name)
+{
+  GtkWidget *sw = find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH, "name", name);
+
+  g_assert_nonnull (sw);
+  scroll_to (sw);
+  ui_input_click (sw);
+}
+
+/* "Let other programs use Hearth": a click on the switch and programs get
+ * answers on the port; a port already taken turns it back off and says
+ * which, with the port's row focused for another; beyond this computer a
+ * token is needed, shown and copied; off again and nothing answers. The
+ * server shares the window's engine: a model it loads is the app's. */
+static void
+test_serve (void)
+{
+  GSettings *settings;
+  HearthAppServer *server;
+  HearthWindow *window;
+  GtkWindow *preferences;
+  GtkWidget *serve_switch, *error_row, *port_row, *token_row, *warning_row, *serve_row;
+  g_autoptr (GSocket) squatter = NULL;
+  g_autofree char *port_a_text = NULL;
+  guint16 port_a, port_b;
+
+  REQUIRE_INPUT ();
+  settings = hearth_application_get_settings (app);
+  server = hearth_application_get_server (app);
+  g_assert_nonnull (server);
+  g_assert_false (hearth_app_server_get_running (server));
+  port_a = free_port ();
+  port_b = free_port ();
+  if (port_b == port_a)
+    port_b = port_a + 1;
+  port_a_text = g_strdup_printf ("%u", port_a);
+  g_settings_set_int (settings, "serve-port", port_a);
+
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL);
+  preferences = wait_for_toplevel (HEARTH_TYPE_PREFERENCES_WINDOW);
+  gtk_window_set_default_size (preferences, 640, 900);
+  ui_input_spin (300);
+  serve_switch = find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH, "name", "serve-switch");
+  serve_row = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, "name", "serve-row");
+  error_row = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, "name", "serve-error-row");
+  port_row = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW, "name", "port-row");
+  token_row = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, "name", "token-row");
+  warning_row = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, "name", "beyond-warning-row");
+  g_assert_nonnull (serve_switch);
+  g_assert_nonnull (error_row);
+  g_assert_nonnull (port_row);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (port_row)), ==, port_a_text);
+  {
+    g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", port_a);
+
+    g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (ADW_ACTION_ROW (serve_row)), url));
+  }
+
+  /* on: answered */
+  click_switch (preferences, "serve-switch");
+  wait_until (serving, server, "the server runs");
+  g_assert_true (g_settings_get_boolean (settings, "serve"));
+  assert_answered (port_a);
+  g_assert_false (gtk_widget_get_visible (token_row));
+  g_assert_false (gtk_widget_get_visible (warning_row));
+  scroll_to (serve_row);
+  save_screenshot (preferences, "hearth-preferences-serve");
+
+  /* the same engine as the window's: a model loaded through the server
+   * is loaded in the app */
+  {
+    HearthStore *store = hearth_library_get_store (hearth_application_get_library (app));
+    HearthEngine *engine = hearth_application_get_engine (app);
+    g_autofree char *gguf = make_gguf ("served.gguf", 61);
+    g_autofree char *path = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) loaded = NULL;
+    gboolean found = FALSE;
+
+    if (!hearth_store_import (store, gguf, "served", TRUE, NULL, &error))
+      g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+    path = hearth_store_get_model_path (store, "served", NULL);
+    g_assert_cmpuint (http_ask ("POST", port_a, "/api/generate", NULL, "{\"model\":\"served\"}", NULL, &error),
+                      ==, 200);
+    g_assert_no_error (error);
+    loaded = hearth_engine_list_loaded (engine);
+    for (guint i = 0; i < loaded->len; i++)
+      found |= g_strcmp0 (((HearthLoadedModel *) loaded->pdata[i])->path, path) == 0;
+    g_assert_true (found);
+    hearth_engine_unload (engine, path);
+    /* the library as the next tests expect it */
+    g_assert_true (hearth_store_remove (store, "served", NULL, NULL));
+    hearth_library_refresh (hearth_application_get_library (app));
+  }
+
+  /* off: refused */
+  click_switch (preferences, "serve-switch");
+  wait_until (not_serving, server, "the server stops");
+  assert_refused (port_a);
+
+  /* the port taken (by "Ollama"): back off, and said */
+  {
+    g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, port_a);
+    g_autoptr (GError) error = NULL;
+
+    squatter = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_socket_bind (squatter, address, FALSE, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_socket_listen (squatter, &error));
+  }
+  click_switch (preferences, "serve-switch");
+  wait_until (switch_off, serve_switch, "the switch goes back off");
+  wait_until (widget_visible, error_row, "the port taken is said");
+  g_assert_false (hearth_app_server_get_running (server));
+  g_assert_false (g_settings_get_boolean (settings, "serve"));
+  {
+    const char *said = adw_preferences_row_get_title (ADW_PREFERENCES_ROW (error_row));
+    GtkWidget *focus = gtk_window_get_focus (preferences);
+
+    g_test_message ("said: %s", said);
+    g_assert_nonnull (strstr (said, port_a_text));
+    g_assert_true (focus != NULL && gtk_widget_is_ancestor (focus, port_row));
+  }
+  scroll_to (serve_row);
+  save_screenshot (preferences, "hearth-preferences-serve-port-taken");
+  gtk_window_set_default_size (preferences, 360, 720);
+  wait_until (window_narrow, preferences, "the preferences are at phone width");
+  scroll_to_end (serve_row);
+  save_screenshot (preferences, "hearth-preferences-serve-port-taken-narrow");
+  gtk_window_set_default_size (preferences, 640, 900);
+  ui_input_spin (300);
+
+  /* another port typed, as a person would; on: answered there */
+  {
+    g_autofree char *typed = g_strdup_printf ("%u", port_b);
+
+    scroll_to (port_row);
+    ui_input_click (port_row);
+    ui_input_key (GDK_KEY_a, GDK_CONTROL_MASK);
+    ui_input_type (typed);
+    ui_input_key (GDK_KEY_Return, 0);
+    ui_input_spin (200);
+    g_assert_cmpint (g_settings_get_int (settings, "serve-port"), ==, port_b);
+    g_assert_false (gtk_widget_get_visible (error_row));
+  }
+  click_switch (preferences, "serve-switch");
+  wait_until (serving, server, "the server runs on the other port");
+  assert_answered (port_b);
+
+  /* beyond this computer: said loudly, a token needed, shown, copied */
+  click_switch (preferences, "beyond-switch");
+  wait_until (widget_visible, token_row, "the token is shown");
+  g_assert_true (hearth_app_server_get_running (server));
+  g_assert_true (hearth_app_server_get_public (server));
+  g_assert_true (gtk_widget_get_visible (warning_row));
+  {
+    const char *token = hearth_app_server_get_token (server);
+    g_autofree char *copied = NULL;
+    g_autoptr (GError) error = NULL;
+
+    g_assert_nonnull (token);
+    g_assert_cmpuint (strlen (token), >=, 32);
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (token_row)), ==, token);
+    /* nowhere in the settings */
+    {
+      g_autoptr (GSettingsSchema) schema = NULL;
+      g_auto (GStrv) keys = NULL;
+
+      g_object_get (settings, "settings-schema", &schema, NULL);
+      keys = g_settings_schema_list_keys (schema);
+      for (guint i = 0; keys[i] != NULL; i++)
+        {
+          g_autoptr (GVariant) value = g_settings_get_value (settings, keys[i]);
+          g_autofree char *printed = g_variant_print (value, FALSE);
+
+          g_assert_null (strstr (printed, token));
+        }
+    }
+    assert_answered (port_b);   /* what clients probe needs none */
+    g_assert_cmpuint (http_ask ("GET", port_b, "/api/tags", NULL, NULL, NULL, &error), ==, 401);
+    g_assert_cmpuint (http_ask ("GET", port_b, "/api/tags", token, NULL, NULL, &error), ==, 200);
+    g_assert_no_error (error);
+    scroll_to (serve_row);
+    save_screenshot (preferences, "hearth-preferences-serve-beyond");
+    gtk_window_set_default_size (preferences, 360, 720);
+    wait_until (window_narrow, preferences, "the preferences are at phone width");
+    scroll_to_end (serve_row);
+    save_screenshot (preferences, "hearth-preferences-serve-beyond-narrow");
+    gtk_window_set_default_size (preferences, 640, 900);
+    ui_input_spin (300);
+    scroll_to (token_row);
+    ui_input_click (find_widget (token_row, GTK_TYPE_BUTTON, "name", "copy-token-button"));
+    gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (preferences)), NULL,
+                                   clipboard_read, &copied);
+    wait_until (text_read, &copied, "the clipboard is read");
+    g_assert_cmpstr (copied, ==, token);
+  }
+
+  /* back to this computer; off: refused */
+  click_switch (preferences, "beyond-switch");
+  wait_until (switch_off, find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH, "name", "beyond-switch"),
+              "beyond this computer is off");
+  wait_until (serving, server, "the server runs on this computer only");
+  g_assert_false (hearth_app_server_get_public (server));
+  g_assert_false (gtk_widget_get_visible (token_row));
+  click_switch (preferences, "serve-switch");
+  wait_until (not_serving, server, "the server stops");
+  assert_refused (port_b);
+
+  g_clear_object (&squatter);
+  g_settings_reset (settings, "serve-port");
+  gtk_window_destroy (preferences);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -5891,6 +6271,7 @@ main (int    argc,
   g_test_add_func ("/ui/new-window-and-size", test_new_window_and_size);
   g_test_add_func ("/ui/leaflet", test_leaflet);
   g_test_add_func ("/ui/preferences", test_preferences);
+  g_test_add_func ("/ui/serve", test_serve);
   g_test_add_func ("/ui/models", test_models_window);
   g_test_add_func ("/ui/models-downloads", test_models_downloads);
   g_test_add_func ("/ui/models-follow-store", test_models_follow_store);

@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "hearth-app-server.h"
 #include "hearth-application.h"
 
 struct _HearthApplication
@@ -18,6 +19,7 @@ struct _HearthApplication
   GSettings *settings;
   HearthContext *context;     /* the services, shared with every window */
   gboolean downloads_watched; /* model_added_cb () is connected */
+  HearthAppServer *server;    /* "Let other programs use Hearth", on the context */
 
   /* set by main.c (or a test) */
   HearthWindowFactory window_factory;
@@ -125,6 +127,10 @@ hearth_application_startup (GApplication *app)
 
   /* downloads that were under way when Hearth last stopped go on */
   hearth_downloads_restore (hearth_application_get_downloads (self));
+
+  /* the server for other programs, where the settings say so: on the same
+   * context as the windows, so that both use the models loaded */
+  self->server = hearth_app_server_new (self->context, self->settings);
 }
 
 static void
@@ -145,6 +151,7 @@ hearth_application_finalize (GObject *object)
 
   if (self->downloads_watched)
     g_signal_handlers_disconnect_by_data (hearth_context_get_downloads (self->context), self);
+  g_clear_object (&self->server);
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
 
@@ -246,6 +253,13 @@ hearth_application_get_context (HearthApplication *self)
 {
   g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
   return self->context;
+}
+
+HearthAppServer *
+hearth_application_get_server (HearthApplication *self)
+{
+  g_return_val_if_fail (HEARTH_IS_APPLICATION (self), NULL);
+  return self->server;
 }
 
 HearthLibrary *

@@ -12,6 +12,7 @@
 
 #include <adwaita.h>
 
+#include "hearth-app-server.h"
 #include "hearth-context.h"
 
 G_BEGIN_DECLS
@@ -44,6 +45,10 @@ void hearth_application_set_window_factory (HearthApplication   *self,
 /* The services every window shares (GTK-free; the getters below are
  * its). Borrowed. */
 HearthContext *hearth_application_get_context (HearthApplication *self);
+
+/* The server for other programs ("Let other programs use Hearth"), on the
+ * same context; NULL before startup. Borrowed. */
+HearthAppServer *hearth_application_get_server (HearthApplication *self);
 
 /* The application's settings. Borrowed. */
 GSettings *hearth_application_get_settings (HearthApplication *self);

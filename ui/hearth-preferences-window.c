@@ -8,6 +8,7 @@
 
 #include "hearth-preferences-window.h"
 #include "hearth-ui.h"
+#include "hearth-app-server.h"
 #include "hearth-application.h"
 #include "hearth-pull.h"
 #include "hearth-store.h"
@@ -33,7 +34,20 @@ struct _HearthPreferencesWindow
   GtkWidget *ollama_button;
   GtkFileChooserNative *chooser;
   AdwComboRow *keep_alive_row;
+  GtkWidget *serve_group;
+  AdwActionRow *serve_row;
+  GtkWidget *serve_switch;
+  AdwActionRow *serve_error_row;
+  AdwEntryRow *port_row;
+  AdwActionRow *beyond_row;
+  GtkWidget *beyond_switch;
+  GtkWidget *beyond_warning_row;
+  AdwActionRow *token_row;
+  GtkWidget *copy_token_button;
   gboolean updating;    /* showing the settings: no writing back */
+
+  HearthAppServer *server;      /* the application's (a reference), or NULL */
+  const GError *shown_error;    /* the server's error last shown (not a reference: compared only) */
 };
 
 G_DEFINE_FINAL_TYPE (HearthPreferencesWindow, hearth_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -162,6 +176,155 @@ on_keep_alive_selected (HearthPreferencesWindow *self)
     g_settings_set_int (self->settings, "keep-alive", keep_alive_seconds[choice]);
 }
 
+/* ---- other programs: the server inside the app ----------------------------- */
+
+/* @text as a port (1 to 65535), or 0. */
+static guint16
+parse_port (const char *text)
+{
+  g_autofree char *stripped = g_strstrip (g_strdup (text));
+  guint64 port = 0;
+
+  if (!g_ascii_string_to_unsigned (stripped, 10, 1, 65535, &port, NULL))
+    return 0;
+  return (guint16) port;
+}
+
+static void
+show_port (HearthPreferencesWindow *self)
+{
+  g_autofree char *text = g_strdup_printf ("%d", g_settings_get_int (self->settings, "serve-port"));
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->port_row), "error");
+  if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->port_row)), text) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (self->port_row), text);
+}
+
+/* The rows as the server is: where it is reached, why it does not run,
+ * the warning and the token beyond this computer. */
+static void
+show_server (HearthPreferencesWindow *self)
+{
+  g_autofree char *url = hearth_app_server_dup_url (self->server);
+  g_autofree char *subtitle = NULL;
+  const char *host = hearth_app_server_get_host_override (self->server);
+  const char *token = hearth_app_server_get_token (self->server);
+  const GError *error = hearth_app_server_get_error (self->server);
+  gboolean public = hearth_app_server_get_public (self->server);
+
+  if (host != NULL)
+    /* Translators: a URL; HEARTH_HOST is an environment variable */
+    subtitle = g_strdup_printf (_("%s, set by HEARTH_HOST — for programs written for Ollama or OpenAI"),
+                                url != NULL ? url : host);
+  else if (public)
+    subtitle = g_strdup_printf (_("Port %u of this computer, from other computers too — for programs written for Ollama or OpenAI"),
+                                hearth_app_server_get_port (self->server));
+  else
+    /* Translators: a URL, "http://127.0.0.1:11434" */
+    subtitle = g_strdup_printf (_("%s — for programs written for Ollama or OpenAI"), url);
+  adw_action_row_set_subtitle (self->serve_row, subtitle);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->serve_error_row), error != NULL);
+  if (error != NULL)
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->serve_error_row), error->message);
+
+  /* HEARTH_HOST chooses the address: the rows for it say so by being off */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->port_row), host == NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->beyond_row), host == NULL);
+  gtk_widget_set_visible (self->beyond_warning_row, public);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->token_row), token != NULL);
+  if (token != NULL)
+    {
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->token_row),
+                                     hearth_app_server_get_token_from_env (self->server)
+                                       ? _("Token (set by HEARTH_API_KEY)")
+                                       : _("Token (a new one each time Hearth starts)"));
+      adw_action_row_set_subtitle (self->token_row, token);
+    }
+
+  /* a port taken: the person chooses another, where the port is typed */
+  if (error != NULL && error != self->shown_error && host == NULL
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    gtk_widget_grab_focus (GTK_WIDGET (self->port_row));
+  self->shown_error = error;
+}
+
+/* A port typed and applied (Enter, or the apply button); a server that runs
+ * moves to it at once. */
+static gboolean
+apply_port (HearthPreferencesWindow *self)
+{
+  guint16 port = parse_port (gtk_editable_get_text (GTK_EDITABLE (self->port_row)));
+
+  if (port == 0)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->port_row), "error");
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                        adw_toast_new (_("A port is a number from 1 to 65535")));
+      return FALSE;
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->port_row), "error");
+  g_settings_set_int (self->settings, "serve-port", port);
+  show_port (self);
+  return TRUE;
+}
+
+/* Turned on with a new port typed and not yet applied: that port, first
+ * (this runs before the switch's binding writes "serve"). */
+static void
+on_serve_switch (HearthPreferencesWindow *self)
+{
+  g_autofree char *current = NULL;
+  g_autofree char *typed = NULL;
+
+  if (!gtk_switch_get_active (GTK_SWITCH (self->serve_switch)))
+    return;
+  current = g_strdup_printf ("%d", g_settings_get_int (self->settings, "serve-port"));
+  typed = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->port_row))));
+  /* not a port: not on either (the binding, after this, reads the switch) */
+  if (g_strcmp0 (typed, current) != 0 && !apply_port (self))
+    gtk_switch_set_active (GTK_SWITCH (self->serve_switch), FALSE);
+}
+
+static void
+on_copy_token (HearthPreferencesWindow *self)
+{
+  const char *token = hearth_app_server_get_token (self->server);
+
+  if (token == NULL)
+    return;
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), token);
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                    adw_toast_new (_("Token copied")));
+}
+
+static void
+setup_server (HearthPreferencesWindow *self)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (HEARTH_IS_APPLICATION (app) && hearth_application_get_server (HEARTH_APPLICATION (app)) != NULL)
+    self->server = g_object_ref (hearth_application_get_server (HEARTH_APPLICATION (app)));
+  if (self->server == NULL)
+    {
+      /* no application that serves (a test's own window) */
+      gtk_widget_set_visible (self->serve_group, FALSE);
+      return;
+    }
+  show_port (self);
+  g_signal_connect_swapped (self->serve_switch, "notify::active", G_CALLBACK (on_serve_switch), self);
+  g_settings_bind (self->settings, "serve", self->serve_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "serve-beyond-this-computer", self->beyond_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_swapped (self->port_row, "apply", G_CALLBACK (apply_port), self);
+  g_signal_connect_swapped (self->settings, "changed::serve-port", G_CALLBACK (show_port), self);
+  g_signal_connect_swapped (self->copy_token_button, "clicked", G_CALLBACK (on_copy_token), self);
+  g_signal_connect_swapped (self->server, "changed", G_CALLBACK (show_server), self);
+  self->shown_error = hearth_app_server_get_error (self->server);
+  show_server (self);
+}
+
 /* ---- the models folder ----------------------------------------------------- */
 
 static void
@@ -284,6 +447,13 @@ hearth_preferences_window_dispose (GObject *object)
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
+  if (self->server != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->server, self);
+      /* (the switch may still say it changes while the template goes) */
+      g_signal_handlers_disconnect_by_data (self->serve_switch, self);
+    }
+  g_clear_object (&self->server);
   gtk_widget_dispose_template (GTK_WIDGET (object), HEARTH_TYPE_PREFERENCES_WINDOW);
 
   G_OBJECT_CLASS (hearth_preferences_window_parent_class)->dispose (object);
@@ -310,6 +480,16 @@ hearth_preferences_window_class_init (HearthPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, ollama_row);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, ollama_button);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, keep_alive_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, serve_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, serve_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, serve_switch);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, serve_error_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, port_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, beyond_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, beyond_switch);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, beyond_warning_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, token_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, copy_token_button);
 }
 
 static void
@@ -334,6 +514,7 @@ hearth_preferences_window_init (HearthPreferencesWindow *self)
                             G_CALLBACK (on_keep_alive_selected), self);
   /* the Ollama offer, or another window, may choose meanwhile */
   g_signal_connect_swapped (self->settings, "changed::models-dir", G_CALLBACK (show_folder), self);
+  setup_server (self);
 }
 
 HearthPreferencesWindow *

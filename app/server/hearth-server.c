@@ -334,6 +334,8 @@ stream_gone (HearthServerStream *stream)
   if (stream->gone)
     return;
   stream->gone = TRUE;
+  /* nothing more to look at (the connection may be closed already) */
+  g_clear_handle_id (&stream->watch_id, g_source_remove);
   g_cancellable_cancel (stream->cancellable);
 }
 
@@ -351,9 +353,15 @@ static gboolean
 stream_watch (gpointer data)
 {
   HearthServerStream *stream = data;
-  GSocket *socket = soup_server_message_get_socket (stream->msg);
+  GSocket *socket;
   GIOCondition cond;
 
+  if (stream->gone)
+    {
+      stream->watch_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  socket = soup_server_message_get_socket (stream->msg);
   if (socket == NULL)
     return G_SOURCE_CONTINUE;
   cond = g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
@@ -637,29 +645,39 @@ hearth_server_is_public (HearthServer *self)
   return self->public;
 }
 
-static void
-hearth_server_dispose (GObject *object)
+void
+hearth_server_stop (HearthServer *self)
 {
-  HearthServer *self = HEARTH_SERVER (object);
+  GHashTableIter iter;
+  HearthServerStream *stream;
 
-  /* the replies under way stop at their next token and end their
-   * streams themselves (a stream outlives its server) */
+  g_return_if_fail (HEARTH_IS_SERVER (self));
+
+  /* the streams first: they outlive the server and, from now on, leave
+   * their messages alone (the connections close below); their replies,
+   * cancelled here, free them when their generations finish */
   if (self->streams != NULL)
     {
-      GHashTableIter iter;
-      HearthServerStream *stream;
-
       g_hash_table_iter_init (&iter, self->streams);
       while (g_hash_table_iter_next (&iter, (gpointer *) &stream, NULL))
         {
           stream->server = NULL;
+          stream->soup_done = TRUE;
           g_hash_table_iter_steal (&iter);
-          g_cancellable_cancel (stream->cancellable);
+          stream_gone (stream);
         }
     }
   /* the port is free from here on */
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
+}
+
+static void
+hearth_server_dispose (GObject *object)
+{
+  HearthServer *self = HEARTH_SERVER (object);
+
+  hearth_server_stop (self);
   g_clear_pointer (&self->streams, g_hash_table_unref);
   g_clear_object (&self->soup);
   g_clear_object (&self->context);

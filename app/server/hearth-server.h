@@ -54,7 +54,15 @@ gboolean hearth_server_listen (HearthServer  *self,
                                guint16        port,
                                GError       **error);
 
-/* "http://127.0.0.1:11434/" as it listens, or NULL before. */
+/* Stops listening and closes every connection, as the app does when the
+ * person turns the server off (and as the last reference going does): a
+ * reply under way is cancelled (its generation stops between tokens) and
+ * its client sees the connection end; the port is free at once. Listening
+ * again afterwards is not supported: make a new server. */
+void hearth_server_stop (HearthServer *self);
+
+/* "http://127.0.0.1:11434/" as it listens, or NULL before (and after
+ * hearth_server_stop ()). */
 char *hearth_server_get_url (HearthServer *self);
 
 /* Replies being written or waiting at most; past them a request is
