@@ -120,12 +120,15 @@ static const HearthCliCommand commands[] = {
   },
   {
     "serve", "",
-    N_("Serve Ollama's HTTP API on this computer's models"),
-    N_("Programs written for Ollama use Hearth's models through it. It listens on\n"
+    N_("Serve Ollama's and OpenAI's HTTP APIs on this computer's models"),
+    N_("Programs written for Ollama or for OpenAI use Hearth's models through it,\n"
+       "unchanged: Ollama's /api/chat, /api/generate, /api/tags, /api/show, /api/ps,\n"
+       "/api/pull, /api/create …, and OpenAI's /v1/chat/completions, /v1/completions\n"
+       "and /v1/models (give those clients http://127.0.0.1:11434/v1). It listens on\n"
        "127.0.0.1:11434 (this computer only); HEARTH_HOST=HOST:PORT changes that, as\n"
        "OLLAMA_HOST does for Ollama (0.0.0.0:11434: every network). It runs until\n"
-       "interrupted (Ctrl+C). Endpoints so far: /, /api/version, /api/tags,\n"
-       "/api/copy, /api/delete.\n"
+       "interrupted (Ctrl+C). At most HEARTH_MAX_QUEUE replies (64) are written or\n"
+       "wait at once; past them a request gets 503.\n"
        "\n"
        "HEARTH_API_KEY=KEY makes every request but GET / need that key, sent as\n"
        "“Authorization: Bearer KEY” (set it before listening beyond this computer).\n"
