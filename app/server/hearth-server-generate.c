@@ -81,6 +81,62 @@ error_node (HearthServerApi  api,
 
 /* ---- reading requests ------------------------------------------------------- */
 
+/* Member @name as a boolean (@fallback where absent or null), or a 400. */
+gboolean
+hearth_server_get_bool (SoupServerMessage *msg,
+                        HearthServerApi    api,
+                        JsonObject        *o,
+                        const char        *name,
+                        gboolean           fallback,
+                        gboolean          *value)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  *value = fallback;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    {
+      *value = json_node_get_boolean (node);
+      return TRUE;
+    }
+  {
+    /* Translators: a field of the request */
+    g_autofree char *text = g_strdup_printf (_("“%s” must be true or false"), name);
+
+    hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST, text);
+  }
+  return FALSE;
+}
+
+/* Whether member @name is absent, null, false, 0, "" or an empty list:
+ * what a client sends for a feature it does not use. */
+gboolean
+hearth_server_is_unset (JsonObject *o,
+                        const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    return json_array_get_length (json_node_get_array (node)) == 0;
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    return json_object_get_size (json_node_get_object (node)) == 0;
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_BOOLEAN:
+      return !json_node_get_boolean (node);
+    case G_TYPE_STRING:
+      return json_node_get_string (node)[0] == '\0';
+    case G_TYPE_INT64:
+      return json_node_get_int (node) == 0;
+    default:
+      return FALSE;
+    }
+}
+
+
 /* Seconds of a Go duration ("5m", "1h30m", "-1s", "300ms"), as Ollama
  * reads a keep_alive string; FALSE where it is none (a bare "300" too). */
 static gboolean
@@ -662,34 +718,6 @@ hearth_server_reply (HearthServer      *self,
 
 /* ---- Ollama's requests ------------------------------------------------------ */
 
-/* Member @name as a boolean (@fallback where absent or null), or a 400. */
-static gboolean
-get_bool (SoupServerMessage *msg,
-          HearthServerApi    api,
-          JsonObject        *o,
-          const char        *name,
-          gboolean           fallback,
-          gboolean          *value)
-{
-  JsonNode *node = json_object_get_member (o, name);
-
-  *value = fallback;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-    {
-      *value = json_node_get_boolean (node);
-      return TRUE;
-    }
-  {
-    /* Translators: a field of the request */
-    g_autofree char *text = g_strdup_printf (_("“%s” must be true or false"), name);
-
-    hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST, text);
-  }
-  return FALSE;
-}
-
 /* Member @name as an object (NULL where absent or null), or a 400. */
 static gboolean
 get_object (SoupServerMessage  *msg,
@@ -716,33 +744,6 @@ get_object (SoupServerMessage  *msg,
   return FALSE;
 }
 
-/* Whether member @name is absent, null, false, 0, "" or an empty list:
- * what a client sends for a feature it does not use. */
-static gboolean
-is_unset (JsonObject *o,
-          const char *name)
-{
-  JsonNode *node = json_object_get_member (o, name);
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (JSON_NODE_HOLDS_ARRAY (node))
-    return json_array_get_length (json_node_get_array (node)) == 0;
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    return json_object_get_size (json_node_get_object (node)) == 0;
-  switch (json_node_get_value_type (node))
-    {
-    case G_TYPE_BOOLEAN:
-      return !json_node_get_boolean (node);
-    case G_TYPE_STRING:
-      return json_node_get_string (node)[0] == '\0';
-    case G_TYPE_INT64:
-      return json_node_get_int (node) == 0;
-    default:
-      return FALSE;
-    }
-}
-
 /* Refuses what Hearth cannot do yet with a 400 that names it, rather than
  * answering as if it had been done. */
 static gboolean
@@ -761,7 +762,7 @@ refuse_unsupported (SoupServerMessage *msg,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    if (!is_unset (o, fields[i].field))
+    if (!hearth_server_is_unset (o, fields[i].field))
       {
         hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST, _(fields[i].why));
         return FALSE;
@@ -829,7 +830,7 @@ read_common (HearthServer      *self,
   g_autofree char *format = NULL;
   int keep_alive;
 
-  if (bad || !get_bool (msg, api, o, "stream", TRUE, stream) || !get_object (msg, api, o, "options", &options)
+  if (bad || !hearth_server_get_bool (msg, api, o, "stream", TRUE, stream) || !get_object (msg, api, o, "options", &options)
       || !hearth_server_read_keep_alive (msg, api, json_object_get_member (o, "keep_alive"), &keep_alive)
       || !read_format (msg, api, json_object_get_member (o, "format"), &format)
       || !refuse_unsupported (msg, api, o))
@@ -935,7 +936,7 @@ hearth_server_route_generate (HearthServer      *self,
   prompt = hearth_server_get_string (msg, o, "prompt", &bad);
   system = bad ? NULL : hearth_server_get_string (msg, o, "system", &bad);
   template_text = bad ? NULL : hearth_server_get_string (msg, o, "template", &bad);
-  if (bad || !get_bool (msg, HEARTH_API_OLLAMA_GENERATE, o, "raw", FALSE, &raw))
+  if (bad || !hearth_server_get_bool (msg, HEARTH_API_OLLAMA_GENERATE, o, "raw", FALSE, &raw))
     return;
   if (raw && ((system != NULL && system[0] != '\0') || (template_text != NULL && template_text[0] != '\0')))
     {

@@ -23,33 +23,6 @@
 #include "hearth-server-private.h"
 #include "hearth-store.h"
 
-/* Member @name as a boolean (@fallback where absent or null), or a 400. */
-static gboolean
-get_bool (SoupServerMessage *msg,
-          JsonObject        *o,
-          const char        *name,
-          gboolean           fallback,
-          gboolean          *value)
-{
-  JsonNode *node = json_object_get_member (o, name);
-
-  *value = fallback;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-    {
-      *value = json_node_get_boolean (node);
-      return TRUE;
-    }
-  {
-    /* Translators: a field of the request */
-    g_autofree char *text = g_strdup_printf (_("“%s” must be true or false"), name);
-
-    hearth_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, text);
-  }
-  return FALSE;
-}
-
 /* "model", or "name" as older clients send it; NULL after a 400 (wrong
  * type, or neither given). */
 static const char *
@@ -177,7 +150,7 @@ hearth_server_route_show (HearthServer      *self,
   if (!hearth_server_method_allowed (msg, (const char *[]) { "POST", NULL })
       || (o = hearth_server_read_object (msg, parser)) == NULL
       || (model = get_model (msg, o)) == NULL
-      || !get_bool (msg, o, "verbose", FALSE, &verbose))
+      || !hearth_server_get_bool (msg, HEARTH_API_OLLAMA_GENERATE, o, "verbose", FALSE, &verbose))
     return;
   if (show_remote (msg, store, model))
     return;
@@ -286,23 +259,6 @@ reply_type_error (SoupServerMessage *msg,
   hearth_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, text);
 }
 
-/* Whether member @name is absent, null, "", {} or []: what a client sends
- * for a feature it does not use. */
-static gboolean
-is_unset (JsonObject *o,
-          const char *name)
-{
-  JsonNode *node = json_object_get_member (o, name);
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (JSON_NODE_HOLDS_ARRAY (node))
-    return json_array_get_length (json_node_get_array (node)) == 0;
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    return json_object_get_size (json_node_get_object (node)) == 0;
-  return json_node_get_value_type (node) == G_TYPE_STRING && json_node_get_string (node)[0] == '\0';
-}
-
 /* The GGUF blob that "files" ({"model.gguf": "sha256:…"}) names, as
  * `ollama create` sends a Modelfile's FROM ./file.gguf, after it was
  * uploaded; NULL after a 400. */
@@ -372,21 +328,21 @@ read_modelfile (HearthServer      *self,
   JsonNode *node;
 
   /* what Hearth cannot do (yet), refused rather than left out */
-  if (!is_unset (o, "quantize") || !is_unset (o, "quantization"))
+  if (!hearth_server_is_unset (o, "quantize") || !hearth_server_is_unset (o, "quantization"))
     {
       hearth_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
                                  _("Hearth does not quantize models: make the model from a GGUF file "
                                    "that has the quantization you want"));
       return NULL;
     }
-  if (!is_unset (o, "adapters"))
+  if (!hearth_server_is_unset (o, "adapters"))
     {
       hearth_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
                                  _("Hearth cannot apply adapters (LoRA) yet: merge the adapter into the "
                                    "model’s GGUF file first"));
       return NULL;
     }
-  if (!is_unset (o, "draft_files") || !is_unset (o, "remote_host"))
+  if (!hearth_server_is_unset (o, "draft_files") || !hearth_server_is_unset (o, "remote_host"))
     {
       hearth_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
                                  _("Hearth makes models from its own store only: no draft models, no "
@@ -423,7 +379,7 @@ read_modelfile (HearthServer      *self,
         return NULL;
       mf->from = g_strdup (base);
     }
-  else if (!is_unset (o, "files"))
+  else if (!hearth_server_is_unset (o, "files"))
     {
       reply_type_error (msg, "files", _("an object of file names and “sha256:…” digests"));
       return NULL;
@@ -558,7 +514,7 @@ hearth_server_route_create (HearthServer      *self,
   if (!hearth_server_method_allowed (msg, (const char *[]) { "POST", NULL })
       || (o = hearth_server_read_object (msg, parser)) == NULL
       || (model = get_model (msg, o)) == NULL
-      || !get_bool (msg, o, "stream", TRUE, &stream))
+      || !hearth_server_get_bool (msg, HEARTH_API_OLLAMA_GENERATE, o, "stream", TRUE, &stream))
     return;
   parsed = hearth_model_name_parse (model, &error);
   if (parsed == NULL)
@@ -884,9 +840,9 @@ hearth_server_route_pull (HearthServer      *self,
   if (!hearth_server_method_allowed (msg, (const char *[]) { "POST", NULL })
       || (o = hearth_server_read_object (msg, parser)) == NULL
       || (model = get_model (msg, o)) == NULL
-      || !get_bool (msg, o, "stream", TRUE, &stream)
+      || !hearth_server_get_bool (msg, HEARTH_API_OLLAMA_GENERATE, o, "stream", TRUE, &stream)
       /* http is taken for this computer's registries only, whatever this says */
-      || !get_bool (msg, o, "insecure", FALSE, &insecure))
+      || !hearth_server_get_bool (msg, HEARTH_API_OLLAMA_GENERATE, o, "insecure", FALSE, &insecure))
     return;
   if (strstr (model, "://") != NULL)
     {

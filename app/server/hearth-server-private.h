@@ -156,6 +156,18 @@ void hearth_server_reply_api_error (SoupServerMessage *msg,
                                     HearthServerApi    api,
                                     guint              status,
                                     const char        *message);
+/* Member @name of @o as a boolean (@fallback where absent or null), or
+ * FALSE after a 400 in @api's shape. */
+gboolean hearth_server_get_bool (SoupServerMessage *msg,
+                                 HearthServerApi    api,
+                                 JsonObject        *o,
+                                 const char        *name,
+                                 gboolean           fallback,
+                                 gboolean          *value);
+/* Whether member @name is absent, null, false, 0, "" or empty: what a
+ * client sends for a feature it does not use. */
+gboolean hearth_server_is_unset (JsonObject *o,
+                                 const char *name);
 /* Ollama's keep_alive @node (NULL: absent) in seconds into *@seconds
  * (HEARTH_KEEP_ALIVE_ENGINE where absent), or a 400 in @api's shape. */
 gboolean hearth_server_read_keep_alive (SoupServerMessage *msg,
