@@ -10,6 +10,7 @@
 #include "hearth-chat-settings.h"
 #include "hearth-markdown.h"
 #include "hearth-message-row.h"
+#include "hearth-remote-models.h"
 #include "hearth-ui.h"
 
 struct _HearthChatView
@@ -36,6 +37,8 @@ struct _HearthChatView
   HearthChatStore *chats;
   HearthLibrary *library;
   GSettings *settings;
+  HearthRemoteServers *servers;
+  HearthRemoteModels *remote_models; /* the servers' models, listed after the local ones */
   GtkStringList *model_names;   /* what the drop-down shows */
   GPtrArray *model_ids;         /* the model each entry stands for ("" for "Open…") */
   GtkFileChooserNative *chooser;
@@ -466,10 +469,19 @@ update_missing_model (HearthChatView   *self,
                       gboolean          in_library)
 {
   g_autofree char *text = NULL;
+  g_autofree char *server_id = NULL;
 
   if (chat != NULL && chat->model != NULL && *chat->model != '\0' && self->library != NULL)
     {
-      if (!g_path_is_absolute (chat->model) && !in_library)
+      if (hearth_remote_parse_model_string (chat->model, &server_id, NULL))
+        {
+          /* a model on a server: missing only when the server is gone (one
+           * that does not answer says so at the next reply) */
+          if (self->servers != NULL && hearth_remote_servers_lookup (self->servers, server_id) == NULL)
+            text = g_strdup (_("The server of this chat’s model was removed. Choose another model "
+                               "to go on with this chat."));
+        }
+      else if (!g_path_is_absolute (chat->model) && !in_library)
         text = g_strdup_printf (_("The model “%s” is no longer installed. Choose another model to "
                                   "go on with this chat."), chat->model);
       else if (g_path_is_absolute (chat->model) && !g_file_test (chat->model, G_FILE_TEST_IS_REGULAR))
@@ -530,13 +542,28 @@ rebuild_models (HearthChatView *self)
       g_ptr_array_add (self->model_ids, g_strdup (hearth_model_item_get_name (item)));
       g_ptr_array_add (names, g_strdup (hearth_model_item_get_name (item)));
     }
+  /* the servers' models, each with its server's name */
+  if (self->remote_models != NULL)
+    {
+      GPtrArray *remote = hearth_remote_models_get (self->remote_models);
+
+      for (guint i = 0; i < remote->len; i++)
+        {
+          const HearthRemoteModel *m = remote->pdata[i];
+
+          g_ptr_array_add (self->model_ids, g_strdup (m->model_string));
+          g_ptr_array_add (names, g_strdup (m->label));
+        }
+    }
   /* a GGUF file outside the store, or a model no longer in it */
   if (chat != NULL && chat->model != NULL && chat_model_index (self, chat->model) < 0)
     {
       gboolean missing = update_missing_model (self, chat, FALSE);
 
       g_ptr_array_add (self->model_ids, g_strdup (chat->model));
-      if (g_path_is_absolute (chat->model))
+      if (self->servers != NULL && hearth_remote_parse_model_string (chat->model, NULL, NULL))
+        g_ptr_array_add (names, hearth_remote_servers_describe_model (self->servers, chat->model));
+      else if (g_path_is_absolute (chat->model))
         g_ptr_array_add (names, g_path_get_basename (chat->model));
       else
         g_ptr_array_add (names, missing ? g_strdup_printf (_("%s (not installed)"), chat->model)
@@ -990,6 +1017,10 @@ hearth_chat_view_set_chat (HearthChatView    *self,
       g_signal_connect_object (self->library, "items-changed", G_CALLBACK (rebuild_models), self,
                                G_CONNECT_SWAPPED);
       self->settings = g_object_ref (hearth_application_get_settings (app));
+      self->servers = g_object_ref (hearth_context_get_servers (hearth_application_get_context (app)));
+      self->remote_models = hearth_remote_models_new (self->servers);
+      g_signal_connect_object (self->remote_models, "changed", G_CALLBACK (rebuild_models), self,
+                               G_CONNECT_SWAPPED);
     }
   self->chat_id = self->chats != NULL ? chat_id : 0;
   if (self->chat_id != 0 && app != NULL)
@@ -1047,6 +1078,8 @@ hearth_chat_view_dispose (GObject *object)
   g_clear_object (&self->chats);
   g_clear_object (&self->library);
   g_clear_object (&self->settings);
+  g_clear_object (&self->remote_models);
+  g_clear_object (&self->servers);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_CHAT_VIEW);
   G_OBJECT_CLASS (hearth_chat_view_parent_class)->dispose (object);
 }
