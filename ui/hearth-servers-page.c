@@ -91,8 +91,12 @@ static void
 update_server (HearthServersPage *self,
                const char        *id)
 {
-  GtkWidget *row = find_row (self, id);
+  GtkWidget *row;
 
+  /* (an answer that comes after the page went) */
+  if (self->servers == NULL || self->list == NULL)
+    return;
+  row = find_row (self, id);
   if (row != NULL)
     update_row (self, row);
 }
@@ -226,9 +230,17 @@ has_key_done_cb (GObject      *source,
                  gpointer      user_data)
 {
   Job *job = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean has_key = hearth_remote_servers_has_key_finish (HEARTH_REMOTE_SERVERS (source), result,
+                                                           &error);
 
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      job_free (job);
+      return;
+    }
   /* no keyring: no key saved, and nothing to say until one is typed */
-  if (hearth_remote_servers_has_key_finish (HEARTH_REMOTE_SERVERS (source), result, NULL))
+  if (has_key)
     g_hash_table_add (job->self->keys, g_strdup (job->id));
   else
     g_hash_table_remove (job->self->keys, job->id);
@@ -305,15 +317,11 @@ dialog_response_cb (HearthServerDialog *dialog,
       toast (self, error->message);
       return;
     }
+  /* (checked at once; again once a key is kept, with it) */
   if (*key != '\0' || hearth_server_dialog_get_forget_key (dialog))
-    {
-      hearth_remote_servers_set_key_async (self->servers, id, *key != '\0' ? key : NULL,
-                                           self->cancellable, set_key_done_cb, job_new (self, id));
-      g_hash_table_replace (self->checks, g_strdup (id), g_strdup (_("Checking…")));
-      update_server (self, id);
-    }
-  else
-    check (self, id);
+    hearth_remote_servers_set_key_async (self->servers, id, *key != '\0' ? key : NULL,
+                                         self->cancellable, set_key_done_cb, job_new (self, id));
+  check (self, id);
 }
 
 static void
@@ -421,6 +429,9 @@ hearth_servers_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  /* (the list outlives the page a while: it must not follow the servers) */
+  if (self->list != NULL)
+    gtk_list_box_bind_model (self->list, NULL, NULL, NULL, NULL);
   g_clear_object (&self->servers);
   gtk_widget_dispose_template (GTK_WIDGET (object), HEARTH_TYPE_SERVERS_PAGE);
   G_OBJECT_CLASS (hearth_servers_page_parent_class)->dispose (object);
