@@ -6284,9 +6284,11 @@ have_remote (void)
   return TRUE;
 }
 
-/* Starts `hearth serve`, its URL read from what it says on stderr. */
+/* Starts `hearth serve`, its URL read from what it says on stderr; @key:
+ * the API key it asks for, or NULL. */
 static void
-ui_serve_start (UiServe *serve)
+ui_serve_start (UiServe    *serve,
+                const char *key)
 {
   static guint n;
   g_autofree char *log = g_strdup_printf ("%s/serve-%u.log", user_dirs_root, n++);
@@ -6298,7 +6300,10 @@ ui_serve_start (UiServe *serve)
   g_subprocess_launcher_setenv (launcher, "HEARTH_MODELS", remote_root, TRUE);
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "HEARTH_API_KEY");
+  if (key != NULL)
+    g_subprocess_launcher_setenv (launcher, "HEARTH_API_KEY", key, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "HEARTH_API_KEY");
   g_subprocess_launcher_set_stderr_file_path (launcher, log);
   g_subprocess_launcher_set_child_setup (launcher, ui_serve_die_with_parent, NULL, NULL);
   serve->proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_BINARY"), "serve",
@@ -6353,7 +6358,7 @@ remote_server (void)
   HearthRemoteServer *server;
 
   if (ui_serve.url == NULL)
-    ui_serve_start (&ui_serve);
+    ui_serve_start (&ui_serve, NULL);
   server = server_at (ui_serve.url);
   if (server == NULL)
     {
@@ -6487,7 +6492,7 @@ test_remote_servers (void)
   if (!have_remote ())
     return;
   if (ui_serve.url == NULL)
-    ui_serve_start (&ui_serve);
+    ui_serve_start (&ui_serve, NULL);
   g_assert_null (server_at (ui_serve.url));
   close_other_windows (GTK_WINDOW (main_window ()));
   gtk_window_present (GTK_WINDOW (main_window ()));
@@ -6963,7 +6968,7 @@ test_remote_stopped (void)
   REQUIRE_INPUT ();
   if (!have_remote ())
     return;
-  ui_serve_start (&serve);
+  ui_serve_start (&serve, NULL);
   server = hearth_remote_servers_add (app_servers (), "short-lived", HEARTH_REMOTE_OLLAMA, serve.url,
                                       &error);
   g_assert_no_error (error);
@@ -6995,6 +7000,85 @@ test_remote_stopped (void)
   }
   ui_input_spin (300);
   save_screenshot (GTK_WINDOW (window), "hearth-chat-remote-stopped");
+  ui_serve_stop (&serve);
+  hearth_remote_servers_remove (app_servers (), hearth_remote_server_get_id (server));
+}
+
+static gboolean
+toast_button_shown (gpointer data)
+{
+  GtkWidget **found = data;
+
+  found[1] = find_drawn (found[0], GTK_TYPE_BUTTON, "label", _("Set _Key…"));
+  return found[1] != NULL;
+}
+
+/* A server that wants an API key: the reply's error row says so, and a
+ * toast offers to set it; its button opens Preferences → Servers with that
+ * server's dialog, where the key goes. */
+static void
+test_remote_key (void)
+{
+  UiServe serve = { 0 };
+  g_autoptr (HearthChatMessage) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = NULL;
+  HearthConversation *conversation;
+  HearthRemoteServer *server;
+  HearthWindow *window;
+  GtkWindow *dialog, *preferences;
+  GtkWidget *view;
+  GtkWidget *found[2] = { NULL, NULL };
+  gint64 chat;
+
+  REQUIRE_INPUT ();
+  if (!have_remote ())
+    return;
+  ui_serve_start (&serve, "sesame");
+  /* (the list of models is the server's too: it asks for the key there) */
+  server = hearth_remote_servers_add (app_servers (), "locked", HEARTH_REMOTE_OLLAMA, serve.url,
+                                      &error);
+  g_assert_no_error (error);
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  view = hearth_window_get_chat_view (window);
+  /* a chat on its model, as one left from before the server wanted a key */
+  model = hearth_remote_model_string (hearth_remote_server_get_id (server), "stories:latest");
+  chat = hearth_chat_store_create_chat (hearth_application_get_chat_store (app, NULL), model, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_chat_store_rename_chat (hearth_application_get_chat_store (app, NULL), chat,
+                                                "Locked chat", &error));
+  click_chat_row (window, "Locked chat");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+  conversation = hearth_application_get_conversation (app, chat);
+  type_and_enter (view, "once upon a time");
+  wait_reply (conversation, "the refused reply ends");
+  g_object_unref (conversation);
+  reply = last_reply (chat);
+  g_test_message ("refused: %s", reply->error);
+  g_assert_nonnull (reply->error);
+  {
+    FindLabel f = { view, reply->error, NULL };
+
+    wait_until (label_mapped, &f, "the error is shown in the chat");
+  }
+  found[0] = GTK_WIDGET (window);
+  wait_until (toast_button_shown, found, "a toast offers to set the key");
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-remote-key");
+  ui_input_click (found[1]);
+  dialog = wait_for_toplevel (HEARTH_TYPE_SERVER_DIALOG);
+  preferences = wait_for_toplevel (HEARTH_TYPE_PREFERENCES_WINDOW);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (preferences)));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog),
+                                                                     ADW_TYPE_ENTRY_ROW, "name",
+                                                                     "server-url"))), ==,
+                   hearth_remote_server_get_url (server));
+  ui_input_spin (300);
+  click_closing (dialog, _("_Cancel"));
+  gtk_window_destroy (preferences);
+  ui_input_spin (200);
   ui_serve_stop (&serve);
   hearth_remote_servers_remove (app_servers (), hearth_remote_server_get_id (server));
 }
@@ -7085,6 +7169,7 @@ main (int    argc,
   g_test_add_func ("/ui/remote-chat", test_remote_chat);
   g_test_add_func ("/ui/remote-profile", test_remote_profile);
   g_test_add_func ("/ui/remote-stopped", test_remote_stopped);
+  g_test_add_func ("/ui/remote-key", test_remote_key);
   g_test_add_func ("/ui/quit", test_quit);
 
   if (skip_reason == NULL)

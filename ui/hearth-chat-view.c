@@ -10,7 +10,9 @@
 #include "hearth-chat-settings.h"
 #include "hearth-markdown.h"
 #include "hearth-message-row.h"
+#include "hearth-preferences-window.h"
 #include "hearth-remote-models.h"
+#include "hearth-servers-page.h"
 #include "hearth-ui.h"
 
 struct _HearthChatView
@@ -365,6 +367,42 @@ announce_reply (HearthChatView   *self,
 }
 
 static void
+key_toast_clicked_cb (AdwToast       *toast,
+                      HearthChatView *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "chat.set-server-key", "s",
+                              g_object_get_data (G_OBJECT (toast), "hearth-server-id"));
+}
+
+/* A server that wants a key (or refused the one it was given): the error
+ * under the reply says so, and a toast offers to set it. */
+static void
+offer_server_key (HearthChatView   *self,
+                  HearthGeneration *generation)
+{
+  g_autoptr (HearthChat) chat = NULL;
+  g_autofree char *server_id = NULL;
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  const GError *error = generation != NULL ? hearth_generation_get_error (generation) : NULL;
+  AdwToast *toast;
+
+  if (!g_error_matches (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_REMOTE_KEY)
+      || overlay == NULL || self->servers == NULL)
+    return;
+  chat = hearth_chat_store_get_chat (self->chats, self->chat_id, NULL);
+  /* (a profile on another host's model names no server of the list) */
+  if (chat == NULL || !hearth_remote_parse_model_string (chat->model, &server_id, NULL)
+      || hearth_remote_servers_lookup (self->servers, server_id) == NULL)
+    return;
+  toast = adw_toast_new (_("The server wants an API key"));
+  adw_toast_set_button_label (toast, _("Set _Key…"));
+  adw_toast_set_timeout (toast, 10);
+  g_object_set_data_full (G_OBJECT (toast), "hearth-server-id", g_steal_pointer (&server_id), g_free);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (key_toast_clicked_cb), self, 0);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
+}
+
+static void
 on_generating (HearthConversation *conversation,
                GParamSpec         *pspec,
                HearthChatView     *self)
@@ -377,7 +415,10 @@ on_generating (HearthConversation *conversation,
   if (hearth_conversation_is_generating (conversation))
     announce (self, NULL);
   else
-    announce_reply (self, hearth_conversation_get_generation (conversation));
+    {
+      announce_reply (self, hearth_conversation_get_generation (conversation));
+      offer_server_key (self, hearth_conversation_get_generation (conversation));
+    }
 }
 
 /* ---- drafts: what is typed and not sent waits with its chat -------------------------- */
@@ -655,6 +696,25 @@ on_model_selected (HearthChatView *self)
 }
 
 /* ---- actions --------------------------------------------------------------------- */
+
+/* Preferences → Servers, with server @parameter's dialog open on it. */
+static void
+set_server_key_activated (GtkWidget  *widget,
+                          const char *action,
+                          GVariant   *parameter)
+{
+  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (widget));
+  HearthPreferencesWindow *preferences = hearth_preferences_window_new (parent);
+  g_autoptr (GPtrArray) pages = g_ptr_array_new ();
+
+  hearth_ui_collect_widgets (GTK_WIDGET (preferences), HEARTH_TYPE_SERVERS_PAGE, pages);
+  gtk_window_present (GTK_WINDOW (preferences));
+  if (pages->len == 0)
+    return;
+  adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (preferences), pages->pdata[0]);
+  gtk_widget_activate_action (pages->pdata[0], "servers.edit", "s",
+                              g_variant_get_string (parameter, NULL));
+}
 
 /* What is typed in @view, without the spaces around it; NULL if nothing. */
 static char *
@@ -1178,6 +1238,8 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
   gtk_widget_class_install_action (widget_class, "chat.previous-version", "x", previous_activated);
   gtk_widget_class_install_action (widget_class, "chat.next-version", "x", next_activated);
   gtk_widget_class_install_action (widget_class, "chat.choose-model", NULL, choose_model_activated);
+  gtk_widget_class_install_action (widget_class, "chat.set-server-key", "s",
+                                   set_server_key_activated);
 }
 
 static void
