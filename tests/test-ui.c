@@ -6781,6 +6781,47 @@ test_remote_chat (void)
   local = local_reply ("{\"temperature\": 0, \"num_predict\": 20}", "once upon a time");
   g_assert_cmpstr (reply->content, ==, local);
 
+  /* Save as Profile…: a profile on the server's model, with the chat's
+   * settings */
+  click_chat_row (window, "On the workshop");
+  {
+    HearthStore *store = hearth_library_get_store (hearth_application_get_library (app));
+    GtkWidget *toggle = find_widget (GTK_WIDGET (window), GTK_TYPE_TOGGLE_BUTTON, "action-name",
+                                     "win.chat-settings");
+    g_autofree char *host = NULL;
+    g_autofree char *remote_model = NULL;
+    g_autoptr (HearthModelfile) saved = NULL;
+    GtkWidget *button;
+    GtkWindow *dialog;
+
+    hearth_store_remove (store, "remote-saved", NULL, NULL);
+    ui_input_click (toggle);
+    wait_until (pane_shown, window, "the chat settings open");
+    ui_input_spin (300);
+    button = find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat-settings.save-profile");
+    g_assert_true (gtk_widget_is_sensitive (button));
+    click_in_pane (button);
+    dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    ui_input_spin (300);
+    ui_input_type ("remote-saved");
+    ui_input_key (GDK_KEY_Return, 0);
+    wait_until (library_has, (gpointer) "remote-saved:latest", "the profile is in the library");
+    g_assert_true (hearth_model_layers_read_remote (store, "remote-saved", &host, &remote_model));
+    g_assert_true (g_str_has_prefix (ui_serve.url, host));
+    g_assert_cmpstr (remote_model, ==, "stories:latest");
+    saved = hearth_profile_to_modelfile (store, "remote-saved", HEARTH_PROFILE_FROM_BASE, &error);
+    g_assert_no_error (error);
+    g_test_message ("saved FROM %s", saved->from);
+    {
+      g_autofree char *from = g_strconcat (host, "/stories:latest", NULL);
+
+      g_assert_cmpstr (saved->from, ==, from);
+    }
+    ui_input_click (toggle);
+    wait_until (pane_hidden, window, "the chat settings close");
+    (void) dialog;
+  }
+
   /* at phone width */
   {
     GSettings *gsettings = hearth_application_get_settings (app);
@@ -6918,6 +6959,18 @@ test_remote_profile (void)
     g_assert_no_error (error);
     g_assert_cmpstr (layers->system, ==, system);
   }
+  /* edited again: its base shown as the server's model */
+  wait_profile_row (models, "remote-teller:latest", TRUE);
+  click_profile_menu (models, "remote-teller:latest", _("_Edit…"));
+  editor = wait_for_toplevel (HEARTH_TYPE_PROFILE_EDITOR);
+  ui_input_spin (300);
+  {
+    GtkWidget *base = find_widget (GTK_WIDGET (editor), ADW_TYPE_COMBO_ROW, "title", _("Base Model"));
+
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (ADW_COMBO_ROW (base))),
+                     ==, label);
+  }
+  click_closing (editor, _("_Cancel"));
   gtk_window_destroy (models);
   ui_input_spin (300);
 

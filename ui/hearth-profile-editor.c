@@ -1051,6 +1051,38 @@ remote_bases_changed_cb (HearthProfileEditor *self)
                           (const char *const *) labels->pdata);
 }
 
+/* A FROM on one of the Ollama servers (URL/MODEL) as the drop-downs show
+ * its model, "MODEL (Server)"; or NULL. */
+static char *
+describe_remote_from (const char *from)
+{
+  GApplication *app = g_application_get_default ();
+  GListModel *servers;
+
+  if (!HEARTH_IS_APPLICATION (app)
+      || !(g_str_has_prefix (from, "http://") || g_str_has_prefix (from, "https://")))
+    return NULL;
+  servers = G_LIST_MODEL (hearth_context_get_servers (hearth_application_get_context (HEARTH_APPLICATION (app))));
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr (HearthRemoteServer) server = g_list_model_get_item (servers, i);
+      g_autofree char *url = g_strdup (hearth_remote_server_get_url (server));
+      g_autofree char *model = NULL;
+
+      if (hearth_remote_server_get_kind (server) != HEARTH_REMOTE_OLLAMA)
+        continue;
+      while (g_str_has_suffix (url, "/"))
+        url[strlen (url) - 1] = '\0';
+      if (g_str_has_prefix (from, url) && from[strlen (url)] == '/' && from[strlen (url) + 1] != '\0')
+        {
+          model = hearth_remote_model_string (hearth_remote_server_get_id (server),
+                                              from + strlen (url) + 1);
+          return hearth_remote_servers_describe_model (HEARTH_REMOTE_SERVERS (servers), model);
+        }
+    }
+  return NULL;
+}
+
 static void
 fill_bases (HearthProfileEditor *self,
             const char          *from)
@@ -1077,8 +1109,10 @@ fill_bases (HearthProfileEditor *self,
    * saving says what is wrong */
   if (wanted != NULL && selected == GTK_INVALID_LIST_POSITION)
     {
+      g_autofree char *label = describe_remote_from (from);
+
       selected = g_list_model_get_n_items (G_LIST_MODEL (self->bases));
-      gtk_string_list_append (self->bases, from);
+      gtk_string_list_append (self->bases, label != NULL ? label : from);
       g_ptr_array_add (self->base_froms, g_strdup (from));
     }
   self->n_local_bases = self->base_froms->len;
