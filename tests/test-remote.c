@@ -980,6 +980,36 @@ test_remote_profile_create (void)
   g_assert_true (hearth_model_layers_read_remote (store, "made-far", &got_host, &got_model));
   g_assert_cmpstr (got_host, ==, host);
   g_assert_cmpstr (got_model, ==, "stories");
+  /* shown (the profile editor, Export) FROM where it lives, as it was made */
+  {
+    g_autoptr (HearthModelfile) shown = hearth_profile_to_modelfile (store, "made-far",
+                                                                     HEARTH_PROFILE_FROM_BASE, &error);
+    g_autofree char *from = g_strdup_printf ("%s/stories", host);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (shown->from, ==, from);
+    g_assert_cmpstr (shown->system, ==, "A tale.");
+  }
+  /* listed among the profiles, its base where it lives */
+  {
+    g_autoptr (GPtrArray) profiles = hearth_profile_list (store, &error);
+    g_autofree char *from = g_strdup_printf ("%s/stories", host);
+    gboolean listed = FALSE;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < profiles->len; i++)
+      {
+        const HearthProfileInfo *info = profiles->pdata[i];
+
+        if (g_str_equal (info->name, "made-far:latest"))
+          {
+            g_assert_cmpstr (info->base, ==, from);
+            g_assert_nonnull (strstr (info->summary, "num_predict 12"));
+            listed = TRUE;
+          }
+      }
+    g_assert_true (listed);
+  }
   {
     g_autoptr (HearthConversation) remote = chat_once (&w, "made-far", NULL, "Once upon a time");
     g_autoptr (HearthConversation) local = chat_once (

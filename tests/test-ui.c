@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,11 @@
 #include "hearth-profile-editor.h"
 #include "hearth-profile.h"
 #include "hearth-profiles-page.h"
+#include "hearth-model-layers.h"
+#include "hearth-remote.h"
+#include "hearth-remote-servers.h"
+#include "hearth-server-dialog.h"
+#include "hearth-servers-page.h"
 #include "hearth-download-row.h"
 #include "hearth-profile.h"
 #include "hearth-store.h"
@@ -6217,6 +6223,919 @@ test_serve (void)
   gtk_window_destroy (preferences);
 }
 
+/* ---- remote servers ------------------------------------------------------------- */
+
+/* A second Hearth, `hearth serve` on 127.0.0.1:0 with its own store holding
+ * stories260K as "stories", plays the remote Ollama server (as in
+ * tests/test-remote.c). */
+typedef struct
+{
+  GSubprocess *proc;
+  char *url;                /* "http://127.0.0.1:PORT/" */
+} UiServe;
+
+static UiServe ui_serve;    /* the one the chats talk to */
+static char *remote_root;   /* its store */
+
+static void
+ui_serve_stop (UiServe *serve)
+{
+  if (serve->proc != NULL)
+    {
+      g_subprocess_force_exit (serve->proc);
+      g_subprocess_wait (serve->proc, NULL, NULL);
+    }
+  g_clear_object (&serve->proc);
+  g_clear_pointer (&serve->url, g_free);
+}
+
+static void
+ui_serve_die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* FALSE, skipping visibly, without the binary or ../shared's stories260K. */
+static gboolean
+have_remote (void)
+{
+  g_autofree char *model = NULL;
+
+  if (g_getenv ("HEARTH_BINARY") == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set: no second Hearth to talk to");
+      return FALSE;
+    }
+  model = hearth_test_shared_file ("models/stories260K.gguf");
+  if (model == NULL)
+    return FALSE;
+  if (remote_root == NULL)
+    {
+      g_autofree char *root = g_build_filename (user_dirs_root, "remote-models", NULL);
+      g_autoptr (HearthStore) store = hearth_store_new (root);
+      g_autoptr (GError) error = NULL;
+
+      if (!hearth_store_import (store, model, "stories", TRUE, NULL, &error))
+        g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS);
+      remote_root = g_steal_pointer (&root);
+    }
+  /* the reply compared with the local engine's */
+  g_free (stories_in_library ());
+  return TRUE;
+}
+
+/* Starts `hearth serve`, its URL read from what it says on stderr; @key:
+ * the API key it asks for, or NULL. */
+static void
+ui_serve_start (UiServe    *serve,
+                const char *key)
+{
+  static guint n;
+  g_autofree char *log = g_strdup_printf ("%s/serve-%u.log", user_dirs_root, n++);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr (GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  g_subprocess_launcher_setenv (launcher, "HEARTH_HOST", "127.0.0.1:0", TRUE);
+  g_subprocess_launcher_setenv (launcher, "HEARTH_MODELS", remote_root, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  if (key != NULL)
+    g_subprocess_launcher_setenv (launcher, "HEARTH_API_KEY", key, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "HEARTH_API_KEY");
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, ui_serve_die_with_parent, NULL, NULL);
+  serve->proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_BINARY"), "serve",
+                                             NULL);
+  g_assert_no_error (error);
+  while (serve->url == NULL)
+    {
+      g_autofree char *text = NULL;
+      const char *at;
+
+      if (g_get_monotonic_time () > deadline)
+        g_error ("hearth serve said no address in 20 s");
+      g_usleep (20000);
+      if (!g_file_get_contents (log, &text, NULL, NULL))
+        continue;
+      at = strstr (text, "http://127.0.0.1:");
+      if (at != NULL && strchr (at, ' ') != NULL)
+        serve->url = g_strndup (at, strcspn (at, " "));
+    }
+  g_test_message ("the second Hearth: %s", serve->url);
+}
+
+static HearthRemoteServers *
+app_servers (void)
+{
+  return hearth_context_get_servers (hearth_application_get_context (app));
+}
+
+/* The server in the list at @url ("http://127.0.0.1:PORT/"), or NULL. */
+static HearthRemoteServer *
+server_at (const char *url)
+{
+  GListModel *list = G_LIST_MODEL (app_servers ());
+
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr (HearthRemoteServer) server = g_list_model_get_item (list, i);
+      const char *u = hearth_remote_server_get_url (server);
+
+      /* (with or without its last slash) */
+      if (g_str_has_prefix (url, u) && strlen (url) - strlen (u) <= 1)
+        return server;
+    }
+  return NULL;
+}
+
+/* The shared server, started and in the list (added here when a test runs
+ * alone; /ui/remote-servers adds it with the pointer and keyboard). */
+static HearthRemoteServer *
+remote_server (void)
+{
+  HearthRemoteServer *server;
+
+  if (ui_serve.url == NULL)
+    ui_serve_start (&ui_serve, NULL);
+  server = server_at (ui_serve.url);
+  if (server == NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      server = hearth_remote_servers_add (app_servers (), "workshop", HEARTH_REMOTE_OLLAMA,
+                                          ui_serve.url, &error);
+      g_assert_no_error (error);
+    }
+  return server;
+}
+
+/* "stories:latest (NAME)": how the drop-down shows @server's model. */
+static char *
+remote_label (HearthRemoteServer *server,
+              const char         *model)
+{
+  g_autofree char *string = hearth_remote_model_string (hearth_remote_server_get_id (server), model);
+
+  return hearth_remote_servers_describe_model (app_servers (), string);
+}
+
+static gboolean
+dropdown_offers_cb (gpointer data)
+{
+  return dropdown_offers (data);
+}
+
+/* The row of server @name on the Servers page, or NULL. */
+static GtkWidget *
+server_row (GtkWindow  *preferences,
+            const char *name)
+{
+  return find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, "title", name);
+}
+
+typedef struct
+{
+  GtkWindow *preferences;
+  const char *name;
+  const char *words;         /* in its subtitle */
+} ServerRowWait;
+
+static gboolean
+server_row_says (gpointer data)
+{
+  ServerRowWait *w = data;
+  GtkWidget *row = server_row (w->preferences, w->name);
+
+  return row != NULL && gtk_widget_get_mapped (row)
+         && strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), w->words) != NULL;
+}
+
+static gboolean
+server_row_gone (gpointer data)
+{
+  ServerRowWait *w = data;
+
+  return server_row (w->preferences, w->name) == NULL;
+}
+
+static gboolean
+width_at_most_400 (gpointer data)
+{
+  return gtk_widget_get_width (data) > 0 && gtk_widget_get_width (data) <= 400;
+}
+
+/* Types @text into the entry row named @name of @dialog, after what it holds. */
+static void
+type_in_row (GtkWindow  *dialog,
+             const char *name,
+             const char *text)
+{
+  GtkWidget *row = find_widget (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, "name", name);
+
+  g_assert_nonnull (row);
+  ui_input_click_at (row, 0.3, 0.5);
+  ui_input_spin (50);
+  ui_input_key (GDK_KEY_a, GDK_CONTROL_MASK);
+  ui_input_key (GDK_KEY_BackSpace, 0);
+  ui_input_type (text);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, text);
+}
+
+/* Preferences opened from the main menu, on the Servers page (a click on
+ * its switcher button). */
+static GtkWindow *
+open_servers_page (void)
+{
+  HearthWindow *window = main_window ();
+  GtkWidget *menu = find_widget (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON, "icon-name",
+                                 "open-menu-symbolic");
+  GtkWindow *preferences;
+
+  g_assert_nonnull (menu);
+  wait_until (no_toast, window, "no toast covers the window");
+  click_menu_item (menu, _("_Preferences"));
+  preferences = wait_for_toplevel (HEARTH_TYPE_PREFERENCES_WINDOW);
+  wait_until (widget_is_mapped, preferences, "the preferences are shown");
+  ui_input_spin (300);
+  {
+    GtkWidget *label = find_drawn (GTK_WIDGET (preferences), GTK_TYPE_LABEL, "label", _("Servers"));
+
+    g_assert_nonnull (label);
+    ui_input_click (label);
+  }
+  wait_until (widget_is_mapped, find_widget (GTK_WIDGET (preferences), HEARTH_TYPE_SERVERS_PAGE,
+                                             NULL, NULL), "the Servers page is shown");
+  ui_input_spin (200);
+  return preferences;
+}
+
+/* Preferences → Servers with the pointer and the keyboard: "Add Server…",
+ * the address typed as for Ollama (no scheme: it is completed), a name and
+ * an API key; the row shows the server with what its check found ("1
+ * model") and, where there is no keyring, why the key was not kept (the
+ * server is there all the same). An address where nothing listens says
+ * so in its row; that server removed with its trash button, asked first.
+ * The first renamed through its row. Screenshots at desktop and phone
+ * width. */
+static void
+test_remote_servers (void)
+{
+  g_autofree char *address = NULL;
+  g_autofree char *one_model = NULL;
+  g_autofree char *key_refused = NULL;
+  GtkWindow *preferences, *dialog;
+  HearthRemoteServer *server;
+
+  REQUIRE_INPUT ();
+  if (!have_remote ())
+    return;
+  if (ui_serve.url == NULL)
+    ui_serve_start (&ui_serve, NULL);
+  g_assert_null (server_at (ui_serve.url));
+  close_other_windows (GTK_WINDOW (main_window ()));
+  gtk_window_present (GTK_WINDOW (main_window ()));
+  preferences = open_servers_page ();
+  g_assert_nonnull (find_drawn (GTK_WIDGET (preferences), GTK_TYPE_LABEL, "label",
+                                _("No servers yet")));
+
+  /* added: 127.0.0.1:PORT as one types it for Ollama */
+  address = g_strndup (ui_serve.url + strlen ("http://"), strlen (ui_serve.url) - strlen ("http://") - 1);
+  click_button (GTK_WIDGET (preferences), _("_Add Server…"));
+  dialog = wait_for_toplevel (HEARTH_TYPE_SERVER_DIALOG);
+  ui_input_spin (300);
+  type_in_row (dialog, "server-url", "ftp://nowhere");
+  /* an address that cannot be used: said, and not offered */
+  g_assert_true (gtk_widget_has_css_class (find_widget (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW,
+                                                        "name", "server-url"), "error"));
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save"));
+  type_in_row (dialog, "server-url", address);
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save"));
+  type_in_row (dialog, "server-name", "workshop");
+  {
+    GtkWidget *key = find_widget (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, "name", "server-key");
+
+    ui_input_click_at (key, 0.3, 0.5);
+    ui_input_type ("secret");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (key)), ==, "secret");
+  }
+  save_screenshot (dialog, "hearth-server-add");
+  click_closing (dialog, _("_Add"));
+
+  server = server_at (ui_serve.url);
+  g_assert_nonnull (server);
+  g_assert_cmpstr (hearth_remote_server_get_name (server), ==, "workshop");
+  g_assert_cmpint (hearth_remote_server_get_kind (server), ==, HEARTH_REMOTE_OLLAMA);
+  one_model = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u model", "%u models", 1), 1);
+  {
+    ServerRowWait w = { preferences, "workshop", one_model };
+
+    wait_until (server_row_says, &w, "the server's row says it has 1 model");
+  }
+  /* the key: kept in the keyring, or (none here) said in the row */
+  {
+    const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (server_row (preferences,
+                                                                                    "workshop")));
+    const char *format = _("The API key was not saved: %s");
+
+    key_refused = g_strndup (format, strstr (format, "%s") - format);
+    g_test_message ("the server's row: %s", subtitle);
+    if (strstr (subtitle, _("API key saved")) == NULL)
+      {
+        ServerRowWait w = { preferences, "workshop", key_refused };
+
+        wait_until (server_row_says, &w, "the row says why the key was not kept");
+      }
+  }
+  ui_input_spin (300);
+  save_screenshot (preferences, "hearth-servers");
+
+  /* nothing listens there: said in its row; removed, asked first */
+  click_button (GTK_WIDGET (preferences), _("_Add Server…"));
+  dialog = wait_for_toplevel (HEARTH_TYPE_SERVER_DIALOG);
+  ui_input_spin (300);
+  type_in_row (dialog, "server-url", "127.0.0.1:9");
+  type_in_row (dialog, "server-name", "nobody");
+  click_closing (dialog, _("_Add"));
+  {
+    /* (the sentence up to the system's own words on why) */
+    g_autofree char *words = g_strdup_printf (_("The server “%s” at %s cannot be reached: %s"),
+                                              "nobody", "http://127.0.0.1:9", "\001");
+    ServerRowWait w = { preferences, "nobody", words };
+
+    *strchr (words, '\001') = '\0';
+    wait_until (server_row_says, &w, "the row says the server cannot be reached");
+    g_test_message ("unreachable: %s",
+                    adw_action_row_get_subtitle (ADW_ACTION_ROW (server_row (preferences, "nobody"))));
+  }
+  ui_input_spin (200);
+  save_screenshot (preferences, "hearth-servers-unreachable");
+  {
+    GtkWidget *row = server_row (preferences, "nobody");
+    GtkWidget *trash = find_widget (row, GTK_TYPE_BUTTON, "icon-name", "user-trash-symbolic");
+    ServerRowWait w = { preferences, "nobody", NULL };
+
+    g_assert_nonnull (trash);
+    ui_input_click (trash);
+    dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    ui_input_spin (200);
+    click_closing (dialog, _("_Remove"));
+    wait_until (server_row_gone, &w, "the server's row goes");
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (app_servers ())), ==, 1);
+  }
+
+  /* changed through its row: a new name */
+  ui_input_click_at (server_row (preferences, "workshop"), 0.2, 0.3);
+  dialog = wait_for_toplevel (HEARTH_TYPE_SERVER_DIALOG);
+  ui_input_spin (300);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog),
+                                                                     ADW_TYPE_ENTRY_ROW, "name",
+                                                                     "server-url"))), ==,
+                   hearth_remote_server_get_url (server));
+  type_in_row (dialog, "server-name", "workbench");
+  click_closing (dialog, _("_Save"));
+  g_assert_cmpstr (hearth_remote_server_get_name (server), ==, "workbench");
+  {
+    ServerRowWait w = { preferences, "workbench", one_model };
+
+    wait_until (server_row_says, &w, "the renamed row");
+  }
+
+  /* at phone width */
+  gtk_window_set_default_size (preferences, 360, 640);
+  wait_until (width_at_most_400, preferences, "the preferences at phone width");
+  ui_input_spin (400);
+  save_screenshot (preferences, "hearth-servers-narrow");
+  gtk_window_destroy (preferences);
+  ui_input_spin (200);
+}
+
+/* The reply of @chat, saved: the last message shown. */
+static HearthChatMessage *
+last_reply (gint64 chat)
+{
+  g_autoptr (GPtrArray) path = shown_messages (hearth_application_get_chat_store (app, NULL), chat);
+  HearthChatMessage *reply;
+
+  g_assert_cmpuint (path->len, >=, 2);
+  reply = g_ptr_array_steal_index (path, path->len - 1);
+  g_assert_cmpstr (reply->role, ==, "assistant");
+  return reply;
+}
+
+/* What the local engine writes for @text with @settings (a chat made
+ * through the core, not shown: the reference the remote reply is held to). */
+static char *
+local_reply (const char *settings,
+             const char *text)
+{
+  HearthChatStore *chats = hearth_application_get_chat_store (app, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HearthConversation) conversation = NULL;
+  g_autoptr (HearthChatMessage) reply = NULL;
+  gint64 chat = hearth_chat_store_create_chat (chats, "stories:latest", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (hearth_chat_store_rename_chat (chats, chat, "Local reference", &error));
+  g_assert_true (hearth_chat_store_set_chat_settings (chats, chat, settings, &error));
+  conversation = hearth_application_get_conversation (app, chat);
+  g_assert_true (hearth_conversation_send (conversation, text, &error));
+  g_assert_no_error (error);
+  wait_reply (conversation, "the local reference reply");
+  reply = last_reply (chat);
+  g_assert_null (reply->error);
+  return g_strdup (reply->content);
+}
+
+/* A chat in @window on @label (the drop-down's entry), picked with the
+ * pointer once the drop-down offers it. */
+static gint64
+new_chat_on (HearthWindow *window,
+             const char   *label)
+{
+  GtkWidget *view = hearth_window_get_chat_view (window);
+
+  wait_until (no_toast, window, "no toast covers the window");
+  click_new_chat (window);
+  ui_input_spin (300);
+  wait_until (dropdown_offers_cb, (gpointer) label, "the drop-down offers the server's model");
+  pick_model (view, label);
+  return hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
+}
+
+/* The chat settings pane opened, @values typed (pairs of an entry's name
+ * and its text), closed. */
+static void
+type_chat_settings (HearthWindow      *window,
+                    const char *const *values)
+{
+  GtkWidget *view = hearth_window_get_chat_view (window);
+  GtkWidget *toggle = find_widget (GTK_WIDGET (window), GTK_TYPE_TOGGLE_BUTTON, "action-name",
+                                   "win.chat-settings");
+
+  ui_input_click (toggle);
+  wait_until (pane_shown, window, "the chat settings open");
+  ui_input_spin (300);
+  for (guint i = 0; values[i] != NULL; i += 2)
+    {
+      GtkWidget *entry = find_widget (view, GTK_TYPE_SPIN_BUTTON, "name", values[i]);
+
+      if (entry == NULL)
+        entry = find_widget (view, GTK_TYPE_ENTRY, "name", values[i]);
+      g_assert_nonnull (entry);
+      type_into (entry, values[i + 1]);
+      ui_input_key (GDK_KEY_Tab, 0);
+    }
+  ui_input_spin (800);   /* (the save waits for the typing to end) */
+  ui_input_click (toggle);
+  wait_until (pane_hidden, window, "the chat settings close");
+}
+
+/* Types @text in @view's composer and presses Enter. */
+static void
+type_and_enter (GtkWidget  *view,
+                const char *text)
+{
+  ui_input_click_at (composer_of (view), 0.9, 0.5);
+  ui_input_type (text);
+  ui_input_key (GDK_KEY_Return, 0);
+}
+
+/* The server's model in a new chat's drop-down ("stories:latest
+ * (workshop)"), picked with the pointer; the chat's model is the remote
+ * string and the drop-down shows it; temperature 0 and 20 tokens typed in
+ * the chat's settings; a message typed, Enter: the reply streams from the
+ * server, is saved with its statistics (shown under it, as for a local
+ * reply) and is what the local engine writes at temperature 0.
+ * Screenshots at desktop and phone width. */
+static void
+test_remote_chat (void)
+{
+  static const char *const settings[] = { "temperature", "0", "num_predict", "20", NULL };
+  g_autoptr (HearthChatMessage) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *local = NULL;
+  g_autofree char *stats = NULL;
+  HearthConversation *conversation;
+  HearthRemoteServer *server;
+  HearthWindow *window;
+  GtkWidget *view;
+  gint64 chat;
+
+  REQUIRE_INPUT ();
+  if (!have_remote ())
+    return;
+  server = remote_server ();
+  label = remote_label (server, "stories:latest");
+  model = hearth_remote_model_string (hearth_remote_server_get_id (server), "stories:latest");
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  view = hearth_window_get_chat_view (window);
+
+  chat = new_chat_on (window, label);
+  {
+    g_autoptr (HearthChat) c = hearth_chat_store_get_chat (hearth_application_get_chat_store (app, NULL),
+                                                           chat, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (c->model, ==, model);
+  }
+  /* the drop-down shows it, after the local models */
+  {
+    GtkDropDown *dropdown = GTK_DROP_DOWN (find_widget (view, GTK_TYPE_DROP_DOWN, NULL, NULL));
+    GtkStringObject *shown = gtk_drop_down_get_selected_item (dropdown);
+
+    g_assert_cmpstr (gtk_string_object_get_string (shown), ==, label);
+    g_assert_true (dropdown_offers ("stories:latest"));
+  }
+  type_chat_settings (window, settings);
+  g_assert_true (hearth_chat_store_rename_chat (hearth_application_get_chat_store (app, NULL), chat,
+                                                "On the workshop", &error));
+
+  conversation = hearth_application_get_conversation (app, chat);
+  type_and_enter (view, "once upon a time");
+  wait_reply (conversation, "the server's reply is finished");
+  g_object_unref (conversation);
+  reply = last_reply (chat);
+  g_test_message ("the server's reply: %s (%s)", reply->content, reply->stats);
+  g_assert_null (reply->error);
+  g_assert_cmpstr (reply->model, ==, model);
+  g_assert_cmpuint (strlen (reply->content), >, 0);
+  g_assert_nonnull (reply->stats);
+  g_assert_nonnull (strstr (reply->stats, "\"generated_tokens\":20"));
+  /* its statistics, under it */
+  stats = hearth_message_row_describe_stats (reply->stats);
+  {
+    FindLabel f = { view, stats, NULL };
+
+    wait_until (label_mapped, &f, "the reply's statistics are shown");
+  }
+  ui_input_spin (300);
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-remote");
+  /* what the local engine writes, greedy */
+  local = local_reply ("{\"temperature\": 0, \"num_predict\": 20}", "once upon a time");
+  g_assert_cmpstr (reply->content, ==, local);
+
+  /* Save as Profile…: a profile on the server's model, with the chat's
+   * settings */
+  click_chat_row (window, "On the workshop");
+  {
+    HearthStore *store = hearth_library_get_store (hearth_application_get_library (app));
+    GtkWidget *toggle = find_widget (GTK_WIDGET (window), GTK_TYPE_TOGGLE_BUTTON, "action-name",
+                                     "win.chat-settings");
+    g_autofree char *host = NULL;
+    g_autofree char *remote_model = NULL;
+    g_autoptr (HearthModelfile) saved = NULL;
+    GtkWidget *button;
+    GtkWindow *dialog;
+
+    hearth_store_remove (store, "remote-saved", NULL, NULL);
+    ui_input_click (toggle);
+    wait_until (pane_shown, window, "the chat settings open");
+    ui_input_spin (300);
+    button = find_widget (view, GTK_TYPE_BUTTON, "action-name", "chat-settings.save-profile");
+    g_assert_true (gtk_widget_is_sensitive (button));
+    click_in_pane (button);
+    dialog = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    ui_input_spin (300);
+    ui_input_type ("remote-saved");
+    ui_input_key (GDK_KEY_Return, 0);
+    wait_until (library_has, (gpointer) "remote-saved:latest", "the profile is in the library");
+    g_assert_true (hearth_model_layers_read_remote (store, "remote-saved", &host, &remote_model));
+    g_assert_true (g_str_has_prefix (ui_serve.url, host));
+    g_assert_cmpstr (remote_model, ==, "stories:latest");
+    saved = hearth_profile_to_modelfile (store, "remote-saved", HEARTH_PROFILE_FROM_BASE, &error);
+    g_assert_no_error (error);
+    g_test_message ("saved FROM %s", saved->from);
+    {
+      g_autofree char *from = g_strconcat (host, "/stories:latest", NULL);
+
+      g_assert_cmpstr (saved->from, ==, from);
+    }
+    ui_input_click (toggle);
+    wait_until (pane_hidden, window, "the chat settings close");
+    (void) dialog;
+  }
+
+  /* at phone width */
+  {
+    GSettings *gsettings = hearth_application_get_settings (app);
+    GtkWindow *narrow;
+    AdwLeaflet *leaflet;
+
+    g_settings_set_int (gsettings, "window-width", 360);
+    g_settings_set_int (gsettings, "window-height", 640);
+    g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+    narrow = gtk_application_get_active_window (GTK_APPLICATION (app));
+    g_assert_true (HEARTH_IS_WINDOW (narrow));
+    wait_until (widget_is_mapped, narrow, "the narrow window is mapped");
+    leaflet = ADW_LEAFLET (find_widget (GTK_WIDGET (narrow), ADW_TYPE_LEAFLET, "visible-child-name",
+                                        "sidebar"));
+    g_assert_nonnull (leaflet);
+    wait_until (leaflet_is_folded, leaflet, "the leaflet folds");
+    click_chat_row (HEARTH_WINDOW (narrow), "On the workshop");
+    wait_rows (hearth_window_get_chat_view (HEARTH_WINDOW (narrow)), 2);
+    ui_input_spin (400);
+    save_screenshot (narrow, "hearth-chat-remote-narrow");
+    gtk_window_destroy (narrow);
+    g_settings_reset (gsettings, "window-width");
+    g_settings_reset (gsettings, "window-height");
+  }
+}
+
+/* A profile on the server's model, made in the editor: New Profile, the
+ * server's model picked as its base, a system prompt and its parameters
+ * typed, Save: it is kept as Ollama keeps a model on another host (FROM
+ * URL/MODEL). Picked in a new chat, its replies come from the server with
+ * its system prompt and parameters: what the local engine writes with
+ * them. */
+static void
+test_remote_profile (void)
+{
+  const char *system = "a tale of a dog.";
+  g_autoptr (HearthChatMessage) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *local = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *remote_model = NULL;
+  HearthLibrary *library;
+  HearthConversation *conversation;
+  HearthRemoteServer *server;
+  HearthWindow *window;
+  GtkWindow *models, *editor;
+  GtkWidget *view, *save;
+  gint64 chat;
+
+  REQUIRE_INPUT ();
+  if (!have_remote ())
+    return;
+  server = remote_server ();
+  label = remote_label (server, "stories:latest");
+  library = hearth_application_get_library (app);
+  hearth_store_remove (hearth_library_get_store (library), "remote-teller", NULL, NULL);
+  hearth_library_refresh (library);
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+
+  models = GTK_WINDOW (hearth_models_window_new (GTK_WINDOW (window), library,
+                                                 hearth_application_get_downloads (app)));
+  gtk_window_set_default_size (models, 900, 760);
+  gtk_window_present (models);
+  wait_until (widget_is_mapped, models, "the Models window is shown");
+  ui_input_spin (300);
+  {
+    GtkWidget *title = find_widget (GTK_WIDGET (models), ADW_TYPE_VIEW_SWITCHER_TITLE, NULL, NULL);
+
+    ui_input_click (find_drawn (title, GTK_TYPE_LABEL, "label", _("Profiles")));
+  }
+  ui_input_spin (200);
+  click_button (GTK_WIDGET (models), _("_New Profile"));
+  editor = wait_for_toplevel (HEARTH_TYPE_PROFILE_EDITOR);
+  ui_input_spin (300);
+  {
+    GtkWidget *name = find_widget (GTK_WIDGET (editor), ADW_TYPE_ENTRY_ROW, NULL, NULL);
+
+    ui_input_click_at (name, 0.3, 0.5);
+    ui_input_type ("remote-teller");
+  }
+  /* the base: the server's model, in the combo row's list */
+  {
+    GtkWidget *base = find_widget (GTK_WIDGET (editor), ADW_TYPE_COMBO_ROW, "title", _("Base Model"));
+    GtkWidget *popover = NULL, *item = NULL;
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    g_assert_nonnull (base);
+    /* (the server's models come once it answers) */
+    while (item == NULL && g_get_monotonic_time () < deadline)
+      {
+        ui_input_click (base);
+        popover = find_widget (base, GTK_TYPE_POPOVER, NULL, NULL);
+        wait_until (popover_shown, popover, "the base models open");
+        ui_input_spin (200);
+        item = find_widget (popover, GTK_TYPE_LABEL, "label", label);
+        if (item == NULL)
+          {
+            ui_input_key (GDK_KEY_Escape, 0);
+            wait_until (popover_hidden, popover, "the base models close");
+          }
+      }
+    g_assert_nonnull (item);
+    ui_input_click (item);
+    wait_until (popover_hidden, popover, "the base models close");
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (ADW_COMBO_ROW (base))),
+                     ==, label);
+  }
+  {
+    GtkWidget *system_view = find_widget (GTK_WIDGET (editor), GTK_TYPE_TEXT_VIEW, "name",
+                                          "profile-system");
+
+    ui_input_click (system_view);
+    ui_input_type (system);
+  }
+  ui_input_spin (300);
+  save_screenshot (editor, "hearth-profile-remote");
+  retype (editor_param_entry (editor, _("Temperature")), "0");
+  retype (editor_param_entry (editor, _("Reply Length")), "8");
+  save = find_widget (GTK_WIDGET (editor), GTK_TYPE_BUTTON, "label", _("_Save"));
+  wait_until (save_enabled, save, "Save is on");
+  ui_input_click (save);
+  wait_until (no_editor, NULL, "the profile is saved");
+  /* kept as Ollama keeps a model on another host */
+  g_assert_true (hearth_model_layers_read_remote (hearth_library_get_store (library), "remote-teller",
+                                                  &host, &remote_model));
+  g_test_message ("remote_host %s, remote_model %s", host, remote_model);
+  g_assert_true (g_str_has_prefix (ui_serve.url, host));
+  g_assert_cmpstr (remote_model, ==, "stories:latest");
+  {
+    g_autoptr (HearthModelLayers) layers = hearth_model_layers_read (hearth_library_get_store (library),
+                                                                     "remote-teller", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (layers->system, ==, system);
+  }
+  /* edited again: its base shown as the server's model */
+  wait_profile_row (models, "remote-teller:latest", TRUE);
+  click_profile_menu (models, "remote-teller:latest", _("_Edit…"));
+  editor = wait_for_toplevel (HEARTH_TYPE_PROFILE_EDITOR);
+  ui_input_spin (300);
+  {
+    GtkWidget *base = find_widget (GTK_WIDGET (editor), ADW_TYPE_COMBO_ROW, "title", _("Base Model"));
+
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (ADW_COMBO_ROW (base))),
+                     ==, label);
+  }
+  click_closing (editor, _("_Cancel"));
+  gtk_window_destroy (models);
+  ui_input_spin (300);
+
+  /* a chat on it: the server's reply, with the profile's system prompt and
+   * parameters */
+  gtk_window_present (GTK_WINDOW (window));
+  view = hearth_window_get_chat_view (window);
+  wait_until (library_has, (gpointer) "remote-teller:latest", "the library has the profile");
+  chat = new_chat_on (window, "remote-teller:latest");
+  conversation = hearth_application_get_conversation (app, chat);
+  type_and_enter (view, "once upon a time");
+  wait_reply (conversation, "the profile's reply is finished");
+  g_object_unref (conversation);
+  reply = last_reply (chat);
+  g_test_message ("the profile's reply: %s (%s)", reply->content, reply->stats);
+  g_assert_null (reply->error);
+  g_assert_cmpuint (strlen (reply->content), >, 0);
+  g_assert_nonnull (strstr (reply->stats, "\"generated_tokens\":8"));
+  local = local_reply ("{\"temperature\": 0, \"num_predict\": 8, \"system\": \"a tale of a dog.\"}",
+                       "once upon a time");
+  g_assert_cmpstr (reply->content, ==, local);
+}
+
+static gboolean
+reply_long_enough (gpointer data)
+{
+  return strlen (hearth_conversation_get_reply_text (data)) > 200;
+}
+
+/* The server stopped in the middle of a long reply (no limit, a large
+ * context, typed in the chat's settings): the chat keeps what was written
+ * and says why in the reply's error row. */
+static void
+test_remote_stopped (void)
+{
+  static const char *const settings[] = { "num_ctx", "20000", "num_predict", "-1", NULL };
+  UiServe serve = { 0 };
+  g_autoptr (HearthChatMessage) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *written = NULL;
+  HearthConversation *conversation;
+  HearthRemoteServer *server;
+  HearthWindow *window;
+  GtkWidget *view;
+  gint64 chat;
+
+  REQUIRE_INPUT ();
+  if (!have_remote ())
+    return;
+  ui_serve_start (&serve, NULL);
+  server = hearth_remote_servers_add (app_servers (), "short-lived", HEARTH_REMOTE_OLLAMA, serve.url,
+                                      &error);
+  g_assert_no_error (error);
+  label = remote_label (server, "stories:latest");
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  view = hearth_window_get_chat_view (window);
+  chat = new_chat_on (window, label);
+  type_chat_settings (window, settings);
+  conversation = hearth_application_get_conversation (app, chat);
+  type_and_enter (view, "once upon a time");
+  hearth_test_wait_until (reply_long_enough, conversation, 60, "the reply is under way");
+  g_subprocess_send_signal (serve.proc, SIGKILL);
+  wait_reply (conversation, "the reply ends");
+  written = g_strdup (hearth_generation_get_text (hearth_conversation_get_generation (conversation)));
+  g_object_unref (conversation);
+  reply = last_reply (chat);
+  g_test_message ("stopped: %s", reply->error);
+  g_assert_nonnull (reply->error);
+  g_assert_cmpstr (reply->content, ==, written);
+  g_assert_cmpuint (strlen (reply->content), >, 200);
+  /* said in the chat, under what was written */
+  {
+    FindLabel f = { view, reply->error, NULL };
+
+    wait_until (label_mapped, &f, "the error is shown in the chat");
+  }
+  ui_input_spin (300);
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-remote-stopped");
+  ui_serve_stop (&serve);
+  hearth_remote_servers_remove (app_servers (), hearth_remote_server_get_id (server));
+}
+
+static gboolean
+toast_button_shown (gpointer data)
+{
+  GtkWidget **found = data;
+
+  found[1] = find_drawn (found[0], GTK_TYPE_BUTTON, "label", _("Set _Key…"));
+  return found[1] != NULL;
+}
+
+/* A server that wants an API key: the reply's error row says so, and a
+ * toast offers to set it; its button opens Preferences → Servers with that
+ * server's dialog, where the key goes. */
+static void
+test_remote_key (void)
+{
+  UiServe serve = { 0 };
+  g_autoptr (HearthChatMessage) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = NULL;
+  HearthConversation *conversation;
+  HearthRemoteServer *server;
+  HearthWindow *window;
+  GtkWindow *dialog, *preferences;
+  GtkWidget *view;
+  GtkWidget *found[2] = { NULL, NULL };
+  gint64 chat;
+
+  REQUIRE_INPUT ();
+  if (!have_remote ())
+    return;
+  ui_serve_start (&serve, "sesame");
+  /* (the list of models is the server's too: it asks for the key there) */
+  server = hearth_remote_servers_add (app_servers (), "locked", HEARTH_REMOTE_OLLAMA, serve.url,
+                                      &error);
+  g_assert_no_error (error);
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  view = hearth_window_get_chat_view (window);
+  /* a chat on its model, as one left from before the server wanted a key */
+  model = hearth_remote_model_string (hearth_remote_server_get_id (server), "stories:latest");
+  chat = hearth_chat_store_create_chat (hearth_application_get_chat_store (app, NULL), model, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_chat_store_rename_chat (hearth_application_get_chat_store (app, NULL), chat,
+                                                "Locked chat", &error));
+  click_chat_row (window, "Locked chat");
+  g_assert_cmpint (shown_chat (window), ==, chat);
+  conversation = hearth_application_get_conversation (app, chat);
+  type_and_enter (view, "once upon a time");
+  wait_reply (conversation, "the refused reply ends");
+  g_object_unref (conversation);
+  reply = last_reply (chat);
+  g_test_message ("refused: %s", reply->error);
+  g_assert_nonnull (reply->error);
+  {
+    FindLabel f = { view, reply->error, NULL };
+
+    wait_until (label_mapped, &f, "the error is shown in the chat");
+  }
+  found[0] = GTK_WIDGET (window);
+  wait_until (toast_button_shown, found, "a toast offers to set the key");
+  save_screenshot (GTK_WINDOW (window), "hearth-chat-remote-key");
+  ui_input_click (found[1]);
+  dialog = wait_for_toplevel (HEARTH_TYPE_SERVER_DIALOG);
+  preferences = wait_for_toplevel (HEARTH_TYPE_PREFERENCES_WINDOW);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (preferences)));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog),
+                                                                     ADW_TYPE_ENTRY_ROW, "name",
+                                                                     "server-url"))), ==,
+                   hearth_remote_server_get_url (server));
+  ui_input_spin (300);
+  click_closing (dialog, _("_Cancel"));
+  gtk_window_destroy (preferences);
+  ui_input_spin (200);
+  ui_serve_stop (&serve);
+  hearth_remote_servers_remove (app_servers (), hearth_remote_server_get_id (server));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -6299,6 +7218,11 @@ main (int    argc,
   g_test_add_func ("/ui/restart", test_restart);
   g_test_add_func ("/ui/about", test_about);
   g_test_add_func ("/ui/shortcuts", test_shortcuts);
+  g_test_add_func ("/ui/remote-servers", test_remote_servers);
+  g_test_add_func ("/ui/remote-chat", test_remote_chat);
+  g_test_add_func ("/ui/remote-profile", test_remote_profile);
+  g_test_add_func ("/ui/remote-stopped", test_remote_stopped);
+  g_test_add_func ("/ui/remote-key", test_remote_key);
   g_test_add_func ("/ui/quit", test_quit);
 
   if (skip_reason == NULL)

@@ -191,8 +191,15 @@ ui_input_type (const char *text)
 {
   for (const char *p = text; *p != '\0'; p++)
     {
-      g_assert_true (g_ascii_islower (*p) || g_ascii_isdigit (*p) || strchr (" .,-", *p) != NULL);
+      g_assert_true (g_ascii_islower (*p) || g_ascii_isdigit (*p) || strchr (" .,-/:", *p) != NULL);
+      /* (a colon is Shift and the semicolon key, as on a US keyboard) */
+      if (*p == ':')
+        {
+          ui_input_key (XK_semicolon, GDK_SHIFT_MASK);
+          continue;
+        }
       ui_input_key (*p == ' '   ? XK_space
+                    : *p == '/' ? XK_slash
                     : *p == '.' ? XK_period
                     : *p == ',' ? XK_comma
                     : *p == '-' ? XK_minus

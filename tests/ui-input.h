@@ -37,7 +37,7 @@ void ui_input_click_at (GtkWidget *widget,
 void ui_input_key (guint           keyval,
                    GdkModifierType mods);
 
-/* Types @text (lowercase ASCII letters, digits, spaces and . , -) key by key. */
+/* Types @text (lowercase ASCII letters, digits, spaces and . , - / :) key by key. */
 void ui_input_type (const char *text);
 
 /* Iterates the main loop for @ms milliseconds. */

@@ -8,11 +8,13 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 
+#include "hearth-application.h"
 #include "hearth-chat-settings.h"
 #include "hearth-gguf.h"
 #include "hearth-modelfile.h"
 #include "hearth-parameter-rows.h"
 #include "hearth-profile.h"
+#include "hearth-remote.h"
 #include "hearth-request.h"
 #include "hearth-save-profile.h"
 #include "hearth-settings.h"
@@ -247,13 +249,42 @@ update_temperature_reset (HearthChatSettings *self)
   set_source_label (self, self->temperature_source, "temperature");
 }
 
+/* What a profile made from the chat is FROM: the chat's model, or for a
+ * model on an Ollama server URL/MODEL (as Ollama keeps a model on another
+ * host); NULL where none can be (no model, an OpenAI-compatible server's,
+ * a server removed). */
+static char *
+profile_base (HearthChatSettings *self)
+{
+  GApplication *app = g_application_get_default ();
+  g_autofree char *server_id = NULL;
+  g_autofree char *model = NULL;
+  HearthRemoteServer *server;
+  const char *url;
+
+  if (self->model == NULL)
+    return NULL;
+  if (!hearth_remote_parse_model_string (self->model, &server_id, &model))
+    return g_strdup (self->model);
+  if (!HEARTH_IS_APPLICATION (app))
+    return NULL;
+  server = hearth_remote_servers_lookup (
+    hearth_context_get_servers (hearth_application_get_context (HEARTH_APPLICATION (app))), server_id);
+  if (server == NULL || hearth_remote_server_get_kind (server) != HEARTH_REMOTE_OLLAMA)
+    return NULL;
+  url = hearth_remote_server_get_url (server);
+  return g_strconcat (url, g_str_has_suffix (url, "/") ? "" : "/", model, NULL);
+}
+
 static void
 update_reset_all (HearthChatSettings *self)
 {
+  g_autofree char *base = profile_base (self);
+
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat-settings.reset",
                                  self->chat_id != 0 && json_object_get_size (self->settings) > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat-settings.save-profile",
-                                 self->chat_id != 0 && self->model != NULL);
+                                 self->chat_id != 0 && base != NULL);
 }
 
 static void
@@ -739,12 +770,13 @@ save_profile_activated (GtkWidget  *widget,
                         GVariant   *parameter)
 {
   HearthChatSettings *self = HEARTH_CHAT_SETTINGS (widget);
+  g_autofree char *base = profile_base (self);
 
-  if (self->model == NULL || self->library == NULL || self->save_dialog != NULL)
+  if (base == NULL || self->library == NULL || self->save_dialog != NULL)
     return;
   /* (what is typed goes with it) */
   hearth_chat_settings_save_now (self);
-  self->save_dialog = hearth_save_profile (widget, self->library, self->model, self->settings);
+  self->save_dialog = hearth_save_profile (widget, self->library, base, self->settings);
   g_object_add_weak_pointer (G_OBJECT (self->save_dialog), (gpointer *) &self->save_dialog);
 }
 

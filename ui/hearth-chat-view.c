@@ -10,6 +10,9 @@
 #include "hearth-chat-settings.h"
 #include "hearth-markdown.h"
 #include "hearth-message-row.h"
+#include "hearth-preferences-window.h"
+#include "hearth-remote-models.h"
+#include "hearth-servers-page.h"
 #include "hearth-ui.h"
 
 struct _HearthChatView
@@ -36,6 +39,8 @@ struct _HearthChatView
   HearthChatStore *chats;
   HearthLibrary *library;
   GSettings *settings;
+  HearthRemoteServers *servers;
+  HearthRemoteModels *remote_models; /* the servers' models, listed after the local ones */
   GtkStringList *model_names;   /* what the drop-down shows */
   GPtrArray *model_ids;         /* the model each entry stands for ("" for "Open…") */
   GtkFileChooserNative *chooser;
@@ -362,6 +367,42 @@ announce_reply (HearthChatView   *self,
 }
 
 static void
+key_toast_clicked_cb (AdwToast       *toast,
+                      HearthChatView *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "chat.set-server-key", "s",
+                              g_object_get_data (G_OBJECT (toast), "hearth-server-id"));
+}
+
+/* A server that wants a key (or refused the one it was given): the error
+ * under the reply says so, and a toast offers to set it. */
+static void
+offer_server_key (HearthChatView   *self,
+                  HearthGeneration *generation)
+{
+  g_autoptr (HearthChat) chat = NULL;
+  g_autofree char *server_id = NULL;
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  const GError *error = generation != NULL ? hearth_generation_get_error (generation) : NULL;
+  AdwToast *toast;
+
+  if (!g_error_matches (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_REMOTE_KEY)
+      || overlay == NULL || self->servers == NULL)
+    return;
+  chat = hearth_chat_store_get_chat (self->chats, self->chat_id, NULL);
+  /* (a profile on another host's model names no server of the list) */
+  if (chat == NULL || !hearth_remote_parse_model_string (chat->model, &server_id, NULL)
+      || hearth_remote_servers_lookup (self->servers, server_id) == NULL)
+    return;
+  toast = adw_toast_new (_("The server wants an API key"));
+  adw_toast_set_button_label (toast, _("Set _Key…"));
+  adw_toast_set_timeout (toast, 10);
+  g_object_set_data_full (G_OBJECT (toast), "hearth-server-id", g_steal_pointer (&server_id), g_free);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (key_toast_clicked_cb), self, 0);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
+}
+
+static void
 on_generating (HearthConversation *conversation,
                GParamSpec         *pspec,
                HearthChatView     *self)
@@ -374,7 +415,10 @@ on_generating (HearthConversation *conversation,
   if (hearth_conversation_is_generating (conversation))
     announce (self, NULL);
   else
-    announce_reply (self, hearth_conversation_get_generation (conversation));
+    {
+      announce_reply (self, hearth_conversation_get_generation (conversation));
+      offer_server_key (self, hearth_conversation_get_generation (conversation));
+    }
 }
 
 /* ---- drafts: what is typed and not sent waits with its chat -------------------------- */
@@ -466,10 +510,19 @@ update_missing_model (HearthChatView   *self,
                       gboolean          in_library)
 {
   g_autofree char *text = NULL;
+  g_autofree char *server_id = NULL;
 
   if (chat != NULL && chat->model != NULL && *chat->model != '\0' && self->library != NULL)
     {
-      if (!g_path_is_absolute (chat->model) && !in_library)
+      if (hearth_remote_parse_model_string (chat->model, &server_id, NULL))
+        {
+          /* a model on a server: missing only when the server is gone (one
+           * that does not answer says so at the next reply) */
+          if (self->servers != NULL && hearth_remote_servers_lookup (self->servers, server_id) == NULL)
+            text = g_strdup (_("The server of this chat’s model was removed. Choose another model "
+                               "to go on with this chat."));
+        }
+      else if (!g_path_is_absolute (chat->model) && !in_library)
         text = g_strdup_printf (_("The model “%s” is no longer installed. Choose another model to "
                                   "go on with this chat."), chat->model);
       else if (g_path_is_absolute (chat->model) && !g_file_test (chat->model, G_FILE_TEST_IS_REGULAR))
@@ -530,13 +583,28 @@ rebuild_models (HearthChatView *self)
       g_ptr_array_add (self->model_ids, g_strdup (hearth_model_item_get_name (item)));
       g_ptr_array_add (names, g_strdup (hearth_model_item_get_name (item)));
     }
+  /* the servers' models, each with its server's name */
+  if (self->remote_models != NULL)
+    {
+      GPtrArray *remote = hearth_remote_models_get (self->remote_models);
+
+      for (guint i = 0; i < remote->len; i++)
+        {
+          const HearthRemoteModel *m = remote->pdata[i];
+
+          g_ptr_array_add (self->model_ids, g_strdup (m->model_string));
+          g_ptr_array_add (names, g_strdup (m->label));
+        }
+    }
   /* a GGUF file outside the store, or a model no longer in it */
   if (chat != NULL && chat->model != NULL && chat_model_index (self, chat->model) < 0)
     {
       gboolean missing = update_missing_model (self, chat, FALSE);
 
       g_ptr_array_add (self->model_ids, g_strdup (chat->model));
-      if (g_path_is_absolute (chat->model))
+      if (self->servers != NULL && hearth_remote_parse_model_string (chat->model, NULL, NULL))
+        g_ptr_array_add (names, hearth_remote_servers_describe_model (self->servers, chat->model));
+      else if (g_path_is_absolute (chat->model))
         g_ptr_array_add (names, g_path_get_basename (chat->model));
       else
         g_ptr_array_add (names, missing ? g_strdup_printf (_("%s (not installed)"), chat->model)
@@ -628,6 +696,25 @@ on_model_selected (HearthChatView *self)
 }
 
 /* ---- actions --------------------------------------------------------------------- */
+
+/* Preferences → Servers, with server @parameter's dialog open on it. */
+static void
+set_server_key_activated (GtkWidget  *widget,
+                          const char *action,
+                          GVariant   *parameter)
+{
+  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (widget));
+  HearthPreferencesWindow *preferences = hearth_preferences_window_new (parent);
+  g_autoptr (GPtrArray) pages = g_ptr_array_new ();
+
+  hearth_ui_collect_widgets (GTK_WIDGET (preferences), HEARTH_TYPE_SERVERS_PAGE, pages);
+  gtk_window_present (GTK_WINDOW (preferences));
+  if (pages->len == 0)
+    return;
+  adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (preferences), pages->pdata[0]);
+  gtk_widget_activate_action (pages->pdata[0], "servers.edit", "s",
+                              g_variant_get_string (parameter, NULL));
+}
 
 /* What is typed in @view, without the spaces around it; NULL if nothing. */
 static char *
@@ -990,6 +1077,10 @@ hearth_chat_view_set_chat (HearthChatView    *self,
       g_signal_connect_object (self->library, "items-changed", G_CALLBACK (rebuild_models), self,
                                G_CONNECT_SWAPPED);
       self->settings = g_object_ref (hearth_application_get_settings (app));
+      self->servers = g_object_ref (hearth_context_get_servers (hearth_application_get_context (app)));
+      self->remote_models = hearth_remote_models_new (self->servers);
+      g_signal_connect_object (self->remote_models, "changed", G_CALLBACK (rebuild_models), self,
+                               G_CONNECT_SWAPPED);
     }
   self->chat_id = self->chats != NULL ? chat_id : 0;
   if (self->chat_id != 0 && app != NULL)
@@ -1047,6 +1138,8 @@ hearth_chat_view_dispose (GObject *object)
   g_clear_object (&self->chats);
   g_clear_object (&self->library);
   g_clear_object (&self->settings);
+  g_clear_object (&self->remote_models);
+  g_clear_object (&self->servers);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_CHAT_VIEW);
   G_OBJECT_CLASS (hearth_chat_view_parent_class)->dispose (object);
 }
@@ -1145,6 +1238,8 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
   gtk_widget_class_install_action (widget_class, "chat.previous-version", "x", previous_activated);
   gtk_widget_class_install_action (widget_class, "chat.next-version", "x", next_activated);
   gtk_widget_class_install_action (widget_class, "chat.choose-model", NULL, choose_model_activated);
+  gtk_widget_class_install_action (widget_class, "chat.set-server-key", "s",
+                                   set_server_key_activated);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "hearth-application.h"
 #include "hearth-markdown.h"
 #include "hearth-message-row.h"
 
@@ -490,7 +491,20 @@ update (HearthMessageRow *self)
   if (user)
     gtk_label_set_label (self->role_label, _("You"));
   else if (assistant)
-    gtk_label_set_label (self->role_label, m->model != NULL ? m->model : _("Assistant"));
+    {
+      /* a model on a server: "stories:latest (Workshop)", as the
+       * drop-down names it */
+      GApplication *app = g_application_get_default ();
+      g_autofree char *described = m->model != NULL && HEARTH_IS_APPLICATION (app)
+        ? hearth_remote_servers_describe_model (
+            hearth_context_get_servers (hearth_application_get_context (HEARTH_APPLICATION (app))),
+            m->model)
+        : NULL;
+
+      gtk_label_set_label (self->role_label, described != NULL ? described
+                                             : m->model != NULL ? m->model
+                                                                : _("Assistant"));
+    }
   else
     gtk_label_set_label (self->role_label, _("System"));
   gtk_widget_set_css_classes (GTK_WIDGET (self),

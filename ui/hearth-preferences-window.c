@@ -11,6 +11,7 @@
 #include "hearth-app-server.h"
 #include "hearth-application.h"
 #include "hearth-pull.h"
+#include "hearth-servers-page.h"
 #include "hearth-store.h"
 
 #define OLLAMA_REGISTRY "https://registry.ollama.ai"
@@ -496,6 +497,8 @@ static void
 hearth_preferences_window_init (HearthPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (hearth_servers_page_new ()));
 
   self->settings = g_settings_new (APPLICATION_ID);
   show_sources (self);

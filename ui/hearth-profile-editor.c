@@ -14,9 +14,11 @@
 #include "hearth-parameter-rows.h"
 #include "hearth-profile-editor.h"
 #include "hearth-profile.h"
+#include "hearth-remote-models.h"
 #include "hearth-request.h"
 #include "hearth-tokenizer.h"
 #include "hearth-ui.h"
+#include "hearth-application.h"
 
 /* The preview and the token count follow the text this long after the
  * last change. */
@@ -82,7 +84,10 @@ struct _HearthProfileEditor
   GPtrArray *param_rows;
   GPtrArray *stop_rows;
   GPtrArray *message_rows;      /* in order */
-  GtkStringList *bases;         /* the base models offered */
+  GtkStringList *bases;         /* the base models offered, as shown */
+  GPtrArray *base_froms;        /* each one's FROM: a local name, or URL/MODEL on a server */
+  guint n_local_bases;          /* the first ones, before the servers' models */
+  HearthRemoteModels *remote_models; /* the servers' models (Ollama servers') */
 
   /* owned */
   HearthLibrary *library;
@@ -181,9 +186,9 @@ selected_base (HearthProfileEditor *self)
 {
   guint i = adw_combo_row_get_selected (self->base_row);
 
-  if (i == GTK_INVALID_LIST_POSITION || i >= g_list_model_get_n_items (G_LIST_MODEL (self->bases)))
+  if (i == GTK_INVALID_LIST_POSITION || i >= self->base_froms->len)
     return NULL;
-  return gtk_string_list_get_string (self->bases, i);
+  return self->base_froms->pdata[i];
 }
 
 static const char *
@@ -1007,6 +1012,77 @@ save_activated (GtkWidget  *widget,
 
 /* ---- loading ---------------------------------------------------------------------- */
 
+/* The models of the Ollama servers, after the local ones, as "MODEL
+ * (Server)"; a profile on one is FROM URL/MODEL, kept as Ollama keeps a
+ * model on another host. The list changes only where the servers' did. */
+static void
+remote_bases_changed_cb (HearthProfileEditor *self)
+{
+  GPtrArray *remote = hearth_remote_models_get (self->remote_models);
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr (GPtrArray) froms = g_ptr_array_new ();
+  gboolean same;
+
+  for (guint i = 0; i < remote->len; i++)
+    {
+      const HearthRemoteModel *m = remote->pdata[i];
+      gboolean shown = FALSE;
+
+      if (m->from == NULL)
+        continue; /* (an OpenAI-compatible server: Ollama's profiles cannot name it) */
+      for (guint j = 0; j < self->n_local_bases && !shown; j++)
+        shown = g_str_equal (self->base_froms->pdata[j], m->from);
+      if (shown)
+        continue;
+      g_ptr_array_add (labels, m->label);
+      g_ptr_array_add (froms, m->from);
+    }
+  same = froms->len == self->base_froms->len - self->n_local_bases;
+  for (guint i = 0; same && i < froms->len; i++)
+    same = g_str_equal (froms->pdata[i], self->base_froms->pdata[self->n_local_bases + i]);
+  if (same)
+    return;
+  g_ptr_array_set_size (self->base_froms, self->n_local_bases);
+  for (guint i = 0; i < froms->len; i++)
+    g_ptr_array_add (self->base_froms, g_strdup (froms->pdata[i]));
+  g_ptr_array_add (labels, NULL);
+  gtk_string_list_splice (self->bases, self->n_local_bases,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->bases)) - self->n_local_bases,
+                          (const char *const *) labels->pdata);
+}
+
+/* A FROM on one of the Ollama servers (URL/MODEL) as the drop-downs show
+ * its model, "MODEL (Server)"; or NULL. */
+static char *
+describe_remote_from (const char *from)
+{
+  GApplication *app = g_application_get_default ();
+  GListModel *servers;
+
+  if (!HEARTH_IS_APPLICATION (app)
+      || !(g_str_has_prefix (from, "http://") || g_str_has_prefix (from, "https://")))
+    return NULL;
+  servers = G_LIST_MODEL (hearth_context_get_servers (hearth_application_get_context (HEARTH_APPLICATION (app))));
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr (HearthRemoteServer) server = g_list_model_get_item (servers, i);
+      g_autofree char *url = g_strdup (hearth_remote_server_get_url (server));
+      g_autofree char *model = NULL;
+
+      if (hearth_remote_server_get_kind (server) != HEARTH_REMOTE_OLLAMA)
+        continue;
+      while (g_str_has_suffix (url, "/"))
+        url[strlen (url) - 1] = '\0';
+      if (g_str_has_prefix (from, url) && from[strlen (url)] == '/' && from[strlen (url) + 1] != '\0')
+        {
+          model = hearth_remote_model_string (hearth_remote_server_get_id (server),
+                                              from + strlen (url) + 1);
+          return hearth_remote_servers_describe_model (HEARTH_REMOTE_SERVERS (servers), model);
+        }
+    }
+  return NULL;
+}
+
 static void
 fill_bases (HearthProfileEditor *self,
             const char          *from)
@@ -1027,13 +1103,19 @@ fill_bases (HearthProfileEditor *self,
       if (g_strcmp0 (name, wanted) == 0)
         selected = g_list_model_get_n_items (G_LIST_MODEL (self->bases));
       gtk_string_list_append (self->bases, name);
+      g_ptr_array_add (self->base_froms, g_strdup (name));
     }
-  /* a base not in the store: shown, and saving says what is wrong */
+  /* a base not in the store (or on a server not asked yet): shown, and
+   * saving says what is wrong */
   if (wanted != NULL && selected == GTK_INVALID_LIST_POSITION)
     {
+      g_autofree char *label = describe_remote_from (from);
+
       selected = g_list_model_get_n_items (G_LIST_MODEL (self->bases));
-      gtk_string_list_append (self->bases, from);
+      gtk_string_list_append (self->bases, label != NULL ? label : from);
+      g_ptr_array_add (self->base_froms, g_strdup (from));
     }
+  self->n_local_bases = self->base_froms->len;
   adw_combo_row_set_model (self->base_row, G_LIST_MODEL (self->bases));
   if (selected != GTK_INVALID_LIST_POSITION)
     adw_combo_row_set_selected (self->base_row, selected);
@@ -1075,6 +1157,9 @@ hearth_profile_editor_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
+  if (self->remote_models != NULL)
+    g_signal_handlers_disconnect_by_data (self->remote_models, self);
+  g_clear_object (&self->remote_models);
   gtk_widget_dispose_template (GTK_WIDGET (object), HEARTH_TYPE_PROFILE_EDITOR);
   G_OBJECT_CLASS (hearth_profile_editor_parent_class)->dispose (object);
 }
@@ -1088,6 +1173,7 @@ hearth_profile_editor_finalize (GObject *object)
   g_clear_pointer (&self->stop_rows, g_ptr_array_unref);
   g_clear_pointer (&self->message_rows, g_ptr_array_unref);
   g_clear_object (&self->bases);
+  g_clear_pointer (&self->base_froms, g_ptr_array_unref);
   g_clear_object (&self->library);
   g_free (self->original);
   hearth_modelfile_free (self->loaded);
@@ -1147,6 +1233,7 @@ hearth_profile_editor_init (HearthProfileEditor *self)
   self->stop_rows = g_ptr_array_new ();
   self->message_rows = g_ptr_array_new ();
   self->bases = gtk_string_list_new (NULL);
+  self->base_froms = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; names[i] != NULL; i++)
     {
       GtkWidget *row = hearth_parameter_row_new (names[i]);
@@ -1203,6 +1290,15 @@ hearth_profile_editor_new (GtkWindow                *parent,
   if (mode == HEARTH_PROFILE_EDITOR_EDIT)
     self->original = full_name (name);
   fill_bases (self, mf != NULL ? mf->from : NULL);
+  if (HEARTH_IS_APPLICATION (g_application_get_default ()))
+    {
+      HearthContext *context = hearth_application_get_context (HEARTH_APPLICATION (g_application_get_default ()));
+
+      self->remote_models = hearth_remote_models_new (hearth_context_get_servers (context));
+      g_signal_connect_swapped (self->remote_models, "changed", G_CALLBACK (remote_bases_changed_cb),
+                                self);
+      remote_bases_changed_cb (self);
+    }
   if (mf != NULL)
     load (self, mf);
   switch (mode)

@@ -642,8 +642,17 @@ hearth_profile_list (HearthStore  *store,
       g_autoptr (HearthModelLayers) own = NULL;
       HearthProfileInfo *info;
 
+      /* a model on another server (FROM http://HOST:PORT/MODEL) is a
+       * profile too: its base is where it lives */
       if (base == NULL)
-        continue;
+        {
+          g_autofree char *host = NULL;
+          g_autofree char *remote_model = NULL;
+
+          if (!hearth_model_layers_read_remote (store, model->name, &host, &remote_model))
+            continue;
+          base = g_strconcat (host, g_str_has_suffix (host, "/") ? "" : "/", remote_model, NULL);
+        }
       info = g_new0 (HearthProfileInfo, 1);
       info->name = g_strdup (model->name);
       info->modified = model->modified;

@@ -94,7 +94,8 @@ typedef struct
 void hearth_profile_info_free (HearthProfileInfo *info);
 
 /* The profiles of @store, sorted by name: the models made from another
- * (those with a base), each summarised by what it sets over its base. A
+ * (those with a base, and those on another server, whose base is
+ * HOST:PORT/MODEL), each summarised by what it sets over its base. A
  * model whose layers cannot be read is listed with the reason as its
  * summary. */
 GPtrArray *hearth_profile_list (HearthStore  *store,
