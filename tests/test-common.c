@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include "test-common.h"
@@ -112,4 +114,63 @@ hearth_test_list_blobs (const char *root)
   g_ptr_array_sort (names, compare_names);
   g_ptr_array_add (names, NULL);
   return g_strjoinv ("|", (char **) names->pdata);
+}
+
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+void
+hearth_test_serve_start (HearthTestServe *serve,
+                         const char      *models_root,
+                         const char      *log_dir,
+                         const char      *key)
+{
+  static guint n;
+  g_autofree char *log = g_strdup_printf ("%s/serve-%u.log", log_dir, n++);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr (GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  g_subprocess_launcher_setenv (launcher, "HEARTH_HOST", "127.0.0.1:0", TRUE);
+  g_subprocess_launcher_setenv (launcher, "HEARTH_MODELS", models_root, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  if (key != NULL)
+    g_subprocess_launcher_setenv (launcher, "HEARTH_API_KEY", key, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "HEARTH_API_KEY");
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  serve->proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_BINARY"), "serve",
+                                             NULL);
+  g_assert_no_error (error);
+  while (serve->url == NULL)
+    {
+      g_autofree char *text = NULL;
+      const char *at;
+
+      if (g_get_monotonic_time () > deadline)
+        g_error ("hearth serve said no address in 20 s");
+      g_usleep (20000);
+      if (!g_file_get_contents (log, &text, NULL, NULL))
+        continue;
+      at = strstr (text, "http://127.0.0.1:");
+      if (at != NULL && strchr (at, ' ') != NULL)
+        serve->url = g_strndup (at, strcspn (at, " "));
+    }
+}
+
+void
+hearth_test_serve_stop (HearthTestServe *serve)
+{
+  if (serve->proc != NULL)
+    {
+      g_subprocess_force_exit (serve->proc);
+      g_subprocess_wait (serve->proc, NULL, NULL);
+    }
+  g_clear_object (&serve->proc);
+  g_clear_pointer (&serve->url, g_free);
 }

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <stdint.h>
 
 /* $HEARTH_SHARED_DIR/@relative, or NULL after g_test_skip() saying which
@@ -37,3 +37,21 @@ void hearth_test_wait_until (gboolean   (*done) (gpointer),
                              gpointer     data,
                              guint        seconds,
                              const char  *what);
+
+/* A second Hearth: `hearth serve` ($HEARTH_BINARY) on 127.0.0.1:0. */
+typedef struct
+{
+  GSubprocess *proc;
+  char *url;                /* "http://127.0.0.1:PORT/" */
+} HearthTestServe;
+
+/* Starts it on the store @models_root, asking for API key @key (NULL:
+ * none), its stderr in a file of @log_dir (so that its log never fills a
+ * pipe), and waits until it says its URL (20 s at most). It dies with the
+ * test, even one that failed. */
+void hearth_test_serve_start (HearthTestServe *serve,
+                              const char      *models_root,
+                              const char      *log_dir,
+                              const char      *key);
+/* Kills it (if started) and clears @serve. */
+void hearth_test_serve_stop (HearthTestServe *serve);

@@ -24,7 +24,6 @@
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "hearth-conversation.h"
 #include "hearth-model-layers.h"
@@ -42,23 +41,7 @@ static char *models_root;   /* the store both servers and the local engine read 
 
 /* ---- a second Hearth ---------------------------------------------------------- */
 
-typedef struct
-{
-  GSubprocess *proc;
-  char *url;                /* "http://127.0.0.1:PORT/" */
-} Serve;
-
-static void
-serve_stop (Serve *serve)
-{
-  if (serve->proc != NULL)
-    {
-      g_subprocess_force_exit (serve->proc);
-      g_subprocess_wait (serve->proc, NULL, NULL);
-    }
-  g_clear_object (&serve->proc);
-  g_clear_pointer (&serve->url, g_free);
-}
+typedef HearthTestServe Serve;
 
 /* The store with stories260K as "stories" (once); FALSE, skipping, without
  * ../shared or the binary. */
@@ -88,52 +71,19 @@ have_store (void)
   return TRUE;
 }
 
-/* The server goes with the test, even one that failed. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-/* `hearth serve` on 127.0.0.1:0 with the store; its URL from what it
- * says on stderr (a file, so that its log never fills a pipe). @key: the
- * API key it asks for, or NULL. */
+/* `hearth serve` on 127.0.0.1:0 with the store; @key: the API key it asks
+ * for, or NULL. */
 static void
 serve_start (Serve      *serve,
              const char *key)
 {
-  static guint n;
-  g_autofree char *log = g_strdup_printf ("%s/serve-%u.log", tmp_dir, n++);
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autoptr (GError) error = NULL;
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  hearth_test_serve_start (serve, models_root, tmp_dir, key);
+}
 
-  g_subprocess_launcher_setenv (launcher, "HEARTH_HOST", "127.0.0.1:0", TRUE);
-  g_subprocess_launcher_setenv (launcher, "HEARTH_MODELS", models_root, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
-  if (key != NULL)
-    g_subprocess_launcher_setenv (launcher, "HEARTH_API_KEY", key, TRUE);
-  else
-    g_subprocess_launcher_unsetenv (launcher, "HEARTH_API_KEY");
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  serve->proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_BINARY"), "serve",
-                                             NULL);
-  g_assert_no_error (error);
-  while (serve->url == NULL)
-    {
-      g_autofree char *text = NULL;
-      const char *at;
-
-      if (g_get_monotonic_time () > deadline)
-        g_error ("hearth serve said no address in 20 s");
-      g_usleep (20000);
-      if (!g_file_get_contents (log, &text, NULL, NULL))
-        continue;
-      at = strstr (text, "http://127.0.0.1:");
-      if (at != NULL && strchr (at, ' ') != NULL)
-        serve->url = g_strndup (at, strcspn (at, " "));
-    }
+static void
+serve_stop (Serve *serve)
+{
+  hearth_test_serve_stop (serve);
 }
 
 static Serve shared_serve;  /* the one most tests talk to */

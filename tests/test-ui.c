@@ -18,7 +18,6 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -6228,11 +6227,7 @@ test_serve (void)
 /* A second Hearth, `hearth serve` on 127.0.0.1:0 with its own store holding
  * stories260K as "stories", plays the remote Ollama server (as in
  * tests/test-remote.c). */
-typedef struct
-{
-  GSubprocess *proc;
-  char *url;                /* "http://127.0.0.1:PORT/" */
-} UiServe;
+typedef HearthTestServe UiServe;
 
 static UiServe ui_serve;    /* the one the chats talk to */
 static char *remote_root;   /* its store */
@@ -6240,19 +6235,7 @@ static char *remote_root;   /* its store */
 static void
 ui_serve_stop (UiServe *serve)
 {
-  if (serve->proc != NULL)
-    {
-      g_subprocess_force_exit (serve->proc);
-      g_subprocess_wait (serve->proc, NULL, NULL);
-    }
-  g_clear_object (&serve->proc);
-  g_clear_pointer (&serve->url, g_free);
-}
-
-static void
-ui_serve_die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  hearth_test_serve_stop (serve);
 }
 
 /* FALSE, skipping visibly, without the binary or ../shared's stories260K. */
@@ -6290,39 +6273,7 @@ static void
 ui_serve_start (UiServe    *serve,
                 const char *key)
 {
-  static guint n;
-  g_autofree char *log = g_strdup_printf ("%s/serve-%u.log", user_dirs_root, n++);
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autoptr (GError) error = NULL;
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  g_subprocess_launcher_setenv (launcher, "HEARTH_HOST", "127.0.0.1:0", TRUE);
-  g_subprocess_launcher_setenv (launcher, "HEARTH_MODELS", remote_root, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  if (key != NULL)
-    g_subprocess_launcher_setenv (launcher, "HEARTH_API_KEY", key, TRUE);
-  else
-    g_subprocess_launcher_unsetenv (launcher, "HEARTH_API_KEY");
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, ui_serve_die_with_parent, NULL, NULL);
-  serve->proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_BINARY"), "serve",
-                                             NULL);
-  g_assert_no_error (error);
-  while (serve->url == NULL)
-    {
-      g_autofree char *text = NULL;
-      const char *at;
-
-      if (g_get_monotonic_time () > deadline)
-        g_error ("hearth serve said no address in 20 s");
-      g_usleep (20000);
-      if (!g_file_get_contents (log, &text, NULL, NULL))
-        continue;
-      at = strstr (text, "http://127.0.0.1:");
-      if (at != NULL && strchr (at, ' ') != NULL)
-        serve->url = g_strndup (at, strcspn (at, " "));
-    }
+  hearth_test_serve_start (serve, remote_root, user_dirs_root, key);
   g_test_message ("the second Hearth: %s", serve->url);
 }
 

@@ -91,27 +91,7 @@ refuse (SoupServerMessage *msg,
 {
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   if (g_str_equal (path, "/v1") || g_str_has_prefix (path, "/v1/"))
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) node = NULL;
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "error");
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "message");
-      json_builder_add_string_value (b, message);
-      json_builder_set_member_name (b, "type");
-      json_builder_add_string_value (b, status == SOUP_STATUS_UNAUTHORIZED ? "authentication_error"
-                                                                           : "invalid_request_error");
-      json_builder_set_member_name (b, "param");
-      json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "code");
-      json_builder_add_null_value (b);
-      json_builder_end_object (b);
-      json_builder_end_object (b);
-      node = json_builder_get_root (b);
-      hearth_server_reply_json (msg, status, node);
-    }
+    hearth_server_reply_openai_error (msg, status, message);
   else
     hearth_server_reply_error (msg, status, message);
 }

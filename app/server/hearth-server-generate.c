@@ -49,34 +49,22 @@ hearth_server_reply_api_error (SoupServerMessage *msg,
     hearth_server_reply_error (msg, status, message);
 }
 
-/* The same as a JSON node (for a stream that has not started). */
+/* The same as a JSON node (an answer not yet sent, or a stream's last line). */
 static JsonNode *
 error_node (HearthServerApi  api,
             guint            status,
             const char      *message)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  JsonObject *o;
+  JsonNode *node;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
   if (is_openai (api))
-    {
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "message");
-      json_builder_add_string_value (b, message);
-      json_builder_set_member_name (b, "type");
-      json_builder_add_string_value (b, status == SOUP_STATUS_NOT_FOUND ? "not_found_error"
-                                        : status < 500 ? "invalid_request_error" : "api_error");
-      json_builder_set_member_name (b, "param");
-      json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "code");
-      json_builder_add_null_value (b);
-      json_builder_end_object (b);
-    }
-  else
-    json_builder_add_string_value (b, message);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+    return hearth_server_openai_error_node (status, message);
+  o = json_object_new ();
+  json_object_set_string_member (o, "error", message);
+  node = json_node_init_object (json_node_alloc (), o);
+  json_object_unref (o);
+  return node;
 }
 
 /* ---- reading requests ------------------------------------------------------- */

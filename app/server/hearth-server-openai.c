@@ -20,13 +20,11 @@
 #include "hearth-model-name.h"
 #include "hearth-store.h"
 
-void
-hearth_server_reply_openai_error (SoupServerMessage *msg,
-                                  guint              status,
-                                  const char        *message)
+JsonNode *
+hearth_server_openai_error_node (guint       status,
+                                 const char *message)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) node = NULL;
   const char *type = status == SOUP_STATUS_NOT_FOUND ? "not_found_error"
                      : status == SOUP_STATUS_UNAUTHORIZED ? "authentication_error"
                      : status < 500 ? "invalid_request_error" : "api_error";
@@ -44,7 +42,16 @@ hearth_server_reply_openai_error (SoupServerMessage *msg,
   json_builder_add_null_value (b);
   json_builder_end_object (b);
   json_builder_end_object (b);
-  node = json_builder_get_root (b);
+  return json_builder_get_root (b);
+}
+
+void
+hearth_server_reply_openai_error (SoupServerMessage *msg,
+                                  guint              status,
+                                  const char        *message)
+{
+  g_autoptr (JsonNode) node = hearth_server_openai_error_node (status, message);
+
   hearth_server_reply_json (msg, status, node);
 }
 

@@ -182,7 +182,12 @@ void hearth_server_route_ps (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_openai_chat (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_openai_completions (HearthServer *self, SoupServerMessage *msg);
 void hearth_server_route_openai_models (HearthServer *self, SoupServerMessage *msg);
-/* {"error": {"message", "type", "param", "code"}} as OpenAI answers. */
+/* {"error": {"message", "type", "param", "code"}} as OpenAI answers, the
+ * type from @status (404 not_found_error, 401 authentication_error, other
+ * 4xx invalid_request_error, 5xx api_error). */
+JsonNode *hearth_server_openai_error_node (guint       status,
+                                           const char *message);
+/* The same, as the answer. */
 void hearth_server_reply_openai_error (SoupServerMessage *msg,
                                        guint              status,
                                        const char        *message);
