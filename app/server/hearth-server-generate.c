@@ -203,12 +203,13 @@ hearth_server_read_keep_alive (SoupServerMessage *msg,
 }
 
 HearthRequest *
-hearth_server_make_request (HearthServer      *self,
-                            SoupServerMessage *msg,
-                            HearthServerApi    api,
-                            const char        *name,
-                            JsonObject        *options,
-                            const char        *system)
+hearth_server_make_request (HearthServer       *self,
+                            SoupServerMessage  *msg,
+                            HearthServerApi     api,
+                            const char         *name,
+                            JsonObject         *options,
+                            const char         *system,
+                            HearthSettings    **settings_out)
 {
   HearthStore *store = hearth_context_get_store (self->context);
   g_autoptr (GError) error = NULL;
@@ -266,13 +267,11 @@ hearth_server_make_request (HearthServer      *self,
       for (GList *l = members; l != NULL; l = l->next)
         if (!JSON_NODE_HOLDS_NULL (json_object_get_member (options, l->data)))
           json_object_set_member (set, l->data, json_node_copy (json_object_get_member (options, l->data)));
-      options = json_object_ref (set);
-      g_object_set_data_full (G_OBJECT (msg), "hearth-options", options, (GDestroyNotify) json_object_unref);
-    }
-  if (options != NULL && !hearth_settings_apply_json (settings, options, HEARTH_SETTING_REQUEST, &error))
-    {
-      hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST, error->message);
-      return NULL;
+      if (!hearth_settings_apply_json (settings, set, HEARTH_SETTING_REQUEST, &error))
+        {
+          hearth_server_reply_api_error (msg, api, SOUP_STATUS_BAD_REQUEST, error->message);
+          return NULL;
+        }
     }
   if (system != NULL)
     {
@@ -287,21 +286,8 @@ hearth_server_make_request (HearthServer      *self,
     request = remote != NULL ? hearth_request_new_remote (remote, session) : hearth_request_new (path, session);
   }
   request->options = *hearth_settings_get_options (settings);
-  g_object_set_data_full (G_OBJECT (msg), "hearth-settings", g_steal_pointer (&settings),
-                          (GDestroyNotify) hearth_settings_free);
+  *settings_out = g_steal_pointer (&settings);
   return request;
-}
-
-/* Puts the model's own layers (system prompt, example messages, template,
- * options, stop strings) into @request, after its messages are in. */
-void
-hearth_server_apply_model (SoupServerMessage *msg,
-                           HearthRequest     *request)
-{
-  HearthSettings *settings = g_object_get_data (G_OBJECT (msg), "hearth-settings");
-
-  if (settings != NULL)
-    hearth_settings_apply_to (settings, request);
 }
 
 /* ---- writing replies -------------------------------------------------------- */
@@ -809,7 +795,8 @@ read_common (HearthServer      *self,
              HearthServerApi    api,
              JsonObject        *o,
              const char        *system,
-             gboolean          *stream)
+             gboolean          *stream,
+             HearthSettings   **settings)
 {
   gboolean bad = FALSE;
   const char *model = hearth_server_get_string (msg, o, "model", &bad);
@@ -823,7 +810,7 @@ read_common (HearthServer      *self,
       || !read_format (msg, api, json_object_get_member (o, "format"), &format)
       || !refuse_unsupported (msg, api, o))
     return NULL;
-  request = hearth_server_make_request (self, msg, api, model, options, system);
+  request = hearth_server_make_request (self, msg, api, model, options, system, settings);
   if (request == NULL)
     return NULL;
   request->keep_alive = keep_alive;
@@ -841,6 +828,7 @@ hearth_server_route_chat (HearthServer      *self,
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (HearthRequest) request = NULL;
+  g_autoptr (HearthSettings) settings = NULL;
   JsonObject *o;
   JsonNode *node;
   JsonArray *messages = NULL;
@@ -891,7 +879,7 @@ hearth_server_route_chat (HearthServer      *self,
         return;
       (void) content;
     }
-  request = read_common (self, msg, HEARTH_API_OLLAMA_CHAT, o, NULL, &stream);
+  request = read_common (self, msg, HEARTH_API_OLLAMA_CHAT, o, NULL, &stream, &settings);
   if (request == NULL)
     return;
   for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
@@ -903,7 +891,7 @@ hearth_server_route_chat (HearthServer      *self,
     }
   /* no messages: load the model (as Ollama: done_reason "load") */
   request->load_only = request->roles->len == 0;
-  hearth_server_apply_model (msg, request);
+  hearth_settings_apply_to (settings, request);
   hearth_server_reply (self, msg, HEARTH_API_OLLAMA_CHAT, json_object_get_string_member (o, "model"),
                        g_steal_pointer (&request), stream, FALSE);
 }
@@ -914,6 +902,7 @@ hearth_server_route_generate (HearthServer      *self,
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (HearthRequest) request = NULL;
+  g_autoptr (HearthSettings) settings = NULL;
   JsonObject *o;
   const char *prompt, *system, *template_text;
   gboolean bad = FALSE, stream, raw;
@@ -933,7 +922,7 @@ hearth_server_route_generate (HearthServer      *self,
       return;
     }
   request = read_common (self, msg, HEARTH_API_OLLAMA_GENERATE, o,
-                         system != NULL && system[0] != '\0' ? system : NULL, &stream);
+                         system != NULL && system[0] != '\0' ? system : NULL, &stream, &settings);
   if (request == NULL)
     return;
   request->load_only = prompt == NULL || prompt[0] == '\0';
@@ -943,7 +932,6 @@ hearth_server_route_generate (HearthServer      *self,
       request->raw = TRUE;
       request->prompt = g_strdup (prompt != NULL ? prompt : "");
       {
-        HearthSettings *settings = g_object_get_data (G_OBJECT (msg), "hearth-settings");
         const char *const *stop = hearth_settings_get_stop (settings);
 
         g_strfreev (request->stop);
@@ -954,7 +942,7 @@ hearth_server_route_generate (HearthServer      *self,
     {
       if (!request->load_only)
         hearth_request_add_message (request, "user", prompt);
-      hearth_server_apply_model (msg, request);
+      hearth_settings_apply_to (settings, request);
       if (template_text != NULL && template_text[0] != '\0')
         {
           g_free (request->template_text);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "hearth-server-private.h"
+#include "hearth-settings.h"
 #include "hearth-model-name.h"
 #include "hearth-store.h"
 
@@ -361,6 +362,7 @@ hearth_server_route_openai_chat (HearthServer      *self,
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonObject) options = json_object_new ();
   g_autoptr (HearthRequest) request = NULL;
+  g_autoptr (HearthSettings) settings = NULL;
   g_autoptr (GPtrArray) roles = g_ptr_array_new ();
   g_autoptr (GPtrArray) contents = g_ptr_array_new_with_free_func (g_free);
   JsonObject *o;
@@ -415,12 +417,13 @@ hearth_server_route_openai_chat (HearthServer      *self,
     return;
   if (!read_response_format (msg, o, &format))
     return;
-  request = hearth_server_make_request (self, msg, HEARTH_API_OPENAI_CHAT, json_node_get_string (model), options, NULL);
+  request = hearth_server_make_request (self, msg, HEARTH_API_OPENAI_CHAT, json_node_get_string (model), options, NULL,
+                                        &settings);
   if (request == NULL || !hearth_server_set_format (msg, HEARTH_API_OPENAI_CHAT, request, format))
     return;
   for (guint i = 0; i < roles->len; i++)
     hearth_request_add_message (request, roles->pdata[i], contents->pdata[i]);
-  hearth_server_apply_model (msg, request);
+  hearth_settings_apply_to (settings, request);
   hearth_server_reply (self, msg, HEARTH_API_OPENAI_CHAT, json_node_get_string (model), g_steal_pointer (&request),
                        stream, include_usage);
 }
@@ -432,6 +435,7 @@ hearth_server_route_openai_completions (HearthServer      *self,
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonObject) options = json_object_new ();
   g_autoptr (HearthRequest) request = NULL;
+  g_autoptr (HearthSettings) settings = NULL;
   JsonObject *o;
   JsonNode *prompt, *model;
   g_autofree char *format = NULL;
@@ -464,12 +468,12 @@ hearth_server_route_openai_completions (HearthServer      *self,
   if (!read_response_format (msg, o, &format))
     return;
   request = hearth_server_make_request (self, msg, HEARTH_API_OPENAI_COMPLETION, json_node_get_string (model), options,
-                                        NULL);
+                                        NULL, &settings);
   if (request == NULL || !hearth_server_set_format (msg, HEARTH_API_OPENAI_COMPLETION, request, format))
     return;
   /* as Ollama's: the prompt through the model's template */
   hearth_request_add_message (request, "user", text);
-  hearth_server_apply_model (msg, request);
+  hearth_settings_apply_to (settings, request);
   hearth_server_reply (self, msg, HEARTH_API_OPENAI_COMPLETION, json_node_get_string (model), g_steal_pointer (&request),
                        stream, include_usage);
 }

@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include "hearth-request.h"
+#include "hearth-settings.h"
 #include "hearth-server.h"
 #include "hearth-store.h"
 
@@ -122,14 +123,18 @@ typedef enum {
 /* The request for model @name of the store, as `hearth run` makes it: the
  * model's own layers (a profile's system prompt, parameters, template,
  * messages) under @options (a request's "options", NULL: none; what Hearth
- * does not use is left out) and @system (NULL: the model's). NULL after
- * an answer in @api's shape (400 for a bad option, 404 for no such model). */
-HearthRequest *hearth_server_make_request (HearthServer      *self,
-                                           SoupServerMessage *msg,
-                                           HearthServerApi    api,
-                                           const char        *name,
-                                           JsonObject        *options,
-                                           const char        *system);
+ * does not use is left out) and @system (NULL: the model's); *@settings
+ * gets those settings, whose hearth_settings_apply_to () puts the rest
+ * (system prompt, example messages, template, stop strings) into the
+ * request once its messages are in. NULL after an answer in @api's shape
+ * (400 for a bad option, 404 for no such model). */
+HearthRequest *hearth_server_make_request (HearthServer       *self,
+                                           SoupServerMessage  *msg,
+                                           HearthServerApi     api,
+                                           const char         *name,
+                                           JsonObject         *options,
+                                           const char         *system,
+                                           HearthSettings    **settings);
 /* @request's reply held to @format ("json" or a JSON schema's text; NULL:
  * free text); FALSE after a 400 that says what in the schema Hearth cannot
  * follow. */
@@ -137,11 +142,6 @@ gboolean hearth_server_set_format (SoupServerMessage *msg,
                                    HearthServerApi    api,
                                    HearthRequest     *request,
                                    const char        *format);
-/* The rest of the model's layers that hearth_server_make_request () read
- * (system prompt, example messages, template, stop strings) into
- * @request, once its messages are in. */
-void hearth_server_apply_model (SoupServerMessage *msg,
-                                HearthRequest     *request);
 /* Answers @msg with @request's reply (taken) in @api's shape: streamed
  * (@stream) or whole; @include_usage: OpenAI's usage chunk at the end. */
 void hearth_server_reply (HearthServer      *self,
