@@ -131,6 +131,27 @@ make_refuse (void)
   return compiled (rules);
 }
 
+static HearthRules *
+make_anchors (void)
+{
+  HearthRules *rules = hearth_rules_new ();
+
+  /* Assertions that look past the match, or at the text's ends. */
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_REGEX, "^ab",
+                    "[start]");
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_REGEX, "ab$",
+                    "[end]");
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_REPLACE, HEARTH_RULE_MATCH_REGEX,
+                    "foo(?=bar)", "F");
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_REPLACE, HEARTH_RULE_MATCH_REGEX,
+                    "(?<=中)文(?!字)", "文!");
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_REGEX,
+                    "\\d+(?:\\.\\d+)?", "#");
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_REPLACE, HEARTH_RULE_MATCH_REGEX,
+                    "x.*?y", "<\\0>");
+  return compiled (rules);
+}
+
 static const char *const email_removed[] = {
   "ann@example.com", "bob.smith@mail.example.org", "x@y.cn", NULL
 };
@@ -144,6 +165,7 @@ static const RuleSet rule_sets[] = {
   { "note", make_note, NULL },
   { "chain", make_chain, email_removed },
   { "refuse", make_refuse, refuse_removed },
+  { "anchors", make_anchors, NULL },
 };
 
 static const char *const texts[] = {
@@ -166,6 +188,10 @@ static const char *const texts[] = {
   "中文回答，x@y.cn，然后爆炸了，之后的文字",
   "ab AB aB Ab 中文 abab 中 文字 a b",
   "emoji 👩‍👩‍👧 family 😀 and 🇨🇳 flag",
+  "ab foobar foo foobaz ab",
+  "abab 中文 中文字 文 中文",
+  "pi is 3.14, 3. and .5 and 42",
+  "x then y, xy, x x y y, x",
 };
 
 /* Feeds @text split at @cuts (n_cuts ascending byte offsets) through a new
@@ -297,6 +323,31 @@ test_stream_random_splits (void)
         }
     }
   g_rand_free (rand);
+}
+
+/* A long reply in small chunks: the stages trim what they have released,
+ * keeping a little of it for lookbehinds, \b and ^. */
+static void
+test_stream_long (void)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < 400; i++)
+    g_string_append_printf (text, "ab foobar %u cat x中文 ann@example.com%s y ",
+                            i, i % 7 ? "" : " BOOM");
+  for (guint s = 0; s < G_N_ELEMENTS (rule_sets); s++)
+    {
+      g_autoptr (HearthRules) rules = rule_sets[s].make ();
+      g_autoptr (HearthRulesResult) want = hearth_rules_apply_output (rules, text->str);
+      g_autoptr (GArray) cuts = g_array_new (FALSE, FALSE, sizeof (guint));
+
+      for (guint at = 0, step = 1; at + step < text->len; step = step % 13 + 1)
+        {
+          at += step;
+          g_array_append_val (cuts, at);
+        }
+      check_stream (rules, &rule_sets[s], text->str, (guint *) cuts->data, cuts->len, want);
+    }
 }
 
 /* The whole-text results themselves, written out by hand. */
@@ -608,6 +659,7 @@ main (int   argc,
   g_test_add_func ("/rules/stream/single-splits", test_stream_single_splits);
   g_test_add_func ("/rules/stream/every-byte", test_stream_every_byte);
   g_test_add_func ("/rules/stream/random-splits", test_stream_random_splits);
+  g_test_add_func ("/rules/stream/long", test_stream_long);
   g_test_add_func ("/rules/stream/held-back", test_stream_held_back);
   g_test_add_func ("/rules/stream/window", test_stream_window);
   g_test_add_func ("/rules/stream/refusal", test_stream_refusal);

@@ -470,10 +470,12 @@ hearth_rules_stream_new (HearthRules *rules)
   for (guint i = 0; i < rules->rules->len; i++)
     {
       const HearthRule *rule = g_ptr_array_index (rules->rules, i);
-      Stage stage = { i, rule, regex_at (rules, i), g_string_new (NULL), 0, FALSE };
+      Stage stage = { i, rule, regex_at (rules, i), NULL, 0, FALSE };
 
-      if (rule->where == HEARTH_RULE_OUTPUT)
-        g_array_append_val (stream->stages, stage);
+      if (rule->where != HEARTH_RULE_OUTPUT)
+        continue;
+      stage.held = g_string_new (NULL);
+      g_array_append_val (stream->stages, stage);
     }
   return stream;
 }
