@@ -409,6 +409,47 @@ test_stream_held_back (void)
   g_assert_false (refused);
 }
 
+/* How much each kind of pattern holds back: a text pattern less than its
+ * length, in characters, and only while the held text can still become it. */
+static void
+test_stream_held_amount (void)
+{
+  static const struct {
+    HearthRuleMatch match;
+    const char *pattern;
+    const char *chunk;
+    const char *emitted;
+  } cases[] = {
+    { HEARTH_RULE_MATCH_TEXT, "foobar", "x fooba", "x " },
+    { HEARTH_RULE_MATCH_TEXT, "foobar", "x foobaz", "x foobaz" },
+    { HEARTH_RULE_MATCH_TEXT, "foobar", "x fox", "x fox" },
+    { HEARTH_RULE_MATCH_TEXT, "foobar", "foofoo", "foo" },
+    { HEARTH_RULE_MATCH_TEXT, "张三丰", "他是张三", "他是" },
+    { HEARTH_RULE_MATCH_TEXT, "张三丰", "他是张四", "他是张四" },
+    { HEARTH_RULE_MATCH_TEXT_I, "ΣΟΦΙΑ", "abc σοφι", "abc " },
+    { HEARTH_RULE_MATCH_TEXT_I, "ΣΟΦΙΑ", "abc σοφο", "abc σοφο" },
+    { HEARTH_RULE_MATCH_TEXT_I, "Hello", "say HELL", "say " },
+    { HEARTH_RULE_MATCH_REGEX, "\\d{3}-\\d{4}", "call 555-12", "call " },
+    { HEARTH_RULE_MATCH_REGEX, "\\d{3}-\\d{4}", "call 55x", "call 55x" },
+    /* Half of 三 (E4 B8 89) is held; the character before it is out. */
+    { HEARTH_RULE_MATCH_TEXT, "x", "张\xe4\xb8", "张" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (HearthRules) rules = hearth_rules_new ();
+      g_autoptr (HearthRulesStream) stream = NULL;
+      g_autofree char *out = NULL;
+
+      hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_MASK, cases[i].match,
+                        cases[i].pattern, "*");
+      compiled (rules);
+      stream = hearth_rules_stream_new (rules);
+      out = hearth_rules_stream_feed (stream, cases[i].chunk, -1, NULL);
+      g_assert_cmpstr (out, ==, cases[i].emitted);
+    }
+}
+
 static void
 test_stream_window (void)
 {
@@ -661,6 +702,7 @@ main (int   argc,
   g_test_add_func ("/rules/stream/random-splits", test_stream_random_splits);
   g_test_add_func ("/rules/stream/long", test_stream_long);
   g_test_add_func ("/rules/stream/held-back", test_stream_held_back);
+  g_test_add_func ("/rules/stream/held-amount", test_stream_held_amount);
   g_test_add_func ("/rules/stream/window", test_stream_window);
   g_test_add_func ("/rules/stream/refusal", test_stream_refusal);
   g_test_add_func ("/rules/input", test_input);

@@ -26,7 +26,17 @@
  * cannot. A text or text-i pattern holds back less than its own length; a
  * regular expression holds back at most HEARTH_RULES_WINDOW characters, so
  * a match longer than that is not guaranteed to be found while streaming.
- * Nothing a rule removed is ever emitted, not even in part.
+ * Nothing a rule removed is ever emitted, not even in part: what a stream has
+ * emitted is always the beginning of what the whole-text function gives.
+ *
+ * A refusal cuts the text before the refused match; the rules after the
+ * refusing one still apply to what is left, and where several rules refuse,
+ * the last of them (in the rules' order) gives the message. After a refusal,
+ * a stream's counts may be lower than the whole-text counts, since it stops
+ * reading; the text, the refusal and its message are the same.
+ *
+ * Invalid UTF-8 in a stream becomes U+FFFD, one per bad byte, and one for a
+ * character cut short at the end of the reply.
  *
  * Nothing here touches GTK or a main context; a HearthRules is immutable once
  * compiled and may be shared between threads, a stream belongs to one thread.
