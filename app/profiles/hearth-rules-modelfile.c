@@ -20,7 +20,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "hearth-rules.h"
+#include "hearth-rules-private.h"
 
 static const char *const where_words[] = { "input", "output" };
 static const char *const action_words[] = { "refuse", "mask", "replace", "note" };
@@ -260,7 +260,8 @@ read_rule (Cursor      *c,
   Cursor at_pattern;
   g_autofree char *pattern = NULL;
   g_autofree char *text = NULL;
-  g_autoptr (HearthRules) one = NULL;
+  HearthRule rule;
+  g_autoptr (GRegex) regex = NULL;
   g_autoptr (GError) local = NULL;
 
   skip_blanks (c);
@@ -290,15 +291,15 @@ read_rule (Cursor      *c,
     }
 
   /* Compiled on its own first, so that an error can point at the line. */
-  one = hearth_rules_new ();
-  hearth_rules_add (one, where, action, match, pattern, text);
-  if (!hearth_rules_compile (one, &local))
+  rule.where = where;
+  rule.action = action;
+  rule.match = match;
+  rule.pattern = pattern;
+  rule.text = text;
+  regex = hearth_rules_compile_rule_internal (&rule, &local);
+  if (regex == NULL)
     {
-      /* The message starts with "rule 1: "; say where it is instead. */
-      const char *msg = strstr (local->message, ": ");
-
-      set_error_at (error, local->code, &at_pattern, at_pattern.p,
-                    msg != NULL ? msg + 2 : local->message);
+      set_error_at (error, local->code, &at_pattern, at_pattern.p, local->message);
       return FALSE;
     }
   hearth_rules_add (rules, where, action, match, pattern, text);

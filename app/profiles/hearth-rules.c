@@ -23,7 +23,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "hearth-rules.h"
+#include "hearth-rules-private.h"
 
 G_DEFINE_QUARK (hearth-rules-error-quark, hearth_rules_error)
 
@@ -146,13 +146,14 @@ hearth_rules_equal (const HearthRules *a,
 
 /* The GRegex for one rule. On failure, the message is GLib's, which names
  * the position (in characters) that PCRE2 reports. */
-static GRegex *
-compile_rule (const HearthRule *rule,
-              GError          **error)
+GRegex *
+hearth_rules_compile_rule_internal (const HearthRule *rule,
+                                    GError          **error)
 {
   g_autofree char *escaped = NULL;
   GRegexCompileFlags flags = 0;
   g_autoptr (GRegex) regex = NULL;
+  g_autoptr (GError) local = NULL;
 
   if (rule->pattern[0] == '\0')
     {
@@ -169,29 +170,25 @@ compile_rule (const HearthRule *rule,
     }
 
   if (rule->match == HEARTH_RULE_MATCH_REGEX)
-    regex = g_regex_new (rule->pattern, 0, 0, error);
+    regex = g_regex_new (rule->pattern, 0, 0, &local);
   else
     {
       escaped = g_regex_escape_string (rule->pattern, -1);
       if (rule->match == HEARTH_RULE_MATCH_TEXT_I)
         flags |= G_REGEX_CASELESS;
-      regex = g_regex_new (escaped, flags, 0, error);
+      regex = g_regex_new (escaped, flags, 0, &local);
     }
   if (regex == NULL)
     {
-      if (error != NULL && *error != NULL)
-        {
-          (*error)->domain = HEARTH_RULES_ERROR;
-          (*error)->code = HEARTH_RULES_ERROR_PATTERN;
-        }
+      g_set_error_literal (error, HEARTH_RULES_ERROR, HEARTH_RULES_ERROR_PATTERN, local->message);
       return NULL;
     }
 
   if (rule->action == HEARTH_RULE_REPLACE && rule->text != NULL
-      && !g_regex_check_replacement (rule->text, NULL, error))
+      && !g_regex_check_replacement (rule->text, NULL, &local))
     {
-      (*error)->domain = HEARTH_RULES_ERROR;
-      (*error)->code = HEARTH_RULES_ERROR_REPLACEMENT;
+      g_set_error_literal (error, HEARTH_RULES_ERROR, HEARTH_RULES_ERROR_REPLACEMENT,
+                           local->message);
       return NULL;
     }
   return g_steal_pointer (&regex);
@@ -210,7 +207,7 @@ hearth_rules_compile (HearthRules *rules,
   for (guint i = 0; i < rules->rules->len; i++)
     {
       g_autoptr (GError) local = NULL;
-      GRegex *regex = compile_rule (g_ptr_array_index (rules->rules, i), &local);
+      GRegex *regex = hearth_rules_compile_rule_internal (g_ptr_array_index (rules->rules, i), &local);
 
       if (regex == NULL)
         {
