@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What the rules (hearth-rules.c) and their Modelfile lines
+ * (hearth-rules-modelfile.c) share. Not public.
+ */
+#pragma once
+
+#include "hearth-rules.h"
+
+G_BEGIN_DECLS
+
+/* The GRegex for one rule (owned by the caller), or NULL with @error set in
+ * HEARTH_RULES_ERROR; the message does not name the rule. */
+GRegex *hearth_rules_compile_rule_internal (const HearthRule *rule,
+                                            GError          **error);
+
+G_END_DECLS
