@@ -36,6 +36,7 @@ hearth_model_layers_free (HearthModelLayers *layers)
   g_clear_pointer (&layers->licenses, g_ptr_array_unref);
   g_free (layers->system);
   g_free (layers->template);
+  g_clear_pointer (&layers->rules, hearth_rules_unref);
   g_free (layers);
 }
 
@@ -289,7 +290,8 @@ hearth_model_layers_read (HearthStore  *store,
           && !g_str_equal (type, HEARTH_MEDIA_TYPE_SYSTEM)
           && !g_str_equal (type, HEARTH_MEDIA_TYPE_TEMPLATE)
           && !g_str_equal (type, HEARTH_MEDIA_TYPE_MESSAGES)
-          && !g_str_equal (type, HEARTH_MEDIA_TYPE_LICENSE))
+          && !g_str_equal (type, HEARTH_MEDIA_TYPE_LICENSE)
+          && !g_str_equal (type, HEARTH_MEDIA_TYPE_RULES))
         continue;
       /* TRANSLATORS: "the params layer of model “llama3.2:latest”" */
       what = g_strdup_printf (_("%s layer of model “%s”"), layer_kind (type), display);
@@ -324,6 +326,22 @@ hearth_model_layers_read (HearthStore  *store,
         {
           g_free (out->template);
           out->template = hearth_ollama_json_utf8 (data, (gssize) len);
+        }
+      else if (g_str_equal (type, HEARTH_MEDIA_TYPE_RULES))
+        {
+          g_autofree char *text = hearth_ollama_json_utf8 (data, (gssize) len);
+          g_autoptr (GError) local = NULL;
+          HearthRules *rules = hearth_rules_parse_modelfile (text, &local);
+
+          if (rules == NULL)
+            {
+              /* TRANSLATORS: "the rules layer of model “x”: line 2, column 5: …" */
+              g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                           _("the %s: %s"), what, local->message);
+              return NULL;
+            }
+          g_clear_pointer (&out->rules, hearth_rules_unref);
+          out->rules = rules;
         }
       else
         g_ptr_array_add (out->licenses, hearth_ollama_json_utf8 (data, (gssize) len));
@@ -878,6 +896,15 @@ hearth_model_layers_write (HearthStore              *store,
         goto out;
       remove_layers (layers, HEARTH_MEDIA_TYPE_MESSAGES);
       if (!add_blob_layer (store, layers, HEARTH_MEDIA_TYPE_MESSAGES, bytes, error))
+        goto out;
+    }
+
+  if (in->rules != NULL && hearth_rules_get_n_rules (in->rules) > 0)
+    {
+      g_autofree char *text = hearth_rules_to_modelfile (in->rules);
+
+      remove_layers (layers, HEARTH_MEDIA_TYPE_RULES);
+      if (!add_text_layer (store, layers, HEARTH_MEDIA_TYPE_RULES, text, error))
         goto out;
     }
 

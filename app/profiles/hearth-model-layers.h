@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "hearth-ollama-json.h"
+#include "hearth-rules.h"
 #include "hearth-store.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,7 @@ typedef struct {
   char *template;       /* or NULL */
   GPtrArray *messages;  /* HearthOllamaMessage; empty when none */
   GPtrArray *licenses;  /* char *, in the manifest's order; empty when none */
+  HearthRules *rules;   /* Hearth's rules layer, compiled, or NULL */
 } HearthModelLayers;
 
 HearthModelLayers *hearth_model_layers_new (void);

@@ -123,6 +123,12 @@ hearth_modelfile_to_string (const HearthModelfile *mf)
     }
   for (guint i = 0; i < mf->licenses->len; i++)
     append_line (out, "LICENSE", g_ptr_array_index (mf->licenses, i));
+  if (mf->rules != NULL && hearth_rules_get_n_rules (mf->rules) > 0)
+    {
+      g_autofree char *rules = hearth_rules_to_modelfile (mf->rules);
+
+      g_string_append (out, rules);
+    }
   return g_string_free (out, FALSE);
 }
 
@@ -142,6 +148,8 @@ hearth_modelfile_check (const HearthModelfile  *mf,
                              "FROM llama3.2 or FROM ./model.gguf"));
       return FALSE;
     }
+  if (mf->rules != NULL && !hearth_rules_compile (mf->rules, error))
+    return FALSE;
   if (mf->requires != NULL && !hearth_modelfile_is_semver_internal (mf->requires))
     {
       g_set_error (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_SYNTAX,

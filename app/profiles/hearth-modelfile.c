@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "hearth-modelfile-private.h"
+#include "hearth-rules-private.h"
 
 G_DEFINE_QUARK (hearth-modelfile-error-quark, hearth_modelfile_error)
 
@@ -95,6 +96,7 @@ hearth_modelfile_free (HearthModelfile *mf)
   g_free (mf->parser);
   g_free (mf->requires);
   g_ptr_array_unref (mf->comments);
+  g_clear_pointer (&mf->rules, hearth_rules_unref);
   g_free (mf);
 }
 
@@ -532,6 +534,45 @@ decode (const char  *data,
   }
 }
 
+/* The rules among the comments (@text: the comment lines where they were;
+ * @lines: each comment's line), which leave the comments. */
+static gboolean
+read_rules (HearthModelfile *mf,
+            const char      *text,
+            GArray          *lines,
+            GError         **error)
+{
+  g_autoptr (GArray) spans = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GError) local = NULL;
+  guint kept = 0;
+
+  mf->rules = hearth_rules_parse_modelfile_internal (text, spans, &local);
+  if (mf->rules == NULL)
+    {
+      /* the same "line L, column C: …" as the Modelfile's own errors */
+      g_set_error_literal (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_SYNTAX,
+                           local->message);
+      return FALSE;
+    }
+  for (guint i = 0; i < mf->comments->len; i++)
+    {
+      guint line = g_array_index (lines, guint, i);
+      gboolean in_rule = FALSE;
+
+      for (guint r = 0; r + 1 < spans->len && !in_rule; r += 2)
+        in_rule = line >= g_array_index (spans, guint, r)
+                  && line <= g_array_index (spans, guint, r + 1);
+      if (in_rule)
+        g_free (g_steal_pointer (&mf->comments->pdata[i]));
+      else
+        mf->comments->pdata[kept++] = g_steal_pointer (&mf->comments->pdata[i]);
+    }
+  g_ptr_array_set_size (mf->comments, kept);
+  if (hearth_rules_get_n_rules (mf->rules) == 0)
+    g_clear_pointer (&mf->rules, hearth_rules_unref);
+  return TRUE;
+}
+
 static HearthModelfile *
 parse_text (const char  *text,
             gsize        len,
@@ -542,6 +583,11 @@ parse_text (const char  *text,
   Cursor c = { text, text + len, text, 1 };
   guint seen[N_INSTRUCTIONS] = { 0 };
   g_autoptr (GHashTable) param_lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* the comment lines where they were, the other lines empty: what the
+   * rules are read from, so that their errors point into the file */
+  g_autoptr (GString) comment_text = g_string_new (NULL);
+  g_autoptr (GArray) comment_lines = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint comment_text_lines = 1;
 
   while (c.p < c.end)
     {
@@ -564,6 +610,10 @@ parse_text (const char  *text,
         {
           const char *e = line_end (&c);
 
+          for (; comment_text_lines < c.line; comment_text_lines++)
+            g_string_append_c (comment_text, '\n');
+          g_string_append_len (comment_text, c.line_start, e - c.line_start);
+          g_array_append_val (comment_lines, c.line);
           g_ptr_array_add (mf->comments, g_strndup (c.p + 1, e - c.p - 1));
           c.p = e;
           skip_line_end (&c);
@@ -766,6 +816,9 @@ parse_text (const char  *text,
       }
     }
 
+  if (strstr (comment_text->str, "hearth:") != NULL
+      && !read_rules (mf, comment_text->str, comment_lines, error))
+    return NULL;
   if (mf->from == NULL)
     {
       g_set_error_literal (error, HEARTH_MODELFILE_ERROR, HEARTH_MODELFILE_ERROR_SYNTAX,

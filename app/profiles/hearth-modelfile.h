@@ -16,6 +16,8 @@
 
 #include <glib.h>
 
+#include "hearth-rules.h"
+
 G_BEGIN_DECLS
 
 #define HEARTH_MODELFILE_ERROR (hearth_modelfile_error_quark ())
@@ -62,7 +64,10 @@ typedef struct {
   char *renderer;        /* RENDERER, PARSER: Ollama's built-in names */
   char *parser;
   char *requires;        /* REQUIRES, without a leading "v" */
-  GPtrArray *comments;   /* of char *: each comment line's text after '#' */
+  GPtrArray *comments;   /* of char *: each comment line's text after '#',
+                            except the rules' lines */
+  HearthRules *rules;    /* the "# hearth: RULE" lines (hearth-rules.h), compiled,
+                            or NULL when there are none */
 } HearthModelfile;
 
 /* An empty Modelfile (no FROM yet); free with hearth_modelfile_free(). */

@@ -169,6 +169,8 @@ hearth_profile_layers_from_modelfile (const HearthModelfile  *modelfile,
     }
   for (guint i = 0; i < modelfile->licenses->len; i++)
     g_ptr_array_add (layers->licenses, g_strdup (modelfile->licenses->pdata[i]));
+  if (modelfile->rules != NULL && hearth_rules_get_n_rules (modelfile->rules) > 0)
+    layers->rules = hearth_rules_ref (modelfile->rules);
   return g_steal_pointer (&layers);
 }
 
@@ -461,6 +463,8 @@ own_layers (HearthStore  *store,
     own->system = g_strdup (all->system);
   if (!layer_is_base (layers, HEARTH_MEDIA_TYPE_TEMPLATE, &present) && present)
     own->template = g_strdup (all->template);
+  if (!layer_is_base (layers, HEARTH_MEDIA_TYPE_RULES, &present) && present && all->rules != NULL)
+    own->rules = hearth_rules_ref (all->rules);
   if (!layer_is_base (layers, HEARTH_MEDIA_TYPE_MESSAGES, &present) && present)
     for (guint i = 0; i < all->messages->len; i++)
       {
@@ -559,6 +563,8 @@ hearth_profile_to_modelfile (HearthStore        *store,
     }
   for (guint i = 0; i < layers->licenses->len; i++)
     g_ptr_array_add (modelfile->licenses, g_strdup (layers->licenses->pdata[i]));
+  if (layers->rules != NULL)
+    modelfile->rules = hearth_rules_ref (layers->rules);
   return g_steal_pointer (&modelfile);
 }
 

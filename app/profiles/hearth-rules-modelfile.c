@@ -310,6 +310,14 @@ HearthRules *
 hearth_rules_parse_modelfile (const char *text,
                               GError    **error)
 {
+  return hearth_rules_parse_modelfile_internal (text, NULL, error);
+}
+
+HearthRules *
+hearth_rules_parse_modelfile_internal (const char *text,
+                                       GArray     *lines,
+                                       GError    **error)
+{
   g_autoptr (HearthRules) rules = hearth_rules_new ();
   const char *bad;
   Cursor c;
@@ -355,8 +363,15 @@ hearth_rules_parse_modelfile (const char *text,
                                 _("unknown Hearth line: Hearth reads “# hearth: RULE …”"));
                   return NULL;
                 }
+              guint first = c.line;
+
               if (!read_rule (&c, rules, error))
                 return NULL;
+              if (lines != NULL)
+                {
+                  g_array_append_val (lines, first);
+                  g_array_append_val (lines, c.line);
+                }
             }
         }
       next_line (&c);

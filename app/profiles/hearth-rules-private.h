@@ -14,4 +14,10 @@ G_BEGIN_DECLS
 GRegex *hearth_rules_compile_rule_internal (const HearthRule *rule,
                                             GError          **error);
 
+/* hearth_rules_parse_modelfile (), and where each rule was: two guints a
+ * rule, its first and last line, appended to @lines (may be NULL). */
+HearthRules *hearth_rules_parse_modelfile_internal (const char *text,
+                                                    GArray     *lines,
+                                                    GError    **error);
+
 G_END_DECLS

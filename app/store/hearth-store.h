@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 #define HEARTH_MEDIA_TYPE_SYSTEM "application/vnd.ollama.image.system"
 #define HEARTH_MEDIA_TYPE_LICENSE "application/vnd.ollama.image.license"
 #define HEARTH_MEDIA_TYPE_MESSAGES "application/vnd.ollama.image.messages"
+/* Hearth's own layer, which Ollama passes over: a profile's rules as their
+ * Modelfile lines ("# hearth: RULE …", app/profiles/hearth-rules.h). */
+#define HEARTH_MEDIA_TYPE_RULES "application/vnd.hearth.rules"
 
 #define HEARTH_TYPE_STORE (hearth_store_get_type ())
 G_DECLARE_FINAL_TYPE (HearthStore, hearth_store, HEARTH, STORE, GObject)
