@@ -29,6 +29,8 @@ struct _HearthChatView
   GtkButton *send_button;
   GtkInfoBar *missing_model;
   GtkLabel *missing_model_label;
+  GtkInfoBar *refused;
+  GtkLabel *refused_label;
   AdwFlap *flap;                /* the bin's child: not bound (gtk_widget_dispose_template ()
                                    would unparent it behind AdwBin's back) */
   HearthChatSettings *settings_pane;
@@ -732,6 +734,14 @@ typed_text (GtkTextView *view)
 }
 
 static void
+on_refused_response (GtkInfoBar *bar,
+                     int         response,
+                     gpointer    user_data)
+{
+  gtk_info_bar_set_revealed (bar, FALSE);
+}
+
+static void
 send_activated (GtkWidget  *widget,
                 const char *action,
                 GVariant   *parameter)
@@ -745,8 +755,16 @@ send_activated (GtkWidget  *widget,
   if (model_is_missing (self))
     return;
   hearth_chat_settings_save_now (self->settings_pane);   /* the reply reads them */
+  gtk_info_bar_set_revealed (self->refused, FALSE);
   if (!hearth_conversation_send (self->conversation, text, &error))
     {
+      if (g_error_matches (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_REFUSED))
+        {
+          /* where the reply would be; the message stays to be edited */
+          gtk_label_set_text (self->refused_label, error->message);
+          gtk_info_bar_set_revealed (self->refused, TRUE);
+          return;
+        }
       toast (self, error->message);
       return;
     }
@@ -1047,6 +1065,8 @@ hearth_chat_view_set_chat (HearthChatView    *self,
   /* the text typed in the chat left waits there */
   if (other_chat && self->draft_save_id != 0)
     save_draft (self);
+  if (other_chat)
+    gtk_info_bar_set_revealed (self->refused, FALSE);
   /* The focus leaves the messages before their rows are given to another
    * chat: a focused button in a row that goes away left GTK 4.8 with a
    * focus widget no longer in the window, and its next layout said
@@ -1220,6 +1240,8 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, send_button);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, missing_model);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, missing_model_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, refused);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, refused_label);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, settings_pane);
 
   /* the chat's settings pane, beside the chat or over it (win.chat-settings) */
@@ -1278,6 +1300,7 @@ hearth_chat_view_init (HearthChatView *self)
 
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->composer), "changed",
                             G_CALLBACK (on_composer_changed), self);
+  g_signal_connect (self->refused, "response", G_CALLBACK (on_refused_response), NULL);
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
   g_signal_connect (keys, "key-pressed", G_CALLBACK (on_composer_key), self);
   gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);

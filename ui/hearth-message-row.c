@@ -135,6 +135,8 @@ struct _HearthMessageRow
   GtkWidget *retry_button;
   GtkWidget *drop_button;
   GtkWidget *new_chat_button;
+  GtkWidget *rules_box;           /* made when a profile's rules changed or refused */
+  GtkLabel *rules_label;
   GtkWidget *footer;
   GtkLabel *stats_label;
   GtkWidget *copy_button;         /* the actions: made when the pointer or the focus
@@ -376,6 +378,64 @@ ensure_error (HearthMessageRow *self)
   gtk_widget_insert_after (self->error_box, GTK_WIDGET (self), self->body);
 }
 
+/* What a profile's rules did to a reply (the "refusal" and "notes" its
+ * statistics keep), one line each; NULL where they did nothing. */
+char *
+hearth_message_row_describe_rules (const char *stats)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GString) out = g_string_new (NULL);
+  JsonObject *o;
+  JsonArray *notes;
+
+  if (stats == NULL || !json_parser_load_from_data (parser, stats, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (o, "refusal")
+      && JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "refusal")))
+    g_string_append (out, json_object_get_string_member_with_default (o, "refusal", ""));
+  notes = json_object_has_member (o, "notes")
+          && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "notes"))
+            ? json_object_get_array_member (o, "notes") : NULL;
+  for (guint i = 0; notes != NULL && i < json_array_get_length (notes); i++)
+    {
+      JsonNode *n = json_array_get_element (notes, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, '\n');
+      g_string_append (out, json_node_get_string (n));
+    }
+  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
+}
+
+static void
+ensure_rules (HearthMessageRow *self)
+{
+  GtkWidget *icon;
+
+  if (self->rules_box != NULL)
+    return;
+  self->rules_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_add_css_class (self->rules_box, "rules-note");
+  icon = gtk_image_new_from_icon_name ("dialog-information-symbolic");
+  gtk_widget_set_valign (icon, GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (self->rules_box), icon);
+  self->rules_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->rules_label, 0);
+  gtk_label_set_wrap (self->rules_label, TRUE);
+  gtk_label_set_wrap_mode (self->rules_label, PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (self->rules_label, TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->rules_label), TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->rules_label), "caption");
+  gtk_box_append (GTK_BOX (self->rules_box), GTK_WIDGET (self->rules_label));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->rules_box), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("The profile’s rules"), -1);
+  gtk_widget_insert_after (self->rules_box, GTK_WIDGET (self), self->body);
+}
+
 static GtkWidget *
 version_button (const char *icon,
                 const char *tooltip)
@@ -578,6 +638,20 @@ update (HearthMessageRow *self)
       set_target (self->retry_button, "chat.regenerate", m->id);
       set_target (self->drop_button, "chat.leave-out-oldest", m->id);
     }
+
+  /* what the profile's rules did: a refusal's message where the reply
+   * would be, the notes beside what they changed */
+  {
+    g_autofree char *rules = streaming ? NULL : hearth_message_row_describe_rules (m->stats);
+
+    if (rules != NULL)
+      ensure_rules (self);
+    if (self->rules_box != NULL)
+      {
+        gtk_widget_set_visible (self->rules_box, rules != NULL);
+        gtk_label_set_label (self->rules_label, rules != NULL ? rules : "");
+      }
+  }
 
   /* (a reply that failed before it wrote anything has no figures to show) */
   stats = streaming                            ? g_strdup (_("Writing…"))

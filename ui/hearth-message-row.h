@@ -44,6 +44,9 @@ void hearth_message_row_set_item (HearthMessageRow  *self,
 
 /* "12.3 tokens/s · 48 tokens · first token after 0.21 s" from a
  * message's statistics (JSON), or NULL. */
+/* What a profile's rules did to a reply, from its statistics (their
+ * "refusal" and "notes"): one line each, or NULL. */
+char *hearth_message_row_describe_rules (const char *stats);
 char *hearth_message_row_describe_stats (const char *stats);
 
 G_END_DECLS

@@ -543,9 +543,19 @@ generate (RunState   *s,
       print_error (s, generation);
       return FALSE;
     }
+  if (stats->input_refused)
+    {
+      /* the profile's rules: the model never read the message */
+      fprintf (s->err, "hearth run: %s\n", hearth_generation_get_refusal (generation));
+      return FALSE;
+    }
   if (!ends_with_newline || reply->len == 0)
     fputc ('\n', s->out);
   fflush (s->out);
+  if (stats->stop_reason == HEARTH_STOP_REFUSED)
+    fprintf (s->err, "hearth run: %s\n", hearth_generation_get_refusal (generation));
+  for (const char *const *note = hearth_generation_get_notes (generation); *note != NULL; note++)
+    fprintf (s->err, "hearth run: %s\n", *note);
   if (stats->stop_reason == HEARTH_STOP_CANCELLED)
     s->cancelled = TRUE;
 

@@ -236,6 +236,22 @@ stats_json (HearthGeneration *generation)
       json_builder_set_member_name (b, "error");
       json_builder_add_string_value (b, "context-full");
     }
+  if (hearth_generation_get_refusal (generation) != NULL)
+    {
+      json_builder_set_member_name (b, "refusal");
+      json_builder_add_string_value (b, hearth_generation_get_refusal (generation));
+    }
+  if (hearth_generation_get_notes (generation)[0] != NULL)
+    {
+      const char *const *notes = hearth_generation_get_notes (generation);
+
+      /* what the profile's rules did, for the note beside the reply */
+      json_builder_set_member_name (b, "notes");
+      json_builder_begin_array (b);
+      for (guint i = 0; notes[i] != NULL; i++)
+        json_builder_add_string_value (b, notes[i]);
+      json_builder_end_array (b);
+    }
   if (hearth_generation_get_device (generation) != NULL)
     {
       json_builder_set_member_name (b, "device");
@@ -348,16 +364,31 @@ reply_settings (HearthConversation  *self,
   return g_steal_pointer (&settings);
 }
 
-/* FALSE, saying why, where the chat's settings cannot be used: checked
- * before a message is saved, so that none waits without a reply. */
+/* FALSE, saying why, where the chat's settings cannot be used, or where
+ * the profile's rules refuse @text (the message about to be sent; then a
+ * HEARTH_ENGINE_ERROR_REFUSED whose message is the rule's): checked before
+ * a message is saved, so that none waits without a reply. */
 static gboolean
 check_settings (HearthConversation  *self,
                 const char          *model,
+                const char          *text,
                 GError             **error)
 {
   g_autoptr (HearthSettings) settings = reply_settings (self, model, error);
+  g_autoptr (HearthRulesResult) checked = NULL;
 
-  return settings != NULL;
+  if (settings == NULL)
+    return FALSE;
+  if (text == NULL || hearth_settings_get_rules (settings) == NULL)
+    return TRUE;
+  checked = hearth_rules_apply_input (hearth_settings_get_rules (settings), text);
+  if (checked->refused)
+    {
+      g_set_error_literal (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_REFUSED,
+                           checked->refusal);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* A reply after @parent_id, from the conversation that leads to it. */
@@ -436,7 +467,7 @@ hearth_conversation_send (HearthConversation  *self,
     return FALSE;
   /* nothing is saved for a chat that cannot answer */
   path = model_file (self, &model, NULL, error);
-  if (path == NULL || !check_settings (self, model, error))
+  if (path == NULL || !check_settings (self, model, text, error))
     return FALSE;
   /* (found without reading the conversation: reply_after () reads it once) */
   parent = hearth_chat_store_get_last_shown (self->chats, self->chat_id, error);
@@ -498,7 +529,7 @@ hearth_conversation_edit (HearthConversation  *self,
   if (!check_not_busy (self, error))
     return FALSE;
   path = model_file (self, &model, NULL, error);
-  if (path == NULL || !check_settings (self, model, error))
+  if (path == NULL || !check_settings (self, model, text, error))
     return FALSE;
   id = hearth_chat_store_add_message (self->chats, self->chat_id, message->parent_id, "user", text,
                                       NULL, NULL, TRUE, error);

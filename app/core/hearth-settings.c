@@ -19,6 +19,7 @@ struct _HearthSettings
   GHashTable *sources;          /* name → HearthSettingSource; absent: the default */
   GPtrArray *messages;          /* the model's examples: role, content, role, content … */
   char *template_text;          /* the model's own Jinja template, or NULL */
+  HearthRules *rules;           /* the model's (a profile's) rules, or NULL */
 };
 
 HearthSettings *
@@ -44,6 +45,7 @@ hearth_settings_free (HearthSettings *self)
   g_hash_table_unref (self->sources);
   g_ptr_array_unref (self->messages);
   g_free (self->template_text);
+  g_clear_pointer (&self->rules, hearth_rules_unref);
   g_free (self);
 }
 
@@ -280,6 +282,9 @@ hearth_settings_apply_model (HearthSettings           *self,
     }
   g_clear_pointer (&self->template_text, g_free);
   self->template_text = g_strdup (layers->template);
+  g_clear_pointer (&self->rules, hearth_rules_unref);
+  if (layers->rules != NULL)
+    self->rules = hearth_rules_ref (layers->rules);
   return TRUE;
 }
 
@@ -346,6 +351,13 @@ hearth_settings_get_system (HearthSettings *self)
   return self->system;
 }
 
+HearthRules *
+hearth_settings_get_rules (HearthSettings *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->rules;
+}
+
 HearthSettingSource
 hearth_settings_get_source (HearthSettings *self,
                             const char     *name)
@@ -382,4 +394,6 @@ hearth_settings_apply_to (HearthSettings *self,
     }
   if (self->template_text != NULL && request->template_text == NULL)
     request->template_text = g_strdup (self->template_text);
+  if (self->rules != NULL)
+    hearth_rules_set_on_request (self->rules, request);
 }

@@ -82,6 +82,9 @@ const char *hearth_settings_get_template (HearthSettings *self);
 /* The system prompt, or NULL. */
 const char *hearth_settings_get_system (HearthSettings *self);
 
+/* The model's (a profile's) rules (borrowed), or NULL where it has none. */
+HearthRules *hearth_settings_get_rules (HearthSettings *self);
+
 /* Where the value of @name ("temperature", "stop", "system" …) comes from. */
 HearthSettingSource hearth_settings_get_source (HearthSettings *self,
                                                 const char     *name);
@@ -91,7 +94,8 @@ const char *hearth_setting_source_to_string (HearthSettingSource source);
 
 /* Puts the options and stop strings in @request; the system prompt as its
  * first message unless it starts with a system message already, then the
- * model's example messages; the model's own template. */
+ * model's example messages; the model's own template; the model's rules
+ * (hearth_rules_set_on_request ()). */
 void hearth_settings_apply_to (HearthSettings *self,
                                HearthRequest  *request);
 

@@ -849,6 +849,49 @@ schedule_unload (Loaded *lm)
     lm->unload_id = g_timeout_add_seconds ((guint) keep_alive, unload_cb, lm);
 }
 
+/* The request's rules on what the model is to read: each user message (or
+ * the raw prompt) as they leave it; FALSE where they refuse, and then
+ * @generation has finished. */
+static gboolean
+apply_input_rules (HearthRequest    *request,
+                   HearthGeneration *generation)
+{
+  GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
+
+  if (request->raw && request->prompt != NULL)
+    {
+      char *message = NULL;
+      char *text = request->rules->input (request->rules_data, request->prompt, &message, notes);
+
+      if (text == NULL)
+        {
+          hearth_generation_refuse_internal (generation, message, notes);
+          return FALSE;
+        }
+      g_free (request->prompt);
+      request->prompt = text;
+    }
+  for (guint i = 0; !request->raw && i < request->roles->len; i++)
+    {
+      char *message = NULL;
+      char *text;
+
+      if (!g_str_equal (request->roles->pdata[i], "user"))
+        continue;
+      text = request->rules->input (request->rules_data, request->contents->pdata[i], &message,
+                                    notes);
+      if (text == NULL)
+        {
+          hearth_generation_refuse_internal (generation, message, notes);
+          return FALSE;
+        }
+      g_free (request->contents->pdata[i]);
+      request->contents->pdata[i] = text;
+    }
+  hearth_generation_set_rules_internal (generation, request->rules, request->rules_data, notes);
+  return TRUE;
+}
+
 HearthGeneration *
 hearth_engine_generate (HearthEngine        *self,
                         HearthRequest *request)
@@ -861,6 +904,13 @@ hearth_engine_generate (HearthEngine        *self,
   g_return_val_if_fail (request != NULL, NULL);
 
   generation = hearth_generation_new_internal ();
+  /* a profile's rules: the model never reads what they refuse */
+  if (request->rules != NULL && !request->load_only && request->tokens == NULL
+      && !apply_input_rules (request, generation))
+    {
+      hearth_request_free (request);
+      return generation;
+    }
   if (request->remote != NULL)
     {
       /* another server answers: no model of ours is loaded */

@@ -13,6 +13,19 @@ G_BEGIN_DECLS
 /* Main thread: a generation delivering to the thread-default main context. */
 HearthGeneration *hearth_generation_new_internal (void);
 
+/* Main thread, before anything else: the reply's text passes through
+ * @rules' output side before ::text; @notes (the input side's, taken) come
+ * first among the notes. */
+void hearth_generation_set_rules_internal (HearthGeneration         *self,
+                                           const HearthRequestRules *rules,
+                                           gpointer                  data,
+                                           GPtrArray                *notes);
+/* Main thread: the rules refused the message; the generation finishes at
+ * once with HEARTH_STOP_REFUSED and @message (taken), @notes (taken). */
+void hearth_generation_refuse_internal (HearthGeneration *self,
+                                        char             *message,
+                                        GPtrArray        *notes);
+
 /* Worker: */
 void hearth_generation_set_phase_internal (HearthGeneration      *self,
                                            HearthGenerationPhase  phase);

@@ -23,6 +23,11 @@ struct _HearthGeneration
   char *notice;
   char *detail;
   GMainContext *context;    /* where the signals are emitted */
+  const HearthRequestRules *rules;  /* the request's rules' output side, or NULL */
+  gpointer rules_stream;
+  GPtrArray *notes;         /* char *, NULL-terminated */
+  char *refusal;
+  gboolean refused;
 
   /* shared with the worker, under lock */
   GMutex lock;
@@ -52,6 +57,47 @@ G_DEFINE_FINAL_TYPE (HearthGeneration, hearth_generation, G_TYPE_OBJECT)
 G_DEFINE_QUARK (hearth-engine-error-quark, hearth_engine_error)
 
 /* The main context's side: what the worker wrote since the last tick. */
+/* @text (taken; NULL: none) through the rules' output side: what may be
+ * shown now; at the end (@done) what they held back, and their notes. */
+static GString *
+filter (HearthGeneration *self,
+        GString          *text,
+        gboolean          done)
+{
+  gboolean refused = FALSE;
+  GString *out = g_string_new (NULL);
+
+  if (text != NULL)
+    {
+      g_autofree char *piece = self->rules->output_feed (self->rules_stream, text->str, &refused);
+
+      g_string_append (out, piece);
+      g_string_free (text, TRUE);
+    }
+  if (done && !refused && !self->refused)
+    {
+      g_autofree char *tail = self->rules->output_finish (self->rules_stream, &refused);
+
+      g_string_append (out, tail);
+    }
+  if (refused && !self->refused)
+    {
+      /* nothing more of the model's is wanted */
+      self->refused = TRUE;
+      hearth_generation_cancel (self);
+    }
+  if (done)
+    {
+      g_ptr_array_remove_index (self->notes, self->notes->len - 1);
+      g_free (self->refusal);
+      self->refusal = self->rules->output_done (self->rules_stream, self->notes);
+      g_ptr_array_add (self->notes, NULL);
+      self->rules->output_free (self->rules_stream);
+      self->rules_stream = NULL;
+    }
+  return out;
+}
+
 static gboolean
 tick (gpointer user_data)
 {
@@ -98,7 +144,9 @@ tick (gpointer user_data)
       self->phase = phase;
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PHASE]);
     }
-  if (text != NULL)
+  if (self->rules_stream != NULL && (text != NULL || done))
+    text = filter (self, text, done);
+  if (text != NULL && text->len > 0)
     {
       g_string_append_len (self->text, text->str, (gssize) text->len);
       g_signal_emit (self, signals[SIGNAL_TEXT], 0, text->str);
@@ -106,6 +154,8 @@ tick (gpointer user_data)
   if (done && !self->finished)
     {
       self->finished = TRUE;
+      if (self->refused)
+        self->stats.stop_reason = HEARTH_STOP_REFUSED;
       if (self->phase != HEARTH_GENERATION_DONE)
         {
           self->phase = HEARTH_GENERATION_DONE;
@@ -302,6 +352,53 @@ hearth_generation_get_error_detail (HearthGeneration *self)
   return self->error != NULL ? self->detail : NULL;
 }
 
+void
+hearth_generation_set_rules_internal (HearthGeneration         *self,
+                                      const HearthRequestRules *rules,
+                                      gpointer                  data,
+                                      GPtrArray                *notes)
+{
+  self->rules = rules;
+  self->rules_stream = rules->output_new (data);
+  for (guint i = 0; i < notes->len; i++)
+    g_ptr_array_insert (self->notes, (gint) self->notes->len - 1, g_steal_pointer (&notes->pdata[i]));
+  g_ptr_array_unref (notes);
+}
+
+void
+hearth_generation_refuse_internal (HearthGeneration *self,
+                                   char             *message,
+                                   GPtrArray        *notes)
+{
+  HearthGenerationStats stats = { 0 };
+
+  for (guint i = 0; i < notes->len; i++)
+    g_ptr_array_insert (self->notes, (gint) self->notes->len - 1, g_steal_pointer (&notes->pdata[i]));
+  g_ptr_array_unref (notes);
+  g_free (self->refusal);
+  self->refusal = message;
+  self->refused = TRUE;
+  stats.stop_reason = HEARTH_STOP_REFUSED;
+  stats.input_refused = TRUE;
+  hearth_generation_finish_internal (self, &stats, NULL);
+}
+
+const char *
+hearth_generation_get_refusal (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  if (!self->finished || self->stats.stop_reason != HEARTH_STOP_REFUSED)
+    return NULL;
+  return self->refusal;
+}
+
+const char *const *
+hearth_generation_get_notes (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  return (const char *const *) self->notes->pdata;
+}
+
 const char *
 hearth_stop_reason_to_string (HearthStopReason reason)
 {
@@ -317,6 +414,8 @@ hearth_stop_reason_to_string (HearthStopReason reason)
       return "context full";
     case HEARTH_STOP_CANCELLED:
       return "cancelled";
+    case HEARTH_STOP_REFUSED:
+      return "refused by a rule";
     default:
       return "unknown";
     }
@@ -345,6 +444,10 @@ hearth_generation_finalize (GObject *object)
   g_free (self->next_notice);
   g_main_context_unref (self->context);
   g_clear_object (&self->cancellable);
+  if (self->rules_stream != NULL)
+    self->rules->output_free (self->rules_stream);
+  g_ptr_array_unref (self->notes);
+  g_free (self->refusal);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (hearth_generation_parent_class)->finalize (object);
@@ -398,4 +501,6 @@ hearth_generation_init (HearthGeneration *self)
   self->pending = g_string_new (NULL);
   self->started = g_get_monotonic_time ();
   self->cancellable = g_cancellable_new ();
+  self->notes = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->notes, NULL);
 }

@@ -31,6 +31,8 @@ typedef enum
                                        request, or broke off its reply */
   HEARTH_ENGINE_ERROR_REMOTE_KEY,   /* a remote server needs an API key, or refused the
                                        one given (HTTP 401 or 403) */
+  HEARTH_ENGINE_ERROR_REFUSED,      /* a profile's rules refuse the message before it is
+                                       sent (a chat's check; the message is the rule's) */
 } HearthEngineError;
 
 GQuark hearth_engine_error_quark (void);
@@ -52,6 +54,9 @@ typedef enum
   HEARTH_STOP_LIMIT,             /* num_predict tokens */
   HEARTH_STOP_CONTEXT_FULL,      /* the context is full */
   HEARTH_STOP_CANCELLED,         /* hearth_generation_cancel () */
+  HEARTH_STOP_REFUSED,           /* the request's rules refused the message (the model was
+                                    not asked) or what the model wrote (the reply was
+                                    stopped): hearth_generation_get_refusal () */
 } HearthStopReason;
 
 /* A static English name ("stop string", "cancelled"), as ember names them. */
@@ -80,6 +85,8 @@ typedef struct
   gboolean continues_text;    /* the model has no chat template: the reply continues the
                                  text of the conversation's turns */
   HearthStopReason stop_reason;
+  gboolean input_refused;     /* HEARTH_STOP_REFUSED before the model was asked: the
+                                 rules refused a message of the request */
 } HearthGenerationStats;
 
 #define HEARTH_TYPE_GENERATION (hearth_generation_get_type ())
@@ -98,6 +105,15 @@ const char *hearth_generation_get_device (HearthGeneration *self);
 /* Something the user should know that is not an error ("the model was
  * reloaded with a longer context"), or NULL. */
 const char *hearth_generation_get_notice (HearthGeneration *self);
+
+/* After ::finished with HEARTH_STOP_REFUSED: the message to show where the
+ * reply would be (a rule's own, or a sentence saying the profile's rules
+ * refused); NULL otherwise. */
+const char *hearth_generation_get_refusal (HearthGeneration *self);
+/* After ::finished: what the request's rules did that a person should be
+ * told ("2 matches masked as “[email]” by the profile's rules"), the
+ * message's first, then the reply's; NULL-terminated, empty when none. */
+const char *const *hearth_generation_get_notes (HearthGeneration *self);
 
 /* Stops between two tokens (or between prompt batches; a remote model's
  * HTTP request is aborted); ::finished follows with the text so far and

@@ -266,6 +266,8 @@ hearth_request_copy (const HearthRequest *request)
   copy->read_again = request->read_again;
   copy->format = g_strdup (request->format);
   copy->remote = request->remote != NULL ? hearth_remote_copy (request->remote) : NULL;
+  copy->rules = request->rules;
+  copy->rules_data = request->rules != NULL ? request->rules->ref (request->rules_data) : NULL;
   return copy;
 }
 
@@ -355,5 +357,7 @@ hearth_request_free (HearthRequest *request)
   g_strfreev (request->stop);
   g_free (request->format);
   g_clear_pointer (&request->remote, hearth_remote_free);
+  if (request->rules != NULL)
+    request->rules->unref (request->rules_data);
   g_free (request);
 }

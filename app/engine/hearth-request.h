@@ -82,6 +82,32 @@ typedef struct
   char *api_key;                /* sent as "Authorization: Bearer …", or NULL */
 } HearthRemote;
 
+/* Rules a request carries — a profile's pre- and post-processing
+ * (app/profiles/hearth-rules.h puts them here: hearth_rules_set_on_request
+ * ()) — which the engine knows only by these functions. All of them run on
+ * the thread that asked for the reply. */
+typedef struct
+{
+  /* A user's message (or a raw prompt) before the model reads it: the text
+   * it reads instead (owned), or NULL where the rules refuse it, *@message
+   * then the text to show instead of a reply (owned). What a person should
+   * be told ("2 matches masked …") is appended to @notes (char *, owned). */
+  char *(*input) (gpointer data, const char *text, char **message, GPtrArray *notes);
+  /* One reply, as it streams: */
+  gpointer (*output_new) (gpointer data);
+  /* The text that may be shown now (owned); *@refused set once a rule
+   * refuses what the model writes (the reply then stops). */
+  char *(*output_feed) (gpointer stream, const char *text, gboolean *refused);
+  /* At the end: what was held back, the rules applied (owned). */
+  char *(*output_finish) (gpointer stream, gboolean *refused);
+  /* After the end: the notes appended to @notes; the refusal's message
+   * returned (owned), or NULL where nothing was refused. */
+  char *(*output_done) (gpointer stream, GPtrArray *notes);
+  void (*output_free) (gpointer stream);
+  gpointer (*ref) (gpointer data);
+  void (*unref) (gpointer data);
+} HearthRequestRules;
+
 typedef struct
 {
   char *model_path;             /* the GGUF file ("" for a remote model) */
@@ -112,6 +138,8 @@ typedef struct
   char *format;                 /* the reply's form (hearth_request_set_format ()): NULL,
                                    free text; "json", a JSON document whose top level is an
                                    object; or a JSON Schema's text, a document of it */
+  const HearthRequestRules *rules;  /* a profile's rules (static functions), or NULL */
+  gpointer rules_data;          /* their data, a reference held (rules->ref) */
   HearthRemote *remote;         /* a model on another server, which answers instead of the
                                    engine (the options that differ from Ollama's defaults,
                                    the stop strings and the messages go with the request;

@@ -310,28 +310,57 @@ hearth_rules_result_get_notes (const HearthRulesResult *result,
 
       if (n == 0)
         continue;
+      gboolean input = rule->where == HEARTH_RULE_INPUT;
+
       switch (rule->action)
         {
         case HEARTH_RULE_MASK:
-          note = g_strdup_printf (ngettext ("Rule %u masked %u match", "Rule %u masked %u matches", n),
-                                  i + 1, n);
+          if (rule->text == NULL || rule->text[0] == '\0')
+            note = g_strdup_printf (input ? ngettext ("%u match removed from your message by "
+                                                      "the profile’s rules",
+                                                      "%u matches removed from your message by "
+                                                      "the profile’s rules", n)
+                                          : ngettext ("%u match removed by the profile’s rules",
+                                                      "%u matches removed by the profile’s rules",
+                                                      n),
+                                    n);
+          else
+            note = g_strdup_printf (input ? ngettext ("%u match in your message masked as "
+                                                      "“%s” by the profile’s rules",
+                                                      "%u matches in your message masked as "
+                                                      "“%s” by the profile’s rules", n)
+                                          : ngettext ("%u match masked as “%s” by the "
+                                                      "profile’s rules",
+                                                      "%u matches masked as “%s” by the "
+                                                      "profile’s rules", n),
+                                    n, rule->text);
           break;
         case HEARTH_RULE_REPLACE:
-          note = g_strdup_printf (ngettext ("Rule %u replaced %u match",
-                                            "Rule %u replaced %u matches", n),
-                                  i + 1, n);
+          note = g_strdup_printf (input ? ngettext ("%u match in your message replaced by the "
+                                                    "profile’s rules",
+                                                    "%u matches in your message replaced by the "
+                                                    "profile’s rules", n)
+                                        : ngettext ("%u match replaced by the profile’s rules",
+                                                    "%u matches replaced by the profile’s rules",
+                                                    n),
+                                  n);
           break;
         case HEARTH_RULE_NOTE:
           if (rule->text != NULL && rule->text[0] != '\0')
             note = g_strdup (rule->text);
           else
-            note = g_strdup_printf (ngettext ("Rule %u found %u match", "Rule %u found %u matches", n),
-                                    i + 1, n);
+            note = g_strdup_printf (ngettext ("%u match noted by the profile’s rules",
+                                              "%u matches noted by the profile’s rules", n),
+                                    n);
           break;
         case HEARTH_RULE_REFUSE:
         default:
           if (result->refused && result->refused_by == i)
-            note = g_strdup_printf (_("Rule %u refused"), i + 1);
+            note = g_strdup_printf (input ? _("Your message was refused by rule %u of the "
+                                              "profile’s rules")
+                                          : _("The reply was stopped by rule %u of the "
+                                              "profile’s rules"),
+                                    i + 1);
           break;
         }
       if (note != NULL)
@@ -766,4 +795,106 @@ hearth_rules_stream_finish (HearthRulesStream *stream,
   if (refused != NULL)
     *refused = stream->result->refused;
   return out;
+}
+
+/* ---- on a request ----------------------------------------------------------- */
+
+typedef struct {
+  HearthRules *rules;
+  HearthRulesStream *stream;
+} RequestStream;
+
+static char *
+request_input (gpointer    data,
+               const char *text,
+               char      **message,
+               GPtrArray  *notes)
+{
+  HearthRules *rules = data;
+  g_autoptr (HearthRulesResult) result = hearth_rules_apply_input (rules, text);
+  g_auto (GStrv) said = hearth_rules_result_get_notes (result, rules);
+
+  for (guint i = 0; said[i] != NULL; i++)
+    g_ptr_array_add (notes, g_strdup (said[i]));
+  if (result->refused)
+    {
+      *message = g_strdup (result->refusal);
+      return NULL;
+    }
+  return g_steal_pointer (&result->text);
+}
+
+static gpointer
+request_output_new (gpointer data)
+{
+  RequestStream *s = g_new0 (RequestStream, 1);
+
+  s->rules = hearth_rules_ref (data);
+  s->stream = hearth_rules_stream_new (s->rules);
+  return s;
+}
+
+static char *
+request_output_feed (gpointer    stream,
+                     const char *text,
+                     gboolean   *refused)
+{
+  return hearth_rules_stream_feed (((RequestStream *) stream)->stream, text, -1, refused);
+}
+
+static char *
+request_output_finish (gpointer  stream,
+                       gboolean *refused)
+{
+  return hearth_rules_stream_finish (((RequestStream *) stream)->stream, refused);
+}
+
+static char *
+request_output_done (gpointer   stream,
+                     GPtrArray *notes)
+{
+  RequestStream *s = stream;
+  const HearthRulesResult *result = hearth_rules_stream_get_result (s->stream);
+  g_auto (GStrv) said = hearth_rules_result_get_notes (result, s->rules);
+
+  for (guint i = 0; said[i] != NULL; i++)
+    g_ptr_array_add (notes, g_strdup (said[i]));
+  return result->refused ? g_strdup (result->refusal) : NULL;
+}
+
+static void
+request_output_free (gpointer stream)
+{
+  RequestStream *s = stream;
+
+  hearth_rules_stream_free (s->stream);
+  hearth_rules_unref (s->rules);
+  g_free (s);
+}
+
+static const HearthRequestRules request_rules = {
+  request_input,
+  request_output_new,
+  request_output_feed,
+  request_output_finish,
+  request_output_done,
+  request_output_free,
+  (gpointer (*) (gpointer)) hearth_rules_ref,
+  (void (*) (gpointer)) hearth_rules_unref,
+};
+
+void
+hearth_rules_set_on_request (HearthRules   *rules,
+                             HearthRequest *request)
+{
+  g_return_if_fail (rules != NULL && request != NULL);
+
+  if (request->rules != NULL)
+    request->rules->unref (request->rules_data);
+  request->rules = NULL;
+  request->rules_data = NULL;
+  if (hearth_rules_get_n_rules (rules) == 0)
+    return;
+  request->rules = &request_rules;
+  request->rules_data = hearth_rules_ref (rules);
 }

@@ -45,6 +45,8 @@
 
 #include <glib.h>
 
+#include "hearth-request.h"
+
 G_BEGIN_DECLS
 
 #define HEARTH_RULES_ERROR (hearth_rules_error_quark ())
@@ -172,6 +174,16 @@ char              *hearth_rules_stream_finish (HearthRulesStream *stream,
                                                gboolean          *refused);
 /* What was counted so far (text NULL): a result for _get_notes(). Borrowed. */
 const HearthRulesResult *hearth_rules_stream_get_result (HearthRulesStream *stream);
+
+/* ---- on a request ----------------------------------------------------------- */
+
+/* Gives @request @rules (compiled; a reference is taken), so that the engine
+ * applies them wherever the request goes (hearth_engine_generate ()): the
+ * input rules to each user message (or the raw prompt) before the model
+ * reads it, the output rules to the reply as it streams. Rules with nothing
+ * in them change nothing. */
+void hearth_rules_set_on_request (HearthRules   *rules,
+                                  HearthRequest *request);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthRules, hearth_rules_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthRulesResult, hearth_rules_result_free)

@@ -357,10 +357,14 @@ add_int (JsonBuilder *b,
 }
 
 static const char *
-done_reason (const HearthGenerationStats *st)
+done_reason (Reply                       *r,
+             const HearthGenerationStats *st)
 {
   switch (st->stop_reason)
     {
+    case HEARTH_STOP_REFUSED:
+      /* a profile's rules (OpenAI's name for a filter's stop; Ollama has none) */
+      return is_openai (r->api) ? "content_filter" : "stop";
     case HEARTH_STOP_LIMIT:
     case HEARTH_STOP_CONTEXT_FULL:
       return "length";
@@ -399,6 +403,29 @@ add_usage (JsonBuilder                 *b,
   json_builder_end_object (b);
 }
 
+/* What a profile's rules did, in members of Hearth's own that clients
+ * written for Ollama or OpenAI pass over: "hearth_refusal", the message of
+ * a rule that refused; "hearth_notes", what they changed. */
+static void
+add_rules_members (JsonBuilder      *b,
+                   HearthGeneration *generation)
+{
+  const char *const *notes;
+
+  if (generation == NULL || !hearth_generation_is_finished (generation))
+    return;
+  if (hearth_generation_get_refusal (generation) != NULL)
+    add_string (b, "hearth_refusal", hearth_generation_get_refusal (generation));
+  notes = hearth_generation_get_notes (generation);
+  if (notes[0] == NULL)
+    return;
+  json_builder_set_member_name (b, "hearth_notes");
+  json_builder_begin_array (b);
+  for (guint i = 0; notes[i] != NULL; i++)
+    json_builder_add_string_value (b, notes[i]);
+  json_builder_end_array (b);
+}
+
 /* One piece of text (@finish NULL) or the end (@finish: why), as a line of
  * Ollama's NDJSON or an OpenAI chunk; @text is the whole reply where it is
  * not streamed. */
@@ -429,6 +456,8 @@ build (Reply                       *r,
         add_string (b, "response", text);
       json_builder_set_member_name (b, "done");
       json_builder_add_boolean_value (b, finish != NULL);
+      if (finish != NULL)
+        add_rules_members (b, r->generation);
       if (finish != NULL)
         {
           add_string (b, "done_reason", finish);
@@ -476,6 +505,8 @@ build (Reply                       *r,
         json_builder_add_string_value (b, finish);
       else
         json_builder_add_null_value (b);
+      if (finish != NULL)
+        add_rules_members (b, r->generation);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -583,9 +614,25 @@ on_finished (HearthGeneration *generation,
       return;
     }
 
+  if (st->input_refused)
+    {
+      /* the profile's rules refused the message: their message is the
+       * reply, where a person reading the client will see it */
+      const char *refusal = hearth_generation_get_refusal (generation);
+
+      if (!r->stream_text)
+        {
+          node = build (r, refusal, done_reason (r, st), st);
+          hearth_server_stream_reply (r->stream, SOUP_STATUS_OK, node);
+          reply_free (r);
+          return;
+        }
+      on_text (generation, refusal, r);
+    }
+
   if (!r->stream_text)
     {
-      node = build (r, hearth_generation_get_text (generation), done_reason (st), st);
+      node = build (r, hearth_generation_get_text (generation), done_reason (r, st), st);
       hearth_server_stream_reply (r->stream, SOUP_STATUS_OK, node);
       reply_free (r);
       return;
@@ -593,7 +640,7 @@ on_finished (HearthGeneration *generation,
 
   if (is_openai (r->api))
     {
-      g_autoptr (JsonNode) finish = build (r, NULL, done_reason (st), NULL);
+      g_autoptr (JsonNode) finish = build (r, NULL, done_reason (r, st), NULL);
       static const char done[] = "data: [DONE]\n\n";
 
       write_node (r, finish);
@@ -615,7 +662,7 @@ on_finished (HearthGeneration *generation,
     }
   else
     {
-      node = build (r, "", done_reason (st), st);
+      node = build (r, "", done_reason (r, st), st);
       write_node (r, node);
     }
   hearth_server_stream_end (r->stream);
