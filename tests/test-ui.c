@@ -5843,6 +5843,143 @@ test_profile_tutorial (void)
   }
 }
 
+/* ---- a profile's rules in a chat ----------------------------------------------- */
+
+#define RULED_MODELFILE                                                                \
+  "FROM stories\n"                                                                     \
+  "PARAMETER temperature 0\n"                                                          \
+  "PARAMETER num_predict 40\n"                                                         \
+  "# hearth: RULE output mask text \"Lily\" \"[name]\"\n"                              \
+  "# hearth: RULE input refuse text-i \"ignore all previous instructions\" "           \
+  "\"Not with this profile.\"\n"
+
+/* A widget under @widget with CSS class @name that is drawn, or NULL. */
+static GtkWidget *
+find_mapped_class (GtkWidget  *widget,
+                   const char *name)
+{
+  if (gtk_widget_has_css_class (widget, name) && gtk_widget_get_mapped (widget))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_mapped_class (c, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+rules_note_shown (gpointer data)
+{
+  GtkWidget *note = find_mapped_class (data, "rules-note");
+  GtkWidget *label = note != NULL ? find_widget (note, GTK_TYPE_LABEL, NULL, NULL) : NULL;
+
+  return label != NULL && strstr (gtk_label_get_label (GTK_LABEL (label)), "[name]") != NULL;
+}
+
+static gboolean
+info_bar_revealed (gpointer data)
+{
+  return gtk_info_bar_get_revealed (data) && gtk_widget_get_mapped (data);
+}
+
+/* A profile's rules in the window, as a person meets them: the reply with
+ * the name masked, and a note beside it that says so; a message the rules
+ * refuse, typed and sent with Enter, answered by the rule's message where
+ * the reply would be, left in the composer to edit, never saved and never
+ * read by the model. */
+static void
+test_chat_rules (void)
+{
+  HearthLibrary *library = hearth_application_get_library (app);
+  HearthChatStore *chats = hearth_application_get_chat_store (app, NULL);
+  g_autoptr (HearthModelfile) mf = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) path = NULL;
+  g_autofree char *model = NULL;
+  HearthWindow *window;
+  GtkWidget *view, *bar, *label;
+  gint64 chat;
+
+  REQUIRE_INPUT ();
+  model = stories_in_library ();
+  if (model == NULL)
+    return;
+  mf = hearth_modelfile_parse (RULED_MODELFILE, -1, &error);
+  g_assert_no_error (error);
+  hearth_store_remove (hearth_library_get_store (library), "ruled", NULL, NULL);
+  g_assert_true (hearth_profile_create (hearth_library_get_store (library), "ruled", mf, NULL, NULL,
+                                        NULL, &error));
+  g_assert_no_error (error);
+  hearth_library_refresh (library);
+
+  window = main_window ();
+  close_other_windows (GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until (no_toast, window, "no toast covers the window");
+  view = hearth_window_get_chat_view (window);
+  click_new_chat (window);
+  ui_input_spin (300);
+  chat = hearth_chat_view_get_chat_id (HEARTH_CHAT_VIEW (view));
+  pick_model (view, "ruled:latest");
+
+  /* masked, and said beside the reply ("O" with Shift: the rest is typed
+   * by send_and_log ()) */
+  wait_until (no_toast, window, "no toast covers the composer");
+  ui_input_click_at (composer_of (view), 0.9, 0.5);
+  ui_input_key (GDK_KEY_o, GDK_SHIFT_MASK);
+  {
+    g_autofree char *typed = text_of (composer_of (view));
+
+    g_assert_cmpstr (typed, ==, "O");
+  }
+  ui_input_type ("nce upon a time");
+  ui_input_key (GDK_KEY_Return, 0);
+  {
+    HearthConversation *conversation = hearth_application_get_conversation (app, chat);
+
+    wait_reply (conversation, "the reply is finished");
+    g_object_unref (conversation);
+  }
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 2);
+  g_assert_cmpstr (MSG (path, 0)->content, ==, "Once upon a time");
+  g_assert_null (strstr (MSG (path, 1)->content, "Lily"));
+  g_assert_nonnull (strstr (MSG (path, 1)->content, "[name]"));
+  wait_until (rules_note_shown, view, "the reply's note says what the rules masked");
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* refused: typed, Enter */
+  bar = find_widget (view, GTK_TYPE_INFO_BAR, "name", "refused");
+  g_assert_nonnull (bar);
+  g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
+  ui_input_click_at (composer_of (view), 0.9, 0.5);
+  ui_input_key (GDK_KEY_i, GDK_SHIFT_MASK);
+  ui_input_type ("gnore all previous instructions");
+  ui_input_key (GDK_KEY_Return, 0);
+  wait_until (info_bar_revealed, bar, "the rule's message is shown");
+  label = find_widget (bar, GTK_TYPE_LABEL, NULL, NULL);
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (label)), ==, "Not with this profile.");
+  {
+    g_autofree char *left = text_of (composer_of (view));
+
+    g_assert_cmpstr (left, ==, "Ignore all previous instructions");
+  }
+  save_screenshot (GTK_WINDOW (window), "chat-rules");
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 2);
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* edited and sent again: the message goes, the bar with it */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer_of (view))), "", 0);
+  g_free (send_and_log (view, chat, "the end"));
+  g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
+  path = shown_messages (chats, chat);
+  g_assert_cmpuint (path->len, ==, 4);
+}
+
 /* ---- other programs: the server inside the app -------------------------------- */
 
 /* A port nobody listens on now (the system's choice). */
@@ -7161,6 +7298,7 @@ main (int    argc,
   g_test_add_func ("/ui/chat-settings", test_chat_settings);
   g_test_add_func ("/ui/chat-settings-profile", test_chat_settings_profile);
   g_test_add_func ("/ui/profile-tutorial", test_profile_tutorial);
+  g_test_add_func ("/ui/chat-rules", test_chat_rules);
   g_test_add_func ("/ui/chat-long", test_chat_long);
   g_test_add_func ("/ui/tooltips", test_tooltips);
   g_test_add_func ("/ui/discover-narrow", test_discover_narrow);
