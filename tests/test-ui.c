@@ -5853,6 +5853,9 @@ test_profile_tutorial (void)
   "# hearth: RULE input refuse text-i \"ignore all previous instructions\" "           \
   "\"Not with this profile.\"\n"
 
+static void click_switch (GtkWindow *preferences, const char *name);
+static void scroll_to (GtkWidget *widget);
+
 /* A widget under @widget with CSS class @name that is drawn, or NULL. */
 static GtkWidget *
 find_mapped_class (GtkWidget  *widget,
@@ -5972,12 +5975,54 @@ test_chat_rules (void)
   g_assert_cmpuint (path->len, ==, 2);
   g_clear_pointer (&path, g_ptr_array_unref);
 
-  /* edited and sent again: the message goes, the bar with it */
+  /* edited and sent again: the message goes, the bar with it; what the
+   * rules masked is not saved anywhere */
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer_of (view))), "", 0);
   g_free (send_and_log (view, chat, "the end"));
   g_assert_false (gtk_info_bar_get_revealed (GTK_INFO_BAR (bar)));
   path = shown_messages (chats, chat);
   g_assert_cmpuint (path->len, ==, 4);
+  for (guint i = 0; i < path->len; i++)
+    g_assert_true (MSG (path, i)->stats == NULL || strstr (MSG (path, i)->stats, "Lily") == NULL);
+  g_clear_pointer (&path, g_ptr_array_unref);
+
+  /* asked for (Preferences, the switch clicked): what the model wrote is
+   * kept with the reply and shown under the note */
+  {
+    GtkWindow *preferences;
+    GSettings *settings = hearth_application_get_settings (app);
+    GtkWidget *expander;
+    HearthConversation *conversation;
+
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL);
+    preferences = wait_for_toplevel (HEARTH_TYPE_PREFERENCES_WINDOW);
+    gtk_window_set_default_size (preferences, 640, 900);
+    ui_input_spin (300);
+    click_switch (preferences, "keep-original-switch");
+    g_assert_true (g_settings_get_boolean (settings, "rules-keep-original"));
+    gtk_window_destroy (preferences);
+    ui_input_spin (200);
+
+    path = shown_messages (chats, chat);
+    conversation = hearth_application_get_conversation (app, chat);
+    g_assert_true (hearth_conversation_regenerate (conversation, MSG (path, 1)->id, FALSE, &error));
+    g_assert_no_error (error);
+    wait_reply (conversation, "the reply is written again");
+    g_object_unref (conversation);
+    g_clear_pointer (&path, g_ptr_array_unref);
+    path = shown_messages (chats, chat);
+    g_assert_nonnull (strstr (MSG (path, 1)->stats, "\"unruled\":\", there was a little girl named Lily."));
+    g_assert_null (strstr (MSG (path, 1)->content, "Lily"));
+    wait_until (rules_note_shown, view, "the reply's note is shown");
+    expander = find_widget (find_mapped_class (view, "rules-note"), GTK_TYPE_EXPANDER, NULL, NULL);
+    g_assert_nonnull (expander);
+    g_assert_true (gtk_widget_get_visible (expander));
+    scroll_to (expander);
+    ui_input_click (expander);
+    g_assert_true (gtk_expander_get_expanded (GTK_EXPANDER (expander)));
+    save_screenshot (GTK_WINDOW (window), "chat-rules-original");
+    g_settings_set_boolean (settings, "rules-keep-original", FALSE);
+  }
 }
 
 /* ---- other programs: the server inside the app -------------------------------- */

@@ -137,6 +137,8 @@ struct _HearthMessageRow
   GtkWidget *new_chat_button;
   GtkWidget *rules_box;           /* made when a profile's rules changed or refused */
   GtkLabel *rules_label;
+  GtkWidget *unruled_expander;    /* what the model wrote, where it was kept */
+  GtkLabel *unruled_label;
   GtkWidget *footer;
   GtkLabel *stats_label;
   GtkWidget *copy_button;         /* the actions: made when the pointer or the focus
@@ -411,10 +413,29 @@ hearth_message_row_describe_rules (const char *stats)
   return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
 }
 
+/* What the model wrote before the rules changed it, where the person asked
+ * to keep it ("unruled"), or NULL. */
+static char *
+unruled_text (const char *stats)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+  JsonNode *n;
+
+  if (stats == NULL || !json_parser_load_from_data (parser, stats, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  n = json_object_get_member (o, "unruled");
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_strdup (json_node_get_string (n));
+}
+
 static void
 ensure_rules (HearthMessageRow *self)
 {
-  GtkWidget *icon;
+  GtkWidget *icon, *column;
 
   if (self->rules_box != NULL)
     return;
@@ -423,14 +444,26 @@ ensure_rules (HearthMessageRow *self)
   icon = gtk_image_new_from_icon_name ("dialog-information-symbolic");
   gtk_widget_set_valign (icon, GTK_ALIGN_START);
   gtk_box_append (GTK_BOX (self->rules_box), icon);
+  column = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  gtk_widget_set_hexpand (column, TRUE);
+  gtk_box_append (GTK_BOX (self->rules_box), column);
   self->rules_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->rules_label, 0);
   gtk_label_set_wrap (self->rules_label, TRUE);
   gtk_label_set_wrap_mode (self->rules_label, PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (self->rules_label, TRUE);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->rules_label), TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (self->rules_label), "caption");
-  gtk_box_append (GTK_BOX (self->rules_box), GTK_WIDGET (self->rules_label));
+  gtk_box_append (GTK_BOX (column), GTK_WIDGET (self->rules_label));
+  self->unruled_expander = gtk_expander_new_with_mnemonic (_("What the _Model Wrote"));
+  gtk_widget_add_css_class (self->unruled_expander, "caption");
+  self->unruled_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->unruled_label, 0);
+  gtk_label_set_wrap (self->unruled_label, TRUE);
+  gtk_label_set_wrap_mode (self->unruled_label, PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (self->unruled_label, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->unruled_label), "dim-label");
+  gtk_expander_set_child (GTK_EXPANDER (self->unruled_expander), GTK_WIDGET (self->unruled_label));
+  gtk_box_append (GTK_BOX (column), self->unruled_expander);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->rules_box), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("The profile’s rules"), -1);
   gtk_widget_insert_after (self->rules_box, GTK_WIDGET (self), self->body);
@@ -643,6 +676,7 @@ update (HearthMessageRow *self)
    * would be, the notes beside what they changed */
   {
     g_autofree char *rules = streaming ? NULL : hearth_message_row_describe_rules (m->stats);
+    g_autofree char *unruled = rules != NULL ? unruled_text (m->stats) : NULL;
 
     if (rules != NULL)
       ensure_rules (self);
@@ -650,6 +684,8 @@ update (HearthMessageRow *self)
       {
         gtk_widget_set_visible (self->rules_box, rules != NULL);
         gtk_label_set_label (self->rules_label, rules != NULL ? rules : "");
+        gtk_widget_set_visible (self->unruled_expander, unruled != NULL);
+        gtk_label_set_label (self->unruled_label, unruled != NULL ? unruled : "");
       }
   }
 

@@ -35,6 +35,7 @@ struct _HearthPreferencesWindow
   GtkWidget *ollama_button;
   GtkFileChooserNative *chooser;
   AdwComboRow *keep_alive_row;
+  GtkWidget *keep_original_switch;
   GtkWidget *serve_group;
   AdwActionRow *serve_row;
   GtkWidget *serve_switch;
@@ -316,6 +317,8 @@ setup_server (HearthPreferencesWindow *self)
   show_port (self);
   g_signal_connect_swapped (self->serve_switch, "notify::active", G_CALLBACK (on_serve_switch), self);
   g_settings_bind (self->settings, "serve", self->serve_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "rules-keep-original", self->keep_original_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "serve-beyond-this-computer", self->beyond_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_swapped (self->port_row, "apply", G_CALLBACK (apply_port), self);
@@ -481,6 +484,7 @@ hearth_preferences_window_class_init (HearthPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, ollama_row);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, ollama_button);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, keep_alive_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, keep_original_switch);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, serve_group);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, serve_row);
   gtk_widget_class_bind_template_child (widget_class, HearthPreferencesWindow, serve_switch);

@@ -53,6 +53,20 @@ keep_alive_changed_cb (GSettings     *settings,
 }
 
 static void
+keep_original_changed_cb (GSettings     *settings,
+                          const char    *key,
+                          HearthContext *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gboolean keep = g_settings_get_boolean (settings, "rules-keep-original");
+
+  g_hash_table_iter_init (&iter, self->conversations);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    hearth_conversation_set_keep_unruled (value, keep);
+}
+
+static void
 hearth_context_finalize (GObject *object)
 {
   HearthContext *self = HEARTH_CONTEXT (object);
@@ -98,6 +112,9 @@ hearth_context_new (GSettings *settings)
 
   self = g_object_new (HEARTH_TYPE_CONTEXT, NULL);
   g_set_object (&self->settings, settings);
+  if (settings != NULL)
+    g_signal_connect_object (settings, "changed::rules-keep-original",
+                             G_CALLBACK (keep_original_changed_cb), self, 0);
   return self;
 }
 
@@ -216,6 +233,10 @@ hearth_context_get_conversation (HearthContext *self,
   conversation = hearth_conversation_new (chats, hearth_context_get_engine (self),
                                           hearth_context_get_library (self), chat_id);
   hearth_conversation_set_servers (conversation, hearth_context_get_servers (self));
+  if (self->settings != NULL)
+    hearth_conversation_set_keep_unruled (conversation,
+                                          g_settings_get_boolean (self->settings,
+                                                                  "rules-keep-original"));
   g_hash_table_insert (self->conversations, g_memdup2 (&chat_id, sizeof chat_id), conversation);
   g_object_weak_ref (G_OBJECT (conversation), conversation_gone, self);
   return conversation;

@@ -33,6 +33,7 @@ struct _HearthConversation
   gint64 last_save;
   HearthOptions options;
   guint used, length;
+  gboolean keep_unruled;        /* keep what the model wrote before a profile's rules */
 };
 
 enum { PROP_0, PROP_GENERATING, N_PROPS };
@@ -78,6 +79,14 @@ hearth_conversation_set_options (HearthConversation  *self,
   g_return_if_fail (options != NULL);
 
   self->options = *options;
+}
+
+void
+hearth_conversation_set_keep_unruled (HearthConversation *self,
+                                      gboolean            keep)
+{
+  g_return_if_fail (HEARTH_IS_CONVERSATION (self));
+  self->keep_unruled = keep;
 }
 
 void
@@ -240,6 +249,12 @@ stats_json (HearthGeneration *generation)
     {
       json_builder_set_member_name (b, "refusal");
       json_builder_add_string_value (b, hearth_generation_get_refusal (generation));
+    }
+  if (hearth_generation_get_unruled_text (generation) != NULL)
+    {
+      /* asked for (the "rules-keep-original" setting): what the model wrote */
+      json_builder_set_member_name (b, "unruled");
+      json_builder_add_string_value (b, hearth_generation_get_unruled_text (generation));
     }
   if (hearth_generation_get_notes (generation)[0] != NULL)
     {
@@ -423,6 +438,7 @@ reply_after (HearthConversation  *self,
   request = remote != NULL ? hearth_request_new_remote (remote, session)
                            : hearth_request_new (path, session);
   request->drop_oldest = drop_oldest;
+  request->keep_unruled = self->keep_unruled;
   /* the conversation up to @parent_id, as shown */
   for (guint i = 0; i < shown->len; i++)
     {

@@ -37,6 +37,12 @@ HearthConversation *hearth_conversation_new (HearthChatStore *chats,
 
 gint64 hearth_conversation_get_chat_id (HearthConversation *self);
 
+/* Whether a reply keeps what the model wrote before the profile's output
+ * rules changed it (in its statistics, "unruled"), for "show what the rules
+ * changed": FALSE unless the person asked for it. */
+void hearth_conversation_set_keep_unruled (HearthConversation *self,
+                                           gboolean            keep);
+
 /* The servers that a chat's remote model is looked up in (the
  * context's; hearth_context_get_conversation () sets them). Without them,
  * a chat on a remote model says so at its next reply. */

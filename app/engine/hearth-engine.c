@@ -888,7 +888,8 @@ apply_input_rules (HearthRequest    *request,
       g_free (request->contents->pdata[i]);
       request->contents->pdata[i] = text;
     }
-  hearth_generation_set_rules_internal (generation, request->rules, request->rules_data, notes);
+  hearth_generation_set_rules_internal (generation, request->rules, request->rules_data, notes,
+                                        request->keep_unruled);
   return TRUE;
 }
 

@@ -19,7 +19,8 @@ HearthGeneration *hearth_generation_new_internal (void);
 void hearth_generation_set_rules_internal (HearthGeneration         *self,
                                            const HearthRequestRules *rules,
                                            gpointer                  data,
-                                           GPtrArray                *notes);
+                                           GPtrArray                *notes,
+                                           gboolean                  keep_unruled);
 /* Main thread: the rules refused the message; the generation finishes at
  * once with HEARTH_STOP_REFUSED and @message (taken), @notes (taken). */
 void hearth_generation_refuse_internal (HearthGeneration *self,

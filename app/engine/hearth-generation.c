@@ -26,6 +26,7 @@ struct _HearthGeneration
   const HearthRequestRules *rules;  /* the request's rules' output side, or NULL */
   gpointer rules_stream;
   GPtrArray *notes;         /* char *, NULL-terminated */
+  GString *unruled;         /* what the model wrote, where the request keeps it */
   char *refusal;
   gboolean refused;
 
@@ -71,6 +72,8 @@ filter (HearthGeneration *self,
     {
       g_autofree char *piece = self->rules->output_feed (self->rules_stream, text->str, &refused);
 
+      if (self->unruled != NULL && !self->refused)
+        g_string_append_len (self->unruled, text->str, (gssize) text->len);
       g_string_append (out, piece);
       g_string_free (text, TRUE);
     }
@@ -356,9 +359,12 @@ void
 hearth_generation_set_rules_internal (HearthGeneration         *self,
                                       const HearthRequestRules *rules,
                                       gpointer                  data,
-                                      GPtrArray                *notes)
+                                      GPtrArray                *notes,
+                                      gboolean                  keep_unruled)
 {
   self->rules = rules;
+  if (keep_unruled)
+    self->unruled = g_string_new (NULL);
   self->rules_stream = rules->output_new (data);
   for (guint i = 0; i < notes->len; i++)
     g_ptr_array_insert (self->notes, (gint) self->notes->len - 1, g_steal_pointer (&notes->pdata[i]));
@@ -390,6 +396,15 @@ hearth_generation_get_refusal (HearthGeneration *self)
   if (!self->finished || self->stats.stop_reason != HEARTH_STOP_REFUSED)
     return NULL;
   return self->refusal;
+}
+
+const char *
+hearth_generation_get_unruled_text (HearthGeneration *self)
+{
+  g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
+  if (!self->finished || self->unruled == NULL || g_str_equal (self->unruled->str, self->text->str))
+    return NULL;
+  return self->unruled->str;
 }
 
 const char *const *
@@ -447,6 +462,8 @@ hearth_generation_finalize (GObject *object)
   if (self->rules_stream != NULL)
     self->rules->output_free (self->rules_stream);
   g_ptr_array_unref (self->notes);
+  if (self->unruled != NULL)
+    g_string_free (self->unruled, TRUE);
   g_free (self->refusal);
   g_mutex_clear (&self->lock);
 

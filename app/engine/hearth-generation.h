@@ -115,6 +115,11 @@ const char *hearth_generation_get_refusal (HearthGeneration *self);
  * message's first, then the reply's; NULL-terminated, empty when none. */
 const char *const *hearth_generation_get_notes (HearthGeneration *self);
 
+/* What the model wrote before the output rules changed it, where the
+ * request asked to keep it (HearthRequest.keep_unruled) and the rules
+ * changed something; NULL otherwise. After ::finished. */
+const char *hearth_generation_get_unruled_text (HearthGeneration *self);
+
 /* Stops between two tokens (or between prompt batches; a remote model's
  * HTTP request is aborted); ::finished follows with the text so far and
  * stop reason HEARTH_STOP_CANCELLED. */

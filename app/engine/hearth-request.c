@@ -266,6 +266,7 @@ hearth_request_copy (const HearthRequest *request)
   copy->read_again = request->read_again;
   copy->format = g_strdup (request->format);
   copy->remote = request->remote != NULL ? hearth_remote_copy (request->remote) : NULL;
+  copy->keep_unruled = request->keep_unruled;
   copy->rules = request->rules;
   copy->rules_data = request->rules != NULL ? request->rules->ref (request->rules_data) : NULL;
   return copy;

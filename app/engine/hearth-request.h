@@ -140,6 +140,9 @@ typedef struct
                                    object; or a JSON Schema's text, a document of it */
   const HearthRequestRules *rules;  /* a profile's rules (static functions), or NULL */
   gpointer rules_data;          /* their data, a reference held (rules->ref) */
+  gboolean keep_unruled;        /* keep what the model wrote before the output rules
+                                   changed it (hearth_generation_get_unruled_text ()):
+                                   only where the person asked for it */
   HearthRemote *remote;         /* a model on another server, which answers instead of the
                                    engine (the options that differ from Ollama's defaults,
                                    the stop strings and the messages go with the request;
