@@ -120,12 +120,16 @@
 
 #define JAILBREAK \
   "(?i)" \
+  "(?<!n't\\s)(?<!not\\s)(?<!never\\s)" \
   "\\b(?:ignore|disregard|forget|override)\\s+(?:all\\s+|any\\s+|every\\s+)?(?:of\\s+)?" \
   "(?:the\\s+|your\\s+|my\\s+|these\\s+|those\\s+)?" \
-  "(?:previous|prior|above|earlier|preceding|former|original|initial|system)\\s+" \
+  "(?:(?:previous|prior|above|earlier|preceding|former|original|initial|system)\\s+" \
   "(?:instructions?|prompts?|rules|directions|guidelines|directives|commands)\\b" \
-  "|\\byou\\s+are\\s+(?:now\\s+)?(?:going\\s+to\\s+)?(?:act\\s+as\\s+|be\\s+|called\\s+)?" \
-  "(?:a\\s+)?(?-i:DAN)\\b" \
+  "|(?:instructions?|prompts?|rules|guidelines)\\s+(?:you\\s+(?:got|were\\s+given|received)\\s+)?" \
+  "(?:before|above|so\\s+far)\\b)" \
+  "|\\byou\\s+(?:are|will|shall|must)\\s+(?:now\\s+)?(?:going\\s+to\\s+)?" \
+  "(?:act\\s+as\\s+|be\\s+|become\\s+|called\\s+|pretend\\s+to\\s+be\\s+)?(?:a\\s+)?(?-i:DAN)\\b" \
+  "|\\b(?:act|pretend)\\s+(?:as|to\\s+be)\\s+(?:a\\s+)?(?-i:DAN)\\b" \
   "|(?-i:\\bDAN\\b)[^\\n]{0,60}\\bdo\\s+anything\\s+now\\b" \
   "|\\bdo\\s+anything\\s+now\\b[^\\n]{0,10}(?-i:\\bDAN\\b)|(?-i:\\bDo\\s+Anything\\s+Now\\b)" \
   "|\\byou\\s+are\\s+(?:now\\s+)?(?:in|running\\s+in|operating\\s+in)\\s+developer\\s+mode\\b" \
@@ -134,7 +138,7 @@
   "|\\b(?:pretend|act\\s+as\\s+(?:if|though)|imagine)\\s+(?:that\\s+)?you\\s+" \
   "(?:have|had|are\\s+under|were\\s+under)\\s+no\\s+" \
   "(?:restrictions|rules|limits|limitations|filters|guidelines|constraints|boundaries)\\b" \
-  "|(?:忽略|无视|忘记|忘掉|不要理会)掉?(?:所有|全部|一切)?你?" \
+  "|(?<!不要|不能|不可|请勿|别|勿|不)(?:忽略|无视|忘记|忘掉|不要理会)掉?(?:所有|全部|一切)?你?" \
   "(?:之前|以上|前面|上面|先前|此前|刚才)的?(?:所有|全部|一切)?的?" \
   "(?:指令|指示|提示词?|规则|设定|要求)" \
   "|你现在是\\s*(?-i:DAN)" \
