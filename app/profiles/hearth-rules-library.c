@@ -222,35 +222,41 @@ add_drop_repeats (guint        number,
                     REPEATED_SENTENCE, "");
 }
 
+/* The marker for @n sentences as a pattern or replacement escape. Owned by
+ * the caller. */
+static char *
+marker_escape (guint n)
+{
+  return g_strdup_printf ("\\x{%04X}", MARKER_BASE + n);
+}
+
 static void
 add_cap_sentences (guint        number,
                    HearthRules *rules)
 {
+  g_autofree char *last = marker_escape (number);
+  g_autofree char *refuse = g_strconcat (last, "\\s{0,200}\\S", NULL);
   g_autofree char *message = NULL;
 
+  /* The reply's first sentence gets marker 1; the sentence after marker
+   * n - 1 moves it on, as marker n. */
   for (guint n = 1; n <= number; n++)
     {
-      g_autofree char *pattern = NULL;
-      g_autofree char *replacement = g_strdup_printf ("\\1\\x{%04X}", MARKER_BASE + n);
+      g_autofree char *before = n == 1 ? g_strdup ("\\A") : marker_escape (n - 1);
+      g_autofree char *after = marker_escape (n);
+      g_autofree char *pattern = g_strconcat (before, "(" COUNTED_SENTENCE ")", NULL);
+      g_autofree char *replacement = g_strconcat ("\\1", after, NULL);
 
-      /* The first sentence of the reply, then the one after marker n - 1. */
-      if (n == 1)
-        pattern = g_strdup ("\\A(" COUNTED_SENTENCE ")");
-      else
-        pattern = g_strdup_printf ("\\x{%04X}(" COUNTED_SENTENCE ")", MARKER_BASE + n - 1);
       hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_REPLACE, HEARTH_RULE_MATCH_REGEX,
                         pattern, replacement);
     }
 
-  {
-    g_autofree char *pattern = g_strdup_printf ("\\x{%04X}\\s{0,200}\\S", MARKER_BASE + number);
-
-    message = g_strdup_printf (ngettext ("The reply was stopped after %u sentence.",
-                                         "The reply was stopped after %u sentences.", number),
-                               number);
-    hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_REFUSE, HEARTH_RULE_MATCH_REGEX,
-                      pattern, message);
-  }
+  /* More text after the last marker: the reply stops there. */
+  message = g_strdup_printf (ngettext ("The reply was stopped after %u sentence.",
+                                       "The reply was stopped after %u sentences.", number),
+                             number);
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_REFUSE, HEARTH_RULE_MATCH_REGEX, refuse,
+                    message);
   hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_REGEX,
                     MARKER_CLASS, "");
 }
