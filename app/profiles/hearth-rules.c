@@ -294,6 +294,26 @@ result_new (const HearthRules *rules)
   return result;
 }
 
+/* Whether @text holds one of the noncharacters U+FDD0…U+FDEF, as it is or
+ * as a regular expression's \x{FDDx} escape. */
+static gboolean
+holds_marker (const char *text)
+{
+  if (text == NULL)
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c >= 0xFDD0 && c <= 0xFDEF)
+        return TRUE;
+      if (c == '\\' && (g_ascii_strncasecmp (p, "\\x{FDD", 6) == 0
+                         || g_ascii_strncasecmp (p, "\\x{FDE", 6) == 0))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 char **
 hearth_rules_result_get_notes (const HearthRulesResult *result,
                                const HearthRules       *rules)
@@ -307,10 +327,13 @@ hearth_rules_result_get_notes (const HearthRulesResult *result,
       const HearthRule *rule = g_ptr_array_index (rules->rules, i);
       guint n = result->counts[i];
       g_autofree char *note = NULL;
+      gboolean input = rule->where == HEARTH_RULE_INPUT;
 
       if (n == 0)
         continue;
-      gboolean input = rule->where == HEARTH_RULE_INPUT;
+      /* a chain's bookkeeping (the sentence cap's markers) is no news */
+      if (holds_marker (rule->pattern) || holds_marker (rule->text))
+        continue;
 
       switch (rule->action)
         {

@@ -140,7 +140,11 @@ typedef struct {
 
 void  hearth_rules_result_free (HearthRulesResult *result);
 /* One line a person can read per rule that changed or noted something, in
- * order ("Rule 2 masked 3 matches"); NULL-terminated, owned by the caller. */
+ * order ("3 matches masked as “[email]” by the profile’s rules");
+ * NULL-terminated, owned by the caller. Rules whose pattern or text holds
+ * one of Unicode's noncharacters U+FDD0…U+FDEF — the markers a chain of
+ * rules passes along, as the library's sentence cap does — say nothing:
+ * their work is bookkeeping (a refusal's message is still the refusal). */
 char **hearth_rules_result_get_notes (const HearthRulesResult *result,
                                       const HearthRules       *rules);
 
