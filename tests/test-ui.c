@@ -2825,6 +2825,13 @@ test_profile_rules (void)
     save_screenshot (editor, "hearth-profile-rules-narrow");
     scroll_near_top (find_widget (GTK_WIDGET (editor), GTK_TYPE_TEXT_VIEW, "name", "rules-sample"));
     save_screenshot (editor, "hearth-profile-rules-test-narrow");
+    /* (the highlight reads in the dark too) */
+    adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                        ADW_COLOR_SCHEME_FORCE_DARK);
+    ui_input_spin (300);
+    save_screenshot (editor, "hearth-profile-rules-test-narrow-dark");
+    adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                        ADW_COLOR_SCHEME_DEFAULT);
   }
   gtk_window_destroy (editor);
   wait_until (no_editor, NULL, "the editor is closed");
