@@ -9,7 +9,7 @@
 #include "hearth-rule-row.h"
 
 /* The pattern in the header is cut after this many characters. */
-#define SUMMARY_CHARS 60
+#define SUMMARY_CHARS 48
 
 /* The combo rows' items, in the order of the enums (hearth-rules.h). */
 G_STATIC_ASSERT (HEARTH_RULE_INPUT == 0 && HEARTH_RULE_OUTPUT == 1);
@@ -356,9 +356,13 @@ hearth_rule_row_add_to (HearthRuleRow *self,
   g_return_if_fail (rules != NULL);
 
   text = gtk_editable_get_text (GTK_EDITABLE (self->text_row));
+  /* (what a match becomes is always said, if only as ""; a refusal's
+   * message and a note are left out when empty) */
+  if (*text == '\0' && (get_action (self) == HEARTH_RULE_REFUSE
+                        || get_action (self) == HEARTH_RULE_NOTE))
+    text = NULL;
   hearth_rules_add (rules, hearth_rule_row_get_where (self), get_action (self), get_match (self),
-                    gtk_editable_get_text (GTK_EDITABLE (self->pattern_row)),
-                    *text != '\0' ? text : NULL);
+                    gtk_editable_get_text (GTK_EDITABLE (self->pattern_row)), text);
 }
 
 HearthRuleWhere

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "hearth-rule-row.h"
+#include "hearth-rules-library.h"
 #include "hearth-rules-editor.h"
 
 /* The add menu's row that makes an empty rule (the others are the
@@ -352,13 +353,39 @@ add_row_activated_cb (GtkListBox        *list,
     {
       row = append_row (self, NULL);
       rules_changed (self);
-      if (hearth_rule_row_get_where (row) == HEARTH_RULE_INPUT)
-        gtk_toggle_button_set_active (self->test_input, TRUE);
-      else
-        gtk_toggle_button_set_active (self->test_output, TRUE);
       hearth_rule_row_focus_pattern (row);
-      return;
     }
+  else
+    {
+      const HearthRulesLibraryEntry *e = hearth_rules_library_get_entry (entry);
+      GtkSpinButton *spin = g_object_get_data (G_OBJECT (menu_row), "hearth-number");
+      g_autoptr (HearthRules) added = hearth_rules_new ();
+
+      g_return_if_fail (e != NULL);
+      /* (a number typed and not yet taken) */
+      if (spin != NULL)
+        gtk_spin_button_update (spin);
+      hearth_rules_library_add (e, spin != NULL ? (guint) gtk_spin_button_get_value_as_int (spin)
+                                                : 0,
+                                added);
+      g_return_if_fail (hearth_rules_get_n_rules (added) > 0);
+      row = NULL;
+      for (guint i = 0; i < hearth_rules_get_n_rules (added); i++)
+        {
+          HearthRuleRow *r = append_row (self, hearth_rules_get_rule (added, i));
+
+          if (row == NULL)
+            row = r;
+        }
+      rules_changed (self);
+      /* (shown, not opened: an entry may add several rules) */
+      gtk_widget_grab_focus (GTK_WIDGET (row));
+    }
+  /* tried on the side the new rule applies to */
+  if (hearth_rule_row_get_where (row) == HEARTH_RULE_INPUT)
+    gtk_toggle_button_set_active (self->test_input, TRUE);
+  else
+    gtk_toggle_button_set_active (self->test_output, TRUE);
 }
 
 /* A row of the add menu: @title, @description under it. */
@@ -397,9 +424,60 @@ add_menu_row (HearthRulesEditor *self,
 }
 
 static void
+number_activated_cb (GtkText       *text,
+                     GtkListBoxRow *row)
+{
+  GtkWidget *list = gtk_widget_get_parent (GTK_WIDGET (row));
+
+  g_signal_emit_by_name (list, "row-activated", row);
+}
+
+static void
 fill_add_menu (HearthRulesEditor *self)
 {
+  GtkWidget *heading = gtk_label_new (_("From the Library"));
+  GtkWidget *heading_row = gtk_list_box_row_new ();
+
   add_menu_row (self, _("Empty Rule"), _("A pattern of your own, to fill in."), EMPTY_RULE);
+  gtk_label_set_xalign (GTK_LABEL (heading), 0);
+  gtk_widget_add_css_class (heading, "heading");
+  gtk_widget_set_margin_start (heading, 6);
+  gtk_widget_set_margin_top (heading, 12);
+  gtk_widget_set_margin_bottom (heading, 3);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (heading_row), heading);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (heading_row), FALSE);
+  gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (heading_row), FALSE);
+  gtk_widget_set_can_focus (heading_row, FALSE);
+  gtk_list_box_append (self->add_list, heading_row);
+  for (guint i = 0; i < hearth_rules_library_get_n_entries (); i++)
+    {
+      const HearthRulesLibraryEntry *e = hearth_rules_library_get_entry (i);
+      GtkWidget *row = add_menu_row (self, hearth_rules_library_entry_get_title (e),
+                                     hearth_rules_library_entry_get_description (e), i);
+
+      if (e->takes_number)
+        {
+          GtkWidget *box = gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (row));
+          GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+          GtkWidget *spin = gtk_spin_button_new_with_range (1, e->max_number, 1);
+
+          /* the number beside the title and the description */
+          g_object_ref (box);
+          gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), line);
+          gtk_box_append (GTK_BOX (line), box);
+          g_object_unref (box);
+          gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), e->default_number);
+          gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
+          gtk_widget_set_margin_end (spin, 6);
+          gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          hearth_rules_library_entry_get_title (e), -1);
+          gtk_box_append (GTK_BOX (line), spin);
+          g_object_set_data (G_OBJECT (row), "hearth-number", spin);
+          /* (Enter in the number adds the entry, as a click on it does) */
+          g_signal_connect_object (gtk_editable_get_delegate (GTK_EDITABLE (spin)), "activate",
+                                   G_CALLBACK (number_activated_cb), row, 0);
+        }
+    }
 }
 
 /* ---- the object ------------------------------------------------------------------- */
