@@ -2930,6 +2930,21 @@ test_profile_rules (void)
     adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
                                         ADW_COLOR_SCHEME_DEFAULT);
   }
+  /* the library's menu at phone width */
+  {
+    GtkWidget *content = find_widget (GTK_WIDGET (editor), ADW_TYPE_BUTTON_CONTENT, "label",
+                                      _("_Add a Rule"));
+    GtkWidget *button = gtk_widget_get_ancestor (content, GTK_TYPE_MENU_BUTTON);
+    GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)));
+
+    scroll_near_top (button);
+    ui_input_click (button);
+    wait_until (popover_shown, popover, "the rules to add are shown");
+    ui_input_spin (300);
+    save_native_screenshot (popover, "hearth-profile-rules-add-narrow");
+    ui_input_key (GDK_KEY_Escape, 0);
+    wait_until (popover_hidden, popover, "the menu closes");
+  }
   gtk_window_destroy (editor);
   wait_until (no_editor, NULL, "the editor is closed");
   gtk_window_destroy (models);

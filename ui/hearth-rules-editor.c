@@ -111,12 +111,15 @@ refresh_test (HearthRulesEditor *self)
       pairs = hearth_rules_find_matches (rules, i, sample);
       for (guint p = 0; p + 1 < pairs->len; p += 2)
         {
+          const char *match_start = sample + g_array_index (pairs, guint, p);
+          const char *match_end = sample + g_array_index (pairs, guint, p + 1);
           GtkTextIter from, to;
 
+          /* (byte offsets to the buffer's character offsets) */
           gtk_text_buffer_get_iter_at_offset (buffer, &from,
-                                              g_utf8_pointer_to_offset (sample, sample + g_array_index (pairs, guint, p)));
+                                              g_utf8_pointer_to_offset (sample, match_start));
           gtk_text_buffer_get_iter_at_offset (buffer, &to,
-                                              g_utf8_pointer_to_offset (sample, sample + g_array_index (pairs, guint, p + 1)));
+                                              g_utf8_pointer_to_offset (sample, match_end));
           gtk_text_buffer_apply_tag (buffer,
                                      rule->action == HEARTH_RULE_REFUSE ? self->refuse_tag
                                                                         : self->match_tag,
@@ -402,10 +405,10 @@ add_menu_row (HearthRulesEditor *self,
 
   gtk_label_set_xalign (GTK_LABEL (title_label), 0);
   gtk_label_set_wrap (GTK_LABEL (title_label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (title_label), 36);
+  gtk_label_set_max_width_chars (GTK_LABEL (title_label), 32);
   gtk_label_set_xalign (GTK_LABEL (description_label), 0);
   gtk_label_set_wrap (GTK_LABEL (description_label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (description_label), 36);
+  gtk_label_set_max_width_chars (GTK_LABEL (description_label), 32);
   gtk_widget_add_css_class (description_label, "caption");
   gtk_widget_add_css_class (description_label, "dim-label");
   gtk_box_append (GTK_BOX (box), title_label);
@@ -458,20 +461,16 @@ fill_add_menu (HearthRulesEditor *self)
       if (e->takes_number)
         {
           GtkWidget *box = gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (row));
-          GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
           GtkWidget *spin = gtk_spin_button_new_with_range (1, e->max_number, 1);
 
-          /* the number beside the title and the description */
-          g_object_ref (box);
-          gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), line);
-          gtk_box_append (GTK_BOX (line), box);
-          g_object_unref (box);
+          /* the number under the description (beside it, the menu would
+           * be wider than a phone) */
           gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), e->default_number);
-          gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
-          gtk_widget_set_margin_end (spin, 6);
+          gtk_widget_set_halign (spin, GTK_ALIGN_START);
+          gtk_widget_set_margin_top (spin, 4);
           gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                           hearth_rules_library_entry_get_title (e), -1);
-          gtk_box_append (GTK_BOX (line), spin);
+          gtk_box_append (GTK_BOX (box), spin);
           g_object_set_data (G_OBJECT (row), "hearth-number", spin);
           /* (Enter in the number adds the entry, as a click on it does) */
           g_signal_connect_object (gtk_editable_get_delegate (GTK_EDITABLE (spin)), "activate",
