@@ -691,6 +691,80 @@ test_compile_error (void)
   g_assert_nonnull (strstr (error->message, "at char 4"));
 }
 
+/* One rule checked alone: its own message, without "rule N: ". */
+static void
+test_check_rule (void)
+{
+  g_autoptr (HearthRules) rules = hearth_rules_new ();
+  g_autoptr (GError) error = NULL;
+
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_TEXT, "(", "x");
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_REGEX, "ab(c",
+                    "x");
+  hearth_rules_add (rules, HEARTH_RULE_INPUT, HEARTH_RULE_REPLACE, HEARTH_RULE_MATCH_REGEX, "a",
+                    "\\g<");
+  hearth_rules_add (rules, HEARTH_RULE_INPUT, HEARTH_RULE_NOTE, HEARTH_RULE_MATCH_REGEX, "", NULL);
+  g_assert_true (hearth_rules_check_rule (rules, 0, &error));
+  g_assert_no_error (error);
+  g_assert_false (hearth_rules_check_rule (rules, 1, &error));
+  g_assert_error (error, HEARTH_RULES_ERROR, HEARTH_RULES_ERROR_PATTERN);
+  g_assert_false (g_str_has_prefix (error->message, "rule "));
+  g_assert_nonnull (strstr (error->message, "at char 4"));
+  g_clear_error (&error);
+  g_assert_false (hearth_rules_check_rule (rules, 2, &error));
+  g_assert_error (error, HEARTH_RULES_ERROR, HEARTH_RULES_ERROR_REPLACEMENT);
+  g_clear_error (&error);
+  g_assert_false (hearth_rules_check_rule (rules, 3, &error));
+  g_assert_error (error, HEARTH_RULES_ERROR, HEARTH_RULES_ERROR_PATTERN);
+}
+
+/* The matches a sample shows are the ones the rules act on: as many as a
+ * rule alone counts, at the byte offsets of what it changes. */
+static void
+test_find_matches (void)
+{
+  static const char text[] = "Mail 张三 at zs@example.com or ZS@EXAMPLE.COM; aaaa";
+  g_autoptr (HearthRules) rules = hearth_rules_new ();
+  g_autoptr (GArray) email = NULL, name = NULL, caseless = NULL, empty = NULL, a = NULL;
+  g_autoptr (HearthRulesResult) result = NULL;
+
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_REGEX, EMAIL,
+                    "[email]");
+  hearth_rules_add (rules, HEARTH_RULE_OUTPUT, HEARTH_RULE_NOTE, HEARTH_RULE_MATCH_TEXT, "张三",
+                    NULL);
+  hearth_rules_add (rules, HEARTH_RULE_INPUT, HEARTH_RULE_REFUSE, HEARTH_RULE_MATCH_TEXT_I,
+                    "zs@example.com", NULL);
+  hearth_rules_add (rules, HEARTH_RULE_INPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_REGEX, "q*",
+                    "-");
+  hearth_rules_add (rules, HEARTH_RULE_INPUT, HEARTH_RULE_MASK, HEARTH_RULE_MATCH_REGEX, "aa",
+                    "-");
+  compiled (rules);
+
+  email = hearth_rules_find_matches (rules, 0, text);
+  g_assert_cmpuint (email->len, ==, 4);
+  g_assert_cmpuint (g_array_index (email, guint, 0), ==, strstr (text, "zs@") - text);
+  g_assert_cmpuint (g_array_index (email, guint, 1), ==, strstr (text, " or") - text);
+  g_assert_cmpuint (g_array_index (email, guint, 2), ==, strstr (text, "ZS@") - text);
+  g_assert_cmpuint (g_array_index (email, guint, 3), ==, strstr (text, ";") - text);
+  result = hearth_rules_apply_output (rules, text);
+  g_assert_cmpuint (result->counts[0], ==, email->len / 2);
+
+  name = hearth_rules_find_matches (rules, 1, text);
+  g_assert_cmpuint (name->len, ==, 2);
+  g_assert_cmpuint (g_array_index (name, guint, 0), ==, strlen ("Mail "));
+  g_assert_cmpuint (g_array_index (name, guint, 1), ==, strlen ("Mail 张三"));
+
+  caseless = hearth_rules_find_matches (rules, 2, text);
+  g_assert_cmpuint (caseless->len, ==, 4);
+  /* (q* matches only where it matches something: nowhere here) */
+  empty = hearth_rules_find_matches (rules, 3, text);
+  g_assert_cmpuint (empty->len, ==, 0);
+  a = hearth_rules_find_matches (rules, 4, "aaaaa");
+  g_assert_cmpuint (a->len, ==, 4);
+  g_assert_cmpuint (g_array_index (a, guint, 2), ==, 2);
+  g_assert_cmpuint (g_array_index (a, guint, 3), ==, 4);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -711,5 +785,7 @@ main (int   argc,
   g_test_add_func ("/rules/modelfile/values", test_modelfile_values);
   g_test_add_func ("/rules/modelfile/errors", test_modelfile_errors);
   g_test_add_func ("/rules/compile-error", test_compile_error);
+  g_test_add_func ("/rules/check-rule", test_check_rule);
+  g_test_add_func ("/rules/find-matches", test_find_matches);
   return g_test_run ();
 }

@@ -186,24 +186,82 @@ ui_input_key (guint           keyval,
   settle (60);
 }
 
+/* Characters typed with Shift held, as on a US keyboard, and the key under
+ * each. */
+static const struct
+{
+  char c;
+  KeySym key;
+  gboolean shift;
+} keys[] = {
+  { ' ', XK_space, FALSE },        { '/', XK_slash, FALSE },
+  { '.', XK_period, FALSE },       { ',', XK_comma, FALSE },
+  { '-', XK_minus, FALSE },        { '[', XK_bracketleft, FALSE },
+  { ']', XK_bracketright, FALSE }, { '\\', XK_backslash, FALSE },
+  { ':', XK_semicolon, TRUE },     { '(', XK_9, TRUE },
+  { ')', XK_0, TRUE },             { '@', XK_2, TRUE },
+  { '+', XK_equal, TRUE },         { '*', XK_8, TRUE },
+};
+
 void
 ui_input_type (const char *text)
 {
   for (const char *p = text; *p != '\0'; p++)
     {
-      g_assert_true (g_ascii_islower (*p) || g_ascii_isdigit (*p) || strchr (" .,-/:", *p) != NULL);
-      /* (a colon is Shift and the semicolon key, as on a US keyboard) */
-      if (*p == ':')
+      gboolean found = FALSE;
+
+      if (g_ascii_islower (*p) || g_ascii_isdigit (*p))
         {
-          ui_input_key (XK_semicolon, GDK_SHIFT_MASK);
+          ui_input_key ((guint) *p, 0);
           continue;
         }
-      ui_input_key (*p == ' '   ? XK_space
-                    : *p == '/' ? XK_slash
-                    : *p == '.' ? XK_period
-                    : *p == ',' ? XK_comma
-                    : *p == '-' ? XK_minus
-                                : (guint) *p,
-                    0);
+      for (gsize i = 0; i < G_N_ELEMENTS (keys) && !found; i++)
+        if (keys[i].c == *p)
+          {
+            ui_input_key (keys[i].key, keys[i].shift ? GDK_SHIFT_MASK : 0);
+            found = TRUE;
+          }
+      if (!found)
+        g_error ("ui_input_type () cannot type “%c”", *p);
     }
+}
+
+void
+ui_input_drag (GtkWidget *from,
+               double     from_fx,
+               double     from_fy,
+               GtkWidget *to,
+               double     to_fx,
+               double     to_fy)
+{
+  const int steps = 24;
+  int x0, y0, x1, y1;
+
+  at_x = to_fx;
+  at_y = to_fy;
+  root_point (to, &x1, &y1);
+  at_x = from_fx;
+  at_y = from_fy;
+  root_point (from, &x0, &y0);
+  at_x = at_y = 0.5;
+  XTestFakeMotionEvent (x_display (), -1, x0 - 1, y0 - 1, CurrentTime);
+  settle (20);
+  XTestFakeMotionEvent (x_display (), -1, x0, y0, CurrentTime);
+  settle (50);
+  check_on_top (from, x0, y0);
+  XTestFakeButtonEvent (x_display (), 1, True, CurrentTime);
+  settle (60);
+  for (int i = 1; i <= steps; i++)
+    {
+      XTestFakeMotionEvent (x_display (), -1, x0 + (x1 - x0) * i / steps,
+                            y0 + (y1 - y0) * i / steps, CurrentTime);
+      settle (30);
+    }
+  /* (a last move in place: the drop target sees where the pointer rests) */
+  XTestFakeMotionEvent (x_display (), -1, x1, y1 + 1, CurrentTime);
+  settle (60);
+  XTestFakeMotionEvent (x_display (), -1, x1, y1, CurrentTime);
+  settle (100);
+  XTestFakeButtonEvent (x_display (), 1, False, CurrentTime);
+  settle (300);
 }

@@ -37,8 +37,19 @@ void ui_input_click_at (GtkWidget *widget,
 void ui_input_key (guint           keyval,
                    GdkModifierType mods);
 
-/* Types @text (lowercase ASCII letters, digits, spaces and . , - / :) key by key. */
+/* Types @text (lowercase ASCII letters, digits, spaces and . , - / : ( ) [ ]
+ * \\ @ + *) key by key. */
 void ui_input_type (const char *text);
+
+/* Drags with the primary button from a point of @from to a point of @to
+ * (fractions of each one's width and height, as ui_input_click_at ()), in
+ * small steps, as a hand does; returns once GTK has handled the drop. */
+void ui_input_drag (GtkWidget *from,
+                    double     from_fx,
+                    double     from_fy,
+                    GtkWidget *to,
+                    double     to_fx,
+                    double     to_fy);
 
 /* Iterates the main loop for @ms milliseconds. */
 void ui_input_spin (guint ms);

@@ -16,6 +16,7 @@
 #include "hearth-profile.h"
 #include "hearth-remote-models.h"
 #include "hearth-request.h"
+#include "hearth-rules-editor.h"
 #include "hearth-tokenizer.h"
 #include "hearth-ui.h"
 #include "hearth-application.h"
@@ -79,6 +80,7 @@ struct _HearthProfileEditor
   GtkLabel *template_error;
   GtkLabel *template_preview;
   AdwPreferencesGroup *messages_group;
+  HearthRulesEditor *rules_editor;
 
   /* made in init; the widgets borrowed from their groups */
   GPtrArray *param_rows;
@@ -584,6 +586,8 @@ find_problem (HearthProfileEditor *self)
     }
   if (problem == NULL && !self->template_ok)
     problem = g_strdup (gtk_label_get_text (self->template_error));
+  if (problem == NULL)
+    problem = hearth_rules_editor_get_problem (self->rules_editor);
   return problem;
 }
 
@@ -834,6 +838,11 @@ build_modelfile (HearthProfileEditor *self)
   for (guint i = 0; i < self->message_rows->len; i++)
     hearth_modelfile_add_message (mf, message_role (self->message_rows->pdata[i]),
                                   message_content (self->message_rows->pdata[i]));
+  mf->rules = hearth_rules_editor_get_rules (self->rules_editor);
+  /* (saving is off while a rule cannot be used; a Modelfile's rules are
+   * compiled) */
+  if (mf->rules != NULL && !hearth_rules_compile (mf->rules, NULL))
+    g_clear_pointer (&mf->rules, hearth_rules_unref);
   /* what the editor does not show stays as it was */
   if (self->loaded != NULL)
     {
@@ -1145,6 +1154,7 @@ load (HearthProfileEditor *self,
 
       add_message_row (self, m->role, m->content);
     }
+  hearth_rules_editor_set_rules (self->rules_editor, mf->rules);
 }
 
 /* ---- the object ------------------------------------------------------------------- */
@@ -1194,6 +1204,7 @@ hearth_profile_editor_class_init (HearthProfileEditorClass *klass)
   signals[SIGNAL_SAVED] = g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
+  g_type_ensure (HEARTH_TYPE_RULES_EDITOR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/hearth-profile-editor.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthProfileEditor, window_title);
@@ -1214,6 +1225,7 @@ hearth_profile_editor_class_init (HearthProfileEditorClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthProfileEditor, template_error);
   gtk_widget_class_bind_template_child (widget_class, HearthProfileEditor, template_preview);
   gtk_widget_class_bind_template_child (widget_class, HearthProfileEditor, messages_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthProfileEditor, rules_editor);
   gtk_widget_class_install_action (widget_class, "editor.save", NULL, save_activated);
   gtk_widget_class_install_action (widget_class, "editor.add-stop", NULL, add_stop_activated);
   gtk_widget_class_install_action (widget_class, "editor.add-message", NULL,
@@ -1332,6 +1344,7 @@ hearth_profile_editor_new (GtkWindow                *parent,
   self->loaded = g_steal_pointer (&mf);
   g_signal_connect (self, "close-request", G_CALLBACK (close_request_cb), NULL);
   g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (changed_cb), self);
+  g_signal_connect_swapped (self->rules_editor, "changed", G_CALLBACK (changed_cb), self);
   g_signal_connect_swapped (self->base_row, "notify::selected", G_CALLBACK (base_changed_cb),
                             self);
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->system_view), "changed",

@@ -229,6 +229,53 @@ regex_at (const HearthRules *rules,
   return g_ptr_array_index (rules->regexes, index);
 }
 
+gboolean
+hearth_rules_check_rule (const HearthRules *rules,
+                         guint              index,
+                         GError           **error)
+{
+  g_autoptr (GRegex) regex = NULL;
+
+  g_return_val_if_fail (rules != NULL, FALSE);
+  g_return_val_if_fail (index < rules->rules->len, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  regex = hearth_rules_compile_rule_internal (g_ptr_array_index (rules->rules, index), error);
+  return regex != NULL;
+}
+
+GArray *
+hearth_rules_find_matches (const HearthRules *rules,
+                           guint              index,
+                           const char        *text)
+{
+  GArray *pairs;
+  g_autoptr (GMatchInfo) match_info = NULL;
+
+  g_return_val_if_fail (rules != NULL && rules->regexes != NULL, NULL);
+  g_return_val_if_fail (index < rules->rules->len, NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  pairs = g_array_new (FALSE, FALSE, sizeof (guint));
+  /* (the same scan as g_regex_replace_eval () in apply_whole ()) */
+  g_regex_match_full (regex_at (rules, index), text, -1, 0, G_REGEX_MATCH_NOTEMPTY, &match_info,
+                      NULL);
+  while (g_match_info_matches (match_info))
+    {
+      int start, end;
+
+      if (g_match_info_fetch_pos (match_info, 0, &start, &end) && end > start)
+        {
+          guint pair[2] = { start, end };
+
+          g_array_append_vals (pairs, pair, 2);
+        }
+      if (!g_match_info_next (match_info, NULL))
+        break;
+    }
+  return pairs;
+}
+
 /* The message a refusing rule shows. Owned by the caller. */
 static char *
 refusal_message (const HearthRule *rule)

@@ -116,6 +116,22 @@ gboolean     hearth_rules_equal (const HearthRules *a,
 gboolean     hearth_rules_compile (HearthRules *rules,
                                    GError     **error);
 
+/* Checks rule @index alone, as hearth_rules_compile () would: FALSE with
+ * @error set, its message not naming the rule (for an editor that shows it
+ * beside the rule). @rules need not be compiled. */
+gboolean     hearth_rules_check_rule (const HearthRules *rules,
+                                      guint              index,
+                                      GError           **error);
+
+/* Where rule @index, on its own, matches @text as the rules scan it (the
+ * leftmost match, then after it; never overlapping, never empty): pairs of
+ * byte offsets, start then end, in a new array of guint (owned by the
+ * caller). A refusing rule's first pair is where it refuses. For showing
+ * matches in a sample; @rules must be compiled. */
+GArray      *hearth_rules_find_matches (const HearthRules *rules,
+                                        guint              index,
+                                        const char        *text);
+
 /* ---- Modelfile lines ----------------------------------------------------- */
 
 /* Reads every "# hearth: RULE" line of a Modelfile's @text (other lines are
