@@ -2714,8 +2714,9 @@ test_profile_rules (void)
   {
     GtkWidget *view = find_widget (GTK_WIDGET (editor), GTK_TYPE_TEXT_VIEW, "name", "rules-sample");
     g_autofree char *text = NULL;
-    g_autofree char *masked = g_strdup_printf (ngettext ("Rule %u masked %u match",
-                                                         "Rule %u masked %u matches", 2), 2, 2);
+    g_autofree char *masked = g_strdup_printf (ngettext ("%u match masked as “%s” by the profile’s rules",
+                                                         "%u matches masked as “%s” by the profile’s rules",
+                                                         2), 2, "[email]");
     GtkTextIter start, end;
 
     scroll_near_top (view);
