@@ -2970,6 +2970,24 @@ test_profile_rules (void)
   ui_input_spin (500);
   assert_rule_title (editor, 1, FALSE, "Mask");
   assert_rule_title (editor, 2, TRUE, "Refuse");
+  /* the sentence limit's bookkeeping rules say what they are, not their
+   * markers' regular expressions */
+  {
+    g_autoptr (GPtrArray) rows = rule_rows (editor);
+    guint n_markers = 0, n_said = 0;
+
+    for (guint i = 0; i < hearth_rules_get_n_rules (from_library); i++)
+      {
+        const HearthRule *r = hearth_rules_get_rule (from_library, i);
+
+        n_markers += hearth_rules_text_has_marker (r->pattern) || hearth_rules_text_has_marker (r->text);
+      }
+    for (guint i = 0; i < rows->len; i++)
+      n_said += g_strcmp0 (adw_expander_row_get_subtitle (rows->pdata[i]),
+                           _("Part of the library’s sentence limit: it counts the reply’s sentences")) == 0;
+    g_assert_cmpuint (n_markers, >=, 3);
+    g_assert_cmpuint (n_said, ==, n_markers);
+  }
   {
     g_autoptr (GPtrArray) rows = rule_rows (editor);
 

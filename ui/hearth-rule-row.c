@@ -77,6 +77,7 @@ static void
 update_header (HearthRuleRow *self)
 {
   const char *pattern = gtk_editable_get_text (GTK_EDITABLE (self->pattern_row));
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->text_row));
   const char *where = hearth_rule_row_get_where (self) == HEARTH_RULE_INPUT
                         ? C_("rule applies to", "Message")
                         : C_("rule applies to", "Reply");
@@ -99,6 +100,10 @@ update_header (HearthRuleRow *self)
   g_strdelimit (shown, "\n\r\t", ' ');
   if (*pattern == '\0')
     subtitle = g_strdup (_("No pattern yet"));
+  else if (hearth_rules_text_has_marker (pattern) || hearth_rules_text_has_marker (text))
+    /* (its regular expression passes invisible markers along: nothing to read) */
+    subtitle = g_strdup (_("Part of the library’s sentence limit: it counts the reply’s "
+                           "sentences"));
   else
     switch (get_match (self))
       {

@@ -343,8 +343,8 @@ result_new (const HearthRules *rules)
 
 /* Whether @text holds one of the noncharacters U+FDD0…U+FDEF, as it is or
  * as a regular expression's \x{FDDx} escape. */
-static gboolean
-holds_marker (const char *text)
+gboolean
+hearth_rules_text_has_marker (const char *text)
 {
   if (text == NULL)
     return FALSE;
@@ -379,7 +379,7 @@ hearth_rules_result_get_notes (const HearthRulesResult *result,
       if (n == 0)
         continue;
       /* a chain's bookkeeping (the sentence cap's markers) is no news */
-      if (holds_marker (rule->pattern) || holds_marker (rule->text))
+      if (hearth_rules_text_has_marker (rule->pattern) || hearth_rules_text_has_marker (rule->text))
         continue;
 
       switch (rule->action)

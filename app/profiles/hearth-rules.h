@@ -164,6 +164,11 @@ void  hearth_rules_result_free (HearthRulesResult *result);
 char **hearth_rules_result_get_notes (const HearthRulesResult *result,
                                       const HearthRules       *rules);
 
+/* Whether @text (a rule's pattern or text) holds one of the markers U+FDD0…
+ * U+FDEF, as it is or as a \x{FDDx} escape: a rule of a chain's
+ * bookkeeping (the library's sentence cap), which says nothing in notes. */
+gboolean hearth_rules_text_has_marker (const char *text);
+
 /* The input rules of @rules applied to @text. Owned by the caller. */
 HearthRulesResult *hearth_rules_apply_input (const HearthRules *rules,
                                              const char        *text);
