@@ -1582,6 +1582,7 @@ test_create_rules (void)
     g_auto (Run) import = hearth ("import", path, "stories", NULL);
     g_auto (Run) create = hearth ("create", "ruled", "-f", modelfile, NULL);
     g_auto (Run) shown = hearth ("show", "ruled", "--modelfile", NULL);
+    g_auto (Run) summary = hearth ("show", "ruled", NULL);
     g_auto (Run) unruled = hearth ("run", "--temperature", "0", "--num-predict", "40", "stories",
                                    "Once upon a time", NULL);
     g_auto (Run) ruled = hearth ("run", "ruled", "Once upon a time", NULL);
@@ -1593,6 +1594,9 @@ test_create_rules (void)
     g_assert_nonnull (strstr (shown.out, "# hearth: RULE output replace text \"Lily\" \"Mia\"\n"
                                          "# hearth: RULE input refuse text-i \"ignore all previous "
                                          "instructions\" \"Not with this profile.\"\n"));
+
+    g_assert_nonnull (strstr (summary.out, "\n  Rules\n"));
+    g_assert_nonnull (strstr (summary.out, "output replace text \"Lily\" \"Mia\"\n"));
 
     /* the reply: the greedy text, the name replaced, nothing else */
     g_assert_cmpint (unruled.status, ==, 0);

@@ -300,6 +300,37 @@ first_line (const char *text)
   return g_strdup_printf ("%.*s …", (int) (end - start), start);
 }
 
+/* A profile's rules, one a line as its Modelfile writes them (without the
+ * "# hearth: RULE" that makes them comments). */
+static void
+print_rules (FILE        *out,
+             HearthRules *rules)
+{
+  g_autofree char *lines = NULL;
+  g_auto (GStrv) split = NULL;
+  guint n = 0;
+
+  if (rules == NULL || hearth_rules_get_n_rules (rules) == 0)
+    return;
+  lines = hearth_rules_to_modelfile (rules);
+  split = g_strsplit (lines, "\n", -1);
+  fprintf (out, "\n  %s\n", _("Rules"));
+  for (guint i = 0; split[i] != NULL; i++)
+    {
+      g_autofree char *number = NULL;
+
+      if (!g_str_has_prefix (split[i], "# hearth: RULE "))
+        {
+          /* a long text's next lines */
+          if (split[i][0] != '\0')
+            fprintf (out, "%*s%s\n", 4 + 24, "", split[i]);
+          continue;
+        }
+      number = g_strdup_printf ("%u", ++n);
+      print_row (out, number, split[i] + strlen ("# hearth: RULE "));
+    }
+}
+
 static void
 print_settings (FILE           *out,
                 GArray         *settings,
@@ -329,6 +360,7 @@ print_settings (FILE           *out,
 
       print_row (out, _("system"), text);
     }
+  print_rules (out, hearth_settings_get_rules (resolved));
 }
 
 /* The level's name in --json, for scripts (untranslated). */
