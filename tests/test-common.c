@@ -122,6 +122,17 @@ die_with_parent (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+char *
+hearth_test_serve_model (void)
+{
+  if (g_getenv ("HEARTH_BINARY") == NULL)
+    {
+      g_test_skip ("HEARTH_BINARY is not set: no second Hearth to talk to");
+      return NULL;
+    }
+  return hearth_test_shared_file ("models/stories260K.gguf");
+}
+
 void
 hearth_test_serve_start (HearthTestServe *serve,
                          const char      *models_root,

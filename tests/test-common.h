@@ -45,6 +45,10 @@ typedef struct
   char *url;                /* "http://127.0.0.1:PORT/" */
 } HearthTestServe;
 
+/* stories260K's file, for the store a second Hearth serves; NULL, the
+ * test skipped and saying why, without $HEARTH_BINARY or ../shared. */
+char *hearth_test_serve_model (void);
+
 /* Starts it on the store @models_root, asking for API key @key (NULL:
  * none), its stderr in a file of @log_dir (so that its log never fills a
  * pipe), and waits until it says its URL (20 s at most). It dies with the

@@ -49,14 +49,8 @@ typedef HearthTestServe Serve;
 static gboolean
 have_store (void)
 {
-  g_autofree char *model = NULL;
+  g_autofree char *model = hearth_test_serve_model ();
 
-  if (g_getenv ("HEARTH_BINARY") == NULL)
-    {
-      g_test_skip ("HEARTH_BINARY is not set: no second Hearth to talk to");
-      return FALSE;
-    }
-  model = hearth_test_shared_file ("models/stories260K.gguf");
   if (model == NULL)
     return FALSE;
   if (models_root == NULL)

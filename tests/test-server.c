@@ -182,6 +182,30 @@ make_store (void)
   g_setenv ("HEARTH_MODELS", root, TRUE);
 }
 
+/* A server on 127.0.0.1 (or @host) at a free port, its URL in *@url
+ * (through 127.0.0.1) and its port in *@port (@port may be NULL). */
+static HearthServer *
+start_server (HearthContext *context,
+              const char    *host,
+              char         **url,
+              guint16       *port)
+{
+  HearthServer *server = hearth_server_new (context);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *said = NULL;
+  g_autoptr (GUri) uri = NULL;
+
+  g_assert_true (hearth_server_listen (server, host, 0, &error));
+  g_assert_no_error (error);
+  said = hearth_server_get_url (server);
+  uri = g_uri_parse (said, G_URI_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  if (port != NULL)
+    *port = (guint16) g_uri_get_port (uri);
+  *url = g_strdup_printf ("http://127.0.0.1:%u/", (guint) g_uri_get_port (uri));
+  return server;
+}
+
 static void
 test_endpoints (void)
 {
@@ -337,9 +361,7 @@ test_store_routes (void)
 
   make_store ();
   context = hearth_context_new (NULL);
-  server = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
-  url = hearth_server_get_url (server);
+  server = start_server (context, "127.0.0.1", &url, NULL);
   copy = g_strconcat (url, "api/copy", NULL);
   del = g_strconcat (url, "api/delete", NULL);
 
@@ -606,29 +628,6 @@ openai_error (const Answer *a,
   g_assert_true (json_object_get_null_member (e, "param"));
   g_assert_true (json_object_get_null_member (e, "code"));
   return g_strdup (json_object_get_string_member (e, "message"));
-}
-
-/* A server on 127.0.0.1 (or @host) at a free port, its URL in *@url
- * (through 127.0.0.1) and its port in *@port. */
-static HearthServer *
-start_server (HearthContext *context,
-              const char    *host,
-              char         **url,
-              guint16       *port)
-{
-  HearthServer *server = hearth_server_new (context);
-  g_autoptr (GError) error = NULL;
-  g_autofree char *said = NULL;
-  g_autoptr (GUri) uri = NULL;
-
-  g_assert_true (hearth_server_listen (server, host, 0, &error));
-  g_assert_no_error (error);
-  said = hearth_server_get_url (server);
-  uri = g_uri_parse (said, G_URI_FLAGS_NONE, &error);
-  g_assert_no_error (error);
-  *port = (guint16) g_uri_get_port (uri);
-  *url = g_strdup_printf ("http://127.0.0.1:%u/", *port);
-  return server;
 }
 
 /* DNS rebinding: on loopback, a request for another host than this
@@ -1137,9 +1136,7 @@ test_bad_requests (void)
 
   make_store ();
   context = hearth_context_new (NULL);
-  server = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
-  url = hearth_server_get_url (server);
+  server = start_server (context, "127.0.0.1", &url, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *to = g_strconcat (url, cases[i].path, NULL);
@@ -1192,9 +1189,7 @@ test_streams (void)
 
   make_store ();
   context = hearth_context_new (NULL);
-  server = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
-  url = hearth_server_get_url (server);
+  server = start_server (context, "127.0.0.1", &url, NULL);
   chat = g_strconcat (url, "api/chat", NULL);
   openai = g_strconcat (url, "v1/chat/completions", NULL);
 
@@ -1509,9 +1504,7 @@ test_manage_routes (void)
 
   make_store ();
   context = hearth_context_new (NULL);
-  server = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
-  url = hearth_server_get_url (server);
+  server = start_server (context, "127.0.0.1", &url, NULL);
   show = g_strconcat (url, "api/show", NULL);
   create = g_strconcat (url, "api/create", NULL);
 
@@ -1704,9 +1697,7 @@ test_blobs (void)
 
   make_store ();
   context = hearth_context_new (NULL);
-  server = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
-  url = hearth_server_get_url (server);
+  server = start_server (context, "127.0.0.1", &url, NULL);
   /* another file than the store's: the tiny model with one more byte */
   g_assert_true (g_file_get_contents (gguf, &data, &len, NULL));
   data = g_realloc (data, len + 1);
@@ -1845,9 +1836,7 @@ test_pull_route (void)
   g_assert_true (g_file_set_contents (other, data, (gssize) len, NULL));
   test_registry_start (other);
   context = hearth_context_new (NULL);
-  server = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
-  url = hearth_server_get_url (server);
+  server = start_server (context, "127.0.0.1", &url, NULL);
   pull = g_strconcat (url, "api/pull", NULL);
 
   {
@@ -1979,9 +1968,7 @@ test_remote_model (void)
 
   make_store ();
   context = hearth_context_new (NULL);
-  server = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
-  url = hearth_server_get_url (server);
+  server = start_server (context, "127.0.0.1", &url, NULL);
   text = g_strdup_printf ("FROM %stiny\nPARAMETER num_predict 7\n", url);
   mf = hearth_modelfile_parse (text, -1, &error);
   g_assert_no_error (error);
@@ -2101,9 +2088,7 @@ test_rules (void)
   g_assert_true (hearth_profile_create (hearth_context_get_store (context), "ruled", mf, NULL, NULL,
                                         NULL, &error));
   g_assert_no_error (error);
-  server = hearth_server_new (context);
-  g_assert_true (hearth_server_listen (server, "127.0.0.1", 0, &error));
-  url = hearth_server_get_url (server);
+  server = start_server (context, "127.0.0.1", &url, NULL);
   chat = g_strconcat (url, "api/chat", NULL);
   openai = g_strconcat (url, "v1/chat/completions", NULL);
 

@@ -1109,34 +1109,8 @@ test_models_downloads (void)
 
 /* ---- issue 14: the Models window ---------------------------------------------- */
 
-/* Runs the real `hearth` (HEARTH_BINARY) with @args in this test's user
- * dirs, so that it writes to the store the window shows; FALSE where the
- * binary is not known. */
-static gboolean
-run_hearth (const char *const *args)
-{
-  const char *binary = g_getenv ("HEARTH_BINARY");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *out = NULL, *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  if (binary == NULL)
-    return FALSE;
-  g_ptr_array_add (argv, (char *) binary);
-  for (const char *const *a = args; *a != NULL; a++)
-    g_ptr_array_add (argv, (char *) *a);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("hearth %s failed: %s%s", args[0], out, err);
-  return TRUE;
-}
-
-/* `hearth ARGS…` as run_hearth () runs it, its status and output kept;
- * FALSE where the binary is not known. */
+/* `hearth ARGS…` as run_hearth () runs it, its exit status and output
+ * kept; FALSE where the binary is not known. */
 static gboolean
 run_hearth_output (const char *const *args,
                    int               *status,
@@ -1158,6 +1132,22 @@ run_hearth_output (const char *const *args,
                                out, err, &wait_status, &error));
   g_assert_no_error (error);
   *status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  return TRUE;
+}
+
+/* Runs the real `hearth` (HEARTH_BINARY) with @args in this test's user
+ * dirs, so that it writes to the store the window shows, and fails the
+ * test where it fails; FALSE where the binary is not known. */
+static gboolean
+run_hearth (const char *const *args)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+
+  if (!run_hearth_output (args, &status, &out, &err))
+    return FALSE;
+  if (status != 0)
+    g_error ("hearth %s failed: %s%s", args[0], out, err);
   return TRUE;
 }
 
@@ -7025,14 +7015,8 @@ ui_serve_stop (UiServe *serve)
 static gboolean
 have_remote (void)
 {
-  g_autofree char *model = NULL;
+  g_autofree char *model = hearth_test_serve_model ();
 
-  if (g_getenv ("HEARTH_BINARY") == NULL)
-    {
-      g_test_skip ("HEARTH_BINARY is not set: no second Hearth to talk to");
-      return FALSE;
-    }
-  model = hearth_test_shared_file ("models/stories260K.gguf");
   if (model == NULL)
     return FALSE;
   if (remote_root == NULL)

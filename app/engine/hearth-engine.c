@@ -856,7 +856,8 @@ static gboolean
 apply_input_rules (HearthRequest    *request,
                    HearthGeneration *generation)
 {
-  GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
+  /* (the generation's notes from now on: NULL-terminated, as it hands them out) */
+  GPtrArray *notes = g_ptr_array_new_null_terminated (0, g_free, TRUE);
 
   if (request->raw && request->prompt != NULL)
     {

@@ -14,15 +14,16 @@ G_BEGIN_DECLS
 HearthGeneration *hearth_generation_new_internal (void);
 
 /* Main thread, before anything else: the reply's text passes through
- * @rules' output side before ::text; @notes (the input side's, taken) come
- * first among the notes. */
+ * @rules' output side before ::text; @notes (the input side's, taken: a
+ * g_ptr_array_new_null_terminated () of char *) are the first notes. */
 void hearth_generation_set_rules_internal (HearthGeneration         *self,
                                            const HearthRequestRules *rules,
                                            gpointer                  data,
                                            GPtrArray                *notes,
                                            gboolean                  keep_unruled);
 /* Main thread: the rules refused the message; the generation finishes at
- * once with HEARTH_STOP_REFUSED and @message (taken), @notes (taken). */
+ * once with HEARTH_STOP_REFUSED and @message (taken), @notes (taken, as
+ * above). */
 void hearth_generation_refuse_internal (HearthGeneration *self,
                                         char             *message,
                                         GPtrArray        *notes);

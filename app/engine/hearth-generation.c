@@ -25,7 +25,7 @@ struct _HearthGeneration
   GMainContext *context;    /* where the signals are emitted */
   const HearthRequestRules *rules;  /* the request's rules' output side, or NULL */
   gpointer rules_stream;
-  GPtrArray *notes;         /* char *, NULL-terminated */
+  GPtrArray *notes;         /* char *, NULL-terminated (g_ptr_array_new_null_terminated ()) */
   GString *unruled;         /* what the model wrote, where the request keeps it */
   char *refusal;
   gboolean refused;
@@ -91,10 +91,8 @@ filter (HearthGeneration *self,
     }
   if (done)
     {
-      g_ptr_array_remove_index (self->notes, self->notes->len - 1);
       g_free (self->refusal);
       self->refusal = self->rules->output_done (self->rules_stream, self->notes);
-      g_ptr_array_add (self->notes, NULL);
       self->rules->output_free (self->rules_stream);
       self->rules_stream = NULL;
     }
@@ -366,9 +364,8 @@ hearth_generation_set_rules_internal (HearthGeneration         *self,
   if (keep_unruled)
     self->unruled = g_string_new (NULL);
   self->rules_stream = rules->output_new (data);
-  for (guint i = 0; i < notes->len; i++)
-    g_ptr_array_insert (self->notes, (gint) self->notes->len - 1, g_steal_pointer (&notes->pdata[i]));
-  g_ptr_array_unref (notes);
+  g_ptr_array_unref (self->notes);
+  self->notes = notes;
 }
 
 void
@@ -378,9 +375,8 @@ hearth_generation_refuse_internal (HearthGeneration *self,
 {
   HearthGenerationStats stats = { 0 };
 
-  for (guint i = 0; i < notes->len; i++)
-    g_ptr_array_insert (self->notes, (gint) self->notes->len - 1, g_steal_pointer (&notes->pdata[i]));
-  g_ptr_array_unref (notes);
+  g_ptr_array_unref (self->notes);
+  self->notes = notes;
   g_free (self->refusal);
   self->refusal = message;
   self->refused = TRUE;
@@ -410,8 +406,11 @@ hearth_generation_get_unruled_text (HearthGeneration *self)
 const char *const *
 hearth_generation_get_notes (HearthGeneration *self)
 {
+  static const char *const none[] = { NULL };
+
   g_return_val_if_fail (HEARTH_IS_GENERATION (self), NULL);
-  return (const char *const *) self->notes->pdata;
+  /* (a NULL-terminated array's pdata is NULL until it holds something) */
+  return self->notes->pdata != NULL ? (const char *const *) self->notes->pdata : none;
 }
 
 const char *
@@ -518,6 +517,5 @@ hearth_generation_init (HearthGeneration *self)
   self->pending = g_string_new (NULL);
   self->started = g_get_monotonic_time ();
   self->cancellable = g_cancellable_new ();
-  self->notes = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (self->notes, NULL);
+  self->notes = g_ptr_array_new_null_terminated (0, g_free, TRUE);
 }
