@@ -2466,19 +2466,40 @@ static guint check_accessible_names (GtkWidget *window);
   "FROM stories\n"                                                              \
   "# hearth: RULE input refuse text-i \"secret\" \"No secrets here.\"\n"
 
+/* Scrolls @widget's scrolled window so that @widget is @above pixels
+ * under its top (< 0: a third of the page), for the pointer. */
+static void
+scroll_into_view (GtkWidget *widget,
+                  double     above)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  GtkWidget *child = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled));
+  graphene_point_t at;
+  double y;
+
+  /* in a viewport, where in its content; in a list (its own scrolling),
+   * where on screen, so the scrolled distance is added */
+  if (GTK_IS_VIEWPORT (child))
+    {
+      g_assert_true (gtk_widget_compute_point (widget, gtk_viewport_get_child (GTK_VIEWPORT (child)),
+                                               &GRAPHENE_POINT_INIT (0, 0), &at));
+      y = at.y;
+    }
+  else
+    {
+      g_assert_true (gtk_widget_compute_point (widget, child, &GRAPHENE_POINT_INIT (0, 0), &at));
+      y = gtk_adjustment_get_value (adj) + at.y;
+    }
+  gtk_adjustment_set_value (adj, y - (above >= 0 ? above : gtk_adjustment_get_page_size (adj) / 3));
+  ui_input_spin (300);
+}
+
 /* Scrolls @widget's scrolled window so that @widget is near its top. */
 static GtkWidget *
 scroll_near_top (GtkWidget *widget)
 {
-  GtkScrolledWindow *scroller = GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (
-    widget, GTK_TYPE_SCROLLED_WINDOW));
-  GtkWidget *content = gtk_viewport_get_child (GTK_VIEWPORT (
-    gtk_scrolled_window_get_child (scroller)));
-  graphene_point_t at;
-
-  g_assert_true (gtk_widget_compute_point (widget, content, &GRAPHENE_POINT_INIT (0, 0), &at));
-  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (scroller), at.y - 60);
-  ui_input_spin (300);
+  scroll_into_view (widget, 60);
   return widget;
 }
 
@@ -6748,18 +6769,11 @@ window_narrow (gpointer data)
   return gtk_widget_get_width (data) <= 360;
 }
 
-/* Scrolls the preferences page until @widget is on screen, for the pointer. */
+/* Scrolls the page until @widget is on screen, for the pointer. */
 static void
 scroll_to (GtkWidget *widget)
 {
-  GtkWidget *scrolled = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
-  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
-  graphene_rect_t bounds;
-
-  g_assert_true (gtk_widget_compute_bounds (widget, gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled)),
-                                            &bounds));
-  gtk_adjustment_set_value (adj, bounds.origin.y - gtk_adjustment_get_page_size (adj) / 3);
-  ui_input_spin (300);
+  scroll_into_view (widget, -1);
 }
 
 /* Scrolls the page of @widget to its end. */
